@@ -1,0 +1,53 @@
+# The two commands: `make demo` runs the portal with demo data on the embedded defaults
+# (SQLite, filesystem broker, worker + beat); `make test` runs the whole suite on PostgreSQL + Redis.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+UV := .tools/bin/uv
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+DEMO_SYSTEM_PACKAGES := python3-venv gettext libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
+TEST_SYSTEM_PACKAGES := $(DEMO_SYSTEM_PACKAGES) chromium poppler-utils
+TEST_DB ?= portal
+
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: demo test setup system-demo system-test services lint messages clean
+
+demo: system-demo setup
+	DEBUG=1 bash scripts/demo.sh
+
+test: system-test setup services
+	bash scripts/test.sh
+
+setup: $(VENV)/.synced
+
+$(VENV)/.synced: pyproject.toml uv.lock
+	@[ -x $(UV) ] || { $(PYTHON) -m venv .tools && .tools/bin/pip install --quiet uv; }
+	$(UV) sync --frozen --python $(PYTHON)
+	touch $@
+
+system-demo:
+	@missing=$$(for p in $(DEMO_SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then echo "Installing $$missing"; $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; fi
+
+system-test:
+	@missing=$$(for p in $(TEST_SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then echo "Installing $$missing"; $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; fi
+
+services:
+	bash scripts/services.sh
+
+lint: setup
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check . || true
+
+messages: setup
+	DEBUG=1 $(PY) manage.py makemessages -l fr --no-obsolete --ignore=.venv --ignore=var --ignore=node_modules
+	DEBUG=1 $(PY) manage.py compilemessages --ignore=.venv
+
+clean:
+	rm -rf var/

@@ -1,0 +1,55 @@
+"""The audit trail (ADM-9, PLAT-6): one function writes every event.
+
+Action codes are namespaced (`order.submitted`, `account.validated`); secrets never go in details.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+
+from .models import Account, AuditEvent, User
+
+_SECRET_KEYS = {"password", "token", "secret", "key", "private_key", "passphrase"}
+
+
+def _mask(details: dict[str, Any]) -> dict[str, Any]:
+    return {k: ("***" if k.lower() in _SECRET_KEYS else v) for k, v in details.items()}
+
+
+def client_ip(request) -> str | None:
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def log_action(
+    action: str,
+    *,
+    account: Account | None = None,
+    user: User | None = None,
+    obj: models.Model | None = None,
+    request=None,
+    actor_name: str = "",
+    **details: Any,
+) -> AuditEvent:
+    """Write one audit event. `user` None with no actor name means the system (a scheduled job)."""
+    if user is None and request is not None and request.user.is_authenticated:
+        user = request.user
+    if account is None and obj is not None:
+        account = getattr(obj, "account", None)
+    name = actor_name or (user.get_full_name() or user.username if user else "system")
+    return AuditEvent.objects.create(
+        account=account,
+        user=user,
+        actor_name=name,
+        is_staff_action=bool(user and user.is_staff),
+        action=action,
+        object_type=obj._meta.model_name if obj is not None else "",
+        object_id=str(getattr(obj, "reference", None) or getattr(obj, "public_id", None) or obj.pk)
+        if obj is not None
+        else "",
+        details=_mask(details),
+        ip_address=client_ip(request),
+    )

@@ -1,0 +1,39 @@
+"""Every email of the portal (PLAT-3): multipart, in the recipient's language, sent by a task.
+
+`send_mail_on_commit` is what callers use: the message is rendered and sent by a Celery task
+enqueued when the current transaction commits, so a rolled-back action sends nothing.
+Templates live in templates/emails/<name>.subject.txt, .txt and .html.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import translation
+
+
+def render_email(template: str, context: dict, language: str) -> tuple[str, str, str]:
+    context = {"site_url": settings.SITE_URL, **context}
+    with translation.override(language):
+        subject = render_to_string(f"emails/{template}.subject.txt", context).strip()
+        text = render_to_string(f"emails/{template}.txt", context)
+        html = render_to_string(f"emails/{template}.html", context)
+    return " ".join(subject.split()), text, html
+
+
+def send_now(template: str, to: list[str], context: dict, language: str, cc: list[str] | None = None) -> None:
+    subject, text, html = render_email(template, context, language)
+    message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, to, cc=cc or [])
+    message.attach_alternative(html, "text/html")
+    message.send()
+
+
+def send_mail_on_commit(
+    template: str, to: list[str], context: dict, language: str = "en", cc: list[str] | None = None
+) -> None:
+    """Queue one email; context must be JSON-serialisable (it crosses the broker)."""
+    from .tasks import send_templated_email
+
+    transaction.on_commit(lambda: send_templated_email.delay(template, to, context, language, cc or []))

@@ -1,0 +1,248 @@
+"""The tenant (Account), its users and their rights, its organisations and contacts, the audit trail.
+
+Every model owned by an account uses `ScopedManager(account=...)` (django-scopes): a query run
+outside `scope(account=...)` or `scopes_disabled()` raises instead of leaking another account's
+rows (STYLE.md 2). Views still go through one access helper per object type (accounts.access).
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_scopes import ScopedManager
+
+
+class Right(models.TextChoices):
+    """ADM-2: the five rights a user of an account can hold."""
+
+    TECHNICAL = "technical", _("Technical")
+    COMMERCIAL = "commercial", _("Commercial")
+    BILLING = "billing", _("Billing")
+    ADMINISTRATIVE = "administrative", _("Administrative")
+    APPROVAL = "approval", _("Approval")
+
+
+class Account(models.Model):
+    """A customer of the portal: a service provider or an enterprise (ACC-1)."""
+
+    class Kind(models.TextChoices):
+        PROVIDER = "provider", _("Service provider")
+        ENTERPRISE = "enterprise", _("Enterprise")
+
+    class Formula(models.TextChoices):
+        REBATE = "rebate", _("Rebate")
+        BULK = "bulk", _("Bulk purchase")
+        CURRENT = "current", _("Current account")
+        MONTHLY = "monthly", _("Monthly payment")
+
+    class AuthType(models.TextChoices):
+        PASSWORD = "password", _("Username and password")
+        TWO_FACTOR = "2fa", _("Password and second factor")
+        CERTIFICATE = "certificate", _("Client certificate")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Awaiting validation")
+        ACTIVE = "active", _("Active")
+        BLOCKED = "blocked", _("Blocked")
+        REJECTED = "rejected", _("Rejected")
+
+    name = models.CharField(_("company name"), max_length=200)
+    kind = models.CharField(_("organisation type"), max_length=20, choices=Kind.choices)
+    formula = models.CharField(_("billing formula"), max_length=20, choices=Formula.choices)
+    auth_type = models.CharField(
+        _("authentication type"), max_length=20, choices=AuthType.choices, default=AuthType.PASSWORD
+    )
+    approval_mode = models.BooleanField(_("approval mode"), default=False)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PENDING)
+    language = models.CharField(_("language"), max_length=8, default="en")
+    rejection_reason = models.TextField(_("rejection reason"), blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    validated_at = models.DateTimeField(_("validated"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("account")
+        verbose_name_plural = _("accounts")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def holder(self) -> Organisation | None:
+        """The account's own organisation (the one that registered)."""
+        return self.organisations.filter(is_account_holder=True).first()
+
+
+class User(AbstractUser):
+    """A person who logs in. Staff users have no account; every other user belongs to exactly one."""
+
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, null=True, blank=True, related_name="users", verbose_name=_("account")
+    )
+    is_account_superuser = models.BooleanField(_("account super user"), default=False)
+    right_technical = models.BooleanField(_("Technical"), default=False)
+    right_commercial = models.BooleanField(_("Commercial"), default=False)
+    right_billing = models.BooleanField(_("Billing"), default=False)
+    right_administrative = models.BooleanField(_("Administrative"), default=False)
+    right_approval = models.BooleanField(_("Approval"), default=False)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    language = models.CharField(_("language"), max_length=8, default="en")
+    previous_login = models.DateTimeField(_("previous login"), null=True, blank=True)
+
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account"],
+                condition=models.Q(is_account_superuser=True),
+                name="one_superuser_per_account",
+            )
+        ]
+
+    def has_right(self, right: Right) -> bool:
+        """ADM-2: the super user holds every right; staff hold none inside an account."""
+        if self.account_id is None or not self.is_active:
+            return False
+        if self.is_account_superuser:
+            return True
+        match right:
+            case Right.TECHNICAL:
+                return self.right_technical
+            case Right.COMMERCIAL:
+                return self.right_commercial
+            case Right.BILLING:
+                return self.right_billing
+            case Right.ADMINISTRATIVE:
+                return self.right_administrative
+            case Right.APPROVAL:
+                return self.right_approval
+        raise ValueError(right)
+
+    def set_rights(self, rights: set[Right] | list[Right]) -> None:
+        rights = set(rights)
+        self.right_technical = Right.TECHNICAL in rights
+        self.right_commercial = Right.COMMERCIAL in rights
+        self.right_billing = Right.BILLING in rights
+        self.right_administrative = Right.ADMINISTRATIVE in rights
+        self.right_approval = Right.APPROVAL in rights
+
+    @property
+    def rights(self) -> list[Right]:
+        return [r for r in Right if self.has_right(r)]
+
+
+class Organisation(models.Model):
+    """A holder organisation of certificates (ORD-2), keyed by its registry number in the account."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="organisations")
+    public_id = models.CharField(max_length=16, unique=True, editable=False)
+    name = models.CharField(_("organisation name"), max_length=200)
+    registration_number = models.CharField(
+        _("organisation number"),
+        max_length=40,
+        help_text=_("SIREN for a French company, or the foreign registry number."),
+    )
+    naf_code = models.CharField(_("NAF code"), max_length=8, blank=True)
+    vat_number = models.CharField(_("intra-EU VAT number"), max_length=20, blank=True)
+    address = models.CharField(_("address"), max_length=250)
+    postal_code = models.CharField(_("postal code"), max_length=20)
+    city = models.CharField(_("city"), max_length=100)
+    country = models.CharField(_("country"), max_length=2, default="FR")
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    is_account_holder = models.BooleanField(default=False, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(account="account")
+
+    class Meta:
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "registration_number"], name="org_number_unique_in_account")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.registration_number})"
+
+    def save(self, *args, **kwargs):
+        if not self.public_id:
+            self.public_id = secrets.token_hex(6)
+        super().save(*args, **kwargs)
+
+
+class Contact(models.Model):
+    """A person offered in order forms' contact lists (ADM-10); belongs to one organisation."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="contacts")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="contacts", verbose_name=_("organisation")
+    )
+    public_id = models.CharField(max_length=16, unique=True, editable=False)
+    first_name = models.CharField(_("first name"), max_length=100)
+    last_name = models.CharField(_("last name"), max_length=100)
+    email = models.EmailField(_("email"))
+    phone = models.CharField(_("phone"), max_length=40)
+    job_title = models.CharField(_("job title"), max_length=100, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(account="account")
+
+    class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        ordering = ["last_name", "first_name"]
+
+    def __str__(self) -> str:
+        return f"{self.first_name} {self.last_name} <{self.email}>"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    def save(self, *args, **kwargs):
+        if not self.public_id:
+            self.public_id = secrets.token_hex(6)
+        if self.organisation_id and not self.account_id:
+            self.account_id = self.organisation.account_id
+        super().save(*args, **kwargs)
+
+
+class AuditEvent(models.Model):
+    """ADM-9 / PLAT-6: who did what, when, from where, on which object. Append-only."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    user = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    actor_name = models.CharField(_("who"), max_length=200)
+    is_staff_action = models.BooleanField(_("staff action"), default=False)
+    action = models.CharField(_("action"), max_length=64, db_index=True)
+    object_type = models.CharField(_("object type"), max_length=64, blank=True)
+    object_id = models.CharField(_("object"), max_length=64, blank=True)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+    ip_address = models.GenericIPAddressField(_("address"), null=True, blank=True)
+    created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+
+    objects = ScopedManager(account="account")
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_name} {self.action}"
+
+    def save(self, *args, **kwargs):
+        if self.pk:
+            raise ValueError("Audit events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Audit events are append-only.")

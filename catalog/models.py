@@ -1,0 +1,116 @@
+"""The catalogue (STAFF-3, PRICE-1): brands, products, validity periods, public prices excl. VAT.
+
+Catalogue data is shared by every account; staff edit it in the admin at /staff/.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Brand(models.Model):
+    code = models.SlugField(_("code"), max_length=30, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    active = models.BooleanField(_("active"), default=True)
+    delivery_time = models.CharField(_("current delivery time"), max_length=100, blank=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        verbose_name = _("brand")
+        verbose_name_plural = _("brands")
+        ordering = ["position", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProductType(models.TextChoices):
+    """The groups of the new-order page (ORD-1)."""
+
+    SERVER_DV = "server_dv", _("DV server certificate")
+    SERVER_OV = "server_ov", _("OV server certificate")
+    SERVER_EV = "server_ev", _("EV server certificate")
+    MULTI_DOMAIN = "multi_domain", _("Multi-domain certificate")
+    WILDCARD = "wildcard", _("Wildcard certificate")
+    CLIENT = "client", _("Client / S-MIME certificate")
+    CODE_SIGNING = "code_signing", _("Code signing certificate")
+    PSD2 = "psd2", _("PSD2 certificate")
+    SEAL = "seal", _("Electronic seal")
+    SIGNATURE = "signature", _("Signature solution")
+
+
+SERVER_TYPES = {ProductType.SERVER_DV, ProductType.SERVER_OV, ProductType.SERVER_EV,
+                ProductType.MULTI_DOMAIN, ProductType.WILDCARD}
+
+
+class Product(models.Model):
+    class Validation(models.TextChoices):
+        DV = "DV", _("Domain validation")
+        OV = "OV", _("Organisation validation")
+        EV = "EV", _("Extended validation")
+        IV = "IV", _("Individual validation")
+        NONE = "", _("Not applicable")
+
+    brand = models.ForeignKey(Brand, on_delete=models.PROTECT, related_name="products", verbose_name=_("brand"))
+    code = models.SlugField(_("code"), max_length=60, unique=True)
+    name = models.CharField(_("name"), max_length=150)
+    product_type = models.CharField(_("type"), max_length=20, choices=ProductType.choices)
+    validation = models.CharField(_("validation"), max_length=2, choices=Validation.choices, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    publicly_trusted_tls = models.BooleanField(
+        _("publicly trusted TLS"), default=False,
+        help_text=_("Validity follows the CA/Browser Forum schedule (LIFE-9)."),
+    )
+    requires_csr = models.BooleanField(_("requires a CSR"), default=True)
+    wildcard = models.BooleanField(_("wildcard common name"), default=False)
+    included_sans = models.PositiveSmallIntegerField(_("SANs included"), default=0)
+    max_sans = models.PositiveSmallIntegerField(_("maximum SANs"), default=0)
+    san_price = models.DecimalField(
+        _("price of an additional SAN per year"), max_digits=10, decimal_places=2, default=Decimal("0"),
+    )
+    wildcard_san_price = models.DecimalField(
+        _("price of a wildcard SAN per year"), max_digits=10, decimal_places=2, default=Decimal("0"),
+    )
+    reissuable = models.BooleanField(_("reissuable"), default=True)
+    is_test = models.BooleanField(_("test product"), default=False)
+    active = models.BooleanField(_("active"), default=True)
+    replacement = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("replacement product"),
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+        ordering = ["brand__position", "position", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.brand.name} {self.name}"
+
+    @property
+    def is_server(self) -> bool:
+        return self.product_type in SERVER_TYPES
+
+
+class ProductPeriod(models.Model):
+    """A validity period on sale for a product with its public price excluding VAT."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="periods")
+    months = models.PositiveSmallIntegerField(_("months"), validators=[MinValueValidator(1)])
+    price = models.DecimalField(
+        _("public price excl. VAT"), max_digits=10, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
+    )
+
+    class Meta:
+        verbose_name = _("validity period")
+        verbose_name_plural = _("validity periods")
+        ordering = ["product", "months"]
+        constraints = [models.UniqueConstraint(fields=["product", "months"], name="one_price_per_period")]
+
+    def __str__(self) -> str:
+        return f"{self.product} – {self.months} months"

@@ -1,0 +1,253 @@
+"""Orders, their certificates, and the embedded CA's issuing authorities (LIFE-1, LIFE-7, AUTO-4)."""
+
+from __future__ import annotations
+
+import secrets
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_scopes import ScopedManager
+
+from accounts.models import Account, Contact, Organisation
+from catalog.models import Brand, Product
+
+_REF_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+def new_reference() -> str:
+    return "CP" + "".join(secrets.choice(_REF_ALPHABET) for _ in range(8))
+
+
+class OrderStatus(models.TextChoices):
+    """LIFE-1, the guide's list. `STATUS_HELP` below says what each means to the customer."""
+
+    AWAITING_APPROVAL = "awaiting_approval", _("Awaiting approval")
+    QUOTE = "quote", _("Quote")
+    QUOTE_SIGNED = "quote_signed", _("Quote signed")
+    AWAITING_PAYMENT = "awaiting_payment", _("Awaiting payment")
+    PROCESSING_AWAITING_PAYMENT = "processing_awaiting_payment", _("Processing, awaiting payment")
+    UNDER_VERIFICATION = "under_verification", _("Under verification")
+    AWAITING_DCV = "awaiting_dcv", _("Awaiting domain validation")
+    DORMANT = "dormant", _("Dormant (documents missing)")
+    DELIVERED_NOT_INVOICED = "delivered_not_invoiced", _("Delivered, not invoiced")
+    DELIVERED_NOT_PAID = "delivered_not_paid", _("Delivered, not paid")
+    DELIVERED_PAID = "delivered_paid", _("Delivered and paid")
+    CANCELLED = "cancelled", _("Cancelled")
+    CANCELLED_REFUNDED = "cancelled_refunded", _("Cancelled and refunded")
+    NO_FOLLOWUP_AWAITING_FEE = "no_followup_awaiting_fee", _("No follow-up, awaiting cancellation fee")
+    NO_FOLLOWUP_FEE_PAID = "no_followup_fee_paid", _("No follow-up, fee paid")
+
+
+S = OrderStatus
+
+STATUS_HELP = {
+    S.AWAITING_APPROVAL: _("An approver of your account must approve this order before it goes on."),
+    S.QUOTE: _("A quote was issued; the order goes on once the quote is signed."),
+    S.QUOTE_SIGNED: _("The signed quote was received; the order is being processed."),
+    S.AWAITING_PAYMENT: _("We are waiting for your payment before processing the order."),
+    S.PROCESSING_AWAITING_PAYMENT: _("The order is being processed while the payment is pending."),
+    S.UNDER_VERIFICATION: _("Our validation team is checking the order."),
+    S.AWAITING_DCV: _("The domain control validation has not been completed yet."),
+    S.DORMANT: _("Documents are missing: the order waits for them."),
+    S.DELIVERED_NOT_INVOICED: _("The certificate was delivered; the invoice has not been issued yet."),
+    S.DELIVERED_NOT_PAID: _("The certificate was delivered; the invoice is not paid yet."),
+    S.DELIVERED_PAID: _("The certificate was delivered and the order is paid."),
+    S.CANCELLED: _("The order was cancelled."),
+    S.CANCELLED_REFUNDED: _("The order was cancelled and what was paid was refunded."),
+    S.NO_FOLLOWUP_AWAITING_FEE: _("The order was abandoned; the cancellation fee is awaited."),
+    S.NO_FOLLOWUP_FEE_PAID: _("The order was abandoned and the cancellation fee is paid."),
+}
+
+# LIFE-1: the only moves an order may make. Anything else raises IllegalTransition.
+TRANSITIONS: dict[str, set[str]] = {
+    S.AWAITING_APPROVAL: {S.AWAITING_PAYMENT, S.QUOTE, S.UNDER_VERIFICATION, S.PROCESSING_AWAITING_PAYMENT,
+                          S.CANCELLED},
+    S.QUOTE: {S.QUOTE_SIGNED, S.CANCELLED},
+    S.QUOTE_SIGNED: {S.UNDER_VERIFICATION, S.AWAITING_DCV, S.NO_FOLLOWUP_AWAITING_FEE, S.CANCELLED},
+    S.AWAITING_PAYMENT: {S.UNDER_VERIFICATION, S.AWAITING_DCV, S.CANCELLED},
+    S.PROCESSING_AWAITING_PAYMENT: {S.UNDER_VERIFICATION, S.AWAITING_DCV, S.DORMANT, S.DELIVERED_NOT_PAID,
+                                    S.NO_FOLLOWUP_AWAITING_FEE, S.CANCELLED},
+    S.UNDER_VERIFICATION: {S.AWAITING_DCV, S.DORMANT, S.DELIVERED_PAID, S.DELIVERED_NOT_INVOICED,
+                           S.DELIVERED_NOT_PAID, S.NO_FOLLOWUP_AWAITING_FEE, S.CANCELLED_REFUNDED},
+    S.AWAITING_DCV: {S.UNDER_VERIFICATION, S.DORMANT, S.DELIVERED_PAID, S.DELIVERED_NOT_INVOICED,
+                     S.DELIVERED_NOT_PAID, S.NO_FOLLOWUP_AWAITING_FEE, S.CANCELLED_REFUNDED},
+    S.DORMANT: {S.UNDER_VERIFICATION, S.AWAITING_DCV, S.NO_FOLLOWUP_AWAITING_FEE, S.CANCELLED_REFUNDED},
+    S.DELIVERED_NOT_INVOICED: {S.DELIVERED_NOT_PAID, S.DELIVERED_PAID},
+    S.DELIVERED_NOT_PAID: {S.DELIVERED_PAID},
+    S.DELIVERED_PAID: set(),
+    S.CANCELLED: set(),
+    S.CANCELLED_REFUNDED: set(),
+    S.NO_FOLLOWUP_AWAITING_FEE: {S.NO_FOLLOWUP_FEE_PAID},
+    S.NO_FOLLOWUP_FEE_PAID: set(),
+}
+
+DELIVERED = {S.DELIVERED_NOT_INVOICED, S.DELIVERED_NOT_PAID, S.DELIVERED_PAID}
+CLOSED = {S.CANCELLED, S.CANCELLED_REFUNDED, S.NO_FOLLOWUP_FEE_PAID, S.NO_FOLLOWUP_AWAITING_FEE}
+IN_PROGRESS = set(S) - DELIVERED - CLOSED
+# Where staff may issue the certificate: paid (or firm) and being processed.
+ISSUABLE = {S.UNDER_VERIFICATION, S.AWAITING_DCV, S.PROCESSING_AWAITING_PAYMENT}
+
+
+class ServerSoftware(models.TextChoices):
+    APACHE = "apache", "Apache"
+    NGINX = "nginx", "nginx"
+    IIS = "iis", "Microsoft IIS"
+    TOMCAT = "tomcat", "Tomcat / Java"
+    HAPROXY = "haproxy", "HAProxy"
+    EXCHANGE = "exchange", "Microsoft Exchange"
+    F5 = "f5", "F5 BIG-IP"
+    CPANEL = "cpanel", "cPanel / Plesk"
+    OTHER = "other", _("Other")
+
+
+class DcvMethod(models.TextChoices):
+    """ORD-8: the domain control validation methods (CA/B BR 3.2.2.4)."""
+
+    DNS = "dns", _("DNS TXT record")
+    HTTP = "http", _("HTTP file under /.well-known/pki-validation/")
+    EMAIL = "email", _("Email to an approved address")
+
+
+class Order(models.Model):
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="orders")
+    reference = models.CharField(_("our reference"), max_length=12, unique=True, default=new_reference,
+                                 editable=False)
+    customer_reference = models.CharField(_("your reference"), max_length=60, blank=True)
+    ca_reference = models.CharField(_("CA reference"), max_length=60, blank=True)
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+", verbose_name=_("product"))
+    period_months = models.PositiveSmallIntegerField(_("period (months)"))
+    price_excl_vat = models.DecimalField(_("price excl. VAT"), max_digits=10, decimal_places=2)
+    vat_rate = models.DecimalField(_("VAT rate"), max_digits=5, decimal_places=2, default=Decimal("20.00"))
+    status = models.CharField(_("status"), max_length=32, choices=OrderStatus.choices, db_index=True)
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="orders",
+                                     verbose_name=_("holder organisation"))
+    admin_contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="+",
+                                      verbose_name=_("administrative contact"))
+    technical_contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="+",
+                                          verbose_name=_("technical contact"))
+    server_software = models.CharField(_("server software"), max_length=20, choices=ServerSoftware.choices,
+                                       blank=True)
+    server_software_other = models.CharField(_("other server software"), max_length=100, blank=True)
+    common_name = models.CharField(_("common name"), max_length=253)
+    sans = models.JSONField(_("additional names"), default=list, blank=True)
+    csr = models.TextField(_("CSR"), blank=True)
+    csr_public_key_sha256 = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    dcv_method = models.CharField(_("domain validation method"), max_length=10, choices=DcvMethod.choices,
+                                  blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                                   related_name="+", verbose_name=_("ordered by"))
+    created_at = models.DateTimeField(_("ordered"), default=timezone.now, db_index=True)
+    paid_at = models.DateTimeField(_("paid"), null=True, blank=True)
+    payment_reference = models.CharField(_("payment reference"), max_length=100, blank=True)
+    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+    handler_name = models.CharField(_("handled by"), max_length=100, blank=True)
+    customer_comment = models.TextField(_("comment to the customer"), blank=True)
+
+    objects = ScopedManager(account="account")
+
+    class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.common_name}"
+
+    @property
+    def status_help(self) -> str:
+        return STATUS_HELP[OrderStatus(self.status)]
+
+    @property
+    def is_delivered(self) -> bool:
+        return self.status in DELIVERED
+
+    @property
+    def vat_amount(self) -> Decimal:
+        return (self.price_excl_vat * self.vat_rate / 100).quantize(Decimal("0.01"))
+
+    @property
+    def price_incl_vat(self) -> Decimal:
+        return self.price_excl_vat + self.vat_amount
+
+    @property
+    def all_names(self) -> list[str]:
+        return [self.common_name, *self.sans]
+
+
+class CertificateAuthority(models.Model):
+    """A root or issuing CA of the embedded connector, one pair per brand, made on first use.
+
+    The private key is PKCS#8 PEM encrypted with settings.CA_KEY_PASSPHRASE.
+    """
+
+    class Kind(models.TextChoices):
+        ROOT = "root", _("Root")
+        INTERMEDIATE = "intermediate", _("Intermediate")
+
+    brand = models.ForeignKey(Brand, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    common_name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80, unique=True)
+    certificate_pem = models.TextField()
+    encrypted_key_pem = models.TextField()
+    crl_number = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("certificate authority")
+        verbose_name_plural = _("certificate authorities")
+        constraints = [models.UniqueConstraint(fields=["brand", "kind"], name="one_ca_per_brand_and_kind")]
+
+    def __str__(self) -> str:
+        return self.common_name
+
+
+class RevocationReason(models.TextChoices):
+    """RFC 5280 section 5.3.1 CRLReason values a subscriber may choose (CA/B BR 4.9.1.1)."""
+
+    UNSPECIFIED = "unspecified", _("Unspecified")
+    KEY_COMPROMISE = "key_compromise", _("Key compromise")
+    AFFILIATION_CHANGED = "affiliation_changed", _("Affiliation changed")
+    SUPERSEDED = "superseded", _("Superseded")
+    CESSATION_OF_OPERATION = "cessation_of_operation", _("Cessation of operation")
+
+
+class Certificate(models.Model):
+    """One certificate of an order (LIFE-7): an order holds its reissues too."""
+
+    class State(models.TextChoices):
+        VALID = "valid", _("Valid")
+        REVOKED = "revoked", _("Revoked")
+        EXPIRED = "expired", _("Expired")
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="certificates")
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="certificates")
+    issuer = models.ForeignKey(CertificateAuthority, on_delete=models.PROTECT, related_name="issued")
+    serial = models.CharField(_("serial number"), max_length=64, unique=True)
+    pem = models.TextField()
+    common_name = models.CharField(_("common name"), max_length=253)
+    not_before = models.DateTimeField(_("valid from"))
+    not_after = models.DateTimeField(_("valid until"))
+    hash_algorithm = models.CharField(_("hash algorithm"), max_length=20)
+    fingerprint_sha256 = models.CharField(_("SHA-256 fingerprint"), max_length=64)
+    public_key_sha256 = models.CharField(max_length=64, db_index=True)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.VALID)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    revocation_reason = models.CharField(_("revocation reason"), max_length=30,
+                                         choices=RevocationReason.choices, blank=True)
+    note = models.CharField(_("note"), max_length=250, blank=True)
+    created_at = models.DateTimeField(_("delivered"), default=timezone.now)
+
+    objects = ScopedManager(account="account")
+
+    class Meta:
+        verbose_name = _("certificate")
+        verbose_name_plural = _("certificates")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.common_name} ({self.serial})"

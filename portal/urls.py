@@ -1,0 +1,19 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from . import views
+
+admin.site.site_header = "Certificate portal – back office"
+admin.site.site_title = "Back office"
+
+urlpatterns = [
+    path("", views.root, name="root"),
+    path("home/", views.home, name="home"),
+    path("register/", include("accounts.registration_urls")),
+    path("accounts/", include("allauth.urls")),
+    path("operations/", include("orders.operations_urls")),
+    path("orders/", include("orders.urls")),
+    path("pki/", include("orders.pki_urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("staff/", admin.site.urls),
+]

@@ -1,0 +1,16 @@
+from django.shortcuts import redirect, render
+
+from accounts.access import account_user_required
+
+
+def root(request):
+    if request.user.is_authenticated:
+        if request.user.is_staff and request.user.account_id is None:
+            return redirect("admin:index")
+        return redirect("home")
+    return render(request, "portal/welcome.html")
+
+
+@account_user_required
+def home(request):
+    return render(request, "portal/home.html")

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The test suite against PostgreSQL and Redis (make test). Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/${TEST_DB:-portal}}"
+export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/0}"
+export SECRET_KEY="${SECRET_KEY:-test-only-secret-key-not-for-production-0123456789abcdef}"
+export CA_KEY_PASSPHRASE="${CA_KEY_PASSPHRASE:-test-only-ca-passphrase}"
+export DJANGO_ALLOW_ASYNC_UNSAFE=true
+export VAR_DIR="${VAR_DIR:-$PWD/var/test}"
+PY=.venv/bin/python
+$PY manage.py compilemessages --ignore=.venv -v 0
+$PY manage.py collectstatic --noinput -v 0
+$PY -m ruff check .
+$PY manage.py makemigrations --check --dry-run
+exec $PY -m pytest "$@"

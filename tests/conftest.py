@@ -1,0 +1,85 @@
+"""Shared fixtures: two accounts (ours and an outsider's), users with one right each, a product.
+
+Tests read like behaviour (STYLE.md 13): `owner` holds every right, `tech` and `billing` one each,
+`outsider` belongs to another account.
+"""
+
+from __future__ import annotations
+
+import os
+from decimal import Decimal
+
+import pytest
+from django_scopes import scopes_disabled
+
+from tests import factories
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+PASSWORD = factories.PASSWORD
+
+
+@pytest.fixture(autouse=True)
+def _no_scope_leak():
+    """Tests build data across accounts freely; views still run under the request's own scope."""
+    with scopes_disabled():
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery(settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    from portal.celery import app
+
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False
+
+
+@pytest.fixture
+def account(db):
+    return factories.make_account("Acme Hosting", domain="acme.test")
+
+
+@pytest.fixture
+def other_account(db):
+    return factories.make_account("Globex Corp", domain="globex.test")
+
+
+@pytest.fixture
+def owner(account):
+    return factories.make_user(account, "owner", superuser=True)
+
+
+@pytest.fixture
+def tech(account):
+    from accounts.models import Right
+
+    return factories.make_user(account, "tech", rights=[Right.TECHNICAL])
+
+
+@pytest.fixture
+def billing(account):
+    from accounts.models import Right
+
+    return factories.make_user(account, "billing", rights=[Right.BILLING])
+
+
+@pytest.fixture
+def outsider(other_account):
+    return factories.make_user(other_account, "outsider", superuser=True)
+
+
+@pytest.fixture
+def staff(db):
+    return factories.make_staff("staffer")
+
+
+@pytest.fixture
+def product(db):
+    return factories.make_product("ssl-ov", price=Decimal("120.00"))
+
+
+def login(client, user):
+    client.force_login(user)
+    return client
