@@ -62,6 +62,16 @@ class Account(models.Model):
     rejection_reason = models.TextField(_("rejection reason"), blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     validated_at = models.DateTimeField(_("validated"), null=True, blank=True)
+    terms_accepted_at = models.DateTimeField(_("terms accepted"), null=True, blank=True)
+    # ACC-1: the two people named at registration; emails about the account go to them (ADM-6).
+    administrative_contact = models.ForeignKey(
+        "Contact", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("administrative contact"),
+    )
+    technical_contact = models.ForeignKey(
+        "Contact", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("technical contact"),
+    )
 
     class Meta:
         verbose_name = _("account")

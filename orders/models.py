@@ -145,6 +145,9 @@ class Order(models.Model):
     delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
     handler_name = models.CharField(_("handled by"), max_length=100, blank=True)
     customer_comment = models.TextField(_("comment to the customer"), blank=True)
+    # ORD-3: the review page's one-time token; a second "confirm" with it finds this order instead
+    # of creating another (the unique constraint settles two confirmations racing).
+    submission_token = models.CharField(max_length=64, blank=True, editable=False)
 
     objects = ScopedManager(account="account")
 
@@ -152,6 +155,10 @@ class Order(models.Model):
         verbose_name = _("order")
         verbose_name_plural = _("orders")
         ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "submission_token"], condition=~models.Q(submission_token=""),
+                                    name="one_order_per_submission_token"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.reference} {self.common_name}"
