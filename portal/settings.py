@@ -178,7 +178,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "orders.tasks.mark_expired_certificates",
         "schedule": crontab(minute=5),
     },
-    "purge-old-celery-results": {
+    "heartbeat": {
         "task": "portal.tasks.heartbeat",
         "schedule": crontab(minute="*/15"),
     },
