@@ -1,4 +1,12 @@
-from django.urls import path  # noqa: F401
+"""Public PKI URLs (no login), included at /pki/ by portal/urls.py."""
+
+from django.urls import path
+
+from . import pki_views
 
 app_name = "pki"
-urlpatterns: list = []
+urlpatterns = [
+    path("<slug:slug>.crl", pki_views.crl, name="crl"),
+    path("<slug:slug>.crt", pki_views.crt, name="crt"),
+    path("<slug:slug>.pem", pki_views.pem, name="pem"),
+]
