@@ -6,3 +6,12 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "accounts"
     verbose_name = _("Accounts")
+
+    def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
+
+        from .signals import record_login
+
+        # Our receiver sets previous_login and last_login together (see record_login).
+        user_logged_in.disconnect(dispatch_uid="update_last_login")
+        user_logged_in.connect(record_login, dispatch_uid="accounts_record_login")

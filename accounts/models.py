@@ -113,6 +113,7 @@ class User(AbstractUser):
                 fields=["account"],
                 condition=models.Q(is_account_superuser=True),
                 name="one_superuser_per_account",
+                violation_error_message=_("This account already has a super user."),
             )
         ]
 

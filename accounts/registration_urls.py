@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "registration"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.register, name="register"),
+    path("done/", views.register_done, name="done"),
+]

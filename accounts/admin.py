@@ -1,0 +1,213 @@
+"""The back office for accounts (STAFF-1), mounted at /staff/ (Django admin, staff only).
+
+Status changes never happen by editing a field: "Validate" and "Reject with a reason" each have
+their own page and call the services (ACC-2), which lock, audit and email.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+
+from .forms import RejectForm
+from .models import Account, AuditEvent, Contact, Organisation, User
+from .services import AccountStateError, reject_account, validate_account
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class OrganisationInline(ReadOnlyInline):
+    model = Organisation
+    fields = ("name", "registration_number", "vat_number", "city", "country", "is_account_holder")
+    readonly_fields = fields
+
+
+class UserInline(ReadOnlyInline):
+    model = User
+    fields = ("username", "email", "is_account_superuser", "is_active", "last_login")
+    readonly_fields = fields
+
+
+@admin.register(Account)
+class AccountAdmin(admin.ModelAdmin):
+    list_display = ("name", "kind", "formula", "status", "created_at", "validated_at")
+    list_filter = ("status", "kind", "formula", "auth_type")
+    search_fields = ("name", "organisations__registration_number", "users__username", "users__email")
+    date_hierarchy = "created_at"
+    readonly_fields = (
+        "status", "created_at", "validated_at", "terms_accepted_at", "rejection_reason",
+        "administrative_contact", "technical_contact",
+    )
+    fieldsets = (
+        (None, {"fields": ("name", "kind", "formula", "auth_type", "approval_mode", "language")}),
+        (_("Request"), {"fields": (
+            "status", "created_at", "terms_accepted_at", "validated_at", "rejection_reason",
+            "administrative_contact", "technical_contact",
+        )}),
+    )
+    inlines = (OrganisationInline, UserInline)
+    actions = ("validate_selected",)
+
+    def has_delete_permission(self, request, obj=None):
+        # Accounts own invoices and an audit trail: they are blocked, never deleted.
+        return False
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path("<path:object_id>/validate/", self.admin_site.admin_view(self.validate_view),
+                 name="{}_{}_validate".format(*info)),
+            path("<path:object_id>/reject/", self.admin_site.admin_view(self.reject_view),
+                 name="{}_{}_reject".format(*info)),
+            *super().get_urls(),
+        ]
+
+    def _get_pending(self, request, object_id) -> Account:
+        account = self.get_object(request, object_id)
+        if account is None:
+            raise Http404
+        if not self.has_change_permission(request, account):
+            raise PermissionDenied
+        return account
+
+    def _change_url(self, account: Account) -> str:
+        return reverse("admin:accounts_account_change", args=[account.pk])
+
+    def _render(self, request, template: str, account: Account, **context):
+        return TemplateResponse(request, template, {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": account,
+            "title": context.pop("title"),
+            **context,
+        })
+
+    def validate_view(self, request, object_id):
+        """ACC-2: confirmation page (GET), then validation (POST)."""
+        account = self._get_pending(request, object_id)
+        if account.status != Account.Status.PENDING:
+            self.message_user(request, _("This account is not awaiting validation."), messages.WARNING)
+            return redirect(self._change_url(account))
+        if request.method == "POST":
+            validate_account(account, by=request.user)
+            self.message_user(
+                request, _("%(name)s is validated; its super user was sent a link to choose a password.")
+                % {"name": account.name}, messages.SUCCESS,
+            )
+            return redirect(self._change_url(account))
+        return self._render(request, "admin/accounts/account/validate.html", account,
+                            title=_("Validate %(name)s") % {"name": account.name})
+
+    def reject_view(self, request, object_id):
+        """ACC-2: a reason (GET form), then rejection (POST) with the reason emailed."""
+        account = self._get_pending(request, object_id)
+        if account.status != Account.Status.PENDING:
+            self.message_user(request, _("This account is not awaiting validation."), messages.WARNING)
+            return redirect(self._change_url(account))
+        form = RejectForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            reject_account(account, form.cleaned_data["reason"], by=request.user)
+            self.message_user(request, _("%(name)s is rejected; the reason was emailed.") % {"name": account.name},
+                              messages.SUCCESS)
+            return redirect(self._change_url(account))
+        return self._render(request, "admin/accounts/account/reject.html", account, form=form,
+                            title=_("Reject %(name)s") % {"name": account.name})
+
+    @admin.action(description=_("Validate the selected account requests"), permissions=["change"])
+    def validate_selected(self, request, queryset):
+        done = 0
+        for account in queryset.filter(status=Account.Status.PENDING):
+            try:
+                validate_account(account, by=request.user)
+            except AccountStateError:
+                continue  # changed by someone else meanwhile
+            done += 1
+        self.message_user(request, _("%(count)d account(s) validated.") % {"count": done}, messages.SUCCESS)
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    list_display = ("username", "email", "account", "is_account_superuser", "is_active", "is_staff", "last_login")
+    list_filter = ("is_staff", "is_active", "is_account_superuser", "right_technical", "right_commercial",
+                   "right_billing", "right_administrative", "right_approval")
+    list_select_related = ("account",)
+    search_fields = ("username", "email", "first_name", "last_name", "account__name")
+    autocomplete_fields = ("account",)
+    readonly_fields = ("last_login", "previous_login", "date_joined")
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        (_("Personal info"), {"fields": ("first_name", "last_name", "email", "phone", "language")}),
+        (_("Account and rights"), {"fields": (
+            "account", "is_account_superuser", "right_technical", "right_commercial", "right_billing",
+            "right_administrative", "right_approval",
+        )}),
+        (_("Back office"), {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
+        (_("Important dates"), {"fields": ("last_login", "previous_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (None, {"classes": ("wide",), "fields": ("username", "email", "account", "usable_password",
+                                                  "password1", "password2")}),
+    )
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(admin.ModelAdmin):
+    list_display = ("name", "registration_number", "account", "city", "country", "is_account_holder")
+    list_filter = ("country", "is_account_holder")
+    list_select_related = ("account",)
+    search_fields = ("name", "registration_number", "vat_number", "account__name")
+    autocomplete_fields = ("account",)
+    readonly_fields = ("public_id", "is_account_holder", "created_at")
+
+    def get_readonly_fields(self, request, obj=None):
+        # An organisation never moves to another account.
+        return (*self.readonly_fields, "account") if obj else self.readonly_fields
+
+
+@admin.register(Contact)
+class ContactAdmin(admin.ModelAdmin):
+    list_display = ("last_name", "first_name", "email", "phone", "organisation", "account")
+    list_select_related = ("organisation", "account")
+    search_fields = ("last_name", "first_name", "email", "organisation__name", "account__name")
+    autocomplete_fields = ("organisation",)
+    exclude = ("account",)  # follows the organisation (Contact.save)
+    readonly_fields = ("public_id", "created_at")
+
+    def get_readonly_fields(self, request, obj=None):
+        return (*self.readonly_fields, "organisation") if obj else self.readonly_fields
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """ADM-9 / PLAT-6: the trail is append-only, so the back office only reads it."""
+
+    list_display = ("created_at", "actor_name", "is_staff_action", "action", "account", "object_type", "object_id")
+    list_filter = ("action", "is_staff_action", ("account", admin.RelatedOnlyFieldListFilter))
+    list_select_related = ("account",)
+    search_fields = ("actor_name", "action", "object_id", "account__name")
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

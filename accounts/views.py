@@ -1,0 +1,28 @@
+"""Public registration pages (ACC-1): the form, then "your request awaits validation"."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.shortcuts import redirect, render
+from django.utils import translation
+from django.views.decorators.http import require_http_methods
+
+from .forms import RegistrationForm
+from .services import register_account
+
+
+@require_http_methods(["GET", "POST"])
+def register(request):
+    language = translation.get_language()
+    initial = {"language": language} if language in dict(settings.LANGUAGES) else {}
+    form = RegistrationForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        # A robot filled in the hidden field: answer as if it worked, create nothing.
+        if not form.is_bot():
+            register_account(form.cleaned_data, request=request)
+        return redirect("registration:done")
+    return render(request, "accounts/register.html", {"form": form})
+
+
+def register_done(request):
+    return render(request, "accounts/register_done.html")
