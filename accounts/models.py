@@ -57,6 +57,7 @@ class Account(models.Model):
         _("authentication type"), max_length=20, choices=AuthType.choices, default=AuthType.PASSWORD
     )
     approval_mode = models.BooleanField(_("approval mode"), default=False)
+    require_2fa = models.BooleanField(_("second factor required for every user"), default=False)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PENDING)
     language = models.CharField(_("language"), max_length=8, default="en")
     rejection_reason = models.TextField(_("rejection reason"), blank=True)
@@ -102,6 +103,12 @@ class User(AbstractUser):
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     language = models.CharField(_("language"), max_length=8, default="en")
     previous_login = models.DateTimeField(_("previous login"), null=True, blank=True)
+    public_id = models.CharField(max_length=16, unique=True, null=True, editable=False)
+    is_api_user = models.BooleanField(_("API user"), default=False)
+    password_changed_at = models.DateTimeField(_("password changed"), null=True, blank=True)
+    failed_login_count = models.PositiveSmallIntegerField(_("consecutive failed logins"), default=0)
+    locked_at = models.DateTimeField(_("locked since"), null=True, blank=True)
+    processing_purposes = models.JSONField(_("processing purposes accepted"), default=list, blank=True)
 
     objects = UserManager()
 
@@ -147,6 +154,11 @@ class User(AbstractUser):
     @property
     def rights(self) -> list[Right]:
         return [r for r in Right if self.has_right(r)]
+
+    def save(self, *args, **kwargs):
+        if not self.public_id:
+            self.public_id = secrets.token_hex(6)
+        super().save(*args, **kwargs)
 
 
 class Organisation(models.Model):
@@ -257,3 +269,27 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("Audit events are append-only.")
+
+
+class ApiToken(models.Model):
+    """ADM-4: a revocable token of an API user, shown once, stored as a SHA-256 hash."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="api_tokens")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(_("prefix"), max_length=12, unique=True)
+    key_sha256 = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    objects = ScopedManager(account="account")
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

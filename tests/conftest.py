@@ -27,6 +27,16 @@ def _no_scope_leak():
 
 
 @pytest.fixture(autouse=True)
+def _own_cache_keys(settings, request):
+    """Each test gets its own key prefix in the real Redis cache: login rate limits and other
+    counters of one test (or of a parallel run) never leak into another."""
+    import uuid
+
+    caches = {name: {**conf, "KEY_PREFIX": f"t-{uuid.uuid4().hex[:12]}"} for name, conf in settings.CACHES.items()}
+    settings.CACHES = caches
+
+
+@pytest.fixture(autouse=True)
 def _eager_celery(settings):
     settings.CELERY_TASK_ALWAYS_EAGER = True
     from portal.celery import app
