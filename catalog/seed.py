@@ -58,18 +58,24 @@ class Item:
     replacement: str = ""
 
 
-def _server(brand, code, name, ptype, validation, prices, description, **fields) -> Item:
+# Every product field the seed sets; a product states only what differs from these.
+_DEFAULTS: dict[str, Any] = {
+    "publicly_trusted_tls": False, "requires_csr": True, "wildcard": False, "included_sans": 0, "max_sans": 0,
+    "san_price": Decimal("0.00"), "wildcard_san_price": Decimal("0.00"), "reissuable": True, "is_test": False,
+    "active": True,
+}
+
+
+def _server(brand, code, name, ptype, validation, prices, description, *, replacement="", **fields) -> Item:
     """A publicly trusted TLS product; single-domain ones include the www/bare variant."""
-    defaults: dict[str, Any] = {"publicly_trusted_tls": True, "included_sans": 1, "max_sans": 1}
-    if ptype == T.WILDCARD:
-        defaults["wildcard"] = True
-    defaults.update(fields)
-    return Item(brand, code, name, ptype, validation, prices, description, defaults)
+    values = {**_DEFAULTS, "publicly_trusted_tls": True, "included_sans": 1, "max_sans": 1,
+              "wildcard": ptype == T.WILDCARD, **fields}
+    return Item(brand, code, name, ptype, validation, prices, description, values, replacement)
 
 
-def _other(brand, code, name, ptype, validation, prices, description, **fields) -> Item:
+def _other(brand, code, name, ptype, validation, prices, description, *, replacement="", **fields) -> Item:
     """A product that is not a publicly trusted TLS certificate."""
-    return Item(brand, code, name, ptype, validation, prices, description, {"publicly_trusted_tls": False, **fields})
+    return Item(brand, code, name, ptype, validation, prices, description, {**_DEFAULTS, **fields}, replacement)
 
 
 PRODUCTS: list[Item] = [
@@ -306,26 +312,29 @@ def load_catalog() -> LoadResult:
     brands: dict[str, Brand] = {}
     for code, name, position, delivery in BRANDS:
         brands[code], outcome = _upsert(
-            Brand, {"code": code}, {"name": name, "position": position, "delivery_time": delivery}
+            Brand, {"code": code}, {"name": name, "position": position, "delivery_time": delivery, "active": True}
         )
         result.add(outcome)
     products: dict[str, Product] = {}
+    created: set[str] = set()
     for position, item in enumerate(PRODUCTS, start=1):
         values = {
-            "brand": brands[item.brand], "name": item.name, "product_type": str(item.product_type),
+            "brand_id": brands[item.brand].pk, "name": item.name, "product_type": str(item.product_type),
             "validation": str(item.validation), "description": item.description, "position": position * 10,
             **item.fields,
         }
         products[item.code], outcome = _upsert(Product, {"code": item.code}, values)
         result.add(outcome)
+        if outcome == "created":
+            created.add(item.code)
         for months, price in item.prices.items():
             _, outcome = _upsert(ProductPeriod, {"product": products[item.code], "months": months},
                                  {"price": Decimal(price)})
             result.add(outcome)
     # Replacements point at products of the same run, so they are set once all exist.
     for item in PRODUCTS:
-        if item.replacement:
-            _, outcome = _upsert(Product, {"code": item.code}, {"replacement": products[item.replacement]})
-            if outcome == "updated":
-                result.updated += 1
+        replacement_id = products[item.replacement].pk if item.replacement else None
+        _, outcome = _upsert(Product, {"code": item.code}, {"replacement_id": replacement_id})
+        if outcome == "updated" and item.code not in created:
+            result.updated += 1
     return result

@@ -1,0 +1,56 @@
+"""`manage.py load_demo` (PLAT-8): the demo catalogue, accounts, users and orders; safe to run again."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+from django.test.utils import override_settings
+from django_scopes import scopes_disabled
+
+from orders.models import Certificate, Order, OrderStatus
+from orders.tasks import mark_expired_certificates
+from portal.celery import app
+from portal.management.demo_accounts import DEMO_ACCOUNTS, DEMO_PASSWORD, ensure_account, ensure_staff
+from portal.management.demo_orders import ensure_orders
+
+
+class Command(BaseCommand):
+    help = "Load the demo data: catalogue, staff, a partner and an enterprise account with users and orders."
+
+    def handle(self, *args, **options) -> None:
+        call_command("load_catalog", stdout=self.stdout)
+        eager = app.conf.task_always_eager
+        app.conf.task_always_eager = True
+        trace_logger = logging.getLogger("celery.app.trace")  # one "Task succeeded" line per email
+        trace_level = trace_logger.level
+        trace_logger.setLevel(logging.WARNING)
+        try:
+            # The demo's orders are history: their confirmation and delivery emails are rendered
+            # (inline, not queued) and dropped, instead of flooding the console at first start.
+            # The demo builds several tenants at once: cross-account work, so no single scope applies.
+            with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"), \
+                    scopes_disabled():
+                staff = ensure_staff()
+                demos = [ensure_account(spec) for spec in DEMO_ACCOUNTS]
+                created = sum(ensure_orders(demo, staff) for demo in demos)
+                expired = mark_expired_certificates()
+                self._summary(staff, demos, created, expired)
+        finally:
+            app.conf.task_always_eager = eager
+            trace_logger.setLevel(trace_level)
+
+    def _summary(self, staff, demos, created: int, expired: int) -> None:
+        self.stdout.write(f"Orders created now: {created}; certificates marked expired: {expired}.")
+        self.stdout.write(f"Logins (password {DEMO_PASSWORD}): {staff.username} (staff)")
+        for demo in demos:
+            account = demo.account
+            statuses = Counter(Order.objects.filter(account=account).values_list("status", flat=True))
+            certificates = Certificate.objects.filter(account=account).count()
+            self.stdout.write(f"{account.name}: users {', '.join(demo.users)}; "
+                              f"{sum(statuses.values())} orders, {certificates} certificates")
+            for status in OrderStatus:
+                if statuses[status]:
+                    self.stdout.write(f"  {statuses[status]:3d}  {status.label}")

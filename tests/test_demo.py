@@ -1,0 +1,155 @@
+"""The demo data command (PLAT-8): idempotent, realistic, every order reached through the services."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from io import StringIO
+
+from cryptography import x509
+from django.core.management import call_command
+from django.test import TestCase
+from django.utils import timezone
+from django_scopes import scopes_disabled
+from stdnum.fr import siren, tva
+
+from accounts.models import Account, AuditEvent, Contact, Organisation, Right, User
+from catalog.models import Product
+from orders.models import Certificate, Order, OrderStatus
+from portal.management.demo_accounts import DEMO_PASSWORD
+from portal.management.demo_orders import DEMO_ORDERS, PATHS
+
+DOMAINS = {"Partner Demo Hosting": "partner-demo.test", "Enterprise Demo SA": "enterprise-demo.test"}
+
+
+def _counts() -> dict[str, int]:
+    with scopes_disabled():
+        return {model.__name__: model.objects.count()
+                for model in (Account, User, Organisation, Contact, Order, Certificate, AuditEvent, Product)}
+
+
+class DemoTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.output = StringIO()
+        call_command("load_demo", stdout=cls.output)
+
+    def test_a_second_run_creates_and_changes_nothing(self):
+        before = _counts()
+        statuses = sorted(Order.objects.values_list("reference", "status"))
+        out = StringIO()
+        call_command("load_demo", stdout=out)
+        assert _counts() == before
+        assert sorted(Order.objects.values_list("reference", "status")) == statuses
+        assert "Orders created now: 0" in out.getvalue()
+        assert "0 created, 0 updated" in out.getvalue()
+
+    def test_summary_lists_accounts_users_and_statuses(self):
+        text = self.output.getvalue()
+        assert "Orders created now: 65" in text
+        assert "Partner Demo Hosting: users partner, partner-tech, partner-billing; 37 orders" in text
+        assert "Awaiting approval" in text and "Delivered and paid" in text
+
+    def test_five_logins_with_the_demo_password(self):
+        users = {u.username: u for u in User.objects.filter(
+            username__in=["staff", "partner", "partner-tech", "partner-billing", "enterprise"])}
+        assert len(users) == 5
+        for user in users.values():
+            assert user.check_password(DEMO_PASSWORD), user.username
+            assert user.is_active
+        staff = users["staff"]
+        assert staff.is_staff and staff.is_superuser and staff.account is None
+        assert staff.email == "staff@portal.test"
+        assert users["partner"].is_account_superuser and users["enterprise"].is_account_superuser
+        assert users["partner"].email == "partner@partner-demo.test"
+        assert users["partner-tech"].rights == [Right.TECHNICAL]
+        assert users["partner-billing"].rights == [Right.BILLING]
+        assert not users["partner-tech"].is_account_superuser and not users["partner-tech"].is_staff
+        assert users["enterprise"].account.name == "Enterprise Demo SA"
+        assert users["enterprise"].language == "fr"
+
+    def test_accounts_have_their_formula_language_and_organisations(self):
+        partner = Account.objects.get(name="Partner Demo Hosting")
+        enterprise = Account.objects.get(name="Enterprise Demo SA")
+        assert (partner.kind, partner.formula, partner.language, partner.status) == (
+            Account.Kind.PROVIDER, Account.Formula.REBATE, "en", Account.Status.ACTIVE)
+        assert (enterprise.kind, enterprise.formula, enterprise.language, enterprise.status) == (
+            Account.Kind.ENTERPRISE, Account.Formula.CURRENT, "fr", Account.Status.ACTIVE)
+        assert partner.organisations.count() >= 3 and enterprise.organisations.count() == 2
+        assert partner.holder.city == "Paris"
+        assert partner.administrative_contact.organisation == partner.holder
+        for org in Organisation.objects.all():
+            assert siren.is_valid(org.registration_number), org
+            assert tva.is_valid(org.vat_number) and org.vat_number == "FR" + siren.to_tva(org.registration_number)
+        assert Organisation.objects.filter(is_account_holder=True).count() == 2
+
+    def test_each_account_uses_only_its_own_demo_domain(self):
+        for name, domain in DOMAINS.items():
+            account = Account.objects.get(name=name)
+            emails = [*Contact.objects.filter(account=account).values_list("email", flat=True),
+                      *User.objects.filter(account=account).values_list("email", flat=True)]
+            assert emails and all(e.endswith(f"@{domain}") for e in emails), emails
+            names = [n for order in Order.objects.filter(account=account) for n in order.all_names]
+            assert names and all(n == domain or n.endswith(f".{domain}") for n in names), names
+            for order in Order.objects.filter(account=account).select_related("organisation", "admin_contact"):
+                assert order.organisation.account_id == account.pk
+                assert order.admin_contact.organisation_id == order.organisation_id
+
+    def test_orders_in_many_statuses_each_reached_through_audited_transitions(self):
+        for name in DOMAINS:
+            statuses = set(Order.objects.filter(account__name=name).values_list("status", flat=True))
+            assert len(statuses) >= 6, (name, statuses)
+        assert set(Order.objects.values_list("status", flat=True)) >= {
+            OrderStatus.AWAITING_APPROVAL, OrderStatus.AWAITING_PAYMENT, OrderStatus.UNDER_VERIFICATION,
+            OrderStatus.AWAITING_DCV, OrderStatus.DORMANT, OrderStatus.CANCELLED, OrderStatus.DELIVERED_PAID,
+            OrderStatus.DELIVERED_NOT_PAID,
+        }
+        for order in Order.objects.all():
+            moves = list(AuditEvent.objects.filter(object_type="order", object_id=order.reference,
+                                                   action="order.status_changed").order_by("pk"))
+            if moves:
+                assert moves[-1].details["to"] == order.status, order
+            else:
+                assert order.status in {OrderStatus.AWAITING_PAYMENT, OrderStatus.AWAITING_APPROVAL}
+
+    def test_delivered_orders_hold_real_certificates_of_the_embedded_ca(self):
+        certificates = Certificate.objects.select_related("order", "issuer")
+        assert certificates.count() == Order.objects.filter(status__startswith="delivered").count() == 38
+        for certificate in certificates:
+            cert = x509.load_pem_x509_certificate(certificate.pem.encode())
+            issuer = x509.load_pem_x509_certificate(certificate.issuer.certificate_pem.encode())
+            cert.verify_directly_issued_by(issuer)
+            assert f"{cert.serial_number:x}" == certificate.serial
+            sans = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+            assert set(sans.get_values_for_type(x509.DNSName)) == set(certificate.order.all_names)
+            assert cert.not_valid_after_utc == certificate.not_after
+        assert not Order.objects.filter(status__startswith="delivered", certificates__isnull=True).exists()
+
+    def test_history_spreads_over_fourteen_months_with_expired_and_expiring_certificates(self):
+        now = timezone.now()
+        oldest = Order.objects.order_by("created_at").first().created_at
+        newest = Order.objects.order_by("-created_at").first().created_at
+        assert timedelta(days=300) < now - oldest < timedelta(days=430)
+        assert now - newest < timedelta(days=3)
+        expired = Certificate.objects.filter(state=Certificate.State.EXPIRED)
+        assert 1 <= expired.count() <= 4
+        assert all(c.not_after < now for c in expired)
+        assert not Certificate.objects.filter(state=Certificate.State.VALID, not_after__lt=now).exists()
+        assert Certificate.objects.filter(state=Certificate.State.VALID,
+                                          not_after__lt=now + timedelta(days=30)).count() >= 3
+        paid = Order.objects.filter(paid_at__isnull=False)
+        assert paid.exists() and all(o.created_at <= o.paid_at <= now for o in paid)
+        for certificate in Certificate.objects.select_related("order"):
+            assert certificate.order.created_at < certificate.not_before < now
+
+    def test_approval_mode_holds_the_technical_users_orders(self):
+        waiting = Order.objects.filter(status=OrderStatus.AWAITING_APPROVAL)
+        assert waiting.exists()
+        assert set(waiting.values_list("created_by__username", flat=True)) == {"partner-tech"}
+
+
+def test_demo_orders_are_keyed_uniquely_and_reach_known_statuses():
+    for orders in DEMO_ORDERS.values():
+        tokens = [order.token for order in orders]
+        assert len(tokens) == len(set(tokens))
+        assert 25 <= len(orders) <= 40
+        assert all(order.target in PATHS for order in orders)
