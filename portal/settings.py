@@ -5,6 +5,7 @@ email on the console. Production sets DEBUG=0 with real secrets and gets a clean
 """
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from celery.schedules import crontab
@@ -36,6 +37,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "allauth",
     "allauth.account",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "django_tables2",
     # Apps, ground floor first (STYLE.md "App boundaries").
     "accounts",
@@ -58,6 +62,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "accounts.session_security.SessionLimitsMiddleware",
+    "accounts.session_security.PasswordAgeMiddleware",
+    "accounts.twofactor.middleware.SecondFactorRequiredMiddleware",
     "accounts.middleware.AccountScopeMiddleware",
 ]
 
@@ -92,8 +99,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    # Both refuse a locked user (ACC-3) whatever path calls authenticate().
+    "accounts.backends.LockAwareModelBackend",
+    "accounts.backends.LockAwareAllauthBackend",
 ]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -119,6 +127,28 @@ ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https") else "http"
+# ACC-3: failed logins are throttled per client address (and per login name) on top of the lock
+# after LOGIN_LOCK_AFTER consecutive failures; the per-name limit stays above the lock threshold
+# so that the lock, not the throttle, answers a sixth attempt.
+LOGIN_LOCK_AFTER = 5
+ACCOUNT_RATE_LIMITS = {"login_failed": env.str("LOGIN_FAILED_RATE_LIMIT", default="10/m/ip,60/h/ip,20/h/key")}
+# allauth reads the client address from X-Forwarded-For only behind this many trusted proxies.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# ACC-4: a password older than this must be changed before anything else.
+PASSWORD_MAX_AGE_DAYS = env.int("PASSWORD_MAX_AGE_DAYS", default=365)
+# ACC-9 / STYLE.md 10: sensitive actions need a login or re-authentication within 5 minutes.
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
+ACCOUNT_REAUTHENTICATION_METHODS = ("password", "passkey")
+# STYLE.md 11: after the password, the user waits for the second factor this long (not logged in).
+ACCOUNT_LOGIN_TIMEOUT = 300
+# ACC-5: the second factor (accounts/twofactor). Staff need one for /staff/ unless turned off (demo).
+STAFF_REQUIRE_2FA = env.bool("STAFF_REQUIRE_2FA", default=True)
+SECOND_FACTOR_MAX_ATTEMPTS = 5
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Certificate portal")
+# ACC-6: WebAuthn relying party; the RP ID is SITE_URL's host unless set, origins SITE_URL's.
+WEBAUTHN_RP_ID = env.str("WEBAUTHN_RP_ID", default=urlsplit(SITE_URL).hostname or "localhost")
+WEBAUTHN_RP_NAME = env.str("WEBAUTHN_RP_NAME", default="Certificate portal")
+WEBAUTHN_ORIGINS = env.list("WEBAUTHN_ORIGINS", default=[SITE_URL])
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("fr", _("French"))]
@@ -186,8 +216,9 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
-# Sessions and cookies (ACC-9).
+# Sessions and cookies (ACC-9): absolute limit from login, idle limit between two requests.
 SESSION_COOKIE_AGE = env.int("SESSION_ABSOLUTE_SECONDS", default=12 * 3600)
+SESSION_IDLE_SECONDS = env.int("SESSION_IDLE_SECONDS", default=1800)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True

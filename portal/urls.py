@@ -13,6 +13,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("operations/", include("orders.operations_urls")),
     path("orders/", include("orders.urls")),
+    path("accounting/", include("billing.urls")),
     path("pki/", include("orders.pki_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("staff/", admin.site.urls),

@@ -1,0 +1,156 @@
+"""The back office for billing (mounted at /staff/, staff only).
+
+Documents and ledger movements are read-only here: issued content never changes (ACCT-1) and
+ledgers are append-only (LEDG-2). The only state change, "Record payment", calls the service,
+which locks, checks and audits. The billing profile is a settings row and is edited directly.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.http import Http404
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from accounts.audit import log_action
+
+from .models import (
+    BillingProfile,
+    Document,
+    DocumentKind,
+    DocumentLine,
+    DocumentStatus,
+    EuroMovement,
+    NumberSequence,
+    TokenMovement,
+)
+from .pdf import pdf_response
+from .services.documents import DocumentError, mark_paid
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class DocumentLineInline(admin.TabularInline):
+    model = DocumentLine
+    extra = 0
+    can_delete = False
+    fields = ("position", "description", "quantity", "unit_price", "vat_rate", "total_excl_vat")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Document)
+class DocumentAdmin(ReadOnlyAdmin):
+    list_display = ("display_number", "account", "kind", "issue_date", "due_date", "total_incl_vat", "status",
+                    "pdf_link")
+    list_filter = ("kind", "status", "issue_date", "buyer_country")
+    list_select_related = ("account",)
+    search_fields = ("display_number", "buyer_name", "source_reference", "account__name")
+    date_hierarchy = "issue_date"
+    exclude = ("pdf",)
+    inlines = [DocumentLineInline]
+    actions = ["record_payment"]
+
+    def get_queryset(self, request):
+        # The stored PDFs stay in the database until one is downloaded.
+        return super().get_queryset(request).defer("pdf")
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.concrete_fields if f.name != "pdf"] + ["pdf_link"]
+
+    def get_urls(self):
+        urls = [path("<int:pk>/pdf/", self.admin_site.admin_view(self.download_pdf), name="billing_document_pdf")]
+        return urls + super().get_urls()
+
+    def download_pdf(self, request, pk: int):
+        if not self.has_view_permission(request):
+            raise Http404
+        document = Document.objects.filter(pk=pk).first()
+        if document is None or not document.pdf:
+            raise Http404
+        return pdf_response(document)
+
+    @admin.display(description=_("PDF"))
+    def pdf_link(self, obj: Document) -> str:
+        return format_html('<a href="{}">{}</a>', reverse("admin:billing_document_pdf", args=[obj.pk]),
+                           _("Download PDF"))
+
+    def has_record_payment_permission(self, request) -> bool:
+        return request.user.has_perm("billing.change_document")
+
+    @admin.action(description=_("Record payment of the selected invoices"), permissions=["record_payment"])
+    def record_payment(self, request, queryset):
+        eligible = list(queryset.filter(kind=DocumentKind.INVOICE, status=DocumentStatus.ISSUED))
+        skipped = queryset.count() - len(eligible)
+        paid = 0
+        for document in eligible:
+            try:
+                mark_paid(document, by=request.user)
+            except DocumentError as error:
+                self.message_user(request, f"{document}: {error}", messages.ERROR)
+            else:
+                paid += 1
+        self.message_user(request, ngettext("%(count)d invoice marked as paid.", "%(count)d invoices marked as paid.",
+                                            paid) % {"count": paid}, messages.SUCCESS)
+        if skipped:
+            self.message_user(request, ngettext(
+                "%(count)d document skipped: only issued, unpaid invoices can be paid.",
+                "%(count)d documents skipped: only issued, unpaid invoices can be paid.", skipped,
+            ) % {"count": skipped}, messages.WARNING)
+
+
+class MovementAdmin(ReadOnlyAdmin):
+    list_filter = ("kind", "created_at")
+    list_select_related = ("account", "created_by", "document")
+    search_fields = ("reference", "account__name", "note")
+    date_hierarchy = "created_at"
+
+
+@admin.register(TokenMovement)
+class TokenMovementAdmin(MovementAdmin):
+    list_display = ("created_at", "account", "product", "kind", "quantity", "reference", "document", "created_by")
+    list_select_related = (*MovementAdmin.list_select_related, "product__brand")
+
+
+@admin.register(EuroMovement)
+class EuroMovementAdmin(MovementAdmin):
+    list_display = ("created_at", "account", "kind", "amount", "reference", "document", "created_by")
+
+
+@admin.register(NumberSequence)
+class NumberSequenceAdmin(ReadOnlyAdmin):
+    list_display = ("series", "year", "last_number")
+    list_filter = ("series", "year")
+
+
+@admin.register(BillingProfile)
+class BillingProfileAdmin(admin.ModelAdmin):
+    list_display = ("account", "payment_term_days", "default_payment_mode", "alert_threshold", "late_payment_block")
+    list_filter = ("default_payment_mode", "late_payment_block")
+    list_select_related = ("account",)
+    search_fields = ("account__name",)
+    raw_id_fields = ("account",)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        log_action("billing.profile_changed", account=obj.account, user=request.user, obj=obj,
+                   changed={name: str(form.cleaned_data[name]) for name in form.changed_data})
+
+    def has_delete_permission(self, request, obj=None):
+        return False
