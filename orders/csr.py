@@ -3,6 +3,7 @@
 Each refusal raises `CsrError` with its own code and a sentence saying exactly what is wrong, so a
 form can show it next to the CSR field. Key rules follow CA/B BR 6.1.5 (key sizes) and 6.1.6
 (RSA public exponent, EC point validity); the CSR format is PKCS#10 (RFC 2986) in PEM (RFC 7468).
+Known-weak keys and keys revoked for compromise are refused last (BR 6.1.1.3, see orders.weakkeys).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 from cryptography.x509.oid import NameOID, PublicKeyAlgorithmOID
 from django.utils.translation import gettext as _
+
+from .weakkeys import check_public_key
 
 MAX_CSR_BYTES = 16 * 1024
 RSA_SIZES = (2048, 3072, 4096)
@@ -61,7 +64,10 @@ def public_key_sha256(public_key) -> str:
 
 
 def parse_csr(text: str) -> CsrInfo:
-    """Check a pasted CSR against ORD-6 and describe it; raise CsrError with the first problem found."""
+    """Check a pasted CSR against ORD-6 and describe it; raise CsrError with the first problem found.
+
+    The last check reads the certificates revoked for key compromise on every account (BR 6.1.1.3).
+    """
     der = _decode_pem(text)
     try:
         csr = x509.load_der_x509_csr(der)
@@ -76,13 +82,17 @@ def parse_csr(text: str) -> CsrInfo:
         raise CsrError("garbage", _("The request's extensions are malformed and cannot be read.")) from None
     subject = [(_attribute_label(attr), _attribute_value(attr)) for attr in csr.subject]
     common_names = [value for label, value in subject if label == "CN"]
+    key_sha256 = public_key_sha256(public_key)
+    verdict = check_public_key(public_key, key_sha256)
+    if verdict is not None:
+        raise CsrError(verdict.code, verdict.message)
     return CsrInfo(
         pem=csr.public_bytes(serialization.Encoding.PEM).decode(),
         common_name=common_names[0] if common_names else "",
         sans=sans,
         subject=subject,
         key_description=description,
-        public_key_sha256=public_key_sha256(public_key),
+        public_key_sha256=key_sha256,
         signature_hash=_signature_hash(csr),
     )
 

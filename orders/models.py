@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.db import models
@@ -173,7 +173,7 @@ class Order(models.Model):
 
     @property
     def vat_amount(self) -> Decimal:
-        return (self.price_excl_vat * self.vat_rate / 100).quantize(Decimal("0.01"))
+        return (self.price_excl_vat * self.vat_rate / 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
     @property
     def price_incl_vat(self) -> Decimal:

@@ -1,0 +1,186 @@
+"""The back office for orders (STAFF-2), mounted at /staff/.
+
+Status, money and certificates never change by editing a field: "Record payment" and "Issue the
+certificate" (list actions, and buttons on the order page) call the services, which lock, audit
+and email. Staff edit only the handler's name, the CA reference and the comment to the customer,
+and those edits are audited too. The CA's keys are never shown.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseNotAllowed
+from django.shortcuts import redirect
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+
+from accounts.audit import log_action
+
+from .csr import CsrError
+from .models import Certificate, CertificateAuthority, Order
+from .services import IllegalTransition, issue_certificate, record_payment
+
+EDITABLE = ("handler_name", "ca_reference", "customer_comment")
+
+
+class CertificateInline(admin.TabularInline):
+    model = Certificate
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    fields = ("serial", "common_name", "state", "not_before", "not_after", "hash_algorithm", "created_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = ("reference", "account", "common_name", "product", "status", "created_at", "paid_at",
+                    "delivered_at")
+    list_filter = ("status", "product__brand", "product__product_type", "created_at")
+    list_select_related = ("account", "product__brand")
+    search_fields = ("reference", "customer_reference", "ca_reference", "common_name", "account__name")
+    date_hierarchy = "created_at"
+    inlines = (CertificateInline,)
+    actions = ("record_payment_selected", "issue_selected")
+    fieldsets = (
+        (None, {"fields": ("reference", "account", "status", "customer_reference", "ca_reference", "handler_name",
+                           "customer_comment")}),
+        (_("Product and price"), {"fields": ("product", "period_months", "price_excl_vat", "vat_rate",
+                                             "payment_reference", "paid_at", "delivered_at")}),
+        (_("Holder and contacts"), {"fields": ("organisation", "admin_contact", "technical_contact")}),
+        (_("Technical"), {"fields": ("common_name", "sans", "server_software", "server_software_other",
+                                     "dcv_method", "csr", "csr_public_key_sha256")}),
+        (_("History"), {"fields": ("created_by", "created_at")}),
+    )
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in Order._meta.fields if f.name not in EDITABLE]
+
+    def has_add_permission(self, request):
+        return False  # orders come from the order form or the API, priced and audited there
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if form.changed_data:
+            log_action("order.edited_by_staff", obj=obj, request=request,
+                       **{name: str(form.cleaned_data[name]) for name in form.changed_data})
+
+    # The two staff actions, for one order (buttons) or a selection (list actions).
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path("<path:object_id>/record-payment/", self.admin_site.admin_view(self.record_payment_view),
+                 name="{}_{}_record_payment".format(*info)),
+            path("<path:object_id>/issue/", self.admin_site.admin_view(self.issue_view),
+                 name="{}_{}_issue".format(*info)),
+            *super().get_urls(),
+        ]
+
+    def _order_for_change(self, request, object_id) -> Order:
+        order = self.get_object(request, object_id)
+        if order is None:
+            raise Http404
+        if not self.has_change_permission(request, order):
+            raise PermissionDenied
+        return order
+
+    def _record_payment(self, request, order: Order, reference: str = "") -> bool:
+        if order.paid_at is not None:
+            self.message_user(request, _("%(ref)s was already paid.") % {"ref": order.reference}, messages.WARNING)
+            return False
+        try:
+            order = record_payment(order, user=request.user, reference=reference, request=request)
+        except IllegalTransition as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return False
+        self.message_user(request, _("Payment recorded for %(ref)s: now “%(status)s”.")
+                          % {"ref": order.reference, "status": order.get_status_display()}, messages.SUCCESS)
+        return True
+
+    def _issue(self, request, order: Order) -> bool:
+        try:
+            certificate = issue_certificate(order, user=request.user, request=request)
+        except IllegalTransition as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return False
+        except CsrError as exc:
+            self.message_user(request, _("%(ref)s: the CA refused the CSR: %(reason)s")
+                              % {"ref": order.reference, "reason": exc.message}, messages.ERROR)
+            return False
+        self.message_user(request, _("Certificate %(serial)s issued for %(ref)s, valid until %(end)s.")
+                          % {"serial": certificate.serial, "ref": order.reference,
+                             "end": certificate.not_after.date().isoformat()}, messages.SUCCESS)
+        return True
+
+    @admin.action(description=_("Record payment"), permissions=["change"])
+    def record_payment_selected(self, request, queryset):
+        for order in queryset.order_by("pk"):
+            self._record_payment(request, order)
+
+    @admin.action(description=_("Issue the certificate"), permissions=["change"])
+    def issue_selected(self, request, queryset):
+        for order in queryset.order_by("pk"):
+            self._issue(request, order)
+
+    def _back(self, order: Order):
+        return redirect(reverse("admin:orders_order_change", args=[order.pk]))
+
+    def record_payment_view(self, request, object_id):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        order = self._order_for_change(request, object_id)
+        self._record_payment(request, order, request.POST.get("payment_reference", ""))
+        return self._back(order)
+
+    def issue_view(self, request, object_id):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        order = self._order_for_change(request, object_id)
+        self._issue(request, order)
+        return self._back(order)
+
+
+@admin.register(Certificate)
+class CertificateAdmin(admin.ModelAdmin):
+    list_display = ("serial", "common_name", "account", "order", "state", "not_before", "not_after")
+    list_filter = ("state", "issuer")
+    list_select_related = ("account", "order", "issuer")
+    search_fields = ("serial", "common_name", "fingerprint_sha256", "order__reference", "account__name")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CertificateAuthority)
+class CertificateAuthorityAdmin(admin.ModelAdmin):
+    list_display = ("common_name", "brand", "kind", "parent", "crl_number", "created_at")
+    list_filter = ("kind", "brand")
+    # The encrypted private key is never shown, even to staff.
+    fields = ("common_name", "brand", "kind", "parent", "slug", "certificate_pem", "crl_number", "created_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

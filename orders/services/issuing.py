@@ -1,0 +1,129 @@
+"""Issuing an order's certificate through its brand's CA connector (STAFF-2, AUTO-4, LIFE-3).
+
+`issue_certificate` runs under the order's row lock and only from an ISSUABLE status, so a second
+call (a double click in the back office, a retried task) finds the order delivered and raises
+IllegalTransition instead of issuing twice.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts.audit import log_action
+from accounts.mail import send_mail_on_commit
+from accounts.models import User
+from catalog.models import Product
+
+from ..ca import get_connector
+from ..models import ISSUABLE, TRANSITIONS, Certificate, Order, OrderStatus, ServerSoftware
+from .lifecycle import IllegalTransition, lock_order, move, subscription_end
+from .ordering import status_url
+
+S = OrderStatus
+
+# LIFE-3: the download formats, in the order the status page lists them.
+DOWNLOAD_FORMATS: dict[str, dict[str, str]] = {
+    "cer": {"label": gettext_lazy("Certificate (PEM, .cer)"), "extension": "cer",
+            "content_type": "application/x-pem-file"},
+    "p7b": {"label": gettext_lazy("PKCS#7 with the full chain (.p7b)"), "extension": "p7b",
+            "content_type": "application/x-pkcs7-certificates"},
+    "fullchain": {"label": gettext_lazy("Full chain (PEM)"), "extension": "pem",
+                  "content_type": "application/x-pem-file"},
+    "root": {"label": gettext_lazy("Root certificate (PEM)"), "extension": "cer",
+             "content_type": "application/x-pem-file"},
+    "zip": {"label": gettext_lazy("All formats (.zip)"), "extension": "zip", "content_type": "application/zip"},
+}
+
+# LIFE-3: the format that suits each server software, said in the delivery email.
+_FORMAT_FOR_SOFTWARE = {
+    ServerSoftware.APACHE: "fullchain", ServerSoftware.NGINX: "fullchain", ServerSoftware.HAPROXY: "fullchain",
+    ServerSoftware.F5: "fullchain", ServerSoftware.CPANEL: "fullchain",
+    ServerSoftware.IIS: "p7b", ServerSoftware.EXCHANGE: "p7b", ServerSoftware.TOMCAT: "p7b",
+}
+_ADVICE = {
+    "fullchain": gettext_lazy("Install the full chain PEM file next to your private key: it holds your "
+                              "certificate followed by the intermediate certificate."),
+    "p7b": gettext_lazy("Import the PKCS#7 file (.p7b): it holds your certificate and the whole chain, "
+                        "installed in one step."),
+    "zip": gettext_lazy("The zip archive holds every format: use the one your software's manual asks for "
+                        "(usually the certificate and the full chain in PEM)."),
+}
+
+
+def recommended_format(server_software: str) -> str:
+    """LIFE-3: Apache/nginx/HAProxy → full chain PEM; IIS/Exchange/Tomcat → PKCS#7; other → zip."""
+    return _FORMAT_FOR_SOFTWARE.get(server_software, "zip")
+
+
+def _organisation_for(order: Order):
+    """Only OV/EV certificates carry the holder organisation in their subject (BR 7.1.4.2)."""
+    if order.product.validation in {Product.Validation.OV, Product.Validation.EV}:
+        return order.organisation
+    return None
+
+
+def issue_certificate(order: Order, *, user: User, request=None, now: datetime | None = None) -> Certificate:
+    """STAFF-2: issue the order's certificate through its brand's connector and deliver it.
+
+    Only from an ISSUABLE status; the order becomes "delivered and paid" when paid, else
+    "delivered, not paid". The certificate ends with the subscription (LIFE-9: the connector caps
+    it by the CA/B Forum schedule). Audited as "certificate.issued"; the technical contact gets
+    the delivery email saying which download suits their server software (LIFE-3).
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = lock_order(order)
+        if locked.status not in ISSUABLE:
+            raise IllegalTransition(locked, message=_(
+                "Order %(reference)s cannot be issued while it is “%(status)s”.") % {
+                "reference": locked.reference, "status": S(locked.status).label})
+        target = S.DELIVERED_PAID if locked.paid_at else S.DELIVERED_NOT_PAID
+        if target not in TRANSITIONS[locked.status]:
+            raise IllegalTransition(locked, target)
+        product = locked.product
+        issued = get_connector(product.brand).issue(
+            product=product, csr_pem=locked.csr, common_name=locked.common_name, names=locked.all_names,
+            organisation=_organisation_for(locked), not_after=subscription_end(locked), now=now,
+        )
+        certificate = Certificate.objects.create(account_id=locked.account_id, order=locked,
+                                                 created_at=now, **issued.certificate_fields())
+        locked.delivered_at = now
+        if not locked.ca_reference:
+            locked.ca_reference = issued.serial_hex[:60]
+        if not locked.handler_name and user is not None and user.is_staff:
+            locked.handler_name = user.get_full_name() or user.username
+        locked.save(update_fields=["delivered_at", "ca_reference", "handler_name"])
+        move(locked, target, user=user, request=request, note=_("Certificate issued"))
+        log_action("certificate.issued", obj=locked, user=user, request=request, serial=certificate.serial,
+                   not_after=certificate.not_after.isoformat(), issuer=str(certificate.issuer))
+        send_delivery_email(locked, certificate)
+    return certificate
+
+
+def send_delivery_email(order: Order, certificate: Certificate) -> None:
+    """LIFE-3: the delivery email to the technical contact, with the format to use."""
+    language = order.account.language
+    fmt = recommended_format(order.server_software)
+    with translation.override(language):
+        software = (order.server_software_other if order.server_software == ServerSoftware.OTHER
+                    else order.get_server_software_display()) or str(ServerSoftware.OTHER.label)
+        context = {
+            "reference": order.reference,
+            "common_name": order.common_name,
+            "names": order.all_names,
+            "product": str(order.product),
+            "serial": certificate.serial,
+            "not_before": certificate.not_before.date().isoformat(),
+            "not_after": certificate.not_after.date().isoformat(),
+            "server_software": software,
+            "format_label": str(DOWNLOAD_FORMATS[fmt]["label"]),
+            "format_advice": str(_ADVICE[fmt]),
+            "contact_name": order.technical_contact.full_name,
+            "status_url": status_url(order),
+        }
+    send_mail_on_commit("order_delivered", [order.technical_contact.email], context, language)

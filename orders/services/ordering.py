@@ -1,0 +1,212 @@
+"""Placing a server certificate order (ORD-2, ORD-3, ORD-6).
+
+`submit_order` is what the review page's "Confirm the order" calls; the holder organisation and
+contacts it receives are created beforehand, in the same transaction, by `create_organisation`
+and `create_contact`. `csr_warnings` gives the non-blocking hints of ORD-6 shown on the review.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from accounts.audit import log_action
+from accounts.mail import send_mail_on_commit
+from accounts.models import Account, Contact, Organisation, Right, User
+from catalog.models import Product
+
+from ..csr import CsrError, CsrInfo, parse_csr
+from ..models import Order, OrderStatus
+from .pricing import DEFAULT_VAT_RATE, PricingError, name_lines, order_price
+
+S = OrderStatus
+
+
+class OrderError(ValueError):
+    """The order cannot be placed as asked (a service-level refusal; forms catch these first)."""
+
+
+def initial_status(account: Account, user: User) -> str:
+    """ORD-5: in approval mode an order by anyone but an approver waits for approval."""
+    if account.approval_mode and not user.has_right(Right.APPROVAL):
+        return S.AWAITING_APPROVAL
+    return S.AWAITING_PAYMENT
+
+
+def find_submitted(account: Account, token: str) -> Order | None:
+    """The order already placed from this review token, if any (ORD-3 double confirmation)."""
+    if not token:
+        return None
+    return Order.objects.filter(account=account, submission_token=token).first()
+
+
+def create_organisation(account: Account, *, user: User, request=None, **fields) -> Organisation:
+    """A new holder organisation of `account` (ORD-2), keyed by its number without spaces."""
+    fields["registration_number"] = "".join(fields["registration_number"].split()).upper()
+    organisation = Organisation.objects.create(account=account, **fields)
+    log_action("organisation.created", obj=organisation, user=user, request=request,
+               name=organisation.name, registration_number=organisation.registration_number)
+    return organisation
+
+
+def create_contact(organisation: Organisation, *, user: User, request=None, **fields) -> Contact:
+    """A new contact of `organisation` (ORD-2, ADM-10), in the organisation's account."""
+    contact = Contact.objects.create(account_id=organisation.account_id, organisation=organisation, **fields)
+    log_action("contact.created", obj=contact, user=user, request=request,
+               name=contact.full_name, organisation=organisation.public_id)
+    return contact
+
+
+@dataclass(frozen=True)
+class _Checked:
+    csr: CsrInfo
+    price: Decimal
+
+
+def _check(account: Account, product: Product, period_months: int, organisation: Organisation,
+           admin_contact: Contact, technical_contact: Contact, common_name: str, sans: list[str],
+           csr: str) -> _Checked:
+    """The service's own guard: the forms check all this first, with messages per field."""
+    if not product.active or not product.is_server:
+        raise OrderError(_("This product cannot be ordered here."))
+    for owned in (organisation, admin_contact, technical_contact):
+        if owned.account_id != account.pk:
+            raise OrderError(_("The organisation and contacts must belong to your account."))
+    if admin_contact.organisation_id != organisation.pk:
+        raise OrderError(_("The administrative contact must belong to the holder organisation."))
+    try:
+        info = parse_csr(csr)
+    except CsrError as exc:
+        raise OrderError(exc.message) from None
+    try:
+        price = order_price(product, period_months, common_name, sans)
+    except PricingError:
+        raise OrderError(_("This product is not sold for this period.")) from None
+    return _Checked(info, price)
+
+
+def submit_order(
+    *,
+    account: Account,
+    user: User,
+    product: Product,
+    period_months: int,
+    organisation: Organisation,
+    admin_contact: Contact,
+    technical_contact: Contact,
+    common_name: str,
+    sans: list[str],
+    csr: str,
+    server_software: str,
+    server_software_other: str = "",
+    dcv_method: str,
+    customer_reference: str = "",
+    request=None,
+    submission_token: str = "",
+) -> Order:
+    """ORD-3: place the order, audit it ("order.submitted") and email the confirmation.
+
+    Priced by `order_price` (ORD-2). Starts awaiting approval in approval mode for a user without
+    the Approval right (ORD-5), else awaiting payment. With a `submission_token` the call is
+    idempotent: a second call with the same token returns the first order.
+    """
+    existing = find_submitted(account, submission_token)
+    if existing is not None:
+        return existing
+    checked = _check(account, product, period_months, organisation, admin_contact, technical_contact,
+                     common_name, sans, csr)
+    order = Order(
+        account=account, product=product, period_months=period_months, price_excl_vat=checked.price,
+        vat_rate=DEFAULT_VAT_RATE, status=initial_status(account, user), organisation=organisation,
+        admin_contact=admin_contact, technical_contact=technical_contact, server_software=server_software,
+        server_software_other=server_software_other if server_software == "other" else "",
+        common_name=common_name, sans=list(sans), csr=checked.csr.pem,
+        csr_public_key_sha256=checked.csr.public_key_sha256, dcv_method=dcv_method,
+        customer_reference=customer_reference, created_by=user, submission_token=submission_token,
+    )
+    try:
+        with transaction.atomic():
+            order.save()
+            log_action("order.submitted", obj=order, user=user, request=request, product=product.code,
+                       months=period_months, price_excl_vat=str(order.price_excl_vat), status=order.status,
+                       common_name=common_name, sans=list(sans))
+            send_order_confirmation(order)
+    except IntegrityError:
+        # Two confirmations raced: the unique token let one through; answer with that one.
+        existing = find_submitted(account, submission_token)
+        if existing is None:
+            raise
+        return existing
+    return order
+
+
+def status_url(order: Order) -> str:
+    return settings.SITE_URL + reverse("orders:detail", args=[order.reference])
+
+
+def _percent(rate: Decimal) -> str:
+    """20.00 → "20", 5.50 → "5.5" (never the exponent form Decimal.normalize() can give)."""
+    return f"{rate:f}".rstrip("0").rstrip(".") if "." in f"{rate:f}" else f"{rate:f}"
+
+
+def send_order_confirmation(order: Order) -> None:
+    """ORD-3: the technical contact receives the confirmation with the status page link."""
+    language = order.account.language
+    with translation.override(language):
+        lines = name_lines(order.product, order.period_months, order.common_name, order.sans)
+        context = {
+            "reference": order.reference,
+            "customer_reference": order.customer_reference,
+            "product": str(order.product),
+            "period_months": order.period_months,
+            "names": [{"name": line.name, "kind": line.kind_label} for line in lines],
+            "price_excl_vat": str(order.price_excl_vat),
+            "vat_rate": _percent(order.vat_rate),
+            "vat_amount": str(order.vat_amount),
+            "price_incl_vat": str(order.price_incl_vat),
+            "status": str(S(order.status).label),
+            "status_help": str(order.status_help),
+            "contact_name": order.technical_contact.full_name,
+            "status_url": status_url(order),
+        }
+    send_mail_on_commit("order_confirmation", [order.technical_contact.email], context, language)
+
+
+def csr_warnings(account: Account, info: CsrInfo, *, common_name: str, sans: list[str],
+                 organisation_name: str, exclude_order: Order | None = None) -> list[str]:
+    """ORD-6 non-blocking hints: a CSR already used on the account, names or O differing from the order."""
+    warnings = []
+    reused = Order.objects.filter(account=account, csr_public_key_sha256=info.public_key_sha256)
+    if exclude_order is not None:
+        reused = reused.exclude(pk=exclude_order.pk)
+    references = list(reused.order_by("-created_at").values_list("reference", flat=True)[:3])
+    if references:
+        warnings.append(_(
+            "This CSR's key was already used on your account (order %(references)s). Certificate "
+            "authorities usually refuse to sign a key again: generate a new key and CSR unless this is "
+            "a reissue.") % {"references": ", ".join(references)})
+    csr_cn = info.common_name.lower()
+    if csr_cn and csr_cn != common_name:
+        warnings.append(_("The CSR's common name “%(csr)s” differs from the common name ordered “%(cn)s”: "
+                          "the certificate will carry the names ordered.") % {"csr": info.common_name,
+                                                                               "cn": common_name})
+    ordered = {common_name, *sans}
+    in_csr = {name.lower() for name in info.sans} | ({csr_cn} if csr_cn else set())
+    if in_csr - ordered:
+        warnings.append(_("The CSR holds names that are not ordered: %(names)s.") % {
+            "names": ", ".join(sorted(in_csr - ordered))})
+    if info.sans and ordered - in_csr:
+        warnings.append(_("Names ordered that the CSR does not hold: %(names)s.") % {
+            "names": ", ".join(sorted(ordered - in_csr))})
+    csr_org = next((value for label, value in info.subject if label == "O"), "")
+    if csr_org and csr_org.casefold() != organisation_name.strip().casefold():
+        warnings.append(_("The CSR's organisation “%(csr)s” differs from the holder organisation “%(org)s”: "
+                          "the certificate will carry the holder organisation.") % {"csr": csr_org,
+                                                                                     "org": organisation_name})
+    return warnings

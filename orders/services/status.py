@@ -1,0 +1,49 @@
+"""What the status page says about an order's progress (LIFE-2).
+
+The verification steps are honest about what exists today: the CSR is checked by the portal when
+the order is placed (ORD-6); CAA, domain control and the OV callback are checked by our validation
+team before they issue, so they read "awaiting validation by our team" until the certificate is
+issued, and "done" after. Automatic DCV and CAA checks (ORD-8, AUTO-3) will refine these states.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from catalog.models import Product
+
+from ..models import CLOSED, DELIVERED, Order
+
+
+class StepState(models.TextChoices):
+    NOT_REQUIRED = "not_required", _("Not required")
+    IN_PROGRESS = "in_progress", _("In progress")
+    DONE = "done", _("Done")
+    AWAITING = "awaiting", _("Awaiting validation by our team")
+
+
+@dataclass(frozen=True)
+class Step:
+    label: str
+    state: StepState
+
+    @property
+    def state_label(self) -> str:
+        return str(self.state.label)
+
+
+def verification_steps(order: Order) -> list[Step]:
+    """LIFE-2: CAA record, CSR check, DCV, OV callback, each with its state; none for a closed order."""
+    if order.status in CLOSED:
+        return []
+    validated = StepState.DONE if order.status in DELIVERED else StepState.AWAITING
+    organisation_checked = order.product.validation in {Product.Validation.OV, Product.Validation.EV}
+    return [
+        Step(str(_("CAA record")), validated),
+        Step(str(_("CSR check")), StepState.DONE if order.csr else StepState.NOT_REQUIRED),
+        Step(str(_("Domain control validation (DCV)")), validated),
+        Step(str(_("OV callback")), validated if organisation_checked else StepState.NOT_REQUIRED),
+    ]

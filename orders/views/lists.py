@@ -1,0 +1,43 @@
+"""LIST-1: the account's orders, sortable and paginated, filtered by status group."""
+
+from __future__ import annotations
+
+from django.db.models import OuterRef, Subquery
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+from django_tables2 import RequestConfig
+
+from accounts.access import right_required
+from accounts.models import Right
+
+from ..models import CLOSED, DELIVERED, IN_PROGRESS, Certificate, Order
+from ..tables import OrderTable
+
+GROUPS = {
+    "all": (_("All"), None),
+    "in_progress": (_("In progress"), IN_PROGRESS),
+    "delivered": (_("Delivered"), DELIVERED),
+    "closed": (_("Closed"), CLOSED),
+}
+PER_PAGE = 25
+
+
+def orders_for(account, group: str):
+    """The account's orders of a status group, with the latest certificate's end in one query."""
+    latest = Certificate.objects.filter(order=OuterRef("pk")).order_by("-created_at", "-id").values("not_after")[:1]
+    orders = (Order.objects.filter(account=account).select_related("product__brand")
+              .annotate(valid_until=Subquery(latest)))
+    statuses = GROUPS[group][1]
+    return orders if statuses is None else orders.filter(status__in=statuses)
+
+
+@right_required(Right.TECHNICAL, Right.COMMERCIAL)
+def order_list(request):
+    group = request.GET.get("group", "all")
+    if group not in GROUPS:
+        group = "all"
+    table = OrderTable(orders_for(request.user.account, group))
+    RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
+    return render(request, "orders/list.html", {
+        "table": table, "group": group, "groups": [(key, label) for key, (label, _s) in GROUPS.items()],
+    })

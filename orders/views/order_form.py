@@ -1,0 +1,147 @@
+"""ORD-2 order form → ORD-3 review (double validation) → confirm → confirmation page.
+
+A valid form is kept in the session under a random token; the review re-validates it (an
+organisation or contact may have changed meanwhile) and "Confirm the order" places it with that
+token, so a second confirmation finds the first order instead of creating another.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from django.contrib import messages
+from django.db import IntegrityError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.access import get_for_account, right_required
+from accounts.models import Right
+from catalog.models import SERVER_TYPES, Product
+
+from ..forms import OrderRequest
+from ..models import Order
+from ..services import OrderError, find_submitted
+
+DRAFTS = "order_drafts"
+MAX_DRAFTS = 10
+
+
+def _orderable(product_code: str) -> Product:
+    """An active server product of an active brand (the only ones this form orders), or 404."""
+    try:
+        return (Product.objects.select_related("brand").prefetch_related("periods")
+                .get(code=product_code, active=True, brand__active=True, product_type__in=SERVER_TYPES))
+    except Product.DoesNotExist:
+        raise Http404 from None
+
+
+def _save_draft(request, product: Product) -> str:
+    token = secrets.token_urlsafe(18)
+    drafts = request.session.get(DRAFTS, {})
+    data = {key: value for key, value in request.POST.items() if key != "csrfmiddlewaretoken"}
+    drafts[token] = {"product": product.code, "data": data}
+    request.session[DRAFTS] = dict(list(drafts.items())[-MAX_DRAFTS:])
+    return token
+
+
+def _load_draft(request, token: str) -> dict | None:
+    return request.session.get(DRAFTS, {}).get(token)
+
+
+def _initial(request, product: Product) -> dict:
+    """ORD-2 "prefilled from the account": its own organisation and registered contacts."""
+    account = request.user.account
+    initial: dict = {"months": request.GET.get("months")}
+    holder = account.holder
+    if holder is not None:
+        initial["organisation"] = holder.public_id
+        admin = account.administrative_contact
+        if admin is not None and admin.organisation_id == holder.pk:
+            initial["admin_contact"] = admin.public_id
+    if account.technical_contact is not None:
+        initial["technical_contact"] = account.technical_contact.public_id
+    return initial
+
+
+@right_required(Right.TECHNICAL)
+def order_form(request, product_code: str):
+    product = _orderable(product_code)
+    account = request.user.account
+    if request.method == "POST":
+        order_request = OrderRequest(request.POST, account=account, product=product)
+        if order_request.is_valid():
+            return redirect("operations:review", token=_save_draft(request, product))
+    elif (draft := _load_draft(request, request.GET.get("draft", ""))) and draft["product"] == product.code:
+        # "Modify" from the review page: the form as it was posted.
+        order_request = OrderRequest(draft["data"], account=account, product=product)
+        order_request.is_valid()
+    else:
+        order_request = OrderRequest(account=account, product=product, initial=_initial(request, product))
+    return render(request, "orders/order_form.html", {"product": product, "req": order_request})
+
+
+def _bound_draft(request, token: str):
+    """The draft's product and re-validated request, or a redirect when it expired or went invalid."""
+    draft = _load_draft(request, token)
+    if draft is None:
+        messages.warning(request, _("This order form has expired: please fill it in again."))
+        return None, None, redirect("operations:new")
+    product = _orderable(draft["product"])
+    order_request = OrderRequest(draft["data"], account=request.user.account, product=product)
+    if not order_request.is_valid():
+        messages.error(request, _("Something in the order changed meanwhile: please check the form."))
+        url = reverse("operations:order", args=[product.code]) + f"?draft={token}"
+        return product, None, redirect(url)
+    return product, order_request, None
+
+
+@right_required(Right.TECHNICAL)
+def review(request, token: str):
+    """ORD-3: everything the order will contain, its price and the CSR hints, before confirming."""
+    existing = find_submitted(request.user.account, token)
+    if existing is not None:
+        return redirect("operations:confirmation", reference=existing.reference)
+    product, order_request, response = _bound_draft(request, token)
+    if response is not None:
+        return response
+    return render(request, "orders/review.html", {
+        "product": product, "req": order_request, "data": order_request.order.cleaned_data,
+        "summary": order_request.summary(), "token": token,
+        "modify_url": reverse("operations:order", args=[product.code]) + f"?draft={token}",
+    })
+
+
+@right_required(Right.TECHNICAL)
+@require_POST
+def confirm(request, token: str):
+    """ORD-3 "Confirm the order": places it once, whatever the number of clicks."""
+    account = request.user.account
+    existing = find_submitted(account, token)
+    if existing is not None:
+        return redirect("operations:confirmation", reference=existing.reference)
+    product, order_request, response = _bound_draft(request, token)
+    if response is not None:
+        return response
+    try:
+        order = order_request.place(user=request.user, request=request, token=token)
+    except IntegrityError:
+        # A simultaneous confirmation with this token won (its new organisation or its order).
+        existing = find_submitted(account, token)
+        if existing is None:
+            raise
+        order = existing
+    except OrderError as exc:
+        messages.error(request, exc.args[0])
+        return redirect(reverse("operations:order", args=[product.code]) + f"?draft={token}")
+    return redirect("operations:confirmation", reference=order.reference)
+
+
+@right_required(Right.TECHNICAL)
+def confirmation(request, reference: str):
+    """ORD-3: the order reference, its status and the processing steps ahead."""
+    order = get_for_account(Order.objects.select_related("product__brand", "technical_contact"),
+                            request.user.account, reference=reference)
+    return render(request, "orders/confirmation.html", {"order": order})
