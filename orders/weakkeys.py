@@ -76,7 +76,7 @@ def check_public_key(public_key, public_key_sha256: str) -> KeyVerdict | None:
 
     `public_key_sha256` is the hex SHA-256 of its SubjectPublicKeyInfo (orders.csr.public_key_sha256).
     """
-    return None
+    return weak_key_verdict(public_key) or revoked_key_verdict(public_key_sha256)
 
 
 def weak_key_verdict(public_key) -> KeyVerdict | None:

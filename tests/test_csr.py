@@ -13,6 +13,8 @@ from cryptography.x509.oid import NameOID
 from orders.csr import CsrError, parse_csr, public_key_sha256
 from tests.factories import make_csr, make_key
 
+pytestmark = pytest.mark.django_db
+
 
 def _csr(key, *, common_name: str = "www.acme.test", algorithm=None) -> str:
     """A CSR signed by `key`, whatever its type (make_csr always uses SHA-256)."""
