@@ -111,6 +111,18 @@ class DcvMethod(models.TextChoices):
     EMAIL = "email", _("Email to an approved address")
 
 
+class OrderOrigin(models.TextChoices):
+    """How an order came to be (ORD-5, ORD-10, ORD-12, ORD-15, AUTO-2)."""
+
+    ORDERED = "ordered", _("Ordered")
+    RENEWAL = "renewal", _("Renewal")
+    CLONE = "clone", _("Clone")
+    MIGRATION = "migration", _("Migration")
+    IMPORT = "import", _("Import")
+    EXTERNAL_LINK = "external_link", _("External order link")
+    ACME = "acme", _("ACME")
+
+
 class Order(models.Model):
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="orders")
     reference = models.CharField(_("our reference"), max_length=12, unique=True, default=new_reference,
@@ -148,6 +160,26 @@ class Order(models.Model):
     # ORD-3: the review page's one-time token; a second "confirm" with it finds this order instead
     # of creating another (the unique constraint settles two confirmations racing).
     submission_token = models.CharField(max_length=64, blank=True, editable=False)
+    origin = models.CharField(_("origin"), max_length=20, choices=OrderOrigin.choices, default=OrderOrigin.ORDERED)
+    source_order = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                                     verbose_name=_("renewed, cloned or migrated from"))
+    external_link = models.ForeignKey("ExternalOrderLink", on_delete=models.SET_NULL, null=True, blank=True,
+                                      related_name="orders", verbose_name=_("external order link"))
+    legal_representative = models.ForeignKey(Contact, on_delete=models.PROTECT, null=True, blank=True,
+                                             related_name="+", verbose_name=_("legal representative"))
+    # Type-specific choices (ORD-2, ORD-4): assistance, machine licences, chain, PSD2 roles and
+    # authority, signature-solution users and document packs... validated by each product form.
+    options = models.JSONField(_("options"), default=dict, blank=True)
+    subscription_ends_at = models.DateTimeField(_("subscription ends"), null=True, blank=True)
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="+", verbose_name=_("approved by"))
+    approved_at = models.DateTimeField(_("approved"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
+    cancel_reason = models.TextField(_("cancellation reason"), blank=True)
+    do_not_renew = models.BooleanField(_("do not renew"), default=False)
+    # ORD-4: client certificate key made by the holder in their own browser from an emailed link.
+    invitation_token = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
+    invitation_sent_at = models.DateTimeField(_("invitation sent"), null=True, blank=True)
 
     objects = ScopedManager(account="account")
 
@@ -233,7 +265,9 @@ class Certificate(models.Model):
 
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="certificates")
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="certificates")
-    issuer = models.ForeignKey(CertificateAuthority, on_delete=models.PROTECT, related_name="issued")
+    issuer = models.ForeignKey(CertificateAuthority, on_delete=models.PROTECT, related_name="issued", null=True,
+                               blank=True, help_text=_("Empty for a certificate imported from elsewhere (ORD-15)."))
+    issuer_name = models.CharField(_("issuer"), max_length=250, blank=True)
     serial = models.CharField(_("serial number"), max_length=64, unique=True)
     pem = models.TextField()
     common_name = models.CharField(_("common name"), max_length=253)
@@ -248,6 +282,11 @@ class Certificate(models.Model):
                                          choices=RevocationReason.choices, blank=True)
     note = models.CharField(_("note"), max_length=250, blank=True)
     created_at = models.DateTimeField(_("delivered"), default=timezone.now)
+    imported = models.BooleanField(_("imported"), default=False)
+    reissue_reason = models.CharField(_("reissue reason"), max_length=40, blank=True)
+    # ORD-11: the replaced certificate may be revoked after a grace delay the user picks.
+    revoke_scheduled_at = models.DateTimeField(_("revocation scheduled"), null=True, blank=True)
+    accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
 
     objects = ScopedManager(account="account")
 
@@ -258,3 +297,166 @@ class Certificate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.common_name} ({self.serial})"
+
+
+class BlockedKey(models.Model):
+    """A public key refused on every account (ORD-6 [beyond], CA/B BR 6.1.1.3 (5)): Debian weak keys
+    (CVE-2008-0166) and other published keys, loaded by `manage.py import_weak_keys`. Global data."""
+
+    class Reason(models.TextChoices):
+        DEBIAN = "debian", _("Debian weak key (CVE-2008-0166)")
+        PUBLISHED = "published", _("Published private key")
+
+    sha256 = models.CharField(max_length=64, unique=True)  # hex SHA-256 of the SubjectPublicKeyInfo DER
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    source = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("blocked key")
+        verbose_name_plural = _("blocked keys")
+
+    def __str__(self) -> str:
+        return self.sha256
+
+
+class DcvCheck(models.Model):
+    """ORD-8: one domain control validation of one name of an order (CA/B BR 3.2.2.4)."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="dcv_checks")
+    domain = models.CharField(_("domain"), max_length=253)
+    method = models.CharField(_("method"), max_length=10, choices=DcvMethod.choices)
+    token = models.CharField(max_length=64, editable=False)  # random, >= 112 bits (BR 1.6.1 Random Value)
+    email_address = models.EmailField(_("approval address"), blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(_("expires"))
+    validated_at = models.DateTimeField(_("validated"), null=True, blank=True)
+    last_checked_at = models.DateTimeField(_("last checked"), null=True, blank=True)
+    last_result = models.TextField(_("what the portal saw"), blank=True)
+
+    objects = ScopedManager(account="account")
+
+    class Meta:
+        verbose_name = _("domain validation")
+        verbose_name_plural = _("domain validations")
+        ordering = ["order", "domain"]
+
+    def __str__(self) -> str:
+        return f"{self.domain} ({self.method})"
+
+
+class OrderComment(models.Model):
+    """LIFE-2: a comment on an order; staff comments addressed to the customer say why it is blocked."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    author_name = models.CharField(_("author"), max_length=200)
+    from_staff = models.BooleanField(_("from our team"), default=False)
+    text = models.TextField(_("comment"))
+    created_at = models.DateTimeField(_("date"), default=timezone.now)
+
+    objects = ScopedManager(account="account")
+
+    class Meta:
+        verbose_name = _("order comment")
+        verbose_name_plural = _("order comments")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.author_name}"
+
+
+class AuditDocumentKind(models.TextChoices):
+    """LIFE-8: documents the audit may ask for."""
+
+    KBIS = "kbis", _("Company registration extract (Kbis)")
+    IDENTITY = "identity", _("Identity document")
+    MANDATE = "mandate", _("Signed mandate")
+    SUBSCRIBER_AGREEMENT = "agreement", _("Signed subscriber agreement")
+    PURCHASE_ORDER = "purchase_order", _("Purchase order")
+    OTHER = "other", _("Other document")
+
+
+class DocumentRequest(models.Model):
+    """LIFE-8: a document the auditor asks for; the status page counts the open ones."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="document_requests")
+    kind = models.CharField(_("type"), max_length=20, choices=AuditDocumentKind.choices)
+    note = models.TextField(_("note"), blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                                     related_name="+")
+    requested_at = models.DateTimeField(_("requested"), default=timezone.now)
+    fulfilled_at = models.DateTimeField(_("received"), null=True, blank=True)
+
+    objects = ScopedManager(account="account")
+
+    class Meta:
+        verbose_name = _("document request")
+        verbose_name_plural = _("document requests")
+        ordering = ["requested_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.kind}"
+
+
+def audit_document_path(instance: AuditDocument, filename: str) -> str:
+    return f"audit/{instance.account_id}/{instance.order_id}/{secrets.token_hex(8)}-{filename[-80:]}"
+
+
+class AuditDocument(models.Model):
+    """LIFE-8: a document the customer sends for the audit of an order."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="audit_documents")
+    request = models.ForeignKey(DocumentRequest, on_delete=models.SET_NULL, null=True, blank=True,
+                                related_name="documents")
+    kind = models.CharField(_("type"), max_length=20, choices=AuditDocumentKind.choices)
+    file = models.FileField(_("file"), upload_to=audit_document_path)
+    original_name = models.CharField(_("file name"), max_length=200)
+    comment = models.TextField(_("comment"), blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                                    related_name="+")
+    created_at = models.DateTimeField(_("sent"), default=timezone.now)
+
+    objects = ScopedManager(account="account")
+
+    class Meta:
+        verbose_name = _("audit document")
+        verbose_name_plural = _("audit documents")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class ExternalOrderLink(models.Model):
+    """ORD-5: a link for one product that lets anyone submit an order without an account; such
+    orders land in "awaiting approval"."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+", verbose_name=_("product"))
+    period_months = models.PositiveSmallIntegerField(_("period (months)"))
+    label = models.CharField(_("label"), max_length=100)
+    token = models.CharField(max_length=64, unique=True, editable=False)
+    enabled = models.BooleanField(_("enabled"), default=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                                   related_name="+")
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    objects = ScopedManager(account="account")
+
+    class Meta:
+        verbose_name = _("external order link")
+        verbose_name_plural = _("external order links")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.label
+
+    def save(self, *args, **kwargs):
+        if not self.token:
+            self.token = secrets.token_urlsafe(32)
+        super().save(*args, **kwargs)
