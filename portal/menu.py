@@ -36,6 +36,11 @@ SECTIONS = [
     Section(_("Your orders"), "/orders/", [
         Entry(_("All orders"), "orders:list", (Right.TECHNICAL, Right.COMMERCIAL)),
     ]),
+    Section(_("Administration"), "/administration/", [
+        Entry(_("Users"), "administration:users", (Right.ADMINISTRATIVE,)),
+        Entry(_("API users"), "administration:api_users", (Right.ADMINISTRATIVE,)),
+        Entry(_("Logs"), "administration:logs", (Right.ADMINISTRATIVE,)),
+    ]),
 ]
 
 

@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "django_tables2",
+    "rest_framework",
+    "drf_spectacular",
     # Apps, ground floor first (STYLE.md "App boundaries").
     "accounts",
     "catalog",
@@ -239,6 +241,13 @@ CA_KEY_PASSPHRASE = env.str("CA_KEY_PASSPHRASE", default="demo-ca-passphrase" if
 if not CA_KEY_PASSPHRASE:
     raise ImproperlyConfigured("CA_KEY_PASSPHRASE must be set when DEBUG is off.")
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.api.auth.ApiTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {"TITLE": "Certificate portal API", "VERSION": "1.0.0", "SERVE_INCLUDE_SCHEMA": False}
 
 DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5.html"
 DJANGO_TABLES2_TABLE_ATTRS = {"class": "table"}

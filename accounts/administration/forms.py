@@ -1,0 +1,134 @@
+"""Forms of the Administration section: users (ADM-1, ADM-2), API users (ADM-4), logs filter (ADM-9)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth import password_validation
+from django.utils.translation import gettext_lazy as _
+
+from accounts.forms import validate_phone
+from accounts.models import Right, User
+
+
+class RightsField(forms.TypedMultipleChoiceField):
+    """ADM-2: the five rights as checkboxes; cleaned to a list of `Right`."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", _("Rights"))
+        super().__init__(choices=Right.choices, coerce=Right, required=False,
+                         widget=forms.CheckboxSelectMultiple, **kwargs)
+
+
+def email_taken(email: str, *, exclude: User | None = None) -> bool:
+    """Login accepts an email (ACC-3): one address opens at most one user."""
+    users = User.objects.filter(email__iexact=email)
+    if exclude is not None:
+        users = users.exclude(pk=exclude.pk)
+    return users.exists()
+
+
+class UserAddForm(forms.Form):
+    """ADM-1: a new user of the account, with a password typed twice and the rights ticked."""
+
+    first_name = forms.CharField(label=_("First name"), max_length=100)
+    last_name = forms.CharField(label=_("Last name"), max_length=100)
+    email = forms.EmailField(label=_("Email"))
+    phone = forms.CharField(label=_("Phone"), max_length=40, required=False, validators=[validate_phone],
+                            widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}))
+    username = forms.CharField(
+        label=_("Username"), min_length=3, max_length=150, validators=[User.username_validator],
+        help_text=_("Letters, digits and . + - _ only. The user logs in with it or with the email."),
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    password1 = forms.CharField(
+        label=_("Initial password"), strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validation.password_validators_help_text_html(),
+    )
+    password2 = forms.CharField(
+        label=_("Initial password again"), strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    rights = RightsField(help_text=_("The super user holds every right; others only those ticked."))
+    language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES,
+                                 help_text=_("Of the emails the user receives."))
+    notify = forms.BooleanField(
+        label=_("Notify by email"), required=False,
+        help_text=_("The user receives their username and the login address, never the password."),
+    )
+
+    def clean_username(self) -> str:
+        username = self.cleaned_data["username"].strip()
+        if "@" in username:
+            raise forms.ValidationError(_("A username cannot contain “@”."), code="at_sign")
+        if User.objects.filter(username__iexact=username).exists():
+            raise forms.ValidationError(_("This username is already taken; choose another one."), code="taken")
+        return username
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip()
+        if email_taken(email):
+            raise forms.ValidationError(_("Another user already has this email."), code="email_taken")
+        return email
+
+    def clean(self):
+        data = super().clean()
+        password1, password2 = data.get("password1"), data.get("password2")
+        if password1 and password2 and password1 != password2:
+            self.add_error("password2", forms.ValidationError(_("The two passwords differ."), code="mismatch"))
+        elif password1:
+            candidate = User(username=data.get("username", ""), email=data.get("email", ""),
+                             first_name=data.get("first_name", ""), last_name=data.get("last_name", ""))
+            try:
+                password_validation.validate_password(password1, candidate)
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+        return data
+
+
+class UserRightsForm(forms.Form):
+    """ADM-2: the rights of an existing user (their identity is theirs to edit, not ours: ADM-1)."""
+
+    rights = RightsField()
+
+
+class ApiUserForm(forms.Form):
+    """ADM-4: a new API user, limited to the rights ticked."""
+
+    name = forms.CharField(label=_("Name"), max_length=100,
+                           help_text=_("What uses this access, for example “Billing export script”."))
+    rights = RightsField(help_text=_("The API refuses what these rights do not allow."))
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(label=_("Token name"), max_length=100,
+                           help_text=_("Where the token is used, to recognise it later."))
+
+
+class AuditLogFilterForm(forms.Form):
+    """ADM-9: period and action type. An action without a dot is a namespace (`user` → `user.*`)."""
+
+    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    action = forms.ChoiceField(label=_("Action"), required=False)
+
+    def __init__(self, *args, actions: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        namespaces = sorted({code.split(".", 1)[0] for code in actions if "." in code})
+        choices: list = [("", _("All actions"))]
+        for namespace in namespaces:
+            codes = [(code, code) for code in actions if code.startswith(namespace + ".")]
+            choices.append((namespace, [(namespace, _("%(namespace)s: all") % {"namespace": namespace}), *codes]))
+        others = [(code, code) for code in actions if "." not in code]
+        self.fields["action"].choices = choices + others
+
+    def clean(self):
+        data = super().clean()
+        start: date | None = data.get("date_from")
+        end: date | None = data.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", _("The end of the period is before its start."))
+        return data

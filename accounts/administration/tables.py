@@ -1,0 +1,147 @@
+"""Lists of the Administration section as django-tables2 tables (PLAT-5): users, API users, logs."""
+
+from __future__ import annotations
+
+import django_tables2 as tables
+from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.timezone import localtime
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import AuditEvent, Right, User
+
+from .services import stored_rights
+
+
+def rights_badges(user: User):
+    if user.is_account_superuser:
+        return format_html('<span class="badge right-super">{}</span>', _("Super user"))
+    ticked = stored_rights(user)  # as ticked, also while suspended (has_right is False then)
+    return format_html_join(" ", '<span class="badge right-{}">{}</span>',
+                            ((right.value, right.label) for right in Right if right in ticked)) or "—"
+
+
+def state_badge(user: User):
+    """ADM-1 state: suspended wins over locked (a suspended user cannot log in either way)."""
+    if not user.is_active:
+        return format_html('<span class="badge state-suspended">{}</span>', _("Suspended"))
+    if user.locked_at is not None:
+        return format_html('<span class="badge state-locked">{}</span>', _("Locked"))
+    return format_html('<span class="badge state-active">{}</span>', _("Active"))
+
+
+class UserTable(tables.Table):
+    name = tables.Column(verbose_name=_("Name"), empty_values=(), order_by=("last_name", "first_name"))
+    username = tables.Column(verbose_name=_("Username"))
+    email = tables.Column(verbose_name=_("Email"))
+    rights = tables.Column(verbose_name=_("Rights"), empty_values=(), orderable=False)
+    state = tables.Column(verbose_name=_("State"), empty_values=(), orderable=False)
+    last_login = tables.DateTimeColumn(verbose_name=_("Last login"), format="SHORT_DATETIME_FORMAT",
+                                       default="—")
+
+    class Meta:
+        model = User
+        fields = ["name", "username", "email", "rights", "state", "last_login"]
+        order_by = "name"
+        empty_text = _("No user yet.")
+        attrs = {"class": "table users"}
+
+    def render_name(self, record):
+        url = reverse("administration:user_detail", args=[record.public_id])
+        return format_html('<a href="{}">{}</a>', url, record.get_full_name() or record.username)
+
+    def render_rights(self, record):
+        return rights_badges(record)
+
+    def render_state(self, record):
+        return state_badge(record)
+
+
+class ApiUserTable(tables.Table):
+    """ADM-4: API users with their tokens (prefetched: one query for all tokens of the page)."""
+
+    name = tables.Column(verbose_name=_("Name"), accessor="first_name")
+    username = tables.Column(verbose_name=_("Username"))
+    rights = tables.Column(verbose_name=_("Rights"), empty_values=(), orderable=False)
+    tokens = tables.Column(verbose_name=_("Tokens"), empty_values=(), orderable=False)
+    date_joined = tables.DateTimeColumn(verbose_name=_("Created"), format="SHORT_DATETIME_FORMAT")
+
+    class Meta:
+        model = User
+        fields = ["name", "username", "rights", "tokens", "date_joined"]
+        order_by = "name"
+        empty_text = _("No API user yet.")
+        attrs = {"class": "table api-users"}
+
+    def __init__(self, *args, can_manage: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.can_manage = can_manage
+
+    def render_rights(self, record):
+        return rights_badges(record)
+
+    def render_tokens(self, record):
+        items = []
+        for token in record.api_tokens.all():
+            if token.revoked_at:
+                state = format_html('<span class="badge state-suspended">{}</span>', _("revoked"))
+            else:
+                state = format_html('<span class="badge state-active">{}</span>', _("active"))
+            used = token.last_used_at
+            action = ""
+            if self.can_manage and token.revoked_at is None:
+                url = reverse("administration:api_token_revoke", args=[record.public_id, token.prefix])
+                action = format_html(' <a href="{}" class="danger">{}</a>', url, _("Revoke"))
+            items.append(format_html(
+                "<li><code>{}…</code> {} {} <span class=\"muted\">{}</span>{}</li>",
+                token.prefix, token.name, state,
+                _("last used %(when)s") % {"when": date_format(localtime(used), "SHORT_DATETIME_FORMAT")}
+                if used else _("never used"),
+                action,
+            ))
+        new = ""
+        if self.can_manage:
+            url = reverse("administration:api_token_new", args=[record.public_id])
+            new = format_html('<a href="{}">{}</a>', url, _("New token"))
+        return format_html('<ul class="tokens">{}</ul>{}', format_html_join("", "{}", ((i,) for i in items)), new)
+
+
+def render_details(details: dict):
+    if not details:
+        return "—"
+    return format_html_join("; ", "{}: {}", ((key, value) for key, value in sorted(details.items())))
+
+
+class AuditEventTable(tables.Table):
+    """ADM-9: every column is stored on the event itself, so a page is one query whatever its length."""
+
+    created_at = tables.DateTimeColumn(verbose_name=_("When"), format="SHORT_DATETIME_FORMAT")
+    actor_name = tables.Column(verbose_name=_("Who"))
+    action = tables.Column(verbose_name=_("Action"))
+    object = tables.Column(verbose_name=_("Object"), empty_values=(), order_by=("object_type", "object_id"))
+    ip_address = tables.Column(verbose_name=_("Address"), default="—")
+    details = tables.Column(verbose_name=_("Details"), empty_values=(), orderable=False)
+
+    class Meta:
+        model = AuditEvent
+        fields = ["created_at", "actor_name", "action", "object", "ip_address", "details"]
+        order_by = "-created_at"
+        empty_text = _("No event in this period.")
+        attrs = {"class": "table audit"}
+
+    def render_actor_name(self, value, record):
+        if record.is_staff_action:
+            return format_html('{} <span class="badge">{}</span>', value, _("staff"))
+        return value
+
+    def render_action(self, value):
+        return format_html("<code>{}</code>", value)
+
+    def render_object(self, record):
+        if not record.object_type:
+            return "—"
+        return f"{record.object_type} {record.object_id}".strip()
+
+    def render_details(self, record):
+        return render_details(record.details)

@@ -1,0 +1,15 @@
+"""OpenAPI description of the bearer-token scheme (drf-spectacular loads it on import)."""
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+
+
+class ApiTokenScheme(OpenApiAuthenticationExtension):
+    target_class = "accounts.api.auth.ApiTokenAuthentication"
+    name = "ApiToken"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An API user's token, shown once when created (Administration › API users).",
+        }
