@@ -1,5 +1,9 @@
-"""NAV-1: the menu, built from the user's rights. A section shows only when it has working pages
-the user may open; the views check the same rights, so a hidden entry's URL refuses too."""
+"""NAV-1: the menu, built from the user's rights and the account's formula; NAV-2: its badges.
+
+A section shows only when it has working pages the user may open; the views check the same
+rights (and formulas), so a hidden entry's URL refuses too. Each app below describes its own
+entries (billing.menu); this module only assembles them in the NAV-1 order.
+"""
 
 from __future__ import annotations
 
@@ -9,24 +13,38 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account, Right
+from billing import menu as billing_menu
 
 
-@dataclass
+@dataclass(frozen=True)
 class Entry:
     label: str
     url_name: str
     rights: tuple[Right, ...]
+    formulas: tuple[str, ...] | None = None  # None: every formula
 
     @property
     def url(self) -> str:
         return reverse(self.url_name)
+
+    def allows(self, user) -> bool:
+        if self.formulas is not None and user.account.formula not in self.formulas:
+            return False
+        return any(user.has_right(right) for right in self.rights)
 
 
 @dataclass
 class Section:
     label: str
     prefix: str
-    entries: list[Entry] = field(default_factory=list)
+    entries: list = field(default_factory=list)
+
+
+@dataclass
+class ShownEntry:
+    label: str
+    url: str
+    badge: int = 0
 
 
 SECTIONS = [
@@ -41,15 +59,26 @@ SECTIONS = [
         Entry(_("API users"), "administration:api_users", (Right.ADMINISTRATIVE,)),
         Entry(_("Logs"), "administration:logs", (Right.ADMINISTRATIVE,)),
     ]),
+    Section(_("Account info"), "/account/", list(billing_menu.ACCOUNT_INFO)),
+    Section(_("Accounting"), "/accounting/", list(billing_menu.ACCOUNTING)),
 ]
+
+
+def badge_counts(user) -> dict[str, int]:
+    """NAV-2: counts needing attention, keyed by url name; only for sections the user can see."""
+    counts: dict[str, int] = {}
+    if user.has_right(Right.BILLING):
+        counts.update(billing_menu.badge_counts(user.account))
+    return counts
 
 
 def sections_for(user) -> list[Section]:
     if not user.is_authenticated or user.account is None or user.account.status != Account.Status.ACTIVE:
         return []
+    badges = badge_counts(user)
     visible = []
     for section in SECTIONS:
-        entries = [e for e in section.entries if any(user.has_right(r) for r in e.rights)]
+        entries = [ShownEntry(e.label, e.url, badges.get(e.url_name, 0)) for e in section.entries if e.allows(user)]
         if entries:
             visible.append(Section(section.label, section.prefix, entries))
     return visible

@@ -16,6 +16,7 @@ urlpatterns = [
     path("administration/", include("accounts.administration.urls")),
     path("me/", include("accounts.me.urls")),
     path("api/v1/", include("accounts.api.urls")),
+    path("account/", include("billing.account_urls")),
     path("accounting/", include("billing.urls")),
     path("pki/", include("orders.pki_urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -35,7 +35,7 @@ def our_patterns():
         module = getattr(pattern.callback, "__module__", "")
         if route.startswith(PUBLIC_PREFIXES) or not module.startswith(OUR_APPS):
             continue
-        if pattern.name in PUBLIC_VIEWS:
+        if pattern.name in PUBLIC_VIEWS or getattr(pattern.callback, "public", False):
             continue
         yield route, pattern
 

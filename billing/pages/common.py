@@ -1,0 +1,86 @@
+"""Helpers shared by the customer billing pages: the formula guard (NAV-1) and the CSV export of
+a table (LEDG-2, ACCT-1)."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Iterator
+from functools import wraps
+
+from django.core.exceptions import PermissionDenied
+from django.http import StreamingHttpResponse
+from django.urls import reverse
+from django.utils import translation
+from django_scopes import scope
+from django_tables2 import RequestConfig, Table
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def formula_required(*formulas: str):
+    """NAV-1: the page exists only for these billing formulas; a hidden entry's URL refuses too (403).
+
+    Goes under `right_required`, which checks the login, the account and the right first.
+    """
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if request.user.account.formula not in formulas:
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        wrapper.formulas = formulas
+        return wrapper
+
+    return decorator
+
+
+def _cell(value) -> object:
+    """Text that a spreadsheet would run as a formula gets a leading quote (CSV injection);
+    numbers and dates are written as they are."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return "" if value is None else value
+
+
+class _Echo:
+    """csv.writer writes into this and gets the line back, so rows can be yielded one by one."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_lines(rows: Iterable[Iterable], account_id: int, language: str) -> Iterator[str]:
+    """CSV lines of `rows` (the first is the header), in the page's language.
+
+    Streamed after the view has returned, so outside the request's tenant scope and language:
+    the generator reopens both for the account it exports.
+    """
+    writer = csv.writer(_Echo())
+    yield "\ufeff"  # BOM: spreadsheets then read the file as UTF-8
+    with scope(account=account_id), translation.override(language):
+        for row in rows:
+            yield writer.writerow([_cell(value) for value in row])
+
+
+def csv_response(rows: Iterable[Iterable], filename: str, request) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(
+        csv_lines(rows, request.user.account_id, translation.get_language()), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def table_csv_response(table: Table, filename: str, request) -> StreamingHttpResponse:
+    """The table's shown columns as CSV, all rows in the page's sort order (no pagination)."""
+    RequestConfig(request, paginate=False).configure(table)
+    return csv_response(table.as_values(), filename, request)
+
+
+def export_url(url_name: str, request, *args) -> str:
+    """The export URL of a list with the page's filters and sort, without its page number."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    url = reverse(url_name, args=args)
+    return f"{url}?{query.urlencode()}" if query else url

@@ -1,0 +1,100 @@
+"""The customer's accounting lists (ACCT-1, ACCT-3): invoices and credit notes of a period,
+unpaid invoices with what remains due, and a zip of selected PDFs.
+
+List querysets never load the stored PDFs (`defer("pdf")`); only the zip reads them, one at a
+time. Callers run inside the account's scope.
+"""
+
+from __future__ import annotations
+
+import datetime
+import tempfile
+import zipfile
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import IO
+
+from django.db.models import DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+
+from accounts.models import Account
+
+from ..models import Document, DocumentKind, DocumentStatus
+
+ZERO = Decimal("0.00")
+ACCOUNTING_KINDS = (DocumentKind.INVOICE, DocumentKind.CREDIT_NOTE)
+# A zip holds at most this many documents: a bigger selection is refused, not truncated.
+MAX_ARCHIVE_DOCUMENTS = 500
+
+
+def year_bounds(today: datetime.date) -> tuple[datetime.date, datetime.date]:
+    """The first and last day of `today`'s year: the default period of the lists (ACCT-1)."""
+    return datetime.date(today.year, 1, 1), datetime.date(today.year, 12, 31)
+
+
+def accounting_documents(account: Account, *, date_from: datetime.date | None = None,
+                         date_to: datetime.date | None = None, kind: str = "") -> QuerySet[Document]:
+    """ACCT-1: the account's invoices and credit notes issued in [date_from, date_to] (inclusive).
+
+    Each row carries `related_number`, the number of the invoice a credit note corrects.
+    """
+    documents = (
+        Document.objects.filter(account=account, kind__in=ACCOUNTING_KINDS).defer("pdf")
+        .annotate(related_number=F("related_document__display_number"))
+    )
+    if kind:
+        documents = documents.filter(kind=kind)
+    if date_from:
+        documents = documents.filter(issue_date__gte=date_from)
+    if date_to:
+        documents = documents.filter(issue_date__lte=date_to)
+    return documents.order_by("-issue_date", "-id")
+
+
+def unpaid_invoices(account: Account) -> QuerySet[Document]:
+    """ACCT-3: issued, unpaid invoices, each with `amount_due` (incl. VAT, less its credit notes)."""
+    credited = (
+        Document.objects.filter(kind=DocumentKind.CREDIT_NOTE, related_document=OuterRef("pk"))
+        .order_by().values("related_document").annotate(total=Sum("total_incl_vat")).values("total")
+    )
+    money = DecimalField(max_digits=12, decimal_places=2)
+    return (
+        Document.objects.filter(account=account, kind=DocumentKind.INVOICE, status=DocumentStatus.ISSUED)
+        .defer("pdf")
+        # Credit notes are negative: adding them leaves what is still due.
+        .annotate(amount_due=F("total_incl_vat") + Coalesce(Subquery(credited, output_field=money),
+                                                            Value(ZERO), output_field=money))
+        .order_by("due_date", "id")
+    )
+
+
+def due_totals(invoices: QuerySet[Document], today: datetime.date) -> dict[str, Decimal]:
+    """ACCT-3: `total` due and the `overdue` part of it over `unpaid_invoices()` (one query)."""
+    return invoices.order_by().aggregate(
+        total=Coalesce(Sum("amount_due"), Value(ZERO)),
+        overdue=Coalesce(Sum("amount_due", filter=Q(due_date__lt=today)), Value(ZERO)),
+    )
+
+
+def selected_documents(account: Account, public_ids: Iterable[str]) -> QuerySet[Document]:
+    """ACCT-1: the account's invoices and credit notes among `public_ids`; any other id is ignored."""
+    ids = {str(public_id).strip() for public_id in public_ids if str(public_id).strip()}
+    return Document.objects.filter(account=account, kind__in=ACCOUNTING_KINDS, public_id__in=ids)
+
+
+def write_archive(documents: QuerySet[Document]) -> tuple[IO[bytes], int]:
+    """ACCT-1: a zip of the documents' stored PDFs, named by document number; returns (file, count).
+
+    The PDFs are read one by one and the zip spools to disk past a few megabytes, so a large
+    selection does not sit in memory. The file is positioned at its start.
+    """
+    archive = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 (returned open)
+    count = 0
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zipped:
+        rows = documents.order_by("issue_date", "id").values_list("display_number", "pdf").iterator(chunk_size=20)
+        for number, pdf in rows:
+            if pdf:
+                zipped.writestr(f"{number}.pdf", bytes(pdf))
+                count += 1
+    archive.seek(0)
+    return archive, count
