@@ -50,6 +50,11 @@ class ShownEntry:
 SECTIONS = [
     Section(_("Operations"), "/operations/", [
         Entry(_("New order"), "operations:new", (Right.TECHNICAL,)),
+        Entry(_("Renewal"), "lifecycle:renewals", (Right.TECHNICAL,)),
+        Entry(_("Reissue"), "lifecycle:reissue_list", (Right.TECHNICAL,)),
+        Entry(_("Clone"), "lifecycle:clone", (Right.TECHNICAL,)),
+        Entry(_("Migration"), "lifecycle:migrate", (Right.TECHNICAL,)),
+        Entry(_("Import a certificate"), "lifecycle:import", (Right.TECHNICAL,)),
     ]),
     Section(_("Your orders"), "/orders/", [
         Entry(_("All orders"), "orders:list", (Right.TECHNICAL, Right.COMMERCIAL)),

@@ -202,6 +202,7 @@ else:
         "store_processed": False,
     }
     CELERY_RESULT_BACKEND = f"file://{_results}"
+CELERY_IMPORTS = ("orders.tasks_reissue",)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_SERIALIZER = "json"
@@ -211,6 +212,10 @@ CELERY_BEAT_SCHEDULE = {
     "mark-expired-certificates": {
         "task": "orders.tasks.mark_expired_certificates",
         "schedule": crontab(minute=5),
+    },
+    "revoke-scheduled-certificates": {
+        "task": "orders.tasks_reissue.revoke_scheduled_certificates",
+        "schedule": crontab(minute="*/15"),
     },
     "heartbeat": {
         "task": "portal.tasks.heartbeat",

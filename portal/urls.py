@@ -12,6 +12,7 @@ urlpatterns = [
     path("register/", include("accounts.registration_urls")),
     path("accounts/", include("allauth.urls")),
     path("operations/", include("orders.operations_urls")),
+    path("operations/", include("orders.renewal_urls")),
     path("orders/", include("orders.urls")),
     path("administration/", include("accounts.administration.urls")),
     path("me/", include("accounts.me.urls")),

@@ -22,7 +22,13 @@ def download(request, reference: str, serial: str, fmt: str):
                             reference=reference)
     certificate = get_object_or_404(order.certificates.select_related("issuer__parent"), serial=serial)
     leaf = x509.load_pem_x509_certificate(certificate.pem.encode())
-    chain = get_connector(order.product.brand).chain(certificate)
+    if certificate.issuer_id is None:
+        # ORD-15: an imported certificate comes without the chain of its foreign CA.
+        if fmt != "cer":
+            raise Http404
+        chain = []
+    else:
+        chain = get_connector(order.product.brand).chain(certificate)
     base = bundles.safe_filename(certificate.common_name)
     match fmt:
         case "cer":

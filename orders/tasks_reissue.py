@@ -1,0 +1,14 @@
+"""Scheduled work of reissues (ORD-11, PLAT-2: idempotent)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from .services.reissue import revoke_scheduled
+
+
+@shared_task(name="orders.tasks_reissue.revoke_scheduled_certificates")
+def revoke_scheduled_certificates() -> int:
+    """Revoke the replaced certificates whose grace delay is over, on every account (the service
+    opens `scopes_disabled` itself: grace delays end across tenants). Returns how many."""
+    return revoke_scheduled()
