@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from cryptography.x509.verification import PolicyBuilder, Store
+from django.conf import settings
 from django.db import connection
 from django.test import override_settings
 from django_scopes import scope
@@ -134,7 +135,7 @@ class TestAuthorities:
                 serialization.load_pem_private_key(pem, password=None)
             with pytest.raises(ValueError):
                 serialization.load_pem_private_key(pem, password=b"wrong")
-            key = serialization.load_pem_private_key(pem, password=b"dev")
+            key = serialization.load_pem_private_key(pem, password=settings.CA_KEY_PASSPHRASE.encode())
             cert = x509.load_pem_x509_certificate(authority.certificate_pem.encode())
             assert key.public_key() == cert.public_key()
 
