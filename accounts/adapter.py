@@ -1,17 +1,24 @@
-"""allauth hooks: no public signup, no login into an account that is not active, our emails."""
+"""allauth hooks: no public signup, no login into an account that is not active, our emails; the
+login lock (ACC-3), the second-factor step (ACC-5) and the audit of logins (PLAT-6)."""
 
 from __future__ import annotations
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.internal.flows.login import get_authentication_records, record_authentication
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django_scopes import scope, scopes_disabled
 
+from . import services
+from .audit import log_action
 from .mail import send_mail_on_commit
 from .models import Account
+from .twofactor.middleware import flag_enrolment
 
 # allauth emails we send through accounts.mail (multipart, in the user's language, by a task).
 _OUR_EMAILS = {
@@ -45,6 +52,62 @@ class PortalAccountAdapter(DefaultAccountAdapter):
             return redirect("account_login")
         return super().pre_login(request, user, **kwargs)
 
+    def authenticate(self, request, **credentials):
+        """ACC-3: a locked name is refused before its password is even checked.
+
+        The lock message is shown whatever password was typed, and also for names that designate
+        nobody once they reached as many failures: it tells neither whether the password was right
+        (a guesser learns nothing by going on) nor whether the user exists. Showing it only to the
+        right password would turn the lock into an oracle for the password, so we do not.
+        """
+        login = _login_name(credentials)
+        if login and services.is_login_locked(login):
+            services.record_refused_locked_login(login, request=request)
+            raise forms.ValidationError(services.LOCK_MESSAGE, code="locked")
+        user = super().authenticate(request, **credentials)
+        if user is not None:
+            if user.locked_at is not None:
+                # Only when a shared email also designates an unlocked user: the lock still holds.
+                raise forms.ValidationError(services.LOCK_MESSAGE, code="locked")
+            services.reset_failed_logins(user)
+        return user
+
+    def authentication_failed(self, request, **credentials):
+        login = _login_name(credentials)
+        if login and services.record_failed_login(login, request=request):
+            raise forms.ValidationError(services.LOCK_MESSAGE, code="locked")
+
+    def get_login_stages(self):
+        """ACC-5: the second factor is a login stage of its own, after the password (STYLE.md 11)."""
+        return [*super().get_login_stages(), "accounts.twofactor.stages.SecondFactorStage"]
+
+    def post_login(self, request, user, **kwargs):
+        """PLAT-6: audit the login. ACC-9: a fresh login counts as the recent authentication that
+        sensitive actions ask for (a login within the last 5 minutes)."""
+        records = get_authentication_records(request, user)
+        methods = sorted({record["method"] for record in records})
+        with scopes_disabled():  # the user's scope opens with the next request
+            log_action("login.succeeded", account=user.account, user=user, obj=user, request=request,
+                       methods=methods)
+        first = "passkey" if "passkey" in methods else "password"
+        record_authentication(request, user, method=first, reauthenticated=True, at_login=True)
+        flag_enrolment(request, user)
+        # The request began anonymous, so outside any account scope (accounts.middleware); allauth
+        # now renders its "signed in" message with the context processors (menu badges query
+        # account data): open the new user's scope for the rest of this request.
+        with scope(account=user.account_id) if user.account_id else scopes_disabled():
+            return super().post_login(request, user, **kwargs)
+
+    def get_password_change_redirect_url(self, request):
+        return self.get_login_redirect_url(request)
+
+    def clean_password(self, password, user=None):
+        """ACC-4: a new password must differ from the current one (the yearly change is a change)."""
+        password = super().clean_password(password, user=user)
+        if user is not None and user.pk and user.has_usable_password() and user.check_password(password):
+            raise forms.ValidationError(_("Choose a password different from your current one."))
+        return password
+
     def get_login_redirect_url(self, request):
         """Staff without an account work in the back office, not in an account's pages."""
         user = request.user
@@ -71,3 +134,7 @@ class PortalAccountAdapter(DefaultAccountAdapter):
             "register_url": settings.SITE_URL + reverse("registration:register"),
         }
         send_mail_on_commit(template, [email], ours, language)
+
+
+def _login_name(credentials: dict) -> str:
+    return (credentials.get("email") or credentials.get("username") or "").strip()

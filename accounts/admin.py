@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect
@@ -15,9 +16,20 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
+from .administration.staff_actions import make_account_superuser
 from .forms import RejectForm
-from .models import Account, AuditEvent, Contact, Organisation, User
-from .services import AccountStateError, reject_account, validate_account
+from .models import Account, AuditEvent, Contact, Organisation, User, WebAuthnCredential
+from .services import AccountStateError, reject_account, unlock_user, validate_account
+from .twofactor.services import reset_second_factors
+
+
+def _login_through_the_portal(request, extra_context=None):
+    """The back office has no login form of its own: staff log in on the portal's page, with its
+    lock after failed attempts (ACC-3) and its second factor (ACC-5)."""
+    return redirect_to_login(request.GET.get("next") or reverse("admin:index"), reverse("account_login"))
+
+
+admin.site.login = _login_through_the_portal
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -141,15 +153,41 @@ class AccountAdmin(admin.ModelAdmin):
         self.message_user(request, _("%(count)d account(s) validated.") % {"count": done}, messages.SUCCESS)
 
 
+class PasskeyInline(ReadOnlyInline):
+    """ACC-6: the user's passkeys, for support; they are removed by "Reset the second factors"."""
+
+    model = WebAuthnCredential
+    fields = ("name", "created_at", "last_used_at")
+    readonly_fields = fields
+    show_change_link = False
+
+
+class LockedFilter(admin.SimpleListFilter):
+    title = _("locked")
+    parameter_name = "locked"
+
+    def lookups(self, request, model_admin):
+        return (("yes", _("Locked")), ("no", _("Not locked")))
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(locked_at__isnull=self.value() == "no")
+        return queryset
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
-    list_display = ("username", "email", "account", "is_account_superuser", "is_active", "is_staff", "last_login")
-    list_filter = ("is_staff", "is_active", "is_account_superuser", "right_technical", "right_commercial",
-                   "right_billing", "right_administrative", "right_approval")
+    list_display = ("username", "email", "account", "is_account_superuser", "is_active", "is_staff", "last_login",
+                    "locked_at")
+    list_filter = ("is_staff", "is_active", LockedFilter, "is_account_superuser", "right_technical",
+                   "right_commercial", "right_billing", "right_administrative", "right_approval")
+    actions = ("unlock_selected", "reset_second_factors_selected", make_account_superuser)
+    inlines = (PasskeyInline,)
     list_select_related = ("account",)
     search_fields = ("username", "email", "first_name", "last_name", "account__name")
     autocomplete_fields = ("account",)
-    readonly_fields = ("last_login", "previous_login", "date_joined")
+    readonly_fields = ("last_login", "previous_login", "date_joined", "password_changed_at", "failed_login_count",
+                       "locked_at")
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         (_("Personal info"), {"fields": ("first_name", "last_name", "email", "phone", "language")}),
@@ -159,11 +197,25 @@ class UserAdmin(DjangoUserAdmin):
         )}),
         (_("Back office"), {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
         (_("Important dates"), {"fields": ("last_login", "previous_login", "date_joined")}),
+        (_("Login security"), {"fields": ("password_changed_at", "failed_login_count", "locked_at")}),
     )
     add_fieldsets = (
         (None, {"classes": ("wide",), "fields": ("username", "email", "account", "usable_password",
                                                   "password1", "password2")}),
     )
+
+    @admin.action(description=_("Unlock the selected users"), permissions=["change"])
+    def unlock_selected(self, request, queryset):
+        """ACC-3 / STAFF-1: lift the lock after failed logins (audited by the service)."""
+        done = sum(unlock_user(user, by=request.user, request=request) for user in queryset)
+        self.message_user(request, _("%(count)d user(s) unlocked.") % {"count": done}, messages.SUCCESS)
+
+    @admin.action(description=_("Reset the second factors of the selected users"), permissions=["change"])
+    def reset_second_factors_selected(self, request, queryset):
+        """ACC-9 / STAFF-1: for a user who lost the app or the passkeys; ends their sessions."""
+        done = sum(reset_second_factors(user, by=request.user, request=request) for user in queryset)
+        self.message_user(request, _("Second factors reset for %(count)d user(s).") % {"count": done},
+                          messages.SUCCESS)
 
 
 @admin.register(Organisation)

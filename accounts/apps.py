@@ -10,8 +10,11 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
 
+        from .session_security import stamp_login
         from .signals import record_login
 
         # Our receiver sets previous_login and last_login together (see record_login).
         user_logged_in.disconnect(dispatch_uid="update_last_login")
         user_logged_in.connect(record_login, dispatch_uid="accounts_record_login")
+        # ACC-9: idle and absolute session limits count from the login.
+        user_logged_in.connect(stamp_login, dispatch_uid="accounts_stamp_login")

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import secrets
 
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.hashers import acheck_password, check_password
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
@@ -109,6 +112,8 @@ class User(AbstractUser):
     failed_login_count = models.PositiveSmallIntegerField(_("consecutive failed logins"), default=0)
     locked_at = models.DateTimeField(_("locked since"), null=True, blank=True)
     processing_purposes = models.JSONField(_("processing purposes accepted"), default=list, blank=True)
+    # ACC-9: part of the session hash; changing it ends every session of the user (see end_sessions).
+    session_stamp = models.CharField(max_length=32, blank=True, default="", editable=False)
 
     objects = UserManager()
 
@@ -159,6 +164,63 @@ class User(AbstractUser):
         if not self.public_id:
             self.public_id = secrets.token_hex(6)
         super().save(*args, **kwargs)
+
+    @property
+    def is_locked(self) -> bool:
+        """ACC-3: locked after 5 consecutive failed logins, until unlocked (accounts.services.unlock_user)."""
+        return self.locked_at is not None
+
+    def set_password(self, raw_password: str | None) -> None:
+        """ACC-4: every password set, change or reset restarts the 12-month clock."""
+        super().set_password(raw_password)
+        self.password_changed_at = timezone.now()
+
+    def check_password(self, raw_password: str) -> bool:
+        # Django rehashes an outdated hash through set_password(): that is no password change, so the
+        # setter bypasses ours and leaves password_changed_at alone.
+        def setter(raw):
+            AbstractBaseUser.set_password(self, raw)
+            self._password = None
+            self.save(update_fields=["password"])
+
+        return check_password(raw_password, self.password, setter)
+
+    async def acheck_password(self, raw_password: str) -> bool:
+        async def setter(raw):
+            AbstractBaseUser.set_password(self, raw)
+            self._password = None
+            await self.asave(update_fields=["password"])
+
+        return await acheck_password(raw_password, self.password, setter)
+
+    def _get_session_auth_hash(self, secret=None):
+        """ACC-9: Django ends a session whose stored hash no longer matches. It hashes the password
+        (so a password change ends the other sessions); we add `session_stamp` so a 2FA reset or an
+        explicit "end all sessions" does too. An empty stamp gives Django's own hash."""
+        key_salt = "django.contrib.auth.models.AbstractBaseUser.get_session_auth_hash"
+        return salted_hmac(key_salt, self.password + self.session_stamp, secret=secret, algorithm="sha256").hexdigest()
+
+
+class WebAuthnCredential(models.Model):
+    """ACC-6: a passkey of a user (a discoverable WebAuthn credential), named by its owner."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="webauthn_credentials")
+    name = models.CharField(_("name"), max_length=100)
+    # base64url of the raw credential id, as the browser sends it back in `rawId`.
+    credential_id = models.CharField(max_length=1400, unique=True)
+    public_key = models.BinaryField()
+    sign_count = models.PositiveBigIntegerField(default=0)
+    transports = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(_("added"), default=timezone.now)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("passkey")
+        verbose_name_plural = _("passkeys")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class Organisation(models.Model):

@@ -1,4 +1,5 @@
-"""Account workflows: registration (ACC-1), staff validation and rejection (ACC-2, STAFF-1).
+"""Account workflows: registration (ACC-1), staff validation and rejection (ACC-2, STAFF-1), the login
+lock and its unlocking (ACC-3).
 
 Each state change runs in one transaction under a row lock, is idempotent, writes an audit event
 and queues its emails on commit (accounts.mail), so a rolled-back change sends nothing.
@@ -6,20 +7,27 @@ and queues its emails on commit (accounts.mail), so a rolled-back change sends n
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from collections import defaultdict
 from typing import Any
 
 from allauth.account.forms import default_token_generator
 from allauth.account.utils import user_pk_to_url_str
 from django.conf import settings
+from django.contrib.auth import update_session_auth_hash
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
-from django_scopes import scope
+from django.utils.translation import gettext_lazy as _
+from django_scopes import scope, scopes_disabled
 
 from .audit import log_action
 from .mail import send_mail_on_commit
-from .models import Account, Contact, Organisation, User
+from .models import Account, Contact, Organisation, Right, User
 
 
 class AccountStateError(Exception):
@@ -199,3 +207,145 @@ def _administrative_address(account: Account) -> tuple[str, str]:
         return contact.email, contact.first_name
     superuser = account.users.get(is_account_superuser=True)
     return superuser.email, superuser.first_name
+
+
+# --- Login lock (ACC-3) -------------------------------------------------------------------------
+
+LOCK_MESSAGE = _(
+    "This login is locked after too many failed attempts. An administrator of your account or our "
+    "staff must unlock it."
+)
+# Failures on names that match no user are counted too, and end in the same lock message, so the
+# login page never tells whether a name exists (ACC-3). They live in the cache this long.
+_UNKNOWN_NAME_TTL = 30 * 86400
+
+
+def log_login_event(action: str, **kwargs) -> None:
+    # Login events are written before anyone is logged in, so outside any account scope: the
+    # account is named explicitly on each event instead.
+    with scopes_disabled():
+        log_action(action, **kwargs)
+
+
+def _unknown_name_key(login: str) -> str:
+    return "login-failures:" + hashlib.sha256(login.strip().lower().encode()).hexdigest()
+
+
+def users_for_login(login: str) -> list[User]:
+    """The users a login name may designate: by username or by email, ignoring case."""
+    login = login.strip()
+    if not login:
+        return []
+    return list(User.objects.filter(Q(username__iexact=login) | Q(email__iexact=login)).order_by("pk"))
+
+
+def is_login_locked(login: str) -> bool:
+    """ACC-3: whether the login page refuses this name before looking at the password.
+
+    True when every user the name designates is locked, or, for a name that designates nobody,
+    after as many failures as would lock a real user.
+    """
+    users = users_for_login(login)
+    if users:
+        return all(user.locked_at is not None for user in users)
+    return (cache.get(_unknown_name_key(login)) or 0) >= settings.LOGIN_LOCK_AFTER
+
+
+def record_failed_login(login: str, *, request=None, step: str = "password") -> bool:
+    """ACC-3: count one failed password for the users `login` designates; lock at the 5th in a row.
+
+    Writes "login.failed" (and "login.locked" when the lock falls). Returns whether the name is now
+    locked, so the caller shows the lock message from the attempt that locked it.
+    """
+    users = users_for_login(login)
+    if not users:
+        key = _unknown_name_key(login)
+        cache.add(key, 0, _UNKNOWN_NAME_TTL)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, _UNKNOWN_NAME_TTL)
+            count = 1
+        log_login_event("login.failed", request=request, actor_name=login[:200], login=login[:200], step=step)
+        return count >= settings.LOGIN_LOCK_AFTER
+    with transaction.atomic():
+        for user in User.objects.select_for_update().filter(pk__in=[u.pk for u in users]).order_by("pk"):
+            if user.locked_at is not None:
+                continue
+            user.failed_login_count += 1
+            fields = ["failed_login_count"]
+            log_login_event("login.failed", account=user.account, user=user, obj=user, request=request,
+                       login=login[:200], step=step, count=user.failed_login_count)
+            if user.failed_login_count >= settings.LOGIN_LOCK_AFTER:
+                user.locked_at = timezone.now()
+                fields.append("locked_at")
+                log_login_event("login.locked", account=user.account, user=user, obj=user, request=request,
+                           count=user.failed_login_count)
+            user.save(update_fields=fields)
+    return is_login_locked(login)
+
+
+def record_refused_locked_login(login: str, *, request=None) -> None:
+    """An attempt on a locked name: audited, not counted (the lock already holds)."""
+    users = users_for_login(login)
+    for user in users:
+        log_login_event("login.failed", account=user.account, user=user, obj=user, request=request,
+                   login=login[:200], step="locked")
+    if not users:
+        log_login_event("login.failed", request=request, actor_name=login[:200], login=login[:200], step="locked")
+
+
+def reset_failed_logins(user: User) -> None:
+    """The right password ends the run of consecutive failures (ACC-3 counts consecutive ones)."""
+    if user.failed_login_count:
+        User.objects.filter(pk=user.pk, locked_at__isnull=True).update(failed_login_count=0)
+        user.failed_login_count = 0
+
+
+def can_unlock(by: User, user: User) -> bool:
+    """Staff, or a holder of the Administrative right in the user's own account (ACC-3, ADM-2)."""
+    if by.is_staff and by.is_active:
+        return True
+    return by.account_id is not None and by.account_id == user.account_id and by.has_right(Right.ADMINISTRATIVE)
+
+
+def unlock_user(user: User, *, by: User, request=None) -> bool:
+    """ACC-3 / STAFF-1: lift the lock of `user` and restart its failure count.
+
+    Allowed to staff and to an administrator of the user's account (PermissionDenied otherwise).
+    Idempotent under a row lock: unlocking a user that is not locked changes and audits nothing.
+    Returns whether the user was locked.
+    """
+    if not can_unlock(by, user):
+        raise PermissionDenied
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        was_locked = locked.locked_at is not None
+        if not was_locked and not locked.failed_login_count:
+            return False
+        locked.locked_at = None
+        locked.failed_login_count = 0
+        locked.save(update_fields=["locked_at", "failed_login_count"])
+        if was_locked:
+            log_login_event("login.unlocked", account=locked.account, user=by, obj=locked, request=request,
+                       username=locked.username)
+    user.locked_at = None
+    user.failed_login_count = 0
+    return was_locked
+
+
+# --- Sessions (ACC-9) ---------------------------------------------------------------------------
+
+def end_sessions(user: User, *, keep=None) -> None:
+    """ACC-9: end every session of `user` (2FA changes, a reset by an administrator).
+
+    Rotates the user's session stamp, which is part of the session hash Django checks on each
+    request (User._get_session_auth_hash), so every other session becomes anonymous. `keep` is the
+    current request when the user acts on their own sessions: it stays logged in, with a new key.
+    """
+    stamp = secrets.token_hex(16)
+    User.objects.filter(pk=user.pk).update(session_stamp=stamp)
+    user.session_stamp = stamp
+    if keep is not None and keep.user.is_authenticated and keep.user.pk == user.pk:
+        keep.user.session_stamp = stamp
+        update_session_auth_hash(keep, keep.user)

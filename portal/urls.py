@@ -10,6 +10,7 @@ urlpatterns = [
     path("", views.root, name="root"),
     path("home/", views.home, name="home"),
     path("register/", include("accounts.registration_urls")),
+    path("", include("accounts.twofactor.urls")),
     path("accounts/", include("allauth.urls")),
     path("operations/", include("orders.operations_urls")),
     path("operations/", include("orders.renewal_urls")),

@@ -85,11 +85,15 @@ def test_login_by_username_or_email_shows_home(client, owner, by):
 
 
 @pytest.mark.django_db
-def test_home_lists_only_sections_the_user_may_see(client, billing):
+def test_home_lists_only_sections_the_user_may_see(client, account, billing):
     client.force_login(billing)
     page = client.get(reverse("home")).content.decode()
     assert "Test home entry" not in page
-    assert "do not give access to any section" in page
+    assert "Invoices and credit notes" in page and "New order" not in page
+    from tests import factories
+
+    client.force_login(factories.make_user(account, "no-rights", rights=[]))
+    assert "do not give access to any section" in client.get(reverse("home")).content.decode()
 
 
 @pytest.mark.django_db
