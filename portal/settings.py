@@ -247,6 +247,10 @@ if not CA_KEY_PASSPHRASE:
     raise ImproperlyConfigured("CA_KEY_PASSPHRASE must be set when DEBUG is off.")
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 
+# LIFE-4: the installation test may not reach private networks unless allowed (tests, laptop demo).
+INSTALLATION_TEST_ALLOW_PRIVATE = env.bool("INSTALLATION_TEST_ALLOW_PRIVATE", default=False)
+INSTALLATION_TEST_PER_MINUTE = env.int("INSTALLATION_TEST_PER_MINUTE", default=5)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.api.auth.ApiTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -20,6 +20,7 @@ urlpatterns = [
     path("api/v1/", include("accounts.api.urls")),
     path("account/", include("billing.account_urls")),
     path("accounting/", include("billing.urls")),
+    path("monitoring/", include("monitoring.urls")),
     path("pki/", include("orders.pki_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("staff/", admin.site.urls),

@@ -1,0 +1,66 @@
+"""The installation test form (LIFE-4, MON-2): host, port, StartTLS; refusals next to their field."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from . import network
+from .installation import ascii_host
+from .models import StartTls
+
+_LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
+
+
+def _valid_host(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        pass
+    labels = host.split(".")
+    return len(host) <= 253 and all(_LABEL.match(label) for label in labels)
+
+
+class InstallationTestForm(forms.Form):
+    use_required_attribute = False  # server-side validation, each message next to its field
+
+    host = forms.CharField(label=_("Host name or IP address"), max_length=253,
+                           help_text=_("The server where the certificate is installed, as clients reach it."))
+    port = forms.IntegerField(label=_("Port"), min_value=1, max_value=65535, initial=443,
+                              help_text=_("443 for a web site; 465, 587 or 25 for mail (SMTP), 993 or 143 "
+                                          "(IMAP), 995 or 110 (POP3), 636 (LDAP), 5432 (PostgreSQL)..."))
+    starttls = forms.ChoiceField(label=_("StartTLS"), choices=StartTls.choices, required=False,
+                                 help_text=_("For a protocol that starts in plain text, e.g. SMTP on 587 or 25."))
+
+    def __init__(self, *args, allow_private: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.allow_private = allow_private
+
+    def clean_host(self) -> str:
+        try:
+            host = ascii_host(self.cleaned_data["host"])
+        except UnicodeError:
+            host = ""
+        if not _valid_host(host):
+            raise forms.ValidationError(_("Enter a host name (such as www.example.com) or an IP address."))
+        return host
+
+    def clean_port(self) -> int:
+        port = self.cleaned_data["port"]
+        if not network.port_allowed(port):
+            raise forms.ValidationError(_("This port cannot be tested: use 443, a usual mail, directory or "
+                                          "database port, or a port from 1024 up."))
+        return port
+
+    def clean(self):
+        data = super().clean()
+        if "host" in data and "port" in data:
+            try:
+                network.resolve_target(data["host"], data["port"], allow_private=self.allow_private)
+            except network.TargetRefused as exc:
+                self.add_error("host", exc.reason.message)
+        return data
