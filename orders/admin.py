@@ -1,25 +1,33 @@
 """The back office for orders (STAFF-2), mounted at /staff/.
 
 Status, money and certificates never change by editing a field: "Record payment" and "Issue the
-certificate" (list actions, and buttons on the order page) call the services, which lock, audit
-and email. Staff edit only the handler's name, the CA reference and the comment to the customer,
-and those edits are audited too. The CA's keys are never shown.
+certificate" (list actions, and buttons on the order page), the status moves of the audit
+(dormant, verification, awaiting DCV, no follow-up, fee paid, quote signed), comments to the
+customer, document requests and cancellation are each one URL and one form on the order page,
+calling the services, which lock, audit (as staff actions) and email. Staff edit only the
+handler's name, the CA reference and the comment to the customer, and those edits are audited
+too. The CA's keys are never shown.
 """
 
 from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponseNotAllowed
+from django.http import FileResponse, Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from accounts.audit import log_action
 
+from .action_forms import CancelForm, CommentForm, DocumentRequestForm, StaffNoteForm
 from .csr import CsrError
-from .models import Certificate, CertificateAuthority, Order
+from .models import AuditDocument, Certificate, CertificateAuthority, DocumentRequest, Order, OrderComment
 from .services import IllegalTransition, issue_certificate, record_payment
+from .services.actions import add_comment, cancel_order, cancel_target
+from .services.documents import can_send_documents, content_type_of, request_documents
+from .services.processing import STAFF_MOVES, staff_move, staff_moves_for
 
 EDITABLE = ("handler_name", "ca_reference", "customer_comment")
 
@@ -39,6 +47,37 @@ class CertificateInline(admin.TabularInline):
         return False
 
 
+class _ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class OrderCommentInline(_ReadOnlyInline):
+    model = OrderComment
+    fields = readonly_fields = ("created_at", "author_name", "from_staff", "text")
+
+
+class DocumentRequestInline(_ReadOnlyInline):
+    model = DocumentRequest
+    fields = readonly_fields = ("kind", "note", "requested_at", "fulfilled_at")
+
+
+class AuditDocumentInline(_ReadOnlyInline):
+    model = AuditDocument
+    fields = readonly_fields = ("kind", "download", "comment", "uploaded_by", "created_at", "request")
+
+    @admin.display(description=_("file"))
+    def download(self, document: AuditDocument):
+        url = reverse("admin:orders_order_document", args=[document.order_id, document.pk])
+        return format_html('<a href="{}">{}</a>', url, document.original_name)
+
+
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
     list_display = ("reference", "account", "common_name", "product", "status", "created_at", "paid_at",
@@ -47,7 +86,7 @@ class OrderAdmin(admin.ModelAdmin):
     list_select_related = ("account", "product__brand")
     search_fields = ("reference", "customer_reference", "ca_reference", "common_name", "account__name")
     date_hierarchy = "created_at"
-    inlines = (CertificateInline,)
+    inlines = (CertificateInline, OrderCommentInline, DocumentRequestInline, AuditDocumentInline)
     actions = ("record_payment_selected", "issue_selected")
     fieldsets = (
         (None, {"fields": ("reference", "account", "status", "customer_reference", "ca_reference", "handler_name",
@@ -59,6 +98,14 @@ class OrderAdmin(admin.ModelAdmin):
                                      "dcv_method", "csr", "csr_public_key_sha256")}),
         (_("History"), {"fields": ("created_by", "created_at")}),
     )
+
+    def get_inline_instances(self, request, obj=None):
+        # Comments, document requests and documents are shown, never edited here (their actions
+        # below audit and email): a posted order form carries no formset for them.
+        inlines = super().get_inline_instances(request, obj)
+        if request.method == "POST":
+            inlines = [i for i in inlines if not isinstance(i, _ReadOnlyInline)]
+        return inlines
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in Order._meta.fields if f.name not in EDITABLE]
@@ -84,6 +131,16 @@ class OrderAdmin(admin.ModelAdmin):
                  name="{}_{}_record_payment".format(*info)),
             path("<path:object_id>/issue/", self.admin_site.admin_view(self.issue_view),
                  name="{}_{}_issue".format(*info)),
+            path("<path:object_id>/move/<slug:code>/", self.admin_site.admin_view(self.move_view),
+                 name="{}_{}_move".format(*info)),
+            path("<path:object_id>/comment/", self.admin_site.admin_view(self.comment_view),
+                 name="{}_{}_comment".format(*info)),
+            path("<path:object_id>/request-documents/", self.admin_site.admin_view(self.request_documents_view),
+                 name="{}_{}_request_documents".format(*info)),
+            path("<path:object_id>/cancel/", self.admin_site.admin_view(self.cancel_view),
+                 name="{}_{}_cancel".format(*info)),
+            path("<path:object_id>/documents/<int:document_id>/", self.admin_site.admin_view(self.document_view),
+                 name="{}_{}_document".format(*info)),
             *super().get_urls(),
         ]
 
@@ -149,6 +206,108 @@ class OrderAdmin(admin.ModelAdmin):
         order = self._order_for_change(request, object_id)
         self._issue(request, order)
         return self._back(order)
+
+    # The processing of the audit (STAFF-2): one URL and one form each, under the order page.
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        order = self.get_object(request, object_id)
+        if order is not None:
+            extra_context = {
+                **(extra_context or {}),
+                "staff_moves": staff_moves_for(order),
+                "can_cancel": cancel_target(order) is not None,
+                "can_request_documents": can_send_documents(order),
+                "comment_form": CommentForm(),
+                "document_request_form": DocumentRequestForm(),
+                "cancel_form": CancelForm(),
+            }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _form_errors(self, request, form) -> None:
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else ""
+            for error in errors:
+                self.message_user(request, f"{label}: {error}" if label else error, messages.ERROR)
+
+    def move_view(self, request, object_id, code: str):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if code not in STAFF_MOVES:
+            raise Http404
+        order = self._order_for_change(request, object_id)
+        form = StaffNoteForm(request.POST)
+        note = form.cleaned_data["note"] if form.is_valid() else ""
+        try:
+            order = staff_move(order, code, user=request.user, request=request, note=note)
+        except IllegalTransition as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+        else:
+            self.message_user(request, _("%(ref)s is now “%(status)s”.")
+                              % {"ref": order.reference, "status": order.get_status_display()}, messages.SUCCESS)
+        return self._back(order)
+
+    def comment_view(self, request, object_id):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        order = self._order_for_change(request, object_id)
+        form = CommentForm(request.POST)
+        if form.is_valid():
+            add_comment(order, form.cleaned_data["text"], user=request.user, request=request)
+            self.message_user(request, _("The comment is shown to the customer on the status page."),
+                              messages.SUCCESS)
+        else:
+            self._form_errors(request, form)
+        return self._back(order)
+
+    def request_documents_view(self, request, object_id):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        order = self._order_for_change(request, object_id)
+        form = DocumentRequestForm(request.POST)
+        if not form.is_valid():
+            self._form_errors(request, form)
+            return self._back(order)
+        try:
+            created = request_documents(order, form.cleaned_data["kinds"], form.cleaned_data["note"],
+                                        user=request.user, request=request)
+        except IllegalTransition as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+        else:
+            if created:
+                self.message_user(request, _("%(count)d document(s) requested; the technical contact is emailed.")
+                                  % {"count": len(created)}, messages.SUCCESS)
+            else:
+                self.message_user(request, _("These documents were already requested."), messages.WARNING)
+        return self._back(order)
+
+    def cancel_view(self, request, object_id):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        order = self._order_for_change(request, object_id)
+        form = CancelForm(request.POST)
+        if not form.is_valid():
+            self._form_errors(request, form)
+            return self._back(order)
+        try:
+            order = cancel_order(order, form.cleaned_data["reason"], user=request.user, request=request)
+        except IllegalTransition as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+        else:
+            self.message_user(request, _("%(ref)s is now “%(status)s”.")
+                              % {"ref": order.reference, "status": order.get_status_display()}, messages.SUCCESS)
+        return self._back(order)
+
+    def document_view(self, request, object_id, document_id: int):
+        order = self._order_for_change(request, object_id)
+        document = AuditDocument.objects.filter(order=order, pk=document_id).first()
+        if document is None:
+            raise Http404
+        try:
+            handle = document.file.open("rb")
+        except FileNotFoundError:
+            raise Http404 from None
+        return FileResponse(handle, as_attachment=True, filename=document.original_name,
+                            content_type=content_type_of(document))
 
 
 @admin.register(Certificate)

@@ -1,12 +1,32 @@
-"""Menu "Your orders" (NAV-1): lists, status pages and downloads, mounted at /orders/."""
+"""Menu "Your orders" (NAV-1): lists, status pages, their actions and downloads, mounted at /orders/.
+
+Fixed paths come before "<reference>/"; the certificate actions before the download pattern,
+whose last segment would otherwise take "revoke" for a format.
+"""
 
 from django.urls import path
 
-from .views import downloads, lists, status
+from .views import actions, approval, downloads, links, lists, status
 
 app_name = "orders"
 urlpatterns = [
     path("", lists.order_list, name="list"),
+    path("approval/", approval.approval_list, name="approval"),
+    path("to-accept/", actions.to_accept, name="to_accept"),
+    path("links/", links.link_list, name="links"),
+    path("links/new/", links.link_new, name="link_new"),
+    path("links/<int:pk>/disable/", links.link_disable, name="link_disable"),
+    path("links/<int:pk>/enable/", links.link_enable, name="link_enable"),
     path("<str:reference>/", status.detail, name="detail"),
+    path("<str:reference>/approve/", approval.approve, name="approve"),
+    path("<str:reference>/approval/cancel/", approval.approval_cancel, name="approval_cancel"),
+    path("<str:reference>/cancel/", actions.cancel, name="cancel"),
+    path("<str:reference>/revoke-all/", actions.revoke_all_view, name="revoke_all"),
+    path("<str:reference>/comments/", actions.comment, name="comment"),
+    path("<str:reference>/documents/", actions.send_document, name="send_document"),
+    path("<str:reference>/documents/<int:document_id>/", actions.download_document, name="document"),
+    path("<str:reference>/certificates/<str:serial>/revoke/", actions.revoke, name="revoke"),
+    path("<str:reference>/certificates/<str:serial>/note/", actions.note, name="note"),
+    path("<str:reference>/certificates/<str:serial>/accept/", actions.accept, name="accept"),
     path("<str:reference>/certificates/<str:serial>/<str:fmt>/", downloads.download, name="download"),
 ]

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account, Right
 from billing import menu as billing_menu
+from orders.services import approval as orders_approval
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,9 @@ SECTIONS = [
     ]),
     Section(_("Your orders"), "/orders/", [
         Entry(_("All orders"), "orders:list", (Right.TECHNICAL, Right.COMMERCIAL)),
+        Entry(_("Awaiting approval"), "orders:approval", (Right.APPROVAL,)),
+        Entry(_("Certificates to accept"), "orders:to_accept", (Right.TECHNICAL, Right.COMMERCIAL)),
+        Entry(_("External order links"), "orders:links", (Right.TECHNICAL,)),
     ]),
     Section(_("Administration"), "/administration/", [
         Entry(_("Users"), "administration:users", (Right.ADMINISTRATIVE,)),
@@ -72,6 +76,8 @@ SECTIONS = [
 def badge_counts(user) -> dict[str, int]:
     """NAV-2: counts needing attention, keyed by url name; only for sections the user can see."""
     counts: dict[str, int] = {}
+    if user.has_right(Right.APPROVAL):
+        counts.update(orders_approval.badge_counts(user.account))
     if user.has_right(Right.BILLING):
         counts.update(billing_menu.badge_counts(user.account))
     return counts

@@ -21,6 +21,7 @@ urlpatterns = [
     path("account/", include("billing.account_urls")),
     path("accounting/", include("billing.urls")),
     path("monitoring/", include("monitoring.urls")),
+    path("order-link/", include("orders.link_urls")),
     path("pki/", include("orders.pki_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("staff/", admin.site.urls),

@@ -1,4 +1,9 @@
-"""LIFE-2: the status page of one order, with its certificates (LIFE-7) and their downloads (LIFE-3)."""
+"""LIFE-2: the status page of one order, with its certificates (LIFE-7) and their downloads (LIFE-3),
+its comments, its documents for the audit (LIFE-8) and the actions the user may take now.
+
+An action shows only when both the user's rights and the order's state allow it; each action's own
+view checks both again (orders/views/actions.py, approval.py).
+"""
 
 from __future__ import annotations
 
@@ -7,28 +12,61 @@ from django.shortcuts import render
 from accounts.access import get_for_account, right_required
 from accounts.models import Right
 
+from ..action_forms import CommentForm
 from ..csr import CsrError, parse_csr
-from ..models import Order
+from ..models import Order, OrderStatus
 from ..services import DOWNLOAD_FORMATS, classify_names, recommended_format, verification_steps
+from ..services.actions import can_comment, cancel_target, certificate_rows
+from ..services.documents import can_send_documents, open_requests
+
+
+def load_order(request, reference: str) -> Order:
+    """The account's order with what its status page shows, or 404."""
+    return get_for_account(
+        Order.objects.select_related("product__brand", "organisation", "admin_contact__organisation",
+                                     "technical_contact__organisation", "created_by", "approved_by",
+                                     "external_link"),
+        request.user.account, reference=reference,
+    )
+
+
+def _actions(user, order: Order, rows) -> dict[str, bool]:
+    technical = user.has_right(Right.TECHNICAL)
+    approver = user.has_right(Right.APPROVAL)
+    awaiting_approval = order.status == OrderStatus.AWAITING_APPROVAL
+    return {
+        "cancel": technical and cancel_target(order) is not None,
+        "revoke_all": technical and sum(row.revocable for row in rows) > 1,
+        "revoke": technical,
+        "accept": technical,
+        "note": technical,
+        "comment": technical and can_comment(order),
+        "send_documents": technical and can_send_documents(order),
+        "approve": approver and awaiting_approval,
+        "approval_cancel": approver and awaiting_approval,
+    }
 
 
 @right_required(Right.TECHNICAL, Right.COMMERCIAL)
 def detail(request, reference: str):
-    order = get_for_account(
-        Order.objects.select_related("product__brand", "organisation", "admin_contact__organisation",
-                                     "technical_contact__organisation", "created_by"),
-        request.user.account, reference=reference,
-    )
+    order = load_order(request, reference)
     try:
         csr = parse_csr(order.csr) if order.csr else None
     except CsrError:
         csr = None  # stored CSRs were checked at order time; a later, stricter rule must not break the page
+    certificates = list(order.certificates.select_related("issuer").order_by("-created_at", "-id"))
+    rows = certificate_rows(order, certificates)
     return render(request, "orders/detail.html", {
         "order": order,
         "names": classify_names(order.common_name, order.sans),
         "csr": csr,
         "steps": verification_steps(order),
-        "certificates": order.certificates.select_related("issuer").order_by("-created_at", "-id"),
+        "certificates": rows,
         "formats": DOWNLOAD_FORMATS,
         "recommended": recommended_format(order.server_software),
+        "comments": list(order.comments.all()),
+        "documents": list(order.audit_documents.select_related("uploaded_by").order_by("created_at", "pk")),
+        "open_requests": list(open_requests(order)),
+        "actions": _actions(request.user, order, rows),
+        "comment_form": CommentForm(),
     })
