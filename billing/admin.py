@@ -154,3 +154,11 @@ class BillingProfileAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# ACCT-4 to ACCT-6, LEDG-1: coupons, promo codes, late-payment statements, rebates, pending charges.
+from . import admin_money  # noqa: E402,F401
+
+# PRICE-1 discount grid, LEDG-4 top-ups, ADM-5 SEPA mandates (h17).
+# isort: split
+from . import admin_pricing  # noqa: E402,F401

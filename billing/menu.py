@@ -47,6 +47,13 @@ class MenuEntry:
 ACCOUNT_INFO = [
     MenuEntry(_("Account statement"), "account_info:statements", (Right.BILLING,)),
     MenuEntry(_("Consumption statistics"), "account_info:consumption", (Right.BILLING,)),
+    MenuEntry(_("Rebates"), "account_info:rebates", (Right.BILLING,), (Account.Formula.REBATE,)),  # LEDG-2
+    # LEDG-4, LEDG-5 top-ups and ADM-5 SEPA mandate (h17).
+    MenuEntry(_("Top up"), "account_info:topup", (Right.BILLING,), TOKEN_FORMULAS),
+    MenuEntry(_("Top up"), "account_info:topup_euros", (Right.BILLING,), EURO_FORMULAS),
+    MenuEntry(_("Top up for renewals"), "account_info:topup_renewals", (Right.BILLING,), TOKEN_FORMULAS),
+    MenuEntry(_("Top-ups"), "account_info:topup_list", (Right.BILLING,), TOKEN_FORMULAS + EURO_FORMULAS),
+    MenuEntry(_("SEPA mandate"), "account_info:sepa", (Right.BILLING,)),
 ]
 
 # Section "Accounting", under /accounting/ (ACCT-1 to ACCT-3).
@@ -54,6 +61,15 @@ ACCOUNTING = [
     MenuEntry(_("Invoices and credit notes"), "billing:documents", (Right.BILLING,)),
     MenuEntry(_("Quotes"), "billing:quotes", (Right.BILLING,)),
     MenuEntry(_("Unpaid invoices"), "billing:unpaid", (Right.BILLING,)),
+    MenuEntry(_("Deposit coupons"), "billing:coupons", (Right.BILLING,)),  # ACCT-4
+    MenuEntry(_("Promo codes"), "billing:promo_codes", (Right.BILLING,)),  # ACCT-5
+    MenuEntry(_("Late-payment statements"), "billing:late_payments", (Right.BILLING,)),  # ACCT-6
+]
+
+# Section "Pricing", under /pricing/ (PRICE-1): open to every user of the account; an entry needs a
+# right to show, so it lists them all (the view only asks for an account user) (h17).
+PRICING = [
+    MenuEntry(_("Pricing"), "pricing:pricing", tuple(Right)),
 ]
 
 # Pages reached from the statement, not from the menu, and the formulas they exist for.
@@ -62,6 +78,21 @@ FORMULA_PAGES = {
     "account_info:statement_product_csv": TOKEN_FORMULAS,
     "account_info:statement_tokens_csv": TOKEN_FORMULAS,
     "account_info:statement_euros_csv": EURO_FORMULAS,
+    # LEDG-2 rebates: the page (also a menu entry) and its two recovery actions.
+    "account_info:rebates": (Account.Formula.REBATE,),
+    "account_info:rebates_promo_code": (Account.Formula.REBATE,),
+    "account_info:rebates_invoice": (Account.Formula.REBATE,),
+    # LEDG-4, LEDG-5 top-ups (h17): the menu entries above and the steps they lead to.
+    "account_info:topup": TOKEN_FORMULAS,
+    "account_info:topup_add": TOKEN_FORMULAS,
+    "account_info:topup_remove": TOKEN_FORMULAS,
+    "account_info:topup_renewals": TOKEN_FORMULAS,
+    "account_info:topup_euros": EURO_FORMULAS,
+    "account_info:topup_payment": TOKEN_FORMULAS + EURO_FORMULAS,
+    "account_info:topup_review": TOKEN_FORMULAS + EURO_FORMULAS,
+    "account_info:topup_confirm": TOKEN_FORMULAS + EURO_FORMULAS,
+    "account_info:topup_list": TOKEN_FORMULAS + EURO_FORMULAS,
+    "account_info:topup_detail": TOKEN_FORMULAS + EURO_FORMULAS,
 }
 
 

@@ -68,6 +68,7 @@ SECTIONS = [
         Entry(_("API users"), "administration:api_users", (Right.ADMINISTRATIVE,)),
         Entry(_("Logs"), "administration:logs", (Right.ADMINISTRATIVE,)),
     ]),
+    Section(_("Pricing"), "/pricing/", list(billing_menu.PRICING)),
     Section(_("Account info"), "/account/", list(billing_menu.ACCOUNT_INFO)),
     Section(_("Accounting"), "/accounting/", list(billing_menu.ACCOUNTING)),
 ]

@@ -202,7 +202,7 @@ else:
         "store_processed": False,
     }
     CELERY_RESULT_BACKEND = f"file://{_results}"
-CELERY_IMPORTS = ("orders.tasks_reissue",)
+CELERY_IMPORTS = ("orders.tasks_reissue", "billing.mailing")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_SERIALIZER = "json"
@@ -217,6 +217,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "orders.tasks_reissue.revoke_scheduled_certificates",
         "schedule": crontab(minute="*/15"),
     },
+    "billing-monthly-invoices": {"task": "billing.tasks.monthly_invoices", "schedule": crontab(minute=10, hour=1)},
+    "billing-quarterly-rebates": {"task": "billing.tasks.quarterly_rebates", "schedule": crontab(minute=20, hour=1)},
+    "billing-late-payment-statements": {
+        "task": "billing.tasks.late_payment_statements", "schedule": crontab(minute=30, hour=1),
+    },
+    "billing-expire-coupons-and-promo-codes": {
+        "task": "billing.tasks.expire_coupons_and_promo_codes", "schedule": crontab(minute=5, hour=0),
+    },
+    "billing-low-balance-alerts": {"task": "billing.tasks.low_balance_alerts", "schedule": crontab(minute=40)},
     "heartbeat": {
         "task": "portal.tasks.heartbeat",
         "schedule": crontab(minute="*/15"),

@@ -18,6 +18,7 @@ urlpatterns = [
     path("administration/", include("accounts.administration.urls")),
     path("me/", include("accounts.me.urls")),
     path("api/v1/", include("accounts.api.urls")),
+    path("pricing/", include("billing.pricing_urls")),
     path("account/", include("billing.account_urls")),
     path("accounting/", include("billing.urls")),
     path("monitoring/", include("monitoring.urls")),

@@ -77,7 +77,7 @@ def test_table_has_refusals_for_single_right_users():
 
 @pytest.mark.django_db
 def test_anonymous_is_sent_to_login(client):
-    for route, pattern in our_patterns():
+    for route, _pattern in our_patterns():
         response = client.get(concrete(route))
         assert response.status_code == 302, route
         assert response["Location"].startswith("/accounts/login/"), route

@@ -28,3 +28,29 @@ __all__ = [
     "PaymentMode",
     "TokenMovement",
 ]
+
+# PRICE-1 discount grid; LEDG-4/5 top-ups; ADM-5/ORD-9 SEPA mandates.
+from .pricing import DiscountGrid  # noqa: E402
+from .topups import (  # noqa: E402
+    MandateKind,
+    MandateStatus,
+    SepaMandate,
+    TopUp,
+    TopUpKind,
+    TopUpLine,
+    TopUpStatus,
+)
+
+__all__ += [
+    "DiscountGrid", "MandateKind", "MandateStatus", "SepaMandate", "TopUp", "TopUpKind", "TopUpLine", "TopUpStatus",
+]
+
+# ACCT-4 coupons, ACCT-5 promo codes, ACCT-6 late-payment statements, JOBS-7 job state.
+from .coupons import Coupon, CouponState, PromoCode, PromoKind, PromoOrigin, PromoState  # noqa: E402
+from .late_payment import RIR_SERIES, LatePaymentStatement, StatementStatus  # noqa: E402
+from .periodic import BalanceAlert, PendingCharge, Rebate, RebateState  # noqa: E402
+
+__all__ += [
+    "RIR_SERIES", "BalanceAlert", "Coupon", "CouponState", "LatePaymentStatement", "PendingCharge", "PromoCode",
+    "PromoKind", "PromoOrigin", "PromoState", "Rebate", "RebateState", "StatementStatus",
+]

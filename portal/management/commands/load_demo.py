@@ -22,6 +22,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         call_command("load_catalog", stdout=self.stdout)
+        call_command("load_discount_grid", stdout=self.stdout)
         eager = app.conf.task_always_eager
         app.conf.task_always_eager = True
         trace_logger = logging.getLogger("celery.app.trace")  # one "Task succeeded" line per email

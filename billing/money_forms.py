@@ -1,0 +1,41 @@
+"""Forms of the coupon, promo code, late-payment and rebate pages (ACCT-4 to ACCT-6, LEDG-2)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import PromoState, StatementStatus
+
+
+class StateFilterForm(forms.Form):
+    """A GET filter on one state field; an unknown value is an error next to the field."""
+
+    state = forms.ChoiceField(label=_("State"), required=False)
+
+    def __init__(self, *args, choices, label=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["state"].choices = [("", _("All")), *choices]
+        if label:
+            self.fields["state"].label = label
+
+    @property
+    def selected(self) -> str:
+        return self.cleaned_data.get("state", "") if self.is_valid() else ""
+
+
+def promo_filter(data) -> StateFilterForm:
+    return StateFilterForm(data or None, choices=PromoState.choices)
+
+
+def statement_filter(data) -> StateFilterForm:
+    return StateFilterForm(data or None, choices=StatementStatus.choices, label=_("Status"))
+
+
+class RebateInvoiceForm(forms.Form):
+    """LEDG-2: recover the rebates by invoicing us; the number of the customer's invoice."""
+
+    reference = forms.CharField(
+        label=_("Number of your invoice"), max_length=60,
+        help_text=_("Invoice us the amount shown, then enter your invoice's number here."),
+    )
