@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
-from .models import Brand, Product, ProductPeriod
+from .models import Brand, News, Product, ProductPeriod
 
 
 @admin.register(Brand)
@@ -49,3 +49,11 @@ class ProductAdmin(admin.ModelAdmin):
         (_("Behaviour"), {"fields": ["publicly_trusted_tls", "requires_csr", "reissuable", "is_test"]}),
         (_("Sale"), {"fields": ["active", "replacement"]}),
     ]
+
+
+@admin.register(News)
+class NewsAdmin(admin.ModelAdmin):
+    list_display = ("title", "language", "published_at", "active")
+    list_filter = ("active", "language")
+    search_fields = ("title", "body")
+    date_hierarchy = "published_at"

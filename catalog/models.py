@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -114,3 +115,24 @@ class ProductPeriod(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product} – {self.months} months"
+
+
+class News(models.Model):
+    """NAV-3, STAFF-3: a news item staff publish on every account's home page."""
+
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("text"))
+    language = models.CharField(
+        _("language"), max_length=8, blank=True, choices=[("en", "English"), ("fr", "Français")],
+        help_text=_("Shown to users of this language only; empty for everyone."),
+    )
+    published_at = models.DateTimeField(_("published"), default=timezone.now)
+    active = models.BooleanField(_("published on the home page"), default=True)
+
+    class Meta:
+        verbose_name = _("news item")
+        verbose_name_plural = _("news")
+        ordering = ["-published_at"]
+
+    def __str__(self) -> str:
+        return self.title

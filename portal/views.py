@@ -2,6 +2,8 @@ from django.shortcuts import redirect, render
 
 from accounts.access import account_user_required
 
+from .home import home_blocks
+
 
 def root(request):
     if request.user.is_authenticated:
@@ -13,4 +15,4 @@ def root(request):
 
 @account_user_required
 def home(request):
-    return render(request, "portal/home.html")
+    return render(request, "portal/home.html", home_blocks(request.user))

@@ -1,0 +1,47 @@
+"""NAV-3: the home page shows each block to the users whose rights allow it."""
+
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from billing.services.promos import issue_promo_code
+from catalog.models import Brand, News
+
+
+@pytest.fixture
+def news(db):
+    Brand.objects.create(code="fast-ca", name="Fast CA", delivery_time="DV: minutes, OV: 2 days")
+    News.objects.create(title="New EV prices", body="Lower prices on EV certificates.")
+    News.objects.create(title="Nouveaux tarifs", body="Pour les francophones.", language="fr")
+    News.objects.create(title="Hidden", body="Not published.", active=False)
+
+
+def test_news_and_delivery_times_in_the_users_language(client, owner, news):
+    client.force_login(owner)
+    page = client.get(reverse("home")).content.decode()
+    assert "New EV prices" in page and "Hidden" not in page and "Nouveaux tarifs" not in page
+    assert "DV: minutes, OV: 2 days" in page
+
+
+def test_promo_codes_with_expiry_are_shown_to_billing_users_only(client, account, billing, tech):
+    code = issue_promo_code(account, Decimal("25.00"), origin="gesture")
+    client.force_login(billing)
+    page = client.get(reverse("home")).content.decode()
+    assert code.code in page and "valid until" in page
+    client.force_login(tech)
+    page = client.get(reverse("home")).content.decode()
+    assert code.code not in page and 'data-testid="home-promo-codes"' not in page
+    assert 'data-testid="home-renewals"' in page
+
+
+def test_other_accounts_promo_codes_never_show(client, other_account, billing):
+    code = issue_promo_code(other_account, Decimal("25.00"), origin="gesture")
+    client.force_login(billing)
+    assert code.code not in client.get(reverse("home")).content.decode()
+
+
+def test_home_runs_a_bounded_number_of_queries(client, owner, news, django_assert_max_num_queries):
+    client.force_login(owner)
+    with django_assert_max_num_queries(25):
+        assert client.get(reverse("home")).status_code == 200
