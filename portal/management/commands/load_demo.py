@@ -14,6 +14,7 @@ from orders.models import Certificate, Order, OrderStatus
 from orders.tasks import mark_expired_certificates
 from portal.celery import app
 from portal.management.demo_accounts import DEMO_ACCOUNTS, DEMO_PASSWORD, ensure_account, ensure_staff
+from portal.management.demo_billing import ensure_money, ensure_news
 from portal.management.demo_orders import ensure_orders
 
 
@@ -36,6 +37,9 @@ class Command(BaseCommand):
                     scopes_disabled():
                 staff = ensure_staff()
                 demos = [ensure_account(spec) for spec in DEMO_ACCOUNTS]
+                ensure_news()
+                for demo in demos:
+                    ensure_money(demo.account, staff)
                 created = sum(ensure_orders(demo, staff) for demo in demos)
                 expired = mark_expired_certificates()
                 self._summary(staff, demos, created, expired)
