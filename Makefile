@@ -13,13 +13,25 @@ TEST_DB ?= portal
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: demo test setup system-demo system-test services lint messages clean
+.PHONY: demo test setup bundles system-demo system-test services lint messages clean
 
-demo: system-demo setup
+demo: system-demo setup bundles
 	DEBUG=1 bash scripts/demo.sh
 
-test: system-test setup services
+test: system-test setup services bundles
 	bash scripts/test.sh
+
+# Browser cryptography (KeyBot ORD-7, client-certificate enrolment ACC-7): build outputs of the
+# npm lock file, never committed.
+BUNDLES := static/js/keybot.bundle.js static/js/clientcert.bundle.js
+bundles: $(BUNDLES)
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+static/js/%.bundle.js: static/js/%.src.js node_modules/.installed
+	npx esbuild $< --bundle --minify --format=iife --target=es2020 --outfile=$@
 
 setup: $(VENV)/.synced
 
@@ -29,12 +41,14 @@ $(VENV)/.synced: pyproject.toml uv.lock
 	touch $@
 
 system-demo:
-	@missing=$$(for p in $(DEMO_SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	@missing=$$(for p in $(DEMO_SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done; \
+	  command -v npm >/dev/null || echo nodejs npm); \
 	if [ -n "$$missing" ]; then echo "Installing $$missing"; $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; fi
 
 system-test:
-	@missing=$$(for p in $(TEST_SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	@missing=$$(for p in $(TEST_SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done; \
+	  command -v npm >/dev/null || echo nodejs npm); \
 	if [ -n "$$missing" ]; then echo "Installing $$missing"; $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; fi
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import new_order, order_form
+from .views import invitation, new_order, order_form
 
 app_name = "operations"
 urlpatterns = [
@@ -11,4 +11,7 @@ urlpatterns = [
     path("review/<str:token>/", order_form.review, name="review"),
     path("review/<str:token>/confirm/", order_form.confirm, name="confirm"),
     path("confirmation/<str:reference>/", order_form.confirmation, name="confirmation"),
+    # ORD-4: the holder's public page (no login) and the reminder from the status page.
+    path("invitation/<str:token>/", invitation.invitation, name="invitation"),
+    path("invitation-reminder/<str:reference>/", invitation.remind, name="invitation_remind"),
 ]

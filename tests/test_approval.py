@@ -49,7 +49,6 @@ def test_an_order_by_a_non_approver_waits_and_the_approvers_are_emailed(
                              common_name="www.acme.test", sans=[], csr=make_csr("www.acme.test", key=make_key("p256")),
                              server_software="nginx", dcv_method="dns")
         assert order.status == S.AWAITING_APPROVAL
-        assert notify_approvers(order) == 2
     approval_mails = [m for m in mailoutbox if "awaits your approval" in m.subject]
     assert sorted(m.to[0] for m in approval_mails) == sorted([owner.email, approver.email])
     assert all(order.reference in m.body and "Tech User" in m.body for m in approval_mails)

@@ -1,8 +1,11 @@
-"""ORD-2 order form → ORD-3 review (double validation) → confirm → confirmation page.
+"""ORD-2 / ORD-4 order form → ORD-3 review (double validation) → confirm → confirmation page.
 
-A valid form is kept in the session under a random token; the review re-validates it (an
-organisation or contact may have changed meanwhile) and "Confirm the order" places it with that
-token, so a second confirmation finds the first order instead of creating another.
+Every product type goes through this flow; its form has the fields its profile asks for
+(orders.services.kinds). A valid form is kept in the session under a random token; the review
+re-validates it (an organisation or contact may have changed meanwhile) and "Confirm the order"
+places it with that token, so a second confirmation finds the first order instead of creating
+another. `?from=<reference>&origin=<renewal|clone|migration>` prefills the form from a past order
+of the account (ORD-10, ORD-12).
 """
 
 from __future__ import annotations
@@ -14,26 +17,30 @@ from django.db import IntegrityError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.access import get_for_account, right_required
 from accounts.models import Right
-from catalog.models import SERVER_TYPES, Product
+from catalog.models import Product
 
 from ..forms import OrderRequest
 from ..models import Order
-from ..services import OrderError, find_submitted
+from ..services.invitation import awaits_invitation
+from ..services.kinds import profile_for
+from ..services.ordering import OrderError, find_submitted
+from ..services.prefill import PREFILL_ORIGINS, initial_from_order
 
 DRAFTS = "order_drafts"
 MAX_DRAFTS = 10
 
 
 def _orderable(product_code: str) -> Product:
-    """An active server product of an active brand (the only ones this form orders), or 404."""
+    """An active product of an active brand, or 404."""
     try:
         return (Product.objects.select_related("brand").prefetch_related("periods")
-                .get(code=product_code, active=True, brand__active=True, product_type__in=SERVER_TYPES))
+                .get(code=product_code, active=True, brand__active=True))
     except Product.DoesNotExist:
         raise Http404 from None
 
@@ -41,19 +48,34 @@ def _orderable(product_code: str) -> Product:
 def _save_draft(request, product: Product) -> str:
     token = secrets.token_urlsafe(18)
     drafts = request.session.get(DRAFTS, {})
-    data = {key: value for key, value in request.POST.items() if key != "csrfmiddlewaretoken"}
+    # Lists, not single values: a multiple choice (PSD2 roles) keeps every box ticked.
+    data = {key: values for key, values in request.POST.lists() if key != "csrfmiddlewaretoken"}
     drafts[token] = {"product": product.code, "data": data}
     request.session[DRAFTS] = dict(list(drafts.items())[-MAX_DRAFTS:])
     return token
 
 
 def _load_draft(request, token: str) -> dict | None:
-    return request.session.get(DRAFTS, {}).get(token)
+    """The draft with its POST data as a MultiValueDict, as the form received it."""
+    draft = request.session.get(DRAFTS, {}).get(token)
+    if draft is None:
+        return None
+    data = MultiValueDict({key: value if isinstance(value, list) else [value] for key, value in draft["data"].items()})
+    return {**draft, "data": data}
 
 
 def _initial(request, product: Product) -> dict:
-    """ORD-2 "prefilled from the account": its own organisation and registered contacts."""
+    """ORD-2 "prefilled from the account": its own organisation and registered contacts; or, with
+    `?from=&origin=`, everything from a past order of the account (404 for another account's)."""
     account = request.user.account
+    source_reference, origin = request.GET.get("from"), request.GET.get("origin")
+    if source_reference or origin:
+        if origin not in PREFILL_ORIGINS:
+            raise Http404
+        source = get_for_account(Order.objects.select_related("product__brand", "organisation", "admin_contact",
+                                                              "technical_contact", "legal_representative"),
+                                 account, reference=source_reference)
+        return initial_from_order(source, origin=origin, product=product)
     initial: dict = {"months": request.GET.get("months")}
     holder = account.holder
     if holder is not None:
@@ -80,7 +102,10 @@ def order_form(request, product_code: str):
         order_request.is_valid()
     else:
         order_request = OrderRequest(account=account, product=product, initial=_initial(request, product))
-    return render(request, "orders/order_form.html", {"product": product, "req": order_request})
+    return render(request, "orders/order_form.html", {
+        "product": product, "req": order_request, "profile": order_request.profile,
+        "keybot_context": order_request.keybot_context() if order_request.profile.csr else None,
+    })
 
 
 def _bound_draft(request, token: str):
@@ -142,6 +167,7 @@ def confirm(request, token: str):
 @right_required(Right.TECHNICAL)
 def confirmation(request, reference: str):
     """ORD-3: the order reference, its status and the processing steps ahead."""
-    order = get_for_account(Order.objects.select_related("product__brand", "technical_contact"),
+    order = get_for_account(Order.objects.select_related("product__brand", "technical_contact", "admin_contact"),
                             request.user.account, reference=reference)
-    return render(request, "orders/confirmation.html", {"order": order})
+    return render(request, "orders/confirmation.html", {
+        "order": order, "profile": profile_for(order.product), "invitation_pending": awaits_invitation(order)})

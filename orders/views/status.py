@@ -18,6 +18,7 @@ from ..models import Order, OrderStatus
 from ..services import DOWNLOAD_FORMATS, classify_names, recommended_format, verification_steps
 from ..services.actions import can_comment, cancel_target, certificate_rows
 from ..services.documents import can_send_documents, open_requests
+from ..services.invitation import awaits_invitation
 
 
 def load_order(request, reference: str) -> Order:
@@ -69,4 +70,5 @@ def detail(request, reference: str):
         "open_requests": list(open_requests(order)),
         "actions": _actions(request.user, order, rows),
         "comment_form": CommentForm(),
+        "invitation_pending": awaits_invitation(order) and request.user.has_right(Right.TECHNICAL),
     })

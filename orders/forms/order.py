@@ -1,0 +1,333 @@
+"""The order form of every product type (ORD-2, ORD-4): one form, its fields chosen by the product's
+profile (orders.services.kinds).
+
+Fields a product does not use are removed in `__init__`, so they are neither shown nor validated.
+Type-specific choices land in `options()`, stored in Order.options and priced by
+orders.services.pricing. The hidden `origin` and `source_order` carry a renewal, clone or migration
+(ORD-10, ORD-12) from the prefilled form to the order.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from accounts.models import Account, Contact, Organisation
+from catalog.models import Product
+
+from ..csr import CsrError, CsrInfo, parse_csr
+from ..models import DcvMethod, Order, OrderOrigin, ServerSoftware
+from ..services.kinds import CsrMode, Psd2Role, SignatureUserType, profile_for
+from ..services.names import dns_name_error, normalise_name
+from ..services.pricing import (
+    ASSISTANCE_PRICE,
+    DOCUMENT_PACK_PRICE,
+    DOCUMENT_PACK_SIZE,
+    EIDAS_ID_PRICE,
+    MAX_DOCUMENT_PACKS,
+    MAX_LICENCES,
+    MAX_SIGNATURE_USERS,
+    SIGNATURE_USER_PRICES,
+    NameKind,
+    classify_names,
+    licence_price,
+    paying_sans,
+    sells_extra_names,
+)
+from .parts import ContactChoice, Form
+
+_NAME_SEPARATORS = re.compile(r"[\s,;]+")
+# ETSI TS 119 495 5.2.2: the NCA identifier is the country code, a hyphen and 2-8 letters (FR-ACPR).
+_NCA_ID = re.compile(r"^[A-Z]{2}-[A-Z]{2,8}$")
+_AUTHORISATION_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ./-]{0,39}$")
+PREFILL_ORIGINS = (OrderOrigin.ORDERED, OrderOrigin.RENEWAL, OrderOrigin.CLONE, OrderOrigin.MIGRATION)
+
+NAME_FIELDS = ("common_name", "sans", "dcv_method")
+SOFTWARE_FIELDS = ("server_software", "server_software_other")
+CSR_FIELDS = ("csr_mode", "csr")
+LEGAL_FIELDS = ("legal_same_as_admin", "legal_representative")
+PSD2_FIELDS = ("psd2_roles", "nca_name", "nca_id", "authorisation_number")
+SIGNATURE_FIELDS = ("user_type", "users", "document_packs", "eidas_ids")
+
+
+def _count(label, maximum: int, help_text=""):
+    return forms.IntegerField(label=label, required=False, initial=0, help_text=help_text,
+                              validators=[MinValueValidator(0), MaxValueValidator(maximum)])
+
+
+class OrderForm(Form):
+    """ORD-2 / ORD-4: period, holder, contacts and what the product type needs."""
+
+    months = forms.TypedChoiceField(label=_("Validity period"), coerce=int)
+    organisation = forms.ModelChoiceField(
+        label=_("Holder organisation"), queryset=Organisation.objects.none(), to_field_name="public_id",
+        required=False, empty_label=_("— A new organisation (fill in below) —"))
+    admin_contact = ContactChoice(
+        label=_("Administrative contact"), queryset=Contact.objects.none(), to_field_name="public_id",
+        required=False, empty_label=_("— A new contact (fill in below) —"),
+        help_text=_("A manager of the holder organisation."))
+    technical_same_as_admin = forms.BooleanField(
+        label=_("The technical contact is the administrative contact"), required=False)
+    technical_contact = ContactChoice(
+        label=_("Technical contact"), queryset=Contact.objects.none(), to_field_name="public_id",
+        required=False, empty_label=_("— A new contact (fill in below) —"),
+        help_text=_("The person who installs the certificate; they receive the emails about this order."))
+    legal_same_as_admin = forms.BooleanField(
+        label=_("The legal representative is the administrative contact"), required=False)
+    legal_representative = ContactChoice(
+        label=_("Legal representative"), queryset=Contact.objects.none(), to_field_name="public_id",
+        required=False, empty_label=_("— A new contact (fill in below) —"),
+        help_text=_("A person of the holder organisation named in an official document (registration extract, "
+                    "articles, publication) or holding a delegation."))
+    server_software = forms.ChoiceField(label=_("Server software"),
+                                        choices=[("", "---------"), *ServerSoftware.choices])
+    server_software_other = forms.CharField(label=_("Other server software"), max_length=100, required=False)
+    common_name = forms.CharField(label=_("Common name"), max_length=253,
+                                  help_text=_("The main name to secure, for example www.example.com."))
+    sans = forms.CharField(label=_("Additional names"), required=False, widget=forms.Textarea(attrs={"rows": 4}),
+                           help_text=_("One name per line. The www variant of the common name is free."))
+    assistance = forms.BooleanField(label=_("Assistance option"), required=False)
+    licences = _count(_("Additional machine licences"), MAX_LICENCES)
+    chain = forms.ChoiceField(label=_("Certification chain"), required=False)
+    csr_mode = forms.ChoiceField(label=_("How do you provide the CSR?"), choices=CsrMode.choices, required=False,
+                                 widget=forms.RadioSelect, initial=CsrMode.MANUAL)
+    csr = forms.CharField(label=_("Certificate signing request (CSR)"), required=False,
+                          widget=forms.Textarea(attrs={"rows": 10}),
+                          help_text=_("Paste the whole request, from -----BEGIN CERTIFICATE REQUEST----- to "
+                                      "-----END CERTIFICATE REQUEST-----. Never paste your private key."))
+    dcv_method = forms.ChoiceField(label=_("Domain validation method"), choices=DcvMethod.choices,
+                                   initial=DcvMethod.DNS)
+    psd2_roles = forms.MultipleChoiceField(label=_("PSD2 roles"), choices=Psd2Role.choices,
+                                           widget=forms.CheckboxSelectMultiple,
+                                           help_text=_("The roles your competent authority granted you."))
+    nca_name = forms.CharField(label=_("National competent authority"), max_length=100,
+                               help_text=_("For example: Autorité de contrôle prudentiel et de résolution (ACPR)."))
+    nca_id = forms.CharField(label=_("Competent authority identifier"), max_length=11,
+                             help_text=_("Country code, a hyphen and the authority's abbreviation, for example "
+                                         "FR-ACPR."))
+    authorisation_number = forms.CharField(label=_("Authorisation number"), max_length=40,
+                                           help_text=_("The number under which the authority registered you."))
+    user_type = forms.ChoiceField(label=_("Type of additional users"), choices=SignatureUserType.choices,
+                                  initial=SignatureUserType.ADVANCED)
+    users = _count(_("Additional users"), MAX_SIGNATURE_USERS)
+    document_packs = _count(_("Additional document packs"), MAX_DOCUMENT_PACKS)
+    eidas_ids = _count(_("eIDAS ID certificates"), MAX_SIGNATURE_USERS,
+                       help_text=_("One qualified identity certificate per signer who needs one."))
+    customer_reference = forms.CharField(label=_("Your reference"), max_length=60, required=False)
+    origin = forms.ChoiceField(choices=[(o.value, o.label) for o in PREFILL_ORIGINS], required=False,
+                               widget=forms.HiddenInput)
+    source_order = forms.ModelChoiceField(queryset=Order.objects.none(), to_field_name="reference", required=False,
+                                          widget=forms.HiddenInput)
+
+    def __init__(self, *args, account: Account, product: Product, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.account, self.product = account, product
+        self.profile = profile = profile_for(product)
+        self.csr_info: CsrInfo | None = None
+        self.fields["months"].choices = [
+            (p.months, ngettext("%(months)d month – %(price)s € excl. VAT", "%(months)d months – %(price)s € excl. VAT",
+                                p.months) % {"months": p.months, "price": p.price})
+            for p in product.periods.all()
+        ]
+        self.fields["organisation"].queryset = Organisation.objects.filter(account=account)
+        contacts = Contact.objects.filter(account=account).select_related("organisation")
+        for name in ("admin_contact", "technical_contact", "legal_representative"):
+            self.fields[name].queryset = contacts
+        self.fields["source_order"].queryset = Order.objects.filter(account=account)
+        self._drop_unused(profile)
+        if profile.is_client:
+            self.fields["admin_contact"].label = _("Certificate holder (administrative contact)")
+            self.fields["admin_contact"].help_text = _(
+                "The person named in the certificate: their email address goes in it. They must belong to the "
+                "holder organisation.")
+        if profile.csr:
+            self.fields["csr_mode"].choices = [(mode.value, mode.label) for mode in profile.csr_modes]
+        if profile.assistance:
+            self.fields["assistance"].help_text = _(
+                "We assist you through the technical steps of the purchase and installation (%(price)s € excl. "
+                "VAT); the CSR may then come later.") % {"price": ASSISTANCE_PRICE}
+        if "licences" in self.fields:
+            self.fields["licences"].help_text = _(
+                "One licence per additional device the certificate is installed on (0 to %(max)d), %(price)s € "
+                "excl. VAT per licence and year.") % {"max": MAX_LICENCES, "price": licence_price(product)}
+        if profile.chains:
+            self.fields["chain"].choices = [
+                (chain.code, _("%(label)s (recommended)") % {"label": chain.label} if chain.recommended
+                 else chain.label) for chain in profile.chains]
+            self.fields["chain"].initial = profile.recommended_chain
+        if profile.is_signature:
+            self.fields["users"].help_text = _("Beyond those the product includes; per user and year: %(prices)s.") % {
+                "prices": ", ".join(f"{SignatureUserType(code).label} {price} €"
+                                    for code, price in SIGNATURE_USER_PRICES.items())}
+            self.fields["document_packs"].help_text = _(
+                "Packs of %(size)d documents, %(price)s € excl. VAT each.") % {
+                "size": DOCUMENT_PACK_SIZE, "price": DOCUMENT_PACK_PRICE}
+            self.fields["eidas_ids"].help_text = _(
+                "One qualified identity certificate per signer who needs one, %(price)s € excl. VAT per certificate "
+                "and year.") % {"price": EIDAS_ID_PRICE}
+
+    def _drop_unused(self, profile) -> None:
+        unused: list[str] = []
+        if not profile.names:
+            unused += NAME_FIELDS
+        if not profile.server_software:
+            unused += SOFTWARE_FIELDS
+        if not profile.csr:
+            unused += CSR_FIELDS
+        if not profile.assistance:
+            unused.append("assistance")
+        if licence_price(self.product) is None or not profile.names:
+            unused.append("licences")
+        if not profile.chains:
+            unused.append("chain")
+        if not profile.legal_representative:
+            unused += LEGAL_FIELDS
+        if not profile.psd2:
+            unused += PSD2_FIELDS
+        if not profile.is_signature:
+            unused += SIGNATURE_FIELDS
+        for name in unused:
+            del self.fields[name]
+
+    # Field by field ----------------------------------------------------------------------------
+
+    def clean_common_name(self) -> str:
+        name = normalise_name(self.cleaned_data["common_name"])
+        error = dns_name_error(name, allow_wildcard=self.product.wildcard)
+        if error:
+            raise forms.ValidationError(error, code="name")
+        return name
+
+    def clean_sans(self) -> list[str]:
+        allow_wildcard = self.product.wildcard or self.product.wildcard_san_price > 0
+        names, errors, seen = [], [], set()
+        for raw in _NAME_SEPARATORS.split(self.cleaned_data["sans"]):
+            name = normalise_name(raw)
+            if not name:
+                continue
+            error = dns_name_error(name, allow_wildcard=allow_wildcard)
+            if error:
+                errors.append(forms.ValidationError(error, code="name"))
+            elif name in seen:
+                errors.append(forms.ValidationError(_("“%(name)s” is listed twice."), code="duplicate",
+                                                    params={"name": name}))
+            seen.add(name)
+            names.append(name)
+        if errors:
+            raise forms.ValidationError(errors)
+        return names
+
+    def clean_chain(self) -> str:
+        # ORD-2: the recommended chain unless another is chosen.
+        return self.cleaned_data["chain"] or self.profile.recommended_chain
+
+    def clean_csr_mode(self) -> str:
+        return self.cleaned_data["csr_mode"] or CsrMode.MANUAL
+
+    def clean_csr(self) -> str:
+        text = self.cleaned_data["csr"]
+        if not text.strip() or self.cleaned_data.get("csr_mode") == CsrMode.INVITATION:
+            return ""
+        try:
+            self.csr_info = parse_csr(text)
+        except CsrError as exc:
+            raise forms.ValidationError(exc.message, code=exc.code) from None
+        return self.csr_info.pem
+
+    def clean_nca_id(self) -> str:
+        value = self.cleaned_data["nca_id"].strip().upper()
+        if not _NCA_ID.match(value):
+            raise forms.ValidationError(_("Write the country code, a hyphen and the authority's abbreviation in "
+                                          "capitals, for example FR-ACPR."), code="nca_id")
+        return value
+
+    def clean_authorisation_number(self) -> str:
+        value = self.cleaned_data["authorisation_number"].strip()
+        if not _AUTHORISATION_NUMBER.match(value):
+            raise forms.ValidationError(_("Letters, digits, spaces, dots, slashes and hyphens only."),
+                                        code="authorisation_number")
+        return value
+
+    def _count_or_zero(self, name: str) -> int:
+        return self.cleaned_data.get(name) or 0
+
+    def clean_licences(self) -> int:
+        return self._count_or_zero("licences")
+
+    def clean_users(self) -> int:
+        return self._count_or_zero("users")
+
+    def clean_document_packs(self) -> int:
+        return self._count_or_zero("document_packs")
+
+    def clean_eidas_ids(self) -> int:
+        return self._count_or_zero("eidas_ids")
+
+    def clean_origin(self) -> str:
+        return self.cleaned_data["origin"] or OrderOrigin.ORDERED
+
+    # The form as a whole ----------------------------------------------------------------------
+
+    def clean(self):
+        data = super().clean()
+        if data.get("server_software") == ServerSoftware.OTHER and not data.get("server_software_other", "").strip():
+            self.add_error("server_software_other", _("Name the server software you use."))
+        common_name, sans = data.get("common_name"), data.get("sans")
+        if common_name and sans is not None:
+            self._check_names(common_name, sans)
+        if self.profile.csr and "csr" not in self.errors and not data.get("csr"):
+            self._check_csr_missing(data)
+        if data.get("origin", OrderOrigin.ORDERED) != OrderOrigin.ORDERED and not data.get("source_order") \
+                and "source_order" not in self.errors:
+            self.add_error("source_order", _("The order to renew, clone or migrate is missing."))
+        return data
+
+    def _check_csr_missing(self, data: dict) -> None:
+        mode = data.get("csr_mode") or CsrMode.MANUAL
+        if mode == CsrMode.INVITATION or data.get("assistance"):
+            return
+        if mode == CsrMode.KEYBOT:
+            self.add_error("csr", _("Generate the CSR with KeyBot (the button above), or paste one."))
+        else:
+            self.add_error("csr", _("Paste the CSR, or let KeyBot make it in your browser."))
+
+    def _check_names(self, common_name: str, sans: list[str]) -> None:
+        if common_name in sans:
+            self.add_error("sans", _("“%(name)s” is already the common name.") % {"name": common_name})
+            return
+        if not sells_extra_names(self.product):
+            extra = [name for name, kind in classify_names(common_name, sans) if kind != NameKind.FREE]
+            if extra:
+                self.add_error("sans", _("This product secures the common name and its www variant only: "
+                                         "choose a multi-domain product for %(names)s.")
+                               % {"names": ", ".join(extra)})
+                return
+        count = paying_sans(common_name, sans)
+        if count > self.product.max_sans:
+            self.add_error("sans", _("This product takes at most %(max)d additional names (the free www variant "
+                                     "not counted); you entered %(count)d.")
+                           % {"max": self.product.max_sans, "count": count})
+
+    def options(self) -> dict:
+        """ORD-2 / ORD-4: the type-specific choices of a valid form, as stored in Order.options."""
+        data, profile, options = self.cleaned_data, self.profile, {}
+        if profile.csr:
+            options["csr_mode"] = data["csr_mode"]
+        if profile.assistance:
+            options["assistance"] = data["assistance"]
+        if "licences" in self.fields:
+            options["licences"] = data["licences"]
+        if profile.chains:
+            options["chain"] = data["chain"]
+        if profile.psd2:
+            options.update(psd2_roles=[role for role in Psd2Role.values if role in data["psd2_roles"]],
+                           nca_name=data["nca_name"].strip(), nca_id=data["nca_id"],
+                           authorisation_number=data["authorisation_number"])
+        if profile.is_signature:
+            options.update(user_type=data["user_type"], users=data["users"], document_packs=data["document_packs"],
+                           eidas_ids=data["eidas_ids"])
+        return options
