@@ -50,8 +50,10 @@ class CAConnector(Protocol):
         organisation: Organisation | None = None,
         not_after: datetime | None = None,
         now: datetime | None = None,
+        options: dict[str, Any] | None = None,
     ) -> IssuedCertificate:
-        """Issue a certificate for the CSR's key (raises orders.csr.CsrError for a refused CSR)."""
+        """Issue a certificate for the CSR's key (raises orders.csr.CsrError for a refused CSR).
+        `options` are the order's type-specific choices (PSD2 roles and authority...)."""
         ...
 
     def revoke(self, certificate: Certificate, reason: str, when: datetime | None = None) -> Certificate:

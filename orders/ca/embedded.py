@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 from datetime import datetime, timedelta
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -89,10 +90,14 @@ class EmbeddedCA:
         organisation: Organisation | None = None,
         not_after: datetime | None = None,
         now: datetime | None = None,
+        options: dict[str, Any] | None = None,
     ) -> IssuedCertificate:
-        """Sign a leaf for the CSR's key (BR 7.1.2.7). `now` is the issuance time (tests, simulations).
+        """Sign a leaf for the CSR's key with its product's profile (orders.ca.profiles). `now` is the
+        issuance time (tests, simulations); `options` are the order's (Order.options: PSD2 roles and
+        competent authority).
 
-        The CSR is checked again (ORD-6) so nothing unchecked is ever signed; raises CsrError.
+        The CSR is checked again (ORD-6) so nothing unchecked is ever signed; raises CsrError, and
+        ValueError for an order that cannot make a valid certificate (no organisation, no PSD2 data).
         """
         public_key = x509.load_pem_x509_csr(parse_csr(csr_pem).pem.encode()).public_key()
         _, issuing = self.authorities(product.brand)
@@ -104,7 +109,9 @@ class EmbeddedCA:
             raise ValueError("the requested end of validity is before its start")
         issuer_ski = issuer_cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
         general_names = profiles.subject_alt_names(product, [common_name, *names])
-        subject = profiles.subject_name(product, common_name, organisation)
+        subject = profiles.subject_name(product, common_name, organisation, options)
+        if not list(subject) and not general_names:
+            raise ValueError("a certificate needs a subject or a subject alternative name")
         builder = (
             x509.CertificateBuilder()
             .subject_name(subject)
@@ -114,16 +121,23 @@ class EmbeddedCA:
             .not_valid_before(not_before)
             .not_valid_after(end)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(profiles.key_usage(public_key), critical=True)
-            .add_extension(profiles.extended_key_usage(product), critical=False)
-            # An empty subject makes the SAN the identity, and then it is critical (RFC 5280 4.2.1.6).
-            .add_extension(x509.SubjectAlternativeName(general_names), critical=not list(subject))
+            .add_extension(profiles.key_usage(product, public_key), critical=True)
             .add_extension(profiles.certificate_policies(product), critical=False)
             .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(issuer_ski), critical=False)
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
             .add_extension(_crl_distribution(issuing), critical=False)
             .add_extension(_ca_issuers(issuing), critical=False)
         )
+        usage = profiles.extended_key_usage(product)
+        if usage is not None:
+            builder = builder.add_extension(usage, critical=False)
+        if general_names:
+            # An empty subject makes the SAN the identity, and then it is critical (RFC 5280 4.2.1.6);
+            # a subject naming an organisation needs none (code signing, seals).
+            builder = builder.add_extension(x509.SubjectAlternativeName(general_names), critical=not list(subject))
+        statements = profiles.qc_statements(product, options)
+        if statements is not None:
+            builder = builder.add_extension(statements, critical=False)  # RFC 3739 3.2.6: non-critical
         cert = builder.sign(_private_key(issuing), SIGNATURE_HASH())
         return IssuedCertificate(
             pem=cert.public_bytes(serialization.Encoding.PEM).decode(),

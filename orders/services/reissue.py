@@ -28,6 +28,7 @@ from accounts.models import Account, User
 from catalog.models import Product
 
 from ..ca import get_connector
+from ..ca.profiles import needs_organisation
 from ..csr import CsrInfo
 from ..models import DELIVERED, Certificate, Order, OrderOrigin, RevocationReason
 from .actions import send_revocation_email
@@ -150,10 +151,9 @@ def reissuable_orders(account: Account, now: datetime | None = None) -> QuerySet
 
 
 def _organisation_for(order: Order):
-    """Only OV/EV certificates carry the holder organisation in their subject (BR 7.1.4.2)."""
-    if order.product.validation in {Product.Validation.OV, Product.Validation.EV}:
-        return order.organisation
-    return None
+    """The holder organisation whenever the subject names it: OV/EV, code signing, seals, PSD2
+    (orders.ca.profiles.needs_organisation)."""
+    return order.organisation if needs_organisation(order.product) else None
 
 
 def _revoke(certificate: Certificate, order: Order, reason: str, *, user: User | None, request=None,
@@ -199,7 +199,7 @@ def reissue(order: Order, request_data: ReissueRequest, *, user: User, request=N
         issued = get_connector(product.brand).issue(
             product=product, csr_pem=data.csr.pem, common_name=locked.common_name,
             names=[locked.common_name, *data.sans], organisation=_organisation_for(locked),
-            not_after=subscription_end_of(locked), now=now,
+            not_after=subscription_end_of(locked), now=now, options=locked.options,
         )
         certificate = Certificate.objects.create(account_id=locked.account_id, order=locked, created_at=now,
                                                  reissue_reason=data.reason, **issued.certificate_fields())
