@@ -34,6 +34,7 @@ from ..models import (
 )
 from .lifecycle import IllegalTransition, lock_order, move
 from .ordering import status_url
+from .payment import refund_cancelled
 
 S = OrderStatus
 
@@ -148,10 +149,10 @@ def cancel_target(order: Order) -> str | None:
 def cancel_order(order: Order, reason: str, *, user: User, request=None) -> Order:
     """LIFE-6: cancel an order in progress with a reason; audited as "order.cancelled" and emailed.
 
-    This is the order side: the status, the date and the reason. The money side of LIFE-6
-    (cancellation fees by audit progress, the deposit coupon of a paid order, the credit note of an
-    invoiced one) belongs to billing, which this service will call inside its transaction when
-    billing offers it. An order already cancelled is returned unchanged.
+    The money side (cancellation fee by audit progress, the deposit coupon of a paid order, the
+    credit note of an invoiced one, tokens given back, a monthly charge withdrawn) is booked in the
+    same transaction by orders.services.payment.refund_cancelled. An order already cancelled is
+    returned unchanged.
     """
     reason = reason.strip()
     if not reason:
@@ -165,6 +166,9 @@ def cancel_order(order: Order, reason: str, *, user: User, request=None) -> Orde
             raise IllegalTransition(locked, message=_(
                 "Order %(reference)s cannot be cancelled while it is “%(status)s”.") % {
                 "reference": locked.reference, "status": S(locked.status).label})
+        # LIFE-6 money side (h19): fee by audit progress, token refund, credit note, coupon; booked
+        # before the move, from the status the order is cancelled from.
+        refund_cancelled(locked, user=user, reason=reason)
         locked.cancelled_at = timezone.now()
         locked.cancel_reason = reason
         locked.save(update_fields=["cancelled_at", "cancel_reason"])

@@ -82,6 +82,7 @@ def record_payment(order: Order, *, user: User, reference: str = "", request=Non
     """STAFF-2: record that the order is paid; awaiting payment → under verification.
 
     Idempotent: an order already paid is returned unchanged, without a second audit event.
+    Its invoice is marked paid in the same transaction (orders.services.payment.invoice_paid).
     """
     with transaction.atomic():
         locked = lock_order(order)
@@ -98,6 +99,10 @@ def record_payment(order: Order, *, user: User, reference: str = "", request=Non
         locked.save(update_fields=["paid_at", "payment_reference", "handler_name"])
         log_action("order.payment_recorded", obj=locked, user=user, request=request,
                    reference=locked.payment_reference, amount=str(locked.price_incl_vat))
+        # ACCT-3 (h19): the order's invoice is marked paid (or issued paid when it has none).
+        from .payment import invoice_paid  # payment imports billing and this app's models only
+
+        invoice_paid(locked, user=user, reference=locked.payment_reference)
         if locked.status in PAYMENT_MOVES:
             move(locked, PAYMENT_MOVES[locked.status], user=user, request=request, note=_("Payment recorded"))
         return locked

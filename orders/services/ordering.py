@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from accounts.audit import log_action
 from accounts.mail import send_mail_on_commit
 from accounts.models import Account, Contact, Organisation, Right, User
+from billing.mailing import send_pdf_mail_on_commit
 from catalog.models import Product
 
 from ..csr import CsrError, CsrInfo, parse_csr
@@ -28,6 +29,7 @@ from ..models import ExternalOrderLink, Order, OrderOrigin, OrderStatus
 from .approval import notify_approvers
 from .invitation import start_invitation
 from .kinds import CsrMode, profile_for
+from .payment import PaymentPlan, settle
 from .pricing import DEFAULT_VAT_RATE, PricingError, name_lines, option_lines, order_price
 
 S = OrderStatus
@@ -141,6 +143,7 @@ def submit_order(
     origin: str = OrderOrigin.ORDERED,
     source_order: Order | None = None,
     external_link: ExternalOrderLink | None = None,
+    payment: PaymentPlan | None = None,
 ) -> Order:
     """ORD-3: place the order, audit it ("order.submitted") and email the confirmation.
 
@@ -150,6 +153,11 @@ def submit_order(
     their link (ORD-4). `origin` and `source_order` say where a renewal, clone or migration came
     from (ORD-10, ORD-12); an `external_link` makes the origin "external link" (ORD-5). With a `submission_token` the call is idempotent: a second call with the
     same token returns the first order.
+
+    ORD-9 (h19): with a `payment` (orders.services.payment.plan_payment), the order is priced and
+    starts as the plan says, unless it awaits approval, and the payment is booked (`settle`) in the
+    same transaction: tokens or balance debited, invoice or quote issued, promo code and coupon used.
+    InsufficientBalance (or a coupon/promo refusal) rolls the whole order back.
     """
     existing = find_submitted(account, submission_token)
     if existing is not None:
@@ -162,9 +170,17 @@ def submit_order(
     profile = profile_for(product)
     if external_link is not None:
         origin = OrderOrigin.EXTERNAL_LINK
+    # ORD-9 (h19): the payment chosen on the review page sets the price and the first status.
+    status = initial_status(account, user)
+    price = checked.price
+    if payment is not None:
+        options["payment"] = payment.as_options()
+        price = payment.total_excl_vat
+        if status != S.AWAITING_APPROVAL:
+            status = payment.initial_status()
     order = Order(
-        account=account, product=product, period_months=period_months, price_excl_vat=checked.price,
-        vat_rate=DEFAULT_VAT_RATE, status=initial_status(account, user), organisation=organisation,
+        account=account, product=product, period_months=period_months, price_excl_vat=price,
+        vat_rate=DEFAULT_VAT_RATE, status=status, organisation=organisation,
         admin_contact=admin_contact, technical_contact=technical_contact,
         legal_representative=legal_representative if profile.legal_representative else None,
         server_software=server_software if profile.server_software else "",
@@ -182,7 +198,10 @@ def submit_order(
                        months=period_months, price_excl_vat=str(order.price_excl_vat), status=order.status,
                        common_name=common_name, sans=list(sans), options=options, origin=origin,
                        source_order=source_order.reference if source_order else "")
-            send_order_confirmation(order)
+            document = None
+            if payment is not None and order.status != S.AWAITING_APPROVAL:
+                document = settle(order, payment, user=user, request=request)  # ORD-9 (h19)
+            send_order_confirmation(order, document)
             if external_link is None:
                 # ORD-5: approvers hear of an order awaiting them (an external link's caller does it).
                 notify_approvers(order)
@@ -206,8 +225,9 @@ def _percent(rate: Decimal) -> str:
     return f"{rate:f}".rstrip("0").rstrip(".") if "." in f"{rate:f}" else f"{rate:f}"
 
 
-def send_order_confirmation(order: Order) -> None:
-    """ORD-3: the technical contact receives the confirmation with the status page link."""
+def send_order_confirmation(order: Order, document=None) -> None:
+    """ORD-3: the technical contact receives the confirmation with the status page link, and the
+    invoice or quote PDF attached when one was issued (ORD-9, h19)."""
     language = order.account.language
     profile = profile_for(order.product)
     with translation.override(language):
@@ -232,7 +252,13 @@ def send_order_confirmation(order: Order) -> None:
             "status_help": str(order.status_help),
             "contact_name": order.technical_contact.full_name,
             "status_url": status_url(order),
+            "document": document.display_number if document is not None else "",
         }
+    if document is not None:
+        # ORD-3 (h19): billing's mailer attaches the stored PDF, reloaded by id when the task runs.
+        send_pdf_mail_on_commit("order_confirmation", [order.technical_contact.email], context, language,
+                                attachments=[("document", document.pk)])
+        return
     send_mail_on_commit("order_confirmation", [order.technical_contact.email], context, language)
 
 

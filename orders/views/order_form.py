@@ -23,16 +23,24 @@ from django.views.decorators.http import require_POST
 
 from accounts.access import get_for_account, right_required
 from accounts.models import Right
+from billing.services.coupons import CouponError
+from billing.services.ledger import InsufficientBalance
+from billing.services.monthly import ChargeError
+from billing.services.promos import PromoCodeError
 from catalog.models import Product
 
 from ..forms import OrderRequest
+from ..forms.payment import PaymentForm
 from ..models import Order
 from ..services.invitation import awaits_invitation
 from ..services.kinds import profile_for
 from ..services.ordering import OrderError, find_submitted
+from ..services.payment import cash_only_message, payment_summary
 from ..services.prefill import PREFILL_ORIGINS, initial_from_order
 
 DRAFTS = "order_drafts"
+# ORD-9 (h19): refusals of billing at confirmation, shown back on the review page.
+PAYMENT_REFUSALS = (InsufficientBalance, CouponError, PromoCodeError, ChargeError)
 MAX_DRAFTS = 10
 
 
@@ -123,20 +131,47 @@ def _bound_draft(request, token: str):
     return product, order_request, None
 
 
+def _payment_form(request, product: Product, order_request: OrderRequest, summary: dict) -> PaymentForm:
+    """ORD-9 (h19): the review page's payment form, bound to the POST when there is one.
+
+    A POST without any payment field (the page always sends the checked method) takes the default
+    method, as the page would have shown it checked."""
+    form = PaymentForm(None, account=request.user.account, product=product, months=summary["months"],
+                       public_total=summary["price_excl_vat"])
+    if request.method != "POST":
+        return form
+    data = request.POST if "method" in request.POST else {"method": form.offer.default}
+    return PaymentForm(data, account=request.user.account, product=product, months=summary["months"],
+                       public_total=summary["price_excl_vat"])
+
+
+def _render_review(request, token: str, product: Product, order_request: OrderRequest, summary: dict,
+                   payment_form: PaymentForm, *, status: int = 200):
+    return render(request, "orders/review.html", {
+        "product": product, "req": order_request, "data": order_request.order.cleaned_data,
+        "summary": summary, "token": token, "payment_form": payment_form,
+        "plan": payment_form.preview() if payment_form.is_bound is False or payment_form.is_valid() else None,
+        "offer": payment_form.offer, "cash_only_message": cash_only_message(),
+        "modify_url": reverse("operations:order", args=[product.code]) + f"?draft={token}",
+    }, status=status)
+
+
 @right_required(Right.TECHNICAL)
 def review(request, token: str):
-    """ORD-3: everything the order will contain, its price and the CSR hints, before confirming."""
+    """ORD-3: everything the order will contain, its price and the CSR hints, before confirming.
+
+    ORD-9 (h19): with the payment form; a POST here previews the payment chosen (promo code,
+    coupon, term), a POST to `confirm` places the order with it.
+    """
     existing = find_submitted(request.user.account, token)
     if existing is not None:
         return redirect("operations:confirmation", reference=existing.reference)
     product, order_request, response = _bound_draft(request, token)
     if response is not None:
         return response
-    return render(request, "orders/review.html", {
-        "product": product, "req": order_request, "data": order_request.order.cleaned_data,
-        "summary": order_request.summary(), "token": token,
-        "modify_url": reverse("operations:order", args=[product.code]) + f"?draft={token}",
-    })
+    summary = order_request.summary()
+    payment_form = _payment_form(request, product, order_request, summary)
+    return _render_review(request, token, product, order_request, summary, payment_form)
 
 
 @right_required(Right.TECHNICAL)
@@ -150,8 +185,18 @@ def confirm(request, token: str):
     product, order_request, response = _bound_draft(request, token)
     if response is not None:
         return response
+    # ORD-9 (h19): the payment chosen on the review page, checked again now.
+    summary = order_request.summary()
+    payment_form = _payment_form(request, product, order_request, summary)
+    if not payment_form.is_valid():
+        return _render_review(request, token, product, order_request, summary, payment_form, status=400)
     try:
-        order = order_request.place(user=request.user, request=request, token=token)
+        order = order_request.place(user=request.user, request=request, token=token, payment=payment_form.plan)
+    except PAYMENT_REFUSALS as exc:
+        # A balance spent, a coupon or promo code used meanwhile: nothing was created (rolled back).
+        payment_form.add_error(None, _("The payment could not be made: %(reason)s Please choose again.")
+                               % {"reason": exc.args[0]})
+        return _render_review(request, token, product, order_request, summary, payment_form, status=409)
     except IntegrityError:
         # A simultaneous confirmation with this token won (its new organisation or its order).
         existing = find_submitted(account, token)
@@ -170,4 +215,5 @@ def confirmation(request, reference: str):
     order = get_for_account(Order.objects.select_related("product__brand", "technical_contact", "admin_contact"),
                             request.user.account, reference=reference)
     return render(request, "orders/confirmation.html", {
-        "order": order, "profile": profile_for(order.product), "invitation_pending": awaits_invitation(order)})
+        "order": order, "profile": profile_for(order.product), "invitation_pending": awaits_invitation(order),
+        "payment": payment_summary(order), "can_download": request.user.has_right(Right.BILLING)})

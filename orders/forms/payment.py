@@ -1,0 +1,83 @@
+"""The payment part of the review page (ORD-9): method, purchase order term, quote box, promo code
+and deposit coupon. The choices come from orders.services.payment.offer (the account's formula,
+balances, mandate and late-payment restriction); `clean` prices the choice with `plan_payment`, so
+every refusal lands next to its field and the review shows the amounts before confirming.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Account
+from billing.models import Coupon
+from billing.services.coupons import usable_coupons
+from catalog.models import Product
+
+from ..services.payment import (
+    PURCHASE_ORDER_FEE_RATE,
+    PURCHASE_ORDER_TERMS,
+    Method,
+    Offer,
+    PaymentError,
+    PaymentPlan,
+    offer,
+    plan_payment,
+)
+
+
+class CouponChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Coupon) -> str:
+        if obj.expires_on:
+            return _("%(number)s – %(amount)s € (until %(date)s)") % {
+                "number": obj.number, "amount": obj.amount, "date": obj.expires_on.isoformat()}
+        return _("%(number)s – %(amount)s €") % {"number": obj.number, "amount": obj.amount}
+
+
+class PaymentForm(forms.Form):
+    """ORD-9: how the order is paid, checked against what the account may use today."""
+
+    method = forms.ChoiceField(label=_("Payment"), widget=forms.RadioSelect)
+    term = forms.TypedChoiceField(
+        label=_("Payment term of the purchase order"), required=False, coerce=int, empty_value=None,
+        choices=[("", "—")] + [(days, _("%(days)s days") % {"days": days}) for days in PURCHASE_ORDER_TERMS],
+        help_text=_("Deferred payment adds %(rate)s %% of fees; a quote is issued, to be signed and returned.")
+        % {"rate": f"{PURCHASE_ORDER_FEE_RATE:f}".rstrip("0").rstrip(".")})
+    quote = forms.BooleanField(label=_("I want a quote instead of an invoice"), required=False)
+    promo_code = forms.CharField(label=_("Promo code"), required=False, max_length=40)
+    coupon = CouponChoice(label=_("Deposit coupon"), required=False, queryset=Coupon.objects.none(),
+                          to_field_name="number", empty_label=_("No coupon"))
+
+    def __init__(self, data=None, *, account: Account, product: Product, months: int, public_total: Decimal,
+                 **kwargs):
+        self.account, self.product, self.months, self.public_total = account, product, months, public_total
+        self.offer: Offer = offer(account, product, months, public_total)
+        initial = {"method": self.offer.default, **kwargs.pop("initial", {})}
+        super().__init__(data, initial=initial, **kwargs)
+        # Every method validates as a choice, so one the account may not use gets plan_payment's
+        # reason (no mandate, balance spent, late-payment statement); only the offered ones show.
+        self.fields["method"].choices = Method.choices
+        self.fields["method"].widget.choices = self.offer.choices
+        self.fields["coupon"].queryset = usable_coupons(account)
+        self.plan: PaymentPlan | None = None
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        try:
+            self.plan = plan_payment(
+                self.account, self.product, self.months, self.public_total, method=data["method"],
+                quote=data.get("quote", False), term_days=data.get("term"), promo_code=data.get("promo_code", ""),
+                coupon=data.get("coupon"))
+        except PaymentError as error:
+            self.add_error(error.field if error.field in self.fields else None, error.message)
+        return data
+
+    def preview(self) -> PaymentPlan:
+        """The plan of a valid form, else the default method's plan without extras (GET)."""
+        if self.plan is not None:
+            return self.plan
+        return plan_payment(self.account, self.product, self.months, self.public_total, method=self.offer.default)
