@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.internal.flows.login import get_authentication_records, record_authentication
+from allauth.core import context as allauth_context
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -16,6 +17,7 @@ from django_scopes import scope, scopes_disabled
 
 from . import services
 from .audit import log_action
+from .clientcert import login_integration as clientcert
 from .mail import send_mail_on_commit
 from .models import Account
 from .twofactor.middleware import flag_enrolment
@@ -50,6 +52,9 @@ class PortalAccountAdapter(DefaultAccountAdapter):
             text = refusals.get(account.status, _("Your account is blocked. Please contact our staff."))
             messages.error(request, text)
             return redirect("account_login")
+        refusal = clientcert.refuse_login_without_certificate(request, user)  # ACC-7
+        if refusal is not None:
+            return refusal
         return super().pre_login(request, user, **kwargs)
 
     def authenticate(self, request, **credentials):
@@ -87,9 +92,13 @@ class PortalAccountAdapter(DefaultAccountAdapter):
         records = get_authentication_records(request, user)
         methods = sorted({record["method"] for record in records})
         with scopes_disabled():  # the user's scope opens with the next request
-            log_action("login.succeeded", account=user.account, user=user, obj=user, request=request,
-                       methods=methods)
-        first = "passkey" if "passkey" in methods else "password"
+            if "certificate" in methods:  # ACC-7
+                log_action("login.certificate", account=user.account, user=user, obj=user, request=request,
+                           methods=methods, **clientcert.login_details(records))
+            else:
+                log_action("login.succeeded", account=user.account, user=user, obj=user, request=request,
+                           methods=methods)
+        first = "certificate" if "certificate" in methods else "passkey" if "passkey" in methods else "password"
         record_authentication(request, user, method=first, reauthenticated=True, at_login=True)
         flag_enrolment(request, user)
         # The request began anonymous, so outside any account scope (accounts.middleware); allauth
@@ -97,6 +106,23 @@ class PortalAccountAdapter(DefaultAccountAdapter):
         # account data): open the new user's scope for the rest of this request.
         with scope(account=user.account_id) if user.account_id else scopes_disabled():
             return super().post_login(request, user, **kwargs)
+
+    # ACC-7 / ACC-9: users who log in by certificate re-authenticate by presenting it again.
+    def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:
+        request = allauth_context.request
+        if request is not None and request.user.is_authenticated and clientcert.certificate_required(request.user):
+            return not clientcert.recently_confirmed(request)
+        return super().is_reauthentication_required(app=app, **kwargs)
+
+    def get_reauthentication_methods(self, user):
+        if user.is_authenticated and clientcert.certificate_required(user):
+            return [clientcert.reauthentication_method()]
+        return super().get_reauthentication_methods(user)
+
+    def reauthenticate(self, user, password: str) -> bool:
+        if clientcert.certificate_required(user):
+            return False  # a password confirms nothing for a certificate user
+        return super().reauthenticate(user, password)
 
     def get_password_change_redirect_url(self, request):
         return self.get_login_redirect_url(request)

@@ -355,3 +355,96 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class LoginCA(models.Model):
+    """ACC-7: the portal's own small CA for login certificates (accounts.clientcert.ca): a root and
+    one issuing CA, ECDSA P-384, keys kept as PKCS#8 PEM encrypted with settings.CA_KEY_PASSPHRASE.
+    It is not a brand's CA (orders/ca): the ground floor issues its own login certificates."""
+
+    class Kind(models.TextChoices):
+        ROOT = "root", _("Root")
+        ISSUING = "issuing", _("Issuing")
+
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, unique=True)
+    parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    common_name = models.CharField(_("common name"), max_length=200)
+    certificate_pem = models.TextField()
+    encrypted_key_pem = models.TextField(editable=False)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("login CA")
+        verbose_name_plural = _("login CAs")
+
+    def __str__(self) -> str:
+        return self.common_name
+
+
+class ClientCertificate(models.Model):
+    """ACC-7 / ADM-3: a login certificate of a user of a certificate-login account.
+
+    The portal maps the certificate the TLS terminator verified to its user by SHA-256 fingerprint
+    and accepts only an active one within its dates. The user's FK is kept null after the user is
+    deleted, so the record (revoked first) stays for the audit trail.
+    """
+
+    class State(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        SUSPENDED = "suspended", _("Suspended")
+        REVOKED = "revoked", _("Revoked")
+
+    class Method(models.TextChoices):
+        BROWSER = "browser", _("Key made in the user's browser")
+        PKCS12 = "pkcs12", _("PKCS#12 file made by an administrator")
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="client_certificates")
+    user = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True,
+                             related_name="client_certificates", verbose_name=_("user"))
+    username = models.CharField(_("username"), max_length=150)
+    serial = models.CharField(_("serial number"), max_length=64, unique=True)
+    fingerprint_sha256 = models.CharField(_("SHA-256 fingerprint"), max_length=64, unique=True)
+    not_before = models.DateTimeField(_("valid from"))
+    not_after = models.DateTimeField(_("valid until"))
+    state = models.CharField(_("state"), max_length=12, choices=State.choices, default=State.ACTIVE)
+    method = models.CharField(_("issued as"), max_length=10, choices=Method.choices)
+    pem = models.TextField()
+    created_at = models.DateTimeField(_("issued"), default=timezone.now)
+    created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    reason = models.CharField(_("reason"), max_length=40, blank=True)
+
+    objects = ScopedManager(account="account")
+
+    class Meta:
+        verbose_name = _("client certificate")
+        verbose_name_plural = _("client certificates")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.username} {self.serial}"
+
+
+class CertificateEnrolment(models.Model):
+    """ACC-7 / ADM-3: a single-use link through which a user makes their key in their own browser
+    and receives their login certificate. Only the SHA-256 of the link's token is stored."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="certificate_enrolments")
+    token_sha256 = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    expires_at = models.DateTimeField(_("expires"))
+    used_at = models.DateTimeField(_("used"), null=True, blank=True)
+    certificate = models.ForeignKey(ClientCertificate, on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="+")
+
+    objects = ScopedManager(account="account")
+
+    class Meta:
+        verbose_name = _("certificate enrolment link")
+        verbose_name_plural = _("certificate enrolment links")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.created_at:%Y-%m-%d}"

@@ -67,6 +67,7 @@ MIDDLEWARE = [
     "accounts.session_security.SessionLimitsMiddleware",
     "accounts.session_security.PasswordAgeMiddleware",
     "accounts.twofactor.middleware.SecondFactorRequiredMiddleware",
+    "accounts.clientcert.middleware.CertificateFirstMiddleware",
     "accounts.middleware.AccountScopeMiddleware",
 ]
 
@@ -255,6 +256,11 @@ CA_KEY_PASSPHRASE = env.str("CA_KEY_PASSPHRASE", default="demo-ca-passphrase" if
 if not CA_KEY_PASSPHRASE:
     raise ImproperlyConfigured("CA_KEY_PASSPHRASE must be set when DEBUG is off.")
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+# ACC-7: the verified client certificate passed by the TLS terminator (nginx: deploy/nginx/).
+CLIENT_CERT_HEADER = env.str("CLIENT_CERT_HEADER", default="HTTP_X_SSL_CLIENT_CERT")
+CLIENT_CERT_VERIFY_HEADER = env.str("CLIENT_CERT_VERIFY_HEADER", default="HTTP_X_SSL_CLIENT_VERIFY")
+CLIENT_CERT_VALIDITY_DAYS = env.int("CLIENT_CERT_VALIDITY_DAYS", default=365)
+CLIENT_CERT_ENROLMENT_DAYS = env.int("CLIENT_CERT_ENROLMENT_DAYS", default=7)
 
 # LIFE-4: the installation test may not reach private networks unless allowed (tests, laptop demo).
 INSTALLATION_TEST_ALLOW_PRIVATE = env.bool("INSTALLATION_TEST_ALLOW_PRIVATE", default=False)

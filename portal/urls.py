@@ -11,6 +11,7 @@ urlpatterns = [
     path("home/", views.home, name="home"),
     path("register/", include("accounts.registration_urls")),
     path("", include("accounts.twofactor.urls")),
+    path("", include("accounts.clientcert.urls")),
     path("accounts/", include("allauth.urls")),
     path("operations/", include("orders.operations_urls")),
     path("operations/", include("orders.renewal_urls")),

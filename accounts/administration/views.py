@@ -23,7 +23,8 @@ from django.views.decorators.http import require_http_methods
 from django_tables2 import RequestConfig
 
 from accounts.access import get_for_account, right_required
-from accounts.models import ApiToken, Right, User
+from accounts.clientcert.tables import CertificateUserTable, with_certificates  # ADM-3
+from accounts.models import Account, ApiToken, Right, User
 
 from . import logs as audit_logs
 from . import services
@@ -73,6 +74,8 @@ def _name(user: User) -> str:
 
 @right_required(ADMINISTRATIVE)
 def users(request):
+    if request.user.account.auth_type == Account.AuthType.CERTIFICATE:
+        return _certificate_users(request)
     table = UserTable(_people(request.user.account))
     RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
     return render(request, "administration/users.html", {"table": table})
@@ -85,6 +88,8 @@ def user_add(request):
     form = UserAddForm(request.POST or None, initial={"language": request.user.account.language})
     if request.method == "POST" and form.is_valid():
         user = services.create_user(request.user.account, form.cleaned_data, by=request.user, request=request)
+        if request.user.account.auth_type == Account.AuthType.CERTIFICATE:
+            return _issue_certificate_to_new_user(request, user)
         if form.cleaned_data["notify"]:
             messages.success(request, _("%(name)s is added and was sent their username by email.") % {"name": _name(user)})
         else:
@@ -184,6 +189,22 @@ def user_unlock(request, public_id: str):
     return _confirm(request, target, title=_("Unlock %(name)s") % {"name": _name(target)},
                     text=_("The login was locked after repeated wrong passwords. Unlock it if you know "
                            "these attempts came from the user."), button=_("Unlock"))
+
+
+# Certificate-login accounts (ADM-3, accounts.clientcert) ----------------------------------------
+
+def _certificate_users(request):
+    """The users list with each user's certificate and the certificate actions."""
+    table = CertificateUserTable(with_certificates(_people(request.user.account)), viewer=request.user)
+    RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
+    return render(request, "administration/users.html", {"table": table})
+
+
+def _issue_certificate_to_new_user(request, user: User):
+    """ADM-3: adding a user of a certificate-login account goes on to issuing their certificate."""
+    messages.success(request, _("%(name)s is added. Now issue their login certificate: a file for them, or a "
+                                "link to make it in their browser.") % {"name": _name(user)})
+    return redirect(reverse("administration:user_detail", args=[user.public_id]) + "#certificate")
 
 
 # API users (ADM-4) -------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from ..services import DOWNLOAD_FORMATS, classify_names, recommended_format, ver
 from ..services.actions import can_comment, cancel_target, certificate_rows
 from ..services.documents import can_send_documents, open_requests
 from ..services.invitation import awaits_invitation
+from ..services.payment import payment_summary
 
 
 def load_order(request, reference: str) -> Order:
@@ -70,5 +71,7 @@ def detail(request, reference: str):
         "open_requests": list(open_requests(order)),
         "actions": _actions(request.user, order, rows),
         "comment_form": CommentForm(),
+        "payment": payment_summary(order),
+        "can_download": request.user.has_right(Right.BILLING),
         "invitation_pending": awaits_invitation(order) and request.user.has_right(Right.TECHNICAL),
     })
