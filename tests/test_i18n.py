@@ -15,13 +15,20 @@ from django.test import Client
 from django.utils import translation
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCES = ("accounts", "catalog", "billing", "contracts", "orders", "monitoring", "portal", "templates", "locale")
+# Everything `makemessages` sees in the project (same scope as the documented command, which ignores
+# .venv, var, node_modules and tests): a fixed list of apps would silently skip a newly added app.
+NOT_SOURCES = {"var", "node_modules", "staticfiles", "tests", "__pycache__"}
 
 
 def test_every_marked_string_has_a_french_translation(tmp_path):
-    for name in SOURCES:
-        shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__", "*.mo"))
-    shutil.copy(ROOT / "manage.py", tmp_path)
+    for path in ROOT.iterdir():
+        if path.name.startswith(".") or path.name in NOT_SOURCES:
+            continue  # hidden folders (.venv, .git...) are skipped by makemessages anyway
+        if path.is_dir():
+            shutil.copytree(path, tmp_path / path.name,
+                            ignore=shutil.ignore_patterns("__pycache__", "*.mo", "node_modules"))
+        else:
+            shutil.copy(path, tmp_path)
     result = subprocess.run(
         [sys.executable, "manage.py", "makemessages", "-l", "fr", "--no-obsolete", "--no-location"],
         cwd=tmp_path, capture_output=True, text=True, timeout=180,
