@@ -12,9 +12,11 @@ from accounts.models import Right
 from billing.services.coupons import coupons_for_home
 from billing.services.promos import promo_codes_for_home
 from billing.services.sepa import active_mandate
+from billing.topups import prefill_url
 from catalog.models import Brand, News
 from orders.services import approval
 from orders.services.renewal import renewal_candidates
+from orders.services.topup_needs import lacking_tokens
 
 RENEWALS_SHOWN = 5
 
@@ -31,6 +33,9 @@ def home_blocks(user) -> dict:
         blocks["coupons"] = coupons_for_home(account)
         blocks["mandate"] = active_mandate(account)
         blocks["show_billing"] = True
+        lacking = lacking_tokens(account)
+        if lacking:
+            blocks["global_topup"] = {"url": prefill_url(lacking), "tokens": sum(lacking.values())}
     if user.has_right(Right.TECHNICAL) or user.has_right(Right.COMMERCIAL):
         blocks["renewals"] = list(renewal_candidates(account)[:RENEWALS_SHOWN])
         blocks["can_renew"] = user.has_right(Right.TECHNICAL)
