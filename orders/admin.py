@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.audit import log_action
 
+from . import dcv_admin  # noqa: F401  (registers DcvCheck)
 from .action_forms import CancelForm, CommentForm, DocumentRequestForm, StaffNoteForm
 from .csr import CsrError
 from .models import AuditDocument, Certificate, CertificateAuthority, DocumentRequest, Order, OrderComment

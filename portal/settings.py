@@ -260,6 +260,13 @@ TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 CLIENT_CERT_HEADER = env.str("CLIENT_CERT_HEADER", default="HTTP_X_SSL_CLIENT_CERT")
 CLIENT_CERT_VERIFY_HEADER = env.str("CLIENT_CERT_VERIFY_HEADER", default="HTTP_X_SSL_CLIENT_VERIFY")
 CLIENT_CERT_VALIDITY_DAYS = env.int("CLIENT_CERT_VALIDITY_DAYS", default=365)
+# ORD-8: domain control validation checks made by the portal (orders/services/dcv_config.py).
+DCV_DNS_RESOLVER = env.list("DCV_DNS_RESOLVER", default=[])  # "host:port" list; empty = system resolver
+DCV_DNS_TIMEOUT = env.float("DCV_DNS_TIMEOUT", default=5.0)
+DCV_HTTP_PORT = env.int("DCV_HTTP_PORT", default=80)
+DCV_HTTP_TIMEOUT = env.float("DCV_HTTP_TIMEOUT", default=10.0)
+DCV_ALLOW_PRIVATE_ADDRESSES = env.bool("DCV_ALLOW_PRIVATE_ADDRESSES", default=False)  # tests on loopback only
+DCV_CNAME_ZONE = env.str("DCV_CNAME_ZONE", default="dcv." + (urlsplit(SITE_URL).hostname or "localhost"))
 CLIENT_CERT_ENROLMENT_DAYS = env.int("CLIENT_CERT_ENROLMENT_DAYS", default=7)
 
 # LIFE-4: the installation test may not reach private networks unless allowed (tests, laptop demo).
@@ -281,4 +288,30 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # WeasyPrint logs every rendering step at INFO.
+    "loggers": {"weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
 }
+
+# The seller on invoices and other documents (billing/conf.py lists the keys).
+BILLING_SELLER = {
+    "name": env.str("SELLER_NAME", default="Certificate Portal SAS"),
+    "legal_form": "SAS",
+    "address": env.str("SELLER_ADDRESS", default="12 rue des Certificats"),
+    "postal_code": env.str("SELLER_POSTAL_CODE", default="14000"),
+    "city": env.str("SELLER_CITY", default="Caen"),
+    "country": "FR",
+    "siren": env.str("SELLER_SIREN", default="812345676"),
+    "vat_number": env.str("SELLER_VAT_NUMBER", default="FR19812345676"),
+    "rcs_city": env.str("SELLER_RCS_CITY", default="Caen"),
+    "share_capital": env.str("SELLER_SHARE_CAPITAL", default="100 000 EUR"),
+    "iban": env.str("SELLER_IBAN", default="FR76 3000 6000 0112 3456 7890 189"),
+    "bic": env.str("SELLER_BIC", default="AGRIFRPP"),
+    "email": env.str("SELLER_EMAIL", default="billing@portal.test"),
+    "phone": env.str("SELLER_PHONE", default="+33 2 00 00 00 00"),
+}
+
+# SEPA direct debit: the creditor identifier (ICS) printed on mandates.
+BILLING_SEPA_CREDITOR_ID = env.str("BILLING_SEPA_CREDITOR_ID", default="FR72ZZZ123456")
+# Renewal top-up (LEDG-4): the callable that forecasts the tokens renewals need (orders side).
+BILLING_RENEWAL_NEEDS_PROVIDER = env.str("BILLING_RENEWAL_NEEDS_PROVIDER",
+                                         default="orders.services.topup_needs.renewal_token_needs")

@@ -25,6 +25,7 @@ urlpatterns = [
     path("monitoring/", include("monitoring.urls")),
     path("order-link/", include("orders.link_urls")),
     path("pki/", include("orders.pki_urls")),
+    path("dcv/", include("orders.dcv_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("staff/", admin.site.urls),
 ]

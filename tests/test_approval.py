@@ -171,7 +171,8 @@ def test_approval_end_to_end_then_payment(approval_account, approver, tech, staf
     with pytest.raises(IllegalTransition):
         record_payment(order, user=staff)  # no payment before approval
     approve_order(order, user=approver)
-    assert record_payment(order, user=staff).status == S.UNDER_VERIFICATION
+    # ORD-8: paid, the server order waits for the validation of its domain.
+    assert record_payment(order, user=staff).status == S.AWAITING_DCV
     # An approver's own order does not wait.
     own = submit_order(account=approval_account, user=approver, product=product, period_months=12,
                        organisation=holder, admin_contact=admin, technical_contact=technical,

@@ -1,8 +1,8 @@
 """The foundation path, end to end, in headless Chromium (foundation issue, point 7).
 
 Registration → staff validation in the admin → set-password email → login → new order →
-server certificate form with a pasted CSR → review → confirmation → staff record the payment and
-issue → status page → downloads, parsed back and chained to the brand's root.
+server certificate form with a pasted CSR → review → confirmation → staff record the payment,
+validate the domain and issue → status page → downloads, parsed back and chained to the brand's root.
 """
 
 from __future__ import annotations
@@ -16,10 +16,13 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import pkcs7
 from cryptography.x509.verification import PolicyBuilder, Store
 from django.core.management import call_command
+from django_scopes import scopes_disabled
 from playwright.sync_api import expect
 from stdnum import luhn
 from stdnum.fr import siren as siren_module
 
+from orders.models import Order, OrderStatus
+from orders.services.dcv import validate_order_dcv_manually
 from tests import factories
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -48,7 +51,7 @@ def path_settings(settings, live_server):
 
 def test_registration_to_certificate_download(live_server, browser, mailoutbox, path_settings):
     call_command("load_catalog", verbosity=0)
-    factories.make_staff("backoffice")
+    backoffice = factories.make_staff("backoffice")
     siren = new_siren("45218790")
     customer = browser.new_context(locale="en-GB")
     page = customer.new_page()
@@ -123,10 +126,16 @@ def test_registration_to_certificate_download(live_server, browser, mailoutbox, 
     assert reference in page.content()
     assert any(reference in m.body for m in mailoutbox if "claire@browser-path.test" in m.to)
 
-    # 7. Staff record the payment and issue the certificate (STAFF-2).
+    # 7. Staff record the payment, validate the domain (ORD-8) and issue the certificate (STAFF-2).
     staff.goto(f"{live_server.url}/staff/orders/order/?q={reference}")
     staff.get_by_role("link", name=reference).click()
     staff.get_by_role("button", name="Record payment").click()
+    expect(staff.locator("ul.messagelist")).to_contain_text(reference)
+    with scopes_disabled():  # the test stands for the validation team, outside any account's scope
+        order = Order.objects.get(reference=reference)
+        assert order.status == OrderStatus.AWAITING_DCV
+        validate_order_dcv_manually(order, by=backoffice, note="TXT record seen")
+    staff.reload()
     staff.get_by_role("button", name="Issue the certificate").click()
     expect(staff.locator("ul.messagelist")).to_contain_text(reference)
     expect(staff.get_by_role("button", name="Issue the certificate")).to_have_count(0)

@@ -15,7 +15,7 @@ from accounts.models import Right
 from orders.models import OrderStatus
 from orders.services import issue_certificate
 from tests.factories import make_product, make_user
-from tests.test_order_support import make_order
+from tests.test_order_support import make_order, pass_dcv
 
 S = OrderStatus
 
@@ -24,7 +24,7 @@ S = OrderStatus
 def delivered(account, product, staff):
     order = make_order(account, product, status=S.UNDER_VERIFICATION, paid=True, common_name="*.acme.test",
                        sans=["acme.test"])
-    return order, issue_certificate(order, user=staff)
+    return order, issue_certificate(pass_dcv(order, staff), user=staff)
 
 
 def url(order, certificate, fmt):
@@ -103,9 +103,9 @@ def test_outsider_gets_404(client, outsider, delivered):
 def test_serial_of_another_order_gets_404(client, tech, account, other_account, product, staff, delivered):
     order, _certificate = delivered
     foreign_order = make_order(other_account, product, status=S.UNDER_VERIFICATION, paid=True)
-    foreign = issue_certificate(foreign_order, user=staff)
+    foreign = issue_certificate(pass_dcv(foreign_order, staff), user=staff)
     sibling_order = make_order(account, product, status=S.UNDER_VERIFICATION, paid=True)
-    sibling = issue_certificate(sibling_order, user=staff)
+    sibling = issue_certificate(pass_dcv(sibling_order, staff), user=staff)
     client.force_login(tech)
     assert client.get(url(order, foreign, "cer")).status_code == 404
     assert client.get(url(order, sibling, "cer")).status_code == 404

@@ -9,7 +9,7 @@ from django.urls import reverse
 from accounts.models import AuditEvent
 from orders.models import Certificate, CertificateAuthority, Order, OrderStatus
 from orders.services import issue_certificate
-from tests.test_order_support import make_order
+from tests.test_order_support import make_order, pass_dcv
 
 S = OrderStatus
 CHANGELIST = reverse("admin:orders_order_changelist")
@@ -39,6 +39,7 @@ def test_record_payment_then_issue_through_the_actions(staff_client, staff, acco
     assert any("Payment recorded" in text for text in texts(response))
     order.refresh_from_db()
     assert order.status == S.UNDER_VERIFICATION and order.paid_at
+    pass_dcv(order, staff)
     with django_capture_on_commit_callbacks(execute=True):
         response = run_action(staff_client, "issue_selected", order)
     assert any("issued" in text for text in texts(response))
@@ -65,7 +66,7 @@ def test_refusals_are_admin_error_messages(staff_client, account, product):
 
 
 @pytest.mark.django_db
-def test_buttons_on_the_order_page(staff_client, account, product):
+def test_buttons_on_the_order_page(staff_client, staff, account, product):
     order = make_order(account, product, status=S.AWAITING_PAYMENT)
     change = reverse("admin:orders_order_change", args=[order.pk])
     page = staff_client.get(change).content.decode()
@@ -79,6 +80,7 @@ def test_buttons_on_the_order_page(staff_client, account, product):
     assert order.payment_reference == "VIR-77" and order.status == S.UNDER_VERIFICATION
     page = staff_client.get(change).content.decode()
     assert issue_url in page and pay_url not in page
+    pass_dcv(order, staff)
     staff_client.post(issue_url)
     staff_client.post(issue_url)  # a double click issues once
     assert Order.objects.get(pk=order.pk).status == S.DELIVERED_PAID
@@ -110,7 +112,7 @@ def test_money_and_status_are_read_only_and_edits_audited(staff_client, account,
 
 @pytest.mark.django_db
 def test_ca_keys_are_never_shown(staff_client, account, product, staff):
-    issue_certificate(make_order(account, product, status=S.UNDER_VERIFICATION, paid=True), user=staff)
+    issue_certificate(pass_dcv(make_order(account, product, status=S.UNDER_VERIFICATION, paid=True), staff), user=staff)
     ca = CertificateAuthority.objects.first()
     page = staff_client.get(reverse("admin:orders_certificateauthority_change", args=[ca.pk])).content.decode()
     assert ca.common_name in page

@@ -14,7 +14,7 @@ from orders.models import Certificate, Order, OrderStatus
 from orders.services import IllegalTransition, issue_certificate, recommended_format, subscription_end
 from orders.services.lifecycle import add_months
 from orders.tasks import mark_expired_certificates
-from tests.test_order_support import make_order
+from tests.test_order_support import make_order, pass_dcv
 
 S = OrderStatus
 
@@ -25,6 +25,7 @@ def _site(settings):
 
 
 def issue_on_commit(order, user, capture, **kwargs):
+    pass_dcv(order, user)
     with capture(execute=True):
         return issue_certificate(order, user=user, **kwargs)
 
@@ -57,14 +58,14 @@ def test_issue_delivers_a_paid_order(account, product, staff, mailoutbox, django
 
 @pytest.mark.django_db
 def test_unpaid_order_in_processing_is_delivered_not_paid(account, product, staff):
-    order = make_order(account, product, status=S.PROCESSING_AWAITING_PAYMENT)
+    order = pass_dcv(make_order(account, product, status=S.PROCESSING_AWAITING_PAYMENT), staff)
     issue_certificate(order, user=staff)
     assert Order.objects.get(pk=order.pk).status == S.DELIVERED_NOT_PAID
 
 
 @pytest.mark.django_db
 def test_issuing_twice_never_makes_two_certificates(account, product, staff):
-    order = make_order(account, product, status=S.UNDER_VERIFICATION, paid=True)
+    order = pass_dcv(make_order(account, product, status=S.UNDER_VERIFICATION, paid=True), staff)
     issue_certificate(order, user=staff)
     with pytest.raises(IllegalTransition):
         issue_certificate(order, user=staff)
@@ -73,14 +74,14 @@ def test_issuing_twice_never_makes_two_certificates(account, product, staff):
 
 @pytest.mark.django_db
 def test_validity_is_the_subscription_capped_by_the_cab_schedule(account, product, staff):
-    order = make_order(account, product, status=S.UNDER_VERIFICATION, paid=True)
+    order = pass_dcv(make_order(account, product, status=S.UNDER_VERIFICATION, paid=True), staff)
     # Before 2026-03-15 the cap is 398 days, above the 12-month subscription: it ends with it.
     Order.objects.filter(pk=order.pk).update(paid_at=datetime(2025, 6, 1, 12, tzinfo=UTC))
     order.refresh_from_db()
     early = issue_certificate(order, user=staff, now=datetime(2025, 6, 2, tzinfo=UTC))
     assert early.not_after == subscription_end(order) == datetime(2026, 6, 1, 12, tzinfo=UTC)
     # From 2026-03-15 the cap is 200 days (one day under: 199), shorter than the subscription.
-    later = make_order(account, product, status=S.UNDER_VERIFICATION, paid=True)
+    later = pass_dcv(make_order(account, product, status=S.UNDER_VERIFICATION, paid=True), staff)
     issued_at = datetime(2026, 4, 1, tzinfo=UTC)
     certificate = issue_certificate(later, user=staff, now=issued_at)
     assert certificate.not_after - certificate.not_before <= timedelta(days=200)
@@ -110,9 +111,9 @@ def test_delivery_email_for_iis_says_pkcs7_in_the_account_language(account, prod
 
 @pytest.mark.django_db
 def test_mark_expired_certificates_is_idempotent(account, other_account, product, staff):
-    mine = make_order(account, product, status=S.UNDER_VERIFICATION, paid=True)
-    theirs = make_order(other_account, product, status=S.UNDER_VERIFICATION, paid=True)
-    fresh = make_order(account, product, status=S.UNDER_VERIFICATION, paid=True)
+    mine = pass_dcv(make_order(account, product, status=S.UNDER_VERIFICATION, paid=True), staff)
+    theirs = pass_dcv(make_order(other_account, product, status=S.UNDER_VERIFICATION, paid=True), staff)
+    fresh = pass_dcv(make_order(account, product, status=S.UNDER_VERIFICATION, paid=True), staff)
     old = timezone.now() - timedelta(days=500)
     expired_one = issue_certificate(mine, user=staff, now=old)
     expired_two = issue_certificate(theirs, user=staff, now=old)

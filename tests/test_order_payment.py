@@ -97,7 +97,7 @@ def test_bulk_tokens_used_by_default_and_debited_once(tech_client, account, prod
     confirm(tech_client, token, django_capture_on_commit_callbacks, method="tokens")
     assert token_balance(account, product) == 2
     assert TokenMovement.objects.filter(reference=order.reference).count() == 1
-    assert order.status == S.UNDER_VERIFICATION and order.paid_at is not None
+    assert order.status == S.AWAITING_DCV and order.paid_at is not None
     assert order.options["payment"]["method"] == "tokens"
     assert not documents(order, DocumentKind.INVOICE)
 
@@ -113,7 +113,7 @@ def test_current_account_balance_debited_excl_vat_with_a_paid_invoice(
     confirm(tech_client, token, django_capture_on_commit_callbacks, method="balance")
     order = the_order()
     assert euro_balance(account) == Decimal("500.00") - PRICE
-    assert order.status == S.UNDER_VERIFICATION and order.paid_at is not None
+    assert order.status == S.AWAITING_DCV and order.paid_at is not None
     [invoice] = documents(order, DocumentKind.INVOICE)
     assert invoice.status == DocumentStatus.PAID and invoice.total_incl_vat == Decimal("180.00")
     text = pdf_text(invoice)
@@ -174,7 +174,7 @@ def test_monthly_registers_a_charge(tech_client, account, product, django_captur
     confirm(tech_client, token, django_capture_on_commit_callbacks, method="monthly")
     order = the_order()
     charge = PendingCharge.objects.get(reference=order.reference)
-    assert charge.amount == PRICE and order.status == S.UNDER_VERIFICATION
+    assert charge.amount == PRICE and order.status == S.AWAITING_DCV
     assert not documents(order, DocumentKind.INVOICE)
 
 
@@ -202,7 +202,7 @@ def test_record_payment_marks_the_invoice_paid_once(tech_client, account, produc
     record_payment(order, user=staff, reference="VIR-42")
     [invoice] = documents(order, DocumentKind.INVOICE)
     assert invoice.status == DocumentStatus.PAID and invoice.payment_reference == "VIR-42"
-    assert order.status == S.UNDER_VERIFICATION
+    assert order.status == S.AWAITING_DCV
 
 
 @pytest.mark.django_db
@@ -310,7 +310,7 @@ def test_coupon_pays_the_invoice_and_leaves_the_remainder(tech_client, account, 
     assert Coupon.objects.get(parent=coupon).amount == Decimal("20.00")
     [invoice] = documents(order, DocumentKind.INVOICE)
     assert invoice.status == DocumentStatus.PAID
-    assert order.paid_at is not None and order.status == S.UNDER_VERIFICATION
+    assert order.paid_at is not None and order.status == S.AWAITING_DCV
 
 
 @pytest.mark.django_db

@@ -9,7 +9,7 @@ from accounts.models import Right
 from orders.models import OrderStatus
 from orders.services import issue_certificate, record_payment
 from tests.factories import make_product, make_user
-from tests.test_order_support import make_order
+from tests.test_order_support import make_order, pass_dcv
 
 S = OrderStatus
 
@@ -53,7 +53,7 @@ def test_delivered_order_lists_its_certificate_with_downloads(client, tech, staf
     order.refresh_from_db()
     order.customer_comment = "Thank you for your documents."
     order.save()
-    certificate = issue_certificate(order, user=staff)
+    certificate = issue_certificate(pass_dcv(order, staff), user=staff)
     client.force_login(tech)
     page = client.get(detail_url(order)).content.decode()
     assert "Delivered and paid" in page and "Thank you for your documents." in page

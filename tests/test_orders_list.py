@@ -14,7 +14,7 @@ from accounts.models import Right
 from orders.models import OrderStatus
 from orders.services import issue_certificate
 from tests.factories import make_user
-from tests.test_order_support import make_order
+from tests.test_order_support import make_order, pass_dcv
 
 S = OrderStatus
 URL = reverse("orders:list")
@@ -46,7 +46,7 @@ def test_query_count_does_not_grow_with_the_list(client, tech, account, other_ac
 @pytest.mark.django_db
 def test_list_shows_only_the_accounts_orders_with_validity(client, tech, account, other_account, product, staff):
     mine = make_order(account, product, status=S.UNDER_VERIFICATION, paid=True, customer_reference="PO-1")
-    certificate = issue_certificate(mine, user=staff)
+    certificate = issue_certificate(pass_dcv(mine, staff), user=staff)
     theirs = make_order(other_account, product, common_name="www.globex.test")
     client.force_login(tech)
     page = client.get(URL).content.decode()

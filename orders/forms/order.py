@@ -13,6 +13,7 @@ import re
 
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -20,6 +21,7 @@ from accounts.models import Account, Contact, Organisation
 from catalog.models import Product
 
 from ..csr import CsrError, CsrInfo, parse_csr
+from ..dcv import offered_methods
 from ..models import DcvMethod, Order, OrderOrigin, ServerSoftware
 from ..services.kinds import CsrMode, Psd2Role, SignatureUserType, profile_for
 from ..services.names import dns_name_error, normalise_name
@@ -144,6 +146,9 @@ class OrderForm(Form):
             self.fields["admin_contact"].help_text = _(
                 "The person named in the certificate: their email address goes in it. They must belong to the "
                 "holder organisation.")
+        if "dcv_method" in self.fields:  # ORD-8: the brand's methods today (email ends on 2028-03-15)
+            offered = offered_methods(product.brand.code, timezone.now())
+            self.fields["dcv_method"].choices = [(m, DcvMethod(m).label) for m in offered]
         if profile.csr:
             self.fields["csr_mode"].choices = [(mode.value, mode.label) for mode in profile.csr_modes]
         if profile.assistance:

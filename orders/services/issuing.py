@@ -21,6 +21,7 @@ from catalog.models import Product
 
 from ..ca import get_connector
 from ..models import ISSUABLE, TRANSITIONS, Certificate, Order, OrderStatus, ServerSoftware
+from .dcv import assert_dcv_complete, prepare_issuance
 from .lifecycle import IllegalTransition, lock_order, move, subscription_end
 from .ordering import status_url
 
@@ -70,18 +71,24 @@ def _organisation_for(order: Order):
 def issue_certificate(order: Order, *, user: User, request=None, now: datetime | None = None) -> Certificate:
     """STAFF-2: issue the order's certificate through its brand's connector and deliver it.
 
-    Only from an ISSUABLE status; the order becomes "delivered and paid" when paid, else
+    Only from an ISSUABLE status and, for a server product, once every domain has a passed domain
+    control validation young enough for this issue date and CAA allows the brand's CA (ORD-8,
+    LIFE-9): DcvPending / CaaRefused (both IllegalTransition) say which names block. Missing
+    checks are created first and the order moves to "awaiting DCV" if one is pending.
+    The order becomes "delivered and paid" when paid, else
     "delivered, not paid". The certificate ends with the subscription (LIFE-9: the connector caps
     it by the CA/B Forum schedule). Audited as "certificate.issued"; the technical contact gets
     the delivery email saying which download suits their server software (LIFE-3).
     """
     now = now or timezone.now()
+    prepare_issuance(order, user=user, request=request, now=now)  # own transactions: checks made stay made
     with transaction.atomic():
         locked = lock_order(order)
         if locked.status not in ISSUABLE:
             raise IllegalTransition(locked, message=_(
                 "Order %(reference)s cannot be issued while it is “%(status)s”.") % {
                 "reference": locked.reference, "status": S(locked.status).label})
+        assert_dcv_complete(locked, now)
         target = S.DELIVERED_PAID if locked.paid_at else S.DELIVERED_NOT_PAID
         if target not in TRANSITIONS[locked.status]:
             raise IllegalTransition(locked, target)

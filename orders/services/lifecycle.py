@@ -105,7 +105,10 @@ def record_payment(order: Order, *, user: User, reference: str = "", request=Non
         invoice_paid(locked, user=user, reference=locked.payment_reference)
         if locked.status in PAYMENT_MOVES:
             move(locked, PAYMENT_MOVES[locked.status], user=user, request=request, note=_("Payment recorded"))
-        return locked
+        # ORD-8: a paid server order whose domains are not all validated waits in "awaiting DCV".
+        from .dcv import refresh_order_dcv_state  # dcv imports this module
+
+        return refresh_order_dcv_state(locked, user=user, request=request)
 
 
 def add_months(when: datetime, months: int) -> datetime:

@@ -27,6 +27,7 @@ from catalog.models import Product
 from ..csr import CsrError, CsrInfo, parse_csr
 from ..models import ExternalOrderLink, Order, OrderOrigin, OrderStatus
 from .approval import notify_approvers
+from .dcv import start_dcv
 from .invitation import start_invitation
 from .kinds import CsrMode, profile_for
 from .payment import PaymentPlan, settle
@@ -202,6 +203,7 @@ def submit_order(
             if payment is not None and order.status != S.AWAITING_APPROVAL:
                 document = settle(order, payment, user=user, request=request)  # ORD-9 (h19)
             send_order_confirmation(order, document)
+            start_dcv(order, user=user, request=request)  # ORD-8: server orders only
             if external_link is None:
                 # ORD-5: approvers hear of an order awaiting them (an external link's caller does it).
                 notify_approvers(order)

@@ -1,9 +1,9 @@
 """What the status page says about an order's progress (LIFE-2).
 
 The verification steps are honest about what exists today: the CSR is checked by the portal when
-the order is placed (ORD-6); CAA, domain control and the OV callback are checked by our validation
-team before they issue, so they read "awaiting validation by our team" until the certificate is
-issued, and "done" after. Automatic DCV and CAA checks (ORD-8, AUTO-3) will refine these states.
+the order is placed (ORD-6); the OV callback is checked by our validation team before they issue,
+so it reads "awaiting validation by our team" until the certificate is issued, and "done" after.
+CAA and DCV follow the order's domain validations (ORD-8, orders.services.dcv).
 """
 
 from __future__ import annotations
@@ -41,9 +41,11 @@ def verification_steps(order: Order) -> list[Step]:
         return []
     validated = StepState.DONE if order.status in DELIVERED else StepState.AWAITING
     organisation_checked = order.product.validation in {Product.Validation.OV, Product.Validation.EV}
+    from .dcv import caa_step_state, dcv_step_state  # dcv_display imports StepState from here
+
     return [
-        Step(str(_("CAA record")), validated),
+        Step(str(_("CAA record")), caa_step_state(order)),
         Step(str(_("CSR check")), StepState.DONE if order.csr else StepState.NOT_REQUIRED),
-        Step(str(_("Domain control validation (DCV)")), validated),
+        Step(str(_("Domain control validation (DCV)")), dcv_step_state(order)),
         Step(str(_("OV callback")), validated if organisation_checked else StepState.NOT_REQUIRED),
     ]

@@ -26,6 +26,7 @@ from catalog.models import Product
 from orders.ca.policy import default_tls_validity
 from orders.models import DcvMethod, Order, OrderStatus, ServerSoftware
 from orders.services import find_submitted, issue_certificate, record_payment, submit_order, transition
+from orders.services.dcv import validate_order_dcv_manually
 from orders.services.lifecycle import add_months
 
 from .demo_accounts import DemoAccount
@@ -34,13 +35,15 @@ S = OrderStatus
 MAX_AGE_DAYS = 425  # about 14 months of history
 
 # LIFE-1: how each final status is reached after submission. "pay" records the payment (staff),
-# "issue" issues the certificate (staff), any other step is a transition to that status.
+# "issue" issues the certificate (staff), "dcv" marks the domains validated (staff), any other
+# step is a transition to that status (skipped when the order is already there: payment moves a
+# server order whose domains are pending to "awaiting DCV").
 PATHS: dict[str, tuple[str, ...]] = {
     S.AWAITING_APPROVAL: (),
     S.QUOTE: (),
     S.PROCESSING_AWAITING_PAYMENT: (),
     S.AWAITING_PAYMENT: (),
-    S.UNDER_VERIFICATION: ("pay",),
+    S.UNDER_VERIFICATION: ("dcv", "pay"),
     S.AWAITING_DCV: ("pay", S.AWAITING_DCV),
     S.DORMANT: ("pay", S.DORMANT),
     S.DELIVERED_PAID: ("pay", "issue"),
@@ -54,6 +57,7 @@ PATHS: dict[str, tuple[str, ...]] = {
 APPROVAL_DECISIONS = {S.QUOTE: S.QUOTE, S.PROCESSING_AWAITING_PAYMENT: S.PROCESSING_AWAITING_PAYMENT}
 # Who makes each move: the account's approver for approvals and cancellations, staff for the rest.
 BY_CUSTOMER = {S.CANCELLED}
+DCV_NOTE = "Domains checked by the validation team"
 NOTES = {
     S.AWAITING_DCV: "Domain validation sent to the technical contact.",
     S.DORMANT: "Waiting for a Kbis extract of less than three months.",
@@ -258,9 +262,12 @@ def _place(ctx: _Context, spec: DemoOrder, index: int) -> Order:
         if step == "pay":
             order = record_payment(order, user=ctx.staff, reference=f"CARD-{order.reference}")
             _set_dates(order, paid_at=start)
+        elif step == "dcv":
+            validate_order_dcv_manually(order, by=ctx.staff, note=DCV_NOTE)
         elif step == "issue":
+            validate_order_dcv_manually(order, by=ctx.staff, note=DCV_NOTE, now=issued)
             issue_certificate(order, user=ctx.staff, now=issued)
-        else:
+        elif order.status != step:
             by = approver if step in BY_CUSTOMER else ctx.staff
             order = transition(order, step, user=by, note=NOTES.get(step, ""))
     if spec.target in CUSTOMER_COMMENTS:

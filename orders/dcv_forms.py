@@ -1,0 +1,30 @@
+"""The DCV page's one form: change the method of one domain, or get a new random value (ORD-8)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from . import dcv as checks
+from .models import DcvCheck, DcvMethod
+
+
+class ChangeMethodForm(forms.Form):
+    method = forms.ChoiceField(label=_("Method"))
+    email_address = forms.ChoiceField(label=_("Approved address"), required=False,
+                                      help_text=_("Only for the email method (CA/B BR 3.2.2.4.4)."))
+
+    def __init__(self, *args, check: DcvCheck, methods: list[str], **kwargs):
+        kwargs.setdefault("prefix", f"check-{check.pk}")
+        kwargs.setdefault("initial", {"method": check.method, "email_address": check.email_address})
+        super().__init__(*args, **kwargs)
+        self.check = check
+        self.fields["method"].choices = [(m, DcvMethod(m).label) for m in methods]
+        self.fields["email_address"].choices = [("", "—")] + [
+            (address, address) for address in checks.approved_addresses(check.domain)]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("method") == DcvMethod.EMAIL and not data.get("email_address"):
+            self.add_error("email_address", _("Choose the address that will receive the email."))
+        return data
