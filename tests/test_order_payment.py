@@ -28,9 +28,10 @@ from billing.services.ledger import credit_euros, credit_tokens, debit_tokens, e
 from billing.services.promos import issue_promo_code
 from billing.services.sepa import request_mandate, validate_mandate
 from orders.models import Order, OrderStatus
+from orders.services.issuing import issue_certificate
 from orders.services.lifecycle import record_payment
 from tests.factories import make_user
-from tests.test_order_support import form_data
+from tests.test_order_support import form_data, pass_dcv
 
 S = OrderStatus
 # form_data: 12 months at 120.00 + one domain SAN at 30.00 = 150.00 excl. VAT, 180.00 incl. 20 % VAT.
@@ -176,6 +177,16 @@ def test_monthly_registers_a_charge(tech_client, account, product, django_captur
     charge = PendingCharge.objects.get(reference=order.reference)
     assert charge.amount == PRICE and order.status == S.AWAITING_DCV
     assert not documents(order, DocumentKind.INVOICE)
+    # Delivered before the monthly invoice: "delivered, not invoiced" (LIFE-1, LEDG-1).
+    staff = make_user(account, "validator", superuser=False)
+    staff.is_staff = True
+    staff.save()
+    issue_certificate(pass_dcv(order, staff), user=staff)
+    order.refresh_from_db()
+    assert order.status == S.DELIVERED_NOT_INVOICED
+    record_payment(order, user=staff)
+    order.refresh_from_db()
+    assert order.status == S.DELIVERED_PAID
 
 
 # Other payment methods -------------------------------------------------------------------------------

@@ -68,6 +68,16 @@ def _organisation_for(order: Order):
     return None
 
 
+def delivered_status(order: Order) -> str:
+    """LIFE-1: paid → delivered and paid; on a monthly account's next invoice → delivered, not
+    invoiced (LEDG-1); otherwise → delivered, not paid."""
+    if order.paid_at:
+        return S.DELIVERED_PAID
+    if ((order.options or {}).get("payment") or {}).get("method") == "monthly":
+        return S.DELIVERED_NOT_INVOICED
+    return S.DELIVERED_NOT_PAID
+
+
 def issue_certificate(order: Order, *, user: User, request=None, now: datetime | None = None) -> Certificate:
     """STAFF-2: issue the order's certificate through its brand's connector and deliver it.
 
@@ -89,7 +99,7 @@ def issue_certificate(order: Order, *, user: User, request=None, now: datetime |
                 "Order %(reference)s cannot be issued while it is “%(status)s”.") % {
                 "reference": locked.reference, "status": S(locked.status).label})
         assert_dcv_complete(locked, now)
-        target = S.DELIVERED_PAID if locked.paid_at else S.DELIVERED_NOT_PAID
+        target = delivered_status(locked)
         if target not in TRANSITIONS[locked.status]:
             raise IllegalTransition(locked, target)
         product = locked.product
