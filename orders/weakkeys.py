@@ -19,7 +19,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django_scopes import scopes_disabled
 
-from .models import Certificate, RevocationReason
+from .models import BlockedKey, Certificate, RevocationReason
 
 # Every badkeys default check that works on an RSA modulus alone, offline. "blocklist" (type "all")
 # reads a downloaded list, "dsasparse" is for DSA keys, which ORD-6 refuses anyway.
@@ -76,7 +76,27 @@ def check_public_key(public_key, public_key_sha256: str) -> KeyVerdict | None:
 
     `public_key_sha256` is the hex SHA-256 of its SubjectPublicKeyInfo (orders.csr.public_key_sha256).
     """
-    return weak_key_verdict(public_key) or revoked_key_verdict(public_key_sha256)
+    return (weak_key_verdict(public_key) or blocked_key_verdict(public_key_sha256)
+            or revoked_key_verdict(public_key_sha256))
+
+
+BLOCKED_MESSAGES = {
+    BlockedKey.Reason.DEBIAN: ("weak_debian", _(
+        "This key is one of the Debian weak keys (CVE-2008-0166): its private key is public. Generate a new key "
+        "pair on an up-to-date system and a new request.")),
+    BlockedKey.Reason.PUBLISHED: ("blocked_key", _(
+        "The private key of this key has been published: generate a new key pair and a new request.")),
+}
+
+
+def blocked_key_verdict(public_key_sha256: str) -> KeyVerdict | None:
+    """BR 6.1.1.3 (5)(a): keys of the imported blocklists (Debian weak keys, published keys).
+    Global data, not account-owned: one indexed lookup."""
+    reason = BlockedKey.objects.filter(sha256=public_key_sha256).values_list("reason", flat=True).first()
+    if reason is None:
+        return None
+    code, message = BLOCKED_MESSAGES[reason]
+    return KeyVerdict(code, str(message))
 
 
 def weak_key_verdict(public_key) -> KeyVerdict | None:
