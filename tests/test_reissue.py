@@ -213,6 +213,20 @@ def test_key_compromise_refuses_the_same_key(client, tech, account, product):
 
 # ---------------------------------------------------------------- names and validity
 
+def validated_elsewhere(account, domain):
+    """A validation of `domain` passed on another order of the account, within the reuse period."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from orders.models import DcvCheck
+
+    other = delivered_order(account, make_product(f"other-{domain}"), common_name=domain, sans=[])
+    now = timezone.now()
+    DcvCheck.objects.create(account=account, order=other, domain=domain, method="dns", token="t" * 32,
+                            expires_at=now + timedelta(days=30), validated_at=now - timedelta(days=1))
+
+
 @pytest.mark.django_db
 def test_names_may_grow_on_a_multi_site_certificate_within_its_maximum(client, tech, account):
     multi = make_product("multi-ov", product_type="multi_domain", max_sans=3, included_sans=2)
@@ -221,6 +235,10 @@ def test_names_may_grow_on_a_multi_site_certificate_within_its_maximum(client, t
     too_many = "acme.test\nshop.acme.test\nblog.example.org\nmail.example.org\nnews.example.org"
     page = client.post(url(order), post_data(order, reason="san_added", sans=too_many)).content.decode()
     assert "at most 3 additional names" in page
+    # ORD-8: an added name must be validated like an ordered one (here, no validation yet: refused).
+    page = client.post(url(order), post_data(order, reason="san_added", sans="acme.test\nshop.example.org"))
+    assert "shop.example.org" in page.content.decode() and "not been validated" in page.content.decode()
+    validated_elsewhere(account, "shop.example.org")
     response = client.post(url(order), post_data(order, reason="san_added", sans="acme.test\nshop.example.org"))
     assert response.status_code == 302
     order.refresh_from_db()

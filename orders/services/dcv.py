@@ -375,6 +375,17 @@ def pending_domains(order: Order, at: datetime) -> list[str]:
     return [d for d in checks.dcv_domains(order.all_names) if d not in passed]
 
 
+def unvalidated_domains(order: Order, names: list[str], at: datetime) -> list[str]:
+    """ORD-8, ORD-11: the domains of `names` that neither this order nor another order of the
+    account (within the BR 4.2.1 reuse period) has validated: names added at a reissue must be
+    validated like any ordered name."""
+    domains = checks.dcv_domains(names)
+    passed = {c.domain for c in DcvCheck.objects.filter(order=order, domain__in=domains) if is_passed(c, at)}
+    missing = [d for d in domains if d not in passed]
+    reused = _reusable(order, missing, at) if missing else {}
+    return [d for d in missing if d not in reused]
+
+
 def refresh_order_dcv_state(order: Order, *, user: User | None = None, request=None,
                             now: datetime | None = None) -> Order:
     """LIFE-1: under verification → awaiting DCV while a domain is pending, and back once all pass.

@@ -32,6 +32,7 @@ from ..ca.profiles import needs_organisation
 from ..csr import CsrInfo
 from ..models import DELIVERED, Certificate, Order, OrderOrigin, RevocationReason
 from .actions import send_revocation_email
+from .dcv import requires_dcv, unvalidated_domains
 from .lifecycle import lock_order, subscription_end
 from .ordering import status_url
 from .pricing import sells_extra_names
@@ -195,6 +196,13 @@ def reissue(order: Order, request_data: ReissueRequest, *, user: User, request=N
         if data.sans != locked.sans and not (data.reason == ReissueReason.SAN_ADDED
                                              and may_change_names(locked.product)):
             raise ReissueRefused(_("The names of this certificate cannot change in this reissue."))
+        added = [name for name in data.sans if name not in locked.all_names]
+        if added and requires_dcv(locked):
+            missing = unvalidated_domains(locked, added, now)
+            if missing:
+                raise ReissueRefused(_(
+                    "The control of these new domains has not been validated on your account: %(domains)s. "
+                    "Validate them through an order of these names first (ORD-8).") % {"domains": ", ".join(missing)})
         product = locked.product
         issued = get_connector(product.brand).issue(
             product=product, csr_pem=data.csr.pem, common_name=locked.common_name,
