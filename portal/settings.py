@@ -265,6 +265,8 @@ DCV_DNS_RESOLVER = env.list("DCV_DNS_RESOLVER", default=[])  # "host:port" list;
 DCV_DNS_TIMEOUT = env.float("DCV_DNS_TIMEOUT", default=5.0)
 DCV_HTTP_PORT = env.int("DCV_HTTP_PORT", default=80)
 DCV_HTTP_TIMEOUT = env.float("DCV_HTTP_TIMEOUT", default=10.0)
+# ORD-8 [beyond]: CAA checked when the order form is submitted (off where DNS is unreachable: the demo).
+DCV_CAA_PRECHECK = env.bool("DCV_CAA_PRECHECK", default=True)
 DCV_ALLOW_PRIVATE_ADDRESSES = env.bool("DCV_ALLOW_PRIVATE_ADDRESSES", default=False)  # tests on loopback only
 DCV_CNAME_ZONE = env.str("DCV_CNAME_ZONE", default="dcv." + (urlsplit(SITE_URL).hostname or "localhost"))
 CLIENT_CERT_ENROLMENT_DAYS = env.int("CLIENT_CERT_ENROLMENT_DAYS", default=7)

@@ -4,6 +4,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBUG="${DEBUG:-1}"
 export STAFF_REQUIRE_2FA="${STAFF_REQUIRE_2FA:-0}"
+# The demo's domains (*.test) are in no DNS: no CAA pre-check at order time.
+export DCV_CAA_PRECHECK="${DCV_CAA_PRECHECK:-0}"
 # Browsers refuse an IP address as the passkey site name: the demo is browsed at localhost.
 export SITE_URL="${SITE_URL:-http://localhost:8000}"
 PY=.venv/bin/python

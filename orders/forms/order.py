@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from django import forms
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -22,6 +23,7 @@ from catalog.models import Product
 
 from ..csr import CsrError, CsrInfo, parse_csr
 from ..dcv import offered_methods
+from ..services.dcv_config import caa_problems
 from ..models import DcvMethod, Order, OrderOrigin, ServerSoftware
 from ..services.kinds import CsrMode, Psd2Role, SignatureUserType, profile_for
 from ..services.names import dns_name_error, normalise_name
@@ -284,12 +286,22 @@ class OrderForm(Form):
         common_name, sans = data.get("common_name"), data.get("sans")
         if common_name and sans is not None:
             self._check_names(common_name, sans)
+            if settings.DCV_CAA_PRECHECK and "common_name" not in self.errors and "sans" not in self.errors:
+                self._check_caa(common_name, sans)
         if self.profile.csr and "csr" not in self.errors and not data.get("csr"):
             self._check_csr_missing(data)
         if data.get("origin", OrderOrigin.ORDERED) != OrderOrigin.ORDERED and not data.get("source_order") \
                 and "source_order" not in self.errors:
             self.add_error("source_order", _("The order to renew, clone or migrate is missing."))
         return data
+
+    def _check_caa(self, common_name: str, sans: list[str]) -> None:
+        """ORD-8 [beyond]: CAA records (RFC 8659) checked before submission, with a clear message."""
+        problems = caa_problems(self.product, [common_name, *sans])
+        if problems:
+            self.add_error("common_name", _("The CAA records of your domains do not allow this certification "
+                                            "authority to issue: %(details)s Add its identifier to the records, "
+                                            "or choose another brand.") % {"details": " ".join(problems)})
 
     def _check_csr_missing(self, data: dict) -> None:
         mode = data.get("csr_mode") or CsrMode.MANUAL
