@@ -23,8 +23,8 @@ from catalog.models import Product
 
 from ..csr import CsrError, CsrInfo, parse_csr
 from ..dcv import offered_methods
-from ..services.dcv_config import caa_problems
 from ..models import DcvMethod, Order, OrderOrigin, ServerSoftware
+from ..services.dcv_config import caa_problems
 from ..services.kinds import CsrMode, Psd2Role, SignatureUserType, profile_for
 from ..services.names import dns_name_error, normalise_name
 from ..services.pricing import (
