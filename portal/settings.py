@@ -294,23 +294,12 @@ LOGGING = {
     "loggers": {"weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
 }
 
-# The seller on invoices and other documents (billing/conf.py lists the keys).
-BILLING_SELLER = {
-    "name": env.str("SELLER_NAME", default="Certificate Portal SAS"),
-    "legal_form": "SAS",
-    "address": env.str("SELLER_ADDRESS", default="12 rue des Certificats"),
-    "postal_code": env.str("SELLER_POSTAL_CODE", default="14000"),
-    "city": env.str("SELLER_CITY", default="Caen"),
-    "country": "FR",
-    "siren": env.str("SELLER_SIREN", default="812345676"),
-    "vat_number": env.str("SELLER_VAT_NUMBER", default="FR19812345676"),
-    "rcs_city": env.str("SELLER_RCS_CITY", default="Caen"),
-    "share_capital": env.str("SELLER_SHARE_CAPITAL", default="100 000 EUR"),
-    "iban": env.str("SELLER_IBAN", default="FR76 3000 6000 0112 3456 7890 189"),
-    "bic": env.str("SELLER_BIC", default="AGRIFRPP"),
-    "email": env.str("SELLER_EMAIL", default="billing@portal.test"),
-    "phone": env.str("SELLER_PHONE", default="+33 2 00 00 00 00"),
-}
+# The seller on invoices and other documents: billing/conf.py holds a demo identity; each SELLER_*
+# variable overrides one of its fields.
+_SELLER_FIELDS = ("name", "address", "postal_code", "city", "siren", "vat_number", "rcs_city", "share_capital",
+                  "iban", "bic", "email", "phone")
+BILLING_SELLER = {field: env.str(f"SELLER_{field.upper()}") for field in _SELLER_FIELDS
+                  if env.str(f"SELLER_{field.upper()}", default="")}
 
 # SEPA direct debit: the creditor identifier (ICS) printed on mandates.
 BILLING_SEPA_CREDITOR_ID = env.str("BILLING_SEPA_CREDITOR_ID", default="FR72ZZZ123456")

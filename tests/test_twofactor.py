@@ -108,7 +108,7 @@ def test_enrolment_needs_a_recent_authentication(client, tech):
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("account_reauthenticate"))
     page = client.get(response["Location"])
-    assert "Confirm your password" in page.content.decode() and "css/portal.css" in page.content.decode()
+    assert "Confirm your password" in page.content.decode() and "css/portal." in page.content.decode()
     back = client.post(response["Location"], {"password": PASSWORD})
     assert back["Location"] == reverse("twofactor:totp_setup")
     assert client.get(reverse("twofactor:totp_setup")).status_code == 200
@@ -246,7 +246,11 @@ def test_a_required_second_factor_sends_every_page_to_enrolment(client, tech, re
 def test_certificate_accounts_are_not_asked_for_a_second_factor(client, tech):
     Account.objects.filter(pk=tech.account_id).update(require_2fa=True, auth_type=Account.AuthType.CERTIFICATE)
     client.force_login(tech)
-    assert client.get(reverse("home")).status_code == 200
+    # The client certificate is their strong authentication: a user still without one is sent to
+    # make it (ACC-7), never to a second-factor enrolment.
+    response = client.get(reverse("home"))
+    assert response.status_code == 302 and response["Location"] == "/me/certificate/"
+    assert client.get(response["Location"]).status_code == 200
 
 
 @pytest.mark.django_db
