@@ -63,7 +63,7 @@ def test_holder_gets_the_link_and_sends_a_csr_without_logging_in(client, invited
     page = client.get(url)
     assert page.status_code == 200
     html = page.content.decode()
-    assert invited.reference in html and admin.email in html and "keybot.bundle.js" in html
+    assert invited.reference in html and admin.email in html and "js/keybot.bundle." in html
     context = json.loads(re.search(r'<script id="keybot-context" type="application/json">(.*?)</script>', html,
                                    re.S).group(1))
     assert context["mode"] == "fixed"

@@ -122,7 +122,7 @@ def test_client_form_has_holder_and_csr_modes_but_no_names(tech_client):
     assert 'name="common_name"' not in page and 'name="dcv_method"' not in page and 'name="server_software"' not in page
     assert "Certificate holder (administrative contact)" in page
     assert 'value="manual"' in page and 'value="keybot"' in page and 'value="invitation"' in page
-    assert 'id="keybot-context"' in page and "keybot.bundle.js" in page
+    assert 'id="keybot-context"' in page and "js/keybot.bundle." in page
 
 
 def test_client_certificate_holds_the_holders_email(tech_client, account, tech, mailoutbox,
