@@ -177,14 +177,19 @@ def test_registration_needs_a_recent_authentication(owner):
 @pytest.mark.django_db
 def test_no_passkeys_on_certificate_accounts(owner):
     Account.objects.filter(pk=owner.account_id).update(auth_type=Account.AuthType.CERTIFICATE)
+    from accounts.clientcert.services import issue_pkcs12
+
+    owner.refresh_from_db()
+    issue_pkcs12(owner, "a-pkcs12-password-2026", by=owner)  # past the "make your certificate first" gate
+    owner.refresh_from_db()
     client = Client()
-    client.force_login(owner)
-    client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
+    client.force_login(owner)  # a fresh login counts as a recent authentication
     response = post_json(client, "passkey_register_options", {"name": "Laptop"})
     assert response.status_code == 403 and "certificate" in response.json()["error"]
+    # Outside a certificate login, such a user reaches only the page of their certificate (ACC-7).
     page = client.get(reverse("twofactor:security"))
-    assert page.status_code == 200
-    assert 'data-webauthn="register"' not in page.content.decode()
+    assert page.status_code == 302 and page["Location"] == reverse("clientcert:mine")
+    assert 'data-webauthn="register"' not in client.get(page["Location"]).content.decode()
     assert 'data-webauthn="login"' in Client().get("/accounts/login/").content.decode()  # offered to others
 
 
