@@ -37,6 +37,15 @@ def _own_cache_keys(settings, request):
 
 
 @pytest.fixture(autouse=True)
+def _plain_static_for_live_server(request, settings):
+    """The live server serves static files from the apps (finders), not the hashed names of the
+    collected manifest that DEBUG=0 templates would ask for: browser tests use plain names."""
+    if "live_server" in request.fixturenames:
+        settings.STORAGES = {**settings.STORAGES,
+                             "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+
+
+@pytest.fixture(autouse=True)
 def _no_caa_precheck(settings):
     """The order form's CAA pre-check asks DNS; tests of it point it at a loopback server."""
     settings.DCV_CAA_PRECHECK = False
