@@ -17,9 +17,9 @@ from django.utils.translation import gettext_lazy
 from accounts.audit import log_action
 from accounts.mail import send_mail_on_commit
 from accounts.models import User
-from catalog.models import Product
 
 from ..ca import get_connector
+from ..ca.profiles import needs_organisation
 from ..models import ISSUABLE, TRANSITIONS, Certificate, Order, OrderStatus, ServerSoftware
 from .dcv import assert_dcv_complete, prepare_issuance
 from .lifecycle import IllegalTransition, lock_order, move, subscription_end
@@ -62,10 +62,9 @@ def recommended_format(server_software: str) -> str:
 
 
 def _organisation_for(order: Order):
-    """Only OV/EV certificates carry the holder organisation in their subject (BR 7.1.4.2)."""
-    if order.product.validation in {Product.Validation.OV, Product.Validation.EV}:
-        return order.organisation
-    return None
+    """The holder organisation whenever the subject names it: OV/EV, code signing, seals, PSD2
+    (orders.ca.profiles.needs_organisation; BR 7.1.4.2 for TLS)."""
+    return order.organisation if needs_organisation(order.product) else None
 
 
 def delivered_status(order: Order) -> str:
@@ -98,6 +97,10 @@ def issue_certificate(order: Order, *, user: User, request=None, now: datetime |
             raise IllegalTransition(locked, message=_(
                 "Order %(reference)s cannot be issued while it is “%(status)s”.") % {
                 "reference": locked.reference, "status": S(locked.status).label})
+        if not locked.csr:
+            raise IllegalTransition(locked, message=_(
+                "Order %(reference)s has no certificate signing request yet: nothing can be issued.") % {
+                "reference": locked.reference})
         assert_dcv_complete(locked, now)
         target = delivered_status(locked)
         if target not in TRANSITIONS[locked.status]:
@@ -106,6 +109,7 @@ def issue_certificate(order: Order, *, user: User, request=None, now: datetime |
         issued = get_connector(product.brand).issue(
             product=product, csr_pem=locked.csr, common_name=locked.common_name, names=locked.all_names,
             organisation=_organisation_for(locked), not_after=subscription_end(locked), now=now,
+            options=locked.options,
         )
         certificate = Certificate.objects.create(account_id=locked.account_id, order=locked,
                                                  created_at=now, **issued.certificate_fields())
