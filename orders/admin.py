@@ -28,6 +28,7 @@ from .models import AuditDocument, Certificate, CertificateAuthority, DocumentRe
 from .services import IllegalTransition, issue_certificate, record_payment
 from .services.actions import add_comment, cancel_order, cancel_target
 from .services.documents import can_send_documents, content_type_of, request_documents
+from .services.issuing import deliver_without_certificate
 from .services.processing import STAFF_MOVES, staff_move, staff_moves_for
 
 EDITABLE = ("handler_name", "ca_reference", "customer_comment")
@@ -88,7 +89,7 @@ class OrderAdmin(admin.ModelAdmin):
     search_fields = ("reference", "customer_reference", "ca_reference", "common_name", "account__name")
     date_hierarchy = "created_at"
     inlines = (CertificateInline, OrderCommentInline, DocumentRequestInline, AuditDocumentInline)
-    actions = ("record_payment_selected", "issue_selected")
+    actions = ("record_payment_selected", "issue_selected", "deliver_selected")
     fieldsets = (
         (None, {"fields": ("reference", "account", "status", "customer_reference", "ca_reference", "handler_name",
                            "customer_comment")}),
@@ -190,6 +191,17 @@ class OrderAdmin(admin.ModelAdmin):
     def issue_selected(self, request, queryset):
         for order in queryset.order_by("pk"):
             self._issue(request, order)
+
+    @admin.action(description=_("Deliver (product without a certificate)"), permissions=["change"])
+    def deliver_selected(self, request, queryset):
+        """ORD-4: site seals and signature solutions are delivered once verified; nothing is signed."""
+        for order in queryset.order_by("pk"):
+            try:
+                deliver_without_certificate(order, user=request.user, request=request)
+            except IllegalTransition as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+            else:
+                self.message_user(request, _("%(ref)s delivered.") % {"ref": order.reference}, messages.SUCCESS)
 
     def _back(self, order: Order):
         return redirect(reverse("admin:orders_order_change", args=[order.pk]))

@@ -7,7 +7,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from catalog.models import ProductType
 from orders.models import OrderStatus
-from orders.services.issuing import issue_certificate
+from orders.services.issuing import deliver_without_certificate, issue_certificate
 from orders.services.lifecycle import IllegalTransition
 from tests.factories import make_product
 from tests.test_order_support import make_order, pass_dcv
@@ -48,3 +48,21 @@ def test_an_order_without_a_csr_is_not_issued(account, staff):
     order.save(update_fields=["csr"])
     with pytest.raises(IllegalTransition, match="no certificate signing request"):
         issue_certificate(order, user=staff)
+
+
+def test_a_site_seal_is_delivered_without_a_certificate_through_the_admin(client, account, staff):
+    product = make_product("site-seal", product_type=ProductType.SEAL, requires_csr=False)
+    order = make_order(account, product, status=OrderStatus.UNDER_VERIFICATION, paid=True)
+    client.force_login(staff)
+    response = client.post("/staff/orders/order/", {"action": "deliver_selected", "_selected_action": [order.pk]},
+                           follow=True)
+    assert f"{order.reference} delivered." in response.content.decode()
+    order.refresh_from_db()
+    assert order.status == OrderStatus.DELIVERED_PAID and order.delivered_at and not order.certificates.exists()
+
+
+def test_a_certificate_product_is_not_delivered_without_its_certificate(account, staff):
+    product = make_product("plain-ov")
+    order = make_order(account, product, status=OrderStatus.UNDER_VERIFICATION, paid=True)
+    with pytest.raises(IllegalTransition, match="by issuing its certificate"):
+        deliver_without_certificate(order, user=staff)

@@ -126,6 +126,31 @@ def issue_certificate(order: Order, *, user: User, request=None, now: datetime |
     return certificate
 
 
+def deliver_without_certificate(order: Order, *, user: User, request=None, now: datetime | None = None) -> Order:
+    """ORD-4: a product made of no certificate (a site seal, a signature solution: Product.requires_csr
+    off) is delivered by the staff once its verification is done; nothing is signed."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = lock_order(order)
+        if locked.product.requires_csr:
+            raise IllegalTransition(locked, message=_(
+                "Order %(reference)s is delivered by issuing its certificate.") % {"reference": locked.reference})
+        if locked.status not in ISSUABLE:
+            raise IllegalTransition(locked, message=_(
+                "Order %(reference)s cannot be delivered while it is “%(status)s”.") % {
+                "reference": locked.reference, "status": S(locked.status).label})
+        target = delivered_status(locked)
+        if target not in TRANSITIONS[locked.status]:
+            raise IllegalTransition(locked, target)
+        locked.delivered_at = now
+        if not locked.handler_name and user is not None and user.is_staff:
+            locked.handler_name = user.get_full_name() or user.username
+        locked.save(update_fields=["delivered_at", "handler_name"])
+        move(locked, target, user=user, request=request, note=_("Delivered (no certificate to issue)"))
+        log_action("order.delivered", obj=locked, user=user, request=request)
+    return locked
+
+
 def send_delivery_email(order: Order, certificate: Certificate) -> None:
     """LIFE-3: the delivery email to the technical contact, with the format to use."""
     language = order.account.language
