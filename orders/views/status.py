@@ -21,6 +21,7 @@ from ..services.dcv import panel_context
 from ..services.documents import can_send_documents, open_requests
 from ..services.invitation import awaits_invitation
 from ..services.payment import payment_summary
+from ..services.signature_options import accepts_options
 
 
 def load_order(request, reference: str) -> Order:
@@ -74,6 +75,7 @@ def detail(request, reference: str):
         "comment_form": CommentForm(),
         "payment": payment_summary(order),
         "can_download": request.user.has_right(Right.BILLING),
+        "signature_options": accepts_options(order) and request.user.has_right(Right.TECHNICAL),
         "invitation_pending": awaits_invitation(order) and request.user.has_right(Right.TECHNICAL),
         **panel_context(order),
     })
