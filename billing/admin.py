@@ -27,7 +27,7 @@ from .models import (
     TokenMovement,
 )
 from .pdf import pdf_response
-from .services.documents import DocumentError, mark_paid
+from .services.documents import DocumentError, issue_credit_note, mark_paid, sign_quote
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -65,7 +65,7 @@ class DocumentAdmin(ReadOnlyAdmin):
     date_hierarchy = "issue_date"
     exclude = ("pdf",)
     inlines = [DocumentLineInline]
-    actions = ["record_payment"]
+    actions = ["record_payment", "sign_quotes", "credit_in_full"]
 
     def get_queryset(self, request):
         # The stored PDFs stay in the database until one is downloaded.
@@ -113,6 +113,38 @@ class DocumentAdmin(ReadOnlyAdmin):
                 "%(count)d document skipped: only issued, unpaid invoices can be paid.",
                 "%(count)d documents skipped: only issued, unpaid invoices can be paid.", skipped,
             ) % {"count": skipped}, messages.WARNING)
+
+
+    @admin.action(description=_("Sign the selected quotes (signed purchase order received)"),
+                  permissions=["record_payment"])
+    def sign_quotes(self, request, queryset):
+        """STAFF-2, ACCT-2: the signed quote came back; audited by the service."""
+        signed = 0
+        for quote in queryset.filter(kind=DocumentKind.QUOTE):
+            try:
+                sign_quote(quote, by=request.user)
+            except DocumentError as error:
+                self.message_user(request, f"{quote}: {error}", messages.ERROR)
+            else:
+                signed += 1
+        self.message_user(request, ngettext("%(count)d quote signed.", "%(count)d quotes signed.", signed)
+                          % {"count": signed}, messages.SUCCESS)
+
+    @admin.action(description=_("Issue a credit note for the whole of the selected invoices"),
+                  permissions=["record_payment"])
+    def credit_in_full(self, request, queryset):
+        """STAFF-2, ACCT-1: an issued invoice is never changed; a correction is a credit note."""
+        credited = 0
+        for invoice in queryset.filter(kind=DocumentKind.INVOICE):
+            try:
+                issue_credit_note(invoice, reason=_("Cancelled by %(name)s") % {
+                    "name": request.user.get_full_name() or request.user.username}, by=request.user)
+            except DocumentError as error:
+                self.message_user(request, f"{invoice}: {error}", messages.ERROR)
+            else:
+                credited += 1
+        self.message_user(request, ngettext("%(count)d credit note issued.", "%(count)d credit notes issued.",
+                                            credited) % {"count": credited}, messages.SUCCESS)
 
 
 class MovementAdmin(ReadOnlyAdmin):

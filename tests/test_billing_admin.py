@@ -110,3 +110,22 @@ def test_billing_profile_change_is_audited(staff_client, account):
     event = AuditEvent.objects.get(action="billing.profile_changed")
     assert event.details["changed"]["payment_term_days"] == "45"
     assert Document.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_staff_sign_quotes_and_credit_invoices(staff_client, staff, account):
+    invoice = issue_invoice(account, LINES)
+    quote = issue_quote(account, LINES)
+    url = reverse("admin:billing_document_changelist")
+    page = staff_client.post(url, {"action": "sign_quotes", "_selected_action": [quote.pk, invoice.pk]},
+                             follow=True).content.decode()
+    assert "1 quote signed." in page
+    quote.refresh_from_db()
+    assert quote.status == DocumentStatus.SIGNED
+    page = staff_client.post(url, {"action": "credit_in_full", "_selected_action": [invoice.pk]},
+                             follow=True).content.decode()
+    assert "1 credit note issued." in page
+    credit = Document.objects.get(kind="credit_note", related_document=invoice)
+    assert credit.total_incl_vat == -invoice.total_incl_vat
+    invoice.refresh_from_db()
+    assert invoice.status == DocumentStatus.CANCELLED
