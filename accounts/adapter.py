@@ -93,12 +93,27 @@ class PortalAccountAdapter(DefaultAccountAdapter):
         methods = sorted({record["method"] for record in records})
         with scopes_disabled():  # the user's scope opens with the next request
             if "certificate" in methods:  # ACC-7
-                log_action("login.certificate", account=user.account, user=user, obj=user, request=request,
-                           methods=methods, **clientcert.login_details(records))
+                log_action(
+                    "login.certificate",
+                    account=user.account,
+                    user=user,
+                    obj=user,
+                    request=request,
+                    methods=methods,
+                    **clientcert.login_details(records),
+                )
             else:
-                log_action("login.succeeded", account=user.account, user=user, obj=user, request=request,
-                           methods=methods)
-        first = "certificate" if "certificate" in methods else "passkey" if "passkey" in methods else "password"
+                log_action(
+                    "login.succeeded",
+                    account=user.account,
+                    user=user,
+                    obj=user,
+                    request=request,
+                    methods=methods,
+                )
+        first = (
+            "certificate" if "certificate" in methods else "passkey" if "passkey" in methods else "password"
+        )
         record_authentication(request, user, method=first, reauthenticated=True, at_login=True)
         flag_enrolment(request, user)
         # The request began anonymous, so outside any account scope (accounts.middleware); allauth
@@ -110,7 +125,11 @@ class PortalAccountAdapter(DefaultAccountAdapter):
     # ACC-7 / ACC-9: users who log in by certificate re-authenticate by presenting it again.
     def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:
         request = allauth_context.request
-        if request is not None and request.user.is_authenticated and clientcert.certificate_required(request.user):
+        if (
+            request is not None
+            and request.user.is_authenticated
+            and clientcert.certificate_required(request.user)
+        ):
             return not clientcert.recently_confirmed(request)
         return super().is_reauthentication_required(app=app, **kwargs)
 

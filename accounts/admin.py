@@ -63,15 +63,30 @@ class AccountAdmin(admin.ModelAdmin):
     search_fields = ("name", "organisations__registration_number", "users__username", "users__email")
     date_hierarchy = "created_at"
     readonly_fields = (
-        "status", "created_at", "validated_at", "terms_accepted_at", "rejection_reason",
-        "administrative_contact", "technical_contact",
+        "status",
+        "created_at",
+        "validated_at",
+        "terms_accepted_at",
+        "rejection_reason",
+        "administrative_contact",
+        "technical_contact",
     )
     fieldsets = (
         (None, {"fields": ("name", "kind", "formula", "auth_type", "approval_mode", "language")}),
-        (_("Request"), {"fields": (
-            "status", "created_at", "terms_accepted_at", "validated_at", "rejection_reason",
-            "administrative_contact", "technical_contact",
-        )}),
+        (
+            _("Request"),
+            {
+                "fields": (
+                    "status",
+                    "created_at",
+                    "terms_accepted_at",
+                    "validated_at",
+                    "rejection_reason",
+                    "administrative_contact",
+                    "technical_contact",
+                )
+            },
+        ),
     )
     inlines = (OrganisationInline, UserInline)
     actions = ("validate_selected",)
@@ -83,10 +98,16 @@ class AccountAdmin(admin.ModelAdmin):
     def get_urls(self):
         info = self.opts.app_label, self.opts.model_name
         return [
-            path("<path:object_id>/validate/", self.admin_site.admin_view(self.validate_view),
-                 name="{}_{}_validate".format(*info)),
-            path("<path:object_id>/reject/", self.admin_site.admin_view(self.reject_view),
-                 name="{}_{}_reject".format(*info)),
+            path(
+                "<path:object_id>/validate/",
+                self.admin_site.admin_view(self.validate_view),
+                name="{}_{}_validate".format(*info),
+            ),
+            path(
+                "<path:object_id>/reject/",
+                self.admin_site.admin_view(self.reject_view),
+                name="{}_{}_reject".format(*info),
+            ),
             *super().get_urls(),
         ]
 
@@ -102,13 +123,17 @@ class AccountAdmin(admin.ModelAdmin):
         return reverse("admin:accounts_account_change", args=[account.pk])
 
     def _render(self, request, template: str, account: Account, **context):
-        return TemplateResponse(request, template, {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "original": account,
-            "title": context.pop("title"),
-            **context,
-        })
+        return TemplateResponse(
+            request,
+            template,
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "original": account,
+                "title": context.pop("title"),
+                **context,
+            },
+        )
 
     def validate_view(self, request, object_id):
         """ACC-2: confirmation page (GET), then validation (POST)."""
@@ -119,12 +144,18 @@ class AccountAdmin(admin.ModelAdmin):
         if request.method == "POST":
             validate_account(account, by=request.user)
             self.message_user(
-                request, _("%(name)s is validated; its super user was sent a link to choose a password.")
-                % {"name": account.name}, messages.SUCCESS,
+                request,
+                _("%(name)s is validated; its super user was sent a link to choose a password.")
+                % {"name": account.name},
+                messages.SUCCESS,
             )
             return redirect(self._change_url(account))
-        return self._render(request, "admin/accounts/account/validate.html", account,
-                            title=_("Validate %(name)s") % {"name": account.name})
+        return self._render(
+            request,
+            "admin/accounts/account/validate.html",
+            account,
+            title=_("Validate %(name)s") % {"name": account.name},
+        )
 
     def reject_view(self, request, object_id):
         """ACC-2: a reason (GET form), then rejection (POST) with the reason emailed."""
@@ -135,11 +166,19 @@ class AccountAdmin(admin.ModelAdmin):
         form = RejectForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             reject_account(account, form.cleaned_data["reason"], by=request.user)
-            self.message_user(request, _("%(name)s is rejected; the reason was emailed.") % {"name": account.name},
-                              messages.SUCCESS)
+            self.message_user(
+                request,
+                _("%(name)s is rejected; the reason was emailed.") % {"name": account.name},
+                messages.SUCCESS,
+            )
             return redirect(self._change_url(account))
-        return self._render(request, "admin/accounts/account/reject.html", account, form=form,
-                            title=_("Reject %(name)s") % {"name": account.name})
+        return self._render(
+            request,
+            "admin/accounts/account/reject.html",
+            account,
+            form=form,
+            title=_("Reject %(name)s") % {"name": account.name},
+        )
 
     @admin.action(description=_("Validate the selected account requests"), permissions=["change"])
     def validate_selected(self, request, queryset):
@@ -177,31 +216,72 @@ class LockedFilter(admin.SimpleListFilter):
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
-    list_display = ("username", "email", "account", "is_account_superuser", "is_active", "is_staff", "last_login",
-                    "locked_at")
-    list_filter = ("is_staff", "is_active", LockedFilter, "is_account_superuser", "right_technical",
-                   "right_commercial", "right_billing", "right_administrative", "right_approval")
+    list_display = (
+        "username",
+        "email",
+        "account",
+        "is_account_superuser",
+        "is_active",
+        "is_staff",
+        "last_login",
+        "locked_at",
+    )
+    list_filter = (
+        "is_staff",
+        "is_active",
+        LockedFilter,
+        "is_account_superuser",
+        "right_technical",
+        "right_commercial",
+        "right_billing",
+        "right_administrative",
+        "right_approval",
+    )
     actions = ("unlock_selected", "reset_second_factors_selected", make_account_superuser)
     inlines = (PasskeyInline,)
     list_select_related = ("account",)
     search_fields = ("username", "email", "first_name", "last_name", "account__name")
     autocomplete_fields = ("account",)
-    readonly_fields = ("last_login", "previous_login", "date_joined", "password_changed_at", "failed_login_count",
-                       "locked_at")
+    readonly_fields = (
+        "last_login",
+        "previous_login",
+        "date_joined",
+        "password_changed_at",
+        "failed_login_count",
+        "locked_at",
+    )
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         (_("Personal info"), {"fields": ("first_name", "last_name", "email", "phone", "language")}),
-        (_("Account and rights"), {"fields": (
-            "account", "is_account_superuser", "right_technical", "right_commercial", "right_billing",
-            "right_administrative", "right_approval",
-        )}),
-        (_("Back office"), {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
+        (
+            _("Account and rights"),
+            {
+                "fields": (
+                    "account",
+                    "is_account_superuser",
+                    "right_technical",
+                    "right_commercial",
+                    "right_billing",
+                    "right_administrative",
+                    "right_approval",
+                )
+            },
+        ),
+        (
+            _("Back office"),
+            {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
+        ),
         (_("Important dates"), {"fields": ("last_login", "previous_login", "date_joined")}),
         (_("Login security"), {"fields": ("password_changed_at", "failed_login_count", "locked_at")}),
     )
     add_fieldsets = (
-        (None, {"classes": ("wide",), "fields": ("username", "email", "account", "usable_password",
-                                                  "password1", "password2")}),
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("username", "email", "account", "usable_password", "password1", "password2"),
+            },
+        ),
     )
 
     @admin.action(description=_("Unlock the selected users"), permissions=["change"])
@@ -214,8 +294,9 @@ class UserAdmin(DjangoUserAdmin):
     def reset_second_factors_selected(self, request, queryset):
         """ACC-9 / STAFF-1: for a user who lost the app or the passkeys; ends their sessions."""
         done = sum(reset_second_factors(user, by=request.user, request=request) for user in queryset)
-        self.message_user(request, _("Second factors reset for %(count)d user(s).") % {"count": done},
-                          messages.SUCCESS)
+        self.message_user(
+            request, _("Second factors reset for %(count)d user(s).") % {"count": done}, messages.SUCCESS
+        )
 
 
 @admin.register(Organisation)
@@ -249,7 +330,15 @@ class ContactAdmin(admin.ModelAdmin):
 class AuditEventAdmin(admin.ModelAdmin):
     """ADM-9 / PLAT-6: the trail is append-only, so the back office only reads it."""
 
-    list_display = ("created_at", "actor_name", "is_staff_action", "action", "account", "object_type", "object_id")
+    list_display = (
+        "created_at",
+        "actor_name",
+        "is_staff_action",
+        "action",
+        "account",
+        "object_type",
+        "object_id",
+    )
     list_filter = ("action", "is_staff_action", ("account", admin.RelatedOnlyFieldListFilter))
     list_select_related = ("account",)
     search_fields = ("actor_name", "action", "object_id", "account__name")

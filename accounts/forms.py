@@ -41,7 +41,10 @@ def siren_of(number: str) -> str | None:
 
 def _phone_field(label, required=True) -> forms.CharField:
     return forms.CharField(
-        label=label, max_length=40, required=required, validators=[validate_phone],
+        label=label,
+        max_length=40,
+        required=required,
+        validators=[validate_phone],
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
     )
 
@@ -53,15 +56,22 @@ class RegistrationForm(forms.Form):
     company_name = forms.CharField(label=_("Company name"), max_length=200)
     country = forms.ChoiceField(label=_("Country"), choices=[("", "---------"), *COUNTRIES], initial="FR")
     registration_number = forms.CharField(
-        label=_("Organisation number"), max_length=60,
-        help_text=_("SIREN (9 digits) or SIRET (14 digits) for a French company, otherwise the registry number."),
+        label=_("Organisation number"),
+        max_length=60,
+        help_text=_(
+            "SIREN (9 digits) or SIRET (14 digits) for a French company, otherwise the registry number."
+        ),
     )
     naf_code = forms.CharField(
-        label=_("NAF code"), max_length=8, required=False,
+        label=_("NAF code"),
+        max_length=8,
+        required=False,
         help_text=_("French companies only, for example 6201Z."),
     )
     vat_number = forms.CharField(
-        label=_("Intra-EU VAT number"), max_length=30, required=False,
+        label=_("Intra-EU VAT number"),
+        max_length=30,
+        required=False,
         help_text=_("For example FR40303265045."),
     )
     address = forms.CharField(label=_("Head-office address"), max_length=250)
@@ -88,17 +98,25 @@ class RegistrationForm(forms.Form):
 
     # The account.
     kind = forms.ChoiceField(
-        label=_("Organisation type"), choices=Account.Kind.choices, widget=forms.RadioSelect,
-        help_text=_("A service provider orders for its customers; an enterprise for itself and its subsidiaries."),
+        label=_("Organisation type"),
+        choices=Account.Kind.choices,
+        widget=forms.RadioSelect,
+        help_text=_(
+            "A service provider orders for its customers; an enterprise for itself and its subsidiaries."
+        ),
     )
     formula = forms.ChoiceField(label=_("Billing formula"), choices=Account.Formula.choices)
     auth_type = forms.ChoiceField(
         label=_("Authentication type"), choices=Account.AuthType.choices, initial=Account.AuthType.PASSWORD
     )
     username = forms.CharField(
-        label=_("Username of the super user"), min_length=3, max_length=150,
+        label=_("Username of the super user"),
+        min_length=3,
+        max_length=150,
         validators=[get_user_model().username_validator],
-        help_text=_("Letters, digits and . + - _ only. You will log in with it or with the administrative email."),
+        help_text=_(
+            "Letters, digits and . + - _ only. You will log in with it or with the administrative email."
+        ),
     )
     language = forms.ChoiceField(label=_("Preferred language"), choices=settings.LANGUAGES)
     accept_terms = forms.BooleanField(
@@ -122,7 +140,9 @@ class RegistrationForm(forms.Form):
             # Login accepts a username or an email: an "@" would make it read as an email (ACC-3).
             raise forms.ValidationError(_("A username cannot contain “@”."), code="at_sign")
         if get_user_model().objects.filter(username__iexact=username).exists():
-            raise forms.ValidationError(_("This username is already taken; choose another one."), code="taken")
+            raise forms.ValidationError(
+                _("This username is already taken; choose another one."), code="taken"
+            )
         return username
 
     def clean_naf_code(self) -> str:
@@ -131,7 +151,9 @@ class RegistrationForm(forms.Form):
             return ""
         match = _NAF.match(value)
         if not match:
-            raise forms.ValidationError(_("A NAF code has four digits and a letter, for example 6201Z."), code="naf")
+            raise forms.ValidationError(
+                _("A NAF code has four digits and a letter, for example 6201Z."), code="naf"
+            )
         return match.group(1) + match.group(2)
 
     def clean_vat_number(self) -> str:
@@ -159,8 +181,10 @@ class RegistrationForm(forms.Form):
         if not data.get("tech_same_as_admin"):
             for name in self.TECH_REQUIRED:
                 if not data.get(name) and name not in self.errors:
-                    self.add_error(name, forms.ValidationError(self.fields[name].error_messages["required"],
-                                                               code="required"))
+                    self.add_error(
+                        name,
+                        forms.ValidationError(self.fields[name].error_messages["required"], code="required"),
+                    )
         return data
 
     def _clean_registration_number(self, data: dict, country: str | None) -> None:
@@ -171,19 +195,27 @@ class RegistrationForm(forms.Form):
         data["registration_number"] = number
         if country == "FR":
             if not number.isdigit() or len(number) not in (9, 14):
-                self.add_error("registration_number", _("A French organisation number is a SIREN (9 digits) "
-                                                        "or a SIRET (14 digits)."))
+                self.add_error(
+                    "registration_number",
+                    _("A French organisation number is a SIREN (9 digits) or a SIRET (14 digits)."),
+                )
             elif siren_of(number) is None:
                 label = _("SIREN") if len(number) == 9 else _("SIRET")
-                self.add_error("registration_number", _("This %(kind)s is not valid (check digit).") % {"kind": label})
+                self.add_error(
+                    "registration_number", _("This %(kind)s is not valid (check digit).") % {"kind": label}
+                )
         elif not _FOREIGN_NUMBER.match(number):
-            self.add_error("registration_number", _("Enter the registry number: letters, digits, “.”, “-” or “/”."))
+            self.add_error(
+                "registration_number", _("Enter the registry number: letters, digits, “.”, “-” or “/”.")
+            )
 
 
 class RejectForm(forms.Form):
     """ACC-2: the reason sent to the applicant when staff reject a request."""
 
     reason = forms.CharField(
-        label=_("Reason"), widget=forms.Textarea(attrs={"rows": 5}), max_length=2000,
+        label=_("Reason"),
+        widget=forms.Textarea(attrs={"rows": 5}),
+        max_length=2000,
         help_text=_("Sent to the administrative contact as written."),
     )

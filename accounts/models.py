@@ -69,11 +69,19 @@ class Account(models.Model):
     terms_accepted_at = models.DateTimeField(_("terms accepted"), null=True, blank=True)
     # ACC-1: the two people named at registration; emails about the account go to them (ADM-6).
     administrative_contact = models.ForeignKey(
-        "Contact", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        "Contact",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("administrative contact"),
     )
     technical_contact = models.ForeignKey(
-        "Contact", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        "Contact",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("technical contact"),
     )
 
@@ -95,7 +103,12 @@ class User(AbstractUser):
     """A person who logs in. Staff users have no account; every other user belongs to exactly one."""
 
     account = models.ForeignKey(
-        Account, on_delete=models.CASCADE, null=True, blank=True, related_name="users", verbose_name=_("account")
+        Account,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="users",
+        verbose_name=_("account"),
     )
     is_account_superuser = models.BooleanField(_("account super user"), default=False)
     right_technical = models.BooleanField(_("Technical"), default=False)
@@ -198,7 +211,9 @@ class User(AbstractUser):
         (so a password change ends the other sessions); we add `session_stamp` so a 2FA reset or an
         explicit "end all sessions" does too. An empty stamp gives Django's own hash."""
         key_salt = "django.contrib.auth.models.AbstractBaseUser.get_session_auth_hash"
-        return salted_hmac(key_salt, self.password + self.session_stamp, secret=secret, algorithm="sha256").hexdigest()
+        return salted_hmac(
+            key_salt, self.password + self.session_stamp, secret=secret, algorithm="sha256"
+        ).hexdigest()
 
 
 class WebAuthnCredential(models.Model):
@@ -251,7 +266,9 @@ class Organisation(models.Model):
         verbose_name_plural = _("organisations")
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["account", "registration_number"], name="org_number_unique_in_account")
+            models.UniqueConstraint(
+                fields=["account", "registration_number"], name="org_number_unique_in_account"
+            )
         ]
 
     def __str__(self) -> str:
@@ -399,8 +416,14 @@ class ClientCertificate(models.Model):
         PKCS12 = "pkcs12", _("PKCS#12 file made by an administrator")
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="client_certificates")
-    user = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True,
-                             related_name="client_certificates", verbose_name=_("user"))
+    user = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="client_certificates",
+        verbose_name=_("user"),
+    )
     username = models.CharField(_("username"), max_length=150)
     serial = models.CharField(_("serial number"), max_length=64, unique=True)
     fingerprint_sha256 = models.CharField(_("SHA-256 fingerprint"), max_length=64, unique=True)
@@ -436,8 +459,9 @@ class CertificateEnrolment(models.Model):
     created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
     expires_at = models.DateTimeField(_("expires"))
     used_at = models.DateTimeField(_("used"), null=True, blank=True)
-    certificate = models.ForeignKey(ClientCertificate, on_delete=models.SET_NULL, null=True, blank=True,
-                                    related_name="+")
+    certificate = models.ForeignKey(
+        ClientCertificate, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     objects = ScopedManager(account="account")
 

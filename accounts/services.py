@@ -78,11 +78,15 @@ def register_account(data: dict[str, Any], *, request=None) -> Account:
         )
         holder.is_account_holder = True  # editable=False: set by code only
         holder.save()
-        admin_contact = Contact.objects.create(account=account, organisation=holder, **_contact_data(data, "admin"))
+        admin_contact = Contact.objects.create(
+            account=account, organisation=holder, **_contact_data(data, "admin")
+        )
         if data.get("tech_same_as_admin"):
             tech_contact = admin_contact
         else:
-            tech_contact = Contact.objects.create(account=account, organisation=holder, **_contact_data(data, "tech"))
+            tech_contact = Contact.objects.create(
+                account=account, organisation=holder, **_contact_data(data, "tech")
+            )
         account.administrative_contact = admin_contact
         account.technical_contact = tech_contact
         account.save(update_fields=["administrative_contact", "technical_contact"])
@@ -102,9 +106,16 @@ def register_account(data: dict[str, Any], *, request=None) -> Account:
         superuser.save()
 
         log_action(
-            "account.registered", account=account, user=superuser, obj=account, request=request,
-            registration_number=holder.registration_number, kind=account.kind, formula=account.formula,
-            auth_type=account.auth_type, username=superuser.username,
+            "account.registered",
+            account=account,
+            user=superuser,
+            obj=account,
+            request=request,
+            registration_number=holder.registration_number,
+            kind=account.kind,
+            formula=account.formula,
+            auth_type=account.auth_type,
+            username=superuser.username,
         )
     _notify_staff_of_request(account, holder)
     return account
@@ -274,13 +285,27 @@ def record_failed_login(login: str, *, request=None, step: str = "password") -> 
                 continue
             user.failed_login_count += 1
             fields = ["failed_login_count"]
-            log_login_event("login.failed", account=user.account, user=user, obj=user, request=request,
-                       login=login[:200], step=step, count=user.failed_login_count)
+            log_login_event(
+                "login.failed",
+                account=user.account,
+                user=user,
+                obj=user,
+                request=request,
+                login=login[:200],
+                step=step,
+                count=user.failed_login_count,
+            )
             if user.failed_login_count >= settings.LOGIN_LOCK_AFTER:
                 user.locked_at = timezone.now()
                 fields.append("locked_at")
-                log_login_event("login.locked", account=user.account, user=user, obj=user, request=request,
-                           count=user.failed_login_count)
+                log_login_event(
+                    "login.locked",
+                    account=user.account,
+                    user=user,
+                    obj=user,
+                    request=request,
+                    count=user.failed_login_count,
+                )
             user.save(update_fields=fields)
     return is_login_locked(login)
 
@@ -289,10 +314,19 @@ def record_refused_locked_login(login: str, *, request=None) -> None:
     """An attempt on a locked name: audited, not counted (the lock already holds)."""
     users = users_for_login(login)
     for user in users:
-        log_login_event("login.failed", account=user.account, user=user, obj=user, request=request,
-                   login=login[:200], step="locked")
+        log_login_event(
+            "login.failed",
+            account=user.account,
+            user=user,
+            obj=user,
+            request=request,
+            login=login[:200],
+            step="locked",
+        )
     if not users:
-        log_login_event("login.failed", request=request, actor_name=login[:200], login=login[:200], step="locked")
+        log_login_event(
+            "login.failed", request=request, actor_name=login[:200], login=login[:200], step="locked"
+        )
 
 
 def reset_failed_logins(user: User) -> None:
@@ -306,7 +340,9 @@ def can_unlock(by: User, user: User) -> bool:
     """Staff, or a holder of the Administrative right in the user's own account (ACC-3, ADM-2)."""
     if by.is_staff and by.is_active:
         return True
-    return by.account_id is not None and by.account_id == user.account_id and by.has_right(Right.ADMINISTRATIVE)
+    return (
+        by.account_id is not None and by.account_id == user.account_id and by.has_right(Right.ADMINISTRATIVE)
+    )
 
 
 def unlock_user(user: User, *, by: User, request=None) -> bool:
@@ -327,14 +363,21 @@ def unlock_user(user: User, *, by: User, request=None) -> bool:
         locked.failed_login_count = 0
         locked.save(update_fields=["locked_at", "failed_login_count"])
         if was_locked:
-            log_login_event("login.unlocked", account=locked.account, user=by, obj=locked, request=request,
-                       username=locked.username)
+            log_login_event(
+                "login.unlocked",
+                account=locked.account,
+                user=by,
+                obj=locked,
+                request=request,
+                username=locked.username,
+            )
     user.locked_at = None
     user.failed_login_count = 0
     return was_locked
 
 
 # --- Sessions (ACC-9) ---------------------------------------------------------------------------
+
 
 def end_sessions(user: User, *, keep=None) -> None:
     """ACC-9: end every session of `user` (2FA changes, a reset by an administrator).

@@ -49,8 +49,11 @@ class SessionLimitsMiddleware:
             login_at = session.setdefault(LOGIN_AT_KEY, now)
             seen_at = session.get(SEEN_AT_KEY, now)
             if now - seen_at > settings.SESSION_IDLE_SECONDS:
-                return self._end(request, _("You were logged out after %(minutes)d minutes without activity.")
-                                 % {"minutes": settings.SESSION_IDLE_SECONDS // 60})
+                return self._end(
+                    request,
+                    _("You were logged out after %(minutes)d minutes without activity.")
+                    % {"minutes": settings.SESSION_IDLE_SECONDS // 60},
+                )
             if now - login_at > settings.SESSION_COOKIE_AGE:
                 return self._end(request, _("Your session reached its maximum length: please log in again."))
             if now - session.get(SEEN_AT_KEY, 0) >= _SEEN_RESOLUTION:
@@ -81,7 +84,9 @@ class PasswordAgeMiddleware:
         user = request.user
         if user.is_authenticated and not _exempt(request.path) and password_expired(user):
             messages.warning(request, _("Your password is more than 12 months old: please choose a new one."))
-            return redirect(f"{reverse('account_change_password')}?{urlencode({'next': request.get_full_path()})}")
+            return redirect(
+                f"{reverse('account_change_password')}?{urlencode({'next': request.get_full_path()})}"
+            )
         return self.get_response(request)
 
 

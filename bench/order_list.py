@@ -33,12 +33,22 @@ from tests import factories  # noqa: E402
 
 def grow(account, product, contacts, organisation, total: int) -> None:
     existing = Order.objects.filter(account=account).count()
-    Order.objects.bulk_create([
-        Order(account=account, product=product, period_months=12, price_excl_vat=Decimal("120.00"),
-              status=OrderStatus.AWAITING_PAYMENT, organisation=organisation, admin_contact=contacts[0],
-              technical_contact=contacts[1], common_name=f"www{i}.acme.test")
-        for i in range(existing, total)
-    ])
+    Order.objects.bulk_create(
+        [
+            Order(
+                account=account,
+                product=product,
+                period_months=12,
+                price_excl_vat=Decimal("120.00"),
+                status=OrderStatus.AWAITING_PAYMENT,
+                organisation=organisation,
+                admin_contact=contacts[0],
+                technical_contact=contacts[1],
+                common_name=f"www{i}.acme.test",
+            )
+            for i in range(existing, total)
+        ]
+    )
 
 
 def measure(client, url: str, rounds: int = 7) -> tuple[int, float]:
@@ -70,7 +80,9 @@ def main() -> None:
             with scopes_disabled():
                 grow(account, product, contacts, organisation, total)
             q1, t1 = measure(client, "/orders/")
-            q2, t2 = measure(client, "/orders/?sort=-common_name&page=2" if total > 25 else "/orders/?sort=-common_name")
+            q2, t2 = measure(
+                client, "/orders/?sort=-common_name&page=2" if total > 25 else "/orders/?sort=-common_name"
+            )
             print(f"{total:>7} {q1:>8} {t1:>8.1f} {q2:>15} {t2:>10.1f}")
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)

@@ -13,8 +13,11 @@ urlpatterns = [
     path("statements/euros/csv/", statements.statement_euros_csv, name="statement_euros_csv"),
     path("statements/tokens/csv/", statements.statement_tokens_csv, name="statement_tokens_csv"),
     path("statements/tokens/<slug:product_code>/", statements.statement_product, name="statement_product"),
-    path("statements/tokens/<slug:product_code>/csv/", statements.statement_product_csv,
-         name="statement_product_csv"),
+    path(
+        "statements/tokens/<slug:product_code>/csv/",
+        statements.statement_product_csv,
+        name="statement_product_csv",
+    ),
     path("consumption/", consumption.consumption_page, name="consumption"),
     path("consumption/csv/", consumption.consumption_csv, name="consumption_csv"),
     # LEDG-2 rebates (Rebate formula).

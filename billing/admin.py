@@ -57,8 +57,16 @@ class DocumentLineInline(admin.TabularInline):
 
 @admin.register(Document)
 class DocumentAdmin(ReadOnlyAdmin):
-    list_display = ("display_number", "account", "kind", "issue_date", "due_date", "total_incl_vat", "status",
-                    "pdf_link")
+    list_display = (
+        "display_number",
+        "account",
+        "kind",
+        "issue_date",
+        "due_date",
+        "total_incl_vat",
+        "status",
+        "pdf_link",
+    )
     list_filter = ("kind", "status", "issue_date", "buyer_country")
     list_select_related = ("account",)
     search_fields = ("display_number", "buyer_name", "source_reference", "account__name")
@@ -75,7 +83,9 @@ class DocumentAdmin(ReadOnlyAdmin):
         return [f.name for f in self.model._meta.concrete_fields if f.name != "pdf"] + ["pdf_link"]
 
     def get_urls(self):
-        urls = [path("<int:pk>/pdf/", self.admin_site.admin_view(self.download_pdf), name="billing_document_pdf")]
+        urls = [
+            path("<int:pk>/pdf/", self.admin_site.admin_view(self.download_pdf), name="billing_document_pdf")
+        ]
         return urls + super().get_urls()
 
     def download_pdf(self, request, pk: int):
@@ -88,8 +98,9 @@ class DocumentAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("PDF"))
     def pdf_link(self, obj: Document) -> str:
-        return format_html('<a href="{}">{}</a>', reverse("admin:billing_document_pdf", args=[obj.pk]),
-                           _("Download PDF"))
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:billing_document_pdf", args=[obj.pk]), _("Download PDF")
+        )
 
     def has_record_payment_permission(self, request) -> bool:
         return request.user.has_perm("billing.change_document")
@@ -106,17 +117,28 @@ class DocumentAdmin(ReadOnlyAdmin):
                 self.message_user(request, f"{document}: {error}", messages.ERROR)
             else:
                 paid += 1
-        self.message_user(request, ngettext("%(count)d invoice marked as paid.", "%(count)d invoices marked as paid.",
-                                            paid) % {"count": paid}, messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("%(count)d invoice marked as paid.", "%(count)d invoices marked as paid.", paid)
+            % {"count": paid},
+            messages.SUCCESS,
+        )
         if skipped:
-            self.message_user(request, ngettext(
-                "%(count)d document skipped: only issued, unpaid invoices can be paid.",
-                "%(count)d documents skipped: only issued, unpaid invoices can be paid.", skipped,
-            ) % {"count": skipped}, messages.WARNING)
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d document skipped: only issued, unpaid invoices can be paid.",
+                    "%(count)d documents skipped: only issued, unpaid invoices can be paid.",
+                    skipped,
+                )
+                % {"count": skipped},
+                messages.WARNING,
+            )
 
-
-    @admin.action(description=_("Sign the selected quotes (signed purchase order received)"),
-                  permissions=["record_payment"])
+    @admin.action(
+        description=_("Sign the selected quotes (signed purchase order received)"),
+        permissions=["record_payment"],
+    )
     def sign_quotes(self, request, queryset):
         """STAFF-2, ACCT-2: the signed quote came back; audited by the service."""
         signed = 0
@@ -127,24 +149,37 @@ class DocumentAdmin(ReadOnlyAdmin):
                 self.message_user(request, f"{quote}: {error}", messages.ERROR)
             else:
                 signed += 1
-        self.message_user(request, ngettext("%(count)d quote signed.", "%(count)d quotes signed.", signed)
-                          % {"count": signed}, messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("%(count)d quote signed.", "%(count)d quotes signed.", signed) % {"count": signed},
+            messages.SUCCESS,
+        )
 
-    @admin.action(description=_("Issue a credit note for the whole of the selected invoices"),
-                  permissions=["record_payment"])
+    @admin.action(
+        description=_("Issue a credit note for the whole of the selected invoices"),
+        permissions=["record_payment"],
+    )
     def credit_in_full(self, request, queryset):
         """STAFF-2, ACCT-1: an issued invoice is never changed; a correction is a credit note."""
         credited = 0
         for invoice in queryset.filter(kind=DocumentKind.INVOICE):
             try:
-                issue_credit_note(invoice, reason=_("Cancelled by %(name)s") % {
-                    "name": request.user.get_full_name() or request.user.username}, by=request.user)
+                issue_credit_note(
+                    invoice,
+                    reason=_("Cancelled by %(name)s")
+                    % {"name": request.user.get_full_name() or request.user.username},
+                    by=request.user,
+                )
             except DocumentError as error:
                 self.message_user(request, f"{invoice}: {error}", messages.ERROR)
             else:
                 credited += 1
-        self.message_user(request, ngettext("%(count)d credit note issued.", "%(count)d credit notes issued.",
-                                            credited) % {"count": credited}, messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("%(count)d credit note issued.", "%(count)d credit notes issued.", credited)
+            % {"count": credited},
+            messages.SUCCESS,
+        )
 
 
 class MovementAdmin(ReadOnlyAdmin):
@@ -156,7 +191,16 @@ class MovementAdmin(ReadOnlyAdmin):
 
 @admin.register(TokenMovement)
 class TokenMovementAdmin(MovementAdmin):
-    list_display = ("created_at", "account", "product", "kind", "quantity", "reference", "document", "created_by")
+    list_display = (
+        "created_at",
+        "account",
+        "product",
+        "kind",
+        "quantity",
+        "reference",
+        "document",
+        "created_by",
+    )
     list_select_related = (*MovementAdmin.list_select_related, "product__brand")
 
 
@@ -173,7 +217,13 @@ class NumberSequenceAdmin(ReadOnlyAdmin):
 
 @admin.register(BillingProfile)
 class BillingProfileAdmin(admin.ModelAdmin):
-    list_display = ("account", "payment_term_days", "default_payment_mode", "alert_threshold", "late_payment_block")
+    list_display = (
+        "account",
+        "payment_term_days",
+        "default_payment_mode",
+        "alert_threshold",
+        "late_payment_block",
+    )
     list_filter = ("default_payment_mode", "late_payment_block")
     list_select_related = ("account",)
     search_fields = ("account__name",)
@@ -181,8 +231,13 @@ class BillingProfileAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        log_action("billing.profile_changed", account=obj.account, user=request.user, obj=obj,
-                   changed={name: str(form.cleaned_data[name]) for name in form.changed_data})
+        log_action(
+            "billing.profile_changed",
+            account=obj.account,
+            user=request.user,
+            obj=obj,
+            changed={name: str(form.cleaned_data[name]) for name in form.changed_data},
+        )
 
     def has_delete_permission(self, request, obj=None):
         return False

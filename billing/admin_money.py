@@ -84,13 +84,16 @@ class AddThroughServiceAdmin(StateOnlyAdmin):
         if not change:
             created = self.issue(request, obj)
             obj.pk = created.pk
-            obj.__dict__.update({f.attname: getattr(created, f.attname) for f in self.model._meta.concrete_fields})
+            obj.__dict__.update(
+                {f.attname: getattr(created, f.attname) for f in self.model._meta.concrete_fields}
+            )
 
     def issue(self, request, obj):
         raise NotImplementedError
 
 
 # Deposit coupons --------------------------------------------------------------------------------
+
 
 class CouponAddForm(forms.ModelForm):
     """STAFF: a coupon for money received (a double payment...); numbered by the service."""
@@ -109,8 +112,17 @@ class CouponAddForm(forms.ModelForm):
 @admin.register(Coupon)
 class CouponAdmin(AddThroughServiceAdmin):
     add_form = CouponAddForm
-    list_display = ("number", "account", "amount", "origin_reference", "state", "used_reference", "applied_amount",
-                    "expires_on", "created_at")
+    list_display = (
+        "number",
+        "account",
+        "amount",
+        "origin_reference",
+        "state",
+        "used_reference",
+        "applied_amount",
+        "expires_on",
+        "created_at",
+    )
     list_filter = ("state", "created_at")
     list_select_related = ("account",)
     search_fields = ("number", "account__name", "origin_reference", "used_reference")
@@ -119,17 +131,31 @@ class CouponAdmin(AddThroughServiceAdmin):
 
     def issue(self, request, obj):
         # The form validated the amount and the one-coupon-per-origin constraint.
-        return issue_coupon(obj.account, obj.amount, origin_reference=obj.origin_reference, by=request.user,
-                            note=obj.origin_note, expires_on=obj.expires_on)
+        return issue_coupon(
+            obj.account,
+            obj.amount,
+            origin_reference=obj.origin_reference,
+            by=request.user,
+            note=obj.origin_note,
+            expires_on=obj.expires_on,
+        )
 
     @admin.action(description=_("Mark the selected coupons refunded"), permissions=["change"])
     def mark_refunded_action(self, request, queryset):
-        _run(self, request, queryset, lambda coupon: mark_refunded(coupon, request.user),
-             lambda n: ngettext("%(count)d coupon marked refunded.",
-                               "%(count)d coupons marked refunded.", n) % {"count": n})
+        _run(
+            self,
+            request,
+            queryset,
+            lambda coupon: mark_refunded(coupon, request.user),
+            lambda n: (
+                ngettext("%(count)d coupon marked refunded.", "%(count)d coupons marked refunded.", n)
+                % {"count": n}
+            ),
+        )
 
 
 # Promo codes ------------------------------------------------------------------------------------
+
 
 class PromoCodeAddForm(forms.ModelForm):
     """STAFF: a commercial gesture for one account; the code and its validity are generated."""
@@ -148,8 +174,18 @@ class PromoCodeAddForm(forms.ModelForm):
 @admin.register(PromoCode)
 class PromoCodeAdmin(AddThroughServiceAdmin):
     add_form = PromoCodeAddForm
-    list_display = ("code", "account", "kind", "value", "origin", "state", "valid_until", "used_reference", "used_at",
-                    "discount")
+    list_display = (
+        "code",
+        "account",
+        "kind",
+        "value",
+        "origin",
+        "state",
+        "valid_until",
+        "used_reference",
+        "used_at",
+        "discount",
+    )
     list_filter = ("state", "origin", "kind")
     list_select_related = ("account",)
     search_fields = ("code", "account__name", "used_reference")
@@ -157,22 +193,41 @@ class PromoCodeAdmin(AddThroughServiceAdmin):
     actions = ["cancel_action"]
 
     def issue(self, request, obj):
-        return issue_promo_code(obj.account, obj.value, origin=PromoOrigin.GESTURE, kind=obj.kind, by=request.user,
-                                note=obj.note)
+        return issue_promo_code(
+            obj.account, obj.value, origin=PromoOrigin.GESTURE, kind=obj.kind, by=request.user, note=obj.note
+        )
 
     @admin.action(description=_("Cancel the selected promo codes"), permissions=["change"])
     def cancel_action(self, request, queryset):
-        _run(self, request, queryset, lambda promo: cancel_promo_code(promo, request.user),
-             lambda n: ngettext("%(count)d promo code cancelled.",
-                               "%(count)d promo codes cancelled.", n) % {"count": n})
+        _run(
+            self,
+            request,
+            queryset,
+            lambda promo: cancel_promo_code(promo, request.user),
+            lambda n: (
+                ngettext("%(count)d promo code cancelled.", "%(count)d promo codes cancelled.", n)
+                % {"count": n}
+            ),
+        )
 
 
 # Late-payment statements ------------------------------------------------------------------------
 
+
 @admin.register(LatePaymentStatement)
 class LatePaymentStatementAdmin(StateOnlyAdmin):
-    list_display = ("display_number", "account", "invoice", "issue_date", "days_late", "penalties", "indemnity",
-                    "total", "status", "pdf_link")
+    list_display = (
+        "display_number",
+        "account",
+        "invoice",
+        "issue_date",
+        "days_late",
+        "penalties",
+        "indemnity",
+        "total",
+        "status",
+        "pdf_link",
+    )
     list_filter = ("status", "issue_date")
     list_select_related = ("account", "invoice")
     search_fields = ("display_number", "account__name", "invoice__display_number")
@@ -189,8 +244,13 @@ class LatePaymentStatementAdmin(StateOnlyAdmin):
         return False
 
     def get_urls(self):
-        urls = [path("<int:pk>/pdf/", self.admin_site.admin_view(self.download_pdf),
-                     name="billing_latepaymentstatement_pdf")]
+        urls = [
+            path(
+                "<int:pk>/pdf/",
+                self.admin_site.admin_view(self.download_pdf),
+                name="billing_latepaymentstatement_pdf",
+            )
+        ]
         return urls + super().get_urls()
 
     def download_pdf(self, request, pk: int):
@@ -203,28 +263,54 @@ class LatePaymentStatementAdmin(StateOnlyAdmin):
 
     @admin.display(description=_("PDF"))
     def pdf_link(self, obj: LatePaymentStatement) -> str:
-        return format_html('<a href="{}">{}</a>', reverse("admin:billing_latepaymentstatement_pdf", args=[obj.pk]),
-                           _("Download PDF"))
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:billing_latepaymentstatement_pdf", args=[obj.pk]),
+            _("Download PDF"),
+        )
 
     @admin.action(description=_("Mark the selected statements paid"), permissions=["change"])
     def mark_paid_action(self, request, queryset):
-        _run(self, request, queryset, lambda statement: mark_statement_paid(statement, request.user, request=request),
-             lambda n: ngettext("%(count)d statement marked paid.",
-                               "%(count)d statements marked paid.", n) % {"count": n})
+        _run(
+            self,
+            request,
+            queryset,
+            lambda statement: mark_statement_paid(statement, request.user, request=request),
+            lambda n: (
+                ngettext("%(count)d statement marked paid.", "%(count)d statements marked paid.", n)
+                % {"count": n}
+            ),
+        )
 
     @admin.action(description=_("Abandon the selected statements"), permissions=["change"])
     def abandon_action(self, request, queryset):
-        _run(self, request, queryset, lambda statement: abandon_statement(statement, request.user, request=request),
-             lambda n: ngettext("%(count)d statement abandoned.",
-                               "%(count)d statements abandoned.", n) % {"count": n})
+        _run(
+            self,
+            request,
+            queryset,
+            lambda statement: abandon_statement(statement, request.user, request=request),
+            lambda n: (
+                ngettext("%(count)d statement abandoned.", "%(count)d statements abandoned.", n)
+                % {"count": n}
+            ),
+        )
 
 
 # Rebates, pending charges, alert states ---------------------------------------------------------
 
+
 @admin.register(Rebate)
 class RebateAdmin(StateOnlyAdmin):
-    list_display = ("quarter", "account", "base_amount", "rate", "amount", "state", "recovery_reference",
-                    "recovered_at")
+    list_display = (
+        "quarter",
+        "account",
+        "base_amount",
+        "rate",
+        "amount",
+        "state",
+        "recovery_reference",
+        "recovered_at",
+    )
     list_filter = ("state", "quarter")
     list_select_related = ("account",)
     search_fields = ("account__name", "quarter", "recovery_reference")
@@ -238,7 +324,15 @@ class RebateAdmin(StateOnlyAdmin):
 
 @admin.register(PendingCharge)
 class PendingChargeAdmin(StateOnlyAdmin):
-    list_display = ("date", "account", "reference", "description", "amount", "invoiced_document", "withdrawn_at")
+    list_display = (
+        "date",
+        "account",
+        "reference",
+        "description",
+        "amount",
+        "invoiced_document",
+        "withdrawn_at",
+    )
     list_filter = ("date", ("invoiced_document", admin.EmptyFieldListFilter))
     list_select_related = ("account", "invoiced_document")
     search_fields = ("reference", "account__name", "description")
@@ -253,13 +347,19 @@ class PendingChargeAdmin(StateOnlyAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in self.model._meta.concrete_fields]
 
-    @admin.action(description=_("Withdraw the selected charges from the next monthly invoice"),
-                  permissions=["change"])
+    @admin.action(
+        description=_("Withdraw the selected charges from the next monthly invoice"), permissions=["change"]
+    )
     def withdraw_action(self, request, queryset):
-        _run(self, request, queryset,
-             lambda charge: withdraw_charge(charge.account, charge.reference, by=request.user),
-             lambda n: ngettext("%(count)d charge withdrawn.",
-                               "%(count)d charges withdrawn.", n) % {"count": n})
+        _run(
+            self,
+            request,
+            queryset,
+            lambda charge: withdraw_charge(charge.account, charge.reference, by=request.user),
+            lambda n: (
+                ngettext("%(count)d charge withdrawn.", "%(count)d charges withdrawn.", n) % {"count": n}
+            ),
+        )
 
 
 @admin.register(BalanceAlert)

@@ -23,8 +23,13 @@ from .services.topups import TopUpError, cancel_topup, confirm_topup
 
 
 def _grid_details(obj: DiscountGrid) -> dict:
-    return {"formula": obj.formula, "brand": obj.brand.code if obj.brand_id else "", "min": obj.min_quantity,
-            "max": obj.max_quantity, "discount": str(obj.discount)}
+    return {
+        "formula": obj.formula,
+        "brand": obj.brand.code if obj.brand_id else "",
+        "min": obj.min_quantity,
+        "max": obj.max_quantity,
+        "discount": str(obj.discount),
+    }
 
 
 @admin.register(DiscountGrid)
@@ -37,8 +42,13 @@ class DiscountGridAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        log_action("billing.discount_grid_changed" if change else "billing.discount_grid_added", user=request.user,
-                   obj=obj, changed=list(form.changed_data), **_grid_details(obj))
+        log_action(
+            "billing.discount_grid_changed" if change else "billing.discount_grid_added",
+            user=request.user,
+            obj=obj,
+            changed=list(form.changed_data),
+            **_grid_details(obj),
+        )
 
     def delete_model(self, request, obj):
         details = _grid_details(obj)
@@ -72,8 +82,17 @@ def _report(admin_site, request, done: int, errors: list[str], message: str) -> 
 
 @admin.register(TopUp)
 class TopUpAdmin(admin.ModelAdmin):
-    list_display = ("public_id", "account", "created_at", "kind", "amount_excl_vat", "payment_mode", "document",
-                    "status", "paid_at")
+    list_display = (
+        "public_id",
+        "account",
+        "created_at",
+        "kind",
+        "amount_excl_vat",
+        "payment_mode",
+        "document",
+        "status",
+        "paid_at",
+    )
     list_filter = ("status", "kind", "payment_mode", "created_at")
     list_select_related = ("account", "document")
     search_fields = ("public_id", "account__name", "document__display_number")
@@ -96,7 +115,9 @@ class TopUpAdmin(admin.ModelAdmin):
     def has_record_payment_permission(self, request) -> bool:
         return request.user.has_perm("billing.change_topup")
 
-    @admin.action(description=_("Record payment (credits the tokens or euros)"), permissions=["record_payment"])
+    @admin.action(
+        description=_("Record payment (credits the tokens or euros)"), permissions=["record_payment"]
+    )
     def record_payment(self, request, queryset):
         done, errors = 0, []
         for topup in queryset.filter(status=TopUpStatus.PENDING):
@@ -106,8 +127,14 @@ class TopUpAdmin(admin.ModelAdmin):
                 errors.append(f"{topup}: {error}")
             else:
                 done += 1
-        _report(self, request, done, errors, ngettext("%(count)d top-up paid and credited.",
-                                                      "%(count)d top-ups paid and credited.", done) % {"count": done})
+        _report(
+            self,
+            request,
+            done,
+            errors,
+            ngettext("%(count)d top-up paid and credited.", "%(count)d top-ups paid and credited.", done)
+            % {"count": done},
+        )
 
     @admin.action(description=_("Cancel (credits an unpaid invoice in full)"), permissions=["record_payment"])
     def cancel(self, request, queryset):
@@ -119,14 +146,28 @@ class TopUpAdmin(admin.ModelAdmin):
                 errors.append(f"{topup}: {error}")
             else:
                 done += 1
-        _report(self, request, done, errors, ngettext("%(count)d top-up cancelled.", "%(count)d top-ups cancelled.",
-                                                      done) % {"count": done})
+        _report(
+            self,
+            request,
+            done,
+            errors,
+            ngettext("%(count)d top-up cancelled.", "%(count)d top-ups cancelled.", done) % {"count": done},
+        )
 
 
 @admin.register(SepaMandate)
 class SepaMandateAdmin(admin.ModelAdmin):
-    list_display = ("reference", "account", "kind", "holder_name", "masked_iban", "status", "created_at",
-                    "validated_at", "pdf_link")
+    list_display = (
+        "reference",
+        "account",
+        "kind",
+        "holder_name",
+        "masked_iban",
+        "status",
+        "created_at",
+        "validated_at",
+        "pdf_link",
+    )
     list_filter = ("status", "kind")
     list_select_related = ("account",)
     search_fields = ("reference", "account__name", "holder_name")
@@ -146,7 +187,11 @@ class SepaMandateAdmin(admin.ModelAdmin):
         return False
 
     def get_urls(self):
-        urls = [path("<int:pk>/pdf/", self.admin_site.admin_view(self.download_pdf), name="billing_sepamandate_pdf")]
+        urls = [
+            path(
+                "<int:pk>/pdf/", self.admin_site.admin_view(self.download_pdf), name="billing_sepamandate_pdf"
+            )
+        ]
         return urls + super().get_urls()
 
     def download_pdf(self, request, pk: int):
@@ -161,8 +206,9 @@ class SepaMandateAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("PDF"))
     def pdf_link(self, obj: SepaMandate) -> str:
-        return format_html('<a href="{}">{}</a>', reverse("admin:billing_sepamandate_pdf", args=[obj.pk]),
-                           _("Download PDF"))
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:billing_sepamandate_pdf", args=[obj.pk]), _("Download PDF")
+        )
 
     def has_validate_permission(self, request) -> bool:
         return request.user.has_perm("billing.change_sepamandate")
@@ -177,8 +223,13 @@ class SepaMandateAdmin(admin.ModelAdmin):
                 errors.append(f"{mandate}: {error}")
             else:
                 done += 1
-        _report(self, request, done, errors, ngettext("%(count)d mandate validated.", "%(count)d mandates validated.",
-                                                      done) % {"count": done})
+        _report(
+            self,
+            request,
+            done,
+            errors,
+            ngettext("%(count)d mandate validated.", "%(count)d mandates validated.", done) % {"count": done},
+        )
 
     @admin.action(description=_("Revoke mandate"), permissions=["validate"])
     def revoke(self, request, queryset):
@@ -186,5 +237,10 @@ class SepaMandateAdmin(admin.ModelAdmin):
         for mandate in queryset.exclude(status=MandateStatus.REVOKED):
             revoke_mandate(mandate, request.user)
             done += 1
-        _report(self, request, done, [], ngettext("%(count)d mandate revoked.", "%(count)d mandates revoked.",
-                                                  done) % {"count": done})
+        _report(
+            self,
+            request,
+            done,
+            [],
+            ngettext("%(count)d mandate revoked.", "%(count)d mandates revoked.", done) % {"count": done},
+        )

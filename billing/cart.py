@@ -31,7 +31,9 @@ def tokens(session) -> dict[int, int]:
 
 def set_tokens(session, lines: dict[int, int]) -> None:
     draft = _draft(session)
-    draft["tokens"] = {str(product_id): int(quantity) for product_id, quantity in lines.items() if quantity > 0}
+    draft["tokens"] = {
+        str(product_id): int(quantity) for product_id, quantity in lines.items() if quantity > 0
+    }
     draft.pop("key", None)  # a changed cart is a new draft to confirm
     _save(session, draft)
 

@@ -40,8 +40,9 @@ class BarChart:
     bars: list[Bar]
 
 
-def bar_chart(values: Sequence, labels: Sequence[str], titles: Sequence[str],
-              fmt: Callable[[object], str] = str) -> BarChart:
+def bar_chart(
+    values: Sequence, labels: Sequence[str], titles: Sequence[str], fmt: Callable[[object], str] = str
+) -> BarChart:
     """One bar per value; a negative value (more credited than billed) draws no bar but keeps its label."""
     plot = HEIGHT - TOP - BOTTOM
     peak = max([Decimal(str(v)) for v in values] + [Decimal(0)])
@@ -52,7 +53,18 @@ def bar_chart(values: Sequence, labels: Sequence[str], titles: Sequence[str],
         x = LEFT + index * SLOT + (SLOT - BAR) / 2
         y = TOP + plot - height
         text = fmt(value)
-        bars.append(Bar(x=x, y=round(y, 1), width=BAR, height=round(height, 1), label=label,
-                        title=f"{title}: {text}", value_text=text, text_x=x + BAR / 2,
-                        value_y=round(y - 5, 1), label_y=HEIGHT - BOTTOM + 16))
+        bars.append(
+            Bar(
+                x=x,
+                y=round(y, 1),
+                width=BAR,
+                height=round(height, 1),
+                label=label,
+                title=f"{title}: {text}",
+                value_text=text,
+                text_x=x + BAR / 2,
+                value_y=round(y - 5, 1),
+                label_y=HEIGHT - BOTTOM + 16,
+            )
+        )
     return BarChart(width=LEFT * 2 + SLOT * len(bars), height=HEIGHT, baseline=TOP + plot, bars=bars)

@@ -44,7 +44,9 @@ def seller() -> dict[str, str]:
         raise ImproperlyConfigured(f"BILLING_SELLER has unknown keys: {sorted(unknown)}")
     merged = {**SELLER_DEFAULTS, **{k: str(v) for k, v in configured.items()}}
     if merged["country"] != "FR":
-        raise ImproperlyConfigured("BILLING_SELLER['country'] must be FR: the VAT rules assume a French seller.")
+        raise ImproperlyConfigured(
+            "BILLING_SELLER['country'] must be FR: the VAT rules assume a French seller."
+        )
     for key in ("name", "address", "siren", "vat_number"):
         if not merged[key].strip():
             raise ImproperlyConfigured(f"BILLING_SELLER['{key}'] must not be empty.")

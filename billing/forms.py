@@ -36,15 +36,21 @@ class DocumentFilterForm(forms.Form):
     date_from = forms.DateField(label=_("From"), required=False, widget=DateInput())
     date_to = forms.DateField(label=_("To"), required=False, widget=DateInput())
     kind = forms.ChoiceField(
-        label=_("Kind"), required=False,
-        choices=[("", _("Invoices and credit notes")), (DocumentKind.INVOICE, _("Invoices")),
-                 (DocumentKind.CREDIT_NOTE, _("Credit notes"))],
+        label=_("Kind"),
+        required=False,
+        choices=[
+            ("", _("Invoices and credit notes")),
+            (DocumentKind.INVOICE, _("Invoices")),
+            (DocumentKind.CREDIT_NOTE, _("Credit notes")),
+        ],
     )
 
     @classmethod
     def from_query(cls, query, today: datetime.date) -> DocumentFilterForm:
         start, end = year_bounds(today)
-        return cls(with_defaults(query, {"date_from": start.isoformat(), "date_to": end.isoformat(), "kind": ""}))
+        return cls(
+            with_defaults(query, {"date_from": start.isoformat(), "date_to": end.isoformat(), "kind": ""})
+        )
 
     def clean(self):
         cleaned = super().clean()
@@ -79,8 +85,11 @@ class ConsumptionForm(forms.Form):
     @classmethod
     def from_query(cls, query, today: datetime.date, measure: str) -> ConsumptionForm:
         start, end = last_twelve_months(today)
-        return cls(with_defaults(query, {"start": start.strftime("%Y-%m"), "end": end.strftime("%Y-%m"),
-                                         "measure": measure}))
+        return cls(
+            with_defaults(
+                query, {"start": start.strftime("%Y-%m"), "end": end.strftime("%Y-%m"), "measure": measure}
+            )
+        )
 
     def clean(self):
         cleaned = super().clean()
@@ -89,5 +98,7 @@ class ConsumptionForm(forms.Form):
             if end < start:
                 self.add_error("end", _("The last month is before the first."))
             elif len(months_between(start, end)) > MAX_MONTHS:
-                self.add_error("end", _("Choose a period of at most %(count)s months.") % {"count": MAX_MONTHS})
+                self.add_error(
+                    "end", _("Choose a period of at most %(count)s months.") % {"count": MAX_MONTHS}
+                )
         return cleaned

@@ -21,6 +21,7 @@ from accounts.mail import render_email
 
 logger = logging.getLogger(__name__)
 
+
 def _document_pdf(pk: int) -> tuple[str, bytes]:
     from .models import Document
 
@@ -42,8 +43,15 @@ ATTACHMENTS: dict[str, Callable[[int], tuple[str, bytes]]] = {
 }
 
 
-def build_message(template: str, to: list[str], context: dict, language: str, *, cc: list[str] | None = None,
-                  attachments: list[tuple[str, int]] = ()) -> EmailMultiAlternatives:
+def build_message(
+    template: str,
+    to: list[str],
+    context: dict,
+    language: str,
+    *,
+    cc: list[str] | None = None,
+    attachments: list[tuple[str, int]] = (),
+) -> EmailMultiAlternatives:
     """The multipart message with each (kind, pk) of `attachments` attached as a PDF."""
     subject, text, html = render_email(template, context, language)
     message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, to, cc=cc or [])
@@ -58,15 +66,26 @@ def build_message(template: str, to: list[str], context: dict, language: str, *,
     return message
 
 
-@shared_task(name="billing.mailing.send_email_with_pdf", autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
-def send_email_with_pdf(template: str, to: list[str], context: dict, language: str, cc: list[str],
-                        attachments: list[list]) -> None:
-    build_message(template, to, context, language, cc=cc,
-                  attachments=[(kind, int(pk)) for kind, pk in attachments]).send()
+@shared_task(
+    name="billing.mailing.send_email_with_pdf", autoretry_for=(OSError,), retry_backoff=True, max_retries=5
+)
+def send_email_with_pdf(
+    template: str, to: list[str], context: dict, language: str, cc: list[str], attachments: list[list]
+) -> None:
+    build_message(
+        template, to, context, language, cc=cc, attachments=[(kind, int(pk)) for kind, pk in attachments]
+    ).send()
 
 
-def send_pdf_mail_on_commit(template: str, to: list[str], context: dict, language: str, *,
-                            cc: list[str] | None = None, attachments: list[tuple[str, int]]) -> None:
+def send_pdf_mail_on_commit(
+    template: str,
+    to: list[str],
+    context: dict,
+    language: str,
+    *,
+    cc: list[str] | None = None,
+    attachments: list[tuple[str, int]],
+) -> None:
     """Queue one email with PDFs attached; `context` must be JSON-serialisable."""
     unknown = [kind for kind, _pk in attachments if kind not in ATTACHMENTS]
     if unknown:

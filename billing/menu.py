@@ -107,8 +107,14 @@ def badge_counts(account: Account) -> dict[str, int]:
     Runs inside the account's scope, as the menu of a request does.
     """
     today = timezone.localdate()
-    counts = Document.objects.filter(account=account).annotate(expiry=expiry_expression()).aggregate(
-        quotes=Count("id", filter=Q(kind=DocumentKind.QUOTE, status=DocumentStatus.OPEN, expiry__gte=today)),
-        unpaid=Count("id", filter=Q(kind=DocumentKind.INVOICE, status=DocumentStatus.ISSUED)),
+    counts = (
+        Document.objects.filter(account=account)
+        .annotate(expiry=expiry_expression())
+        .aggregate(
+            quotes=Count(
+                "id", filter=Q(kind=DocumentKind.QUOTE, status=DocumentStatus.OPEN, expiry__gte=today)
+            ),
+            unpaid=Count("id", filter=Q(kind=DocumentKind.INVOICE, status=DocumentStatus.ISSUED)),
+        )
     )
     return {"billing:quotes": counts["quotes"], "billing:unpaid": counts["unpaid"]}

@@ -52,8 +52,10 @@ def rebate_tiers() -> list[tuple[Decimal, Decimal]]:
     """[(threshold, percent)], thresholds strictly ascending from 0, percents from 0 to 100."""
     raw = getattr(settings, "BILLING_REBATE_TIERS", DEFAULT_REBATE_TIERS)
     try:
-        tiers = [(_decimal("BILLING_REBATE_TIERS", threshold), _decimal("BILLING_REBATE_TIERS", percent))
-                 for threshold, percent in raw]
+        tiers = [
+            (_decimal("BILLING_REBATE_TIERS", threshold), _decimal("BILLING_REBATE_TIERS", percent))
+            for threshold, percent in raw
+        ]
     except (TypeError, ValueError):
         raise ImproperlyConfigured("BILLING_REBATE_TIERS is a list of (threshold, percent) pairs.") from None
     if not tiers or tiers[0][0] != 0:

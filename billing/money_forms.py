@@ -36,6 +36,7 @@ class RebateInvoiceForm(forms.Form):
     """LEDG-2: recover the rebates by invoicing us; the number of the customer's invoice."""
 
     reference = forms.CharField(
-        label=_("Number of your invoice"), max_length=60,
+        label=_("Number of your invoice"),
+        max_length=60,
         help_text=_("Invoice us the amount shown, then enter your invoice's number here."),
     )

@@ -31,13 +31,28 @@ class CouponTable(tables.Table):
     applied_amount = MoneyColumn(verbose_name=_("Amount applied"), default="")
     expires_on = DateColumn(verbose_name=_("Valid until"), default="")
     state = tables.Column(verbose_name=_("State"))
-    refund = tables.Column(verbose_name=_("Refund"), orderable=False, exclude_from_export=True,
-                           accessor="public_id", empty_values=())
+    refund = tables.Column(
+        verbose_name=_("Refund"),
+        orderable=False,
+        exclude_from_export=True,
+        accessor="public_id",
+        empty_values=(),
+    )
 
     class Meta:
         model = Coupon
-        fields = ["number", "created_at", "origin_reference", "used_reference", "used_at", "amount",
-                  "applied_amount", "expires_on", "state", "refund"]
+        fields = [
+            "number",
+            "created_at",
+            "origin_reference",
+            "used_reference",
+            "used_at",
+            "amount",
+            "applied_amount",
+            "expires_on",
+            "state",
+            "refund",
+        ]
         order_by = ("-created_at",)
         empty_text = _("You have no deposit coupon.")
         attrs = {"class": "table coupons"}
@@ -45,8 +60,11 @@ class CouponTable(tables.Table):
 
     def render_origin_reference(self, value, record):
         if record.parent_id:
-            return format_html("{}<br><span class=\"muted\">{}</span>", value,
-                               _("remainder of %(number)s") % {"number": record.parent.number})
+            return format_html(
+                '{}<br><span class="muted">{}</span>',
+                value,
+                _("remainder of %(number)s") % {"number": record.parent.number},
+            )
         return value
 
     def value_origin_reference(self, value):
@@ -62,12 +80,21 @@ class CouponTable(tables.Table):
             return format_html(
                 '<form method="post" action="{}" class="inline"><input type="hidden" name="csrfmiddlewaretoken" '
                 'value="{}"><button type="submit" class="btn secondary" aria-label="{}">{}</button></form>',
-                reverse("billing:coupon_refund", args=[record.public_id]), get_token(self.request),
-                _("Request the refund of coupon %(number)s") % {"number": record.number}, _("Request a refund"),
+                reverse("billing:coupon_refund", args=[record.public_id]),
+                get_token(self.request),
+                _("Request the refund of coupon %(number)s") % {"number": record.number},
+                _("Request a refund"),
             )
         if record.state == CouponState.BEING_REFUNDED and record.refund_requested_at:
-            return format_html('<span class="muted">{}</span>', _("Requested on %(date)s") % {
-                "date": formats.date_format(timezone.localtime(record.refund_requested_at), "SHORT_DATE_FORMAT")})
+            return format_html(
+                '<span class="muted">{}</span>',
+                _("Requested on %(date)s")
+                % {
+                    "date": formats.date_format(
+                        timezone.localtime(record.refund_requested_at), "SHORT_DATE_FORMAT"
+                    )
+                },
+            )
         return ""
 
     def render_state(self, value, record):
@@ -92,8 +119,17 @@ class PromoCodeTable(tables.Table):
 
     class Meta:
         model = PromoCode
-        fields = ["code", "value", "origin", "created_at", "valid_until", "state", "used_reference", "used_at",
-                  "discount"]
+        fields = [
+            "code",
+            "value",
+            "origin",
+            "created_at",
+            "valid_until",
+            "state",
+            "used_reference",
+            "used_at",
+            "discount",
+        ]
         order_by = ("-created_at",)
         empty_text = _("You have no promo code.")
         attrs = {"class": "table promo-codes"}
@@ -122,10 +158,13 @@ class StatementTable(tables.Table):
 
     display_number = tables.Column(verbose_name=_("Number"))
     issue_date = DateColumn(verbose_name=_("Date"))
-    invoice = tables.Column(verbose_name=_("Invoice"), accessor="invoice__display_number",
-                            order_by=("invoice__display_number",))
+    invoice = tables.Column(
+        verbose_name=_("Invoice"), accessor="invoice__display_number", order_by=("invoice__display_number",)
+    )
     invoice_due_date = DateColumn(verbose_name=_("Invoice due date"))
-    days_late = tables.Column(verbose_name=_("Days late"), attrs={"td": {"class": "num"}, "th": {"class": "num"}})
+    days_late = tables.Column(
+        verbose_name=_("Days late"), attrs={"td": {"class": "num"}, "th": {"class": "num"}}
+    )
     amount_due = MoneyColumn(verbose_name=_("Invoice amount due"))
     penalties = MoneyColumn(verbose_name=_("Penalties"))
     indemnity = MoneyColumn(verbose_name=_("Indemnity"))
@@ -134,8 +173,18 @@ class StatementTable(tables.Table):
 
     class Meta:
         model = LatePaymentStatement
-        fields = ["display_number", "issue_date", "invoice", "invoice_due_date", "days_late", "amount_due",
-                  "penalties", "indemnity", "total", "status"]
+        fields = [
+            "display_number",
+            "issue_date",
+            "invoice",
+            "invoice_due_date",
+            "days_late",
+            "amount_due",
+            "penalties",
+            "indemnity",
+            "total",
+            "status",
+        ]
         order_by = ("-issue_date",)
         empty_text = _("No late-payment statement.")
         attrs = {"class": "table late-payments"}
@@ -143,8 +192,10 @@ class StatementTable(tables.Table):
 
     def render_display_number(self, value, record):
         return format_html(
-            '<a href="{}" aria-label="{}">{}</a>', reverse("billing:late_payment_pdf", args=[record.public_id]),
-            _("Download the PDF of %(number)s") % {"number": value}, value,
+            '<a href="{}" aria-label="{}">{}</a>',
+            reverse("billing:late_payment_pdf", args=[record.public_id]),
+            _("Download the PDF of %(number)s") % {"number": value},
+            value,
         )
 
     def value_display_number(self, value):
@@ -155,4 +206,3 @@ class StatementTable(tables.Table):
 
     def value_status(self, value):
         return value
-

@@ -13,25 +13,32 @@ from .services.pricing import PriceChoice, Tier
 
 class PriceChoiceForm(forms.Form):
     formula = forms.ChoiceField(
-        label=_("Formula"), required=False,
+        label=_("Formula"),
+        required=False,
         choices=[("", _("Public prices")), *Account.Formula.choices],
         help_text=_("Public prices, or the prices of a billing formula."),
     )
     brand = forms.ChoiceField(label=_("Brand"), required=False)
-    tier = forms.ChoiceField(label=_("Volume"), required=False,
-                             help_text=_("How many of one product you buy at once."))
+    tier = forms.ChoiceField(
+        label=_("Volume"), required=False, help_text=_("How many of one product you buy at once.")
+    )
 
     def __init__(self, *args, brands: list[Brand], tiers: list[Tier], **kwargs):
         super().__init__(*args, **kwargs)
         self.brands = {brand.code: brand for brand in brands}
-        self.fields["brand"].choices = [("", _("All brands")), *[(brand.code, brand.name) for brand in brands]]
+        self.fields["brand"].choices = [
+            ("", _("All brands")),
+            *[(brand.code, brand.name) for brand in brands],
+        ]
         self.tiers = {tier.value: tier for tier in tiers}
         self.fields["tier"].choices = [
             (tier.value, _("%(tier)s products") % {"tier": tier.label}) for tier in tiers
         ]
 
     @classmethod
-    def for_request(cls, query, account: Account, *, brands: list[Brand], tiers: list[Tier]) -> PriceChoiceForm:
+    def for_request(
+        cls, query, account: Account, *, brands: list[Brand], tiers: list[Tier]
+    ) -> PriceChoiceForm:
         """Bound to the query once the user chose; else unbound with the account's formula preselected."""
         if "formula" in query:
             return cls(query, brands=brands, tiers=tiers)
@@ -49,5 +56,8 @@ class PriceChoiceForm(forms.Form):
             return PriceChoice()
         data = self.cleaned_data
         tier = self.tiers.get(data.get("tier") or "")
-        return PriceChoice(formula=data["formula"], brand=self.brands.get(data["brand"] or ""),
-                           tier=tier if data["formula"] else None)
+        return PriceChoice(
+            formula=data["formula"],
+            brand=self.brands.get(data["brand"] or ""),
+            tier=tier if data["formula"] else None,
+        )

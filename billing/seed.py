@@ -70,7 +70,9 @@ def load_default_grid() -> tuple[int, int]:
                 skipped += 1
                 continue
             _row, made = DiscountGrid.objects.get_or_create(
-                formula=formula, brand=brand, min_quantity=low,
+                formula=formula,
+                brand=brand,
+                min_quantity=low,
                 defaults={"max_quantity": high, "discount": discount},
             )
             created += made

@@ -62,8 +62,10 @@ class SignedColumn(tables.Column):
 
 def pdf_link(document_public_id: str, number: str):
     return format_html(
-        '<a href="{}" aria-label="{}">{}</a>', reverse("billing:document_pdf", args=[document_public_id]),
-        _("Download the PDF of %(number)s") % {"number": number}, number,
+        '<a href="{}" aria-label="{}">{}</a>',
+        reverse("billing:document_pdf", args=[document_public_id]),
+        _("Download the PDF of %(number)s") % {"number": number},
+        number,
     )
 
 
@@ -71,12 +73,20 @@ class SelectColumn(tables.Column):
     """A checkbox per row named `documents`, labelled with the document number (ACCT-1 zip)."""
 
     def __init__(self, **kwargs):
-        super().__init__(accessor="public_id", orderable=False, exclude_from_export=True,
-                         verbose_name=_("Select"), **kwargs)
+        super().__init__(
+            accessor="public_id",
+            orderable=False,
+            exclude_from_export=True,
+            verbose_name=_("Select"),
+            **kwargs,
+        )
 
     def render(self, value, record):
-        return format_html('<input type="checkbox" name="documents" value="{}" aria-label="{}">', value,
-                           _("Select %(number)s") % {"number": record.display_number})
+        return format_html(
+            '<input type="checkbox" name="documents" value="{}" aria-label="{}">',
+            value,
+            _("Select %(number)s") % {"number": record.display_number},
+        )
 
 
 class DocumentTable(tables.Table):
@@ -87,8 +97,9 @@ class DocumentTable(tables.Table):
     kind = tables.Column(verbose_name=_("Kind"))
     issue_date = DateColumn(verbose_name=_("Date"))
     source_reference = tables.Column(verbose_name=_("Reference"), default="")
-    related_number = tables.Column(verbose_name=_("Corrects invoice"), default="",
-                                   order_by=("related_document__display_number",))
+    related_number = tables.Column(
+        verbose_name=_("Corrects invoice"), default="", order_by=("related_document__display_number",)
+    )
     total_excl_vat = MoneyColumn(verbose_name=_("Excl. VAT"))
     total_vat = MoneyColumn(verbose_name=_("VAT"))
     total_incl_vat = MoneyColumn(verbose_name=_("Incl. VAT"))
@@ -96,8 +107,18 @@ class DocumentTable(tables.Table):
 
     class Meta:
         model = Document
-        fields = ["select", "display_number", "kind", "issue_date", "source_reference", "related_number",
-                  "total_excl_vat", "total_vat", "total_incl_vat", "status"]
+        fields = [
+            "select",
+            "display_number",
+            "kind",
+            "issue_date",
+            "source_reference",
+            "related_number",
+            "total_excl_vat",
+            "total_vat",
+            "total_incl_vat",
+            "status",
+        ]
         order_by = ("-issue_date", "-display_number")
         empty_text = _("No invoice or credit note in this period.")
         attrs = {"class": "table documents"}
@@ -124,15 +145,29 @@ class QuoteTable(tables.Table):
     total_excl_vat = MoneyColumn(verbose_name=_("Excl. VAT"))
     total_incl_vat = MoneyColumn(verbose_name=_("Incl. VAT"))
     expiry = DateColumn(verbose_name=_("Expires on"))
-    accept = tables.Column(verbose_name=_("Acceptance"), accessor="public_id", orderable=False,
-                           exclude_from_export=True)
+    accept = tables.Column(
+        verbose_name=_("Acceptance"), accessor="public_id", orderable=False, exclude_from_export=True
+    )
 
     class Meta:
         model = Document
-        fields = ["display_number", "issue_date", "source_reference", "total_excl_vat", "total_incl_vat",
-                  "expiry"]
-        sequence = ("display_number", "issue_date", "source_reference", "total_excl_vat", "total_incl_vat",
-                    "expiry", "accept")
+        fields = [
+            "display_number",
+            "issue_date",
+            "source_reference",
+            "total_excl_vat",
+            "total_incl_vat",
+            "expiry",
+        ]
+        sequence = (
+            "display_number",
+            "issue_date",
+            "source_reference",
+            "total_excl_vat",
+            "total_incl_vat",
+            "expiry",
+            "accept",
+        )
         order_by = ("expiry",)
         empty_text = _("No quote in progress.")
         attrs = {"class": "table quotes"}
@@ -144,9 +179,12 @@ class QuoteTable(tables.Table):
         return value
 
     def render_accept(self, value, record):
-        return format_html('<a class="btn secondary" href="{}" aria-label="{}">{}</a>',
-                           reverse("billing:quote_accept", args=[value]),
-                           _("Accept quote %(number)s") % {"number": record.display_number}, _("Accept"))
+        return format_html(
+            '<a class="btn secondary" href="{}" aria-label="{}">{}</a>',
+            reverse("billing:quote_accept", args=[value]),
+            _("Accept quote %(number)s") % {"number": record.display_number},
+            _("Accept"),
+        )
 
 
 class UnpaidTable(tables.Table):
@@ -162,15 +200,30 @@ class UnpaidTable(tables.Table):
 
     class Meta:
         model = Document
-        fields = ["display_number", "issue_date", "source_reference", "total_incl_vat", "amount_due",
-                  "due_date"]
-        sequence = ("display_number", "issue_date", "source_reference", "total_incl_vat", "amount_due",
-                    "due_date", "state")
+        fields = [
+            "display_number",
+            "issue_date",
+            "source_reference",
+            "total_incl_vat",
+            "amount_due",
+            "due_date",
+        ]
+        sequence = (
+            "display_number",
+            "issue_date",
+            "source_reference",
+            "total_incl_vat",
+            "amount_due",
+            "due_date",
+            "state",
+        )
         order_by = ("due_date",)
         empty_text = _("No unpaid invoice.")
         attrs = {"class": "table unpaid"}
-        row_attrs = {"class": lambda record: "overdue" if record.is_overdue else "",
-                     "data-number": lambda record: record.display_number}
+        row_attrs = {
+            "class": lambda record: "overdue" if record.is_overdue else "",
+            "data-number": lambda record: record.display_number,
+        }
 
     def render_display_number(self, value, record):
         return pdf_link(record.public_id, value)
@@ -201,8 +254,11 @@ class TokenBalanceTable(tables.Table):
         attrs = {"class": "table tokens"}
 
     def render_product(self, value, record):
-        return format_html('<a href="{}">{}</a>',
-                           reverse("account_info:statement_product", args=[record["product__code"]]), value)
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("account_info:statement_product", args=[record["product__code"]]),
+            value,
+        )
 
     def value_product(self, value):
         return value
@@ -218,8 +274,12 @@ class MovementTable(tables.Table):
     kind = tables.Column(verbose_name=_("Operation"))
     reference = tables.Column(verbose_name=_("Reference"), default="")
     note = tables.Column(verbose_name=_("Note"), default="")
-    document = tables.Column(verbose_name=_("Document"), accessor="document__display_number", default="",
-                             order_by=("document__display_number",))
+    document = tables.Column(
+        verbose_name=_("Document"),
+        accessor="document__display_number",
+        default="",
+        order_by=("document__display_number",),
+    )
 
     def render_document(self, record):
         return _document_cell(record)
@@ -247,12 +307,22 @@ class TokenStatementTable(MovementTable):
 
     product = tables.Column(verbose_name=_("Product"), accessor="product__name", order_by=("product__name",))
     quantity = SignedColumn(verbose_name=_("Tokens"))
-    balance_after = tables.Column(verbose_name=_("Balance after"), orderable=False, attrs={"td": {"class": "num"}})
+    balance_after = tables.Column(
+        verbose_name=_("Balance after"), orderable=False, attrs={"td": {"class": "num"}}
+    )
 
     class Meta:
         model = TokenMovement
-        fields = ["created_at", "product", "kind", "reference", "note", "document", "quantity", "balance_after"]
+        fields = [
+            "created_at",
+            "product",
+            "kind",
+            "reference",
+            "note",
+            "document",
+            "quantity",
+            "balance_after",
+        ]
         order_by = ("-created_at",)
         empty_text = _("No token movement yet.")
         attrs = {"class": "table statement"}
-

@@ -25,8 +25,9 @@ class ProductChoiceField(forms.ModelChoiceField):
 class AddTokensForm(forms.Form):
     """LEDG-4: add tokens of one product to the cart."""
 
-    product = ProductChoiceField(label=_("Product"), queryset=None, to_field_name="code",
-                                 empty_label=_("Choose a product"))
+    product = ProductChoiceField(
+        label=_("Product"), queryset=None, to_field_name="code", empty_label=_("Choose a product")
+    )
     quantity = forms.IntegerField(label=_("Tokens"), min_value=1, max_value=MAX_TOKENS_PER_LINE, initial=1)
 
     def __init__(self, *args, products, **kwargs):
@@ -37,23 +38,35 @@ class AddTokensForm(forms.Form):
 class EuroTopUpForm(forms.Form):
     """LEDG-4 current account: the amount, entered excluding or including VAT."""
 
-    amount = forms.DecimalField(label=_("Amount (EUR)"), min_value=MIN_EUROS, max_value=MAX_EUROS,
-                                max_digits=9, decimal_places=2)
+    amount = forms.DecimalField(
+        label=_("Amount (EUR)"), min_value=MIN_EUROS, max_value=MAX_EUROS, max_digits=9, decimal_places=2
+    )
     includes_vat = forms.TypedChoiceField(
-        label=_("This amount is"), widget=forms.RadioSelect, coerce=lambda value: value == "incl",
-        choices=[("excl", _("excluding VAT")), ("incl", _("including VAT"))], initial="excl",
+        label=_("This amount is"),
+        widget=forms.RadioSelect,
+        coerce=lambda value: value == "incl",
+        choices=[("excl", _("excluding VAT")), ("incl", _("including VAT"))],
+        initial="excl",
     )
 
 
 class TopUpPaymentForm(forms.Form):
     """LEDG-4: how the top-up is paid, who receives the invoice, and whether a quote comes first."""
 
-    payment_mode = forms.ChoiceField(label=_("Payment mode"), widget=forms.RadioSelect,
-                                     choices=[(mode.value, mode.label) for mode in TOPUP_PAYMENT_MODES])
-    billing_contact = forms.ModelChoiceField(label=_("Billing contact"), queryset=Contact.objects.none(),
-                                             to_field_name="public_id", empty_label=None)
+    payment_mode = forms.ChoiceField(
+        label=_("Payment mode"),
+        widget=forms.RadioSelect,
+        choices=[(mode.value, mode.label) for mode in TOPUP_PAYMENT_MODES],
+    )
+    billing_contact = forms.ModelChoiceField(
+        label=_("Billing contact"),
+        queryset=Contact.objects.none(),
+        to_field_name="public_id",
+        empty_label=None,
+    )
     as_quote = forms.BooleanField(
-        label=_("Send me a quote instead of an invoice"), required=False,
+        label=_("Send me a quote instead of an invoice"),
+        required=False,
         help_text=_("For a purchase order: you get a quote to sign; the invoice follows the payment."),
     )
 
@@ -62,21 +75,30 @@ class TopUpPaymentForm(forms.Form):
         self.has_mandate = has_mandate
         self.cash_only = cash_only
         self.fields["billing_contact"].queryset = Contact.objects.filter(account=account).order_by(
-            "last_name", "first_name")
+            "last_name", "first_name"
+        )
         if not has_mandate:
             self.fields["payment_mode"].help_text = _(
-                "Direct debit needs a validated SEPA mandate (Account info › SEPA mandate).")
+                "Direct debit needs a validated SEPA mandate (Account info › SEPA mandate)."
+            )
         if cash_only:
             self.fields["payment_mode"].help_text = _(
-                "A late-payment statement is unpaid: pay by card or bank transfer until it is settled.")
+                "A late-payment statement is unpaid: pay by card or bank transfer until it is settled."
+            )
 
     def clean_payment_mode(self) -> str:
         mode = self.cleaned_data["payment_mode"]
         if mode == PaymentMode.DIRECT_DEBIT and not self.has_mandate:
-            raise forms.ValidationError(_("You have no validated SEPA mandate: choose another payment mode or "
-                                          "set up a mandate first."))
+            raise forms.ValidationError(
+                _(
+                    "You have no validated SEPA mandate: choose another payment mode or "
+                    "set up a mandate first."
+                )
+            )
         if self.cash_only and mode not in CASH_MODES:
-            raise forms.ValidationError(_("While a late-payment statement is unpaid, pay by card or bank transfer."))
+            raise forms.ValidationError(
+                _("While a late-payment statement is unpaid, pay by card or bank transfer.")
+            )
         return mode
 
 
@@ -121,8 +143,16 @@ class SepaMandateForm(forms.ModelForm):
 
     class Meta:
         model = SepaMandate
-        fields = ["kind", "holder_name", "holder_address", "holder_postal_code", "holder_city", "holder_country",
-                  "iban", "bic"]
+        fields = [
+            "kind",
+            "holder_name",
+            "holder_address",
+            "holder_postal_code",
+            "holder_city",
+            "holder_country",
+            "iban",
+            "bic",
+        ]
         widgets = {"kind": forms.RadioSelect}
         help_texts = {
             "iban": _("As on your bank details, spaces allowed."),
@@ -150,6 +180,11 @@ class SepaMandateForm(forms.ModelForm):
         holder = account.holder
         if holder is None:
             return {"kind": MandateKind.RECURRING}
-        return {"kind": MandateKind.RECURRING, "holder_name": holder.name[:70], "holder_address": holder.address,
-                "holder_postal_code": holder.postal_code, "holder_city": holder.city,
-                "holder_country": holder.country.upper()}
+        return {
+            "kind": MandateKind.RECURRING,
+            "holder_name": holder.name[:70],
+            "holder_address": holder.address,
+            "holder_postal_code": holder.postal_code,
+            "holder_city": holder.city,
+            "holder_country": holder.country.upper(),
+        }

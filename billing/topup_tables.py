@@ -18,15 +18,28 @@ class TopUpTable(tables.Table):
     amount_excl_vat = MoneyColumn(verbose_name=_("Excl. VAT"))
     amount_incl_vat = MoneyColumn(verbose_name=_("Incl. VAT"))
     payment_mode = tables.Column(verbose_name=_("Payment mode"))
-    document = tables.Column(verbose_name=_("Document"), accessor="document__display_number", default="",
-                             order_by=("document__display_number",))
+    document = tables.Column(
+        verbose_name=_("Document"),
+        accessor="document__display_number",
+        default="",
+        order_by=("document__display_number",),
+    )
     status = tables.Column(verbose_name=_("Status"))
     paid_at = DateTimeColumn(verbose_name=_("Paid on"), default="")
 
     class Meta:
         model = TopUp
-        fields = ["public_id", "created_at", "content", "amount_excl_vat", "amount_incl_vat", "payment_mode",
-                  "document", "status", "paid_at"]
+        fields = [
+            "public_id",
+            "created_at",
+            "content",
+            "amount_excl_vat",
+            "amount_incl_vat",
+            "payment_mode",
+            "document",
+            "status",
+            "paid_at",
+        ]
         order_by = ("-created_at",)
         empty_text = _("No top-up yet.")
         attrs = {"class": "table topups"}
@@ -38,7 +51,9 @@ class TopUpTable(tables.Table):
     def render_content(self, record):
         if record.kind == TopUpKind.EUROS:
             return _("Current account")
-        return format_html_join(", ", "{} × {}", ((line.quantity, line.product.name) for line in record.lines.all()))
+        return format_html_join(
+            ", ", "{} × {}", ((line.quantity, line.product.name) for line in record.lines.all())
+        )
 
     def value_content(self, record):
         if record.kind == TopUpKind.EUROS:

@@ -41,7 +41,9 @@ def renewal_needs_provider() -> RenewalNeedsProvider | None:
     try:
         provider = import_string(path)
     except ImportError as error:
-        raise ImproperlyConfigured(f"BILLING_RENEWAL_NEEDS_PROVIDER {path!r} cannot be imported: {error}") from error
+        raise ImproperlyConfigured(
+            f"BILLING_RENEWAL_NEEDS_PROVIDER {path!r} cannot be imported: {error}"
+        ) from error
     if not callable(provider):
         raise ImproperlyConfigured(f"BILLING_RENEWAL_NEEDS_PROVIDER {path!r} is not callable.")
     return provider
@@ -74,14 +76,20 @@ class Need:
 def resolve_needs(account: Account, needs: Iterable[tuple[Product, int, list[str]]]) -> list[Need]:
     """LEDG-4: each need with the product to buy (a discontinued product's replacement when it has
     one on sale) and the tokens the account holds of that product. Two queries."""
-    wanted = [(product, int(quantity), list(references)) for product, quantity, references in needs if quantity > 0]
+    wanted = [
+        (product, int(quantity), list(references)) for product, quantity, references in needs if quantity > 0
+    ]
     replacement_ids = {product.replacement_id for product, _q, _r in wanted if product.replacement_id}
     replacements = {p.pk: p for p in Product.objects.select_related("brand").filter(pk__in=replacement_ids)}
     balances = token_balances(account)
     resolved = []
     for product, quantity, references in wanted:
         buy = product if _on_sale(product) else None
-        if buy is None and product.replacement_id in replacements and _on_sale(replacements[product.replacement_id]):
+        if (
+            buy is None
+            and product.replacement_id in replacements
+            and _on_sale(replacements[product.replacement_id])
+        ):
             buy = replacements[product.replacement_id]
         resolved.append(Need(product, quantity, references, buy, balances.get(buy.pk, 0) if buy else 0))
     # Needs of one product bought share its balance: the balance is used once.
@@ -108,15 +116,22 @@ def prefill_cart(account: Account, needs: dict[int, int]) -> dict[int, int]:
     wanted = {int(pk): int(quantity) for pk, quantity in needs.items() if int(quantity) > 0}
     if not wanted:
         return {}
-    products = {p.pk: p for p in Product.objects.select_related("brand", "replacement__brand").filter(pk__in=wanted)}
-    buyable = set(token_products().filter(pk__in=[*wanted, *[p.replacement_id for p in products.values()
-                                                             if p.replacement_id]]).values_list("pk", flat=True))
+    products = {
+        p.pk: p for p in Product.objects.select_related("brand", "replacement__brand").filter(pk__in=wanted)
+    }
+    buyable = set(
+        token_products()
+        .filter(pk__in=[*wanted, *[p.replacement_id for p in products.values() if p.replacement_id]])
+        .values_list("pk", flat=True)
+    )
     cart: dict[int, int] = {}
     for pk, quantity in wanted.items():
         product = products.get(pk)
         if product is None:
             continue
-        target = pk if pk in buyable else (product.replacement_id if product.replacement_id in buyable else None)
+        target = (
+            pk if pk in buyable else (product.replacement_id if product.replacement_id in buyable else None)
+        )
         if target is not None:
             cart[target] = min(cart.get(target, 0) + quantity, MAX_TOKENS_PER_LINE)
     return cart

@@ -44,8 +44,14 @@ class ProductAdmin(admin.ModelAdmin):
     autocomplete_fields = ["replacement"]
     inlines = [ProductPeriodInline]
     fieldsets = [
-        (None, {"fields": ["brand", "code", "name", "product_type", "validation", "description", "position"]}),
-        (_("Names"), {"fields": ["wildcard", "included_sans", "max_sans", "san_price", "wildcard_san_price"]}),
+        (
+            None,
+            {"fields": ["brand", "code", "name", "product_type", "validation", "description", "position"]},
+        ),
+        (
+            _("Names"),
+            {"fields": ["wildcard", "included_sans", "max_sans", "san_price", "wildcard_san_price"]},
+        ),
         (_("Behaviour"), {"fields": ["publicly_trusted_tls", "requires_csr", "reissuable", "is_test"]}),
         (_("Sale"), {"fields": ["active", "replacement"]}),
     ]

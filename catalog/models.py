@@ -44,8 +44,13 @@ class ProductType(models.TextChoices):
     SIGNATURE = "signature", _("Signature solution")
 
 
-SERVER_TYPES = {ProductType.SERVER_DV, ProductType.SERVER_OV, ProductType.SERVER_EV,
-                ProductType.MULTI_DOMAIN, ProductType.WILDCARD}
+SERVER_TYPES = {
+    ProductType.SERVER_DV,
+    ProductType.SERVER_OV,
+    ProductType.SERVER_EV,
+    ProductType.MULTI_DOMAIN,
+    ProductType.WILDCARD,
+}
 
 
 class Product(models.Model):
@@ -56,14 +61,17 @@ class Product(models.Model):
         IV = "IV", _("Individual validation")
         NONE = "", _("Not applicable")
 
-    brand = models.ForeignKey(Brand, on_delete=models.PROTECT, related_name="products", verbose_name=_("brand"))
+    brand = models.ForeignKey(
+        Brand, on_delete=models.PROTECT, related_name="products", verbose_name=_("brand")
+    )
     code = models.SlugField(_("code"), max_length=60, unique=True)
     name = models.CharField(_("name"), max_length=150)
     product_type = models.CharField(_("type"), max_length=20, choices=ProductType.choices)
     validation = models.CharField(_("validation"), max_length=2, choices=Validation.choices, blank=True)
     description = models.TextField(_("description"), blank=True)
     publicly_trusted_tls = models.BooleanField(
-        _("publicly trusted TLS"), default=False,
+        _("publicly trusted TLS"),
+        default=False,
         help_text=_("Validity follows the CA/Browser Forum schedule (LIFE-9)."),
     )
     requires_csr = models.BooleanField(_("requires a CSR"), default=True)
@@ -71,16 +79,26 @@ class Product(models.Model):
     included_sans = models.PositiveSmallIntegerField(_("SANs included"), default=0)
     max_sans = models.PositiveSmallIntegerField(_("maximum SANs"), default=0)
     san_price = models.DecimalField(
-        _("price of an additional SAN per year"), max_digits=10, decimal_places=2, default=Decimal("0"),
+        _("price of an additional SAN per year"),
+        max_digits=10,
+        decimal_places=2,
+        default=Decimal("0"),
     )
     wildcard_san_price = models.DecimalField(
-        _("price of a wildcard SAN per year"), max_digits=10, decimal_places=2, default=Decimal("0"),
+        _("price of a wildcard SAN per year"),
+        max_digits=10,
+        decimal_places=2,
+        default=Decimal("0"),
     )
     reissuable = models.BooleanField(_("reissuable"), default=True)
     is_test = models.BooleanField(_("test product"), default=False)
     active = models.BooleanField(_("active"), default=True)
     replacement = models.ForeignKey(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("replacement product"),
     )
     position = models.PositiveSmallIntegerField(_("position"), default=0)
@@ -104,7 +122,10 @@ class ProductPeriod(models.Model):
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="periods")
     months = models.PositiveSmallIntegerField(_("months"), validators=[MinValueValidator(1)])
     price = models.DecimalField(
-        _("public price excl. VAT"), max_digits=10, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
+        _("public price excl. VAT"),
+        max_digits=10,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0"))],
     )
 
     class Meta:
@@ -123,7 +144,10 @@ class News(models.Model):
     title = models.CharField(_("title"), max_length=200)
     body = models.TextField(_("text"))
     language = models.CharField(
-        _("language"), max_length=8, blank=True, choices=[("en", "English"), ("fr", "Français")],
+        _("language"),
+        max_length=8,
+        blank=True,
+        choices=[("en", "English"), ("fr", "Français")],
         help_text=_("Shown to users of this language only; empty for everyone."),
     )
     published_at = models.DateTimeField(_("published"), default=timezone.now)

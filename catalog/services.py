@@ -31,7 +31,9 @@ def public_price(product: Product, months: int) -> Decimal:
             if period.months == months:
                 return period.price
         raise PriceNotFound(product, months)
-    price = ProductPeriod.objects.filter(product=product, months=months).values_list("price", flat=True).first()
+    price = (
+        ProductPeriod.objects.filter(product=product, months=months).values_list("price", flat=True).first()
+    )
     if price is None:
         raise PriceNotFound(product, months)
     return price
@@ -47,7 +49,9 @@ def catalogue_queryset(active_only: bool = True):
     return products.order_by("brand__position", "brand__name", "position", "name")
 
 
-def products_by_type(active_only: bool = True, *, include_test: bool = True) -> dict[ProductType, list[Product]]:
+def products_by_type(
+    active_only: bool = True, *, include_test: bool = True
+) -> dict[ProductType, list[Product]]:
     """ORD-1: products grouped by type in the order of `ProductType`, periods prefetched (two queries).
 
     Only types with at least one product appear. Inside a type, products follow the brands' and

@@ -28,13 +28,27 @@ def _valid_host(host: str) -> bool:
 class InstallationTestForm(forms.Form):
     use_required_attribute = False  # server-side validation, each message next to its field
 
-    host = forms.CharField(label=_("Host name or IP address"), max_length=253,
-                           help_text=_("The server where the certificate is installed, as clients reach it."))
-    port = forms.IntegerField(label=_("Port"), min_value=1, max_value=65535, initial=443,
-                              help_text=_("443 for a web site; 465, 587 or 25 for mail (SMTP), 993 or 143 "
-                                          "(IMAP), 995 or 110 (POP3), 636 (LDAP), 5432 (PostgreSQL)..."))
-    starttls = forms.ChoiceField(label=_("StartTLS"), choices=StartTls.choices, required=False,
-                                 help_text=_("For a protocol that starts in plain text, e.g. SMTP on 587 or 25."))
+    host = forms.CharField(
+        label=_("Host name or IP address"),
+        max_length=253,
+        help_text=_("The server where the certificate is installed, as clients reach it."),
+    )
+    port = forms.IntegerField(
+        label=_("Port"),
+        min_value=1,
+        max_value=65535,
+        initial=443,
+        help_text=_(
+            "443 for a web site; 465, 587 or 25 for mail (SMTP), 993 or 143 "
+            "(IMAP), 995 or 110 (POP3), 636 (LDAP), 5432 (PostgreSQL)..."
+        ),
+    )
+    starttls = forms.ChoiceField(
+        label=_("StartTLS"),
+        choices=StartTls.choices,
+        required=False,
+        help_text=_("For a protocol that starts in plain text, e.g. SMTP on 587 or 25."),
+    )
 
     def __init__(self, *args, allow_private: bool, **kwargs):
         super().__init__(*args, **kwargs)
@@ -52,8 +66,12 @@ class InstallationTestForm(forms.Form):
     def clean_port(self) -> int:
         port = self.cleaned_data["port"]
         if not network.port_allowed(port):
-            raise forms.ValidationError(_("This port cannot be tested: use 443, a usual mail, directory or "
-                                          "database port, or a port from 1024 up."))
+            raise forms.ValidationError(
+                _(
+                    "This port cannot be tested: use 443, a usual mail, directory or "
+                    "database port, or a port from 1024 up."
+                )
+            )
         return port
 
     def clean(self):

@@ -58,6 +58,7 @@ class InstallationReport:
 
 # Trust store ------------------------------------------------------------------------------------
 
+
 @lru_cache(maxsize=1)
 def system_roots() -> tuple[x509.Certificate, ...]:
     """The operating system's trusted roots (SSL_CERT_FILE or the distribution's bundle)."""
@@ -87,6 +88,7 @@ def embedded_authorities() -> tuple[list[x509.Certificate], list[x509.Certificat
 
 # Judgement --------------------------------------------------------------------------------------
 
+
 def _fingerprint(cert: x509.Certificate) -> str:
     return cert.fingerprint(hashes.SHA256()).hex()
 
@@ -106,7 +108,10 @@ def certificate_names(cert: x509.Certificate) -> list[str]:
         san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     except x509.ExtensionNotFound:
         return []
-    return [*san.get_values_for_type(x509.DNSName), *(str(ip) for ip in san.get_values_for_type(x509.IPAddress))]
+    return [
+        *san.get_values_for_type(x509.DNSName),
+        *(str(ip) for ip in san.get_values_for_type(x509.IPAddress)),
+    ]
 
 
 def name_matches(name: str, cert: x509.Certificate) -> bool:
@@ -141,8 +146,13 @@ def _subject(name: str):
 def _verify(leaf, intermediates, store, name: str, now: datetime) -> list[x509.Certificate] | str:
     """The verified chain (leaf first, root last), or the verifier's reason for refusing it."""
     try:
-        verifier = PolicyBuilder().store(store).time(now).max_chain_depth(MAX_CHAIN).build_server_verifier(
-            _subject(name))
+        verifier = (
+            PolicyBuilder()
+            .store(store)
+            .time(now)
+            .max_chain_depth(MAX_CHAIN)
+            .build_server_verifier(_subject(name))
+        )
         return verifier.verify(leaf, intermediates)
     except (VerificationError, ValueError) as exc:
         # "validation failed: required EKU not found (encountered processing <Certificate(...)>)"
@@ -204,7 +214,10 @@ def _trust(leaf, served, name, now, roots, known) -> list[Reason]:
     completed = _verify(leaf, [*served, *known], store, name, now) if store else verified
     if not isinstance(completed, str):
         missing = _missing(completed, [leaf, *served], roots)
-        return [_intermediate_missing(missing), reasons.passed("trusted_completed", root=_cn(completed[-1].subject))]
+        return [
+            _intermediate_missing(missing),
+            reasons.passed("trusted_completed", root=_cn(completed[-1].subject)),
+        ]
     # The verifier refused the chain: say why in our words.
     path = _path_to_root(leaf, [*served, *known], roots)
     if path is None:
@@ -220,9 +233,15 @@ def _intermediate_missing(missing: list[x509.Certificate]) -> Reason:
     return reasons.warning("intermediate_missing", missing=", ".join(_cn(c.subject) for c in missing))
 
 
-def judge(chain: list[x509.Certificate], name: str, *, expected: Certificate | None = None,
-          now: datetime | None = None, roots: list[x509.Certificate] | None = None,
-          intermediates: list[x509.Certificate] | None = None) -> list[Reason]:
+def judge(
+    chain: list[x509.Certificate],
+    name: str,
+    *,
+    expected: Certificate | None = None,
+    now: datetime | None = None,
+    roots: list[x509.Certificate] | None = None,
+    intermediates: list[x509.Certificate] | None = None,
+) -> list[Reason]:
     """LIFE-4: the reasons, worst first, for a chain as served (leaf first) to a client asking for
     `name`. `roots` and `intermediates` default to the embedded CA's plus the system's roots."""
     now = now or timezone.now()
@@ -250,7 +269,9 @@ def judge(chain: list[x509.Certificate], name: str, *, expected: Certificate | N
 
 def _expected(leaf: x509.Certificate, expected: Certificate) -> list[Reason]:
     if _fingerprint(leaf) != expected.fingerprint_sha256.lower():
-        return [reasons.warning("other_certificate", serial=f"{leaf.serial_number:x}", expected=expected.serial)]
+        return [
+            reasons.warning("other_certificate", serial=f"{leaf.serial_number:x}", expected=expected.serial)
+        ]
     if expected.revoked_at is not None:
         return [reasons.error("revoked", date=_when(expected.revoked_at))]
     return [reasons.passed("expected_ok")]
@@ -280,9 +301,17 @@ def ascii_host(host: str) -> str:
     return host.encode("idna").decode("ascii") if not host.isascii() else host
 
 
-def test_installation(host: str, port: int = 443, *, starttls: str | None = None, server_name: str | None = None,
-                      expected: Certificate | None = None, now: datetime | None = None, timeout: float = 10,
-                      allow_private: bool | None = None) -> InstallationReport:
+def test_installation(
+    host: str,
+    port: int = 443,
+    *,
+    starttls: str | None = None,
+    server_name: str | None = None,
+    expected: Certificate | None = None,
+    now: datetime | None = None,
+    timeout: float = 10,
+    allow_private: bool | None = None,
+) -> InstallationReport:
     """LIFE-4 (ports and StartTLS per MON-2): connect to `host`, fetch the chain it serves for
     `server_name` (default: the host) and judge it. Never raises for a server's fault: a refused
     connection, a timeout or a failed handshake is a red report.

@@ -46,8 +46,12 @@ class InstallationCheck(models.Model):
     """
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
-    certificate = models.ForeignKey(Certificate, on_delete=models.CASCADE, related_name="installation_checks",
-                                    verbose_name=_("certificate"))
+    certificate = models.ForeignKey(
+        Certificate,
+        on_delete=models.CASCADE,
+        related_name="installation_checks",
+        verbose_name=_("certificate"),
+    )
     host = models.CharField(_("host"), max_length=253)
     port = models.PositiveIntegerField(_("port"))
     starttls = models.CharField(_("StartTLS"), max_length=10, choices=StartTls.choices, blank=True)
@@ -55,8 +59,14 @@ class InstallationCheck(models.Model):
     reasons = models.JSONField(_("reasons"), default=list, blank=True)
     details = models.JSONField(_("details"), default=dict, blank=True)
     checked_at = models.DateTimeField(_("tested"), default=timezone.now)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                           related_name="+", verbose_name=_("tested by"))
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("tested by"),
+    )
 
     objects = ScopedManager(account="account")
 

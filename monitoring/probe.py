@@ -85,8 +85,11 @@ def _error_text(exc: Exception) -> str:
         return "connection closed by the server" if exc.args and exc.args[0] in (-1, 0) else str(exc.args[-1])
     if isinstance(exc, SSL.ZeroReturnError):
         return "connection closed by the server"
-    parts = [item[-1] for item in (exc.args[0] if exc.args and isinstance(exc.args[0], list) else [])
-             if isinstance(item, tuple)]
+    parts = [
+        item[-1]
+        for item in (exc.args[0] if exc.args and isinstance(exc.args[0], list) else [])
+        if isinstance(item, tuple)
+    ]
     return ", ".join(parts) or str(exc) or exc.__class__.__name__
 
 
@@ -101,27 +104,35 @@ def fetch(address: str, port: int, *, server_name: str, starttls: str | None, ti
     except TimeoutError:
         raise ProbeFailed(reasons.error("timeout", seconds=timeout)) from None
     except OSError as exc:
-        raise ProbeFailed(reasons.error("connection_failed", address=address, port=port,
-                                        error=exc.strerror or str(exc))) from None
+        raise ProbeFailed(
+            reasons.error("connection_failed", address=address, port=port, error=exc.strerror or str(exc))
+        ) from None
     try:
         if starttls:
             sock.settimeout(max(deadline - time.monotonic(), 0.001))
             negotiate(starttls, sock, server_name)
         connection = _handshake(sock, server_name, deadline)
         chain = connection.get_peer_cert_chain(as_cryptography=True) or []
-        served = Served(chain=list(chain), protocol=connection.get_protocol_version_name() or "",
-                        cipher=connection.get_cipher_name() or "", address=address)
+        served = Served(
+            chain=list(chain),
+            protocol=connection.get_protocol_version_name() or "",
+            cipher=connection.get_cipher_name() or "",
+            address=address,
+        )
         with contextlib.suppress(SSL.Error):  # the server may be gone already; we have what we came for
             connection.shutdown()
     except TimeoutError:
         raise ProbeFailed(reasons.error("timeout", seconds=timeout)) from None
     except StartTlsRefused as exc:
-        raise ProbeFailed(reasons.error("starttls_failed", protocol=exc.protocol, answer=exc.answer)) from None
+        raise ProbeFailed(
+            reasons.error("starttls_failed", protocol=exc.protocol, answer=exc.answer)
+        ) from None
     except SSL.Error as exc:
         raise ProbeFailed(reasons.error("handshake_failed", error=_error_text(exc))) from None
     except OSError as exc:
-        raise ProbeFailed(reasons.error("connection_failed", address=address, port=port,
-                                        error=exc.strerror or str(exc))) from None
+        raise ProbeFailed(
+            reasons.error("connection_failed", address=address, port=port, error=exc.strerror or str(exc))
+        ) from None
     finally:
         sock.close()
     if not served.chain:

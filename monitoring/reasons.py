@@ -18,11 +18,17 @@ _RANK = {ERROR: 0, WARNING: 1, OK: 2}
 MESSAGES = {
     # Reaching the server.
     "unresolved": _("The name %(host)s could not be resolved."),
-    "address_refused": _("%(host)s resolves to a private or reserved address (%(address)s), which cannot be "
-                         "tested from the portal."),
-    "port_refused": _("Port %(port)s cannot be tested: use 443, a usual mail, directory or database port, "
-                      "or a port from 1024 up."),
-    "connection_refused": _("The connection to %(address)s port %(port)s was refused: nothing listens there."),
+    "address_refused": _(
+        "%(host)s resolves to a private or reserved address (%(address)s), which cannot be "
+        "tested from the portal."
+    ),
+    "port_refused": _(
+        "Port %(port)s cannot be tested: use 443, a usual mail, directory or database port, "
+        "or a port from 1024 up."
+    ),
+    "connection_refused": _(
+        "The connection to %(address)s port %(port)s was refused: nothing listens there."
+    ),
     "timeout": _("The server did not answer within %(seconds)s seconds."),
     "connection_failed": _("The connection to %(address)s port %(port)s failed: %(error)s."),
     "starttls_failed": _("The server did not agree to start TLS (%(protocol)s): %(answer)s"),
@@ -36,11 +42,14 @@ MESSAGES = {
     "untrusted": _("The certificate was not issued by a trusted authority (issuer: %(issuer)s)."),
     "chain_invalid": _("The certificate chain is not valid: %(error)s."),
     "revoked": _("This certificate was revoked on %(date)s: replace it."),
-    "intermediate_missing": _("Intermediate certificate missing: the server does not send %(missing)s. "
-                              "Install the certificate with its full chain."),
+    "intermediate_missing": _(
+        "Intermediate certificate missing: the server does not send %(missing)s. "
+        "Install the certificate with its full chain."
+    ),
     "expires_soon": _("The certificate expires in %(days)s days, on %(date)s: renew it."),
-    "other_certificate": _("The server sends another valid certificate (serial %(serial)s) than this one "
-                           "(serial %(expected)s)."),
+    "other_certificate": _(
+        "The server sends another valid certificate (serial %(serial)s) than this one (serial %(expected)s)."
+    ),
     # Passed checks.
     "trusted": _("The chain is complete and trusted (root: %(root)s)."),
     "trusted_completed": _("The chain is trusted once completed (root: %(root)s)."),
@@ -67,8 +76,11 @@ class Reason:
     @classmethod
     def from_json_list(cls, items: list[dict[str, Any]]) -> list[Reason]:
         """Stored reasons back as objects, worst first; codes unknown to this version are left out."""
-        reasons = [cls(item["code"], item["level"], item.get("params") or {}) for item in items
-                   if item.get("code") in MESSAGES]
+        reasons = [
+            cls(item["code"], item["level"], item.get("params") or {})
+            for item in items
+            if item.get("code") in MESSAGES
+        ]
         return sort_reasons(reasons)
 
 

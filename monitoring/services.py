@@ -39,23 +39,43 @@ def default_host(certificate: Certificate) -> str:
     return f"www.{name[2:]}" if name.startswith("*.") else name
 
 
-def run_installation_check(*, certificate: Certificate, user: User, host: str, port: int, starttls: str = "",
-                           request=None) -> InstallationCheck:
+def run_installation_check(
+    *, certificate: Certificate, user: User, host: str, port: int, starttls: str = "", request=None
+) -> InstallationCheck:
     """LIFE-4: test the installation of `certificate` on host:port and keep the result.
 
     The test runs in the request: it is bounded by its timeout and by `allow_test`.
     """
     report = installation.test_installation(host, port, starttls=starttls or None, expected=certificate)
     check = InstallationCheck.objects.create(
-        account_id=certificate.account_id, certificate=certificate, host=report.host, port=port,
-        starttls=starttls, result=report.result, reasons=report.reasons_json, details=report.details, by=user,
+        account_id=certificate.account_id,
+        certificate=certificate,
+        host=report.host,
+        port=port,
+        starttls=starttls,
+        result=report.result,
+        reasons=report.reasons_json,
+        details=report.details,
+        by=user,
     )
-    log_action("certificate.installation_tested", account=certificate.account, user=user, obj=certificate.order,
-               request=request, serial=certificate.serial, host=report.host, port=port, starttls=starttls,
-               result=report.result)
+    log_action(
+        "certificate.installation_tested",
+        account=certificate.account,
+        user=user,
+        obj=certificate.order,
+        request=request,
+        serial=certificate.serial,
+        host=report.host,
+        port=port,
+        starttls=starttls,
+        result=report.result,
+    )
     return check
 
 
 def last_checks(certificate: Certificate) -> list[InstallationCheck]:
-    return list(InstallationCheck.objects.filter(certificate=certificate).select_related("by")
-                .order_by("-checked_at", "-id")[:LAST_CHECKS_SHOWN])
+    return list(
+        InstallationCheck.objects.filter(certificate=certificate)
+        .select_related("by")
+        .order_by("-checked_at", "-id")[:LAST_CHECKS_SHOWN]
+    )

@@ -142,10 +142,12 @@ def _ftp(wire: _Wire, server_name: str) -> None:
 
 
 def _xmpp(wire: _Wire, server_name: str) -> None:
-    wire.send((
-        "<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
-        f"xmlns:stream='http://etherx.jabber.org/streams' to={quoteattr(server_name)} version='1.0'>"
-    ).encode())
+    wire.send(
+        (
+            "<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
+            f"xmlns:stream='http://etherx.jabber.org/streams' to={quoteattr(server_name)} version='1.0'>"
+        ).encode()
+    )
     features = wire.read_until(b"</stream:features>", b"</stream:stream>").decode("utf-8", "replace")
     if XMPP_TLS_NS not in features:
         raise StartTlsRefused("XMPP", "STARTTLS is not offered")
@@ -171,13 +173,13 @@ def _ber_read(data: bytes, offset: int) -> tuple[int, bytes, int]:
     offset += 2
     if first & 0x80:
         count = first & 0x7F
-        length = int.from_bytes(data[offset:offset + count], "big")
+        length = int.from_bytes(data[offset : offset + count], "big")
         offset += count
     else:
         length = first
     if offset + length > len(data):
         raise ValueError("truncated element")
-    return tag, data[offset:offset + length], offset + length
+    return tag, data[offset : offset + length], offset + length
 
 
 def _ldap(wire: _Wire, server_name: str) -> None:
@@ -212,11 +214,18 @@ def _postgres(wire: _Wire, server_name: str) -> None:
     wire.send(POSTGRES_SSL_REQUEST)
     answer = wire.read_exact(1)
     if answer != b"S":
-        raise StartTlsRefused("PostgreSQL", "the server does not accept TLS" if answer == b"N" else repr(answer))
+        raise StartTlsRefused(
+            "PostgreSQL", "the server does not accept TLS" if answer == b"N" else repr(answer)
+        )
 
 
 NEGOTIATORS = {
-    "smtp": _smtp, "imap": _imap, "pop3": _pop3, "ftp": _ftp, "xmpp": _xmpp, "ldap": _ldap,
+    "smtp": _smtp,
+    "imap": _imap,
+    "pop3": _pop3,
+    "ftp": _ftp,
+    "xmpp": _xmpp,
+    "ldap": _ldap,
     "postgres": _postgres,
 }
 

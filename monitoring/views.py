@@ -17,8 +17,12 @@ from .services import allow_test, default_host, last_checks, run_installation_ch
 
 def load_certificate(request, reference: str, serial: str) -> Certificate:
     """A certificate of one of the account's orders, or 404."""
-    return get_for_account(Certificate.objects.select_related("order"), request.user.account,
-                           order__reference=reference, serial=serial)
+    return get_for_account(
+        Certificate.objects.select_related("order"),
+        request.user.account,
+        order__reference=reference,
+        serial=serial,
+    )
 
 
 @right_required(Right.TECHNICAL, Right.COMMERCIAL)
@@ -33,24 +37,37 @@ def installation_test(request, reference: str, serial: str):
         typed = {name: request.POST.get(name, "") for name in ("host", "port", "starttls")}
         form = InstallationTestForm(initial=typed, allow_private=allow_private)
         refusal = _("You ran %(count)s tests in the last minute: wait a moment before the next one.") % {
-            "count": tests_per_minute()}
+            "count": tests_per_minute()
+        }
         status = 429
     elif request.method == "POST":
         form = InstallationTestForm(request.POST, allow_private=allow_private)
         if form.is_valid():
-            run_installation_check(certificate=certificate, user=request.user, request=request,
-                                   host=form.cleaned_data["host"], port=form.cleaned_data["port"],
-                                   starttls=form.cleaned_data["starttls"])
+            run_installation_check(
+                certificate=certificate,
+                user=request.user,
+                request=request,
+                host=form.cleaned_data["host"],
+                port=form.cleaned_data["port"],
+                starttls=form.cleaned_data["starttls"],
+            )
             return redirect(request.path + "#result")
     else:
-        form = InstallationTestForm(initial={"host": default_host(certificate), "port": 443, "starttls": ""},
-                                    allow_private=allow_private)
+        form = InstallationTestForm(
+            initial={"host": default_host(certificate), "port": 443, "starttls": ""},
+            allow_private=allow_private,
+        )
     checks = last_checks(certificate)
-    return render(request, "monitoring/installation.html", {
-        "certificate": certificate,
-        "order": certificate.order,
-        "form": form,
-        "refusal": refusal,
-        "latest": checks[0] if checks else None,
-        "checks": checks,
-    }, status=status)
+    return render(
+        request,
+        "monitoring/installation.html",
+        {
+            "certificate": certificate,
+            "order": certificate.order,
+            "form": form,
+            "refusal": refusal,
+            "latest": checks[0] if checks else None,
+            "checks": checks,
+        },
+        status=status,
+    )

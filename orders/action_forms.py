@@ -23,21 +23,24 @@ class _Form(forms.Form):
 class RevokeForm(_Form):
     """LIFE-5: the reason, then a final confirmation (the same form posted again with `confirmed`)."""
 
-    reason = forms.ChoiceField(label=_("Reason for the revocation"), choices=RevocationReason.choices,
-                               widget=forms.RadioSelect)
+    reason = forms.ChoiceField(
+        label=_("Reason for the revocation"), choices=RevocationReason.choices, widget=forms.RadioSelect
+    )
     confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
 
 class CancelForm(_Form):
     """LIFE-6 (and ORD-5 for an approver): why the order is cancelled."""
 
-    reason = forms.CharField(label=_("Reason for the cancellation"), max_length=1000,
-                             widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.CharField(
+        label=_("Reason for the cancellation"), max_length=1000, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 class CommentForm(_Form):
-    text = forms.CharField(label=_("Your comment"), max_length=MAX_COMMENT_LENGTH,
-                           widget=forms.Textarea(attrs={"rows": 3}))
+    text = forms.CharField(
+        label=_("Your comment"), max_length=MAX_COMMENT_LENGTH, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 class NoteForm(_Form):
@@ -50,10 +53,14 @@ class AuditDocumentForm(_Form):
     """LIFE-8: a document for the audit, checked by its content (PDF, JPEG or PNG, 10 MB at most)."""
 
     kind = forms.ChoiceField(label=_("Type of document"), choices=AuditDocumentKind.choices)
-    file = forms.FileField(label=_("File"), help_text=_("PDF, JPEG or PNG, 10 MB at most."),
-                           widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}))
-    comment = forms.CharField(label=_("Comment"), max_length=2000, required=False,
-                              widget=forms.Textarea(attrs={"rows": 3}))
+    file = forms.FileField(
+        label=_("File"),
+        help_text=_("PDF, JPEG or PNG, 10 MB at most."),
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
+    )
+    comment = forms.CharField(
+        label=_("Comment"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
@@ -68,18 +75,24 @@ class LinkForm(_Form):
     """ORD-5: a new external order link for one product and one period."""
 
     offer = forms.ChoiceField(label=_("Product and period"))
-    label = forms.CharField(label=_("Label"), max_length=100,
-                            help_text=_("Who the link is for, for example “Marketing department”."))
+    label = forms.CharField(
+        label=_("Label"),
+        max_length=100,
+        help_text=_("Who the link is for, for example “Marketing department”."),
+    )
 
     def __init__(self, *args, account: Account, **kwargs):
         super().__init__(*args, **kwargs)
         self.account = account
         self.products = {p.code: p for p in linkable_products()}
         self.fields["offer"].choices = [("", "---------")] + [
-            (f"{product.code}:{period.months}", ngettext(
-                "%(product)s – %(months)d month", "%(product)s – %(months)d months", period.months)
-             % {"product": product, "months": period.months})
-            for product in self.products.values() for period in product.periods.all()
+            (
+                f"{product.code}:{period.months}",
+                ngettext("%(product)s – %(months)d month", "%(product)s – %(months)d months", period.months)
+                % {"product": product, "months": period.months},
+            )
+            for product in self.products.values()
+            for period in product.periods.all()
         ]
 
     def clean_label(self) -> str:
@@ -99,7 +112,12 @@ class StaffNoteForm(_Form):
 class DocumentRequestForm(_Form):
     """STAFF-2: the documents the auditor asks for, with a note for the customer."""
 
-    kinds = forms.MultipleChoiceField(label=_("Documents"), choices=AuditDocumentKind.choices,
-                                      widget=forms.CheckboxSelectMultiple)
-    note = forms.CharField(label=_("Note to the customer"), max_length=2000, required=False,
-                           widget=forms.Textarea(attrs={"rows": 2}))
+    kinds = forms.MultipleChoiceField(
+        label=_("Documents"), choices=AuditDocumentKind.choices, widget=forms.CheckboxSelectMultiple
+    )
+    note = forms.CharField(
+        label=_("Note to the customer"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )

@@ -82,8 +82,16 @@ class AuditDocumentInline(_ReadOnlyInline):
 
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
-    list_display = ("reference", "account", "common_name", "product", "status", "created_at", "paid_at",
-                    "delivered_at")
+    list_display = (
+        "reference",
+        "account",
+        "common_name",
+        "product",
+        "status",
+        "created_at",
+        "paid_at",
+        "delivered_at",
+    )
     list_filter = ("status", "product__brand", "product__product_type", "created_at")
     list_select_related = ("account", "product__brand")
     search_fields = ("reference", "customer_reference", "ca_reference", "common_name", "account__name")
@@ -91,13 +99,49 @@ class OrderAdmin(admin.ModelAdmin):
     inlines = (CertificateInline, OrderCommentInline, DocumentRequestInline, AuditDocumentInline)
     actions = ("record_payment_selected", "issue_selected", "deliver_selected")
     fieldsets = (
-        (None, {"fields": ("reference", "account", "status", "customer_reference", "ca_reference", "handler_name",
-                           "customer_comment")}),
-        (_("Product and price"), {"fields": ("product", "period_months", "price_excl_vat", "vat_rate",
-                                             "payment_reference", "paid_at", "delivered_at")}),
+        (
+            None,
+            {
+                "fields": (
+                    "reference",
+                    "account",
+                    "status",
+                    "customer_reference",
+                    "ca_reference",
+                    "handler_name",
+                    "customer_comment",
+                )
+            },
+        ),
+        (
+            _("Product and price"),
+            {
+                "fields": (
+                    "product",
+                    "period_months",
+                    "price_excl_vat",
+                    "vat_rate",
+                    "payment_reference",
+                    "paid_at",
+                    "delivered_at",
+                )
+            },
+        ),
         (_("Holder and contacts"), {"fields": ("organisation", "admin_contact", "technical_contact")}),
-        (_("Technical"), {"fields": ("common_name", "sans", "server_software", "server_software_other",
-                                     "dcv_method", "csr", "csr_public_key_sha256")}),
+        (
+            _("Technical"),
+            {
+                "fields": (
+                    "common_name",
+                    "sans",
+                    "server_software",
+                    "server_software_other",
+                    "dcv_method",
+                    "csr",
+                    "csr_public_key_sha256",
+                )
+            },
+        ),
         (_("History"), {"fields": ("created_by", "created_at")}),
     )
 
@@ -121,28 +165,53 @@ class OrderAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         if form.changed_data:
-            log_action("order.edited_by_staff", obj=obj, request=request,
-                       **{name: str(form.cleaned_data[name]) for name in form.changed_data})
+            log_action(
+                "order.edited_by_staff",
+                obj=obj,
+                request=request,
+                **{name: str(form.cleaned_data[name]) for name in form.changed_data},
+            )
 
     # The two staff actions, for one order (buttons) or a selection (list actions).
 
     def get_urls(self):
         info = self.opts.app_label, self.opts.model_name
         return [
-            path("<path:object_id>/record-payment/", self.admin_site.admin_view(self.record_payment_view),
-                 name="{}_{}_record_payment".format(*info)),
-            path("<path:object_id>/issue/", self.admin_site.admin_view(self.issue_view),
-                 name="{}_{}_issue".format(*info)),
-            path("<path:object_id>/move/<slug:code>/", self.admin_site.admin_view(self.move_view),
-                 name="{}_{}_move".format(*info)),
-            path("<path:object_id>/comment/", self.admin_site.admin_view(self.comment_view),
-                 name="{}_{}_comment".format(*info)),
-            path("<path:object_id>/request-documents/", self.admin_site.admin_view(self.request_documents_view),
-                 name="{}_{}_request_documents".format(*info)),
-            path("<path:object_id>/cancel/", self.admin_site.admin_view(self.cancel_view),
-                 name="{}_{}_cancel".format(*info)),
-            path("<path:object_id>/documents/<int:document_id>/", self.admin_site.admin_view(self.document_view),
-                 name="{}_{}_document".format(*info)),
+            path(
+                "<path:object_id>/record-payment/",
+                self.admin_site.admin_view(self.record_payment_view),
+                name="{}_{}_record_payment".format(*info),
+            ),
+            path(
+                "<path:object_id>/issue/",
+                self.admin_site.admin_view(self.issue_view),
+                name="{}_{}_issue".format(*info),
+            ),
+            path(
+                "<path:object_id>/move/<slug:code>/",
+                self.admin_site.admin_view(self.move_view),
+                name="{}_{}_move".format(*info),
+            ),
+            path(
+                "<path:object_id>/comment/",
+                self.admin_site.admin_view(self.comment_view),
+                name="{}_{}_comment".format(*info),
+            ),
+            path(
+                "<path:object_id>/request-documents/",
+                self.admin_site.admin_view(self.request_documents_view),
+                name="{}_{}_request_documents".format(*info),
+            ),
+            path(
+                "<path:object_id>/cancel/",
+                self.admin_site.admin_view(self.cancel_view),
+                name="{}_{}_cancel".format(*info),
+            ),
+            path(
+                "<path:object_id>/documents/<int:document_id>/",
+                self.admin_site.admin_view(self.document_view),
+                name="{}_{}_document".format(*info),
+            ),
             *super().get_urls(),
         ]
 
@@ -156,15 +225,21 @@ class OrderAdmin(admin.ModelAdmin):
 
     def _record_payment(self, request, order: Order, reference: str = "") -> bool:
         if order.paid_at is not None:
-            self.message_user(request, _("%(ref)s was already paid.") % {"ref": order.reference}, messages.WARNING)
+            self.message_user(
+                request, _("%(ref)s was already paid.") % {"ref": order.reference}, messages.WARNING
+            )
             return False
         try:
             order = record_payment(order, user=request.user, reference=reference, request=request)
         except IllegalTransition as exc:
             self.message_user(request, exc.message, messages.ERROR)
             return False
-        self.message_user(request, _("Payment recorded for %(ref)s: now “%(status)s”.")
-                          % {"ref": order.reference, "status": order.get_status_display()}, messages.SUCCESS)
+        self.message_user(
+            request,
+            _("Payment recorded for %(ref)s: now “%(status)s”.")
+            % {"ref": order.reference, "status": order.get_status_display()},
+            messages.SUCCESS,
+        )
         return True
 
     def _issue(self, request, order: Order) -> bool:
@@ -174,12 +249,23 @@ class OrderAdmin(admin.ModelAdmin):
             self.message_user(request, exc.message, messages.ERROR)
             return False
         except CsrError as exc:
-            self.message_user(request, _("%(ref)s: the CA refused the CSR: %(reason)s")
-                              % {"ref": order.reference, "reason": exc.message}, messages.ERROR)
+            self.message_user(
+                request,
+                _("%(ref)s: the CA refused the CSR: %(reason)s")
+                % {"ref": order.reference, "reason": exc.message},
+                messages.ERROR,
+            )
             return False
-        self.message_user(request, _("Certificate %(serial)s issued for %(ref)s, valid until %(end)s.")
-                          % {"serial": certificate.serial, "ref": order.reference,
-                             "end": certificate.not_after.date().isoformat()}, messages.SUCCESS)
+        self.message_user(
+            request,
+            _("Certificate %(serial)s issued for %(ref)s, valid until %(end)s.")
+            % {
+                "serial": certificate.serial,
+                "ref": order.reference,
+                "end": certificate.not_after.date().isoformat(),
+            },
+            messages.SUCCESS,
+        )
         return True
 
     @admin.action(description=_("Record payment"), permissions=["change"])
@@ -201,7 +287,9 @@ class OrderAdmin(admin.ModelAdmin):
             except IllegalTransition as exc:
                 self.message_user(request, exc.message, messages.ERROR)
             else:
-                self.message_user(request, _("%(ref)s delivered.") % {"ref": order.reference}, messages.SUCCESS)
+                self.message_user(
+                    request, _("%(ref)s delivered.") % {"ref": order.reference}, messages.SUCCESS
+                )
 
     def _back(self, order: Order):
         return redirect(reverse("admin:orders_order_change", args=[order.pk]))
@@ -255,8 +343,12 @@ class OrderAdmin(admin.ModelAdmin):
         except IllegalTransition as exc:
             self.message_user(request, exc.message, messages.ERROR)
         else:
-            self.message_user(request, _("%(ref)s is now “%(status)s”.")
-                              % {"ref": order.reference, "status": order.get_status_display()}, messages.SUCCESS)
+            self.message_user(
+                request,
+                _("%(ref)s is now “%(status)s”.")
+                % {"ref": order.reference, "status": order.get_status_display()},
+                messages.SUCCESS,
+            )
         return self._back(order)
 
     def comment_view(self, request, object_id):
@@ -266,8 +358,9 @@ class OrderAdmin(admin.ModelAdmin):
         form = CommentForm(request.POST)
         if form.is_valid():
             add_comment(order, form.cleaned_data["text"], user=request.user, request=request)
-            self.message_user(request, _("The comment is shown to the customer on the status page."),
-                              messages.SUCCESS)
+            self.message_user(
+                request, _("The comment is shown to the customer on the status page."), messages.SUCCESS
+            )
         else:
             self._form_errors(request, form)
         return self._back(order)
@@ -281,14 +374,23 @@ class OrderAdmin(admin.ModelAdmin):
             self._form_errors(request, form)
             return self._back(order)
         try:
-            created = request_documents(order, form.cleaned_data["kinds"], form.cleaned_data["note"],
-                                        user=request.user, request=request)
+            created = request_documents(
+                order,
+                form.cleaned_data["kinds"],
+                form.cleaned_data["note"],
+                user=request.user,
+                request=request,
+            )
         except IllegalTransition as exc:
             self.message_user(request, exc.message, messages.ERROR)
         else:
             if created:
-                self.message_user(request, _("%(count)d document(s) requested; the technical contact is emailed.")
-                                  % {"count": len(created)}, messages.SUCCESS)
+                self.message_user(
+                    request,
+                    _("%(count)d document(s) requested; the technical contact is emailed.")
+                    % {"count": len(created)},
+                    messages.SUCCESS,
+                )
             else:
                 self.message_user(request, _("These documents were already requested."), messages.WARNING)
         return self._back(order)
@@ -306,8 +408,12 @@ class OrderAdmin(admin.ModelAdmin):
         except IllegalTransition as exc:
             self.message_user(request, exc.message, messages.ERROR)
         else:
-            self.message_user(request, _("%(ref)s is now “%(status)s”.")
-                              % {"ref": order.reference, "status": order.get_status_display()}, messages.SUCCESS)
+            self.message_user(
+                request,
+                _("%(ref)s is now “%(status)s”.")
+                % {"ref": order.reference, "status": order.get_status_display()},
+                messages.SUCCESS,
+            )
         return self._back(order)
 
     def document_view(self, request, object_id, document_id: int):
@@ -319,8 +425,12 @@ class OrderAdmin(admin.ModelAdmin):
             handle = document.file.open("rb")
         except FileNotFoundError:
             raise Http404 from None
-        return FileResponse(handle, as_attachment=True, filename=document.original_name,
-                            content_type=content_type_of(document))
+        return FileResponse(
+            handle,
+            as_attachment=True,
+            filename=document.original_name,
+            content_type=content_type_of(document),
+        )
 
 
 @admin.register(Certificate)

@@ -30,7 +30,9 @@ RSA_MAX_EXPONENT = 2**256 - 1  # CA/B BR 6.1.6
 EC_CURVES = {"secp256r1": "P-256", "secp384r1": "P-384"}
 
 _LABELS = ("CERTIFICATE REQUEST", "NEW CERTIFICATE REQUEST")
-_PEM = re.compile(r"\A-----BEGIN (?P<label>[A-Z0-9 ]+)-----(?P<body>.*?)-----END (?P=label)-----\Z", re.DOTALL)
+_PEM = re.compile(
+    r"\A-----BEGIN (?P<label>[A-Z0-9 ]+)-----(?P<body>.*?)-----END (?P=label)-----\Z", re.DOTALL
+)
 _BASE64_ONLY = re.compile(r"\A[A-Za-z0-9+/=\s]+\Z")
 _ATTRIBUTE_LABELS = {NameOID.EMAIL_ADDRESS: "emailAddress", NameOID.SERIAL_NUMBER: "serialNumber"}
 
@@ -103,23 +105,44 @@ def _decode_pem(text: str) -> bytes:
         raise CsrError("too_large", _("The request is larger than 16 KiB: paste only the CSR itself."))
     stripped = text.strip()
     if "PRIVATE KEY-----" in stripped:
-        raise CsrError("framing", _("This is a private key. Never send your private key: paste the certificate "
-                                    "request (-----BEGIN CERTIFICATE REQUEST-----) instead."))
+        raise CsrError(
+            "framing",
+            _(
+                "This is a private key. Never send your private key: paste the certificate "
+                "request (-----BEGIN CERTIFICATE REQUEST-----) instead."
+            ),
+        )
     if "-----BEGIN" not in stripped:
         if stripped and _BASE64_ONLY.match(stripped):
-            raise CsrError("framing", _("The header and footer lines are missing: paste the request from "
-                                        "-----BEGIN CERTIFICATE REQUEST----- to -----END CERTIFICATE REQUEST-----."))
+            raise CsrError(
+                "framing",
+                _(
+                    "The header and footer lines are missing: paste the request from "
+                    "-----BEGIN CERTIFICATE REQUEST----- to -----END CERTIFICATE REQUEST-----."
+                ),
+            )
         raise CsrError("garbage", _("This text is not a certificate signing request (CSR)."))
     if stripped.count("-----BEGIN") > 1:
         raise CsrError("framing", _("The text holds several PEM blocks: paste only the certificate request."))
     match = _PEM.match(stripped)
     if match is None:
-        raise CsrError("framing", _("The request must start with -----BEGIN CERTIFICATE REQUEST----- and end with "
-                                    "the matching -----END CERTIFICATE REQUEST----- line, with nothing else around."))
+        raise CsrError(
+            "framing",
+            _(
+                "The request must start with -----BEGIN CERTIFICATE REQUEST----- and end with "
+                "the matching -----END CERTIFICATE REQUEST----- line, with nothing else around."
+            ),
+        )
     label = match["label"]
     if label not in _LABELS:
-        raise CsrError("framing", _("This is a “%(label)s”, not a certificate request: paste the block that starts "
-                                    "with -----BEGIN CERTIFICATE REQUEST-----.") % {"label": label})
+        raise CsrError(
+            "framing",
+            _(
+                "This is a “%(label)s”, not a certificate request: paste the block that starts "
+                "with -----BEGIN CERTIFICATE REQUEST-----."
+            )
+            % {"label": label},
+        )
     try:
         return binascii.a2b_base64("".join(match["body"].split()), strict_mode=True)
     except binascii.Error:
@@ -131,11 +154,14 @@ def _load_public_key(csr: x509.CertificateSigningRequest):
     try:
         return csr.public_key()
     except UnsupportedAlgorithm:
-        raise CsrError("key_type", _("The request's key type is not supported: use RSA or ECDSA "
-                                     "(P-256 or P-384).")) from None
+        raise CsrError(
+            "key_type", _("The request's key type is not supported: use RSA or ECDSA (P-256 or P-384).")
+        ) from None
     except ValueError:
         if csr.public_key_algorithm_oid == PublicKeyAlgorithmOID.EC_PUBLIC_KEY:
-            raise CsrError("ec_point", _("The request's EC public key is not a valid point on its curve.")) from None
+            raise CsrError(
+                "ec_point", _("The request's EC public key is not a valid point on its curve.")
+            ) from None
         raise CsrError("garbage", _("The request's public key is damaged and cannot be read.")) from None
 
 
@@ -144,11 +170,21 @@ def _check_signature(csr: x509.CertificateSigningRequest) -> None:
     try:
         valid = csr.is_signature_valid
     except (UnsupportedAlgorithm, ValueError):
-        raise CsrError("signature", _("The request is signed with an algorithm we do not support: sign it "
-                                      "with SHA-256, SHA-384 or SHA-512.")) from None
+        raise CsrError(
+            "signature",
+            _(
+                "The request is signed with an algorithm we do not support: sign it "
+                "with SHA-256, SHA-384 or SHA-512."
+            ),
+        ) from None
     if not valid:
-        raise CsrError("signature", _("The request's signature is not valid: it was altered or not signed "
-                                      "with the private key matching its public key."))
+        raise CsrError(
+            "signature",
+            _(
+                "The request's signature is not valid: it was altered or not signed "
+                "with the private key matching its public key."
+            ),
+        )
 
 
 def _signature_hash(csr: x509.CertificateSigningRequest) -> str:
@@ -166,34 +202,59 @@ def _check_key(public_key) -> str:
     if isinstance(public_key, ec.EllipticCurvePublicKey):
         curve = EC_CURVES.get(public_key.curve.name)
         if curve is None:
-            raise CsrError("curve", _("The elliptic curve %(curve)s is refused: use P-256 or P-384.")
-                           % {"curve": public_key.curve.name})
+            raise CsrError(
+                "curve",
+                _("The elliptic curve %(curve)s is refused: use P-256 or P-384.")
+                % {"curve": public_key.curve.name},
+            )
         return f"EC {curve}"
     if isinstance(public_key, dsa.DSAPublicKey):
-        raise CsrError("key_type", _("DSA keys are refused: generate an RSA (2048 bits or more) or ECDSA "
-                                     "P-256/P-384 key."))
+        raise CsrError(
+            "key_type",
+            _("DSA keys are refused: generate an RSA (2048 bits or more) or ECDSA P-256/P-384 key."),
+        )
     if isinstance(public_key, ed25519.Ed25519PublicKey):
-        raise CsrError("key_type", _("Ed25519 keys are refused: the CA/Browser Forum rules allow only RSA and "
-                                     "ECDSA P-256/P-384 keys."))
+        raise CsrError(
+            "key_type",
+            _(
+                "Ed25519 keys are refused: the CA/Browser Forum rules allow only RSA and "
+                "ECDSA P-256/P-384 keys."
+            ),
+        )
     if isinstance(public_key, ed448.Ed448PublicKey):
-        raise CsrError("key_type", _("Ed448 keys are refused: the CA/Browser Forum rules allow only RSA and "
-                                     "ECDSA P-256/P-384 keys."))
-    raise CsrError("key_type", _("The request's key type is not supported: use RSA or ECDSA (P-256 or P-384)."))
+        raise CsrError(
+            "key_type",
+            _(
+                "Ed448 keys are refused: the CA/Browser Forum rules allow only RSA and "
+                "ECDSA P-256/P-384 keys."
+            ),
+        )
+    raise CsrError(
+        "key_type", _("The request's key type is not supported: use RSA or ECDSA (P-256 or P-384).")
+    )
 
 
 def _check_rsa(public_key: rsa.RSAPublicKey) -> str:
     size = public_key.key_size
     if size not in RSA_SIZES:
-        raise CsrError("rsa_size", _("The RSA key has %(size)d bits: only 2048, 3072 or 4096 bits are accepted.")
-                       % {"size": size})
+        raise CsrError(
+            "rsa_size",
+            _("The RSA key has %(size)d bits: only 2048, 3072 or 4096 bits are accepted.") % {"size": size},
+        )
     numbers = public_key.public_numbers()
     if numbers.e % 2 == 0 or not RSA_MIN_EXPONENT <= numbers.e <= RSA_MAX_EXPONENT:
-        raise CsrError("rsa_exponent", _("The RSA public exponent %(e)d is refused: it must be odd and at least "
-                                         "65537.") % {"e": numbers.e})
+        raise CsrError(
+            "rsa_exponent",
+            _("The RSA public exponent %(e)d is refused: it must be odd and at least 65537.")
+            % {"e": numbers.e},
+        )
     factor = next((p for p in _small_primes() if numbers.n % p == 0), None)
     if factor is not None:
-        raise CsrError("rsa_small_factor", _("The RSA modulus is divisible by %(p)d: the key is broken, generate "
-                                             "a new one.") % {"p": factor})
+        raise CsrError(
+            "rsa_small_factor",
+            _("The RSA modulus is divisible by %(p)d: the key is broken, generate a new one.")
+            % {"p": factor},
+        )
     return f"RSA {size}"
 
 

@@ -190,10 +190,12 @@ def check_dns(domain: str, token: str, *, resolver: dns.resolver.Resolver, cname
     values = [_txt(r) for r in txt_records]
     cname_records, cname_note = _lookup(resolver, name, "CNAME")
     targets = [r.target.to_text(omit_final_dot=True).lower() for r in cname_records]
-    seen = "\n".join([
-        f"TXT {name}: " + (", ".join(f'"{v}"' for v in values) if values else txt_note),
-        f"CNAME {name}: " + (", ".join(targets) if targets else cname_note),
-    ])
+    seen = "\n".join(
+        [
+            f"TXT {name}: " + (", ".join(f'"{v}"' for v in values) if values else txt_note),
+            f"CNAME {name}: " + (", ".join(targets) if targets else cname_note),
+        ]
+    )
     passed = any(token in value for value in values) or any(t.split(".", 1)[0] == token for t in targets)
     return Outcome(passed, seen)
 
@@ -240,8 +242,16 @@ def _fetch(url: str, address: str, timeout: float) -> tuple[int, str, str, bytes
     host = parts.hostname if port == default else f"{parts.hostname}:{port}"
     try:
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        connection.request("GET", target, headers={
-            "Host": host, "User-Agent": "certificate-portal-dcv/1", "Accept": "*/*", "Connection": "close"})
+        connection.request(
+            "GET",
+            target,
+            headers={
+                "Host": host,
+                "User-Agent": "certificate-portal-dcv/1",
+                "Accept": "*/*",
+                "Connection": "close",
+            },
+        )
         response = connection.getresponse()
         body = response.read(HTTP_BODY_LIMIT)
         return response.status, response.reason, response.getheader("Location", ""), body
@@ -249,8 +259,15 @@ def _fetch(url: str, address: str, timeout: float) -> tuple[int, str, str, bytes
         connection.close()
 
 
-def check_http(domain: str, token: str, *, port: int, timeout: float,
-               resolve: Callable[[str], str], allow_private: bool = False) -> Outcome:
+def check_http(
+    domain: str,
+    token: str,
+    *,
+    port: int,
+    timeout: float,
+    resolve: Callable[[str], str],
+    allow_private: bool = False,
+) -> Outcome:
     """BR 3.2.2.4.18: GET the file, 200 with the value in the body; one redirect at most.
 
     `resolve(domain)` gives the address. Addresses that are not public are refused unless
@@ -264,16 +281,24 @@ def check_http(domain: str, token: str, *, port: int, timeout: float,
         try:
             address = resolve(domain)
         except (OSError, dns.exception.DNSException) as exc:
-            lines.append(_("%(domain)s does not resolve: %(error)s") % {"domain": domain, "error": _dns_error(exc)})
+            lines.append(
+                _("%(domain)s does not resolve: %(error)s") % {"domain": domain, "error": _dns_error(exc)}
+            )
             return Outcome(False, "\n".join(lines))
         if not allow_private and not ipaddress.ip_address(address).is_global:
-            lines.append(_("%(domain)s resolves to %(address)s, which is not a public address.")
-                         % {"domain": domain, "address": address})
+            lines.append(
+                _("%(domain)s resolves to %(address)s, which is not a public address.")
+                % {"domain": domain, "address": address}
+            )
             return Outcome(False, "\n".join(lines))
         try:
             status, reason, location, body = _fetch(url, address, timeout)
         except (OSError, http.client.HTTPException) as exc:
-            error = _("no answer (timeout)") if isinstance(exc, TimeoutError) else str(exc) or exc.__class__.__name__
+            error = (
+                _("no answer (timeout)")
+                if isinstance(exc, TimeoutError)
+                else str(exc) or exc.__class__.__name__
+            )
             lines.append(f"GET {url} ({address}): {error}")
             return Outcome(False, "\n".join(lines))
         lines.append(f"GET {url} ({address}): {status} {reason}")
@@ -311,7 +336,9 @@ def _issuer(value: str) -> str:
     return value.split(";", 1)[0].strip().lower()
 
 
-def caa_allows(name: str, issuer_domains: Iterable[str], *, resolver: dns.resolver.Resolver) -> tuple[bool, str]:
+def caa_allows(
+    name: str, issuer_domains: Iterable[str], *, resolver: dns.resolver.Resolver
+) -> tuple[bool, str]:
     """RFC 8659 (BR 3.2.2.8): may a CA known by `issuer_domains` issue for `name`?
 
     Climbs from the name (without the "*." of a wildcard) towards the root, excluding the root,
@@ -331,27 +358,39 @@ def caa_allows(name: str, issuer_domains: Iterable[str], *, resolver: dns.resolv
             continue
         except dns.exception.DNSException as exc:
             return False, _("The CAA record of %(domain)s could not be read: %(error)s. Try again later.") % {
-                "domain": candidate, "error": _dns_error(exc)}
+                "domain": candidate,
+                "error": _dns_error(exc),
+            }
         records = [_caa_fields(r) for r in answer]
         seen = "; ".join(f'{flags} {tag} "{value}"' for flags, tag, value in records)
         for flags, tag, _value in records:
             if flags & 128 and tag not in _KNOWN_CAA_TAGS:
-                return False, _("The CAA record of %(domain)s has a critical property “%(tag)s” we do not "
-                                "know, so no certificate may be issued (RFC 8659 section 4.1): %(seen)s") % {
-                    "domain": candidate, "tag": tag, "seen": seen}
+                return False, _(
+                    "The CAA record of %(domain)s has a critical property “%(tag)s” we do not "
+                    "know, so no certificate may be issued (RFC 8659 section 4.1): %(seen)s"
+                ) % {"domain": candidate, "tag": tag, "seen": seen}
         issue = [_issuer(v) for _f, tag, v in records if tag == "issue"]
         issuewild = [_issuer(v) for _f, tag, v in records if tag == "issuewild"]
         relevant = issuewild if wildcard and issuewild else issue
         if not relevant:
             return True, _("The CAA record of %(domain)s does not restrict issuance: %(seen)s") % {
-                "domain": candidate, "seen": seen}
+                "domain": candidate,
+                "seen": seen,
+            }
         if ours & set(relevant):
             return True, _("The CAA record of %(domain)s authorises our certificate authority: %(seen)s") % {
-                "domain": candidate, "seen": seen}
+                "domain": candidate,
+                "seen": seen,
+            }
         wanted = next(iter(sorted(ours)), "")
-        return False, _("The CAA record of %(domain)s does not authorise our certificate authority: %(seen)s. "
-                        "Add a record such as %(record)s or remove the restriction.") % {
-            "domain": candidate, "seen": seen,
-            "record": f'{candidate}. CAA 0 {"issuewild" if wildcard and issuewild else "issue"} "{wanted}"'}
-    return True, _("No CAA record for %(name)s or its parent domains: any certificate authority may issue.") % {
-        "name": name}
+        return False, _(
+            "The CAA record of %(domain)s does not authorise our certificate authority: %(seen)s. "
+            "Add a record such as %(record)s or remove the restriction."
+        ) % {
+            "domain": candidate,
+            "seen": seen,
+            "record": f'{candidate}. CAA 0 {"issuewild" if wildcard and issuewild else "issue"} "{wanted}"',
+        }
+    return True, _(
+        "No CAA record for %(name)s or its parent domains: any certificate authority may issue."
+    ) % {"name": name}

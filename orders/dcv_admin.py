@@ -18,8 +18,9 @@ from .services.dcv import DcvError, validate_dcv_manually
 
 
 class ManualValidationForm(forms.Form):
-    note = forms.CharField(label=_("How was the domain validated?"), widget=forms.Textarea(attrs={"rows": 3}),
-                           max_length=1000)
+    note = forms.CharField(
+        label=_("How was the domain validated?"), widget=forms.Textarea(attrs={"rows": 3}), max_length=1000
+    )
 
 
 @admin.register(DcvCheck)
@@ -30,8 +31,19 @@ class DcvCheckAdmin(admin.ModelAdmin):
     search_fields = ("domain", "order__reference", "account__name", "email_address")
     actions = ("validate_selected",)
     # The random value is shown: the team may need it to look at a record themselves.
-    fields = ("order", "account", "domain", "method", "email_address", "token", "created_at", "expires_at",
-              "validated_at", "last_checked_at", "last_result")
+    fields = (
+        "order",
+        "account",
+        "domain",
+        "method",
+        "email_address",
+        "token",
+        "created_at",
+        "expires_at",
+        "validated_at",
+        "last_checked_at",
+        "last_result",
+    )
     readonly_fields = fields
 
     def has_add_permission(self, request):
@@ -46,18 +58,28 @@ class DcvCheckAdmin(admin.ModelAdmin):
         if form.is_valid():
             for check in queryset.select_related("order").order_by("pk"):
                 try:
-                    validate_dcv_manually(check, by=request.user, note=form.cleaned_data["note"], request=request)
+                    validate_dcv_manually(
+                        check, by=request.user, note=form.cleaned_data["note"], request=request
+                    )
                 except DcvError as exc:
                     self.message_user(request, f"{check.domain}: {exc.message}", messages.ERROR)
                 else:
-                    self.message_user(request, _("%(domain)s (order %(ref)s) marked as validated.")
-                                      % {"domain": check.domain, "ref": check.order.reference}, messages.SUCCESS)
+                    self.message_user(
+                        request,
+                        _("%(domain)s (order %(ref)s) marked as validated.")
+                        % {"domain": check.domain, "ref": check.order.reference},
+                        messages.SUCCESS,
+                    )
             return None
-        return TemplateResponse(request, "orders/dcv/admin_validate.html", {
-            **self.admin_site.each_context(request),
-            "title": _("Mark DCV as passed by the validation team"),
-            "checks": queryset.select_related("order"),
-            "form": form,
-            "opts": self.model._meta,
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-        })
+        return TemplateResponse(
+            request,
+            "orders/dcv/admin_validate.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Mark DCV as passed by the validation team"),
+                "checks": queryset.select_related("order"),
+                "form": form,
+                "opts": self.model._meta,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            },
+        )

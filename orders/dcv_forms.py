@@ -11,8 +11,11 @@ from .models import DcvCheck, DcvMethod
 
 class ChangeMethodForm(forms.Form):
     method = forms.ChoiceField(label=_("Method"))
-    email_address = forms.ChoiceField(label=_("Approved address"), required=False,
-                                      help_text=_("Only for the email method (CA/B BR 3.2.2.4.4)."))
+    email_address = forms.ChoiceField(
+        label=_("Approved address"),
+        required=False,
+        help_text=_("Only for the email method (CA/B BR 3.2.2.4.4)."),
+    )
 
     def __init__(self, *args, check: DcvCheck, methods: list[str], **kwargs):
         kwargs.setdefault("prefix", f"check-{check.pk}")
@@ -21,7 +24,8 @@ class ChangeMethodForm(forms.Form):
         self.check = check
         self.fields["method"].choices = [(m, DcvMethod(m).label) for m in methods]
         self.fields["email_address"].choices = [("", "—")] + [
-            (address, address) for address in checks.approved_addresses(check.domain)]
+            (address, address) for address in checks.approved_addresses(check.domain)
+        ]
 
     def clean(self):
         data = super().clean()

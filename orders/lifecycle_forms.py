@@ -45,24 +45,49 @@ class ReissueForm(_Form):
     """ORD-11: reason, certificate replaced and its fate, new CSR, names (multi-site only), software."""
 
     reason = forms.ChoiceField(label=_("Reason for the reissue"), choices=ReissueReason.choices)
-    replaced = _CertificateChoice(label=_("Certificate replaced"), queryset=Certificate.objects.none(),
-                                  to_field_name="serial", empty_label=None)
-    old_certificate = forms.ChoiceField(label=_("The replaced certificate"), choices=OldCertificate.choices,
-                                        initial=OldCertificate.KEEP, widget=forms.RadioSelect,
-                                        help_text=_("A compromised key is always revoked now."))
+    replaced = _CertificateChoice(
+        label=_("Certificate replaced"),
+        queryset=Certificate.objects.none(),
+        to_field_name="serial",
+        empty_label=None,
+    )
+    old_certificate = forms.ChoiceField(
+        label=_("The replaced certificate"),
+        choices=OldCertificate.choices,
+        initial=OldCertificate.KEEP,
+        widget=forms.RadioSelect,
+        help_text=_("A compromised key is always revoked now."),
+    )
     grace_days = forms.TypedChoiceField(
-        label=_("Grace delay before the revocation"), coerce=int, required=False, empty_value=None,
-        choices=lambda: [(days, ngettext("%(days)d day", "%(days)d days", days) % {"days": days})
-                         for days in GRACE_DAYS])  # a callable: labels in the language of each request
-    csr = forms.CharField(label=_("New certificate signing request (CSR)"),
-                          widget=forms.Textarea(attrs={"rows": 10}),
-                          help_text=_("Paste the whole request, from -----BEGIN CERTIFICATE REQUEST----- to "
-                                      "-----END CERTIFICATE REQUEST-----. Never paste your private key."))
-    sans = forms.CharField(label=_("Additional names"), required=False, widget=forms.Textarea(attrs={"rows": 4}),
-                           help_text=_("One name per line. They may change only when names are added on a "
-                                       "multi-site certificate."))
-    server_software = forms.ChoiceField(label=_("Server software"), required=False,
-                                        choices=[("", _("— Unchanged —")), *ServerSoftware.choices])
+        label=_("Grace delay before the revocation"),
+        coerce=int,
+        required=False,
+        empty_value=None,
+        choices=lambda: [
+            (days, ngettext("%(days)d day", "%(days)d days", days) % {"days": days}) for days in GRACE_DAYS
+        ],
+    )  # a callable: labels in the language of each request
+    csr = forms.CharField(
+        label=_("New certificate signing request (CSR)"),
+        widget=forms.Textarea(attrs={"rows": 10}),
+        help_text=_(
+            "Paste the whole request, from -----BEGIN CERTIFICATE REQUEST----- to "
+            "-----END CERTIFICATE REQUEST-----. Never paste your private key."
+        ),
+    )
+    sans = forms.CharField(
+        label=_("Additional names"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_(
+            "One name per line. They may change only when names are added on a multi-site certificate."
+        ),
+    )
+    server_software = forms.ChoiceField(
+        label=_("Server software"),
+        required=False,
+        choices=[("", _("— Unchanged —")), *ServerSoftware.choices],
+    )
     server_software_other = forms.CharField(label=_("Other server software"), max_length=100, required=False)
 
     def __init__(self, *args, order: Order, valid: list[Certificate], **kwargs):
@@ -75,7 +100,9 @@ class ReissueForm(_Form):
         self.csr_info: CsrInfo | None = None
         self.fields["replaced"].queryset = Certificate.objects.filter(pk__in=[c.pk for c in valid])
         if not may_change_names(order.product):
-            self.fields["reason"].choices = [c for c in ReissueReason.choices if c[0] != ReissueReason.SAN_ADDED]
+            self.fields["reason"].choices = [
+                c for c in ReissueReason.choices if c[0] != ReissueReason.SAN_ADDED
+            ]
 
     def clean_csr(self) -> str:
         try:
@@ -96,8 +123,11 @@ class ReissueForm(_Form):
             if error:
                 errors.append(forms.ValidationError(error, code="name"))
             elif name in names or name == self.order.common_name:
-                errors.append(forms.ValidationError(_("“%(name)s” is listed twice."), code="duplicate",
-                                                    params={"name": name}))
+                errors.append(
+                    forms.ValidationError(
+                        _("“%(name)s” is listed twice."), code="duplicate", params={"name": name}
+                    )
+                )
             else:
                 names.append(name)
         if errors:
@@ -109,12 +139,20 @@ class ReissueForm(_Form):
         reason, sans = data.get("reason"), data.get("sans")
         if sans is not None and reason and sorted(sans) != sorted(self.order.sans):
             if reason != ReissueReason.SAN_ADDED:
-                self.add_error("sans", _("The names stay the same for this reason; choose “%(reason)s” to change "
-                                         "them on a multi-site certificate.") % {
-                    "reason": ReissueReason.SAN_ADDED.label})
+                self.add_error(
+                    "sans",
+                    _(
+                        "The names stay the same for this reason; choose “%(reason)s” to change "
+                        "them on a multi-site certificate."
+                    )
+                    % {"reason": ReissueReason.SAN_ADDED.label},
+                )
             elif paying_sans(self.order.common_name, sans) > self.order.product.max_sans:
-                self.add_error("sans", _("This product takes at most %(max)d additional names.")
-                               % {"max": self.order.product.max_sans})
+                self.add_error(
+                    "sans",
+                    _("This product takes at most %(max)d additional names.")
+                    % {"max": self.order.product.max_sans},
+                )
         elif sans is not None:
             data["sans"] = list(self.order.sans)  # same names, the order's own order kept
         if reason == ReissueReason.KEY_COMPROMISE:
@@ -122,10 +160,17 @@ class ReissueForm(_Form):
         elif data.get("old_certificate") == OldCertificate.REVOKE_LATER and not data.get("grace_days"):
             self.add_error("grace_days", _("Choose the delay before the revocation."))
         replaced = data.get("replaced")
-        if reason == ReissueReason.KEY_COMPROMISE and self.csr_info and replaced \
-                and self.csr_info.public_key_sha256 == replaced.public_key_sha256:
+        if (
+            reason == ReissueReason.KEY_COMPROMISE
+            and self.csr_info
+            and replaced
+            and self.csr_info.public_key_sha256 == replaced.public_key_sha256
+        ):
             self.add_error("csr", _("This request uses the compromised key: generate a new key pair."))
-        if data.get("server_software") == ServerSoftware.OTHER and not data.get("server_software_other", "").strip():
+        if (
+            data.get("server_software") == ServerSoftware.OTHER
+            and not data.get("server_software_other", "").strip()
+        ):
             self.add_error("server_software_other", _("Name the server software you use."))
         return data
 
@@ -138,13 +183,17 @@ class _ProductChoice(forms.ModelChoiceField):
 class MigrationTargetForm(_Form):
     """ORD-12: the product of ours a migrated order becomes (the proposed one preselected)."""
 
-    product = _ProductChoice(label=_("New product"), queryset=Product.objects.none(), to_field_name="code",
-                             empty_label=None)
+    product = _ProductChoice(
+        label=_("New product"), queryset=Product.objects.none(), to_field_name="code", empty_label=None
+    )
 
     def __init__(self, *args, choices: list[Product], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["product"].queryset = Product.objects.filter(pk__in=[p.pk for p in choices]) \
-            .select_related("brand").order_by("position", "name")
+        self.fields["product"].queryset = (
+            Product.objects.filter(pk__in=[p.pk for p in choices])
+            .select_related("brand")
+            .order_by("position", "name")
+        )
 
 
 class _MultipleFileInput(forms.ClearableFileInput):
@@ -153,7 +202,9 @@ class _MultipleFileInput(forms.ClearableFileInput):
 
 class _MultipleFileField(forms.FileField):
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", _MultipleFileInput(attrs={"accept": ".pem,.crt,.cer,.der,.p7b,.p7c,.txt"}))
+        kwargs.setdefault(
+            "widget", _MultipleFileInput(attrs={"accept": ".pem,.crt,.cer,.der,.p7b,.p7c,.txt"})
+        )
         super().__init__(*args, **kwargs)
 
     def clean(self, data, initial=None):
@@ -165,30 +216,52 @@ class _MultipleFileField(forms.FileField):
 class ImportForm(_Form):
     """ORD-15: files and/or a pasted PEM bundle, the holder organisation, the certificate manager, the product."""
 
-    files = _MultipleFileField(label=_("Certificate files"), required=False,
-                               help_text=_("PEM, DER or PKCS#7 (.p7b, .p7c); several files at once."))
-    pasted = forms.CharField(label=_("Or paste certificates (PEM)"), required=False,
-                             widget=forms.Textarea(attrs={"rows": 8}),
-                             help_text=_("One or more blocks from -----BEGIN CERTIFICATE----- to "
-                                         "-----END CERTIFICATE-----."))
-    organisation = forms.ModelChoiceField(label=_("Holder organisation"), queryset=Organisation.objects.none(),
-                                          to_field_name="public_id")
-    manager = forms.ModelChoiceField(label=_("Certificate manager"), queryset=Contact.objects.none(),
-                                     to_field_name="public_id",
-                                     help_text=_("The contact who manages these certificates."))
-    product = _ProductChoice(label=_("Product"), queryset=Product.objects.none(), to_field_name="code",
-                             required=False, empty_label=_("— Recognise it from each certificate —"),
-                             help_text=_("The product family these certificates were bought as; by default we "
-                                         "recognise it from the issuer and the certificate's content."))
+    files = _MultipleFileField(
+        label=_("Certificate files"),
+        required=False,
+        help_text=_("PEM, DER or PKCS#7 (.p7b, .p7c); several files at once."),
+    )
+    pasted = forms.CharField(
+        label=_("Or paste certificates (PEM)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text=_("One or more blocks from -----BEGIN CERTIFICATE----- to -----END CERTIFICATE-----."),
+    )
+    organisation = forms.ModelChoiceField(
+        label=_("Holder organisation"), queryset=Organisation.objects.none(), to_field_name="public_id"
+    )
+    manager = forms.ModelChoiceField(
+        label=_("Certificate manager"),
+        queryset=Contact.objects.none(),
+        to_field_name="public_id",
+        help_text=_("The contact who manages these certificates."),
+    )
+    product = _ProductChoice(
+        label=_("Product"),
+        queryset=Product.objects.none(),
+        to_field_name="code",
+        required=False,
+        empty_label=_("— Recognise it from each certificate —"),
+        help_text=_(
+            "The product family these certificates were bought as; by default we "
+            "recognise it from the issuer and the certificate's content."
+        ),
+    )
 
     def __init__(self, *args, account: Account, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["organisation"].queryset = Organisation.objects.filter(account=account).order_by("name")
-        self.fields["manager"].queryset = Contact.objects.filter(account=account).select_related("organisation") \
+        self.fields["manager"].queryset = (
+            Contact.objects.filter(account=account)
+            .select_related("organisation")
             .order_by("last_name", "first_name")
+        )
         self.fields["manager"].label_from_instance = lambda c: f"{c.full_name} <{c.email}>"
-        self.fields["product"].queryset = Product.objects.filter(active=True, brand__active=True, is_test=False) \
-            .select_related("brand").order_by("brand__position", "position", "name")
+        self.fields["product"].queryset = (
+            Product.objects.filter(active=True, brand__active=True, is_test=False)
+            .select_related("brand")
+            .order_by("brand__position", "position", "name")
+        )
 
     def clean_files(self):
         files = self.cleaned_data["files"]

@@ -30,8 +30,12 @@ class _Form(forms.Form):
 
 
 def _phone(label) -> forms.CharField:
-    return forms.CharField(label=label, max_length=40, validators=[validate_phone],
-                           widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}))
+    return forms.CharField(
+        label=label,
+        max_length=40,
+        validators=[validate_phone],
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
+    )
 
 
 class ContactForm(_Form):
@@ -42,35 +46,58 @@ class ContactForm(_Form):
 
     def person(self) -> PersonData:
         data = self.cleaned_data
-        return PersonData(data["first_name"].strip(), data["last_name"].strip(), data["email"].strip().lower(),
-                          data["phone"].strip())
+        return PersonData(
+            data["first_name"].strip(),
+            data["last_name"].strip(),
+            data["email"].strip().lower(),
+            data["phone"].strip(),
+        )
 
 
 class ExternalOrderForm(_Form):
     """ORD-5: the order itself, for the link's product; the contacts are two ContactForms."""
 
     registration_number = forms.CharField(
-        label=_("Organisation number"), max_length=40,
-        help_text=_("SIREN (9 digits) or SIRET (14 digits) for a French company, otherwise the registry number."))
+        label=_("Organisation number"),
+        max_length=40,
+        help_text=_(
+            "SIREN (9 digits) or SIRET (14 digits) for a French company, otherwise the registry number."
+        ),
+    )
     organisation_name = forms.CharField(label=_("Organisation name"), max_length=200)
     country = forms.ChoiceField(label=_("Country"), choices=COUNTRIES, initial="FR")
     address = forms.CharField(label=_("Address"), max_length=250)
     postal_code = forms.CharField(label=_("Postal code"), max_length=20)
     city = forms.CharField(label=_("City"), max_length=100)
     technical_same_as_admin = forms.BooleanField(
-        label=_("The technical contact is the administrative contact"), required=False)
-    server_software = forms.ChoiceField(label=_("Server software"),
-                                        choices=[("", "---------"), *ServerSoftware.choices])
+        label=_("The technical contact is the administrative contact"), required=False
+    )
+    server_software = forms.ChoiceField(
+        label=_("Server software"), choices=[("", "---------"), *ServerSoftware.choices]
+    )
     server_software_other = forms.CharField(label=_("Other server software"), max_length=100, required=False)
-    common_name = forms.CharField(label=_("Common name"), max_length=253,
-                                  help_text=_("The main name to secure, for example www.example.com."))
-    sans = forms.CharField(label=_("Additional names"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
-                           help_text=_("One name per line. The www variant of the common name is free."))
-    csr = forms.CharField(label=_("Certificate signing request (CSR)"), widget=forms.Textarea(attrs={"rows": 10}),
-                          help_text=_("Paste the whole request, from -----BEGIN CERTIFICATE REQUEST----- to "
-                                      "-----END CERTIFICATE REQUEST-----. Never paste your private key."))
-    dcv_method = forms.ChoiceField(label=_("Domain validation method"), choices=DcvMethod.choices,
-                                   initial=DcvMethod.DNS)
+    common_name = forms.CharField(
+        label=_("Common name"),
+        max_length=253,
+        help_text=_("The main name to secure, for example www.example.com."),
+    )
+    sans = forms.CharField(
+        label=_("Additional names"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("One name per line. The www variant of the common name is free."),
+    )
+    csr = forms.CharField(
+        label=_("Certificate signing request (CSR)"),
+        widget=forms.Textarea(attrs={"rows": 10}),
+        help_text=_(
+            "Paste the whole request, from -----BEGIN CERTIFICATE REQUEST----- to "
+            "-----END CERTIFICATE REQUEST-----. Never paste your private key."
+        ),
+    )
+    dcv_method = forms.ChoiceField(
+        label=_("Domain validation method"), choices=DcvMethod.choices, initial=DcvMethod.DNS
+    )
     # Anti-abuse: a field hidden from people (CSS and aria-hidden); robots fill it in.
     website = forms.CharField(required=False, label=_("Leave this field empty"))
 
@@ -103,8 +130,11 @@ class ExternalOrderForm(_Form):
             if error:
                 errors.append(forms.ValidationError(error, code="name"))
             elif name in names:
-                errors.append(forms.ValidationError(_("“%(name)s” is listed twice."), code="duplicate",
-                                                    params={"name": name}))
+                errors.append(
+                    forms.ValidationError(
+                        _("“%(name)s” is listed twice."), code="duplicate", params={"name": name}
+                    )
+                )
                 continue
             names.append(name)
         if errors:
@@ -122,9 +152,14 @@ class ExternalOrderForm(_Form):
         data = super().clean()
         number, country = data.get("registration_number"), data.get("country")
         if number and country == "FR" and siren_of(number) is None:
-            self.add_error("registration_number", _("A French organisation number is a valid SIREN (9 digits) "
-                                                    "or SIRET (14 digits)."))
-        if data.get("server_software") == ServerSoftware.OTHER and not data.get("server_software_other", "").strip():
+            self.add_error(
+                "registration_number",
+                _("A French organisation number is a valid SIREN (9 digits) or SIRET (14 digits)."),
+            )
+        if (
+            data.get("server_software") == ServerSoftware.OTHER
+            and not data.get("server_software_other", "").strip()
+        ):
             self.add_error("server_software_other", _("Name the server software you use."))
         common_name, sans = data.get("common_name"), data.get("sans")
         if common_name and sans is not None:
@@ -139,14 +174,25 @@ class ExternalOrderForm(_Form):
         if not sells_extra_names(self.product):
             extra = [name for name, kind in classify_names(common_name, sans) if kind != NameKind.FREE]
             if extra:
-                self.add_error("sans", _("This product secures the common name and its www variant only: "
-                                         "%(names)s cannot be added.") % {"names": ", ".join(extra)})
+                self.add_error(
+                    "sans",
+                    _(
+                        "This product secures the common name and its www variant only: "
+                        "%(names)s cannot be added."
+                    )
+                    % {"names": ", ".join(extra)},
+                )
                 return
         count = paying_sans(common_name, sans)
         if count > self.product.max_sans:
-            self.add_error("sans", _("This product takes at most %(max)d additional names (the free www variant "
-                                     "not counted); you entered %(count)d.")
-                           % {"max": self.product.max_sans, "count": count})
+            self.add_error(
+                "sans",
+                _(
+                    "This product takes at most %(max)d additional names (the free www variant "
+                    "not counted); you entered %(count)d."
+                )
+                % {"max": self.product.max_sans, "count": count},
+            )
 
 
 class ExternalOrderRequest:
@@ -165,8 +211,13 @@ class ExternalOrderRequest:
         valid = self.admin.is_valid() and valid
         if self.order.cleaned_data.get("technical_same_as_admin"):
             # Not validated: shown again unbound, with what was typed, so it shows no errors.
-            self.technical = ContactForm(prefix="tech", initial={
-                name: self.technical.data.get(self.technical.add_prefix(name), "") for name in self.technical.fields})
+            self.technical = ContactForm(
+                prefix="tech",
+                initial={
+                    name: self.technical.data.get(self.technical.add_prefix(name), "")
+                    for name in self.technical.fields
+                },
+            )
         else:
             valid = self.technical.is_valid() and valid
         return valid
@@ -177,10 +228,18 @@ class ExternalOrderRequest:
     def data(self) -> ExternalOrderData:
         d = self.order.cleaned_data
         return ExternalOrderData(
-            registration_number=d["registration_number"], organisation_name=d["organisation_name"].strip(),
-            country=d["country"], address=d["address"].strip(), postal_code=d["postal_code"].strip(),
-            city=d["city"].strip(), admin=self.admin.person(),
+            registration_number=d["registration_number"],
+            organisation_name=d["organisation_name"].strip(),
+            country=d["country"],
+            address=d["address"].strip(),
+            postal_code=d["postal_code"].strip(),
+            city=d["city"].strip(),
+            admin=self.admin.person(),
             technical=None if d["technical_same_as_admin"] else self.technical.person(),
-            common_name=d["common_name"], sans=d["sans"], csr=d["csr"], server_software=d["server_software"],
-            server_software_other=d["server_software_other"].strip(), dcv_method=d["dcv_method"],
+            common_name=d["common_name"],
+            sans=d["sans"],
+            csr=d["csr"],
+            server_software=d["server_software"],
+            server_software_other=d["server_software_other"].strip(),
+            dcv_method=d["dcv_method"],
         )

@@ -63,23 +63,60 @@ STATUS_HELP = {
 
 # LIFE-1: the only moves an order may make. Anything else raises IllegalTransition.
 TRANSITIONS: dict[str, set[str]] = {
-    S.AWAITING_APPROVAL: {S.AWAITING_PAYMENT, S.QUOTE, S.UNDER_VERIFICATION, S.PROCESSING_AWAITING_PAYMENT,
-                          S.CANCELLED},
+    S.AWAITING_APPROVAL: {
+        S.AWAITING_PAYMENT,
+        S.QUOTE,
+        S.UNDER_VERIFICATION,
+        S.PROCESSING_AWAITING_PAYMENT,
+        S.CANCELLED,
+    },
     S.QUOTE: {S.QUOTE_SIGNED, S.CANCELLED},
-    S.QUOTE_SIGNED: {S.UNDER_VERIFICATION, S.AWAITING_DCV, S.NO_FOLLOWUP_AWAITING_FEE, S.CANCELLED,
-                     S.CANCELLED_REFUNDED},
+    S.QUOTE_SIGNED: {
+        S.UNDER_VERIFICATION,
+        S.AWAITING_DCV,
+        S.NO_FOLLOWUP_AWAITING_FEE,
+        S.CANCELLED,
+        S.CANCELLED_REFUNDED,
+    },
     # Staff may start an unpaid order before payment (direct debit, ORD-9): processing, awaiting payment.
     S.AWAITING_PAYMENT: {S.UNDER_VERIFICATION, S.AWAITING_DCV, S.PROCESSING_AWAITING_PAYMENT, S.CANCELLED},
-    S.PROCESSING_AWAITING_PAYMENT: {S.UNDER_VERIFICATION, S.AWAITING_DCV, S.DORMANT, S.DELIVERED_NOT_PAID,
-                                    S.NO_FOLLOWUP_AWAITING_FEE, S.CANCELLED},
+    S.PROCESSING_AWAITING_PAYMENT: {
+        S.UNDER_VERIFICATION,
+        S.AWAITING_DCV,
+        S.DORMANT,
+        S.DELIVERED_NOT_PAID,
+        S.NO_FOLLOWUP_AWAITING_FEE,
+        S.CANCELLED,
+    },
     # An order in verification is cancelled (nothing paid: a firm quote or a monthly account) or
     # cancelled and refunded (paid).
-    S.UNDER_VERIFICATION: {S.AWAITING_DCV, S.DORMANT, S.DELIVERED_PAID, S.DELIVERED_NOT_INVOICED,
-                           S.DELIVERED_NOT_PAID, S.NO_FOLLOWUP_AWAITING_FEE, S.CANCELLED, S.CANCELLED_REFUNDED},
-    S.AWAITING_DCV: {S.UNDER_VERIFICATION, S.DORMANT, S.DELIVERED_PAID, S.DELIVERED_NOT_INVOICED,
-                     S.DELIVERED_NOT_PAID, S.NO_FOLLOWUP_AWAITING_FEE, S.CANCELLED, S.CANCELLED_REFUNDED},
-    S.DORMANT: {S.UNDER_VERIFICATION, S.AWAITING_DCV, S.NO_FOLLOWUP_AWAITING_FEE, S.CANCELLED,
-                S.CANCELLED_REFUNDED},
+    S.UNDER_VERIFICATION: {
+        S.AWAITING_DCV,
+        S.DORMANT,
+        S.DELIVERED_PAID,
+        S.DELIVERED_NOT_INVOICED,
+        S.DELIVERED_NOT_PAID,
+        S.NO_FOLLOWUP_AWAITING_FEE,
+        S.CANCELLED,
+        S.CANCELLED_REFUNDED,
+    },
+    S.AWAITING_DCV: {
+        S.UNDER_VERIFICATION,
+        S.DORMANT,
+        S.DELIVERED_PAID,
+        S.DELIVERED_NOT_INVOICED,
+        S.DELIVERED_NOT_PAID,
+        S.NO_FOLLOWUP_AWAITING_FEE,
+        S.CANCELLED,
+        S.CANCELLED_REFUNDED,
+    },
+    S.DORMANT: {
+        S.UNDER_VERIFICATION,
+        S.AWAITING_DCV,
+        S.NO_FOLLOWUP_AWAITING_FEE,
+        S.CANCELLED,
+        S.CANCELLED_REFUNDED,
+    },
     S.DELIVERED_NOT_INVOICED: {S.DELIVERED_NOT_PAID, S.DELIVERED_PAID},
     S.DELIVERED_NOT_PAID: {S.DELIVERED_PAID},
     S.DELIVERED_PAID: set(),
@@ -130,32 +167,45 @@ class OrderOrigin(models.TextChoices):
 
 class Order(models.Model):
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="orders")
-    reference = models.CharField(_("our reference"), max_length=12, unique=True, default=new_reference,
-                                 editable=False)
+    reference = models.CharField(
+        _("our reference"), max_length=12, unique=True, default=new_reference, editable=False
+    )
     customer_reference = models.CharField(_("your reference"), max_length=60, blank=True)
     ca_reference = models.CharField(_("CA reference"), max_length=60, blank=True)
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+", verbose_name=_("product"))
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, related_name="+", verbose_name=_("product")
+    )
     period_months = models.PositiveSmallIntegerField(_("period (months)"))
     price_excl_vat = models.DecimalField(_("price excl. VAT"), max_digits=10, decimal_places=2)
     vat_rate = models.DecimalField(_("VAT rate"), max_digits=5, decimal_places=2, default=Decimal("20.00"))
     status = models.CharField(_("status"), max_length=32, choices=OrderStatus.choices, db_index=True)
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="orders",
-                                     verbose_name=_("holder organisation"))
-    admin_contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="+",
-                                      verbose_name=_("administrative contact"))
-    technical_contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="+",
-                                          verbose_name=_("technical contact"))
-    server_software = models.CharField(_("server software"), max_length=20, choices=ServerSoftware.choices,
-                                       blank=True)
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="orders", verbose_name=_("holder organisation")
+    )
+    admin_contact = models.ForeignKey(
+        Contact, on_delete=models.PROTECT, related_name="+", verbose_name=_("administrative contact")
+    )
+    technical_contact = models.ForeignKey(
+        Contact, on_delete=models.PROTECT, related_name="+", verbose_name=_("technical contact")
+    )
+    server_software = models.CharField(
+        _("server software"), max_length=20, choices=ServerSoftware.choices, blank=True
+    )
     server_software_other = models.CharField(_("other server software"), max_length=100, blank=True)
     common_name = models.CharField(_("common name"), max_length=253)
     sans = models.JSONField(_("additional names"), default=list, blank=True)
     csr = models.TextField(_("CSR"), blank=True)
     csr_public_key_sha256 = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
-    dcv_method = models.CharField(_("domain validation method"), max_length=10, choices=DcvMethod.choices,
-                                  blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
-                                   related_name="+", verbose_name=_("ordered by"))
+    dcv_method = models.CharField(
+        _("domain validation method"), max_length=10, choices=DcvMethod.choices, blank=True
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("ordered by"),
+    )
     created_at = models.DateTimeField(_("ordered"), default=timezone.now, db_index=True)
     paid_at = models.DateTimeField(_("paid"), null=True, blank=True)
     payment_reference = models.CharField(_("payment reference"), max_length=100, blank=True)
@@ -165,19 +215,45 @@ class Order(models.Model):
     # ORD-3: the review page's one-time token; a second "confirm" with it finds this order instead
     # of creating another (the unique constraint settles two confirmations racing).
     submission_token = models.CharField(max_length=64, blank=True, editable=False)
-    origin = models.CharField(_("origin"), max_length=20, choices=OrderOrigin.choices, default=OrderOrigin.ORDERED)
-    source_order = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
-                                     verbose_name=_("renewed, cloned or migrated from"))
-    external_link = models.ForeignKey("ExternalOrderLink", on_delete=models.SET_NULL, null=True, blank=True,
-                                      related_name="orders", verbose_name=_("external order link"))
-    legal_representative = models.ForeignKey(Contact, on_delete=models.PROTECT, null=True, blank=True,
-                                             related_name="+", verbose_name=_("legal representative"))
+    origin = models.CharField(
+        _("origin"), max_length=20, choices=OrderOrigin.choices, default=OrderOrigin.ORDERED
+    )
+    source_order = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("renewed, cloned or migrated from"),
+    )
+    external_link = models.ForeignKey(
+        "ExternalOrderLink",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="orders",
+        verbose_name=_("external order link"),
+    )
+    legal_representative = models.ForeignKey(
+        Contact,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("legal representative"),
+    )
     # Type-specific choices (ORD-2, ORD-4): assistance, machine licences, chain, PSD2 roles and
     # authority, signature-solution users and document packs... validated by each product form.
     options = models.JSONField(_("options"), default=dict, blank=True)
     subscription_ends_at = models.DateTimeField(_("subscription ends"), null=True, blank=True)
-    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                    related_name="+", verbose_name=_("approved by"))
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("approved by"),
+    )
     approved_at = models.DateTimeField(_("approved"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
     cancel_reason = models.TextField(_("cancellation reason"), blank=True)
@@ -193,8 +269,11 @@ class Order(models.Model):
         verbose_name_plural = _("orders")
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["account", "submission_token"], condition=~models.Q(submission_token=""),
-                                    name="one_order_per_submission_token"),
+            models.UniqueConstraint(
+                fields=["account", "submission_token"],
+                condition=~models.Q(submission_token=""),
+                name="one_order_per_submission_token",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -270,8 +349,14 @@ class Certificate(models.Model):
 
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="certificates")
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="certificates")
-    issuer = models.ForeignKey(CertificateAuthority, on_delete=models.PROTECT, related_name="issued", null=True,
-                               blank=True, help_text=_("Empty for a certificate imported from elsewhere (ORD-15)."))
+    issuer = models.ForeignKey(
+        CertificateAuthority,
+        on_delete=models.PROTECT,
+        related_name="issued",
+        null=True,
+        blank=True,
+        help_text=_("Empty for a certificate imported from elsewhere (ORD-15)."),
+    )
     issuer_name = models.CharField(_("issuer"), max_length=250, blank=True)
     serial = models.CharField(_("serial number"), max_length=64, unique=True)
     pem = models.TextField()
@@ -283,8 +368,9 @@ class Certificate(models.Model):
     public_key_sha256 = models.CharField(max_length=64, db_index=True)
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.VALID)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
-    revocation_reason = models.CharField(_("revocation reason"), max_length=30,
-                                         choices=RevocationReason.choices, blank=True)
+    revocation_reason = models.CharField(
+        _("revocation reason"), max_length=30, choices=RevocationReason.choices, blank=True
+    )
     note = models.CharField(_("note"), max_length=250, blank=True)
     created_at = models.DateTimeField(_("delivered"), default=timezone.now)
     imported = models.BooleanField(_("imported"), default=False)
@@ -356,7 +442,9 @@ class OrderComment(models.Model):
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="comments")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
     author_name = models.CharField(_("author"), max_length=200)
     from_staff = models.BooleanField(_("from our team"), default=False)
     text = models.TextField(_("comment"))
@@ -391,8 +479,9 @@ class DocumentRequest(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="document_requests")
     kind = models.CharField(_("type"), max_length=20, choices=AuditDocumentKind.choices)
     note = models.TextField(_("note"), blank=True)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
-                                     related_name="+")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
     requested_at = models.DateTimeField(_("requested"), default=timezone.now)
     fulfilled_at = models.DateTimeField(_("received"), null=True, blank=True)
 
@@ -416,14 +505,16 @@ class AuditDocument(models.Model):
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="audit_documents")
-    request = models.ForeignKey(DocumentRequest, on_delete=models.SET_NULL, null=True, blank=True,
-                                related_name="documents")
+    request = models.ForeignKey(
+        DocumentRequest, on_delete=models.SET_NULL, null=True, blank=True, related_name="documents"
+    )
     kind = models.CharField(_("type"), max_length=20, choices=AuditDocumentKind.choices)
     file = models.FileField(_("file"), upload_to=audit_document_path)
     original_name = models.CharField(_("file name"), max_length=200)
     comment = models.TextField(_("comment"), blank=True)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
-                                    related_name="+")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
     created_at = models.DateTimeField(_("sent"), default=timezone.now)
 
     objects = ScopedManager(account="account")
@@ -442,13 +533,16 @@ class ExternalOrderLink(models.Model):
     orders land in "awaiting approval"."""
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+", verbose_name=_("product"))
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, related_name="+", verbose_name=_("product")
+    )
     period_months = models.PositiveSmallIntegerField(_("period (months)"))
     label = models.CharField(_("label"), max_length=100)
     token = models.CharField(max_length=64, unique=True, editable=False)
     enabled = models.BooleanField(_("enabled"), default=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     objects = ScopedManager(account="account")

@@ -15,17 +15,25 @@ class OrderTable(tables.Table):
     customer_reference = tables.Column(verbose_name=_("Your reference"))
     common_name = tables.Column(verbose_name=_("Common name"))
     product = tables.Column(verbose_name=_("Product"), accessor="product__name", order_by=("product__name",))
-    brand = tables.Column(verbose_name=_("Brand"), accessor="product__brand__name",
-                          order_by=("product__brand__name",))
+    brand = tables.Column(
+        verbose_name=_("Brand"), accessor="product__brand__name", order_by=("product__brand__name",)
+    )
     status = tables.Column(verbose_name=_("Status"))
     created_at = tables.DateColumn(verbose_name=_("Ordered"), format="SHORT_DATE_FORMAT")
-    valid_until = tables.DateColumn(verbose_name=_("Valid until"), format="SHORT_DATE_FORMAT",
-                                    default="—")
+    valid_until = tables.DateColumn(verbose_name=_("Valid until"), format="SHORT_DATE_FORMAT", default="—")
 
     class Meta:
         model = Order
-        fields = ["reference", "customer_reference", "common_name", "product", "brand", "status", "created_at",
-                  "valid_until"]
+        fields = [
+            "reference",
+            "customer_reference",
+            "common_name",
+            "product",
+            "brand",
+            "status",
+            "created_at",
+            "valid_until",
+        ]
         order_by = "-created_at"
         empty_text = _("No order yet.")
         attrs = {"class": "table orders"}

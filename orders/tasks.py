@@ -34,8 +34,14 @@ def mark_expired_certificates() -> int:
                 )
                 if not batch:
                     return changed
-                Certificate.objects.filter(pk__in=[c.pk for c in batch]).update(state=Certificate.State.EXPIRED)
+                Certificate.objects.filter(pk__in=[c.pk for c in batch]).update(
+                    state=Certificate.State.EXPIRED
+                )
                 for certificate in batch:
-                    log_action("certificate.expired", obj=certificate, serial=certificate.serial,
-                               not_after=certificate.not_after.isoformat())
+                    log_action(
+                        "certificate.expired",
+                        obj=certificate,
+                        serial=certificate.serial,
+                        not_after=certificate.not_after.isoformat(),
+                    )
                 changed += len(batch)

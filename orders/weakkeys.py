@@ -31,36 +31,63 @@ _NEW_KEY = _("Generate a new key pair and a new request.")
 
 # badkeys check → (our refusal code, why the key is refused).
 CHECK_VERDICTS: dict[str, tuple[str, Promise]] = {
-    "roca": ("weak_roca", _(
-        "This key was made by a vulnerable Infineon chip (ROCA, CVE-2017-15361): its private key can be "
-        "computed from the public key. Update the device (smart card, TPM, token) or generate the key "
-        "elsewhere, then send a new request.")),
-    "fermat": ("weak_fermat", _(
-        "The two prime factors of this RSA key are so close to each other that Fermat's method finds them "
-        "in seconds (close primes, CVE-2022-26320): the key is broken. Generate a new key pair with "
-        "up-to-date software and a new request.")),
-    "sharedprimes": ("weak_shared_prime", _(
-        "This RSA key shares a prime factor with keys published on the Internet: anyone can compute its "
-        "private key. The device that made it lacks good randomness; generate a new key pair on another "
-        "system and a new request.")),
-    "smallfactors": ("rsa_small_factor", _(
-        "The RSA modulus is divisible by %(p)d: the key is broken, generate a new one.")),
-    "rsapoly": ("weak_other", _(
-        "The RSA modulus shows a regular pattern of zero bits, the mark of a flawed key generator that "
-        "lets it be factored: the key is broken.")),
-    "smalld": ("weak_other", _(
-        "The key's private exponent is so small that it can be computed from the public key (Wiener's "
-        "attack): the key is broken.")),
-    "rsainvalid": ("weak_other", _(
-        "The RSA public exponent is invalid for this modulus: the key cannot be used safely.")),
+    "roca": (
+        "weak_roca",
+        _(
+            "This key was made by a vulnerable Infineon chip (ROCA, CVE-2017-15361): its private key can be "
+            "computed from the public key. Update the device (smart card, TPM, token) or generate the key "
+            "elsewhere, then send a new request."
+        ),
+    ),
+    "fermat": (
+        "weak_fermat",
+        _(
+            "The two prime factors of this RSA key are so close to each other that Fermat's method finds them "
+            "in seconds (close primes, CVE-2022-26320): the key is broken. Generate a new key pair with "
+            "up-to-date software and a new request."
+        ),
+    ),
+    "sharedprimes": (
+        "weak_shared_prime",
+        _(
+            "This RSA key shares a prime factor with keys published on the Internet: anyone can compute its "
+            "private key. The device that made it lacks good randomness; generate a new key pair on another "
+            "system and a new request."
+        ),
+    ),
+    "smallfactors": (
+        "rsa_small_factor",
+        _("The RSA modulus is divisible by %(p)d: the key is broken, generate a new one."),
+    ),
+    "rsapoly": (
+        "weak_other",
+        _(
+            "The RSA modulus shows a regular pattern of zero bits, the mark of a flawed key generator that "
+            "lets it be factored: the key is broken."
+        ),
+    ),
+    "smalld": (
+        "weak_other",
+        _(
+            "The key's private exponent is so small that it can be computed from the public key (Wiener's "
+            "attack): the key is broken."
+        ),
+    ),
+    "rsainvalid": (
+        "weak_other",
+        _("The RSA public exponent is invalid for this modulus: the key cannot be used safely."),
+    ),
 }
-_UNKNOWN_WEAKNESS = ("weak_other", _(
-    "This key has a known weakness that lets its private key be computed from the public key."))
+_UNKNOWN_WEAKNESS = (
+    "weak_other",
+    _("This key has a known weakness that lets its private key be computed from the public key."),
+)
 
 REVOKED_MESSAGE = _(
     "A certificate for this key was revoked because its private key was compromised: the key can never be "
     "certified again (CA/Browser Forum Baseline Requirements 6.1.1.3). Generate a new key pair and a new "
-    "request.")
+    "request."
+)
 
 
 @dataclass(frozen=True)
@@ -76,16 +103,25 @@ def check_public_key(public_key, public_key_sha256: str) -> KeyVerdict | None:
 
     `public_key_sha256` is the hex SHA-256 of its SubjectPublicKeyInfo (orders.csr.public_key_sha256).
     """
-    return (weak_key_verdict(public_key) or blocked_key_verdict(public_key_sha256)
-            or revoked_key_verdict(public_key_sha256))
+    return (
+        weak_key_verdict(public_key)
+        or blocked_key_verdict(public_key_sha256)
+        or revoked_key_verdict(public_key_sha256)
+    )
 
 
 BLOCKED_MESSAGES = {
-    BlockedKey.Reason.DEBIAN: ("weak_debian", _(
-        "This key is one of the Debian weak keys (CVE-2008-0166): its private key is public. Generate a new key "
-        "pair on an up-to-date system and a new request.")),
-    BlockedKey.Reason.PUBLISHED: ("blocked_key", _(
-        "The private key of this key has been published: generate a new key pair and a new request.")),
+    BlockedKey.Reason.DEBIAN: (
+        "weak_debian",
+        _(
+            "This key is one of the Debian weak keys (CVE-2008-0166): its private key is public. Generate a new key "
+            "pair on an up-to-date system and a new request."
+        ),
+    ),
+    BlockedKey.Reason.PUBLISHED: (
+        "blocked_key",
+        _("The private key of this key has been published: generate a new key pair and a new request."),
+    ),
 }
 
 

@@ -49,25 +49,37 @@ class ShownEntry:
 
 
 SECTIONS = [
-    Section(_("Operations"), "/operations/", [
-        Entry(_("New order"), "operations:new", (Right.TECHNICAL,)),
-        Entry(_("Renewal"), "lifecycle:renewals", (Right.TECHNICAL,)),
-        Entry(_("Reissue"), "lifecycle:reissue_list", (Right.TECHNICAL,)),
-        Entry(_("Clone"), "lifecycle:clone", (Right.TECHNICAL,)),
-        Entry(_("Migration"), "lifecycle:migrate", (Right.TECHNICAL,)),
-        Entry(_("Import a certificate"), "lifecycle:import", (Right.TECHNICAL,)),
-    ]),
-    Section(_("Your orders"), "/orders/", [
-        Entry(_("All orders"), "orders:list", (Right.TECHNICAL, Right.COMMERCIAL)),
-        Entry(_("Awaiting approval"), "orders:approval", (Right.APPROVAL,)),
-        Entry(_("Certificates to accept"), "orders:to_accept", (Right.TECHNICAL, Right.COMMERCIAL)),
-        Entry(_("External order links"), "orders:links", (Right.TECHNICAL,)),
-    ]),
-    Section(_("Administration"), "/administration/", [
-        Entry(_("Users"), "administration:users", (Right.ADMINISTRATIVE,)),
-        Entry(_("API users"), "administration:api_users", (Right.ADMINISTRATIVE,)),
-        Entry(_("Logs"), "administration:logs", (Right.ADMINISTRATIVE,)),
-    ]),
+    Section(
+        _("Operations"),
+        "/operations/",
+        [
+            Entry(_("New order"), "operations:new", (Right.TECHNICAL,)),
+            Entry(_("Renewal"), "lifecycle:renewals", (Right.TECHNICAL,)),
+            Entry(_("Reissue"), "lifecycle:reissue_list", (Right.TECHNICAL,)),
+            Entry(_("Clone"), "lifecycle:clone", (Right.TECHNICAL,)),
+            Entry(_("Migration"), "lifecycle:migrate", (Right.TECHNICAL,)),
+            Entry(_("Import a certificate"), "lifecycle:import", (Right.TECHNICAL,)),
+        ],
+    ),
+    Section(
+        _("Your orders"),
+        "/orders/",
+        [
+            Entry(_("All orders"), "orders:list", (Right.TECHNICAL, Right.COMMERCIAL)),
+            Entry(_("Awaiting approval"), "orders:approval", (Right.APPROVAL,)),
+            Entry(_("Certificates to accept"), "orders:to_accept", (Right.TECHNICAL, Right.COMMERCIAL)),
+            Entry(_("External order links"), "orders:links", (Right.TECHNICAL,)),
+        ],
+    ),
+    Section(
+        _("Administration"),
+        "/administration/",
+        [
+            Entry(_("Users"), "administration:users", (Right.ADMINISTRATIVE,)),
+            Entry(_("API users"), "administration:api_users", (Right.ADMINISTRATIVE,)),
+            Entry(_("Logs"), "administration:logs", (Right.ADMINISTRATIVE,)),
+        ],
+    ),
     Section(_("Pricing"), "/pricing/", list(billing_menu.PRICING)),
     Section(_("Account info"), "/account/", list(billing_menu.ACCOUNT_INFO)),
     Section(_("Accounting"), "/accounting/", list(billing_menu.ACCOUNTING)),
@@ -90,7 +102,9 @@ def sections_for(user) -> list[Section]:
     badges = badge_counts(user)
     visible = []
     for section in SECTIONS:
-        entries = [ShownEntry(e.label, e.url, badges.get(e.url_name, 0)) for e in section.entries if e.allows(user)]
+        entries = [
+            ShownEntry(e.label, e.url, badges.get(e.url_name, 0)) for e in section.entries if e.allows(user)
+        ]
         if entries:
             visible.append(Section(section.label, section.prefix, entries))
     return visible

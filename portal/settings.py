@@ -218,15 +218,26 @@ CELERY_BEAT_SCHEDULE = {
         "task": "orders.tasks_reissue.revoke_scheduled_certificates",
         "schedule": crontab(minute="*/15"),
     },
-    "billing-monthly-invoices": {"task": "billing.tasks.monthly_invoices", "schedule": crontab(minute=10, hour=1)},
-    "billing-quarterly-rebates": {"task": "billing.tasks.quarterly_rebates", "schedule": crontab(minute=20, hour=1)},
+    "billing-monthly-invoices": {
+        "task": "billing.tasks.monthly_invoices",
+        "schedule": crontab(minute=10, hour=1),
+    },
+    "billing-quarterly-rebates": {
+        "task": "billing.tasks.quarterly_rebates",
+        "schedule": crontab(minute=20, hour=1),
+    },
     "billing-late-payment-statements": {
-        "task": "billing.tasks.late_payment_statements", "schedule": crontab(minute=30, hour=1),
+        "task": "billing.tasks.late_payment_statements",
+        "schedule": crontab(minute=30, hour=1),
     },
     "billing-expire-coupons-and-promo-codes": {
-        "task": "billing.tasks.expire_coupons_and_promo_codes", "schedule": crontab(minute=5, hour=0),
+        "task": "billing.tasks.expire_coupons_and_promo_codes",
+        "schedule": crontab(minute=5, hour=0),
     },
-    "billing-low-balance-alerts": {"task": "billing.tasks.low_balance_alerts", "schedule": crontab(minute=40)},
+    "billing-low-balance-alerts": {
+        "task": "billing.tasks.low_balance_alerts",
+        "schedule": crontab(minute=40),
+    },
     "heartbeat": {
         "task": "portal.tasks.heartbeat",
         "schedule": crontab(minute="*/15"),
@@ -296,13 +307,29 @@ LOGGING = {
 
 # The seller on invoices and other documents: billing/conf.py holds a demo identity; each SELLER_*
 # variable overrides one of its fields.
-_SELLER_FIELDS = ("name", "address", "postal_code", "city", "siren", "vat_number", "rcs_city", "share_capital",
-                  "iban", "bic", "email", "phone")
-BILLING_SELLER = {field: env.str(f"SELLER_{field.upper()}") for field in _SELLER_FIELDS
-                  if env.str(f"SELLER_{field.upper()}", default="")}
+_SELLER_FIELDS = (
+    "name",
+    "address",
+    "postal_code",
+    "city",
+    "siren",
+    "vat_number",
+    "rcs_city",
+    "share_capital",
+    "iban",
+    "bic",
+    "email",
+    "phone",
+)
+BILLING_SELLER = {
+    field: env.str(f"SELLER_{field.upper()}")
+    for field in _SELLER_FIELDS
+    if env.str(f"SELLER_{field.upper()}", default="")
+}
 
 # SEPA direct debit: the creditor identifier (ICS) printed on mandates.
 BILLING_SEPA_CREDITOR_ID = env.str("BILLING_SEPA_CREDITOR_ID", default="FR72ZZZ123456")
 # Renewal top-up (LEDG-4): the callable that forecasts the tokens renewals need (orders side).
-BILLING_RENEWAL_NEEDS_PROVIDER = env.str("BILLING_RENEWAL_NEEDS_PROVIDER",
-                                         default="orders.services.topup_needs.renewal_token_needs")
+BILLING_RENEWAL_NEEDS_PROVIDER = env.str(
+    "BILLING_RENEWAL_NEEDS_PROVIDER", default="orders.services.topup_needs.renewal_token_needs"
+)

@@ -32,7 +32,9 @@ def _own_cache_keys(settings, request):
     counters of one test (or of a parallel run) never leak into another."""
     import uuid
 
-    caches = {name: {**conf, "KEY_PREFIX": f"t-{uuid.uuid4().hex[:12]}"} for name, conf in settings.CACHES.items()}
+    caches = {
+        name: {**conf, "KEY_PREFIX": f"t-{uuid.uuid4().hex[:12]}"} for name, conf in settings.CACHES.items()
+    }
     settings.CACHES = caches
 
 
@@ -41,8 +43,10 @@ def _plain_static_for_live_server(request, settings):
     """The live server serves static files from the apps (finders), not the hashed names of the
     collected manifest that DEBUG=0 templates would ask for: browser tests use plain names."""
     if "live_server" in request.fixturenames:
-        settings.STORAGES = {**settings.STORAGES,
-                             "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+        settings.STORAGES = {
+            **settings.STORAGES,
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        }
 
 
 @pytest.fixture(autouse=True)
@@ -112,8 +116,14 @@ def login(client, user):
 
 # Browser tests: Debian's Chromium, never a downloaded browser (STACK.md).
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 

@@ -26,23 +26,47 @@ def make_account(name: str, domain: str, **fields) -> Account:
         **fields,
     )
     org = Organisation(
-        account=account, name=name, registration_number=str(abs(hash(name)) % 10**9).zfill(9),
-        address="1 rue de la Paix", postal_code="75002", city="Paris", country="FR",
+        account=account,
+        name=name,
+        registration_number=str(abs(hash(name)) % 10**9).zfill(9),
+        address="1 rue de la Paix",
+        postal_code="75002",
+        city="Paris",
+        country="FR",
         vat_number="FR40303265045",
     )
     org.is_account_holder = True
     org.save()
-    Contact.objects.create(account=account, organisation=org, first_name="Alice", last_name="Admin",
-                           email=f"admin@{domain}", phone="+33 1 02 03 04 05")
-    Contact.objects.create(account=account, organisation=org, first_name="Tom", last_name="Tech",
-                           email=f"tech@{domain}", phone="+33 1 02 03 04 06")
+    Contact.objects.create(
+        account=account,
+        organisation=org,
+        first_name="Alice",
+        last_name="Admin",
+        email=f"admin@{domain}",
+        phone="+33 1 02 03 04 05",
+    )
+    Contact.objects.create(
+        account=account,
+        organisation=org,
+        first_name="Tom",
+        last_name="Tech",
+        email=f"tech@{domain}",
+        phone="+33 1 02 03 04 06",
+    )
     return account
 
 
-def make_user(account: Account, username: str, *, superuser: bool = False,
-              rights: list[Right] | None = None) -> User:
-    user = User(account=account, username=f"{username}-{account.pk}", email=f"{username}-{account.pk}@example.test",
-                first_name=username.capitalize(), last_name="User", is_account_superuser=superuser)
+def make_user(
+    account: Account, username: str, *, superuser: bool = False, rights: list[Right] | None = None
+) -> User:
+    user = User(
+        account=account,
+        username=f"{username}-{account.pk}",
+        email=f"{username}-{account.pk}@example.test",
+        first_name=username.capitalize(),
+        last_name="User",
+        is_account_superuser=superuser,
+    )
     user.set_rights(rights or [])
     user.set_password(PASSWORD)
     user.save()
@@ -56,14 +80,26 @@ def make_staff(username: str) -> User:
     return user
 
 
-def make_product(code: str, *, price: Decimal = Decimal("100.00"), brand_code: str = "tbs-x509",
-                 product_type: str = ProductType.SERVER_OV, **fields) -> Product:
+def make_product(
+    code: str,
+    *,
+    price: Decimal = Decimal("100.00"),
+    brand_code: str = "tbs-x509",
+    product_type: str = ProductType.SERVER_OV,
+    **fields,
+) -> Product:
     brand, _ = Brand.objects.get_or_create(code=brand_code, defaults={"name": brand_code.upper()})
     product = Product.objects.create(
-        brand=brand, code=code, name=fields.pop("name", code.upper()), product_type=product_type,
-        validation=fields.pop("validation", "OV"), publicly_trusted_tls=fields.pop("publicly_trusted_tls", True),
-        max_sans=fields.pop("max_sans", 10), included_sans=fields.pop("included_sans", 1),
-        san_price=fields.pop("san_price", Decimal("30.00")), **fields,
+        brand=brand,
+        code=code,
+        name=fields.pop("name", code.upper()),
+        product_type=product_type,
+        validation=fields.pop("validation", "OV"),
+        publicly_trusted_tls=fields.pop("publicly_trusted_tls", True),
+        max_sans=fields.pop("max_sans", 10),
+        included_sans=fields.pop("included_sans", 1),
+        san_price=fields.pop("san_price", Decimal("30.00")),
+        **fields,
     )
     ProductPeriod.objects.create(product=product, months=12, price=price)
     ProductPeriod.objects.create(product=product, months=24, price=price * 2 - Decimal("20.00"))
@@ -92,6 +128,8 @@ def make_csr(common_name: str, sans: list[str] | None = None, key=None, org: str
         attrs.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, org))
     builder = x509.CertificateSigningRequestBuilder().subject_name(x509.Name(attrs))
     names = [common_name, *(sans or [])]
-    builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), critical=False)
+    builder = builder.add_extension(
+        x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), critical=False
+    )
     csr = builder.sign(key, hashes.SHA256())
     return csr.public_bytes(serialization.Encoding.PEM).decode()

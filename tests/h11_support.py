@@ -22,13 +22,22 @@ from orders.models import Certificate, Order, OrderStatus
 REAUTH_TIMEOUT = 300  # settings.ACCOUNT_REAUTHENTICATION_TIMEOUT
 
 
-def deliver(order: Order, *, status: str = OrderStatus.DELIVERED_PAID, now: datetime | None = None) -> Certificate:
+def deliver(
+    order: Order, *, status: str = OrderStatus.DELIVERED_PAID, now: datetime | None = None
+) -> Certificate:
     """Sign a certificate for the order's CSR and record it as delivered."""
     now = now or timezone.now()
-    issued = EmbeddedCA().issue(product=order.product, csr_pem=order.csr, common_name=order.common_name,
-                                names=order.all_names, organisation=order.organisation, now=now)
-    certificate = Certificate.objects.create(account_id=order.account_id, order=order, created_at=now,
-                                             **issued.certificate_fields())
+    issued = EmbeddedCA().issue(
+        product=order.product,
+        csr_pem=order.csr,
+        common_name=order.common_name,
+        names=order.all_names,
+        organisation=order.organisation,
+        now=now,
+    )
+    certificate = Certificate.objects.create(
+        account_id=order.account_id, order=order, created_at=now, **issued.certificate_fields()
+    )
     Order.objects.filter(pk=order.pk).update(status=status, delivered_at=now)
     order.refresh_from_db()
     return certificate

@@ -20,20 +20,39 @@ from tests.factories import make_key
 from tests.test_order_support import contacts_of
 
 
-def make_typed_product(code: str, product_type: str, *, brand_code: str = "tbs-x509", validation: str = "OV",
-                       prices: dict[int, str] | None = None, **fields) -> Product:
+def make_typed_product(
+    code: str,
+    product_type: str,
+    *,
+    brand_code: str = "tbs-x509",
+    validation: str = "OV",
+    prices: dict[int, str] | None = None,
+    **fields,
+) -> Product:
     """A catalogue product of any type, with periods at the given prices (12 and 24 months by default)."""
-    brand, _ = Brand.objects.get_or_create(code=brand_code, defaults={"name": brand_code.upper(),
-                                                                      "delivery_time": "1-2 days"})
-    product = Product.objects.create(brand=brand, code=code, name=fields.pop("name", code.upper()),
-                                     product_type=product_type, validation=validation, **fields)
+    brand, _ = Brand.objects.get_or_create(
+        code=brand_code, defaults={"name": brand_code.upper(), "delivery_time": "1-2 days"}
+    )
+    product = Product.objects.create(
+        brand=brand,
+        code=code,
+        name=fields.pop("name", code.upper()),
+        product_type=product_type,
+        validation=validation,
+        **fields,
+    )
     for months, price in (prices or {12: "100.00", 24: "180.00"}).items():
         ProductPeriod.objects.create(product=product, months=months, price=Decimal(price))
     return product
 
 
 def server_product(code: str = "ssl-ov", **fields) -> Product:
-    defaults = {"publicly_trusted_tls": True, "included_sans": 1, "max_sans": 10, "san_price": Decimal("30.00")}
+    defaults = {
+        "publicly_trusted_tls": True,
+        "included_sans": 1,
+        "max_sans": 10,
+        "san_price": Decimal("30.00"),
+    }
     return make_typed_product(code, ProductType.SERVER_OV, **{**defaults, **fields})
 
 
@@ -71,8 +90,11 @@ def confirm(client, token: str) -> Order:
 def field_errors(page: str, field: str) -> str:
     """The HTML of one field's block (label, widget, errors), which must show an error."""
     # Up to the next field block: a multiple choice renders <div>s of its own inside the block.
-    match = re.search(rf'<div class="field has-error" id="field-{re.escape(field)}">(.*?)(?=<div class="field|</fieldset>|</form>)',
-                      page, re.S)
+    match = re.search(
+        rf'<div class="field has-error" id="field-{re.escape(field)}">(.*?)(?=<div class="field|</fieldset>|</form>)',
+        page,
+        re.S,
+    )
     assert match, f"no error block for {field}"
     return match.group(1)
 
@@ -91,16 +113,30 @@ def base_data(account: Account, **overrides) -> dict[str, str]:
     return {key: value for key, value in data.items() if value is not None}
 
 
-def csr_for(common_name: str, *, org: str | None = None, email: str | None = None, city: str | None = None,
-            country: str | None = None, key=None, dns: bool = False) -> str:
+def csr_for(
+    common_name: str,
+    *,
+    org: str | None = None,
+    email: str | None = None,
+    city: str | None = None,
+    country: str | None = None,
+    key=None,
+    dns: bool = False,
+) -> str:
     """A CSR with the subject attributes asked for (client and organisation products carry no DNS SAN)."""
     key = key or make_key("p256")
     attrs = [x509.NameAttribute(NameOID.COMMON_NAME, common_name)]
-    for oid, value in ((NameOID.ORGANIZATION_NAME, org), (NameOID.LOCALITY_NAME, city),
-                       (NameOID.COUNTRY_NAME, country), (NameOID.EMAIL_ADDRESS, email)):
+    for oid, value in (
+        (NameOID.ORGANIZATION_NAME, org),
+        (NameOID.LOCALITY_NAME, city),
+        (NameOID.COUNTRY_NAME, country),
+        (NameOID.EMAIL_ADDRESS, email),
+    ):
         if value:
             attrs.append(x509.NameAttribute(oid, value))
     builder = x509.CertificateSigningRequestBuilder().subject_name(x509.Name(attrs))
     if dns:
-        builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(common_name)]), critical=False)
+        builder = builder.add_extension(
+            x509.SubjectAlternativeName([x509.DNSName(common_name)]), critical=False
+        )
     return builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM).decode()

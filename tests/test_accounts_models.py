@@ -40,11 +40,22 @@ def test_one_super_user_per_account(account, owner):
 def test_admin_form_refuses_a_second_super_user(client, staff, account, owner, tech):
     client.force_login(staff)
     url = f"/staff/accounts/user/{tech.pk}/change/"
-    response = client.post(url, {
-        "username": tech.username, "email": tech.email, "first_name": "", "last_name": "", "phone": "",
-        "language": "en", "account": account.pk, "is_account_superuser": "on", "is_active": "on",
-        "date_joined_0": "2026-01-01", "date_joined_1": "00:00:00",
-    })
+    response = client.post(
+        url,
+        {
+            "username": tech.username,
+            "email": tech.email,
+            "first_name": "",
+            "last_name": "",
+            "phone": "",
+            "language": "en",
+            "account": account.pk,
+            "is_account_superuser": "on",
+            "is_active": "on",
+            "date_joined_0": "2026-01-01",
+            "date_joined_1": "00:00:00",
+        },
+    )
     assert response.status_code == 200  # form re-rendered with the error, no 500
     assert "This account already has a super user." in response.content.decode()
     tech.refresh_from_db()
@@ -70,11 +81,18 @@ def test_contact_takes_its_organisations_account(account):
 @pytest.mark.django_db
 def test_registration_number_unique_in_account_only(account, other_account):
     number = account.holder.registration_number
-    Organisation.objects.create(account=other_account, name="Same number elsewhere", registration_number=number,
-                                address="x", postal_code="1", city="y")
+    Organisation.objects.create(
+        account=other_account,
+        name="Same number elsewhere",
+        registration_number=number,
+        address="x",
+        postal_code="1",
+        city="y",
+    )
     with pytest.raises(IntegrityError), transaction.atomic():
-        Organisation.objects.create(account=account, name="Twice", registration_number=number,
-                                    address="x", postal_code="1", city="y")
+        Organisation.objects.create(
+            account=account, name="Twice", registration_number=number, address="x", postal_code="1", city="y"
+        )
 
 
 @pytest.mark.django_db
@@ -96,20 +114,26 @@ def test_user_str_and_defaults(account):
     assert user.language == "en" and user.previous_login is None and not user.is_account_superuser
 
 
-@pytest.mark.parametrize(("raw", "stored"), [
-    ("303 265 045", "303265045"),
-    (" 732 829 320 00074 ", "73282932000074"),
-    ("hrb 123\t45", "HRB12345"),
-])
+@pytest.mark.parametrize(
+    ("raw", "stored"),
+    [
+        ("303 265 045", "303265045"),
+        (" 732 829 320 00074 ", "73282932000074"),
+        ("hrb 123\t45", "HRB12345"),
+    ],
+)
 def test_registration_numbers_are_stored_without_spaces(raw, stored):
     assert compact_registration_number(raw) == stored
 
 
-@pytest.mark.parametrize(("number", "siren"), [
-    ("303265045", "303265045"),
-    ("73282932000074", "732829320"),
-    ("303265046", None),
-    ("73282932000075", None),
-])
+@pytest.mark.parametrize(
+    ("number", "siren"),
+    [
+        ("303265045", "303265045"),
+        ("73282932000074", "732829320"),
+        ("303265046", None),
+        ("73282932000075", None),
+    ],
+)
 def test_siren_of(number, siren):
     assert siren_of(number) == siren

@@ -39,15 +39,23 @@ def url(user, action=""):
 
 def add_data(**overrides):
     data = {
-        "first_name": "Nina", "last_name": "New", "email": "nina@acme.test", "phone": "+33 1 02 03 04 07",
-        "username": "nina", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD,
-        "rights": [Right.TECHNICAL.value, Right.BILLING.value], "language": "fr", "notify": "on",
+        "first_name": "Nina",
+        "last_name": "New",
+        "email": "nina@acme.test",
+        "phone": "+33 1 02 03 04 07",
+        "username": "nina",
+        "password1": NEW_PASSWORD,
+        "password2": NEW_PASSWORD,
+        "rights": [Right.TECHNICAL.value, Right.BILLING.value],
+        "language": "fr",
+        "notify": "on",
     }
     data.update(overrides)
     return data
 
 
 # Rights ------------------------------------------------------------------------------------------
+
 
 def test_every_administration_view_declares_the_administrative_right():
     found = routes("administration/")
@@ -82,6 +90,7 @@ def test_other_accounts_user_is_not_found(client, owner, outsider):
 
 
 # List --------------------------------------------------------------------------------------------
+
 
 @pytest.mark.django_db
 def test_list_shows_the_accounts_users_with_rights_and_state(client, owner, tech, billing, outsider):
@@ -128,9 +137,11 @@ def test_list_runs_a_constant_number_of_queries(client, owner):
 
 # Add ---------------------------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
-def test_administrator_adds_a_user_who_is_emailed_without_password(client, admin, mailoutbox,
-                                                                   django_capture_on_commit_callbacks):
+def test_administrator_adds_a_user_who_is_emailed_without_password(
+    client, admin, mailoutbox, django_capture_on_commit_callbacks
+):
     log_in(client, admin)
     assert 'name="password2"' in client.get(f"{USERS}add/").content.decode()
     with django_capture_on_commit_callbacks(execute=True):
@@ -141,7 +152,12 @@ def test_administrator_adds_a_user_who_is_emailed_without_password(client, admin
     assert user.rights == [Right.TECHNICAL, Right.BILLING]
     assert user.check_password(NEW_PASSWORD)
     assert (user.first_name, user.last_name, user.email, user.phone, user.language) == (
-        "Nina", "New", "nina@acme.test", "+33 1 02 03 04 07", "fr")
+        "Nina",
+        "New",
+        "nina@acme.test",
+        "+33 1 02 03 04 07",
+        "fr",
+    )
     assert len(mailoutbox) == 1
     mail = mailoutbox[0]
     assert mail.to == ["nina@acme.test"]
@@ -163,18 +179,23 @@ def test_no_email_without_notify(client, owner, mailoutbox, django_capture_on_co
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("overrides", "field", "text"), [
-    ({"password2": "Another-Password-99"}, "password2", "The two passwords differ."),
-    ({"password1": "short", "password2": "short"}, "password1", "too short"),
-    ({"password1": "password1234", "password2": "password1234"}, "password1", "too common"),
-    ({"username": "tech-{pk}"}, "username", "already taken"),
-    ({"username": "ni@na"}, "username", "cannot contain"),
-    ({"email": "TECH-{pk}@example.test"}, "email", "Another user already has this email."),
-    ({"phone": "call me"}, "phone", "Enter a phone number"),
-    ({"rights": ["superpower"]}, "rights", "Select a valid choice"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "field", "text"),
+    [
+        ({"password2": "Another-Password-99"}, "password2", "The two passwords differ."),
+        ({"password1": "short", "password2": "short"}, "password1", "too short"),
+        ({"password1": "password1234", "password2": "password1234"}, "password1", "too common"),
+        ({"username": "tech-{pk}"}, "username", "already taken"),
+        ({"username": "ni@na"}, "username", "cannot contain"),
+        ({"email": "TECH-{pk}@example.test"}, "email", "Another user already has this email."),
+        ({"phone": "call me"}, "phone", "Enter a phone number"),
+        ({"rights": ["superpower"]}, "rights", "Select a valid choice"),
+    ],
+)
 def test_add_user_refuses_bad_input_next_to_the_field(client, owner, tech, overrides, field, text):
-    overrides = {k: (v.format(pk=owner.account.pk) if isinstance(v, str) else v) for k, v in overrides.items()}
+    overrides = {
+        k: (v.format(pk=owner.account.pk) if isinstance(v, str) else v) for k, v in overrides.items()
+    }
     log_in(client, owner)
     response = client.post(f"{USERS}add/", add_data(**overrides))
     assert response.status_code == 200
@@ -192,6 +213,7 @@ def test_add_user_needs_a_recent_authentication(client, owner):
 
 
 # Rights ------------------------------------------------------------------------------------------
+
 
 @pytest.mark.django_db
 def test_administrator_changes_rights(client, admin, tech):
@@ -211,7 +233,9 @@ def test_administrator_changes_rights(client, admin, tech):
 @pytest.mark.django_db
 def test_identity_is_not_editable_by_the_administrator(client, owner, tech):
     log_in(client, owner)
-    client.post(url(tech), {"rights": [Right.TECHNICAL.value], "first_name": "Hacked", "email": "x@evil.test"})
+    client.post(
+        url(tech), {"rights": [Right.TECHNICAL.value], "first_name": "Hacked", "email": "x@evil.test"}
+    )
     tech.refresh_from_db()
     assert tech.first_name == "Tech" and tech.email != "x@evil.test"
 
@@ -239,6 +263,7 @@ def test_rights_change_without_recent_authentication_goes_through_reauthenticati
 
 
 # Suspend, reactivate, delete, unlock -------------------------------------------------------------
+
 
 @pytest.mark.django_db
 def test_suspension_ends_the_users_sessions(client, owner, tech):
@@ -338,6 +363,7 @@ def test_api_users_are_not_managed_as_people(client, owner):
 
 
 # Staff: change of super user (STAFF-1) -----------------------------------------------------------
+
 
 @pytest.mark.django_db
 def test_staff_action_makes_another_user_super_user(rf, staff, owner, tech):

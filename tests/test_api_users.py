@@ -45,10 +45,13 @@ def bearer(token: str) -> dict:
 
 # The super user's pages ----------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_super_user_creates_an_api_user_whose_token_is_shown_once_and_stored_hashed(client, owner):
     log_in(client, owner)
-    response = client.post(f"{API_USERS}add/", {"name": "Billing export", "rights": ["commercial", "billing"]})
+    response = client.post(
+        f"{API_USERS}add/", {"name": "Billing export", "rights": ["commercial", "billing"]}
+    )
     first = client.get(response["Location"])
     token = first.context["shown"]["token"]
     assert token in first.content.decode()
@@ -61,14 +64,21 @@ def test_super_user_creates_an_api_user_whose_token_is_shown_once_and_stored_has
     assert api_user.account == owner.account and not api_user.has_usable_password()
     assert api_user.rights == [Right.COMMERCIAL, Right.BILLING]
     stored = ApiToken.objects.get(user=api_user)
-    assert token.startswith(stored.prefix + "_") and stored.prefix.startswith("cpk_") and len(stored.prefix) == 12
+    assert (
+        token.startswith(stored.prefix + "_")
+        and stored.prefix.startswith("cpk_")
+        and len(stored.prefix) == 12
+    )
     assert stored.key_sha256 == hashlib.sha256(token.encode()).hexdigest()
     assert stored.created_by == owner
-    secret_part = token[len(stored.prefix) + 1:]
+    secret_part = token[len(stored.prefix) + 1 :]
     assert len(secret_part) >= 43
     for event in AuditEvent.objects.all():
         assert secret_part not in str(event.details)
-    assert set(AuditEvent.objects.values_list("action", flat=True)) == {"api_user.created", "api_token.created"}
+    assert set(AuditEvent.objects.values_list("action", flat=True)) == {
+        "api_user.created",
+        "api_token.created",
+    }
 
     listing = client.get(API_USERS).content.decode()
     assert stored.prefix in listing and secret_part not in listing
@@ -83,8 +93,12 @@ def test_administrator_who_is_not_super_user_sees_but_cannot_manage(client, admi
     listing = client.get(API_USERS)
     assert listing.status_code == 200 and api_user.first_name in listing.content.decode()
     assert "Revoke" not in listing.content.decode() and f"{API_USERS}add/" not in listing.content.decode()
-    for target in (f"{API_USERS}add/", f"{API_USERS}{api_user.public_id}/tokens/new/",
-                   f"{API_USERS}{api_user.public_id}/tokens/{token.prefix}/revoke/", f"{API_USERS}new-token/"):
+    for target in (
+        f"{API_USERS}add/",
+        f"{API_USERS}{api_user.public_id}/tokens/new/",
+        f"{API_USERS}{api_user.public_id}/tokens/{token.prefix}/revoke/",
+        f"{API_USERS}new-token/",
+    ):
         assert client.get(target).status_code == 403, target
         assert client.post(target, {"name": "x"}).status_code == 403, target
     assert User.objects.filter(is_api_user=True).count() == 1
@@ -130,6 +144,7 @@ def test_bad_name_is_refused_next_to_the_field(client, owner):
 
 # The API -----------------------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_me_answers_with_the_api_users_identity(client, owner):
     log_in(client, owner)
@@ -137,8 +152,11 @@ def test_me_answers_with_the_api_users_identity(client, owner):
     api = Client()
     response = api.get(ME, **bearer(token))
     assert response.status_code == 200
-    assert response.json() == {"username": api_user.username, "account": owner.account.name,
-                               "rights": ["technical", "commercial"]}
+    assert response.json() == {
+        "username": api_user.username,
+        "account": owner.account.name,
+        "rights": ["technical", "commercial"],
+    }
     assert ApiToken.objects.get(user=api_user).last_used_at is not None
 
 
@@ -159,14 +177,18 @@ def test_revoked_token_gets_401_and_other_tokens_keep_working(client, owner):
     response = client.post(f"{API_USERS}{api_user.public_id}/tokens/new/", {"name": "CI runner"})
     second = client.get(response["Location"]).context["shown"]["token"]
     first_token = ApiToken.objects.get(user=api_user, name="Billing export")
-    assert client.get(f"{API_USERS}{api_user.public_id}/tokens/{first_token.prefix}/revoke/").status_code == 200
+    assert (
+        client.get(f"{API_USERS}{api_user.public_id}/tokens/{first_token.prefix}/revoke/").status_code == 200
+    )
     client.post(f"{API_USERS}{api_user.public_id}/tokens/{first_token.prefix}/revoke/")
     first_token.refresh_from_db()
     assert first_token.revoked_at is not None
     api = Client()
     assert api.get(ME, **bearer(first)).status_code == 401
     assert api.get(ME, **bearer(second)).status_code == 200
-    assert AuditEvent.objects.filter(action="api_token.revoked", details__prefix=first_token.prefix).count() == 1
+    assert (
+        AuditEvent.objects.filter(action="api_token.revoked", details__prefix=first_token.prefix).count() == 1
+    )
 
 
 @pytest.mark.django_db
@@ -213,6 +235,7 @@ def test_api_user_cannot_log_into_the_web_pages(client, owner):
 
 
 # Tenant scope of the API -------------------------------------------------------------------------
+
 
 class OrganisationNames(AccountAPIView):
     """A test endpoint reading a scoped model: only the token's account may answer."""
@@ -262,7 +285,9 @@ def test_only_api_users_authenticate_even_with_a_token_row(owner, tech):
     from accounts.api.tokens import generate_token
 
     new = generate_token()
-    ApiToken.objects.create(account=owner.account, user=tech, name="wrong", prefix=new.prefix, key_sha256=new.sha256)
+    ApiToken.objects.create(
+        account=owner.account, user=tech, name="wrong", prefix=new.prefix, key_sha256=new.sha256
+    )
     assert Client().get(ME, **bearer(new.raw)).status_code == 401
 
 
@@ -273,7 +298,8 @@ def test_openapi_schema_describes_me_and_the_bearer_scheme(client):
     schema = response.json()
     assert "/api/v1/me" in schema["paths"]
     assert schema["components"]["securitySchemes"]["ApiToken"] == {
-        "type": "http", "scheme": "bearer",
+        "type": "http",
+        "scheme": "bearer",
         "description": "An API user's token, shown once when created (Administration › API users).",
     }
 

@@ -41,13 +41,24 @@ def detail(order):
 
 @pytest.mark.django_db
 def test_an_order_by_a_non_approver_waits_and_the_approvers_are_emailed(
-        approval_account, tech, owner, approver, billing, product, mailoutbox, django_capture_on_commit_callbacks):
+    approval_account, tech, owner, approver, billing, product, mailoutbox, django_capture_on_commit_callbacks
+):
     holder, admin, technical = contacts_of(approval_account)
     with django_capture_on_commit_callbacks(execute=True):
-        order = submit_order(account=approval_account, user=tech, product=product, period_months=12,
-                             organisation=holder, admin_contact=admin, technical_contact=technical,
-                             common_name="www.acme.test", sans=[], csr=make_csr("www.acme.test", key=make_key("p256")),
-                             server_software="nginx", dcv_method="dns")
+        order = submit_order(
+            account=approval_account,
+            user=tech,
+            product=product,
+            period_months=12,
+            organisation=holder,
+            admin_contact=admin,
+            technical_contact=technical,
+            common_name="www.acme.test",
+            sans=[],
+            csr=make_csr("www.acme.test", key=make_key("p256")),
+            server_software="nginx",
+            dcv_method="dns",
+        )
         assert order.status == S.AWAITING_APPROVAL
     approval_mails = [m for m in mailoutbox if "awaits your approval" in m.subject]
     assert sorted(m.to[0] for m in approval_mails) == sorted([owner.email, approver.email])
@@ -56,8 +67,9 @@ def test_an_order_by_a_non_approver_waits_and_the_approvers_are_emailed(
 
 
 @pytest.mark.django_db
-def test_nobody_is_emailed_for_an_order_that_does_not_wait(account, owner, product, mailoutbox,
-                                                          django_capture_on_commit_callbacks):
+def test_nobody_is_emailed_for_an_order_that_does_not_wait(
+    account, owner, product, mailoutbox, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         assert notify_approvers(make_order(account, product, status=S.AWAITING_PAYMENT)) == 0
     assert mailoutbox == []
@@ -78,24 +90,33 @@ def test_approval_list_for_approvers_only(client, approval_account, approver, te
 
 
 @pytest.mark.django_db
-def test_approval_list_queries_do_not_grow(client, approval_account, approver, tech, product,
-                                          django_assert_max_num_queries):
+def test_approval_list_queries_do_not_grow(
+    client, approval_account, approver, tech, product, django_assert_max_num_queries
+):
     awaiting(approval_account, product, created_by=tech)
     log_in(client, approver)
     with CaptureQueriesContext(connection) as one:
         client.get(reverse("orders:approval"))
-    link = ExternalOrderLink.objects.create(account=approval_account, product=product, period_months=12, label="Web")
+    link = ExternalOrderLink.objects.create(
+        account=approval_account, product=product, period_months=12, label="Web"
+    )
     for i in range(5):
         awaiting(approval_account, product, created_by=tech, common_name=f"w{i}.acme.test")
-        awaiting(approval_account, product, origin=OrderOrigin.EXTERNAL_LINK, external_link=link,
-                 common_name=f"x{i}.acme.test")
+        awaiting(
+            approval_account,
+            product,
+            origin=OrderOrigin.EXTERNAL_LINK,
+            external_link=link,
+            common_name=f"x{i}.acme.test",
+        )
     with django_assert_max_num_queries(len(one.captured_queries)):
         client.get(reverse("orders:approval"))
 
 
 @pytest.mark.django_db
-def test_approve_from_the_status_page(client, approval_account, approver, tech, product, mailoutbox,
-                                      django_capture_on_commit_callbacks):
+def test_approve_from_the_status_page(
+    client, approval_account, approver, tech, product, mailoutbox, django_capture_on_commit_callbacks
+):
     order = awaiting(approval_account, product, created_by=tech)
     log_in(client, approver)
     page = client.get(detail(order)).content.decode()
@@ -126,8 +147,9 @@ def test_a_monthly_payment_account_is_processed_before_it_pays(approval_account,
 
 
 @pytest.mark.django_db
-def test_approver_refuses_with_a_reason(client, approval_account, approver, tech, product, mailoutbox,
-                                        django_capture_on_commit_callbacks):
+def test_approver_refuses_with_a_reason(
+    client, approval_account, approver, tech, product, mailoutbox, django_capture_on_commit_callbacks
+):
     order = awaiting(approval_account, product, created_by=tech)
     url = reverse("orders:approval_cancel", args=[order.reference])
     log_in(client, approver)
@@ -149,7 +171,10 @@ def test_approval_refusals(client, approval_account, approver, tech, outsider, p
     # Technical right without Approval: no button, 403; another account: 404.
     assert approve_url not in log_in(client, tech).get(detail(order)).content.decode()
     assert client.post(approve_url).status_code == 403
-    assert client.post(reverse("orders:approval_cancel", args=[order.reference]), {"reason": "x"}).status_code == 403
+    assert (
+        client.post(reverse("orders:approval_cancel", args=[order.reference]), {"reason": "x"}).status_code
+        == 403
+    )
     assert log_in(client, outsider).post(approve_url).status_code == 404
     assert Order.objects.get(pk=order.pk).status == S.AWAITING_APPROVAL
     # No longer awaiting approval: a message, not an error.
@@ -164,18 +189,38 @@ def test_approval_refusals(client, approval_account, approver, tech, outsider, p
 @pytest.mark.django_db
 def test_approval_end_to_end_then_payment(approval_account, approver, tech, staff, product):
     holder, admin, technical = contacts_of(approval_account)
-    order = submit_order(account=approval_account, user=tech, product=product, period_months=12,
-                         organisation=holder, admin_contact=admin, technical_contact=technical,
-                         common_name="www.acme.test", sans=[], csr=make_csr("www.acme.test", key=make_key("p256")),
-                         server_software="nginx", dcv_method="dns")
+    order = submit_order(
+        account=approval_account,
+        user=tech,
+        product=product,
+        period_months=12,
+        organisation=holder,
+        admin_contact=admin,
+        technical_contact=technical,
+        common_name="www.acme.test",
+        sans=[],
+        csr=make_csr("www.acme.test", key=make_key("p256")),
+        server_software="nginx",
+        dcv_method="dns",
+    )
     with pytest.raises(IllegalTransition):
         record_payment(order, user=staff)  # no payment before approval
     approve_order(order, user=approver)
     # ORD-8: paid, the server order waits for the validation of its domain.
     assert record_payment(order, user=staff).status == S.AWAITING_DCV
     # An approver's own order does not wait.
-    own = submit_order(account=approval_account, user=approver, product=product, period_months=12,
-                       organisation=holder, admin_contact=admin, technical_contact=technical,
-                       common_name="www.acme.test", sans=[], csr=make_csr("www.acme.test", key=make_key("p256")),
-                       server_software="nginx", dcv_method="dns")
+    own = submit_order(
+        account=approval_account,
+        user=approver,
+        product=product,
+        period_months=12,
+        organisation=holder,
+        admin_contact=admin,
+        technical_contact=technical,
+        common_name="www.acme.test",
+        sans=[],
+        csr=make_csr("www.acme.test", key=make_key("p256")),
+        server_software="nginx",
+        dcv_method="dns",
+    )
     assert own.status == S.AWAITING_PAYMENT

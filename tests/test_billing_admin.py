@@ -20,8 +20,9 @@ def staff_client(client, staff):
 
 
 @pytest.mark.django_db
-def test_document_list_shows_numbers_and_pdf_links(staff_client, account, other_account,
-                                                   django_assert_max_num_queries):
+def test_document_list_shows_numbers_and_pdf_links(
+    staff_client, account, other_account, django_assert_max_num_queries
+):
     invoices = [issue_invoice(account, LINES), issue_invoice(other_account, LINES)]
     response = staff_client.get(reverse("admin:billing_document_changelist"))
     assert response.status_code == 200
@@ -43,7 +44,9 @@ def test_pdf_download(staff_client, account):
     assert response["Content-Type"] == "application/pdf"
     assert f'filename="{invoice.display_number}.pdf"' in response["Content-Disposition"]
     assert response.content == bytes(invoice.pdf)
-    assert staff_client.get(reverse("admin:billing_document_pdf", args=[invoice.pk + 1000])).status_code == 404
+    assert (
+        staff_client.get(reverse("admin:billing_document_pdf", args=[invoice.pk + 1000])).status_code == 404
+    )
 
 
 @pytest.mark.django_db
@@ -62,7 +65,12 @@ def test_documents_are_read_only(staff_client, account):
     assert page.status_code == 200 and invoice.display_number in page.content.decode()
     assert 'name="_save"' not in page.content.decode()
     assert staff_client.post(change_url, {"buyer_name": "Forged"}).status_code == 403
-    assert staff_client.post(reverse("admin:billing_document_delete", args=[invoice.pk]), {"post": "yes"}).status_code == 403
+    assert (
+        staff_client.post(
+            reverse("admin:billing_document_delete", args=[invoice.pk]), {"post": "yes"}
+        ).status_code
+        == 403
+    )
     assert staff_client.get(reverse("admin:billing_document_add")).status_code == 403
     invoice.refresh_from_db()
     assert invoice.buyer_name == "Acme Hosting"
@@ -72,9 +80,14 @@ def test_documents_are_read_only(staff_client, account):
 def test_record_payment_action(staff_client, staff, account):
     invoice = issue_invoice(account, LINES)
     quote = issue_quote(account, LINES)
-    response = staff_client.post(reverse("admin:billing_document_changelist"), {
-        "action": "record_payment", "_selected_action": [invoice.pk, quote.pk],
-    }, follow=True)
+    response = staff_client.post(
+        reverse("admin:billing_document_changelist"),
+        {
+            "action": "record_payment",
+            "_selected_action": [invoice.pk, quote.pk],
+        },
+        follow=True,
+    )
     assert response.status_code == 200
     page = response.content.decode()
     assert "1 invoice marked as paid." in page and "1 document skipped" in page
@@ -100,10 +113,16 @@ def test_ledger_lists_are_read_only(staff_client, account, product):
 @pytest.mark.django_db
 def test_billing_profile_change_is_audited(staff_client, account):
     profile = BillingProfile.objects.create(account=account)
-    response = staff_client.post(reverse("admin:billing_billingprofile_change", args=[profile.pk]), {
-        "account": account.pk, "payment_term_days": "45", "default_payment_mode": "transfer",
-        "alert_threshold": "100.00", "late_payment_block": "on",
-    })
+    response = staff_client.post(
+        reverse("admin:billing_billingprofile_change", args=[profile.pk]),
+        {
+            "account": account.pk,
+            "payment_term_days": "45",
+            "default_payment_mode": "transfer",
+            "alert_threshold": "100.00",
+            "late_payment_block": "on",
+        },
+    )
     assert response.status_code == 302
     profile.refresh_from_db()
     assert (profile.payment_term_days, profile.late_payment_block) == (45, True)
@@ -117,13 +136,15 @@ def test_staff_sign_quotes_and_credit_invoices(staff_client, staff, account):
     invoice = issue_invoice(account, LINES)
     quote = issue_quote(account, LINES)
     url = reverse("admin:billing_document_changelist")
-    page = staff_client.post(url, {"action": "sign_quotes", "_selected_action": [quote.pk, invoice.pk]},
-                             follow=True).content.decode()
+    page = staff_client.post(
+        url, {"action": "sign_quotes", "_selected_action": [quote.pk, invoice.pk]}, follow=True
+    ).content.decode()
     assert "1 quote signed." in page
     quote.refresh_from_db()
     assert quote.status == DocumentStatus.SIGNED
-    page = staff_client.post(url, {"action": "credit_in_full", "_selected_action": [invoice.pk]},
-                             follow=True).content.decode()
+    page = staff_client.post(
+        url, {"action": "credit_in_full", "_selected_action": [invoice.pk]}, follow=True
+    ).content.decode()
     assert "1 credit note issued." in page
     credit = Document.objects.get(kind="credit_note", related_document=invoice)
     assert credit.total_incl_vat == -invoice.total_incl_vat

@@ -105,7 +105,9 @@ def test_the_same_reference_debited_by_many_threads_is_debited_once(account, pro
 def test_concurrent_invoices_are_numbered_without_gap_nor_duplicate(account):
     def issue(i: int):
         with scope(account=account.pk):
-            return issue_invoice(account, [LineInput(f"Line {i}", 1, Decimal("10.00"))], reference=f"CP{i:04d}")
+            return issue_invoice(
+                account, [LineInput(f"Line {i}", 1, Decimal("10.00"))], reference=f"CP{i:04d}"
+            )
 
     results = run_together(issue)
     assert all(isinstance(r, Document) for r in results), results

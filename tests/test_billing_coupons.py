@@ -41,6 +41,7 @@ def year() -> int:
 
 # Services ---------------------------------------------------------------------------------------
 
+
 def test_issue_numbers_coupons_and_is_idempotent_per_origin(account, staff):
     first = issue_coupon(account, D("120.00"), origin_reference="CP0001", by=staff, note="Cancellation")
     again = issue_coupon(account, "120.00", origin_reference="CP0001", by=staff)
@@ -67,7 +68,8 @@ def test_validity_setting(account, settings):
     assert issue_coupon(account, D("10.00"), origin_reference="CP1").expires_on is None
     settings.BILLING_COUPON_VALIDITY_DAYS = 30
     assert issue_coupon(account, D("10.00"), origin_reference="CP2").expires_on == (
-        timezone.localdate() + datetime.timedelta(days=30))
+        timezone.localdate() + datetime.timedelta(days=30)
+    )
 
 
 def test_a_coupon_pays_the_whole_order_when_it_covers_it(account, owner):
@@ -75,7 +77,11 @@ def test_a_coupon_pays_the_whole_order_when_it_covers_it(account, owner):
     applied, remainder = apply_coupon(coupon, D("100.00"), reference="CP0002", by=owner)
     coupon.refresh_from_db()
     assert (applied, remainder) == (D("100.00"), None)
-    assert (coupon.state, coupon.used_reference, coupon.applied_amount) == (CouponState.USED, "CP0002", D("100.00"))
+    assert (coupon.state, coupon.used_reference, coupon.applied_amount) == (
+        CouponState.USED,
+        "CP0002",
+        D("100.00"),
+    )
     assert coupon.used_at is not None
 
 
@@ -86,7 +92,11 @@ def test_a_partial_use_leaves_a_new_coupon_for_the_remainder(account, owner):
     assert applied == D("40.20")
     assert coupon.state == CouponState.USED and coupon.applied_amount == D("40.20")
     assert remainder.amount == D("109.80")
-    assert (remainder.parent, remainder.state, remainder.origin_reference) == (coupon, CouponState.VALID, "CP0001")
+    assert (remainder.parent, remainder.state, remainder.origin_reference) == (
+        coupon,
+        CouponState.VALID,
+        "CP0001",
+    )
     assert remainder.expires_on == coupon.expires_on
     assert remainder.number == f"CA{year()}-000002"
     event = AuditEvent.objects.get(action="coupon.used")
@@ -106,8 +116,12 @@ def test_a_used_coupon_is_refused_for_another_order(account):
 
 
 def test_an_expired_or_refunded_coupon_cannot_pay(account):
-    old = issue_coupon(account, D("50.00"), origin_reference="CP0001",
-                       expires_on=timezone.localdate() - datetime.timedelta(days=1))
+    old = issue_coupon(
+        account,
+        D("50.00"),
+        origin_reference="CP0001",
+        expires_on=timezone.localdate() - datetime.timedelta(days=1),
+    )
     with pytest.raises(CouponError, match="expired"):
         apply_coupon(old, D("10.00"), reference="CP0009")
     refunding = request_refund(issue_coupon(account, D("50.00"), origin_reference="CP0002"), None)
@@ -157,8 +171,12 @@ def test_only_a_requested_refund_can_be_marked_refunded(account, staff):
 
 def test_expiry_job_runs_once(account, other_account):
     today = timezone.localdate()
-    old = issue_coupon(account, D("10.00"), origin_reference="CP1", expires_on=today - datetime.timedelta(days=1))
-    issue_coupon(other_account, D("10.00"), origin_reference="CP2", expires_on=today - datetime.timedelta(days=3))
+    old = issue_coupon(
+        account, D("10.00"), origin_reference="CP1", expires_on=today - datetime.timedelta(days=1)
+    )
+    issue_coupon(
+        other_account, D("10.00"), origin_reference="CP2", expires_on=today - datetime.timedelta(days=3)
+    )
     current = issue_coupon(account, D("10.00"), origin_reference="CP3", expires_on=today)
     forever = issue_coupon(account, D("10.00"), origin_reference="CP4")
     Coupon.objects.filter(pk=forever.pk).update(expires_on=None)
@@ -196,6 +214,7 @@ def test_two_orders_using_one_coupon_at_once_get_one_success(account):
 
 
 # Page -------------------------------------------------------------------------------------------
+
 
 def test_the_page_lists_the_accounts_coupons(client, billing, account, other_account):
     used = issue_coupon(account, D("150.00"), origin_reference="CP0001")
@@ -264,8 +283,17 @@ def test_csv_has_the_shown_columns(client, billing, account):
     client.force_login(billing)
     response = client.get(reverse("billing:coupons_csv"))
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode()[1:])))
-    assert rows[0] == ["Number", "Created", "Origin", "Used for", "Used on", "Amount incl. VAT", "Amount applied",
-                       "Valid until", "State"]
+    assert rows[0] == [
+        "Number",
+        "Created",
+        "Origin",
+        "Used for",
+        "Used on",
+        "Amount incl. VAT",
+        "Amount applied",
+        "Valid until",
+        "State",
+    ]
     assert rows[1][0] == coupon.number and rows[1][2] == "CP0001" and rows[1][5] == "50.00"
     assert rows[1][8] == "Valid"
 
@@ -273,12 +301,16 @@ def test_csv_has_the_shown_columns(client, billing, account):
 def test_the_number_of_queries_does_not_grow_with_the_list(client, billing, account):
     client.force_login(billing)
     for i in range(3):
-        apply_coupon(issue_coupon(account, D("50.00"), origin_reference=f"A{i}"), D("10.00"), reference=f"B{i}")
+        apply_coupon(
+            issue_coupon(account, D("50.00"), origin_reference=f"A{i}"), D("10.00"), reference=f"B{i}"
+        )
     client.get(URL)
     with CaptureQueriesContext(connection) as small:
         client.get(URL)
     for i in range(8):
-        apply_coupon(issue_coupon(account, D("50.00"), origin_reference=f"C{i}"), D("10.00"), reference=f"D{i}")
+        apply_coupon(
+            issue_coupon(account, D("50.00"), origin_reference=f"C{i}"), D("10.00"), reference=f"D{i}"
+        )
     with CaptureQueriesContext(connection) as large:
         client.get(URL)
     assert len(large.captured_queries) == len(small.captured_queries)
@@ -286,19 +318,28 @@ def test_the_number_of_queries_does_not_grow_with_the_list(client, billing, acco
 
 # Back office ------------------------------------------------------------------------------------
 
+
 def test_staff_issue_a_coupon_and_mark_a_refund(client, staff, account):
     client.force_login(staff)
-    response = client.post(reverse("admin:billing_coupon_add"), {
-        "account": account.pk, "amount": "42.00", "origin_reference": "CP0042", "origin_note": "Double payment",
-        "expires_on": "",
-    })
+    response = client.post(
+        reverse("admin:billing_coupon_add"),
+        {
+            "account": account.pk,
+            "amount": "42.00",
+            "origin_reference": "CP0042",
+            "origin_note": "Double payment",
+            "expires_on": "",
+        },
+    )
     assert response.status_code == 302, response.content.decode()[:3000]
     coupon = Coupon.objects.get(origin_reference="CP0042")
     assert coupon.number == f"CA{year()}-000001" and coupon.created_by == staff
     assert AuditEvent.objects.get(action="coupon.issued").user == staff
     request_refund(coupon, None)
-    response = client.post(reverse("admin:billing_coupon_changelist"),
-                           {"action": "mark_refunded_action", "_selected_action": [coupon.pk]})
+    response = client.post(
+        reverse("admin:billing_coupon_changelist"),
+        {"action": "mark_refunded_action", "_selected_action": [coupon.pk]},
+    )
     assert response.status_code == 302
     coupon.refresh_from_db()
     assert coupon.state == CouponState.REFUNDED
@@ -308,7 +349,9 @@ def test_staff_issue_a_coupon_and_mark_a_refund(client, staff, account):
 
 def test_staff_add_form_refuses_a_zero_amount(client, staff, account):
     client.force_login(staff)
-    response = client.post(reverse("admin:billing_coupon_add"), {
-        "account": account.pk, "amount": "0", "origin_reference": "CP0042"})
+    response = client.post(
+        reverse("admin:billing_coupon_add"),
+        {"account": account.pk, "amount": "0", "origin_reference": "CP0042"},
+    )
     assert response.status_code == 200
     assert not Coupon.objects.exists()

@@ -59,10 +59,17 @@ class TestIssue:
     def test_totals_and_lines(self, account):
         invoice = issue_invoice(account, LINES)
         assert (invoice.total_excl_vat, invoice.total_vat, invoice.total_incl_vat) == (
-            D("270.05"), D("54.01"), D("324.06"))
-        lines = list(invoice.lines.values_list("position", "quantity", "unit_price", "vat_rate", "total_excl_vat"))
-        assert lines == [(1, D("2"), D("120.00"), D("20.00"), D("240.00")),
-                         (2, D("1"), D("30.05"), D("20.00"), D("30.05"))]
+            D("270.05"),
+            D("54.01"),
+            D("324.06"),
+        )
+        lines = list(
+            invoice.lines.values_list("position", "quantity", "unit_price", "vat_rate", "total_excl_vat")
+        )
+        assert lines == [
+            (1, D("2"), D("120.00"), D("20.00"), D("240.00")),
+            (2, D("1"), D("30.05"), D("20.00"), D("30.05")),
+        ]
         assert invoice.currency == "EUR" and invoice.vat_mention == ""
 
     def test_buyer_and_seller_are_copied_at_issue(self, account, settings):
@@ -70,9 +77,16 @@ class TestIssue:
         invoice = issue_invoice(account, LINES)
         holder = account.holder
         assert (invoice.buyer_name, invoice.buyer_registration_number, invoice.buyer_vat_number) == (
-            holder.name, holder.registration_number, holder.vat_number)
-        assert (invoice.buyer_address, invoice.buyer_postal_code, invoice.buyer_city, invoice.buyer_country) == (
-            "1 rue de la Paix", "75002", "Paris", "FR")
+            holder.name,
+            holder.registration_number,
+            holder.vat_number,
+        )
+        assert (
+            invoice.buyer_address,
+            invoice.buyer_postal_code,
+            invoice.buyer_city,
+            invoice.buyer_country,
+        ) == ("1 rue de la Paix", "75002", "Paris", "FR")
         assert invoice.seller["name"] == "TBS Test" and invoice.seller["siren"] == "732829320"
         assert invoice.seller["city"] == "Caen"  # a default kept
         holder.name = "Renamed Ltd"
@@ -126,17 +140,22 @@ class TestIssue:
         invoice = issue_invoice(account, LINES, reference="CP0001", by=owner)
         event = AuditEvent.objects.get(action="billing.invoice_issued")
         assert event.user == owner and event.account == account and event.object_id == invoice.public_id
-        assert event.details["number"] == invoice.display_number and event.details["total_incl_vat"] == "324.06"
+        assert (
+            event.details["number"] == invoice.display_number and event.details["total_incl_vat"] == "324.06"
+        )
 
-    @pytest.mark.parametrize("lines", [
-        [],
-        [LineInput("", 1, D("1"))],
-        [LineInput("X", 0, D("1"))],
-        [LineInput("X", 1, D("1.001"))],
-        [LineInput("X", 1, "abc")],
-        [LineInput("X", 1, D("1"), vat_rate=D("100"))],
-        [LineInput("X", 1, D("10")), LineInput("Discount", 1, D("-20"))],
-    ])
+    @pytest.mark.parametrize(
+        "lines",
+        [
+            [],
+            [LineInput("", 1, D("1"))],
+            [LineInput("X", 0, D("1"))],
+            [LineInput("X", 1, D("1.001"))],
+            [LineInput("X", 1, "abc")],
+            [LineInput("X", 1, D("1"), vat_rate=D("100"))],
+            [LineInput("X", 1, D("10")), LineInput("Discount", 1, D("-20"))],
+        ],
+    )
     def test_bad_lines_are_refused_and_take_no_number(self, account, lines):
         with pytest.raises(DocumentError):
             issue_invoice(account, lines)
@@ -165,7 +184,9 @@ class TestIssue:
         assert issue_invoice(account, LINES).display_number == f"F{year()}-000001"
 
     def test_delivery_note(self, account):
-        note = issue_delivery_note(account, [LineInput("SSL OV certificate for www.acme.test", 1)], reference="CP9")
+        note = issue_delivery_note(
+            account, [LineInput("SSL OV certificate for www.acme.test", 1)], reference="CP9"
+        )
         assert note.display_number == f"BL{year()}-000001"
         assert note.status == DocumentStatus.ISSUED and note.total_incl_vat == D("0.00")
 
@@ -174,8 +195,13 @@ class TestIssue:
 class TestImmutability:
     def test_content_cannot_change(self, account):
         invoice = issue_invoice(account, LINES)
-        for field, value in [("total_incl_vat", D("1.00")), ("buyer_name", "Other"), ("number", 99),
-                             ("issue_date", datetime.date(2000, 1, 1)), ("seller", {"name": "x"})]:
+        for field, value in [
+            ("total_incl_vat", D("1.00")),
+            ("buyer_name", "Other"),
+            ("number", 99),
+            ("issue_date", datetime.date(2000, 1, 1)),
+            ("seller", {"name": "x"}),
+        ]:
             document = Document.objects.get(pk=invoice.pk)
             setattr(document, field, value)
             with pytest.raises(ImmutableDocumentError):
@@ -216,8 +242,15 @@ class TestImmutability:
         with pytest.raises(AppendOnlyError):
             DocumentLine.objects.all().delete()
         with pytest.raises(ImmutableDocumentError):
-            DocumentLine.objects.create(document=invoice, position=9, description="extra", quantity=1,
-                                        unit_price=D("1"), vat_rate=D("20"), total_excl_vat=D("1"))
+            DocumentLine.objects.create(
+                document=invoice,
+                position=9,
+                description="extra",
+                quantity=1,
+                unit_price=D("1"),
+                vat_rate=D("20"),
+                total_excl_vat=D("1"),
+            )
         assert invoice.lines.count() == 2
 
 
@@ -229,7 +262,10 @@ class TestCreditNotes:
         assert note.display_number == f"AV{year()}-000001" and note.kind == DocumentKind.CREDIT_NOTE
         assert note.related_document == invoice and note.source_reference == "CP0001"
         assert (note.total_excl_vat, note.total_vat, note.total_incl_vat) == (
-            -invoice.total_excl_vat, -invoice.total_vat, -invoice.total_incl_vat)
+            -invoice.total_excl_vat,
+            -invoice.total_vat,
+            -invoice.total_incl_vat,
+        )
         assert [line.total_excl_vat for line in note.lines.all()] == [D("-240.00"), D("-30.05")]
         assert note.reason == "Order cancelled" and note.buyer_name == invoice.buyer_name
         invoice.refresh_from_db()
@@ -241,8 +277,14 @@ class TestCreditNotes:
 
     def test_a_partial_credit_note_keeps_the_invoice_due(self, account):
         invoice = issue_invoice(account, LINES)
-        note = issue_credit_note(invoice, [LineInput("Additional SAN removed", 1, D("30.05"))], reason="SAN removed")
-        assert (note.total_excl_vat, note.total_vat, note.total_incl_vat) == (D("-30.05"), D("-6.01"), D("-36.06"))
+        note = issue_credit_note(
+            invoice, [LineInput("Additional SAN removed", 1, D("30.05"))], reason="SAN removed"
+        )
+        assert (note.total_excl_vat, note.total_vat, note.total_incl_vat) == (
+            D("-30.05"),
+            D("-6.01"),
+            D("-36.06"),
+        )
         assert credited_total(invoice) == D("36.06")
         invoice.refresh_from_db()
         assert invoice.status == DocumentStatus.ISSUED
@@ -295,7 +337,9 @@ class TestPaymentAndQuotes:
     def test_overdue(self, account):
         invoice = issue_invoice(account, LINES, due_days=0)
         assert not invoice.is_overdue
-        Document._base_manager.filter(pk=invoice.pk).update(due_date=timezone.localdate() - datetime.timedelta(days=1))
+        Document._base_manager.filter(pk=invoice.pk).update(
+            due_date=timezone.localdate() - datetime.timedelta(days=1)
+        )
         invoice.refresh_from_db()
         assert invoice.is_overdue
 
@@ -312,7 +356,9 @@ class TestPaymentAndQuotes:
     def test_quotes_expire(self, account):
         old = issue_quote(account, LINES)
         fresh = issue_quote(account, LINES)
-        Document._base_manager.filter(pk=old.pk).update(valid_until=timezone.localdate() - datetime.timedelta(days=1))
+        Document._base_manager.filter(pk=old.pk).update(
+            valid_until=timezone.localdate() - datetime.timedelta(days=1)
+        )
         assert expire_quotes() == 1
         old.refresh_from_db()
         fresh.refresh_from_db()

@@ -67,20 +67,28 @@ def last_month(day: int) -> datetime.date:
 
 # Monthly invoice --------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def monthly(account):
     return set_formula(account, Account.Formula.MONTHLY)
 
 
 def test_register_charge_is_idempotent_and_for_monthly_accounts_only(monthly, other_account):
-    charge = register_charge(monthly, reference="CP0001", description="SSL OV – 1 year", amount="120.00",
-                             date=last_month(3))
-    assert register_charge(monthly, reference="CP0001", description="SSL OV – 1 year", amount=D("120.00"),
-                           date=last_month(3)).pk == charge.pk
+    charge = register_charge(
+        monthly, reference="CP0001", description="SSL OV – 1 year", amount="120.00", date=last_month(3)
+    )
+    assert (
+        register_charge(
+            monthly, reference="CP0001", description="SSL OV – 1 year", amount=D("120.00"), date=last_month(3)
+        ).pk
+        == charge.pk
+    )
     with pytest.raises(ChargeError, match="different amount"):
         register_charge(monthly, reference="CP0001", description="x", amount=D("99.00"), date=last_month(3))
     with pytest.raises(ChargeError, match="Monthly payment"):
-        register_charge(other_account, reference="CP0002", description="x", amount=D("1.00"), date=last_month(3))
+        register_charge(
+            other_account, reference="CP0002", description="x", amount=D("1.00"), date=last_month(3)
+        )
     with pytest.raises(ChargeError):
         register_charge(monthly, reference="CP0003", description="x", amount=D("-1.00"), date=last_month(3))
     assert PendingCharge.objects.count() == 1
@@ -89,12 +97,19 @@ def test_register_charge_is_idempotent_and_for_monthly_accounts_only(monthly, ot
 
 def test_the_monthly_invoice_covers_last_months_charges_once(monthly, other_account):
     theirs = set_formula(other_account, Account.Formula.MONTHLY)
-    register_charge(monthly, reference="CP0001", description="SSL OV – 1 year", amount=D("120.00"), date=last_month(3))
-    register_charge(monthly, reference="CP0002", description="EV – 1 year", amount=D("300.00"), date=last_month(20))
-    register_charge(monthly, reference="CP0003", description="Cancelled", amount=D("50.00"), date=last_month(21))
+    register_charge(
+        monthly, reference="CP0001", description="SSL OV – 1 year", amount=D("120.00"), date=last_month(3)
+    )
+    register_charge(
+        monthly, reference="CP0002", description="EV – 1 year", amount=D("300.00"), date=last_month(20)
+    )
+    register_charge(
+        monthly, reference="CP0003", description="Cancelled", amount=D("50.00"), date=last_month(21)
+    )
     withdraw_charge(monthly, "CP0003")
-    current = register_charge(monthly, reference="CP0004", description="This month", amount=D("10.00"),
-                              date=first_of_this_month())
+    current = register_charge(
+        monthly, reference="CP0004", description="This month", amount=D("10.00"), date=first_of_this_month()
+    )
     register_charge(theirs, reference="CP0100", description="DV", amount=D("20.00"), date=last_month(5))
     with on(first_of_this_month()):
         assert monthly_invoices.delay().get() == 2
@@ -108,8 +123,9 @@ def test_the_monthly_invoice_covers_last_months_charges_once(monthly, other_acco
         (f"{last_month(20):%Y-%m-%d} CP0002 – EV – 1 year", D("300.00")),
     ]
     assert (invoice.total_excl_vat, invoice.total_incl_vat) == (D("420.00"), D("504.00"))
-    assert set(PendingCharge.objects.filter(invoiced_document=invoice).values_list("reference", flat=True)) == {
-        "CP0001", "CP0002"}
+    assert set(
+        PendingCharge.objects.filter(invoiced_document=invoice).values_list("reference", flat=True)
+    ) == {"CP0001", "CP0002"}
     current.refresh_from_db()
     assert current.invoiced_document is None
     assert Document.objects.get(account=theirs).total_excl_vat == D("20.00")
@@ -131,11 +147,13 @@ def test_a_late_charge_goes_on_the_next_invoice(monthly):
     with on(next_first):
         assert monthly_invoices.delay(next_first.isoformat()).get() == 1
     assert Document.objects.filter(account=monthly).count() == 2
-    assert Document.objects.filter(source_reference=f"MONTHLY-{first_of_this_month():%Y-%m}").get().total_excl_vat \
-        == D("20.00")
+    assert Document.objects.filter(
+        source_reference=f"MONTHLY-{first_of_this_month():%Y-%m}"
+    ).get().total_excl_vat == D("20.00")
 
 
 # Quarterly rebates ------------------------------------------------------------------------------
+
 
 def previous_quarter_day(day_in_quarter: int = 10) -> datetime.date:
     start, _end = quarter_bounds(closed_quarters(timezone.localdate())[0])
@@ -149,7 +167,13 @@ def invoice_on(account, day: datetime.date, amount: Decimal) -> Document:
 
 def test_rate_by_volume_tier(settings):
     assert [rate_for(D(v)) for v in ("0", "999.99", "1000", "4999", "5000", "25000")] == [
-        D(0), D(0), D(3), D(3), D(5), D(8)]
+        D(0),
+        D(0),
+        D(3),
+        D(3),
+        D(5),
+        D(8),
+    ]
     settings.BILLING_REBATE_TIERS = [(0, 1), (100, 2)]
     assert (rate_for(D("50")), rate_for(D("100"))) == (D(1), D(2))
 
@@ -180,10 +204,12 @@ def test_the_rebate_job_computes_each_quarter_once(account, other_account):
 
 def test_rebates_older_than_four_closed_quarters_lapse(account):
     quarters = closed_quarters(timezone.localdate(), count=6)
-    old = Rebate.objects.create(account=account, quarter=quarters[5], base_amount=D("1000"), rate=D("3"),
-                                amount=D("30.00"))
-    kept = Rebate.objects.create(account=account, quarter=quarters[3], base_amount=D("1000"), rate=D("3"),
-                                 amount=D("30.00"))
+    old = Rebate.objects.create(
+        account=account, quarter=quarters[5], base_amount=D("1000"), rate=D("3"), amount=D("30.00")
+    )
+    kept = Rebate.objects.create(
+        account=account, quarter=quarters[3], base_amount=D("1000"), rate=D("3"), amount=D("30.00")
+    )
     quarterly_rebates.delay().get()
     quarterly_rebates.delay().get()
     old.refresh_from_db()
@@ -194,8 +220,12 @@ def test_rebates_older_than_four_closed_quarters_lapse(account):
 
 def make_rebates(account, amounts):
     quarters = closed_quarters(timezone.localdate())
-    return [Rebate.objects.create(account=account, quarter=quarter, base_amount=amount * 20, rate=D("5"), amount=amount)
-            for quarter, amount in zip(quarters, amounts, strict=False)]
+    return [
+        Rebate.objects.create(
+            account=account, quarter=quarter, base_amount=amount * 20, rate=D("5"), amount=amount
+        )
+        for quarter, amount in zip(quarters, amounts, strict=False)
+    ]
 
 
 def test_recover_as_a_promo_code(account, billing):
@@ -205,7 +235,10 @@ def test_recover_as_a_promo_code(account, billing):
     for rebate in rebates[:2]:
         rebate.refresh_from_db()
         assert (rebate.state, rebate.promo_code, rebate.recovery_reference) == (
-            RebateState.RECOVERED_PROMO, promo, promo.code)
+            RebateState.RECOVERED_PROMO,
+            promo,
+            promo.code,
+        )
     rebates[2].refresh_from_db()
     assert rebates[2].state == RebateState.AVAILABLE  # nothing to recover in a zero rebate
     assert AuditEvent.objects.get(action="rebate.recovered").details["amount"] == "150.50"
@@ -221,7 +254,10 @@ def test_recover_by_invoice(account, billing):
     assert recover_by_invoice(account, billing, reference="FAC-2026-17") == D("80.00")
     rebate = Rebate.objects.get()
     assert (rebate.state, rebate.recovery_reference, rebate.recovered_by) == (
-        RebateState.RECOVERED_INVOICE, "FAC-2026-17", billing)
+        RebateState.RECOVERED_INVOICE,
+        "FAC-2026-17",
+        billing,
+    )
 
 
 def test_overview_has_the_current_quarter_and_four_closed_ones(account):
@@ -230,7 +266,11 @@ def test_overview_has_the_current_quarter_and_four_closed_ones(account):
     invoice_on(account, timezone.localdate(), D("1200.00"))
     data = overview(account)
     assert data.current.quarter == quarter_of(timezone.localdate())
-    assert (data.current.base_amount, data.current.rate, data.current.amount) == (D("1200.00"), D(3), D("36.00"))
+    assert (data.current.base_amount, data.current.rate, data.current.amount) == (
+        D("1200.00"),
+        D(3),
+        D("36.00"),
+    )
     assert [row.quarter for row in data.closed] == closed_quarters(timezone.localdate())
     assert [row.state for row in data.closed] == ["available", "available", "none", "none"]
     assert data.recoverable == D("30.00")
@@ -293,10 +333,13 @@ def test_menu_entries(billing, account):
     assert {"billing:coupons", "billing:promo_codes", "billing:late_payments"} <= set(accounting)
     set_formula(account, Account.Formula.CURRENT)
     billing.refresh_from_db()
-    assert "account_info:rebates" not in [entry.url_name for entry in menu.entries_for(billing, menu.ACCOUNT_INFO)]
+    assert "account_info:rebates" not in [
+        entry.url_name for entry in menu.entries_for(billing, menu.ACCOUNT_INFO)
+    ]
 
 
 # Expiry -----------------------------------------------------------------------------------------
+
 
 def test_the_expiry_job_runs_once(account):
     yesterday = timezone.localdate() - datetime.timedelta(days=1)
@@ -309,11 +352,14 @@ def test_the_expiry_job_runs_once(account):
 
 # Low-balance alerts -----------------------------------------------------------------------------
 
+
 def set_threshold(account, threshold: str) -> None:
     BillingProfile.objects.update_or_create(account=account, defaults={"alert_threshold": D(threshold)})
 
 
-def test_a_current_account_is_alerted_once_per_crossing(account, mailoutbox, django_capture_on_commit_callbacks):
+def test_a_current_account_is_alerted_once_per_crossing(
+    account, mailoutbox, django_capture_on_commit_callbacks
+):
     set_formula(account, Account.Formula.CURRENT)
     contact = set_administrative_contact(account)
     set_threshold(account, "50.00")
@@ -333,7 +379,9 @@ def test_a_current_account_is_alerted_once_per_crossing(account, mailoutbox, dja
     assert AuditEvent.objects.filter(action="billing.low_balance_alert").count() == 2
 
 
-def test_a_bulk_account_is_alerted_per_product(account, product, mailoutbox, django_capture_on_commit_callbacks):
+def test_a_bulk_account_is_alerted_per_product(
+    account, product, mailoutbox, django_capture_on_commit_callbacks
+):
     set_formula(account, Account.Formula.BULK)
     set_administrative_contact(account)
     set_threshold(account, "2")
@@ -350,8 +398,9 @@ def test_a_bulk_account_is_alerted_per_product(account, product, mailoutbox, dja
     assert "SSL DV: 2" in mailoutbox[1].body and "SSL-OV: 2" in mailoutbox[1].body
 
 
-def test_no_alert_without_a_threshold_or_for_other_formulas(account, other_account, mailoutbox,
-                                                            django_capture_on_commit_callbacks):
+def test_no_alert_without_a_threshold_or_for_other_formulas(
+    account, other_account, mailoutbox, django_capture_on_commit_callbacks
+):
     set_formula(account, Account.Formula.CURRENT)
     set_threshold(other_account, "1000.00")  # a Rebate account: no balance alert
     with django_capture_on_commit_callbacks(execute=True):
@@ -361,15 +410,20 @@ def test_no_alert_without_a_threshold_or_for_other_formulas(account, other_accou
 
 # Back office ------------------------------------------------------------------------------------
 
+
 def test_staff_see_rebates_charges_and_alert_states_and_withdraw_a_charge(client, staff, monthly):
     make_rebates(monthly, [D("10.00")])
-    charge = register_charge(monthly, reference="CP0001", description="SSL", amount=D("10.00"), date=last_month(2))
+    charge = register_charge(
+        monthly, reference="CP0001", description="SSL", amount=D("10.00"), date=last_month(2)
+    )
     client.force_login(staff)
     for name in ("rebate", "pendingcharge", "balancealert", "coupon", "promocode", "latepaymentstatement"):
         assert client.get(reverse(f"admin:billing_{name}_changelist")).status_code == 200, name
     assert client.get(reverse("admin:billing_rebate_add")).status_code == 403
-    client.post(reverse("admin:billing_pendingcharge_changelist"),
-                {"action": "withdraw_action", "_selected_action": [charge.pk]})
+    client.post(
+        reverse("admin:billing_pendingcharge_changelist"),
+        {"action": "withdraw_action", "_selected_action": [charge.pk]},
+    )
     charge.refresh_from_db()
     assert charge.withdrawn_at is not None
     assert AuditEvent.objects.get(action="billing.charge_withdrawn").user == staff

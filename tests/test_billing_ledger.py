@@ -50,8 +50,9 @@ class TestTokens:
         assert token_balance(account, product) == 0
         assert token_balances(account) == {}
 
-    def test_balances_of_every_product_in_one_query(self, account, product, other_product,
-                                                    django_assert_num_queries):
+    def test_balances_of_every_product_in_one_query(
+        self, account, product, other_product, django_assert_num_queries
+    ):
         for i in range(3):
             credit_tokens(account, product, 2, reference=f"TOP-{i}")
             credit_tokens(account, other_product, 1, reference=f"TOP-{i}")
@@ -138,8 +139,12 @@ class TestTokens:
         debit_tokens(account, product, 1, reference="CP0001")
         debit_tokens(account, other_product, 2, reference="CP0002")
         rows = [(m.product_id, m.quantity, m.balance_after) for m in token_statement(account)]
-        assert rows == [(product.pk, 5, 5), (other_product.pk, 2, 2), (product.pk, -1, 4),
-                        (other_product.pk, -2, 0)]
+        assert rows == [
+            (product.pk, 5, 5),
+            (other_product.pk, 2, 2),
+            (product.pk, -1, 4),
+            (other_product.pk, -2, 0),
+        ]
         assert [m.balance_after for m in token_statement(account, product)] == [5, 4]
 
 
@@ -151,8 +156,11 @@ class TestEuros:
         credit_euros(account, "5", reference="CP0001", kind=MovementKind.REFUND)
         assert euro_balance(account) == D("65.05")
         rows = [(m.kind, m.amount, m.balance_after) for m in euro_statement(account)]
-        assert rows == [("top_up", D("100.10"), D("100.10")), ("purchase", D("-40.05"), D("60.05")),
-                        ("refund", D("5.00"), D("65.05"))]
+        assert rows == [
+            ("top_up", D("100.10"), D("100.10")),
+            ("purchase", D("-40.05"), D("60.05")),
+            ("refund", D("5.00"), D("65.05")),
+        ]
 
     def test_statement_is_one_query_whatever_its_length(self, account, django_assert_num_queries):
         for i in range(5):
@@ -219,14 +227,23 @@ class TestAppendOnly:
 
     def test_the_database_refuses_a_movement_of_the_wrong_sign(self, account, product):
         with pytest.raises(IntegrityError), transaction.atomic():
-            TokenMovement.objects.create(account=account, product=product, kind=MovementKind.CONSUMPTION,
-                                         quantity=1, reference="CP0001")
+            TokenMovement.objects.create(
+                account=account,
+                product=product,
+                kind=MovementKind.CONSUMPTION,
+                quantity=1,
+                reference="CP0001",
+            )
         with pytest.raises(IntegrityError), transaction.atomic():
-            EuroMovement.objects.create(account=account, kind=MovementKind.TOP_UP, amount=D("-1"), reference="X")
+            EuroMovement.objects.create(
+                account=account, kind=MovementKind.TOP_UP, amount=D("-1"), reference="X"
+            )
 
     def test_the_database_refuses_a_reference_booked_twice(self, account, product):
-        TokenMovement.objects.create(account=account, product=product, kind=MovementKind.TOP_UP, quantity=1,
-                                     reference="TOP-1")
+        TokenMovement.objects.create(
+            account=account, product=product, kind=MovementKind.TOP_UP, quantity=1, reference="TOP-1"
+        )
         with pytest.raises(IntegrityError), transaction.atomic():
-            TokenMovement.objects.create(account=account, product=product, kind=MovementKind.TOP_UP, quantity=1,
-                                         reference="TOP-1")
+            TokenMovement.objects.create(
+                account=account, product=product, kind=MovementKind.TOP_UP, quantity=1, reference="TOP-1"
+            )

@@ -30,8 +30,11 @@ URL = "/account/consumption/"
 
 @pytest.fixture(autouse=True)
 def fast_pdf(monkeypatch):
-    monkeypatch.setattr(document_services, "render_document_pdf",
-                        lambda document: f"%PDF-1.4 {document.display_number}".encode())
+    monkeypatch.setattr(
+        document_services,
+        "render_document_pdf",
+        lambda document: f"%PDF-1.4 {document.display_number}".encode(),
+    )
 
 
 @pytest.fixture
@@ -75,7 +78,11 @@ def test_month_helpers():
     assert add_months(datetime.date(2026, 11, 1), 2) == datetime.date(2027, 1, 1)
     assert add_months(datetime.date(2026, 1, 1), -1) == datetime.date(2025, 12, 1)
     assert months_between(datetime.date(2025, 11, 20), datetime.date(2026, 2, 3)) == [
-        datetime.date(2025, 11, 1), datetime.date(2025, 12, 1), datetime.date(2026, 1, 1), datetime.date(2026, 2, 1)]
+        datetime.date(2025, 11, 1),
+        datetime.date(2025, 12, 1),
+        datetime.date(2026, 1, 1),
+        datetime.date(2026, 2, 1),
+    ]
     start, end = last_twelve_months(datetime.date(2026, 3, 14))
     assert (start, end) == (datetime.date(2025, 4, 1), datetime.date(2026, 3, 1))
 
@@ -94,8 +101,10 @@ def test_volume_per_product_and_month(account, product, other_product, token_his
 
 def test_value_is_invoices_less_credit_notes(account, other_account):
     with on(month(-1).replace(day=10)):
-        invoice = issue_invoice(account, [LineInput("SSL OV – 1 year", 2, D("120.00")),
-                                          LineInput("Additional SAN", 1, D("30.00"))])
+        invoice = issue_invoice(
+            account,
+            [LineInput("SSL OV – 1 year", 2, D("120.00")), LineInput("Additional SAN", 1, D("30.00"))],
+        )
     with on(month(0).replace(day=2)):
         issue_credit_note(invoice, [LineInput("SSL OV – 1 year", 1, D("120.00"))], reason="One cancelled")
         issue_invoice(account, [LineInput("SSL OV – 1 year", 1, D("120.00"))], paid=True)
@@ -116,7 +125,7 @@ def test_the_page_shows_the_chart_and_the_table(client, billing, account, produc
     assert form["end"].value() == month(0).strftime("%Y-%m")
     assert form["measure"].value() == Measure.VOLUME  # token formula
     html = response.content.decode()
-    svg = html[html.index("<svg"):html.index("</svg>")]
+    svg = html[html.index("<svg") : html.index("</svg>")]
     assert 'role="img"' in svg and "aria-labelledby=" in svg and "<desc" in svg
     assert svg.count("<rect") == 12
     busy = month(-2).strftime("%B %Y")
@@ -154,12 +163,15 @@ def test_a_chosen_period(client, billing, account, token_history):
     assert stats.month_totals == [7, 0]
 
 
-@pytest.mark.parametrize(("params", "field", "message"), [
-    ({"start": "2026-05", "end": "2026-01"}, "end", "The last month is before the first."),
-    ({"start": "2020-01", "end": "2026-01"}, "end", "Choose a period of at most 36 months."),
-    ({"start": "May", "end": "2026-01"}, "start", "Enter a month as YYYY-MM."),
-    ({"start": "", "end": "2026-01"}, "start", "This field is required."),
-])
+@pytest.mark.parametrize(
+    ("params", "field", "message"),
+    [
+        ({"start": "2026-05", "end": "2026-01"}, "end", "The last month is before the first."),
+        ({"start": "2020-01", "end": "2026-01"}, "end", "Choose a period of at most 36 months."),
+        ({"start": "May", "end": "2026-01"}, "start", "Enter a month as YYYY-MM."),
+        ({"start": "", "end": "2026-01"}, "start", "This field is required."),
+    ],
+)
 def test_a_bad_period_is_refused_next_to_its_field(client, billing, params, field, message):
     client.force_login(billing)
     response = client.get(URL, params)
@@ -171,11 +183,19 @@ def test_a_bad_period_is_refused_next_to_its_field(client, billing, params, fiel
 
 def test_csv_of_the_month_by_month_table(client, billing, account, product, other_product, token_history):
     client.force_login(billing)
-    response = client.get(reverse("account_info:consumption_csv"),
-                          {"start": month(-2).strftime("%Y-%m"), "end": month(0).strftime("%Y-%m")})
+    response = client.get(
+        reverse("account_info:consumption_csv"),
+        {"start": month(-2).strftime("%Y-%m"), "end": month(0).strftime("%Y-%m")},
+    )
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode()[1:])))
     assert rows == [
-        ["Product", month(-2).strftime("%Y-%m"), month(-1).strftime("%Y-%m"), month(0).strftime("%Y-%m"), "Total"],
+        [
+            "Product",
+            month(-2).strftime("%Y-%m"),
+            month(-1).strftime("%Y-%m"),
+            month(0).strftime("%Y-%m"),
+            "Total",
+        ],
         [product.name, "5", "0", "3", "8"],
         [other_product.name, "1", "0", "0", "1"],
         ["Total", "6", "0", "3", "9"],

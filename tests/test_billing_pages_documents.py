@@ -34,8 +34,11 @@ LINES = [LineInput("SSL OV – 1 year", 1, D("100.00"))]
 @pytest.fixture(autouse=True)
 def fast_pdf(monkeypatch):
     """Each document gets a small PDF of its own (WeasyPrint is tested in test_billing_pdf)."""
-    monkeypatch.setattr(document_services, "render_document_pdf",
-                        lambda document: f"%PDF-1.4 {document.display_number}".encode())
+    monkeypatch.setattr(
+        document_services,
+        "render_document_pdf",
+        lambda document: f"%PDF-1.4 {document.display_number}".encode(),
+    )
 
 
 @contextmanager
@@ -62,14 +65,18 @@ def test_lists_the_current_year_by_default_with_figures(client, billing, account
     with on(this_year(1)):
         invoice = issue_invoice(account, [LineInput("SSL OV – 1 year", 2, D("120.00"))], reference="CP0001")
     with on(this_year(2)):
-        credit = issue_credit_note(invoice, [LineInput("SSL OV – 1 year", 1, D("120.00"))], reason="One cancelled")
+        credit = issue_credit_note(
+            invoice, [LineInput("SSL OV – 1 year", 1, D("120.00"))], reason="One cancelled"
+        )
     with on(last_year()):
         old = issue_invoice(account, LINES)
     client.force_login(billing)
     response = client.get(URL)
     assert response.status_code == 200
     assert {r.record.display_number for r in response.context["table"].page.object_list} == {
-        invoice.display_number, credit.display_number}
+        invoice.display_number,
+        credit.display_number,
+    }
     html = response.content.decode()
     assert old.display_number not in html
     assert "288.00" in html  # 2 × 120 + 20 % VAT
@@ -90,14 +97,24 @@ def test_filters_by_period_and_kind(client, billing, account):
         credit = issue_credit_note(recent, reason="Cancelled")
     client.force_login(billing)
     start, end = last_year().replace(day=1), last_year().replace(day=28)
-    shown = {r.record.display_number for r in client.get(
-        URL, {"date_from": start.isoformat(), "date_to": end.isoformat()}).context["table"].page.object_list}
+    shown = {
+        r.record.display_number
+        for r in client.get(URL, {"date_from": start.isoformat(), "date_to": end.isoformat()})
+        .context["table"]
+        .page.object_list
+    }
     assert shown == {old.display_number}
-    shown = {r.record.display_number for r in client.get(
-        URL, {"date_from": "", "date_to": "", "kind": "credit_note"}).context["table"].page.object_list}
+    shown = {
+        r.record.display_number
+        for r in client.get(URL, {"date_from": "", "date_to": "", "kind": "credit_note"})
+        .context["table"]
+        .page.object_list
+    }
     assert shown == {credit.display_number}
-    shown = {r.record.display_number for r in client.get(
-        URL, {"date_from": "", "date_to": ""}).context["table"].page.object_list}
+    shown = {
+        r.record.display_number
+        for r in client.get(URL, {"date_from": "", "date_to": ""}).context["table"].page.object_list
+    }
     assert shown == {old.display_number, recent.display_number, credit.display_number}
 
 
@@ -175,8 +192,10 @@ class TestZip:
         first, second, third = (issue_invoice(account, LINES) for _i in range(3))
         credit = issue_credit_note(first, reason="Cancelled")
         client.force_login(billing)
-        response = client.post(reverse("billing:documents_zip"),
-                               {"documents": [first.public_id, credit.public_id, third.public_id]})
+        response = client.post(
+            reverse("billing:documents_zip"),
+            {"documents": [first.public_id, credit.public_id, third.public_id]},
+        )
         files = self.zip_of(response)
         assert files == {f"{d.display_number}.pdf": bytes(d.pdf) for d in (first, credit, third)}
         assert f"{second.display_number}.pdf" not in files
@@ -185,22 +204,27 @@ class TestZip:
         mine = issue_invoice(account, LINES)
         theirs = issue_invoice(other_account, LINES)
         client.force_login(billing)
-        files = self.zip_of(client.post(reverse("billing:documents_zip"),
-                                        {"documents": [mine.public_id, theirs.public_id]}))
+        files = self.zip_of(
+            client.post(reverse("billing:documents_zip"), {"documents": [mine.public_id, theirs.public_id]})
+        )
         assert list(files) == [f"{mine.display_number}.pdf"]
 
     def test_a_selection_of_only_foreign_or_unknown_ids_is_404(self, client, billing, account, other_account):
         theirs = issue_invoice(other_account, LINES)
         quote = issue_quote(account, LINES)  # not on this page
         client.force_login(billing)
-        response = client.post(reverse("billing:documents_zip"),
-                               {"documents": [theirs.public_id, quote.public_id, "0123456789abcdef"]})
+        response = client.post(
+            reverse("billing:documents_zip"),
+            {"documents": [theirs.public_id, quote.public_id, "0123456789abcdef"]},
+        )
         assert response.status_code == 404
 
     def test_an_empty_selection_says_so(self, client, billing, account):
         issue_invoice(account, LINES)
         client.force_login(billing)
-        response = client.post(reverse("billing:documents_zip"), {"next": "/accounting/?kind=invoice"}, follow=True)
+        response = client.post(
+            reverse("billing:documents_zip"), {"next": "/accounting/?kind=invoice"}, follow=True
+        )
         assert response.redirect_chain[-1][0] == "/accounting/?kind=invoice"
         assert "Select at least one document to download." in response.content.decode()
 
@@ -224,21 +248,52 @@ class TestCsv:
 
     def test_it_has_the_columns_shown_and_the_filtered_rows(self, client, billing, account, other_account):
         with on(this_year(1, 10)):
-            invoice = issue_invoice(account, [LineInput("SSL OV – 1 year", 2, D("120.00"))], reference="=CMD()")
+            invoice = issue_invoice(
+                account, [LineInput("SSL OV – 1 year", 2, D("120.00"))], reference="=CMD()"
+            )
         with on(this_year(1, 20)):
-            credit = issue_credit_note(invoice, [LineInput("SSL OV – 1 year", 1, D("120.00"))], reason="Cancelled")
+            credit = issue_credit_note(
+                invoice, [LineInput("SSL OV – 1 year", 1, D("120.00"))], reason="Cancelled"
+            )
         with on(last_year()):
             issue_invoice(account, LINES)
         issue_invoice(other_account, LINES)
         client.force_login(billing)
         rows = self.read(client.get(reverse("billing:documents_csv"), {"sort": "issue_date"}))
-        assert rows[0] == ["Number", "Kind", "Date", "Reference", "Corrects invoice", "Excl. VAT", "VAT",
-                           "Incl. VAT", "Status"]
+        assert rows[0] == [
+            "Number",
+            "Kind",
+            "Date",
+            "Reference",
+            "Corrects invoice",
+            "Excl. VAT",
+            "VAT",
+            "Incl. VAT",
+            "Status",
+        ]
         assert rows[1:] == [
-            [invoice.display_number, "Invoice", this_year(1, 10).isoformat(), "'=CMD()", "", "240.00", "48.00",
-             "288.00", "Issued"],
-            [credit.display_number, "Credit note", this_year(1, 20).isoformat(), "'=CMD()", invoice.display_number,
-             "-120.00", "-24.00", "-144.00", "Issued"],
+            [
+                invoice.display_number,
+                "Invoice",
+                this_year(1, 10).isoformat(),
+                "'=CMD()",
+                "",
+                "240.00",
+                "48.00",
+                "288.00",
+                "Issued",
+            ],
+            [
+                credit.display_number,
+                "Credit note",
+                this_year(1, 20).isoformat(),
+                "'=CMD()",
+                invoice.display_number,
+                "-120.00",
+                "-24.00",
+                "-144.00",
+                "Issued",
+            ],
         ]
 
     def test_the_export_follows_the_kind_filter(self, client, billing, account):
@@ -250,7 +305,9 @@ class TestCsv:
 
     def test_a_bad_filter_is_not_exported(self, client, billing):
         client.force_login(billing)
-        response = client.get(reverse("billing:documents_csv"), {"date_from": "2026-05-01", "date_to": "2026-01-01"})
+        response = client.get(
+            reverse("billing:documents_csv"), {"date_from": "2026-05-01", "date_to": "2026-01-01"}
+        )
         assert response.status_code == 302 and response["Location"].startswith("/accounting/?")
 
     def test_the_page_links_to_its_export_with_its_filters(self, client, billing):

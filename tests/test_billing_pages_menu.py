@@ -26,8 +26,11 @@ ALL_ENTRIES = menu.ACCOUNT_INFO + menu.ACCOUNTING
 
 @pytest.fixture(autouse=True)
 def fast_pdf(monkeypatch):
-    monkeypatch.setattr(document_services, "render_document_pdf",
-                        lambda document: f"%PDF-1.4 {document.display_number}".encode())
+    monkeypatch.setattr(
+        document_services,
+        "render_document_pdf",
+        lambda document: f"%PDF-1.4 {document.display_number}".encode(),
+    )
 
 
 def billing_patterns():
@@ -57,7 +60,9 @@ def test_a_user_without_the_billing_right_sees_none(tech, staff):
 
 
 def test_an_entry_limited_to_formulas_follows_the_account(billing, account):
-    entry = menu.MenuEntry("Tokens", "account_info:statements", (Right.BILLING,), formulas=(Account.Formula.BULK,))
+    entry = menu.MenuEntry(
+        "Tokens", "account_info:statements", (Right.BILLING,), formulas=(Account.Formula.BULK,)
+    )
     assert not entry.allows(billing)
     account.formula = Account.Formula.BULK
     account.save(update_fields=["formula"])
@@ -73,8 +78,11 @@ def test_entries_point_to_views_with_the_same_rights():
 
 
 def test_formula_pages_match_their_views():
-    guarded = {name: pattern.callback.formulas for name, _route, pattern in billing_patterns()
-               if hasattr(pattern.callback, "formulas")}
+    guarded = {
+        name: pattern.callback.formulas
+        for name, _route, pattern in billing_patterns()
+        if hasattr(pattern.callback, "formulas")
+    }
     assert guarded == menu.FORMULA_PAGES
 
 

@@ -27,8 +27,11 @@ URL = "/accounting/quotes/"
 
 @pytest.fixture(autouse=True)
 def fast_pdf(monkeypatch):
-    monkeypatch.setattr(document_services, "render_document_pdf",
-                        lambda document: f"%PDF-1.4 {document.display_number}".encode())
+    monkeypatch.setattr(
+        document_services,
+        "render_document_pdf",
+        lambda document: f"%PDF-1.4 {document.display_number}".encode(),
+    )
 
 
 def days_ago(days: int) -> datetime.date:
@@ -169,8 +172,14 @@ def test_csv_of_the_quotes(client, billing, account):
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode()[1:])))
     assert rows == [
         ["Number", "Date", "Reference", "Excl. VAT", "Incl. VAT", "Expires on"],
-        [quote.display_number, quote.issue_date.isoformat(), "TOPUP-7", "600.00", "720.00",
-         quote.valid_until.isoformat()],
+        [
+            quote.display_number,
+            quote.issue_date.isoformat(),
+            "TOPUP-7",
+            "600.00",
+            "720.00",
+            quote.valid_until.isoformat(),
+        ],
     ]
 
 

@@ -27,8 +27,11 @@ URL = "/account/statements/"
 
 @pytest.fixture(autouse=True)
 def fast_pdf(monkeypatch):
-    monkeypatch.setattr(document_services, "render_document_pdf",
-                        lambda document: f"%PDF-1.4 {document.display_number}".encode())
+    monkeypatch.setattr(
+        document_services,
+        "render_document_pdf",
+        lambda document: f"%PDF-1.4 {document.display_number}".encode(),
+    )
 
 
 @pytest.fixture
@@ -66,13 +69,17 @@ class TestBulk:
         assert response.status_code == 200
         html = response.content.decode()
         assert "Bulk purchase" in html and "Tokens are not refundable and never expire." in html
-        rows = {row.record["product__code"]: (row.record["bought"], row.record["used"], row.record["balance"])
-                for row in response.context["token_table"].page.object_list}
+        rows = {
+            row.record["product__code"]: (row.record["bought"], row.record["used"], row.record["balance"])
+            for row in response.context["token_table"].page.object_list
+        }
         assert rows == {product.code: (10, 3, 7), other_product.code: (2, 0, 2)}
         assert f'href="{product_url(product)}"' in html
         assert "euro_table" not in response.context and "document_table" not in response.context
 
-    def test_balances_are_one_query_whatever_the_products(self, client, billing, account, product, other_product):
+    def test_balances_are_one_query_whatever_the_products(
+        self, client, billing, account, product, other_product
+    ):
         client.force_login(billing)
         credit_tokens(account, product, 1, reference="TOP-1")
         client.get(URL)
@@ -94,14 +101,19 @@ class TestBulk:
         client.force_login(billing)
         response = client.get(product_url(product), {"sort": "created_at"})
         assert response.status_code == 200
-        rows = [(row.record.kind, row.record.quantity, row.record.balance_after)
-                for row in response.context["table"].page.object_list]
+        rows = [
+            (row.record.kind, row.record.quantity, row.record.balance_after)
+            for row in response.context["table"].page.object_list
+        ]
         assert rows == [("top_up", 5, 5), ("consumption", -2, 3), ("refund", 1, 4)]
         assert response.context["summary"]["balance"] == 4
         html = response.content.decode()
         assert "TOP-2" not in html  # another product
         # Newest first by default, the balance after each movement still computed oldest first.
-        default = [row.record.balance_after for row in client.get(product_url(product)).context["table"].page.object_list]
+        default = [
+            row.record.balance_after
+            for row in client.get(product_url(product)).context["table"].page.object_list
+        ]
         assert default == [4, 3, 5]
         assert top_up.reference in html
 
@@ -123,16 +135,20 @@ class TestBulk:
         credit_tokens(account, product, 5, reference="TOP-1", note="=HYPERLINK()")
         debit_tokens(account, product, 2, reference="CP0001")
         client.force_login(billing)
-        rows = read_csv(client.get(reverse("account_info:statement_product_csv", args=[product.code]),
-                                   {"sort": "created_at"}))
+        rows = read_csv(
+            client.get(
+                reverse("account_info:statement_product_csv", args=[product.code]), {"sort": "created_at"}
+            )
+        )
         assert rows[0] == ["Date", "Operation", "Reference", "Note", "Document", "Tokens", "Balance after"]
         assert [row[1:] for row in rows[1:]] == [
             ["Top-up", "TOP-1", "'=HYPERLINK()", "", "5", "5"],
             ["Consumption", "CP0001", "", "", "-2", "3"],
         ]
 
-    def test_all_movements_csv_has_every_product_of_the_account_only(self, client, billing, account,
-                                                                     other_account, product, other_product):
+    def test_all_movements_csv_has_every_product_of_the_account_only(
+        self, client, billing, account, other_account, product, other_product
+    ):
         credit_tokens(account, product, 5, reference="TOP-1")
         credit_tokens(account, other_product, 3, reference="TOP-2")
         credit_tokens(other_account, product, 50, reference="THEIRS")
@@ -140,7 +156,9 @@ class TestBulk:
         rows = read_csv(client.get(reverse("account_info:statement_tokens_csv")))
         assert rows[0][1] == "Product"
         assert sorted((row[1], row[3], row[-1]) for row in rows[1:]) == [
-            (other_product.name, "TOP-2", "3"), (product.name, "TOP-1", "5")]
+            (other_product.name, "TOP-2", "3"),
+            (product.name, "TOP-1", "5"),
+        ]
 
     def test_another_accounts_movements_never_show(self, client, billing, other_account, product):
         credit_tokens(other_account, product, 50, reference="THEIRS")
@@ -172,10 +190,15 @@ class TestCurrentAccount:
         response = client.get(URL, {"sort": "created_at"})
         assert response.status_code == 200
         assert response.context["balance"] == D("62.00")
-        rows = [(row.record.reference, row.record.amount, row.record.balance_after)
-                for row in response.context["euro_table"].page.object_list]
-        assert rows == [("TOP-1", D("100.00"), D("100.00")), ("CP0001", D("-48.00"), D("52.00")),
-                        ("CP0001", D("10.00"), D("62.00"))]
+        rows = [
+            (row.record.reference, row.record.amount, row.record.balance_after)
+            for row in response.context["euro_table"].page.object_list
+        ]
+        assert rows == [
+            ("TOP-1", D("100.00"), D("100.00")),
+            ("CP0001", D("-48.00"), D("52.00")),
+            ("CP0001", D("10.00"), D("62.00")),
+        ]
         html = response.content.decode()
         assert "Current account" in html and "You credit a euro balance in advance" in html
         assert 'data-testid="euro-balance">62.00' in html
@@ -189,14 +212,18 @@ class TestCurrentAccount:
         client.force_login(billing)
         rows = read_csv(client.get(reverse("account_info:statement_euros_csv"), {"sort": "created_at"}))
         assert rows[0] == ["Date", "Operation", "Reference", "Note", "Document", "Amount", "Balance after"]
-        assert [row[1:] for row in rows[1:]] == [["Top-up", "TOP-1", "", "", "100.00", "100.00"],
-                                                 ["Purchase", "CP0001", "", "", "-48.00", "52.00"]]
+        assert [row[1:] for row in rows[1:]] == [
+            ["Top-up", "TOP-1", "", "", "100.00", "100.00"],
+            ["Purchase", "CP0001", "", "", "-48.00", "52.00"],
+        ]
 
     def test_token_pages_are_refused(self, client, billing, product):
         client.force_login(billing)
         assert client.get(product_url(product)).status_code == 403
         assert client.get(reverse("account_info:statement_tokens_csv")).status_code == 403
-        assert client.get(reverse("account_info:statement_product_csv", args=[product.code])).status_code == 403
+        assert (
+            client.get(reverse("account_info:statement_product_csv", args=[product.code])).status_code == 403
+        )
 
     def test_the_statement_is_constant_in_queries(self, client, billing, account):
         client.force_login(billing)
@@ -212,11 +239,16 @@ class TestCurrentAccount:
         assert len(large.captured_queries) == len(small.captured_queries)
 
 
-@pytest.mark.parametrize(("formula", "note"), [
-    (F.REBATE, "rebates on your purchases are paid back each quarter"),
-    (F.MONTHLY, "one invoice on the 1st of each month"),
-])
-def test_rebate_and_monthly_show_the_invoices_of_the_period(client, billing, account, other_account, formula, note):
+@pytest.mark.parametrize(
+    ("formula", "note"),
+    [
+        (F.REBATE, "rebates on your purchases are paid back each quarter"),
+        (F.MONTHLY, "one invoice on the 1st of each month"),
+    ],
+)
+def test_rebate_and_monthly_show_the_invoices_of_the_period(
+    client, billing, account, other_account, formula, note
+):
     use_formula(account, formula)
     invoice = issue_invoice(account, [LineInput("Monthly orders", 1, D("80.00"))], reference="2026-03")
     theirs = issue_invoice(other_account, [LineInput("Theirs", 1, D("80.00"))])
@@ -226,7 +258,8 @@ def test_rebate_and_monthly_show_the_invoices_of_the_period(client, billing, acc
     html = response.content.decode()
     assert note in html and account.get_formula_display() in html
     assert [row.record.display_number for row in response.context["document_table"].page.object_list] == [
-        invoice.display_number]
+        invoice.display_number
+    ]
     assert theirs.display_number not in html
     assert 'name="documents"' not in html  # no selection column here
     assert "euro_table" not in response.context
@@ -251,8 +284,12 @@ def test_monthly_accounts_have_no_token_statement(client, billing, account, prod
 def test_it_refuses_a_user_without_the_billing_right(client, tech, account, product):
     use_formula(account, F.BULK)
     client.force_login(tech)
-    for url in (URL, product_url(product), reverse("account_info:statement_tokens_csv"),
-                reverse("account_info:statement_euros_csv")):
+    for url in (
+        URL,
+        product_url(product),
+        reverse("account_info:statement_tokens_csv"),
+        reverse("account_info:statement_euros_csv"),
+    ):
         assert client.get(url).status_code == 403, url
 
 

@@ -27,8 +27,11 @@ LINES = [LineInput("SSL OV – 1 year", 1, D("100.00"))]
 
 @pytest.fixture(autouse=True)
 def fast_pdf(monkeypatch):
-    monkeypatch.setattr(document_services, "render_document_pdf",
-                        lambda document: f"%PDF-1.4 {document.display_number}".encode())
+    monkeypatch.setattr(
+        document_services,
+        "render_document_pdf",
+        lambda document: f"%PDF-1.4 {document.display_number}".encode(),
+    )
 
 
 def days_ago(days: int) -> datetime.date:
@@ -54,7 +57,9 @@ def test_unpaid_invoices_with_due_dates_and_total(client, billing, account, othe
     response = client.get(URL)
     assert response.status_code == 200
     assert [row.record.display_number for row in response.context["table"].page.object_list] == [
-        late.display_number, current.display_number]  # by due date
+        late.display_number,
+        current.display_number,
+    ]  # by due date
     html = response.content.decode()
     assert "overdue" in row_class(html, late.display_number)
     assert "overdue" not in row_class(html, current.display_number)
@@ -98,8 +103,15 @@ def test_csv_has_the_shown_columns(client, billing, account):
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode()[1:])))
     assert rows == [
         ["Number", "Date", "Reference", "Amount incl. VAT", "Amount due", "Due date", "Status"],
-        [late.display_number, days_ago(45).isoformat(), "CP0009", "120.00", "120.00", days_ago(15).isoformat(),
-         "Overdue"],
+        [
+            late.display_number,
+            days_ago(45).isoformat(),
+            "CP0009",
+            "120.00",
+            "120.00",
+            days_ago(15).isoformat(),
+            "Overdue",
+        ],
     ]
 
 

@@ -36,22 +36,36 @@ def set_buyer(account, country: str, vat_number: str = "") -> None:
 
 @pytest.mark.django_db
 def test_invoice_pdf_has_the_french_legal_content(account, settings):
-    settings.BILLING_SELLER = {"name": "TBS Test", "siren": "732829320", "vat_number": "FR40732829320",
-                               "iban": "FR76 1234", "share_capital": "50 000 EUR", "rcs_city": "Caen"}
+    settings.BILLING_SELLER = {
+        "name": "TBS Test",
+        "siren": "732829320",
+        "vat_number": "FR40732829320",
+        "iban": "FR76 1234",
+        "share_capital": "50 000 EUR",
+        "rcs_city": "Caen",
+    }
     invoice = issue_invoice(account, LINES, reference="CPREF0001")
     text = text_of(invoice)
     holder = account.holder
     for expected in [
         f"Invoice {invoice.display_number}",
-        "TBS Test", "SIREN: 732829320", "VAT number: FR40732829320", "share capital 50 000 EUR",
+        "TBS Test",
+        "SIREN: 732829320",
+        "VAT number: FR40732829320",
+        "share capital 50 000 EUR",
         "Trade and companies register of Caen",
-        holder.name, f"Organisation number (SIREN): {holder.registration_number}", f"VAT number: {holder.vat_number}",
-        "1 rue de la Paix", "75002 Paris",
+        holder.name,
+        f"Organisation number (SIREN): {holder.registration_number}",
+        f"VAT number: {holder.vat_number}",
+        "1 rue de la Paix",
+        "75002 Paris",
         "Reference CPREF0001",
         "SSL OV – 1 year 2 120.00 € 20 % 240.00 €",
         "Additional SAN 1 30.05 € 20 % 30.05 €",
         "VAT 20 % 270.05 € 54.01 €",
-        "Total excl. VAT 270.05 €", "Total VAT 54.01 €", "Total incl. VAT 324.06 €",
+        "Total excl. VAT 270.05 €",
+        "Total VAT 54.01 €",
+        "Total incl. VAT 324.06 €",
         "IBAN FR76 1234",
         "No discount for early payment.",
         "three times the French legal interest rate",
@@ -85,8 +99,10 @@ def test_export_pdf(account):
 
 @pytest.mark.django_db
 def test_several_rates_each_get_their_vat_line(account):
-    invoice = issue_invoice(account, [LineInput("Certificate", 1, D("100.00")),
-                                      LineInput("Book", 1, D("3.00"), vat_rate=D("5.5"))])
+    invoice = issue_invoice(
+        account,
+        [LineInput("Certificate", 1, D("100.00")), LineInput("Book", 1, D("3.00"), vat_rate=D("5.5"))],
+    )
     text = text_of(invoice)
     assert "VAT 20 % 100.00 € 20.00 €" in text
     assert "VAT 5.50 % 3.00 € 0.17 €" in text
@@ -116,8 +132,9 @@ def test_quote_pdf(account):
 
 @pytest.mark.django_db
 def test_delivery_note_pdf_shows_no_price(account):
-    note = issue_delivery_note(account, [LineInput("SSL OV certificate for www.acme.test", 1, D("120.00"))],
-                               reference="CP0001")
+    note = issue_delivery_note(
+        account, [LineInput("SSL OV certificate for www.acme.test", 1, D("120.00"))], reference="CP0001"
+    )
     text = text_of(note)
     assert f"Delivery note {note.display_number}" in text
     assert "SSL OV certificate for www.acme.test 1" in text
@@ -131,8 +148,20 @@ def test_pdf_is_rendered_in_the_documents_language(account):
     invoice = issue_invoice(account, LINES)
     text = text_of(invoice)
     # Django's own French formats: the month in words, a decimal comma.
-    months = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-              "novembre", "décembre"]
+    months = [
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ]
     assert f"{timezone.localdate().day} {months[timezone.localdate().month - 1]}" in text
     assert "324,06 €" in text and "324.06" not in text
 

@@ -37,8 +37,9 @@ URL = "/pricing/"
 
 
 def grid(formula, low, high, discount, brand=None) -> DiscountGrid:
-    return DiscountGrid.objects.create(formula=formula, brand=brand, min_quantity=low, max_quantity=high,
-                                       discount=D(discount))
+    return DiscountGrid.objects.create(
+        formula=formula, brand=brand, min_quantity=low, max_quantity=high, discount=D(discount)
+    )
 
 
 @pytest.fixture
@@ -48,16 +49,31 @@ def tiers_bulk(product):
 
 @pytest.fixture
 def other_brand_product(db):
-    return factories.make_product("premium-ev", price=D("500.00"), brand_code="digicert", name="Premium EV",
-                                  validation="EV", description="Extended validation, green trust.")
+    return factories.make_product(
+        "premium-ev",
+        price=D("500.00"),
+        brand_code="digicert",
+        name="Premium EV",
+        validation="EV",
+        description="Extended validation, green trust.",
+    )
 
 
 # price_for ----------------------------------------------------------------------------------------
 
+
 class TestPriceFor:
-    @pytest.mark.parametrize(("quantity", "expected"), [
-        (1, D("108.00")), (5, D("108.00")), (6, D("102.00")), (10, D("102.00")), (11, D("96.00")), (500, D("96.00")),
-    ])
+    @pytest.mark.parametrize(
+        ("quantity", "expected"),
+        [
+            (1, D("108.00")),
+            (5, D("108.00")),
+            (6, D("102.00")),
+            (10, D("102.00")),
+            (11, D("96.00")),
+            (500, D("96.00")),
+        ],
+    )
     def test_tier_edges(self, product, tiers_bulk, quantity, expected):
         assert price_for(product, 12, formula=F.BULK, quantity=quantity) == expected
 
@@ -151,6 +167,7 @@ class TestDefaultGrid:
 
 # The page ------------------------------------------------------------------------------------------
 
+
 def text(response) -> str:
     return " ".join(response.content.decode().split())
 
@@ -169,7 +186,9 @@ class TestPage:
         # The account's own formula is preselected in the form.
         assert '<option value="bulk" selected>' in page
 
-    def test_the_chosen_formula_brand_and_tier(self, client, billing, product, other_brand_product, tiers_bulk):
+    def test_the_chosen_formula_brand_and_tier(
+        self, client, billing, product, other_brand_product, tiers_bulk
+    ):
         client.force_login(billing)
         response = client.get(URL, {"formula": F.BULK, "brand": "tbs-x509", "tier": "6-10"})
         page = text(response)
@@ -186,8 +205,12 @@ class TestPage:
         assert 'aria-describedby="tip-premium-ev"' in page
         assert 'role="tooltip" id="tip-premium-ev"' in page
         tip = page.split('id="tip-premium-ev"', 1)[1].split("</span></span>", 1)[0]
-        for detail in ("Extended validation, green trust.", "Extended validation", "1 included, up to 10",
-                       "EV: 3-5 days"):
+        for detail in (
+            "Extended validation, green trust.",
+            "Extended validation",
+            "1 included, up to 10",
+            "EV: 3-5 days",
+        ):
             assert detail in tip, detail
 
     def test_inactive_products_are_not_listed(self, client, billing, product):
@@ -229,15 +252,25 @@ class TestDownloads:
         response = client.get(URL + "csv/", {"formula": F.BULK, "tier": "11-"})
         assert response["Content-Type"].startswith("text/csv")
         rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode().lstrip("\ufeff"))))
-        assert rows[0] == ["Brand", "Product", "Code", "Validity (months)", "Public price excl. VAT (EUR)",
-                           "Discount (%)", "Your price excl. VAT (EUR)"]
+        assert rows[0] == [
+            "Brand",
+            "Product",
+            "Code",
+            "Validity (months)",
+            "Public price excl. VAT (EUR)",
+            "Discount (%)",
+            "Your price excl. VAT (EUR)",
+        ]
         assert rows[1] == ["TBS-X509", "SSL-OV", "ssl-ov", "12", "120.00", "20.00", "96.00"]
         assert rows[2] == ["TBS-X509", "SSL-OV", "ssl-ov", "24", "220.00", "20.00", "176.00"]
 
     def test_csv_of_public_prices(self, client, tech, product):
         client.force_login(tech)
-        rows = list(csv.reader(io.StringIO(b"".join(client.get(URL + "csv/").streaming_content).decode()
-                                           .lstrip("\ufeff"))))
+        rows = list(
+            csv.reader(
+                io.StringIO(b"".join(client.get(URL + "csv/").streaming_content).decode().lstrip("\ufeff"))
+            )
+        )
         assert rows[0][-1] == "Public price excl. VAT (EUR)" and len(rows) == 3
 
     def test_csv_refuses_a_bad_choice(self, client, tech, product):
@@ -251,9 +284,14 @@ class TestDownloads:
         assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
         reader = PdfReader(io.BytesIO(response.content))
         pdf_text = " ".join(" ".join(page.extract_text() for page in reader.pages).split())
-        for expected in ("Price list", "Bulk purchase formula, 6-10 products at once – all brands", "SSL-OV",
-                         "12 months 120.00 € 15 % 102.00 €", "24 months 220.00 € 15 % 187.00 €",
-                         "Prices in euros excluding VAT"):
+        for expected in (
+            "Price list",
+            "Bulk purchase formula, 6-10 products at once – all brands",
+            "SSL-OV",
+            "12 months 120.00 € 15 % 102.00 €",
+            "24 months 220.00 € 15 % 187.00 €",
+            "Prices in euros excluding VAT",
+        ):
             assert expected in pdf_text, expected
 
     def test_pdf_in_french(self, client, billing, product):
@@ -264,18 +302,23 @@ class TestDownloads:
 
 # Back office ---------------------------------------------------------------------------------------
 
+
 class TestAdmin:
     def test_staff_edit_the_grid_with_audit(self, client, staff, product):
         client.force_login(staff)
         brand = Brand.objects.get(code="tbs-x509")
-        response = client.post(reverse("admin:billing_discountgrid_add"), {
-            "formula": F.REBATE, "brand": brand.pk, "min_quantity": 1, "max_quantity": 9, "discount": "7.5"})
+        response = client.post(
+            reverse("admin:billing_discountgrid_add"),
+            {"formula": F.REBATE, "brand": brand.pk, "min_quantity": 1, "max_quantity": 9, "discount": "7.5"},
+        )
         assert response.status_code == 302
         row = DiscountGrid.objects.get()
         event = AuditEvent.objects.get(action="billing.discount_grid_added")
         assert event.user == staff and event.details["discount"] == "7.5"
-        response = client.post(reverse("admin:billing_discountgrid_add"), {
-            "formula": F.REBATE, "brand": brand.pk, "min_quantity": 5, "max_quantity": "", "discount": "9"})
+        response = client.post(
+            reverse("admin:billing_discountgrid_add"),
+            {"formula": F.REBATE, "brand": brand.pk, "min_quantity": 5, "max_quantity": "", "discount": "9"},
+        )
         assert response.status_code == 200 and "overlaps" in response.content.decode()
         client.post(reverse("admin:billing_discountgrid_delete", args=[row.pk]), {"post": "yes"})
         assert not DiscountGrid.objects.exists()

@@ -35,6 +35,7 @@ pytestmark = pytest.mark.django_db
 
 # Services ---------------------------------------------------------------------------------------
 
+
 def test_issue_a_fixed_amount_code_valid_one_year(account, staff):
     promo = issue_promo_code(account, D("50.00"), origin=GESTURE, by=staff, note="Sorry for the delay")
     assert re.fullmatch(r"PR-[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}", promo.code)
@@ -49,7 +50,9 @@ def test_one_year_after_a_leap_day():
     assert one_year_after(datetime.date(2026, 7, 14)) == datetime.date(2027, 7, 14)
 
 
-@pytest.mark.parametrize(("kind", "value"), [("percent", "101"), ("amount", "0"), ("amount", "-1"), ("bogus", "5")])
+@pytest.mark.parametrize(
+    ("kind", "value"), [("percent", "101"), ("amount", "0"), ("amount", "-1"), ("bogus", "5")]
+)
 def test_issue_refuses_bad_values(account, kind, value):
     with pytest.raises(PromoCodeError):
         issue_promo_code(account, value, origin=GESTURE, kind=kind)
@@ -59,8 +62,9 @@ def test_issue_refuses_bad_values(account, kind, value):
 def test_redeem_a_fixed_amount(account, billing):
     promo = issue_promo_code(account, D("50.00"), origin=GESTURE)
     # Typed in lower case with spaces: still found.
-    discount = redeem_promo_code(account, f" {promo.code.lower()} ", amount_due=D("120.00"), reference="CP0001",
-                                 by=billing)
+    discount = redeem_promo_code(
+        account, f" {promo.code.lower()} ", amount_due=D("120.00"), reference="CP0001", by=billing
+    )
     promo.refresh_from_db()
     assert discount == D("50.00")
     assert (promo.state, promo.used_reference, promo.discount) == (PromoState.USED, "CP0001", D("50.00"))
@@ -172,6 +176,7 @@ def test_home_data_warns_of_codes_expiring_within_30_days(account, other_account
 
 # Page -------------------------------------------------------------------------------------------
 
+
 def test_the_page_lists_codes_with_where_and_when_used(client, billing, account, other_account):
     valid = issue_promo_code(account, D("50.00"), origin=PromoOrigin.REBATE)
     used = issue_promo_code(account, D("10"), origin=GESTURE, kind=PromoKind.PERCENT)
@@ -220,23 +225,34 @@ def test_csv_export(client, billing, account):
     client.force_login(billing)
     body = b"".join(client.get(reverse("billing:promo_codes_csv")).streaming_content).decode()
     assert body.splitlines()[0].lstrip("\ufeff") == (
-        "Code,Value,Origin,Issued,Valid until,State,Used for,Used on,Discount given")
+        "Code,Value,Origin,Issued,Valid until,State,Used for,Used on,Discount given"
+    )
     assert promo.code in body and "50.00" in body
 
 
 # Back office ------------------------------------------------------------------------------------
 
+
 def test_staff_give_a_commercial_gesture_and_cancel_it(client, staff, account):
     client.force_login(staff)
-    response = client.post(reverse("admin:billing_promocode_add"), {
-        "account": account.pk, "kind": "amount", "value": "25.00", "note": "Late delivery"})
+    response = client.post(
+        reverse("admin:billing_promocode_add"),
+        {"account": account.pk, "kind": "amount", "value": "25.00", "note": "Late delivery"},
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     promo = PromoCode.objects.get()
-    assert (promo.origin, promo.value, promo.created_by, promo.note) == (GESTURE, D("25.00"), staff, "Late delivery")
+    assert (promo.origin, promo.value, promo.created_by, promo.note) == (
+        GESTURE,
+        D("25.00"),
+        staff,
+        "Late delivery",
+    )
     assert promo.valid_until == one_year_after(timezone.localdate())
     assert AuditEvent.objects.get(action="promo_code.issued").user == staff
-    response = client.post(reverse("admin:billing_promocode_changelist"),
-                           {"action": "cancel_action", "_selected_action": [promo.pk]})
+    response = client.post(
+        reverse("admin:billing_promocode_changelist"),
+        {"action": "cancel_action", "_selected_action": [promo.pk]},
+    )
     assert response.status_code == 302
     promo.refresh_from_db()
     assert promo.state == PromoState.CANCELLED
@@ -245,8 +261,10 @@ def test_staff_give_a_commercial_gesture_and_cancel_it(client, staff, account):
 
 def test_staff_add_form_refuses_a_percentage_above_100(client, staff, account):
     client.force_login(staff)
-    response = client.post(reverse("admin:billing_promocode_add"), {
-        "account": account.pk, "kind": "percent", "value": "120", "note": ""})
+    response = client.post(
+        reverse("admin:billing_promocode_add"),
+        {"account": account.pk, "kind": "percent", "value": "120", "note": ""},
+    )
     assert response.status_code == 200
     assert "A percentage is at most 100." in response.content.decode()
     assert not PromoCode.objects.exists()

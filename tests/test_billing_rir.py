@@ -66,6 +66,7 @@ def number(n: int) -> str:
 
 # Computation and issue --------------------------------------------------------------------------
 
+
 def test_penalties_are_three_times_the_legal_rate_pro_rata():
     assert penalties(D("1200.00"), 30, D("3.71")) == (D("11.13"), D("10.98"))  # 1200 × 11.13 % × 30 / 365
     assert penalties(D("1200.00"), 365, D("3.71")) == (D("11.13"), D("133.56"))
@@ -134,6 +135,7 @@ def test_a_statement_never_changes(account):
 
 # Lifting ----------------------------------------------------------------------------------------
 
+
 def test_paying_the_last_statement_lifts_cash_only(account, staff):
     first = issue_statement(overdue_invoice(account, days_late=40))
     second = issue_statement(overdue_invoice(account, days_late=10))
@@ -155,6 +157,7 @@ def test_paying_the_last_statement_lifts_cash_only(account, staff):
 
 
 # The job ----------------------------------------------------------------------------------------
+
 
 def test_the_job_issues_each_statement_once(account, other_account):
     late = overdue_invoice(account, days_late=5)
@@ -184,18 +187,26 @@ def test_the_job_on_a_given_day(account):
 
 # PDF --------------------------------------------------------------------------------------------
 
+
 def test_the_pdf_reads_back_with_its_legal_content(account, settings, monkeypatch):
     monkeypatch.setattr(late_payment, "render_statement_pdf", RENDER_STATEMENT_PDF)
-    settings.BILLING_SELLER = {"name": "TBS Test", "siren": "732829320", "vat_number": "FR40732829320",
-                               "iban": "FR76 1234"}
+    settings.BILLING_SELLER = {
+        "name": "TBS Test",
+        "siren": "732829320",
+        "vat_number": "FR40732829320",
+        "iban": "FR76 1234",
+    }
     invoice = overdue_invoice(account, days_late=30)
     statement = issue_statement(invoice)
     reader = PdfReader(io.BytesIO(bytes(statement.pdf)))
     text = " ".join(" ".join(page.extract_text() for page in reader.pages).split())
     for expected in [
         f"Late-payment statement {statement.display_number}",
-        "TBS Test", "SIREN: 732829320", "VAT number: FR40732829320",
-        account.holder.name, f"Organisation number (SIREN): {account.holder.registration_number}",
+        "TBS Test",
+        "SIREN: 732829320",
+        "VAT number: FR40732829320",
+        account.holder.name,
+        f"Organisation number (SIREN): {account.holder.registration_number}",
         f"Issue date {date_format(statement.issue_date, 'DATE_FORMAT')}",
         f"Invoice {invoice.display_number}",
         f"Invoice due date {date_format(invoice.due_date, 'DATE_FORMAT')}",
@@ -213,6 +224,7 @@ def test_the_pdf_reads_back_with_its_legal_content(account, settings, monkeypatc
 
 
 # Page -------------------------------------------------------------------------------------------
+
 
 def test_the_page_lists_and_filters_statements(client, billing, account, other_account, staff):
     awaiting = issue_statement(overdue_invoice(account, days_late=20))
@@ -267,6 +279,7 @@ def test_csv_export(client, billing, account):
 
 # Back office ------------------------------------------------------------------------------------
 
+
 def test_staff_record_payment_and_abandon(client, staff, account):
     first = issue_statement(overdue_invoice(account, days_late=20))
     second = issue_statement(overdue_invoice(account, days_late=10))
@@ -281,9 +294,15 @@ def test_staff_record_payment_and_abandon(client, staff, account):
     second.refresh_from_db()
     assert (first.status, second.status) == (StatementStatus.PAID, StatementStatus.ABANDONED)
     assert not BillingProfile.objects.get(account=account).late_payment_block
-    for action in ("late_payment.statement_paid", "late_payment.statement_abandoned", "billing.cash_only_lifted"):
+    for action in (
+        "late_payment.statement_paid",
+        "late_payment.statement_abandoned",
+        "billing.cash_only_lifted",
+    ):
         event = AuditEvent.objects.get(action=action)
         assert event.user == staff and event.is_staff_action
     response = client.get(reverse("admin:billing_latepaymentstatement_pdf", args=[first.pk]))
     assert response.content == bytes(first.pdf)
-    assert client.get(reverse("admin:billing_latepaymentstatement_change", args=[first.pk])).status_code == 200
+    assert (
+        client.get(reverse("admin:billing_latepaymentstatement_change", args=[first.pk])).status_code == 200
+    )

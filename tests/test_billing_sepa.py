@@ -27,8 +27,13 @@ pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.test_billing_pricin
 
 URL = "/account/sepa/"
 IBAN = "FR76 3000 6000 0112 3456 7890 189"
-HOLDER = {"name": "Acme Hosting", "address": "1 rue de la Paix", "postal_code": "75002", "city": "Paris",
-          "country": "FR"}
+HOLDER = {
+    "name": "Acme Hosting",
+    "address": "1 rue de la Paix",
+    "postal_code": "75002",
+    "city": "Paris",
+    "country": "FR",
+}
 
 
 def pdf_text(data: bytes) -> str:
@@ -37,9 +42,16 @@ def pdf_text(data: bytes) -> str:
 
 
 def form_data(**changes) -> dict:
-    data = {"kind": MandateKind.RECURRING, "holder_name": "Acme Hosting", "holder_address": "1 rue de la Paix",
-            "holder_postal_code": "75002", "holder_city": "Paris", "holder_country": "FR", "iban": IBAN,
-            "bic": "AGRIFRPP"}
+    data = {
+        "kind": MandateKind.RECURRING,
+        "holder_name": "Acme Hosting",
+        "holder_address": "1 rue de la Paix",
+        "holder_postal_code": "75002",
+        "holder_city": "Paris",
+        "holder_country": "FR",
+        "iban": IBAN,
+        "bic": "AGRIFRPP",
+    }
     data.update(changes)
     return data
 
@@ -47,8 +59,9 @@ def form_data(**changes) -> dict:
 @pytest.fixture
 def mandate(account, owner, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        return request_mandate(account, kind=MandateKind.RECURRING, holder=HOLDER, iban=IBAN, bic="AGRIFRPP",
-                               by=owner)
+        return request_mandate(
+            account, kind=MandateKind.RECURRING, holder=HOLDER, iban=IBAN, bic="AGRIFRPP", by=owner
+        )
 
 
 class TestChecks:
@@ -96,8 +109,9 @@ class TestPage:
         assert 'value="Acme Finance"' in page
         assert not SepaMandate.objects.exists()
 
-    def test_request_emails_the_pdf_to_the_super_user(self, client, billing, owner, account, mailoutbox,
-                                                     django_capture_on_commit_callbacks, settings):
+    def test_request_emails_the_pdf_to_the_super_user(
+        self, client, billing, owner, account, mailoutbox, django_capture_on_commit_callbacks, settings
+    ):
         settings.BILLING_SEPA_CREDITOR_ID = "FR72ZZZ123456"
         client.force_login(billing)
         with django_capture_on_commit_callbacks(execute=True):
@@ -108,16 +122,28 @@ class TestPage:
         assert mandate.reference.startswith(f"RUM{account.pk:06d}") and len(mandate.reference) <= 35
         assert mandate.iban == "FR7630006000011234567890189"
         text = pdf_text(bytes(mandate.pdf))
-        for expected in ("SEPA direct debit mandate", mandate.reference, "FR72ZZZ123456",
-                         "FR7630006000011234567890189", "AGRIFRPP", "Acme Hosting", "1 rue de la Paix, 75002 Paris",
-                         "Recurrent payment", "Certificate Portal Demo", "refund from your bank"):
+        for expected in (
+            "SEPA direct debit mandate",
+            mandate.reference,
+            "FR72ZZZ123456",
+            "FR7630006000011234567890189",
+            "AGRIFRPP",
+            "Acme Hosting",
+            "1 rue de la Paix, 75002 Paris",
+            "Recurrent payment",
+            "Certificate Portal Demo",
+            "refund from your bank",
+        ):
             assert expected in text, expected
         assert len(mailoutbox) == 1
         mail = mailoutbox[0]
         assert mail.to == [owner.email] and mail.cc == [billing.email]
         assert mail.attachments == [(mandate.pdf_filename, bytes(mandate.pdf), "application/pdf")]
         assert mandate.reference in mail.subject and "FR76 **** 0189" in mail.body
-        assert AuditEvent.objects.get(action="billing.sepa_mandate_requested").details["iban"] == "FR76 **** 0189"
+        assert (
+            AuditEvent.objects.get(action="billing.sepa_mandate_requested").details["iban"]
+            == "FR76 **** 0189"
+        )
         page = client.get(URL).content.decode()
         assert mandate.reference in page and "Awaiting the signed mandate" in page
         pdf = client.get(reverse("account_info:sepa_pdf", args=[mandate.public_id]))
@@ -136,8 +162,10 @@ class TestValidation:
     def test_staff_validate_in_the_admin(self, client, staff, mandate, account):
         assert active_mandate(account) is None
         client.force_login(staff)
-        response = client.post(reverse("admin:billing_sepamandate_changelist"),
-                               {"action": "validate", "_selected_action": [mandate.pk]})
+        response = client.post(
+            reverse("admin:billing_sepamandate_changelist"),
+            {"action": "validate", "_selected_action": [mandate.pk]},
+        )
         assert response.status_code == 302
         mandate.refresh_from_db()
         assert mandate.status == MandateStatus.VALIDATED and mandate.validated_by == staff
@@ -148,13 +176,20 @@ class TestValidation:
         assert event.user == staff and event.is_staff_action
         assert client.get(reverse("admin:billing_sepamandate_pdf", args=[mandate.pk])).status_code == 200
 
-    def test_a_new_mandate_replaces_the_old_one(self, staff, mandate, account, owner,
-                                                django_capture_on_commit_callbacks):
+    def test_a_new_mandate_replaces_the_old_one(
+        self, staff, mandate, account, owner, django_capture_on_commit_callbacks
+    ):
         validate_mandate(mandate, staff)
         validate_mandate(mandate, staff)  # idempotent
         with django_capture_on_commit_callbacks(execute=True):
-            newer = request_mandate(account, kind=MandateKind.RECURRING, holder=HOLDER,
-                                    iban="DE89370400440532013000", bic="DEUTDEFF", by=owner)
+            newer = request_mandate(
+                account,
+                kind=MandateKind.RECURRING,
+                holder=HOLDER,
+                iban="DE89370400440532013000",
+                bic="DEUTDEFF",
+                by=owner,
+            )
         assert active_mandate(account) == mandate  # still the old one until the new is validated
         validate_mandate(newer, staff)
         mandate.refresh_from_db()

@@ -48,8 +48,11 @@ LIST = "/account/top-ups/"
 @pytest.fixture(autouse=True)
 def fast_pdf(monkeypatch):
     """Each document gets a small PDF of its own (WeasyPrint is tested in test_billing_pdf)."""
-    monkeypatch.setattr(document_services, "render_document_pdf",
-                        lambda document: f"%PDF-1.4 {document.display_number}".encode())
+    monkeypatch.setattr(
+        document_services,
+        "render_document_pdf",
+        lambda document: f"%PDF-1.4 {document.display_number}".encode(),
+    )
 
 
 def use_formula(account: Account, formula: str) -> Account:
@@ -111,6 +114,7 @@ def confirm(client, capture) -> TopUp:
 
 # The cart -----------------------------------------------------------------------------------------
 
+
 class TestCart:
     def test_add_merge_and_remove_lines(self, as_billing, bulk, product, dv, grid):
         assert add(as_billing, product, 2).status_code == 302
@@ -147,9 +151,11 @@ class TestCart:
 
 # Payment, review, confirmation --------------------------------------------------------------------
 
+
 class TestConfirmation:
-    def test_invoice_issued_and_emailed_nothing_credited_yet(self, as_billing, bulk, billing, product, grid,
-                                                            mailoutbox, django_capture_on_commit_callbacks):
+    def test_invoice_issued_and_emailed_nothing_credited_yet(
+        self, as_billing, bulk, billing, product, grid, mailoutbox, django_capture_on_commit_callbacks
+    ):
         add(as_billing, product, 3)
         assert pay(as_billing, bulk).status_code == 302
         review = " ".join(as_billing.get(REVIEW).content.decode().split())
@@ -176,8 +182,9 @@ class TestConfirmation:
         assert invoice.display_number in detail and "Awaiting payment" in detail
         assert as_billing.get(CART).content.decode().count("data-product=") == 0  # the cart is emptied
 
-    def test_quote_instead_of_invoice(self, as_billing, bulk, product, grid, mailoutbox,
-                                      django_capture_on_commit_callbacks, staff):
+    def test_quote_instead_of_invoice(
+        self, as_billing, bulk, product, grid, mailoutbox, django_capture_on_commit_callbacks, staff
+    ):
         add(as_billing, product, 6)
         pay(as_billing, bulk, as_quote=True)
         assert "A quote, to sign" in as_billing.get(REVIEW).content.decode()
@@ -192,8 +199,9 @@ class TestConfirmation:
         assert invoice.total_incl_vat == quote.total_incl_vat and invoice.source_reference == topup.public_id
         assert token_balance(bulk, product) == 6
 
-    def test_double_confirmation_makes_one_top_up(self, as_billing, bulk, product, grid,
-                                                  django_capture_on_commit_callbacks):
+    def test_double_confirmation_makes_one_top_up(
+        self, as_billing, bulk, product, grid, django_capture_on_commit_callbacks
+    ):
         add(as_billing, product, 1)
         pay(as_billing, bulk)
         key = draft_key(as_billing)
@@ -212,18 +220,31 @@ class TestConfirmation:
         assert response.status_code == 302 and response["Location"] == REVIEW
         assert not TopUp.objects.exists()
 
-    def test_direct_debit_needs_a_validated_mandate(self, as_billing, bulk, product, staff, grid,
-                                                    django_capture_on_commit_callbacks):
+    def test_direct_debit_needs_a_validated_mandate(
+        self, as_billing, bulk, product, staff, grid, django_capture_on_commit_callbacks
+    ):
         add(as_billing, product, 1)
         response = pay(as_billing, bulk, mode=PaymentMode.DIRECT_DEBIT)
         assert response.status_code == 400 and "no validated SEPA mandate" in response.content.decode()
         mandate = SepaMandate.objects.create(
-            account=bulk, reference="RUM-TEST-1", kind=MandateKind.RECURRING, holder_name="Acme", iban="FR7630006000011234567890189",
-            bic="AGRIFRPP", holder_address="1 rue", holder_postal_code="75002", holder_city="Paris", holder_country="FR",
-            creditor_id="FR72ZZZ123456")
+            account=bulk,
+            reference="RUM-TEST-1",
+            kind=MandateKind.RECURRING,
+            holder_name="Acme",
+            iban="FR7630006000011234567890189",
+            bic="AGRIFRPP",
+            holder_address="1 rue",
+            holder_postal_code="75002",
+            holder_city="Paris",
+            holder_country="FR",
+            creditor_id="FR72ZZZ123456",
+        )
         validate_mandate(mandate, staff)
         # A validated recurring mandate makes direct debit the default: the payment page preselects it.
-        assert 'value="direct_debit" required id="id_payment_mode_3" checked' in as_billing.get(PAYMENT).content.decode()
+        assert (
+            'value="direct_debit" required id="id_payment_mode_3" checked'
+            in as_billing.get(PAYMENT).content.decode()
+        )
         assert pay(as_billing, bulk, mode=PaymentMode.DIRECT_DEBIT).status_code == 302
         topup = confirm(as_billing, django_capture_on_commit_callbacks)
         assert topup.payment_mode == PaymentMode.DIRECT_DEBIT and topup.sepa_mandate == mandate
@@ -237,6 +258,7 @@ class TestConfirmation:
 
 
 # Payment recorded by staff ------------------------------------------------------------------------
+
 
 class TestPayment:
     @pytest.fixture
@@ -253,14 +275,18 @@ class TestPayment:
         assert topup.status == TopUpStatus.PAID and topup.paid_recorded_by == staff
         assert (token_balance(bulk, product), token_balance(bulk, dv)) == (2, 7)
         movements = TokenMovement.objects.filter(account=bulk)
-        assert movements.count() == 2 and set(movements.values_list("reference", flat=True)) == {topup.public_id}
+        assert movements.count() == 2 and set(movements.values_list("reference", flat=True)) == {
+            topup.public_id
+        }
         assert topup.invoice.status == DocumentStatus.PAID and topup.invoice.payment_reference == "VIR-1"
         assert AuditEvent.objects.filter(action="billing.topup_paid").count() == 1
 
     def test_staff_record_the_payment_in_the_admin(self, topup, client, staff, bulk, product):
         client.force_login(staff)
-        response = client.post(reverse("admin:billing_topup_changelist"),
-                               {"action": "record_payment", "_selected_action": [topup.pk]})
+        response = client.post(
+            reverse("admin:billing_topup_changelist"),
+            {"action": "record_payment", "_selected_action": [topup.pk]},
+        )
         assert response.status_code == 302
         assert token_balance(bulk, product) == 2
         assert AuditEvent.objects.get(action="billing.topup_paid").user == staff
@@ -279,23 +305,34 @@ class TestPayment:
 
 # Current account ----------------------------------------------------------------------------------
 
+
 class TestCurrentAccount:
     @pytest.fixture
     def current(self, account):
         return use_formula(account, F.CURRENT)
 
-    @pytest.mark.parametrize(("amount", "includes_vat", "rate", "excl", "incl"), [
-        ("100.00", False, "20.00", "100.00", "120.00"),
-        ("120.00", True, "20.00", "100.00", "120.00"),
-        ("100.00", True, "20.00", "83.33", "100.00"),
-        ("100.05", True, "20.00", "83.37", "100.04"),  # no excl. VAT amount gives 100.05: the nearest below
-        ("250.00", True, "0.00", "250.00", "250.00"),
-    ])
+    @pytest.mark.parametrize(
+        ("amount", "includes_vat", "rate", "excl", "incl"),
+        [
+            ("100.00", False, "20.00", "100.00", "120.00"),
+            ("120.00", True, "20.00", "100.00", "120.00"),
+            ("100.00", True, "20.00", "83.33", "100.00"),
+            (
+                "100.05",
+                True,
+                "20.00",
+                "83.37",
+                "100.04",
+            ),  # no excl. VAT amount gives 100.05: the nearest below
+            ("250.00", True, "0.00", "250.00", "250.00"),
+        ],
+    )
     def test_vat_conversion_both_ways(self, amount, includes_vat, rate, excl, incl):
         assert euro_amounts(D(amount), includes_vat=includes_vat, rate=D(rate)) == (D(excl), D(incl))
 
-    def test_top_up_including_vat_credits_euros_excluding_vat(self, client, billing, current, staff,
-                                                              django_capture_on_commit_callbacks, mailoutbox):
+    def test_top_up_including_vat_credits_euros_excluding_vat(
+        self, client, billing, current, staff, django_capture_on_commit_callbacks, mailoutbox
+    ):
         client.force_login(billing)
         assert "Top up your current account" in client.get(EUROS).content.decode()
         assert client.post(EUROS, {"amount": "600.00", "includes_vat": "incl"}).status_code == 302
@@ -312,7 +349,9 @@ class TestCurrentAccount:
         assert EuroMovement.objects.filter(account=current).count() == 1
         assert len(mailoutbox) == 1
 
-    def test_reverse_charge_account_pays_no_vat(self, client, billing, current, django_capture_on_commit_callbacks):
+    def test_reverse_charge_account_pays_no_vat(
+        self, client, billing, current, django_capture_on_commit_callbacks
+    ):
         holder = current.holder
         holder.country, holder.vat_number = "DE", "DE136695976"
         holder.save()
@@ -340,6 +379,7 @@ class TestCurrentAccount:
 
 # Pre-filled top-ups -------------------------------------------------------------------------------
 
+
 class TestPrefill:
     def test_link_from_the_orders_side_fills_the_cart(self, as_billing, bulk, product, dv, grid):
         url = prefill_url({product.pk: 3, dv.pk: 1})
@@ -365,8 +405,11 @@ NEEDS: list = []
 
 def fake_provider(account, start, end):
     """The renewal needs the orders side would compute (BILLING_RENEWAL_NEEDS_PROVIDER)."""
-    return [(product, quantity, references) for product, quantity, references in NEEDS
-            if account is not None and start <= end]
+    return [
+        (product, quantity, references)
+        for product, quantity, references in NEEDS
+        if account is not None and start <= end
+    ]
 
 
 class TestRenewals:
@@ -377,24 +420,35 @@ class TestRenewals:
         page = as_billing.get(self.URL, {"start": "2026-01-01", "end": "2026-03-31"}).content.decode()
         assert "not available yet" in page
 
-    def test_needs_after_the_balance_with_replacements(self, as_billing, bulk, product, dv, settings, monkeypatch):
+    def test_needs_after_the_balance_with_replacements(
+        self, as_billing, bulk, product, dv, settings, monkeypatch
+    ):
         from billing.services.ledger import credit_tokens
 
         settings.BILLING_RENEWAL_NEEDS_PROVIDER = "tests.test_billing_topups.fake_provider"
         old = factories.make_product("old-ov", name="Old OV", active=False, replacement=product)
         gone = factories.make_product("gone", name="Gone", active=False)
         credit_tokens(bulk, product, 2, reference="T-1")
-        monkeypatch.setattr("tests.test_billing_topups.NEEDS", [
-            (product, 3, ["CP001", "CP002", "CP003"]), (old, 2, ["CP004", "CP005"]), (dv, 1, ["CP006"]),
-            (gone, 1, ["CP007"]),
-        ])
+        monkeypatch.setattr(
+            "tests.test_billing_topups.NEEDS",
+            [
+                (product, 3, ["CP001", "CP002", "CP003"]),
+                (old, 2, ["CP004", "CP005"]),
+                (dv, 1, ["CP006"]),
+                (gone, 1, ["CP007"]),
+            ],
+        )
         response = as_billing.get(self.URL, {"start": "2026-01-01", "end": "2026-03-31"})
         page = " ".join(response.content.decode().split())
         assert "7 tokens needed · 4 to buy" in page  # ssl-ov: 3 + 2 less the 2 held; ssl-dv: 1
         assert "No longer sold: replaced by TBS-X509 SSL-OV" in page
         assert "No longer sold and without replacement" in page
         assert "CP004, CP005" in page
-        buy = re.search(r'href="([^"]+)" class="btn" data-testid="buy-tokens"', page).group(1).replace("&amp;", "&")
+        buy = (
+            re.search(r'href="([^"]+)" class="btn" data-testid="buy-tokens"', page)
+            .group(1)
+            .replace("&amp;", "&")
+        )
         assert buy == CART + "?product=ssl-ov&quantity=3&product=ssl-dv&quantity=1"
 
     def test_period_errors(self, as_billing, bulk, settings):
@@ -405,9 +459,11 @@ class TestRenewals:
 
 # The list -----------------------------------------------------------------------------------------
 
+
 class TestList:
-    def test_all_or_pending_and_constant_queries(self, as_billing, bulk, product, staff, other_account, grid,
-                                                 django_capture_on_commit_callbacks):
+    def test_all_or_pending_and_constant_queries(
+        self, as_billing, bulk, product, staff, other_account, grid, django_capture_on_commit_callbacks
+    ):
         def make(quantity):
             add(as_billing, product, quantity)
             pay(as_billing, bulk)
@@ -415,9 +471,14 @@ class TestList:
 
         paid, pending = make(1), make(2)
         confirm_topup(paid, staff)
-        foreign = TopUp.objects.create(account=use_formula(other_account, F.BULK), kind="tokens",
-                                       amount_excl_vat=D("1.00"), amount_incl_vat=D("1.20"),
-                                       payment_mode=PaymentMode.CARD, draft_key="x")
+        foreign = TopUp.objects.create(
+            account=use_formula(other_account, F.BULK),
+            kind="tokens",
+            amount_excl_vat=D("1.00"),
+            amount_incl_vat=D("1.20"),
+            payment_mode=PaymentMode.CARD,
+            draft_key="x",
+        )
         page = as_billing.get(LIST).content.decode()
         assert paid.public_id in page and pending.public_id in page and foreign.public_id not in page
         assert "2 × SSL-OV" in page
@@ -432,9 +493,17 @@ class TestList:
         assert len(large.captured_queries) == len(small.captured_queries)
 
     def test_another_accounts_top_up_is_404(self, as_billing, bulk, other_account):
-        foreign = TopUp.objects.create(account=other_account, kind="tokens", amount_excl_vat=D("1.00"),
-                                       amount_incl_vat=D("1.20"), payment_mode=PaymentMode.CARD, draft_key="x")
-        assert as_billing.get(reverse("account_info:topup_detail", args=[foreign.public_id])).status_code == 404
+        foreign = TopUp.objects.create(
+            account=other_account,
+            kind="tokens",
+            amount_excl_vat=D("1.00"),
+            amount_incl_vat=D("1.20"),
+            payment_mode=PaymentMode.CARD,
+            draft_key="x",
+        )
+        assert (
+            as_billing.get(reverse("account_info:topup_detail", args=[foreign.public_id])).status_code == 404
+        )
 
 
 class TestRights:
@@ -453,7 +522,9 @@ def test_menu_entries_follow_the_formula(billing, account):
     from billing import menu
 
     def names(user):
-        return [entry.url_name for entry in menu.entries_for(user, menu.ACCOUNT_INFO) if "topup" in entry.url_name]
+        return [
+            entry.url_name for entry in menu.entries_for(user, menu.ACCOUNT_INFO) if "topup" in entry.url_name
+        ]
 
     use_formula(account, F.BULK)
     billing.refresh_from_db()

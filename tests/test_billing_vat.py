@@ -26,9 +26,15 @@ def test_a_buyer_in_france_pays_french_vat(country, vat_number):
     assert treatment.mention == ""
 
 
-@pytest.mark.parametrize("country, vat_number", [
-    ("DE", "DE136695976"), ("BE", "BE0403170701"), ("GR", "EL094259216"), ("DE", "de 136 695 976"),
-])
+@pytest.mark.parametrize(
+    "country, vat_number",
+    [
+        ("DE", "DE136695976"),
+        ("BE", "BE0403170701"),
+        ("GR", "EL094259216"),
+        ("DE", "de 136 695 976"),
+    ],
+)
 def test_an_eu_business_with_a_valid_vat_number_self_assesses(country, vat_number):
     treatment = vat_treatment(country, vat_number)
     assert treatment.regime == VatRegime.REVERSE_CHARGE
@@ -36,12 +42,15 @@ def test_an_eu_business_with_a_valid_vat_number_self_assesses(country, vat_numbe
     assert str(treatment.mention) == "Reverse charge – article 196 of Council Directive 2006/112/EC"
 
 
-@pytest.mark.parametrize("country, vat_number", [
-    ("DE", ""),                  # no number
-    ("DE", "DE136695977"),       # bad checksum
-    ("DE", "BE0403170701"),      # another country's number
-    ("IT", "not a number"),
-])
+@pytest.mark.parametrize(
+    "country, vat_number",
+    [
+        ("DE", ""),  # no number
+        ("DE", "DE136695977"),  # bad checksum
+        ("DE", "BE0403170701"),  # another country's number
+        ("IT", "not a number"),
+    ],
+)
 def test_an_eu_buyer_without_a_valid_vat_number_pays_french_vat(country, vat_number):
     treatment = vat_treatment(country, vat_number)
     assert treatment.regime == VatRegime.DOMESTIC
@@ -65,7 +74,7 @@ def test_vat_number_must_match_the_buyer_country():
 
 
 def test_rounding_is_half_up_to_the_cent_and_symmetric():
-    assert round_cents(D("0.165")) == D("0.17")       # half-even would give 0.16
+    assert round_cents(D("0.165")) == D("0.17")  # half-even would give 0.16
     assert round_cents(D("-0.165")) == D("-0.17")
     assert round_cents(D("0.164")) == D("0.16")
     assert line_total(D("1.5"), D("10.01")) == D("15.02")  # 15.015

@@ -152,8 +152,12 @@ def test_registration_to_certificate_download(live_server, browser, mailoutbox, 
     assert len(chain) == 3
     fullchain = x509.load_pem_x509_certificates(download(page, "Full chain (PEM)"))
     root = x509.load_pem_x509_certificate(download(page, "Root certificate (PEM)"))
-    verifier = PolicyBuilder().store(Store([root])).time(leaf.not_valid_before_utc).build_server_verifier(
-        x509.DNSName("www.browser-path.test"))
+    verifier = (
+        PolicyBuilder()
+        .store(Store([root]))
+        .time(leaf.not_valid_before_utc)
+        .build_server_verifier(x509.DNSName("www.browser-path.test"))
+    )
     verified = verifier.verify(leaf, fullchain[1:2])
     assert verified[-1] == root
     with zipfile.ZipFile(BytesIO(download(page, "All formats (.zip)"))) as bundle:

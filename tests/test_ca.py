@@ -45,8 +45,14 @@ def _utc(*args) -> datetime:
 
 def _issue(ca, product, account=None, names=("acme.test",), cn="www.acme.test", key=None, **kwargs):
     organisation = account.holder if account is not None else None
-    return ca.issue(product=product, csr_pem=make_csr(cn, key=key), common_name=cn, names=list(names),
-                    organisation=organisation, **kwargs)
+    return ca.issue(
+        product=product,
+        csr_pem=make_csr(cn, key=key),
+        common_name=cn,
+        names=list(names),
+        organisation=organisation,
+        **kwargs,
+    )
 
 
 def _leaf(issued) -> x509.Certificate:
@@ -60,24 +66,33 @@ def _ext(cert: x509.Certificate, kind):
 def _store(issued, account, product) -> Certificate:
     contact = Contact.objects.filter(account=account).first()
     order = Order.objects.create(
-        account=account, product=product, period_months=12, price_excl_vat=Decimal("100.00"),
-        status=OrderStatus.DELIVERED_PAID, organisation=account.holder, admin_contact=contact,
-        technical_contact=contact, common_name=issued.common_name,
+        account=account,
+        product=product,
+        period_months=12,
+        price_excl_vat=Decimal("100.00"),
+        status=OrderStatus.DELIVERED_PAID,
+        organisation=account.holder,
+        admin_contact=contact,
+        technical_contact=contact,
+        common_name=issued.common_name,
     )
     return Certificate.objects.create(account=account, order=order, **issued.certificate_fields())
 
 
 class TestPolicy:
-    @pytest.mark.parametrize(("moment", "days", "reuse"), [
-        (_utc(2025, 6, 1), 398, 398),
-        (_utc(2026, 3, 14, 23, 59, 59), 398, 398),
-        (_utc(2026, 3, 15), 200, 200),
-        (_utc(2027, 3, 14, 23, 59, 59), 200, 200),
-        (_utc(2027, 3, 15), 100, 100),
-        (_utc(2029, 3, 14, 23, 59, 59), 100, 100),
-        (_utc(2029, 3, 15), 47, 10),
-        (_utc(2035, 1, 1), 47, 10),
-    ])
+    @pytest.mark.parametrize(
+        ("moment", "days", "reuse"),
+        [
+            (_utc(2025, 6, 1), 398, 398),
+            (_utc(2026, 3, 14, 23, 59, 59), 398, 398),
+            (_utc(2026, 3, 15), 200, 200),
+            (_utc(2027, 3, 14, 23, 59, 59), 200, 200),
+            (_utc(2027, 3, 15), 100, 100),
+            (_utc(2029, 3, 14, 23, 59, 59), 100, 100),
+            (_utc(2029, 3, 15), 47, 10),
+            (_utc(2035, 1, 1), 47, 10),
+        ],
+    )
     def test_schedule_of_ballot_sc081(self, moment, days, reuse):
         assert max_tls_validity(moment) == timedelta(seconds=days * 86_400)
         assert default_tls_validity(moment) == timedelta(days=days - 1)
@@ -94,8 +109,10 @@ class TestAuthorities:
         root, issuing = ca.authorities(brand)
         assert (root.kind, root.slug, root.parent) == ("root", "tbs-x509-demo-root", None)
         assert (issuing.kind, issuing.slug, issuing.parent) == ("intermediate", "tbs-x509-demo-issuing", root)
-        root_cert, issuing_cert = x509.load_pem_x509_certificate(root.certificate_pem.encode()), \
-            x509.load_pem_x509_certificate(issuing.certificate_pem.encode())
+        root_cert, issuing_cert = (
+            x509.load_pem_x509_certificate(root.certificate_pem.encode()),
+            x509.load_pem_x509_certificate(issuing.certificate_pem.encode()),
+        )
         assert root_cert.subject.rfc4514_string() == "CN=TBS X509 Demo Root CA,O=TBS X509,C=FR"
         assert issuing_cert.subject.rfc4514_string() == "CN=TBS X509 Demo TLS Issuing CA,O=TBS X509,C=FR"
         assert root.common_name == "TBS X509 Demo Root CA"
@@ -113,8 +130,10 @@ class TestAuthorities:
         basic = _ext(issuing_cert, x509.BasicConstraints)
         assert basic.critical and basic.value.ca and basic.value.path_length == 0
         assert _ext(issuing_cert, x509.KeyUsage).value.key_cert_sign
-        assert _ext(issuing_cert, x509.AuthorityKeyIdentifier).value.key_identifier == \
-            _ext(root_cert, x509.SubjectKeyIdentifier).value.digest
+        assert (
+            _ext(issuing_cert, x509.AuthorityKeyIdentifier).value.key_identifier
+            == _ext(root_cert, x509.SubjectKeyIdentifier).value.digest
+        )
         crl_url = _ext(issuing_cert, x509.CRLDistributionPoints).value[0].full_name[0].value
         assert crl_url == f"{SITE}/pki/tbs-x509-demo-root.crl"
         assert timedelta(days=9 * 365) < issuing_cert.not_valid_after_utc - issuing_cert.not_valid_before_utc
@@ -184,24 +203,35 @@ class TestIssue:
         assert leaf.subject.get_attributes_for_oid(NameOID.LOCALITY_NAME)[0].value == "Paris"
         assert leaf.subject.get_attributes_for_oid(NameOID.COUNTRY_NAME)[0].value == "FR"
         assert _ext(leaf, x509.SubjectAlternativeName).value.get_values_for_type(x509.DNSName) == [
-            "www.acme.test", "acme.test", "shop.acme.test"]
+            "www.acme.test",
+            "acme.test",
+            "shop.acme.test",
+        ]
         assert list(_ext(leaf, x509.ExtendedKeyUsage).value) == [ExtendedKeyUsageOID.SERVER_AUTH]
         assert [p.policy_identifier.dotted_string for p in _ext(leaf, x509.CertificatePolicies).value] == [
-            "2.23.140.1.2.2"]
+            "2.23.140.1.2.2"
+        ]
         basic = _ext(leaf, x509.BasicConstraints)
         assert basic.critical and not basic.value.ca
         usage = _ext(leaf, x509.KeyUsage)
         assert usage.critical and usage.value.digital_signature and usage.value.key_encipherment
-        assert _ext(leaf, x509.CRLDistributionPoints).value[0].full_name[0].value == \
-            f"{SITE}/pki/tbs-x509-issuing.crl"
-        assert _ext(leaf, x509.AuthorityInformationAccess).value[0].access_location.value == \
-            f"{SITE}/pki/tbs-x509-issuing.crt"
+        assert (
+            _ext(leaf, x509.CRLDistributionPoints).value[0].full_name[0].value
+            == f"{SITE}/pki/tbs-x509-issuing.crl"
+        )
+        assert (
+            _ext(leaf, x509.AuthorityInformationAccess).value[0].access_location.value
+            == f"{SITE}/pki/tbs-x509-issuing.crt"
+        )
         assert leaf.public_key() == key.public_key()
         assert issued.public_key_sha256 == parse_csr(make_csr("x.test", key=key)).public_key_sha256
         assert issued.serial_hex == f"{leaf.serial_number:x}"
         assert leaf.serial_number.bit_length() > 64
         assert (issued.hash_algorithm, issued.issuer.slug, issued.common_name) == (
-            "sha384", "tbs-x509-issuing", "www.acme.test")
+            "sha384",
+            "tbs-x509-issuing",
+            "www.acme.test",
+        )
         assert issued.fingerprint_sha256 == leaf.fingerprint(hashes.SHA256()).hex()
 
     def test_chains_to_the_root_under_web_pki_rules(self, ca, account, product):
@@ -209,8 +239,12 @@ class TestIssue:
         leaf = _leaf(issued)
         issuing, root = ca.chain(issued)
         leaf.verify_directly_issued_by(issuing)
-        verifier = (PolicyBuilder().store(Store([root])).time(datetime.now(UTC))
-                    .build_server_verifier(x509.DNSName("acme.test")))
+        verifier = (
+            PolicyBuilder()
+            .store(Store([root]))
+            .time(datetime.now(UTC))
+            .build_server_verifier(x509.DNSName("acme.test"))
+        )
         path = verifier.verify(leaf, [issuing])
         assert path == [leaf, issuing, root]
         with pytest.raises(x509.verification.VerificationError):
@@ -226,15 +260,21 @@ class TestIssue:
         product = make_product("ssl-dv", validation="DV", product_type=ProductType.SERVER_DV)
         leaf = _leaf(_issue(ca, product, key=make_key("p256")))
         assert leaf.subject.rfc4514_string() == "CN=www.acme.test"
-        assert _ext(leaf, x509.CertificatePolicies).value[0].policy_identifier.dotted_string == "2.23.140.1.2.1"
+        assert (
+            _ext(leaf, x509.CertificatePolicies).value[0].policy_identifier.dotted_string == "2.23.140.1.2.1"
+        )
         assert not _ext(leaf, x509.KeyUsage).value.key_encipherment  # an EC key cannot encipher
 
     def test_ev_subject(self, ca, account):
         product = make_product("ssl-ev", validation="EV", product_type=ProductType.SERVER_EV)
         leaf = _leaf(_issue(ca, product, account))
-        assert leaf.subject.get_attributes_for_oid(NameOID.BUSINESS_CATEGORY)[0].value == "Private Organization"
-        assert leaf.subject.get_attributes_for_oid(NameOID.SERIAL_NUMBER)[0].value == \
-            account.holder.registration_number
+        assert (
+            leaf.subject.get_attributes_for_oid(NameOID.BUSINESS_CATEGORY)[0].value == "Private Organization"
+        )
+        assert (
+            leaf.subject.get_attributes_for_oid(NameOID.SERIAL_NUMBER)[0].value
+            == account.holder.registration_number
+        )
         assert _ext(leaf, x509.CertificatePolicies).value[0].policy_identifier.dotted_string == "2.23.140.1.1"
 
     def test_ov_needs_the_organisation(self, ca, product):
@@ -247,20 +287,28 @@ class TestIssue:
         san = _ext(leaf, x509.SubjectAlternativeName).value
         assert san.get_values_for_type(x509.RFC822Name) == ["admin@acme.test"]
         assert set(_ext(leaf, x509.ExtendedKeyUsage).value) == {
-            ExtendedKeyUsageOID.CLIENT_AUTH, ExtendedKeyUsageOID.EMAIL_PROTECTION}
-        assert _ext(leaf, x509.CertificatePolicies).value[0].policy_identifier.dotted_string == "2.23.140.1.5.2.2"
+            ExtendedKeyUsageOID.CLIENT_AUTH,
+            ExtendedKeyUsageOID.EMAIL_PROTECTION,
+        }
+        assert (
+            _ext(leaf, x509.CertificatePolicies).value[0].policy_identifier.dotted_string
+            == "2.23.140.1.5.2.2"
+        )
 
     def test_code_signing(self, ca, account):
         product = make_product("codesign", product_type=ProductType.CODE_SIGNING, publicly_trusted_tls=False)
         leaf = _leaf(_issue(ca, product, account, cn="Acme Hosting", names=[]))
         assert list(_ext(leaf, x509.ExtendedKeyUsage).value) == [ExtendedKeyUsageOID.CODE_SIGNING]
-        assert _ext(leaf, x509.CertificatePolicies).value[0].policy_identifier.dotted_string == "2.23.140.1.4.1"
+        assert (
+            _ext(leaf, x509.CertificatePolicies).value[0].policy_identifier.dotted_string == "2.23.140.1.4.1"
+        )
 
     def test_long_name_goes_only_in_the_critical_san(self, ca):
         product = make_product("ssl-dv", validation="DV", product_type=ProductType.SERVER_DV)
         long_name = ("a" * 60) + ".acme.test"
-        leaf = _leaf(ca.issue(product=product, csr_pem=make_csr("short.acme.test"), common_name=long_name,
-                              names=[]))
+        leaf = _leaf(
+            ca.issue(product=product, csr_pem=make_csr("short.acme.test"), common_name=long_name, names=[])
+        )
         assert list(leaf.subject) == []
         san = _ext(leaf, x509.SubjectAlternativeName)
         assert san.critical and san.value.get_values_for_type(x509.DNSName) == [long_name]
@@ -285,10 +333,16 @@ class TestIssue:
 
 @pytest.mark.django_db
 class TestValidity:
-    @pytest.mark.parametrize(("moment", "max_days"), [
-        (_utc(2026, 3, 14, 12), 398), (_utc(2026, 3, 15, 12), 200), (_utc(2027, 3, 15, 0, 0, 1), 100),
-        (_utc(2029, 3, 14, 23), 100), (_utc(2029, 3, 15, 1), 47),
-    ])
+    @pytest.mark.parametrize(
+        ("moment", "max_days"),
+        [
+            (_utc(2026, 3, 14, 12), 398),
+            (_utc(2026, 3, 15, 12), 200),
+            (_utc(2027, 3, 15, 0, 0, 1), 100),
+            (_utc(2029, 3, 14, 23), 100),
+            (_utc(2029, 3, 15, 1), 47),
+        ],
+    )
     def test_public_tls_follows_life9(self, ca, account, product, moment, max_days):
         """A two-year subscription gets one day under the BR maximum of its issue date."""
         issued = _issue(ca, product, account, now=moment, not_after=moment + timedelta(days=730))
@@ -325,7 +379,9 @@ class TestValidity:
 @pytest.mark.django_db
 class TestRevocationAndCrl:
     def test_revoked_serial_is_on_the_crl_with_its_reason(self, ca, account, product):
-        kept, compromised, unspecified = (_store(_issue(ca, product, account), account, product) for _ in range(3))
+        kept, compromised, unspecified = (
+            _store(_issue(ca, product, account), account, product) for _ in range(3)
+        )
         when = _utc(2026, 11, 1, 10)
         ca.revoke(compromised, RevocationReason.KEY_COMPROMISE, when=when)
         ca.revoke(unspecified, RevocationReason.UNSPECIFIED)
@@ -336,20 +392,26 @@ class TestRevocationAndCrl:
         assert crl.issuer == issuing_cert.subject
         entry = crl.get_revoked_certificate_by_serial_number(int(compromised.serial, 16))
         assert entry.revocation_date_utc == when
-        assert entry.extensions.get_extension_for_class(x509.CRLReason).value.reason == \
-            x509.ReasonFlags.key_compromise
+        assert (
+            entry.extensions.get_extension_for_class(x509.CRLReason).value.reason
+            == x509.ReasonFlags.key_compromise
+        )
         entry = crl.get_revoked_certificate_by_serial_number(int(unspecified.serial, 16))
         with pytest.raises(x509.ExtensionNotFound):  # BR 7.2.2: no reasonCode for "unspecified"
             entry.extensions.get_extension_for_class(x509.CRLReason)
         assert crl.get_revoked_certificate_by_serial_number(int(kept.serial, 16)) is None
         assert crl.next_update_utc - crl.last_update_utc == timedelta(days=7)
-        assert _ext(crl, x509.AuthorityKeyIdentifier).value.key_identifier == \
-            _ext(issuing_cert, x509.SubjectKeyIdentifier).value.digest
+        assert (
+            _ext(crl, x509.AuthorityKeyIdentifier).value.key_identifier
+            == _ext(issuing_cert, x509.SubjectKeyIdentifier).value.digest
+        )
 
     def test_crl_number_grows(self, ca, account, product):
         issued = _issue(ca, product, account)
-        numbers = [_ext(x509.load_der_x509_crl(ca.crl_der(issued.issuer)), x509.CRLNumber).value.crl_number
-                   for _ in range(2)]
+        numbers = [
+            _ext(x509.load_der_x509_crl(ca.crl_der(issued.issuer)), x509.CRLNumber).value.crl_number
+            for _ in range(2)
+        ]
         assert numbers == [1, 2]
         issued.issuer.refresh_from_db()
         assert issued.issuer.crl_number == 2
@@ -359,7 +421,10 @@ class TestRevocationAndCrl:
         first = ca.revoke(cert, RevocationReason.SUPERSEDED, when=_utc(2026, 10, 1))
         again = ca.revoke(cert, RevocationReason.KEY_COMPROMISE, when=_utc(2026, 10, 5))
         assert (again.state, again.revoked_at, again.revocation_reason) == (
-            "revoked", _utc(2026, 10, 1), "superseded")
+            "revoked",
+            _utc(2026, 10, 1),
+            "superseded",
+        )
         assert first.pk == again.pk == cert.pk and cert.state == "revoked"
 
     def test_crl_lists_every_account(self, ca, account, other_account, product):

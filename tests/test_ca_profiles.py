@@ -21,8 +21,12 @@ from tests.factories import make_csr, make_key, make_product
 
 T = ProductType
 SITE = "https://portal.example.test"
-PSD2_OPTIONS = {"psd2_roles": ["PSP_AS", "PSP_AI"], "nca_name": "Autorité de contrôle prudentiel et de résolution",
-                "nca_id": "FR-ACPR", "authorisation_number": "17 328"}
+PSD2_OPTIONS = {
+    "psd2_roles": ["PSP_AS", "PSP_AI"],
+    "nca_name": "Autorité de contrôle prudentiel et de résolution",
+    "nca_id": "FR-ACPR",
+    "authorisation_number": "17 328",
+}
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("_site_url")]
 
 
@@ -38,8 +42,14 @@ def ca():
 
 def _issue(ca, product, organisation, cn, names, key=None, options=None) -> x509.Certificate:
     key = key or make_key("p256")
-    issued = ca.issue(product=product, csr_pem=make_csr(cn, key=key), common_name=cn, names=names,
-                      organisation=organisation, options=options)
+    issued = ca.issue(
+        product=product,
+        csr_pem=make_csr(cn, key=key),
+        common_name=cn,
+        names=names,
+        organisation=organisation,
+        options=options,
+    )
     leaf = x509.load_pem_x509_certificate(issued.pem.encode())
     assert leaf.public_key() == key.public_key()
     leaf.verify_directly_issued_by(ca.chain(issued)[0])
@@ -65,15 +75,23 @@ def _policies(cert: x509.Certificate) -> list[str]:
 
 def _usages(cert: x509.Certificate) -> dict[str, bool]:
     usage = _ext(cert, x509.KeyUsage)
-    return {"digital_signature": usage.digital_signature, "content_commitment": usage.content_commitment,
-            "key_encipherment": usage.key_encipherment, "key_agreement": usage.key_agreement,
-            "data_encipherment": usage.data_encipherment}
+    return {
+        "digital_signature": usage.digital_signature,
+        "content_commitment": usage.content_commitment,
+        "key_encipherment": usage.key_encipherment,
+        "key_agreement": usage.key_agreement,
+        "data_encipherment": usage.data_encipherment,
+    }
 
 
 def _verify_server(ca, leaf: x509.Certificate, issued_by, dns_name: str) -> None:
     issuing, root = ca.chain(issued_by)
-    verifier = (PolicyBuilder().store(Store([root])).time(datetime.now(UTC))
-                .build_server_verifier(x509.DNSName(dns_name)))
+    verifier = (
+        PolicyBuilder()
+        .store(Store([root]))
+        .time(datetime.now(UTC))
+        .build_server_verifier(x509.DNSName(dns_name))
+    )
     assert verifier.verify(leaf, [issuing]) == [leaf, issuing, root]
 
 
@@ -111,15 +129,23 @@ class TestTls:
         if subject is not None:
             assert leaf.subject.rfc4514_string() == subject
         else:
-            assert leaf.subject.get_attributes_for_oid(NameOID.BUSINESS_CATEGORY)[0].value == "Private Organization"
+            assert (
+                leaf.subject.get_attributes_for_oid(NameOID.BUSINESS_CATEGORY)[0].value
+                == "Private Organization"
+            )
             assert leaf.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == "www.acme.test"
         assert not leaf.subject.get_attributes_for_oid(NameOID.ORGANIZATION_IDENTIFIER)
         san = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName)
         assert not san.critical
         assert san.value.get_values_for_type(x509.DNSName) == ["www.acme.test", "acme.test", "shop.acme.test"]
         assert list(_ext(leaf, x509.ExtendedKeyUsage)) == [ExtendedKeyUsageOID.SERVER_AUTH]
-        assert _usages(leaf) == {"digital_signature": True, "content_commitment": False, "key_encipherment": False,
-                                 "key_agreement": False, "data_encipherment": False}
+        assert _usages(leaf) == {
+            "digital_signature": True,
+            "content_commitment": False,
+            "key_encipherment": False,
+            "key_agreement": False,
+            "data_encipherment": False,
+        }
         assert _policies(leaf) == [policy]
         with pytest.raises(x509.ExtensionNotFound):
             leaf.extensions.get_extension_for_oid(profiles.QC_STATEMENTS_OID)
@@ -135,14 +161,22 @@ class TestTls:
         assert subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)[0].value == holder.name
         assert subject.get_attributes_for_oid(NameOID.SERIAL_NUMBER)[0].value == holder.registration_number
         assert _ext(leaf, x509.SubjectAlternativeName).get_values_for_type(x509.DNSName) == [
-            "bank.acme.test", "api.acme.test"]
+            "bank.acme.test",
+            "api.acme.test",
+        ]
         assert list(_ext(leaf, x509.ExtendedKeyUsage)) == [ExtendedKeyUsageOID.SERVER_AUTH]
         assert _policies(leaf) == ["2.23.140.1.1", "0.4.0.194112.1.4"]
         assert _qc_statements(leaf) == [
             ["0.4.0.1862.1.1"],
             ["0.4.0.1862.1.6", ["0.4.0.1862.1.6.3"]],
-            ["0.4.0.19495.2", [[["0.4.0.19495.1.1", "PSP_AS"], ["0.4.0.19495.1.3", "PSP_AI"]],
-                               PSD2_OPTIONS["nca_name"], "FR-ACPR"]],
+            [
+                "0.4.0.19495.2",
+                [
+                    [["0.4.0.19495.1.1", "PSP_AS"], ["0.4.0.19495.1.3", "PSP_AI"]],
+                    PSD2_OPTIONS["nca_name"],
+                    "FR-ACPR",
+                ],
+            ],
         ]
         _verify_server(ca, leaf, leaf_issuer(ca, product), "api.acme.test")
 
@@ -156,40 +190,61 @@ def leaf_issuer(ca, product):
 
 
 class TestClient:
-    @pytest.mark.parametrize(("validation", "policy", "subject"), [
-        ("IV", "2.23.140.1.5.4.2", "CN=Alice Admin"),
-        ("OV", "2.23.140.1.5.2.2", "CN=Alice Admin,O=Acme Hosting,L=Paris,C=FR"),
-    ])
+    @pytest.mark.parametrize(
+        ("validation", "policy", "subject"),
+        [
+            ("IV", "2.23.140.1.5.4.2", "CN=Alice Admin"),
+            ("OV", "2.23.140.1.5.2.2", "CN=Alice Admin,O=Acme Hosting,L=Paris,C=FR"),
+        ],
+    )
     def test_client_certificate(self, ca, account, validation, policy, subject):
-        product = make_product(f"client-{validation}", product_type=T.CLIENT, validation=validation,
-                               publicly_trusted_tls=False)
+        product = make_product(
+            f"client-{validation}", product_type=T.CLIENT, validation=validation, publicly_trusted_tls=False
+        )
         leaf = _issue(ca, product, account.holder, "Alice Admin", ["admin@acme.test"])
         assert leaf.subject.rfc4514_string() == subject
-        assert _ext(leaf, x509.SubjectAlternativeName).get_values_for_type(x509.RFC822Name) == ["admin@acme.test"]
-        assert list(_ext(leaf, x509.ExtendedKeyUsage)) == [ExtendedKeyUsageOID.CLIENT_AUTH,
-                                                          ExtendedKeyUsageOID.EMAIL_PROTECTION]
+        assert _ext(leaf, x509.SubjectAlternativeName).get_values_for_type(x509.RFC822Name) == [
+            "admin@acme.test"
+        ]
+        assert list(_ext(leaf, x509.ExtendedKeyUsage)) == [
+            ExtendedKeyUsageOID.CLIENT_AUTH,
+            ExtendedKeyUsageOID.EMAIL_PROTECTION,
+        ]
         assert _policies(leaf) == [policy]
 
 
 class TestCodeSigning:
     @pytest.mark.parametrize(("validation", "policy"), [("OV", "2.23.140.1.4.1"), ("EV", "2.23.140.1.3")])
     def test_organisation_is_the_subject_without_san(self, ca, account, validation, policy):
-        product = make_product(f"cs-{validation}", product_type=T.CODE_SIGNING, validation=validation,
-                               publicly_trusted_tls=False)
+        product = make_product(
+            f"cs-{validation}", product_type=T.CODE_SIGNING, validation=validation, publicly_trusted_tls=False
+        )
         holder = account.holder
         # The order flow passes the holder's name as common name and as the only "name".
         leaf = _issue(ca, product, holder, holder.name, [holder.name], key=make_key("rsa2048"))
         subject = leaf.subject
-        assert [(a.oid, a.value) for a in subject if a.oid in {NameOID.COUNTRY_NAME, NameOID.LOCALITY_NAME,
-                                                               NameOID.ORGANIZATION_NAME, NameOID.COMMON_NAME}] == [
-            (NameOID.COUNTRY_NAME, "FR"), (NameOID.LOCALITY_NAME, "Paris"),
-            (NameOID.ORGANIZATION_NAME, "Acme Hosting"), (NameOID.COMMON_NAME, "Acme Hosting")]
+        assert [
+            (a.oid, a.value)
+            for a in subject
+            if a.oid
+            in {NameOID.COUNTRY_NAME, NameOID.LOCALITY_NAME, NameOID.ORGANIZATION_NAME, NameOID.COMMON_NAME}
+        ] == [
+            (NameOID.COUNTRY_NAME, "FR"),
+            (NameOID.LOCALITY_NAME, "Paris"),
+            (NameOID.ORGANIZATION_NAME, "Acme Hosting"),
+            (NameOID.COMMON_NAME, "Acme Hosting"),
+        ]
         assert bool(subject.get_attributes_for_oid(NameOID.JURISDICTION_COUNTRY_NAME)) == (validation == "EV")
         assert _absent(leaf, x509.SubjectAlternativeName)
         assert list(_ext(leaf, x509.ExtendedKeyUsage)) == [ExtendedKeyUsageOID.CODE_SIGNING]
         # CS BR 7.1.2.3: digitalSignature only, even for an RSA key.
-        assert _usages(leaf) == {"digital_signature": True, "content_commitment": False, "key_encipherment": False,
-                                 "key_agreement": False, "data_encipherment": False}
+        assert _usages(leaf) == {
+            "digital_signature": True,
+            "content_commitment": False,
+            "key_encipherment": False,
+            "key_agreement": False,
+            "data_encipherment": False,
+        }
         assert _policies(leaf) == [policy]
 
 
@@ -200,11 +255,17 @@ class TestSeals:
         holder = account.holder
         leaf = _issue(ca, product, holder, holder.name, [holder.name])
         assert leaf.subject.rfc4514_string() == (
-            f"CN=Acme Hosting,2.5.4.97=NTRFR-{holder.registration_number},O=Acme Hosting,C=FR")
+            f"CN=Acme Hosting,2.5.4.97=NTRFR-{holder.registration_number},O=Acme Hosting,C=FR"
+        )
         assert _absent(leaf, x509.SubjectAlternativeName)
         assert _absent(leaf, x509.ExtendedKeyUsage)
-        assert _usages(leaf) == {"digital_signature": True, "content_commitment": True, "key_encipherment": False,
-                                 "key_agreement": False, "data_encipherment": False}
+        assert _usages(leaf) == {
+            "digital_signature": True,
+            "content_commitment": True,
+            "key_encipherment": False,
+            "key_agreement": False,
+            "data_encipherment": False,
+        }
         assert _policies(leaf) == [profiles.ETSI_NCP]
         with pytest.raises(x509.ExtensionNotFound):
             leaf.extensions.get_extension_for_oid(profiles.QC_STATEMENTS_OID)
@@ -214,15 +275,20 @@ class TestSeals:
         holder = account.holder
         options = {**PSD2_OPTIONS, "psd2_roles": ["PSP_IC", "PSP_PI", "PSP_AS"]}
         leaf = _issue(ca, product, holder, holder.name, [holder.name], options=options)
-        assert leaf.subject.rfc4514_string() == "CN=Acme Hosting,2.5.4.97=PSDFR-ACPR-17 328,O=Acme Hosting,C=FR"
+        assert (
+            leaf.subject.rfc4514_string() == "CN=Acme Hosting,2.5.4.97=PSDFR-ACPR-17 328,O=Acme Hosting,C=FR"
+        )
         assert _absent(leaf, x509.SubjectAlternativeName)
         assert _absent(leaf, x509.ExtendedKeyUsage)
         assert _usages(leaf)["content_commitment"]
         assert _policies(leaf) == [profiles.ETSI_QCP_LEGAL]
         statements = _qc_statements(leaf)
         assert statements[1] == ["0.4.0.1862.1.6", ["0.4.0.1862.1.6.2"]]
-        assert statements[2][1][0] == [["0.4.0.19495.1.1", "PSP_AS"], ["0.4.0.19495.1.2", "PSP_PI"],
-                                       ["0.4.0.19495.1.4", "PSP_IC"]]
+        assert statements[2][1][0] == [
+            ["0.4.0.19495.1.1", "PSP_AS"],
+            ["0.4.0.19495.1.2", "PSP_PI"],
+            ["0.4.0.19495.1.4", "PSP_IC"],
+        ]
 
     def test_registry_number_is_written_without_spaces(self, account):
         holder = account.holder
@@ -238,13 +304,16 @@ class TestRefusals:
         with pytest.raises(ValueError, match="organisation"):
             _issue(ca, product, None, "Acme Hosting", [], options=PSD2_OPTIONS)
 
-    @pytest.mark.parametrize(("options", "missing"), [
-        (None, "nca_id"),
-        ({**PSD2_OPTIONS, "authorisation_number": ""}, "authorisation_number"),
-        ({**PSD2_OPTIONS, "psd2_roles": []}, "psd2_roles"),
-        ({**PSD2_OPTIONS, "psd2_roles": ["PSP_XX"]}, "role"),
-        ({**PSD2_OPTIONS, "nca_name": ""}, "nca_name"),
-    ])
+    @pytest.mark.parametrize(
+        ("options", "missing"),
+        [
+            (None, "nca_id"),
+            ({**PSD2_OPTIONS, "authorisation_number": ""}, "authorisation_number"),
+            ({**PSD2_OPTIONS, "psd2_roles": []}, "psd2_roles"),
+            ({**PSD2_OPTIONS, "psd2_roles": ["PSP_XX"]}, "role"),
+            ({**PSD2_OPTIONS, "nca_name": ""}, "nca_name"),
+        ],
+    )
     def test_psd2_needs_its_authority_data(self, ca, account, options, missing):
         product = make_product("qwac", product_type=T.PSD2, validation="EV", publicly_trusted_tls=True)
         with pytest.raises(ValueError, match=missing):
@@ -253,13 +322,26 @@ class TestRefusals:
     def test_nothing_to_name_is_refused(self, ca):
         product = make_product("dv", product_type=T.SERVER_DV, validation="DV")
         with pytest.raises(ValueError, match="subject"):
-            ca.issue(product=product, csr_pem=make_csr("acme.test", key=make_key("p256")), common_name="",
-                     names=[" "])
+            ca.issue(
+                product=product,
+                csr_pem=make_csr("acme.test", key=make_key("p256")),
+                common_name="",
+                names=[" "],
+            )
 
 
 class TestDer:
-    @pytest.mark.parametrize("oid", ["0.4.0.19495.2", "1.3.6.1.5.5.7.1.3", "2.999.1", "0.4.0.194112.1.4",
-                                     "2.23.140.1.2.1", "1.2.840.113549.1.1.11"])
+    @pytest.mark.parametrize(
+        "oid",
+        [
+            "0.4.0.19495.2",
+            "1.3.6.1.5.5.7.1.3",
+            "2.999.1",
+            "0.4.0.194112.1.4",
+            "2.23.140.1.2.1",
+            "1.2.840.113549.1.1.11",
+        ],
+    )
     def test_oid_encoding_matches_cryptography(self, oid):
         policies = x509.CertificatePolicies([x509.PolicyInformation(x509.ObjectIdentifier(oid), None)])
         assert policies.public_bytes() == profiles._sequence(profiles._sequence(profiles._oid(oid)))

@@ -34,8 +34,17 @@ def _snapshot():
 def test_load_catalog_creates_eleven_brands_and_at_least_45_products(catalogue):
     assert Brand.objects.count() == 11
     assert set(Brand.objects.values_list("name", flat=True)) == {
-        "TBS X509", "DigiCert", "Thawte", "Sectigo", "GlobalSign", "Certigna", "GeoTrust", "Harica",
-        "ChamberSign", "SigniFlow", "PositiveSSL",
+        "TBS X509",
+        "DigiCert",
+        "Thawte",
+        "Sectigo",
+        "GlobalSign",
+        "Certigna",
+        "GeoTrust",
+        "Harica",
+        "ChamberSign",
+        "SigniFlow",
+        "PositiveSSL",
     }
     assert Product.objects.count() >= 45
     assert Brand.objects.filter(products__isnull=True).count() == 0
@@ -187,13 +196,23 @@ def test_admin_staff_edits_a_period_price(client, staff, catalogue):
     data = {name: value for name, value in form.initial.items() if value is not None}
     data.update({"brand": product.brand_id, "replacement": ""})
     periods = list(product.periods.all())
-    data.update({
-        "periods-TOTAL_FORMS": len(periods), "periods-INITIAL_FORMS": len(periods),
-        "periods-MIN_NUM_FORMS": 0, "periods-MAX_NUM_FORMS": 1000,
-    })
+    data.update(
+        {
+            "periods-TOTAL_FORMS": len(periods),
+            "periods-INITIAL_FORMS": len(periods),
+            "periods-MIN_NUM_FORMS": 0,
+            "periods-MAX_NUM_FORMS": 1000,
+        }
+    )
     for i, period in enumerate(periods):
-        data.update({f"periods-{i}-id": period.pk, f"periods-{i}-product": product.pk,
-                     f"periods-{i}-months": period.months, f"periods-{i}-price": str(period.price)})
+        data.update(
+            {
+                f"periods-{i}-id": period.pk,
+                f"periods-{i}-product": product.pk,
+                f"periods-{i}-months": period.months,
+                f"periods-{i}-price": str(period.price),
+            }
+        )
     data["periods-0-price"] = "31.00"
     response = client.post(reverse("admin:catalog_product_change", args=[product.pk]), data)
     assert response.status_code == 302, response.context["adminform"].form.errors

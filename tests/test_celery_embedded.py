@@ -10,13 +10,27 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_worker_runs_tasks_through_the_filesystem_broker(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "CELERY_TASK_ALWAYS_EAGER"}}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "REDIS_URL", "CELERY_TASK_ALWAYS_EAGER"}
+    }
     env.update({"DEBUG": "1", "VAR_DIR": str(tmp_path)})
     celery = Path(sys.executable).with_name("celery")
     worker = subprocess.Popen(
-        [str(celery), "-A", "portal", "worker", "-B", "--concurrency=1", "--loglevel=INFO",
-         f"--logfile={tmp_path / 'worker.log'}"],
-        cwd=ROOT, env=env, start_new_session=True,
+        [
+            str(celery),
+            "-A",
+            "portal",
+            "worker",
+            "-B",
+            "--concurrency=1",
+            "--loglevel=INFO",
+            f"--logfile={tmp_path / 'worker.log'}",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
     )
     try:
         code = (
@@ -26,8 +40,14 @@ def test_worker_runs_tasks_through_the_filesystem_broker(tmp_path):
             "from portal.tasks import heartbeat\n"
             "print('RESULT', heartbeat.delay().get(timeout=60))\n"
         )
-        result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                                timeout=120, env={**env, "DJANGO_SETTINGS_MODULE": "portal.settings"})
+        result = subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**env, "DJANGO_SETTINGS_MODULE": "portal.settings"},
+        )
         assert result.returncode == 0, result.stderr
         assert "RESULT 20" in result.stdout
     finally:

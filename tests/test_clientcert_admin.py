@@ -25,7 +25,11 @@ from tests.test_clientcert_support import (
 
 # Shared fixtures (tests/test_clientcert_support.py).
 cert_account, cert_admin, cert_owner, cert_tech = (
-    support.cert_account, support.cert_admin, support.cert_owner, support.cert_tech)
+    support.cert_account,
+    support.cert_admin,
+    support.cert_owner,
+    support.cert_tech,
+)
 
 ACTIONS = ("pkcs12", "link", "suspend", "revoke", "delete")
 State = ClientCertificate.State
@@ -47,8 +51,11 @@ def url(user, action):
 
 
 def certificate_routes():
-    return [(route, p) for route, p in routes_of(URLCONF)
-            if route.startswith("administration/") and "/certificate/" in route]
+    return [
+        (route, p)
+        for route, p in routes_of(URLCONF)
+        if route.startswith("administration/") and "/certificate/" in route
+    ]
 
 
 def routes_of(urlconf):
@@ -60,6 +67,7 @@ def routes_of(urlconf):
 
 
 # Rights and isolation ----------------------------------------------------------------------------
+
 
 def test_every_certificate_action_needs_the_administrative_right():
     found = certificate_routes()
@@ -112,7 +120,11 @@ def test_nobody_acts_on_themself_and_the_super_user_is_only_reissued(admin_clien
 
 def test_every_certificate_view_declares_its_rights_and_only_two_are_public():
     """What tests/test_permissions.py checks on portal.urls, on this package's views."""
-    ours = [(route, p) for route, p in routes_of(URLCONF) if p.callback.__module__.startswith("accounts.clientcert")]
+    ours = [
+        (route, p)
+        for route, p in routes_of(URLCONF)
+        if p.callback.__module__.startswith("accounts.clientcert")
+    ]
     assert len(ours) == 11
     assert all(hasattr(p.callback, "required_rights") for _route, p in ours)
     public = {route for route, p in ours if getattr(p.callback, "public", False)}
@@ -120,6 +132,7 @@ def test_every_certificate_view_declares_its_rights_and_only_two_are_public():
 
 
 # The list ------------------------------------------------------------------------------------------
+
 
 @pytest.mark.django_db
 def test_list_shows_certificates_and_their_actions(admin_client, cert_admin, cert_tech, cert_owner):
@@ -158,9 +171,17 @@ def test_user_page_shows_the_certificates(admin_client, cert_admin, cert_tech):
 
 @pytest.mark.django_db
 def test_adding_a_user_goes_on_to_their_certificate(admin_client):
-    data = {"first_name": "Nina", "last_name": "New", "email": "nina@cipher.test", "phone": "",
-            "username": "nina-cipher", "password1": "Quartz-Meadow-Lantern-77",
-            "password2": "Quartz-Meadow-Lantern-77", "rights": ["technical"], "language": "en"}
+    data = {
+        "first_name": "Nina",
+        "last_name": "New",
+        "email": "nina@cipher.test",
+        "phone": "",
+        "username": "nina-cipher",
+        "password1": "Quartz-Meadow-Lantern-77",
+        "password2": "Quartz-Meadow-Lantern-77",
+        "rights": ["technical"],
+        "language": "en",
+    }
     response = admin_client.post("/administration/users/add/", data)
     nina = User.objects.get(username="nina-cipher")
     assert response.status_code == 302
@@ -169,24 +190,32 @@ def test_adding_a_user_goes_on_to_their_certificate(admin_client):
 
 # Issuing -------------------------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_pkcs12_download_opens_with_the_password_typed(admin_client, cert_admin, cert_tech):
     assert admin_client.get(url(cert_tech, "pkcs12")).status_code == 200
-    response = admin_client.post(url(cert_tech, "pkcs12"), {"password1": P12_PASSWORD, "password2": P12_PASSWORD})
+    response = admin_client.post(
+        url(cert_tech, "pkcs12"), {"password1": P12_PASSWORD, "password2": P12_PASSWORD}
+    )
     assert response.status_code == 200 and response["Content-Type"] == "application/x-pkcs12"
     assert f'filename="{cert_tech.username}-portal-login.p12"' in response["Content-Disposition"]
     key, cert, _chain = pkcs12.load_key_and_certificates(response.content, P12_PASSWORD.encode())
     record = ClientCertificate.objects.get(user=cert_tech)
     assert record.serial == f"{cert.serial_number:x}" and record.created_by == cert_admin
-    assert AuditEvent.objects.filter(action="clientcert.issued", user=cert_admin, object_id=cert_tech.public_id).exists()
+    assert AuditEvent.objects.filter(
+        action="clientcert.issued", user=cert_admin, object_id=cert_tech.public_id
+    ).exists()
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("data, field, text", [
-    ({"password1": "short", "password2": "short"}, "password1", "at least 12"),
-    ({"password1": P12_PASSWORD, "password2": P12_PASSWORD + "x"}, "password2", "differ"),
-    ({"password1": "", "password2": ""}, "password1", "required"),
-])
+@pytest.mark.parametrize(
+    "data, field, text",
+    [
+        ({"password1": "short", "password2": "short"}, "password1", "at least 12"),
+        ({"password1": P12_PASSWORD, "password2": P12_PASSWORD + "x"}, "password2", "differ"),
+        ({"password1": "", "password2": ""}, "password1", "required"),
+    ],
+)
 def test_pkcs12_form_shows_errors_next_to_the_field(admin_client, cert_tech, data, field, text):
     response = admin_client.post(url(cert_tech, "pkcs12"), data)
     assert response.status_code == 200
@@ -200,11 +229,15 @@ def test_pkcs12_form_needs_a_recent_authentication_before_it_opens(client, cert_
     issue(cert_admin, by=cert_admin)
     log_in_by_certificate(client, cert_admin, seconds_ago=3600)
     response = client.get(url(cert_tech, "pkcs12"))
-    assert response.status_code == 302 and response["Location"].startswith("/accounts/certificate-reauthenticate/")
+    assert response.status_code == 302 and response["Location"].startswith(
+        "/accounts/certificate-reauthenticate/"
+    )
 
 
 @pytest.mark.django_db
-def test_browser_link_is_sent_and_shown_once(admin_client, cert_tech, mailoutbox, django_capture_on_commit_callbacks):
+def test_browser_link_is_sent_and_shown_once(
+    admin_client, cert_tech, mailoutbox, django_capture_on_commit_callbacks
+):
     assert admin_client.get(url(cert_tech, "link")).status_code == 200
     with django_capture_on_commit_callbacks(execute=True):
         response = admin_client.post(url(cert_tech, "link"))
@@ -234,6 +267,7 @@ def test_reactivation_of_a_blocked_user_issues_a_new_certificate(admin_client, c
 
 
 # Suspend, revoke and block, delete -----------------------------------------------------------------
+
 
 def other_session(user) -> Client:
     other = Client()
@@ -294,6 +328,8 @@ def test_actions_without_recent_authentication_are_not_done(client, cert_admin, 
     log_in_by_certificate(client, cert_admin, seconds_ago=3600)
     assert client.get(url(cert_tech, action)).status_code == 200  # the confirmation page
     response = client.post(url(cert_tech, action))
-    assert response.status_code == 302 and response["Location"].startswith("/accounts/certificate-reauthenticate/")
+    assert response.status_code == 302 and response["Location"].startswith(
+        "/accounts/certificate-reauthenticate/"
+    )
     record.refresh_from_db()
     assert record.state == State.ACTIVE and User.objects.filter(pk=cert_tech.pk, is_active=True).exists()

@@ -29,8 +29,16 @@ ROOT = Path(__file__).resolve().parent.parent
 BUNDLE = ROOT / "static" / "js" / "clientcert.bundle.js"
 SOURCES = [ROOT / "static" / "js" / "clientcert.src.js", ROOT / "package-lock.json"]
 FILE_PASSWORD = "Saffron-Lighthouse-Quiet-58"
-BUILD = ["npx", "esbuild", "static/js/clientcert.src.js", "--bundle", "--minify", "--format=iife",
-         "--target=es2020", "--outfile=static/js/clientcert.bundle.js"]
+BUILD = [
+    "npx",
+    "esbuild",
+    "static/js/clientcert.src.js",
+    "--bundle",
+    "--minify",
+    "--format=iife",
+    "--target=es2020",
+    "--outfile=static/js/clientcert.bundle.js",
+]
 
 
 @pytest.fixture(scope="session")
@@ -47,14 +55,18 @@ def clientcert_bundle() -> Path:
 def browser_settings(settings, live_server, clientcert_bundle):
     settings.SITE_URL = live_server.url
     settings.ROOT_URLCONF = "tests.test_clientcert_support"
-    settings.STORAGES = {**settings.STORAGES,
-                         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
     assert live_server.url.startswith("http://localhost:")  # a secure context: Web Crypto is there
     return settings
 
 
 def test_key_made_in_the_browser_ends_in_a_pkcs12_file(page, live_server, browser_settings):
-    account = factories.make_account("Cipher Bank", domain="cipher.test", auth_type=Account.AuthType.CERTIFICATE)
+    account = factories.make_account(
+        "Cipher Bank", domain="cipher.test", auth_type=Account.AuthType.CERTIFICATE
+    )
     admin = factories.make_user(account, "warden", superuser=True)
     clerk = factories.make_user(account, "clerk")
     _enrolment, url = services.create_enrolment(clerk, by=admin)

@@ -30,7 +30,11 @@ from tests.test_clientcert_support import (
 
 # Shared fixtures (tests/test_clientcert_support.py).
 cert_account, cert_admin, cert_owner, cert_tech = (
-    support.cert_account, support.cert_admin, support.cert_owner, support.cert_tech)
+    support.cert_account,
+    support.cert_admin,
+    support.cert_owner,
+    support.cert_tech,
+)
 
 State = ClientCertificate.State
 
@@ -42,7 +46,8 @@ def _settings(settings):
 
 def csr_for(key, common_name="anything") -> str:
     builder = x509.CertificateSigningRequestBuilder().subject_name(
-        x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)]))
+        x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    )
     return builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM).decode()
 
 
@@ -56,6 +61,7 @@ def verify_chain(cert: x509.Certificate) -> None:
 
 # The login CA ------------------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_login_ca_is_made_once_with_encrypted_p384_keys():
     root, issuing = ca.authorities()
@@ -65,8 +71,9 @@ def test_login_ca_is_made_once_with_encrypted_p384_keys():
         assert "ENCRYPTED PRIVATE KEY" in authority.encrypted_key_pem
         with pytest.raises((TypeError, ValueError)):
             serialization.load_pem_private_key(authority.encrypted_key_pem.encode(), None)
-        key = serialization.load_pem_private_key(authority.encrypted_key_pem.encode(),
-                                                 settings.CA_KEY_PASSPHRASE.encode())
+        key = serialization.load_pem_private_key(
+            authority.encrypted_key_pem.encode(), settings.CA_KEY_PASSPHRASE.encode()
+        )
         assert isinstance(key, ec.EllipticCurvePrivateKey) and key.curve.name == "secp384r1"
     issuing_cert = ca.certificate_of(issuing)
     assert issuing_cert.extensions.get_extension_for_class(x509.BasicConstraints).value.path_length == 0
@@ -75,6 +82,7 @@ def test_login_ca_is_made_once_with_encrypted_p384_keys():
 
 
 # PKCS#12 -----------------------------------------------------------------------------------------
+
 
 @pytest.mark.django_db
 def test_pkcs12_opens_with_its_password_and_holds_the_users_certificate(cert_admin, cert_tech):
@@ -92,7 +100,8 @@ def test_pkcs12_opens_with_its_password_and_holds_the_users_certificate(cert_adm
     san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     assert san.get_values_for_type(x509.RFC822Name) == [cert_tech.email]
     assert list(cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value) == [
-        ExtendedKeyUsageOID.CLIENT_AUTH]
+        ExtendedKeyUsageOID.CLIENT_AUTH
+    ]
     assert cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca is False
 
     assert record.user == cert_tech and record.state == State.ACTIVE and record.method == "pkcs12"
@@ -133,6 +142,7 @@ def test_short_pkcs12_password_is_refused(cert_admin, cert_tech):
 
 # Key made in the browser: the CSR ----------------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_csr_gets_a_certificate_for_its_key_with_the_users_names(cert_admin, cert_tech):
     key = ec.generate_private_key(ec.SECP256R1())
@@ -146,11 +156,14 @@ def test_csr_gets_a_certificate_for_its_key_with_the_users_names(cert_admin, cer
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("csr, text", [
-    ("not a csr", "This is not a certificate request"),
-    ("rsa1024", "at least 2048 bits"),
-    ("p192", "P-256 or P-384"),
-])
+@pytest.mark.parametrize(
+    "csr, text",
+    [
+        ("not a csr", "This is not a certificate request"),
+        ("rsa1024", "at least 2048 bits"),
+        ("p192", "P-256 or P-384"),
+    ],
+)
 def test_bad_csrs_are_refused_with_a_reason(cert_owner, csr, text):
     if csr in ("rsa1024", "p192"):
         csr = csr_for(factories.make_key(csr))
@@ -161,9 +174,11 @@ def test_bad_csrs_are_refused_with_a_reason(cert_owner, csr, text):
 
 # The enrolment link (ADM-3) -----------------------------------------------------------------------
 
+
 @pytest.mark.django_db
-def test_enrolment_link_is_emailed_stored_hashed_and_serves_once(client, cert_admin, cert_tech, mailoutbox,
-                                                                django_capture_on_commit_callbacks):
+def test_enrolment_link_is_emailed_stored_hashed_and_serves_once(
+    client, cert_admin, cert_tech, mailoutbox, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         enrolment, url = services.create_enrolment(cert_tech, by=cert_admin)
     token = url.rstrip("/").rsplit("/", 1)[1]
@@ -177,8 +192,11 @@ def test_enrolment_link_is_emailed_stored_hashed_and_serves_once(client, cert_ad
     assert b"data-clientcert" in page.content and b"js/clientcert.bundle." in page.content
 
     key = ec.generate_private_key(ec.SECP384R1())
-    answer = client.post(f"/accounts/certificate-enrol/{token}/", json.dumps({"csr": csr_for(key)}),
-                         content_type="application/json")
+    answer = client.post(
+        f"/accounts/certificate-enrol/{token}/",
+        json.dumps({"csr": csr_for(key)}),
+        content_type="application/json",
+    )
     assert answer.status_code == 200
     data = answer.json()
     cert = x509.load_pem_x509_certificate(data["certificate"].encode())
@@ -187,8 +205,11 @@ def test_enrolment_link_is_emailed_stored_hashed_and_serves_once(client, cert_ad
     enrolment.refresh_from_db()
     assert enrolment.used_at is not None and enrolment.certificate.serial == f"{cert.serial_number:x}"
 
-    again = client.post(f"/accounts/certificate-enrol/{token}/", json.dumps({"csr": csr_for(key)}),
-                        content_type="application/json")
+    again = client.post(
+        f"/accounts/certificate-enrol/{token}/",
+        json.dumps({"csr": csr_for(key)}),
+        content_type="application/json",
+    )
     assert again.status_code == 404
     assert client.get(f"/accounts/certificate-enrol/{token}/").status_code == 404
     assert ClientCertificate.objects.count() == 1
@@ -200,8 +221,11 @@ def test_enrolment_link_refuses_a_bad_csr_and_stays_usable(client, cert_admin, c
     path = url.removeprefix(settings.SITE_URL)
     answer = client.post(path, json.dumps({"csr": "garbage"}), content_type="application/json")
     assert answer.status_code == 400 and "not a certificate request" in answer.json()["error"]
-    ok = client.post(path, json.dumps({"csr": csr_for(ec.generate_private_key(ec.SECP256R1()))}),
-                     content_type="application/json")
+    ok = client.post(
+        path,
+        json.dumps({"csr": csr_for(ec.generate_private_key(ec.SECP256R1()))}),
+        content_type="application/json",
+    )
     assert ok.status_code == 200
 
 
@@ -210,7 +234,9 @@ def test_expired_or_unknown_or_superseded_links_are_not_found(client, cert_admin
     first, first_url = services.create_enrolment(cert_tech, by=cert_admin)
     _second, second_url = services.create_enrolment(cert_tech, by=cert_admin)
     assert client.get(first_url.removeprefix(settings.SITE_URL)).status_code == 404  # replaced by the second
-    CertificateEnrolment.objects.filter(user=cert_tech).update(expires_at=timezone.now() - timedelta(seconds=1))
+    CertificateEnrolment.objects.filter(user=cert_tech).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
     assert client.get(second_url.removeprefix(settings.SITE_URL)).status_code == 404
     assert client.get("/accounts/certificate-enrol/no-such-token/").status_code == 404
     # A link of a user whose account no longer logs in by certificate opens nothing either.
@@ -221,6 +247,7 @@ def test_expired_or_unknown_or_superseded_links_are_not_found(client, cert_admin
 
 
 # The user's first certificate, made in their browser (bootstrap of the super user) -----------------
+
 
 @pytest.mark.django_db
 def test_first_certificate_is_made_by_the_user_then_only_an_administrator_issues(client, cert_owner):
@@ -233,8 +260,9 @@ def test_first_certificate_is_made_by_the_user_then_only_an_administrator_issues
     assert page.status_code == 200 and b"data-clientcert" in page.content
 
     key = ec.generate_private_key(ec.SECP256R1())
-    answer = client.post("/me/certificate/enrol/", json.dumps({"csr": csr_for(key)}),
-                         content_type="application/json")
+    answer = client.post(
+        "/me/certificate/enrol/", json.dumps({"csr": csr_for(key)}), content_type="application/json"
+    )
     assert answer.status_code == 200
     record = ClientCertificate.objects.get(user=cert_owner)
     assert record.method == "browser" and record.created_by == cert_owner
@@ -244,8 +272,9 @@ def test_first_certificate_is_made_by_the_user_then_only_an_administrator_issues
     client.post("/accounts/login/", {"login": cert_owner.username, "password": PASSWORD})
     assert client.session.get("_auth_user_id") is None
     log_in_by_certificate(client, cert_owner)
-    refused = client.post("/me/certificate/enrol/", json.dumps({"csr": csr_for(key)}),
-                          content_type="application/json")
+    refused = client.post(
+        "/me/certificate/enrol/", json.dumps({"csr": csr_for(key)}), content_type="application/json"
+    )
     assert refused.status_code == 400 and "ask an administrator" in refused.json()["error"]
     assert ClientCertificate.objects.filter(user=cert_owner).count() == 1
 

@@ -31,7 +31,11 @@ from tests.test_clientcert_support import (
 
 # Shared fixtures (tests/test_clientcert_support.py).
 cert_account, cert_admin, cert_owner, cert_tech = (
-    support.cert_account, support.cert_admin, support.cert_owner, support.cert_tech)
+    support.cert_account,
+    support.cert_admin,
+    support.cert_owner,
+    support.cert_tech,
+)
 
 LOGIN = "/accounts/certificate-login/"
 
@@ -48,10 +52,13 @@ def issued(cert_admin, cert_tech):
 
 
 def refusals(reason: str):
-    return AuditEvent.objects.filter(action="login.failed", details__step="certificate", details__reason=reason)
+    return AuditEvent.objects.filter(
+        action="login.failed", details__step="certificate", details__reason=reason
+    )
 
 
 # Header trust rules -------------------------------------------------------------------------------
+
 
 @pytest.mark.django_db
 class TestHeaderTrust:
@@ -87,20 +94,26 @@ class TestHeaderTrust:
         assert presented_certificate(self.request(**meta)) == issued[1]
 
     def test_garbage_is_no_certificate(self, issued):
-        meta = {**headers(None), "HTTP_X_SSL_CLIENT_CERT": quote("-----BEGIN CERTIFICATE-----\n!!!\n"
-                                                                 "-----END CERTIFICATE-----")}
+        meta = {
+            **headers(None),
+            "HTTP_X_SSL_CLIENT_CERT": quote("-----BEGIN CERTIFICATE-----\n!!!\n-----END CERTIFICATE-----"),
+        }
         assert presented_certificate(self.request(**meta)) is None
 
     def test_the_header_names_are_settings(self, settings, issued):
         settings.CLIENT_CERT_HEADER = "HTTP_SSL_CLIENT_CERT"
         settings.CLIENT_CERT_VERIFY_HEADER = "HTTP_SSL_CLIENT_VERIFY"
-        meta = {"REMOTE_ADDR": PROXY, "HTTP_SSL_CLIENT_CERT": quote(pem_of(issued[1])),
-                "HTTP_SSL_CLIENT_VERIFY": "SUCCESS"}
+        meta = {
+            "REMOTE_ADDR": PROXY,
+            "HTTP_SSL_CLIENT_CERT": quote(pem_of(issued[1])),
+            "HTTP_SSL_CLIENT_VERIFY": "SUCCESS",
+        }
         assert presented_certificate(self.request(**meta)) == issued[1]
         assert presented_certificate(self.request(**headers(issued[1]))) is None
 
 
 # The login -------------------------------------------------------------------------------------------
+
 
 @pytest.mark.django_db
 def test_certificate_logs_the_user_in_without_password(client, issued, cert_tech):
@@ -166,10 +179,13 @@ def test_a_failed_verification_is_explained(client):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("state, reason, text", [
-    (ClientCertificate.State.REVOKED, "revoked", "revoked"),
-    (ClientCertificate.State.SUSPENDED, "suspended", "suspended"),
-])
+@pytest.mark.parametrize(
+    "state, reason, text",
+    [
+        (ClientCertificate.State.REVOKED, "revoked", "revoked"),
+        (ClientCertificate.State.SUSPENDED, "suspended", "suspended"),
+    ],
+)
 def test_revoked_or_suspended_certificate_is_refused(client, issued, cert_tech, state, reason, text):
     record, cert = issued
     ClientCertificate.objects.filter(pk=record.pk).update(state=state)
@@ -216,7 +232,9 @@ def test_user_of_a_blocked_account_is_refused(client, issued, cert_account):
 def test_password_no_longer_opens_a_certificate_user(client, issued, cert_tech, settings):
     cert_tech.set_password(PASSWORD)  # e.g. a password reset by email after the certificate
     cert_tech.save()
-    response = client.post("/accounts/login/", {"login": cert_tech.username, "password": PASSWORD}, follow=True)
+    response = client.post(
+        "/accounts/login/", {"login": cert_tech.username, "password": PASSWORD}, follow=True
+    )
     assert session_user_id(client) is None
     assert "logs in with your client certificate" in response.content.decode()
 
@@ -231,6 +249,7 @@ def test_certificate_of_another_user_cannot_confirm_my_session(client, cert_admi
 
 
 # Re-authentication of certificate users (ACC-9, STYLE.md 10) --------------------------------------
+
 
 @pytest.mark.django_db
 def test_sensitive_action_asks_the_certificate_again_then_is_replayed(client, cert_admin, cert_tech):
@@ -267,8 +286,9 @@ def test_a_password_record_does_not_stand_for_the_certificate(client, cert_admin
     issue(cert_tech, by=cert_admin)
     log_in_by_certificate(client, cert_admin, seconds_ago=3600)
     session = client.session  # plus a fresh password confirmation, however it got there
-    session[AUTHENTICATION_METHODS_SESSION_KEY].append({"method": "password", "at": time.time(),
-                                                        "reauthenticated": True})
+    session[AUTHENTICATION_METHODS_SESSION_KEY].append(
+        {"method": "password", "at": time.time(), "reauthenticated": True}
+    )
     session.save()
     response = client.post(f"/administration/users/{cert_tech.public_id}/certificate/suspend/")
     assert response.status_code == 302 and "certificate-reauthenticate" in response["Location"]

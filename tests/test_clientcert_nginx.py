@@ -59,22 +59,29 @@ def free_port() -> int:
 
 
 def _key_pem(key) -> bytes:
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption())
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
 
 
 def _cert_pem(cert: x509.Certificate) -> bytes:
     return cert.public_bytes(serialization.Encoding.PEM)
 
 
-def _build(subject: str, key, issuer_name: x509.Name, issuer_key, *, is_ca: bool, sans=None) -> x509.Certificate:
+def _build(
+    subject: str, key, issuer_name: x509.Name, issuer_key, *, is_ca: bool, sans=None
+) -> x509.Certificate:
     now = timezone.now()
-    builder = (x509.CertificateBuilder()
-               .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
-               .issuer_name(issuer_name).public_key(key.public_key())
-               .serial_number(x509.random_serial_number())
-               .not_valid_before(now - timedelta(minutes=5)).not_valid_after(now + timedelta(days=2))
-               .add_extension(x509.BasicConstraints(ca=is_ca, path_length=None), critical=True))
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+        .issuer_name(issuer_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=2))
+        .add_extension(x509.BasicConstraints(ca=is_ca, path_length=None), critical=True)
+    )
     if sans:
         builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
     return builder.sign(issuer_key, hashes.SHA256())
@@ -132,9 +139,19 @@ def server_pki(tmp_path):
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test TLS CA")])
     ca_cert = _build("Test TLS CA", ca_key, ca_name, ca_key, is_ca=True)
     server_key = ec.generate_private_key(ec.SECP256R1())
-    server_cert = _build("localhost", server_key, ca_name, ca_key, is_ca=False,
-                         sans=[x509.DNSName("localhost"), x509.IPAddress(IPv4Address("127.0.0.1"))])
-    paths = {"ca": tmp_path / "server-ca.pem", "cert": tmp_path / "server.pem", "key": tmp_path / "server.key"}
+    server_cert = _build(
+        "localhost",
+        server_key,
+        ca_name,
+        ca_key,
+        is_ca=False,
+        sans=[x509.DNSName("localhost"), x509.IPAddress(IPv4Address("127.0.0.1"))],
+    )
+    paths = {
+        "ca": tmp_path / "server-ca.pem",
+        "cert": tmp_path / "server.pem",
+        "key": tmp_path / "server.key",
+    }
     paths["ca"].write_bytes(_cert_pem(ca_cert))
     paths["cert"].write_bytes(_cert_pem(server_cert))
     paths["key"].write_bytes(_key_pem(server_key))
@@ -161,9 +178,12 @@ def start_nginx(tmp_path, live_server, settings, server_pki):
         upstream_port = urlsplit(live_server.url).port
         server_block = TEMPLATE.read_text()
         for name, value in {
-            "PORTAL_LISTEN": f"127.0.0.1:{port}", "PORTAL_SERVER_NAME": "localhost",
-            "PORTAL_TLS_CERT": str(server_pki["cert"]), "PORTAL_TLS_KEY": str(server_pki["key"]),
-            "PORTAL_LOGIN_CA": str(login_ca), "PORTAL_UPSTREAM": f"http://127.0.0.1:{upstream_port}",
+            "PORTAL_LISTEN": f"127.0.0.1:{port}",
+            "PORTAL_SERVER_NAME": "localhost",
+            "PORTAL_TLS_CERT": str(server_pki["cert"]),
+            "PORTAL_TLS_KEY": str(server_pki["key"]),
+            "PORTAL_LOGIN_CA": str(login_ca),
+            "PORTAL_UPSTREAM": f"http://127.0.0.1:{upstream_port}",
         }.items():
             server_block = server_block.replace("${" + name + "}", value)
         assert not re.search(r"\$\{PORTAL_[A-Z_]+\}", server_block)
@@ -184,15 +204,29 @@ http {{
 }}
 """)
         # -e: the start-up error log too, or nginx tries /var/log/nginx/ before reading the config.
-        process = subprocess.Popen([binary, "-p", str(workdir), "-e", str(workdir / "logs" / "error.log"),
-                                    "-c", str(workdir / "nginx.conf"), "-g", "daemon off;"],
-                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [
+                binary,
+                "-p",
+                str(workdir),
+                "-e",
+                str(workdir / "logs" / "error.log"),
+                "-c",
+                str(workdir / "nginx.conf"),
+                "-g",
+                "daemon off;",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
         processes.append(process)
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             if process.poll() is not None:
-                pytest.fail(f"nginx stopped: {process.stdout.read().decode()}"
-                            f"{(workdir / 'logs' / 'error.log').read_text()}")
+                pytest.fail(
+                    f"nginx stopped: {process.stdout.read().decode()}"
+                    f"{(workdir / 'logs' / 'error.log').read_text()}"
+                )
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
                 break
@@ -213,7 +247,9 @@ http {{
 
 @pytest.fixture
 def people(transactional_db):
-    account = factories.make_account("Cipher Bank", domain="cipher.test", auth_type=Account.AuthType.CERTIFICATE)
+    account = factories.make_account(
+        "Cipher Bank", domain="cipher.test", auth_type=Account.AuthType.CERTIFICATE
+    )
     admin = factories.make_user(account, "warden", superuser=True)
     clerk = factories.make_user(account, "clerk")
     record, data = services.issue_pkcs12(clerk, PASSWORD, by=admin)
@@ -251,8 +287,10 @@ def test_no_certificate_is_refused_even_with_forged_headers(start_nginx, people)
     status, _path, page = log_in(browser)
     assert status == 403 and "No client certificate reached the portal" in page
 
-    forged = {"X-SSL-Client-Cert": quote(_cert_pem(people["cert"]).decode(), safe=""),
-              "X-SSL-Client-Verify": "SUCCESS"}
+    forged = {
+        "X-SSL-Client-Cert": quote(_cert_pem(people["cert"]).decode(), safe=""),
+        "X-SSL-Client-Verify": "SUCCESS",
+    }
     status, _path, page = browser.open("/accounts/certificate-login/", headers=forged)
     assert status == 403 and people["clerk"].username not in page  # nginx replaced both headers
     assert browser.open("/me/certificate/")[1] == "/accounts/login/"
@@ -295,8 +333,10 @@ def test_unknown_self_signed_certificate_is_refused(start_nginx, people):
 def test_headers_sent_straight_to_the_portal_are_refused(start_nginx, live_server, people):
     start_nginx()  # the proxy exists, but this client goes around it
     browser = Browser(live_server.url, None)
-    forged = {"X-SSL-Client-Cert": quote(_cert_pem(people["cert"]).decode(), safe=""),
-              "X-SSL-Client-Verify": "SUCCESS"}
+    forged = {
+        "X-SSL-Client-Cert": quote(_cert_pem(people["cert"]).decode(), safe=""),
+        "X-SSL-Client-Verify": "SUCCESS",
+    }
     status, _path, page = browser.open("/accounts/certificate-login/", headers=forged)
     assert status == 403 and "No client certificate reached the portal" in page
     _status, _path, html = browser.open("/accounts/login/", headers=forged)

@@ -27,7 +27,11 @@ from tests.test_clientcert_support import (
 
 # Shared fixtures (tests/test_clientcert_support.py).
 cert_account, cert_admin, cert_owner, cert_tech = (
-    support.cert_account, support.cert_admin, support.cert_owner, support.cert_tech)
+    support.cert_account,
+    support.cert_admin,
+    support.cert_owner,
+    support.cert_tech,
+)
 
 PANIC = "/me/certificate/panic/"
 
@@ -49,7 +53,9 @@ def test_my_page_offers_the_panic_button(client, issued, cert_tech):
     page = client.get("/me/certificate/").content.decode()
     assert issued[0].serial in page and f'href="{PANIC}"' in page
     confirm = client.get(PANIC)
-    assert confirm.status_code == 200 and "Block my access and revoke my certificate" in confirm.content.decode()
+    assert (
+        confirm.status_code == 200 and "Block my access and revoke my certificate" in confirm.content.decode()
+    )
     assert ClientCertificate.objects.get(pk=issued[0].pk).state == "active"  # GET changes nothing
 
 
@@ -89,13 +95,19 @@ def test_after_panic_the_user_cannot_reactivate_themself(client, issued, cert_te
     client.post(PANIC)
     assert services.may_self_enrol(cert_tech) is False
     key = ec.generate_private_key(ec.SECP256R1())
-    csr = (x509.CertificateSigningRequestBuilder()
-           .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "me")]))
-           .sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM).decode())
+    csr = (
+        x509.CertificateSigningRequestBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "me")]))
+        .sign(key, hashes.SHA256())
+        .public_bytes(serialization.Encoding.PEM)
+        .decode()
+    )
     with pytest.raises(services.CertificateRequestError):
         services.issue_from_csr(cert_tech, csr, by=cert_tech)
     # Not logged in any more, the user cannot post it either.
-    response = client.post("/me/certificate/enrol/", json.dumps({"csr": csr}), content_type="application/json")
+    response = client.post(
+        "/me/certificate/enrol/", json.dumps({"csr": csr}), content_type="application/json"
+    )
     assert response.status_code == 302
     assert not ClientCertificate.objects.filter(user=cert_tech, state="active").exists()
 

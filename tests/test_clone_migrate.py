@@ -44,8 +44,13 @@ def ours(db):
         "ev": make_product("tbs-ev", product_type="server_ev", validation="EV", position=3),
         "multi": make_product("tbs-multi-ov", product_type="multi_domain", validation="OV", position=4),
         "wild": make_product("tbs-wild-dv", product_type="wildcard", validation="DV", position=5),
-        "code": make_product("tbs-code-ov", product_type="code_signing", validation="OV", position=6,
-                             publicly_trusted_tls=False),
+        "code": make_product(
+            "tbs-code-ov",
+            product_type="code_signing",
+            validation="OV",
+            position=6,
+            publicly_trusted_tls=False,
+        ),
         "test": make_product("tbs-test", product_type="server_dv", validation="DV", is_test=True, position=0),
     }
 
@@ -56,18 +61,22 @@ def theirs(code: str, product_type: str, validation: str, brand: str = "sectigo"
 
 # ---------------------------------------------------------------- the mapping rule
 
+
 @pytest.mark.django_db
-@pytest.mark.parametrize(("product_type", "validation", "expected"), [
-    ("server_dv", "DV", "dv"),          # same type, same validation
-    ("server_ov", "OV", "ov"),
-    ("server_ev", "EV", "ev"),
-    ("wildcard", "DV", "wild"),
-    ("wildcard", "OV", "wild"),         # same type; only a weaker one is sold
-    ("multi_domain", "EV", "multi"),    # same type, nearest validation
-    ("multi_domain", "DV", "multi"),    # same type, stronger validation
-    ("code_signing", "EV", "code"),
-    ("psd2", "EV", None),               # we sell nothing comparable
-])
+@pytest.mark.parametrize(
+    ("product_type", "validation", "expected"),
+    [
+        ("server_dv", "DV", "dv"),  # same type, same validation
+        ("server_ov", "OV", "ov"),
+        ("server_ev", "EV", "ev"),
+        ("wildcard", "DV", "wild"),
+        ("wildcard", "OV", "wild"),  # same type; only a weaker one is sold
+        ("multi_domain", "EV", "multi"),  # same type, nearest validation
+        ("multi_domain", "DV", "multi"),  # same type, stronger validation
+        ("code_signing", "EV", "code"),
+        ("psd2", "EV", None),  # we sell nothing comparable
+    ],
+)
 def test_migration_target(ours, product_type, validation, expected):
     source = theirs("src", product_type, validation)
     target = migration_target(source)
@@ -105,13 +114,15 @@ def test_targets_of_many_orders_take_one_query(ours, account):
 
 # ---------------------------------------------------------------- clone
 
+
 @pytest.mark.django_db
 def test_clone_list_offers_past_orders_of_products_still_sold(client, tech, account, other_account, product):
     delivered = make_order(account, product, status=S.DELIVERED_PAID, common_name="shop.acme.test")
     cancelled = make_order(account, product, status=S.CANCELLED, common_name="old.acme.test")
     retired = make_order(account, make_product("retired", active=False), common_name="retired.acme.test")
-    imported = make_order(account, product, status=S.DELIVERED_PAID, origin=OrderOrigin.IMPORT,
-                          common_name="imported.acme.test")
+    imported = make_order(
+        account, product, status=S.DELIVERED_PAID, origin=OrderOrigin.IMPORT, common_name="imported.acme.test"
+    )
     foreign = make_order(other_account, product, common_name="www.globex.test")
     assert set(clonable_orders(account)) == {delivered, cancelled}
     client.force_login(tech)
@@ -152,19 +163,33 @@ def test_list_queries_do_not_grow(client, tech, account, ours, name):
 
 # ---------------------------------------------------------------- migrate
 
+
 @pytest.mark.django_db
 def test_migrate_list_offers_other_brands_and_imports(client, tech, account, ours):
     sectigo = make_order(account, theirs("sectigo-ev", "server_ev", "EV"), common_name="secure.acme.test")
     mine = make_order(account, ours["ov"], common_name="mine.acme.test")
-    imported = make_order(account, ours["dv"], status=S.DELIVERED_PAID, origin=OrderOrigin.IMPORT,
-                          common_name="imported.acme.test")
+    imported = make_order(
+        account,
+        ours["dv"],
+        status=S.DELIVERED_PAID,
+        origin=OrderOrigin.IMPORT,
+        common_name="imported.acme.test",
+    )
     assert set(migrable_orders(account)) == {sectigo, imported}
     client.force_login(tech)
     page = client.get(reverse("lifecycle:migrate")).content.decode()
-    assert f"{reverse('operations:order', args=['tbs-ev'])}?from={sectigo.reference}&amp;origin=migration" in page
-    assert f"{reverse('operations:order', args=['tbs-dv'])}?from={imported.reference}&amp;origin=migration" in page
+    assert (
+        f"{reverse('operations:order', args=['tbs-ev'])}?from={sectigo.reference}&amp;origin=migration"
+        in page
+    )
+    assert (
+        f"{reverse('operations:order', args=['tbs-dv'])}?from={imported.reference}&amp;origin=migration"
+        in page
+    )
     assert mine.reference not in page and "Imported" in page
-    response = client.get(f"{reverse('operations:order', args=['tbs-ev'])}?from={sectigo.reference}&origin=migration")
+    response = client.get(
+        f"{reverse('operations:order', args=['tbs-ev'])}?from={sectigo.reference}&origin=migration"
+    )
     assert response.status_code == 200 and "secure.acme.test" in response.content.decode()
 
 
@@ -174,7 +199,9 @@ def test_migrate_to_another_product_of_ours(client, tech, account, ours):
     client.force_login(tech)
     url = reverse("lifecycle:migrate_order", args=[order.reference])
     page = client.get(url).content.decode()
-    assert 'value="tbs-ov" selected' in page and 'value="tbs-ev"' in page and 'value="tbs-code-ov"' not in page
+    assert (
+        'value="tbs-ov" selected' in page and 'value="tbs-ev"' in page and 'value="tbs-code-ov"' not in page
+    )
     response = client.get(url, {"product": "tbs-ev"})
     assert response.status_code == 302
     assert urlsplit(response["Location"]).path == reverse("operations:order", args=["tbs-ev"])
@@ -186,7 +213,9 @@ def test_migrate_to_another_product_of_ours(client, tech, account, ours):
 @pytest.mark.django_db
 def test_migrate_refuses_our_own_and_other_accounts_orders(client, tech, account, other_account, ours):
     mine = make_order(account, ours["ov"])
-    foreign = make_order(other_account, theirs("sectigo-ov", "server_ov", "OV"), common_name="www.globex.test")
+    foreign = make_order(
+        other_account, theirs("sectigo-ov", "server_ov", "OV"), common_name="www.globex.test"
+    )
     client.force_login(tech)
     assert client.get(reverse("lifecycle:migrate_order", args=[mine.reference])).status_code == 404
     assert client.get(reverse("lifecycle:migrate_order", args=[foreign.reference])).status_code == 404
@@ -203,6 +232,7 @@ def test_nothing_comparable_sends_to_the_new_order_page(client, tech, account, o
 
 
 # ---------------------------------------------------------------- rights
+
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("name", ["lifecycle:clone", "lifecycle:migrate"])

@@ -41,7 +41,9 @@ def _der_to_pem(der: bytes) -> str:
 class TestAccepted:
     def test_rsa_2048_with_subject_and_sans(self):
         key = make_key("rsa2048")
-        info = parse_csr(make_csr("www.acme.test", ["acme.test", "shop.acme.test"], key=key, org="Acme Hosting"))
+        info = parse_csr(
+            make_csr("www.acme.test", ["acme.test", "shop.acme.test"], key=key, org="Acme Hosting")
+        )
         assert info.common_name == "www.acme.test"
         assert info.sans == ["www.acme.test", "acme.test", "shop.acme.test"]
         assert info.subject == [("CN", "www.acme.test"), ("O", "Acme Hosting")]
@@ -97,9 +99,13 @@ class TestFraming:
         assert "“CERTIFICATE”" in error.message
 
     def test_private_key_is_refused_with_a_warning(self):
-        pem = make_key("p256").private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        ).decode()
+        pem = (
+            make_key("p256")
+            .private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+            .decode()
+        )
         error = _refusal(pem)
         assert (error.code, "Never send your private key" in error.message) == ("framing", True)
 
@@ -130,14 +136,17 @@ class TestFraming:
         assert (error.code, "base64" in error.message) == ("garbage", True)
 
     def test_base64_that_is_not_a_csr(self):
-        error = _refusal("-----BEGIN CERTIFICATE REQUEST-----\naGVsbG8gd29ybGQ=\n-----END CERTIFICATE REQUEST-----")
+        error = _refusal(
+            "-----BEGIN CERTIFICATE REQUEST-----\naGVsbG8gd29ybGQ=\n-----END CERTIFICATE REQUEST-----"
+        )
         assert error.code == "garbage"
 
 
 class TestSignature:
     def test_tampered_signature(self):
-        der = bytearray(x509.load_pem_x509_csr(make_csr("a.acme.test").encode()).public_bytes(
-            serialization.Encoding.DER))
+        der = bytearray(
+            x509.load_pem_x509_csr(make_csr("a.acme.test").encode()).public_bytes(serialization.Encoding.DER)
+        )
         der[-1] ^= 0x01  # the last byte belongs to the signature BIT STRING
         error = _refusal(_der_to_pem(bytes(der)))
         assert error.code == "signature"
@@ -161,8 +170,9 @@ class TestKeys:
         q = rsa.generate_private_key(public_exponent=65537, key_size=4092).private_numbers().p
         p, e = 3, 65537
         d = pow(e, -1, math.lcm(p - 1, q - 1))
-        numbers = rsa.RSAPrivateNumbers(p, q, d, d % (p - 1), d % (q - 1), pow(q, -1, p),
-                                        rsa.RSAPublicNumbers(e, p * q))
+        numbers = rsa.RSAPrivateNumbers(
+            p, q, d, d % (p - 1), d % (q - 1), pow(q, -1, p), rsa.RSAPublicNumbers(e, p * q)
+        )
         key = numbers.private_key(unsafe_skip_rsa_key_validation=True)
         assert key.key_size == 2048
         csr = x509.load_pem_x509_csr(make_csr("a.acme.test", key=key).encode())
@@ -182,10 +192,14 @@ class TestKeys:
 
     def test_ec_point_not_on_curve(self):
         key = make_key("p256")
-        der = bytearray(x509.load_pem_x509_csr(make_csr("a.acme.test", key=key).encode()).public_bytes(
-            serialization.Encoding.DER))
-        point = key.public_key().public_bytes(serialization.Encoding.X962,
-                                              serialization.PublicFormat.UncompressedPoint)
+        der = bytearray(
+            x509.load_pem_x509_csr(make_csr("a.acme.test", key=key).encode()).public_bytes(
+                serialization.Encoding.DER
+            )
+        )
+        point = key.public_key().public_bytes(
+            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+        )
         at = der.find(point)
         der[at + len(point) - 1] ^= 0x01  # change y: the point leaves the curve
         error = _refusal(_der_to_pem(bytes(der)))
@@ -210,4 +224,3 @@ class TestKeys:
             _refusal("garbage").message,
         }
         assert len(messages) == 5
-

@@ -16,7 +16,8 @@ from tests.factories import make_csr, make_key
 pytestmark = pytest.mark.django_db
 
 DEBIAN_KEY = serialization.load_pem_private_key(
-    (Path(__file__).parent / "data/weakkeys/debian-weak-rsa2048-pid1000.pem").read_bytes(), password=None)
+    (Path(__file__).parent / "data/weakkeys/debian-weak-rsa2048-pid1000.pem").read_bytes(), password=None
+)
 
 
 def blocklist(tmp_path, *lines: str) -> Path:
@@ -52,8 +53,12 @@ def test_import_is_idempotent_and_refuses_bad_lines(tmp_path, capsys):
 
 
 def test_published_keys_have_their_own_message(tmp_path):
-    call_command("import_weak_keys", blocklist(tmp_path, public_key_sha256(DEBIAN_KEY.public_key())),
-                 "--reason", "published")
+    call_command(
+        "import_weak_keys",
+        blocklist(tmp_path, public_key_sha256(DEBIAN_KEY.public_key())),
+        "--reason",
+        "published",
+    )
     with pytest.raises(CsrError) as refused:
         parse_csr(make_csr("www.acme.test", key=DEBIAN_KEY))
     assert refused.value.code == "blocked_key"

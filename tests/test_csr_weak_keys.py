@@ -33,10 +33,18 @@ E = 65537
 
 # --- key builders -------------------------------------------------------------------------------
 
+
 def _private_key(p: int, q: int, e: int = E, *, unsafe: bool = False) -> rsa.RSAPrivateKey:
     d = pow(e, -1, math.lcm(p - 1, q - 1))
-    numbers = rsa.RSAPrivateNumbers(p, q, d, rsa.rsa_crt_dmp1(d, p), rsa.rsa_crt_dmq1(d, q),
-                                    rsa.rsa_crt_iqmp(p, q), rsa.RSAPublicNumbers(e, p * q))
+    numbers = rsa.RSAPrivateNumbers(
+        p,
+        q,
+        d,
+        rsa.rsa_crt_dmp1(d, p),
+        rsa.rsa_crt_dmq1(d, q),
+        rsa.rsa_crt_iqmp(p, q),
+        rsa.RSAPublicNumbers(e, p * q),
+    )
     return numbers.private_key(unsafe_skip_rsa_key_validation=unsafe)
 
 
@@ -112,6 +120,7 @@ def _signed_by(key) -> str:
 
 # --- weak keys ----------------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 class TestWeakKeys:
     @pytest.mark.parametrize("key_size", [2048, 3072])
@@ -180,15 +189,24 @@ class TestWeakKeys:
         messages = {
             _refusal(_signed_by(_roca_key(2048))).message,
             _refusal(_signed_by(_fermat_key())).message,
-            _refusal(_signed_by(_private_key(_wild_prime(), _random_prime(gmpy2.random_state(5), 1024)))).message,
+            _refusal(
+                _signed_by(_private_key(_wild_prime(), _random_prime(gmpy2.random_state(5), 1024)))
+            ).message,
         }
         assert len(messages) == 3
 
 
 class TestCheckList:
     def test_every_offline_check_runs_and_the_download_one_does_not(self):
-        assert set(OFFLINE_CHECKS) == {"fermat", "roca", "rsainvalid", "rsapoly", "sharedprimes", "smalld",
-                                       "smallfactors"}
+        assert set(OFFLINE_CHECKS) == {
+            "fermat",
+            "roca",
+            "rsainvalid",
+            "rsapoly",
+            "sharedprimes",
+            "smalld",
+            "smallfactors",
+        }
         assert "blocklist" in badkeys.defaultchecks and "blocklist" not in OFFLINE_CHECKS
 
     def test_every_check_has_its_own_code_and_message(self):
@@ -198,16 +216,27 @@ class TestCheckList:
 
 # --- keys revoked for compromise (BR 6.1.1.3 (4)) -----------------------------------------------
 
+
 def _issue_and_store(account, product, key, *, common_name: str = "www.acme.test") -> Certificate:
     """The embedded CA signs a certificate for `key`; its row is stored as the order service does."""
-    issued = get_connector(product.brand).issue(product=product, csr_pem=make_csr(common_name, key=key),
-                                                common_name=common_name, names=[common_name],
-                                                organisation=account.holder)
+    issued = get_connector(product.brand).issue(
+        product=product,
+        csr_pem=make_csr(common_name, key=key),
+        common_name=common_name,
+        names=[common_name],
+        organisation=account.holder,
+    )
     contact = Contact.objects.filter(account=account).first()
     order = Order.objects.create(
-        account=account, product=product, period_months=12, price_excl_vat=Decimal("100.00"),
-        status=OrderStatus.DELIVERED_PAID, organisation=account.holder, admin_contact=contact,
-        technical_contact=contact, common_name=common_name,
+        account=account,
+        product=product,
+        period_months=12,
+        price_excl_vat=Decimal("100.00"),
+        status=OrderStatus.DELIVERED_PAID,
+        organisation=account.holder,
+        admin_contact=contact,
+        technical_contact=contact,
+        common_name=common_name,
     )
     return Certificate.objects.create(account=account, order=order, **issued.certificate_fields())
 
@@ -245,8 +274,10 @@ class TestRevokedForKeyCompromise:
             _issue_and_store(other_account, product, key, common_name="www.globex.test")
         assert caught.value.code == "revoked_key"
 
-    @pytest.mark.parametrize("reason", [RevocationReason.SUPERSEDED, RevocationReason.CESSATION_OF_OPERATION,
-                                        RevocationReason.UNSPECIFIED])
+    @pytest.mark.parametrize(
+        "reason",
+        [RevocationReason.SUPERSEDED, RevocationReason.CESSATION_OF_OPERATION, RevocationReason.UNSPECIFIED],
+    )
     def test_other_revocation_reasons_keep_the_key_usable(self, account, product, reason):
         key = make_key()
         _revoke(_issue_and_store(account, product, key), reason)

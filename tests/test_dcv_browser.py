@@ -14,7 +14,11 @@ from tests.test_dcv_support import DnsServer, use_peers
 from tests.test_order_support import make_order
 
 S = OrderStatus
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.urls("tests.urls_dcv")]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.urls("tests.urls_dcv"),
+]
 
 
 @pytest.fixture
@@ -25,8 +29,9 @@ def dns_server(settings, live_server):
         yield server
 
 
-def test_customer_passes_dcv_in_the_browser_then_staff_issue(live_server, browser, dns_server, account, product,
-                                                            tech, staff):
+def test_customer_passes_dcv_in_the_browser_then_staff_issue(
+    live_server, browser, dns_server, account, product, tech, staff
+):
     with scopes_disabled():
         order = make_order(account, product, status=S.UNDER_VERIFICATION, paid=True, sans=["acme.test"])
     page = browser.new_context(locale="en-GB").new_page()
@@ -48,7 +53,8 @@ def test_customer_passes_dcv_in_the_browser_then_staff_issue(live_server, browse
     www.get_by_role("button", name="Check now").click()
     expect(page.locator("ul.messages")).to_contain_text("www.acme.test is not validated yet")
     expect(page.locator(".dcv-check", has_text="www.acme.test").first.locator("pre")).to_contain_text(
-        "TXT _pki-validation.www.acme.test: none")
+        "TXT _pki-validation.www.acme.test: none"
+    )
 
     dns_server.add("_pki-validation.www.acme.test", "TXT", f'"{token}"')
     page.locator(".dcv-check", has_text="www.acme.test").first.get_by_role("button", name="Check now").click()

@@ -33,9 +33,15 @@ def resolver(dns_server):
 
 
 def http(domain, token, web, resolver, **kwargs):
-    return dcv.check_http(domain, token, port=web.port, timeout=0.5,
-                          resolve=lambda name: dcv.resolve_address(name, resolver),
-                          allow_private=kwargs.pop("allow_private", True), **kwargs)
+    return dcv.check_http(
+        domain,
+        token,
+        port=web.port,
+        timeout=0.5,
+        resolve=lambda name: dcv.resolve_address(name, resolver),
+        allow_private=kwargs.pop("allow_private", True),
+        **kwargs,
+    )
 
 
 # Random values, names, methods
@@ -52,13 +58,20 @@ def test_random_values_have_at_least_112_bits_and_are_dns_safe():
 
 def test_wildcards_are_validated_on_their_base_domain_once():
     assert dcv.dcv_domains(["*.Acme.test", "acme.test", "www.acme.test", "shop.example.org."]) == [
-        "acme.test", "www.acme.test", "shop.example.org"]
+        "acme.test",
+        "www.acme.test",
+        "shop.example.org",
+    ]
 
 
 def test_approved_addresses_are_the_five_constructed_ones():
     assert dcv.approved_addresses("acme.test") == [
-        "admin@acme.test", "administrator@acme.test", "webmaster@acme.test", "hostmaster@acme.test",
-        "postmaster@acme.test"]
+        "admin@acme.test",
+        "administrator@acme.test",
+        "webmaster@acme.test",
+        "hostmaster@acme.test",
+        "postmaster@acme.test",
+    ]
 
 
 def test_email_is_offered_only_until_2028_03_15():
@@ -74,7 +87,10 @@ def test_the_http_file_name_does_not_reveal_the_value():
     url = dcv.http_url("acme.test", TOKEN, 8080)
     assert url.startswith("http://acme.test:8080/.well-known/pki-validation/") and url.endswith(".txt")
     assert TOKEN not in url
-    assert dcv.http_url("acme.test", TOKEN) == f"http://acme.test/.well-known/pki-validation/{dcv.http_file_name(TOKEN)}"
+    assert (
+        dcv.http_url("acme.test", TOKEN)
+        == f"http://acme.test/.well-known/pki-validation/{dcv.http_file_name(TOKEN)}"
+    )
 
 
 # DNS (BR 3.2.2.4.7)
@@ -199,7 +215,10 @@ def test_caa_absent_everywhere_allows(dns_server, resolver):
     allowed, detail = dcv.caa_allows("www.acme.test", ["tbs-certificats.com"], resolver=resolver)
     assert allowed and "No CAA record" in detail
     assert [q for q in dns_server.queries if q[1] == "CAA"] == [
-        ("www.acme.test", "CAA"), ("acme.test", "CAA"), ("test", "CAA")]
+        ("www.acme.test", "CAA"),
+        ("acme.test", "CAA"),
+        ("test", "CAA"),
+    ]
 
 
 def test_caa_walks_up_to_the_first_rrset(dns_server, resolver):
@@ -213,8 +232,13 @@ def test_caa_walks_up_to_the_first_rrset(dns_server, resolver):
 
 
 def test_caa_naming_our_ca_allows(dns_server, resolver):
-    dns_server.add("acme.test", "CAA", '0 issue "letsencrypt.org"', '0 issue "TBS-Certificats.com; accounturi=x"',
-                   '0 iodef "mailto:security@acme.test"')
+    dns_server.add(
+        "acme.test",
+        "CAA",
+        '0 issue "letsencrypt.org"',
+        '0 issue "TBS-Certificats.com; accounturi=x"',
+        '0 iodef "mailto:security@acme.test"',
+    )
     allowed, _detail = dcv.caa_allows("www.acme.test", ["tbs-certificats.com"], resolver=resolver)
     assert allowed
 

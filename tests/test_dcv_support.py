@@ -69,8 +69,9 @@ class DnsServer:
         current = name
         for _hop in range(8):
             if (current, rdtype) in self.records:
-                response.answer.append(dns.rrset.from_text_list(current + ".", 60, "IN", rdtype,
-                                                                self.records[(current, rdtype)]))
+                response.answer.append(
+                    dns.rrset.from_text_list(current + ".", 60, "IN", rdtype, self.records[(current, rdtype)])
+                )
                 break
             if rdtype != "CNAME" and (current, "CNAME") in self.records:
                 target = self.records[(current, "CNAME")][0]
@@ -126,16 +127,23 @@ class HttpServer:
         self._server.routes = {}
         self._server.requests = []
         self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     @property
     def requests(self) -> list[tuple[str, str]]:
         return self._server.requests
 
-    def serve(self, path: str, body: str | bytes, status: int = 200, headers: dict | None = None,
-              delay: float = 0) -> None:
-        self._server.routes[path] = (status, body.encode() if isinstance(body, str) else body, headers or {}, delay)
+    def serve(
+        self, path: str, body: str | bytes, status: int = 200, headers: dict | None = None, delay: float = 0
+    ) -> None:
+        self._server.routes[path] = (
+            status,
+            body.encode() if isinstance(body, str) else body,
+            headers or {},
+            delay,
+        )
 
     def __enter__(self) -> HttpServer:
         self._thread.start()

@@ -75,8 +75,9 @@ def test_first_view_creates_the_checks_and_shows_the_instructions(client, tech, 
 def test_the_page_takes_the_same_number_of_queries_for_more_names(client, tech, account, product):
     client.force_login(tech)
     small = make_order(account, product, status=S.UNDER_VERIFICATION, paid=True, sans=[])
-    large = make_order(account, product, status=S.UNDER_VERIFICATION, paid=True,
-                       sans=[f"n{i}.acme.test" for i in range(8)])
+    large = make_order(
+        account, product, status=S.UNDER_VERIFICATION, paid=True, sans=[f"n{i}.acme.test" for i in range(8)]
+    )
     client.get(page(small))
     client.get(page(large))
     with CaptureQueriesContext(connection) as few:
@@ -127,13 +128,18 @@ def test_change_method_form(client, tech, order, mailoutbox, django_capture_on_c
     prefix = f"check-{check.pk}"
     missing = client.post(url, {f"{prefix}-method": "email", f"{prefix}-email_address": ""})
     assert missing.status_code == 400
-    field = re.search(rf'<div class="field has-error" id="field-check-{check.pk}-email_address">(.*?)</div>',
-                      missing.content.decode(), re.S)
+    field = re.search(
+        rf'<div class="field has-error" id="field-check-{check.pk}-email_address">(.*?)</div>',
+        missing.content.decode(),
+        re.S,
+    )
     assert field and "Choose the address that will receive the email." in field.group(1)
     assert DcvCheck.objects.filter(pk=check.pk).exists()
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(url, {f"{prefix}-method": "email", f"{prefix}-email_address": "postmaster@acme.test"})
+        response = client.post(
+            url, {f"{prefix}-method": "email", f"{prefix}-email_address": "postmaster@acme.test"}
+        )
     assert response.status_code == 302
     new = DcvCheck.objects.get(order=order, domain="acme.test")
     assert new.pk != check.pk and new.method == "email" and new.email_address == "postmaster@acme.test"
@@ -216,7 +222,9 @@ def email_check(order, tech, capture):
 
 def test_the_dcv_email_goes_to_the_address_in_the_account_language(order, tech, account, monkeypatch):
     sent = []
-    monkeypatch.setattr("orders.services.dcv.send_mail_on_commit", lambda *args, **kw: sent.append((args, kw)))
+    monkeypatch.setattr(
+        "orders.services.dcv.send_mail_on_commit", lambda *args, **kw: sent.append((args, kw))
+    )
     account.language = "fr"
     account.save(update_fields=["language"])
     order.refresh_from_db()
@@ -227,7 +235,9 @@ def test_the_dcv_email_goes_to_the_address_in_the_account_language(order, tech, 
     assert context["names"] == ["acme.test"] and context["reference"] == order.reference
 
 
-def test_the_email_link_confirms_on_post_only(client, order, tech, mailoutbox, django_capture_on_commit_callbacks):
+def test_the_email_link_confirms_on_post_only(
+    client, order, tech, mailoutbox, django_capture_on_commit_callbacks
+):
     check = email_check(order, tech, django_capture_on_commit_callbacks)
     message = mailoutbox[0]
     assert "admin@acme.test" in message.body and order.reference in message.subject
@@ -243,8 +253,9 @@ def test_the_email_link_confirms_on_post_only(client, order, tech, mailoutbox, d
     assert check.validated_at
 
 
-def test_the_confirmation_page_refuses_unknown_and_expired_links(client, order, tech,
-                                                                django_capture_on_commit_callbacks):
+def test_the_confirmation_page_refuses_unknown_and_expired_links(
+    client, order, tech, django_capture_on_commit_callbacks
+):
     assert client.get(reverse("dcv:confirm", args=["nope"])).status_code == 404
     check = email_check(order, tech, django_capture_on_commit_callbacks)
     DcvCheck.objects.filter(pk=check.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
@@ -256,8 +267,9 @@ def test_the_confirmation_page_refuses_unknown_and_expired_links(client, order, 
     assert check.validated_at is None
 
 
-def test_a_user_of_another_account_confirming_is_not_recorded_as_actor(client, outsider, order, tech,
-                                                                        django_capture_on_commit_callbacks):
+def test_a_user_of_another_account_confirming_is_not_recorded_as_actor(
+    client, outsider, order, tech, django_capture_on_commit_callbacks
+):
     from accounts.models import AuditEvent
 
     check = email_check(order, tech, django_capture_on_commit_callbacks)

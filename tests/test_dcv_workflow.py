@@ -55,8 +55,14 @@ def peers(settings, dns_server, web):
 
 @pytest.fixture
 def order(account, product):
-    return make_order(account, product, status=S.UNDER_VERIFICATION, paid=True, common_name="www.acme.test",
-                      sans=["acme.test", "*.acme.test"])
+    return make_order(
+        account,
+        product,
+        status=S.UNDER_VERIFICATION,
+        paid=True,
+        common_name="www.acme.test",
+        sans=["acme.test", "*.acme.test"],
+    )
 
 
 def publish_txt(dns_server, check):
@@ -83,8 +89,9 @@ def test_start_makes_one_check_per_domain_with_a_30_day_random_value(order):
 
 def test_non_server_orders_need_no_dcv(account, staff):
     signing = make_product("code-signing", product_type=ProductType.CODE_SIGNING, publicly_trusted_tls=False)
-    order = make_order(account, signing, status=S.UNDER_VERIFICATION, paid=True, common_name="Acme Hosting",
-                       sans=[])
+    order = make_order(
+        account, signing, status=S.UNDER_VERIFICATION, paid=True, common_name="Acme Hosting", sans=[]
+    )
     assert start_dcv(order) == []
     issue_certificate(order, user=staff)
     order.refresh_from_db()
@@ -162,7 +169,9 @@ def test_http_validation(peers, order, tech):
     assert "200 OK" in checked.last_result
 
 
-def test_email_checks_are_not_checked_by_the_portal(order, tech, mailoutbox, django_capture_on_commit_callbacks):
+def test_email_checks_are_not_checked_by_the_portal(
+    order, tech, mailoutbox, django_capture_on_commit_callbacks
+):
     check = start_dcv(order)[1]
     with django_capture_on_commit_callbacks(execute=True):
         check = change_method(check, "email", email_address="hostmaster@acme.test", user=tech)
@@ -176,12 +185,20 @@ def test_email_checks_are_not_checked_by_the_portal(order, tech, mailoutbox, dja
 def test_a_validation_is_reused_within_the_period_and_not_beyond(account, product, staff):
     june = datetime(2026, 6, 1, tzinfo=UTC)  # reuse period then: 200 days (SC-081)
     first = make_order(account, product, status=S.UNDER_VERIFICATION, paid=True, sans=["acme.test"])
-    old = make_order(account, product, status=S.UNDER_VERIFICATION, paid=True, common_name="old.acme.test", sans=[])
+    old = make_order(
+        account, product, status=S.UNDER_VERIFICATION, paid=True, common_name="old.acme.test", sans=[]
+    )
     validate_order_dcv_manually(first, by=staff, note="DNS looked up by hand", now=june - timedelta(days=150))
     validate_order_dcv_manually(old, by=staff, note="DNS looked up by hand", now=june - timedelta(days=201))
 
-    later = make_order(account, product, status=S.UNDER_VERIFICATION, paid=True, common_name="old.acme.test",
-                       sans=["acme.test"])
+    later = make_order(
+        account,
+        product,
+        status=S.UNDER_VERIFICATION,
+        paid=True,
+        common_name="old.acme.test",
+        sans=["acme.test"],
+    )
     by_domain = {c.domain: c for c in start_dcv(later, now=june)}
     reused = by_domain["acme.test"]
     assert reused.validated_at == june - timedelta(days=150)
@@ -213,7 +230,8 @@ def test_a_validation_too_old_at_the_issue_date_is_refused(account, product, sta
 
 
 def test_changing_the_method_drops_the_old_check_for_a_new_random_value(
-        order, tech, mailoutbox, django_capture_on_commit_callbacks):
+    order, tech, mailoutbox, django_capture_on_commit_callbacks
+):
     old = start_dcv(order)[1]
     with django_capture_on_commit_callbacks(execute=True):
         new = change_method(old, "email", email_address="webmaster@acme.test", user=tech)
@@ -233,8 +251,9 @@ def test_method_change_refusals(order, tech, staff):
     with pytest.raises(DcvError, match="approved addresses"):
         change_method(check, "email", email_address="someone@acme.test", user=tech)
     with pytest.raises(DcvError, match="not offered"):
-        change_method(check, "email", email_address="admin@acme.test", user=tech,
-                      now=datetime(2028, 3, 16, tzinfo=UTC))  # ballot SC-090
+        change_method(
+            check, "email", email_address="admin@acme.test", user=tech, now=datetime(2028, 3, 16, tzinfo=UTC)
+        )  # ballot SC-090
     passed = validate_dcv_manually(check, by=staff, note="checked")
     with pytest.raises(DcvError, match="already validated"):
         change_method(passed, "http", user=tech)
@@ -297,7 +316,9 @@ def test_awaiting_dcv_transitions(account, product, staff):
     assert order.status == S.UNDER_VERIFICATION
     moves = AuditEvent.objects.filter(object_id=order.reference, action="order.status_changed")
     assert [(e.details["from"], e.details["to"]) for e in moves.order_by("pk")] == [
-        (S.UNDER_VERIFICATION, S.AWAITING_DCV), (S.AWAITING_DCV, S.UNDER_VERIFICATION)]
+        (S.UNDER_VERIFICATION, S.AWAITING_DCV),
+        (S.AWAITING_DCV, S.UNDER_VERIFICATION),
+    ]
 
     unpaid = make_order(account, product, status=S.PROCESSING_AWAITING_PAYMENT, sans=[])
     start_dcv(unpaid)

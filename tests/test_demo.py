@@ -23,8 +23,10 @@ DOMAINS = {"Partner Demo Hosting": "partner-demo.test", "Enterprise Demo SA": "e
 
 def _counts() -> dict[str, int]:
     with scopes_disabled():
-        return {model.__name__: model.objects.count()
-                for model in (Account, User, Organisation, Contact, Order, Certificate, AuditEvent, Product)}
+        return {
+            model.__name__: model.objects.count()
+            for model in (Account, User, Organisation, Contact, Order, Certificate, AuditEvent, Product)
+        }
 
 
 class DemoTests(TestCase):
@@ -50,8 +52,12 @@ class DemoTests(TestCase):
         assert "Awaiting approval" in text and "Delivered and paid" in text
 
     def test_five_logins_with_the_demo_password(self):
-        users = {u.username: u for u in User.objects.filter(
-            username__in=["staff", "partner", "partner-tech", "partner-billing", "enterprise"])}
+        users = {
+            u.username: u
+            for u in User.objects.filter(
+                username__in=["staff", "partner", "partner-tech", "partner-billing", "enterprise"]
+            )
+        }
         assert len(users) == 5
         for user in users.values():
             assert user.check_password(DEMO_PASSWORD), user.username
@@ -71,26 +77,40 @@ class DemoTests(TestCase):
         partner = Account.objects.get(name="Partner Demo Hosting")
         enterprise = Account.objects.get(name="Enterprise Demo SA")
         assert (partner.kind, partner.formula, partner.language, partner.status) == (
-            Account.Kind.PROVIDER, Account.Formula.REBATE, "en", Account.Status.ACTIVE)
+            Account.Kind.PROVIDER,
+            Account.Formula.REBATE,
+            "en",
+            Account.Status.ACTIVE,
+        )
         assert (enterprise.kind, enterprise.formula, enterprise.language, enterprise.status) == (
-            Account.Kind.ENTERPRISE, Account.Formula.CURRENT, "fr", Account.Status.ACTIVE)
+            Account.Kind.ENTERPRISE,
+            Account.Formula.CURRENT,
+            "fr",
+            Account.Status.ACTIVE,
+        )
         assert partner.organisations.count() >= 3 and enterprise.organisations.count() == 2
         assert partner.holder.city == "Paris"
         assert partner.administrative_contact.organisation == partner.holder
         for org in Organisation.objects.all():
             assert siren.is_valid(org.registration_number), org
-            assert tva.is_valid(org.vat_number) and org.vat_number == "FR" + siren.to_tva(org.registration_number)
+            assert tva.is_valid(org.vat_number) and org.vat_number == "FR" + siren.to_tva(
+                org.registration_number
+            )
         assert Organisation.objects.filter(is_account_holder=True).count() == 2
 
     def test_each_account_uses_only_its_own_demo_domain(self):
         for name, domain in DOMAINS.items():
             account = Account.objects.get(name=name)
-            emails = [*Contact.objects.filter(account=account).values_list("email", flat=True),
-                      *User.objects.filter(account=account).values_list("email", flat=True)]
+            emails = [
+                *Contact.objects.filter(account=account).values_list("email", flat=True),
+                *User.objects.filter(account=account).values_list("email", flat=True),
+            ]
             assert emails and all(e.endswith(f"@{domain}") for e in emails), emails
             names = [n for order in Order.objects.filter(account=account) for n in order.all_names]
             assert names and all(n == domain or n.endswith(f".{domain}") for n in names), names
-            for order in Order.objects.filter(account=account).select_related("organisation", "admin_contact"):
+            for order in Order.objects.filter(account=account).select_related(
+                "organisation", "admin_contact"
+            ):
                 assert order.organisation.account_id == account.pk
                 assert order.admin_contact.organisation_id == order.organisation_id
 
@@ -99,13 +119,21 @@ class DemoTests(TestCase):
             statuses = set(Order.objects.filter(account__name=name).values_list("status", flat=True))
             assert len(statuses) >= 6, (name, statuses)
         assert set(Order.objects.values_list("status", flat=True)) >= {
-            OrderStatus.AWAITING_APPROVAL, OrderStatus.AWAITING_PAYMENT, OrderStatus.UNDER_VERIFICATION,
-            OrderStatus.AWAITING_DCV, OrderStatus.DORMANT, OrderStatus.CANCELLED, OrderStatus.DELIVERED_PAID,
+            OrderStatus.AWAITING_APPROVAL,
+            OrderStatus.AWAITING_PAYMENT,
+            OrderStatus.UNDER_VERIFICATION,
+            OrderStatus.AWAITING_DCV,
+            OrderStatus.DORMANT,
+            OrderStatus.CANCELLED,
+            OrderStatus.DELIVERED_PAID,
             OrderStatus.DELIVERED_NOT_PAID,
         }
         for order in Order.objects.all():
-            moves = list(AuditEvent.objects.filter(object_type="order", object_id=order.reference,
-                                                   action="order.status_changed").order_by("pk"))
+            moves = list(
+                AuditEvent.objects.filter(
+                    object_type="order", object_id=order.reference, action="order.status_changed"
+                ).order_by("pk")
+            )
             if moves:
                 assert moves[-1].details["to"] == order.status, order
             else:
@@ -134,8 +162,12 @@ class DemoTests(TestCase):
         assert 1 <= expired.count() <= 4
         assert all(c.not_after < now for c in expired)
         assert not Certificate.objects.filter(state=Certificate.State.VALID, not_after__lt=now).exists()
-        assert Certificate.objects.filter(state=Certificate.State.VALID,
-                                          not_after__lt=now + timedelta(days=30)).count() >= 3
+        assert (
+            Certificate.objects.filter(
+                state=Certificate.State.VALID, not_after__lt=now + timedelta(days=30)
+            ).count()
+            >= 3
+        )
         paid = Order.objects.filter(paid_at__isnull=False)
         assert paid.exists() and all(o.created_at <= o.paid_at <= now for o in paid)
         for certificate in Certificate.objects.select_related("order"):

@@ -16,7 +16,14 @@ from accounts.models import User
 
 HREF = re.compile(r'href="([^"#]+)"')
 # Links the crawler must not follow: they change state with GET (none should) or leave the portal.
-SKIP = ("/accounts/logout/", "/i18n/", "/static/", "mailto:", "/staff/logout/", "/accounts/password/reset/key/")
+SKIP = (
+    "/accounts/logout/",
+    "/i18n/",
+    "/static/",
+    "mailto:",
+    "/staff/logout/",
+    "/accounts/password/reset/key/",
+)
 MAX_PAGES = 400
 
 

@@ -22,8 +22,14 @@ S = OrderStatus
 
 @pytest.fixture
 def delivered(account, product, staff):
-    order = make_order(account, product, status=S.UNDER_VERIFICATION, paid=True, common_name="*.acme.test",
-                       sans=["acme.test"])
+    order = make_order(
+        account,
+        product,
+        status=S.UNDER_VERIFICATION,
+        paid=True,
+        common_name="*.acme.test",
+        sans=["acme.test"],
+    )
     return order, issue_certificate(pass_dcv(order, staff), user=staff)
 
 
@@ -73,8 +79,12 @@ def test_each_format(client, tech, delivered):
 
     archive = zipfile.ZipFile(io.BytesIO(client.get(url(order, certificate, "zip")).content))
     names = set(archive.namelist())
-    assert names == {"wildcard.acme.test.cer", "wildcard.acme.test.p7b", "wildcard.acme.test-fullchain.pem",
-                     "root.pem"}
+    assert names == {
+        "wildcard.acme.test.cer",
+        "wildcard.acme.test.p7b",
+        "wildcard.acme.test-fullchain.pem",
+        "root.pem",
+    }
     assert x509.load_pem_x509_certificate(archive.read("wildcard.acme.test.cer")) == leaf
 
 

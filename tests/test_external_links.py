@@ -50,15 +50,27 @@ def public(link):
 
 def public_data(**overrides) -> dict[str, str]:
     data = {
-        "registration_number": "552 100 554", "organisation_name": "Dupont Industries", "country": "FR",
-        "address": "3 rue des Lilas", "postal_code": "69001", "city": "Lyon",
-        "admin-first_name": "Jeanne", "admin-last_name": "Dupont", "admin-email": "Jeanne@Dupont.test",
+        "registration_number": "552 100 554",
+        "organisation_name": "Dupont Industries",
+        "country": "FR",
+        "address": "3 rue des Lilas",
+        "postal_code": "69001",
+        "city": "Lyon",
+        "admin-first_name": "Jeanne",
+        "admin-last_name": "Dupont",
+        "admin-email": "Jeanne@Dupont.test",
         "admin-phone": "+33 4 72 00 00 00",
-        "tech-first_name": "Marc", "tech-last_name": "Martin", "tech-email": "marc@dupont.test",
+        "tech-first_name": "Marc",
+        "tech-last_name": "Martin",
+        "tech-email": "marc@dupont.test",
         "tech-phone": "+33 4 72 00 00 01",
-        "server_software": "nginx", "server_software_other": "", "common_name": "www.dupont.test",
-        "sans": "dupont.test", "csr": make_csr("www.dupont.test", ["dupont.test"], key=make_key("p256")),
-        "dcv_method": "dns", "website": "",
+        "server_software": "nginx",
+        "server_software_other": "",
+        "common_name": "www.dupont.test",
+        "sans": "dupont.test",
+        "csr": make_csr("www.dupont.test", ["dupont.test"], key=make_key("p256")),
+        "dcv_method": "dns",
+        "website": "",
     }
     data.update(overrides)
     return data
@@ -66,16 +78,24 @@ def public_data(**overrides) -> dict[str, str]:
 
 # The account's side -----------------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_create_list_disable_and_enable_a_link(client, tech, account, product):
     log_in(client, tech)
     page = client.get(reverse("orders:link_new") + f"?product={product.code}&months=24").content.decode()
     assert f'value="{product.code}:24" selected' in page
-    response = client.post(reverse("orders:link_new"), {"offer": f"{product.code}:24", "label": "  Marketing  "})
+    response = client.post(
+        reverse("orders:link_new"), {"offer": f"{product.code}:24", "label": "  Marketing  "}
+    )
     assert response["Location"] == reverse("orders:links")
     link = ExternalOrderLink.objects.get()
     assert (link.account, link.product, link.period_months, link.label, link.created_by) == (
-        account, product, 24, "Marketing", tech)
+        account,
+        product,
+        24,
+        "Marketing",
+        tech,
+    )
     assert len(link.token) >= 40
     page = client.get(reverse("orders:links")).content.decode()
     assert "Marketing" in page and public(link) in page
@@ -85,8 +105,11 @@ def test_create_list_disable_and_enable_a_link(client, tech, account, product):
     assert public(link) not in client.get(reverse("orders:links")).content.decode()
     client.post(reverse("orders:link_enable", args=[link.pk]))
     assert ExternalOrderLink.objects.get().enabled
-    actions = list(AuditEvent.objects.filter(action__startswith="order_link.").order_by("pk")
-                   .values_list("action", flat=True))
+    actions = list(
+        AuditEvent.objects.filter(action__startswith="order_link.")
+        .order_by("pk")
+        .values_list("action", flat=True)
+    )
     assert actions == ["order_link.created", "order_link.disabled", "order_link.enabled"]
 
 
@@ -129,9 +152,11 @@ def test_links_list_queries_do_not_grow(client, tech, account, product, django_a
 
 # The public page ----------------------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_an_external_order_waits_for_approval_on_the_links_account(
-        client, account, owner, link, product, mailoutbox, django_capture_on_commit_callbacks):
+    client, account, owner, link, product, mailoutbox, django_capture_on_commit_callbacks
+):
     with _no_scope():
         page = client.get(public(link)).content.decode()
         assert product.name in page and "Acme Hosting" in page and "24 months" in page
@@ -142,11 +167,18 @@ def test_an_external_order_waits_for_approval_on_the_links_account(
     order = Order.objects.get()
     assert order.reference in done
     assert (order.account, order.status, order.origin, order.external_link) == (
-        account, S.AWAITING_APPROVAL, OrderOrigin.EXTERNAL_LINK, link)
+        account,
+        S.AWAITING_APPROVAL,
+        OrderOrigin.EXTERNAL_LINK,
+        link,
+    )
     assert order.created_by is None and order.period_months == 24 and order.price_excl_vat == 220
     assert order.all_names == ["www.dupont.test", "dupont.test"]
     assert order.organisation.name == "Dupont Industries" and order.organisation.registration_number == SIREN
-    assert order.admin_contact.email == "jeanne@dupont.test" and order.technical_contact.email == "marc@dupont.test"
+    assert (
+        order.admin_contact.email == "jeanne@dupont.test"
+        and order.technical_contact.email == "marc@dupont.test"
+    )
     assert AuditEvent.objects.get(action="order_link.used").actor_name == "Jeanne Dupont <jeanne@dupont.test>"
     assert [owner.email] in [m.to for m in mailoutbox if "awaits your approval" in m.subject]
     approval_mail = next(m for m in mailoutbox if "awaits your approval" in m.subject)
@@ -161,10 +193,22 @@ def test_an_external_order_waits_for_approval_on_the_links_account(
 
 @pytest.mark.django_db
 def test_the_holder_and_contacts_known_to_the_account_are_reused(client, account, link):
-    holder = Organisation.objects.create(account=account, name="Dupont SA", registration_number=SIREN,
-                                         address="1 place Bellecour", postal_code="69002", city="Lyon")
-    jeanne = Contact.objects.create(account=account, organisation=holder, first_name="Jeanne", last_name="Dupont",
-                                    email="jeanne@dupont.test", phone="+33 4 00 00 00 00")
+    holder = Organisation.objects.create(
+        account=account,
+        name="Dupont SA",
+        registration_number=SIREN,
+        address="1 place Bellecour",
+        postal_code="69002",
+        city="Lyon",
+    )
+    jeanne = Contact.objects.create(
+        account=account,
+        organisation=holder,
+        first_name="Jeanne",
+        last_name="Dupont",
+        email="jeanne@dupont.test",
+        phone="+33 4 00 00 00 00",
+    )
     with _no_scope():
         client.post(public(link), public_data(**{"technical_same_as_admin": "on", "tech-first_name": ""}))
     order = Order.objects.get()
@@ -174,12 +218,15 @@ def test_the_holder_and_contacts_known_to_the_account_are_reused(client, account
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("field", "value", "message"), [
-    ("csr", "not a csr", "CERTIFICATE REQUEST"),
-    ("common_name", "localhost", "is not a fully qualified domain name"),
-    ("registration_number", "123", "A French organisation number is a valid SIREN"),
-    ("admin-email", "jeanne@", "Enter a valid email address."),
-])
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("csr", "not a csr", "CERTIFICATE REQUEST"),
+        ("common_name", "localhost", "is not a fully qualified domain name"),
+        ("registration_number", "123", "A French organisation number is a valid SIREN"),
+        ("admin-email", "jeanne@", "Enter a valid email address."),
+    ],
+)
 def test_public_form_errors_keep_what_was_typed(client, link, field, value, message):
     with _no_scope():
         response = client.post(public(link), public_data(**{field: value}))
@@ -206,8 +253,14 @@ def test_unknown_or_disabled_link_is_404(client, tech, link):
 
 @pytest.mark.django_db
 def test_a_link_only_orders_its_product(client, account, tech):
-    single = make_product("ssl-dv-single", validation="DV", product_type="server_dv", max_sans=0, included_sans=0,
-                          san_price=Decimal("0"))
+    single = make_product(
+        "ssl-dv-single",
+        validation="DV",
+        product_type="server_dv",
+        max_sans=0,
+        included_sans=0,
+        san_price=Decimal("0"),
+    )
     single_link = link_services.create_link(account, product=single, period_months=12, label="DV", user=tech)
     with _no_scope():
         response = client.post(public(single_link), public_data(sans="shop.example.org"))

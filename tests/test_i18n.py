@@ -25,15 +25,25 @@ def test_every_marked_string_has_a_french_translation(tmp_path):
         if path.name.startswith(".") or path.name in NOT_SOURCES:
             continue  # hidden folders (.venv, .git...) are skipped by makemessages anyway
         if path.is_dir():
-            shutil.copytree(path, tmp_path / path.name,
-                            ignore=shutil.ignore_patterns("__pycache__", "*.mo", "node_modules"))
+            shutil.copytree(
+                path,
+                tmp_path / path.name,
+                ignore=shutil.ignore_patterns("__pycache__", "*.mo", "node_modules"),
+            )
         else:
             shutil.copy(path, tmp_path)
     result = subprocess.run(
         [sys.executable, "manage.py", "makemessages", "-l", "fr", "--no-obsolete", "--no-location"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=180,
-        env={"PATH": "/usr/bin:/bin", "DEBUG": "1", "VAR_DIR": str(tmp_path / "var"),
-             "PYTHONPATH": str(ROOT)},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "DEBUG": "1",
+            "VAR_DIR": str(tmp_path / "var"),
+            "PYTHONPATH": str(ROOT),
+        },
     )
     assert result.returncode == 0, result.stderr
     catalogue = polib.pofile(str(tmp_path / "locale/fr/LC_MESSAGES/django.po"))

@@ -37,20 +37,31 @@ def ca():
 @pytest.fixture
 def catalogue(db):
     return {
-        "digicert-ov": make_product("digicert-ov", brand_code="digicert", product_type="server_ov", validation="OV"),
-        "digicert-dv": make_product("digicert-dv", brand_code="digicert", product_type="server_dv", validation="DV"),
-        "digicert-multi": make_product("digicert-multi", brand_code="digicert", product_type="multi_domain",
-                                       validation="OV"),
+        "digicert-ov": make_product(
+            "digicert-ov", brand_code="digicert", product_type="server_ov", validation="OV"
+        ),
+        "digicert-dv": make_product(
+            "digicert-dv", brand_code="digicert", product_type="server_dv", validation="DV"
+        ),
+        "digicert-multi": make_product(
+            "digicert-multi", brand_code="digicert", product_type="multi_domain", validation="OV"
+        ),
         "tbs-dv": make_product("tbs-dv", product_type="server_dv", validation="DV"),
-        "tbs-client": make_product("tbs-client", product_type="client", validation="IV",
-                                   publicly_trusted_tls=False),
+        "tbs-client": make_product(
+            "tbs-client", product_type="client", validation="IV", publicly_trusted_tls=False
+        ),
     }
 
 
 def form(account, *files, pasted: str = "", product: str = "") -> dict:
     holder, _admin, tech = contacts_of(account)
-    return {"files": list(files), "pasted": pasted, "organisation": holder.public_id, "manager": tech.public_id,
-            "product": product}
+    return {
+        "files": list(files),
+        "pasted": pasted,
+        "organisation": holder.public_id,
+        "manager": tech.public_id,
+        "product": product,
+    }
 
 
 def upload(name: str, content: bytes) -> SimpleUploadedFile:
@@ -65,6 +76,7 @@ def post(client, account, *files, **kwargs):
 
 # ---------------------------------------------------------------- reading files
 
+
 def test_pem_der_and_pkcs7_are_read(ca):
     leaf = ca.leaf("www.acme.test")
     assert read_certificates(pem(leaf)) == [leaf]
@@ -75,15 +87,18 @@ def test_pem_der_and_pkcs7_are_read(ca):
     assert split_chain(read_certificates(pem(ca.root, leaf, ca.issuing))) == ([leaf], 2)
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    (b"", "empty"),
-    (b"hello, this is not a certificate", "neither a PEM, DER nor PKCS#7"),
-    (b"\x30\x82\x01\x00garbage", "neither a PEM, DER nor PKCS#7"),
-    (b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", "damaged"),
-    (b"-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n", "damaged"),
-    (b"-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n", "holds no certificate"),
-    (b"x" * (300 * 1024), "larger than 256 KiB"),
-])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "empty"),
+        (b"hello, this is not a certificate", "neither a PEM, DER nor PKCS#7"),
+        (b"\x30\x82\x01\x00garbage", "neither a PEM, DER nor PKCS#7"),
+        (b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", "damaged"),
+        (b"-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n", "damaged"),
+        (b"-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n", "holds no certificate"),
+        (b"x" * (300 * 1024), "larger than 256 KiB"),
+    ],
+)
 def test_bad_files_say_why(content, message):
     with pytest.raises(ImportFileError) as caught:
         read_certificates(content)
@@ -91,8 +106,9 @@ def test_bad_files_say_why(content, message):
 
 
 def test_private_keys_and_requests_are_refused():
-    key = make_key("p256").private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                         serialization.NoEncryption())
+    key = make_key("p256").private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     with pytest.raises(ImportFileError, match="private key"):
         read_certificates(key)
     with pytest.raises(ImportFileError, match="signing request"):
@@ -101,13 +117,21 @@ def test_private_keys_and_requests_are_refused():
 
 # ---------------------------------------------------------------- importing through the page
 
+
 @pytest.mark.django_db
 def test_import_of_pem_der_and_pkcs7_files(client, tech, account, catalogue, ca):
-    leaves = [ca.leaf(f"h{i}.acme.test", [f"h{i}.acme.test"], org="Acme Hosting", policy="2.23.140.1.2.2")
-              for i in range(3)]
+    leaves = [
+        ca.leaf(f"h{i}.acme.test", [f"h{i}.acme.test"], org="Acme Hosting", policy="2.23.140.1.2.2")
+        for i in range(3)
+    ]
     client.force_login(tech)
-    page = post(client, account, upload("a.pem", pem(leaves[0], ca.issuing)), upload("b.cer", der(leaves[1])),
-                upload("c.p7b", p7b(leaves[2], ca.issuing, ca.root)))
+    page = post(
+        client,
+        account,
+        upload("a.pem", pem(leaves[0], ca.issuing)),
+        upload("b.cer", der(leaves[1])),
+        upload("c.p7b", p7b(leaves[2], ca.issuing, ca.root)),
+    )
     assert "3 imported, 0 duplicate(s) skipped, 0 error(s)." in page
     assert "2 CA certificate(s) of the chain were not imported." in page  # c.p7b's chain
     certificates = Certificate.objects.filter(account=account).select_related("order__product")
@@ -116,12 +140,21 @@ def test_import_of_pem_der_and_pkcs7_files(client, tech, account, catalogue, ca)
     order = certificate.order
     holder, _admin, manager = contacts_of(account)
     assert order.origin == OrderOrigin.IMPORT and order.status == OrderStatus.DELIVERED_PAID
-    assert order.price_excl_vat == 0 and order.product == catalogue["digicert-ov"]  # issuer DigiCert, OV policy
+    assert (
+        order.price_excl_vat == 0 and order.product == catalogue["digicert-ov"]
+    )  # issuer DigiCert, OV policy
     assert order.organisation == holder and order.technical_contact == manager == order.admin_contact
     assert order.period_months == 12 and order.created_by == tech and order.reference in page
-    assert certificate.imported and certificate.issuer is None and "DigiCert TLS RSA CA" in certificate.issuer_name
+    assert (
+        certificate.imported
+        and certificate.issuer is None
+        and "DigiCert TLS RSA CA" in certificate.issuer_name
+    )
     assert certificate.serial == f"{leaves[0].serial_number:x}" and certificate.hash_algorithm == "sha256"
-    assert certificate.not_after == leaves[0].not_valid_after_utc and certificate.state == Certificate.State.VALID
+    assert (
+        certificate.not_after == leaves[0].not_valid_after_utc
+        and certificate.state == Certificate.State.VALID
+    )
     assert len(certificate.public_key_sha256) == 64 and "BEGIN CERTIFICATE" in certificate.pem
     assert AuditEvent.objects.filter(action="certificate.imported", account=account).count() == 3
 
@@ -130,8 +163,13 @@ def test_import_of_pem_der_and_pkcs7_files(client, tech, account, catalogue, ca)
 def test_pasted_bundle_and_duplicates(client, tech, account, catalogue, ca):
     first, second = ca.leaf("one.acme.test"), ca.leaf("two.acme.test")
     client.force_login(tech)
-    page = post(client, account, upload("one.pem", pem(first)), upload("again.pem", pem(first)),
-                pasted=pem(first, second, ca.issuing).decode())
+    page = post(
+        client,
+        account,
+        upload("one.pem", pem(first)),
+        upload("again.pem", pem(first)),
+        pasted=pem(first, second, ca.issuing).decode(),
+    )
     assert "2 imported, 2 duplicate(s) skipped, 0 error(s)." in page
     assert page.count("Twice in this upload.") == 2
     assert Certificate.objects.filter(account=account).count() == 2
@@ -146,22 +184,33 @@ def test_pasted_bundle_and_duplicates(client, tech, account, catalogue, ca):
 def test_bad_files_are_listed_beside_good_ones(client, tech, account, catalogue, ca):
     good = ca.leaf("good.acme.test")
     client.force_login(tech)
-    page = post(client, account, upload("good.pem", pem(good)), upload("junk.bin", b"\x00\x01junk"),
-                upload("chain.pem", pem(ca.issuing, ca.root)), upload("request.csr", make_csr("x.acme.test").encode()))
+    page = post(
+        client,
+        account,
+        upload("good.pem", pem(good)),
+        upload("junk.bin", b"\x00\x01junk"),
+        upload("chain.pem", pem(ca.issuing, ca.root)),
+        upload("request.csr", make_csr("x.acme.test").encode()),
+    )
     assert "1 imported, 0 duplicate(s) skipped, 3 error(s)." in page
     assert "junk.bin" in page and "chain.pem" in page and "holds only CA certificates" in page
     assert "request.csr" in page and "signing request" in page
 
 
 @pytest.mark.django_db
-def test_a_certificate_imported_elsewhere_keeps_its_serial_readable(tech, outsider, account, other_account,
-                                                                    catalogue, ca):
+def test_a_certificate_imported_elsewhere_keeps_its_serial_readable(
+    tech, outsider, account, other_account, catalogue, ca
+):
     leaf = ca.leaf("shared.example.test")
     for user, acc in ((outsider, other_account), (tech, account)):
         holder, _admin, manager = contacts_of(acc)
-        result = import_certificates(acc, [("x.pem", pem(leaf))], organisation=holder, manager=manager, user=user)
+        result = import_certificates(
+            acc, [("x.pem", pem(leaf))], organisation=holder, manager=manager, user=user
+        )
         assert len(result.imported) == 1  # another account's copy is not a duplicate here
-    serials = set(Certificate.objects.filter(fingerprint_sha256=fingerprint(leaf)).values_list("serial", flat=True))
+    serials = set(
+        Certificate.objects.filter(fingerprint_sha256=fingerprint(leaf)).values_list("serial", flat=True)
+    )
     plain = f"{leaf.serial_number:x}"
     assert serials == {plain, f"{plain}-{fingerprint(leaf)[:12]}"}
 
@@ -174,13 +223,23 @@ def test_the_product_guess_and_the_users_choice(tech, account, catalogue, ca):
         "dv": ca.leaf("b.acme.test"),
         "client": ca.leaf("alice.acme.test", eku=ExtendedKeyUsageOID.CLIENT_AUTH),
     }
-    result = import_certificates(account, [(k, pem(v)) for k, v in leaves.items()], organisation=holder,
-                                 manager=manager, user=tech)
+    result = import_certificates(
+        account, [(k, pem(v)) for k, v in leaves.items()], organisation=holder, manager=manager, user=tech
+    )
     products = {row["file"]: row["product"] for row in result.imported}
-    assert products == {"multi": str(catalogue["digicert-multi"]), "dv": str(catalogue["digicert-dv"]),
-                        "client": str(catalogue["tbs-client"])}  # DigiCert sells no client product here: ours
-    chosen = import_certificates(account, [("c", pem(ca.leaf("c.acme.test")))], organisation=holder,
-                                 manager=manager, user=tech, product=catalogue["tbs-dv"])
+    assert products == {
+        "multi": str(catalogue["digicert-multi"]),
+        "dv": str(catalogue["digicert-dv"]),
+        "client": str(catalogue["tbs-client"]),
+    }  # DigiCert sells no client product here: ours
+    chosen = import_certificates(
+        account,
+        [("c", pem(ca.leaf("c.acme.test")))],
+        organisation=holder,
+        manager=manager,
+        user=tech,
+        product=catalogue["tbs-dv"],
+    )
     assert chosen.imported[0]["product"] == str(catalogue["tbs-dv"])
 
 
@@ -188,7 +247,9 @@ def test_the_product_guess_and_the_users_choice(tech, account, catalogue, ca):
 def test_expired_certificates_are_imported_as_expired(tech, account, catalogue, ca):
     holder, _admin, manager = contacts_of(account)
     old = ca.leaf("old.acme.test", not_before=timezone.now() - timedelta(days=400), days=365)
-    result = import_certificates(account, [("old.pem", pem(old))], organisation=holder, manager=manager, user=tech)
+    result = import_certificates(
+        account, [("old.pem", pem(old))], organisation=holder, manager=manager, user=tech
+    )
     assert result.imported[0]["expired"]
     assert Certificate.objects.get(fingerprint_sha256=fingerprint(old)).state == Certificate.State.EXPIRED
 
@@ -208,6 +269,7 @@ def test_imports_appear_in_lists_renewals_and_migration(client, tech, account, c
 
 # ---------------------------------------------------------------- the form and rights
 
+
 @pytest.mark.django_db
 def test_form_errors_stay_next_to_their_fields(client, tech, account, other_account, catalogue):
     client.force_login(tech)
@@ -216,7 +278,11 @@ def test_form_errors_stay_next_to_their_fields(client, tech, account, other_acco
     assert "Choose at least one file or paste a certificate." in page
     foreign_org = Organisation.objects.filter(account=other_account).first()
     foreign_contact = Contact.objects.filter(account=other_account).first()
-    data = {**form(account, pasted="x"), "organisation": foreign_org.public_id, "manager": foreign_contact.public_id}
+    data = {
+        **form(account, pasted="x"),
+        "organisation": foreign_org.public_id,
+        "manager": foreign_contact.public_id,
+    }
     page = client.post(reverse(URL), data).content.decode()
     assert page.count("Select a valid choice") == 2
     assert not Order.objects.filter(account=account).exists()
@@ -226,7 +292,10 @@ def test_form_errors_stay_next_to_their_fields(client, tech, account, other_acco
 def test_commercial_only_user_is_refused(client, account, catalogue, ca):
     client.force_login(make_user(account, "sales", rights=[Right.COMMERCIAL]))
     assert client.get(reverse(URL)).status_code == 403
-    assert client.post(reverse(URL), form(account, upload("a.pem", pem(ca.leaf("a.acme.test"))))).status_code == 403
+    assert (
+        client.post(reverse(URL), form(account, upload("a.pem", pem(ca.leaf("a.acme.test"))))).status_code
+        == 403
+    )
     assert not Certificate.objects.exists()
 
 

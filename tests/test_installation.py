@@ -59,8 +59,10 @@ class TestGreen:
         assert details["serial"] == certificate.serial
         assert details["names"] == [NAME, "acme.test"]
         assert details["protocol"] in {"TLSv1.2", "TLSv1.3"} and details["cipher"]
-        assert [item["subject"] for item in details["chain"]] == [NAME, issued.intermediate.subject.rfc4514_string()
-                                                                   .split(",")[0].removeprefix("CN=")]
+        assert [item["subject"] for item in details["chain"]] == [
+            NAME,
+            issued.intermediate.subject.rfc4514_string().split(",")[0].removeprefix("CN="),
+        ]
         assert details["address"] == "127.0.0.1" and details["server_name"] == NAME
         trusted = next(r for r in report.reasons if r.code == "trusted")
         assert "Demo Root CA" in trusted.message
@@ -80,7 +82,9 @@ class TestGreen:
 
 class TestOrange:
     def test_missing_intermediate(self, tmp_path, issued):
-        with support.TlsServer(tmp_path, issued.chain_pem(with_intermediate=False), issued.key_pem()) as server:
+        with support.TlsServer(
+            tmp_path, issued.chain_pem(with_intermediate=False), issued.key_pem()
+        ) as server:
             report = run(server.port)
         assert report.result == "orange"
         assert codes(report, WARNING) == ["intermediate_missing"]
@@ -119,8 +123,9 @@ class TestRed:
         with support.TlsServer(tmp_path, issued.chain_pem(), issued.key_pem()) as server:
             report = run(server.port, server_name="mail.globex.test")
         assert report.result == "red" and codes(report, ERROR) == ["wrong_name"]
-        assert report.reasons[0].message == ("The certificate does not cover mail.globex.test; it covers: "
-                                             "www.acme.test, acme.test.")
+        assert report.reasons[0].message == (
+            "The certificate does not cover mail.globex.test; it covers: www.acme.test, acme.test."
+        )
         assert "trusted" in codes(report, OK)  # the chain itself is fine
 
     def test_self_signed(self, tmp_path):
@@ -177,28 +182,35 @@ STARTTLS = ["smtp", "imap", "pop3", "ftp", "xmpp", "ldap", "postgres"]
 class TestStartTls:
     @pytest.mark.parametrize("protocol", STARTTLS)
     def test_each_protocol_reaches_the_certificate(self, tmp_path, issued, protocol):
-        with support.TlsServer(tmp_path, issued.chain_pem(), issued.key_pem(),
-                               preamble=support.RESPONDERS[protocol]) as server:
+        with support.TlsServer(
+            tmp_path, issued.chain_pem(), issued.key_pem(), preamble=support.RESPONDERS[protocol]
+        ) as server:
             report = run(server.port, starttls=protocol)
             assert server.errors == [] and server.handshakes == 1
         assert report.result == "green", [r.message for r in report.reasons]
         assert report.starttls == protocol
 
     def test_smtp_missing_intermediate_is_orange_too(self, tmp_path, issued):
-        with support.TlsServer(tmp_path, issued.chain_pem(with_intermediate=False), issued.key_pem(),
-                               preamble=support.smtp) as server:
+        with support.TlsServer(
+            tmp_path, issued.chain_pem(with_intermediate=False), issued.key_pem(), preamble=support.smtp
+        ) as server:
             assert run(server.port, starttls="smtp").result == "orange"
 
     def test_without_starttls_the_starttls_server_fails(self, tmp_path, issued):
-        with support.TlsServer(tmp_path, issued.chain_pem(), issued.key_pem(), preamble=support.smtp) as server:
+        with support.TlsServer(
+            tmp_path, issued.chain_pem(), issued.key_pem(), preamble=support.smtp
+        ) as server:
             report = run(server.port, timeout=1)
         assert report.result == "red" and codes(report)[0] in {"handshake_failed", "timeout"}
 
-    @pytest.mark.parametrize(("preamble", "protocol", "answer"), [
-        (support.smtp_without_starttls, "smtp", "STARTTLS is not offered"),
-        (support.postgres_without_tls, "postgres", "the server does not accept TLS"),
-        (support.smtp_injecting, "smtp", "the server sent data after agreeing to start TLS"),
-    ])
+    @pytest.mark.parametrize(
+        ("preamble", "protocol", "answer"),
+        [
+            (support.smtp_without_starttls, "smtp", "STARTTLS is not offered"),
+            (support.postgres_without_tls, "postgres", "the server does not accept TLS"),
+            (support.smtp_injecting, "smtp", "the server sent data after agreeing to start TLS"),
+        ],
+    )
     def test_refusals(self, tmp_path, issued, preamble, protocol, answer):
         with support.TlsServer(tmp_path, issued.chain_pem(), issued.key_pem(), preamble=preamble) as server:
             report = run(server.port, starttls=protocol, timeout=2)
@@ -214,15 +226,31 @@ class TestWhereItMayConnect:
             report = installation.test_installation("127.0.0.1", server.port, server_name=NAME, timeout=2)
             assert server.handshakes == 0
             settings.INSTALLATION_TEST_ALLOW_PRIVATE = True
-            assert installation.test_installation("127.0.0.1", server.port, server_name=NAME).result == "green"
+            assert (
+                installation.test_installation("127.0.0.1", server.port, server_name=NAME).result == "green"
+            )
         assert report.result == "red" and codes(report) == ["address_refused"]
 
-    @pytest.mark.parametrize(("address", "public"), [
-        ("127.0.0.1", False), ("10.1.2.3", False), ("172.16.0.1", False), ("192.168.1.1", False),
-        ("169.254.169.254", False), ("100.64.0.1", False), ("0.0.0.0", False), ("224.0.0.1", False),  # noqa: S104
-        ("::1", False), ("fe80::1", False), ("fd00::1", False), ("::ffff:127.0.0.1", False),
-        ("::ffff:10.0.0.1", False), ("93.184.215.14", True), ("2606:4700:4700::1111", True),
-    ])
+    @pytest.mark.parametrize(
+        ("address", "public"),
+        [
+            ("127.0.0.1", False),
+            ("10.1.2.3", False),
+            ("172.16.0.1", False),
+            ("192.168.1.1", False),
+            ("169.254.169.254", False),
+            ("100.64.0.1", False),
+            ("0.0.0.0", False),  # noqa: S104
+            ("224.0.0.1", False),
+            ("::1", False),
+            ("fe80::1", False),
+            ("fd00::1", False),
+            ("::ffff:127.0.0.1", False),
+            ("::ffff:10.0.0.1", False),
+            ("93.184.215.14", True),
+            ("2606:4700:4700::1111", True),
+        ],
+    )
     def test_public_addresses(self, address, public):
         assert network.is_public(address) is public
 
@@ -232,10 +260,25 @@ class TestWhereItMayConnect:
             network.resolve_target("mixed.example", 443, allow_private=False)
         assert caught.value.reason.params == {"host": "mixed.example", "address": "10.0.0.8"}
 
-    @pytest.mark.parametrize(("port", "allowed"), [
-        (443, True), (25, True), (587, True), (993, True), (636, True), (5432, True), (8443, True), (1024, True),
-        (65535, True), (22, False), (80, False), (1006, False), (0, False), (65536, False),
-    ])
+    @pytest.mark.parametrize(
+        ("port", "allowed"),
+        [
+            (443, True),
+            (25, True),
+            (587, True),
+            (993, True),
+            (636, True),
+            (5432, True),
+            (8443, True),
+            (1024, True),
+            (65535, True),
+            (22, False),
+            (80, False),
+            (1006, False),
+            (0, False),
+            (65536, False),
+        ],
+    )
     def test_ports(self, port, allowed):
         assert network.port_allowed(port) is allowed
 
@@ -248,20 +291,40 @@ def _with_names(*names: x509.GeneralName) -> x509.Certificate:
     key = ec.generate_private_key(ec.SECP256R1())
     subject = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "names.test")])
     now = timezone.now()
-    return (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
-            .serial_number(1).not_valid_before(now).not_valid_after(now + timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName(list(names)), critical=False).sign(key, hashes.SHA256()))
+    return (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now)
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName(list(names)), critical=False)
+        .sign(key, hashes.SHA256())
+    )
 
 
 class TestNames:
-    @pytest.mark.parametrize(("name", "covered"), [
-        ("www.acme.test", True), ("WWW.Acme.Test.", True), ("shop.acme.test", True), ("acme.test", True),
-        ("a.shop.acme.test", False), ("acme.test.evil", False), ("xacme.test", False), ("192.0.2.7", True),
-        ("192.0.2.8", False),
-    ])
+    @pytest.mark.parametrize(
+        ("name", "covered"),
+        [
+            ("www.acme.test", True),
+            ("WWW.Acme.Test.", True),
+            ("shop.acme.test", True),
+            ("acme.test", True),
+            ("a.shop.acme.test", False),
+            ("acme.test.evil", False),
+            ("xacme.test", False),
+            ("192.0.2.7", True),
+            ("192.0.2.8", False),
+        ],
+    )
     def test_rfc6125_matching(self, name, covered):
-        cert = _with_names(x509.DNSName("*.acme.test"), x509.DNSName("acme.test"),
-                           x509.IPAddress(ipaddress.ip_address("192.0.2.7")))
+        cert = _with_names(
+            x509.DNSName("*.acme.test"),
+            x509.DNSName("acme.test"),
+            x509.IPAddress(ipaddress.ip_address("192.0.2.7")),
+        )
         assert installation.name_matches(name, cert) is covered
 
     def test_no_san_covers_nothing(self):
@@ -275,13 +338,18 @@ class TestJudge:
         ca_cert, ca_key = support.self_signed("Judge Test CA", ca=True)
         key = ec.generate_private_key(ec.SECP256R1())
         now = timezone.now()
-        leaf = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME,
-                                                                                       NAME)]))
-                .issuer_name(ca_cert.subject).public_key(key.public_key()).serial_number(7)
-                .not_valid_before(now - timedelta(hours=1)).not_valid_after(now + timedelta(days=90))
-                .add_extension(x509.SubjectAlternativeName([x509.DNSName(NAME)]), critical=False)
-                .add_extension(x509.ExtendedKeyUsage([x509.ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
-                .sign(ca_key, hashes.SHA256()))
+        leaf = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, NAME)]))
+            .issuer_name(ca_cert.subject)
+            .public_key(key.public_key())
+            .serial_number(7)
+            .not_valid_before(now - timedelta(hours=1))
+            .not_valid_after(now + timedelta(days=90))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(NAME)]), critical=False)
+            .add_extension(x509.ExtendedKeyUsage([x509.ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+            .sign(ca_key, hashes.SHA256())
+        )
         found = installation.judge([leaf, ca_cert], NAME, roots=[ca_cert], intermediates=[])
         assert [r.code for r in found if r.level == ERROR] == ["chain_invalid"]
         assert found[0].message == "The certificate chain is not valid: required EKU not found."

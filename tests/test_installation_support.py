@@ -37,14 +37,20 @@ class Issued:
     def __init__(self, product, cn: str = "www.acme.test", names: tuple[str, ...] = (), **issue_kwargs):
         self.key = make_key("p256")
         connector = get_connector(product.brand)
-        self.issued = connector.issue(product=product, csr_pem=make_csr(cn, key=self.key), common_name=cn,
-                                      names=list(names), **issue_kwargs)
+        self.issued = connector.issue(
+            product=product,
+            csr_pem=make_csr(cn, key=self.key),
+            common_name=cn,
+            names=list(names),
+            **issue_kwargs,
+        )
         self.leaf = x509.load_pem_x509_certificate(self.issued.pem.encode())
         self.intermediate = ca_certificate(self.issued.issuer)
 
     def key_pem(self) -> str:
-        return self.key.private_bytes(PEM, serialization.PrivateFormat.PKCS8,
-                                      serialization.NoEncryption()).decode()
+        return self.key.private_bytes(
+            PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ).decode()
 
     def chain_pem(self, *, with_intermediate: bool = True) -> str:
         extra = self.intermediate.public_bytes(PEM).decode() if with_intermediate else ""
@@ -54,9 +60,15 @@ class Issued:
         """The orders.Certificate of a delivered order of `account`."""
         contact = Contact.objects.filter(account=account).first()
         order = Order.objects.create(
-            account=account, product=product, period_months=12, price_excl_vat=Decimal("100.00"),
-            status=OrderStatus.DELIVERED_PAID, organisation=account.holder, admin_contact=contact,
-            technical_contact=contact, common_name=self.issued.common_name,
+            account=account,
+            product=product,
+            period_months=12,
+            price_excl_vat=Decimal("100.00"),
+            status=OrderStatus.DELIVERED_PAID,
+            organisation=account.holder,
+            admin_contact=contact,
+            technical_contact=contact,
+            common_name=self.issued.common_name,
         )
         return Certificate.objects.create(account=account, order=order, **self.issued.certificate_fields())
 
@@ -67,32 +79,52 @@ def self_signed(cn: str = "www.acme.test", *, ca: bool = False, issuer=None):
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
     now = timezone.now()
     builder = (
-        x509.CertificateBuilder().subject_name(name)
+        x509.CertificateBuilder()
+        .subject_name(name)
         .issuer_name(issuer[0].subject if issuer else name)
-        .public_key(key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=90))
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=90))
         .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-        .add_extension(x509.KeyUsage(digital_signature=not ca, content_commitment=False, key_encipherment=False,
-                                     data_encipherment=False, key_agreement=False, key_cert_sign=ca, crl_sign=ca,
-                                     encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=not ca,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=ca,
+                crl_sign=ca,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
     )
     if issuer:
         builder = builder.add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer[1].public_key()), critical=False)
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer[1].public_key()), critical=False
+        )
     if not ca:
         builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(cn)]), critical=False)
-        builder = builder.add_extension(x509.ExtendedKeyUsage([x509.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        builder = builder.add_extension(
+            x509.ExtendedKeyUsage([x509.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False
+        )
     cert = builder.sign(issuer[1] if issuer else key, hashes.SHA256())
     return cert, key
 
 
 def pem_of(cert: x509.Certificate, key) -> tuple[str, str]:
-    return (cert.public_bytes(PEM).decode(),
-            key.private_bytes(PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode())
+    return (
+        cert.public_bytes(PEM).decode(),
+        key.private_bytes(PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode(),
+    )
 
 
 # StartTLS responders: the server's side of each protocol's plain-text start ---------------------
+
 
 def _line(conn: socket.socket) -> bytes:
     data = b""
@@ -117,7 +149,9 @@ def _until(conn: socket.socket, marker: bytes) -> bytes:
 def smtp(conn, offer: bool = True, inject: bool = False) -> None:
     conn.sendall(b"220 mail.acme.test ESMTP test server\r\n")
     assert _line(conn).startswith(b"EHLO ")
-    conn.sendall(b"250-mail.acme.test\r\n250-PIPELINING\r\n" + (b"250 STARTTLS\r\n" if offer else b"250 8BITMIME\r\n"))
+    conn.sendall(
+        b"250-mail.acme.test\r\n250-PIPELINING\r\n" + (b"250 STARTTLS\r\n" if offer else b"250 8BITMIME\r\n")
+    )
     assert _line(conn) == b"STARTTLS\r\n"
     conn.sendall(b"220 2.0.0 Ready to start TLS\r\n" + (b"250 injected\r\n" if inject else b""))
 
@@ -150,9 +184,11 @@ def ftp(conn) -> None:
 
 def xmpp(conn) -> None:
     _until(conn, b"version='1.0'>")
-    conn.sendall(b"<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream="
-                 b"'http://etherx.jabber.org/streams' id='s1' from='acme.test' version='1.0'><stream:features>"
-                 b"<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'><required/></starttls></stream:features>")
+    conn.sendall(
+        b"<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream="
+        b"'http://etherx.jabber.org/streams' id='s1' from='acme.test' version='1.0'><stream:features>"
+        b"<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'><required/></starttls></stream:features>"
+    )
     _until(conn, b"/>")
     conn.sendall(b"<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")
 
@@ -173,16 +209,30 @@ def postgres_without_tls(conn) -> None:
     postgres(conn, b"N")
 
 
-RESPONDERS = {"smtp": smtp, "imap": imap, "pop3": pop3, "ftp": ftp, "xmpp": xmpp, "ldap": ldap,
-              "postgres": postgres}
+RESPONDERS = {
+    "smtp": smtp,
+    "imap": imap,
+    "pop3": pop3,
+    "ftp": ftp,
+    "xmpp": xmpp,
+    "ldap": ldap,
+    "postgres": postgres,
+}
 
 
 class TlsServer:
     """A TLS server on 127.0.0.1 in a thread, serving `chain_pem` (leaf first) with `key_pem`,
     after `preamble(conn)` if given (a StartTLS responder). `plain` answers in clear text instead."""
 
-    def __init__(self, tmp_path: Path, chain_pem: str = "", key_pem: str = "", *, preamble=None,
-                 plain: bytes | None = None):
+    def __init__(
+        self,
+        tmp_path: Path,
+        chain_pem: str = "",
+        key_pem: str = "",
+        *,
+        preamble=None,
+        plain: bytes | None = None,
+    ):
         self.preamble, self.plain = preamble, plain
         self.context = None
         if chain_pem:

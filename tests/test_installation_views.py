@@ -85,8 +85,13 @@ class TestPage:
             response = post(client, certificate, server.port)
         assert response.status_code == 302 and response["Location"] == url(certificate) + "#result"
         check = InstallationCheck.objects.get(certificate=certificate)
-        assert (check.account, check.by, check.host, check.port, check.result) == \
-            (certificate.account, tech, NAME, server.port, "green")
+        assert (check.account, check.by, check.host, check.port, check.result) == (
+            certificate.account,
+            tech,
+            NAME,
+            server.port,
+            "green",
+        )
         assert {r["code"] for r in check.reasons} == {"dates_ok", "name_ok", "trusted", "expected_ok"}
         assert check.details["serial"] == certificate.serial
         event = AuditEvent.objects.get(action="certificate.installation_tested")
@@ -100,15 +105,21 @@ class TestPage:
 
     def test_missing_intermediate_is_orange(self, client, tech, certificate, issued, tmp_path):
         client.force_login(tech)
-        with support.TlsServer(tmp_path, issued.chain_pem(with_intermediate=False), issued.key_pem()) as server:
+        with support.TlsServer(
+            tmp_path, issued.chain_pem(with_intermediate=False), issued.key_pem()
+        ) as server:
             post(client, certificate, server.port)
         page = client.get(url(certificate)).text
         assert 'class="badge result-orange">Valid with warnings</span>' in page
-        assert "Intermediate certificate missing: the server does not send TBS-X509 Demo TLS Issuing CA." in page
+        assert (
+            "Intermediate certificate missing: the server does not send TBS-X509 Demo TLS Issuing CA." in page
+        )
 
     def test_smtp_starttls_on_the_page(self, client, tech, certificate, issued, tmp_path):
         client.force_login(tech)
-        with support.TlsServer(tmp_path, issued.chain_pem(), issued.key_pem(), preamble=support.smtp) as server:
+        with support.TlsServer(
+            tmp_path, issued.chain_pem(), issued.key_pem(), preamble=support.smtp
+        ) as server:
             post(client, certificate, server.port, starttls="smtp")
         check = InstallationCheck.objects.get(certificate=certificate)
         assert (check.starttls, check.result) == ("smtp", "green")
@@ -136,12 +147,26 @@ class TestPage:
                 assert client.get(url(certificate)).status_code == 200
             return len(captured)
 
-        InstallationCheck.objects.create(account=certificate.account, certificate=certificate, host=NAME,
-                                         port=443, result="red", reasons=[], by=tech)
+        InstallationCheck.objects.create(
+            account=certificate.account,
+            certificate=certificate,
+            host=NAME,
+            port=443,
+            result="red",
+            reasons=[],
+            by=tech,
+        )
         one = queries()
         for port in (444, 445, 446, 447):
-            InstallationCheck.objects.create(account=certificate.account, certificate=certificate, host=NAME,
-                                             port=port, result="green", reasons=[], by=tech)
+            InstallationCheck.objects.create(
+                account=certificate.account,
+                certificate=certificate,
+                host=NAME,
+                port=port,
+                result="green",
+                reasons=[],
+                by=tech,
+            )
         assert queries() == one
 
 
@@ -179,15 +204,18 @@ class TestRefusals:
             assert response.context["form"]["host"].value() == host  # what was typed stays
         assert not InstallationCheck.objects.exists()
 
-    @pytest.mark.parametrize(("data", "field", "message"), [
-        ({"host": NAME, "port": "22"}, "port", "This port cannot be tested"),
-        ({"host": NAME, "port": "70000"}, "port", "less than or equal to 65535"),
-        ({"host": "not a host", "port": "443"}, "host", "Enter a host name"),
-        ({"host": "-bad-.acme.test", "port": "443"}, "host", "Enter a host name"),
-        ({"host": "", "port": "443"}, "host", "This field is required."),
-        ({"host": NAME, "port": "443", "starttls": "telnet"}, "starttls", "Select a valid choice."),
-        ({"host": "no-such-host.invalid", "port": "443"}, "host", "could not be resolved"),
-    ])
+    @pytest.mark.parametrize(
+        ("data", "field", "message"),
+        [
+            ({"host": NAME, "port": "22"}, "port", "This port cannot be tested"),
+            ({"host": NAME, "port": "70000"}, "port", "less than or equal to 65535"),
+            ({"host": "not a host", "port": "443"}, "host", "Enter a host name"),
+            ({"host": "-bad-.acme.test", "port": "443"}, "host", "Enter a host name"),
+            ({"host": "", "port": "443"}, "host", "This field is required."),
+            ({"host": NAME, "port": "443", "starttls": "telnet"}, "starttls", "Select a valid choice."),
+            ({"host": "no-such-host.invalid", "port": "443"}, "host", "could not be resolved"),
+        ],
+    )
     def test_bad_input(self, client, tech, certificate, data, field, message):
         client.force_login(tech)
         response = client.post(url(certificate), data)

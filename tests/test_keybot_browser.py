@@ -61,8 +61,10 @@ def keybot_bundle() -> Path:
 def browser_settings(settings, live_server, keybot_bundle):
     settings.SITE_URL = live_server.url
     # The bundle may be newer than the last collectstatic: serve it from static/ as it is now.
-    settings.STORAGES = {**settings.STORAGES,
-                         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
     assert live_server.url.startswith("http://localhost:")  # a secure context: Web Crypto is there
     return settings
 
@@ -131,7 +133,13 @@ def assert_no_request_carries(seen: list[tuple[str, bytes]], key, key_file: byte
     for url, body in seen:
         decoded = unquote_plus(body.decode("latin-1")).encode("latin-1")
         # PEM breaks its base64 into lines: search the text without its whitespace too.
-        for haystack in (url.encode(), unquote_plus(url).encode(), body, decoded, re.sub(rb"\s+", b"", decoded)):
+        for haystack in (
+            url.encode(),
+            unquote_plus(url).encode(),
+            body,
+            decoded,
+            re.sub(rb"\s+", b"", decoded),
+        ):
             for needle in needles:
                 assert needle not in haystack, f"the private key (or its file) went out in a request to {url}"
 
@@ -154,18 +162,24 @@ def public_der(key) -> bytes:
 def test_the_leak_check_finds_a_key_in_a_form_post():
     """The check below can fail: a key posted in a form, in any of its usual shapes, is caught."""
     key = ec.generate_private_key(ec.SECP256R1())
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption())
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     scalar = key.private_numbers().private_value.to_bytes(32, "big")
-    for body in (urlencode({"csr": pem.decode()}).encode(), urlencode({"k": "x" + base64.b64encode(scalar).decode()}),
-                 b"note=" + scalar.hex().encode()):
+    for body in (
+        urlencode({"csr": pem.decode()}).encode(),
+        urlencode({"k": "x" + base64.b64encode(scalar).decode()}),
+        b"note=" + scalar.hex().encode(),
+    ):
         with pytest.raises(AssertionError, match="went out in a request"):
-            assert_no_request_carries([("http://localhost/x/", body if isinstance(body, bytes) else body.encode())],
-                                      key, b"")
+            assert_no_request_carries(
+                [("http://localhost/x/", body if isinstance(body, bytes) else body.encode())], key, b""
+            )
 
 
-def test_server_order_with_keybot_keeps_the_key_in_the_browser(page, live_server, account, tech, requests_seen,
-                                                              browser_settings):
+def test_server_order_with_keybot_keeps_the_key_in_the_browser(
+    page, live_server, account, tech, requests_seen, browser_settings
+):
     holder, admin, _tech = contacts_of(account)
     product = server_product("ssl-ov")
     log_in(page, live_server.url, tech)
@@ -203,22 +217,40 @@ def test_server_order_with_keybot_keeps_the_key_in_the_browser(page, live_server
     csr = x509.load_pem_x509_csr(order.csr.encode())
     assert public_der(csr.public_key()) == public_der(key.public_key())
     subject = {attr.oid: attr.value for attr in csr.subject}
-    assert subject == {NameOID.COMMON_NAME: "www.acme.test", NameOID.ORGANIZATION_NAME: holder.name,
-                       NameOID.LOCALITY_NAME: "Paris", NameOID.COUNTRY_NAME: "FR"}
+    assert subject == {
+        NameOID.COMMON_NAME: "www.acme.test",
+        NameOID.ORGANIZATION_NAME: holder.name,
+        NameOID.LOCALITY_NAME: "Paris",
+        NameOID.COUNTRY_NAME: "FR",
+    }
     sans = csr.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     assert sans.get_values_for_type(x509.DNSName) == ["www.acme.test", "acme.test", "shop.acme.test"]
     # The recorder saw the form go out with the CSR in it, and never the key.
-    form_posts = [body for url, body in requests_seen if url.endswith(f"/operations/new/{product.code}/") and body]
+    form_posts = [
+        body for url, body in requests_seen if url.endswith(f"/operations/new/{product.code}/") and body
+    ]
     assert form_posts and order.csr.splitlines()[1].encode() in unquote_plus(form_posts[0].decode()).encode()
     assert_no_request_carries(requests_seen, key, key_file)
 
 
-def test_holder_makes_the_key_from_the_invitation(page, live_server, account, tech, requests_seen, browser_settings):
+def test_holder_makes_the_key_from_the_invitation(
+    page, live_server, account, tech, requests_seen, browser_settings
+):
     holder, admin, technical = contacts_of(account)
     product = make_typed_product("smime", "client", validation="IV")
-    order = submit_order(account=account, user=tech, product=product, period_months=12, organisation=holder,
-                         admin_contact=admin, technical_contact=technical, common_name=admin.email, sans=[], csr="",
-                         options={"csr_mode": "invitation"})
+    order = submit_order(
+        account=account,
+        user=tech,
+        product=product,
+        period_months=12,
+        organisation=holder,
+        admin_contact=admin,
+        technical_contact=technical,
+        common_name=admin.email,
+        sans=[],
+        csr="",
+        options={"csr_mode": "invitation"},
+    )
     assert order.invitation_token and order.invitation_sent_at <= timezone.now()
     page.goto(f"{live_server.url}/operations/invitation/{order.invitation_token}/")  # no login
     panel = page.locator("[data-keybot]")

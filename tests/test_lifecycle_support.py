@@ -45,7 +45,8 @@ def log_in(client, user, *, seconds_ago: float = 0):
     client.force_login(user)
     session = client.session
     session[AUTHENTICATION_METHODS_SESSION_KEY] = [
-        {"method": "password", "at": time.time() - seconds_ago, "reauthenticated": True}]
+        {"method": "password", "at": time.time() - seconds_ago, "reauthenticated": True}
+    ]
     session[_AUTHENTICATION_METHODS_USER_SESSION_KEY] = str(user.pk)
     session.save()
     return client
@@ -58,8 +59,13 @@ def delivered_order(account, product, staff=None, **fields):
     order = make_order(account, product, status=OrderStatus.DELIVERED_PAID, **fields)
     organisation = order.organisation if product.validation in {"OV", "EV"} else None
     issued = get_connector(product.brand).issue(
-        product=product, csr_pem=order.csr, common_name=order.common_name, names=order.all_names,
-        organisation=organisation, not_after=subscription_end(order))
+        product=product,
+        csr_pem=order.csr,
+        common_name=order.common_name,
+        names=order.all_names,
+        organisation=organisation,
+        not_after=subscription_end(order),
+    )
     Certificate.objects.create(account=account, order=order, **issued.certificate_fields())
     order.delivered_at = timezone.now()
     order.save(update_fields=["delivered_at"])
@@ -67,6 +73,7 @@ def delivered_order(account, product, staff=None, **fields):
 
 
 # ---------------------------------------------------------------- certificates from elsewhere (ORD-15)
+
 
 def _name(cn: str, org: str | None = None) -> x509.Name:
     attributes = [x509.NameAttribute(NameOID.COUNTRY_NAME, "US")]
@@ -83,33 +90,60 @@ class ForeignCA:
         now = timezone.now()
         self.root_key = ec.generate_private_key(ec.SECP256R1())
         root_name = _name(f"{organisation} Root", organisation)
-        self.root = (x509.CertificateBuilder().subject_name(root_name).issuer_name(root_name)
-                     .public_key(self.root_key.public_key()).serial_number(x509.random_serial_number())
-                     .not_valid_before(now - timedelta(days=3650)).not_valid_after(now + timedelta(days=3650))
-                     .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-                     .sign(self.root_key, hashes.SHA256()))
+        self.root = (
+            x509.CertificateBuilder()
+            .subject_name(root_name)
+            .issuer_name(root_name)
+            .public_key(self.root_key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(days=3650))
+            .not_valid_after(now + timedelta(days=3650))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(self.root_key, hashes.SHA256())
+        )
         self.key = ec.generate_private_key(ec.SECP256R1())
-        self.issuing = (x509.CertificateBuilder().subject_name(_name(name, organisation)).issuer_name(root_name)
-                        .public_key(self.key.public_key()).serial_number(x509.random_serial_number())
-                        .not_valid_before(now - timedelta(days=1000)).not_valid_after(now + timedelta(days=2000))
-                        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-                        .sign(self.root_key, hashes.SHA256()))
+        self.issuing = (
+            x509.CertificateBuilder()
+            .subject_name(_name(name, organisation))
+            .issuer_name(root_name)
+            .public_key(self.key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(days=1000))
+            .not_valid_after(now + timedelta(days=2000))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+            .sign(self.root_key, hashes.SHA256())
+        )
 
-    def leaf(self, common_name: str, sans: list[str] | None = None, *, org: str | None = None,
-             policy: str = "2.23.140.1.2.1", not_before: datetime | None = None, days: int = 365,
-             eku=ExtendedKeyUsageOID.SERVER_AUTH) -> x509.Certificate:
+    def leaf(
+        self,
+        common_name: str,
+        sans: list[str] | None = None,
+        *,
+        org: str | None = None,
+        policy: str = "2.23.140.1.2.1",
+        not_before: datetime | None = None,
+        days: int = 365,
+        eku=ExtendedKeyUsageOID.SERVER_AUTH,
+    ) -> x509.Certificate:
         not_before = not_before or timezone.now() - timedelta(days=30)
         names = [common_name, *(sans or [])]
-        return (x509.CertificateBuilder().subject_name(_name(common_name, org)).issuer_name(self.issuing.subject)
-                .public_key(ec.generate_private_key(ec.SECP256R1()).public_key())
-                .serial_number(x509.random_serial_number())
-                .not_valid_before(not_before).not_valid_after(not_before + timedelta(days=days))
-                .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-                .add_extension(x509.ExtendedKeyUsage([eku]), critical=False)
-                .add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), critical=False)
-                .add_extension(x509.CertificatePolicies([x509.PolicyInformation(x509.ObjectIdentifier(policy), None)]),
-                               critical=False)
-                .sign(self.key, hashes.SHA256()))
+        return (
+            x509.CertificateBuilder()
+            .subject_name(_name(common_name, org))
+            .issuer_name(self.issuing.subject)
+            .public_key(ec.generate_private_key(ec.SECP256R1()).public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(not_before)
+            .not_valid_after(not_before + timedelta(days=days))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([eku]), critical=False)
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), critical=False)
+            .add_extension(
+                x509.CertificatePolicies([x509.PolicyInformation(x509.ObjectIdentifier(policy), None)]),
+                critical=False,
+            )
+            .sign(self.key, hashes.SHA256())
+        )
 
 
 def pem(*certificates: x509.Certificate) -> bytes:

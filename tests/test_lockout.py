@@ -103,9 +103,13 @@ def test_staff_unlock_in_the_back_office_restores_login(client, tech, staff):
     fail(client, tech.username, 5)
     admin_client = client.__class__()
     admin_client.force_login(staff)
-    response = admin_client.post(reverse("admin:accounts_user_changelist"), {
-        "action": "unlock_selected", "_selected_action": [tech.pk],
-    })
+    response = admin_client.post(
+        reverse("admin:accounts_user_changelist"),
+        {
+            "action": "unlock_selected",
+            "_selected_action": [tech.pk],
+        },
+    )
     assert response.status_code == 302
     tech.refresh_from_db()
     assert tech.locked_at is None and tech.failed_login_count == 0
@@ -189,6 +193,9 @@ def test_the_back_office_shows_the_lock_and_the_passkeys_of_a_user(client, tech,
     client.force_login(staff)
     locked = client.get(reverse("admin:accounts_user_changelist") + "?locked=yes").content.decode()
     assert tech.username in locked
-    assert tech.username not in client.get(reverse("admin:accounts_user_changelist") + "?locked=no").content.decode()
+    assert (
+        tech.username
+        not in client.get(reverse("admin:accounts_user_changelist") + "?locked=no").content.decode()
+    )
     page = client.get(reverse("admin:accounts_user_change", args=[tech.pk])).content.decode()
     assert "Support laptop" in page and "Login security" in page

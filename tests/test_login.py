@@ -36,7 +36,9 @@ def _menu_of_existing_pages(monkeypatch):
         return True
 
     sections = [menu.Section(s.label, s.prefix, [e for e in s.entries if resolves(e)]) for s in menu.SECTIONS]
-    sections.append(menu.Section("Test section", "/home/", [menu.Entry("Test home entry", "home", (Right.TECHNICAL,))]))
+    sections.append(
+        menu.Section("Test section", "/home/", [menu.Entry("Test home entry", "home", (Right.TECHNICAL,))])
+    )
     monkeypatch.setattr(menu, "SECTIONS", sections)
 
 
@@ -108,11 +110,14 @@ def test_wrong_password_and_unknown_user_get_the_same_message(client, owner):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("status", "text"), [
-    (Account.Status.PENDING, "awaiting validation"),
-    (Account.Status.REJECTED, "not accepted"),
-    (Account.Status.BLOCKED, "blocked"),
-])
+@pytest.mark.parametrize(
+    ("status", "text"),
+    [
+        (Account.Status.PENDING, "awaiting validation"),
+        (Account.Status.REJECTED, "not accepted"),
+        (Account.Status.BLOCKED, "blocked"),
+    ],
+)
 def test_users_of_an_inactive_account_cannot_log_in(client, owner, status, text):
     Account.objects.filter(pk=owner.account_id).update(status=status)
     response = log_in(client, owner.username)
@@ -215,7 +220,9 @@ def test_password_rules_apply_when_choosing_a_password(client, owner, post_on_co
 @pytest.mark.django_db
 def test_reset_email_is_rendered_in_the_users_language(owner, post_on_commit, mailoutbox):
     User.objects.filter(pk=owner.pk).update(language="fr")
-    with mock.patch("accounts.mail.render_email", wraps=__import__("accounts.mail").mail.render_email) as render:
+    with mock.patch(
+        "accounts.mail.render_email", wraps=__import__("accounts.mail").mail.render_email
+    ) as render:
         post_on_commit(reverse("account_reset_password"), {"email": owner.email})
     render.assert_called_once()
     assert render.call_args.args[0] == "account_password_reset"

@@ -34,6 +34,7 @@ def profile_data(**overrides):
 
 # Who may come ------------------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_anonymous_is_sent_to_login_and_staff_refused(client, staff):
     # The profile and personal data pages (other /me/ pages belong to 2FA and login certificates).
@@ -50,6 +51,7 @@ def test_anonymous_is_sent_to_login_and_staff_refused(client, staff):
 
 # Profile -----------------------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_user_edits_their_own_contact_details(client, billing):
     log_in(client, billing)
@@ -60,9 +62,18 @@ def test_user_edits_their_own_contact_details(client, billing):
     assert response.status_code == 302
     billing.refresh_from_db()
     assert (billing.first_name, billing.last_name, billing.phone, billing.language) == (
-        "Bill", "Payer", "+33 6 12 34 56 78", "fr")
+        "Bill",
+        "Payer",
+        "+33 6 12 34 56 78",
+        "fr",
+    )
     event = AuditEvent.objects.get(action="user.profile_changed")
-    assert event.user == billing and sorted(event.details["fields"]) == ["first_name", "language", "last_name", "phone"]
+    assert event.user == billing and sorted(event.details["fields"]) == [
+        "first_name",
+        "language",
+        "last_name",
+        "phone",
+    ]
 
 
 @pytest.mark.django_db
@@ -89,6 +100,7 @@ def test_profile_cannot_change_username_or_rights(client, billing):
 
 # Email -------------------------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_email_change_needs_a_recent_authentication(client, billing):
     log_in_long_ago(client, billing)
@@ -100,7 +112,9 @@ def test_email_change_needs_a_recent_authentication(client, billing):
 
 
 @pytest.mark.django_db
-def test_email_change_tells_the_former_address(client, billing, mailoutbox, django_capture_on_commit_callbacks):
+def test_email_change_tells_the_former_address(
+    client, billing, mailoutbox, django_capture_on_commit_callbacks
+):
     former = billing.email
     EmailAddress.objects.create(user=billing, email=former, primary=True, verified=True)
     log_in(client, billing)
@@ -118,11 +132,14 @@ def test_email_change_tells_the_former_address(client, billing, mailoutbox, djan
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("email", "text"), [
-    ("not-an-email", "valid email"),
-    ("{tech}", "Another user already has this email."),
-    ("{own}", "already is your email"),
-])
+@pytest.mark.parametrize(
+    ("email", "text"),
+    [
+        ("not-an-email", "valid email"),
+        ("{tech}", "Another user already has this email."),
+        ("{own}", "already is your email"),
+    ],
+)
 def test_email_change_refuses_bad_or_taken_addresses(client, billing, tech, email, text):
     email = email.format(tech=tech.email.upper(), own=billing.email)
     log_in(client, billing)
@@ -133,14 +150,23 @@ def test_email_change_refuses_bad_or_taken_addresses(client, billing, tech, emai
 
 # Personal data -----------------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_personal_data_page_shows_every_stored_field(client, billing):
     User.objects.filter(pk=billing.pk).update(phone="+33 6 00 00 00 01", processing_purposes=["newsletters"])
     log_in(client, billing)
     response = client.get(DATA)
     page = response.content.decode()
-    for text in (billing.username, billing.email, "+33 6 00 00 00 01", "Consecutive failed logins",
-                 "Password changed", "Previous login", billing.account.name, "Billing"):
+    for text in (
+        billing.username,
+        billing.email,
+        "+33 6 00 00 00 01",
+        "Consecutive failed logins",
+        "Password changed",
+        "Previous login",
+        billing.account.name,
+        "Billing",
+    ):
         assert text in page, text
     assert f'action="{PURPOSES}"' in page and f'href="{EXPORT}"' in page
     assert response.context["purposes_form"].initial == {"purposes": ["newsletters"]}
@@ -175,9 +201,13 @@ def test_unknown_purpose_is_refused(client, billing):
 @pytest.mark.django_db
 def test_export_contains_the_users_data_and_nothing_of_others(client, billing, owner, tech, outsider):
     log_in(client, billing)
-    User.objects.filter(pk=billing.pk).update(processing_purposes=["product_news"], previous_login=timezone.now())
+    User.objects.filter(pk=billing.pk).update(
+        processing_purposes=["product_news"], previous_login=timezone.now()
+    )
     log_action("invoice.viewed", account=billing.account, user=billing)
-    log_action("user.rights_changed", account=owner.account, user=owner, obj=billing, before=[], after=["billing"])
+    log_action(
+        "user.rights_changed", account=owner.account, user=owner, obj=billing, before=[], after=["billing"]
+    )
     log_action("order.submitted", account=tech.account, user=tech, customer=tech.username)
     response = client.get(EXPORT)
     assert response.status_code == 200

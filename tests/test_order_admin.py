@@ -22,17 +22,21 @@ def staff_client(client, staff):
 
 
 def run_action(client, action, *orders):
-    return client.post(CHANGELIST, {"action": action, "_selected_action": [o.pk for o in orders]}, follow=True)
+    return client.post(
+        CHANGELIST, {"action": action, "_selected_action": [o.pk for o in orders]}, follow=True
+    )
 
 
 def texts(response) -> list[str]:
     return [str(m) for m in get_messages(response.wsgi_request)] or [
-        str(m) for m in response.context["messages"]]
+        str(m) for m in response.context["messages"]
+    ]
 
 
 @pytest.mark.django_db
-def test_record_payment_then_issue_through_the_actions(staff_client, staff, account, product, mailoutbox,
-                                                       django_capture_on_commit_callbacks):
+def test_record_payment_then_issue_through_the_actions(
+    staff_client, staff, account, product, mailoutbox, django_capture_on_commit_callbacks
+):
     order = make_order(account, product, status=S.AWAITING_PAYMENT)
     response = run_action(staff_client, "record_payment_selected", order)
     assert response.status_code == 200
@@ -49,7 +53,8 @@ def test_record_payment_then_issue_through_the_actions(staff_client, staff, acco
     assert certificate.account == account
     events = AuditEvent.objects.filter(object_id=order.reference, is_staff_action=True, user=staff)
     assert {"order.payment_recorded", "certificate.issued", "order.status_changed"} <= set(
-        events.values_list("action", flat=True))
+        events.values_list("action", flat=True)
+    )
     assert [m.to for m in mailoutbox] == [[order.technical_contact.email]]
 
 
@@ -100,9 +105,19 @@ def test_account_users_cannot_use_the_back_office(client, owner, account, produc
 def test_money_and_status_are_read_only_and_edits_audited(staff_client, account, product):
     order = make_order(account, product)
     change = reverse("admin:orders_order_change", args=[order.pk])
-    staff_client.post(change, {"customer_reference": "x", "ca_reference": "CA-9", "handler_name": "Eve",
-                               "customer_comment": "Send the Kbis.", "price_excl_vat": "1.00", "status": "cancelled",
-                               "certificates-TOTAL_FORMS": "0", "certificates-INITIAL_FORMS": "0"})
+    staff_client.post(
+        change,
+        {
+            "customer_reference": "x",
+            "ca_reference": "CA-9",
+            "handler_name": "Eve",
+            "customer_comment": "Send the Kbis.",
+            "price_excl_vat": "1.00",
+            "status": "cancelled",
+            "certificates-TOTAL_FORMS": "0",
+            "certificates-INITIAL_FORMS": "0",
+        },
+    )
     order.refresh_from_db()
     assert order.customer_comment == "Send the Kbis." and order.ca_reference == "CA-9"
     assert order.price_excl_vat == 120 and order.status == S.AWAITING_PAYMENT
@@ -112,10 +127,16 @@ def test_money_and_status_are_read_only_and_edits_audited(staff_client, account,
 
 @pytest.mark.django_db
 def test_ca_keys_are_never_shown(staff_client, account, product, staff):
-    issue_certificate(pass_dcv(make_order(account, product, status=S.UNDER_VERIFICATION, paid=True), staff), user=staff)
+    issue_certificate(
+        pass_dcv(make_order(account, product, status=S.UNDER_VERIFICATION, paid=True), staff), user=staff
+    )
     ca = CertificateAuthority.objects.first()
-    page = staff_client.get(reverse("admin:orders_certificateauthority_change", args=[ca.pk])).content.decode()
+    page = staff_client.get(
+        reverse("admin:orders_certificateauthority_change", args=[ca.pk])
+    ).content.decode()
     assert ca.common_name in page
     assert "ENCRYPTED PRIVATE KEY" not in page and "encrypted_key" not in page
     certificate = Certificate.objects.get()
-    assert staff_client.get(reverse("admin:orders_certificate_change", args=[certificate.pk])).status_code == 200
+    assert (
+        staff_client.get(reverse("admin:orders_certificate_change", args=[certificate.pk])).status_code == 200
+    )

@@ -58,7 +58,9 @@ def test_catalogue_groups_products_with_a_button_per_period(tech_client, product
     assert f'href="/operations/new/{product.code}/?months=12"' in page
     assert f'href="/operations/new/{product.code}/?months=24"' in page
     assert "120.00" in page and "220.00" in page
-    assert 'href="/operations/new/smime/?months=12"' in page  # client certificates come later: no order button
+    assert (
+        'href="/operations/new/smime/?months=12"' in page
+    )  # client certificates come later: no order button
     assert "RETIRED" not in page
 
 
@@ -73,7 +75,9 @@ def test_billing_user_cannot_order(client, billing, product):
 def test_commercial_user_cannot_see_the_form(client, account, product):
     client.force_login(make_user(account, "sales", rights=[Right.COMMERCIAL]))
     assert client.get(form_url(product)).status_code == 403
-    assert client.post(reverse("operations:order", args=[product.code]), form_data(account)).status_code == 403
+    assert (
+        client.post(reverse("operations:order", args=[product.code]), form_data(account)).status_code == 403
+    )
 
 
 @pytest.mark.django_db
@@ -94,8 +98,9 @@ def test_form_is_prefilled_from_the_account(tech_client, account, product):
 
 
 @pytest.mark.django_db
-def test_order_from_form_to_confirmation(tech_client, account, tech, product, mailoutbox,
-                                         django_capture_on_commit_callbacks):
+def test_order_from_form_to_confirmation(
+    tech_client, account, tech, product, mailoutbox, django_capture_on_commit_callbacks
+):
     data = form_data(account)
     token = token_of(post_form(tech_client, product, data))
     review = tech_client.get(reverse("operations:review", args=[token]))
@@ -133,8 +138,9 @@ def test_review_shows_san_classification_prices_and_csr(tech_client, account, pr
     token = token_of(post_form(tech_client, product, form_data(account)))
     page = tech_client.get(reverse("operations:review", args=[token])).content.decode()
     assert re.search(r'class="name-free"><td>acme.test</td><td>Included variant</td>\s*<td>included', page)
-    assert re.search(r'class="name-additional"><td>mail.acme.test</td><td>Additional SAN</td>\s*<td>included',
-                     page)
+    assert re.search(
+        r'class="name-additional"><td>mail.acme.test</td><td>Additional SAN</td>\s*<td>included', page
+    )
     assert re.search(r'class="name-domain"><td>shop.example.org</td><td>Domain SAN</td>\s*<td>30.00 €', page)
     assert 'class="price-excl">150.00 €' in page
     assert 'class="vat">30.00 €' in page
@@ -163,7 +169,9 @@ def test_review_warns_about_reused_key_and_differing_names(tech_client, account,
 @pytest.mark.django_db
 def test_modify_link_prefills_the_form_with_what_was_posted(tech_client, account, product):
     token = token_of(post_form(tech_client, product, form_data(account)))
-    page = tech_client.get(reverse("operations:order", args=[product.code]) + f"?draft={token}").content.decode()
+    page = tech_client.get(
+        reverse("operations:order", args=[product.code]) + f"?draft={token}"
+    ).content.decode()
     assert 'value="PO-2026-042"' in page
     assert "shop.example.org" in page and "BEGIN CERTIFICATE REQUEST" in page
 
@@ -174,7 +182,9 @@ def test_confirming_twice_creates_one_order(tech_client, account, product):
     first = tech_client.post(reverse("operations:confirm", args=[token]))
     second = tech_client.post(reverse("operations:confirm", args=[token]))
     order = Order.objects.get()
-    assert first["Location"] == second["Location"] == reverse("operations:confirmation", args=[order.reference])
+    assert (
+        first["Location"] == second["Location"] == reverse("operations:confirmation", args=[order.reference])
+    )
     assert AuditEvent.objects.filter(action="order.submitted").count() == 1
     # The review page of a used token leads to the confirmation too.
     review = tech_client.get(reverse("operations:review", args=[token]))
@@ -196,14 +206,23 @@ def test_unknown_token_sends_back_to_the_catalogue(tech_client):
 
 @pytest.mark.django_db
 def test_new_organisation_and_contacts_are_created_with_the_order(tech_client, account, product):
-    data = form_data(account, organisation="", admin_contact="", technical_contact="",
-                     technical_same_as_admin="on")
-    data.update({
-        "org-registration_number": "732 829 320", "org-name": "Customer SARL", "org-country": "FR",
-        "org-address": "2 rue Neuve", "org-postal_code": "69001", "org-city": "Lyon",
-        "admin-first_name": "Nina", "admin-last_name": "Boss", "admin-email": "nina@customer.test",
-        "admin-phone": "+33 4 00 00 00 00",
-    })
+    data = form_data(
+        account, organisation="", admin_contact="", technical_contact="", technical_same_as_admin="on"
+    )
+    data.update(
+        {
+            "org-registration_number": "732 829 320",
+            "org-name": "Customer SARL",
+            "org-country": "FR",
+            "org-address": "2 rue Neuve",
+            "org-postal_code": "69001",
+            "org-city": "Lyon",
+            "admin-first_name": "Nina",
+            "admin-last_name": "Boss",
+            "admin-email": "nina@customer.test",
+            "admin-phone": "+33 4 00 00 00 00",
+        }
+    )
     token = token_of(post_form(tech_client, product, data))
     review = tech_client.get(reverse("operations:review", args=[token])).content.decode()
     assert "Customer SARL" in review and "nina@customer.test" in review
@@ -248,8 +267,11 @@ BAD_CSRS = {
 
 def tampered_csr() -> str:
     """A CSR whose last signature byte is flipped: well-formed, but its signature fails."""
-    der = bytearray(x509.load_pem_x509_csr(make_csr("www.acme.test", key=make_key("p256")).encode())
-                    .public_bytes(serialization.Encoding.DER))
+    der = bytearray(
+        x509.load_pem_x509_csr(make_csr("www.acme.test", key=make_key("p256")).encode()).public_bytes(
+            serialization.Encoding.DER
+        )
+    )
     der[-1] ^= 0x01
     body = base64.encodebytes(bytes(der)).decode()
     return f"-----BEGIN CERTIFICATE REQUEST-----\n{body}-----END CERTIFICATE REQUEST-----\n"
@@ -276,8 +298,15 @@ def test_each_bad_csr_has_its_message_next_to_the_field(tech_client, account, pr
 
 @pytest.mark.django_db
 def test_bad_names_each_get_a_message(tech_client, account, product):
-    response = post_form(tech_client, product, form_data(
-        account, common_name="localhost", sans="mail.acme.test\nbad_name.acme.test\n*.acme.test\nmail.acme.test"))
+    response = post_form(
+        tech_client,
+        product,
+        form_data(
+            account,
+            common_name="localhost",
+            sans="mail.acme.test\nbad_name.acme.test\n*.acme.test\nmail.acme.test",
+        ),
+    )
     page = response.content.decode()
     assert "not a fully qualified domain name" in field_errors(page, "common_name")
     sans = field_errors(page, "sans")
@@ -318,7 +347,9 @@ def test_contact_of_another_account_is_refused(tech_client, account, other_accou
 
 
 @pytest.mark.django_db
-def test_organisation_select_lists_only_the_accounts_organisations(tech_client, account, other_account, product):
+def test_organisation_select_lists_only_the_accounts_organisations(
+    tech_client, account, other_account, product
+):
     foreign = Organisation.objects.get(account=other_account)
     page = tech_client.get(form_url(product)).content.decode()
     assert foreign.public_id not in page and foreign.name not in page
@@ -328,10 +359,18 @@ def test_organisation_select_lists_only_the_accounts_organisations(tech_client, 
 
 @pytest.mark.django_db
 def test_admin_contact_must_belong_to_the_holder(tech_client, account, product):
-    other_org = Organisation.objects.create(account=account, name="Customer SA", registration_number="552100554",
-                                            address="x", postal_code="1", city="Paris")
+    other_org = Organisation.objects.create(
+        account=account,
+        name="Customer SA",
+        registration_number="552100554",
+        address="x",
+        postal_code="1",
+        city="Paris",
+    )
     response = post_form(tech_client, product, form_data(account, organisation=other_org.public_id))
-    assert "must belong to the holder organisation" in field_errors(response.content.decode(), "admin_contact")
+    assert "must belong to the holder organisation" in field_errors(
+        response.content.decode(), "admin_contact"
+    )
 
 
 @pytest.mark.django_db

@@ -32,7 +32,9 @@ def issue_on_commit(order, user, capture, **kwargs):
 
 @pytest.mark.django_db
 def test_issue_delivers_a_paid_order(account, product, staff, mailoutbox, django_capture_on_commit_callbacks):
-    order = make_order(account, product, status=S.UNDER_VERIFICATION, paid=True, sans=["acme.test", "mail.acme.test"])
+    order = make_order(
+        account, product, status=S.UNDER_VERIFICATION, paid=True, sans=["acme.test", "mail.acme.test"]
+    )
     certificate = issue_on_commit(order, staff, django_capture_on_commit_callbacks)
     order.refresh_from_db()
     assert order.status == S.DELIVERED_PAID and order.delivered_at is not None
@@ -40,7 +42,8 @@ def test_issue_delivers_a_paid_order(account, product, staff, mailoutbox, django
     assert certificate.account == account and certificate.order == order
     leaf = x509.load_pem_x509_certificate(certificate.pem.encode())
     names = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(
-        x509.DNSName)
+        x509.DNSName
+    )
     assert set(names) == {"www.acme.test", "acme.test", "mail.acme.test"}
     # OV product: the holder organisation is in the subject.
     assert leaf.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)[0].value == account.holder.name
@@ -93,17 +96,27 @@ def test_add_months_clamps_to_the_last_day():
     assert add_months(datetime(2026, 11, 15, tzinfo=UTC), 14) == datetime(2028, 1, 15, tzinfo=UTC)
 
 
-@pytest.mark.parametrize(("software", "fmt"), [
-    ("apache", "fullchain"), ("nginx", "fullchain"), ("haproxy", "fullchain"),
-    ("iis", "p7b"), ("exchange", "p7b"), ("tomcat", "p7b"), ("other", "zip"), ("", "zip"),
-])
+@pytest.mark.parametrize(
+    ("software", "fmt"),
+    [
+        ("apache", "fullchain"),
+        ("nginx", "fullchain"),
+        ("haproxy", "fullchain"),
+        ("iis", "p7b"),
+        ("exchange", "p7b"),
+        ("tomcat", "p7b"),
+        ("other", "zip"),
+        ("", "zip"),
+    ],
+)
 def test_recommended_format_per_server_software(software, fmt):
     assert recommended_format(software) == fmt
 
 
 @pytest.mark.django_db
-def test_delivery_email_for_iis_says_pkcs7_in_the_account_language(account, product, staff, mailoutbox,
-                                                                    django_capture_on_commit_callbacks):
+def test_delivery_email_for_iis_says_pkcs7_in_the_account_language(
+    account, product, staff, mailoutbox, django_capture_on_commit_callbacks
+):
     order = make_order(account, product, status=S.UNDER_VERIFICATION, paid=True, server_software="iis")
     issue_on_commit(order, staff, django_capture_on_commit_callbacks)
     assert "PKCS#7" in mailoutbox[0].body

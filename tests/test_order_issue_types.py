@@ -14,8 +14,12 @@ from tests.test_order_support import make_order, pass_dcv
 
 pytestmark = pytest.mark.django_db
 
-PSD2 = {"psd2_roles": ["PSP_AS"], "nca_name": "Autorité de contrôle prudentiel et de résolution",
-        "nca_id": "FR-ACPR", "authorisation_number": "17 328"}
+PSD2 = {
+    "psd2_roles": ["PSP_AS"],
+    "nca_name": "Autorité de contrôle prudentiel et de résolution",
+    "nca_id": "FR-ACPR",
+    "authorisation_number": "17 328",
+}
 
 
 def issued(order, staff):
@@ -54,11 +58,14 @@ def test_a_site_seal_is_delivered_without_a_certificate_through_the_admin(client
     product = make_product("site-seal", product_type=ProductType.SEAL, requires_csr=False)
     order = make_order(account, product, status=OrderStatus.UNDER_VERIFICATION, paid=True)
     client.force_login(staff)
-    response = client.post("/staff/orders/order/", {"action": "deliver_selected", "_selected_action": [order.pk]},
-                           follow=True)
+    response = client.post(
+        "/staff/orders/order/", {"action": "deliver_selected", "_selected_action": [order.pk]}, follow=True
+    )
     assert f"{order.reference} delivered." in response.content.decode()
     order.refresh_from_db()
-    assert order.status == OrderStatus.DELIVERED_PAID and order.delivered_at and not order.certificates.exists()
+    assert (
+        order.status == OrderStatus.DELIVERED_PAID and order.delivered_at and not order.certificates.exists()
+    )
 
 
 def test_a_certificate_product_is_not_delivered_without_its_certificate(account, staff):

@@ -36,8 +36,13 @@ from tests.test_order_support import form_data, pass_dcv
 S = OrderStatus
 # form_data: 12 months at 120.00 + one domain SAN at 30.00 = 150.00 excl. VAT, 180.00 incl. 20 % VAT.
 PRICE = Decimal("150.00")
-HOLDER = {"name": "Acme Hosting", "address": "1 rue de la Paix", "postal_code": "75002", "city": "Paris",
-          "country": "FR"}
+HOLDER = {
+    "name": "Acme Hosting",
+    "address": "1 rue de la Paix",
+    "postal_code": "75002",
+    "city": "Paris",
+    "country": "FR",
+}
 
 
 @pytest.fixture(autouse=True)
@@ -82,9 +87,11 @@ def documents(order: Order, kind: str):
 
 # Formulas ------------------------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
-def test_bulk_tokens_used_by_default_and_debited_once(tech_client, account, product, tech,
-                                                      django_capture_on_commit_callbacks):
+def test_bulk_tokens_used_by_default_and_debited_once(
+    tech_client, account, product, tech, django_capture_on_commit_callbacks
+):
     set_formula(account, Account.Formula.BULK)
     credit_tokens(account, product, 3, reference="TOPUP-1")
     token = review_token(tech_client, account, product)
@@ -105,7 +112,8 @@ def test_bulk_tokens_used_by_default_and_debited_once(tech_client, account, prod
 
 @pytest.mark.django_db
 def test_current_account_balance_debited_excl_vat_with_a_paid_invoice(
-        tech_client, account, product, billing, django_capture_on_commit_callbacks, mailoutbox):
+    tech_client, account, product, billing, django_capture_on_commit_callbacks, mailoutbox
+):
     set_formula(account, Account.Formula.CURRENT)
     credit_euros(account, Decimal("500.00"), reference="TOPUP-1")
     token = review_token(tech_client, account, product)
@@ -133,8 +141,9 @@ def test_current_account_balance_debited_excl_vat_with_a_paid_invoice(
 
 
 @pytest.mark.django_db
-def test_balance_spent_between_review_and_confirm(tech_client, account, product,
-                                                  django_capture_on_commit_callbacks):
+def test_balance_spent_between_review_and_confirm(
+    tech_client, account, product, django_capture_on_commit_callbacks
+):
     set_formula(account, Account.Formula.BULK)
     credit_tokens(account, product, 1, reference="TOPUP-1")
     token = review_token(tech_client, account, product)
@@ -146,8 +155,9 @@ def test_balance_spent_between_review_and_confirm(tech_client, account, product,
 
 
 @pytest.mark.django_db
-def test_race_on_the_ledger_shows_the_message_and_creates_nothing(tech_client, account, product, monkeypatch,
-                                                                  django_capture_on_commit_callbacks):
+def test_race_on_the_ledger_shows_the_message_and_creates_nothing(
+    tech_client, account, product, monkeypatch, django_capture_on_commit_callbacks
+):
     set_formula(account, Account.Formula.BULK)
     credit_tokens(account, product, 1, reference="TOPUP-1")
     token = review_token(tech_client, account, product)
@@ -191,10 +201,12 @@ def test_monthly_registers_a_charge(tech_client, account, product, django_captur
 
 # Other payment methods -------------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("method", ["card", "cheque", "transfer"])
-def test_card_cheque_transfer_leave_an_unpaid_invoice(tech_client, account, product, method,
-                                                      django_capture_on_commit_callbacks):
+def test_card_cheque_transfer_leave_an_unpaid_invoice(
+    tech_client, account, product, method, django_capture_on_commit_callbacks
+):
     token = review_token(tech_client, account, product)
     confirm(tech_client, token, django_capture_on_commit_callbacks, method=method)
     order = the_order()
@@ -205,8 +217,9 @@ def test_card_cheque_transfer_leave_an_unpaid_invoice(tech_client, account, prod
 
 
 @pytest.mark.django_db
-def test_record_payment_marks_the_invoice_paid_once(tech_client, account, product, staff,
-                                                    django_capture_on_commit_callbacks):
+def test_record_payment_marks_the_invoice_paid_once(
+    tech_client, account, product, staff, django_capture_on_commit_callbacks
+):
     token = review_token(tech_client, account, product)
     confirm(tech_client, token, django_capture_on_commit_callbacks, method="transfer")
     order = record_payment(the_order(), user=staff, reference="VIR-42")
@@ -217,7 +230,9 @@ def test_record_payment_marks_the_invoice_paid_once(tech_client, account, produc
 
 
 @pytest.mark.django_db
-def test_sepa_needs_a_mandate(tech_client, account, product, owner, staff, django_capture_on_commit_callbacks):
+def test_sepa_needs_a_mandate(
+    tech_client, account, product, owner, staff, django_capture_on_commit_callbacks
+):
     token = review_token(tech_client, account, product)
     page = tech_client.get(reverse("operations:review", args=[token])).content.decode()
     assert 'value="direct_debit"' not in page
@@ -225,8 +240,14 @@ def test_sepa_needs_a_mandate(tech_client, account, product, owner, staff, djang
     assert response.status_code == 400 and "validated SEPA mandate" in response.content.decode()
     assert not Order.objects.exists()
     with django_capture_on_commit_callbacks(execute=True):
-        mandate = request_mandate(account, kind=MandateKind.RECURRING, holder=HOLDER,
-                                  iban="FR1420041010050500013M02606", bic="AGRIFRPP", by=owner)
+        mandate = request_mandate(
+            account,
+            kind=MandateKind.RECURRING,
+            holder=HOLDER,
+            iban="FR1420041010050500013M02606",
+            bic="AGRIFRPP",
+            by=owner,
+        )
     validate_mandate(mandate, staff)
     assert "debited on" in tech_client.get(reverse("operations:review", args=[token])).content.decode()
     confirm(tech_client, token, django_capture_on_commit_callbacks, method="direct_debit")
@@ -237,7 +258,9 @@ def test_sepa_needs_a_mandate(tech_client, account, product, owner, staff, djang
 
 
 @pytest.mark.django_db
-def test_purchase_order_gives_a_quote_with_fees(tech_client, account, product, django_capture_on_commit_callbacks):
+def test_purchase_order_gives_a_quote_with_fees(
+    tech_client, account, product, django_capture_on_commit_callbacks
+):
     token = review_token(tech_client, account, product)
     response = confirm(tech_client, token, django_capture_on_commit_callbacks, method="purchase_order")
     assert response.status_code == 400 and "payment term" in response.content.decode()
@@ -261,8 +284,9 @@ def test_quote_box(tech_client, account, product, django_capture_on_commit_callb
 
 
 @pytest.mark.django_db
-def test_late_payment_statement_leaves_card_and_transfer(tech_client, account, product,
-                                                         django_capture_on_commit_callbacks):
+def test_late_payment_statement_leaves_card_and_transfer(
+    tech_client, account, product, django_capture_on_commit_callbacks
+):
     from billing.models import BillingProfile
 
     BillingProfile.objects.update_or_create(account=account, defaults={"late_payment_block": True})
@@ -277,19 +301,23 @@ def test_late_payment_statement_leaves_card_and_transfer(tech_client, account, p
 
 # Promo codes and coupons ------------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
-def test_promo_code_previewed_then_used_once(tech_client, account, other_account, product,
-                                             django_capture_on_commit_callbacks):
+def test_promo_code_previewed_then_used_once(
+    tech_client, account, other_account, product, django_capture_on_commit_callbacks
+):
     promo = issue_promo_code(account, Decimal("50.00"), origin="gesture")
     foreign = issue_promo_code(other_account, Decimal("50.00"), origin="gesture")
     token = review_token(tech_client, account, product)
-    preview = tech_client.post(reverse("operations:review", args=[token]),
-                               {"method": "card", "promo_code": promo.code.lower()})
+    preview = tech_client.post(
+        reverse("operations:review", args=[token]), {"method": "card", "promo_code": promo.code.lower()}
+    )
     assert "−50.00" in preview.content.decode() and "100.00" in preview.content.decode()
     promo.refresh_from_db()
     assert promo.state == PromoState.VALID  # a preview does not use it
-    refused = tech_client.post(reverse("operations:review", args=[token]),
-                               {"method": "card", "promo_code": foreign.code})
+    refused = tech_client.post(
+        reverse("operations:review", args=[token]), {"method": "card", "promo_code": foreign.code}
+    )
     assert "not valid for your account" in refused.content.decode()
     confirm(tech_client, token, django_capture_on_commit_callbacks, method="card", promo_code=promo.code)
     order = the_order()
@@ -300,20 +328,31 @@ def test_promo_code_previewed_then_used_once(tech_client, account, other_account
     assert invoice.total_excl_vat == Decimal("100.00") and invoice.total_incl_vat == Decimal("120.00")
     # Used: a second order cannot take it.
     token2 = review_token(tech_client, account, product)
-    again = confirm(tech_client, token2, django_capture_on_commit_callbacks, method="card", promo_code=promo.code)
+    again = confirm(
+        tech_client, token2, django_capture_on_commit_callbacks, method="card", promo_code=promo.code
+    )
     assert again.status_code == 400 and "already used" in again.content.decode()
 
 
 @pytest.mark.django_db
-def test_coupon_pays_the_invoice_and_leaves_the_remainder(tech_client, account, product,
-                                                          django_capture_on_commit_callbacks):
+def test_coupon_pays_the_invoice_and_leaves_the_remainder(
+    tech_client, account, product, django_capture_on_commit_callbacks
+):
     coupon = issue_coupon(account, Decimal("200.00"), origin_reference="OLD-ORDER")
     token = review_token(tech_client, account, product)
     page = tech_client.get(reverse("operations:review", args=[token])).content.decode()
     assert coupon.number in page
-    refused = confirm(tech_client, token, django_capture_on_commit_callbacks, method="purchase_order", term="30",
-                      coupon=coupon.number)
-    assert refused.status_code == 400 and "deposit coupon pays an order invoiced now" in refused.content.decode()
+    refused = confirm(
+        tech_client,
+        token,
+        django_capture_on_commit_callbacks,
+        method="purchase_order",
+        term="30",
+        coupon=coupon.number,
+    )
+    assert (
+        refused.status_code == 400 and "deposit coupon pays an order invoiced now" in refused.content.decode()
+    )
     confirm(tech_client, token, django_capture_on_commit_callbacks, method="card", coupon=coupon.number)
     order = the_order()
     coupon.refresh_from_db()

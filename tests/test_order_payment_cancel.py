@@ -24,10 +24,21 @@ S = OrderStatus
 def place(account: Account, product, user, method: str, **choice) -> Order:
     holder, admin, tech = contacts_of(account)
     plan = plan_payment(account, product, 12, Decimal("120.00"), method=method, **choice)
-    return submit_order(account=account, user=user, product=product, period_months=12, organisation=holder,
-                        admin_contact=admin, technical_contact=tech, common_name="www.acme.test", sans=[],
-                        csr=make_csr("www.acme.test", [], key=make_key("p256")), dcv_method="dns",
-                        server_software="apache", payment=plan)
+    return submit_order(
+        account=account,
+        user=user,
+        product=product,
+        period_months=12,
+        organisation=holder,
+        admin_contact=admin,
+        technical_contact=tech,
+        common_name="www.acme.test",
+        sans=[],
+        csr=make_csr("www.acme.test", [], key=make_key("p256")),
+        dcv_method="dns",
+        server_software="apache",
+        payment=plan,
+    )
 
 
 def invoice_of(order: Order) -> Document:

@@ -15,10 +15,15 @@ K = NameKind
 
 
 def test_classify_names_by_kind():
-    result = classify_names("www.example.com", ["example.com", "mail.example.com", "shop.example.org",
-                                                  "*.example.com"])
-    assert result == [("example.com", K.FREE), ("mail.example.com", K.ADDITIONAL),
-                      ("shop.example.org", K.DOMAIN), ("*.example.com", K.WILDCARD)]
+    result = classify_names(
+        "www.example.com", ["example.com", "mail.example.com", "shop.example.org", "*.example.com"]
+    )
+    assert result == [
+        ("example.com", K.FREE),
+        ("mail.example.com", K.ADDITIONAL),
+        ("shop.example.org", K.DOMAIN),
+        ("*.example.com", K.WILDCARD),
+    ]
 
 
 def test_www_variant_of_a_bare_common_name_is_free():
@@ -33,19 +38,32 @@ def test_registered_domain_knows_two_label_suffixes():
 
 @pytest.mark.django_db
 def test_order_price_adds_paying_names_beyond_the_included_ones():
-    product = make_product("md", price=Decimal("200.00"), included_sans=1, max_sans=10,
-                           san_price=Decimal("30.00"), wildcard_san_price=Decimal("100.00"))
+    product = make_product(
+        "md",
+        price=Decimal("200.00"),
+        included_sans=1,
+        max_sans=10,
+        san_price=Decimal("30.00"),
+        wildcard_san_price=Decimal("100.00"),
+    )
     # free www variant, one additional (included), one domain SAN paid 30/year.
-    assert order_price(product, 12, "www.example.com", ["example.com", "mail.example.com", "b.org"]) \
-        == Decimal("230.00")
+    assert order_price(
+        product, 12, "www.example.com", ["example.com", "mail.example.com", "b.org"]
+    ) == Decimal("230.00")
     # 24 months: two years of the paid SAN on top of the 24-month price (2*200-20).
     assert order_price(product, 24, "www.example.com", ["mail.example.com", "b.org"]) == Decimal("440.00")
 
 
 @pytest.mark.django_db
 def test_included_sans_go_to_the_dearest_names_first():
-    product = make_product("mdw", price=Decimal("200.00"), included_sans=1, max_sans=10,
-                           san_price=Decimal("30.00"), wildcard_san_price=Decimal("100.00"))
+    product = make_product(
+        "mdw",
+        price=Decimal("200.00"),
+        included_sans=1,
+        max_sans=10,
+        san_price=Decimal("30.00"),
+        wildcard_san_price=Decimal("100.00"),
+    )
     lines = name_lines(product, 12, "www.example.com", ["mail.example.com", "*.example.org"])
     assert [(line.name, line.kind, line.included, line.price) for line in lines] == [
         ("www.example.com", K.COMMON_NAME, True, Decimal("0.00")),
@@ -61,16 +79,19 @@ def test_period_not_on_sale_is_refused():
         order_price(product, 36, "www.example.com", [])
 
 
-@pytest.mark.parametrize(("name", "wildcard", "fragment"), [
-    ("localhost", False, "fully qualified"),
-    ("192.168.1.1", False, "IP address"),
-    ("exa_mple.com", False, "not a valid domain name"),
-    ("-bad.example.com", False, "not a valid domain name"),
-    ("*.example.com", False, "wildcard"),
-    ("www.*.example.com", True, "whole first label"),
-    ("co.uk", False, "public suffix"),
-    ("a" * 64 + ".com", False, "not a valid domain name"),
-])
+@pytest.mark.parametrize(
+    ("name", "wildcard", "fragment"),
+    [
+        ("localhost", False, "fully qualified"),
+        ("192.168.1.1", False, "IP address"),
+        ("exa_mple.com", False, "not a valid domain name"),
+        ("-bad.example.com", False, "not a valid domain name"),
+        ("*.example.com", False, "wildcard"),
+        ("www.*.example.com", True, "whole first label"),
+        ("co.uk", False, "public suffix"),
+        ("a" * 64 + ".com", False, "not a valid domain name"),
+    ],
+)
 def test_bad_names_have_their_own_message(name, wildcard, fragment):
     assert fragment in dns_name_error(name, allow_wildcard=wildcard)
 

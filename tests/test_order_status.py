@@ -72,4 +72,4 @@ def test_dv_product_needs_no_ov_callback(client, tech, account):
     order = make_order(account, dv)
     client.force_login(tech)
     page = client.get(detail_url(order)).content.decode()
-    assert "OV callback</dt><dd class=\"step-not_required\">" in page
+    assert 'OV callback</dt><dd class="step-not_required">' in page

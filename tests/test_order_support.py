@@ -24,19 +24,40 @@ def contacts_of(account: Account) -> tuple[Organisation, Contact, Contact]:
     return holder, admin, tech
 
 
-def make_order(account: Account, product: Product, *, status: str = OrderStatus.AWAITING_PAYMENT,
-               common_name: str = "www.acme.test", sans: list[str] | None = None, key=None, paid: bool = False,
-               server_software: str = "apache", **fields) -> Order:
+def make_order(
+    account: Account,
+    product: Product,
+    *,
+    status: str = OrderStatus.AWAITING_PAYMENT,
+    common_name: str = "www.acme.test",
+    sans: list[str] | None = None,
+    key=None,
+    paid: bool = False,
+    server_software: str = "apache",
+    **fields,
+) -> Order:
     """An order saved as the order form would leave it, without going through the service."""
     holder, admin, tech = contacts_of(account)
     sans = ["acme.test"] if sans is None else sans
     key = key or make_key("p256")
     info = parse_csr(make_csr(common_name, sans, key=key))
     return Order.objects.create(
-        account=account, product=product, period_months=12, price_excl_vat=Decimal("120.00"), status=status,
-        organisation=holder, admin_contact=admin, technical_contact=tech, server_software=server_software,
-        common_name=common_name, sans=sans, csr=info.pem, csr_public_key_sha256=info.public_key_sha256,
-        dcv_method="dns", paid_at=timezone.now() if paid else None, **fields,
+        account=account,
+        product=product,
+        period_months=12,
+        price_excl_vat=Decimal("120.00"),
+        status=status,
+        organisation=holder,
+        admin_contact=admin,
+        technical_contact=tech,
+        server_software=server_software,
+        common_name=common_name,
+        sans=sans,
+        csr=info.pem,
+        csr_public_key_sha256=info.public_key_sha256,
+        dcv_method="dns",
+        paid_at=timezone.now() if paid else None,
+        **fields,
     )
 
 
@@ -52,8 +73,9 @@ def form_data(account: Account, **overrides) -> dict[str, str]:
         "server_software_other": "",
         "common_name": "www.acme.test",
         "sans": "acme.test\nmail.acme.test\nshop.example.org",
-        "csr": make_csr("www.acme.test", ["acme.test", "mail.acme.test", "shop.example.org"],
-                        key=make_key("p256")),
+        "csr": make_csr(
+            "www.acme.test", ["acme.test", "mail.acme.test", "shop.example.org"], key=make_key("p256")
+        ),
         "dcv_method": "dns",
         "customer_reference": "PO-2026-042",
     }

@@ -52,8 +52,9 @@ def holder_csr(order: Order, key=None) -> str:
     return make_csr(order.admin_contact.email, [], key=key or make_key("p256"))
 
 
-def test_holder_gets_the_link_and_sends_a_csr_without_logging_in(client, invited, mailoutbox,
-                                                                  django_capture_on_commit_callbacks):
+def test_holder_gets_the_link_and_sends_a_csr_without_logging_in(
+    client, invited, mailoutbox, django_capture_on_commit_callbacks
+):
     _holder, admin, tech_contact = contacts_of(invited.account)
     invitation = next(m for m in mailoutbox if m.to == [admin.email])
     assert invited.reference in invitation.subject and "valid until" in invitation.body
@@ -64,8 +65,9 @@ def test_holder_gets_the_link_and_sends_a_csr_without_logging_in(client, invited
     assert page.status_code == 200
     html = page.content.decode()
     assert invited.reference in html and admin.email in html and "js/keybot.bundle." in html
-    context = json.loads(re.search(r'<script id="keybot-context" type="application/json">(.*?)</script>', html,
-                                   re.S).group(1))
+    context = json.loads(
+        re.search(r'<script id="keybot-context" type="application/json">(.*?)</script>', html, re.S).group(1)
+    )
     assert context["mode"] == "fixed"
     assert context["fixed"]["CN"] == admin.email and context["fixed"]["O"] == invited.organisation.name
     assert context["fixed"]["C"] == "FR" and context["fixed"]["L"] == "Paris"
@@ -110,12 +112,15 @@ def test_a_user_of_another_account_can_use_the_link_too(client, invited, outside
 def test_unknown_expired_or_closed_links_are_refused(client, invited):
     assert client.get(reverse("operations:invitation", args=["not-a-token"])).status_code == 404
     url = reverse("operations:invitation", args=[invited.invitation_token])
-    Order.objects.filter(pk=invited.pk).update(invitation_sent_at=timezone.now() - INVITATION_LIFETIME
-                                               - timedelta(minutes=1))
+    Order.objects.filter(pk=invited.pk).update(
+        invitation_sent_at=timezone.now() - INVITATION_LIFETIME - timedelta(minutes=1)
+    )
     response = client.get(url)
     assert response.status_code == 404 and "no longer valid" in response.content.decode()
     assert client.post(url, {"csr": holder_csr(invited)}).status_code == 404
-    Order.objects.filter(pk=invited.pk).update(invitation_sent_at=timezone.now(), status=OrderStatus.CANCELLED)
+    Order.objects.filter(pk=invited.pk).update(
+        invitation_sent_at=timezone.now(), status=OrderStatus.CANCELLED
+    )
     assert client.get(url).status_code == 404
     invited.refresh_from_db()
     assert invited.csr == ""

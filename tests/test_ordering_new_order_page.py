@@ -32,15 +32,17 @@ def page_of(client) -> str:
 
 
 def section(page: str, element_id: str) -> str:
-    match = re.search(rf'id="{element_id}"(.*?)(?:</section>|</div>\s*(?:<div id="quick|</div>\s*</section>))',
-                      page, re.S)
+    match = re.search(
+        rf'id="{element_id}"(.*?)(?:</section>|</div>\s*(?:<div id="quick|</div>\s*</section>))', page, re.S
+    )
     assert match, f"no section {element_id}"
     return match.group(1)
 
 
 def test_every_type_is_grouped_with_its_comparison_and_prices(tech_client):
-    Brand.objects.update_or_create(code="h12-thawte", defaults={"name": "Thawte",
-                                                                "delivery_time": "DV: minutes, OV: 1-3 days"})
+    Brand.objects.update_or_create(
+        code="h12-thawte", defaults={"name": "Thawte", "delivery_time": "DV: minutes, OV: 1-3 days"}
+    )
     server_product("dear-ov", brand_code="h12-thawte", prices={12: "300.00"}, reissuable=False)
     cheap = server_product("cheap-ov", prices={12: "90.00", 24: "170.00"})
     wildcard = make_typed_product("wild", T.WILDCARD, wildcard=True, publicly_trusted_tls=True)
@@ -60,12 +62,19 @@ def test_every_type_is_grouped_with_its_comparison_and_prices(tech_client):
 
 def test_signature_solutions_come_last_software_apart_from_platforms(tech_client):
     server_product()
-    make_typed_product("sign-software", T.SIGNATURE, name="Signature Software", validation="", requires_csr=False)
+    make_typed_product(
+        "sign-software", T.SIGNATURE, name="Signature Software", validation="", requires_csr=False
+    )
     make_typed_product("sign-cloud", T.SIGNATURE, name="Cloud Business", validation="", requires_csr=False)
     page = page_of(tech_client)
     assert page.index('id="type-server_ov"') < page.index('id="type-signature"')
     software, platforms = page.index('id="signature-software"'), page.index('id="signature-platforms"')
-    assert software < page.index('data-product="sign-software"') < platforms < page.index('data-product="sign-cloud"')
+    assert (
+        software
+        < page.index('data-product="sign-software"')
+        < platforms
+        < page.index('data-product="sign-cloud"')
+    )
 
 
 def test_quick_access_lists_most_ordered_tokens_and_tests(tech_client, account, other_account):
@@ -109,8 +118,9 @@ def test_the_page_takes_a_constant_number_of_queries(tech_client, account):
 
     small = count()
     for i in range(12):
-        product = make_typed_product(f"more-{i}", list(T)[i % len(T)], brand_code=f"brand-{i % 4}",
-                                     requires_csr=i % 3 != 0)
+        product = make_typed_product(
+            f"more-{i}", list(T)[i % len(T)], brand_code=f"brand-{i % 4}", requires_csr=i % 3 != 0
+        )
         make_order(account, product)
         credit_tokens(account, product, 1, reference=f"T-{i}")
     make_typed_product("t-1", T.CLIENT, is_test=True)

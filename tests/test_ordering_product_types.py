@@ -65,11 +65,18 @@ def test_digicert_server_form_offers_chain_licences_and_assistance(tech_client):
     assert 'name="assistance"' in page
 
 
-def test_server_order_with_assistance_licences_and_chain(tech_client, account, mailoutbox,
-                                                          django_capture_on_commit_callbacks):
+def test_server_order_with_assistance_licences_and_chain(
+    tech_client, account, mailoutbox, django_capture_on_commit_callbacks
+):
     digicert = server_product("dc-ov", brand_code="digicert", prices={12: "200.00"})
-    data = form_data(account, sans="acme.test", assistance="on", licences="3", chain="digicert-global-root-ca",
-                     csr_mode="keybot")
+    data = form_data(
+        account,
+        sans="acme.test",
+        assistance="on",
+        licences="3",
+        chain="digicert-global-root-ca",
+        csr_mode="keybot",
+    )
     token = token_of(post_form(tech_client, digicert, data))
     page = review_page(tech_client, token)
     assert 'class="option-assistance"' in page and 'class="option-licences"' in page
@@ -79,8 +86,12 @@ def test_server_order_with_assistance_licences_and_chain(tech_client, account, m
     with django_capture_on_commit_callbacks(execute=True):
         order = confirm(tech_client, token)
     assert order.price_excl_vat == Decimal("200.00") + ASSISTANCE_PRICE + Decimal("237.00")
-    assert without_payment(order.options) == {"csr_mode": "keybot", "assistance": True, "licences": 3,
-                             "chain": "digicert-global-root-ca"}
+    assert without_payment(order.options) == {
+        "csr_mode": "keybot",
+        "assistance": True,
+        "licences": 3,
+        "chain": "digicert-global-root-ca",
+    }
     assert order.dcv_method == "dns" and order.server_software == "nginx" and order.csr
     assert "Additional machine licences × 3: 237.00 €" in mailoutbox[0].body
 
@@ -119,14 +130,19 @@ def client_product(code: str = "smime", **fields):
 
 def test_client_form_has_holder_and_csr_modes_but_no_names(tech_client):
     page = tech_client.get(order_url(client_product())).content.decode()
-    assert 'name="common_name"' not in page and 'name="dcv_method"' not in page and 'name="server_software"' not in page
+    assert (
+        'name="common_name"' not in page
+        and 'name="dcv_method"' not in page
+        and 'name="server_software"' not in page
+    )
     assert "Certificate holder (administrative contact)" in page
     assert 'value="manual"' in page and 'value="keybot"' in page and 'value="invitation"' in page
     assert 'id="keybot-context"' in page and "js/keybot.bundle." in page
 
 
-def test_client_certificate_holds_the_holders_email(tech_client, account, tech, mailoutbox,
-                                                    django_capture_on_commit_callbacks):
+def test_client_certificate_holds_the_holders_email(
+    tech_client, account, tech, mailoutbox, django_capture_on_commit_callbacks
+):
     holder, admin, tech_contact = contacts_of(account)
     product = client_product()
     csr = csr_for(admin.email, email=admin.email, org=holder.name)
@@ -141,8 +157,9 @@ def test_client_certificate_holds_the_holders_email(tech_client, account, tech, 
     assert [m.to for m in mailoutbox] == [[tech_contact.email]]  # the confirmation, to the technical contact
     assert f"Certificate holder: {admin.email}" in mailoutbox[0].body
     # The embedded CA issues it with the holder's address as an RFC 822 name (S/MIME BR 7.1.2.3).
-    issued = get_connector(product.brand).issue(product=product, csr_pem=order.csr, common_name=order.common_name,
-                                               names=order.sans)
+    issued = get_connector(product.brand).issue(
+        product=product, csr_pem=order.csr, common_name=order.common_name, names=order.sans
+    )
     cert = x509.load_pem_x509_certificate(issued.pem.encode())
     san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     assert san.get_values_for_type(x509.RFC822Name) == [admin.email]
@@ -162,21 +179,30 @@ def test_client_csr_with_another_email_gets_a_hint(tech_client, account):
 
 
 def test_client_manual_mode_needs_a_csr_and_holder_of_the_organisation(tech_client, account):
-    other_org = Organisation.objects.create(account=account, name="Customer SA", registration_number="552100554",
-                                            address="x", postal_code="1", city="Paris")
-    response = post_form(tech_client, client_product(), base_data(account, organisation=other_org.public_id,
-                                                                 csr_mode="manual"))
+    other_org = Organisation.objects.create(
+        account=account,
+        name="Customer SA",
+        registration_number="552100554",
+        address="x",
+        postal_code="1",
+        city="Paris",
+    )
+    response = post_form(
+        tech_client, client_product(), base_data(account, organisation=other_org.public_id, csr_mode="manual")
+    )
     page = response.content.decode()
     assert "Paste the CSR" in field_errors(page, "csr")
     assert "must belong to the holder organisation" in field_errors(page, "admin_contact")
 
 
-def test_client_by_invitation_has_no_csr_and_emails_the_holder(tech_client, account, mailoutbox,
-                                                              django_capture_on_commit_callbacks):
+def test_client_by_invitation_has_no_csr_and_emails_the_holder(
+    tech_client, account, mailoutbox, django_capture_on_commit_callbacks
+):
     _holder, admin, tech_contact = contacts_of(account)
     ignored = csr_for(admin.email)
-    token = token_of(post_form(tech_client, client_product(), base_data(account, csr_mode="invitation",
-                                                                        csr=ignored)))
+    token = token_of(
+        post_form(tech_client, client_product(), base_data(account, csr_mode="invitation", csr=ignored))
+    )
     page = review_page(tech_client, token)
     assert f"Once you confirm, {admin.email} receives an email" in page
     with django_capture_on_commit_callbacks(execute=True):
@@ -185,7 +211,9 @@ def test_client_by_invitation_has_no_csr_and_emails_the_holder(tech_client, acco
     assert sorted(m.to[0] for m in mailoutbox) == sorted([admin.email, tech_contact.email])
     invitation = next(m for m in mailoutbox if m.to == [admin.email])
     assert f"https://portal.example.test/operations/invitation/{order.invitation_token}/" in invitation.body
-    confirmation = tech_client.get(reverse("operations:confirmation", args=[order.reference])).content.decode()
+    confirmation = tech_client.get(
+        reverse("operations:confirmation", args=[order.reference])
+    ).content.decode()
     assert "invitation-step" in confirmation
 
 
@@ -216,7 +244,9 @@ def test_site_seal_needs_no_csr(tech_client, account):
     token = token_of(post_form(tech_client, product, base_data(account)))
     assert "No CSR is needed for this product." in review_page(tech_client, token)
     order = confirm(tech_client, token)
-    assert order.csr == "" and without_payment(order.options) == {} and order.price_excl_vat == Decimal("100.00")
+    assert (
+        order.csr == "" and without_payment(order.options) == {} and order.price_excl_vat == Decimal("100.00")
+    )
 
 
 def test_rgs_seal_needs_the_legal_representative(tech_client, account):
@@ -227,22 +257,47 @@ def test_rgs_seal_needs_the_legal_representative(tech_client, account):
     assert 'id="legal-representative"' in page
     missing = post_form(tech_client, product, base_data(account, csr=csr)).content.decode()
     assert "This field is required" in field_errors(missing, "legal-email")
-    elsewhere = Organisation.objects.create(account=account, name="Customer SA", registration_number="552100554",
-                                            address="x", postal_code="1", city="Paris")
-    stranger = Contact.objects.create(account=account, organisation=elsewhere, first_name="Paul", last_name="Other",
-                                      email="paul@customer.test", phone="+33 1 00 00 00 00")
-    wrong = post_form(tech_client, product, base_data(account, csr=csr, legal_representative=stranger.public_id))
-    assert "must belong to the holder organisation" in field_errors(wrong.content.decode(), "legal_representative")
+    elsewhere = Organisation.objects.create(
+        account=account,
+        name="Customer SA",
+        registration_number="552100554",
+        address="x",
+        postal_code="1",
+        city="Paris",
+    )
+    stranger = Contact.objects.create(
+        account=account,
+        organisation=elsewhere,
+        first_name="Paul",
+        last_name="Other",
+        email="paul@customer.test",
+        phone="+33 1 00 00 00 00",
+    )
+    wrong = post_form(
+        tech_client, product, base_data(account, csr=csr, legal_representative=stranger.public_id)
+    )
+    assert "must belong to the holder organisation" in field_errors(
+        wrong.content.decode(), "legal_representative"
+    )
     data = base_data(account, csr=csr, legal_representative="")
-    data.update({"legal-first_name": "Louise", "legal-last_name": "Legal", "legal-email": "louise@acme.test",
-                 "legal-phone": "+33 1 00 00 00 09"})
+    data.update(
+        {
+            "legal-first_name": "Louise",
+            "legal-last_name": "Legal",
+            "legal-email": "louise@acme.test",
+            "legal-phone": "+33 1 00 00 00 09",
+        }
+    )
     token = token_of(post_form(tech_client, product, data))
     assert "Louise Legal, louise@acme.test" in review_page(tech_client, token)
     order = confirm(tech_client, token)
     assert order.legal_representative.email == "louise@acme.test"
     assert order.legal_representative.organisation == holder
-    same = token_of(post_form(tech_client, product, base_data(account, csr=csr_for(holder.name),
-                                                             legal_same_as_admin="on")))
+    same = token_of(
+        post_form(
+            tech_client, product, base_data(account, csr=csr_for(holder.name), legal_same_as_admin="on")
+        )
+    )
     assert confirm(tech_client, same).legal_representative == admin
 
 
@@ -250,15 +305,27 @@ def test_rgs_seal_needs_the_legal_representative(tech_client, account):
 
 
 def psd2_data(account, **overrides):
-    values = {"psd2_roles": ["PSP_PI", "PSP_AI"], "nca_name": "Autorité de contrôle prudentiel et de résolution",
-              "nca_id": "fr-acpr", "authorisation_number": "17328", "legal_same_as_admin": "on"}
+    values = {
+        "psd2_roles": ["PSP_PI", "PSP_AI"],
+        "nca_name": "Autorité de contrôle prudentiel et de résolution",
+        "nca_id": "fr-acpr",
+        "authorisation_number": "17328",
+        "legal_same_as_admin": "on",
+    }
     values.update(overrides)
     return values
 
 
 def test_psd2_qwac_has_names_roles_and_authority(tech_client, account):
-    qwac = make_typed_product("qwac", T.PSD2, validation="EV", publicly_trusted_tls=True, included_sans=1,
-                              max_sans=1, reissuable=False)
+    qwac = make_typed_product(
+        "qwac",
+        T.PSD2,
+        validation="EV",
+        publicly_trusted_tls=True,
+        included_sans=1,
+        max_sans=1,
+        reissuable=False,
+    )
     data = {**form_data(account, sans="acme.test"), **psd2_data(account)}
     token = token_of(post_form(tech_client, qwac, data))
     page = review_page(tech_client, token)
@@ -273,8 +340,10 @@ def test_psd2_qwac_has_names_roles_and_authority(tech_client, account):
 def test_psd2_fields_errors_next_to_each(tech_client, account):
     qseal = make_typed_product("qseal", T.PSD2, reissuable=False)
     holder, _a, _t = contacts_of(account)
-    data = {**base_data(account, csr=csr_for(holder.name)),
-            **psd2_data(account, psd2_roles=[], nca_id="ACPR", authorisation_number="#!?")}
+    data = {
+        **base_data(account, csr=csr_for(holder.name)),
+        **psd2_data(account, psd2_roles=[], nca_id="ACPR", authorisation_number="#!?"),
+    }
     page = post_form(tech_client, qseal, data).content.decode()
     assert "This field is required" in field_errors(page, "psd2_roles")
     assert "for example FR-ACPR" in field_errors(page, "nca_id")
@@ -289,14 +358,22 @@ def test_psd2_fields_errors_next_to_each(tech_client, account):
 # Signature solutions -------------------------------------------------------------------------------
 
 
-def test_signature_solution_has_options_no_csr_no_dcv(tech_client, account, mailoutbox,
-                                                      django_capture_on_commit_callbacks):
-    product = make_typed_product("sign-cloud", T.SIGNATURE, validation="", requires_csr=False, reissuable=False,
-                                 prices={12: "1190.00", 24: "2250.00"})
+def test_signature_solution_has_options_no_csr_no_dcv(
+    tech_client, account, mailoutbox, django_capture_on_commit_callbacks
+):
+    product = make_typed_product(
+        "sign-cloud",
+        T.SIGNATURE,
+        validation="",
+        requires_csr=False,
+        reissuable=False,
+        prices={12: "1190.00", 24: "2250.00"},
+    )
     page = tech_client.get(order_url(product)).content.decode()
     assert 'name="csr"' not in page and 'name="dcv_method"' not in page and 'name="users"' in page
-    data = base_data(account, user_type="qualified", users="5", document_packs="2", eidas_ids="3",
-                     legal_same_as_admin="on")
+    data = base_data(
+        account, user_type="qualified", users="5", document_packs="2", eidas_ids="3", legal_same_as_admin="on"
+    )
     token = token_of(post_form(tech_client, product, data))
     review = review_page(tech_client, token)
     assert "5 × 150.00 €" in review and "2 × 90.00 €" in review and "3 × 89.00 €" in review
@@ -304,15 +381,30 @@ def test_signature_solution_has_options_no_csr_no_dcv(tech_client, account, mail
         order = confirm(tech_client, token)
     expected = Decimal("1190.00") + 5 * Decimal("150.00") + 2 * DOCUMENT_PACK_PRICE + 3 * Decimal("89.00")
     assert order.price_excl_vat == expected
-    assert without_payment(order.options) == {"user_type": "qualified", "users": 5, "document_packs": 2, "eidas_ids": 3}
+    assert without_payment(order.options) == {
+        "user_type": "qualified",
+        "users": 5,
+        "document_packs": 2,
+        "eidas_ids": 3,
+    }
     assert order.csr == "" and order.dcv_method == "" and order.legal_representative == order.admin_contact
     assert AuditEvent.objects.filter(action="order.submitted", object_id=order.reference).exists()
 
 
 def test_signature_counts_are_checked(tech_client, account):
     product = make_typed_product("sign-cloud", T.SIGNATURE, validation="", requires_csr=False)
-    page = post_form(tech_client, product, base_data(account, users="-1", document_packs="1000", eidas_ids="x",
-                                                     user_type="gold", legal_same_as_admin="on")).content.decode()
+    page = post_form(
+        tech_client,
+        product,
+        base_data(
+            account,
+            users="-1",
+            document_packs="1000",
+            eidas_ids="x",
+            user_type="gold",
+            legal_same_as_admin="on",
+        ),
+    ).content.decode()
     assert "greater than or equal to 0" in field_errors(page, "users")
     assert "less than or equal to 100" in field_errors(page, "document_packs")
     assert "Enter a whole number" in field_errors(page, "eidas_ids")
@@ -334,8 +426,9 @@ def test_inactive_product_of_any_type_has_no_form(tech_client):
     assert tech_client.get(order_url(retired)).status_code == 404
 
 
-def test_an_order_awaiting_approval_is_announced_to_the_approvers(tech_client, account, owner, mailoutbox,
-                                                                 django_capture_on_commit_callbacks):
+def test_an_order_awaiting_approval_is_announced_to_the_approvers(
+    tech_client, account, owner, mailoutbox, django_capture_on_commit_callbacks
+):
     account.approval_mode = True
     account.save()
     product = client_product()

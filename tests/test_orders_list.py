@@ -22,8 +22,13 @@ URL = reverse("orders:list")
 
 def bulk_orders(account, product, count):
     for i in range(count):
-        make_order(account, product, common_name=f"host{i}.acme.test", sans=[],
-                   status=S.DELIVERED_PAID if i % 3 == 0 else S.AWAITING_PAYMENT)
+        make_order(
+            account,
+            product,
+            common_name=f"host{i}.acme.test",
+            sans=[],
+            status=S.DELIVERED_PAID if i % 3 == 0 else S.AWAITING_PAYMENT,
+        )
 
 
 def count_queries(client, url) -> int:
@@ -44,7 +49,9 @@ def test_query_count_does_not_grow_with_the_list(client, tech, account, other_ac
 
 
 @pytest.mark.django_db
-def test_list_shows_only_the_accounts_orders_with_validity(client, tech, account, other_account, product, staff):
+def test_list_shows_only_the_accounts_orders_with_validity(
+    client, tech, account, other_account, product, staff
+):
     mine = make_order(account, product, status=S.UNDER_VERIFICATION, paid=True, customer_reference="PO-1")
     certificate = issue_certificate(pass_dcv(mine, staff), user=staff)
     theirs = make_order(other_account, product, common_name="www.globex.test")
@@ -63,7 +70,9 @@ def test_filter_by_status_group(client, tech, account, product):
     closed = make_order(account, product, common_name="closed.acme.test", status=S.CANCELLED)
     client.force_login(tech)
     expectations = {
-        "in_progress": progress, "delivered": delivered, "closed": closed,
+        "in_progress": progress,
+        "delivered": delivered,
+        "closed": closed,
     }
     for group, shown in expectations.items():
         page = client.get(URL, {"group": group}).content.decode()

@@ -70,8 +70,12 @@ def test_each_view_refuses_users_without_its_right(client, account, right):
 
 def test_table_has_refusals_for_single_right_users():
     """The table above is not vacuous: most rights are refused by some view."""
-    refused = {r for r in Right for _route, p in our_patterns() if p.callback.required_rights
-               and r not in p.callback.required_rights}
+    refused = {
+        r
+        for r in Right
+        for _route, p in our_patterns()
+        if p.callback.required_rights and r not in p.callback.required_rights
+    }
     assert {Right.BILLING, Right.ADMINISTRATIVE, Right.APPROVAL} <= refused
 
 

@@ -28,13 +28,24 @@ def ca():
 @pytest.fixture
 def revoked(ca, account, product):
     """A revoked certificate of `account`, as a row."""
-    issued = ca.issue(product=product, csr_pem=make_csr("www.acme.test"), common_name="www.acme.test",
-                      names=["acme.test"], organisation=account.holder)
+    issued = ca.issue(
+        product=product,
+        csr_pem=make_csr("www.acme.test"),
+        common_name="www.acme.test",
+        names=["acme.test"],
+        organisation=account.holder,
+    )
     contact = Contact.objects.filter(account=account).first()
     order = Order.objects.create(
-        account=account, product=product, period_months=12, price_excl_vat=Decimal("100.00"),
-        status=OrderStatus.DELIVERED_PAID, organisation=account.holder, admin_contact=contact,
-        technical_contact=contact, common_name="www.acme.test",
+        account=account,
+        product=product,
+        period_months=12,
+        price_excl_vat=Decimal("100.00"),
+        status=OrderStatus.DELIVERED_PAID,
+        organisation=account.holder,
+        admin_contact=contact,
+        technical_contact=contact,
+        common_name="www.acme.test",
     )
     certificate = Certificate.objects.create(account=account, order=order, **issued.certificate_fields())
     return ca.revoke(certificate, RevocationReason.KEY_COMPROMISE)
@@ -120,8 +131,9 @@ class TestBundles:
     @pytest.fixture
     def material(self, ca):
         product = make_product("ssl-wild", validation="DV", product_type=ProductType.WILDCARD)
-        issued = ca.issue(product=product, csr_pem=make_csr("*.acme.test"), common_name="*.acme.test",
-                          names=["acme.test"])
+        issued = ca.issue(
+            product=product, csr_pem=make_csr("*.acme.test"), common_name="*.acme.test", names=["acme.test"]
+        )
         return x509.load_pem_x509_certificate(issued.pem.encode()), ca.chain(issued)
 
     def test_pkcs7_holds_the_full_chain(self, material):
@@ -141,15 +153,25 @@ class TestBundles:
         leaf, chain = material
         archive = zipfile.ZipFile(io.BytesIO(bundles.zip_bundle(leaf, chain)))
         assert sorted(archive.namelist()) == [
-            "root.pem", "wildcard.acme.test-fullchain.pem", "wildcard.acme.test.cer", "wildcard.acme.test.p7b"]
+            "root.pem",
+            "wildcard.acme.test-fullchain.pem",
+            "wildcard.acme.test.cer",
+            "wildcard.acme.test.p7b",
+        ]
         assert x509.load_pem_x509_certificate(archive.read("wildcard.acme.test.cer")) == leaf
         assert len(pkcs7.load_der_pkcs7_certificates(archive.read("wildcard.acme.test.p7b"))) == 3
         assert len(x509.load_pem_x509_certificates(archive.read("wildcard.acme.test-fullchain.pem"))) == 3
         assert x509.load_pem_x509_certificate(archive.read("root.pem")) == chain[1]
 
-    @pytest.mark.parametrize(("name", "safe"), [
-        ("*.acme.test", "wildcard.acme.test"), ("../../etc/passwd", "etc_passwd"), ("Alice Admin", "Alice_Admin"),
-        ("", "certificate"), ("é.test", "test"),
-    ])
+    @pytest.mark.parametrize(
+        ("name", "safe"),
+        [
+            ("*.acme.test", "wildcard.acme.test"),
+            ("../../etc/passwd", "etc_passwd"),
+            ("Alice Admin", "Alice_Admin"),
+            ("", "certificate"),
+            ("é.test", "test"),
+        ],
+    )
     def test_safe_filename(self, name, safe):
         assert bundles.safe_filename(name) == safe

@@ -122,8 +122,14 @@ def test_done_page_says_the_request_awaits_validation(client):
 
 @pytest.mark.django_db
 def test_same_person_for_both_contacts(post):
-    data = form_data(tech_same_as_admin="on", tech_first_name="", tech_last_name="", tech_email="",
-                     tech_phone="", tech_job_title="")
+    data = form_data(
+        tech_same_as_admin="on",
+        tech_first_name="",
+        tech_last_name="",
+        tech_email="",
+        tech_phone="",
+        tech_job_title="",
+    )
     assert post(data).status_code == 302
     account = Account.objects.get()
     assert account.technical_contact_id == account.administrative_contact_id
@@ -141,7 +147,10 @@ def test_foreign_company_number_is_stored_without_spaces(post):
 
 @pytest.mark.django_db
 def test_siret_is_accepted_and_matches_the_vat_siren(post):
-    assert post(form_data(registration_number="732 829 320 00074", vat_number="FR44732829320")).status_code == 302
+    assert (
+        post(form_data(registration_number="732 829 320 00074", vat_number="FR44732829320")).status_code
+        == 302
+    )
     assert Organisation.objects.get().registration_number == "73282932000074"
 
 
@@ -151,18 +160,25 @@ def errors_of(response) -> dict:
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("overrides", "field", "text"), [
-    ({"registration_number": "303 265 046"}, "registration_number", "not valid"),
-    ({"registration_number": "12345"}, "registration_number", "9 digits"),
-    ({"country": "BE", "registration_number": "0403170701", "vat_number": ""}, "naf_code", "French company"),
-    ({"vat_number": "FR12345"}, "vat_number", "not a valid"),
-    ({"vat_number": "FR44732829320"}, "vat_number", "does not belong"),
-    ({"naf_code": "62A"}, "naf_code", "four digits"),
-    ({"admin_email": "not-an-email"}, "admin_email", "valid email"),
-    ({"phone": "call me"}, "phone", "phone number"),
-    ({"username": "ab@c"}, "username", "@"),
-    ({"accept_terms": None}, "accept_terms", "accept the terms"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "field", "text"),
+    [
+        ({"registration_number": "303 265 046"}, "registration_number", "not valid"),
+        ({"registration_number": "12345"}, "registration_number", "9 digits"),
+        (
+            {"country": "BE", "registration_number": "0403170701", "vat_number": ""},
+            "naf_code",
+            "French company",
+        ),
+        ({"vat_number": "FR12345"}, "vat_number", "not a valid"),
+        ({"vat_number": "FR44732829320"}, "vat_number", "does not belong"),
+        ({"naf_code": "62A"}, "naf_code", "four digits"),
+        ({"admin_email": "not-an-email"}, "admin_email", "valid email"),
+        ({"phone": "call me"}, "phone", "phone number"),
+        ({"username": "ab@c"}, "username", "@"),
+        ({"accept_terms": None}, "accept_terms", "accept the terms"),
+    ],
+)
 def test_each_refusal_is_next_to_its_field(client, overrides, field, text):
     response = client.post(URL, form_data(**overrides))
     errors = errors_of(response)
@@ -171,8 +187,8 @@ def test_each_refusal_is_next_to_its_field(client, overrides, field, text):
     assert not Account.objects.exists()
     # The error is shown next to its field on the page.
     page = response.content.decode()
-    block = page[page.index(f'id="field-{field}"'):]
-    assert 'class="errorlist' in block[:block.index("</div>\n")]
+    block = page[page.index(f'id="field-{field}"') :]
+    assert 'class="errorlist' in block[: block.index("</div>\n")]
 
 
 @pytest.mark.django_db
@@ -196,8 +212,15 @@ def test_technical_contact_required_unless_same_as_admin(client):
 def test_typed_values_are_kept_on_error(client):
     response = client.post(URL, form_data(registration_number="303 265 046", tech_same_as_admin="on"))
     page = response.content.decode()
-    for value in ("Bleu Hébergement", "303 265 046", "12 rue des Lilas", "claire@bleu.test",
-                  "hugo@bleu.test", "claire.martin", "6201Z"):
+    for value in (
+        "Bleu Hébergement",
+        "303 265 046",
+        "12 rue des Lilas",
+        "claire@bleu.test",
+        "hugo@bleu.test",
+        "claire.martin",
+        "6201Z",
+    ):
         assert f'value="{value}"' in page, value
     assert 'name="tech_same_as_admin" id="id_tech_same_as_admin" checked' in page
     assert '<option value="bulk" selected>' in page

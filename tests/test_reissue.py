@@ -44,9 +44,16 @@ def url(order):
 
 
 def post_data(order, **overrides):
-    data = {"reason": "lost", "replaced": order.certificates.get().serial, "old_certificate": "keep",
-            "grace_days": "", "csr": make_csr(order.common_name, order.sans, key=make_key("p256")),
-            "sans": "\n".join(order.sans), "server_software": "", "server_software_other": ""}
+    data = {
+        "reason": "lost",
+        "replaced": order.certificates.get().serial,
+        "old_certificate": "keep",
+        "grace_days": "",
+        "csr": make_csr(order.common_name, order.sans, key=make_key("p256")),
+        "sans": "\n".join(order.sans),
+        "server_software": "",
+        "server_software_other": "",
+    }
     data.update(overrides)
     return data
 
@@ -62,15 +69,19 @@ def reissued(order, **kwargs) -> Certificate:
 
 # ---------------------------------------------------------------- the keep / revoke options
 
+
 @pytest.mark.django_db
-def test_reissue_keeping_the_old_certificate(client, tech, account, product, mailoutbox,
-                                             django_capture_on_commit_callbacks):
+def test_reissue_keeping_the_old_certificate(
+    client, tech, account, product, mailoutbox, django_capture_on_commit_callbacks
+):
     order = delivered_order(account, product)
     old = order.certificates.get()
     log_in(client, tech, seconds_ago=REAUTH_TIMEOUT + 60)  # keeping revokes nothing: no password asked
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(url(order), post_data(order, server_software="iis"))
-    assert response.status_code == 302 and response["Location"] == reverse("orders:detail", args=[order.reference])
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "orders:detail", args=[order.reference]
+    )
     order.refresh_from_db()
     new = reissued(order)
     assert order.status == S.DELIVERED_PAID and order.price_excl_vat == Decimal("120.00")  # free, same order
@@ -92,9 +103,18 @@ def test_the_form_offers_the_reasons_and_delays(client, tech, account, product):
     order = delivered_order(account, product)
     client.force_login(tech)
     page = client.get(url(order)).content.decode()
-    for label in ("Lost key or certificate", "Key compromise", "Hash algorithm change", "Key size change",
-                  "Names added on a multi-site certificate", "Reissue within a subscription", "Revoke it now",
-                  "Revoke it after a grace delay", "14 days", "30 days"):
+    for label in (
+        "Lost key or certificate",
+        "Key compromise",
+        "Hash algorithm change",
+        "Key size change",
+        "Names added on a multi-site certificate",
+        "Reissue within a subscription",
+        "Revoke it now",
+        "Revoke it after a grace delay",
+        "14 days",
+        "30 days",
+    ):
         assert label in page
     assert f'<option value="{order.certificates.get().serial}" selected>' in page
 
@@ -104,13 +124,17 @@ def test_reissue_revoking_the_old_certificate_now(client, tech, account, product
     order = delivered_order(account, product)
     old = order.certificates.get()
     log_in(client, tech)
-    response = client.post(url(order), post_data(order, reason="software_change", old_certificate="revoke_now"))
+    response = client.post(
+        url(order), post_data(order, reason="software_change", old_certificate="revoke_now")
+    )
     assert response.status_code == 302
     old.refresh_from_db()
     assert old.state == Certificate.State.REVOKED and old.revocation_reason == "superseded"
     entry = crl_entry(old)
     assert entry is not None
-    assert entry.extensions.get_extension_for_class(x509.CRLReason).value.reason == x509.ReasonFlags.superseded
+    assert (
+        entry.extensions.get_extension_for_class(x509.CRLReason).value.reason == x509.ReasonFlags.superseded
+    )
     assert reissued(order).state == Certificate.State.VALID
     assert AuditEvent.objects.filter(action="certificate.revoked", details__serial=old.serial).count() == 1
 
@@ -147,15 +171,23 @@ def test_reissue_revoking_after_a_grace_delay_and_the_idempotent_task(client, te
 
 
 @pytest.mark.django_db
-def test_the_celery_task_revokes_due_certificates_of_every_account(account, other_account, product, mailoutbox,
-                                                                     django_capture_on_commit_callbacks):
-    mine, theirs = delivered_order(account, product), delivered_order(other_account, product,
-                                                                        common_name="www.globex.test")
-    Certificate.objects.filter(order__in=[mine, theirs]).update(revoke_scheduled_at=timezone.now() - timedelta(hours=1))
+def test_the_celery_task_revokes_due_certificates_of_every_account(
+    account, other_account, product, mailoutbox, django_capture_on_commit_callbacks
+):
+    mine, theirs = (
+        delivered_order(account, product),
+        delivered_order(other_account, product, common_name="www.globex.test"),
+    )
+    Certificate.objects.filter(order__in=[mine, theirs]).update(
+        revoke_scheduled_at=timezone.now() - timedelta(hours=1)
+    )
     with django_capture_on_commit_callbacks(execute=True):
         assert revoke_scheduled_certificates.delay().get() == 2
         assert revoke_scheduled_certificates.delay().get() == 0
-    assert sorted(m.to[0] for m in mailoutbox) == [mine.technical_contact.email, theirs.technical_contact.email]
+    assert sorted(m.to[0] for m in mailoutbox) == [
+        mine.technical_contact.email,
+        theirs.technical_contact.email,
+    ]
     assert set(Certificate.objects.values_list("state", flat=True)) == {Certificate.State.REVOKED}
 
 
@@ -170,6 +202,7 @@ def test_revoke_later_needs_a_delay(client, tech, account, product):
 
 # ---------------------------------------------------------------- key compromise
 
+
 @pytest.mark.django_db
 def test_key_compromise_always_revokes_now(client, tech, account, product):
     order = delivered_order(account, product)
@@ -180,7 +213,10 @@ def test_key_compromise_always_revokes_now(client, tech, account, product):
     old.refresh_from_db()
     assert old.state == Certificate.State.REVOKED and old.revocation_reason == "key_compromise"
     entry = crl_entry(old)
-    assert entry.extensions.get_extension_for_class(x509.CRLReason).value.reason == x509.ReasonFlags.key_compromise
+    assert (
+        entry.extensions.get_extension_for_class(x509.CRLReason).value.reason
+        == x509.ReasonFlags.key_compromise
+    )
     assert AuditEvent.objects.get(action="certificate.reissued").details["old_certificate"] == "revoke_now"
 
 
@@ -190,12 +226,20 @@ def test_key_compromise_revokes_every_valid_certificate_of_that_key(account, pro
     order = delivered_order(account, product, key=key)
     first = order.certificates.get()
     same_key = parse_csr(make_csr(order.common_name, order.sans, key=key))
-    second = reissue(order, ReissueRequest(reason="software_change", csr=same_key, sans=order.sans,
-                                           replaced=first), user=tech)
+    second = reissue(
+        order,
+        ReissueRequest(reason="software_change", csr=same_key, sans=order.sans, replaced=first),
+        user=tech,
+    )
     assert {c.state for c in order.certificates.all()} == {Certificate.State.VALID}
     fresh = parse_csr(make_csr(order.common_name, order.sans, key=make_key("p256")))
-    third = reissue(order, ReissueRequest(reason="key_compromise", csr=fresh, sans=order.sans, replaced=second,
-                                          old_certificate="keep"), user=tech)
+    third = reissue(
+        order,
+        ReissueRequest(
+            reason="key_compromise", csr=fresh, sans=order.sans, replaced=second, old_certificate="keep"
+        ),
+        user=tech,
+    )
     states = dict(order.certificates.values_list("serial", "revocation_reason"))
     assert states == {first.serial: "key_compromise", second.serial: "key_compromise", third.serial: ""}
 
@@ -213,6 +257,7 @@ def test_key_compromise_refuses_the_same_key(client, tech, account, product):
 
 # ---------------------------------------------------------------- names and validity
 
+
 def validated_elsewhere(account, domain):
     """A validation of `domain` passed on another order of the account, within the reuse period."""
     from datetime import timedelta
@@ -223,8 +268,15 @@ def validated_elsewhere(account, domain):
 
     other = delivered_order(account, make_product(f"other-{domain}"), common_name=domain, sans=[])
     now = timezone.now()
-    DcvCheck.objects.create(account=account, order=other, domain=domain, method="dns", token="t" * 32,
-                            expires_at=now + timedelta(days=30), validated_at=now - timedelta(days=1))
+    DcvCheck.objects.create(
+        account=account,
+        order=other,
+        domain=domain,
+        method="dns",
+        token="t" * 32,
+        expires_at=now + timedelta(days=30),
+        validated_at=now - timedelta(days=1),
+    )
 
 
 @pytest.mark.django_db
@@ -239,12 +291,16 @@ def test_names_may_grow_on_a_multi_site_certificate_within_its_maximum(client, t
     page = client.post(url(order), post_data(order, reason="san_added", sans="acme.test\nshop.example.org"))
     assert "shop.example.org" in page.content.decode() and "not been validated" in page.content.decode()
     validated_elsewhere(account, "shop.example.org")
-    response = client.post(url(order), post_data(order, reason="san_added", sans="acme.test\nshop.example.org"))
+    response = client.post(
+        url(order), post_data(order, reason="san_added", sans="acme.test\nshop.example.org")
+    )
     assert response.status_code == 302
     order.refresh_from_db()
     assert order.sans == ["acme.test", "shop.example.org"]
     leaf = x509.load_pem_x509_certificate(reissued(order).pem.encode())
-    names = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(x509.DNSName)
+    names = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(
+        x509.DNSName
+    )
     assert set(names) == {"www.acme.test", "acme.test", "shop.example.org"}
 
 
@@ -253,7 +309,9 @@ def test_names_stay_the_same_otherwise(client, tech, account):
     single = make_product("single-ov", san_price=Decimal("0.00"), max_sans=1)
     order = delivered_order(account, single, sans=["acme.test"])
     log_in(client, tech)
-    page = client.post(url(order), post_data(order, reason="lost", sans="acme.test\nother.acme.test")).content.decode()
+    page = client.post(
+        url(order), post_data(order, reason="lost", sans="acme.test\nother.acme.test")
+    ).content.decode()
     assert "The names stay the same for this reason" in page
     page = client.post(url(order), post_data(order, reason="san_added")).content.decode()
     assert "Select a valid choice" in page  # a single-site product offers no "names added"
@@ -267,15 +325,21 @@ def test_validity_never_goes_past_the_subscription_end(account, product, tech):
     order.subscription_ends_at = end
     order.save()
     info = parse_csr(make_csr(order.common_name, order.sans, key=make_key("p256")))
-    certificate = reissue(order, ReissueRequest(reason="subscription", csr=info, sans=order.sans,
-                                                replaced=order.certificates.get()), user=tech)
+    certificate = reissue(
+        order,
+        ReissueRequest(reason="subscription", csr=info, sans=order.sans, replaced=order.certificates.get()),
+        user=tech,
+    )
     assert certificate.not_after <= end
     # A long subscription: the CA/B Forum schedule caps the certificate itself (LIFE-9, 199 days now).
     order.subscription_ends_at = timezone.now() + timedelta(days=3 * 365)
     order.save()
     info = parse_csr(make_csr(order.common_name, order.sans, key=make_key("p256")))
-    longest = reissue(order, ReissueRequest(reason="subscription", csr=info, sans=order.sans,
-                                            replaced=certificate), user=tech)
+    longest = reissue(
+        order,
+        ReissueRequest(reason="subscription", csr=info, sans=order.sans, replaced=certificate),
+        user=tech,
+    )
     assert longest.not_after - longest.not_before <= timedelta(days=199, minutes=1)
 
 
@@ -291,6 +355,7 @@ def test_a_resubmitted_form_reissues_once(account, product, tech):
 
 # ---------------------------------------------------------------- refusals and the list
 
+
 @pytest.mark.django_db
 def test_non_reissuable_product_is_refused(client, tech, account):
     fixed = make_product("not-reissuable", reissuable=False)
@@ -302,8 +367,11 @@ def test_non_reissuable_product_is_refused(client, tech, account):
     assert order.certificates.count() == 1
     info = parse_csr(make_csr(order.common_name, order.sans, key=make_key("p256")))
     with pytest.raises(ReissueRefused):
-        reissue(order, ReissueRequest(reason="lost", csr=info, sans=order.sans,
-                                      replaced=order.certificates.get()), user=tech)
+        reissue(
+            order,
+            ReissueRequest(reason="lost", csr=info, sans=order.sans, replaced=order.certificates.get()),
+            user=tech,
+        )
 
 
 @pytest.mark.django_db
@@ -320,8 +388,12 @@ def test_ended_subscription_and_revoked_certificates_are_refused(client, tech, a
 def test_list_shows_the_reissuable_certificates_only(client, tech, account, other_account, product):
     good = delivered_order(account, product, common_name="good.acme.test")
     fixed = delivered_order(account, make_product("fixed", reissuable=False), common_name="fixed.acme.test")
-    ended = delivered_order(account, product, common_name="ended.acme.test",
-                            subscription_ends_at=timezone.now() - timedelta(hours=1))
+    ended = delivered_order(
+        account,
+        product,
+        common_name="ended.acme.test",
+        subscription_ends_at=timezone.now() - timedelta(hours=1),
+    )
     pending = make_order(account, product, common_name="pending.acme.test")
     imported = delivered_order(account, product, common_name="imported.acme.test")
     imported.origin = OrderOrigin.IMPORT
@@ -352,6 +424,7 @@ def test_list_queries_do_not_grow(client, tech, account, product):
 
 
 # ---------------------------------------------------------------- rights
+
 
 @pytest.mark.django_db
 def test_commercial_only_user_is_refused(client, account, product):

@@ -48,14 +48,18 @@ def query(url: str) -> dict:
 
 # ---------------------------------------------------------------- the window
 
+
 @pytest.mark.django_db
-@pytest.mark.parametrize(("days_to_end", "ok"), [
-    (91, False),   # one day before the window opens
-    (90, True),    # the first day: 90 days before the end
-    (0, True),
-    (-30, True),   # the last day: 30 days after the end
-    (-31, False),  # too late
-])
+@pytest.mark.parametrize(
+    ("days_to_end", "ok"),
+    [
+        (91, False),  # one day before the window opens
+        (90, True),  # the first day: 90 days before the end
+        (0, True),
+        (-30, True),  # the last day: 30 days after the end
+        (-31, False),  # too late
+    ],
+)
 def test_window_edges(account, product, days_to_end, ok):
     order = ending(account, product, timedelta(days=days_to_end))
     verdict = renewable(order, NOW)
@@ -100,11 +104,15 @@ def test_end_falls_back_to_the_latest_certificate(account, product, staff):
 
 @pytest.mark.django_db
 def test_undelivered_or_already_renewed_orders_are_refused(account, product):
-    pending = make_order(account, product, status=S.AWAITING_PAYMENT, subscription_ends_at=NOW + timedelta(days=5))
+    pending = make_order(
+        account, product, status=S.AWAITING_PAYMENT, subscription_ends_at=NOW + timedelta(days=5)
+    )
     assert not renewable(pending, NOW).ok
     assert not renewal_candidates(account, NOW).filter(pk=pending.pk).exists()
     order = ending(account, product, timedelta(days=5))
-    renewal = make_order(account, product, status=S.AWAITING_PAYMENT, origin=OrderOrigin.RENEWAL, source_order=order)
+    renewal = make_order(
+        account, product, status=S.AWAITING_PAYMENT, origin=OrderOrigin.RENEWAL, source_order=order
+    )
     verdict = renewable(order, NOW)
     assert not verdict.ok and renewal.reference in verdict.reason
     listed = renewal_candidates(account, NOW).get(pk=order.pk)
@@ -127,12 +135,15 @@ def test_product_no_longer_sold_is_sent_to_migration(account):
 
 # ---------------------------------------------------------------- carried-over days
 
+
 @pytest.mark.django_db
 def test_carried_over_days(account, product):
     assert carried_over_days(ending(account, product, timedelta(days=45, hours=3)), NOW) == 45
     assert carried_over_days(ending(account, product, timedelta(hours=20)), NOW) == 0
     assert carried_over_days(ending(account, product, timedelta(days=-3)), NOW) == 0
-    assert carried_over_days(make_order(account, product, status=S.DELIVERED_PAID), NOW) == 0  # nothing delivered
+    assert (
+        carried_over_days(make_order(account, product, status=S.DELIVERED_PAID), NOW) == 0
+    )  # nothing delivered
 
 
 def test_renewed_subscription_end_adds_the_carried_days():
@@ -143,6 +154,7 @@ def test_renewed_subscription_end_adds_the_carried_days():
 
 
 # ---------------------------------------------------------------- identical: organisation unchanged
+
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("change", ["name", "city"])
@@ -180,23 +192,40 @@ def test_organisation_compared_loosely_and_not_for_dv(account, staff):
 
 # ---------------------------------------------------------------- pages
 
+
 @pytest.mark.django_db
 def test_list_shows_candidates_with_their_links(client, tech, account, other_account, product, staff):
-    soon = make_order(account, product, status=S.DELIVERED_PAID, subscription_ends_at=timezone.now() + timedelta(days=30))
-    later = make_order(account, product, status=S.DELIVERED_PAID, common_name="later.acme.test",
-                       subscription_ends_at=timezone.now() + timedelta(days=200))
+    soon = make_order(
+        account, product, status=S.DELIVERED_PAID, subscription_ends_at=timezone.now() + timedelta(days=30)
+    )
+    later = make_order(
+        account,
+        product,
+        status=S.DELIVERED_PAID,
+        common_name="later.acme.test",
+        subscription_ends_at=timezone.now() + timedelta(days=200),
+    )
     changed = delivered_order(account, product, staff, common_name="changed.acme.test")
     Certificate.objects.filter(order=changed).update(not_after=timezone.now() + timedelta(days=10))
     changed.organisation.city = "Marseille"
     changed.organisation.save()
-    theirs = make_order(other_account, product, status=S.DELIVERED_PAID, common_name="www.globex.test",
-                        subscription_ends_at=timezone.now() + timedelta(days=30))
+    theirs = make_order(
+        other_account,
+        product,
+        status=S.DELIVERED_PAID,
+        common_name="www.globex.test",
+        subscription_ends_at=timezone.now() + timedelta(days=30),
+    )
     client.force_login(tech)
     page = client.get(reverse("lifecycle:renewals")).content.decode()
     assert f"from={soon.reference}&amp;origin=renewal" in page
     assert "29 days left carried over" in page or "30 days left carried over" in page
     assert later.reference not in page and theirs.reference not in page
-    assert changed.reference in page and "Marseille" in page and f"from={changed.reference}&amp;origin=clone" in page
+    assert (
+        changed.reference in page
+        and "Marseille" in page
+        and f"from={changed.reference}&amp;origin=clone" in page
+    )
 
 
 @pytest.mark.django_db
@@ -220,8 +249,13 @@ def test_list_queries_do_not_grow(client, tech, account, product, staff):
 
 @pytest.mark.django_db
 def test_following_the_renewal_link_answers(client, tech, account, product):
-    order = make_order(account, product, status=S.DELIVERED_PAID, common_name="renew-me.acme.test",
-                       subscription_ends_at=timezone.now() + timedelta(days=10))
+    order = make_order(
+        account,
+        product,
+        status=S.DELIVERED_PAID,
+        common_name="renew-me.acme.test",
+        subscription_ends_at=timezone.now() + timedelta(days=10),
+    )
     verdict = renewable(order)
     assert verdict.ok
     client.force_login(tech)
@@ -231,8 +265,13 @@ def test_following_the_renewal_link_answers(client, tech, account, product):
 
 @pytest.mark.django_db
 def test_renew_another_by_reference(client, tech, account, product):
-    order = make_order(account, product, status=S.DELIVERED_PAID, ca_reference="SECTIGO-4411",
-                       subscription_ends_at=timezone.now() + timedelta(days=10))
+    order = make_order(
+        account,
+        product,
+        status=S.DELIVERED_PAID,
+        ca_reference="SECTIGO-4411",
+        subscription_ends_at=timezone.now() + timedelta(days=10),
+    )
     client.force_login(tech)
     url = reverse("lifecycle:renew_other")
     for reference in (order.reference.lower(), "sectigo-4411"):
@@ -243,15 +282,23 @@ def test_renew_another_by_reference(client, tech, account, product):
 
 @pytest.mark.django_db
 def test_renew_another_refusals_are_explained(client, tech, account, other_account, product):
-    early = make_order(account, product, status=S.DELIVERED_PAID, subscription_ends_at=timezone.now() + timedelta(days=300))
-    theirs = make_order(other_account, product, status=S.DELIVERED_PAID,
-                        subscription_ends_at=timezone.now() + timedelta(days=10))
+    early = make_order(
+        account, product, status=S.DELIVERED_PAID, subscription_ends_at=timezone.now() + timedelta(days=300)
+    )
+    theirs = make_order(
+        other_account,
+        product,
+        status=S.DELIVERED_PAID,
+        subscription_ends_at=timezone.now() + timedelta(days=10),
+    )
     client.force_login(tech)
     url = reverse("lifecycle:renew_other")
     page = client.get(url, {"reference": early.reference}).content.decode()
     assert "The renewal opens on" in page and 'id="verdict"' in page
     page = client.get(url, {"reference": theirs.reference}).content.decode()
-    assert "No order of your account has this reference." in page  # another account's order does not exist here
+    assert (
+        "No order of your account has this reference." in page
+    )  # another account's order does not exist here
     page = client.get(url, {"reference": ""}).content.decode()
     assert "This field is required." in page
     assert client.get(url).status_code == 200  # the empty form

@@ -63,6 +63,7 @@ def is_sent_to_login(response) -> bool:
 
 # --- Idle and absolute limits ---------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_a_session_idle_for_longer_than_the_setting_ends(client, owner, settings):
     assert settings.SESSION_IDLE_SECONDS == 1800  # default: 30 minutes (ACC-9)
@@ -103,15 +104,21 @@ def test_a_session_ends_at_the_absolute_limit_even_when_active(client, owner, se
 
 # --- Other sessions end when the password changes ---------------------------------------------
 
+
 @pytest.mark.django_db
 def test_changing_the_password_ends_the_other_sessions_and_keeps_this_one(owner):
     here, elsewhere = Client(), Client()
     log_in(here, owner)
     log_in(elsewhere, owner)
     assert elsewhere.get(reverse("home")).status_code == 200
-    response = here.post(reverse("account_change_password"), {
-        "oldpassword": PASSWORD, "password1": NEW_PASSWORD, "password2": NEW_PASSWORD,
-    })
+    response = here.post(
+        reverse("account_change_password"),
+        {
+            "oldpassword": PASSWORD,
+            "password1": NEW_PASSWORD,
+            "password2": NEW_PASSWORD,
+        },
+    )
     assert response.status_code == 302
     assert here.get(reverse("home")).status_code == 200
     assert is_sent_to_login(elsewhere.get(reverse("home")))
@@ -119,6 +126,7 @@ def test_changing_the_password_ends_the_other_sessions_and_keeps_this_one(owner)
 
 
 # --- Password age (ACC-4) --------------------------------------------------------------------------
+
 
 @pytest.mark.django_db
 def test_every_way_of_setting_a_password_restarts_its_clock(owner):
@@ -160,8 +168,9 @@ def test_a_password_older_than_12_months_must_be_changed_first(client, owner):
     assert same.status_code == 200
     assert "different from your current one" in same.content.decode()
 
-    done = client.post(home["Location"], {"oldpassword": PASSWORD, "password1": NEW_PASSWORD,
-                                          "password2": NEW_PASSWORD})
+    done = client.post(
+        home["Location"], {"oldpassword": PASSWORD, "password1": NEW_PASSWORD, "password2": NEW_PASSWORD}
+    )
     assert done.status_code == 302 and done["Location"] == reverse("home")
     owner.refresh_from_db()
     assert timezone.now() - owner.password_changed_at < timedelta(seconds=5)

@@ -12,12 +12,25 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def run_manage(tmp_path, env_overrides: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items()
-           if k not in {"DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY", "CA_KEY_PASSPHRASE", "SITE_URL",
-                         "DJANGO_ALLOW_ASYNC_UNSAFE", "EMAIL_URL"}}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in {
+            "DATABASE_URL",
+            "REDIS_URL",
+            "DEBUG",
+            "SECRET_KEY",
+            "CA_KEY_PASSPHRASE",
+            "SITE_URL",
+            "DJANGO_ALLOW_ASYNC_UNSAFE",
+            "EMAIL_URL",
+        }
+    }
     env.update({"VAR_DIR": str(tmp_path / "var"), **env_overrides})
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 def show(tmp_path, env: dict[str, str], expression: str) -> str:
@@ -38,11 +51,17 @@ def test_defaults_are_sqlite_embedded_broker_and_console_email(tmp_path):
 
 
 def test_urls_from_environment_select_postgres_and_redis(tmp_path):
-    env = {"DEBUG": "1", "DATABASE_URL": "postgres://u@db.example:5432/x", "REDIS_URL": "redis://cache:6379/1",
-           "EMAIL_URL": "smtp+tls://user:pw@mail.example:587"}
+    env = {
+        "DEBUG": "1",
+        "DATABASE_URL": "postgres://u@db.example:5432/x",
+        "REDIS_URL": "redis://cache:6379/1",
+        "EMAIL_URL": "smtp+tls://user:pw@mail.example:587",
+    }
     assert show(tmp_path, env, "s.DATABASES['default']['ENGINE']") == "django.db.backends.postgresql"
     assert show(tmp_path, env, "s.CELERY_BROKER_URL") == "redis://cache:6379/1"
-    assert show(tmp_path, env, "s.CACHES['default']['BACKEND']") == "django.core.cache.backends.redis.RedisCache"
+    assert (
+        show(tmp_path, env, "s.CACHES['default']['BACKEND']") == "django.core.cache.backends.redis.RedisCache"
+    )
     assert show(tmp_path, env, "s.EMAIL_HOST, s.EMAIL_USE_TLS") == "mail.example True"
 
 
@@ -53,9 +72,13 @@ def test_production_without_secrets_fails_loudly(tmp_path):
 
 
 def test_check_deploy_is_clean_with_real_secrets(tmp_path):
-    env = {"DEBUG": "0", "SECRET_KEY": "k" * 20 + "Zq9!xV2#mP7@rT4$wY8%uI1^oE5&aS3*dF6(gH0)jK",
-           "CA_KEY_PASSPHRASE": "a-real-passphrase", "SITE_URL": "https://portal.example.com",
-           "ALLOWED_HOSTS": "portal.example.com"}
+    env = {
+        "DEBUG": "0",
+        "SECRET_KEY": "k" * 20 + "Zq9!xV2#mP7@rT4$wY8%uI1^oE5&aS3*dF6(gH0)jK",
+        "CA_KEY_PASSPHRASE": "a-real-passphrase",
+        "SITE_URL": "https://portal.example.com",
+        "ALLOWED_HOSTS": "portal.example.com",
+    }
     result = run_manage(tmp_path, env, "check", "--deploy", "--fail-level", "WARNING")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout

@@ -17,8 +17,13 @@ from tests.test_order_support import make_order
 @pytest.fixture
 def solution(account):
     product = make_product("sign-platform", product_type=ProductType.SIGNATURE, requires_csr=False)
-    order = make_order(account, product, status=OrderStatus.DELIVERED_PAID, paid=True,
-                       options={"user_type": "advanced", "users": 5})
+    order = make_order(
+        account,
+        product,
+        status=OrderStatus.DELIVERED_PAID,
+        paid=True,
+        options={"user_type": "advanced", "users": 5},
+    )
     # Paid 100 days ago on a 12-month subscription.
     type(order).objects.filter(pk=order.pk).update(paid_at=timezone.now() - timedelta(days=100))
     order.refresh_from_db()
@@ -55,9 +60,16 @@ def test_refusals(client, tech, billing, outsider, account, solution):
     client.force_login(outsider)
     assert client.get(url(solution)).status_code == 404
     client.force_login(tech)
-    page = client.post(url(solution), {"users": "0", "user_type": "advanced", "confirm": "1"}).content.decode()
+    page = client.post(
+        url(solution), {"users": "0", "user_type": "advanced", "confirm": "1"}
+    ).content.decode()
     assert "errorlist" in page
-    server = make_order(account, make_product("plain"), status=OrderStatus.DELIVERED_PAID, paid=True,
-                        common_name="srv.acme.test")
+    server = make_order(
+        account,
+        make_product("plain"),
+        status=OrderStatus.DELIVERED_PAID,
+        paid=True,
+        common_name="srv.acme.test",
+    )
     response = client.get(url(server), follow=True)
     assert "delivered signature solution only" in response.content.decode()

@@ -69,6 +69,7 @@ def reject_url(account):
 
 # --- who reaches the back office -------------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_anonymous_is_sent_to_the_staff_login(client):
     response = client.get("/staff/")
@@ -95,6 +96,7 @@ def test_staff_without_change_right_cannot_validate(client, pending, mailoutbox)
 
 
 # --- admin pages -------------------------------------------------------------------------------
+
 
 @pytest.mark.django_db
 def test_account_list_and_change_page(client, staff, pending, account):
@@ -149,6 +151,7 @@ def test_audit_trail_is_read_only(client, staff, pending):
 
 # --- validation --------------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_validate_asks_for_confirmation_first(client, staff, pending, mailoutbox):
     client.force_login(staff)
@@ -192,7 +195,7 @@ def test_validation_end_to_end(client, staff, pending, mailoutbox, django_captur
     login = client.post("/accounts/login/", {"login": superuser.username, "password": NEW_PASSWORD})
     assert login["Location"] == reverse("home")
     bar = client.get(reverse("home")).content.decode()
-    connection = bar[bar.index('data-testid="connection-bar"'):]
+    connection = bar[bar.index('data-testid="connection-bar"') :]
     assert pending.name in connection[:300]
 
 
@@ -218,9 +221,14 @@ def test_validating_again_from_the_admin_only_warns(client, staff, pending, on_c
 @pytest.mark.django_db
 def test_bulk_validate_action(client, staff, pending, account, on_commit, mailoutbox):
     client.force_login(staff)
-    response = on_commit(client.post, "/staff/accounts/account/", {
-        "action": "validate_selected", "_selected_action": [pending.pk, account.pk],
-    })
+    response = on_commit(
+        client.post,
+        "/staff/accounts/account/",
+        {
+            "action": "validate_selected",
+            "_selected_action": [pending.pk, account.pk],
+        },
+    )
     assert response.status_code == 302
     assert Account.objects.get(pk=pending.pk).status == Account.Status.ACTIVE
     assert len(mailoutbox) == 1
@@ -244,6 +252,7 @@ def test_validation_email_is_rendered_in_the_super_users_language(pending, staff
 
 # --- rejection ---------------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_reject_needs_a_reason(client, staff, pending, mailoutbox):
     client.force_login(staff)
@@ -256,8 +265,9 @@ def test_reject_needs_a_reason(client, staff, pending, mailoutbox):
 
 
 @pytest.mark.django_db
-def test_rejection_emails_the_reason_and_blocks_login(client, staff, pending, mailoutbox,
-                                                      django_capture_on_commit_callbacks):
+def test_rejection_emails_the_reason_and_blocks_login(
+    client, staff, pending, mailoutbox, django_capture_on_commit_callbacks
+):
     client.force_login(staff)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reject_url(pending), {"reason": "We could not verify the SIREN."})
@@ -307,5 +317,7 @@ def test_pending_users_cannot_log_in_even_with_a_password(client, pending):
 def test_an_active_account_user_is_not_refused(client, owner):
     """The refusal above is about the account's status, not about every login."""
     assert owner.has_right(Right.TECHNICAL)
-    response = client.post("/accounts/login/", {"login": owner.username, "password": "correct-horse-battery-2026"})
+    response = client.post(
+        "/accounts/login/", {"login": owner.username, "password": "correct-horse-battery-2026"}
+    )
     assert response["Location"] == reverse("home")

@@ -62,18 +62,23 @@ def test_the_order_page_offers_the_moves_of_its_status(staff_client, account, pr
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("source", "code", "target"), [
-    (S.UNDER_VERIFICATION, "dormant", S.DORMANT),
-    (S.PROCESSING_AWAITING_PAYMENT, "dormant", S.DORMANT),
-    (S.DORMANT, "verification", S.UNDER_VERIFICATION),
-    (S.UNDER_VERIFICATION, "awaiting_dcv", S.AWAITING_DCV),
-    (S.AWAITING_DCV, "verification", S.UNDER_VERIFICATION),
-    (S.AWAITING_DCV, "no_followup", S.NO_FOLLOWUP_AWAITING_FEE),
-    (S.NO_FOLLOWUP_AWAITING_FEE, "fee_paid", S.NO_FOLLOWUP_FEE_PAID),
-    (S.QUOTE, "quote_signed", S.QUOTE_SIGNED),
-    (S.QUOTE_SIGNED, "verification", S.UNDER_VERIFICATION),
-])
-def test_each_move_is_a_staff_action_with_its_note(staff_client, staff, account, product, source, code, target):
+@pytest.mark.parametrize(
+    ("source", "code", "target"),
+    [
+        (S.UNDER_VERIFICATION, "dormant", S.DORMANT),
+        (S.PROCESSING_AWAITING_PAYMENT, "dormant", S.DORMANT),
+        (S.DORMANT, "verification", S.UNDER_VERIFICATION),
+        (S.UNDER_VERIFICATION, "awaiting_dcv", S.AWAITING_DCV),
+        (S.AWAITING_DCV, "verification", S.UNDER_VERIFICATION),
+        (S.AWAITING_DCV, "no_followup", S.NO_FOLLOWUP_AWAITING_FEE),
+        (S.NO_FOLLOWUP_AWAITING_FEE, "fee_paid", S.NO_FOLLOWUP_FEE_PAID),
+        (S.QUOTE, "quote_signed", S.QUOTE_SIGNED),
+        (S.QUOTE_SIGNED, "verification", S.UNDER_VERIFICATION),
+    ],
+)
+def test_each_move_is_a_staff_action_with_its_note(
+    staff_client, staff, account, product, source, code, target
+):
     order = make_order(account, product, status=source)
     response = staff_client.post(move_url(order, code), {"note": "Kbis missing"})
     assert response["Location"] == change_url(order)
@@ -101,16 +106,21 @@ def test_moves_refused_by_the_status_say_why(staff_client, account, product):
 
 
 @pytest.mark.django_db
-def test_staff_comment_reaches_the_customer_with_the_handler_name(staff_client, staff, client, tech, account,
-                                                                  product):
+def test_staff_comment_reaches_the_customer_with_the_handler_name(
+    staff_client, staff, client, tech, account, product
+):
     order = make_order(account, product, status=S.UNDER_VERIFICATION, paid=True)
-    staff_client.post(reverse("admin:orders_order_comment", args=[order.pk]), {"text": "Please sign the mandate."})
+    staff_client.post(
+        reverse("admin:orders_order_comment", args=[order.pk]), {"text": "Please sign the mandate."}
+    )
     comment = OrderComment.objects.get(order=order)
     assert comment.from_staff and comment.author == staff
     assert AuditEvent.objects.get(action="order.commented").is_staff_action
     page = staff_client.get(change_url(order)).content.decode()
     assert "Please sign the mandate." in page  # the inline
-    response = staff_client.post(reverse("admin:orders_order_comment", args=[order.pk]), {"text": ""}, follow=True)
+    response = staff_client.post(
+        reverse("admin:orders_order_comment", args=[order.pk]), {"text": ""}, follow=True
+    )
     assert any("required" in text for text in texts(response))
     page = log_in(client, tech).get(reverse("orders:detail", args=[order.reference])).content.decode()
     assert "Please sign the mandate." in page and f"Handled by {staff.username}" in page
@@ -118,12 +128,16 @@ def test_staff_comment_reaches_the_customer_with_the_handler_name(staff_client, 
 
 @pytest.mark.django_db
 def test_request_documents_emails_the_technical_contact_and_counts_on_the_page(
-        staff_client, client, tech, account, product, mailoutbox, django_capture_on_commit_callbacks):
+    staff_client, client, tech, account, product, mailoutbox, django_capture_on_commit_callbacks
+):
     order = make_order(account, product, status=S.UNDER_VERIFICATION, paid=True)
     url = reverse("admin:orders_order_request_documents", args=[order.pk])
     with django_capture_on_commit_callbacks(execute=True):
         staff_client.post(url, {"kinds": ["kbis", "mandate"], "note": "Signed by the manager"})
-    assert sorted(DocumentRequest.objects.filter(order=order).values_list("kind", flat=True)) == ["kbis", "mandate"]
+    assert sorted(DocumentRequest.objects.filter(order=order).values_list("kind", flat=True)) == [
+        "kbis",
+        "mandate",
+    ]
     assert [m.to for m in mailoutbox] == [[order.technical_contact.email]]
     assert "Signed mandate" in mailoutbox[0].body and "Signed by the manager" in mailoutbox[0].body
     event = AuditEvent.objects.get(action="order.documents_requested")
@@ -141,8 +155,9 @@ def test_request_documents_emails_the_technical_contact_and_counts_on_the_page(
 def test_no_documents_are_requested_for_a_delivered_order(staff_client, account, product):
     order = make_order(account, product, status=S.UNDER_VERIFICATION, paid=True)
     deliver(order)
-    response = staff_client.post(reverse("admin:orders_order_request_documents", args=[order.pk]),
-                                 {"kinds": ["kbis"]}, follow=True)
+    response = staff_client.post(
+        reverse("admin:orders_order_request_documents", args=[order.pk]), {"kinds": ["kbis"]}, follow=True
+    )
     assert any("no documents can be requested" in text for text in texts(response))
     assert not DocumentRequest.objects.exists()
 
@@ -170,10 +185,12 @@ def test_staff_cancel_and_document_download(staff_client, staff, tech, account, 
 def test_account_users_cannot_use_the_processing_actions(client, owner, account, product):
     order = make_order(account, product, status=S.UNDER_VERIFICATION, paid=True)
     client.force_login(owner)
-    for url, data in [(move_url(order, "dormant"), {}),
-                      (reverse("admin:orders_order_comment", args=[order.pk]), {"text": "x"}),
-                      (reverse("admin:orders_order_request_documents", args=[order.pk]), {"kinds": ["kbis"]}),
-                      (reverse("admin:orders_order_cancel", args=[order.pk]), {"reason": "x"})]:
+    for url, data in [
+        (move_url(order, "dormant"), {}),
+        (reverse("admin:orders_order_comment", args=[order.pk]), {"text": "x"}),
+        (reverse("admin:orders_order_request_documents", args=[order.pk]), {"kinds": ["kbis"]}),
+        (reverse("admin:orders_order_cancel", args=[order.pk]), {"reason": "x"}),
+    ]:
         response = client.post(url, data)
         assert response.status_code == 302 and "/staff/login/" in response["Location"]
     assert Order.objects.get(pk=order.pk).status == S.UNDER_VERIFICATION
@@ -189,10 +206,20 @@ def test_life_1_statuses_are_reached_by_real_actions(account, tech, owner, staff
     holder, admin, technical = contacts_of(account)
 
     def place():
-        return submit_order(account=Account.objects.get(pk=account.pk), user=tech, product=product, period_months=12,
-                            organisation=holder, admin_contact=admin, technical_contact=technical,
-                            common_name="www.acme.test", sans=[], csr=make_csr("www.acme.test", key=make_key("p256")),
-                            server_software="nginx", dcv_method="dns")
+        return submit_order(
+            account=Account.objects.get(pk=account.pk),
+            user=tech,
+            product=product,
+            period_months=12,
+            organisation=holder,
+            admin_contact=admin,
+            technical_contact=technical,
+            common_name="www.acme.test",
+            sans=[],
+            csr=make_csr("www.acme.test", key=make_key("p256")),
+            server_software="nginx",
+            dcv_method="dns",
+        )
 
     seen = set()
     order = place()
@@ -209,6 +236,15 @@ def test_life_1_statuses_are_reached_by_real_actions(account, tech, owner, staff
     seen.add(cancel_order(paid, "project stopped", user=tech).status)
     Account.objects.filter(pk=account.pk).update(formula=Account.Formula.MONTHLY)
     seen.add(approve_order(place(), user=owner).status)
-    assert seen == {S.AWAITING_APPROVAL, S.AWAITING_PAYMENT, S.UNDER_VERIFICATION, S.AWAITING_DCV, S.DORMANT,
-                    S.NO_FOLLOWUP_AWAITING_FEE, S.NO_FOLLOWUP_FEE_PAID, S.CANCELLED, S.CANCELLED_REFUNDED,
-                    S.PROCESSING_AWAITING_PAYMENT}
+    assert seen == {
+        S.AWAITING_APPROVAL,
+        S.AWAITING_PAYMENT,
+        S.UNDER_VERIFICATION,
+        S.AWAITING_DCV,
+        S.DORMANT,
+        S.NO_FOLLOWUP_AWAITING_FEE,
+        S.NO_FOLLOWUP_FEE_PAID,
+        S.CANCELLED,
+        S.CANCELLED_REFUNDED,
+        S.PROCESSING_AWAITING_PAYMENT,
+    }

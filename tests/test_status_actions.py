@@ -60,6 +60,7 @@ def crl_entry(client, certificate):
 
 # The status page offers what the rights and the state allow -----------------------------------------
 
+
 @pytest.mark.django_db
 def test_technical_user_sees_the_actions_of_a_delivered_order(client, tech, delivered):
     order, certificate = delivered
@@ -80,16 +81,24 @@ def test_commercial_user_sees_no_action(client, sales, account, product):
     certificate = deliver(order, status=S.AWAITING_DCV)  # still in progress, with a certificate
     page = log_in(client, sales).get(detail(order)).content.decode()
     assert certificate.serial in page
-    for name, args in [("revoke", [certificate.serial]), ("note", [certificate.serial]), ("cancel", []),
-                       ("comment", []), ("send_document", []), ("accept", [certificate.serial])]:
+    for name, args in [
+        ("revoke", [certificate.serial]),
+        ("note", [certificate.serial]),
+        ("cancel", []),
+        ("comment", []),
+        ("send_document", []),
+        ("accept", [certificate.serial]),
+    ]:
         assert reverse(f"orders:{name}", args=[order.reference, *args]) not in page, name
 
 
 # Revocation (LIFE-5) ----------------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_revoke_warns_asks_a_reason_confirms_then_the_crl_lists_the_serial(
-        client, tech, delivered, mailoutbox, django_capture_on_commit_callbacks):
+    client, tech, delivered, mailoutbox, django_capture_on_commit_callbacks
+):
     order, certificate = delivered
     url = reverse("orders:revoke", args=[order.reference, certificate.serial])
     log_in(client, tech)
@@ -105,10 +114,15 @@ def test_revoke_warns_asks_a_reason_confirms_then_the_crl_lists_the_serial(
         response = client.post(url, {"reason": "key_compromise", "confirmed": "on"})
     assert response["Location"] == detail(order)
     certificate.refresh_from_db()
-    assert certificate.state == Certificate.State.REVOKED and certificate.revocation_reason == "key_compromise"
+    assert (
+        certificate.state == Certificate.State.REVOKED and certificate.revocation_reason == "key_compromise"
+    )
     entry = crl_entry(client, certificate)
     assert entry is not None
-    assert entry.extensions.get_extension_for_class(x509.CRLReason).value.reason == x509.ReasonFlags.key_compromise
+    assert (
+        entry.extensions.get_extension_for_class(x509.CRLReason).value.reason
+        == x509.ReasonFlags.key_compromise
+    )
     event = events("certificate.revoked", order).get()
     assert event.user == tech and event.details["serial"] == certificate.serial
     assert event.details["reason"] == "key_compromise"
@@ -151,7 +165,9 @@ def test_revoke_with_an_unknown_reason_is_a_form_error(client, tech, delivered):
 
 
 @pytest.mark.django_db
-def test_revoking_a_revoked_expired_or_imported_certificate_says_why(client, tech, account, product, delivered):
+def test_revoking_a_revoked_expired_or_imported_certificate_says_why(
+    client, tech, account, product, delivered
+):
     order, certificate = delivered
     log_in(client, tech)
     url = reverse("orders:revoke", args=[order.reference, certificate.serial])
@@ -163,8 +179,11 @@ def test_revoking_a_revoked_expired_or_imported_certificate_says_why(client, tec
 
     old = make_order(account, product, status=S.UNDER_VERIFICATION, paid=True, common_name="old.acme.test")
     expired = deliver(old, now=timezone.now() - timedelta(days=500))
-    response = client.post(reverse("orders:revoke", args=[old.reference, expired.serial]),
-                           {"reason": "superseded", "confirmed": "on"}, follow=True)
+    response = client.post(
+        reverse("orders:revoke", args=[old.reference, expired.serial]),
+        {"reason": "superseded", "confirmed": "on"},
+        follow=True,
+    )
     assert "cannot be revoked" in response.content.decode()
 
     Certificate.objects.filter(pk=certificate.pk).update(state=Certificate.State.VALID, imported=True)
@@ -174,7 +193,8 @@ def test_revoking_a_revoked_expired_or_imported_certificate_says_why(client, tec
 
 @pytest.mark.django_db
 def test_revoke_all_revokes_every_valid_certificate_with_one_email(
-        client, tech, account, product, mailoutbox, django_capture_on_commit_callbacks):
+    client, tech, account, product, mailoutbox, django_capture_on_commit_callbacks
+):
     order = make_order(account, product, status=S.UNDER_VERIFICATION, paid=True)
     first, second = deliver(order), deliver(order)
     url = reverse("orders:revoke_all", args=[order.reference])
@@ -197,9 +217,11 @@ def test_revoke_all_revokes_every_valid_certificate_with_one_email(
 
 # Cancellation (LIFE-6) --------------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
-def test_cancel_an_unpaid_order_with_a_reason(client, tech, account, product, mailoutbox,
-                                              django_capture_on_commit_callbacks):
+def test_cancel_an_unpaid_order_with_a_reason(
+    client, tech, account, product, mailoutbox, django_capture_on_commit_callbacks
+):
     order = make_order(account, product, status=S.AWAITING_PAYMENT)
     url = reverse("orders:cancel", args=[order.reference])
     log_in(client, tech)
@@ -211,8 +233,15 @@ def test_cancel_an_unpaid_order_with_a_reason(client, tech, account, product, ma
         response = client.post(url, {"reason": "Ordered twice by mistake"})
     assert response["Location"] == detail(order)
     order.refresh_from_db()
-    assert order.status == S.CANCELLED and order.cancel_reason == "Ordered twice by mistake" and order.cancelled_at
-    assert events("order.cancelled", order).get().details == {"reason": "Ordered twice by mistake", "paid": False}
+    assert (
+        order.status == S.CANCELLED
+        and order.cancel_reason == "Ordered twice by mistake"
+        and order.cancelled_at
+    )
+    assert events("order.cancelled", order).get().details == {
+        "reason": "Ordered twice by mistake",
+        "paid": False,
+    }
     assert events("order.status_changed", order).get().details["to"] == S.CANCELLED
     assert [m.to for m in mailoutbox] == [[order.technical_contact.email]]
     assert "Ordered twice by mistake" in mailoutbox[0].body
@@ -235,8 +264,9 @@ def test_cancel_refusals(client, tech, sales, outsider, account, product, delive
     assert log_in(client, outsider).post(url, {"reason": "x"}).status_code == 404
     assert Order.objects.get(pk=pending.pk).status == S.AWAITING_PAYMENT
     order, _certificate = delivered
-    response = log_in(client, tech).post(reverse("orders:cancel", args=[order.reference]), {"reason": "x"},
-                                         follow=True)
+    response = log_in(client, tech).post(
+        reverse("orders:cancel", args=[order.reference]), {"reason": "x"}, follow=True
+    )
     assert response.status_code == 200
     assert "cannot be cancelled while it is “Delivered and paid”" in response.content.decode()
     assert Order.objects.get(pk=order.pk).status == S.DELIVERED_PAID
@@ -244,6 +274,7 @@ def test_cancel_refusals(client, tech, sales, outsider, account, product, delive
 
 
 # Comments (LIFE-2) ------------------------------------------------------------------------------------
+
 
 @pytest.mark.django_db
 def test_customer_and_staff_comments_show_on_the_page(client, tech, account, product):
@@ -270,13 +301,15 @@ def test_comment_refusals(client, sales, outsider, tech, account, product):
     assert log_in(client, sales).post(url, {"text": "hi"}).status_code == 403
     assert log_in(client, outsider).post(url, {"text": "hi"}).status_code == 404
     closed = make_order(account, product, status=S.CANCELLED)
-    response = log_in(client, tech).post(reverse("orders:comment", args=[closed.reference]), {"text": "hi"},
-                                         follow=True)
+    response = log_in(client, tech).post(
+        reverse("orders:comment", args=[closed.reference]), {"text": "hi"}, follow=True
+    )
     assert "takes no more comments" in response.content.decode()
     assert not OrderComment.objects.exists()
 
 
 # Notes (LIFE-7) ---------------------------------------------------------------------------------------
+
 
 @pytest.mark.django_db
 def test_note_per_certificate(client, tech, sales, outsider, delivered):
@@ -298,9 +331,11 @@ def test_note_per_certificate(client, tech, sales, outsider, delivered):
 
 # Documents for the audit (LIFE-8) ---------------------------------------------------------------------
 
+
 @pytest.mark.django_db
-def test_send_a_requested_document_notifies_the_auditor(client, tech, staff, account, product, mailoutbox,
-                                                        django_capture_on_commit_callbacks):
+def test_send_a_requested_document_notifies_the_auditor(
+    client, tech, staff, account, product, mailoutbox, django_capture_on_commit_callbacks
+):
     order = make_order(account, product, status=S.UNDER_VERIFICATION, paid=True)
     DocumentRequest.objects.create(account=account, order=order, kind="kbis", note="Less than 3 months old")
     DocumentRequest.objects.create(account=account, order=order, kind="identity")
@@ -309,8 +344,14 @@ def test_send_a_requested_document_notifies_the_auditor(client, tech, staff, acc
     assert "2 documents requested by the auditor" in page and "Less than 3 months old" in page
     url = reverse("orders:send_document", args=[order.reference])
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(url, {"kind": "kbis", "comment": "Fresh extract",
-                                     "file": SimpleUploadedFile("kbis.pdf", PDF, "application/pdf")})
+        response = client.post(
+            url,
+            {
+                "kind": "kbis",
+                "comment": "Fresh extract",
+                "file": SimpleUploadedFile("kbis.pdf", PDF, "application/pdf"),
+            },
+        )
     assert response["Location"] == detail(order) + "#documents"
     document = AuditDocument.objects.get(order=order)
     assert document.original_name == "kbis.pdf" and document.uploaded_by == tech
@@ -326,16 +367,23 @@ def test_send_a_requested_document_notifies_the_auditor(client, tech, staff, acc
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("name", "content", "message"), [
-    ("scan.pdf", PNG, "is not a PDF document"),
-    ("notes.txt", b"hello", "Send a PDF, JPEG or PNG file."),
-    ("photo.png", b"%PDF-1.4 fake", "is not a PNG document"),
-    ("big.pdf", b"%PDF-" + b"0" * (10 * 1024 * 1024), "larger than 10 MB"),
-])
-def test_uploads_of_the_wrong_type_or_size_are_refused(client, tech, account, product, name, content, message):
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("scan.pdf", PNG, "is not a PDF document"),
+        ("notes.txt", b"hello", "Send a PDF, JPEG or PNG file."),
+        ("photo.png", b"%PDF-1.4 fake", "is not a PNG document"),
+        ("big.pdf", b"%PDF-" + b"0" * (10 * 1024 * 1024), "larger than 10 MB"),
+    ],
+)
+def test_uploads_of_the_wrong_type_or_size_are_refused(
+    client, tech, account, product, name, content, message
+):
     order = make_order(account, product, status=S.UNDER_VERIFICATION, paid=True)
-    response = log_in(client, tech).post(reverse("orders:send_document", args=[order.reference]), {
-        "kind": "other", "comment": "see attached", "file": SimpleUploadedFile(name, content)})
+    response = log_in(client, tech).post(
+        reverse("orders:send_document", args=[order.reference]),
+        {"kind": "other", "comment": "see attached", "file": SimpleUploadedFile(name, content)},
+    )
     page = response.content.decode()
     assert response.status_code == 200 and message in page
     assert "see attached" in page  # the comment typed is kept
@@ -350,8 +398,11 @@ def test_document_refusals(client, tech, sales, outsider, account, product, deli
     assert log_in(client, sales).post(url, upload).status_code == 403
     assert log_in(client, outsider).get(url).status_code == 404
     delivered_order, _certificate = delivered
-    response = log_in(client, tech).post(reverse("orders:send_document", args=[delivered_order.reference]),
-                                         {"kind": "kbis", "file": SimpleUploadedFile("kbis.pdf", PDF)}, follow=True)
+    response = log_in(client, tech).post(
+        reverse("orders:send_document", args=[delivered_order.reference]),
+        {"kind": "kbis", "file": SimpleUploadedFile("kbis.pdf", PDF)},
+        follow=True,
+    )
     assert "documents cannot be sent" in response.content.decode()
     assert not AuditDocument.objects.exists()
 
@@ -366,6 +417,7 @@ def test_only_the_accounts_own_documents_download(client, sales, outsider, accou
 
 
 # Acceptance (LIFE-8) ----------------------------------------------------------------------------------
+
 
 @pytest.mark.django_db
 def test_accept_a_certigna_certificate_within_30_days(client, tech, account):
@@ -393,7 +445,9 @@ def test_accept_a_certigna_certificate_within_30_days(client, tech, account):
 def test_acceptance_refusals(client, tech, sales, outsider, delivered):
     order, certificate = delivered
     url = reverse("orders:accept", args=[order.reference, certificate.serial])
-    assert "must be accepted by" not in log_in(client, tech).get(detail(order)).content.decode()  # not Certigna
+    assert (
+        "must be accepted by" not in log_in(client, tech).get(detail(order)).content.decode()
+    )  # not Certigna
     assert log_in(client, sales).post(url).status_code == 403
     assert log_in(client, outsider).post(url).status_code == 404
     Certificate.objects.filter(pk=certificate.pk).update(state=Certificate.State.REVOKED)
@@ -403,8 +457,9 @@ def test_acceptance_refusals(client, tech, sales, outsider, delivered):
 
 
 @pytest.mark.django_db
-def test_status_page_queries_do_not_grow_with_certificates(client, tech, account, product,
-                                                          django_assert_max_num_queries):
+def test_status_page_queries_do_not_grow_with_certificates(
+    client, tech, account, product, django_assert_max_num_queries
+):
     order = make_order(account, product, status=S.UNDER_VERIFICATION, paid=True)
     deliver(order)
     log_in(client, tech)

@@ -21,4 +21,3 @@ def test_scope_shows_only_the_accounts_rows(account, other_account):
     assert names == {account.name}
     with scopes_disabled():
         assert Organisation.objects.count() == 2
-

@@ -44,12 +44,28 @@ def test_renewals_due_in_the_period_need_one_token_each(account, other_account, 
     soon = timezone.now() + timedelta(days=20)
     later = timezone.now() + timedelta(days=200)
     due = make_order(account, product, status=OrderStatus.DELIVERED_PAID, subscription_ends_at=soon)
-    make_order(account, product, common_name="later.acme.test", status=OrderStatus.DELIVERED_PAID,
-               subscription_ends_at=later)
-    make_order(account, product, common_name="stop.acme.test", status=OrderStatus.DELIVERED_PAID,
-               subscription_ends_at=soon, do_not_renew=True)
-    make_order(other_account, product, common_name="www.globex.test", status=OrderStatus.DELIVERED_PAID,
-               subscription_ends_at=soon)
+    make_order(
+        account,
+        product,
+        common_name="later.acme.test",
+        status=OrderStatus.DELIVERED_PAID,
+        subscription_ends_at=later,
+    )
+    make_order(
+        account,
+        product,
+        common_name="stop.acme.test",
+        status=OrderStatus.DELIVERED_PAID,
+        subscription_ends_at=soon,
+        do_not_renew=True,
+    )
+    make_order(
+        other_account,
+        product,
+        common_name="www.globex.test",
+        status=OrderStatus.DELIVERED_PAID,
+        subscription_ends_at=soon,
+    )
     today = timezone.localdate()
     needs = renewal_token_needs(account, today, today + timedelta(days=30))
     assert needs == [(product, 1, [due.reference])]
@@ -57,10 +73,16 @@ def test_renewals_due_in_the_period_need_one_token_each(account, other_account, 
 
 @pytest.mark.django_db
 def test_renewals_top_up_page_uses_the_forecast(client, account, billing, product):
-    make_order(account, product, status=OrderStatus.DELIVERED_PAID,
-               subscription_ends_at=timezone.now() + timedelta(days=20))
+    make_order(
+        account,
+        product,
+        status=OrderStatus.DELIVERED_PAID,
+        subscription_ends_at=timezone.now() + timedelta(days=20),
+    )
     client.force_login(billing)
     today = timezone.localdate()
-    page = client.get(reverse("account_info:topup_renewals"),
-                      {"start": today.isoformat(), "end": (today + timedelta(days=60)).isoformat()}).content.decode()
+    page = client.get(
+        reverse("account_info:topup_renewals"),
+        {"start": today.isoformat(), "end": (today + timedelta(days=60)).isoformat()},
+    ).content.decode()
     assert product.name in page

@@ -70,6 +70,7 @@ def is_logged_in(client) -> bool:
 
 # --- Enrolment --------------------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_enrolment_shows_a_qr_code_then_confirms_with_a_code_and_shows_backup_codes_once(client, tech):
     password_step(client, tech)
@@ -81,7 +82,9 @@ def test_enrolment_shows_a_qr_code_then_confirms_with_a_code_and_shows_backup_co
     secret = re.search(r'data-testid="totp-secret">([A-Z2-7]+)<', html).group(1)
     assert secret.startswith(__import__("base64").b32encode(device.bin_key).decode()[:8])
 
-    wrong = client.post(reverse("twofactor:totp_setup"), {"code": "000000" if code_for(device) != "000000" else "111111"})
+    wrong = client.post(
+        reverse("twofactor:totp_setup"), {"code": "000000" if code_for(device) != "000000" else "111111"}
+    )
     assert wrong.status_code == 400
     assert "code" in wrong.context["form"].errors
     assert not services.has_totp(tech)
@@ -124,6 +127,7 @@ def test_anonymous_and_inactive_accounts_cannot_manage_factors(client, tech):
 
 
 # --- The login step --------------------------------------------------------------------------------
+
 
 @pytest.mark.django_db
 def test_with_a_second_factor_the_password_alone_does_not_log_in(client, tech):
@@ -222,6 +226,7 @@ def test_the_step_is_not_reachable_without_a_password(client, tech):
 
 # --- Account-wide requirement -----------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("requirement", ["require_2fa", "auth_type_2fa"])
 def test_a_required_second_factor_sends_every_page_to_enrolment(client, tech, requirement):
@@ -244,7 +249,9 @@ def test_a_required_second_factor_sends_every_page_to_enrolment(client, tech, re
 
 @pytest.mark.django_db
 def test_certificate_accounts_are_not_asked_for_a_second_factor(client, tech):
-    Account.objects.filter(pk=tech.account_id).update(require_2fa=True, auth_type=Account.AuthType.CERTIFICATE)
+    Account.objects.filter(pk=tech.account_id).update(
+        require_2fa=True, auth_type=Account.AuthType.CERTIFICATE
+    )
     client.force_login(tech)
     # The client certificate is their strong authentication: a user still without one is sent to
     # make it (ACC-7), never to a second-factor enrolment.
@@ -291,13 +298,16 @@ def test_the_security_page_refuses_staff_and_sends_anonymous_to_login(client, st
 
 # --- Staff and the back office ----------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_staff_need_a_second_factor_for_the_back_office(client, staff, settings):
     settings.STAFF_REQUIRE_2FA = True
     response = password_step(client, staff)
     assert response["Location"] == reverse("admin:index")
     assert client.get(reverse("admin:index"))["Location"] == reverse("twofactor:staff_security")
-    assert client.get(reverse("admin:accounts_user_changelist"))["Location"] == reverse("twofactor:staff_security")
+    assert client.get(reverse("admin:accounts_user_changelist"))["Location"] == reverse(
+        "twofactor:staff_security"
+    )
     assert client.get(reverse("twofactor:staff_security")).status_code == 200
     device = services.pending_totp_device(staff)
     client.post(reverse("twofactor:totp_setup"), {"code": code_for(device)})
@@ -318,6 +328,7 @@ def test_the_demo_setting_lets_staff_in_without_a_second_factor(client, staff, s
 
 # --- Disabling, regenerating, resetting -----------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_disabling_removes_the_app_and_codes_and_ends_other_sessions(client, tech):
     device, _codes = enrol(tech)
@@ -330,7 +341,10 @@ def test_disabling_removes_the_app_and_codes_and_ends_other_sessions(client, tec
     client.post(STEP, {"code": code_for(device, 2)})  # a later step than the other session's code
     response = client.post(reverse("twofactor:totp_disable"))
     assert response["Location"] == SECURITY
-    assert not TOTPDevice.objects.filter(user=tech).exists() and not StaticDevice.objects.filter(user=tech).exists()
+    assert (
+        not TOTPDevice.objects.filter(user=tech).exists()
+        and not StaticDevice.objects.filter(user=tech).exists()
+    )
     assert AuditEvent.objects.filter(action="2fa.disabled", user=tech).exists()
     assert client.get(reverse("home")).status_code == 200
     assert elsewhere.get(reverse("home"))["Location"].startswith(LOGIN)
@@ -342,7 +356,9 @@ def test_new_backup_codes_replace_the_old_ones(client, tech):
     password_step(client, tech)
     client.post(STEP, {"code": code_for(device, 1)})
     response = client.post(reverse("twofactor:backup_codes_regenerate"))
-    new = re.findall(r"<li><code>([a-z2-7]{8})</code></li>", client.get(response["Location"]).content.decode())
+    new = re.findall(
+        r"<li><code>([a-z2-7]{8})</code></li>", client.get(response["Location"]).content.decode()
+    )
     assert len(new) == 10 and not set(new) & set(old)
     assert AuditEvent.objects.filter(action="2fa.backup_codes_regenerated").count() == 1
     with pytest.raises(services.InvalidCode):
@@ -369,9 +385,13 @@ def test_an_administrator_resets_a_users_factors_and_ends_its_sessions(client, t
 def test_staff_reset_second_factors_in_the_back_office(client, tech, staff):
     enrol(tech)
     client.force_login(staff)
-    client.post(reverse("admin:accounts_user_changelist"), {
-        "action": "reset_second_factors_selected", "_selected_action": [tech.pk],
-    })
+    client.post(
+        reverse("admin:accounts_user_changelist"),
+        {
+            "action": "reset_second_factors_selected",
+            "_selected_action": [tech.pk],
+        },
+    )
     assert not services.has_second_factor(tech)
 
 

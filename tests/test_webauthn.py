@@ -49,37 +49,59 @@ class SoftAuthenticator:
 
     def _auth_data(self, flags: int, attested: bytes = b"") -> bytes:
         self.sign_count += 1
-        return hashlib.sha256(RP_ID.encode()).digest() + bytes([flags]) + struct.pack(">I", self.sign_count) + attested
+        return (
+            hashlib.sha256(RP_ID.encode()).digest()
+            + bytes([flags])
+            + struct.pack(">I", self.sign_count)
+            + attested
+        )
 
     @staticmethod
     def _client_data(kind: str, options: dict, origin: str) -> bytes:
-        return json.dumps({"type": kind, "challenge": options["challenge"], "origin": origin,
-                           "crossOrigin": False}).encode()
+        return json.dumps(
+            {"type": kind, "challenge": options["challenge"], "origin": origin, "crossOrigin": False}
+        ).encode()
 
     def create(self, options: dict, origin: str = ORIGIN) -> dict:
         numbers = self.key.public_key().public_numbers()
-        cose = cbor2.dumps({1: 2, 3: -7, -1: 1, -2: numbers.x.to_bytes(32, "big"), -3: numbers.y.to_bytes(32, "big")})
+        cose = cbor2.dumps(
+            {1: 2, 3: -7, -1: 1, -2: numbers.x.to_bytes(32, "big"), -3: numbers.y.to_bytes(32, "big")}
+        )
         attested = bytes(16) + struct.pack(">H", len(self.credential_id)) + self.credential_id + cose
         auth_data = self._auth_data(0x01 | 0x04 | 0x40, attested)
         self.user_handle = options["user"]["id"]
         raw_id = bytes_to_base64url(self.credential_id)
-        return {"id": raw_id, "rawId": raw_id, "type": "public-key", "clientExtensionResults": {}, "response": {
-            "clientDataJSON": bytes_to_base64url(self._client_data("webauthn.create", options, origin)),
-            "attestationObject": bytes_to_base64url(cbor2.dumps({"fmt": "none", "attStmt": {}, "authData": auth_data})),
-            "transports": ["internal"],
-        }}
+        return {
+            "id": raw_id,
+            "rawId": raw_id,
+            "type": "public-key",
+            "clientExtensionResults": {},
+            "response": {
+                "clientDataJSON": bytes_to_base64url(self._client_data("webauthn.create", options, origin)),
+                "attestationObject": bytes_to_base64url(
+                    cbor2.dumps({"fmt": "none", "attStmt": {}, "authData": auth_data})
+                ),
+                "transports": ["internal"],
+            },
+        }
 
     def get(self, options: dict, origin: str = ORIGIN, user_verified: bool = True) -> dict:
         auth_data = self._auth_data(0x01 | (0x04 if user_verified else 0))
         client_data = self._client_data("webauthn.get", options, origin)
         signature = self.key.sign(auth_data + hashlib.sha256(client_data).digest(), ec.ECDSA(hashes.SHA256()))
         raw_id = bytes_to_base64url(self.credential_id)
-        return {"id": raw_id, "rawId": raw_id, "type": "public-key", "clientExtensionResults": {}, "response": {
-            "clientDataJSON": bytes_to_base64url(client_data),
-            "authenticatorData": bytes_to_base64url(auth_data),
-            "signature": bytes_to_base64url(signature),
-            "userHandle": self.user_handle,
-        }}
+        return {
+            "id": raw_id,
+            "rawId": raw_id,
+            "type": "public-key",
+            "clientExtensionResults": {},
+            "response": {
+                "clientDataJSON": bytes_to_base64url(client_data),
+                "authenticatorData": bytes_to_base64url(auth_data),
+                "signature": bytes_to_base64url(signature),
+                "userHandle": self.user_handle,
+            },
+        }
 
 
 def post_json(client, name: str, body: dict | None = None):
@@ -95,7 +117,9 @@ def logged_in(user) -> Client:
 
 def register(client, authenticator: SoftAuthenticator, name: str = "Laptop", origin: str = ORIGIN):
     options = post_json(client, "passkey_register_options", {"name": name}).json()
-    return post_json(client, "passkey_register", {"name": name, "credential": authenticator.create(options, origin)})
+    return post_json(
+        client, "passkey_register", {"name": name, "credential": authenticator.create(options, origin)}
+    )
 
 
 def passkey_login(client, authenticator: SoftAuthenticator, **kwargs):
@@ -111,6 +135,7 @@ def expire_recent_authentication(client):
 
 
 # --- Registration --------------------------------------------------------------------------------
+
 
 @pytest.mark.django_db
 def test_registration_options_ask_for_a_discoverable_verified_credential(owner):
@@ -195,10 +220,13 @@ def test_no_passkeys_on_certificate_accounts(owner):
 
 @pytest.mark.django_db
 def test_anonymous_cannot_register(client):
-    assert post_json(client, "passkey_register_options", {"name": "x"})["Location"].startswith("/accounts/login/")
+    assert post_json(client, "passkey_register_options", {"name": "x"})["Location"].startswith(
+        "/accounts/login/"
+    )
 
 
 # --- Passwordless login ----------------------------------------------------------------------------
+
 
 @pytest.mark.django_db
 def test_log_in_with_a_passkey_without_a_password(owner):
@@ -207,10 +235,14 @@ def test_log_in_with_a_passkey_without_a_password(owner):
     client = Client()
     options = post_json(client, "passkey_login_options").json()
     assert options["userVerification"] == "required" and not options.get("allowCredentials")
-    response = post_json(client, "passkey_login", {"credential": authenticator.get(options), "next": "/me/security/"})
+    response = post_json(
+        client, "passkey_login", {"credential": authenticator.get(options), "next": "/me/security/"}
+    )
     assert response.json() == {"redirect": "/me/security/"}
     assert client.session["_auth_user_id"] == str(owner.pk)
-    assert client.get(reverse("twofactor:security")).status_code == 200  # the login is a recent authentication
+    assert (
+        client.get(reverse("twofactor:security")).status_code == 200
+    )  # the login is a recent authentication
     passkey = WebAuthnCredential.objects.get()
     assert passkey.sign_count == 2 and passkey.last_used_at is not None
     assert AuditEvent.objects.filter(action="login.succeeded").latest("id").details["methods"] == ["passkey"]
@@ -287,13 +319,15 @@ def test_users_of_a_blocked_account_cannot_use_a_passkey(owner):
 
 # --- Second factor --------------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_a_passkey_is_the_second_factor_after_the_password(owner, tech):
     authenticator = SoftAuthenticator()
     register(logged_in(owner), authenticator)
     client = Client()
     assert client.post("/accounts/login/", {"login": owner.username, "password": PASSWORD})["Location"] == (
-        reverse("twofactor:authenticate"))
+        reverse("twofactor:authenticate")
+    )
     page = client.get(reverse("twofactor:authenticate")).content.decode()
     assert 'data-webauthn="second-factor"' in page
     options = post_json(client, "authenticate_passkey_options").json()
@@ -317,6 +351,7 @@ def test_another_users_passkey_is_no_second_factor(owner, tech):
 
 # --- Managing passkeys ---------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_rename_keeps_what_was_typed_next_to_the_field_on_error(owner):
     client = logged_in(owner)
@@ -328,7 +363,10 @@ def test_rename_keeps_what_was_typed_next_to_the_field_on_error(owner):
     client.post(reverse("twofactor:passkey_rename", args=[passkey.pk]), {"name": "Desk"})
     passkey.refresh_from_db()
     assert passkey.name == "Desk"
-    assert AuditEvent.objects.get(action="passkey.renamed").details == {"name": "Desk", "former_name": "Laptop"}
+    assert AuditEvent.objects.get(action="passkey.renamed").details == {
+        "name": "Desk",
+        "former_name": "Laptop",
+    }
 
 
 @pytest.mark.django_db
@@ -336,7 +374,10 @@ def test_another_users_passkey_is_not_found(owner, outsider):
     register(logged_in(outsider), SoftAuthenticator())
     theirs = WebAuthnCredential.objects.get()
     client = logged_in(owner)
-    assert client.post(reverse("twofactor:passkey_rename", args=[theirs.pk]), {"name": "Mine"}).status_code == 404
+    assert (
+        client.post(reverse("twofactor:passkey_rename", args=[theirs.pk]), {"name": "Mine"}).status_code
+        == 404
+    )
     assert client.post(reverse("twofactor:passkey_remove", args=[theirs.pk])).status_code == 404
     assert WebAuthnCredential.objects.filter(pk=theirs.pk, name="Laptop").exists()
 

@@ -47,10 +47,19 @@ def authenticator(page):
     """A platform authenticator holding discoverable credentials and verifying the user."""
     cdp = page.context.new_cdp_session(page)
     cdp.send("WebAuthn.enable")
-    created = cdp.send("WebAuthn.addVirtualAuthenticator", {"options": {
-        "protocol": "ctap2", "transport": "internal", "hasResidentKey": True,
-        "hasUserVerification": True, "isUserVerified": True, "automaticPresenceSimulation": True,
-    }})
+    created = cdp.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "internal",
+                "hasResidentKey": True,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+                "automaticPresenceSimulation": True,
+            }
+        },
+    )
     return cdp, created["authenticatorId"]
 
 

@@ -18,8 +18,9 @@ class RightsField(forms.TypedMultipleChoiceField):
 
     def __init__(self, **kwargs):
         kwargs.setdefault("label", _("Rights"))
-        super().__init__(choices=Right.choices, coerce=Right, required=False,
-                         widget=forms.CheckboxSelectMultiple, **kwargs)
+        super().__init__(
+            choices=Right.choices, coerce=Right, required=False, widget=forms.CheckboxSelectMultiple, **kwargs
+        )
 
 
 def email_taken(email: str, *, exclude: User | None = None) -> bool:
@@ -36,27 +37,39 @@ class UserAddForm(forms.Form):
     first_name = forms.CharField(label=_("First name"), max_length=100)
     last_name = forms.CharField(label=_("Last name"), max_length=100)
     email = forms.EmailField(label=_("Email"))
-    phone = forms.CharField(label=_("Phone"), max_length=40, required=False, validators=[validate_phone],
-                            widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}))
+    phone = forms.CharField(
+        label=_("Phone"),
+        max_length=40,
+        required=False,
+        validators=[validate_phone],
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
+    )
     username = forms.CharField(
-        label=_("Username"), min_length=3, max_length=150, validators=[User.username_validator],
+        label=_("Username"),
+        min_length=3,
+        max_length=150,
+        validators=[User.username_validator],
         help_text=_("Letters, digits and . + - _ only. The user logs in with it or with the email."),
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
     password1 = forms.CharField(
-        label=_("Initial password"), strip=False,
+        label=_("Initial password"),
+        strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text=password_validation.password_validators_help_text_html(),
     )
     password2 = forms.CharField(
-        label=_("Initial password again"), strip=False,
+        label=_("Initial password again"),
+        strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
     rights = RightsField(help_text=_("The super user holds every right; others only those ticked."))
-    language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES,
-                                 help_text=_("Of the emails the user receives."))
+    language = forms.ChoiceField(
+        label=_("Language"), choices=settings.LANGUAGES, help_text=_("Of the emails the user receives.")
+    )
     notify = forms.BooleanField(
-        label=_("Notify by email"), required=False,
+        label=_("Notify by email"),
+        required=False,
         help_text=_("The user receives their username and the login address, never the password."),
     )
 
@@ -65,7 +78,9 @@ class UserAddForm(forms.Form):
         if "@" in username:
             raise forms.ValidationError(_("A username cannot contain “@”."), code="at_sign")
         if User.objects.filter(username__iexact=username).exists():
-            raise forms.ValidationError(_("This username is already taken; choose another one."), code="taken")
+            raise forms.ValidationError(
+                _("This username is already taken; choose another one."), code="taken"
+            )
         return username
 
     def clean_email(self) -> str:
@@ -78,10 +93,16 @@ class UserAddForm(forms.Form):
         data = super().clean()
         password1, password2 = data.get("password1"), data.get("password2")
         if password1 and password2 and password1 != password2:
-            self.add_error("password2", forms.ValidationError(_("The two passwords differ."), code="mismatch"))
+            self.add_error(
+                "password2", forms.ValidationError(_("The two passwords differ."), code="mismatch")
+            )
         elif password1:
-            candidate = User(username=data.get("username", ""), email=data.get("email", ""),
-                             first_name=data.get("first_name", ""), last_name=data.get("last_name", ""))
+            candidate = User(
+                username=data.get("username", ""),
+                email=data.get("email", ""),
+                first_name=data.get("first_name", ""),
+                last_name=data.get("last_name", ""),
+            )
             try:
                 password_validation.validate_password(password1, candidate)
             except forms.ValidationError as error:
@@ -98,20 +119,26 @@ class UserRightsForm(forms.Form):
 class ApiUserForm(forms.Form):
     """ADM-4: a new API user, limited to the rights ticked."""
 
-    name = forms.CharField(label=_("Name"), max_length=100,
-                           help_text=_("What uses this access, for example “Billing export script”."))
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=100,
+        help_text=_("What uses this access, for example “Billing export script”."),
+    )
     rights = RightsField(help_text=_("The API refuses what these rights do not allow."))
 
 
 class ApiTokenForm(forms.Form):
-    name = forms.CharField(label=_("Token name"), max_length=100,
-                           help_text=_("Where the token is used, to recognise it later."))
+    name = forms.CharField(
+        label=_("Token name"), max_length=100, help_text=_("Where the token is used, to recognise it later.")
+    )
 
 
 class AuditLogFilterForm(forms.Form):
     """ADM-9: period and action type. An action without a dot is a namespace (`user` → `user.*`)."""
 
-    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
     date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     action = forms.ChoiceField(label=_("Action"), required=False)
 
@@ -121,7 +148,9 @@ class AuditLogFilterForm(forms.Form):
         choices: list = [("", _("All actions"))]
         for namespace in namespaces:
             codes = [(code, code) for code in actions if code.startswith(namespace + ".")]
-            choices.append((namespace, [(namespace, _("%(namespace)s: all") % {"namespace": namespace}), *codes]))
+            choices.append(
+                (namespace, [(namespace, _("%(namespace)s: all") % {"namespace": namespace}), *codes])
+            )
         others = [(code, code) for code in actions if "." not in code]
         self.fields["action"].choices = choices + others
 

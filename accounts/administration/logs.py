@@ -30,15 +30,18 @@ def _day_start(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min), timezone.get_current_timezone())
 
 
-def audit_events(account: Account, *, date_from: date | None = None, date_to: date | None = None,
-                 action: str = "") -> QuerySet[AuditEvent]:
+def audit_events(
+    account: Account, *, date_from: date | None = None, date_to: date | None = None, action: str = ""
+) -> QuerySet[AuditEvent]:
     events = AuditEvent.objects.filter(account=account)
     if date_from:
         events = events.filter(created_at__gte=_day_start(date_from))
     if date_to:
         events = events.filter(created_at__lt=_day_start(date_to + timedelta(days=1)))
     if action:
-        events = events.filter(action=action) if "." in action else events.filter(action__startswith=action + ".")
+        events = (
+            events.filter(action=action) if "." in action else events.filter(action__startswith=action + ".")
+        )
     return events
 
 
@@ -65,12 +68,27 @@ def csv_lines(events: QuerySet[AuditEvent]) -> Iterator[str]:
     writer = csv.writer(_Echo())
     yield "\ufeff"  # BOM: spreadsheets then read the file as UTF-8
     yield writer.writerow(CSV_HEADER)
-    fields = ("created_at", "actor_name", "is_staff_action", "action", "object_type", "object_id",
-              "ip_address", "details")
+    fields = (
+        "created_at",
+        "actor_name",
+        "is_staff_action",
+        "action",
+        "object_type",
+        "object_id",
+        "ip_address",
+        "details",
+    )
     rows = events.order_by("-created_at", "-id").values_list(*fields).iterator(chunk_size=2000)
     for when, who, staff, action, object_type, object_id, address, details in rows:
-        yield writer.writerow([
-            timezone.localtime(when).isoformat(timespec="seconds"), _cell(who), "yes" if staff else "no",
-            _cell(action), _cell(object_type), _cell(object_id), address or "",
-            _cell(json.dumps(details, ensure_ascii=False, sort_keys=True) if details else ""),
-        ])
+        yield writer.writerow(
+            [
+                timezone.localtime(when).isoformat(timespec="seconds"),
+                _cell(who),
+                "yes" if staff else "no",
+                _cell(action),
+                _cell(object_type),
+                _cell(object_id),
+                address or "",
+                _cell(json.dumps(details, ensure_ascii=False, sort_keys=True) if details else ""),
+            ]
+        )

@@ -39,11 +39,15 @@ def _rights_codes(rights: Iterable[Right]) -> list[str]:
 def stored_rights(user: User) -> set[Right]:
     """The rights ticked on the user (not the super user's implicit "all")."""
     return {
-        right for right, ticked in (
-            (Right.TECHNICAL, user.right_technical), (Right.COMMERCIAL, user.right_commercial),
-            (Right.BILLING, user.right_billing), (Right.ADMINISTRATIVE, user.right_administrative),
+        right
+        for right, ticked in (
+            (Right.TECHNICAL, user.right_technical),
+            (Right.COMMERCIAL, user.right_commercial),
+            (Right.BILLING, user.right_billing),
+            (Right.ADMINISTRATIVE, user.right_administrative),
             (Right.APPROVAL, user.right_approval),
-        ) if ticked
+        )
+        if ticked
     }
 
 
@@ -86,23 +90,42 @@ def create_user(account: Account, data: dict[str, Any], *, by: User, request=Non
     rights = set(data["rights"])
     with transaction.atomic():
         user = User(
-            account=account, username=data["username"], email=data["email"],
-            first_name=data["first_name"], last_name=data["last_name"], phone=data.get("phone", ""),
-            language=data["language"], is_active=True, password_changed_at=timezone.now(),
+            account=account,
+            username=data["username"],
+            email=data["email"],
+            first_name=data["first_name"],
+            last_name=data["last_name"],
+            phone=data.get("phone", ""),
+            language=data["language"],
+            is_active=True,
+            password_changed_at=timezone.now(),
         )
         user.set_rights(rights)
         user.set_password(data["password1"])
         user.save()
-        log_action("user.created", account=account, user=by, obj=user, request=request,
-                   username=user.username, rights=_rights_codes(rights), notified=bool(data.get("notify")))
+        log_action(
+            "user.created",
+            account=account,
+            user=by,
+            obj=user,
+            request=request,
+            username=user.username,
+            rights=_rights_codes(rights),
+            notified=bool(data.get("notify")),
+        )
         if data.get("notify"):
-            send_mail_on_commit("user_created", [user.email], {
-                "first_name": user.first_name,
-                "username": user.username,
-                "account_name": account.name,
-                "created_by": by.get_full_name() or by.username,
-                "login_url": settings.SITE_URL + reverse("account_login"),
-            }, user.language)
+            send_mail_on_commit(
+                "user_created",
+                [user.email],
+                {
+                    "first_name": user.first_name,
+                    "username": user.username,
+                    "account_name": account.name,
+                    "created_by": by.get_full_name() or by.username,
+                    "login_url": settings.SITE_URL + reverse("account_login"),
+                },
+                user.language,
+            )
     return user
 
 
@@ -116,10 +139,24 @@ def change_rights(user: User, rights: Iterable[Right], *, by: User, request=None
         if before == rights:
             return False
         locked.set_rights(rights)
-        locked.save(update_fields=["right_technical", "right_commercial", "right_billing",
-                                   "right_administrative", "right_approval"])
-        log_action("user.rights_changed", account=locked.account, user=by, obj=locked, request=request,
-                   before=_rights_codes(before), after=_rights_codes(rights))
+        locked.save(
+            update_fields=[
+                "right_technical",
+                "right_commercial",
+                "right_billing",
+                "right_administrative",
+                "right_approval",
+            ]
+        )
+        log_action(
+            "user.rights_changed",
+            account=locked.account,
+            user=by,
+            obj=locked,
+            request=request,
+            before=_rights_codes(before),
+            after=_rights_codes(rights),
+        )
     user.refresh_from_db()
     return True
 
@@ -134,8 +171,15 @@ def suspend_user(user: User, *, by: User, request=None) -> bool:
         locked.is_active = False
         locked.save(update_fields=["is_active"])
         ended = end_user_sessions(locked)
-        log_action("user.suspended", account=locked.account, user=by, obj=locked, request=request,
-                   username=locked.username, sessions_ended=ended)
+        log_action(
+            "user.suspended",
+            account=locked.account,
+            user=by,
+            obj=locked,
+            request=request,
+            username=locked.username,
+            sessions_ended=ended,
+        )
     user.refresh_from_db()
     return True
 
@@ -149,8 +193,14 @@ def reactivate_user(user: User, *, by: User, request=None) -> bool:
             return False
         locked.is_active = True
         locked.save(update_fields=["is_active"])
-        log_action("user.reactivated", account=locked.account, user=by, obj=locked, request=request,
-                   username=locked.username)
+        log_action(
+            "user.reactivated",
+            account=locked.account,
+            user=by,
+            obj=locked,
+            request=request,
+            username=locked.username,
+        )
     user.refresh_from_db()
     return True
 
@@ -161,8 +211,15 @@ def delete_user(user: User, *, by: User, request=None) -> None:
         locked = _lock(user)
         _refuse_protected(locked, by)
         end_user_sessions(locked)
-        log_action("user.deleted", account=locked.account, user=by, obj=locked, request=request,
-                   username=locked.username, name=locked.get_full_name())
+        log_action(
+            "user.deleted",
+            account=locked.account,
+            user=by,
+            obj=locked,
+            request=request,
+            username=locked.username,
+            name=locked.get_full_name(),
+        )
         try:
             with transaction.atomic():
                 locked.delete()
@@ -175,8 +232,9 @@ def _api_username(name: str) -> str:
     return f"api-{base}-{secrets.token_hex(3)}"
 
 
-def create_api_user(account: Account, *, name: str, rights: Iterable[Right], by: User,
-                    request=None) -> tuple[User, ApiToken, str]:
+def create_api_user(
+    account: Account, *, name: str, rights: Iterable[Right], by: User, request=None
+) -> tuple[User, ApiToken, str]:
     """ADM-4: an API user (no usable password, never logs into the web pages) and its first token.
 
     Only the account's super user may do it. Returns the user, the token and its raw value, which
@@ -186,13 +244,25 @@ def create_api_user(account: Account, *, name: str, rights: Iterable[Right], by:
         raise UserAdminError("Only the account's super user creates API users.")
     rights = set(rights)
     with transaction.atomic():
-        user = User(account=account, username=_api_username(name), first_name=name, is_api_user=True,
-                    language=by.language)
+        user = User(
+            account=account,
+            username=_api_username(name),
+            first_name=name,
+            is_api_user=True,
+            language=by.language,
+        )
         user.set_rights(rights)
         user.set_unusable_password()
         user.save()
-        log_action("api_user.created", account=account, user=by, obj=user, request=request,
-                   username=user.username, rights=_rights_codes(rights))
+        log_action(
+            "api_user.created",
+            account=account,
+            user=by,
+            obj=user,
+            request=request,
+            username=user.username,
+            rights=_rights_codes(rights),
+        )
         token, raw = create_api_token(user, name=name, by=by, request=request)
     return user, token, raw
 
@@ -207,12 +277,25 @@ def create_api_token(api_user: User, *, name: str, by: User, request=None) -> tu
         new = generate_token()
         try:
             with transaction.atomic():
-                token = ApiToken.objects.create(account_id=api_user.account_id, user=api_user, name=name,
-                                                prefix=new.prefix, key_sha256=new.sha256, created_by=by)
+                token = ApiToken.objects.create(
+                    account_id=api_user.account_id,
+                    user=api_user,
+                    name=name,
+                    prefix=new.prefix,
+                    key_sha256=new.sha256,
+                    created_by=by,
+                )
         except IntegrityError:
             continue  # prefix collision (32 bits): draw again
-        log_action("api_token.created", account=api_user.account, user=by, obj=api_user, request=request,
-                   prefix=token.prefix, name=name)
+        log_action(
+            "api_token.created",
+            account=api_user.account,
+            user=by,
+            obj=api_user,
+            request=request,
+            prefix=token.prefix,
+            name=name,
+        )
         return token, new.raw
     raise RuntimeError("Could not draw a unique token prefix.")
 
@@ -227,8 +310,15 @@ def revoke_api_token(token: ApiToken, *, by: User, request=None) -> bool:
             return False
         locked.revoked_at = timezone.now()
         locked.save(update_fields=["revoked_at"])
-        log_action("api_token.revoked", account=locked.account, user=by, obj=locked.user, request=request,
-                   prefix=locked.prefix, name=locked.name)
+        log_action(
+            "api_token.revoked",
+            account=locked.account,
+            user=by,
+            obj=locked.user,
+            request=request,
+            prefix=locked.prefix,
+            name=locked.name,
+        )
     token.refresh_from_db()
     return True
 
@@ -245,17 +335,34 @@ def change_account_superuser(user: User, *, by: User, request=None) -> bool:
         raise UserAdminError("Only an active person of an account can become its super user.")
     with transaction.atomic():
         Account.objects.select_for_update().get(pk=user.account_id)
-        users = list(User.objects.select_for_update().filter(account_id=user.account_id, is_account_superuser=True))
+        users = list(
+            User.objects.select_for_update().filter(account_id=user.account_id, is_account_superuser=True)
+        )
         if [u.pk for u in users] == [user.pk]:
             return False
         former = users[0] if users else None
         if former is not None:
             former.is_account_superuser = False
             former.set_rights(list(Right))
-            former.save(update_fields=["is_account_superuser", "right_technical", "right_commercial",
-                                       "right_billing", "right_administrative", "right_approval"])
+            former.save(
+                update_fields=[
+                    "is_account_superuser",
+                    "right_technical",
+                    "right_commercial",
+                    "right_billing",
+                    "right_administrative",
+                    "right_approval",
+                ]
+            )
         User.objects.filter(pk=user.pk).update(is_account_superuser=True)
-        log_action("account.superuser_changed", account=user.account, user=by, obj=user.account, request=request,
-                   new=user.username, former=former.username if former else "")
+        log_action(
+            "account.superuser_changed",
+            account=user.account,
+            user=by,
+            obj=user.account,
+            request=request,
+            new=user.username,
+            former=former.username if former else "",
+        )
     user.refresh_from_db()
     return True

@@ -23,13 +23,20 @@ def make_account_superuser(modeladmin, request, queryset):
         changed = change_account_superuser(user, by=request.user, request=request)
     except UserAdminError:
         modeladmin.message_user(
-            request, _("%(user)s cannot become a super user: only an active person of an account can.")
-            % {"user": user.username}, messages.ERROR,
+            request,
+            _("%(user)s cannot become a super user: only an active person of an account can.")
+            % {"user": user.username},
+            messages.ERROR,
         )
         return
     if changed:
-        modeladmin.message_user(request, _("%(user)s is now the super user of %(account)s.")
-                                % {"user": user.username, "account": user.account.name}, messages.SUCCESS)
+        modeladmin.message_user(
+            request,
+            _("%(user)s is now the super user of %(account)s.")
+            % {"user": user.username, "account": user.account.name},
+            messages.SUCCESS,
+        )
     else:
-        modeladmin.message_user(request, _("%(user)s already is the super user.") % {"user": user.username},
-                                messages.INFO)
+        modeladmin.message_user(
+            request, _("%(user)s already is the super user.") % {"user": user.username}, messages.INFO
+        )

@@ -18,8 +18,14 @@ def rights_badges(user: User):
     if user.is_account_superuser:
         return format_html('<span class="badge right-super">{}</span>', _("Super user"))
     ticked = stored_rights(user)  # as ticked, also while suspended (has_right is False then)
-    return format_html_join(" ", '<span class="badge right-{}">{}</span>',
-                            ((right.value, right.label) for right in Right if right in ticked)) or "—"
+    return (
+        format_html_join(
+            " ",
+            '<span class="badge right-{}">{}</span>',
+            ((right.value, right.label) for right in Right if right in ticked),
+        )
+        or "—"
+    )
 
 
 def state_badge(user: User):
@@ -37,8 +43,9 @@ class UserTable(tables.Table):
     email = tables.Column(verbose_name=_("Email"))
     rights = tables.Column(verbose_name=_("Rights"), empty_values=(), orderable=False)
     state = tables.Column(verbose_name=_("State"), empty_values=(), orderable=False)
-    last_login = tables.DateTimeColumn(verbose_name=_("Last login"), format="SHORT_DATETIME_FORMAT",
-                                       default="—")
+    last_login = tables.DateTimeColumn(
+        verbose_name=_("Last login"), format="SHORT_DATETIME_FORMAT", default="—"
+    )
 
     class Meta:
         model = User
@@ -93,18 +100,25 @@ class ApiUserTable(tables.Table):
             if self.can_manage and token.revoked_at is None:
                 url = reverse("administration:api_token_revoke", args=[record.public_id, token.prefix])
                 action = format_html(' <a href="{}" class="danger">{}</a>', url, _("Revoke"))
-            items.append(format_html(
-                "<li><code>{}…</code> {} {} <span class=\"muted\">{}</span>{}</li>",
-                token.prefix, token.name, state,
-                _("last used %(when)s") % {"when": date_format(localtime(used), "SHORT_DATETIME_FORMAT")}
-                if used else _("never used"),
-                action,
-            ))
+            items.append(
+                format_html(
+                    '<li><code>{}…</code> {} {} <span class="muted">{}</span>{}</li>',
+                    token.prefix,
+                    token.name,
+                    state,
+                    _("last used %(when)s") % {"when": date_format(localtime(used), "SHORT_DATETIME_FORMAT")}
+                    if used
+                    else _("never used"),
+                    action,
+                )
+            )
         new = ""
         if self.can_manage:
             url = reverse("administration:api_token_new", args=[record.public_id])
             new = format_html('<a href="{}">{}</a>', url, _("New token"))
-        return format_html('<ul class="tokens">{}</ul>{}', format_html_join("", "{}", ((i,) for i in items)), new)
+        return format_html(
+            '<ul class="tokens">{}</ul>{}', format_html_join("", "{}", ((i,) for i in items)), new
+        )
 
 
 def render_details(details: dict):

@@ -17,7 +17,11 @@ urlpatterns = [
     path("api-users/add/", views.api_user_add, name="api_user_add"),
     path("api-users/new-token/", views.api_token_shown, name="api_token_shown"),
     path("api-users/<str:public_id>/tokens/new/", views.api_token_new, name="api_token_new"),
-    path("api-users/<str:public_id>/tokens/<str:prefix>/revoke/", views.api_token_revoke, name="api_token_revoke"),
+    path(
+        "api-users/<str:public_id>/tokens/<str:prefix>/revoke/",
+        views.api_token_revoke,
+        name="api_token_revoke",
+    ),
     path("logs/", views.logs, name="logs"),
     path("logs/export.csv", views.logs_export, name="logs_export"),
 ]

@@ -72,6 +72,7 @@ def _name(user: User) -> str:
 
 # Users (ADM-1, ADM-2) ----------------------------------------------------------------------------
 
+
 @right_required(ADMINISTRATIVE)
 def users(request):
     if request.user.account.auth_type == Account.AuthType.CERTIFICATE:
@@ -91,7 +92,9 @@ def user_add(request):
         if request.user.account.auth_type == Account.AuthType.CERTIFICATE:
             return _issue_certificate_to_new_user(request, user)
         if form.cleaned_data["notify"]:
-            messages.success(request, _("%(name)s is added and was sent their username by email.") % {"name": _name(user)})
+            messages.success(
+                request, _("%(name)s is added and was sent their username by email.") % {"name": _name(user)}
+            )
         else:
             messages.success(request, _("%(name)s is added.") % {"name": _name(user)})
         return redirect("administration:user_detail", user.public_id)
@@ -114,14 +117,24 @@ def user_detail(request, public_id: str):
         else:
             messages.info(request, _("Nothing changed."))
         return redirect("administration:user_detail", target.public_id)
-    return render(request, "administration/user_detail.html", {"target": target, "form": form, "editable": editable})
+    return render(
+        request, "administration/user_detail.html", {"target": target, "form": form, "editable": editable}
+    )
 
 
 def _confirm(request, target: User, *, title: str, text: str, button: str, danger: bool = False):
-    return render(request, "administration/confirm.html", {
-        "target": target, "title": title, "text": text, "button": button, "danger": danger,
-        "back_url": reverse("administration:user_detail", args=[target.public_id]),
-    })
+    return render(
+        request,
+        "administration/confirm.html",
+        {
+            "target": target,
+            "title": title,
+            "text": text,
+            "button": button,
+            "danger": danger,
+            "back_url": reverse("administration:user_detail", args=[target.public_id]),
+        },
+    )
 
 
 @right_required(ADMINISTRATIVE)
@@ -131,11 +144,18 @@ def user_suspend(request, public_id: str):
     target = _get_manageable(request, public_id)
     if request.method == "POST":
         if services.suspend_user(target, by=request.user, request=request):
-            messages.success(request, _("%(name)s is suspended; their open sessions have ended.") % {"name": _name(target)})
+            messages.success(
+                request, _("%(name)s is suspended; their open sessions have ended.") % {"name": _name(target)}
+            )
         return redirect("administration:user_detail", target.public_id)
-    return _confirm(request, target, title=_("Suspend %(name)s") % {"name": _name(target)},
-                    text=_("They can no longer log in and their open sessions end now. You can reactivate them later."),
-                    button=_("Suspend"), danger=True)
+    return _confirm(
+        request,
+        target,
+        title=_("Suspend %(name)s") % {"name": _name(target)},
+        text=_("They can no longer log in and their open sessions end now. You can reactivate them later."),
+        button=_("Suspend"),
+        danger=True,
+    )
 
 
 @right_required(ADMINISTRATIVE)
@@ -147,8 +167,13 @@ def user_reactivate(request, public_id: str):
         if services.reactivate_user(target, by=request.user, request=request):
             messages.success(request, _("%(name)s is active again.") % {"name": _name(target)})
         return redirect("administration:user_detail", target.public_id)
-    return _confirm(request, target, title=_("Reactivate %(name)s") % {"name": _name(target)},
-                    text=_("They can log in again with their password and rights."), button=_("Reactivate"))
+    return _confirm(
+        request,
+        target,
+        title=_("Reactivate %(name)s") % {"name": _name(target)},
+        text=_("They can log in again with their password and rights."),
+        button=_("Reactivate"),
+    )
 
 
 @right_required(ADMINISTRATIVE)
@@ -165,9 +190,14 @@ def user_delete(request, public_id: str):
             return redirect("administration:user_detail", target.public_id)
         messages.success(request, _("%(name)s is deleted.") % {"name": name})
         return redirect("administration:users")
-    return _confirm(request, target, title=_("Delete %(name)s") % {"name": _name(target)},
-                    text=_("The user is removed for good. The logs keep their name on what they did."),
-                    button=_("Delete"), danger=True)
+    return _confirm(
+        request,
+        target,
+        title=_("Delete %(name)s") % {"name": _name(target)},
+        text=_("The user is removed for good. The logs keep their name on what they did."),
+        button=_("Delete"),
+        danger=True,
+    )
 
 
 @right_required(ADMINISTRATIVE)
@@ -186,12 +216,20 @@ def user_unlock(request, public_id: str):
         unlock_user(target, by=request.user, request=request)
         messages.success(request, _("%(name)s is unlocked and can log in again.") % {"name": _name(target)})
         return redirect("administration:user_detail", target.public_id)
-    return _confirm(request, target, title=_("Unlock %(name)s") % {"name": _name(target)},
-                    text=_("The login was locked after repeated wrong passwords. Unlock it if you know "
-                           "these attempts came from the user."), button=_("Unlock"))
+    return _confirm(
+        request,
+        target,
+        title=_("Unlock %(name)s") % {"name": _name(target)},
+        text=_(
+            "The login was locked after repeated wrong passwords. Unlock it if you know "
+            "these attempts came from the user."
+        ),
+        button=_("Unlock"),
+    )
 
 
 # Certificate-login accounts (ADM-3, accounts.clientcert) ----------------------------------------
+
 
 def _certificate_users(request):
     """The users list with each user's certificate and the certificate actions."""
@@ -202,12 +240,19 @@ def _certificate_users(request):
 
 def _issue_certificate_to_new_user(request, user: User):
     """ADM-3: adding a user of a certificate-login account goes on to issuing their certificate."""
-    messages.success(request, _("%(name)s is added. Now issue their login certificate: a file for them, or a "
-                                "link to make it in their browser.") % {"name": _name(user)})
+    messages.success(
+        request,
+        _(
+            "%(name)s is added. Now issue their login certificate: a file for them, or a "
+            "link to make it in their browser."
+        )
+        % {"name": _name(user)},
+    )
     return redirect(reverse("administration:user_detail", args=[user.public_id]) + "#certificate")
 
 
 # API users (ADM-4) -------------------------------------------------------------------------------
+
 
 def _get_api_user(request, public_id: str) -> User:
     account = request.user.account
@@ -216,14 +261,20 @@ def _get_api_user(request, public_id: str) -> User:
 
 def _show_token_once(request, api_user: User, raw: str, prefix: str):
     """The raw token goes through the session to the next page, which removes it as it shows it."""
-    request.session[NEW_TOKEN_SESSION_KEY] = {"token": raw, "prefix": prefix, "user": api_user.public_id,
-                                              "name": api_user.first_name}
+    request.session[NEW_TOKEN_SESSION_KEY] = {
+        "token": raw,
+        "prefix": prefix,
+        "user": api_user.public_id,
+        "name": api_user.first_name,
+    }
     return redirect("administration:api_token_shown")
 
 
 @right_required(ADMINISTRATIVE)
 def api_users(request):
-    people = User.objects.filter(account=request.user.account, is_api_user=True).prefetch_related("api_tokens")
+    people = User.objects.filter(account=request.user.account, is_api_user=True).prefetch_related(
+        "api_tokens"
+    )
     table = ApiUserTable(people, can_manage=request.user.is_account_superuser)
     RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
     return render(request, "administration/api_users.html", {"table": table})
@@ -236,9 +287,13 @@ def api_users(request):
 def api_user_add(request):
     form = ApiUserForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        api_user, token, raw = services.create_api_user(request.user.account, name=form.cleaned_data["name"],
-                                                 rights=form.cleaned_data["rights"], by=request.user,
-                                                 request=request)
+        api_user, token, raw = services.create_api_user(
+            request.user.account,
+            name=form.cleaned_data["name"],
+            rights=form.cleaned_data["rights"],
+            by=request.user,
+            request=request,
+        )
         return _show_token_once(request, api_user, raw, token.prefix)
     return render(request, "administration/api_user_add.html", {"form": form})
 
@@ -251,8 +306,9 @@ def api_token_new(request, public_id: str):
     api_user = _get_api_user(request, public_id)
     form = ApiTokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        token, raw = services.create_api_token(api_user, name=form.cleaned_data["name"], by=request.user,
-                                               request=request)
+        token, raw = services.create_api_token(
+            api_user, name=form.cleaned_data["name"], by=request.user, request=request
+        )
         return _show_token_once(request, api_user, raw, token.prefix)
     return render(request, "administration/api_token_new.html", {"api_user": api_user, "form": form})
 
@@ -263,7 +319,9 @@ def api_token_new(request, public_id: str):
 def api_token_shown(request):
     shown = request.session.pop(NEW_TOKEN_SESSION_KEY, None)
     if shown is None:
-        messages.warning(request, _("A token is shown only once. If it is lost, revoke it and create a new one."))
+        messages.warning(
+            request, _("A token is shown only once. If it is lost, revoke it and create a new one.")
+        )
         return redirect("administration:api_users")
     return render(request, "administration/api_token_shown.html", {"shown": shown})
 
@@ -286,12 +344,17 @@ def api_token_revoke(request, public_id: str, prefix: str):
 
 # Logs (ADM-9) ------------------------------------------------------------------------------------
 
+
 def _filtered_events(request):
     account = request.user.account
     form = AuditLogFilterForm(request.GET or None, actions=audit_logs.action_codes(account))
     filters = form.cleaned_data if form.is_valid() else {}
-    events = audit_logs.audit_events(account, date_from=filters.get("date_from"), date_to=filters.get("date_to"),
-                                     action=filters.get("action", ""))
+    events = audit_logs.audit_events(
+        account,
+        date_from=filters.get("date_from"),
+        date_to=filters.get("date_to"),
+        action=filters.get("action", ""),
+    )
     return form, events
 
 
@@ -304,7 +367,9 @@ def logs(request):
     for key in ("page", "sort"):
         query.pop(key, None)
     export_url = reverse("administration:logs_export") + (f"?{query.urlencode()}" if query else "")
-    return render(request, "administration/logs.html", {"form": form, "table": table, "export_url": export_url})
+    return render(
+        request, "administration/logs.html", {"form": form, "table": table, "export_url": export_url}
+    )
 
 
 @right_required(ADMINISTRATIVE)
@@ -313,7 +378,6 @@ def logs_export(request):
     if form.is_bound and not form.is_valid():
         messages.error(request, _("Correct the filter before exporting."))
         return redirect(reverse("administration:logs") + f"?{request.GET.urlencode()}")
-    response = StreamingHttpResponse(audit_logs.csv_lines(events),
-                                     content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(audit_logs.csv_lines(events), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="audit-log.csv"'
     return response

@@ -40,13 +40,20 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         # The token is what tells which account the request belongs to: the lookup runs before any
         # tenant scope exists, so it is cross-account by design (AccountAPIView opens the scope).
         with scopes_disabled():
-            token = (ApiToken.objects.select_related("user__account")
-                     .filter(key_sha256=hash_token(raw), revoked_at__isnull=True).first())
+            token = (
+                ApiToken.objects.select_related("user__account")
+                .filter(key_sha256=hash_token(raw), revoked_at__isnull=True)
+                .first()
+            )
             if token is None:
                 raise exceptions.AuthenticationFailed(_("Invalid token."))
             user = token.user
-            if (not user.is_active or not user.is_api_user or user.account_id != token.account_id
-                    or user.account.status != Account.Status.ACTIVE):
+            if (
+                not user.is_active
+                or not user.is_api_user
+                or user.account_id != token.account_id
+                or user.account.status != Account.Status.ACTIVE
+            ):
                 raise exceptions.AuthenticationFailed(_("Invalid token."))
             now = timezone.now()
             if token.last_used_at is None or now - token.last_used_at >= LAST_USED_PRECISION:

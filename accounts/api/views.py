@@ -67,5 +67,9 @@ class MeView(AccountAPIView):
 
     def get(self, request):
         user = request.user
-        data = {"username": user.username, "account": user.account.name, "rights": [r.value for r in user.rights]}
+        data = {
+            "username": user.username,
+            "account": user.account.name,
+            "rights": [r.value for r in user.rights],
+        }
         return Response(MeSerializer(data).data)

@@ -90,16 +90,25 @@ def chain() -> list[x509.Certificate]:
 
 
 def _name(common_name: str) -> x509.Name:
-    return x509.Name([
-        x509.NameAttribute(NameOID.ORGANIZATION_NAME, ORGANISATION),
-        x509.NameAttribute(NameOID.COMMON_NAME, common_name),
-    ])
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, ORGANISATION),
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+        ]
+    )
 
 
 def _ca_key_usage() -> x509.KeyUsage:
     return x509.KeyUsage(
-        digital_signature=False, content_commitment=False, key_encipherment=False, data_encipherment=False,
-        key_agreement=False, key_cert_sign=True, crl_sign=True, encipher_only=False, decipher_only=False,
+        digital_signature=False,
+        content_commitment=False,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=True,
+        crl_sign=True,
+        encipher_only=False,
+        decipher_only=False,
     )
 
 
@@ -139,41 +148,54 @@ def _create_issuing(root: LoginCA) -> LoginCA:
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(_ca_key_usage(), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(root_ski), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(root_ski), critical=False
+        )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .sign(_private_key(root), SIGNATURE_HASH())
     )
     return _save(LoginCA.Kind.ISSUING, root, cert, key)
 
 
-def _save(kind: str, parent: LoginCA | None, cert: x509.Certificate, key: ec.EllipticCurvePrivateKey) -> LoginCA:
+def _save(
+    kind: str, parent: LoginCA | None, cert: x509.Certificate, key: ec.EllipticCurvePrivateKey
+) -> LoginCA:
     encrypted = key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
         serialization.BestAvailableEncryption(settings.CA_KEY_PASSPHRASE.encode()),
     )
     ca = LoginCA.objects.create(
-        kind=kind, parent=parent,
+        kind=kind,
+        parent=parent,
         common_name=cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value,
         certificate_pem=cert.public_bytes(serialization.Encoding.PEM).decode(),
         encrypted_key_pem=encrypted.decode(),
     )
     # The login CA belongs to no account: its event is the portal's, written outside any scope.
     with scopes_disabled():
-        log_action("clientcert.ca_created", actor_name="system", kind=kind, common_name=ca.common_name,
-                   fingerprint_sha256=cert.fingerprint(hashes.SHA256()).hex())
+        log_action(
+            "clientcert.ca_created",
+            actor_name="system",
+            kind=kind,
+            common_name=ca.common_name,
+            fingerprint_sha256=cert.fingerprint(hashes.SHA256()).hex(),
+        )
     return ca
 
 
 def _private_key(ca: LoginCA) -> ec.EllipticCurvePrivateKey:
-    key = serialization.load_pem_private_key(ca.encrypted_key_pem.encode(), settings.CA_KEY_PASSPHRASE.encode())
+    key = serialization.load_pem_private_key(
+        ca.encrypted_key_pem.encode(), settings.CA_KEY_PASSPHRASE.encode()
+    )
     if not isinstance(key, ec.EllipticCurvePrivateKey):
         raise TypeError("the login CA holds an unexpected key type")
     return key
 
 
-def sign_login_certificate(user: User, public_key, *, serial: int, validity: timedelta,
-                           now: datetime | None = None) -> SignedCertificate:
+def sign_login_certificate(
+    user: User, public_key, *, serial: int, validity: timedelta, now: datetime | None = None
+) -> SignedCertificate:
     """ACC-7: a login certificate for `user`'s public key, signed by the issuing CA.
 
     Subject CN = username and UID = the user's public id; SAN rfc822Name = their email; EKU
@@ -184,11 +206,15 @@ def sign_login_certificate(user: User, public_key, *, serial: int, validity: tim
     now = now or timezone.now()
     not_before = now - BACKDATE
     not_after = min(now + validity, issuer_cert.not_valid_after_utc)
-    subject = x509.Name([
-        x509.NameAttribute(NameOID.ORGANIZATION_NAME, user.account.name if user.account_id else ORGANISATION),
-        x509.NameAttribute(NameOID.USER_ID, user.public_id),
-        x509.NameAttribute(NameOID.COMMON_NAME, user.username),
-    ])
+    subject = x509.Name(
+        [
+            x509.NameAttribute(
+                NameOID.ORGANIZATION_NAME, user.account.name if user.account_id else ORGANISATION
+            ),
+            x509.NameAttribute(NameOID.USER_ID, user.public_id),
+            x509.NameAttribute(NameOID.COMMON_NAME, user.username),
+        ]
+    )
     issuer_ski = issuer_cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
     builder = (
         x509.CertificateBuilder()
@@ -199,16 +225,30 @@ def sign_login_certificate(user: User, public_key, *, serial: int, validity: tim
         .not_valid_before(not_before)
         .not_valid_after(not_after)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.KeyUsage(
-            digital_signature=True, content_commitment=False, key_encipherment=False, data_encipherment=False,
-            key_agreement=False, key_cert_sign=False, crl_sign=False, encipher_only=False, decipher_only=False,
-        ), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(issuer_ski), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(issuer_ski), critical=False
+        )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
     )
     if user.email:
-        builder = builder.add_extension(x509.SubjectAlternativeName([x509.RFC822Name(user.email)]), critical=False)
+        builder = builder.add_extension(
+            x509.SubjectAlternativeName([x509.RFC822Name(user.email)]), critical=False
+        )
     cert = builder.sign(_private_key(issuing), SIGNATURE_HASH())
     return SignedCertificate(
         certificate=cert,

@@ -12,13 +12,16 @@ class Pkcs12Form(forms.Form):
     """ADM-3: the password that protects the PKCS#12 file, typed twice by the administrator."""
 
     password1 = forms.CharField(
-        label=_("Password of the file"), strip=False, min_length=MIN_PKCS12_PASSWORD,
+        label=_("Password of the file"),
+        strip=False,
+        min_length=MIN_PKCS12_PASSWORD,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text=_("At least %(count)d characters. Give it to the user another way than the file.")
         % {"count": MIN_PKCS12_PASSWORD},
     )
     password2 = forms.CharField(
-        label=_("Password again"), strip=False,
+        label=_("Password again"),
+        strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 

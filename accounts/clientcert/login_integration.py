@@ -15,8 +15,13 @@ from django.utils.translation import gettext as _
 
 from .services import certificate_required
 
-__all__ = ["certificate_required", "login_details", "reauthentication_method", "recently_confirmed",
-           "refuse_login_without_certificate"]
+__all__ = [
+    "certificate_required",
+    "login_details",
+    "reauthentication_method",
+    "recently_confirmed",
+    "refuse_login_without_certificate",
+]
 
 
 def _last_method(request, user) -> str:
@@ -31,8 +36,9 @@ def refuse_login_without_certificate(request, user):
     if _last_method(request, user) == "certificate" or not certificate_required(user):
         return None
     clear_login(request)
-    messages.error(request, _("Your account logs in with your client certificate: use “Log in with my "
-                              "certificate”."))
+    messages.error(
+        request, _("Your account logs in with your client certificate: use “Log in with my certificate”.")
+    )
     return redirect("account_login")
 
 
@@ -46,11 +52,18 @@ def login_details(records: list[dict]) -> dict:
 
 def recently_confirmed(request) -> bool:
     """ACC-9: the certificate was presented (at login or again) within the re-authentication window."""
-    times = [record.get("at", 0) for record in get_authentication_records(request, request.user)
-             if record.get("method") == "certificate" and record.get("reauthenticated")]
+    times = [
+        record.get("at", 0)
+        for record in get_authentication_records(request, request.user)
+        if record.get("method") == "certificate" and record.get("reauthenticated")
+    ]
     return bool(times) and time.time() - max(times) < settings.ACCOUNT_REAUTHENTICATION_TIMEOUT
 
 
 def reauthentication_method() -> dict:
     """The re-authentication allauth offers a certificate user (its middleware sends them there)."""
-    return {"id": "certificate", "description": _("Use your certificate"), "url": reverse("clientcert:reauthenticate")}
+    return {
+        "id": "certificate",
+        "description": _("Use your certificate"),
+        "url": reverse("clientcert:reauthenticate"),
+    }

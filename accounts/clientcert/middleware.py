@@ -31,8 +31,13 @@ class CertificateFirstMiddleware:
 
     def __call__(self, request):
         user = request.user
-        if (user.is_authenticated and user.account_id and is_certificate_account(user)
-                and not logged_in_by_certificate(request, user) and not self._always_open(request.path)):
+        if (
+            user.is_authenticated
+            and user.account_id
+            and is_certificate_account(user)
+            and not logged_in_by_certificate(request, user)
+            and not self._always_open(request.path)
+        ):
             messages.warning(request, _("Your account logs in with a client certificate: make yours first."))
             return redirect("clientcert:mine")
         return self.get_response(request)

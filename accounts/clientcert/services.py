@@ -96,14 +96,24 @@ def _cancel_pending_enrolments(user: User, *, keep: CertificateEnrolment | None 
 
 def _revoke_usable(user: User, reason: str) -> list[str]:
     """Revoke every active or suspended certificate of `user`; the serials revoked."""
-    serials = list(ClientCertificate.objects.filter(user=user, state__in=USABLE).values_list("serial", flat=True))
+    serials = list(
+        ClientCertificate.objects.filter(user=user, state__in=USABLE).values_list("serial", flat=True)
+    )
     ClientCertificate.objects.filter(user=user, state__in=USABLE).update(
-        state=State.REVOKED, revoked_at=timezone.now(), reason=reason)
+        state=State.REVOKED, revoked_at=timezone.now(), reason=reason
+    )
     return serials
 
 
-def _record(user: User, public_key, method: str, *, by: User | None, request,
-            enrolment: CertificateEnrolment | None = None) -> tuple[ClientCertificate, x509.Certificate]:
+def _record(
+    user: User,
+    public_key,
+    method: str,
+    *,
+    by: User | None,
+    request,
+    enrolment: CertificateEnrolment | None = None,
+) -> tuple[ClientCertificate, x509.Certificate]:
     """Sign and store a new certificate for the locked `user`; revoke the ones it replaces. A
     blocked user is reactivated: ACC-7 reactivation is the issue of a new certificate."""
     signed = ca.sign_login_certificate(user, public_key, serial=_unused_serial(), validity=validity())
@@ -121,20 +131,47 @@ def _record(user: User, public_key, method: str, *, by: User | None, request,
         user.save(update_fields=fields)
     cert = signed.certificate
     record = ClientCertificate.objects.create(
-        account_id=user.account_id, user=user, username=user.username, serial=signed.serial_hex,
-        fingerprint_sha256=signed.fingerprint_sha256, not_before=cert.not_valid_before_utc,
-        not_after=cert.not_valid_after_utc, state=State.ACTIVE, method=method, pem=signed.pem, created_by=by,
+        account_id=user.account_id,
+        user=user,
+        username=user.username,
+        serial=signed.serial_hex,
+        fingerprint_sha256=signed.fingerprint_sha256,
+        not_before=cert.not_valid_before_utc,
+        not_after=cert.not_valid_after_utc,
+        state=State.ACTIVE,
+        method=method,
+        pem=signed.pem,
+        created_by=by,
     )
-    log_action("clientcert.issued", account=user.account, user=by, obj=user, request=request,
-               actor_name="" if by else user.username, username=user.username, method=method,
-               serial=record.serial, fingerprint_sha256=record.fingerprint_sha256, superseded=superseded)
+    log_action(
+        "clientcert.issued",
+        account=user.account,
+        user=by,
+        obj=user,
+        request=request,
+        actor_name="" if by else user.username,
+        username=user.username,
+        method=method,
+        serial=record.serial,
+        fingerprint_sha256=record.fingerprint_sha256,
+        superseded=superseded,
+    )
     if reactivated:
-        log_action("clientcert.reactivated", account=user.account, user=by, obj=user, request=request,
-                   actor_name="" if by else user.username, username=user.username, serial=record.serial)
+        log_action(
+            "clientcert.reactivated",
+            account=user.account,
+            user=by,
+            obj=user,
+            request=request,
+            actor_name="" if by else user.username,
+            username=user.username,
+            serial=record.serial,
+        )
     return record, cert
 
 
 # --- Issuing --------------------------------------------------------------------------------------
+
 
 def issue_pkcs12(user: User, password: str, *, by: User, request=None) -> tuple[ClientCertificate, bytes]:
     """ADM-3: a new certificate for `user` in a PKCS#12 file protected by `password`.
@@ -158,7 +195,8 @@ def issue_pkcs12(user: User, password: str, *, by: User, request=None) -> tuple[
         .build(password.encode())
     )
     data = pkcs12.serialize_key_and_certificates(
-        f"{user.username} (portal login)".encode(), key, cert, [issuing], encryption)
+        f"{user.username} (portal login)".encode(), key, cert, [issuing], encryption
+    )
     user.refresh_from_db()
     return record, data
 
@@ -185,8 +223,9 @@ def check_csr(csr_pem: str) -> x509.CertificateSigningRequest:
     return csr
 
 
-def issue_from_csr(user: User, csr_pem: str, *, by: User | None, request=None,
-                   enrolment: CertificateEnrolment | None = None) -> ClientCertificate:
+def issue_from_csr(
+    user: User, csr_pem: str, *, by: User | None, request=None, enrolment: CertificateEnrolment | None = None
+) -> ClientCertificate:
     """ACC-7 / ADM-3: a certificate for the key the user made in their browser.
 
     `enrolment` is the link used (marked used here, under its row lock, so a link serves once);
@@ -200,9 +239,12 @@ def issue_from_csr(user: User, csr_pem: str, *, by: User | None, request=None,
             if link.used_at is not None or link.expires_at <= timezone.now() or link.user_id != locked.pk:
                 raise CertificateRequestError(_("This link was already used or has expired."))
         elif not may_self_enrol(locked):
-            raise CertificateRequestError(_("You already hold a certificate; ask an administrator for a new one."))
-        record, _cert = _record(locked, csr.public_key(), Method.BROWSER, by=by, request=request,
-                                enrolment=enrolment)
+            raise CertificateRequestError(
+                _("You already hold a certificate; ask an administrator for a new one.")
+            )
+        record, _cert = _record(
+            locked, csr.public_key(), Method.BROWSER, by=by, request=request, enrolment=enrolment
+        )
         if enrolment is not None:
             link.used_at = timezone.now()
             link.certificate = record
@@ -228,18 +270,36 @@ def create_enrolment(user: User, *, by: User, request=None) -> tuple[Certificate
         locked = _lock(user)
         _cancel_pending_enrolments(locked)
         enrolment = CertificateEnrolment.objects.create(
-            account_id=locked.account_id, user=locked, token_sha256=hashlib.sha256(raw.encode()).hexdigest(),
-            created_by=by, expires_at=timezone.now() + enrolment_lifetime(),
+            account_id=locked.account_id,
+            user=locked,
+            token_sha256=hashlib.sha256(raw.encode()).hexdigest(),
+            created_by=by,
+            expires_at=timezone.now() + enrolment_lifetime(),
         )
         url = settings.SITE_URL + reverse("clientcert:enrol", args=[raw])
-        log_action("clientcert.enrolment_created", account=locked.account, user=by, obj=locked, request=request,
-                   username=locked.username, expires_at=enrolment.expires_at.isoformat())
+        log_action(
+            "clientcert.enrolment_created",
+            account=locked.account,
+            user=by,
+            obj=locked,
+            request=request,
+            username=locked.username,
+            expires_at=enrolment.expires_at.isoformat(),
+        )
         if locked.email:
-            send_mail_on_commit("clientcert_enrolment", [locked.email], {
-                "first_name": locked.first_name, "username": locked.username, "account_name": locked.account.name,
-                "created_by": by.get_full_name() or by.username, "url": url,
-                "valid_days": enrolment_lifetime().days,
-            }, locked.language)
+            send_mail_on_commit(
+                "clientcert_enrolment",
+                [locked.email],
+                {
+                    "first_name": locked.first_name,
+                    "username": locked.username,
+                    "account_name": locked.account.name,
+                    "created_by": by.get_full_name() or by.username,
+                    "url": url,
+                    "valid_days": enrolment_lifetime().days,
+                },
+                locked.language,
+            )
     return enrolment, url
 
 
@@ -248,8 +308,11 @@ def open_enrolment(raw: str) -> CertificateEnrolment | None:
     digest = hashlib.sha256((raw or "").encode()).hexdigest()
     # The link is opened by someone not logged in: the token designates the account.
     with scopes_disabled():
-        enrolment = (CertificateEnrolment.objects.select_related("user", "user__account", "account")
-                     .filter(token_sha256=digest).first())
+        enrolment = (
+            CertificateEnrolment.objects.select_related("user", "user__account", "account")
+            .filter(token_sha256=digest)
+            .first()
+        )
     if enrolment is None or enrolment.used_at is not None or enrolment.expires_at <= timezone.now():
         return None
     if not is_certificate_account(enrolment.user):
@@ -258,6 +321,7 @@ def open_enrolment(raw: str) -> CertificateEnrolment | None:
 
 
 # --- Taking access away ----------------------------------------------------------------------------
+
 
 def panic(user: User, *, request=None) -> bool:
     """ACC-7 panic button: the user blocks their own access and revokes their certificates at once.
@@ -274,8 +338,15 @@ def panic(user: User, *, request=None) -> bool:
         locked.is_active = False
         locked.save(update_fields=["is_active"])
         end_sessions(locked)
-        log_action("clientcert.panic", account=locked.account, user=locked, obj=locked, request=request,
-                   username=locked.username, revoked=revoked)
+        log_action(
+            "clientcert.panic",
+            account=locked.account,
+            user=locked,
+            obj=locked,
+            request=request,
+            username=locked.username,
+            revoked=revoked,
+        )
     user.refresh_from_db()
     return True
 
@@ -284,15 +355,23 @@ def suspend(user: User, *, by: User, request=None) -> bool:
     """ADM-3 (orange): suspend the user's active certificate; their sessions end. Idempotent."""
     with scope(account=user.account_id), transaction.atomic():
         locked = _lock(user)
-        serials = list(ClientCertificate.objects.filter(user=locked, state=State.ACTIVE)
-                       .values_list("serial", flat=True))
+        serials = list(
+            ClientCertificate.objects.filter(user=locked, state=State.ACTIVE).values_list("serial", flat=True)
+        )
         if not serials:
             return False
         ClientCertificate.objects.filter(user=locked, state=State.ACTIVE).update(state=State.SUSPENDED)
         _cancel_pending_enrolments(locked)
         end_sessions(locked)
-        log_action("clientcert.suspended", account=locked.account, user=by, obj=locked, request=request,
-                   username=locked.username, serials=serials)
+        log_action(
+            "clientcert.suspended",
+            account=locked.account,
+            user=by,
+            obj=locked,
+            request=request,
+            username=locked.username,
+            serials=serials,
+        )
     return True
 
 
@@ -308,8 +387,16 @@ def revoke_and_block(user: User, *, by: User, request=None) -> bool:
         locked.is_active = False
         locked.save(update_fields=["is_active"])
         end_sessions(locked)
-        log_action("clientcert.revoked", account=locked.account, user=by, obj=locked, request=request,
-                   username=locked.username, revoked=revoked, blocked=True)
+        log_action(
+            "clientcert.revoked",
+            account=locked.account,
+            user=by,
+            obj=locked,
+            request=request,
+            username=locked.username,
+            revoked=revoked,
+            blocked=True,
+        )
     user.refresh_from_db()
     return True
 
@@ -323,6 +410,14 @@ def delete_user(user: User, *, by: User, request=None) -> None:
         locked = _lock(user)
         revoked = _revoke_usable(locked, "user_deleted")
         if revoked:
-            log_action("clientcert.revoked", account=locked.account, user=by, obj=locked, request=request,
-                       username=locked.username, revoked=revoked, blocked=False)
+            log_action(
+                "clientcert.revoked",
+                account=locked.account,
+                user=by,
+                obj=locked,
+                request=request,
+                username=locked.username,
+                revoked=revoked,
+                blocked=False,
+            )
         administration.delete_user(locked, by=by, request=request)

@@ -14,14 +14,20 @@ from accounts.models import ClientCertificate, User
 
 def with_certificates(people: QuerySet[User]) -> QuerySet[User]:
     """One more query for the certificates of the whole page (PLAT-5: constant queries)."""
-    return people.prefetch_related(Prefetch(
-        "client_certificates", queryset=ClientCertificate.objects.order_by("-created_at", "-id"),
-        to_attr="certificates_newest_first"))
+    return people.prefetch_related(
+        Prefetch(
+            "client_certificates",
+            queryset=ClientCertificate.objects.order_by("-created_at", "-id"),
+            to_attr="certificates_newest_first",
+        )
+    )
 
 
 class CertificateUserTable(UserTable):
     certificate = tables.Column(verbose_name=_("Certificate"), empty_values=(), orderable=False)
-    certificate_actions = tables.Column(verbose_name=_("Certificate actions"), empty_values=(), orderable=False)
+    certificate_actions = tables.Column(
+        verbose_name=_("Certificate actions"), empty_values=(), orderable=False
+    )
 
     class Meta(UserTable.Meta):
         fields = [*UserTable.Meta.fields, "certificate", "certificate_actions"]
@@ -35,8 +41,12 @@ class CertificateUserTable(UserTable):
         if not certificates:
             return format_html('<span class="muted">{}</span>', _("none"))
         newest = certificates[0]
-        return format_html('<span class="badge cert-state-{}">{}</span> <span class="muted">{}</span>', newest.state,
-                           newest.get_state_display(), newest.not_after.date().isoformat())
+        return format_html(
+            '<span class="badge cert-state-{}">{}</span> <span class="muted">{}</span>',
+            newest.state,
+            newest.get_state_display(),
+            newest.not_after.date().isoformat(),
+        )
 
     def render_certificate_actions(self, record):
         if record.pk == self.viewer.pk:

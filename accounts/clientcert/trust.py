@@ -123,7 +123,8 @@ def certificate_user(certificate: x509.Certificate) -> tuple[User, ClientCertifi
     with scopes_disabled():
         record = (
             ClientCertificate.objects.select_related("user", "user__account")
-            .filter(fingerprint_sha256=fingerprint(certificate)).first()
+            .filter(fingerprint_sha256=fingerprint(certificate))
+            .first()
         )
     if record is None or record.user is None:
         raise CertificateRefused("unknown")

@@ -16,8 +16,13 @@ from .services import PROCESSING_PURPOSES
 class ProfileForm(forms.ModelForm):
     """ACC-8: what a user corrects about themself; username and rights are not theirs to change."""
 
-    phone = forms.CharField(label=_("Phone"), max_length=40, required=False, validators=[validate_phone],
-                            widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}))
+    phone = forms.CharField(
+        label=_("Phone"),
+        max_length=40,
+        required=False,
+        validators=[validate_phone],
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
+    )
     language = forms.ChoiceField(label=_("Language of emails"), choices=settings.LANGUAGES)
 
     class Meta:
@@ -49,6 +54,8 @@ class EmailChangeForm(forms.Form):
 
 class ProcessingPurposesForm(forms.Form):
     purposes = forms.MultipleChoiceField(
-        label=_("I accept that my data is used for"), required=False, widget=forms.CheckboxSelectMultiple,
+        label=_("I accept that my data is used for"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
         choices=list(PROCESSING_PURPOSES.items()),
     )

@@ -55,8 +55,14 @@ def update_profile(user: User, data: dict[str, Any], *, request=None) -> list[st
         for name in changed:
             setattr(locked, name, data[name])
         locked.save(update_fields=changed)
-        log_action("user.profile_changed", account=locked.account, user=locked, obj=locked, request=request,
-                   fields=changed)
+        log_action(
+            "user.profile_changed",
+            account=locked.account,
+            user=locked,
+            obj=locked,
+            request=request,
+            fields=changed,
+        )
     user.refresh_from_db()
     return changed
 
@@ -74,12 +80,26 @@ def change_email(user: User, email: str, *, request=None) -> bool:
         locked.email = email
         locked.save(update_fields=["email"])
         EmailAddress.objects.filter(user=locked).exclude(email__iexact=email).delete()
-        log_action("user.email_changed", account=locked.account, user=locked, obj=locked, request=request,
-                   former=former, new=email)
+        log_action(
+            "user.email_changed",
+            account=locked.account,
+            user=locked,
+            obj=locked,
+            request=request,
+            former=former,
+            new=email,
+        )
         if former:
-            send_mail_on_commit("user_email_changed", [former], {
-                "first_name": locked.first_name, "username": locked.username, "new_email": email,
-            }, locked.language)
+            send_mail_on_commit(
+                "user_email_changed",
+                [former],
+                {
+                    "first_name": locked.first_name,
+                    "username": locked.username,
+                    "new_email": email,
+                },
+                locked.language,
+            )
     user.refresh_from_db()
     return True
 
@@ -97,8 +117,15 @@ def set_processing_purposes(user: User, purposes: list[str], *, request=None) ->
             return False
         locked.processing_purposes = chosen
         locked.save(update_fields=["processing_purposes"])
-        log_action("user.purposes_changed", account=locked.account, user=locked, obj=locked, request=request,
-                   before=before, after=chosen)
+        log_action(
+            "user.purposes_changed",
+            account=locked.account,
+            user=locked,
+            obj=locked,
+            request=request,
+            before=before,
+            after=chosen,
+        )
     user.refresh_from_db()
     return True
 

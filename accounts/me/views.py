@@ -57,16 +57,22 @@ def email(request):
 def _personal_data_page(request, purposes_form: ProcessingPurposesForm):
     user = request.user
     languages = dict(settings.LANGUAGES)
-    fields = [(label, languages.get(user.language, user.language) if name == "language" else getattr(user, name))
-              for name, label in services.STORED_FIELDS]
+    fields = [
+        (label, languages.get(user.language, user.language) if name == "language" else getattr(user, name))
+        for name, label in services.STORED_FIELDS
+    ]
     activity = services.own_activity(user)
-    return render(request, "me/personal_data.html", {
-        "fields": fields,
-        "rights": user.rights,
-        "purposes_form": purposes_form,
-        "activity": activity[:ACTIVITY_SHOWN],
-        "activity_count": activity.count(),
-    })
+    return render(
+        request,
+        "me/personal_data.html",
+        {
+            "fields": fields,
+            "rights": user.rights,
+            "purposes_form": purposes_form,
+            "activity": activity[:ACTIVITY_SHOWN],
+            "activity_count": activity.count(),
+        },
+    )
 
 
 @account_user_required

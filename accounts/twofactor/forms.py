@@ -13,7 +13,9 @@ class CodeForm(forms.Form):
         label=_("Code"),
         max_length=32,
         help_text=_("The 6-digit code shown by your authenticator app, or one of your backup codes."),
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autofocus": True, "spellcheck": "false"}),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "autofocus": True, "spellcheck": "false"}
+        ),
     )
 
 
@@ -22,7 +24,9 @@ class TotpConfirmForm(forms.Form):
         label=_("Code shown by the app"),
         regex=r"^\s*\d{3}\s?\d{3}\s*$",
         error_messages={"invalid": _("Type the 6 digits the app shows.")},
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
     )
 
 

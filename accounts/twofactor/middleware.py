@@ -41,7 +41,9 @@ class SecondFactorRequiredMiddleware:
     def __call__(self, request):
         user = request.user
         if user.is_authenticated and self._must_enrol(request, user) and not self._always_open(request.path):
-            messages.warning(request, _("Set up a second factor (an authenticator app or a passkey) to continue."))
+            messages.warning(
+                request, _("Set up a second factor (an authenticator app or a passkey) to continue.")
+            )
             return redirect(enrolment_url(user))
         return self.get_response(request)
 

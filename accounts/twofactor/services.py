@@ -43,6 +43,7 @@ def _audit(action: str, user: User, *, request=None, by: User | None = None, **d
 
 # --- Who has, who needs a second factor ---------------------------------------------------------
 
+
 def has_totp(user: User) -> bool:
     return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
 
@@ -82,6 +83,7 @@ def staff_requires_second_factor(user: User) -> bool:
 
 # --- TOTP enrolment -----------------------------------------------------------------------------
 
+
 def pending_totp_device(user: User) -> TOTPDevice:
     """The unconfirmed device being enrolled (one per user), created on first use."""
     device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
@@ -96,7 +98,7 @@ def qr_code_svg(text: str) -> str:
     buffer = BytesIO()
     image.save(buffer)
     svg = buffer.getvalue().decode()
-    return svg[svg.index("<svg"):]  # drop the XML declaration to embed it in HTML
+    return svg[svg.index("<svg") :]  # drop the XML declaration to embed it in HTML
 
 
 def _new_backup_codes(user: User) -> list[str]:
@@ -168,6 +170,7 @@ def reset_second_factors(user: User, *, by: User, request=None) -> bool:
 
 # --- Verification during the login step ----------------------------------------------------------
 
+
 def _normalise(code: str) -> str:
     return re.sub(r"[\s-]", "", code or "").lower()
 
@@ -208,7 +211,12 @@ def set_account_requires_second_factor(account: Account, required: bool, *, by: 
             return False
         locked.require_2fa = required
         locked.save(update_fields=["require_2fa"])
-        log_action("2fa.required" if required else "2fa.not_required", account=locked, user=by, obj=locked,
-                   request=request)
+        log_action(
+            "2fa.required" if required else "2fa.not_required",
+            account=locked,
+            user=by,
+            obj=locked,
+            request=request,
+        )
     account.require_2fa = required
     return True

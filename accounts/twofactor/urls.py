@@ -16,8 +16,11 @@ urlpatterns = [
     # The second login step (pending login, nobody logged in yet).
     path("accounts/2fa/authenticate/", login.authenticate, name="authenticate"),
     path("accounts/2fa/authenticate/cancel/", login.cancel, name="cancel"),
-    path("accounts/2fa/authenticate/passkey/options/", login.authenticate_passkey_options,
-         name="authenticate_passkey_options"),
+    path(
+        "accounts/2fa/authenticate/passkey/options/",
+        login.authenticate_passkey_options,
+        name="authenticate_passkey_options",
+    ),
     path("accounts/2fa/authenticate/passkey/", login.authenticate_passkey, name="authenticate_passkey"),
     # Passwordless login with a passkey (the button on the login page).
     path("accounts/2fa/passkey-login/options/", login.passkey_login_options, name="passkey_login_options"),
@@ -27,7 +30,11 @@ urlpatterns = [
     path("accounts/2fa/totp/", manage.totp_setup, name="totp_setup"),
     path("accounts/2fa/totp/disable/", manage.totp_disable, name="totp_disable"),
     path("accounts/2fa/backup-codes/", manage.backup_codes, name="backup_codes"),
-    path("accounts/2fa/backup-codes/regenerate/", manage.backup_codes_regenerate, name="backup_codes_regenerate"),
+    path(
+        "accounts/2fa/backup-codes/regenerate/",
+        manage.backup_codes_regenerate,
+        name="backup_codes_regenerate",
+    ),
     path("accounts/2fa/passkeys/options/", manage.passkey_register_options, name="passkey_register_options"),
     path("accounts/2fa/passkeys/add/", manage.passkey_register, name="passkey_register"),
     path("accounts/2fa/passkeys/<int:pk>/rename/", manage.passkey_rename, name="passkey_rename"),

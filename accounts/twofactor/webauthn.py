@@ -55,7 +55,9 @@ def user_handle(user: User) -> bytes:
 
 def _descriptor(credential: WebAuthnCredential) -> PublicKeyCredentialDescriptor:
     transports = [AuthenticatorTransport(t) for t in credential.transports if t in _TRANSPORTS]
-    return PublicKeyCredentialDescriptor(id=base64url_to_bytes(credential.credential_id), transports=transports or None)
+    return PublicKeyCredentialDescriptor(
+        id=base64url_to_bytes(credential.credential_id), transports=transports or None
+    )
 
 
 def _store_challenge(request, purpose: str, challenge: bytes, user: User | None) -> None:
@@ -80,6 +82,7 @@ def _pop_challenge(request, purpose: str, user: User | None) -> bytes:
 
 
 # --- Registration --------------------------------------------------------------------------------
+
 
 def registration_options(request, user: User) -> str:
     """Options for navigator.credentials.create(): a discoverable credential, user verification
@@ -140,8 +143,15 @@ def rename_passkey(passkey: WebAuthnCredential, name: str, *, request=None) -> N
     former = passkey.name
     passkey.name = name
     passkey.save(update_fields=["name"])
-    log_action("passkey.renamed", account=passkey.user.account, user=passkey.user, obj=passkey.user,
-               request=request, name=name, former_name=former)
+    log_action(
+        "passkey.renamed",
+        account=passkey.user.account,
+        user=passkey.user,
+        obj=passkey.user,
+        request=request,
+        name=name,
+        former_name=former,
+    )
 
 
 def remove_passkey(passkey: WebAuthnCredential, *, request=None) -> None:
@@ -151,11 +161,14 @@ def remove_passkey(passkey: WebAuthnCredential, *, request=None) -> None:
         deleted, _ = WebAuthnCredential.objects.filter(pk=passkey.pk).delete()
         if not deleted:
             return
-        log_action("passkey.removed", account=user.account, user=user, obj=user, request=request, name=passkey.name)
+        log_action(
+            "passkey.removed", account=user.account, user=user, obj=user, request=request, name=passkey.name
+        )
     end_sessions(user, keep=request)
 
 
 # --- Authentication -------------------------------------------------------------------------------
+
 
 def authentication_options(request, user: User | None = None) -> str:
     """Options for navigator.credentials.get().
@@ -188,7 +201,9 @@ def verify_passkey(request, credential: dict[str, Any], user: User | None = None
     """
     purpose = "login" if user is None else "second_factor"
     challenge = _pop_challenge(request, purpose, user)
-    credential_id = (credential.get("rawId") or credential.get("id")) if isinstance(credential, dict) else None
+    credential_id = (
+        (credential.get("rawId") or credential.get("id")) if isinstance(credential, dict) else None
+    )
     if not isinstance(credential_id, str):
         raise PasskeyError("no credential id")
     # Passwordless login runs before anyone is known: users and their passkeys are not account data.

@@ -42,7 +42,14 @@ from .topups import (  # noqa: E402
 )
 
 __all__ += [
-    "DiscountGrid", "MandateKind", "MandateStatus", "SepaMandate", "TopUp", "TopUpKind", "TopUpLine", "TopUpStatus",
+    "DiscountGrid",
+    "MandateKind",
+    "MandateStatus",
+    "SepaMandate",
+    "TopUp",
+    "TopUpKind",
+    "TopUpLine",
+    "TopUpStatus",
 ]
 
 # ACCT-4 coupons, ACCT-5 promo codes, ACCT-6 late-payment statements, JOBS-7 job state.
@@ -51,6 +58,17 @@ from .late_payment import RIR_SERIES, LatePaymentStatement, StatementStatus  # n
 from .periodic import BalanceAlert, PendingCharge, Rebate, RebateState  # noqa: E402
 
 __all__ += [
-    "RIR_SERIES", "BalanceAlert", "Coupon", "CouponState", "LatePaymentStatement", "PendingCharge", "PromoCode",
-    "PromoKind", "PromoOrigin", "PromoState", "Rebate", "RebateState", "StatementStatus",
+    "RIR_SERIES",
+    "BalanceAlert",
+    "Coupon",
+    "CouponState",
+    "LatePaymentStatement",
+    "PendingCharge",
+    "PromoCode",
+    "PromoKind",
+    "PromoOrigin",
+    "PromoState",
+    "Rebate",
+    "RebateState",
+    "StatementStatus",
 ]

@@ -41,27 +41,44 @@ class CouponState(models.TextChoices):
 class Coupon(models.Model):
     """ACCT-4: a deposit coupon. Amounts include VAT (it is money already paid)."""
 
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="coupons",
-                                verbose_name=_("account"))
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="coupons", verbose_name=_("account")
+    )
     public_id = models.CharField(max_length=16, unique=True, default=_public_id, editable=False)
     number = models.CharField(_("number"), max_length=20, unique=True)
     amount = models.DecimalField(_("amount (EUR incl. VAT)"), max_digits=12, decimal_places=2)
-    origin_reference = models.CharField(_("origin"), max_length=60,
-                                        help_text=_("The order or document the coupon comes from."))
+    origin_reference = models.CharField(
+        _("origin"), max_length=60, help_text=_("The order or document the coupon comes from.")
+    )
     origin_note = models.CharField(_("why"), max_length=200, blank=True)
-    parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="remainders",
-                               verbose_name=_("remainder of"))
-    state = models.CharField(_("state"), max_length=20, choices=CouponState.choices, default=CouponState.VALID)
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="remainders",
+        verbose_name=_("remainder of"),
+    )
+    state = models.CharField(
+        _("state"), max_length=20, choices=CouponState.choices, default=CouponState.VALID
+    )
     used_reference = models.CharField(_("used for"), max_length=60, blank=True)
-    applied_amount = models.DecimalField(_("amount applied"), max_digits=12, decimal_places=2, null=True,
-                                         blank=True)
+    applied_amount = models.DecimalField(
+        _("amount applied"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
     used_at = models.DateTimeField(_("used on"), null=True, blank=True)
     expires_on = models.DateField(_("valid until"), null=True, blank=True)
     refund_requested_at = models.DateTimeField(_("refund requested on"), null=True, blank=True)
     refunded_at = models.DateTimeField(_("refunded on"), null=True, blank=True)
     refund_reference = models.CharField(_("refund reference"), max_length=100, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                   related_name="+", verbose_name=_("issued by"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("issued by"),
+    )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     objects = ScopedManager(account="account")
@@ -74,11 +91,15 @@ class Coupon(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="coupon_amount_positive"),
             # A coupon is used once: at most one remainder.
-            models.UniqueConstraint(fields=["parent"], condition=Q(parent__isnull=False),
-                                    name="coupon_one_remainder"),
+            models.UniqueConstraint(
+                fields=["parent"], condition=Q(parent__isnull=False), name="coupon_one_remainder"
+            ),
             # One coupon per origin (a retried cancellation issues nothing twice).
-            models.UniqueConstraint(fields=["account", "origin_reference"], condition=Q(parent__isnull=True),
-                                    name="coupon_once_per_origin"),
+            models.UniqueConstraint(
+                fields=["account", "origin_reference"],
+                condition=Q(parent__isnull=True),
+                name="coupon_once_per_origin",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -105,24 +126,36 @@ class PromoState(models.TextChoices):
 class PromoCode(models.Model):
     """ACCT-5: a single-use promo code of one account, valid one year, never split."""
 
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="promo_codes",
-                                verbose_name=_("account"))
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="promo_codes", verbose_name=_("account")
+    )
     public_id = models.CharField(max_length=16, unique=True, default=_public_id, editable=False)
     code = models.CharField(_("code"), max_length=32, unique=True)
     kind = models.CharField(_("kind"), max_length=10, choices=PromoKind.choices, default=PromoKind.AMOUNT)
-    value = models.DecimalField(_("value"), max_digits=12, decimal_places=2,
-                                help_text=_("EUR excl. VAT for a fixed amount, percent for a percentage."))
+    value = models.DecimalField(
+        _("value"),
+        max_digits=12,
+        decimal_places=2,
+        help_text=_("EUR excl. VAT for a fixed amount, percent for a percentage."),
+    )
     origin = models.CharField(_("origin"), max_length=20, choices=PromoOrigin.choices)
     note = models.CharField(_("note"), max_length=200, blank=True)
     state = models.CharField(_("state"), max_length=20, choices=PromoState.choices, default=PromoState.VALID)
     valid_until = models.DateField(_("valid until"))
     used_reference = models.CharField(_("used for"), max_length=60, blank=True)
     used_at = models.DateTimeField(_("used on"), null=True, blank=True)
-    discount = models.DecimalField(_("discount given (EUR excl. VAT)"), max_digits=12, decimal_places=2,
-                                   null=True, blank=True)
+    discount = models.DecimalField(
+        _("discount given (EUR excl. VAT)"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
     cancelled_at = models.DateTimeField(_("cancelled on"), null=True, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                   related_name="+", verbose_name=_("issued by"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("issued by"),
+    )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     objects = ScopedManager(account="account")
@@ -134,7 +167,9 @@ class PromoCode(models.Model):
         indexes = [models.Index(fields=["account", "state"])]
         constraints = [
             models.CheckConstraint(condition=Q(value__gt=0), name="promo_value_positive"),
-            models.CheckConstraint(condition=Q(kind="amount") | Q(value__lte=100), name="promo_percent_at_most_100"),
+            models.CheckConstraint(
+                condition=Q(kind="amount") | Q(value__lte=100), name="promo_percent_at_most_100"
+            ),
         ]
 
     def __str__(self) -> str:

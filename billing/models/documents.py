@@ -63,7 +63,9 @@ class NumberSequence(models.Model):
         verbose_name = _("number sequence")
         verbose_name_plural = _("number sequences")
         ordering = ["-year", "series"]
-        constraints = [models.UniqueConstraint(fields=["series", "year"], name="one_sequence_per_series_year")]
+        constraints = [
+            models.UniqueConstraint(fields=["series", "year"], name="one_sequence_per_series_year")
+        ]
 
     def __str__(self) -> str:
         return f"{self.series}{self.year}: {self.last_number}"
@@ -77,8 +79,9 @@ class Document(models.Model):
     # Fields that may change after issue; every other field is frozen once the row exists.
     MUTABLE_FIELDS = frozenset({"status", "paid_at", "payment_reference", "signed_at", "pdf"})
 
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="documents",
-                                verbose_name=_("account"))
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="documents", verbose_name=_("account")
+    )
     public_id = models.CharField(max_length=16, unique=True, default=_public_id, editable=False)
     kind = models.CharField(_("kind"), max_length=20, choices=DocumentKind.choices)
     series = models.CharField(_("series"), max_length=4)
@@ -103,11 +106,20 @@ class Document(models.Model):
     total_incl_vat = models.DecimalField(_("total incl. VAT"), max_digits=12, decimal_places=2)
     vat_mention = models.CharField(_("VAT mention"), max_length=200, blank=True)
     payment_terms = models.TextField(_("payment terms"), blank=True)
-    source_reference = models.CharField(_("reference"), max_length=60, blank=True, db_index=True,
-                                        help_text=_("The order or top-up this document is for."))
+    source_reference = models.CharField(
+        _("reference"),
+        max_length=60,
+        blank=True,
+        db_index=True,
+        help_text=_("The order or top-up this document is for."),
+    )
     reason = models.TextField(_("reason"), blank=True)
     related_document = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="related_documents",
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="related_documents",
         verbose_name=_("related document"),
     )
     status = models.CharField(_("status"), max_length=20, choices=DocumentStatus.choices)
@@ -116,7 +128,11 @@ class Document(models.Model):
     signed_at = models.DateTimeField(_("signed on"), null=True, blank=True)
     pdf = models.BinaryField(_("PDF"), editable=False, default=bytes)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("issued by"),
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
@@ -147,8 +163,10 @@ class Document(models.Model):
     def is_overdue(self) -> bool:
         """ACCT-3: an unpaid invoice past its due date."""
         return (
-            self.kind == DocumentKind.INVOICE and self.status == DocumentStatus.ISSUED
-            and self.due_date is not None and self.due_date < timezone.localdate()
+            self.kind == DocumentKind.INVOICE
+            and self.status == DocumentStatus.ISSUED
+            and self.due_date is not None
+            and self.due_date < timezone.localdate()
         )
 
     def save(self, *args, update_fields=None, **kwargs):
@@ -160,8 +178,11 @@ class Document(models.Model):
 
     def _refuse_content_change(self) -> None:
         deferred = self.get_deferred_fields()
-        frozen = [f for f in self._meta.concrete_fields
-                  if f.name not in self.MUTABLE_FIELDS and f.attname not in deferred]
+        frozen = [
+            f
+            for f in self._meta.concrete_fields
+            if f.name not in self.MUTABLE_FIELDS and f.attname not in deferred
+        ]
         check_pdf = "pdf" not in deferred
         names = [f.attname for f in frozen] + (["pdf"] if check_pdf else [])
         # The base manager is not scoped: the check must run in any scope, or none.

@@ -41,31 +41,42 @@ class LatePaymentStatement(models.Model):
 
     MUTABLE_FIELDS = frozenset({"status", "paid_at", "payment_reference", "closed_by", "pdf"})
 
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="late_payment_statements",
-                                verbose_name=_("account"))
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="late_payment_statements", verbose_name=_("account")
+    )
     public_id = models.CharField(max_length=16, unique=True, default=_public_id, editable=False)
     year = models.PositiveSmallIntegerField(_("year"))
     number = models.PositiveIntegerField(_("number in series"))
     display_number = models.CharField(_("number"), max_length=20, unique=True)
-    invoice = models.OneToOneField(Document, on_delete=models.PROTECT, related_name="late_payment_statement",
-                                   verbose_name=_("invoice"))
+    invoice = models.OneToOneField(
+        Document, on_delete=models.PROTECT, related_name="late_payment_statement", verbose_name=_("invoice")
+    )
     issue_date = models.DateField(_("issue date"))
     language = models.CharField(_("language"), max_length=8)
     seller = models.JSONField(_("seller"))
     invoice_due_date = models.DateField(_("invoice due date"))
     days_late = models.PositiveIntegerField(_("days late"))
     amount_due = models.DecimalField(_("invoice amount due (incl. VAT)"), max_digits=12, decimal_places=2)
-    legal_interest_rate = models.DecimalField(_("legal interest rate (% a year)"), max_digits=5, decimal_places=2)
+    legal_interest_rate = models.DecimalField(
+        _("legal interest rate (% a year)"), max_digits=5, decimal_places=2
+    )
     penalty_rate = models.DecimalField(_("penalty rate (% a year)"), max_digits=5, decimal_places=2)
     penalties = models.DecimalField(_("late-payment penalties"), max_digits=12, decimal_places=2)
     indemnity = models.DecimalField(_("recovery indemnity"), max_digits=12, decimal_places=2)
     total = models.DecimalField(_("total due"), max_digits=12, decimal_places=2)
-    status = models.CharField(_("status"), max_length=20, choices=StatementStatus.choices,
-                              default=StatementStatus.AWAITING_PAYMENT)
+    status = models.CharField(
+        _("status"), max_length=20, choices=StatementStatus.choices, default=StatementStatus.AWAITING_PAYMENT
+    )
     paid_at = models.DateTimeField(_("closed on"), null=True, blank=True)
     payment_reference = models.CharField(_("payment reference"), max_length=100, blank=True)
-    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                  related_name="+", verbose_name=_("closed by"))
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("closed by"),
+    )
     pdf = models.BinaryField(_("PDF"), editable=False, default=bytes)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
@@ -116,7 +127,9 @@ class LatePaymentStatement(models.Model):
         return self.invoice.buyer_vat_number
 
     def save(self, *args, update_fields=None, **kwargs):
-        if not self._state.adding and (update_fields is None or not set(update_fields) <= self.MUTABLE_FIELDS):
+        if not self._state.adding and (
+            update_fields is None or not set(update_fields) <= self.MUTABLE_FIELDS
+        ):
             raise ImmutableDocumentError(_("An issued late-payment statement cannot change."))
         super().save(*args, update_fields=update_fields, **kwargs)
 

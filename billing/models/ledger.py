@@ -47,18 +47,24 @@ class BillingProfile(models.Model):
 
     account = models.OneToOneField(Account, on_delete=models.CASCADE, related_name="billing_profile")
     payment_term_days = models.PositiveSmallIntegerField(
-        _("payment term (days)"), null=True, blank=True,
+        _("payment term (days)"),
+        null=True,
+        blank=True,
         help_text=_("Days between an invoice and its due date; empty for the portal's default."),
     )
     default_payment_mode = models.CharField(
         _("default payment mode"), max_length=20, choices=PaymentMode.choices, default=PaymentMode.CARD
     )
     alert_threshold = models.DecimalField(
-        _("low balance alert threshold (EUR)"), max_digits=12, decimal_places=2, default=Decimal("0.00"),
+        _("low balance alert threshold (EUR)"),
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("0.00"),
         help_text=_("The euro balance is shown as low at or below this amount."),
     )
     late_payment_block = models.BooleanField(
-        _("cash payment only (late payment)"), default=False,
+        _("cash payment only (late payment)"),
+        default=False,
         help_text=_("Set while a late-payment statement is unpaid: orders must be paid by card or transfer."),
     )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -99,17 +105,28 @@ _ONCE = ~Q(kind=MovementKind.ADJUSTMENT) & ~Q(reference="")
 class Movement(models.Model):
     """Fields and guards shared by both ledgers."""
 
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+", verbose_name=_("account"))
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="+", verbose_name=_("account")
+    )
     kind = models.CharField(_("kind"), max_length=20, choices=MovementKind.choices)
-    reference = models.CharField(_("reference"), max_length=60, blank=True,
-                                 help_text=_("The order or top-up this movement is for."))
+    reference = models.CharField(
+        _("reference"), max_length=60, blank=True, help_text=_("The order or top-up this movement is for.")
+    )
     note = models.CharField(_("note"), max_length=200, blank=True)
     document = models.ForeignKey(
-        "billing.Document", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        "billing.Document",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("document"),
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("by"),
     )
     created_at = models.DateTimeField(_("date"), default=timezone.now, db_index=True)
@@ -130,7 +147,9 @@ class Movement(models.Model):
 
 
 class TokenMovement(Movement):
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+", verbose_name=_("product"))
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, related_name="+", verbose_name=_("product")
+    )
     quantity = models.IntegerField(_("tokens"))
 
     class Meta(Movement.Meta):
@@ -139,8 +158,11 @@ class TokenMovement(Movement):
         indexes = [models.Index(fields=["account", "product"])]
         constraints = [
             models.CheckConstraint(condition=_sign_rule("quantity"), name="token_movement_sign"),
-            models.UniqueConstraint(fields=["account", "product", "kind", "reference"], condition=_ONCE,
-                                    name="token_movement_once_per_reference"),
+            models.UniqueConstraint(
+                fields=["account", "product", "kind", "reference"],
+                condition=_ONCE,
+                name="token_movement_once_per_reference",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -155,8 +177,11 @@ class EuroMovement(Movement):
         verbose_name_plural = _("euro movements")
         constraints = [
             models.CheckConstraint(condition=_sign_rule("amount"), name="euro_movement_sign"),
-            models.UniqueConstraint(fields=["account", "kind", "reference"], condition=_ONCE,
-                                    name="euro_movement_once_per_reference"),
+            models.UniqueConstraint(
+                fields=["account", "kind", "reference"],
+                condition=_ONCE,
+                name="euro_movement_once_per_reference",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -26,17 +26,25 @@ class PendingCharge(models.Model):
     kept, marked, and never invoiced.
     """
 
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="pending_charges",
-                                verbose_name=_("account"))
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="pending_charges", verbose_name=_("account")
+    )
     reference = models.CharField(_("reference"), max_length=60)
     description = models.CharField(_("description"), max_length=200)
     amount = models.DecimalField(_("amount excl. VAT"), max_digits=12, decimal_places=2)
     date = models.DateField(_("date"))
-    invoiced_document = models.ForeignKey(Document, on_delete=models.PROTECT, null=True, blank=True,
-                                          related_name="+", verbose_name=_("invoice"))
+    invoiced_document = models.ForeignKey(
+        Document, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("invoice")
+    )
     withdrawn_at = models.DateTimeField(_("withdrawn on"), null=True, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                   related_name="+", verbose_name=_("by"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     objects = ScopedManager(account="account")
@@ -47,7 +55,9 @@ class PendingCharge(models.Model):
         ordering = ["date", "id"]
         indexes = [models.Index(fields=["account", "date"])]
         constraints = [
-            models.UniqueConstraint(fields=["account", "reference"], name="pending_charge_once_per_reference"),
+            models.UniqueConstraint(
+                fields=["account", "reference"], name="pending_charge_once_per_reference"
+            ),
             models.CheckConstraint(condition=Q(amount__gte=0), name="pending_charge_not_negative"),
         ]
 
@@ -65,19 +75,34 @@ class RebateState(models.TextChoices):
 class Rebate(models.Model):
     """LEDG-1 Rebate: a quarter's rebate, a rate of the quarter's invoiced total excl. VAT."""
 
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="rebates",
-                                verbose_name=_("account"))
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="rebates", verbose_name=_("account")
+    )
     quarter = models.CharField(_("quarter"), max_length=7, help_text=_("As 2026-Q3."))
     base_amount = models.DecimalField(_("invoiced excl. VAT"), max_digits=12, decimal_places=2)
     rate = models.DecimalField(_("rate (%)"), max_digits=5, decimal_places=2)
     amount = models.DecimalField(_("rebate"), max_digits=12, decimal_places=2)
-    state = models.CharField(_("state"), max_length=20, choices=RebateState.choices, default=RebateState.AVAILABLE)
+    state = models.CharField(
+        _("state"), max_length=20, choices=RebateState.choices, default=RebateState.AVAILABLE
+    )
     recovery_reference = models.CharField(_("recovery reference"), max_length=60, blank=True)
-    promo_code = models.ForeignKey(PromoCode, on_delete=models.PROTECT, null=True, blank=True, related_name="rebates",
-                                   verbose_name=_("promo code"))
+    promo_code = models.ForeignKey(
+        PromoCode,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="rebates",
+        verbose_name=_("promo code"),
+    )
     recovered_at = models.DateTimeField(_("recovered on"), null=True, blank=True)
-    recovered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                     related_name="+", verbose_name=_("recovered by"))
+    recovered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recovered by"),
+    )
     created_at = models.DateTimeField(_("computed on"), default=timezone.now)
 
     objects = ScopedManager(account="account")
@@ -103,8 +128,9 @@ class BalanceAlert(models.Model):
     alerts again.
     """
 
-    account = models.OneToOneField(Account, on_delete=models.CASCADE, related_name="balance_alert",
-                                   verbose_name=_("account"))
+    account = models.OneToOneField(
+        Account, on_delete=models.CASCADE, related_name="balance_alert", verbose_name=_("account")
+    )
     euro_low = models.BooleanField(_("euro balance low"), default=False)
     low_products = models.JSONField(_("products low in tokens"), default=list, blank=True)
     last_alert_at = models.DateTimeField(_("last alert"), null=True, blank=True)

@@ -23,16 +23,26 @@ from catalog.models import Brand
 class DiscountGrid(models.Model):
     formula = models.CharField(_("billing formula"), max_length=20, choices=Account.Formula.choices)
     brand = models.ForeignKey(
-        Brand, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("brand"),
+        Brand,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("brand"),
         help_text=_("Empty: every brand without rows of its own."),
     )
     min_quantity = models.PositiveIntegerField(_("from quantity"), validators=[MinValueValidator(1)])
     max_quantity = models.PositiveIntegerField(
-        _("to quantity"), null=True, blank=True, validators=[MinValueValidator(1)],
+        _("to quantity"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
         help_text=_("Included; empty for no upper bound."),
     )
     discount = models.DecimalField(
-        _("discount (%)"), max_digits=5, decimal_places=2,
+        _("discount (%)"),
+        max_digits=5,
+        decimal_places=2,
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
     )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -42,13 +52,19 @@ class DiscountGrid(models.Model):
         verbose_name_plural = _("discount grid")
         ordering = ["formula", "brand__position", "brand__name", "min_quantity"]
         constraints = [
-            models.UniqueConstraint(fields=["formula", "brand", "min_quantity"], nulls_distinct=False,
-                                    name="discount_grid_one_row_per_tier"),
+            models.UniqueConstraint(
+                fields=["formula", "brand", "min_quantity"],
+                nulls_distinct=False,
+                name="discount_grid_one_row_per_tier",
+            ),
             models.CheckConstraint(condition=Q(min_quantity__gte=1), name="discount_grid_min_positive"),
-            models.CheckConstraint(condition=Q(max_quantity__isnull=True) | Q(max_quantity__gte=models.F("min_quantity")),
-                                   name="discount_grid_max_after_min"),
-            models.CheckConstraint(condition=Q(discount__gte=0) & Q(discount__lte=100),
-                                   name="discount_grid_percent"),
+            models.CheckConstraint(
+                condition=Q(max_quantity__isnull=True) | Q(max_quantity__gte=models.F("min_quantity")),
+                name="discount_grid_max_after_min",
+            ),
+            models.CheckConstraint(
+                condition=Q(discount__gte=0) & Q(discount__lte=100), name="discount_grid_percent"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -75,12 +91,14 @@ class DiscountGrid(models.Model):
             overlap = overlap.filter(min_quantity__lte=self.max_quantity)
         clash = overlap.first()
         if clash is not None:
-            raise ValidationError(_("This tier overlaps the tier %(tier)s of the same formula and brand.")
-                                  % {"tier": clash.tier_label})
+            raise ValidationError(
+                _("This tier overlaps the tier %(tier)s of the same formula and brand.")
+                % {"tier": clash.tier_label}
+            )
 
 
 def tier_label(min_quantity: int, max_quantity: int | None) -> str:
-    """"6-10", "51+" or "1" (one product)."""
+    """ "6-10", "51+" or "1" (one product)."""
     if max_quantity is None:
         return f"{min_quantity}+"
     if max_quantity == min_quantity:

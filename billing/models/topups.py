@@ -46,34 +46,76 @@ TOPUP_PAYMENT_MODES = (PaymentMode.CARD, PaymentMode.TRANSFER, PaymentMode.CHEQU
 
 
 class TopUp(models.Model):
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="topups", verbose_name=_("account"))
-    public_id = models.CharField(_("reference"), max_length=16, unique=True, default=_public_id, editable=False)
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="topups", verbose_name=_("account")
+    )
+    public_id = models.CharField(
+        _("reference"), max_length=16, unique=True, default=_public_id, editable=False
+    )
     kind = models.CharField(_("kind"), max_length=10, choices=TopUpKind.choices)
     amount_excl_vat = models.DecimalField(_("amount excl. VAT"), max_digits=12, decimal_places=2)
     amount_incl_vat = models.DecimalField(_("amount incl. VAT"), max_digits=12, decimal_places=2)
-    payment_mode = models.CharField(_("payment mode"), max_length=20,
-                                    choices=[(mode.value, mode.label) for mode in TOPUP_PAYMENT_MODES])
-    billing_contact = models.ForeignKey(Contact, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
-                                        verbose_name=_("billing contact"))
+    payment_mode = models.CharField(
+        _("payment mode"), max_length=20, choices=[(mode.value, mode.label) for mode in TOPUP_PAYMENT_MODES]
+    )
+    billing_contact = models.ForeignKey(
+        Contact,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("billing contact"),
+    )
     as_quote = models.BooleanField(_("quote instead of invoice"), default=False)
-    status = models.CharField(_("status"), max_length=10, choices=TopUpStatus.choices, default=TopUpStatus.PENDING)
-    document = models.ForeignKey("billing.Document", on_delete=models.PROTECT, null=True, blank=True,
-                                 related_name="+", verbose_name=_("document"),
-                                 help_text=_("The invoice or quote issued when the top-up was confirmed."))
-    invoice = models.ForeignKey("billing.Document", on_delete=models.PROTECT, null=True, blank=True,
-                                related_name="+", verbose_name=_("invoice"),
-                                help_text=_("The invoice paid: the document itself, or the one issued on payment "
-                                            "of a quote."))
-    sepa_mandate = models.ForeignKey("billing.SepaMandate", on_delete=models.PROTECT, null=True, blank=True,
-                                     related_name="+", verbose_name=_("SEPA mandate"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=TopUpStatus.choices, default=TopUpStatus.PENDING
+    )
+    document = models.ForeignKey(
+        "billing.Document",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("document"),
+        help_text=_("The invoice or quote issued when the top-up was confirmed."),
+    )
+    invoice = models.ForeignKey(
+        "billing.Document",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("invoice"),
+        help_text=_("The invoice paid: the document itself, or the one issued on payment of a quote."),
+    )
+    sepa_mandate = models.ForeignKey(
+        "billing.SepaMandate",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("SEPA mandate"),
+    )
     # One confirmation per review page: a second click on "Confirm" finds this key taken.
     draft_key = models.CharField(max_length=32, editable=False)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                   related_name="+", verbose_name=_("by"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
     created_at = models.DateTimeField(_("date"), default=timezone.now, db_index=True)
     paid_at = models.DateTimeField(_("paid on"), null=True, blank=True)
-    paid_recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
-                                         blank=True, related_name="+", verbose_name=_("payment recorded by"))
+    paid_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("payment recorded by"),
+    )
     cancelled_at = models.DateTimeField(_("cancelled on"), null=True, blank=True)
 
     objects = ScopedManager(account="account")
@@ -96,7 +138,9 @@ class TopUpLine(models.Model):
     """LEDG-4: tokens of one product in a top-up, at the unit price of the discount grid."""
 
     topup = models.ForeignKey(TopUp, on_delete=models.CASCADE, related_name="lines")
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+", verbose_name=_("product"))
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, related_name="+", verbose_name=_("product")
+    )
     quantity = models.PositiveIntegerField(_("tokens"))
     unit_price = models.DecimalField(_("unit price excl. VAT"), max_digits=10, decimal_places=2)
     total_excl_vat = models.DecimalField(_("total excl. VAT"), max_digits=12, decimal_places=2)
@@ -126,11 +170,14 @@ class MandateStatus(models.TextChoices):
 
 
 class SepaMandate(models.Model):
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="sepa_mandates",
-                                verbose_name=_("account"))
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="sepa_mandates", verbose_name=_("account")
+    )
     public_id = models.CharField(max_length=16, unique=True, default=_public_id, editable=False)
     reference = models.CharField(_("mandate reference (RUM)"), max_length=35, unique=True, editable=False)
-    kind = models.CharField(_("kind"), max_length=10, choices=MandateKind.choices, default=MandateKind.RECURRING)
+    kind = models.CharField(
+        _("kind"), max_length=10, choices=MandateKind.choices, default=MandateKind.RECURRING
+    )
     holder_name = models.CharField(_("account holder"), max_length=70)
     holder_address = models.CharField(_("address"), max_length=250)
     holder_postal_code = models.CharField(_("postal code"), max_length=20)
@@ -139,17 +186,31 @@ class SepaMandate(models.Model):
     iban = models.CharField(_("IBAN"), max_length=34)
     bic = models.CharField(_("BIC"), max_length=11)
     creditor_id = models.CharField(_("creditor identifier"), max_length=35, editable=False)
-    status = models.CharField(_("status"), max_length=10, choices=MandateStatus.choices,
-                              default=MandateStatus.PENDING)
+    status = models.CharField(
+        _("status"), max_length=10, choices=MandateStatus.choices, default=MandateStatus.PENDING
+    )
     pdf = models.BinaryField(_("PDF"), editable=False, default=bytes)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                   related_name="+", verbose_name=_("requested by"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
     created_at = models.DateTimeField(_("requested on"), default=timezone.now)
-    signed_at = models.DateField(_("signed on"), null=True, blank=True,
-                                 help_text=_("The date on the signed mandate received."))
+    signed_at = models.DateField(
+        _("signed on"), null=True, blank=True, help_text=_("The date on the signed mandate received.")
+    )
     validated_at = models.DateTimeField(_("validated on"), null=True, blank=True)
-    validated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                     related_name="+", verbose_name=_("validated by"))
+    validated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("validated by"),
+    )
     revoked_at = models.DateTimeField(_("revoked on"), null=True, blank=True)
 
     objects = ScopedManager(account="account")

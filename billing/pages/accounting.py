@@ -38,8 +38,9 @@ def filtered_documents(request):
     form = DocumentFilterForm.from_query(request.GET, timezone.localdate())
     if form.is_valid():
         data = form.cleaned_data
-        documents = accounting_documents(request.user.account, date_from=data["date_from"],
-                                         date_to=data["date_to"], kind=data["kind"])
+        documents = accounting_documents(
+            request.user.account, date_from=data["date_from"], date_to=data["date_to"], kind=data["kind"]
+        )
     else:
         documents = Document.objects.none()
     return form, documents
@@ -51,9 +52,15 @@ def documents(request):
     form, rows = filtered_documents(request)
     table = DocumentTable(rows)
     RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
-    return render(request, "billing/documents.html", {
-        "form": form, "table": table, "export_url": export_url("billing:documents_csv", request),
-    })
+    return render(
+        request,
+        "billing/documents.html",
+        {
+            "form": form,
+            "table": table,
+            "export_url": export_url("billing:documents_csv", request),
+        },
+    )
 
 
 @right_required(Right.BILLING)
@@ -78,7 +85,9 @@ def documents_zip(request):
         messages.error(request, _("Select at least one document to download."))
         return redirect(back)
     if len(public_ids) > MAX_ARCHIVE_DOCUMENTS:
-        messages.error(request, _("Select at most %(count)s documents at once.") % {"count": MAX_ARCHIVE_DOCUMENTS})
+        messages.error(
+            request, _("Select at most %(count)s documents at once.") % {"count": MAX_ARCHIVE_DOCUMENTS}
+        )
         return redirect(back)
     archive, count = write_archive(selected_documents(request.user.account, public_ids))
     if count == 0:
@@ -93,9 +102,14 @@ def quotes(request):
     """ACCT-2: the quotes in progress: number, date, amount and expiry."""
     table = QuoteTable(open_quotes(request.user.account))
     RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
-    return render(request, "billing/quotes.html", {
-        "table": table, "export_url": export_url("billing:quotes_csv", request),
-    })
+    return render(
+        request,
+        "billing/quotes.html",
+        {
+            "table": table,
+            "export_url": export_url("billing:quotes_csv", request),
+        },
+    )
 
 
 @right_required(Right.BILLING)
@@ -104,8 +118,11 @@ def quotes_csv(request):
 
 
 def _quote(request, public_id: str) -> Document:
-    return get_for_account(Document.objects.filter(kind=DocumentKind.QUOTE).defer("pdf"), request.user.account,
-                           public_id=public_id)
+    return get_for_account(
+        Document.objects.filter(kind=DocumentKind.QUOTE).defer("pdf"),
+        request.user.account,
+        public_id=public_id,
+    )
 
 
 @right_required(Right.BILLING)
@@ -119,16 +136,27 @@ def quote_accept(request, public_id: str):
         except DocumentError as error:
             messages.error(request, str(error))
         else:
-            messages.success(request, _("Quote %(number)s is accepted. Thank you, we will process it.")
-                             % {"number": quote.display_number})
+            messages.success(
+                request,
+                _("Quote %(number)s is accepted. Thank you, we will process it.")
+                % {"number": quote.display_number},
+            )
             return redirect("billing:quotes")
         return redirect("billing:quote_accept", public_id=quote.public_id)
     expired = quote.status == DocumentStatus.EXPIRED or (
-        quote.status == DocumentStatus.OPEN and expiry < timezone.localdate())
-    return render(request, "billing/quote_accept.html", {
-        "quote": quote, "expiry": expiry, "expired": expired, "lines": list(quote.lines.all()),
-        "can_accept": quote.status == DocumentStatus.OPEN and not expired,
-    })
+        quote.status == DocumentStatus.OPEN and expiry < timezone.localdate()
+    )
+    return render(
+        request,
+        "billing/quote_accept.html",
+        {
+            "quote": quote,
+            "expiry": expiry,
+            "expired": expired,
+            "lines": list(quote.lines.all()),
+            "can_accept": quote.status == DocumentStatus.OPEN and not expired,
+        },
+    )
 
 
 @right_required(Right.BILLING)
@@ -137,13 +165,19 @@ def unpaid(request):
     invoices = unpaid_invoices(request.user.account)
     table = UnpaidTable(invoices)
     RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
-    return render(request, "billing/unpaid.html", {
-        "table": table, "totals": due_totals(invoices, timezone.localdate()),
-        "export_url": export_url("billing:unpaid_csv", request),
-    })
+    return render(
+        request,
+        "billing/unpaid.html",
+        {
+            "table": table,
+            "totals": due_totals(invoices, timezone.localdate()),
+            "export_url": export_url("billing:unpaid_csv", request),
+        },
+    )
 
 
 @right_required(Right.BILLING)
 def unpaid_csv(request):
-    return table_csv_response(UnpaidTable(unpaid_invoices(request.user.account)), "unpaid-invoices.csv", request)
-
+    return table_csv_response(
+        UnpaidTable(unpaid_invoices(request.user.account)), "unpaid-invoices.csv", request
+    )

@@ -66,7 +66,8 @@ def csv_lines(rows: Iterable[Iterable], account_id: int, language: str) -> Itera
 
 def csv_response(rows: Iterable[Iterable], filename: str, request) -> StreamingHttpResponse:
     response = StreamingHttpResponse(
-        csv_lines(rows, request.user.account_id, translation.get_language()), content_type="text/csv; charset=utf-8"
+        csv_lines(rows, request.user.account_id, translation.get_language()),
+        content_type="text/csv; charset=utf-8",
     )
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

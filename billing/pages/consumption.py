@@ -44,9 +44,13 @@ def consumption_page(request):
             titles=[formats.date_format(month, "YEAR_MONTH_FORMAT") for month in stats.months],
             fmt=fmt,
         )
-        context.update(stats=stats, chart=chart, is_value=stats.measure == Measure.VALUE,
-                       measure_label=Measure(stats.measure).label,
-                       export_url=export_url("account_info:consumption_csv", request))
+        context.update(
+            stats=stats,
+            chart=chart,
+            is_value=stats.measure == Measure.VALUE,
+            measure_label=Measure(stats.measure).label,
+            export_url=export_url("account_info:consumption_csv", request),
+        )
     return render(request, "billing/consumption.html", context)
 
 

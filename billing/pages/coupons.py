@@ -29,9 +29,14 @@ def coupons(request):
     """ACCT-4: number, origin, where used, amount and state of each coupon; refund requests."""
     table = CouponTable(_coupons(request))
     RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
-    return render(request, "billing/coupons.html", {
-        "table": table, "export_url": export_url("billing:coupons_csv", request),
-    })
+    return render(
+        request,
+        "billing/coupons.html",
+        {
+            "table": table,
+            "export_url": export_url("billing:coupons_csv", request),
+        },
+    )
 
 
 @right_required(Right.BILLING)
@@ -49,8 +54,14 @@ def coupon_refund(request, public_id: str):
     except CouponError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, _("Your refund request for coupon %(number)s is recorded. We will ask you for "
-                                    "your bank details (RIB) by email.") % {"number": coupon.number})
+        messages.success(
+            request,
+            _(
+                "Your refund request for coupon %(number)s is recorded. We will ask you for "
+                "your bank details (RIB) by email."
+            )
+            % {"number": coupon.number},
+        )
     return redirect("billing:coupons")
 
 
@@ -61,14 +72,21 @@ def promo_codes(request):
     table = PromoCodeTable(account_promo_codes(request.user.account, form.selected))
     RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
     expiring = [code for code in promo_codes_for_home(request.user.account) if code.expiring_soon]
-    return render(request, "billing/promo_codes.html", {
-        "form": form, "table": table, "expiring": expiring,
-        "export_url": export_url("billing:promo_codes_csv", request),
-    })
+    return render(
+        request,
+        "billing/promo_codes.html",
+        {
+            "form": form,
+            "table": table,
+            "expiring": expiring,
+            "export_url": export_url("billing:promo_codes_csv", request),
+        },
+    )
 
 
 @right_required(Right.BILLING)
 def promo_codes_csv(request):
     form = promo_filter(request.GET)
-    return table_csv_response(PromoCodeTable(account_promo_codes(request.user.account, form.selected)),
-                              "promo-codes.csv", request)
+    return table_csv_response(
+        PromoCodeTable(account_promo_codes(request.user.account, form.selected)), "promo-codes.csv", request
+    )

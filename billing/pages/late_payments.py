@@ -25,17 +25,26 @@ def late_payments(request):
     form = statement_filter(request.GET)
     table = StatementTable(account_statements(request.user.account, form.selected))
     RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
-    return render(request, "billing/late_payments.html", {
-        "form": form, "table": table, "cash_only": cash_only(request.user.account),
-        "export_url": export_url("billing:late_payments_csv", request),
-    })
+    return render(
+        request,
+        "billing/late_payments.html",
+        {
+            "form": form,
+            "table": table,
+            "cash_only": cash_only(request.user.account),
+            "export_url": export_url("billing:late_payments_csv", request),
+        },
+    )
 
 
 @right_required(Right.BILLING)
 def late_payments_csv(request):
     form = statement_filter(request.GET)
-    return table_csv_response(StatementTable(account_statements(request.user.account, form.selected)),
-                              "late-payment-statements.csv", request)
+    return table_csv_response(
+        StatementTable(account_statements(request.user.account, form.selected)),
+        "late-payment-statements.csv",
+        request,
+    )
 
 
 @right_required(Right.BILLING)

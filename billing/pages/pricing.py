@@ -26,7 +26,9 @@ from .common import csv_response, export_url
 
 
 def _form(request) -> PriceChoiceForm:
-    return PriceChoiceForm.for_request(request.GET, request.user.account, brands=brands_on_sale(), tiers=tiers())
+    return PriceChoiceForm.for_request(
+        request.GET, request.user.account, brands=brands_on_sale(), tiers=tiers()
+    )
 
 
 def _groups(rows: list[PriceRow]) -> list[tuple]:
@@ -40,7 +42,9 @@ def _choice_text(choice: PriceChoice) -> str:
         text = _("Public prices")
     else:
         text = _("%(formula)s formula, %(tier)s products at once") % {
-            "formula": Account.Formula(choice.formula).label, "tier": choice.tier.label}
+            "formula": Account.Formula(choice.formula).label,
+            "tier": choice.tier.label,
+        }
     brand = choice.brand.name if choice.brand else _("all brands")
     return f"{text} – {brand}"
 
@@ -51,10 +55,18 @@ def pricing(request):
     form = _form(request)
     choice = form.choice()
     rows = price_table(choice)
-    return render(request, "billing/pricing.html", {
-        "form": form, "choice": choice, "choice_text": _choice_text(choice), "groups": _groups(rows),
-        "csv_url": export_url("pricing:csv", request), "pdf_url": export_url("pricing:pdf", request),
-    })
+    return render(
+        request,
+        "billing/pricing.html",
+        {
+            "form": form,
+            "choice": choice,
+            "choice_text": _choice_text(choice),
+            "groups": _groups(rows),
+            "csv_url": export_url("pricing:csv", request),
+            "pdf_url": export_url("pricing:pdf", request),
+        },
+    )
 
 
 def _header(choice: PriceChoice) -> list[str]:
@@ -92,10 +104,17 @@ def render_price_list_pdf(choice: PriceChoice, rows: list[PriceRow], *, language
     from weasyprint import HTML  # heavy import, only where a PDF is made
 
     with translation.override(language):
-        html = render_to_string("billing/pdf/price_list.html", {
-            "choice": choice, "choice_text": _choice_text(choice), "groups": _groups(rows),
-            "seller": conf.seller(), "today": timezone.localdate(), "language": language,
-        })
+        html = render_to_string(
+            "billing/pdf/price_list.html",
+            {
+                "choice": choice,
+                "choice_text": _choice_text(choice),
+                "groups": _groups(rows),
+                "seller": conf.seller(),
+                "today": timezone.localdate(),
+                "language": language,
+            },
+        )
     return HTML(string=html, url_fetcher=_no_fetch).write_pdf()
 
 

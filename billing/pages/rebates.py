@@ -20,9 +20,15 @@ REBATE = (Account.Formula.REBATE,)
 
 
 def _page(request, invoice_form: RebateInvoiceForm, status: int = 200):
-    return render(request, "billing/rebates.html", {
-        "overview": overview(request.user.account), "invoice_form": invoice_form,
-    }, status=status)
+    return render(
+        request,
+        "billing/rebates.html",
+        {
+            "overview": overview(request.user.account),
+            "invoice_form": invoice_form,
+        },
+        status=status,
+    )
 
 
 @right_required(Right.BILLING)
@@ -42,9 +48,18 @@ def rebates_promo_code(request):
     except RebateError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, _("Your promo code %(code)s of %(amount)s EUR excl. VAT is ready; it is valid "
-                                    "until %(date)s and can be used once.")
-                         % {"code": promo.code, "amount": promo.value, "date": formats.date_format(promo.valid_until, "DATE_FORMAT")})
+        messages.success(
+            request,
+            _(
+                "Your promo code %(code)s of %(amount)s EUR excl. VAT is ready; it is valid "
+                "until %(date)s and can be used once."
+            )
+            % {
+                "code": promo.code,
+                "amount": promo.value,
+                "date": formats.date_format(promo.valid_until, "DATE_FORMAT"),
+            },
+        )
     return redirect("account_info:rebates")
 
 
@@ -57,12 +72,18 @@ def rebates_invoice(request):
     if not form.is_valid():
         return _page(request, form, status=400)
     try:
-        total = recover_by_invoice(request.user.account, request.user, reference=form.cleaned_data["reference"],
-                                   request=request)
+        total = recover_by_invoice(
+            request.user.account, request.user, reference=form.cleaned_data["reference"], request=request
+        )
     except RebateError as error:
         form.add_error("reference", str(error))
         return _page(request, form, status=400)
-    messages.success(request, _("Recorded: your invoice %(reference)s of %(amount)s EUR excl. VAT. We pay it "
-                                "within 30 days end of month, on the 10th.")
-                     % {"reference": form.cleaned_data["reference"], "amount": total})
+    messages.success(
+        request,
+        _(
+            "Recorded: your invoice %(reference)s of %(amount)s EUR excl. VAT. We pay it "
+            "within 30 days end of month, on the 10th."
+        )
+        % {"reference": form.cleaned_data["reference"], "amount": total},
+    )
     return redirect("account_info:rebates")

@@ -28,23 +28,47 @@ def sepa(request):
         form = SepaMandateForm(request.POST)
         if form.is_valid():
             data = form.cleaned_data
-            holder = {"name": data["holder_name"], "address": data["holder_address"],
-                      "postal_code": data["holder_postal_code"], "city": data["holder_city"],
-                      "country": data["holder_country"]}
+            holder = {
+                "name": data["holder_name"],
+                "address": data["holder_address"],
+                "postal_code": data["holder_postal_code"],
+                "city": data["holder_city"],
+                "country": data["holder_country"],
+            }
             try:
-                mandate = request_mandate(account, kind=data["kind"], holder=holder, iban=data["iban"],
-                                          bic=data["bic"], by=request.user, request=request)
+                mandate = request_mandate(
+                    account,
+                    kind=data["kind"],
+                    holder=holder,
+                    iban=data["iban"],
+                    bic=data["bic"],
+                    by=request.user,
+                    request=request,
+                )
             except MandateError as error:
                 form.add_error(None, str(error))
             else:
-                messages.success(request, _("Mandate %(reference)s was emailed to the account's super user: print "
-                                            "it, sign it and send it back to us.") % {"reference": mandate.reference})
+                messages.success(
+                    request,
+                    _(
+                        "Mandate %(reference)s was emailed to the account's super user: print "
+                        "it, sign it and send it back to us."
+                    )
+                    % {"reference": mandate.reference},
+                )
                 return redirect("account_info:sepa")
     else:
         form = SepaMandateForm(initial=SepaMandateForm.initial_for(account))
-    return render(request, "billing/sepa.html", {
-        "form": form, "mandates": list(mandates_of(account)), "active": active_mandate(account),
-    }, status=400 if form.is_bound else 200)
+    return render(
+        request,
+        "billing/sepa.html",
+        {
+            "form": form,
+            "mandates": list(mandates_of(account)),
+            "active": active_mandate(account),
+        },
+        status=400 if form.is_bound else 200,
+    )
 
 
 @right_required(Right.BILLING)

@@ -29,22 +29,32 @@ INVOICE_FORMULAS = (Account.Formula.REBATE, Account.Formula.MONTHLY)
 def statements(request):
     """LEDG-2: the statement of the account's formula, with the formula's name and explanation."""
     account = request.user.account
-    context = {"account": account, "formula": account.get_formula_display(), "explanation": explanation(account)}
+    context = {
+        "account": account,
+        "formula": account.get_formula_display(),
+        "explanation": explanation(account),
+    }
     if account.formula in TOKEN_FORMULAS:
         balances = TokenBalanceTable(token_summary(account), prefix="tokens-")
         RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(balances)
-        context.update(token_table=balances, tokens_csv_url=export_url("account_info:statement_tokens_csv", request))
+        context.update(
+            token_table=balances, tokens_csv_url=export_url("account_info:statement_tokens_csv", request)
+        )
     if account.formula in EURO_FORMULAS:
         movements = EuroStatementTable(euro_movements(account))
         RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(movements)
-        context.update(balance=euro_balance(account), euro_table=movements,
-                       euros_csv_url=export_url("account_info:statement_euros_csv", request))
+        context.update(
+            balance=euro_balance(account),
+            euro_table=movements,
+            euros_csv_url=export_url("account_info:statement_euros_csv", request),
+        )
     if account.formula in INVOICE_FORMULAS:
         form, documents = filtered_documents(request)
         table = DocumentTable(documents, exclude=("select",))
         RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
-        context.update(form=form, document_table=table,
-                       documents_csv_url=export_url("billing:documents_csv", request))
+        context.update(
+            form=form, document_table=table, documents_csv_url=export_url("billing:documents_csv", request)
+        )
     return render(request, "billing/statements.html", context)
 
 
@@ -52,16 +62,18 @@ def statements(request):
 @formula_required(*EURO_FORMULAS)
 def statement_euros_csv(request):
     """LEDG-2: the euro movements with their running balance, as CSV."""
-    return table_csv_response(EuroStatementTable(euro_movements(request.user.account)), "euro-statement.csv",
-                              request)
+    return table_csv_response(
+        EuroStatementTable(euro_movements(request.user.account)), "euro-statement.csv", request
+    )
 
 
 @right_required(Right.BILLING)
 @formula_required(*TOKEN_FORMULAS)
 def statement_tokens_csv(request):
     """LEDG-2: every token movement with its product's running balance, as CSV."""
-    return table_csv_response(TokenStatementTable(token_movements(request.user.account)), "token-statement.csv",
-                              request)
+    return table_csv_response(
+        TokenStatementTable(token_movements(request.user.account)), "token-statement.csv", request
+    )
 
 
 @right_required(Right.BILLING)
@@ -73,10 +85,17 @@ def statement_product(request, product_code: str):
     table = TokenStatementTable(token_movements(account, product), exclude=("product",))
     RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
     summary = token_summary(account).filter(product=product).first()
-    return render(request, "billing/statement_product.html", {
-        "product": product, "table": table, "summary": summary, "formula": account.get_formula_display(),
-        "export_url": export_url("account_info:statement_product_csv", request, product.code),
-    })
+    return render(
+        request,
+        "billing/statement_product.html",
+        {
+            "product": product,
+            "table": table,
+            "summary": summary,
+            "formula": account.get_formula_display(),
+            "export_url": export_url("account_info:statement_product_csv", request, product.code),
+        },
+    )
 
 
 @right_required(Right.BILLING)

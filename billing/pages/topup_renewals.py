@@ -33,8 +33,10 @@ def topup_renewals(request):
             if need.to_buy:
                 to_buy[need.buy.pk] = to_buy.get(need.buy.pk, 0) + need.to_buy
         context.update(
-            needs=needs, buy_url=prefill_url(to_buy) if to_buy else "",
-            total_needed=sum(need.quantity for need in needs), total_to_buy=sum(to_buy.values()),
+            needs=needs,
+            buy_url=prefill_url(to_buy) if to_buy else "",
+            total_needed=sum(need.quantity for need in needs),
+            total_to_buy=sum(to_buy.values()),
             missing=[need for need in needs if need.buy is None],
         )
     return render(request, "billing/topup_renewals.html", context, status=400 if form.errors else 200)

@@ -49,11 +49,19 @@ TOPUP_FORMULAS = TOKEN_FORMULAS + EURO_FORMULAS
 
 # The token cart ---------------------------------------------------------------------------------
 
+
 def _cart_page(request, form: AddTokensForm, status: int = 200):
     lines = priced_lines(cart.tokens(request.session))
-    return render(request, "billing/topup_cart.html", {
-        "form": form, "lines": lines, "total": sum((line.total for line in lines), ZERO),
-    }, status=status)
+    return render(
+        request,
+        "billing/topup_cart.html",
+        {
+            "form": form,
+            "lines": lines,
+            "total": sum((line.total for line in lines), ZERO),
+        },
+        status=status,
+    )
 
 
 @right_required(Right.BILLING)
@@ -87,7 +95,9 @@ def topup_add(request):
         form.add_error("product", _("A top-up has at most %(count)s lines.") % {"count": MAX_LINES})
         return _cart_page(request, form, status=400)
     total = cart.add_tokens(request.session, product.pk, quantity, maximum=MAX_TOKENS_PER_LINE)
-    messages.success(request, _("%(product)s: %(count)s tokens in the cart.") % {"product": product, "count": total})
+    messages.success(
+        request, _("%(product)s: %(count)s tokens in the cart.") % {"product": product, "count": total}
+    )
     return redirect("account_info:topup")
 
 
@@ -104,6 +114,7 @@ def topup_remove(request, product_code: str):
 
 # The current account amount ---------------------------------------------------------------------
 
+
 @right_required(Right.BILLING)
 @formula_required(*EURO_FORMULAS)
 def topup_euros(request):
@@ -116,15 +127,25 @@ def topup_euros(request):
             return redirect("account_info:topup_payment")
     else:
         entered = cart.euros(request.session)
-        initial = {"amount": entered[0], "includes_vat": "incl" if entered[1] else "excl"} if entered else None
+        initial = (
+            {"amount": entered[0], "includes_vat": "incl" if entered[1] else "excl"} if entered else None
+        )
         form = EuroTopUpForm(initial=initial)
     last = topups_of(account).filter(kind=TopUpKind.EUROS).first()
-    return render(request, "billing/topup_euros.html", {
-        "form": form, "balance": euro_balance(account), "last_topup": last,
-    }, status=400 if form.is_bound else 200)
+    return render(
+        request,
+        "billing/topup_euros.html",
+        {
+            "form": form,
+            "balance": euro_balance(account),
+            "last_topup": last,
+        },
+        status=400 if form.is_bound else 200,
+    )
 
 
 # Payment, review, confirmation ------------------------------------------------------------------
+
 
 def _draft(request):
     """(kind, priced token lines, amount excl. VAT, amount incl. VAT) of the session's draft, or None."""
@@ -144,8 +165,9 @@ def _draft(request):
 
 def _start(request):
     """Where a top-up starts for the account's formula."""
-    return redirect("account_info:topup" if request.user.account.formula in TOKEN_FORMULAS
-                    else "account_info:topup_euros")
+    return redirect(
+        "account_info:topup" if request.user.account.formula in TOKEN_FORMULAS else "account_info:topup_euros"
+    )
 
 
 def _payment_form(request, data=None) -> TopUpPaymentForm:
@@ -154,16 +176,29 @@ def _payment_form(request, data=None) -> TopUpPaymentForm:
     if data is None:
         chosen = cart.payment(request.session)
         if chosen:
-            initial = {"payment_mode": chosen["mode"], "billing_contact": chosen["contact"],
-                       "as_quote": chosen["as_quote"]}
+            initial = {
+                "payment_mode": chosen["mode"],
+                "billing_contact": chosen["contact"],
+                "as_quote": chosen["as_quote"],
+            }
         else:
-            default = BillingProfile.objects.filter(account=account).values_list(
-                "default_payment_mode", flat=True).first()
+            default = (
+                BillingProfile.objects.filter(account=account)
+                .values_list("default_payment_mode", flat=True)
+                .first()
+            )
             contact = account.administrative_contact
-            initial = {"payment_mode": default if default in TOPUP_PAYMENT_MODES else PaymentMode.CARD,
-                       "billing_contact": contact.public_id if contact else None}
-    return TopUpPaymentForm(data, initial=initial, account=account,
-                            has_mandate=active_mandate(account) is not None, cash_only=cash_only(account))
+            initial = {
+                "payment_mode": default if default in TOPUP_PAYMENT_MODES else PaymentMode.CARD,
+                "billing_contact": contact.public_id if contact else None,
+            }
+    return TopUpPaymentForm(
+        data,
+        initial=initial,
+        account=account,
+        has_mandate=active_mandate(account) is not None,
+        cash_only=cash_only(account),
+    )
 
 
 @right_required(Right.BILLING)
@@ -177,13 +212,18 @@ def topup_payment(request):
         form = _payment_form(request, request.POST)
         if form.is_valid():
             data = form.cleaned_data
-            cart.set_payment(request.session, data["payment_mode"], data["billing_contact"].public_id,
-                             data["as_quote"])
+            cart.set_payment(
+                request.session, data["payment_mode"], data["billing_contact"].public_id, data["as_quote"]
+            )
             return redirect("account_info:topup_review")
     else:
         form = _payment_form(request)
-    return render(request, "billing/topup_payment.html", {"form": form, "back_url": _start(request).url},
-                  status=400 if form.is_bound else 200)
+    return render(
+        request,
+        "billing/topup_payment.html",
+        {"form": form, "back_url": _start(request).url},
+        status=400 if form.is_bound else 200,
+    )
 
 
 def _review_context(request):
@@ -195,9 +235,18 @@ def _review_context(request):
     account = request.user.account
     kind, lines, excl, incl = draft
     contact = Contact.objects.filter(account=account, public_id=chosen["contact"]).first()
-    return {"kind": kind, "lines": lines, "amount_excl_vat": excl, "amount_vat": incl - excl, "amount_incl_vat": incl,
-            "payment_mode": chosen["mode"], "payment_label": PaymentMode(chosen["mode"]).label, "contact": contact,
-            "as_quote": chosen["as_quote"], "euros": cart.euros(request.session)}
+    return {
+        "kind": kind,
+        "lines": lines,
+        "amount_excl_vat": excl,
+        "amount_vat": incl - excl,
+        "amount_incl_vat": incl,
+        "payment_mode": chosen["mode"],
+        "payment_label": PaymentMode(chosen["mode"]).label,
+        "contact": contact,
+        "as_quote": chosen["as_quote"],
+        "euros": cart.euros(request.session),
+    }
 
 
 @right_required(Right.BILLING)
@@ -229,9 +278,17 @@ def topup_confirm(request):
         return redirect("account_info:topup_review") if context else _start(request)
     try:
         topup = create_topup(
-            account, kind=context["kind"], lines=context["lines"], euros_excl_vat=context["amount_excl_vat"],
-            payment_mode=context["payment_mode"], billing_contact=context["contact"], as_quote=context["as_quote"],
-            draft_key=posted, by=request.user, mandate=active_mandate(account), cash_only=cash_only(account),
+            account,
+            kind=context["kind"],
+            lines=context["lines"],
+            euros_excl_vat=context["amount_excl_vat"],
+            payment_mode=context["payment_mode"],
+            billing_contact=context["contact"],
+            as_quote=context["as_quote"],
+            draft_key=posted,
+            by=request.user,
+            mandate=active_mandate(account),
+            cash_only=cash_only(account),
             request=request,
         )
     except TopUpError as error:
@@ -240,11 +297,23 @@ def topup_confirm(request):
     cart.clear(request.session)
     document = topup.document
     if document.kind == DocumentKind.QUOTE:
-        messages.success(request, _("Thank you. Quote %(number)s was issued and emailed to you; your top-up is "
-                                    "credited once it is paid.") % {"number": document.display_number})
+        messages.success(
+            request,
+            _(
+                "Thank you. Quote %(number)s was issued and emailed to you; your top-up is "
+                "credited once it is paid."
+            )
+            % {"number": document.display_number},
+        )
     else:
-        messages.success(request, _("Thank you. Invoice %(number)s was issued and emailed to you; your top-up is "
-                                    "credited once it is paid.") % {"number": document.display_number})
+        messages.success(
+            request,
+            _(
+                "Thank you. Invoice %(number)s was issued and emailed to you; your top-up is "
+                "credited once it is paid."
+            )
+            % {"number": document.display_number},
+        )
     return redirect("account_info:topup_detail", public_id=topup.public_id)
 
 
@@ -253,10 +322,16 @@ def topup_confirm(request):
 def topup_detail(request, public_id: str):
     """LEDG-4: the confirmation of one top-up: its content, its document, its state."""
     topup = get_for_account(topups_of(request.user.account), request.user.account, public_id=public_id)
-    return render(request, "billing/topup_detail.html", {
-        "topup": topup, "lines": list(topup.lines.all()), "document": topup.document,
-        "euros": topup.kind == TopUpKind.EUROS,
-    })
+    return render(
+        request,
+        "billing/topup_detail.html",
+        {
+            "topup": topup,
+            "lines": list(topup.lines.all()),
+            "document": topup.document,
+            "euros": topup.kind == TopUpKind.EUROS,
+        },
+    )
 
 
 @right_required(Right.BILLING)

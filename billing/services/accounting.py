@@ -32,14 +32,20 @@ def year_bounds(today: datetime.date) -> tuple[datetime.date, datetime.date]:
     return datetime.date(today.year, 1, 1), datetime.date(today.year, 12, 31)
 
 
-def accounting_documents(account: Account, *, date_from: datetime.date | None = None,
-                         date_to: datetime.date | None = None, kind: str = "") -> QuerySet[Document]:
+def accounting_documents(
+    account: Account,
+    *,
+    date_from: datetime.date | None = None,
+    date_to: datetime.date | None = None,
+    kind: str = "",
+) -> QuerySet[Document]:
     """ACCT-1: the account's invoices and credit notes issued in [date_from, date_to] (inclusive).
 
     Each row carries `related_number`, the number of the invoice a credit note corrects.
     """
     documents = (
-        Document.objects.filter(account=account, kind__in=ACCOUNTING_KINDS).defer("pdf")
+        Document.objects.filter(account=account, kind__in=ACCOUNTING_KINDS)
+        .defer("pdf")
         .annotate(related_number=F("related_document__display_number"))
     )
     if kind:
@@ -55,15 +61,20 @@ def unpaid_invoices(account: Account) -> QuerySet[Document]:
     """ACCT-3: issued, unpaid invoices, each with `amount_due` (incl. VAT, less its credit notes)."""
     credited = (
         Document.objects.filter(kind=DocumentKind.CREDIT_NOTE, related_document=OuterRef("pk"))
-        .order_by().values("related_document").annotate(total=Sum("total_incl_vat")).values("total")
+        .order_by()
+        .values("related_document")
+        .annotate(total=Sum("total_incl_vat"))
+        .values("total")
     )
     money = DecimalField(max_digits=12, decimal_places=2)
     return (
         Document.objects.filter(account=account, kind=DocumentKind.INVOICE, status=DocumentStatus.ISSUED)
         .defer("pdf")
         # Credit notes are negative: adding them leaves what is still due.
-        .annotate(amount_due=F("total_incl_vat") + Coalesce(Subquery(credited, output_field=money),
-                                                            Value(ZERO), output_field=money))
+        .annotate(
+            amount_due=F("total_incl_vat")
+            + Coalesce(Subquery(credited, output_field=money), Value(ZERO), output_field=money)
+        )
         .order_by("due_date", "id")
     )
 
@@ -91,7 +102,11 @@ def write_archive(documents: QuerySet[Document]) -> tuple[IO[bytes], int]:
     archive = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 (returned open)
     count = 0
     with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zipped:
-        rows = documents.order_by("issue_date", "id").values_list("display_number", "pdf").iterator(chunk_size=20)
+        rows = (
+            documents.order_by("issue_date", "id")
+            .values_list("display_number", "pdf")
+            .iterator(chunk_size=20)
+        )
         for number, pdf in rows:
             if pdf:
                 zipped.writestr(f"{number}.pdf", bytes(pdf))

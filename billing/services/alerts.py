@@ -29,17 +29,24 @@ ALERT_FORMULAS = (Account.Formula.CURRENT, Account.Formula.BULK)
 
 
 def _send(account: Account, context: dict) -> bool:
-    return mail_administrative_contact(account, "low_balance_alert", {
-        "formula": account.formula, "url": settings.SITE_URL + reverse("account_info:statements"), **context,
-    })
+    return mail_administrative_contact(
+        account,
+        "low_balance_alert",
+        {
+            "formula": account.formula,
+            "url": settings.SITE_URL + reverse("account_info:statements"),
+            **context,
+        },
+    )
 
 
 def check_account(account: Account) -> bool:
     """ADM-5: compare the account's balances with its threshold; email on a new crossing. Returns
     True when an alert was sent. Runs under the alert state's row lock: two runs send one email."""
     with transaction.atomic():
-        threshold = (BillingProfile.objects.filter(account=account).values_list("alert_threshold", flat=True)
-                     .first())
+        threshold = (
+            BillingProfile.objects.filter(account=account).values_list("alert_threshold", flat=True).first()
+        )
         BalanceAlert.objects.bulk_create([BalanceAlert(account=account)], ignore_conflicts=True)
         state = BalanceAlert.objects.select_for_update().get(account=account)
         enabled = threshold is not None and threshold > 0
@@ -49,8 +56,14 @@ def check_account(account: Account) -> bool:
             low = enabled and balance <= threshold
             if low and not state.euro_low:
                 sent = _send(account, {"balance": str(balance), "threshold": str(threshold), "products": []})
-                log_action("billing.low_balance_alert", account=account, obj=state, balance=str(balance),
-                           threshold=str(threshold), emailed=sent)
+                log_action(
+                    "billing.low_balance_alert",
+                    account=account,
+                    obj=state,
+                    balance=str(balance),
+                    threshold=str(threshold),
+                    emailed=sent,
+                )
             state.euro_low = low
         elif account.formula == Account.Formula.BULK:
             tokens = int(threshold) if enabled else 0
@@ -59,11 +72,19 @@ def check_account(account: Account) -> bool:
             products = {p.pk: p for p in Product.objects.filter(pk__in=low_ids)}
             low = sorted(products[pid].code for pid in low_ids)
             if set(low) - set(state.low_products):
-                rows = [{"code": products[pid].code, "name": products[pid].name, "balance": balances[pid]}
-                        for pid in sorted(low_ids, key=lambda pid: products[pid].name)]
+                rows = [
+                    {"code": products[pid].code, "name": products[pid].name, "balance": balances[pid]}
+                    for pid in sorted(low_ids, key=lambda pid: products[pid].name)
+                ]
                 sent = _send(account, {"balance": "", "threshold": str(tokens), "products": rows})
-                log_action("billing.low_balance_alert", account=account, obj=state, products=low,
-                           threshold=tokens, emailed=sent)
+                log_action(
+                    "billing.low_balance_alert",
+                    account=account,
+                    obj=state,
+                    products=low,
+                    threshold=tokens,
+                    emailed=sent,
+                )
             state.low_products = low
         if sent:
             state.last_alert_at = timezone.now()
@@ -74,9 +95,15 @@ def check_account(account: Account) -> bool:
 def send_low_balance_alerts() -> int:
     """JOBS-7: check every active Current and Bulk purchase account with a threshold; returns how
     many alerts were sent. Across every account: the caller runs it under scopes_disabled()."""
-    accounts = Account.objects.filter(
-        status=Account.Status.ACTIVE, formula__in=ALERT_FORMULAS, billing_profile__alert_threshold__gt=0,
-    ).select_related("administrative_contact").order_by("pk")
+    accounts = (
+        Account.objects.filter(
+            status=Account.Status.ACTIVE,
+            formula__in=ALERT_FORMULAS,
+            billing_profile__alert_threshold__gt=0,
+        )
+        .select_related("administrative_contact")
+        .order_by("pk")
+    )
     sent = 0
     for account in accounts:
         try:

@@ -76,8 +76,11 @@ class Consumption:
 
     @property
     def month_totals(self) -> list:
-        return [sum(row.values[i] for row in self.rows) for i in range(len(self.months))] if self.rows \
+        return (
+            [sum(row.values[i] for row in self.rows) for i in range(len(self.months))]
+            if self.rows
             else [self._zero()] * len(self.months)
+        )
 
     @property
     def total(self):
@@ -108,10 +111,15 @@ def consumption(account: Account, start: datetime.date, end: datetime.date, meas
     if measure == Measure.VOLUME:
         rows = (
             TokenMovement.objects.filter(
-                account=account, kind__in=(MovementKind.CONSUMPTION, MovementKind.REFUND),
-                created_at__gte=_month_start(months[0]), created_at__lt=_month_start(after),
-            ).annotate(month=TruncMonth("created_at")).order_by()
-            .values_list("month", "product__code", "product__name").annotate(amount=Sum("quantity"))
+                account=account,
+                kind__in=(MovementKind.CONSUMPTION, MovementKind.REFUND),
+                created_at__gte=_month_start(months[0]),
+                created_at__lt=_month_start(after),
+            )
+            .annotate(month=TruncMonth("created_at"))
+            .order_by()
+            .values_list("month", "product__code", "product__name")
+            .annotate(amount=Sum("quantity"))
         )
         # Consumption is negative in the ledger: the statistics count tokens used.
         cells = [(month, code, name, -amount) for month, code, name, amount in rows]
@@ -119,10 +127,15 @@ def consumption(account: Account, start: datetime.date, end: datetime.date, meas
     elif measure == Measure.VALUE:
         rows = (
             DocumentLine.objects.filter(
-                document__account=account, document__kind__in=ACCOUNTING_KINDS,
-                document__issue_date__gte=months[0], document__issue_date__lt=after,
-            ).annotate(month=TruncMonth("document__issue_date")).order_by()
-            .values_list("month", "description").annotate(amount=Sum("total_excl_vat"))
+                document__account=account,
+                document__kind__in=ACCOUNTING_KINDS,
+                document__issue_date__gte=months[0],
+                document__issue_date__lt=after,
+            )
+            .annotate(month=TruncMonth("document__issue_date"))
+            .order_by()
+            .values_list("month", "description")
+            .annotate(amount=Sum("total_excl_vat"))
         )
         cells = [(month, description, description, amount) for month, description, amount in rows]
         zero = Decimal("0.00")

@@ -66,20 +66,40 @@ def _default_expiry(today: datetime.date) -> datetime.date | None:
     return today + datetime.timedelta(days=days) if days else None
 
 
-def _create(account: Account, amount: Decimal, *, origin_reference: str, note: str, parent: Coupon | None,
-            expires_on: datetime.date | None, by: User | None) -> Coupon:
+def _create(
+    account: Account,
+    amount: Decimal,
+    *,
+    origin_reference: str,
+    note: str,
+    parent: Coupon | None,
+    expires_on: datetime.date | None,
+    by: User | None,
+) -> Coupon:
     """Number and save a coupon, inside the caller's transaction (the number stays gapless)."""
     today = timezone.localdate()
     number = next_number(COUPON_SERIES, today.year)
     return Coupon.objects.create(
-        account=account, number=Document.format_number(COUPON_SERIES, today.year, number), amount=amount,
-        origin_reference=origin_reference, origin_note=note[:200], parent=parent, expires_on=expires_on,
+        account=account,
+        number=Document.format_number(COUPON_SERIES, today.year, number),
+        amount=amount,
+        origin_reference=origin_reference,
+        origin_note=note[:200],
+        parent=parent,
+        expires_on=expires_on,
         created_by=by,
     )
 
 
-def issue_coupon(account: Account, amount, *, origin_reference: str, by: User | None = None, note: str = "",
-                 expires_on: datetime.date | None = None) -> Coupon:
+def issue_coupon(
+    account: Account,
+    amount,
+    *,
+    origin_reference: str,
+    by: User | None = None,
+    note: str = "",
+    expires_on: datetime.date | None = None,
+) -> Coupon:
     """ACCT-4, LIFE-6: a deposit coupon of `amount` (EUR incl. VAT) for money received on
     `origin_reference` (a cancelled order, a double payment). Idempotent: one coupon per origin; the
     same call again returns it, a different amount for the same origin is refused.
@@ -90,18 +110,36 @@ def issue_coupon(account: Account, amount, *, origin_reference: str, by: User | 
     origin_reference = clean_reference(origin_reference)
     with transaction.atomic():
         lock_account(account)  # serialises two issues for one origin
-        existing = Coupon.objects.filter(account=account, origin_reference=origin_reference,
-                                         parent__isnull=True).first()
+        existing = Coupon.objects.filter(
+            account=account, origin_reference=origin_reference, parent__isnull=True
+        ).first()
         if existing is not None:
             if existing.amount != amount:
-                raise CouponError(_("A coupon of %(amount)s EUR was already issued for %(reference)s.")
-                                  % {"amount": existing.amount, "reference": origin_reference})
+                raise CouponError(
+                    _("A coupon of %(amount)s EUR was already issued for %(reference)s.")
+                    % {"amount": existing.amount, "reference": origin_reference}
+                )
             return existing
         expiry = expires_on if expires_on is not None else _default_expiry(timezone.localdate())
-        coupon = _create(account, amount, origin_reference=origin_reference, note=note, parent=None,
-                         expires_on=expiry, by=by)
-        log_action("coupon.issued", account=account, user=by, obj=coupon, number=coupon.number,
-                   amount=str(amount), origin=origin_reference, note=note)
+        coupon = _create(
+            account,
+            amount,
+            origin_reference=origin_reference,
+            note=note,
+            parent=None,
+            expires_on=expiry,
+            by=by,
+        )
+        log_action(
+            "coupon.issued",
+            account=account,
+            user=by,
+            obj=coupon,
+            number=coupon.number,
+            amount=str(amount),
+            origin=origin_reference,
+            note=note,
+        )
     return coupon
 
 
@@ -110,12 +148,14 @@ def usable_coupons(account: Account, today: datetime.date | None = None) -> Quer
     today = today or timezone.localdate()
     return (
         Coupon.objects.filter(account=account, state=CouponState.VALID)
-        .exclude(expires_on__lt=today).order_by("expires_on", "created_at", "id")
+        .exclude(expires_on__lt=today)
+        .order_by("expires_on", "created_at", "id")
     )
 
 
-def apply_coupon(coupon: Coupon, amount_due, *, reference: str,
-                 by: User | None = None) -> tuple[Decimal, Coupon | None]:
+def apply_coupon(
+    coupon: Coupon, amount_due, *, reference: str, by: User | None = None
+) -> tuple[Decimal, Coupon | None]:
     """ACCT-4, ORD-9: pay up to `amount_due` (EUR incl. VAT) of order `reference` with `coupon`.
 
     Returns (amount applied, remainder coupon or None). The coupon becomes "used"; what it held
@@ -140,22 +180,40 @@ def apply_coupon(coupon: Coupon, amount_due, *, reference: str,
         coupon.save(update_fields=["state", "used_reference", "applied_amount", "used_at"])
         remainder = None
         if coupon.amount > applied:
-            remainder = _create(coupon.account, coupon.amount - applied, origin_reference=coupon.origin_reference,
-                                note=coupon.origin_note, parent=coupon, expires_on=coupon.expires_on, by=by)
-        log_action("coupon.used", account=coupon.account, user=by, obj=coupon, number=coupon.number,
-                   reference=reference, applied=str(applied),
-                   remainder=remainder.number if remainder else "",
-                   remainder_amount=str(remainder.amount) if remainder else "")
+            remainder = _create(
+                coupon.account,
+                coupon.amount - applied,
+                origin_reference=coupon.origin_reference,
+                note=coupon.origin_note,
+                parent=coupon,
+                expires_on=coupon.expires_on,
+                by=by,
+            )
+        log_action(
+            "coupon.used",
+            account=coupon.account,
+            user=by,
+            obj=coupon,
+            number=coupon.number,
+            reference=reference,
+            applied=str(applied),
+            remainder=remainder.number if remainder else "",
+            remainder_amount=str(remainder.amount) if remainder else "",
+        )
     return applied, remainder
 
 
 def _check_usable(coupon: Coupon, today: datetime.date) -> None:
     if coupon.state == CouponState.USED:
-        raise CouponError(_("Coupon %(number)s was already used for %(reference)s.")
-                          % {"number": coupon.number, "reference": coupon.used_reference})
+        raise CouponError(
+            _("Coupon %(number)s was already used for %(reference)s.")
+            % {"number": coupon.number, "reference": coupon.used_reference}
+        )
     if coupon.state in (CouponState.BEING_REFUNDED, CouponState.REFUNDED):
-        raise CouponError(_("Coupon %(number)s is refunded or being refunded; it cannot pay an order.")
-                          % {"number": coupon.number})
+        raise CouponError(
+            _("Coupon %(number)s is refunded or being refunded; it cannot pay an order.")
+            % {"number": coupon.number}
+        )
     if coupon.state == CouponState.EXPIRED or (coupon.expires_on and coupon.expires_on < today):
         raise CouponError(_("Coupon %(number)s has expired.") % {"number": coupon.number})
 
@@ -170,8 +228,15 @@ def request_refund(coupon: Coupon, by: User | None, *, request=None) -> Coupon:
         coupon.state = CouponState.BEING_REFUNDED
         coupon.refund_requested_at = timezone.now()
         coupon.save(update_fields=["state", "refund_requested_at"])
-        log_action("coupon.refund_requested", account=coupon.account, user=by, obj=coupon, request=request,
-                   number=coupon.number, amount=str(coupon.amount))
+        log_action(
+            "coupon.refund_requested",
+            account=coupon.account,
+            user=by,
+            obj=coupon,
+            request=request,
+            number=coupon.number,
+            amount=str(coupon.amount),
+        )
         _notify_staff_of_refund(coupon, by)
     return coupon
 
@@ -181,9 +246,14 @@ def _notify_staff_of_refund(coupon: Coupon, by: User | None) -> None:
 
     def context(language: str) -> dict:
         with translation.override(language):
-            return {"account_name": coupon.account.name, "number": coupon.number, "amount": str(coupon.amount),
-                    "origin": coupon.origin_reference, "requested_by": by.get_full_name() if by else "",
-                    "admin_url": admin_url}
+            return {
+                "account_name": coupon.account.name,
+                "number": coupon.number,
+                "amount": str(coupon.amount),
+                "origin": coupon.origin_reference,
+                "requested_by": by.get_full_name() if by else "",
+                "admin_url": admin_url,
+            }
 
     mail_staff("coupon_refund_request", context)
 
@@ -200,8 +270,15 @@ def mark_refunded(coupon: Coupon, by: User | None, *, refund_reference: str = ""
         coupon.refunded_at = timezone.now()
         coupon.refund_reference = refund_reference[:100]
         coupon.save(update_fields=["state", "refunded_at", "refund_reference"])
-        log_action("coupon.refunded", account=coupon.account, user=by, obj=coupon, number=coupon.number,
-                   amount=str(coupon.amount), refund_reference=coupon.refund_reference)
+        log_action(
+            "coupon.refunded",
+            account=coupon.account,
+            user=by,
+            obj=coupon,
+            number=coupon.number,
+            amount=str(coupon.amount),
+            refund_reference=coupon.refund_reference,
+        )
     return coupon
 
 
@@ -213,15 +290,23 @@ def expire_coupons(today: datetime.date | None = None) -> int:
     """
     today = today or timezone.localdate()
     expired = 0
-    for pk in Coupon.objects.filter(state=CouponState.VALID, expires_on__lt=today).values_list("pk", flat=True):
+    for pk in Coupon.objects.filter(state=CouponState.VALID, expires_on__lt=today).values_list(
+        "pk", flat=True
+    ):
         with transaction.atomic():
             coupon = Coupon.objects.select_for_update().get(pk=pk)
             if coupon.state != CouponState.VALID or not coupon.expires_on or coupon.expires_on >= today:
                 continue
             coupon.state = CouponState.EXPIRED
             coupon.save(update_fields=["state"])
-            log_action("coupon.expired", account=coupon.account, obj=coupon, number=coupon.number,
-                       amount=str(coupon.amount), expires_on=coupon.expires_on.isoformat())
+            log_action(
+                "coupon.expired",
+                account=coupon.account,
+                obj=coupon,
+                number=coupon.number,
+                amount=str(coupon.amount),
+                expires_on=coupon.expires_on.isoformat(),
+            )
             expired += 1
     return expired
 

@@ -78,7 +78,9 @@ def _prepare(lines: Sequence[LineInput], default_rate: Decimal, *, sign: int = 1
         rate = default_rate if line.vat_rate is None else _decimal(line.vat_rate, _("A VAT rate"))
         if not ZERO <= rate < 100:
             raise DocumentError(_("A VAT rate must be between 0 and 100."))
-        prepared.append(_Line(description[:300], quantity, unit_price, rate, line_total(quantity, unit_price)))
+        prepared.append(
+            _Line(description[:300], quantity, unit_price, rate, line_total(quantity, unit_price))
+        )
     return prepared
 
 
@@ -92,34 +94,70 @@ def _buyer(account: Account) -> dict:
     if holder is None:
         raise DocumentError(_("The account has no holder organisation to bill."))
     return {
-        "buyer_name": holder.name, "buyer_address": holder.address, "buyer_postal_code": holder.postal_code,
-        "buyer_city": holder.city, "buyer_country": holder.country.upper(),
-        "buyer_registration_number": holder.registration_number, "buyer_vat_number": holder.vat_number,
+        "buyer_name": holder.name,
+        "buyer_address": holder.address,
+        "buyer_postal_code": holder.postal_code,
+        "buyer_city": holder.city,
+        "buyer_country": holder.country.upper(),
+        "buyer_registration_number": holder.registration_number,
+        "buyer_vat_number": holder.vat_number,
     }
 
 
-def _create(account: Account, kind: DocumentKind, lines: list[_Line], *, fields: dict, by: User | None,
-            audit: dict | None = None) -> Document:
+def _create(
+    account: Account,
+    kind: DocumentKind,
+    lines: list[_Line],
+    *,
+    fields: dict,
+    by: User | None,
+    audit: dict | None = None,
+) -> Document:
     """Number, save, render and audit one document, all in the caller's transaction."""
     totals = compute_totals((line.vat_rate, line.total) for line in lines)
     issue_date = fields.pop("issue_date")
     series = SERIES[kind]
     number = next_number(series, issue_date.year)
     document = Document.objects.create(
-        account=account, kind=kind, series=series, year=issue_date.year, number=number,
-        display_number=Document.format_number(series, issue_date.year, number), issue_date=issue_date,
-        seller=conf.seller(), currency="EUR", total_excl_vat=totals.excl_vat, total_vat=totals.vat,
-        total_incl_vat=totals.incl_vat, created_by=by, **fields,
+        account=account,
+        kind=kind,
+        series=series,
+        year=issue_date.year,
+        number=number,
+        display_number=Document.format_number(series, issue_date.year, number),
+        issue_date=issue_date,
+        seller=conf.seller(),
+        currency="EUR",
+        total_excl_vat=totals.excl_vat,
+        total_vat=totals.vat,
+        total_incl_vat=totals.incl_vat,
+        created_by=by,
+        **fields,
     )
     DocumentLine.objects.bulk_create(
-        DocumentLine(document=document, position=position, description=line.description, quantity=line.quantity,
-                     unit_price=line.unit_price, vat_rate=line.vat_rate, total_excl_vat=line.total)
+        DocumentLine(
+            document=document,
+            position=position,
+            description=line.description,
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            vat_rate=line.vat_rate,
+            total_excl_vat=line.total,
+        )
         for position, line in enumerate(lines, start=1)
     )
     document.pdf = render_document_pdf(document)
     document.save(update_fields=["pdf"])
-    log_action(f"billing.{kind}_issued", account=account, user=by, obj=document, number=document.display_number,
-               total_incl_vat=str(document.total_incl_vat), reference=document.source_reference, **(audit or {}))
+    log_action(
+        f"billing.{kind}_issued",
+        account=account,
+        user=by,
+        obj=document,
+        number=document.display_number,
+        total_incl_vat=str(document.total_incl_vat),
+        reference=document.source_reference,
+        **(audit or {}),
+    )
     return document
 
 
@@ -129,11 +167,15 @@ def _date_text(day: datetime.date) -> str:
 
 def _due_days(account: Account, due_days: int | None) -> int:
     if due_days is None:
-        due_days = BillingProfile.objects.filter(account=account).values_list("payment_term_days", flat=True).first()
+        due_days = (
+            BillingProfile.objects.filter(account=account).values_list("payment_term_days", flat=True).first()
+        )
     if due_days is None:
         due_days = conf.payment_term_days()
     if not 0 <= due_days <= conf.MAX_PAYMENT_TERM_DAYS:
-        raise DocumentError(_("A payment term is between 0 and %(max)s days.") % {"max": conf.MAX_PAYMENT_TERM_DAYS})
+        raise DocumentError(
+            _("A payment term is between 0 and %(max)s days.") % {"max": conf.MAX_PAYMENT_TERM_DAYS}
+        )
     return due_days
 
 
@@ -147,12 +189,25 @@ def _common(account: Account, lines: Sequence[LineInput], reference: str) -> tup
     language = _language(account.language)
     with translation.override(language):
         mention = str(treatment.mention) if any(line.vat_rate == 0 for line in prepared) else ""
-    fields = {**buyer, "language": language, "vat_mention": mention, "source_reference": (reference or "")[:60]}
+    fields = {
+        **buyer,
+        "language": language,
+        "vat_mention": mention,
+        "source_reference": (reference or "")[:60],
+    }
     return fields, prepared, language
 
 
-def issue_invoice(account: Account, lines: Sequence[LineInput], *, reference: str = "", due_days: int | None = None,
-                  by: User | None = None, paid: bool = False, payment_reference: str = "") -> Document:
+def issue_invoice(
+    account: Account,
+    lines: Sequence[LineInput],
+    *,
+    reference: str = "",
+    due_days: int | None = None,
+    by: User | None = None,
+    paid: bool = False,
+    payment_reference: str = "",
+) -> Document:
     """ACCT-1: issue an invoice for `lines`; `paid` when it was paid at order time (card...)."""
     fields, prepared, language = _common(account, lines, reference)
     issue_date = timezone.localdate()
@@ -163,30 +218,48 @@ def issue_invoice(account: Account, lines: Sequence[LineInput], *, reference: st
             terms = gettext("Paid on %(date)s.") % {"date": _date_text(issue_date)}
         else:
             terms = gettext("Payment due by %(date)s (%(days)s days from the invoice date).") % {
-                "date": _date_text(due_date), "days": term}
-    fields.update(issue_date=issue_date, due_date=due_date, payment_terms=terms,
-                  status=DocumentStatus.PAID if paid else DocumentStatus.ISSUED,
-                  paid_at=timezone.now() if paid else None, payment_reference=payment_reference[:100])
+                "date": _date_text(due_date),
+                "days": term,
+            }
+    fields.update(
+        issue_date=issue_date,
+        due_date=due_date,
+        payment_terms=terms,
+        status=DocumentStatus.PAID if paid else DocumentStatus.ISSUED,
+        paid_at=timezone.now() if paid else None,
+        payment_reference=payment_reference[:100],
+    )
     with transaction.atomic():
         return _create(account, DocumentKind.INVOICE, prepared, fields=fields, by=by, audit={"paid": paid})
 
 
-def issue_quote(account: Account, lines: Sequence[LineInput], *, reference: str = "", due_days: int | None = None,
-                by: User | None = None) -> Document:
+def issue_quote(
+    account: Account,
+    lines: Sequence[LineInput],
+    *,
+    reference: str = "",
+    due_days: int | None = None,
+    by: User | None = None,
+) -> Document:
     """ACCT-2, ORD-9: a quote, open until it is signed or expires (BILLING_QUOTE_VALIDITY_DAYS)."""
     fields, prepared, language = _common(account, lines, reference)
     issue_date = timezone.localdate()
     term = _due_days(account, due_days)
     with translation.override(language):
         terms = gettext("Payment within %(days)s days of the invoice date.") % {"days": term}
-    fields.update(issue_date=issue_date, valid_until=issue_date + datetime.timedelta(days=conf.quote_validity_days()),
-                  payment_terms=terms, status=DocumentStatus.OPEN)
+    fields.update(
+        issue_date=issue_date,
+        valid_until=issue_date + datetime.timedelta(days=conf.quote_validity_days()),
+        payment_terms=terms,
+        status=DocumentStatus.OPEN,
+    )
     with transaction.atomic():
         return _create(account, DocumentKind.QUOTE, prepared, fields=fields, by=by)
 
 
-def issue_delivery_note(account: Account, lines: Sequence[LineInput], *, reference: str = "",
-                        by: User | None = None) -> Document:
+def issue_delivery_note(
+    account: Account, lines: Sequence[LineInput], *, reference: str = "", by: User | None = None
+) -> Document:
     """PLAT-4: a delivery note listing what was delivered (its PDF shows no prices)."""
     fields, prepared, _lang = _common(account, lines, reference)
     fields.update(issue_date=timezone.localdate(), status=DocumentStatus.ISSUED, vat_mention="")
@@ -200,8 +273,9 @@ def credited_total(invoice: Document) -> Decimal:
     return -sum(credits.values_list("total_incl_vat", flat=True), ZERO)
 
 
-def issue_credit_note(invoice: Document, lines: Sequence[LineInput] | None = None, *, reason: str,
-                      by: User | None = None) -> Document:
+def issue_credit_note(
+    invoice: Document, lines: Sequence[LineInput] | None = None, *, reason: str, by: User | None = None
+) -> Document:
     """ACCT-1: correct an invoice by a credit note, in full (`lines` None) or for the lines given.
 
     The credit note copies the invoice's buyer, language, VAT rates and mention, and its amounts are
@@ -218,8 +292,10 @@ def issue_credit_note(invoice: Document, lines: Sequence[LineInput] | None = Non
         if invoice.status == DocumentStatus.CANCELLED:
             raise DocumentError(_("This invoice is already fully credited."))
         if lines is None:
-            prepared = [_Line(line.description, line.quantity, -line.unit_price, line.vat_rate, -line.total_excl_vat)
-                        for line in invoice.lines.all()]
+            prepared = [
+                _Line(line.description, line.quantity, -line.unit_price, line.vat_rate, -line.total_excl_vat)
+                for line in invoice.lines.all()
+            ]
         else:
             rates = set(invoice.lines.values_list("vat_rate", flat=True))
             if len(rates) != 1 and any(line.vat_rate is None for line in lines):
@@ -230,27 +306,63 @@ def issue_credit_note(invoice: Document, lines: Sequence[LineInput] | None = Non
         totals = compute_totals((line.vat_rate, line.total) for line in prepared)
         remaining = invoice.total_incl_vat - credited_total(invoice)
         if -totals.incl_vat > remaining:
-            raise DocumentError(_("The credit note exceeds what remains of the invoice (%(remaining)s EUR).")
-                                % {"remaining": remaining})
-        fields = {name: getattr(invoice, name) for name in (
-            "buyer_name", "buyer_address", "buyer_postal_code", "buyer_city", "buyer_country",
-            "buyer_registration_number", "buyer_vat_number", "language", "vat_mention", "source_reference")}
+            raise DocumentError(
+                _("The credit note exceeds what remains of the invoice (%(remaining)s EUR).")
+                % {"remaining": remaining}
+            )
+        fields = {
+            name: getattr(invoice, name)
+            for name in (
+                "buyer_name",
+                "buyer_address",
+                "buyer_postal_code",
+                "buyer_city",
+                "buyer_country",
+                "buyer_registration_number",
+                "buyer_vat_number",
+                "language",
+                "vat_mention",
+                "source_reference",
+            )
+        }
         with translation.override(invoice.language):
             terms = gettext("Credit note for invoice %(number)s.") % {"number": invoice.display_number}
-        fields.update(issue_date=timezone.localdate(), related_document=invoice, reason=reason[:2000],
-                      status=DocumentStatus.ISSUED, payment_terms=terms)
-        credit_note = _create(invoice.account, DocumentKind.CREDIT_NOTE, prepared, fields=fields, by=by,
-                              audit={"invoice": invoice.display_number, "reason": reason})
+        fields.update(
+            issue_date=timezone.localdate(),
+            related_document=invoice,
+            reason=reason[:2000],
+            status=DocumentStatus.ISSUED,
+            payment_terms=terms,
+        )
+        credit_note = _create(
+            invoice.account,
+            DocumentKind.CREDIT_NOTE,
+            prepared,
+            fields=fields,
+            by=by,
+            audit={"invoice": invoice.display_number, "reason": reason},
+        )
         if -totals.incl_vat == remaining:
             invoice.status = DocumentStatus.CANCELLED
             invoice.save(update_fields=["status"])
-            log_action("billing.invoice_cancelled", account=invoice.account, user=by, obj=invoice,
-                       number=invoice.display_number, credit_note=credit_note.display_number)
+            log_action(
+                "billing.invoice_cancelled",
+                account=invoice.account,
+                user=by,
+                obj=invoice,
+                number=invoice.display_number,
+                credit_note=credit_note.display_number,
+            )
     return credit_note
 
 
-def mark_paid(document: Document, by: User | None = None, *, paid_at: datetime.datetime | None = None,
-              payment_reference: str = "") -> Document:
+def mark_paid(
+    document: Document,
+    by: User | None = None,
+    *,
+    paid_at: datetime.datetime | None = None,
+    payment_reference: str = "",
+) -> Document:
     """ACCT-3: record an invoice's payment. Idempotent: a paid invoice stays as it was."""
     with transaction.atomic():
         invoice = Document.objects.select_for_update().defer("pdf").get(pk=document.pk)
@@ -264,8 +376,14 @@ def mark_paid(document: Document, by: User | None = None, *, paid_at: datetime.d
         invoice.paid_at = paid_at or timezone.now()
         invoice.payment_reference = payment_reference[:100]
         invoice.save(update_fields=["status", "paid_at", "payment_reference"])
-        log_action("billing.invoice_paid", account=invoice.account, user=by, obj=invoice,
-                   number=invoice.display_number, payment_reference=invoice.payment_reference)
+        log_action(
+            "billing.invoice_paid",
+            account=invoice.account,
+            user=by,
+            obj=invoice,
+            number=invoice.display_number,
+            payment_reference=invoice.payment_reference,
+        )
     return invoice
 
 
@@ -282,7 +400,9 @@ def sign_quote(quote: Document, by: User | None = None) -> Document:
         quote.status = DocumentStatus.SIGNED
         quote.signed_at = timezone.now()
         quote.save(update_fields=["status", "signed_at"])
-        log_action("billing.quote_signed", account=quote.account, user=by, obj=quote, number=quote.display_number)
+        log_action(
+            "billing.quote_signed", account=quote.account, user=by, obj=quote, number=quote.display_number
+        )
     return quote
 
 
@@ -293,8 +413,9 @@ def expire_quotes(today: datetime.date | None = None) -> int:
     """
     today = today or timezone.localdate()
     expired = 0
-    for pk in Document.objects.filter(kind=DocumentKind.QUOTE, status=DocumentStatus.OPEN,
-                                      valid_until__lt=today).values_list("pk", flat=True):
+    for pk in Document.objects.filter(
+        kind=DocumentKind.QUOTE, status=DocumentStatus.OPEN, valid_until__lt=today
+    ).values_list("pk", flat=True):
         with transaction.atomic():
             quote = Document.objects.select_for_update().defer("pdf").get(pk=pk)
             if quote.status != DocumentStatus.OPEN:

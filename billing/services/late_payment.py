@@ -56,7 +56,9 @@ class LatePaymentError(ValueError):
 
 def cash_only(account: Account) -> bool:
     """ACCT-6: the account may only pay cash (card, transfer) at order time."""
-    return bool(BillingProfile.objects.filter(account=account).values_list("late_payment_block", flat=True).first())
+    return bool(
+        BillingProfile.objects.filter(account=account).values_list("late_payment_block", flat=True).first()
+    )
 
 
 def allowed_payment_modes(account: Account, modes) -> list[str]:
@@ -75,7 +77,9 @@ def penalties(amount_due: Decimal, days_late: int, legal_rate: Decimal) -> tuple
     """(penalty rate a year, penalties): 3 × the legal rate, pro rata of `days_late` over 365 days,
     rounded half-up to the cent."""
     rate = legal_rate * money_conf.PENALTY_MULTIPLIER
-    amount = (amount_due * rate / 100 * Decimal(days_late) / DAYS_IN_YEAR).quantize(CENT, rounding=ROUND_HALF_UP)
+    amount = (amount_due * rate / 100 * Decimal(days_late) / DAYS_IN_YEAR).quantize(
+        CENT, rounding=ROUND_HALF_UP
+    )
     return rate, amount
 
 
@@ -86,15 +90,22 @@ def render_statement_pdf(statement: LatePaymentStatement) -> bytes:
     from ..pdf import _no_fetch
 
     with translation.override(statement.language):
-        html = render_to_string("billing/pdf/late_payment_statement.html", {
-            "document": statement, "statement": statement, "invoice": statement.invoice,
-            "seller": statement.seller, "recovery_indemnity": conf.RECOVERY_INDEMNITY_EUR,
-        })
+        html = render_to_string(
+            "billing/pdf/late_payment_statement.html",
+            {
+                "document": statement,
+                "statement": statement,
+                "invoice": statement.invoice,
+                "seller": statement.seller,
+                "recovery_indemnity": conf.RECOVERY_INDEMNITY_EUR,
+            },
+        )
     return HTML(string=html, url_fetcher=_no_fetch).write_pdf()
 
 
-def issue_statement(invoice: Document, *, today: datetime.date | None = None,
-                    by: User | None = None) -> LatePaymentStatement:
+def issue_statement(
+    invoice: Document, *, today: datetime.date | None = None, by: User | None = None
+) -> LatePaymentStatement:
     """ACCT-6: the statement of an overdue invoice, issued once (a second call returns it).
 
     Sets the account's cash-only restriction and emails the administrative contact.
@@ -111,10 +122,14 @@ def _issue(invoice: Document, today: datetime.date, by: User | None) -> tuple[La
         if invoice.kind != DocumentKind.INVOICE or invoice.status != DocumentStatus.ISSUED:
             raise LatePaymentError(_("Only an unpaid invoice can get a late-payment statement."))
         if invoice.due_date is None or invoice.due_date >= today:
-            raise LatePaymentError(_("Invoice %(number)s is not overdue.") % {"number": invoice.display_number})
+            raise LatePaymentError(
+                _("Invoice %(number)s is not overdue.") % {"number": invoice.display_number}
+            )
         due = amount_still_due(invoice)
         if due <= 0:
-            raise LatePaymentError(_("Nothing is due on invoice %(number)s.") % {"number": invoice.display_number})
+            raise LatePaymentError(
+                _("Nothing is due on invoice %(number)s.") % {"number": invoice.display_number}
+            )
         days_late = (today - invoice.due_date).days
         legal_rate = money_conf.legal_interest_rate()
         rate, penalty = penalties(due, days_late, legal_rate)
@@ -122,27 +137,60 @@ def _issue(invoice: Document, today: datetime.date, by: User | None) -> tuple[La
         profile = lock_account(invoice.account)
         number = next_number(RIR_SERIES, today.year)
         statement = LatePaymentStatement.objects.create(
-            account=invoice.account, year=today.year, number=number,
-            display_number=Document.format_number(RIR_SERIES, today.year, number), invoice=invoice,
-            issue_date=today, language=invoice.language, seller=conf.seller(), invoice_due_date=invoice.due_date,
-            days_late=days_late, amount_due=due, legal_interest_rate=legal_rate, penalty_rate=rate,
-            penalties=penalty, indemnity=indemnity, total=penalty + indemnity,
+            account=invoice.account,
+            year=today.year,
+            number=number,
+            display_number=Document.format_number(RIR_SERIES, today.year, number),
+            invoice=invoice,
+            issue_date=today,
+            language=invoice.language,
+            seller=conf.seller(),
+            invoice_due_date=invoice.due_date,
+            days_late=days_late,
+            amount_due=due,
+            legal_interest_rate=legal_rate,
+            penalty_rate=rate,
+            penalties=penalty,
+            indemnity=indemnity,
+            total=penalty + indemnity,
         )
         statement.pdf = render_statement_pdf(statement)
         statement.save(update_fields=["pdf"])
-        log_action("late_payment.statement_issued", account=invoice.account, user=by, obj=statement,
-                   number=statement.display_number, invoice=invoice.display_number, days_late=days_late,
-                   amount_due=str(due), penalties=str(penalty), indemnity=str(indemnity), total=str(statement.total))
+        log_action(
+            "late_payment.statement_issued",
+            account=invoice.account,
+            user=by,
+            obj=statement,
+            number=statement.display_number,
+            invoice=invoice.display_number,
+            days_late=days_late,
+            amount_due=str(due),
+            penalties=str(penalty),
+            indemnity=str(indemnity),
+            total=str(statement.total),
+        )
         if not profile.late_payment_block:
             profile.late_payment_block = True
             profile.save(update_fields=["late_payment_block", "updated_at"])
-            log_action("billing.cash_only_set", account=invoice.account, user=by, obj=profile,
-                       statement=statement.display_number)
-        mail_administrative_contact(invoice.account, "late_payment_statement", {
-            "number": statement.display_number, "invoice": invoice.display_number,
-            "due_date": invoice.due_date.isoformat(), "total": str(statement.total), "amount_due": str(due),
-            "url": settings.SITE_URL + reverse("billing:late_payments"),
-        })
+            log_action(
+                "billing.cash_only_set",
+                account=invoice.account,
+                user=by,
+                obj=profile,
+                statement=statement.display_number,
+            )
+        mail_administrative_contact(
+            invoice.account,
+            "late_payment_statement",
+            {
+                "number": statement.display_number,
+                "invoice": invoice.display_number,
+                "due_date": invoice.due_date.isoformat(),
+                "total": str(statement.total),
+                "amount_due": str(due),
+                "url": settings.SITE_URL + reverse("billing:late_payments"),
+            },
+        )
     return statement, True
 
 
@@ -154,9 +202,14 @@ def create_late_payment_statements(today: datetime.date | None = None) -> int:
     """
     today = today or timezone.localdate()
     overdue = (
-        Document.objects.filter(kind=DocumentKind.INVOICE, status=DocumentStatus.ISSUED, due_date__lt=today,
-                                late_payment_statement__isnull=True)
-        .order_by("due_date", "id").values_list("pk", flat=True)
+        Document.objects.filter(
+            kind=DocumentKind.INVOICE,
+            status=DocumentStatus.ISSUED,
+            due_date__lt=today,
+            late_payment_statement__isnull=True,
+        )
+        .order_by("due_date", "id")
+        .values_list("pk", flat=True)
     )
     issued = 0
     for pk in list(overdue):
@@ -172,22 +225,42 @@ def create_late_payment_statements(today: datetime.date | None = None) -> int:
     return issued
 
 
-def _close(statement: LatePaymentStatement, status: str, by: User | None, *, payment_reference: str = "",
-           request=None) -> LatePaymentStatement:
+def _close(
+    statement: LatePaymentStatement,
+    status: str,
+    by: User | None,
+    *,
+    payment_reference: str = "",
+    request=None,
+) -> LatePaymentStatement:
     with transaction.atomic():
         statement = LatePaymentStatement.objects.select_for_update().defer("pdf").get(pk=statement.pk)
         if statement.status == status:
             return statement
         if statement.status != StatementStatus.AWAITING_PAYMENT:
-            raise LatePaymentError(_("Statement %(number)s is already closed.") % {"number": statement.display_number})
+            raise LatePaymentError(
+                _("Statement %(number)s is already closed.") % {"number": statement.display_number}
+            )
         statement.status = status
         statement.paid_at = timezone.now()
         statement.payment_reference = payment_reference[:100]
         statement.closed_by = by
         statement.save(update_fields=["status", "paid_at", "payment_reference", "closed_by"])
-        action = "late_payment.statement_paid" if status == StatementStatus.PAID else "late_payment.statement_abandoned"
-        log_action(action, account=statement.account, user=by, obj=statement, request=request,
-                   number=statement.display_number, total=str(statement.total), payment_reference=payment_reference)
+        action = (
+            "late_payment.statement_paid"
+            if status == StatementStatus.PAID
+            else "late_payment.statement_abandoned"
+        )
+        log_action(
+            action,
+            account=statement.account,
+            user=by,
+            obj=statement,
+            request=request,
+            number=statement.display_number,
+            total=str(statement.total),
+            payment_reference=payment_reference,
+        )
         _lift_if_settled(statement.account, by)
     return statement
 
@@ -203,14 +276,17 @@ def _lift_if_settled(account: Account, by: User | None) -> None:
     log_action("billing.cash_only_lifted", account=account, user=by, obj=profile)
 
 
-def mark_statement_paid(statement: LatePaymentStatement, by: User | None, *, payment_reference: str = "",
-                        request=None) -> LatePaymentStatement:
+def mark_statement_paid(
+    statement: LatePaymentStatement, by: User | None, *, payment_reference: str = "", request=None
+) -> LatePaymentStatement:
     """ACCT-6 (staff): the statement was paid; the cash-only restriction is lifted when no other
     statement awaits payment. Only the statement: the invoice is paid by documents.mark_paid."""
     return _close(statement, StatementStatus.PAID, by, payment_reference=payment_reference, request=request)
 
 
-def abandon_statement(statement: LatePaymentStatement, by: User | None, *, request=None) -> LatePaymentStatement:
+def abandon_statement(
+    statement: LatePaymentStatement, by: User | None, *, request=None
+) -> LatePaymentStatement:
     """ACCT-6 (staff): the penalties are waived; lifts the restriction like a payment."""
     return _close(statement, StatementStatus.ABANDONED, by, request=request)
 
@@ -218,8 +294,10 @@ def abandon_statement(statement: LatePaymentStatement, by: User | None, *, reque
 def account_statements(account: Account, status: str = "") -> QuerySet[LatePaymentStatement]:
     """ACCT-6: the account's statements (without their PDFs), filterable by status."""
     statements = (
-        LatePaymentStatement.objects.filter(account=account).defer("pdf")
-        .select_related("invoice").defer("invoice__pdf")
+        LatePaymentStatement.objects.filter(account=account)
+        .defer("pdf")
+        .select_related("invoice")
+        .defer("invoice__pdf")
     )
     if status:
         statements = statements.filter(status=status)

@@ -62,6 +62,7 @@ def lock_account(account: Account) -> BillingProfile:
 
 # Balances ---------------------------------------------------------------------------------------
 
+
 def token_balance(account: Account, product: Product) -> int:
     """LEDG-2: the account's tokens for one product, the sum of its movements."""
     result = TokenMovement.objects.filter(account=account, product=product).aggregate(
@@ -73,8 +74,11 @@ def token_balance(account: Account, product: Product) -> int:
 def token_balances(account: Account) -> dict[int, int]:
     """LEDG-2: {product_id: tokens} for every product the account ever had tokens of (one query)."""
     rows = (
-        TokenMovement.objects.filter(account=account).order_by().values("product_id")
-        .annotate(balance=Sum("quantity")).values_list("product_id", "balance")
+        TokenMovement.objects.filter(account=account)
+        .order_by()
+        .values("product_id")
+        .annotate(balance=Sum("quantity"))
+        .values_list("product_id", "balance")
     )
     return dict(rows)
 
@@ -87,14 +91,17 @@ def euro_balance(account: Account) -> Decimal:
 
 def euro_balance_is_low(account: Account) -> bool:
     """The euro balance is at or below the account's alert threshold."""
-    threshold = BillingProfile.objects.filter(account=account).values_list("alert_threshold", flat=True).first()
+    threshold = (
+        BillingProfile.objects.filter(account=account).values_list("alert_threshold", flat=True).first()
+    )
     return euro_balance(account) <= (threshold if threshold is not None else ZERO)
 
 
 def euro_statement(account: Account):
     """LEDG-2: the euro movements, oldest first, each with `balance_after` (one query)."""
     return (
-        EuroMovement.objects.filter(account=account).select_related("created_by", "document")
+        EuroMovement.objects.filter(account=account)
+        .select_related("created_by", "document")
         .annotate(balance_after=Window(Sum("amount"), order_by=F("id").asc()))
         .order_by("id")
     )
@@ -113,6 +120,7 @@ def token_statement(account: Account, product: Product | None = None):
 
 
 # Checks -----------------------------------------------------------------------------------------
+
 
 def _positive_tokens(quantity: int) -> int:
     if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
@@ -154,9 +162,17 @@ def _already_booked(model, signed_field: str, signed_value, **lookup):
 
 # Tokens -----------------------------------------------------------------------------------------
 
+
 def credit_tokens(
-    account: Account, product: Product, quantity: int, *, reference: str, kind: str = MovementKind.TOP_UP,
-    user: User | None = None, document: Document | None = None, note: str = "",
+    account: Account,
+    product: Product,
+    quantity: int,
+    *,
+    reference: str,
+    kind: str = MovementKind.TOP_UP,
+    user: User | None = None,
+    document: Document | None = None,
+    note: str = "",
 ) -> TokenMovement:
     """LEDG-4: add tokens (a top-up, a refund, or a staff adjustment)."""
     quantity = _positive_tokens(quantity)
@@ -165,22 +181,50 @@ def credit_tokens(
     reference = _check_reference(reference)
     with transaction.atomic():
         lock_account(account)
-        existing = _already_booked(TokenMovement, "quantity", quantity, account=account, product=product,
-                                   kind=kind, reference=reference)
+        existing = _already_booked(
+            TokenMovement,
+            "quantity",
+            quantity,
+            account=account,
+            product=product,
+            kind=kind,
+            reference=reference,
+        )
         if existing is not None:
             return existing
         movement = TokenMovement.objects.create(
-            account=account, product=product, quantity=quantity, kind=kind, reference=reference,
-            document=document, created_by=user, note=note,
+            account=account,
+            product=product,
+            quantity=quantity,
+            kind=kind,
+            reference=reference,
+            document=document,
+            created_by=user,
+            note=note,
         )
-        log_action("ledger.tokens_credited", account=account, user=user, obj=movement, product=product.code,
-                   quantity=quantity, kind=kind, balance=token_balance(account, product))
+        log_action(
+            "ledger.tokens_credited",
+            account=account,
+            user=user,
+            obj=movement,
+            product=product.code,
+            quantity=quantity,
+            kind=kind,
+            balance=token_balance(account, product),
+        )
     return movement
 
 
 def debit_tokens(
-    account: Account, product: Product, quantity: int, *, reference: str, kind: str = MovementKind.CONSUMPTION,
-    user: User | None = None, document: Document | None = None, note: str = "",
+    account: Account,
+    product: Product,
+    quantity: int,
+    *,
+    reference: str,
+    kind: str = MovementKind.CONSUMPTION,
+    user: User | None = None,
+    document: Document | None = None,
+    note: str = "",
 ) -> TokenMovement:
     """LEDG-2: use tokens (an order paid with tokens); raises InsufficientBalance, never below zero."""
     quantity = _positive_tokens(quantity)
@@ -189,27 +233,55 @@ def debit_tokens(
     reference = _check_reference(reference)
     with transaction.atomic():
         lock_account(account)
-        existing = _already_booked(TokenMovement, "quantity", -quantity, account=account, product=product,
-                                   kind=kind, reference=reference)
+        existing = _already_booked(
+            TokenMovement,
+            "quantity",
+            -quantity,
+            account=account,
+            product=product,
+            kind=kind,
+            reference=reference,
+        )
         if existing is not None:
             return existing
         balance = token_balance(account, product)
         if balance < quantity:
             raise InsufficientBalance(balance, quantity)
         movement = TokenMovement.objects.create(
-            account=account, product=product, quantity=-quantity, kind=kind, reference=reference,
-            document=document, created_by=user, note=note,
+            account=account,
+            product=product,
+            quantity=-quantity,
+            kind=kind,
+            reference=reference,
+            document=document,
+            created_by=user,
+            note=note,
         )
-        log_action("ledger.tokens_debited", account=account, user=user, obj=movement, product=product.code,
-                   quantity=quantity, kind=kind, balance=balance - quantity)
+        log_action(
+            "ledger.tokens_debited",
+            account=account,
+            user=user,
+            obj=movement,
+            product=product.code,
+            quantity=quantity,
+            kind=kind,
+            balance=balance - quantity,
+        )
     return movement
 
 
 # Euros ------------------------------------------------------------------------------------------
 
+
 def credit_euros(
-    account: Account, amount: Decimal, *, reference: str, kind: str = MovementKind.TOP_UP,
-    user: User | None = None, document: Document | None = None, note: str = "",
+    account: Account,
+    amount: Decimal,
+    *,
+    reference: str,
+    kind: str = MovementKind.TOP_UP,
+    user: User | None = None,
+    document: Document | None = None,
+    note: str = "",
 ) -> EuroMovement:
     """LEDG-4: credit the current account (a top-up, a refund, or a staff adjustment)."""
     amount = _positive_euros(amount)
@@ -218,22 +290,41 @@ def credit_euros(
     reference = _check_reference(reference)
     with transaction.atomic():
         lock_account(account)
-        existing = _already_booked(EuroMovement, "amount", amount, account=account, kind=kind,
-                                   reference=reference)
+        existing = _already_booked(
+            EuroMovement, "amount", amount, account=account, kind=kind, reference=reference
+        )
         if existing is not None:
             return existing
         movement = EuroMovement.objects.create(
-            account=account, amount=amount, kind=kind, reference=reference, document=document,
-            created_by=user, note=note,
+            account=account,
+            amount=amount,
+            kind=kind,
+            reference=reference,
+            document=document,
+            created_by=user,
+            note=note,
         )
-        log_action("ledger.euros_credited", account=account, user=user, obj=movement, amount=str(amount),
-                   kind=kind, balance=str(euro_balance(account)))
+        log_action(
+            "ledger.euros_credited",
+            account=account,
+            user=user,
+            obj=movement,
+            amount=str(amount),
+            kind=kind,
+            balance=str(euro_balance(account)),
+        )
     return movement
 
 
 def debit_euros(
-    account: Account, amount: Decimal, *, reference: str, kind: str = MovementKind.PURCHASE,
-    user: User | None = None, document: Document | None = None, note: str = "",
+    account: Account,
+    amount: Decimal,
+    *,
+    reference: str,
+    kind: str = MovementKind.PURCHASE,
+    user: User | None = None,
+    document: Document | None = None,
+    note: str = "",
 ) -> EuroMovement:
     """LEDG-1 current account: pay from the euro balance; raises InsufficientBalance, never below zero."""
     amount = _positive_euros(amount)
@@ -242,17 +333,30 @@ def debit_euros(
     reference = _check_reference(reference)
     with transaction.atomic():
         lock_account(account)
-        existing = _already_booked(EuroMovement, "amount", -amount, account=account, kind=kind,
-                                   reference=reference)
+        existing = _already_booked(
+            EuroMovement, "amount", -amount, account=account, kind=kind, reference=reference
+        )
         if existing is not None:
             return existing
         balance = euro_balance(account)
         if balance < amount:
             raise InsufficientBalance(balance, amount)
         movement = EuroMovement.objects.create(
-            account=account, amount=-amount, kind=kind, reference=reference, document=document,
-            created_by=user, note=note,
+            account=account,
+            amount=-amount,
+            kind=kind,
+            reference=reference,
+            document=document,
+            created_by=user,
+            note=note,
         )
-        log_action("ledger.euros_debited", account=account, user=user, obj=movement, amount=str(amount),
-                   kind=kind, balance=str(balance - amount))
+        log_action(
+            "ledger.euros_debited",
+            account=account,
+            user=user,
+            obj=movement,
+            amount=str(amount),
+            kind=kind,
+            balance=str(balance - amount),
+        )
     return movement

@@ -54,8 +54,9 @@ def _amount(value) -> Decimal:
     return amount.quantize(CENT)
 
 
-def register_charge(account: Account, *, reference: str, description: str, amount, date: datetime.date,
-                    by: User | None = None) -> PendingCharge:
+def register_charge(
+    account: Account, *, reference: str, description: str, amount, date: datetime.date, by: User | None = None
+) -> PendingCharge:
     """LEDG-1: put an order of a Monthly-payment account on its next monthly invoice (`amount` EUR
     excl. VAT, dated `date`). Idempotent per reference; the same reference with another amount is
     refused."""
@@ -73,13 +74,28 @@ def register_charge(account: Account, *, reference: str, description: str, amoun
         existing = PendingCharge.objects.filter(account=account, reference=reference).first()
         if existing is not None:
             if existing.amount != amount:
-                raise ChargeError(_("Reference %(reference)s was already charged with a different amount.")
-                                  % {"reference": reference})
+                raise ChargeError(
+                    _("Reference %(reference)s was already charged with a different amount.")
+                    % {"reference": reference}
+                )
             return existing
-        charge = PendingCharge.objects.create(account=account, reference=reference, description=description[:200],
-                                              amount=amount, date=date, created_by=by)
-        log_action("billing.charge_registered", account=account, user=by, obj=charge, reference=reference,
-                   amount=str(amount), date=date.isoformat())
+        charge = PendingCharge.objects.create(
+            account=account,
+            reference=reference,
+            description=description[:200],
+            amount=amount,
+            date=date,
+            created_by=by,
+        )
+        log_action(
+            "billing.charge_registered",
+            account=account,
+            user=by,
+            obj=charge,
+            reference=reference,
+            amount=str(amount),
+            date=date.isoformat(),
+        )
     return charge
 
 
@@ -88,7 +104,9 @@ def withdraw_charge(account: Account, reference: str, *, by: User | None = None)
     charge cannot be withdrawn (a credit note corrects the invoice)."""
     with transaction.atomic():
         lock_account(account)
-        charge = PendingCharge.objects.select_for_update().filter(account=account, reference=reference).first()
+        charge = (
+            PendingCharge.objects.select_for_update().filter(account=account, reference=reference).first()
+        )
         if charge is None:
             raise ChargeError(_("No charge for %(reference)s.") % {"reference": reference})
         if charge.withdrawn_at:
@@ -97,22 +115,31 @@ def withdraw_charge(account: Account, reference: str, *, by: User | None = None)
             raise ChargeError(_("This charge is already invoiced; issue a credit note instead."))
         charge.withdrawn_at = timezone.now()
         charge.save(update_fields=["withdrawn_at"])
-        log_action("billing.charge_withdrawn", account=account, user=by, obj=charge, reference=reference,
-                   amount=str(charge.amount))
+        log_action(
+            "billing.charge_withdrawn",
+            account=account,
+            user=by,
+            obj=charge,
+            reference=reference,
+            amount=str(charge.amount),
+        )
     return charge
 
 
 def uninvoiced_charges(account: Account, before: datetime.date | None = None) -> QuerySet[PendingCharge]:
     """LEDG-2: charges still waiting for a monthly invoice (dated before `before` when given)."""
-    charges = PendingCharge.objects.filter(account=account, invoiced_document__isnull=True, withdrawn_at__isnull=True)
+    charges = PendingCharge.objects.filter(
+        account=account, invoiced_document__isnull=True, withdrawn_at__isnull=True
+    )
     if before is not None:
         charges = charges.filter(date__lt=before)
     return charges.order_by("date", "id")
 
 
 def _line(charge: PendingCharge) -> LineInput:
-    return LineInput(f"{charge.date:%Y-%m-%d} {charge.reference} – {charge.description}"[:300], Decimal("1"),
-                     charge.amount)
+    return LineInput(
+        f"{charge.date:%Y-%m-%d} {charge.reference} – {charge.description}"[:300], Decimal("1"), charge.amount
+    )
 
 
 def invoice_month(account: Account, today: datetime.date) -> Document | None:
@@ -122,7 +149,9 @@ def invoice_month(account: Account, today: datetime.date) -> Document | None:
     reference = monthly_reference(month)
     with transaction.atomic():
         lock_account(account)
-        if Document.objects.filter(account=account, kind=DocumentKind.INVOICE, source_reference=reference).exists():
+        if Document.objects.filter(
+            account=account, kind=DocumentKind.INVOICE, source_reference=reference
+        ).exists():
             return None
         charges = list(uninvoiced_charges(account, before=today.replace(day=1)).select_for_update())
         if not charges:
@@ -131,8 +160,15 @@ def invoice_month(account: Account, today: datetime.date) -> Document | None:
         for charge in charges:
             charge.invoiced_document = invoice
             charge.save(update_fields=["invoiced_document"])
-        log_action("billing.monthly_invoice_issued", account=account, obj=invoice, number=invoice.display_number,
-                   month=f"{month:%Y-%m}", charges=len(charges), total_excl_vat=str(invoice.total_excl_vat))
+        log_action(
+            "billing.monthly_invoice_issued",
+            account=account,
+            obj=invoice,
+            number=invoice.display_number,
+            month=f"{month:%Y-%m}",
+            charges=len(charges),
+            total_excl_vat=str(invoice.total_excl_vat),
+        )
     return invoice
 
 
@@ -144,9 +180,12 @@ def issue_monthly_invoices(today: datetime.date | None = None) -> list[Document]
     """
     today = today or timezone.localdate()
     account_ids = (
-        PendingCharge.objects.filter(invoiced_document__isnull=True, withdrawn_at__isnull=True,
-                                     date__lt=today.replace(day=1))
-        .order_by("account_id").values_list("account_id", flat=True).distinct()
+        PendingCharge.objects.filter(
+            invoiced_document__isnull=True, withdrawn_at__isnull=True, date__lt=today.replace(day=1)
+        )
+        .order_by("account_id")
+        .values_list("account_id", flat=True)
+        .distinct()
     )
     invoices = []
     for account in Account.objects.filter(pk__in=list(account_ids)).order_by("pk"):

@@ -37,8 +37,12 @@ def mail_administrative_contact(account: Account, template: str, context: dict) 
     if recipient is None:
         return False
     email, name = recipient
-    send_mail_on_commit(template, [email], {"contact_name": name, "account_name": account.name, **context},
-                        _language(account.language))
+    send_mail_on_commit(
+        template,
+        [email],
+        {"contact_name": name, "account_name": account.name, **context},
+        _language(account.language),
+    )
     return True
 
 

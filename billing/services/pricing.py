@@ -52,8 +52,11 @@ def grid_rows(formula: str | None = None) -> list[DiscountGrid]:
 
 def best_discount(rows: Iterable[DiscountGrid], *, brand_id: int, formula: str, quantity: int) -> Decimal:
     """PRICE-1: the discount in percent of the rows for this brand, formula and quantity (0 if none)."""
-    matching = [row for row in rows if row.formula == formula and row.matches(quantity)
-                and row.brand_id in (brand_id, None)]
+    matching = [
+        row
+        for row in rows
+        if row.formula == formula and row.matches(quantity) and row.brand_id in (brand_id, None)
+    ]
     own = [row.discount for row in matching if row.brand_id == brand_id]
     general = [row.discount for row in matching if row.brand_id is None]
     chosen = own or general
@@ -65,8 +68,9 @@ def discounted(price: Decimal, discount: Decimal) -> Decimal:
     return round_cents(Decimal(price) * (HUNDRED - Decimal(discount)) / HUNDRED)
 
 
-def price_for(product: Product, months: int, *, formula: str, quantity: int,
-              grid: Sequence[DiscountGrid] | None = None) -> Decimal:
+def price_for(
+    product: Product, months: int, *, formula: str, quantity: int, grid: Sequence[DiscountGrid] | None = None
+) -> Decimal:
     """PRICE-1: the price excl. VAT of one `product` for `months` bought `quantity` at a time by an
     account of `formula`: its public price less the best matching discount, half-up to the cent.
 
@@ -82,6 +86,7 @@ def price_for(product: Product, months: int, *, formula: str, quantity: int,
 
 
 # The price table ---------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Tier:
@@ -108,8 +113,12 @@ class Tier:
 
 def tiers() -> list[Tier]:
     """PRICE-1: the volume tiers of the all-brands grid rows, smallest first (one query)."""
-    pairs = (DiscountGrid.objects.filter(brand__isnull=True).order_by("min_quantity", "max_quantity")
-             .values_list("min_quantity", "max_quantity").distinct())
+    pairs = (
+        DiscountGrid.objects.filter(brand__isnull=True)
+        .order_by("min_quantity", "max_quantity")
+        .values_list("min_quantity", "max_quantity")
+        .distinct()
+    )
     found = [Tier(low, high) for low, high in pairs]
     return found or [Tier(1, None)]
 
@@ -149,14 +158,19 @@ def price_table(choice: PriceChoice) -> list[PriceRow]:
             if not choice.discounted:
                 table.append(PriceRow(product, period.months, period.price))
                 continue
-            discount = best_discount(rows, brand_id=product.brand_id, formula=choice.formula,
-                                     quantity=choice.tier.min_quantity)
-            table.append(PriceRow(product, period.months, period.price, discount,
-                                  discounted(period.price, discount)))
+            discount = best_discount(
+                rows, brand_id=product.brand_id, formula=choice.formula, quantity=choice.tier.min_quantity
+            )
+            table.append(
+                PriceRow(product, period.months, period.price, discount, discounted(period.price, discount))
+            )
     return table
 
 
 def brands_on_sale() -> list[Brand]:
     """The active brands with at least one active product (one query)."""
-    return list(Brand.objects.filter(Q(active=True) & Q(products__active=True)).distinct()
-                .order_by("position", "name"))
+    return list(
+        Brand.objects.filter(Q(active=True) & Q(products__active=True))
+        .distinct()
+        .order_by("position", "name")
+    )

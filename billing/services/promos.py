@@ -66,8 +66,16 @@ def discount_for(promo: PromoCode, amount_due: Decimal) -> Decimal:
     return min(discount, amount_due)
 
 
-def issue_promo_code(account: Account, value, *, origin: str, kind: str = PromoKind.AMOUNT, by: User | None = None,
-                     note: str = "", issue_date: datetime.date | None = None) -> PromoCode:
+def issue_promo_code(
+    account: Account,
+    value,
+    *,
+    origin: str,
+    kind: str = PromoKind.AMOUNT,
+    by: User | None = None,
+    note: str = "",
+    issue_date: datetime.date | None = None,
+) -> PromoCode:
     """ACCT-5: a new promo code for `account`: `value` EUR excl. VAT (kind AMOUNT) or percent (kind
     PERCENT, at most 100), valid one year from its issue. `origin` is a PromoOrigin.
 
@@ -86,11 +94,27 @@ def issue_promo_code(account: Account, value, *, origin: str, kind: str = PromoK
         try:
             with transaction.atomic():
                 promo = PromoCode.objects.create(
-                    account=account, code=_new_code(), kind=kind, value=value, origin=origin, note=note[:200],
-                    valid_until=valid_until_for(issue_date), created_by=by,
+                    account=account,
+                    code=_new_code(),
+                    kind=kind,
+                    value=value,
+                    origin=origin,
+                    note=note[:200],
+                    valid_until=valid_until_for(issue_date),
+                    created_by=by,
                 )
-                log_action("promo_code.issued", account=account, user=by, obj=promo, code=promo.code, kind=kind,
-                           value=str(value), origin=origin, valid_until=promo.valid_until.isoformat(), note=note)
+                log_action(
+                    "promo_code.issued",
+                    account=account,
+                    user=by,
+                    obj=promo,
+                    code=promo.code,
+                    kind=kind,
+                    value=str(value),
+                    origin=origin,
+                    valid_until=promo.valid_until.isoformat(),
+                    note=note,
+                )
                 return promo
         except IntegrityError:  # a code already taken (1 in 31^12): draw another
             continue
@@ -103,8 +127,10 @@ def _unusable_reason(promo: PromoCode, today: datetime.date) -> str | None:
     if promo.state == PromoState.CANCELLED:
         return _("Promo code %(code)s was cancelled.") % {"code": promo.code}
     if promo.state == PromoState.EXPIRED or promo.valid_until < today:
-        return _("Promo code %(code)s expired on %(date)s.") % {"code": promo.code,
-                                                               "date": formats.date_format(promo.valid_until, "DATE_FORMAT")}
+        return _("Promo code %(code)s expired on %(date)s.") % {
+            "code": promo.code,
+            "date": formats.date_format(promo.valid_until, "DATE_FORMAT"),
+        }
     return None
 
 
@@ -131,7 +157,9 @@ def check_promo_code(account: Account, code: str, *, amount_due) -> tuple[PromoC
     return promo, discount_for(promo, amount_due)
 
 
-def redeem_promo_code(account: Account, code: str, *, amount_due, reference: str, by: User | None = None) -> Decimal:
+def redeem_promo_code(
+    account: Account, code: str, *, amount_due, reference: str, by: User | None = None
+) -> Decimal:
     """ACCT-5, ORD-9: use `code` on order `reference`; returns the discount (EUR excl. VAT).
 
     Refused (PromoCodeError) when the code is not the account's, used, expired or cancelled.
@@ -152,8 +180,16 @@ def redeem_promo_code(account: Account, code: str, *, amount_due, reference: str
         promo.used_at = timezone.now()
         promo.discount = discount
         promo.save(update_fields=["state", "used_reference", "used_at", "discount"])
-        log_action("promo_code.used", account=account, user=by, obj=promo, code=promo.code, reference=reference,
-                   discount=str(discount), amount_due=str(amount_due))
+        log_action(
+            "promo_code.used",
+            account=account,
+            user=by,
+            obj=promo,
+            code=promo.code,
+            reference=reference,
+            discount=str(discount),
+            amount_due=str(amount_due),
+        )
     return discount
 
 
@@ -180,15 +216,22 @@ def expire_promo_codes(today: datetime.date | None = None) -> int:
     """
     today = today or timezone.localdate()
     expired = 0
-    for pk in PromoCode.objects.filter(state=PromoState.VALID, valid_until__lt=today).values_list("pk", flat=True):
+    for pk in PromoCode.objects.filter(state=PromoState.VALID, valid_until__lt=today).values_list(
+        "pk", flat=True
+    ):
         with transaction.atomic():
             promo = PromoCode.objects.select_for_update().get(pk=pk)
             if promo.state != PromoState.VALID or promo.valid_until >= today:
                 continue
             promo.state = PromoState.EXPIRED
             promo.save(update_fields=["state"])
-            log_action("promo_code.expired", account=promo.account, obj=promo, code=promo.code,
-                       valid_until=promo.valid_until.isoformat())
+            log_action(
+                "promo_code.expired",
+                account=promo.account,
+                obj=promo,
+                code=promo.code,
+                valid_until=promo.valid_until.isoformat(),
+            )
             expired += 1
     return expired
 
@@ -218,7 +261,13 @@ def promo_codes_for_home(account: Account, today: datetime.date | None = None) -
     warning = money_conf.promo_expiry_warning_days()
     codes = PromoCode.objects.filter(account=account, state=PromoState.VALID, valid_until__gte=today)
     return [
-        HomePromoCode(p.code, p.kind, p.value, p.valid_until, (p.valid_until - today).days,
-                      (p.valid_until - today).days <= warning)
+        HomePromoCode(
+            p.code,
+            p.kind,
+            p.value,
+            p.valid_until,
+            (p.valid_until - today).days,
+            (p.valid_until - today).days <= warning,
+        )
         for p in codes.order_by("valid_until", "id")
     ]

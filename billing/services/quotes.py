@@ -41,8 +41,9 @@ def quote_expiry(quote: Document) -> datetime.date:
 def expiry_expression():
     """The SQL form of `quote_expiry`, to annotate or filter quotes."""
     # date + interval is a timestamp in PostgreSQL: cast it back to a date.
-    fallback = Cast(F("issue_date") + Value(datetime.timedelta(days=conf.quote_validity_days())),
-                    output_field=DateField())
+    fallback = Cast(
+        F("issue_date") + Value(datetime.timedelta(days=conf.quote_validity_days())), output_field=DateField()
+    )
     return Coalesce("valid_until", "due_date", fallback, output_field=DateField())
 
 
@@ -51,7 +52,9 @@ def open_quotes(account, today: datetime.date | None = None) -> QuerySet[Documen
     today = today or timezone.localdate()
     return (
         Document.objects.filter(account=account, kind=DocumentKind.QUOTE, status=DocumentStatus.OPEN)
-        .defer("pdf").annotate(expiry=expiry_expression()).filter(expiry__gte=today)
+        .defer("pdf")
+        .annotate(expiry=expiry_expression())
+        .filter(expiry__gte=today)
         .order_by("expiry", "id")
     )
 
@@ -71,14 +74,25 @@ def accept_quote(quote: Document, by: User, *, request=None) -> Document:
         expiry = quote_expiry(quote)
         if quote.status == DocumentStatus.EXPIRED or expiry < timezone.localdate():
             raise QuoteExpired(
-                _("Quote %(number)s expired on %(date)s and can no longer be accepted; ask us for a new quote.")
+                _(
+                    "Quote %(number)s expired on %(date)s and can no longer be accepted; ask us for a new quote."
+                )
                 % {"number": quote.display_number, "date": formats.date_format(expiry, "DATE_FORMAT")}
             )
         if quote.status != DocumentStatus.OPEN:
-            raise DocumentError(_("Quote %(number)s can no longer be accepted.") % {"number": quote.display_number})
+            raise DocumentError(
+                _("Quote %(number)s can no longer be accepted.") % {"number": quote.display_number}
+            )
         quote.status = DocumentStatus.SIGNED
         quote.signed_at = timezone.now()
         quote.save(update_fields=["status", "signed_at"])
-        log_action("quote.accepted", account=quote.account, user=by, obj=quote, request=request,
-                   number=quote.display_number, total_incl_vat=str(quote.total_incl_vat))
+        log_action(
+            "quote.accepted",
+            account=quote.account,
+            user=by,
+            obj=quote,
+            request=request,
+            number=quote.display_number,
+            total_incl_vat=str(quote.total_incl_vat),
+        )
     return quote

@@ -42,13 +42,14 @@ class RebateError(ValueError):
 
 # Quarters ---------------------------------------------------------------------------------------
 
+
 def quarter_of(day: datetime.date) -> str:
     """2026-07-14 → "2026-Q3"."""
     return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
 
 
 def quarter_bounds(quarter: str) -> tuple[datetime.date, datetime.date]:
-    """"2026-Q3" → (2026-07-01, 2026-09-30)."""
+    """ "2026-Q3" → (2026-07-01, 2026-09-30)."""
     year, number = int(quarter[:4]), int(quarter[-1])
     start = datetime.date(year, 3 * number - 2, 1)
     next_start = datetime.date(year + (number == 4), 1 if number == 4 else 3 * number + 1, 1)
@@ -70,10 +71,14 @@ def closed_quarters(today: datetime.date, count: int = RECOVERABLE_QUARTERS) -> 
 
 # Computation ------------------------------------------------------------------------------------
 
+
 def invoiced_total(account: Account, start: datetime.date, end: datetime.date) -> Decimal:
     """Invoices less credit notes issued in [start, end], excluding VAT (one query)."""
     return Document.objects.filter(
-        account=account, kind__in=ACCOUNTING_KINDS, issue_date__gte=start, issue_date__lte=end,
+        account=account,
+        kind__in=ACCOUNTING_KINDS,
+        issue_date__gte=start,
+        issue_date__lte=end,
     ).aggregate(total=Coalesce(Sum("total_excl_vat"), ZERO))["total"]
 
 
@@ -102,10 +107,18 @@ def compute_rebate(account: Account, quarter: str) -> tuple[Rebate, bool]:
             return existing, False
         base = invoiced_total(account, start, end)
         rate = rate_for(base)
-        rebate = Rebate.objects.create(account=account, quarter=quarter, base_amount=base, rate=rate,
-                                       amount=rebate_amount(base, rate))
-        log_action("rebate.computed", account=account, obj=rebate, quarter=quarter, base=str(base), rate=str(rate),
-                   amount=str(rebate.amount))
+        rebate = Rebate.objects.create(
+            account=account, quarter=quarter, base_amount=base, rate=rate, amount=rebate_amount(base, rate)
+        )
+        log_action(
+            "rebate.computed",
+            account=account,
+            obj=rebate,
+            quarter=quarter,
+            base=str(base),
+            rate=str(rate),
+            amount=str(rebate.amount),
+        )
     return rebate, True
 
 
@@ -115,15 +128,22 @@ def lapse_rebates(today: datetime.date) -> int:
     oldest = closed_quarters(today)[-1]
     lapsed = 0
     # Quarter labels "YYYY-Qn" sort as text in time order.
-    for pk in Rebate.objects.filter(state=RebateState.AVAILABLE, quarter__lt=oldest).values_list("pk", flat=True):
+    for pk in Rebate.objects.filter(state=RebateState.AVAILABLE, quarter__lt=oldest).values_list(
+        "pk", flat=True
+    ):
         with transaction.atomic():
             rebate = Rebate.objects.select_for_update().get(pk=pk)
             if rebate.state != RebateState.AVAILABLE:
                 continue
             rebate.state = RebateState.LAPSED
             rebate.save(update_fields=["state"])
-            log_action("rebate.lapsed", account=rebate.account, obj=rebate, quarter=rebate.quarter,
-                       amount=str(rebate.amount))
+            log_action(
+                "rebate.lapsed",
+                account=rebate.account,
+                obj=rebate,
+                quarter=rebate.quarter,
+                amount=str(rebate.amount),
+            )
             lapsed += 1
     return lapsed
 
@@ -136,8 +156,9 @@ def compute_quarterly_rebates(today: datetime.date | None = None) -> int:
     """
     today = today or timezone.localdate()
     quarter = previous_quarter(quarter_of(today))
-    accounts = list(Account.objects.filter(formula=Account.Formula.REBATE, status=Account.Status.ACTIVE)
-                    .order_by("pk"))
+    accounts = list(
+        Account.objects.filter(formula=Account.Formula.REBATE, status=Account.Status.ACTIVE).order_by("pk")
+    )
     created = 0
     for account in accounts:
         try:
@@ -149,6 +170,7 @@ def compute_quarterly_rebates(today: datetime.date | None = None) -> int:
 
 
 # The customer's view and recovery ---------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class QuarterRow:
@@ -182,22 +204,46 @@ def overview(account: Account, today: datetime.date | None = None) -> RebateOver
         start, end = quarter_bounds(quarter)
         rebate = stored.get(quarter)
         if rebate is None and index == 0:  # the job computes the quarter just closed
-            closed.append(QuarterRow(quarter, start, end, None, None, None, "pending", str(_("Being computed"))))
+            closed.append(
+                QuarterRow(quarter, start, end, None, None, None, "pending", str(_("Being computed")))
+            )
         elif rebate is None:  # before the account had the Rebate formula
             closed.append(QuarterRow(quarter, start, end, None, None, None, "none", str(_("No rebate"))))
         else:
-            closed.append(QuarterRow(quarter, start, end, rebate.base_amount, rebate.rate, rebate.amount,
-                                     rebate.state, str(rebate.get_state_display()), rebate.recovery_reference))
+            closed.append(
+                QuarterRow(
+                    quarter,
+                    start,
+                    end,
+                    rebate.base_amount,
+                    rebate.rate,
+                    rebate.amount,
+                    rebate.state,
+                    str(rebate.get_state_display()),
+                    rebate.recovery_reference,
+                )
+            )
     current_quarter = quarter_of(today)
     start, end = quarter_bounds(current_quarter)
     base = invoiced_total(account, start, today)
     rate = rate_for(base)
-    current = QuarterRow(current_quarter, start, end, base, rate, rebate_amount(base, rate), "current",
-                         str(_("Current quarter (estimate)")))
+    current = QuarterRow(
+        current_quarter,
+        start,
+        end,
+        base,
+        rate,
+        rebate_amount(base, rate),
+        "current",
+        str(_("Current quarter (estimate)")),
+    )
     recoverable = sum((row.amount for row in closed if row.state == RebateState.AVAILABLE), ZERO)
     recovered = list(
-        Rebate.objects.filter(account=account, state__in=(RebateState.RECOVERED_INVOICE, RebateState.RECOVERED_PROMO))
-        .select_related("promo_code").order_by("-recovered_at", "-quarter")
+        Rebate.objects.filter(
+            account=account, state__in=(RebateState.RECOVERED_INVOICE, RebateState.RECOVERED_PROMO)
+        )
+        .select_related("promo_code")
+        .order_by("-recovered_at", "-quarter")
     )
     return RebateOverview(current, closed, recoverable, recovered)
 
@@ -205,7 +251,9 @@ def overview(account: Account, today: datetime.date | None = None) -> RebateOver
 def _recoverable(account: Account, today: datetime.date) -> list[Rebate]:
     rebates = list(
         Rebate.objects.select_for_update()
-        .filter(account=account, state=RebateState.AVAILABLE, quarter__in=closed_quarters(today), amount__gt=0)
+        .filter(
+            account=account, state=RebateState.AVAILABLE, quarter__in=closed_quarters(today), amount__gt=0
+        )
         .order_by("quarter")
     )
     if not rebates:
@@ -213,7 +261,9 @@ def _recoverable(account: Account, today: datetime.date) -> list[Rebate]:
     return rebates
 
 
-def _mark(rebates: list[Rebate], state: str, reference: str, by: User | None, promo: PromoCode | None = None) -> None:
+def _mark(
+    rebates: list[Rebate], state: str, reference: str, by: User | None, promo: PromoCode | None = None
+) -> None:
     now = timezone.now()
     for rebate in rebates:
         rebate.state = state
@@ -221,11 +271,14 @@ def _mark(rebates: list[Rebate], state: str, reference: str, by: User | None, pr
         rebate.recovered_at = now
         rebate.recovered_by = by
         rebate.promo_code = promo
-        rebate.save(update_fields=["state", "recovery_reference", "recovered_at", "recovered_by", "promo_code"])
+        rebate.save(
+            update_fields=["state", "recovery_reference", "recovered_at", "recovered_by", "promo_code"]
+        )
 
 
-def recover_as_promo_code(account: Account, by: User | None, *, today: datetime.date | None = None,
-                          request=None) -> PromoCode:
+def recover_as_promo_code(
+    account: Account, by: User | None, *, today: datetime.date | None = None, request=None
+) -> PromoCode:
     """LEDG-2: every recoverable rebate becomes one promo code of their total (EUR excl. VAT)."""
     today = today or timezone.localdate()
     with transaction.atomic():
@@ -233,16 +286,31 @@ def recover_as_promo_code(account: Account, by: User | None, *, today: datetime.
         rebates = _recoverable(account, today)
         total = sum((r.amount for r in rebates), ZERO)
         quarters = ", ".join(r.quarter for r in rebates)
-        promo = issue_promo_code(account, total, origin=PromoOrigin.REBATE, by=by,
-                                 note=str(_("Rebates %(quarters)s") % {"quarters": quarters}))
+        promo = issue_promo_code(
+            account,
+            total,
+            origin=PromoOrigin.REBATE,
+            by=by,
+            note=str(_("Rebates %(quarters)s") % {"quarters": quarters}),
+        )
         _mark(rebates, RebateState.RECOVERED_PROMO, promo.code, by, promo)
-        log_action("rebate.recovered", account=account, user=by, obj=promo, request=request, how="promo_code",
-                   quarters=quarters, amount=str(total), code=promo.code)
+        log_action(
+            "rebate.recovered",
+            account=account,
+            user=by,
+            obj=promo,
+            request=request,
+            how="promo_code",
+            quarters=quarters,
+            amount=str(total),
+            code=promo.code,
+        )
     return promo
 
 
-def recover_by_invoice(account: Account, by: User | None, *, reference: str, today: datetime.date | None = None,
-                       request=None) -> Decimal:
+def recover_by_invoice(
+    account: Account, by: User | None, *, reference: str, today: datetime.date | None = None, request=None
+) -> Decimal:
     """LEDG-2: the customer invoices us the recoverable rebates; `reference` is their invoice's
     number. Returns the total to invoice (EUR excl. VAT)."""
     reference = (reference or "").strip()
@@ -256,6 +324,15 @@ def recover_by_invoice(account: Account, by: User | None, *, reference: str, tod
         rebates = _recoverable(account, today)
         total = sum((r.amount for r in rebates), ZERO)
         _mark(rebates, RebateState.RECOVERED_INVOICE, reference, by)
-        log_action("rebate.recovered", account=account, user=by, obj=rebates[0], request=request, how="invoice",
-                   quarters=", ".join(r.quarter for r in rebates), amount=str(total), invoice=reference)
+        log_action(
+            "rebate.recovered",
+            account=account,
+            user=by,
+            obj=rebates[0],
+            request=request,
+            how="invoice",
+            quarters=", ".join(r.quarter for r in rebates),
+            amount=str(total),
+            invoice=reference,
+        )
     return total

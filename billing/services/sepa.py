@@ -32,12 +32,51 @@ from ..mailing import send_pdf_mail_on_commit
 from ..models import BillingProfile, MandateKind, MandateStatus, PaymentMode, SepaMandate
 
 # Countries of the SEPA scheme (EPC list): the EU, the EEA, and the other participants.
-SEPA_COUNTRIES = frozenset({
-    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IT", "LT", "LU",
-    "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK",  # EU
-    "IS", "LI", "NO",  # EEA
-    "AD", "CH", "GB", "GI", "MC", "SM", "VA", "AL", "MD", "ME", "MK",
-})
+SEPA_COUNTRIES = frozenset(
+    {
+        "AT",
+        "BE",
+        "BG",
+        "CY",
+        "CZ",
+        "DE",
+        "DK",
+        "EE",
+        "ES",
+        "FI",
+        "FR",
+        "GR",
+        "HR",
+        "HU",
+        "IE",
+        "IT",
+        "LT",
+        "LU",
+        "LV",
+        "MT",
+        "NL",
+        "PL",
+        "PT",
+        "RO",
+        "SE",
+        "SI",
+        "SK",  # EU
+        "IS",
+        "LI",
+        "NO",  # EEA
+        "AD",
+        "CH",
+        "GB",
+        "GI",
+        "MC",
+        "SM",
+        "VA",
+        "AL",
+        "MD",
+        "ME",
+        "MK",
+    }
+)
 # A demo creditor identifier (the French example ICS, valid check digits); set the real one.
 DEFAULT_CREDITOR_ID = "FR72ZZZ123456"
 
@@ -51,7 +90,13 @@ def creditor_id() -> str:
     checked like an IBAN (ISO 7064 mod 97-10 over the national part, country code and check digits;
     the three-character business code is left out of the check, per the EPC rules)."""
     value = "".join(str(getattr(settings, "BILLING_SEPA_CREDITOR_ID", DEFAULT_CREDITOR_ID)).split()).upper()
-    if len(value) < 8 or len(value) > 35 or not value[:2].isalpha() or not value[2:4].isdigit() or not value.isalnum():
+    if (
+        len(value) < 8
+        or len(value) > 35
+        or not value[:2].isalpha()
+        or not value[2:4].isdigit()
+        or not value.isalnum()
+    ):
         raise ImproperlyConfigured("BILLING_SEPA_CREDITOR_ID is not a SEPA creditor identifier.")
     if mod_97_10.checksum(value[7:] + value[:4]) != 1:
         raise ImproperlyConfigured("BILLING_SEPA_CREDITOR_ID has wrong check digits.")
@@ -86,9 +131,14 @@ def render_mandate_pdf(mandate: SepaMandate, language: str) -> bytes:
     from weasyprint import HTML  # heavy import, only where a PDF is made
 
     with translation.override(language):
-        html = render_to_string("billing/pdf/sepa_mandate.html", {
-            "mandate": mandate, "seller": conf.seller(), "language": language,
-        })
+        html = render_to_string(
+            "billing/pdf/sepa_mandate.html",
+            {
+                "mandate": mandate,
+                "seller": conf.seller(),
+                "language": language,
+            },
+        )
     return HTML(string=html, url_fetcher=_no_fetch).write_pdf()
 
 
@@ -97,12 +147,16 @@ def _no_fetch(url: str, *args, **kwargs):
 
 
 def _super_user_emails(account: Account) -> list[str]:
-    return list(User.objects.filter(account=account, is_account_superuser=True, is_active=True)
-                .exclude(email="").values_list("email", flat=True))
+    return list(
+        User.objects.filter(account=account, is_account_superuser=True, is_active=True)
+        .exclude(email="")
+        .values_list("email", flat=True)
+    )
 
 
-def request_mandate(account: Account, *, kind: str, holder: dict, iban: str, bic: str, by: User,
-                    request=None) -> SepaMandate:
+def request_mandate(
+    account: Account, *, kind: str, holder: dict, iban: str, bic: str, by: User, request=None
+) -> SepaMandate:
     """ADM-5: record a mandate awaiting its signature, render its PDF and email it to the account's
     super user (with the requesting user in copy)."""
     if kind not in MandateKind.values:
@@ -110,25 +164,54 @@ def request_mandate(account: Account, *, kind: str, holder: dict, iban: str, bic
     iban, bic = clean_iban(iban), clean_bic(bic)
     with transaction.atomic():
         mandate = SepaMandate.objects.create(
-            account=account, reference=new_reference(account), kind=kind, iban=iban, bic=bic,
-            holder_name=holder["name"], holder_address=holder["address"], holder_postal_code=holder["postal_code"],
-            holder_city=holder["city"], holder_country=holder["country"].upper(), creditor_id=creditor_id(),
+            account=account,
+            reference=new_reference(account),
+            kind=kind,
+            iban=iban,
+            bic=bic,
+            holder_name=holder["name"],
+            holder_address=holder["address"],
+            holder_postal_code=holder["postal_code"],
+            holder_city=holder["city"],
+            holder_country=holder["country"].upper(),
+            creditor_id=creditor_id(),
             created_by=by,
         )
         mandate.pdf = render_mandate_pdf(mandate, account.language)
         mandate.save(update_fields=["pdf"])
-        log_action("billing.sepa_mandate_requested", account=account, user=by, obj=mandate, request=request,
-                   reference=mandate.reference, kind=kind, iban=mandate.masked_iban)
+        log_action(
+            "billing.sepa_mandate_requested",
+            account=account,
+            user=by,
+            obj=mandate,
+            request=request,
+            reference=mandate.reference,
+            kind=kind,
+            iban=mandate.masked_iban,
+        )
         to = _super_user_emails(account) or [by.email]
-        send_pdf_mail_on_commit("sepa_mandate", to, {
-            "account_name": account.name, "reference": mandate.reference, "kind": mandate.get_kind_display(),
-            "iban": mandate.masked_iban, "requested_by": by.get_full_name() or by.username,
-            "seller_name": conf.seller()["name"], "seller_email": conf.seller()["email"],
-        }, account.language, cc=[by.email], attachments=[("sepa_mandate", mandate.pk)])
+        send_pdf_mail_on_commit(
+            "sepa_mandate",
+            to,
+            {
+                "account_name": account.name,
+                "reference": mandate.reference,
+                "kind": mandate.get_kind_display(),
+                "iban": mandate.masked_iban,
+                "requested_by": by.get_full_name() or by.username,
+                "seller_name": conf.seller()["name"],
+                "seller_email": conf.seller()["email"],
+            },
+            account.language,
+            cc=[by.email],
+            attachments=[("sepa_mandate", mandate.pk)],
+        )
     return mandate
 
 
-def validate_mandate(mandate: SepaMandate, by: User, *, signed_at: datetime.date | None = None) -> SepaMandate:
+def validate_mandate(
+    mandate: SepaMandate, by: User, *, signed_at: datetime.date | None = None
+) -> SepaMandate:
     """ADM-5: staff received the signed mandate. Idempotent. Older validated mandates of the same
     kind are revoked (one active per kind); a recurring one makes direct debit the default mode."""
     with transaction.atomic():
@@ -142,15 +225,26 @@ def validate_mandate(mandate: SepaMandate, by: User, *, signed_at: datetime.date
         mandate.validated_at, mandate.validated_by = now, by
         mandate.signed_at = signed_at or mandate.signed_at or timezone.localdate()
         mandate.save(update_fields=["status", "validated_at", "validated_by", "signed_at"])
-        older = list(SepaMandate.objects.select_for_update().filter(
-            account=mandate.account, kind=mandate.kind, status=MandateStatus.VALIDATED).exclude(pk=mandate.pk))
+        older = list(
+            SepaMandate.objects.select_for_update()
+            .filter(account=mandate.account, kind=mandate.kind, status=MandateStatus.VALIDATED)
+            .exclude(pk=mandate.pk)
+        )
         for previous in older:
             _revoke(previous, by, reason="replaced", replaced_by=mandate.reference)
         if mandate.kind == MandateKind.RECURRING:
-            BillingProfile.objects.update_or_create(account=mandate.account,
-                                                    defaults={"default_payment_mode": PaymentMode.DIRECT_DEBIT})
-        log_action("billing.sepa_mandate_validated", account=mandate.account, user=by, obj=mandate,
-                   reference=mandate.reference, kind=mandate.kind, signed_at=mandate.signed_at.isoformat())
+            BillingProfile.objects.update_or_create(
+                account=mandate.account, defaults={"default_payment_mode": PaymentMode.DIRECT_DEBIT}
+            )
+        log_action(
+            "billing.sepa_mandate_validated",
+            account=mandate.account,
+            user=by,
+            obj=mandate,
+            reference=mandate.reference,
+            kind=mandate.kind,
+            signed_at=mandate.signed_at.isoformat(),
+        )
     return mandate
 
 
@@ -158,8 +252,14 @@ def _revoke(mandate: SepaMandate, by: User | None, **details) -> None:
     mandate.status = MandateStatus.REVOKED
     mandate.revoked_at = timezone.now()
     mandate.save(update_fields=["status", "revoked_at"])
-    log_action("billing.sepa_mandate_revoked", account=mandate.account, user=by, obj=mandate,
-               reference=mandate.reference, **details)
+    log_action(
+        "billing.sepa_mandate_revoked",
+        account=mandate.account,
+        user=by,
+        obj=mandate,
+        reference=mandate.reference,
+        **details,
+    )
 
 
 def revoke_mandate(mandate: SepaMandate, by: User | None) -> SepaMandate:
@@ -170,12 +270,13 @@ def revoke_mandate(mandate: SepaMandate, by: User | None) -> SepaMandate:
         if mandate.status == MandateStatus.REVOKED:
             return mandate
         _revoke(mandate, by)
-        still_recurring = SepaMandate.objects.filter(account=mandate.account, kind=MandateKind.RECURRING,
-                                                     status=MandateStatus.VALIDATED).exists()
+        still_recurring = SepaMandate.objects.filter(
+            account=mandate.account, kind=MandateKind.RECURRING, status=MandateStatus.VALIDATED
+        ).exists()
         if not still_recurring:
-            BillingProfile.objects.filter(account=mandate.account,
-                                          default_payment_mode=PaymentMode.DIRECT_DEBIT).update(
-                default_payment_mode=PaymentMode.CARD)
+            BillingProfile.objects.filter(
+                account=mandate.account, default_payment_mode=PaymentMode.DIRECT_DEBIT
+            ).update(default_payment_mode=PaymentMode.CARD)
     return mandate
 
 
@@ -183,8 +284,10 @@ def active_mandate(account: Account) -> SepaMandate | None:
     """ORD-9, LEDG-4: the validated mandate a direct debit uses (the latest recurring one, else the
     latest one-off one), or None when the account may not pay by direct debit."""
     mandates = SepaMandate.objects.filter(account=account, status=MandateStatus.VALIDATED).defer("pdf")
-    return (mandates.filter(kind=MandateKind.RECURRING).order_by("-validated_at").first()
-            or mandates.order_by("-validated_at").first())
+    return (
+        mandates.filter(kind=MandateKind.RECURRING).order_by("-validated_at").first()
+        or mandates.order_by("-validated_at").first()
+    )
 
 
 def mandates_of(account: Account):

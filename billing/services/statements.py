@@ -18,11 +18,14 @@ def token_summary(account: Account) -> QuerySet:
     """LEDG-2: one row per product the account ever had tokens of (one query): `product__code`,
     `product__name`, `bought` (top-ups), `used` (consumption less refunds, positive), `balance`."""
     return (
-        TokenMovement.objects.filter(account=account).order_by()
+        TokenMovement.objects.filter(account=account)
+        .order_by()
         .values("product__code", "product__name")
         .annotate(
             bought=Coalesce(Sum("quantity", filter=Q(kind=MovementKind.TOP_UP)), 0),
-            used=-Coalesce(Sum("quantity", filter=Q(kind__in=(MovementKind.CONSUMPTION, MovementKind.REFUND))), 0),
+            used=-Coalesce(
+                Sum("quantity", filter=Q(kind__in=(MovementKind.CONSUMPTION, MovementKind.REFUND))), 0
+            ),
             balance=Sum("quantity"),
             movements=Count("id"),
         )

@@ -64,6 +64,7 @@ class TopUpError(ValueError):
 
 # Pricing ----------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class CartLine:
     product: Product
@@ -94,7 +95,9 @@ def priced_lines(cart: dict[int, int]) -> list[CartLine]:
             continue
         base = periods[0]  # the shortest period: periods come ordered by months
         quantity = cart[product.pk]
-        discount = best_discount(rows, brand_id=product.brand_id, formula=TOKEN_PRICING_FORMULA, quantity=quantity)
+        discount = best_discount(
+            rows, brand_id=product.brand_id, formula=TOKEN_PRICING_FORMULA, quantity=quantity
+        )
         lines.append(CartLine(product, quantity, base.months, discounted(base.price, discount)))
     return lines
 
@@ -124,14 +127,20 @@ def euro_amounts(amount: Decimal, *, includes_vat: bool, rate: Decimal) -> tuple
 
 # Documents and emails ---------------------------------------------------------------------------
 
-def _document_lines(kind: str, lines: Sequence[CartLine], euros: Decimal | None, language: str) -> list[LineInput]:
+
+def _document_lines(
+    kind: str, lines: Sequence[CartLine], euros: Decimal | None, language: str
+) -> list[LineInput]:
     with translation.override(language):
         if kind == TopUpKind.EUROS:
             return [LineInput(gettext("Current account top-up"), Decimal("1"), euros)]
         return [
-            LineInput(gettext("Tokens: %(product)s (%(months)s months)")
-                      % {"product": str(line.product), "months": line.months},
-                      Decimal(line.quantity), line.unit_price)
+            LineInput(
+                gettext("Tokens: %(product)s (%(months)s months)")
+                % {"product": str(line.product), "months": line.months},
+                Decimal(line.quantity),
+                line.unit_price,
+            )
             for line in lines
         ]
 
@@ -155,14 +164,26 @@ def _email_document(topup: TopUp, document: Document) -> None:
     to, cc = _recipients(account, topup.billing_contact, topup.created_by)
     with translation.override(account.language):
         mode = str(PaymentMode(topup.payment_mode).label)
-    send_pdf_mail_on_commit("topup_document", to, {
-        "account_name": account.name, "topup": topup.public_id, "number": document.display_number,
-        "is_quote": document.kind == DocumentKind.QUOTE, "total_incl_vat": str(document.total_incl_vat),
-        "payment_mode": mode, "kind": topup.kind,
-    }, account.language, cc=cc, attachments=[("document", document.pk)])
+    send_pdf_mail_on_commit(
+        "topup_document",
+        to,
+        {
+            "account_name": account.name,
+            "topup": topup.public_id,
+            "number": document.display_number,
+            "is_quote": document.kind == DocumentKind.QUOTE,
+            "total_incl_vat": str(document.total_incl_vat),
+            "payment_mode": mode,
+            "kind": topup.kind,
+        },
+        account.language,
+        cc=cc,
+        attachments=[("document", document.pk)],
+    )
 
 
 # Workflow ---------------------------------------------------------------------------------------
+
 
 def _check_payment(account: Account, payment_mode: str, mandate: SepaMandate | None, cash_only: bool) -> None:
     if payment_mode not in TOPUP_PAYMENT_MODES:
@@ -173,9 +194,21 @@ def _check_payment(account: Account, payment_mode: str, mandate: SepaMandate | N
         raise TopUpError(_("While a late-payment statement is unpaid, pay by card or bank transfer."))
 
 
-def create_topup(account: Account, *, kind: str, lines: Sequence[CartLine] = (), euros_excl_vat: Decimal | None = None,
-                 payment_mode: str, billing_contact: Contact | None, as_quote: bool, draft_key: str,
-                 by: User, mandate: SepaMandate | None = None, cash_only: bool = False, request=None) -> TopUp:
+def create_topup(
+    account: Account,
+    *,
+    kind: str,
+    lines: Sequence[CartLine] = (),
+    euros_excl_vat: Decimal | None = None,
+    payment_mode: str,
+    billing_contact: Contact | None,
+    as_quote: bool,
+    draft_key: str,
+    by: User,
+    mandate: SepaMandate | None = None,
+    cash_only: bool = False,
+    request=None,
+) -> TopUp:
     """LEDG-4: record the top-up, issue its invoice (or quote) and email it. Nothing is credited
     before payment (`confirm_topup`). A second call with the same `draft_key` (double click)
     returns the first top-up instead of making another."""
@@ -197,13 +230,26 @@ def create_topup(account: Account, *, kind: str, lines: Sequence[CartLine] = (),
         with transaction.atomic():
             totals = compute_totals([(vat_rate(account), amount)])
             topup = TopUp.objects.create(
-                account=account, kind=kind, amount_excl_vat=totals.excl_vat, amount_incl_vat=totals.incl_vat,
-                payment_mode=payment_mode, billing_contact=billing_contact, as_quote=as_quote, draft_key=draft_key,
-                sepa_mandate=mandate if payment_mode == PaymentMode.DIRECT_DEBIT else None, created_by=by,
+                account=account,
+                kind=kind,
+                amount_excl_vat=totals.excl_vat,
+                amount_incl_vat=totals.incl_vat,
+                payment_mode=payment_mode,
+                billing_contact=billing_contact,
+                as_quote=as_quote,
+                draft_key=draft_key,
+                sepa_mandate=mandate if payment_mode == PaymentMode.DIRECT_DEBIT else None,
+                created_by=by,
             )
             TopUpLine.objects.bulk_create(
-                TopUpLine(topup=topup, product=line.product, quantity=line.quantity, unit_price=line.unit_price,
-                          total_excl_vat=line.total) for line in lines
+                TopUpLine(
+                    topup=topup,
+                    product=line.product,
+                    quantity=line.quantity,
+                    unit_price=line.unit_price,
+                    total_excl_vat=line.total,
+                )
+                for line in lines
             )
             document_lines = _document_lines(kind, lines, amount, account.language)
             issue = issue_quote if as_quote else issue_invoice
@@ -211,10 +257,18 @@ def create_topup(account: Account, *, kind: str, lines: Sequence[CartLine] = (),
             topup.document = document
             topup.invoice = None if as_quote else document
             topup.save(update_fields=["document", "invoice"])
-            log_action("billing.topup_created", account=account, user=by, obj=topup, request=request, kind=kind,
-                       amount_excl_vat=str(topup.amount_excl_vat), payment_mode=payment_mode,
-                       document=document.display_number,
-                       lines={line.product.code: line.quantity for line in lines})
+            log_action(
+                "billing.topup_created",
+                account=account,
+                user=by,
+                obj=topup,
+                request=request,
+                kind=kind,
+                amount_excl_vat=str(topup.amount_excl_vat),
+                payment_mode=payment_mode,
+                document=document.display_number,
+                lines={line.product.code: line.quantity for line in lines},
+            )
             _email_document(topup, document)
     except IntegrityError:
         # The same review page confirmed twice at once: the other request made the top-up.
@@ -227,8 +281,9 @@ def create_topup(account: Account, *, kind: str, lines: Sequence[CartLine] = (),
     return topup
 
 
-def confirm_topup(topup: TopUp, by: User | None, *, payment_reference: str = "",
-                  paid_at: datetime.datetime | None = None) -> TopUp:
+def confirm_topup(
+    topup: TopUp, by: User | None, *, payment_reference: str = "", paid_at: datetime.datetime | None = None
+) -> TopUp:
     """LEDG-4: staff recorded the payment: the invoice is marked paid (a quote is invoiced as paid
     now) and the tokens or euros are credited with the top-up's public id as reference. Idempotent:
     a paid top-up is returned as it is and nothing is credited twice."""
@@ -242,26 +297,42 @@ def confirm_topup(topup: TopUp, by: User | None, *, payment_reference: str = "",
         lines = list(topup.lines.select_related("product__brand"))
         if topup.invoice_id is None:
             # A quote: the invoice repeats its lines, at the VAT rate that applies today.
-            document_lines = [LineInput(line.description, line.quantity, line.unit_price)
-                              for line in topup.document.lines.all()]
-            invoice = issue_invoice(account, document_lines, reference=topup.public_id, by=by, paid=True,
-                                    payment_reference=payment_reference)
+            document_lines = [
+                LineInput(line.description, line.quantity, line.unit_price)
+                for line in topup.document.lines.all()
+            ]
+            invoice = issue_invoice(
+                account,
+                document_lines,
+                reference=topup.public_id,
+                by=by,
+                paid=True,
+                payment_reference=payment_reference,
+            )
             topup.invoice = invoice
         else:
             invoice = mark_paid(topup.invoice, by, paid_at=paid_at, payment_reference=payment_reference)
             if invoice.status != DocumentStatus.PAID:
                 raise TopUpError(_("The invoice of this top-up cannot be paid."))
         for line in lines:
-            credit_tokens(account, line.product, line.quantity, reference=topup.public_id, user=by,
-                          document=invoice)
+            credit_tokens(
+                account, line.product, line.quantity, reference=topup.public_id, user=by, document=invoice
+            )
         if topup.kind == TopUpKind.EUROS:
             credit_euros(account, topup.amount_excl_vat, reference=topup.public_id, user=by, document=invoice)
         topup.status = TopUpStatus.PAID
         topup.paid_at = paid_at or timezone.now()
         topup.paid_recorded_by = by
         topup.save(update_fields=["status", "paid_at", "paid_recorded_by", "invoice"])
-        log_action("billing.topup_paid", account=account, user=by, obj=topup, invoice=invoice.display_number,
-                   amount_excl_vat=str(topup.amount_excl_vat), payment_reference=payment_reference)
+        log_action(
+            "billing.topup_paid",
+            account=account,
+            user=by,
+            obj=topup,
+            invoice=invoice.display_number,
+            amount_excl_vat=str(topup.amount_excl_vat),
+            payment_reference=payment_reference,
+        )
     return topup
 
 
@@ -276,7 +347,9 @@ def cancel_topup(topup: TopUp, by: User | None, *, reason: str) -> TopUp:
         if topup.status == TopUpStatus.CANCELLED:
             return topup
         if topup.status == TopUpStatus.PAID:
-            raise TopUpError(_("A paid top-up cannot be cancelled; issue a credit note and adjust the balance."))
+            raise TopUpError(
+                _("A paid top-up cannot be cancelled; issue a credit note and adjust the balance.")
+            )
         credit_note = None
         if topup.invoice_id is not None:
             invoice = Document.objects.defer("pdf").get(pk=topup.invoice_id)
@@ -285,18 +358,26 @@ def cancel_topup(topup: TopUp, by: User | None, *, reason: str) -> TopUp:
         topup.status = TopUpStatus.CANCELLED
         topup.cancelled_at = timezone.now()
         topup.save(update_fields=["status", "cancelled_at"])
-        log_action("billing.topup_cancelled", account=topup.account, user=by, obj=topup, reason=reason,
-                   credit_note=credit_note.display_number if credit_note else "")
+        log_action(
+            "billing.topup_cancelled",
+            account=topup.account,
+            user=by,
+            obj=topup,
+            reason=reason,
+            credit_note=credit_note.display_number if credit_note else "",
+        )
     return topup
 
 
 def topups_of(account: Account, *, pending_only: bool = False) -> QuerySet:
     """LEDG-5: the account's top-ups, newest first, with their lines, products and documents (no
     PDF), in three queries whatever their number."""
-    topups = (TopUp.objects.filter(account=account)
-              .select_related("document", "invoice", "created_by")
-              .defer("document__pdf", "invoice__pdf")
-              .prefetch_related("lines__product"))
+    topups = (
+        TopUp.objects.filter(account=account)
+        .select_related("document", "invoice", "created_by")
+        .defer("document__pdf", "invoice__pdf")
+        .prefetch_related("lines__product")
+    )
     if pending_only:
         topups = topups.filter(status=TopUpStatus.PENDING)
     return topups

@@ -24,10 +24,37 @@ CENT = Decimal("0.01")
 FRENCH_STANDARD_RATE = Decimal("20.00")
 ZERO = Decimal("0.00")
 
-EU_COUNTRIES = frozenset({
-    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IT", "LT",
-    "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK",
-})
+EU_COUNTRIES = frozenset(
+    {
+        "AT",
+        "BE",
+        "BG",
+        "CY",
+        "CZ",
+        "DE",
+        "DK",
+        "EE",
+        "ES",
+        "FI",
+        "FR",
+        "GR",
+        "HR",
+        "HU",
+        "IE",
+        "IT",
+        "LT",
+        "LU",
+        "LV",
+        "MT",
+        "NL",
+        "PL",
+        "PT",
+        "RO",
+        "SE",
+        "SI",
+        "SK",
+    }
+)
 # Monaco belongs to the French VAT territory (Franco-Monegasque convention of 18 May 1963).
 FRENCH_VAT_TERRITORY = frozenset({"FR", "MC"})
 # VAT number prefixes that differ from the ISO country code.

@@ -31,9 +31,15 @@ class IssuedCertificate:
     def certificate_fields(self) -> dict[str, Any]:
         """Keyword arguments for `Certificate(account=..., order=..., **fields)`."""
         return {
-            "issuer": self.issuer, "serial": self.serial_hex, "pem": self.pem, "common_name": self.common_name,
-            "not_before": self.not_before, "not_after": self.not_after, "hash_algorithm": self.hash_algorithm,
-            "fingerprint_sha256": self.fingerprint_sha256, "public_key_sha256": self.public_key_sha256,
+            "issuer": self.issuer,
+            "serial": self.serial_hex,
+            "pem": self.pem,
+            "common_name": self.common_name,
+            "not_before": self.not_before,
+            "not_after": self.not_after,
+            "hash_algorithm": self.hash_algorithm,
+            "fingerprint_sha256": self.fingerprint_sha256,
+            "public_key_sha256": self.public_key_sha256,
         }
 
 
@@ -60,7 +66,9 @@ class CAConnector(Protocol):
         """Revoke (RFC 5280 5.3.1 reason, an orders.models.RevocationReason value); idempotent."""
         ...
 
-    def chain(self, certificate_or_issuer: Certificate | IssuedCertificate | CertificateAuthority,
-              ) -> list[x509.Certificate]:
+    def chain(
+        self,
+        certificate_or_issuer: Certificate | IssuedCertificate | CertificateAuthority,
+    ) -> list[x509.Certificate]:
         """The CA certificates above a certificate: issuing CA first, root last."""
         ...

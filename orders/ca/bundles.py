@@ -39,7 +39,9 @@ def pkcs7_der(leaf: x509.Certificate, chain: list[x509.Certificate]) -> bytes:
     return pkcs7.serialize_certificates([leaf, *chain], Encoding.DER)
 
 
-def zip_bundle(leaf: x509.Certificate, chain: list[x509.Certificate], common_name: str | None = None) -> bytes:
+def zip_bundle(
+    leaf: x509.Certificate, chain: list[x509.Certificate], common_name: str | None = None
+) -> bytes:
     """Every format in one zip: <cn>.cer, <cn>.p7b, <cn>-fullchain.pem, root.pem."""
     if common_name is None:
         names = leaf.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)

@@ -123,7 +123,9 @@ class EmbeddedCA:
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(profiles.key_usage(product, public_key), critical=True)
             .add_extension(profiles.certificate_policies(product), critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(issuer_ski), critical=False)
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(issuer_ski), critical=False
+            )
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
             .add_extension(_crl_distribution(issuing), critical=False)
             .add_extension(_ca_issuers(issuing), critical=False)
@@ -134,7 +136,9 @@ class EmbeddedCA:
         if general_names:
             # An empty subject makes the SAN the identity, and then it is critical (RFC 5280 4.2.1.6);
             # a subject naming an organisation needs none (code signing, seals).
-            builder = builder.add_extension(x509.SubjectAlternativeName(general_names), critical=not list(subject))
+            builder = builder.add_extension(
+                x509.SubjectAlternativeName(general_names), critical=not list(subject)
+            )
         statements = profiles.qc_statements(product, options)
         if statements is not None:
             builder = builder.add_extension(statements, critical=False)  # RFC 3739 3.2.6: non-critical
@@ -170,11 +174,14 @@ class EmbeddedCA:
         certificate.revocation_reason = locked.revocation_reason
         return locked
 
-    def chain(self, certificate_or_issuer: Certificate | IssuedCertificate | CertificateAuthority,
-              ) -> list[x509.Certificate]:
+    def chain(
+        self,
+        certificate_or_issuer: Certificate | IssuedCertificate | CertificateAuthority,
+    ) -> list[x509.Certificate]:
         """The CA certificates above a certificate (or from a CA): issuing CA first, root last."""
         ca: CertificateAuthority | None = (
-            certificate_or_issuer if isinstance(certificate_or_issuer, CertificateAuthority)
+            certificate_or_issuer
+            if isinstance(certificate_or_issuer, CertificateAuthority)
             else certificate_or_issuer.issuer
         )
         result = []
@@ -208,10 +215,14 @@ class EmbeddedCA:
             .last_update(now)
             .next_update(now + CRL_LIFETIME)
             .add_extension(x509.CRLNumber(locked.crl_number), critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski), critical=False)
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski), critical=False
+            )
         )
         for serial, revoked_at, reason in revoked:
-            entry = x509.RevokedCertificateBuilder().serial_number(int(serial, 16)).revocation_date(revoked_at)
+            entry = (
+                x509.RevokedCertificateBuilder().serial_number(int(serial, 16)).revocation_date(revoked_at)
+            )
             flag = CRL_REASONS.get(reason)
             if flag is not None:
                 entry = entry.add_extension(x509.CRLReason(flag), critical=False)
@@ -221,7 +232,9 @@ class EmbeddedCA:
 
 
 def _existing_authorities(brand: Brand) -> tuple[CertificateAuthority, CertificateAuthority] | None:
-    by_kind = {ca.kind: ca for ca in CertificateAuthority.objects.filter(brand=brand).select_related("parent")}
+    by_kind = {
+        ca.kind: ca for ca in CertificateAuthority.objects.filter(brand=brand).select_related("parent")
+    }
     if Kind.ROOT in by_kind and Kind.INTERMEDIATE in by_kind:
         return by_kind[Kind.ROOT], by_kind[Kind.INTERMEDIATE]
     return None
@@ -264,7 +277,9 @@ def _create_issuing(brand: Brand, root: CertificateAuthority) -> CertificateAuth
         .not_valid_after(min(now + ISSUING_LIFETIME, root_cert.not_valid_after_utc))
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(_ca_key_usage(), critical=True)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(root_ski), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(root_ski), critical=False
+        )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .add_extension(_crl_distribution(root), critical=False)
         .add_extension(_ca_issuers(root), critical=False)
@@ -273,36 +288,61 @@ def _create_issuing(brand: Brand, root: CertificateAuthority) -> CertificateAuth
     return _save_ca(brand, Kind.INTERMEDIATE, root, f"{brand.code}-issuing", cert, key)
 
 
-def _save_ca(brand: Brand, kind: str, parent: CertificateAuthority | None, slug: str,
-             cert: x509.Certificate, key: ec.EllipticCurvePrivateKey) -> CertificateAuthority:
+def _save_ca(
+    brand: Brand,
+    kind: str,
+    parent: CertificateAuthority | None,
+    slug: str,
+    cert: x509.Certificate,
+    key: ec.EllipticCurvePrivateKey,
+) -> CertificateAuthority:
     encrypted = key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
         serialization.BestAvailableEncryption(settings.CA_KEY_PASSPHRASE.encode()),
     )
     ca = CertificateAuthority.objects.create(
-        brand=brand, kind=kind, parent=parent, slug=slug,
+        brand=brand,
+        kind=kind,
+        parent=parent,
+        slug=slug,
         common_name=cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value,
         certificate_pem=cert.public_bytes(serialization.Encoding.PEM).decode(),
         encrypted_key_pem=encrypted.decode(),
     )
-    log_action("ca.created", obj=ca, actor_name="system", brand=brand.code, kind=kind, slug=slug,
-               fingerprint_sha256=cert.fingerprint(hashes.SHA256()).hex())
+    log_action(
+        "ca.created",
+        obj=ca,
+        actor_name="system",
+        brand=brand.code,
+        kind=kind,
+        slug=slug,
+        fingerprint_sha256=cert.fingerprint(hashes.SHA256()).hex(),
+    )
     return ca
 
 
 def _ca_name(brand: Brand, common_name: str) -> x509.Name:
-    return x509.Name([
-        x509.NameAttribute(x509.NameOID.COUNTRY_NAME, "FR"),
-        x509.NameAttribute(x509.NameOID.ORGANIZATION_NAME, brand.name),
-        x509.NameAttribute(x509.NameOID.COMMON_NAME, common_name),
-    ])
+    return x509.Name(
+        [
+            x509.NameAttribute(x509.NameOID.COUNTRY_NAME, "FR"),
+            x509.NameAttribute(x509.NameOID.ORGANIZATION_NAME, brand.name),
+            x509.NameAttribute(x509.NameOID.COMMON_NAME, common_name),
+        ]
+    )
 
 
 def _ca_key_usage() -> x509.KeyUsage:
     return x509.KeyUsage(
-        digital_signature=False, content_commitment=False, key_encipherment=False, data_encipherment=False,
-        key_agreement=False, key_cert_sign=True, crl_sign=True, encipher_only=False, decipher_only=False,
+        digital_signature=False,
+        content_commitment=False,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=True,
+        crl_sign=True,
+        encipher_only=False,
+        decipher_only=False,
     )
 
 
@@ -313,12 +353,16 @@ def _crl_distribution(ca: CertificateAuthority) -> x509.CRLDistributionPoints:
 
 def _ca_issuers(ca: CertificateAuthority) -> x509.AuthorityInformationAccess:
     url = x509.UniformResourceIdentifier(pki_url(ca, ".crt"))
-    return x509.AuthorityInformationAccess([x509.AccessDescription(x509.AuthorityInformationAccessOID.CA_ISSUERS, url)])
+    return x509.AuthorityInformationAccess(
+        [x509.AccessDescription(x509.AuthorityInformationAccessOID.CA_ISSUERS, url)]
+    )
 
 
 def _private_key(ca: CertificateAuthority) -> ec.EllipticCurvePrivateKey:
     """The CA key, decrypted in memory only for the signature at hand."""
-    key = serialization.load_pem_private_key(ca.encrypted_key_pem.encode(), settings.CA_KEY_PASSPHRASE.encode())
+    key = serialization.load_pem_private_key(
+        ca.encrypted_key_pem.encode(), settings.CA_KEY_PASSPHRASE.encode()
+    )
     if not isinstance(key, ec.EllipticCurvePrivateKey):
         raise TypeError(f"CA {ca.slug} holds an unexpected key type")
     return key
@@ -334,7 +378,9 @@ def _unused_serial() -> int:
                 return serial
 
 
-def _validity_end(product: Product, now: datetime, not_before: datetime, requested: datetime | None) -> datetime:
+def _validity_end(
+    product: Product, now: datetime, not_before: datetime, requested: datetime | None
+) -> datetime:
     """LIFE-9: a publicly trusted TLS certificate ends at the earlier of the wanted end and BR 6.3.2's limit."""
     if not product.publicly_trusted_tls:
         return requested or now + DEFAULT_VALIDITY

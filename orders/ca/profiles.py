@@ -52,8 +52,12 @@ QC_TYPE_ESEAL = "0.4.0.1862.1.6.2"
 QC_TYPE_WEB = "0.4.0.1862.1.6.3"
 # ETSI TS 119 495 5.1: the PSD2 statement and one OID per role (the codes of orders.services.kinds.Psd2Role).
 PSD2_STATEMENT = "0.4.0.19495.2"
-PSD2_ROLE_OIDS = {"PSP_AS": "0.4.0.19495.1.1", "PSP_PI": "0.4.0.19495.1.2",
-                  "PSP_AI": "0.4.0.19495.1.3", "PSP_IC": "0.4.0.19495.1.4"}
+PSD2_ROLE_OIDS = {
+    "PSP_AS": "0.4.0.19495.1.1",
+    "PSP_PI": "0.4.0.19495.1.2",
+    "PSP_AI": "0.4.0.19495.1.3",
+    "PSP_IC": "0.4.0.19495.1.4",
+}
 
 
 class Family(StrEnum):
@@ -80,12 +84,19 @@ def family(product: Product) -> Family:
 
 def needs_organisation(product: Product) -> bool:
     """Whether the subject names the holder organisation: OV/EV, code signing, seals and every PSD2 certificate."""
-    return (product.validation in ORGANISATION_VALIDATED or is_psd2(product)
-            or family(product) in {Family.CODE_SIGNING, Family.SEAL})
+    return (
+        product.validation in ORGANISATION_VALIDATED
+        or is_psd2(product)
+        or family(product) in {Family.CODE_SIGNING, Family.SEAL}
+    )
 
 
-def subject_name(product: Product, common_name: str, organisation: Organisation | None,
-                 options: dict[str, Any] | None = None) -> x509.Name:
+def subject_name(
+    product: Product,
+    common_name: str,
+    organisation: Organisation | None,
+    options: dict[str, Any] | None = None,
+) -> x509.Name:
     """The subject DN (RFC 5280 4.1.2.6), by family.
 
     TLS and client, BR 7.1.4.2: CN (one of the SANs), plus the verified organisation for OV/EV (EV
@@ -99,27 +110,36 @@ def subject_name(product: Product, common_name: str, organisation: Organisation 
         raise ValueError("this certificate's subject is the holder organisation: it needs one")
     kind = family(product)
     if kind == Family.SEAL:
-        return x509.Name([
-            x509.NameAttribute(NameOID.COUNTRY_NAME, organisation.country),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation.name),
-            x509.NameAttribute(NameOID.ORGANIZATION_IDENTIFIER, organisation_identifier(product, organisation, options)),
-            *_common_name(organisation.name),
-        ])
+        return x509.Name(
+            [
+                x509.NameAttribute(NameOID.COUNTRY_NAME, organisation.country),
+                x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation.name),
+                x509.NameAttribute(
+                    NameOID.ORGANIZATION_IDENTIFIER, organisation_identifier(product, organisation, options)
+                ),
+                *_common_name(organisation.name),
+            ]
+        )
     attributes = [
         x509.NameAttribute(NameOID.COUNTRY_NAME, organisation.country),
         x509.NameAttribute(NameOID.LOCALITY_NAME, organisation.city),
         x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation.name),
     ]
     if is_psd2(product):
-        attributes.append(x509.NameAttribute(NameOID.ORGANIZATION_IDENTIFIER,
-                                             organisation_identifier(product, organisation, options)))
+        attributes.append(
+            x509.NameAttribute(
+                NameOID.ORGANIZATION_IDENTIFIER, organisation_identifier(product, organisation, options)
+            )
+        )
     if product.validation == V.EV:
         attributes += [
             x509.NameAttribute(NameOID.BUSINESS_CATEGORY, "Private Organization"),
             x509.NameAttribute(NameOID.JURISDICTION_COUNTRY_NAME, organisation.country),
             x509.NameAttribute(NameOID.SERIAL_NUMBER, organisation.registration_number),
         ]
-    return x509.Name(attributes + _common_name(organisation.name if kind == Family.CODE_SIGNING else common_name))
+    return x509.Name(
+        attributes + _common_name(organisation.name if kind == Family.CODE_SIGNING else common_name)
+    )
 
 
 def _common_name(name: str) -> list[x509.NameAttribute]:
@@ -127,7 +147,9 @@ def _common_name(name: str) -> list[x509.NameAttribute]:
     return [x509.NameAttribute(NameOID.COMMON_NAME, name)] if 0 < len(name) <= MAX_COMMON_NAME else []
 
 
-def organisation_identifier(product: Product, organisation: Organisation, options: dict[str, Any] | None) -> str:
+def organisation_identifier(
+    product: Product, organisation: Organisation, options: dict[str, Any] | None
+) -> str:
     """ETSI EN 319 412-1 5.1.4: "NTR" + country + "-" + registry number; for PSD2, TS 119 495 5.2.1:
     "PSD" + the competent authority's country and id ("FR-ACPR") + "-" + the authorisation number.
 
@@ -174,10 +196,15 @@ def key_usage(product: Product, public_key) -> x509.KeyUsage:
     """
     kind = family(product)
     return x509.KeyUsage(
-        digital_signature=True, content_commitment=kind == Family.SEAL,
+        digital_signature=True,
+        content_commitment=kind == Family.SEAL,
         key_encipherment=kind in {Family.TLS, Family.CLIENT} and isinstance(public_key, rsa.RSAPublicKey),
-        data_encipherment=False, key_agreement=False, key_cert_sign=False, crl_sign=False,
-        encipher_only=False, decipher_only=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=False,
+        crl_sign=False,
+        encipher_only=False,
+        decipher_only=False,
     )
 
 
@@ -202,7 +229,9 @@ def certificate_policies(product: Product) -> x509.CertificatePolicies:
     validation = product.validation
     match family(product):
         case Family.TLS:
-            oids = [TLS_POLICIES.get(validation, TLS_POLICIES[V.DV])] + ([ETSI_QCP_WEB] if is_psd2(product) else [])
+            oids = [TLS_POLICIES.get(validation, TLS_POLICIES[V.DV])] + (
+                [ETSI_QCP_WEB] if is_psd2(product) else []
+            )
         case Family.CODE_SIGNING:
             oids = [CODE_SIGNING_POLICIES.get(validation, CODE_SIGNING_POLICY)]
         case Family.SEAL:
@@ -275,4 +304,6 @@ def _a_label(name: str) -> str:
     name = name.lower().rstrip(".")
     if name.isascii():
         return name
-    return ".".join(label if label == "*" else label.encode("idna").decode("ascii") for label in name.split("."))
+    return ".".join(
+        label if label == "*" else label.encode("idna").decode("ascii") for label in name.split(".")
+    )

@@ -12,8 +12,11 @@ from .parts import Form
 class InvitationCsrForm(Form):
     """Only the CSR comes back from the holder's browser: never the key (ORD-7)."""
 
-    csr = forms.CharField(label=_("Certificate signing request (CSR)"), widget=forms.Textarea(attrs={"rows": 10}),
-                          help_text=_("Made by KeyBot above, or pasted from your own tools."))
+    csr = forms.CharField(
+        label=_("Certificate signing request (CSR)"),
+        widget=forms.Textarea(attrs={"rows": 10}),
+        help_text=_("Made by KeyBot above, or pasted from your own tools."),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

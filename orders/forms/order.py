@@ -59,8 +59,13 @@ SIGNATURE_FIELDS = ("user_type", "users", "document_packs", "eidas_ids")
 
 
 def _count(label, maximum: int, help_text=""):
-    return forms.IntegerField(label=label, required=False, initial=0, help_text=help_text,
-                              validators=[MinValueValidator(0), MaxValueValidator(maximum)])
+    return forms.IntegerField(
+        label=label,
+        required=False,
+        initial=0,
+        help_text=help_text,
+        validators=[MinValueValidator(0), MaxValueValidator(maximum)],
+    )
 
 
 class OrderForm(Form):
@@ -68,64 +73,122 @@ class OrderForm(Form):
 
     months = forms.TypedChoiceField(label=_("Validity period"), coerce=int)
     organisation = forms.ModelChoiceField(
-        label=_("Holder organisation"), queryset=Organisation.objects.none(), to_field_name="public_id",
-        required=False, empty_label=_("— A new organisation (fill in below) —"))
+        label=_("Holder organisation"),
+        queryset=Organisation.objects.none(),
+        to_field_name="public_id",
+        required=False,
+        empty_label=_("— A new organisation (fill in below) —"),
+    )
     admin_contact = ContactChoice(
-        label=_("Administrative contact"), queryset=Contact.objects.none(), to_field_name="public_id",
-        required=False, empty_label=_("— A new contact (fill in below) —"),
-        help_text=_("A manager of the holder organisation."))
+        label=_("Administrative contact"),
+        queryset=Contact.objects.none(),
+        to_field_name="public_id",
+        required=False,
+        empty_label=_("— A new contact (fill in below) —"),
+        help_text=_("A manager of the holder organisation."),
+    )
     technical_same_as_admin = forms.BooleanField(
-        label=_("The technical contact is the administrative contact"), required=False)
+        label=_("The technical contact is the administrative contact"), required=False
+    )
     technical_contact = ContactChoice(
-        label=_("Technical contact"), queryset=Contact.objects.none(), to_field_name="public_id",
-        required=False, empty_label=_("— A new contact (fill in below) —"),
-        help_text=_("The person who installs the certificate; they receive the emails about this order."))
+        label=_("Technical contact"),
+        queryset=Contact.objects.none(),
+        to_field_name="public_id",
+        required=False,
+        empty_label=_("— A new contact (fill in below) —"),
+        help_text=_("The person who installs the certificate; they receive the emails about this order."),
+    )
     legal_same_as_admin = forms.BooleanField(
-        label=_("The legal representative is the administrative contact"), required=False)
+        label=_("The legal representative is the administrative contact"), required=False
+    )
     legal_representative = ContactChoice(
-        label=_("Legal representative"), queryset=Contact.objects.none(), to_field_name="public_id",
-        required=False, empty_label=_("— A new contact (fill in below) —"),
-        help_text=_("A person of the holder organisation named in an official document (registration extract, "
-                    "articles, publication) or holding a delegation."))
-    server_software = forms.ChoiceField(label=_("Server software"),
-                                        choices=[("", "---------"), *ServerSoftware.choices])
+        label=_("Legal representative"),
+        queryset=Contact.objects.none(),
+        to_field_name="public_id",
+        required=False,
+        empty_label=_("— A new contact (fill in below) —"),
+        help_text=_(
+            "A person of the holder organisation named in an official document (registration extract, "
+            "articles, publication) or holding a delegation."
+        ),
+    )
+    server_software = forms.ChoiceField(
+        label=_("Server software"), choices=[("", "---------"), *ServerSoftware.choices]
+    )
     server_software_other = forms.CharField(label=_("Other server software"), max_length=100, required=False)
-    common_name = forms.CharField(label=_("Common name"), max_length=253,
-                                  help_text=_("The main name to secure, for example www.example.com."))
-    sans = forms.CharField(label=_("Additional names"), required=False, widget=forms.Textarea(attrs={"rows": 4}),
-                           help_text=_("One name per line. The www variant of the common name is free."))
+    common_name = forms.CharField(
+        label=_("Common name"),
+        max_length=253,
+        help_text=_("The main name to secure, for example www.example.com."),
+    )
+    sans = forms.CharField(
+        label=_("Additional names"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("One name per line. The www variant of the common name is free."),
+    )
     assistance = forms.BooleanField(label=_("Assistance option"), required=False)
     licences = _count(_("Additional machine licences"), MAX_LICENCES)
     chain = forms.ChoiceField(label=_("Certification chain"), required=False)
-    csr_mode = forms.ChoiceField(label=_("How do you provide the CSR?"), choices=CsrMode.choices, required=False,
-                                 widget=forms.RadioSelect, initial=CsrMode.MANUAL)
-    csr = forms.CharField(label=_("Certificate signing request (CSR)"), required=False,
-                          widget=forms.Textarea(attrs={"rows": 10}),
-                          help_text=_("Paste the whole request, from -----BEGIN CERTIFICATE REQUEST----- to "
-                                      "-----END CERTIFICATE REQUEST-----. Never paste your private key."))
-    dcv_method = forms.ChoiceField(label=_("Domain validation method"), choices=DcvMethod.choices,
-                                   initial=DcvMethod.DNS)
-    psd2_roles = forms.MultipleChoiceField(label=_("PSD2 roles"), choices=Psd2Role.choices,
-                                           widget=forms.CheckboxSelectMultiple,
-                                           help_text=_("The roles your competent authority granted you."))
-    nca_name = forms.CharField(label=_("National competent authority"), max_length=100,
-                               help_text=_("For example: Autorité de contrôle prudentiel et de résolution (ACPR)."))
-    nca_id = forms.CharField(label=_("Competent authority identifier"), max_length=11,
-                             help_text=_("Country code, a hyphen and the authority's abbreviation, for example "
-                                         "FR-ACPR."))
-    authorisation_number = forms.CharField(label=_("Authorisation number"), max_length=40,
-                                           help_text=_("The number under which the authority registered you."))
-    user_type = forms.ChoiceField(label=_("Type of additional users"), choices=SignatureUserType.choices,
-                                  initial=SignatureUserType.ADVANCED)
+    csr_mode = forms.ChoiceField(
+        label=_("How do you provide the CSR?"),
+        choices=CsrMode.choices,
+        required=False,
+        widget=forms.RadioSelect,
+        initial=CsrMode.MANUAL,
+    )
+    csr = forms.CharField(
+        label=_("Certificate signing request (CSR)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 10}),
+        help_text=_(
+            "Paste the whole request, from -----BEGIN CERTIFICATE REQUEST----- to "
+            "-----END CERTIFICATE REQUEST-----. Never paste your private key."
+        ),
+    )
+    dcv_method = forms.ChoiceField(
+        label=_("Domain validation method"), choices=DcvMethod.choices, initial=DcvMethod.DNS
+    )
+    psd2_roles = forms.MultipleChoiceField(
+        label=_("PSD2 roles"),
+        choices=Psd2Role.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("The roles your competent authority granted you."),
+    )
+    nca_name = forms.CharField(
+        label=_("National competent authority"),
+        max_length=100,
+        help_text=_("For example: Autorité de contrôle prudentiel et de résolution (ACPR)."),
+    )
+    nca_id = forms.CharField(
+        label=_("Competent authority identifier"),
+        max_length=11,
+        help_text=_("Country code, a hyphen and the authority's abbreviation, for example FR-ACPR."),
+    )
+    authorisation_number = forms.CharField(
+        label=_("Authorisation number"),
+        max_length=40,
+        help_text=_("The number under which the authority registered you."),
+    )
+    user_type = forms.ChoiceField(
+        label=_("Type of additional users"),
+        choices=SignatureUserType.choices,
+        initial=SignatureUserType.ADVANCED,
+    )
     users = _count(_("Additional users"), MAX_SIGNATURE_USERS)
     document_packs = _count(_("Additional document packs"), MAX_DOCUMENT_PACKS)
-    eidas_ids = _count(_("eIDAS ID certificates"), MAX_SIGNATURE_USERS,
-                       help_text=_("One qualified identity certificate per signer who needs one."))
+    eidas_ids = _count(
+        _("eIDAS ID certificates"),
+        MAX_SIGNATURE_USERS,
+        help_text=_("One qualified identity certificate per signer who needs one."),
+    )
     customer_reference = forms.CharField(label=_("Your reference"), max_length=60, required=False)
-    origin = forms.ChoiceField(choices=[(o.value, o.label) for o in PREFILL_ORIGINS], required=False,
-                               widget=forms.HiddenInput)
-    source_order = forms.ModelChoiceField(queryset=Order.objects.none(), to_field_name="reference", required=False,
-                                          widget=forms.HiddenInput)
+    origin = forms.ChoiceField(
+        choices=[(o.value, o.label) for o in PREFILL_ORIGINS], required=False, widget=forms.HiddenInput
+    )
+    source_order = forms.ModelChoiceField(
+        queryset=Order.objects.none(), to_field_name="reference", required=False, widget=forms.HiddenInput
+    )
 
     def __init__(self, *args, account: Account, product: Product, **kwargs):
         super().__init__(*args, **kwargs)
@@ -133,8 +196,15 @@ class OrderForm(Form):
         self.profile = profile = profile_for(product)
         self.csr_info: CsrInfo | None = None
         self.fields["months"].choices = [
-            (p.months, ngettext("%(months)d month – %(price)s € excl. VAT", "%(months)d months – %(price)s € excl. VAT",
-                                p.months) % {"months": p.months, "price": p.price})
+            (
+                p.months,
+                ngettext(
+                    "%(months)d month – %(price)s € excl. VAT",
+                    "%(months)d months – %(price)s € excl. VAT",
+                    p.months,
+                )
+                % {"months": p.months, "price": p.price},
+            )
             for p in product.periods.all()
         ]
         self.fields["organisation"].queryset = Organisation.objects.filter(account=account)
@@ -147,7 +217,8 @@ class OrderForm(Form):
             self.fields["admin_contact"].label = _("Certificate holder (administrative contact)")
             self.fields["admin_contact"].help_text = _(
                 "The person named in the certificate: their email address goes in it. They must belong to the "
-                "holder organisation.")
+                "holder organisation."
+            )
         if "dcv_method" in self.fields:  # ORD-8: the brand's methods today (email ends on 2028-03-15)
             offered = offered_methods(product.brand.code, timezone.now())
             self.fields["dcv_method"].choices = [(m, DcvMethod(m).label) for m in offered]
@@ -156,26 +227,40 @@ class OrderForm(Form):
         if profile.assistance:
             self.fields["assistance"].help_text = _(
                 "We assist you through the technical steps of the purchase and installation (%(price)s € excl. "
-                "VAT); the CSR may then come later.") % {"price": ASSISTANCE_PRICE}
+                "VAT); the CSR may then come later."
+            ) % {"price": ASSISTANCE_PRICE}
         if "licences" in self.fields:
             self.fields["licences"].help_text = _(
                 "One licence per additional device the certificate is installed on (0 to %(max)d), %(price)s € "
-                "excl. VAT per licence and year.") % {"max": MAX_LICENCES, "price": licence_price(product)}
+                "excl. VAT per licence and year."
+            ) % {"max": MAX_LICENCES, "price": licence_price(product)}
         if profile.chains:
             self.fields["chain"].choices = [
-                (chain.code, _("%(label)s (recommended)") % {"label": chain.label} if chain.recommended
-                 else chain.label) for chain in profile.chains]
+                (
+                    chain.code,
+                    _("%(label)s (recommended)") % {"label": chain.label}
+                    if chain.recommended
+                    else chain.label,
+                )
+                for chain in profile.chains
+            ]
             self.fields["chain"].initial = profile.recommended_chain
         if profile.is_signature:
-            self.fields["users"].help_text = _("Beyond those the product includes; per user and year: %(prices)s.") % {
-                "prices": ", ".join(f"{SignatureUserType(code).label} {price} €"
-                                    for code, price in SIGNATURE_USER_PRICES.items())}
+            self.fields["users"].help_text = _(
+                "Beyond those the product includes; per user and year: %(prices)s."
+            ) % {
+                "prices": ", ".join(
+                    f"{SignatureUserType(code).label} {price} €"
+                    for code, price in SIGNATURE_USER_PRICES.items()
+                )
+            }
             self.fields["document_packs"].help_text = _(
-                "Packs of %(size)d documents, %(price)s € excl. VAT each.") % {
-                "size": DOCUMENT_PACK_SIZE, "price": DOCUMENT_PACK_PRICE}
+                "Packs of %(size)d documents, %(price)s € excl. VAT each."
+            ) % {"size": DOCUMENT_PACK_SIZE, "price": DOCUMENT_PACK_PRICE}
             self.fields["eidas_ids"].help_text = _(
                 "One qualified identity certificate per signer who needs one, %(price)s € excl. VAT per certificate "
-                "and year.") % {"price": EIDAS_ID_PRICE}
+                "and year."
+            ) % {"price": EIDAS_ID_PRICE}
 
     def _drop_unused(self, profile) -> None:
         unused: list[str] = []
@@ -220,8 +305,11 @@ class OrderForm(Form):
             if error:
                 errors.append(forms.ValidationError(error, code="name"))
             elif name in seen:
-                errors.append(forms.ValidationError(_("“%(name)s” is listed twice."), code="duplicate",
-                                                    params={"name": name}))
+                errors.append(
+                    forms.ValidationError(
+                        _("“%(name)s” is listed twice."), code="duplicate", params={"name": name}
+                    )
+                )
             seen.add(name)
             names.append(name)
         if errors:
@@ -248,15 +336,21 @@ class OrderForm(Form):
     def clean_nca_id(self) -> str:
         value = self.cleaned_data["nca_id"].strip().upper()
         if not _NCA_ID.match(value):
-            raise forms.ValidationError(_("Write the country code, a hyphen and the authority's abbreviation in "
-                                          "capitals, for example FR-ACPR."), code="nca_id")
+            raise forms.ValidationError(
+                _(
+                    "Write the country code, a hyphen and the authority's abbreviation in "
+                    "capitals, for example FR-ACPR."
+                ),
+                code="nca_id",
+            )
         return value
 
     def clean_authorisation_number(self) -> str:
         value = self.cleaned_data["authorisation_number"].strip()
         if not _AUTHORISATION_NUMBER.match(value):
-            raise forms.ValidationError(_("Letters, digits, spaces, dots, slashes and hyphens only."),
-                                        code="authorisation_number")
+            raise forms.ValidationError(
+                _("Letters, digits, spaces, dots, slashes and hyphens only."), code="authorisation_number"
+            )
         return value
 
     def _count_or_zero(self, name: str) -> int:
@@ -281,7 +375,10 @@ class OrderForm(Form):
 
     def clean(self):
         data = super().clean()
-        if data.get("server_software") == ServerSoftware.OTHER and not data.get("server_software_other", "").strip():
+        if (
+            data.get("server_software") == ServerSoftware.OTHER
+            and not data.get("server_software_other", "").strip()
+        ):
             self.add_error("server_software_other", _("Name the server software you use."))
         common_name, sans = data.get("common_name"), data.get("sans")
         if common_name and sans is not None:
@@ -290,8 +387,11 @@ class OrderForm(Form):
                 self._check_caa(common_name, sans)
         if self.profile.csr and "csr" not in self.errors and not data.get("csr"):
             self._check_csr_missing(data)
-        if data.get("origin", OrderOrigin.ORDERED) != OrderOrigin.ORDERED and not data.get("source_order") \
-                and "source_order" not in self.errors:
+        if (
+            data.get("origin", OrderOrigin.ORDERED) != OrderOrigin.ORDERED
+            and not data.get("source_order")
+            and "source_order" not in self.errors
+        ):
             self.add_error("source_order", _("The order to renew, clone or migrate is missing."))
         return data
 
@@ -299,9 +399,15 @@ class OrderForm(Form):
         """ORD-8 [beyond]: CAA records (RFC 8659) checked before submission, with a clear message."""
         problems = caa_problems(self.product, [common_name, *sans])
         if problems:
-            self.add_error("common_name", _("The CAA records of your domains do not allow this certification "
-                                            "authority to issue: %(details)s Add its identifier to the records, "
-                                            "or choose another brand.") % {"details": " ".join(problems)})
+            self.add_error(
+                "common_name",
+                _(
+                    "The CAA records of your domains do not allow this certification "
+                    "authority to issue: %(details)s Add its identifier to the records, "
+                    "or choose another brand."
+                )
+                % {"details": " ".join(problems)},
+            )
 
     def _check_csr_missing(self, data: dict) -> None:
         mode = data.get("csr_mode") or CsrMode.MANUAL
@@ -319,15 +425,25 @@ class OrderForm(Form):
         if not sells_extra_names(self.product):
             extra = [name for name, kind in classify_names(common_name, sans) if kind != NameKind.FREE]
             if extra:
-                self.add_error("sans", _("This product secures the common name and its www variant only: "
-                                         "choose a multi-domain product for %(names)s.")
-                               % {"names": ", ".join(extra)})
+                self.add_error(
+                    "sans",
+                    _(
+                        "This product secures the common name and its www variant only: "
+                        "choose a multi-domain product for %(names)s."
+                    )
+                    % {"names": ", ".join(extra)},
+                )
                 return
         count = paying_sans(common_name, sans)
         if count > self.product.max_sans:
-            self.add_error("sans", _("This product takes at most %(max)d additional names (the free www variant "
-                                     "not counted); you entered %(count)d.")
-                           % {"max": self.product.max_sans, "count": count})
+            self.add_error(
+                "sans",
+                _(
+                    "This product takes at most %(max)d additional names (the free www variant "
+                    "not counted); you entered %(count)d."
+                )
+                % {"max": self.product.max_sans, "count": count},
+            )
 
     def options(self) -> dict:
         """ORD-2 / ORD-4: the type-specific choices of a valid form, as stored in Order.options."""
@@ -341,10 +457,17 @@ class OrderForm(Form):
         if profile.chains:
             options["chain"] = data["chain"]
         if profile.psd2:
-            options.update(psd2_roles=[role for role in Psd2Role.values if role in data["psd2_roles"]],
-                           nca_name=data["nca_name"].strip(), nca_id=data["nca_id"],
-                           authorisation_number=data["authorisation_number"])
+            options.update(
+                psd2_roles=[role for role in Psd2Role.values if role in data["psd2_roles"]],
+                nca_name=data["nca_name"].strip(),
+                nca_id=data["nca_id"],
+                authorisation_number=data["authorisation_number"],
+            )
         if profile.is_signature:
-            options.update(user_type=data["user_type"], users=data["users"], document_packs=data["document_packs"],
-                           eidas_ids=data["eidas_ids"])
+            options.update(
+                user_type=data["user_type"],
+                users=data["users"],
+                document_packs=data["document_packs"],
+                eidas_ids=data["eidas_ids"],
+            )
         return options

@@ -26,8 +26,17 @@ class NewOrganisationForm(forms.ModelForm):
 
     class Meta:
         model = Organisation
-        fields = ["registration_number", "name", "country", "vat_number", "naf_code", "address", "postal_code",
-                  "city", "phone"]
+        fields = [
+            "registration_number",
+            "name",
+            "country",
+            "vat_number",
+            "naf_code",
+            "address",
+            "postal_code",
+            "city",
+            "phone",
+        ]
 
     def __init__(self, *args, account: Account, **kwargs):
         super().__init__(*args, **kwargs)
@@ -41,11 +50,17 @@ class NewOrganisationForm(forms.ModelForm):
         data = super().clean()
         number, country = data.get("registration_number"), data.get("country")
         if number and country == "FR" and siren_of(number) is None:
-            self.add_error("registration_number", _("A French organisation number is a valid SIREN (9 digits) "
-                                                    "or SIRET (14 digits)."))
-        elif number and Organisation.objects.filter(account=self.account, registration_number=number).exists():
-            self.add_error("registration_number", _("An organisation with this number is already in your account: "
-                                                    "pick it in the list above."))
+            self.add_error(
+                "registration_number",
+                _("A French organisation number is a valid SIREN (9 digits) or SIRET (14 digits)."),
+            )
+        elif (
+            number and Organisation.objects.filter(account=self.account, registration_number=number).exists()
+        ):
+            self.add_error(
+                "registration_number",
+                _("An organisation with this number is already in your account: pick it in the list above."),
+            )
         return data
 
     def validate_unique(self):

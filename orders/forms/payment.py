@@ -32,7 +32,10 @@ class CouponChoice(forms.ModelChoiceField):
     def label_from_instance(self, obj: Coupon) -> str:
         if obj.expires_on:
             return _("%(number)s – %(amount)s € (until %(date)s)") % {
-                "number": obj.number, "amount": obj.amount, "date": obj.expires_on.isoformat()}
+                "number": obj.number,
+                "amount": obj.amount,
+                "date": obj.expires_on.isoformat(),
+            }
         return _("%(number)s – %(amount)s €") % {"number": obj.number, "amount": obj.amount}
 
 
@@ -41,17 +44,29 @@ class PaymentForm(forms.Form):
 
     method = forms.ChoiceField(label=_("Payment"), widget=forms.RadioSelect)
     term = forms.TypedChoiceField(
-        label=_("Payment term of the purchase order"), required=False, coerce=int, empty_value=None,
+        label=_("Payment term of the purchase order"),
+        required=False,
+        coerce=int,
+        empty_value=None,
         choices=[("", "—")] + [(days, _("%(days)s days") % {"days": days}) for days in PURCHASE_ORDER_TERMS],
-        help_text=_("Deferred payment adds %(rate)s %% of fees; a quote is issued, to be signed and returned.")
-        % {"rate": f"{PURCHASE_ORDER_FEE_RATE:f}".rstrip("0").rstrip(".")})
+        help_text=_(
+            "Deferred payment adds %(rate)s %% of fees; a quote is issued, to be signed and returned."
+        )
+        % {"rate": f"{PURCHASE_ORDER_FEE_RATE:f}".rstrip("0").rstrip(".")},
+    )
     quote = forms.BooleanField(label=_("I want a quote instead of an invoice"), required=False)
     promo_code = forms.CharField(label=_("Promo code"), required=False, max_length=40)
-    coupon = CouponChoice(label=_("Deposit coupon"), required=False, queryset=Coupon.objects.none(),
-                          to_field_name="number", empty_label=_("No coupon"))
+    coupon = CouponChoice(
+        label=_("Deposit coupon"),
+        required=False,
+        queryset=Coupon.objects.none(),
+        to_field_name="number",
+        empty_label=_("No coupon"),
+    )
 
-    def __init__(self, data=None, *, account: Account, product: Product, months: int, public_total: Decimal,
-                 **kwargs):
+    def __init__(
+        self, data=None, *, account: Account, product: Product, months: int, public_total: Decimal, **kwargs
+    ):
         self.account, self.product, self.months, self.public_total = account, product, months, public_total
         self.offer: Offer = offer(account, product, months, public_total)
         initial = {"method": self.offer.default, **kwargs.pop("initial", {})}
@@ -69,9 +84,16 @@ class PaymentForm(forms.Form):
             return data
         try:
             self.plan = plan_payment(
-                self.account, self.product, self.months, self.public_total, method=data["method"],
-                quote=data.get("quote", False), term_days=data.get("term"), promo_code=data.get("promo_code", ""),
-                coupon=data.get("coupon"))
+                self.account,
+                self.product,
+                self.months,
+                self.public_total,
+                method=data["method"],
+                quote=data.get("quote", False),
+                term_days=data.get("term"),
+                promo_code=data.get("promo_code", ""),
+                coupon=data.get("coupon"),
+            )
         except PaymentError as error:
             self.add_error(error.field if error.field in self.fields else None, error.message)
         return data
@@ -80,4 +102,6 @@ class PaymentForm(forms.Form):
         """The plan of a valid form, else the default method's plan without extras (GET)."""
         if self.plan is not None:
             return self.plan
-        return plan_payment(self.account, self.product, self.months, self.public_total, method=self.offer.default)
+        return plan_payment(
+            self.account, self.product, self.months, self.public_total, method=self.offer.default
+        )

@@ -62,28 +62,41 @@ class OrderRequest:
             self._used.add(self.organisation)
             valid = self.organisation.is_valid() and valid
         valid = self._check_member("admin_contact", self.admin, holder, new_holder) and valid
-        if not data.get("technical_same_as_admin") and data.get("technical_contact") is None \
-                and "technical_contact" not in self.order.errors:
+        if (
+            not data.get("technical_same_as_admin")
+            and data.get("technical_contact") is None
+            and "technical_contact" not in self.order.errors
+        ):
             self._used.add(self.technical)
             valid = self.technical.is_valid() and valid
         if self.profile.legal_representative and not data.get("legal_same_as_admin"):
             valid = self._check_member("legal_representative", self.legal, holder, new_holder) and valid
         return valid
 
-    def _check_member(self, name: str, new_form: NewContactForm, holder: Organisation | None,
-                      new_holder: bool) -> bool:
+    def _check_member(
+        self, name: str, new_form: NewContactForm, holder: Organisation | None, new_holder: bool
+    ) -> bool:
         """A contact that must belong to the holder organisation: picked from it, or new (ORD-2)."""
         contact = self.order.cleaned_data.get(name)
         if contact is None and name not in self.order.errors:
             self._used.add(new_form)
             return new_form.is_valid()
         if contact is not None and holder is not None and contact.organisation_id != holder.pk:
-            self.order.add_error(name, _("%(role)s must belong to the holder organisation (%(name)s).")
-                                 % {"role": self.order.fields[name].label, "name": holder.name})
+            self.order.add_error(
+                name,
+                _("%(role)s must belong to the holder organisation (%(name)s).")
+                % {"role": self.order.fields[name].label, "name": holder.name},
+            )
             return False
         if contact is not None and new_holder:
-            self.order.add_error(name, _("%(role)s must belong to the holder organisation: choose “a new "
-                                         "contact” for a new organisation.") % {"role": self.order.fields[name].label})
+            self.order.add_error(
+                name,
+                _(
+                    "%(role)s must belong to the holder organisation: choose “a new "
+                    "contact” for a new organisation."
+                )
+                % {"role": self.order.fields[name].label},
+            )
             return False
         return name not in self.order.errors
 
@@ -148,23 +161,38 @@ class OrderRequest:
         lines = name_lines(self.product, months, common_name, sans) if profile.names else []
         extras = option_lines(self.product, months, options)
         period = next(p.price for p in self.product.periods.all() if p.months == months)
-        total = period + sum((line.price for line in lines), Decimal("0.00")) + sum(
-            (line.amount for line in extras), Decimal("0.00"))
+        total = (
+            period
+            + sum((line.price for line in lines), Decimal("0.00"))
+            + sum((line.amount for line in extras), Decimal("0.00"))
+        )
         vat = vat_amount(total)
         csr = self.order.csr_info
         return {
-            "profile": profile, "months": months, "period_price": period, "lines": lines, "options": extras,
-            "price_excl_vat": total, "vat_amount": vat, "price_incl_vat": total + vat, "csr": csr,
-            "common_name": common_name, "holder": self._holder(), "holder_country": COUNTRY_NAMES.get(
-                self._holder_field("country"), self._holder_field("country")),
-            "admin": self._admin(), "technical": self._technical(), "legal": self._legal(),
+            "profile": profile,
+            "months": months,
+            "period_price": period,
+            "lines": lines,
+            "options": extras,
+            "price_excl_vat": total,
+            "vat_amount": vat,
+            "price_incl_vat": total + vat,
+            "csr": csr,
+            "common_name": common_name,
+            "holder": self._holder(),
+            "holder_country": COUNTRY_NAMES.get(self._holder_field("country"), self._holder_field("country")),
+            "admin": self._admin(),
+            "technical": self._technical(),
+            "legal": self._legal(),
             "server_software": self._software_label() if profile.server_software else "",
             "dcv_method": DcvMethod(data["dcv_method"]).label if profile.names else "",
             "csr_mode": CsrMode(options["csr_mode"]).label if profile.csr else "",
             "csr_by_invitation": profile.csr and options["csr_mode"] == CsrMode.INVITATION,
             "chain": self._chain_label(options.get("chain")),
             "psd2_roles": [Psd2Role(role).label for role in options.get("psd2_roles", [])],
-            "signature_user_type": SignatureUserType(options["user_type"]).label if profile.is_signature else "",
+            "signature_user_type": SignatureUserType(options["user_type"]).label
+            if profile.is_signature
+            else "",
             "option_values": options,
             "origin": OrderOrigin(data["origin"]).label if data["origin"] != OrderOrigin.ORDERED else "",
             "source_order": data["source_order"],
@@ -186,10 +214,16 @@ class OrderRequest:
         if csr is None:
             return []
         return csr_warnings(
-            self.account, csr, common_name=common_name, sans=sans, organisation_name=self.holder_name(),
-            organisation_city=self._holder_field("city"), organisation_country=self._holder_field("country"),
+            self.account,
+            csr,
+            common_name=common_name,
+            sans=sans,
+            organisation_name=self.holder_name(),
+            organisation_city=self._holder_field("city"),
+            organisation_country=self._holder_field("country"),
             holder_email=self._admin_email() if self.profile.kind == OrderKind.CLIENT else "",
-            check_names=self.profile.names)
+            check_names=self.profile.names,
+        )
 
     # Placing the order (ORD-3 confirm) ---------------------------------------------------------
 
@@ -201,29 +235,52 @@ class OrderRequest:
         data = self.order.cleaned_data
         with transaction.atomic():
             holder = data["organisation"] or create_organisation(
-                self.account, user=user, request=request, **self.organisation.cleaned_data)
-            admin = data["admin_contact"] or create_contact(holder, user=user, request=request,
-                                                            **self.admin.cleaned_data)
+                self.account, user=user, request=request, **self.organisation.cleaned_data
+            )
+            admin = data["admin_contact"] or create_contact(
+                holder, user=user, request=request, **self.admin.cleaned_data
+            )
             if data["technical_same_as_admin"]:
                 technical = admin
             else:
                 technical = data["technical_contact"] or create_contact(
-                    holder, user=user, request=request, **self.technical.cleaned_data)
+                    holder, user=user, request=request, **self.technical.cleaned_data
+                )
             legal = None
             if self.profile.legal_representative:
-                legal = admin if data["legal_same_as_admin"] else data["legal_representative"] or create_contact(
-                    holder, user=user, request=request, **self.legal.cleaned_data)
-            common_name = admin.email.lower() if self.profile.kind == OrderKind.CLIENT else (
-                data["common_name"] if self.profile.names else holder.name)
+                legal = (
+                    admin
+                    if data["legal_same_as_admin"]
+                    else data["legal_representative"]
+                    or create_contact(holder, user=user, request=request, **self.legal.cleaned_data)
+                )
+            common_name = (
+                admin.email.lower()
+                if self.profile.kind == OrderKind.CLIENT
+                else (data["common_name"] if self.profile.names else holder.name)
+            )
             return submit_order(
-                account=self.account, user=user, product=self.product, period_months=data["months"],
-                organisation=holder, admin_contact=admin, technical_contact=technical, legal_representative=legal,
-                common_name=common_name, sans=self.sans(), csr=data.get("csr", ""),
+                account=self.account,
+                user=user,
+                product=self.product,
+                period_months=data["months"],
+                organisation=holder,
+                admin_contact=admin,
+                technical_contact=technical,
+                legal_representative=legal,
+                common_name=common_name,
+                sans=self.sans(),
+                csr=data.get("csr", ""),
                 server_software=data.get("server_software", ""),
                 server_software_other=data.get("server_software_other", "").strip(),
-                dcv_method=data.get("dcv_method", ""), customer_reference=data["customer_reference"].strip(),
-                options=self.order.options(), origin=data["origin"], source_order=data["source_order"],
-                request=request, submission_token=token, **extra,
+                dcv_method=data.get("dcv_method", ""),
+                customer_reference=data["customer_reference"].strip(),
+                options=self.order.options(),
+                origin=data["origin"],
+                source_order=data["source_order"],
+                request=request,
+                submission_token=token,
+                **extra,
             )
 
     # KeyBot (ORD-7): where the browser takes the CSR's subject from ----------------------------
@@ -232,16 +289,24 @@ class OrderRequest:
         """JSON for static/js/keybot.src.js: the mode and the ids of the fields to read."""
         mode = {OrderKind.SERVER: "server", OrderKind.CLIENT: "client"}.get(self.profile.kind, "organisation")
         order, org, admin = self.order, self.organisation, self.admin
-        fields = {"organisation": order["organisation"], "admin_contact": order["admin_contact"],
-                  "org_name": org["name"], "org_city": org["city"], "org_country": org["country"],
-                  "admin_email": admin["email"]}
+        fields = {
+            "organisation": order["organisation"],
+            "admin_contact": order["admin_contact"],
+            "org_name": org["name"],
+            "org_city": org["city"],
+            "org_country": org["country"],
+            "admin_email": admin["email"],
+        }
         if self.profile.names:
             fields.update(common_name=order["common_name"], sans=order["sans"])
         return {
             "mode": mode,
             "fields": {key: f"#{bound.id_for_label}" for key, bound in fields.items()},
-            "organisations": {o.public_id: {"name": o.name, "city": o.city, "country": o.country}
-                              for o in order.fields["organisation"].queryset},
+            "organisations": {
+                o.public_id: {"name": o.name, "city": o.city, "country": o.country}
+                for o in order.fields["organisation"].queryset
+            },
             "contacts": {c.public_id: {"email": c.email} for c in order.fields["admin_contact"].queryset}
-            if mode == "client" else {},
+            if mode == "client"
+            else {},
         }

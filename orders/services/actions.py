@@ -52,12 +52,17 @@ def person_name(user: User) -> str:
 
 # Revocation (LIFE-5) --------------------------------------------------------------------------------
 
+
 def is_revocable(certificate: Certificate, now: datetime | None = None) -> bool:
     """LIFE-5: a valid, unexpired certificate our CA issued. An imported certificate (ORD-15) is
     revoked by the CA that issued it, not from here."""
     now = now or timezone.now()
-    return (certificate.state == Certificate.State.VALID and not certificate.imported
-            and certificate.issuer_id is not None and certificate.not_after > now)
+    return (
+        certificate.state == Certificate.State.VALID
+        and not certificate.imported
+        and certificate.issuer_id is not None
+        and certificate.not_after > now
+    )
 
 
 def _refuse_revocation(certificate: Certificate, order: Order) -> IllegalTransition:
@@ -70,11 +75,19 @@ def _refuse_revocation(certificate: Certificate, order: Order) -> IllegalTransit
     return IllegalTransition(order, message=message % {"serial": certificate.serial})
 
 
-def _revoke_locked(certificate: Certificate, order: Order, reason: RevocationReason, *, user: User,
-                   request=None) -> Certificate:
+def _revoke_locked(
+    certificate: Certificate, order: Order, reason: RevocationReason, *, user: User, request=None
+) -> Certificate:
     revoked = get_connector(order.product.brand).revoke(certificate, reason)
-    log_action("certificate.revoked", obj=order, user=user, request=request, serial=certificate.serial,
-               reason=str(reason), common_name=certificate.common_name)
+    log_action(
+        "certificate.revoked",
+        obj=order,
+        user=user,
+        request=request,
+        serial=certificate.serial,
+        reason=str(reason),
+        common_name=certificate.common_name,
+    )
     return revoked
 
 
@@ -87,8 +100,11 @@ def revoke_certificate(certificate: Certificate, reason: str, *, user: User, req
     """
     reason = RevocationReason(reason)
     with transaction.atomic():
-        locked = Certificate.objects.select_for_update(of=("self",)).select_related(
-            "order__product__brand", "order__technical_contact", "order__account").get(pk=certificate.pk)
+        locked = (
+            Certificate.objects.select_for_update(of=("self",))
+            .select_related("order__product__brand", "order__technical_contact", "order__account")
+            .get(pk=certificate.pk)
+        )
         order = locked.order
         if locked.state == Certificate.State.REVOKED:
             return locked
@@ -107,11 +123,19 @@ def revoke_all(order: Order, reason: str, *, user: User, request=None) -> list[C
     reason = RevocationReason(reason)
     with transaction.atomic():
         locked_order = lock_order(order)
-        certificates = [c for c in Certificate.objects.select_for_update().filter(order=locked_order)
-                        .order_by("created_at", "pk") if is_revocable(c)]
+        certificates = [
+            c
+            for c in Certificate.objects.select_for_update()
+            .filter(order=locked_order)
+            .order_by("created_at", "pk")
+            if is_revocable(c)
+        ]
         if not certificates:
-            raise IllegalTransition(locked_order, message=_(
-                "Order %(reference)s has no valid certificate left to revoke.") % {"reference": locked_order.reference})
+            raise IllegalTransition(
+                locked_order,
+                message=_("Order %(reference)s has no valid certificate left to revoke.")
+                % {"reference": locked_order.reference},
+            )
         revoked = [_revoke_locked(c, locked_order, reason, user=user, request=request) for c in certificates]
         send_revocation_email(locked_order, revoked, reason)
     return revoked
@@ -133,6 +157,7 @@ def send_revocation_email(order: Order, certificates: list[Certificate], reason:
 
 
 # Cancellation (LIFE-6) ------------------------------------------------------------------------------
+
 
 def cancel_target(order: Order) -> str | None:
     """LIFE-6: where cancelling leads from the order's status, or None when it cannot be cancelled.
@@ -163,9 +188,11 @@ def cancel_order(order: Order, reason: str, *, user: User, request=None) -> Orde
             return locked
         target = cancel_target(locked)
         if target is None:
-            raise IllegalTransition(locked, message=_(
-                "Order %(reference)s cannot be cancelled while it is “%(status)s”.") % {
-                "reference": locked.reference, "status": S(locked.status).label})
+            raise IllegalTransition(
+                locked,
+                message=_("Order %(reference)s cannot be cancelled while it is “%(status)s”.")
+                % {"reference": locked.reference, "status": S(locked.status).label},
+            )
         # LIFE-6 money side (h19): fee by audit progress, token refund, credit note, coupon; booked
         # before the move, from the status the order is cancelled from.
         refund_cancelled(locked, user=user, reason=reason)
@@ -173,8 +200,14 @@ def cancel_order(order: Order, reason: str, *, user: User, request=None) -> Orde
         locked.cancel_reason = reason
         locked.save(update_fields=["cancelled_at", "cancel_reason"])
         move(locked, target, user=user, request=request, note=reason)
-        log_action("order.cancelled", obj=locked, user=user, request=request, reason=reason,
-                   paid=locked.paid_at is not None)
+        log_action(
+            "order.cancelled",
+            obj=locked,
+            user=user,
+            request=request,
+            reason=reason,
+            paid=locked.paid_at is not None,
+        )
         send_cancellation_email(locked)
     return locked
 
@@ -196,6 +229,7 @@ def send_cancellation_email(order: Order) -> None:
 
 # Comments (LIFE-2, STAFF-2) -------------------------------------------------------------------------
 
+
 def can_comment(order: Order) -> bool:
     """The customer comments an order until it is closed; staff may always."""
     return order.status not in CLOSED
@@ -213,19 +247,35 @@ def add_comment(order: Order, text: str, *, user: User, request=None) -> OrderCo
     with transaction.atomic():
         locked = lock_order(order)
         if not from_staff and not can_comment(locked):
-            raise IllegalTransition(locked, message=_("Order %(reference)s is closed: it takes no more comments.")
-                                    % {"reference": locked.reference})
-        comment = OrderComment.objects.create(account_id=locked.account_id, order=locked, author=user,
-                                              author_name=person_name(user), from_staff=from_staff, text=text)
+            raise IllegalTransition(
+                locked,
+                message=_("Order %(reference)s is closed: it takes no more comments.")
+                % {"reference": locked.reference},
+            )
+        comment = OrderComment.objects.create(
+            account_id=locked.account_id,
+            order=locked,
+            author=user,
+            author_name=person_name(user),
+            from_staff=from_staff,
+            text=text,
+        )
         if from_staff and not locked.handler_name:
             locked.handler_name = person_name(user)
             locked.save(update_fields=["handler_name"])
-        log_action("order.commented", obj=locked, user=user, request=request, comment=comment.pk,
-                   from_staff=from_staff)
+        log_action(
+            "order.commented",
+            obj=locked,
+            user=user,
+            request=request,
+            comment=comment.pk,
+            from_staff=from_staff,
+        )
     return comment
 
 
 # Certificate notes (LIFE-7) -------------------------------------------------------------------------
+
 
 def set_certificate_note(certificate: Certificate, note: str, *, user: User, request=None) -> bool:
     """LIFE-7: the free note that tells an order's certificates apart. False when unchanged."""
@@ -238,13 +288,21 @@ def set_certificate_note(certificate: Certificate, note: str, *, user: User, req
             return False
         previous, locked.note = locked.note, note
         locked.save(update_fields=["note"])
-        log_action("certificate.note_changed", obj=certificate.order, user=user, request=request,
-                   serial=locked.serial, previous=previous, note=note)
+        log_action(
+            "certificate.note_changed",
+            obj=certificate.order,
+            user=user,
+            request=request,
+            serial=locked.serial,
+            previous=previous,
+            note=note,
+        )
     certificate.note = note
     return True
 
 
 # Acceptance (LIFE-8) --------------------------------------------------------------------------------
+
 
 def acceptance_deadline(certificate: Certificate, brand_code: str) -> datetime | None:
     """LIFE-8: the last moment to accept a certificate of a brand that requires it (30 days after
@@ -256,8 +314,11 @@ def acceptance_deadline(certificate: Certificate, brand_code: str) -> datetime |
 
 def can_accept(certificate: Certificate) -> bool:
     """A delivered certificate that is valid and not accepted yet (imported ones are not ours)."""
-    return (certificate.state == Certificate.State.VALID and certificate.accepted_at is None
-            and not certificate.imported)
+    return (
+        certificate.state == Certificate.State.VALID
+        and certificate.accepted_at is None
+        and not certificate.imported
+    )
 
 
 def accept_certificate(certificate: Certificate, *, user: User, request=None) -> Certificate:
@@ -266,13 +327,17 @@ def accept_certificate(certificate: Certificate, *, user: User, request=None) ->
     Accepting again returns it unchanged; a revoked or expired certificate is refused.
     """
     with transaction.atomic():
-        locked = Certificate.objects.select_for_update(of=("self",)).select_related("order").get(pk=certificate.pk)
+        locked = (
+            Certificate.objects.select_for_update(of=("self",)).select_related("order").get(pk=certificate.pk)
+        )
         if locked.accepted_at is not None:
             return locked
         if not can_accept(locked):
-            raise IllegalTransition(locked.order, message=_(
-                "Certificate %(serial)s is “%(state)s”: it can no longer be accepted.") % {
-                "serial": locked.serial, "state": locked.get_state_display()})
+            raise IllegalTransition(
+                locked.order,
+                message=_("Certificate %(serial)s is “%(state)s”: it can no longer be accepted.")
+                % {"serial": locked.serial, "state": locked.get_state_display()},
+            )
         locked.accepted_at = timezone.now()
         locked.save(update_fields=["accepted_at"])
         log_action("certificate.accepted", obj=locked.order, user=user, request=request, serial=locked.serial)
@@ -282,12 +347,21 @@ def accept_certificate(certificate: Certificate, *, user: User, request=None) ->
 
 def certificates_to_accept(account: Account) -> QuerySet[Certificate]:
     """LIST-3: the account's valid certificates of brands requiring acceptance, not accepted yet."""
-    return (Certificate.objects.filter(account=account, state=Certificate.State.VALID, accepted_at__isnull=True,
-                                       imported=False, order__product__brand__code__in=ACCEPTANCE_DEADLINE_BRANDS)
-            .select_related("order__product__brand").order_by("created_at", "pk"))
+    return (
+        Certificate.objects.filter(
+            account=account,
+            state=Certificate.State.VALID,
+            accepted_at__isnull=True,
+            imported=False,
+            order__product__brand__code__in=ACCEPTANCE_DEADLINE_BRANDS,
+        )
+        .select_related("order__product__brand")
+        .order_by("created_at", "pk")
+    )
 
 
 # What the status page offers (LIFE-2) ---------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class CertificateRow:
@@ -306,5 +380,9 @@ class CertificateRow:
 def certificate_rows(order: Order, certificates: list[Certificate]) -> list[CertificateRow]:
     now = timezone.now()
     brand = order.product.brand.code
-    return [CertificateRow(c, is_revocable(c, now), can_accept(c),
-                           acceptance_deadline(c, brand) if can_accept(c) else None) for c in certificates]
+    return [
+        CertificateRow(
+            c, is_revocable(c, now), can_accept(c), acceptance_deadline(c, brand) if can_accept(c) else None
+        )
+        for c in certificates
+    ]

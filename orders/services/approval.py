@@ -32,14 +32,21 @@ def status_url(order: Order) -> str:
 
 def approvers(account: Account) -> QuerySet[User]:
     """ADM-5: the account's active people holding the Approval right (the super user holds every right)."""
-    return (User.objects.filter(account=account, is_active=True, is_api_user=False)
-            .filter(Q(right_approval=True) | Q(is_account_superuser=True)).exclude(email="").order_by("pk"))
+    return (
+        User.objects.filter(account=account, is_active=True, is_api_user=False)
+        .filter(Q(right_approval=True) | Q(is_account_superuser=True))
+        .exclude(email="")
+        .order_by("pk")
+    )
 
 
 def pending_orders(account: Account) -> QuerySet[Order]:
     """LIST-3: the account's orders awaiting approval, oldest first, ready for a list."""
-    return (Order.objects.filter(account=account, status=S.AWAITING_APPROVAL)
-            .select_related("product__brand", "created_by", "external_link", "admin_contact").order_by("created_at", "pk"))
+    return (
+        Order.objects.filter(account=account, status=S.AWAITING_APPROVAL)
+        .select_related("product__brand", "created_by", "external_link", "admin_contact")
+        .order_by("created_at", "pk")
+    )
 
 
 def pending_count(account: Account) -> int:
@@ -58,7 +65,9 @@ def orderer_name(order: Order) -> str:
         return order.created_by.get_full_name() or order.created_by.username
     if order.origin == OrderOrigin.EXTERNAL_LINK and order.external_link is not None:
         return _("External order link “%(label)s” (%(name)s)") % {
-            "label": order.external_link.label, "name": order.admin_contact.full_name}
+            "label": order.external_link.label,
+            "name": order.admin_contact.full_name,
+        }
     return order.admin_contact.full_name
 
 
@@ -116,9 +125,11 @@ def approve_order(order: Order, *, user: User, request=None) -> Order:
         if locked.status != S.AWAITING_APPROVAL:
             if locked.approved_at is not None:
                 return locked
-            raise IllegalTransition(locked, message=_(
-                "Order %(reference)s no longer awaits approval: it is “%(status)s”.") % {
-                "reference": locked.reference, "status": S(locked.status).label})
+            raise IllegalTransition(
+                locked,
+                message=_("Order %(reference)s no longer awaits approval: it is “%(status)s”.")
+                % {"reference": locked.reference, "status": S(locked.status).label},
+            )
         locked.approved_by = user
         locked.approved_at = timezone.now()
         locked.save(update_fields=["approved_by", "approved_at"])
@@ -137,7 +148,11 @@ def send_approved_email(order: Order, approver: User) -> None:
         language = order.created_by.language or order.account.language
         page = status_url(order)
     else:
-        to, name, language = order.technical_contact.email, order.technical_contact.full_name, order.account.language
+        to, name, language = (
+            order.technical_contact.email,
+            order.technical_contact.full_name,
+            order.account.language,
+        )
     with translation.override(language):
         context = {
             "reference": order.reference,

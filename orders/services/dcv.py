@@ -73,16 +73,23 @@ def is_passed(check: DcvCheck, at: datetime) -> bool:
 def _changeable(order: Order) -> None:
     """ORD-8: the method may change until the certificate is issued."""
     if order.status not in IN_PROGRESS:
-        raise DcvError(_("Domain validation can no longer change: order %(reference)s is “%(status)s”.") % {
-            "reference": order.reference, "status": S(order.status).label})
+        raise DcvError(
+            _("Domain validation can no longer change: order %(reference)s is “%(status)s”.")
+            % {"reference": order.reference, "status": S(order.status).label}
+        )
 
 
 def _new_check(order: Order, domain: str, method: str, now: datetime, email_address: str = "") -> DcvCheck:
     if method == M.EMAIL and not email_address:
         email_address = checks.approved_addresses(domain)[0]
     return DcvCheck.objects.create(
-        account_id=order.account_id, order=order, domain=domain, method=method, token=checks.new_random_value(),
-        email_address=email_address if method == M.EMAIL else "", created_at=now,
+        account_id=order.account_id,
+        order=order,
+        domain=domain,
+        method=method,
+        token=checks.new_random_value(),
+        email_address=email_address if method == M.EMAIL else "",
+        created_at=now,
         expires_at=now + checks.RANDOM_VALUE_LIFETIME,
     )
 
@@ -91,9 +98,14 @@ def _reusable(order: Order, domains: list[str], now: datetime) -> dict[str, DcvC
     """BR 4.2.1: per domain, the account's latest validation still within the reuse period (one query)."""
     window = timedelta(days=dcv_reuse_days(now))
     found: dict[str, DcvCheck] = {}
-    for check in (DcvCheck.objects.filter(account_id=order.account_id, domain__in=domains,
-                                          validated_at__gte=now - window)
-                  .exclude(order=order).select_related("order").order_by("domain", "-validated_at")):
+    for check in (
+        DcvCheck.objects.filter(
+            account_id=order.account_id, domain__in=domains, validated_at__gte=now - window
+        )
+        .exclude(order=order)
+        .select_related("order")
+        .order_by("domain", "-validated_at")
+    ):
         found.setdefault(check.domain, check)
     return found
 
@@ -102,14 +114,19 @@ def _adopt(check: DcvCheck, source: DcvCheck, now: datetime) -> None:
     until = source.validated_at + timedelta(days=dcv_reuse_days(now))
     check.method, check.email_address = source.method, source.email_address
     check.validated_at, check.last_checked_at = source.validated_at, source.last_checked_at
-    check.last_result = _("Validation of %(date)s reused from order %(reference)s (usable until %(until)s, "
-                          "CA/B BR 4.2.1).") % {"date": source.validated_at.date().isoformat(),
-                                                "reference": source.order.reference,
-                                                "until": until.date().isoformat()}
+    check.last_result = _(
+        "Validation of %(date)s reused from order %(reference)s (usable until %(until)s, CA/B BR 4.2.1)."
+    ) % {
+        "date": source.validated_at.date().isoformat(),
+        "reference": source.order.reference,
+        "until": until.date().isoformat(),
+    }
     check.save(update_fields=["method", "email_address", "validated_at", "last_checked_at", "last_result"])
 
 
-def start_dcv(order: Order, *, user: User | None = None, request=None, now: datetime | None = None) -> list[DcvCheck]:
+def start_dcv(
+    order: Order, *, user: User | None = None, request=None, now: datetime | None = None
+) -> list[DcvCheck]:
     """ORD-8: the checks of a server order (`_ensure_checks`), then its status follows them: a paid
     order under verification waits in "awaiting DCV" while a domain is pending. Idempotent; the
     ordering code calls it when an order is submitted, the DCV page and issuance when checks are
@@ -120,8 +137,9 @@ def start_dcv(order: Order, *, user: User | None = None, request=None, now: date
     return result
 
 
-def _ensure_checks(order: Order, *, user: User | None, request, now: datetime | None,
-                   notify: bool) -> list[DcvCheck]:
+def _ensure_checks(
+    order: Order, *, user: User | None, request, now: datetime | None, notify: bool
+) -> list[DcvCheck]:
     """ORD-8: make sure every domain of a server order in progress has its check.
 
     Missing checks get a fresh random value and the order's method (or the brand's first); a
@@ -154,13 +172,22 @@ def _ensure_checks(order: Order, *, user: User | None, request, now: datetime | 
                 if source is not None:
                     check = check or _new_check(locked, domain, source.method, now)
                     _adopt(check, source, now)
-                    log_action("dcv.reused", obj=locked, user=user, request=request, domain=domain,
-                               source=source.order.reference, validated_at=source.validated_at.isoformat())
+                    log_action(
+                        "dcv.reused",
+                        obj=locked,
+                        user=user,
+                        request=request,
+                        domain=domain,
+                        source=source.order.reference,
+                        validated_at=source.validated_at.isoformat(),
+                    )
             if check is None:
                 check = _new_check(locked, domain, method, now)
                 if renewed:
-                    check.last_result = _("The previous validation is older than the %(days)s days allowed at "
-                                          "issuance: validate again.") % {"days": dcv_reuse_days(now)}
+                    check.last_result = _(
+                        "The previous validation is older than the %(days)s days allowed at "
+                        "issuance: validate again."
+                    ) % {"days": dcv_reuse_days(now)}
                     check.save(update_fields=["last_result"])
                     log_action("dcv.renewed", obj=locked, user=user, request=request, domain=domain)
                 else:
@@ -172,8 +199,14 @@ def _ensure_checks(order: Order, *, user: User | None, request, now: datetime | 
         for check in dropped:  # a name removed from the order (staff correction) needs no validation
             check.delete()
         if created:
-            log_action("dcv.started", obj=locked, user=user, request=request, method=default,
-                       domains=[c.domain for c in created])
+            log_action(
+                "dcv.started",
+                obj=locked,
+                user=user,
+                request=request,
+                method=default,
+                domains=[c.domain for c in created],
+            )
     return result
 
 
@@ -189,8 +222,17 @@ def _caa(order: Order, domain: str) -> tuple[bool, list[str]]:
     return all(ok for ok, _detail in results), list(dict.fromkeys(detail for _ok, detail in results))
 
 
-def _record(check: DcvCheck, token: str, passed: bool, seen: str, now: datetime, *, user: User | None,
-            request=None, actor_name: str = "") -> DcvCheck | None:
+def _record(
+    check: DcvCheck,
+    token: str,
+    passed: bool,
+    seen: str,
+    now: datetime,
+    *,
+    user: User | None,
+    request=None,
+    actor_name: str = "",
+) -> DcvCheck | None:
     """Save what a check saw, under the check's row lock; None if the check changed meanwhile."""
     with transaction.atomic():
         locked = DcvCheck.objects.select_for_update().filter(pk=check.pk, token=token).first()
@@ -201,8 +243,16 @@ def _record(check: DcvCheck, token: str, passed: bool, seen: str, now: datetime,
         if passed and locked.validated_at is None:
             locked.validated_at = now
             fields.append("validated_at")
-            log_action("dcv.validated", obj=locked.order, user=user, request=request, actor_name=actor_name,
-                       domain=locked.domain, method=locked.method, email_address=locked.email_address)
+            log_action(
+                "dcv.validated",
+                obj=locked.order,
+                user=user,
+                request=request,
+                actor_name=actor_name,
+                domain=locked.domain,
+                method=locked.method,
+                email_address=locked.email_address,
+            )
         locked.save(update_fields=fields)
     if passed:
         refresh_order_dcv_state(locked.order, user=user, request=request, now=now)
@@ -221,21 +271,33 @@ def run_check(check: DcvCheck, *, user: User | None, request=None, now: datetime
     if is_passed(check, now):
         raise DcvError(_("%(domain)s is already validated.") % {"domain": check.domain})
     if check.method == M.EMAIL:
-        raise DcvError(_("%(domain)s is validated when the recipient of the email sent to %(address)s confirms "
-                         "from its link.") % {"domain": check.domain, "address": check.email_address})
+        raise DcvError(
+            _(
+                "%(domain)s is validated when the recipient of the email sent to %(address)s confirms "
+                "from its link."
+            )
+            % {"domain": check.domain, "address": check.email_address}
+        )
     if check.expires_at <= now:
         seen = _("The random value expired on %(date)s: ask for a new one.") % {
-            "date": check.expires_at.date().isoformat()}
+            "date": check.expires_at.date().isoformat()
+        }
         return _record(check, check.token, False, seen, now, user=user, request=request) or check
     config = dcv_config()
     resolver_ = checks.make_resolver(config.dns_servers, config.dns_timeout)
     if check.method == M.DNS:
-        outcome = checks.check_dns(check.domain, check.token, resolver=resolver_, cname_zone=config.cname_zone)
+        outcome = checks.check_dns(
+            check.domain, check.token, resolver=resolver_, cname_zone=config.cname_zone
+        )
     else:
         outcome = checks.check_http(
-            check.domain, check.token, port=config.http_port, timeout=config.http_timeout,
+            check.domain,
+            check.token,
+            port=config.http_port,
+            timeout=config.http_timeout,
             resolve=lambda domain: checks.resolve_address(domain, resolver_ if config.dns_servers else None),
-            allow_private=config.allow_private)
+            allow_private=config.allow_private,
+        )
     passed, seen = outcome.passed, outcome.seen
     if passed:
         passed, details = _caa(order, check.domain)
@@ -247,8 +309,15 @@ def find_email_check(token: str) -> DcvCheck | None:
     """The email check of a confirmation link. The link is public and its reader has no account
     here, so the lookup crosses accounts by design: the random value is the only key."""
     with scopes_disabled():
-        return (DcvCheck.objects.select_related("order__product__brand", "order__account")
-                .filter(method=M.EMAIL, token=token).first()) if token else None
+        return (
+            (
+                DcvCheck.objects.select_related("order__product__brand", "order__account")
+                .filter(method=M.EMAIL, token=token)
+                .first()
+            )
+            if token
+            else None
+        )
 
 
 def confirm_email(check: DcvCheck, *, request=None, now: datetime | None = None) -> DcvCheck:
@@ -263,15 +332,29 @@ def confirm_email(check: DcvCheck, *, request=None, now: datetime | None = None)
     if check.validated_at is not None:
         return check
     if check.expires_at <= now:
-        raise DcvError(_("This link expired on %(date)s. Ask the person who ordered the certificate for a new "
-                         "one.") % {"date": check.expires_at.date().isoformat()})
+        raise DcvError(
+            _("This link expired on %(date)s. Ask the person who ordered the certificate for a new one.")
+            % {"date": check.expires_at.date().isoformat()}
+        )
     passed, details = _caa(order, check.domain)
-    seen = "\n".join([_("Confirmed from the link sent to %(address)s.") % {"address": check.email_address},
-                      *details])
+    seen = "\n".join(
+        [_("Confirmed from the link sent to %(address)s.") % {"address": check.email_address}, *details]
+    )
     # The reader may be logged in to another account: the actor is the address, never that user.
     anonymous = request is not None and not request.user.is_authenticated
-    return _record(check, check.token, passed, seen, now, user=None, request=request if anonymous else None,
-                   actor_name=check.email_address) or check
+    return (
+        _record(
+            check,
+            check.token,
+            passed,
+            seen,
+            now,
+            user=None,
+            request=request if anonymous else None,
+            actor_name=check.email_address,
+        )
+        or check
+    )
 
 
 def resend_email(check: DcvCheck, *, user: User, request=None, now: datetime | None = None) -> None:
@@ -283,12 +366,25 @@ def resend_email(check: DcvCheck, *, user: User, request=None, now: datetime | N
     if check.expires_at <= now:
         raise DcvError(_("The random value expired: ask for a new one."))
     send_dcv_email(check, check.order)
-    log_action("dcv.email_sent", obj=check.order, user=user, request=request, domain=check.domain,
-               email_address=check.email_address)
+    log_action(
+        "dcv.email_sent",
+        obj=check.order,
+        user=user,
+        request=request,
+        domain=check.domain,
+        email_address=check.email_address,
+    )
 
 
-def change_method(check: DcvCheck, method: str, *, email_address: str = "", user: User, request=None,
-                  now: datetime | None = None) -> DcvCheck:
+def change_method(
+    check: DcvCheck,
+    method: str,
+    *,
+    email_address: str = "",
+    user: User,
+    request=None,
+    now: datetime | None = None,
+) -> DcvCheck:
     """ORD-8: a new method (or a new random value with the same one) for one domain, until issuance.
 
     The old check is dropped and a new one made with a fresh random value; the order's method
@@ -306,14 +402,22 @@ def change_method(check: DcvCheck, method: str, *, email_address: str = "", user
         if method not in methods_for(order, now):
             raise DcvError(_("This method is not offered for this product."))
         if method == M.EMAIL and email_address not in checks.approved_addresses(current.domain):
-            raise DcvError(_("Choose one of the approved addresses of %(domain)s.") % {"domain": current.domain})
+            raise DcvError(
+                _("Choose one of the approved addresses of %(domain)s.") % {"domain": current.domain}
+            )
         previous = current.method
         current.delete()
         new = _new_check(order, current.domain, method, now, email_address)
         order.dcv_method = method
         order.save(update_fields=["dcv_method"])
-        log_action("dcv.method_changed", obj=order, user=user, request=request, domain=new.domain,
-                   **{"from": previous, "to": method, "email_address": new.email_address})
+        log_action(
+            "dcv.method_changed",
+            obj=order,
+            user=user,
+            request=request,
+            domain=new.domain,
+            **{"from": previous, "to": method, "email_address": new.email_address},
+        )
         _send_if_email(new, order)
     return new
 
@@ -325,10 +429,19 @@ def _attest(check: DcvCheck, by: User, note: str, request, now: datetime) -> Dcv
             return locked
         locked.validated_at = locked.last_checked_at = now
         locked.last_result = _("Validated by our validation team (%(name)s): %(note)s") % {
-            "name": by.get_full_name() or by.username, "note": note}
+            "name": by.get_full_name() or by.username,
+            "note": note,
+        }
         locked.save(update_fields=["validated_at", "last_checked_at", "last_result"])
-        log_action("dcv.validated_manually", obj=locked.order, user=by, request=request, domain=locked.domain,
-                   method=locked.method, note=note)
+        log_action(
+            "dcv.validated_manually",
+            obj=locked.order,
+            user=by,
+            request=request,
+            domain=locked.domain,
+            method=locked.method,
+            note=note,
+        )
     return locked
 
 
@@ -341,8 +454,9 @@ def _attester(by: User | None, note: str) -> str:
     return note
 
 
-def validate_dcv_manually(check: DcvCheck, *, by: User, note: str, request=None,
-                          now: datetime | None = None) -> DcvCheck:
+def validate_dcv_manually(
+    check: DcvCheck, *, by: User, note: str, request=None, now: datetime | None = None
+) -> DcvCheck:
     """STAFF-2: the validation team attests it validated the domain (and read its CAA) itself.
 
     Staff only, with a note saying how; idempotent for a passed check. Audited as a staff action
@@ -355,14 +469,17 @@ def validate_dcv_manually(check: DcvCheck, *, by: User, note: str, request=None,
     return locked
 
 
-def validate_order_dcv_manually(order: Order, *, by: User, note: str, request=None,
-                                now: datetime | None = None) -> list[DcvCheck]:
+def validate_order_dcv_manually(
+    order: Order, *, by: User, note: str, request=None, now: datetime | None = None
+) -> list[DcvCheck]:
     """STAFF-2: `validate_dcv_manually` for every domain of the order, the checks made if missing
     (without emailing anyone), the status refreshed once at the end."""
     note = _attester(by, note)
     now = now or timezone.now()
-    attested = [_attest(check, by, note, request, now)
-                for check in _ensure_checks(order, user=by, request=request, now=now, notify=False)]
+    attested = [
+        _attest(check, by, note, request, now)
+        for check in _ensure_checks(order, user=by, request=request, now=now, notify=False)
+    ]
     refresh_order_dcv_state(order, user=by, request=request, now=now)
     return attested
 
@@ -386,8 +503,9 @@ def unvalidated_domains(order: Order, names: list[str], at: datetime) -> list[st
     return [d for d in missing if d not in reused]
 
 
-def refresh_order_dcv_state(order: Order, *, user: User | None = None, request=None,
-                            now: datetime | None = None) -> Order:
+def refresh_order_dcv_state(
+    order: Order, *, user: User | None = None, request=None, now: datetime | None = None
+) -> Order:
     """LIFE-1: under verification → awaiting DCV while a domain is pending, and back once all pass.
 
     Only once the DCV started (the order has checks: `start_dcv` at submission, on the DCV page
@@ -406,7 +524,13 @@ def refresh_order_dcv_state(order: Order, *, user: User | None = None, request=N
         if locked.status == S.UNDER_VERIFICATION and started and not complete:
             move(locked, S.AWAITING_DCV, user=user, request=request, note=_("Domain validation pending"))
         elif locked.status == S.AWAITING_DCV and complete:
-            move(locked, S.UNDER_VERIFICATION, user=user, request=request, note=_("Domain validation completed"))
+            move(
+                locked,
+                S.UNDER_VERIFICATION,
+                user=user,
+                request=request,
+                note=_("Domain validation completed"),
+            )
         return locked
 
 
@@ -417,21 +541,31 @@ def prepare_issuance(order: Order, *, user: User | None, request=None, now: date
         return
     current = start_dcv(order, user=user, request=request, now=now)
     for check in current:
-        if not is_passed(check, now) or (check.last_checked_at and check.last_checked_at >= now - checks.CAA_VALIDITY):
+        if not is_passed(check, now) or (
+            check.last_checked_at and check.last_checked_at >= now - checks.CAA_VALIDITY
+        ):
             continue
         allowed, details = _caa(order, check.domain)
         if not allowed:
-            raise CaaRefused(order, message=_("Order %(reference)s cannot be issued: %(details)s") % {
-                "reference": order.reference, "details": " ".join(details)})
+            raise CaaRefused(
+                order,
+                message=_("Order %(reference)s cannot be issued: %(details)s")
+                % {"reference": order.reference, "details": " ".join(details)},
+            )
 
 
 def assert_dcv_complete(locked: Order, now: datetime) -> None:
     """Under the issuance lock: refuse while a domain lacks a passed validation (ORD-8)."""
     pending = pending_domains(locked, now)
     if pending:
-        raise DcvPending(locked, message=_(
-            "Order %(reference)s cannot be issued yet: domain control validation is not complete for "
-            "%(domains)s.") % {"reference": locked.reference, "domains": ", ".join(pending)})
+        raise DcvPending(
+            locked,
+            message=_(
+                "Order %(reference)s cannot be issued yet: domain control validation is not complete for "
+                "%(domains)s."
+            )
+            % {"reference": locked.reference, "domains": ", ".join(pending)},
+        )
 
 
 def _send_if_email(check: DcvCheck, order: Order) -> None:

@@ -43,7 +43,9 @@ def dcv_config() -> DcvConfig:
     """DCV_DNS_RESOLVER ("host:port" list, empty = the system's resolver), DCV_DNS_TIMEOUT,
     DCV_HTTP_PORT (80 in production), DCV_HTTP_TIMEOUT, DCV_ALLOW_PRIVATE_ADDRESSES (tests on
     loopback only), DCV_CNAME_ZONE (default "dcv." + the portal's host name)."""
-    zone = getattr(settings, "DCV_CNAME_ZONE", "") or "dcv." + (urlsplit(settings.SITE_URL).hostname or "localhost")
+    zone = getattr(settings, "DCV_CNAME_ZONE", "") or "dcv." + (
+        urlsplit(settings.SITE_URL).hostname or "localhost"
+    )
     return DcvConfig(
         dns_servers=[_server(e) for e in getattr(settings, "DCV_DNS_RESOLVER", []) if e.strip()],
         dns_timeout=float(getattr(settings, "DCV_DNS_TIMEOUT", 5.0)),

@@ -73,14 +73,17 @@ def rows(order: Order, checks_: list[DcvCheck] | None = None, now: datetime | No
     position = {domain: index for index, domain in enumerate(checks.dcv_domains(order.all_names))}
     result = []
     for check in sorted(checks_, key=lambda c: position.get(c.domain, len(position))):
-        result.append(CheckRow(
-            check=check, state=check_state(check, now),
-            names=[n for n in order.all_names if checks.validation_domain(n) == check.domain],
-            record_name=checks.dns_record_name(check.domain),
-            cname_target=checks.cname_target(check.token, config.cname_zone),
-            http_url=checks.http_url(check.domain, check.token, config.http_port),
-            approved_addresses=checks.approved_addresses(check.domain),
-        ))
+        result.append(
+            CheckRow(
+                check=check,
+                state=check_state(check, now),
+                names=[n for n in order.all_names if checks.validation_domain(n) == check.domain],
+                record_name=checks.dns_record_name(check.domain),
+                cname_target=checks.cname_target(check.token, config.cname_zone),
+                http_url=checks.http_url(check.domain, check.token, config.http_port),
+                approved_addresses=checks.approved_addresses(check.domain),
+            )
+        )
     return result
 
 
@@ -103,10 +106,15 @@ def panel_context(order: Order, now: datetime | None = None) -> dict:
     lines = rows(order, now=now)
     covered = {row.check.domain for row in lines if row.passed}
     complete = all(d in covered for d in checks.dcv_domains(order.all_names))
-    return {"dcv_panel": Panel(
-        rows=lines, started=bool(lines), complete=complete, url=reverse("dcv:order", args=[order.reference]),
-        changeable=order.status not in DELIVERED and bool(methods_for(order, now)),
-    )}
+    return {
+        "dcv_panel": Panel(
+            rows=lines,
+            started=bool(lines),
+            complete=complete,
+            url=reverse("dcv:order", args=[order.reference]),
+            changeable=order.status not in DELIVERED and bool(methods_for(order, now)),
+        )
+    }
 
 
 def dcv_step_state(order: Order, now: datetime | None = None) -> StepState:

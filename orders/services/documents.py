@@ -44,7 +44,7 @@ class DocumentRefused(ValueError):  # noqa: N818 (reads as the refusal it is)
 
 
 def sniff_type(head: bytes) -> str | None:
-    """"pdf", "jpeg" or "png" from a file's first bytes, None for anything else."""
+    """ "pdf", "jpeg" or "png" from a file's first bytes, None for anything else."""
     for kind, magic in _MAGIC.items():
         if head.startswith(magic):
             return kind
@@ -64,14 +64,20 @@ def check_document(upload: UploadedFile) -> str:
     head = upload.read(16)
     upload.seek(0)
     if sniff_type(head) != declared:
-        raise DocumentRefused(_("The file's content is not a %(type)s document, whatever its name says.")
-                              % {"type": declared.upper()})
+        raise DocumentRefused(
+            _("The file's content is not a %(type)s document, whatever its name says.")
+            % {"type": declared.upper()}
+        )
     return declared
 
 
 def content_type_of(document: AuditDocument) -> str:
     kind = _EXTENSIONS.get(os.path.splitext(document.original_name)[1].lower())
-    return CONTENT_TYPES.get(kind) or mimetypes.guess_type(document.original_name)[0] or "application/octet-stream"
+    return (
+        CONTENT_TYPES.get(kind)
+        or mimetypes.guess_type(document.original_name)[0]
+        or "application/octet-stream"
+    )
 
 
 def can_send_documents(order: Order) -> bool:
@@ -88,8 +94,9 @@ def _clean_name(name: str) -> str:
     return base[-200:]
 
 
-def send_audit_document(order: Order, *, kind: str, upload: UploadedFile, comment: str = "", user: User,
-                        request=None) -> AuditDocument:
+def send_audit_document(
+    order: Order, *, kind: str, upload: UploadedFile, comment: str = "", user: User, request=None
+) -> AuditDocument:
     """LIFE-8: attach a document to the order; it fulfils the oldest open request of its type.
 
     The file is checked again here (size, extension, content). Audited as "order.document_sent";
@@ -100,21 +107,43 @@ def send_audit_document(order: Order, *, kind: str, upload: UploadedFile, commen
     with transaction.atomic():
         locked = lock_order(order)
         if not can_send_documents(locked):
-            raise IllegalTransition(locked, message=_(
-                "Order %(reference)s is no longer being processed: documents cannot be sent for it.")
-                % {"reference": locked.reference})
-        fulfilled = (DocumentRequest.objects.select_for_update().filter(
-            order=locked, kind=kind, fulfilled_at__isnull=True).order_by("requested_at", "pk").first())
-        document = AuditDocument(account_id=locked.account_id, order=locked, request=fulfilled, kind=kind,
-                                 original_name=_clean_name(upload.name), comment=comment.strip(), uploaded_by=user)
+            raise IllegalTransition(
+                locked,
+                message=_(
+                    "Order %(reference)s is no longer being processed: documents cannot be sent for it."
+                )
+                % {"reference": locked.reference},
+            )
+        fulfilled = (
+            DocumentRequest.objects.select_for_update()
+            .filter(order=locked, kind=kind, fulfilled_at__isnull=True)
+            .order_by("requested_at", "pk")
+            .first()
+        )
+        document = AuditDocument(
+            account_id=locked.account_id,
+            order=locked,
+            request=fulfilled,
+            kind=kind,
+            original_name=_clean_name(upload.name),
+            comment=comment.strip(),
+            uploaded_by=user,
+        )
         document.file.save(document.original_name, upload, save=False)
         document.save()
         if fulfilled is not None:
             fulfilled.fulfilled_at = timezone.now()
             fulfilled.save(update_fields=["fulfilled_at"])
-        log_action("order.document_sent", obj=locked, user=user, request=request, kind=str(kind),
-                   file=document.original_name, size=upload.size,
-                   request_id=fulfilled.pk if fulfilled is not None else None)
+        log_action(
+            "order.document_sent",
+            obj=locked,
+            user=user,
+            request=request,
+            kind=str(kind),
+            file=document.original_name,
+            size=upload.size,
+            request_id=fulfilled.pk if fulfilled is not None else None,
+        )
         notify_auditors(locked, document)
     return document
 
@@ -145,8 +174,9 @@ def notify_auditors(order: Order, document: AuditDocument) -> None:
             send_mail_on_commit("order_document_received", [email], context, language)
 
 
-def request_documents(order: Order, kinds: list[str], note: str = "", *, user: User,
-                      request=None) -> list[DocumentRequest]:
+def request_documents(
+    order: Order, kinds: list[str], note: str = "", *, user: User, request=None
+) -> list[DocumentRequest]:
     """STAFF-2, LIFE-8: the auditor asks for documents; the status page counts the open requests.
 
     A type already asked for and not received yet is not asked twice. Audited as
@@ -158,20 +188,34 @@ def request_documents(order: Order, kinds: list[str], note: str = "", *, user: U
     with transaction.atomic():
         locked = lock_order(order)
         if not can_send_documents(locked):
-            raise IllegalTransition(locked, message=_(
-                "Order %(reference)s is no longer being processed: no documents can be requested for it.")
-                % {"reference": locked.reference})
+            raise IllegalTransition(
+                locked,
+                message=_(
+                    "Order %(reference)s is no longer being processed: no documents can be requested for it."
+                )
+                % {"reference": locked.reference},
+            )
         already = set(open_requests(locked).values_list("kind", flat=True))
-        created = [DocumentRequest.objects.create(account_id=locked.account_id, order=locked, kind=kind,
-                                                  note=note.strip(), requested_by=user)
-                   for kind in wanted if kind not in already]
+        created = [
+            DocumentRequest.objects.create(
+                account_id=locked.account_id, order=locked, kind=kind, note=note.strip(), requested_by=user
+            )
+            for kind in wanted
+            if kind not in already
+        ]
         if not created:
             return []
         if not locked.handler_name and user.is_staff:
             locked.handler_name = user.get_full_name() or user.username
             locked.save(update_fields=["handler_name"])
-        log_action("order.documents_requested", obj=locked, user=user, request=request,
-                   kinds=[str(r.kind) for r in created], note=note.strip())
+        log_action(
+            "order.documents_requested",
+            obj=locked,
+            user=user,
+            request=request,
+            kinds=[str(r.kind) for r in created],
+            note=note.strip(),
+        )
         send_documents_requested_email(locked, created)
     return created
 

@@ -52,8 +52,13 @@ _DAYS_PER_MONTH = 30.4375
 V = Product.Validation
 T = ProductType
 # CA/B Forum reserved policy identifiers (BR 7.1.6.1, EV Guidelines 9.3.2).
-_POLICY_VALIDATION = {"2.23.140.1.2.1": V.DV, "2.23.140.1.2.2": V.OV, "2.23.140.1.2.3": V.IV, "2.23.140.1.1": V.EV,
-                      "2.23.140.1.3": V.EV}
+_POLICY_VALIDATION = {
+    "2.23.140.1.2.1": V.DV,
+    "2.23.140.1.2.2": V.OV,
+    "2.23.140.1.2.3": V.IV,
+    "2.23.140.1.1": V.EV,
+    "2.23.140.1.3": V.EV,
+}
 
 
 class ImportFileError(Exception):
@@ -74,7 +79,12 @@ class ImportResult:
     notes: list[dict] = field(default_factory=list)
 
     def as_dict(self) -> dict:
-        return {"imported": self.imported, "duplicates": self.duplicates, "errors": self.errors, "notes": self.notes}
+        return {
+            "imported": self.imported,
+            "duplicates": self.duplicates,
+            "errors": self.errors,
+            "notes": self.notes,
+        }
 
 
 # ---------------------------------------------------------------- reading files
@@ -82,8 +92,9 @@ class ImportResult:
 
 def _pem_certificates(data: bytes) -> list[x509.Certificate]:
     if b"PRIVATE KEY-----" in data:
-        raise ImportFileError(_("This file holds a private key: never send your private key. Import the "
-                                "certificate alone."))
+        raise ImportFileError(
+            _("This file holds a private key: never send your private key. Import the certificate alone.")
+        )
     certificates: list[x509.Certificate] = []
     for label, body in _PEM_BLOCK.findall(data):
         try:
@@ -293,8 +304,11 @@ def guess_product(facts: CertificateFacts, brands: list[Brand], products: list[P
 
 def catalogue_for_guess() -> tuple[list[Brand], list[Product]]:
     brands = list(Brand.objects.filter(active=True).order_by("position"))
-    products = list(Product.objects.filter(active=True, is_test=False, brand__active=True).select_related("brand")
-                    .order_by("brand__position", "position", "name"))
+    products = list(
+        Product.objects.filter(active=True, is_test=False, brand__active=True)
+        .select_related("brand")
+        .order_by("brand__position", "position", "name")
+    )
     return brands, products
 
 
@@ -315,24 +329,60 @@ def _free_serial(serial: str, fingerprint: str) -> str:
     return f"{serial}-{fingerprint[:12]}" if taken else serial
 
 
-def _create(account: Account, facts: CertificateFacts, product: Product, organisation: Organisation,
-            manager: Contact, user: User, request, now: datetime) -> Order:
+def _create(
+    account: Account,
+    facts: CertificateFacts,
+    product: Product,
+    organisation: Organisation,
+    manager: Contact,
+    user: User,
+    request,
+    now: datetime,
+) -> Order:
     order = Order.objects.create(
-        account=account, product=product, period_months=_period_months(facts), price_excl_vat=Decimal("0.00"),
-        status=OrderStatus.DELIVERED_PAID, organisation=organisation, admin_contact=manager,
-        technical_contact=manager, common_name=facts.common_name, sans=facts.sans, origin=OrderOrigin.IMPORT,
-        created_by=user, created_at=now, delivered_at=facts.not_before, ca_reference=facts.serial[:60],
+        account=account,
+        product=product,
+        period_months=_period_months(facts),
+        price_excl_vat=Decimal("0.00"),
+        status=OrderStatus.DELIVERED_PAID,
+        organisation=organisation,
+        admin_contact=manager,
+        technical_contact=manager,
+        common_name=facts.common_name,
+        sans=facts.sans,
+        origin=OrderOrigin.IMPORT,
+        created_by=user,
+        created_at=now,
+        delivered_at=facts.not_before,
+        ca_reference=facts.serial[:60],
     )
     Certificate.objects.create(
-        account=account, order=order, issuer=None, issuer_name=facts.issuer_name,
-        serial=_free_serial(facts.serial, facts.fingerprint_sha256), pem=facts.pem, common_name=facts.common_name,
-        not_before=facts.not_before, not_after=facts.not_after, hash_algorithm=facts.hash_algorithm[:20],
-        fingerprint_sha256=facts.fingerprint_sha256, public_key_sha256=facts.public_key_sha256,
+        account=account,
+        order=order,
+        issuer=None,
+        issuer_name=facts.issuer_name,
+        serial=_free_serial(facts.serial, facts.fingerprint_sha256),
+        pem=facts.pem,
+        common_name=facts.common_name,
+        not_before=facts.not_before,
+        not_after=facts.not_after,
+        hash_algorithm=facts.hash_algorithm[:20],
+        fingerprint_sha256=facts.fingerprint_sha256,
+        public_key_sha256=facts.public_key_sha256,
         state=Certificate.State.EXPIRED if facts.not_after <= now else Certificate.State.VALID,
-        imported=True, created_at=now,
+        imported=True,
+        created_at=now,
     )
-    log_action("certificate.imported", obj=order, user=user, request=request, serial=facts.serial,
-               fingerprint=facts.fingerprint_sha256, issuer=facts.issuer_name, product=product.code)
+    log_action(
+        "certificate.imported",
+        obj=order,
+        user=user,
+        request=request,
+        serial=facts.serial,
+        fingerprint=facts.fingerprint_sha256,
+        issuer=facts.issuer_name,
+        product=product.code,
+    )
     return order
 
 
@@ -341,7 +391,9 @@ def _read(name: str, data: bytes, result: ImportResult) -> list[CertificateFacts
     try:
         leaves, cas = split_chain(read_certificates(data))
         if not leaves:
-            raise ImportFileError(_("This file holds only CA certificates (a chain without the certificate itself)."))
+            raise ImportFileError(
+                _("This file holds only CA certificates (a chain without the certificate itself).")
+            )
         facts = [describe(leaf) for leaf in leaves]
     except ImportFileError as exc:
         result.errors.append({"file": name, "message": exc.message})
@@ -351,14 +403,26 @@ def _read(name: str, data: bytes, result: ImportResult) -> list[CertificateFacts
         result.errors.append({"file": name, "message": _("This file cannot be read as a certificate.")})
         return []
     if cas:
-        result.notes.append({"file": name, "message": _("%(count)d CA certificate(s) of the chain were not imported.")
-                             % {"count": cas}})
+        result.notes.append(
+            {
+                "file": name,
+                "message": _("%(count)d CA certificate(s) of the chain were not imported.") % {"count": cas},
+            }
+        )
     return facts
 
 
-def import_certificates(account: Account, sources: list[tuple[str, bytes]], *, organisation: Organisation,
-                        manager: Contact, user: User, product: Product | None = None, request=None,
-                        now: datetime | None = None) -> ImportResult:
+def import_certificates(
+    account: Account,
+    sources: list[tuple[str, bytes]],
+    *,
+    organisation: Organisation,
+    manager: Contact,
+    user: User,
+    product: Product | None = None,
+    request=None,
+    now: datetime | None = None,
+) -> ImportResult:
     """ORD-15: import every end-entity certificate of `sources` (file name, content) into `account`.
 
     `product` applies to the whole upload; when None it is guessed per certificate. Duplicates
@@ -374,14 +438,22 @@ def import_certificates(account: Account, sources: list[tuple[str, bytes]], *, o
     with transaction.atomic():
         Account.objects.select_for_update().get(pk=account.pk)
         fingerprints = [facts.fingerprint_sha256 for _name, facts in read]
-        existing = dict(Certificate.objects.filter(account=account, fingerprint_sha256__in=fingerprints)
-                        .values_list("fingerprint_sha256", "order__reference"))
+        existing = dict(
+            Certificate.objects.filter(account=account, fingerprint_sha256__in=fingerprints).values_list(
+                "fingerprint_sha256", "order__reference"
+            )
+        )
         seen: set[str] = set()
         for name, facts in read:
             row = {"file": name, "common_name": facts.common_name, "serial": facts.serial}
             if facts.fingerprint_sha256 in existing:
-                result.duplicates.append({**row, "reference": existing[facts.fingerprint_sha256],
-                                          "message": _("Already on your account.")})
+                result.duplicates.append(
+                    {
+                        **row,
+                        "reference": existing[facts.fingerprint_sha256],
+                        "message": _("Already on your account."),
+                    }
+                )
                 continue
             if facts.fingerprint_sha256 in seen:
                 result.duplicates.append({**row, "reference": "", "message": _("Twice in this upload.")})
@@ -389,12 +461,24 @@ def import_certificates(account: Account, sources: list[tuple[str, bytes]], *, o
             seen.add(facts.fingerprint_sha256)
             chosen = product or guess_product(facts, brands, products)
             if chosen is None:
-                result.errors.append({"file": name, "message": _(
-                    "We could not tell which product %(name)s is: choose the product in the form.")
-                    % {"name": facts.common_name}})
+                result.errors.append(
+                    {
+                        "file": name,
+                        "message": _(
+                            "We could not tell which product %(name)s is: choose the product in the form."
+                        )
+                        % {"name": facts.common_name},
+                    }
+                )
                 continue
             order = _create(account, facts, chosen, organisation, manager, user, request, now)
-            result.imported.append({**row, "reference": order.reference, "product": str(chosen),
-                                    "not_after": facts.not_after.isoformat(),
-                                    "expired": facts.not_after <= now})
+            result.imported.append(
+                {
+                    **row,
+                    "reference": order.reference,
+                    "product": str(chosen),
+                    "not_after": facts.not_after.isoformat(),
+                    "expired": facts.not_after <= now,
+                }
+            )
     return result

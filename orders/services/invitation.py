@@ -85,7 +85,8 @@ def _send(order: Order, *, reminder: bool) -> None:
             "product": str(order.product),
             "organisation": order.organisation.name,
             "email": holder.email,
-            "ordered_by": (order.created_by.get_full_name() or order.created_by.username) if order.created_by
+            "ordered_by": (order.created_by.get_full_name() or order.created_by.username)
+            if order.created_by
             else order.technical_contact.full_name,
             "link": invitation_url(order),
             "expires": expires_at(order).date().isoformat(),
@@ -95,8 +96,15 @@ def _send(order: Order, *, reminder: bool) -> None:
 
 
 def _audit_sent(order: Order, *, user: User | None, request, reminder: bool) -> None:
-    log_action("order.invitation_sent", obj=order, user=user, request=request, to=order.admin_contact.email,
-               reminder=reminder, expires=expires_at(order).isoformat())
+    log_action(
+        "order.invitation_sent",
+        obj=order,
+        user=user,
+        request=request,
+        to=order.admin_contact.email,
+        reminder=reminder,
+        expires=expires_at(order).isoformat(),
+    )
 
 
 def start_invitation(order: Order, *, user: User | None, request=None) -> None:
@@ -112,14 +120,24 @@ def send_invitation(order: Order, *, user: User | None, request=None) -> Order:
     """ORD-4: remind the holder (status page): the same link is emailed again and open for
     INVITATION_LIFETIME from now. Refused once the CSR is in or the order is closed or delivered."""
     with transaction.atomic():
-        locked = Order.objects.select_for_update(of=("self",)).select_related("admin_contact", "organisation", "product__brand",
-                                                                   "account", "created_by", "technical_contact") \
+        locked = (
+            Order.objects.select_for_update(of=("self",))
+            .select_related(
+                "admin_contact",
+                "organisation",
+                "product__brand",
+                "account",
+                "created_by",
+                "technical_contact",
+            )
             .get(pk=order.pk, account_id=order.account_id)
+        )
         if not is_invitation_order(locked):
             raise InvitationError(_("This order's CSR is not made by invitation."))
         if not awaits_invitation(locked):
-            raise InvitationError(_("The holder's CSR is already received or the order is closed: there is "
-                                    "nothing to remind."))
+            raise InvitationError(
+                _("The holder's CSR is already received or the order is closed: there is nothing to remind.")
+            )
         if not locked.invitation_token:
             locked.invitation_token = secrets.token_urlsafe(32)
         locked.invitation_sent_at = timezone.now()
@@ -138,9 +156,18 @@ def find_invitation(token: str) -> Order | None:
     if not token or len(token) > TOKEN_MAX_LENGTH:
         return None
     with scopes_disabled():
-        return (Order.objects.select_related("account", "product__brand", "organisation", "admin_contact",
-                                             "technical_contact", "created_by")
-                .filter(invitation_token=token).first())
+        return (
+            Order.objects.select_related(
+                "account",
+                "product__brand",
+                "organisation",
+                "admin_contact",
+                "technical_contact",
+                "created_by",
+            )
+            .filter(invitation_token=token)
+            .first()
+        )
 
 
 def submit_invitation_csr(order: Order, csr_pem: str, *, request=None) -> Order:
@@ -155,22 +182,46 @@ def submit_invitation_csr(order: Order, csr_pem: str, *, request=None) -> Order:
         if state == InvitationState.DONE:
             raise InvitationError(_("The CSR of this order was already received."))
         if state != InvitationState.OPEN:
-            raise InvitationError(_("This invitation link is no longer valid: ask the person who ordered the "
-                                    "certificate to send you a new one."))
+            raise InvitationError(
+                _(
+                    "This invitation link is no longer valid: ask the person who ordered the "
+                    "certificate to send you a new one."
+                )
+            )
         info = parse_csr(csr_pem)
         locked.csr = info.pem
         locked.csr_public_key_sha256 = info.public_key_sha256
         locked.options = {**locked.options, "csr_received_at": timezone.now().isoformat()}
         locked.save(update_fields=["csr", "csr_public_key_sha256", "options"])
         holder = order.admin_contact
-        log_action("order.csr_received", obj=locked, request=request, actor_name=holder.full_name,
-                   via="invitation", public_key_sha256=info.public_key_sha256, key=info.key_description)
+        log_action(
+            "order.csr_received",
+            obj=locked,
+            request=request,
+            actor_name=holder.full_name,
+            via="invitation",
+            public_key_sha256=info.public_key_sha256,
+            key=info.key_description,
+        )
         language = order.account.language
         with translation.override(language):
-            context = {"holder_name": holder.full_name, "reference": locked.reference, "product": str(order.product),
-                       "key": info.key_description, "technical_contact": order.technical_contact.full_name}
-        send_mail_on_commit("order_invitation_received", [holder.email], context, language,
-                            cc=[order.technical_contact.email] if order.technical_contact.email != holder.email
-                            else None)
-    order.csr, order.csr_public_key_sha256, order.options = locked.csr, locked.csr_public_key_sha256, locked.options
+            context = {
+                "holder_name": holder.full_name,
+                "reference": locked.reference,
+                "product": str(order.product),
+                "key": info.key_description,
+                "technical_contact": order.technical_contact.full_name,
+            }
+        send_mail_on_commit(
+            "order_invitation_received",
+            [holder.email],
+            context,
+            language,
+            cc=[order.technical_contact.email] if order.technical_contact.email != holder.email else None,
+        )
+    order.csr, order.csr_public_key_sha256, order.options = (
+        locked.csr,
+        locked.csr_public_key_sha256,
+        locked.options,
+    )
     return locked

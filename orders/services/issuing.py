@@ -29,30 +29,56 @@ S = OrderStatus
 
 # LIFE-3: the download formats, in the order the status page lists them.
 DOWNLOAD_FORMATS: dict[str, dict[str, str]] = {
-    "cer": {"label": gettext_lazy("Certificate (PEM, .cer)"), "extension": "cer",
-            "content_type": "application/x-pem-file"},
-    "p7b": {"label": gettext_lazy("PKCS#7 with the full chain (.p7b)"), "extension": "p7b",
-            "content_type": "application/x-pkcs7-certificates"},
-    "fullchain": {"label": gettext_lazy("Full chain (PEM)"), "extension": "pem",
-                  "content_type": "application/x-pem-file"},
-    "root": {"label": gettext_lazy("Root certificate (PEM)"), "extension": "cer",
-             "content_type": "application/x-pem-file"},
-    "zip": {"label": gettext_lazy("All formats (.zip)"), "extension": "zip", "content_type": "application/zip"},
+    "cer": {
+        "label": gettext_lazy("Certificate (PEM, .cer)"),
+        "extension": "cer",
+        "content_type": "application/x-pem-file",
+    },
+    "p7b": {
+        "label": gettext_lazy("PKCS#7 with the full chain (.p7b)"),
+        "extension": "p7b",
+        "content_type": "application/x-pkcs7-certificates",
+    },
+    "fullchain": {
+        "label": gettext_lazy("Full chain (PEM)"),
+        "extension": "pem",
+        "content_type": "application/x-pem-file",
+    },
+    "root": {
+        "label": gettext_lazy("Root certificate (PEM)"),
+        "extension": "cer",
+        "content_type": "application/x-pem-file",
+    },
+    "zip": {
+        "label": gettext_lazy("All formats (.zip)"),
+        "extension": "zip",
+        "content_type": "application/zip",
+    },
 }
 
 # LIFE-3: the format that suits each server software, said in the delivery email.
 _FORMAT_FOR_SOFTWARE = {
-    ServerSoftware.APACHE: "fullchain", ServerSoftware.NGINX: "fullchain", ServerSoftware.HAPROXY: "fullchain",
-    ServerSoftware.F5: "fullchain", ServerSoftware.CPANEL: "fullchain",
-    ServerSoftware.IIS: "p7b", ServerSoftware.EXCHANGE: "p7b", ServerSoftware.TOMCAT: "p7b",
+    ServerSoftware.APACHE: "fullchain",
+    ServerSoftware.NGINX: "fullchain",
+    ServerSoftware.HAPROXY: "fullchain",
+    ServerSoftware.F5: "fullchain",
+    ServerSoftware.CPANEL: "fullchain",
+    ServerSoftware.IIS: "p7b",
+    ServerSoftware.EXCHANGE: "p7b",
+    ServerSoftware.TOMCAT: "p7b",
 }
 _ADVICE = {
-    "fullchain": gettext_lazy("Install the full chain PEM file next to your private key: it holds your "
-                              "certificate followed by the intermediate certificate."),
-    "p7b": gettext_lazy("Import the PKCS#7 file (.p7b): it holds your certificate and the whole chain, "
-                        "installed in one step."),
-    "zip": gettext_lazy("The zip archive holds every format: use the one your software's manual asks for "
-                        "(usually the certificate and the full chain in PEM)."),
+    "fullchain": gettext_lazy(
+        "Install the full chain PEM file next to your private key: it holds your "
+        "certificate followed by the intermediate certificate."
+    ),
+    "p7b": gettext_lazy(
+        "Import the PKCS#7 file (.p7b): it holds your certificate and the whole chain, installed in one step."
+    ),
+    "zip": gettext_lazy(
+        "The zip archive holds every format: use the one your software's manual asks for "
+        "(usually the certificate and the full chain in PEM)."
+    ),
 }
 
 
@@ -94,25 +120,37 @@ def issue_certificate(order: Order, *, user: User, request=None, now: datetime |
     with transaction.atomic():
         locked = lock_order(order)
         if locked.status not in ISSUABLE:
-            raise IllegalTransition(locked, message=_(
-                "Order %(reference)s cannot be issued while it is “%(status)s”.") % {
-                "reference": locked.reference, "status": S(locked.status).label})
+            raise IllegalTransition(
+                locked,
+                message=_("Order %(reference)s cannot be issued while it is “%(status)s”.")
+                % {"reference": locked.reference, "status": S(locked.status).label},
+            )
         if not locked.csr:
-            raise IllegalTransition(locked, message=_(
-                "Order %(reference)s has no certificate signing request yet: nothing can be issued.") % {
-                "reference": locked.reference})
+            raise IllegalTransition(
+                locked,
+                message=_(
+                    "Order %(reference)s has no certificate signing request yet: nothing can be issued."
+                )
+                % {"reference": locked.reference},
+            )
         assert_dcv_complete(locked, now)
         target = delivered_status(locked)
         if target not in TRANSITIONS[locked.status]:
             raise IllegalTransition(locked, target)
         product = locked.product
         issued = get_connector(product.brand).issue(
-            product=product, csr_pem=locked.csr, common_name=locked.common_name, names=locked.all_names,
-            organisation=_organisation_for(locked), not_after=subscription_end(locked), now=now,
+            product=product,
+            csr_pem=locked.csr,
+            common_name=locked.common_name,
+            names=locked.all_names,
+            organisation=_organisation_for(locked),
+            not_after=subscription_end(locked),
+            now=now,
             options=locked.options,
         )
-        certificate = Certificate.objects.create(account_id=locked.account_id, order=locked,
-                                                 created_at=now, **issued.certificate_fields())
+        certificate = Certificate.objects.create(
+            account_id=locked.account_id, order=locked, created_at=now, **issued.certificate_fields()
+        )
         locked.delivered_at = now
         if not locked.ca_reference:
             locked.ca_reference = issued.serial_hex[:60]
@@ -120,25 +158,39 @@ def issue_certificate(order: Order, *, user: User, request=None, now: datetime |
             locked.handler_name = user.get_full_name() or user.username
         locked.save(update_fields=["delivered_at", "ca_reference", "handler_name"])
         move(locked, target, user=user, request=request, note=_("Certificate issued"))
-        log_action("certificate.issued", obj=locked, user=user, request=request, serial=certificate.serial,
-                   not_after=certificate.not_after.isoformat(), issuer=str(certificate.issuer))
+        log_action(
+            "certificate.issued",
+            obj=locked,
+            user=user,
+            request=request,
+            serial=certificate.serial,
+            not_after=certificate.not_after.isoformat(),
+            issuer=str(certificate.issuer),
+        )
         send_delivery_email(locked, certificate)
     return certificate
 
 
-def deliver_without_certificate(order: Order, *, user: User, request=None, now: datetime | None = None) -> Order:
+def deliver_without_certificate(
+    order: Order, *, user: User, request=None, now: datetime | None = None
+) -> Order:
     """ORD-4: a product made of no certificate (a site seal, a signature solution: Product.requires_csr
     off) is delivered by the staff once its verification is done; nothing is signed."""
     now = now or timezone.now()
     with transaction.atomic():
         locked = lock_order(order)
         if locked.product.requires_csr:
-            raise IllegalTransition(locked, message=_(
-                "Order %(reference)s is delivered by issuing its certificate.") % {"reference": locked.reference})
+            raise IllegalTransition(
+                locked,
+                message=_("Order %(reference)s is delivered by issuing its certificate.")
+                % {"reference": locked.reference},
+            )
         if locked.status not in ISSUABLE:
-            raise IllegalTransition(locked, message=_(
-                "Order %(reference)s cannot be delivered while it is “%(status)s”.") % {
-                "reference": locked.reference, "status": S(locked.status).label})
+            raise IllegalTransition(
+                locked,
+                message=_("Order %(reference)s cannot be delivered while it is “%(status)s”.")
+                % {"reference": locked.reference, "status": S(locked.status).label},
+            )
         target = delivered_status(locked)
         if target not in TRANSITIONS[locked.status]:
             raise IllegalTransition(locked, target)
@@ -156,8 +208,11 @@ def send_delivery_email(order: Order, certificate: Certificate) -> None:
     language = order.account.language
     fmt = recommended_format(order.server_software)
     with translation.override(language):
-        software = (order.server_software_other if order.server_software == ServerSoftware.OTHER
-                    else order.get_server_software_display()) or str(ServerSoftware.OTHER.label)
+        software = (
+            order.server_software_other
+            if order.server_software == ServerSoftware.OTHER
+            else order.get_server_software_display()
+        ) or str(ServerSoftware.OTHER.label)
         context = {
             "reference": order.reference,
             "common_name": order.common_name,

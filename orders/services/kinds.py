@@ -45,7 +45,10 @@ class CsrMode(models.TextChoices):
 
     MANUAL = "manual", _("Manual: I paste a CSR made on my server or with my tools")
     KEYBOT = "keybot", _("Automatic: KeyBot makes the key and the CSR in my browser")
-    INVITATION = "invitation", _("Invitation: the holder receives a link and makes their key in their own browser")
+    INVITATION = (
+        "invitation",
+        _("Invitation: the holder receives a link and makes their key in their own browser"),
+    )
 
 
 class Psd2Role(models.TextChoices):
@@ -150,7 +153,9 @@ def _kind(product: Product) -> OrderKind:
         return OrderKind.SIGNATURE
     if not product.requires_csr:
         return OrderKind.NO_CSR
-    if product.product_type in SERVER_TYPES or (product.product_type == T.PSD2 and product.publicly_trusted_tls):
+    if product.product_type in SERVER_TYPES or (
+        product.product_type == T.PSD2 and product.publicly_trusted_tls
+    ):
         return OrderKind.SERVER
     if product.product_type == T.CLIENT:
         return OrderKind.CLIENT
@@ -168,8 +173,14 @@ def profile_for(product: Product) -> OrderProfile:
     else:
         modes = ()
     return OrderProfile(
-        kind=kind, names=server, csr=bool(modes), csr_modes=modes, server_software=server, assistance=server,
-        psd2=product.product_type == T.PSD2, legal_representative=needs_legal_representative(product),
+        kind=kind,
+        names=server,
+        csr=bool(modes),
+        csr_modes=modes,
+        server_software=server,
+        assistance=server,
+        psd2=product.product_type == T.PSD2,
+        legal_representative=needs_legal_representative(product),
         chains=CHAINS.get(product.brand.code, ()) if server else (),
     )
 

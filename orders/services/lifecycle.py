@@ -63,12 +63,19 @@ def move(locked: Order, to_status: str, *, user: User | None, request=None, note
     from_status = locked.status
     locked.status = to_status
     locked.save(update_fields=["status"])
-    log_action("order.status_changed", obj=locked, user=user, request=request,
-               **{"from": from_status, "to": to_status, "note": note})
+    log_action(
+        "order.status_changed",
+        obj=locked,
+        user=user,
+        request=request,
+        **{"from": from_status, "to": to_status, "note": note},
+    )
     return locked
 
 
-def transition(order: Order, to_status: str, *, user: User | None = None, request=None, note: str = "") -> Order:
+def transition(
+    order: Order, to_status: str, *, user: User | None = None, request=None, note: str = ""
+) -> Order:
     """LIFE-1: move `order` to `to_status` if TRANSITIONS allows it, else raise IllegalTransition.
 
     Returns the order as saved under the lock (the caller's instance may be stale).
@@ -89,16 +96,24 @@ def record_payment(order: Order, *, user: User, reference: str = "", request=Non
         if locked.paid_at is not None:
             return locked
         if locked.status in NOT_PAYABLE:
-            raise IllegalTransition(locked, message=_(
-                "Order %(reference)s cannot take a payment while it is “%(status)s”.") % {
-                "reference": locked.reference, "status": S(locked.status).label})
+            raise IllegalTransition(
+                locked,
+                message=_("Order %(reference)s cannot take a payment while it is “%(status)s”.")
+                % {"reference": locked.reference, "status": S(locked.status).label},
+            )
         locked.paid_at = timezone.now()
         locked.payment_reference = reference.strip()[:100]
         if not locked.handler_name and user is not None and user.is_staff:
             locked.handler_name = user.get_full_name() or user.username
         locked.save(update_fields=["paid_at", "payment_reference", "handler_name"])
-        log_action("order.payment_recorded", obj=locked, user=user, request=request,
-                   reference=locked.payment_reference, amount=str(locked.price_incl_vat))
+        log_action(
+            "order.payment_recorded",
+            obj=locked,
+            user=user,
+            request=request,
+            reference=locked.payment_reference,
+            amount=str(locked.price_incl_vat),
+        )
         # ACCT-3 (h19): the order's invoice is marked paid (or issued paid when it has none).
         from .payment import invoice_paid  # payment imports billing and this app's models only
 

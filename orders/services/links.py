@@ -34,25 +34,42 @@ _WINDOW_SECONDS = 3600
 
 def linkable_products() -> QuerySet[Product]:
     """The products a link can order: active server products of active brands, with their periods."""
-    return (Product.objects.filter(active=True, brand__active=True, product_type__in=SERVER_TYPES)
-            .select_related("brand").prefetch_related("periods"))
+    return (
+        Product.objects.filter(active=True, brand__active=True, product_type__in=SERVER_TYPES)
+        .select_related("brand")
+        .prefetch_related("periods")
+    )
 
 
 def account_links(account: Account) -> QuerySet[ExternalOrderLink]:
     """The account's links with their order counts, newest first (one query)."""
-    return (ExternalOrderLink.objects.filter(account=account).select_related("product__brand", "created_by")
-            .annotate(order_count=Count("orders")).order_by("-created_at", "-pk"))
+    return (
+        ExternalOrderLink.objects.filter(account=account)
+        .select_related("product__brand", "created_by")
+        .annotate(order_count=Count("orders"))
+        .order_by("-created_at", "-pk")
+    )
 
 
-def create_link(account: Account, *, product: Product, period_months: int, label: str, user: User,
-                request=None) -> ExternalOrderLink:
+def create_link(
+    account: Account, *, product: Product, period_months: int, label: str, user: User, request=None
+) -> ExternalOrderLink:
     """ORD-5: a new enabled link for one product and period; audited as "order_link.created"."""
     if not linkable_products().filter(pk=product.pk, periods__months=period_months).exists():
         raise OrderError(_("This product is not sold for this period."))
-    link = ExternalOrderLink.objects.create(account=account, product=product, period_months=period_months,
-                                            label=label.strip(), created_by=user)
-    log_action("order_link.created", account=account, obj=link, user=user, request=request, label=link.label,
-               product=product.code, months=period_months)
+    link = ExternalOrderLink.objects.create(
+        account=account, product=product, period_months=period_months, label=label.strip(), created_by=user
+    )
+    log_action(
+        "order_link.created",
+        account=account,
+        obj=link,
+        user=user,
+        request=request,
+        label=link.label,
+        product=product.code,
+        months=period_months,
+    )
     return link
 
 
@@ -65,8 +82,13 @@ def set_link_enabled(link: ExternalOrderLink, enabled: bool, *, user: User, requ
             return False
         locked.enabled = enabled
         locked.save(update_fields=["enabled"])
-        log_action("order_link.enabled" if enabled else "order_link.disabled", obj=locked, user=user,
-                   request=request, label=locked.label)
+        log_action(
+            "order_link.enabled" if enabled else "order_link.disabled",
+            obj=locked,
+            user=user,
+            request=request,
+            label=locked.label,
+        )
     link.enabled = enabled
     return True
 
@@ -77,9 +99,12 @@ def enabled_link(token: str) -> ExternalOrderLink | None:
     if not token:
         return None
     with scopes_disabled():
-        return (ExternalOrderLink.objects.select_related("account", "product__brand")
-                .prefetch_related("product__periods")
-                .filter(token=token, enabled=True, account__status=Account.Status.ACTIVE).first())
+        return (
+            ExternalOrderLink.objects.select_related("account", "product__brand")
+            .prefetch_related("product__periods")
+            .filter(token=token, enabled=True, account__status=Account.Status.ACTIVE)
+            .first()
+        )
 
 
 def submission_allowed(request) -> bool:
@@ -124,22 +149,37 @@ class ExternalOrderData:
 
 def _holder(account: Account, data: ExternalOrderData) -> Organisation:
     """The account's organisation with this number, as the account keeps it, or a new one."""
-    existing = Organisation.objects.filter(account=account, registration_number=data.registration_number).first()
+    existing = Organisation.objects.filter(
+        account=account, registration_number=data.registration_number
+    ).first()
     if existing is not None:
         return existing
     return Organisation.objects.create(
-        account=account, registration_number=data.registration_number, name=data.organisation_name,
-        country=data.country, address=data.address, postal_code=data.postal_code, city=data.city)
+        account=account,
+        registration_number=data.registration_number,
+        name=data.organisation_name,
+        country=data.country,
+        address=data.address,
+        postal_code=data.postal_code,
+        city=data.city,
+    )
 
 
 def _contact(organisation: Organisation, person: PersonData) -> Contact:
     """The organisation's contact with this email, as the account keeps it, or a new one."""
-    existing = Contact.objects.filter(organisation=organisation, email__iexact=person.email).order_by("pk").first()
+    existing = (
+        Contact.objects.filter(organisation=organisation, email__iexact=person.email).order_by("pk").first()
+    )
     if existing is not None:
         return existing
-    return Contact.objects.create(account_id=organisation.account_id, organisation=organisation,
-                                  first_name=person.first_name, last_name=person.last_name, email=person.email,
-                                  phone=person.phone)
+    return Contact.objects.create(
+        account_id=organisation.account_id,
+        organisation=organisation,
+        first_name=person.first_name,
+        last_name=person.last_name,
+        email=person.email,
+        phone=person.phone,
+    )
 
 
 def submit_external_order(link: ExternalOrderLink, data: ExternalOrderData, *, request=None) -> Order:
@@ -151,21 +191,43 @@ def submit_external_order(link: ExternalOrderLink, data: ExternalOrderData, *, r
     email (never changed), or created. Runs in the link's account scope: the public page has none.
     """
     with scope(account=link.account_id), transaction.atomic():
-        locked = ExternalOrderLink.objects.select_for_update().select_related("account", "product__brand").get(
-            pk=link.pk)
+        locked = (
+            ExternalOrderLink.objects.select_for_update()
+            .select_related("account", "product__brand")
+            .get(pk=link.pk)
+        )
         if not locked.enabled:
             raise OrderError(_("This order link has been disabled."))
         holder = _holder(locked.account, data)
         admin = _contact(holder, data.admin)
         technical = admin if data.technical is None else _contact(holder, data.technical)
         order = submit_order(
-            account=locked.account, user=None, product=locked.product, period_months=locked.period_months,
-            organisation=holder, admin_contact=admin, technical_contact=technical,
-            common_name=data.common_name, sans=list(data.sans), csr=data.csr, server_software=data.server_software,
-            server_software_other=data.server_software_other, dcv_method=data.dcv_method, request=request,
-            origin=OrderOrigin.EXTERNAL_LINK, external_link=locked,
+            account=locked.account,
+            user=None,
+            product=locked.product,
+            period_months=locked.period_months,
+            organisation=holder,
+            admin_contact=admin,
+            technical_contact=technical,
+            common_name=data.common_name,
+            sans=list(data.sans),
+            csr=data.csr,
+            server_software=data.server_software,
+            server_software_other=data.server_software_other,
+            dcv_method=data.dcv_method,
+            request=request,
+            origin=OrderOrigin.EXTERNAL_LINK,
+            external_link=locked,
         )
-        log_action("order_link.used", account=locked.account, obj=order, user=None, request=request,
-                   actor_name=f"{admin.full_name} <{admin.email}>", link=locked.pk, label=locked.label)
+        log_action(
+            "order_link.used",
+            account=locked.account,
+            obj=order,
+            user=None,
+            request=request,
+            actor_name=f"{admin.full_name} <{admin.email}>",
+            link=locked.pk,
+            label=locked.label,
+        )
         notify_approvers(order)
     return order

@@ -39,7 +39,9 @@ def clone_url(order: Order) -> str:
 
 
 def _with_valid_until(orders: QuerySet[Order]) -> QuerySet[Order]:
-    latest = Certificate.objects.filter(order=OuterRef("pk")).order_by("-not_after", "-id").values("not_after")[:1]
+    latest = (
+        Certificate.objects.filter(order=OuterRef("pk")).order_by("-not_after", "-id").values("not_after")[:1]
+    )
     return orders.annotate(valid_until=Subquery(latest))
 
 
@@ -49,24 +51,31 @@ def clonable_orders(account: Account) -> QuerySet[Order]:
     Imported certificates are not clones' models: what they were bought as is migrated instead.
     One query, whatever the length (product and brand joined, last certificate end annotated).
     """
-    orders = (Order.objects.filter(account=account, product__active=True, product__brand__active=True)
-              .exclude(origin=OrderOrigin.IMPORT)
-              .select_related("product__brand"))
+    orders = (
+        Order.objects.filter(account=account, product__active=True, product__brand__active=True)
+        .exclude(origin=OrderOrigin.IMPORT)
+        .select_related("product__brand")
+    )
     return _with_valid_until(orders).order_by("-created_at", "-id")
 
 
 def migrable_orders(account: Account) -> QuerySet[Order]:
     """ORD-12, ORD-15: the account's orders of another brand than ours, and every imported certificate."""
-    orders = (Order.objects.filter(account=account)
-              .filter(~Q(product__brand__code=OUR_BRAND_CODE) | Q(origin=OrderOrigin.IMPORT))
-              .select_related("product__brand"))
+    orders = (
+        Order.objects.filter(account=account)
+        .filter(~Q(product__brand__code=OUR_BRAND_CODE) | Q(origin=OrderOrigin.IMPORT))
+        .select_related("product__brand")
+    )
     return _with_valid_until(orders).order_by("-created_at", "-id")
 
 
 def our_products() -> list[Product]:
     """The products a migration may lead to: our brand's active products, test products left out."""
-    return list(Product.objects.filter(brand__code=OUR_BRAND_CODE, brand__active=True, active=True, is_test=False)
-                .select_related("brand").order_by("position", "name"))
+    return list(
+        Product.objects.filter(brand__code=OUR_BRAND_CODE, brand__active=True, active=True, is_test=False)
+        .select_related("brand")
+        .order_by("position", "name")
+    )
 
 
 def migration_choices(product: Product, catalogue: Iterable[Product] | None = None) -> list[Product]:
@@ -96,12 +105,15 @@ def migration_target(product: Product, catalogue: Iterable[Product] | None = Non
         return None
     wanted = _STRENGTH.get(product.validation, 0)
     # Same type beats same family; then exact level, stronger before weaker, then the nearest level.
-    return min(choices, key=lambda p: (
-        p.product_type != product.product_type,
-        _STRENGTH.get(p.validation, 0) != wanted,
-        _STRENGTH.get(p.validation, 0) < wanted,
-        abs(_STRENGTH.get(p.validation, 0) - wanted),
-    ))
+    return min(
+        choices,
+        key=lambda p: (
+            p.product_type != product.product_type,
+            _STRENGTH.get(p.validation, 0) != wanted,
+            _STRENGTH.get(p.validation, 0) < wanted,
+            abs(_STRENGTH.get(p.validation, 0) - wanted),
+        ),
+    )
 
 
 def migration_targets(orders: Iterable[Order]) -> dict[int, Product | None]:

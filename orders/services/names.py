@@ -16,16 +16,75 @@ MAX_NAME_LENGTH = 253
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 
 # Public suffixes of two labels (Mozilla Public Suffix List, the ones seen on our markets).
-MULTI_LABEL_SUFFIXES = frozenset({
-    "co.uk", "org.uk", "me.uk", "ltd.uk", "plc.uk", "ac.uk", "gov.uk", "net.uk", "nhs.uk",
-    "gouv.fr", "asso.fr", "com.fr", "nom.fr", "tm.fr", "presse.fr",
-    "com.au", "net.au", "org.au", "edu.au", "gov.au",
-    "co.nz", "org.nz", "net.nz", "co.za", "org.za", "co.jp", "ne.jp", "or.jp", "ac.jp",
-    "com.br", "net.br", "org.br", "com.mx", "com.ar", "com.cn", "net.cn", "org.cn", "com.tw",
-    "com.hk", "com.sg", "com.my", "co.in", "net.in", "org.in", "co.il", "co.kr", "com.tr",
-    "gv.at", "co.at", "or.at", "com.es", "org.es", "com.pl", "net.pl", "org.pl", "com.pt",
-    "com.ru", "com.ua", "co.ma", "gov.ma", "com.tn", "co.ca", "qc.ca", "on.ca", "co.ch",
-})
+MULTI_LABEL_SUFFIXES = frozenset(
+    {
+        "co.uk",
+        "org.uk",
+        "me.uk",
+        "ltd.uk",
+        "plc.uk",
+        "ac.uk",
+        "gov.uk",
+        "net.uk",
+        "nhs.uk",
+        "gouv.fr",
+        "asso.fr",
+        "com.fr",
+        "nom.fr",
+        "tm.fr",
+        "presse.fr",
+        "com.au",
+        "net.au",
+        "org.au",
+        "edu.au",
+        "gov.au",
+        "co.nz",
+        "org.nz",
+        "net.nz",
+        "co.za",
+        "org.za",
+        "co.jp",
+        "ne.jp",
+        "or.jp",
+        "ac.jp",
+        "com.br",
+        "net.br",
+        "org.br",
+        "com.mx",
+        "com.ar",
+        "com.cn",
+        "net.cn",
+        "org.cn",
+        "com.tw",
+        "com.hk",
+        "com.sg",
+        "com.my",
+        "co.in",
+        "net.in",
+        "org.in",
+        "co.il",
+        "co.kr",
+        "com.tr",
+        "gv.at",
+        "co.at",
+        "or.at",
+        "com.es",
+        "org.es",
+        "com.pl",
+        "net.pl",
+        "org.pl",
+        "com.pt",
+        "com.ru",
+        "com.ua",
+        "co.ma",
+        "gov.ma",
+        "com.tn",
+        "co.ca",
+        "qc.ca",
+        "on.ca",
+        "co.ch",
+    }
+)
 
 
 def normalise_name(name: str) -> str:
@@ -56,15 +115,18 @@ def dns_name_error(name: str, *, allow_wildcard: bool) -> str | None:
         labels = labels[1:]
     if "*" in ".".join(labels):
         return _("“%(name)s”: a wildcard is only allowed as the whole first label (*.example.com).") % {
-            "name": name}
+            "name": name
+        }
     if all(label.isdigit() for label in labels):
         return _("“%(name)s” is an IP address; only domain names are accepted.") % {"name": name}
     if len(labels) < 2:
         return _("“%(name)s” is not a fully qualified domain name (example.com).") % {"name": name}
     for label in labels:
         if not _LABEL.match(label):
-            return _("“%(name)s” is not a valid domain name: letters, digits and hyphens only, "
-                     "each label 1 to 63 characters, no hyphen at either end.") % {"name": name}
+            return _(
+                "“%(name)s” is not a valid domain name: letters, digits and hyphens only, "
+                "each label 1 to 63 characters, no hyphen at either end."
+            ) % {"name": name}
     if labels[-1].isdigit():
         return _("“%(name)s” does not end with a valid top-level domain.") % {"name": name}
     if ".".join(labels) in MULTI_LABEL_SUFFIXES:
@@ -78,4 +140,3 @@ def registered_domain(name: str) -> str:
     if len(labels) >= 3 and ".".join(labels[-2:]) in MULTI_LABEL_SUFFIXES:
         return ".".join(labels[-3:])
     return ".".join(labels[-2:])
-

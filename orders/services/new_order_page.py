@@ -75,10 +75,18 @@ def new_order_page(account: Account) -> NewOrderPage:
             page.groups.append(TypeGroup(kind, items))
     page.tests = [p for p in products.values() if p.is_test]
     # The account's own consumption: its orders counted per product, most ordered first.
-    counts = (Order.objects.filter(account=account).order_by().values("product_id")
-              .annotate(orders=Count("id")).order_by("-orders", "product_id").values_list("product_id", "orders"))
+    counts = (
+        Order.objects.filter(account=account)
+        .order_by()
+        .values("product_id")
+        .annotate(orders=Count("id"))
+        .order_by("-orders", "product_id")
+        .values_list("product_id", "orders")
+    )
     page.most_ordered = [QuickProduct(products[pk], n) for pk, n in counts if pk in products][:MOST_ORDERED]
     balances = token_balances(account)
-    page.with_tokens = sorted((QuickProduct(products[pk], n) for pk, n in balances.items()
-                               if n > 0 and pk in products), key=lambda q: (-q.count, q.product.name))
+    page.with_tokens = sorted(
+        (QuickProduct(products[pk], n) for pk, n in balances.items() if n > 0 and pk in products),
+        key=lambda q: (-q.count, q.product.name),
+    )
     return page

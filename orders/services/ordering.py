@@ -59,16 +59,28 @@ def create_organisation(account: Account, *, user: User, request=None, **fields)
     """A new holder organisation of `account` (ORD-2), keyed by its number without spaces."""
     fields["registration_number"] = "".join(fields["registration_number"].split()).upper()
     organisation = Organisation.objects.create(account=account, **fields)
-    log_action("organisation.created", obj=organisation, user=user, request=request,
-               name=organisation.name, registration_number=organisation.registration_number)
+    log_action(
+        "organisation.created",
+        obj=organisation,
+        user=user,
+        request=request,
+        name=organisation.name,
+        registration_number=organisation.registration_number,
+    )
     return organisation
 
 
 def create_contact(organisation: Organisation, *, user: User, request=None, **fields) -> Contact:
     """A new contact of `organisation` (ORD-2, ADM-10), in the organisation's account."""
     contact = Contact.objects.create(account_id=organisation.account_id, organisation=organisation, **fields)
-    log_action("contact.created", obj=contact, user=user, request=request,
-               name=contact.full_name, organisation=organisation.public_id)
+    log_action(
+        "contact.created",
+        obj=contact,
+        user=user,
+        request=request,
+        name=contact.full_name,
+        organisation=organisation.public_id,
+    )
     return contact
 
 
@@ -78,14 +90,29 @@ class _Checked:
     price: Decimal
 
 
-def _check(account: Account, product: Product, period_months: int, organisation: Organisation,
-           admin_contact: Contact, technical_contact: Contact, legal_representative: Contact | None,
-           common_name: str, sans: list[str], csr: str, options: dict) -> _Checked:
+def _check(
+    account: Account,
+    product: Product,
+    period_months: int,
+    organisation: Organisation,
+    admin_contact: Contact,
+    technical_contact: Contact,
+    legal_representative: Contact | None,
+    common_name: str,
+    sans: list[str],
+    csr: str,
+    options: dict,
+) -> _Checked:
     """The service's own guard: the forms check all this first, with messages per field."""
     profile = profile_for(product)
     if not product.active or not product.brand.active:
         raise OrderError(_("This product cannot be ordered here."))
-    owned = [organisation, admin_contact, technical_contact, *([legal_representative] if legal_representative else [])]
+    owned = [
+        organisation,
+        admin_contact,
+        technical_contact,
+        *([legal_representative] if legal_representative else []),
+    ]
     if any(item.account_id != account.pk for item in owned):
         raise OrderError(_("The organisation and contacts must belong to your account."))
     if admin_contact.organisation_id != organisation.pk:
@@ -118,7 +145,8 @@ def csr_may_wait(product: Product, options: dict) -> bool:
     with the assistance option (we help make it)."""
     profile = profile_for(product)
     return (profile.invitation and options.get("csr_mode") == CsrMode.INVITATION) or (
-        profile.assistance and bool(options.get("assistance")))
+        profile.assistance and bool(options.get("assistance"))
+    )
 
 
 def submit_order(
@@ -164,8 +192,19 @@ def submit_order(
     if existing is not None:
         return existing
     options = dict(options or {})
-    checked = _check(account, product, period_months, organisation, admin_contact, technical_contact,
-                     legal_representative, common_name, sans, csr, options)
+    checked = _check(
+        account,
+        product,
+        period_months,
+        organisation,
+        admin_contact,
+        technical_contact,
+        legal_representative,
+        common_name,
+        sans,
+        csr,
+        options,
+    )
     if source_order is not None and source_order.account_id != account.pk:
         raise OrderError(_("The order to renew, clone or migrate must belong to your account."))
     profile = profile_for(product)
@@ -180,25 +219,51 @@ def submit_order(
         if status != S.AWAITING_APPROVAL:
             status = payment.initial_status()
     order = Order(
-        account=account, product=product, period_months=period_months, price_excl_vat=price,
-        vat_rate=DEFAULT_VAT_RATE, status=status, organisation=organisation,
-        admin_contact=admin_contact, technical_contact=technical_contact,
+        account=account,
+        product=product,
+        period_months=period_months,
+        price_excl_vat=price,
+        vat_rate=DEFAULT_VAT_RATE,
+        status=status,
+        organisation=organisation,
+        admin_contact=admin_contact,
+        technical_contact=technical_contact,
         legal_representative=legal_representative if profile.legal_representative else None,
         server_software=server_software if profile.server_software else "",
-        server_software_other=server_software_other if server_software == "other" and profile.server_software else "",
-        common_name=common_name, sans=list(sans), csr=checked.csr.pem if checked.csr else "",
+        server_software_other=server_software_other
+        if server_software == "other" and profile.server_software
+        else "",
+        common_name=common_name,
+        sans=list(sans),
+        csr=checked.csr.pem if checked.csr else "",
         csr_public_key_sha256=checked.csr.public_key_sha256 if checked.csr else "",
-        dcv_method=dcv_method if profile.names else "", customer_reference=customer_reference,
-        created_by=user, submission_token=submission_token, options=options, origin=origin,
-        source_order=source_order, external_link=external_link,
+        dcv_method=dcv_method if profile.names else "",
+        customer_reference=customer_reference,
+        created_by=user,
+        submission_token=submission_token,
+        options=options,
+        origin=origin,
+        source_order=source_order,
+        external_link=external_link,
     )
     try:
         with transaction.atomic():
             order.save()
-            log_action("order.submitted", obj=order, user=user, request=request, product=product.code,
-                       months=period_months, price_excl_vat=str(order.price_excl_vat), status=order.status,
-                       common_name=common_name, sans=list(sans), options=options, origin=origin,
-                       source_order=source_order.reference if source_order else "")
+            log_action(
+                "order.submitted",
+                obj=order,
+                user=user,
+                request=request,
+                product=product.code,
+                months=period_months,
+                price_excl_vat=str(order.price_excl_vat),
+                status=order.status,
+                common_name=common_name,
+                sans=list(sans),
+                options=options,
+                origin=origin,
+                source_order=source_order.reference if source_order else "",
+            )
             document = None
             if payment is not None and order.status != S.AWAITING_APPROVAL:
                 document = settle(order, payment, user=user, request=request)  # ORD-9 (h19)
@@ -233,7 +298,11 @@ def send_order_confirmation(order: Order, document=None) -> None:
     language = order.account.language
     profile = profile_for(order.product)
     with translation.override(language):
-        lines = name_lines(order.product, order.period_months, order.common_name, order.sans) if profile.names else []
+        lines = (
+            name_lines(order.product, order.period_months, order.common_name, order.sans)
+            if profile.names
+            else []
+        )
         options = option_lines(order.product, order.period_months, order.options)
         context = {
             "reference": order.reference,
@@ -242,8 +311,10 @@ def send_order_confirmation(order: Order, document=None) -> None:
             "period_months": order.period_months,
             "names": [{"name": line.name, "kind": line.kind_label} for line in lines],
             "holder": order.common_name,
-            "options": [{"label": line.label, "quantity": line.quantity, "amount": str(line.amount)}
-                        for line in options],
+            "options": [
+                {"label": line.label, "quantity": line.quantity, "amount": str(line.amount)}
+                for line in options
+            ],
             "csr_by_invitation": order.options.get("csr_mode") == CsrMode.INVITATION and not order.csr,
             "holder_email": order.admin_contact.email,
             "price_excl_vat": str(order.price_excl_vat),
@@ -258,8 +329,13 @@ def send_order_confirmation(order: Order, document=None) -> None:
         }
     if document is not None:
         # ORD-3 (h19): billing's mailer attaches the stored PDF, reloaded by id when the task runs.
-        send_pdf_mail_on_commit("order_confirmation", [order.technical_contact.email], context, language,
-                                attachments=[("document", document.pk)])
+        send_pdf_mail_on_commit(
+            "order_confirmation",
+            [order.technical_contact.email],
+            context,
+            language,
+            attachments=[("document", document.pk)],
+        )
         return
     send_mail_on_commit("order_confirmation", [order.technical_contact.email], context, language)
 
@@ -268,9 +344,19 @@ def _subject_value(info: CsrInfo, label: str) -> str:
     return next((value for key, value in info.subject if key == label), "")
 
 
-def csr_warnings(account: Account, info: CsrInfo, *, common_name: str, sans: list[str],
-                 organisation_name: str, organisation_city: str = "", organisation_country: str = "",
-                 holder_email: str = "", check_names: bool = True, exclude_order: Order | None = None) -> list[str]:
+def csr_warnings(
+    account: Account,
+    info: CsrInfo,
+    *,
+    common_name: str,
+    sans: list[str],
+    organisation_name: str,
+    organisation_city: str = "",
+    organisation_country: str = "",
+    holder_email: str = "",
+    check_names: bool = True,
+    exclude_order: Order | None = None,
+) -> list[str]:
     """ORD-6 non-blocking hints ("automatisms"): a CSR already used on the account; names, O, L, C
     or the holder's email address differing from the order. None of them blocks the order.
 
@@ -284,31 +370,49 @@ def csr_warnings(account: Account, info: CsrInfo, *, common_name: str, sans: lis
         reused = reused.exclude(pk=exclude_order.pk)
     references = list(reused.order_by("-created_at").values_list("reference", flat=True)[:3])
     if references:
-        warnings.append(_(
-            "This CSR's key was already used on your account (order %(references)s). Certificate "
-            "authorities usually refuse to sign a key again: generate a new key and CSR unless this is "
-            "a reissue.") % {"references": ", ".join(references)})
+        warnings.append(
+            _(
+                "This CSR's key was already used on your account (order %(references)s). Certificate "
+                "authorities usually refuse to sign a key again: generate a new key and CSR unless this is "
+                "a reissue."
+            )
+            % {"references": ", ".join(references)}
+        )
     if check_names:
         warnings += _name_warnings(info, common_name, sans)
     if holder_email:
-        csr_email = _subject_value(info, "emailAddress") or (info.common_name if "@" in info.common_name else "")
+        csr_email = _subject_value(info, "emailAddress") or (
+            info.common_name if "@" in info.common_name else ""
+        )
         if csr_email and csr_email.casefold() != holder_email.casefold():
-            warnings.append(_("The CSR's email address “%(csr)s” differs from the holder's “%(email)s”: the "
-                              "certificate will carry the holder's address.") % {"csr": csr_email,
-                                                                                 "email": holder_email})
+            warnings.append(
+                _(
+                    "The CSR's email address “%(csr)s” differs from the holder's “%(email)s”: the "
+                    "certificate will carry the holder's address."
+                )
+                % {"csr": csr_email, "email": holder_email}
+            )
     csr_org = _subject_value(info, "O")
     if csr_org and csr_org.casefold() != organisation_name.strip().casefold():
-        warnings.append(_("The CSR's organisation “%(csr)s” differs from the holder organisation “%(org)s”: "
-                          "the certificate will carry the holder organisation.") % {"csr": csr_org,
-                                                                                     "org": organisation_name})
+        warnings.append(
+            _(
+                "The CSR's organisation “%(csr)s” differs from the holder organisation “%(org)s”: "
+                "the certificate will carry the holder organisation."
+            )
+            % {"csr": csr_org, "org": organisation_name}
+        )
     csr_city = _subject_value(info, "L")
     if csr_city and organisation_city and csr_city.casefold() != organisation_city.strip().casefold():
-        warnings.append(_("The CSR's locality “%(csr)s” differs from the holder organisation's city “%(city)s”.")
-                        % {"csr": csr_city, "city": organisation_city})
+        warnings.append(
+            _("The CSR's locality “%(csr)s” differs from the holder organisation's city “%(city)s”.")
+            % {"csr": csr_city, "city": organisation_city}
+        )
     csr_country = _subject_value(info, "C")
     if csr_country and organisation_country and csr_country.upper() != organisation_country.strip().upper():
-        warnings.append(_("The CSR's country “%(csr)s” differs from the holder organisation's country "
-                          "“%(country)s”.") % {"csr": csr_country, "country": organisation_country})
+        warnings.append(
+            _("The CSR's country “%(csr)s” differs from the holder organisation's country “%(country)s”.")
+            % {"csr": csr_country, "country": organisation_country}
+        )
     return warnings
 
 
@@ -316,15 +420,23 @@ def _name_warnings(info: CsrInfo, common_name: str, sans: list[str]) -> list[str
     warnings = []
     csr_cn = info.common_name.lower()
     if csr_cn and csr_cn != common_name:
-        warnings.append(_("The CSR's common name “%(csr)s” differs from the common name ordered “%(cn)s”: "
-                          "the certificate will carry the names ordered.") % {"csr": info.common_name,
-                                                                               "cn": common_name})
+        warnings.append(
+            _(
+                "The CSR's common name “%(csr)s” differs from the common name ordered “%(cn)s”: "
+                "the certificate will carry the names ordered."
+            )
+            % {"csr": info.common_name, "cn": common_name}
+        )
     ordered = {common_name, *sans}
     in_csr = {name.lower() for name in info.sans} | ({csr_cn} if csr_cn else set())
     if in_csr - ordered:
-        warnings.append(_("The CSR holds names that are not ordered: %(names)s.") % {
-            "names": ", ".join(sorted(in_csr - ordered))})
+        warnings.append(
+            _("The CSR holds names that are not ordered: %(names)s.")
+            % {"names": ", ".join(sorted(in_csr - ordered))}
+        )
     if info.sans and ordered - in_csr:
-        warnings.append(_("Names ordered that the CSR does not hold: %(names)s.") % {
-            "names": ", ".join(sorted(ordered - in_csr))})
+        warnings.append(
+            _("Names ordered that the CSR does not hold: %(names)s.")
+            % {"names": ", ".join(sorted(ordered - in_csr))}
+        )
     return warnings

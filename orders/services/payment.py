@@ -174,8 +174,11 @@ def debit_date(day: datetime.date | None = None) -> datetime.date:
 def offer(account: Account, product: Product, months: int, public_total: Decimal) -> Offer:
     """ORD-9: the payment methods open to the account for this order, and the default one."""
     own = formula_price(account, product, months, public_total)
-    tokens = token_balance(account, product) if account.formula in (Account.Formula.BULK,
-                                                                    Account.Formula.REBATE) else None
+    tokens = (
+        token_balance(account, product)
+        if account.formula in (Account.Formula.BULK, Account.Formula.REBATE)
+        else None
+    )
     balance = euro_balance(account) if account.formula == Account.Formula.CURRENT else None
     restricted = cash_only(account)
     mandate = active_mandate(account) is not None
@@ -193,22 +196,44 @@ def offer(account: Account, product: Product, months: int, public_total: Decimal
         if method == Method.DIRECT_DEBIT and not mandate:
             continue
         methods.append(method)
-    return Offer(methods=[str(m) for m in methods], default=str(methods[0]), tokens=tokens, euro_balance=balance,
-                 formula_price=own, public_price=public_total, cash_only=restricted, mandate=mandate,
-                 debit_date=debit_date())
+    return Offer(
+        methods=[str(m) for m in methods],
+        default=str(methods[0]),
+        tokens=tokens,
+        euro_balance=balance,
+        formula_price=own,
+        public_price=public_total,
+        cash_only=restricted,
+        mandate=mandate,
+        debit_date=debit_date(),
+    )
 
 
-def plan_payment(account: Account, product: Product, months: int, public_total: Decimal, *, method: str,
-                 quote: bool = False, term_days: int | None = None, promo_code: str = "",
-                 coupon: Coupon | None = None) -> PaymentPlan:
+def plan_payment(
+    account: Account,
+    product: Product,
+    months: int,
+    public_total: Decimal,
+    *,
+    method: str,
+    quote: bool = False,
+    term_days: int | None = None,
+    promo_code: str = "",
+    coupon: Coupon | None = None,
+) -> PaymentPlan:
     """ORD-9: check a payment choice and price it; raises PaymentError (with its field) when it
     cannot be used. Nothing is booked here (the review page calls it to preview)."""
     current = offer(account, product, months, public_total)
     if method not in current.methods:
         raise PaymentError(_refusal(method, current), "method")
     if quote and method in FORMULA_METHODS:
-        raise PaymentError(_("A quote is for the other payment methods: choose card, cheque, transfer, direct "
-                             "debit or purchase order."), "quote")
+        raise PaymentError(
+            _(
+                "A quote is for the other payment methods: choose card, cheque, transfer, direct "
+                "debit or purchase order."
+            ),
+            "quote",
+        )
     term = 0
     if method == Method.PURCHASE_ORDER:
         if term_days not in PURCHASE_ORDER_TERMS:
@@ -219,8 +244,10 @@ def plan_payment(account: Account, product: Product, months: int, public_total: 
     code = (promo_code or "").strip()
     if code:
         if method == Method.TOKENS:
-            raise PaymentError(_("A promo code lowers a price in euros: it does not apply to an order paid with "
-                                 "tokens."), "promo_code")
+            raise PaymentError(
+                _("A promo code lowers a price in euros: it does not apply to an order paid with tokens."),
+                "promo_code",
+            )
         try:
             promo, discount = check_promo_code(account, code, amount_due=price)
         except PromoCodeError as error:
@@ -230,12 +257,26 @@ def plan_payment(account: Account, product: Product, months: int, public_total: 
     fees = round_cents(net * PURCHASE_ORDER_FEE_RATE / 100) if method == Method.PURCHASE_ORDER else ZERO
     if coupon is not None:
         if method not in INVOICED_NOW or quote:
-            raise PaymentError(_("A deposit coupon pays an order invoiced now: choose card, cheque, transfer or "
-                                 "direct debit, without a quote."), "coupon")
+            raise PaymentError(
+                _(
+                    "A deposit coupon pays an order invoiced now: choose card, cheque, transfer or "
+                    "direct debit, without a quote."
+                ),
+                "coupon",
+            )
         if coupon.account_id != account.pk or not usable_coupons(account).filter(pk=coupon.pk).exists():
             raise PaymentError(_("This coupon can no longer be used."), "coupon")
-    return PaymentPlan(method=str(method), quote=quote, term_days=term, promo_code=code, promo_discount=discount,
-                       coupon=coupon.number if coupon else "", price=price, fees=fees, total_excl_vat=net + fees)
+    return PaymentPlan(
+        method=str(method),
+        quote=quote,
+        term_days=term,
+        promo_code=code,
+        promo_discount=discount,
+        coupon=coupon.number if coupon else "",
+        price=price,
+        fees=fees,
+        total_excl_vat=net + fees,
+    )
 
 
 def _refusal(method: str, current: Offer) -> str:
@@ -244,7 +285,9 @@ def _refusal(method: str, current: Offer) -> str:
     if method == Method.DIRECT_DEBIT:
         return _("Direct debit needs a validated SEPA mandate: ask for one from the account information.")
     if method == Method.TOKENS:
-        return _("Your token balance for this product does not cover this order: choose another payment method.")
+        return _(
+            "Your token balance for this product does not cover this order: choose another payment method."
+        )
     if method == Method.BALANCE:
         return _("Your euro balance does not cover this order: choose another payment method.")
     return _("This payment method is not available to your account.")
@@ -252,24 +295,38 @@ def _refusal(method: str, current: Offer) -> str:
 
 def cash_only_message() -> str:
     """ACCT-6: why only card and transfer are offered."""
-    return _("A late-payment statement is awaiting payment on your account: until it is settled, orders are paid "
-             "by card or bank transfer only.")
+    return _(
+        "A late-payment statement is awaiting payment on your account: until it is settled, orders are paid "
+        "by card or bank transfer only."
+    )
 
 
 # Settlement at confirmation -------------------------------------------------------------------------
 
+
 def _lines(order: Order, plan: PaymentPlan) -> list[LineInput]:
     description = _("%(product)s, %(months)s months – %(name)s (order %(reference)s)") % {
-        "product": order.product, "months": order.period_months, "name": order.common_name,
-        "reference": order.reference}
+        "product": order.product,
+        "months": order.period_months,
+        "name": order.common_name,
+        "reference": order.reference,
+    }
     lines = [LineInput(description=description, unit_price=plan.price)]
     if plan.promo_discount:
-        lines.append(LineInput(description=_("Promo code %(code)s") % {"code": plan.promo_code},
-                               unit_price=-plan.promo_discount))
+        lines.append(
+            LineInput(
+                description=_("Promo code %(code)s") % {"code": plan.promo_code},
+                unit_price=-plan.promo_discount,
+            )
+        )
     if plan.fees:
-        lines.append(LineInput(description=_("Deferred payment fees (%(rate)s %%), %(days)s days") % {
-            "rate": f"{PURCHASE_ORDER_FEE_RATE:f}".rstrip("0").rstrip("."), "days": plan.term_days},
-            unit_price=plan.fees))
+        lines.append(
+            LineInput(
+                description=_("Deferred payment fees (%(rate)s %%), %(days)s days")
+                % {"rate": f"{PURCHASE_ORDER_FEE_RATE:f}".rstrip("0").rstrip("."), "days": plan.term_days},
+                unit_price=plan.fees,
+            )
+        )
     return lines
 
 
@@ -288,24 +345,44 @@ def settle(order: Order, plan: PaymentPlan, *, user: User | None, request=None) 
     document = None
     paid = False
     if plan.makes_quote:
-        document = issue_quote(account, _lines(order, plan), reference=order.reference, by=user,
-                               due_days=plan.term_days or None)
+        document = issue_quote(
+            account, _lines(order, plan), reference=order.reference, by=user, due_days=plan.term_days or None
+        )
     elif plan.method == Method.TOKENS:
-        debit_tokens(account, order.product, TOKENS_PER_ORDER, reference=order.reference, user=user,
-                     note=order.common_name[:100])
+        debit_tokens(
+            account,
+            order.product,
+            TOKENS_PER_ORDER,
+            reference=order.reference,
+            user=user,
+            note=order.common_name[:100],
+        )
         paid = True
     elif plan.method == Method.BALANCE:
-        document = issue_invoice(account, _lines(order, plan), reference=order.reference, by=user, paid=True,
-                                 payment_reference=_("Euro balance"))
+        document = issue_invoice(
+            account,
+            _lines(order, plan),
+            reference=order.reference,
+            by=user,
+            paid=True,
+            payment_reference=_("Euro balance"),
+        )
         debit_euros(account, plan.total_excl_vat, reference=order.reference, user=user, document=document)
         paid = True
     elif plan.method == Method.MONTHLY:
-        register_charge(account, reference=order.reference, description=_lines(order, plan)[0].description,
-                        amount=plan.total_excl_vat, date=timezone.localdate(), by=user)
+        register_charge(
+            account,
+            reference=order.reference,
+            description=_lines(order, plan)[0].description,
+            amount=plan.total_excl_vat,
+            date=timezone.localdate(),
+            by=user,
+        )
     else:
         due_days = SEPA_DEBIT_DAYS if plan.method == Method.DIRECT_DEBIT else 0
-        document = issue_invoice(account, _lines(order, plan), reference=order.reference, by=user,
-                                 due_days=due_days)
+        document = issue_invoice(
+            account, _lines(order, plan), reference=order.reference, by=user, due_days=due_days
+        )
         if plan.coupon:
             paid = _pay_with_coupon(order, plan, document, user)
     if paid:
@@ -315,9 +392,19 @@ def settle(order: Order, plan: PaymentPlan, *, user: User | None, request=None) 
         if order.status == S.AWAITING_PAYMENT:
             order.status = S.UNDER_VERIFICATION
             order.save(update_fields=["status"])
-    log_action("order.payment_chosen", obj=order, user=user, request=request, method=plan.method,
-               quote=plan.makes_quote, total_excl_vat=str(plan.total_excl_vat), promo_code=plan.promo_code,
-               coupon=plan.coupon, document=document.display_number if document else "", paid=paid)
+    log_action(
+        "order.payment_chosen",
+        obj=order,
+        user=user,
+        request=request,
+        method=plan.method,
+        quote=plan.makes_quote,
+        total_excl_vat=str(plan.total_excl_vat),
+        promo_code=plan.promo_code,
+        coupon=plan.coupon,
+        document=document.display_number if document else "",
+        paid=paid,
+    )
     return document
 
 
@@ -339,17 +426,22 @@ def _pay_with_coupon(order: Order, plan: PaymentPlan, invoice: Document, user: U
 
 # Reading an order's payment and documents ---------------------------------------------------------
 
+
 def order_documents(order: Order):
     """ORD-3, LIFE-6: the billing documents issued for the order (by its reference), oldest first."""
-    return (Document.objects.filter(account_id=order.account_id, source_reference=order.reference)
-            .defer("pdf").order_by("issue_date", "id"))
+    return (
+        Document.objects.filter(account_id=order.account_id, source_reference=order.reference)
+        .defer("pdf")
+        .order_by("issue_date", "id")
+    )
 
 
 def main_document(order: Order) -> Document | None:
     """The order's invoice, else its quote (the document the confirmation page shows)."""
     documents = list(order_documents(order).filter(kind__in=(DocumentKind.INVOICE, DocumentKind.QUOTE)))
-    return (next((d for d in documents if d.kind == DocumentKind.INVOICE), None)
-            or next((d for d in documents if d.kind == DocumentKind.QUOTE), None))
+    return next((d for d in documents if d.kind == DocumentKind.INVOICE), None) or next(
+        (d for d in documents if d.kind == DocumentKind.QUOTE), None
+    )
 
 
 @dataclass(frozen=True)
@@ -375,13 +467,20 @@ def payment_summary(order: Order) -> PaymentSummary | None:
     method = data.get("method", "")
     credit_notes = list(order_documents(order).filter(kind=DocumentKind.CREDIT_NOTE))
     return PaymentSummary(
-        method=method, method_label=str(Method(method).label) if method in Method.values else method,
+        method=method,
+        method_label=str(Method(method).label) if method in Method.values else method,
         quote=bool(data.get("quote")) or method == Method.PURCHASE_ORDER,
         total_excl_vat=Decimal(data["total_excl_vat"]) if data.get("total_excl_vat") else None,
-        promo_code=data.get("promo_code", ""), promo_discount=Decimal(data.get("promo_discount") or "0"),
-        coupon=data.get("coupon", ""), term_days=data.get("term_days") or 0,
-        debit_date=debit_date(timezone.localtime(order.created_at).date()) if method == Method.DIRECT_DEBIT else None,
-        document=main_document(order), credit_notes=credit_notes)
+        promo_code=data.get("promo_code", ""),
+        promo_discount=Decimal(data.get("promo_discount") or "0"),
+        coupon=data.get("coupon", ""),
+        term_days=data.get("term_days") or 0,
+        debit_date=debit_date(timezone.localtime(order.created_at).date())
+        if method == Method.DIRECT_DEBIT
+        else None,
+        document=main_document(order),
+        credit_notes=credit_notes,
+    )
 
 
 def date_text(day: datetime.date) -> str:
@@ -390,6 +489,7 @@ def date_text(day: datetime.date) -> str:
 
 # Staff recording a payment (STAFF-2, ACCT-3) ----------------------------------------------------
 
+
 def invoice_paid(order: Order, *, user: User | None, reference: str = "") -> Document | None:
     """ACCT-3: the order was paid: its open invoice is marked paid (idempotent); an order that has no
     invoice yet (placed before payment was chosen, or by an external link) gets one, issued paid.
@@ -397,18 +497,34 @@ def invoice_paid(order: Order, *, user: User | None, reference: str = "") -> Doc
     payment = (order.options or {}).get("payment") or {}
     if payment.get("method") in (Method.MONTHLY, Method.TOKENS):
         return None
-    invoice = order_documents(order).filter(kind=DocumentKind.INVOICE).exclude(
-        status=DocumentStatus.CANCELLED).first()
+    invoice = (
+        order_documents(order)
+        .filter(kind=DocumentKind.INVOICE)
+        .exclude(status=DocumentStatus.CANCELLED)
+        .first()
+    )
     if invoice is not None:
         return mark_paid(invoice, user, payment_reference=reference)
     if order.account.holder is None:
-        logger.warning("Order %s paid without an invoice: its account has no holder organisation.", order.reference)
+        logger.warning(
+            "Order %s paid without an invoice: its account has no holder organisation.", order.reference
+        )
         return None
-    lines = [LineInput(description=_("%(product)s, %(months)s months – %(name)s (order %(reference)s)") % {
-        "product": order.product, "months": order.period_months, "name": order.common_name,
-        "reference": order.reference}, unit_price=order.price_excl_vat)]
-    return issue_invoice(order.account, lines, reference=order.reference, by=user, paid=True,
-                         payment_reference=reference)
+    lines = [
+        LineInput(
+            description=_("%(product)s, %(months)s months – %(name)s (order %(reference)s)")
+            % {
+                "product": order.product,
+                "months": order.period_months,
+                "name": order.common_name,
+                "reference": order.reference,
+            },
+            unit_price=order.price_excl_vat,
+        )
+    ]
+    return issue_invoice(
+        order.account, lines, reference=order.reference, by=user, paid=True, payment_reference=reference
+    )
 
 
 # Cancellation, money side (LIFE-6) -----------------------------------------------------------------
@@ -452,28 +568,52 @@ def refund_cancelled(order: Order, *, user: User | None, reason: str) -> Refund:
     account = order.account
     payment = (order.options or {}).get("payment") or {}
     tokens = 0
-    debited = TokenMovement.objects.filter(account=account, reference=order.reference,
-                                           kind=MovementKind.CONSUMPTION, product=order.product).first()
+    debited = TokenMovement.objects.filter(
+        account=account, reference=order.reference, kind=MovementKind.CONSUMPTION, product=order.product
+    ).first()
     if debited is not None:
         tokens = -debited.quantity
-        credit_tokens(account, order.product, tokens, reference=order.reference, kind=MovementKind.REFUND,
-                      user=user, note=_("Cancelled order"))
+        credit_tokens(
+            account,
+            order.product,
+            tokens,
+            reference=order.reference,
+            kind=MovementKind.REFUND,
+            user=user,
+            note=_("Cancelled order"),
+        )
     withdrawn = False
     if payment.get("method") == Method.MONTHLY:
         withdraw_charge(account, order.reference, by=user)
         withdrawn = True
     credit_note = coupon = None
-    invoice = order_documents(order).filter(kind=DocumentKind.INVOICE).exclude(
-        status=DocumentStatus.CANCELLED).first()
+    invoice = (
+        order_documents(order)
+        .filter(kind=DocumentKind.INVOICE)
+        .exclude(status=DocumentStatus.CANCELLED)
+        .first()
+    )
     if invoice is not None:
         credit_note = _credit(invoice, rate, user=user, reason=reason, reference=order.reference)
         if invoice.status == DocumentStatus.PAID and credit_note.total_incl_vat < 0:
-            coupon = issue_coupon(account, -credit_note.total_incl_vat, origin_reference=order.reference, by=user,
-                                  note=_("Cancellation of order %(reference)s") % {"reference": order.reference})
-    log_action("order.cancellation_refunded", obj=order, user=user, fee_rate=str(rate), tokens=tokens,
-               credit_note=credit_note.display_number if credit_note else "",
-               coupon=coupon.number if coupon else "", coupon_amount=str(coupon.amount) if coupon else "",
-               charge_withdrawn=withdrawn)
+            coupon = issue_coupon(
+                account,
+                -credit_note.total_incl_vat,
+                origin_reference=order.reference,
+                by=user,
+                note=_("Cancellation of order %(reference)s") % {"reference": order.reference},
+            )
+    log_action(
+        "order.cancellation_refunded",
+        obj=order,
+        user=user,
+        fee_rate=str(rate),
+        tokens=tokens,
+        credit_note=credit_note.display_number if credit_note else "",
+        coupon=coupon.number if coupon else "",
+        coupon_amount=str(coupon.amount) if coupon else "",
+        charge_withdrawn=withdrawn,
+    )
     return Refund(rate, credit_note, coupon, tokens, withdrawn)
 
 
@@ -481,11 +621,17 @@ def _credit(invoice: Document, rate: Decimal, *, user: User | None, reason: str,
     existing = Document.objects.filter(kind=DocumentKind.CREDIT_NOTE, related_document=invoice).first()
     if existing is not None:
         return existing
-    full_reason = _("Cancellation of order %(reference)s: %(reason)s") % {"reference": reference, "reason": reason}
+    full_reason = _("Cancellation of order %(reference)s: %(reason)s") % {
+        "reference": reference,
+        "reason": reason,
+    }
     if not rate:
         return issue_credit_note(invoice, reason=full_reason, by=user)
     fee = round_cents(invoice.total_excl_vat * rate / 100)
     rate_text = f"{rate:f}".rstrip("0").rstrip(".")
-    line = LineInput(description=_("Cancellation of order %(reference)s, less the %(rate)s %% cancellation fee") % {
-        "reference": reference, "rate": rate_text}, unit_price=invoice.total_excl_vat - fee)
+    line = LineInput(
+        description=_("Cancellation of order %(reference)s, less the %(rate)s %% cancellation fee")
+        % {"reference": reference, "rate": rate_text},
+        unit_price=invoice.total_excl_vat - fee,
+    )
     return issue_credit_note(invoice, [line], reason=full_reason, by=user)

@@ -51,7 +51,9 @@ def initial_from_order(order: Order, *, origin: str, product: Product | None = N
         if order.dcv_method:
             initial["dcv_method"] = order.dcv_method
     if profile.server_software and order.server_software:
-        initial.update(server_software=order.server_software, server_software_other=order.server_software_other)
+        initial.update(
+            server_software=order.server_software, server_software_other=order.server_software_other
+        )
     if profile.legal_representative and order.legal_representative_id:
         initial["legal_same_as_admin"] = order.legal_representative_id == order.admin_contact_id
         initial["legal_representative"] = order.legal_representative.public_id

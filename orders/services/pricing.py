@@ -84,8 +84,10 @@ class NameLine:
 
 
 def _is_free_variant(common_name: str, name: str) -> bool:
-    return name in {f"www.{common_name}", common_name.removeprefix("www."), common_name.removeprefix("*.")} \
+    return (
+        name in {f"www.{common_name}", common_name.removeprefix("www."), common_name.removeprefix("*.")}
         and name != common_name
+    )
 
 
 def classify_names(common_name: str, sans: list[str]) -> list[tuple[str, NameKind]]:
@@ -117,7 +119,9 @@ def paying_sans(common_name: str, sans: list[str]) -> int:
 
 def period_price(product: Product, months: int) -> Decimal:
     """The public price excl. VAT of `product` for `months`, or PricingError when not on sale."""
-    price = ProductPeriod.objects.filter(product=product, months=months).values_list("price", flat=True).first()
+    price = (
+        ProductPeriod.objects.filter(product=product, months=months).values_list("price", flat=True).first()
+    )
     if price is None:
         raise PricingError(f"{product.code} is not sold for {months} months")
     return price
@@ -167,24 +171,37 @@ def option_lines(product: Product, months: int, options: dict | None) -> list[Op
     options = options or {}
     lines: list[OptionLine] = []
     if options.get("assistance"):
-        lines.append(OptionLine("assistance", str(_("Assistance option")), 1, ASSISTANCE_PRICE, ASSISTANCE_PRICE))
+        lines.append(
+            OptionLine("assistance", str(_("Assistance option")), 1, ASSISTANCE_PRICE, ASSISTANCE_PRICE)
+        )
     licences = int(options.get("licences") or 0)
     unit = licence_price(product)
     if licences and unit is not None:
         yearly = _yearly(unit, months)
-        lines.append(OptionLine("licences", str(_("Additional machine licences")), licences, yearly, yearly * licences))
+        lines.append(
+            OptionLine("licences", str(_("Additional machine licences")), licences, yearly, yearly * licences)
+        )
     users = int(options.get("users") or 0)
     if users:
         user_type = options.get("user_type") or "advanced"
         yearly = _yearly(SIGNATURE_USER_PRICES[user_type], months)
-        label = _("Additional qualified signature users") if user_type == "qualified" else _(
-            "Additional advanced signature users")
+        label = (
+            _("Additional qualified signature users")
+            if user_type == "qualified"
+            else _("Additional advanced signature users")
+        )
         lines.append(OptionLine("users", str(label), users, yearly, yearly * users))
     packs = int(options.get("document_packs") or 0)
     if packs:
-        lines.append(OptionLine("document_packs", str(_("Document packs of %(size)d documents")
-                                                      % {"size": DOCUMENT_PACK_SIZE}),
-                                packs, DOCUMENT_PACK_PRICE, DOCUMENT_PACK_PRICE * packs))
+        lines.append(
+            OptionLine(
+                "document_packs",
+                str(_("Document packs of %(size)d documents") % {"size": DOCUMENT_PACK_SIZE}),
+                packs,
+                DOCUMENT_PACK_PRICE,
+                DOCUMENT_PACK_PRICE * packs,
+            )
+        )
     eidas = int(options.get("eidas_ids") or 0)
     if eidas:
         yearly = _yearly(EIDAS_ID_PRICE, months)
@@ -192,8 +209,9 @@ def option_lines(product: Product, months: int, options: dict | None) -> list[Op
     return lines
 
 
-def order_price(product: Product, months: int, common_name: str, sans: list[str],
-                options: dict | None = None) -> Decimal:
+def order_price(
+    product: Product, months: int, common_name: str, sans: list[str], options: dict | None = None
+) -> Decimal:
     """ORD-2 / ORD-4: period price plus the extra names' and the options' prices, excluding VAT."""
     names = sum((line.price for line in name_lines(product, months, common_name, sans)), Decimal("0.00"))
     extras = sum((line.amount for line in option_lines(product, months, options)), Decimal("0.00"))

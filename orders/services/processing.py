@@ -34,20 +34,52 @@ class StaffMove:
         return status in self.sources and self.target in TRANSITIONS.get(status, set())
 
 
-STAFF_MOVES: dict[str, StaffMove] = {move.code: move for move in [
-    StaffMove("verification", gettext_lazy("Start or resume the verification"), S.UNDER_VERIFICATION,
-              frozenset({S.QUOTE_SIGNED, S.AWAITING_DCV, S.DORMANT})),
-    StaffMove("awaiting_dcv", gettext_lazy("Audit done: awaiting domain validation"), S.AWAITING_DCV,
-              frozenset({S.QUOTE_SIGNED, S.PROCESSING_AWAITING_PAYMENT, S.UNDER_VERIFICATION, S.DORMANT})),
-    StaffMove("dormant", gettext_lazy("Put dormant (documents missing)"), S.DORMANT,
-              frozenset({S.PROCESSING_AWAITING_PAYMENT, S.UNDER_VERIFICATION, S.AWAITING_DCV})),
-    StaffMove("no_followup", gettext_lazy("No follow-up: awaiting the cancellation fee"), S.NO_FOLLOWUP_AWAITING_FEE,
-              frozenset({S.QUOTE_SIGNED, S.PROCESSING_AWAITING_PAYMENT, S.UNDER_VERIFICATION, S.AWAITING_DCV,
-                         S.DORMANT})),
-    StaffMove("fee_paid", gettext_lazy("Cancellation fee paid"), S.NO_FOLLOWUP_FEE_PAID,
-              frozenset({S.NO_FOLLOWUP_AWAITING_FEE})),
-    StaffMove("quote_signed", gettext_lazy("Quote signed by the customer"), S.QUOTE_SIGNED, frozenset({S.QUOTE})),
-]}
+STAFF_MOVES: dict[str, StaffMove] = {
+    move.code: move
+    for move in [
+        StaffMove(
+            "verification",
+            gettext_lazy("Start or resume the verification"),
+            S.UNDER_VERIFICATION,
+            frozenset({S.QUOTE_SIGNED, S.AWAITING_DCV, S.DORMANT}),
+        ),
+        StaffMove(
+            "awaiting_dcv",
+            gettext_lazy("Audit done: awaiting domain validation"),
+            S.AWAITING_DCV,
+            frozenset({S.QUOTE_SIGNED, S.PROCESSING_AWAITING_PAYMENT, S.UNDER_VERIFICATION, S.DORMANT}),
+        ),
+        StaffMove(
+            "dormant",
+            gettext_lazy("Put dormant (documents missing)"),
+            S.DORMANT,
+            frozenset({S.PROCESSING_AWAITING_PAYMENT, S.UNDER_VERIFICATION, S.AWAITING_DCV}),
+        ),
+        StaffMove(
+            "no_followup",
+            gettext_lazy("No follow-up: awaiting the cancellation fee"),
+            S.NO_FOLLOWUP_AWAITING_FEE,
+            frozenset(
+                {
+                    S.QUOTE_SIGNED,
+                    S.PROCESSING_AWAITING_PAYMENT,
+                    S.UNDER_VERIFICATION,
+                    S.AWAITING_DCV,
+                    S.DORMANT,
+                }
+            ),
+        ),
+        StaffMove(
+            "fee_paid",
+            gettext_lazy("Cancellation fee paid"),
+            S.NO_FOLLOWUP_FEE_PAID,
+            frozenset({S.NO_FOLLOWUP_AWAITING_FEE}),
+        ),
+        StaffMove(
+            "quote_signed", gettext_lazy("Quote signed by the customer"), S.QUOTE_SIGNED, frozenset({S.QUOTE})
+        ),
+    ]
+}
 
 
 def staff_moves_for(order: Order) -> list[StaffMove]:
@@ -64,11 +96,19 @@ def staff_move(order: Order, code: str, *, user: User, request=None, note: str =
     with transaction.atomic():
         locked = lock_order(order)
         if not staff_step.allowed_from(locked.status):
-            raise IllegalTransition(locked, message=_(
-                "“%(action)s” is not possible for order %(reference)s while it is “%(status)s”.") % {
-                "action": staff_step.label, "reference": locked.reference, "status": S(locked.status).label})
+            raise IllegalTransition(
+                locked,
+                message=_("“%(action)s” is not possible for order %(reference)s while it is “%(status)s”.")
+                % {
+                    "action": staff_step.label,
+                    "reference": locked.reference,
+                    "status": S(locked.status).label,
+                },
+            )
         if not locked.handler_name:
             locked.handler_name = user.get_full_name() or user.username
             locked.save(update_fields=["handler_name"])
-        move(locked, staff_step.target, user=user, request=request, note=note.strip() or str(staff_step.label))
+        move(
+            locked, staff_step.target, user=user, request=request, note=note.strip() or str(staff_step.label)
+        )
     return locked

@@ -94,8 +94,11 @@ def subscription_end_of(order: Order) -> datetime:
 def valid_certificates(order: Order, now: datetime | None = None) -> list[Certificate]:
     """The order's certificates still valid at `now`, newest first (prefetch-friendly)."""
     now = now or timezone.now()
-    return sorted((c for c in order.certificates.all() if c.state == Certificate.State.VALID and c.not_after > now),
-                  key=lambda c: (c.created_at, c.pk), reverse=True)
+    return sorted(
+        (c for c in order.certificates.all() if c.state == Certificate.State.VALID and c.not_after > now),
+        key=lambda c: (c.created_at, c.pk),
+        reverse=True,
+    )
 
 
 def may_change_names(product: Product) -> bool:
@@ -107,11 +110,15 @@ def reissue_refusal(order: Order, now: datetime | None = None) -> str | None:
     """ORD-11: why `order` cannot be reissued at `now`, or None when it can."""
     now = now or timezone.now()
     if not order.product.reissuable:
-        return _("%(product)s cannot be reissued: if its key is compromised, revoke the certificate and place a "
-                 "new order.") % {"product": order.product}
+        return _(
+            "%(product)s cannot be reissued: if its key is compromised, revoke the certificate and place a "
+            "new order."
+        ) % {"product": order.product}
     if order.origin == OrderOrigin.IMPORT:
-        return _("This certificate was imported: only the authority that issued it can reissue it. Renew or "
-                 "migrate it instead.")
+        return _(
+            "This certificate was imported: only the authority that issued it can reissue it. Renew or "
+            "migrate it instead."
+        )
     if order.status not in DELIVERED:
         return _("Only a delivered order can be reissued.")
     if subscription_end_of(order) <= now:
@@ -132,8 +139,12 @@ class _PlusMonths(Func):
 
 def with_subscription_end(orders: QuerySet[Order]) -> QuerySet[Order]:
     """Annotate `subscription_end`, `subscription_end_of` in SQL (lists filter and sort on it)."""
-    return orders.annotate(subscription_end=Coalesce(
-        F("subscription_ends_at"), _PlusMonths(Coalesce(F("paid_at"), F("created_at")), F("period_months"))))
+    return orders.annotate(
+        subscription_end=Coalesce(
+            F("subscription_ends_at"),
+            _PlusMonths(Coalesce(F("paid_at"), F("created_at")), F("period_months")),
+        )
+    )
 
 
 def reissuable_orders(account: Account, now: datetime | None = None) -> QuerySet[Order]:
@@ -142,13 +153,16 @@ def reissuable_orders(account: Account, now: datetime | None = None) -> QuerySet
     now = now or timezone.now()
     valid = Certificate.objects.filter(order=OuterRef("pk"), state=Certificate.State.VALID, not_after__gt=now)
     latest_end = Subquery(valid.order_by("-not_after", "-id").values("not_after")[:1])
-    return (with_subscription_end(Order.objects.filter(account=account, status__in=DELIVERED,
-                                                       product__reissuable=True))
-            .exclude(origin=OrderOrigin.IMPORT)
-            .filter(Exists(valid), subscription_end__gt=now)
-            .annotate(valid_until=latest_end)
-            .select_related("product__brand")
-            .order_by("valid_until", "id"))
+    return (
+        with_subscription_end(
+            Order.objects.filter(account=account, status__in=DELIVERED, product__reissuable=True)
+        )
+        .exclude(origin=OrderOrigin.IMPORT)
+        .filter(Exists(valid), subscription_end__gt=now)
+        .annotate(valid_until=latest_end)
+        .select_related("product__brand")
+        .order_by("valid_until", "id")
+    )
 
 
 def _organisation_for(order: Order):
@@ -157,15 +171,32 @@ def _organisation_for(order: Order):
     return order.organisation if needs_organisation(order.product) else None
 
 
-def _revoke(certificate: Certificate, order: Order, reason: str, *, user: User | None, request=None,
-            now: datetime, scheduled: bool = False) -> None:
+def _revoke(
+    certificate: Certificate,
+    order: Order,
+    reason: str,
+    *,
+    user: User | None,
+    request=None,
+    now: datetime,
+    scheduled: bool = False,
+) -> None:
     get_connector(order.product.brand).revoke(certificate, reason, when=now)
-    log_action("certificate.revoked", obj=order, user=user, request=request, serial=certificate.serial,
-               reason=reason, via="reissue", scheduled=scheduled)
+    log_action(
+        "certificate.revoked",
+        obj=order,
+        user=user,
+        request=request,
+        serial=certificate.serial,
+        reason=reason,
+        via="reissue",
+        scheduled=scheduled,
+    )
 
 
-def reissue(order: Order, request_data: ReissueRequest, *, user: User, request=None,
-            now: datetime | None = None) -> Certificate:
+def reissue(
+    order: Order, request_data: ReissueRequest, *, user: User, request=None, now: datetime | None = None
+) -> Certificate:
     """ORD-11: issue the reissued certificate on the same order and deal with the replaced one.
 
     Under the order's row lock: re-checks `reissue_refusal`, refuses a compromised key in the new
@@ -182,9 +213,15 @@ def reissue(order: Order, request_data: ReissueRequest, *, user: User, request=N
         refusal = reissue_refusal(locked, now)
         if refusal:
             raise ReissueRefused(refusal)
-        twin = (locked.certificates.filter(public_key_sha256=data.csr.public_key_sha256, reissue_reason=data.reason,
-                                           created_at__gte=now - RESUBMISSION_WINDOW)
-                .order_by("-created_at", "-id").first())
+        twin = (
+            locked.certificates.filter(
+                public_key_sha256=data.csr.public_key_sha256,
+                reissue_reason=data.reason,
+                created_at__gte=now - RESUBMISSION_WINDOW,
+            )
+            .order_by("-created_at", "-id")
+            .first()
+        )
         if twin is not None and data.sans == locked.sans:
             return twin
         replaced = next((c for c in valid_certificates(locked, now) if c.pk == data.replaced.pk), None)
@@ -193,46 +230,84 @@ def reissue(order: Order, request_data: ReissueRequest, *, user: User, request=N
         compromised = data.reason == ReissueReason.KEY_COMPROMISE
         if compromised and data.csr.public_key_sha256 == replaced.public_key_sha256:
             raise ReissueRefused(_("The new request uses the compromised key: generate a new key pair."))
-        if data.sans != locked.sans and not (data.reason == ReissueReason.SAN_ADDED
-                                             and may_change_names(locked.product)):
+        if data.sans != locked.sans and not (
+            data.reason == ReissueReason.SAN_ADDED and may_change_names(locked.product)
+        ):
             raise ReissueRefused(_("The names of this certificate cannot change in this reissue."))
         added = [name for name in data.sans if name not in locked.all_names]
         if added and requires_dcv(locked):
             missing = unvalidated_domains(locked, added, now)
             if missing:
-                raise ReissueRefused(_(
-                    "The control of these new domains has not been validated on your account: %(domains)s. "
-                    "Validate them through an order of these names first (ORD-8).") % {"domains": ", ".join(missing)})
+                raise ReissueRefused(
+                    _(
+                        "The control of these new domains has not been validated on your account: %(domains)s. "
+                        "Validate them through an order of these names first (ORD-8)."
+                    )
+                    % {"domains": ", ".join(missing)}
+                )
         product = locked.product
         issued = get_connector(product.brand).issue(
-            product=product, csr_pem=data.csr.pem, common_name=locked.common_name,
-            names=[locked.common_name, *data.sans], organisation=_organisation_for(locked),
-            not_after=subscription_end_of(locked), now=now, options=locked.options,
+            product=product,
+            csr_pem=data.csr.pem,
+            common_name=locked.common_name,
+            names=[locked.common_name, *data.sans],
+            organisation=_organisation_for(locked),
+            not_after=subscription_end_of(locked),
+            now=now,
+            options=locked.options,
         )
-        certificate = Certificate.objects.create(account_id=locked.account_id, order=locked, created_at=now,
-                                                 reissue_reason=data.reason, **issued.certificate_fields())
-        locked.csr, locked.csr_public_key_sha256, locked.sans = data.csr.pem, data.csr.public_key_sha256, data.sans
+        certificate = Certificate.objects.create(
+            account_id=locked.account_id,
+            order=locked,
+            created_at=now,
+            reissue_reason=data.reason,
+            **issued.certificate_fields(),
+        )
+        locked.csr, locked.csr_public_key_sha256, locked.sans = (
+            data.csr.pem,
+            data.csr.public_key_sha256,
+            data.sans,
+        )
         fields = ["csr", "csr_public_key_sha256", "sans"]
         if data.server_software:
-            locked.server_software, locked.server_software_other = data.server_software, data.server_software_other
+            locked.server_software, locked.server_software_other = (
+                data.server_software,
+                data.server_software_other,
+            )
             fields += ["server_software", "server_software_other"]
         locked.save(update_fields=fields)
         fate = OldCertificate.REVOKE_NOW if compromised else data.old_certificate
-        log_action("certificate.reissued", obj=locked, user=user, request=request, serial=certificate.serial,
-                   replaces=replaced.serial, reason=data.reason, old_certificate=fate,
-                   grace_days=data.grace_days if fate == OldCertificate.REVOKE_LATER else None,
-                   not_after=certificate.not_after.isoformat())
+        log_action(
+            "certificate.reissued",
+            obj=locked,
+            user=user,
+            request=request,
+            serial=certificate.serial,
+            replaces=replaced.serial,
+            reason=data.reason,
+            old_certificate=fate,
+            grace_days=data.grace_days if fate == OldCertificate.REVOKE_LATER else None,
+            not_after=certificate.not_after.isoformat(),
+        )
         if compromised:
             for other in valid_certificates(locked, now):
                 if other.public_key_sha256 == replaced.public_key_sha256:
-                    _revoke(other, locked, RevocationReason.KEY_COMPROMISE, user=user, request=request, now=now)
+                    _revoke(
+                        other, locked, RevocationReason.KEY_COMPROMISE, user=user, request=request, now=now
+                    )
         elif fate == OldCertificate.REVOKE_NOW:
             _revoke(replaced, locked, RevocationReason.SUPERSEDED, user=user, request=request, now=now)
         elif fate == OldCertificate.REVOKE_LATER:
             when = now + timedelta(days=data.grace_days or GRACE_DAYS[0])
             Certificate.objects.filter(pk=replaced.pk).update(revoke_scheduled_at=when)
-            log_action("certificate.revocation_scheduled", obj=locked, user=user, request=request,
-                       serial=replaced.serial, at=when.isoformat())
+            log_action(
+                "certificate.revocation_scheduled",
+                obj=locked,
+                user=user,
+                request=request,
+                serial=replaced.serial,
+                at=when.isoformat(),
+            )
         send_reissue_email(locked, certificate, replaced, fate)
     return certificate
 
@@ -244,8 +319,12 @@ def fate_label(fate: str, replaced: Certificate) -> str:
         return _("The previous certificate (%(serial)s) is revoked.") % {"serial": replaced.serial}
     if fate == OldCertificate.REVOKE_LATER and replaced.revoke_scheduled_at:
         return _("The previous certificate (%(serial)s) will be revoked on %(date)s.") % {
-            "serial": replaced.serial, "date": timezone.localtime(replaced.revoke_scheduled_at).strftime("%Y-%m-%d")}
-    return _("The previous certificate (%(serial)s) stays valid until it expires.") % {"serial": replaced.serial}
+            "serial": replaced.serial,
+            "date": timezone.localtime(replaced.revoke_scheduled_at).strftime("%Y-%m-%d"),
+        }
+    return _("The previous certificate (%(serial)s) stays valid until it expires.") % {
+        "serial": replaced.serial
+    }
 
 
 def send_reissue_email(order: Order, certificate: Certificate, replaced: Certificate, fate: str) -> None:
@@ -281,16 +360,23 @@ def revoke_scheduled(now: datetime | None = None, batch: int = 200) -> int:
     with scopes_disabled():
         while True:
             with transaction.atomic():
-                due = list(Certificate.objects.select_for_update(skip_locked=True, of=("self",))
-                           .filter(state=Certificate.State.VALID, revoke_scheduled_at__lte=now,
-                                   issuer__isnull=False)
-                           .select_related("order__product__brand", "order__technical_contact", "order__account")
-                           .order_by("revoke_scheduled_at", "pk")[:batch])
+                due = list(
+                    Certificate.objects.select_for_update(skip_locked=True, of=("self",))
+                    .filter(state=Certificate.State.VALID, revoke_scheduled_at__lte=now, issuer__isnull=False)
+                    .select_related("order__product__brand", "order__technical_contact", "order__account")
+                    .order_by("revoke_scheduled_at", "pk")[:batch]
+                )
                 if not due:
                     return done
                 for certificate in due:
-                    _revoke(certificate, certificate.order, RevocationReason.SUPERSEDED, user=None, now=now,
-                            scheduled=True)
+                    _revoke(
+                        certificate,
+                        certificate.order,
+                        RevocationReason.SUPERSEDED,
+                        user=None,
+                        now=now,
+                        scheduled=True,
+                    )
                     # The grace delay ends unattended: the technical contact hears of it (LIFE-5 email).
                     send_revocation_email(certificate.order, [certificate], RevocationReason.SUPERSEDED)
                 done += len(due)

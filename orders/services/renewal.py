@@ -47,20 +47,26 @@ class RenewalVerdict:
 
 
 def _latest_end() -> Subquery:
-    return Subquery(Certificate.objects.filter(order=OuterRef("pk")).order_by("-not_after", "-id")
-                    .values("not_after")[:1])
+    return Subquery(
+        Certificate.objects.filter(order=OuterRef("pk")).order_by("-not_after", "-id").values("not_after")[:1]
+    )
 
 
 def _open_renewal() -> Subquery:
-    return Subquery(Order.objects.filter(source_order=OuterRef("pk"), origin=OrderOrigin.RENEWAL)
-                    .exclude(status__in=CLOSED).order_by("-created_at", "-id").values("reference")[:1])
+    return Subquery(
+        Order.objects.filter(source_order=OuterRef("pk"), origin=OrderOrigin.RENEWAL)
+        .exclude(status__in=CLOSED)
+        .order_by("-created_at", "-id")
+        .values("reference")[:1]
+    )
 
 
 def with_renewal_data(orders: QuerySet[Order]) -> QuerySet[Order]:
     """Annotate `renewal_end` (subscription end, else latest certificate end) and `renewed_by`
     (the reference of an open renewal of the order), so lists need no query per row."""
-    return orders.annotate(renewal_end=Coalesce(F("subscription_ends_at"), _latest_end()),
-                           renewed_by=_open_renewal())
+    return orders.annotate(
+        renewal_end=Coalesce(F("subscription_ends_at"), _latest_end()), renewed_by=_open_renewal()
+    )
 
 
 def renewal_end(order: Order) -> datetime | None:
@@ -128,10 +134,14 @@ def organisation_change(order: Order) -> str | None:
     organisation = order.organisation
     changes = []
     if name is not None and _normalised(name) != _normalised(organisation.name):
-        changes.append(_("the name was “%(old)s” and is now “%(new)s”") % {"old": name, "new": organisation.name})
+        changes.append(
+            _("the name was “%(old)s” and is now “%(new)s”") % {"old": name, "new": organisation.name}
+        )
     if city is not None and _normalised(city) != _normalised(organisation.city):
-        changes.append(_("the head-office city was “%(old)s” and is now “%(new)s”") % {
-            "old": city, "new": organisation.city})
+        changes.append(
+            _("the head-office city was “%(old)s” and is now “%(new)s”")
+            % {"old": city, "new": organisation.city}
+        )
     return "; ".join(changes) or None
 
 
@@ -139,7 +149,9 @@ def _date(value: date) -> str:
     return formats.date_format(value, "SHORT_DATE_FORMAT")
 
 
-def renewable(order: Order, now: datetime | None = None, catalogue: list[Product] | None = None) -> RenewalVerdict:
+def renewable(
+    order: Order, now: datetime | None = None, catalogue: list[Product] | None = None
+) -> RenewalVerdict:
     """ORD-10: may `order` be renewed at `now`? The verdict says why not and offers the way out.
 
     Refused: an order not delivered; a product no longer sold (migrate); an open renewal already
@@ -154,30 +166,57 @@ def renewable(order: Order, now: datetime | None = None, catalogue: list[Product
     if not (product.active and product.brand.active):
         target = migration_target(product, catalogue)
         migrate = prefill_url(target, order, OrderOrigin.MIGRATION) if target is not None else ""
-        return RenewalVerdict(False, _("%(product)s is no longer sold: migrate this order to a current product.")
-                              % {"product": product}, migrate_url=migrate)
-    renewed_by = order.renewed_by if hasattr(order, "renewed_by") else (
-        Order.objects.filter(source_order=order, origin=OrderOrigin.RENEWAL).exclude(status__in=CLOSED)
-        .values_list("reference", flat=True).first())
+        return RenewalVerdict(
+            False,
+            _("%(product)s is no longer sold: migrate this order to a current product.")
+            % {"product": product},
+            migrate_url=migrate,
+        )
+    renewed_by = (
+        order.renewed_by
+        if hasattr(order, "renewed_by")
+        else (
+            Order.objects.filter(source_order=order, origin=OrderOrigin.RENEWAL)
+            .exclude(status__in=CLOSED)
+            .values_list("reference", flat=True)
+            .first()
+        )
+    )
     if renewed_by:
-        return RenewalVerdict(False, _("This order is already renewed by order %(reference)s.")
-                              % {"reference": renewed_by})
+        return RenewalVerdict(
+            False, _("This order is already renewed by order %(reference)s.") % {"reference": renewed_by}
+        )
     window = renewal_window(order)
     if window is None:
         return RenewalVerdict(False, _("This order has no certificate yet."))
     first_day, last_day = window
     today = timezone.localdate(now)
     if today < first_day:
-        return RenewalVerdict(False, _("The renewal opens on %(date)s, 90 days before the end of the certificate.")
-                              % {"date": _date(first_day)})
+        return RenewalVerdict(
+            False,
+            _("The renewal opens on %(date)s, 90 days before the end of the certificate.")
+            % {"date": _date(first_day)},
+        )
     if today > last_day:
-        return RenewalVerdict(False, _("The certificate ended more than 30 days ago: a renewal is no longer "
-                                       "possible, place a new order by cloning this one."), clone_url=clone_url(order))
+        return RenewalVerdict(
+            False,
+            _(
+                "The certificate ended more than 30 days ago: a renewal is no longer "
+                "possible, place a new order by cloning this one."
+            ),
+            clone_url=clone_url(order),
+        )
     change = organisation_change(order)
     if change:
-        return RenewalVerdict(False, _("A renewal must be identical, but the holder organisation changed since "
-                                       "the certificate (%(change)s): clone the order instead.") % {"change": change},
-                              clone_url=clone_url(order))
+        return RenewalVerdict(
+            False,
+            _(
+                "A renewal must be identical, but the holder organisation changed since "
+                "the certificate (%(change)s): clone the order instead."
+            )
+            % {"change": change},
+            clone_url=clone_url(order),
+        )
     return RenewalVerdict(True, renewal_url=prefill_url(product, order, OrderOrigin.RENEWAL))
 
 
@@ -192,12 +231,16 @@ def renewal_candidates(account: Account, now: datetime | None = None) -> QuerySe
     open renewal annotated) and their certificates (prefetched, for the organisation check).
     """
     today = timezone.localdate(now or timezone.now())
-    return (with_renewal_data(Order.objects.filter(account=account, status__in=DELIVERED))
-            .filter(renewal_end__gte=_day_start(today - CLOSES_AFTER),
-                    renewal_end__lt=_day_start(today + OPENS_BEFORE + timedelta(days=1)))
-            .select_related("product__brand", "organisation")
-            .prefetch_related("certificates")
-            .order_by("renewal_end", "id"))
+    return (
+        with_renewal_data(Order.objects.filter(account=account, status__in=DELIVERED))
+        .filter(
+            renewal_end__gte=_day_start(today - CLOSES_AFTER),
+            renewal_end__lt=_day_start(today + OPENS_BEFORE + timedelta(days=1)),
+        )
+        .select_related("product__brand", "organisation")
+        .prefetch_related("certificates")
+        .order_by("renewal_end", "id")
+    )
 
 
 def find_order_to_renew(account: Account, reference: str) -> Order | None:
@@ -205,8 +248,11 @@ def find_order_to_renew(account: Account, reference: str) -> Order | None:
     reference = reference.strip()
     if not reference:
         return None
-    return (with_renewal_data(Order.objects.filter(account=account))
-            .filter(Q(reference__iexact=reference) | Q(ca_reference__iexact=reference))
-            .select_related("product__brand", "organisation").prefetch_related("certificates")
-            .order_by("-created_at", "-id").first())
-
+    return (
+        with_renewal_data(Order.objects.filter(account=account))
+        .filter(Q(reference__iexact=reference) | Q(ca_reference__iexact=reference))
+        .select_related("product__brand", "organisation")
+        .prefetch_related("certificates")
+        .order_by("-created_at", "-id")
+        .first()
+    )

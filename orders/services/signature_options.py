@@ -35,8 +35,9 @@ def prorata_price(order: Order, users: int, user_type: str, now: datetime) -> tu
     return (yearly * days_left / YEAR_DAYS).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP), days_left
 
 
-def add_signature_users(order: Order, users: int, user_type: str, *, user: User, request=None,
-                        now: datetime | None = None) -> Document:
+def add_signature_users(
+    order: Order, users: int, user_type: str, *, user: User, request=None, now: datetime | None = None
+) -> Document:
     """Add `users` users of `user_type` to a delivered signature solution and invoice them."""
     now = now or timezone.now()
     if user_type not in SIGNATURE_USER_PRICES or users < 1:
@@ -44,23 +45,37 @@ def add_signature_users(order: Order, users: int, user_type: str, *, user: User,
     with transaction.atomic():
         locked = lock_order(order)
         if not accepts_options(locked):
-            raise IllegalTransition(locked, message=_("Options are added to a delivered signature solution only."))
+            raise IllegalTransition(
+                locked, message=_("Options are added to a delivered signature solution only.")
+            )
         options = dict(locked.options or {})
         total_users = int(options.get("users") or 0) + users
         if total_users > MAX_SIGNATURE_USERS:
-            raise IllegalTransition(locked, message=_("A signature solution has at most %(max)d users.")
-                                    % {"max": MAX_SIGNATURE_USERS})
+            raise IllegalTransition(
+                locked,
+                message=_("A signature solution has at most %(max)d users.") % {"max": MAX_SIGNATURE_USERS},
+            )
         price, days_left = prorata_price(locked, users, user_type, now)
         if days_left == 0:
             raise IllegalTransition(locked, message=_("The subscription has ended: renew it first."))
-        description = _("%(users)d additional %(kind)s signature user(s) for %(days)d days (order %(reference)s)") % {
-            "users": users, "kind": user_type, "days": days_left, "reference": locked.reference}
-        invoice = issue_invoice(locked.account, [LineInput(description, Decimal("1"), price)],
-                                reference=locked.reference, by=user)
+        description = _(
+            "%(users)d additional %(kind)s signature user(s) for %(days)d days (order %(reference)s)"
+        ) % {"users": users, "kind": user_type, "days": days_left, "reference": locked.reference}
+        invoice = issue_invoice(
+            locked.account, [LineInput(description, Decimal("1"), price)], reference=locked.reference, by=user
+        )
         options["users"] = total_users
         options.setdefault("user_type", user_type)
         locked.options = options
         locked.save(update_fields=["options"])
-        log_action("order.options_added", obj=locked, user=user, request=request, users=users,
-                   user_type=user_type, price=str(price), invoice=invoice.display_number)
+        log_action(
+            "order.options_added",
+            obj=locked,
+            user=user,
+            request=request,
+            users=users,
+            user_type=user_type,
+            price=str(price),
+            invoice=invoice.display_number,
+        )
     return invoice

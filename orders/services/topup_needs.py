@@ -29,14 +29,16 @@ def lacking_tokens(account: Account) -> dict[int, int]:
         return {}
     wanted: dict[int, int] = defaultdict(int)
     for product_id in Order.objects.filter(account=account, status=OrderStatus.AWAITING_PAYMENT).values_list(
-            "product_id", flat=True):
+        "product_id", flat=True
+    ):
         wanted[product_id] += TOKENS_PER_ORDER
     balances = token_balances(account)
     return {pk: need - balances.get(pk, 0) for pk, need in wanted.items() if need > balances.get(pk, 0)}
 
 
-def renewal_token_needs(account: Account, start: datetime.date, end: datetime.date
-                        ) -> list[tuple[Product, int, list[str]]]:
+def renewal_token_needs(
+    account: Account, start: datetime.date, end: datetime.date
+) -> list[tuple[Product, int, list[str]]]:
     """BILLING_RENEWAL_NEEDS_PROVIDER (LEDG-4): per product, the tokens the renewals whose
     subscription ends in [start, end] need, with those orders' references."""
     if account.formula not in TOKEN_FORMULAS:
@@ -46,10 +48,15 @@ def renewal_token_needs(account: Account, start: datetime.date, end: datetime.da
     after = datetime.datetime.combine(end + datetime.timedelta(days=1), datetime.time.min, tzinfo=tz)
     per_product: dict[int, list[Order]] = defaultdict(list)
     products: dict[int, Product] = {}
-    due = (with_renewal_data(Order.objects.filter(account=account, status__in=DELIVERED, do_not_renew=False))
-           .filter(renewal_end__gte=first, renewal_end__lt=after).select_related("product__brand"))
+    due = (
+        with_renewal_data(Order.objects.filter(account=account, status__in=DELIVERED, do_not_renew=False))
+        .filter(renewal_end__gte=first, renewal_end__lt=after)
+        .select_related("product__brand")
+    )
     for order in due:
         per_product[order.product_id].append(order)
         products[order.product_id] = order.product
-    return [(products[pk], len(orders) * TOKENS_PER_ORDER, [o.reference for o in orders])
-            for pk, orders in per_product.items()]
+    return [
+        (products[pk], len(orders) * TOKENS_PER_ORDER, [o.reference for o in orders])
+        for pk, orders in per_product.items()
+    ]

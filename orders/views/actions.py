@@ -55,20 +55,27 @@ def _refused(request, order: Order, message: str):
 
 # Revocation (LIFE-5): warning and reason, then a final confirmation, after a recent authentication.
 
+
 def _revocation(request, order: Order, targets: list[Certificate], action_url: str, revoke):
     form = RevokeForm(request.POST or None)
     context = {"order": order, "targets": targets, "form": form, "action_url": action_url}
     if request.method == "POST" and form.is_valid():
         reason = form.cleaned_data["reason"]
         if not form.cleaned_data["confirmed"]:
-            return render(request, "orders/actions/revoke_confirm.html", {
-                **context, "reason": reason, "reason_label": RevocationReason(reason).label})
+            return render(
+                request,
+                "orders/actions/revoke_confirm.html",
+                {**context, "reason": reason, "reason_label": RevocationReason(reason).label},
+            )
         try:
             revoked = revoke(reason)
         except IllegalTransition as exc:
             return _refused(request, order, exc.message)
-        messages.success(request, _("Revoked: %(serials)s. The next revocation list (CRL) of the authority "
-                                    "lists it.") % {"serials": ", ".join(c.serial for c in revoked)})
+        messages.success(
+            request,
+            _("Revoked: %(serials)s. The next revocation list (CRL) of the authority lists it.")
+            % {"serials": ", ".join(c.serial for c in revoked)},
+        )
         return _back(order)
     return render(request, "orders/actions/revoke.html", context)
 
@@ -80,10 +87,19 @@ def revoke(request, reference: str, serial: str):
     order = load_order(request, reference)
     certificate = _certificate(order, serial)
     if not is_revocable(certificate):
-        return _refused(request, order, _("Certificate %(serial)s cannot be revoked: it is not a valid "
-                                          "certificate issued by us.") % {"serial": certificate.serial})
-    return _revocation(request, order, [certificate], request.path,
-                       lambda reason: [revoke_certificate(certificate, reason, user=request.user, request=request)])
+        return _refused(
+            request,
+            order,
+            _("Certificate %(serial)s cannot be revoked: it is not a valid certificate issued by us.")
+            % {"serial": certificate.serial},
+        )
+    return _revocation(
+        request,
+        order,
+        [certificate],
+        request.path,
+        lambda reason: [revoke_certificate(certificate, reason, user=request.user, request=request)],
+    )
 
 
 @right_required(TECHNICAL)
@@ -91,24 +107,39 @@ def revoke(request, reference: str, serial: str):
 @require_http_methods(["GET", "POST"])
 def revoke_all_view(request, reference: str):
     order = load_order(request, reference)
-    targets = [c for c in order.certificates.select_related("issuer").order_by("created_at", "pk")
-               if is_revocable(c)]
+    targets = [
+        c for c in order.certificates.select_related("issuer").order_by("created_at", "pk") if is_revocable(c)
+    ]
     if not targets:
-        return _refused(request, order, _("Order %(reference)s has no valid certificate left to revoke.")
-                        % {"reference": order.reference})
-    return _revocation(request, order, targets, request.path,
-                       lambda reason: revoke_all(order, reason, user=request.user, request=request))
+        return _refused(
+            request,
+            order,
+            _("Order %(reference)s has no valid certificate left to revoke.")
+            % {"reference": order.reference},
+        )
+    return _revocation(
+        request,
+        order,
+        targets,
+        request.path,
+        lambda reason: revoke_all(order, reason, user=request.user, request=request),
+    )
 
 
 # Cancellation (LIFE-6).
+
 
 @right_required(TECHNICAL)
 @require_http_methods(["GET", "POST"])
 def cancel(request, reference: str):
     order = load_order(request, reference)
     if cancel_target(order) is None:
-        return _refused(request, order, _("Order %(reference)s cannot be cancelled while it is “%(status)s”.")
-                        % {"reference": order.reference, "status": order.get_status_display()})
+        return _refused(
+            request,
+            order,
+            _("Order %(reference)s cannot be cancelled while it is “%(status)s”.")
+            % {"reference": order.reference, "status": order.get_status_display()},
+        )
     form = CancelForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -117,19 +148,26 @@ def cancel(request, reference: str):
             return _refused(request, order, exc.message)
         messages.success(request, _("Order %(reference)s is cancelled.") % {"reference": order.reference})
         return _back(order)
-    return render(request, "orders/actions/cancel.html", {"order": order, "form": form,
-                                                           "refunded": order.paid_at is not None})
+    return render(
+        request,
+        "orders/actions/cancel.html",
+        {"order": order, "form": form, "refunded": order.paid_at is not None},
+    )
 
 
 # Comments (LIFE-2).
+
 
 @right_required(TECHNICAL)
 @require_http_methods(["GET", "POST"])
 def comment(request, reference: str):
     order = load_order(request, reference)
     if not can_comment(order):
-        return _refused(request, order, _("Order %(reference)s is closed: it takes no more comments.")
-                        % {"reference": order.reference})
+        return _refused(
+            request,
+            order,
+            _("Order %(reference)s is closed: it takes no more comments.") % {"reference": order.reference},
+        )
     form = CommentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -143,6 +181,7 @@ def comment(request, reference: str):
 
 # Certificate notes (LIFE-7) and acceptance (LIFE-8).
 
+
 @right_required(TECHNICAL)
 @require_http_methods(["GET", "POST"])
 def note(request, reference: str, serial: str):
@@ -153,7 +192,9 @@ def note(request, reference: str, serial: str):
         if set_certificate_note(certificate, form.cleaned_data["note"], user=request.user, request=request):
             messages.success(request, _("The note of certificate %(serial)s is saved.") % {"serial": serial})
         return redirect(f"{_back(order).url}#certificate-{serial}")
-    return render(request, "orders/actions/note.html", {"order": order, "certificate": certificate, "form": form})
+    return render(
+        request, "orders/actions/note.html", {"order": order, "certificate": certificate, "form": form}
+    )
 
 
 @right_required(TECHNICAL)
@@ -165,8 +206,12 @@ def accept(request, reference: str, serial: str):
         messages.info(request, _("Certificate %(serial)s is already accepted.") % {"serial": serial})
         return _back(order)
     if not can_accept(certificate):
-        return _refused(request, order, _("Certificate %(serial)s is “%(state)s”: it can no longer be accepted.")
-                        % {"serial": serial, "state": certificate.get_state_display()})
+        return _refused(
+            request,
+            order,
+            _("Certificate %(serial)s is “%(state)s”: it can no longer be accepted.")
+            % {"serial": serial, "state": certificate.get_state_display()},
+        )
     if request.method == "POST":
         try:
             accept_certificate(certificate, user=request.user, request=request)
@@ -174,9 +219,15 @@ def accept(request, reference: str, serial: str):
             return _refused(request, order, exc.message)
         messages.success(request, _("Certificate %(serial)s is accepted.") % {"serial": serial})
         return _back(order)
-    return render(request, "orders/actions/accept.html", {
-        "order": order, "certificate": certificate,
-        "deadline": acceptance_deadline(certificate, order.product.brand.code)})
+    return render(
+        request,
+        "orders/actions/accept.html",
+        {
+            "order": order,
+            "certificate": certificate,
+            "deadline": acceptance_deadline(certificate, order.product.brand.code),
+        },
+    )
 
 
 @right_required(TECHNICAL, Right.COMMERCIAL)
@@ -190,37 +241,56 @@ def to_accept(request):
 
 # Documents for the audit (LIFE-8).
 
+
 @right_required(TECHNICAL)
 @require_http_methods(["GET", "POST"])
 def send_document(request, reference: str):
     order = load_order(request, reference)
     if not can_send_documents(order):
-        return _refused(request, order, _("Order %(reference)s is no longer being processed: documents cannot be "
-                                          "sent for it.") % {"reference": order.reference})
+        return _refused(
+            request,
+            order,
+            _("Order %(reference)s is no longer being processed: documents cannot be sent for it.")
+            % {"reference": order.reference},
+        )
     requested = list(open_requests(order))
     initial = {"kind": requested[0].kind} if requested else {}
     form = AuditDocumentForm(request.POST or None, request.FILES or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            document = send_audit_document(order, kind=data["kind"], upload=data["file"], comment=data["comment"],
-                                           user=request.user, request=request)
+            document = send_audit_document(
+                order,
+                kind=data["kind"],
+                upload=data["file"],
+                comment=data["comment"],
+                user=request.user,
+                request=request,
+            )
         except IllegalTransition as exc:
             return _refused(request, order, exc.message)
-        messages.success(request, _("“%(name)s” is attached to the order; the auditor is notified.")
-                         % {"name": document.original_name})
+        messages.success(
+            request,
+            _("“%(name)s” is attached to the order; the auditor is notified.")
+            % {"name": document.original_name},
+        )
         return redirect(f"{_back(order).url}#documents")
-    return render(request, "orders/actions/document.html", {"order": order, "form": form, "requested": requested})
+    return render(
+        request, "orders/actions/document.html", {"order": order, "form": form, "requested": requested}
+    )
 
 
 @right_required(TECHNICAL, Right.COMMERCIAL)
 @require_safe
 def download_document(request, reference: str, document_id: int):
     order = load_order(request, reference)
-    document = get_for_account(AuditDocument.objects.filter(order=order), request.user.account, pk=document_id)
+    document = get_for_account(
+        AuditDocument.objects.filter(order=order), request.user.account, pk=document_id
+    )
     try:
         handle = document.file.open("rb")
     except FileNotFoundError:
         raise Http404 from None
-    return FileResponse(handle, as_attachment=True, filename=document.original_name,
-                        content_type=content_type_of(document))
+    return FileResponse(
+        handle, as_attachment=True, filename=document.original_name, content_type=content_type_of(document)
+    )

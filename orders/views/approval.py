@@ -29,8 +29,9 @@ APPROVAL = Right.APPROVAL
 def approval_list(request):
     """LIST-3: the orders awaiting approval, oldest first."""
     orders = list(pending_orders(request.user.account))
-    return render(request, "orders/approval/list.html", {
-        "rows": [(order, orderer_name(order)) for order in orders]})
+    return render(
+        request, "orders/approval/list.html", {"rows": [(order, orderer_name(order)) for order in orders]}
+    )
 
 
 def _awaiting(request, reference: str):
@@ -39,8 +40,11 @@ def _awaiting(request, reference: str):
         messages.info(request, _("Order %(reference)s is already approved.") % {"reference": order.reference})
         return order, redirect("orders:detail", reference=order.reference)
     if order.status != OrderStatus.AWAITING_APPROVAL:
-        messages.error(request, _("Order %(reference)s no longer awaits approval: it is “%(status)s”.")
-                       % {"reference": order.reference, "status": order.get_status_display()})
+        messages.error(
+            request,
+            _("Order %(reference)s no longer awaits approval: it is “%(status)s”.")
+            % {"reference": order.reference, "status": order.get_status_display()},
+        )
         return order, redirect("orders:detail", reference=order.reference)
     return order, None
 
@@ -57,12 +61,21 @@ def approve(request, reference: str):
         except IllegalTransition as exc:
             messages.error(request, exc.message)
         else:
-            messages.success(request, _("Order %(reference)s is approved: it is now “%(status)s”.")
-                             % {"reference": order.reference, "status": order.get_status_display()})
+            messages.success(
+                request,
+                _("Order %(reference)s is approved: it is now “%(status)s”.")
+                % {"reference": order.reference, "status": order.get_status_display()},
+            )
         return redirect("orders:detail", reference=order.reference)
-    return render(request, "orders/approval/approve.html", {
-        "order": order, "ordered_by": orderer_name(order),
-        "next_status": OrderStatus(status_after_approval(order)).label})
+    return render(
+        request,
+        "orders/approval/approve.html",
+        {
+            "order": order,
+            "ordered_by": orderer_name(order),
+            "next_status": OrderStatus(status_after_approval(order)).label,
+        },
+    )
 
 
 @right_required(APPROVAL)
@@ -81,5 +94,8 @@ def approval_cancel(request, reference: str):
         else:
             messages.success(request, _("Order %(reference)s is cancelled.") % {"reference": order.reference})
         return redirect("orders:approval")
-    return render(request, "orders/approval/cancel.html", {"order": order, "form": form,
-                                                            "ordered_by": orderer_name(order)})
+    return render(
+        request,
+        "orders/approval/cancel.html",
+        {"order": order, "form": form, "ordered_by": orderer_name(order)},
+    )

@@ -32,8 +32,11 @@ from ..services.dcv_display import CheckState, check_state, rows
 
 
 def _order(request, reference: str) -> Order:
-    order = get_for_account(Order.objects.select_related("product__brand", "account", "organisation"),
-                            request.user.account, reference=reference)
+    order = get_for_account(
+        Order.objects.select_related("product__brand", "account", "organisation"),
+        request.user.account,
+        reference=reference,
+    )
     if not requires_dcv(order):
         raise Http404  # no domain to validate for this product (ORD-4)
     return order
@@ -51,9 +54,17 @@ def _page(request, order: Order, forms: dict[int, ChangeMethodForm] | None = Non
     lines = rows(order)
     for line in lines:
         line.form = (forms or {}).get(line.check.pk) or ChangeMethodForm(check=line.check, methods=methods)
-    return render(request, "orders/dcv/order.html", {
-        "order": order, "rows": lines, "can_change": can_change, "in_progress": order.status in IN_PROGRESS,
-    }, status=status)
+    return render(
+        request,
+        "orders/dcv/order.html",
+        {
+            "order": order,
+            "rows": lines,
+            "can_change": can_change,
+            "in_progress": order.status in IN_PROGRESS,
+        },
+        status=status,
+    )
 
 
 @right_required(Right.TECHNICAL, Right.COMMERCIAL)
@@ -79,11 +90,15 @@ def check_now(request, reference: str, pk: int):
     if state == CheckState.PASSED:
         messages.success(request, _("%(domain)s is validated.") % {"domain": check.domain})
     elif state == CheckState.EXPIRED:
-        messages.error(request, _("The random value of %(domain)s expired: ask for a new one below.")
-                       % {"domain": check.domain})
+        messages.error(
+            request,
+            _("The random value of %(domain)s expired: ask for a new one below.") % {"domain": check.domain},
+        )
     else:
-        messages.warning(request, _("%(domain)s is not validated yet: see below what the portal saw.")
-                         % {"domain": check.domain})
+        messages.warning(
+            request,
+            _("%(domain)s is not validated yet: see below what the portal saw.") % {"domain": check.domain},
+        )
     return redirect("dcv:order", order.reference)
 
 
@@ -97,7 +112,9 @@ def resend(request, reference: str, pk: int):
     except DcvError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, _("The email was sent again to %(address)s.") % {"address": check.email_address})
+        messages.success(
+            request, _("The email was sent again to %(address)s.") % {"address": check.email_address}
+        )
     return redirect("dcv:order", order.reference)
 
 
@@ -109,13 +126,21 @@ def change(request, reference: str, pk: int):
     form = ChangeMethodForm(request.POST, check=check, methods=methods_for(order))
     if form.is_valid():
         try:
-            new = change_method(check, form.cleaned_data["method"], email_address=form.cleaned_data["email_address"],
-                                user=request.user, request=request)
+            new = change_method(
+                check,
+                form.cleaned_data["method"],
+                email_address=form.cleaned_data["email_address"],
+                user=request.user,
+                request=request,
+            )
         except DcvError as exc:
             form.add_error(None, exc.message)
         else:
-            messages.success(request, _("%(domain)s: new random value for “%(method)s”; follow the instructions "
-                                        "below.") % {"domain": new.domain, "method": new.get_method_display()})
+            messages.success(
+                request,
+                _("%(domain)s: new random value for “%(method)s”; follow the instructions below.")
+                % {"domain": new.domain, "method": new.get_method_display()},
+            )
             return redirect("dcv:order", order.reference)
     return _page(request, order, forms={check.pk: form}, status=400)
 
@@ -136,11 +161,20 @@ def confirm(request, token: str):
             except DcvError as exc:
                 error = exc.message
         names = [n for n in check.order.all_names if validation_domain(n) == check.domain]
-        return render(request, "orders/dcv/confirm.html", {
-            "check": check, "order": check.order, "names": names, "error": error,
-            "confirmed": check.validated_at is not None, "posted": request.method == "POST",
-            "expired": check.validated_at is None and check.expires_at <= timezone.now(),
-        }, status=400 if error else 200)
+        return render(
+            request,
+            "orders/dcv/confirm.html",
+            {
+                "check": check,
+                "order": check.order,
+                "names": names,
+                "error": error,
+                "confirmed": check.validated_at is not None,
+                "posted": request.method == "POST",
+                "expired": check.validated_at is None and check.expires_at <= timezone.now(),
+            },
+            status=400 if error else 200,
+        )
 
 
 confirm.public = True  # the rights table (tests/test_permissions.py) lists it as public

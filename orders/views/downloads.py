@@ -18,8 +18,9 @@ from ..services import DOWNLOAD_FORMATS
 def download(request, reference: str, serial: str, fmt: str):
     if fmt not in DOWNLOAD_FORMATS:
         raise Http404
-    order = get_for_account(Order.objects.select_related("product__brand"), request.user.account,
-                            reference=reference)
+    order = get_for_account(
+        Order.objects.select_related("product__brand"), request.user.account, reference=reference
+    )
     certificate = get_object_or_404(order.certificates.select_related("issuer__parent"), serial=serial)
     leaf = x509.load_pem_x509_certificate(certificate.pem.encode())
     if certificate.issuer_id is None:

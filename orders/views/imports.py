@@ -28,9 +28,15 @@ def import_form(request):
     form = ImportForm(request.POST or None, request.FILES or None, account=account, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        result = import_certificates(account, form.sources(), organisation=data["organisation"],
-                                     manager=data["manager"], product=data["product"], user=request.user,
-                                     request=request)
+        result = import_certificates(
+            account,
+            form.sources(),
+            organisation=data["organisation"],
+            manager=data["manager"],
+            product=data["product"],
+            user=request.user,
+            request=request,
+        )
         token = secrets.token_urlsafe(12)
         results = request.session.get(RESULTS, {})
         results[token] = result.as_dict()

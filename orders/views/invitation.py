@@ -51,13 +51,32 @@ def invitation(request, token: str):
             else:
                 return redirect("operations:invitation", token=token)
         holder, organisation = order.admin_contact, order.organisation
-        return render(request, "orders/invitation/page.html", {
-            "order": order, "holder": holder, "organisation": organisation, "state": state, "form": form,
-            "expires": expires_at(order), "csr_received": state == InvitationState.DONE,
-            "keybot_context": {"mode": "fixed", "fixed": {
-                "CN": holder.email.lower(), "E": holder.email.lower(), "O": organisation.name,
-                "L": organisation.city, "C": organisation.country, "dns": [], "emails": [holder.email.lower()]}},
-        }, status=404 if state in {InvitationState.EXPIRED, InvitationState.CLOSED} else 200)
+        return render(
+            request,
+            "orders/invitation/page.html",
+            {
+                "order": order,
+                "holder": holder,
+                "organisation": organisation,
+                "state": state,
+                "form": form,
+                "expires": expires_at(order),
+                "csr_received": state == InvitationState.DONE,
+                "keybot_context": {
+                    "mode": "fixed",
+                    "fixed": {
+                        "CN": holder.email.lower(),
+                        "E": holder.email.lower(),
+                        "O": organisation.name,
+                        "L": organisation.city,
+                        "C": organisation.country,
+                        "dns": [],
+                        "emails": [holder.email.lower()],
+                    },
+                },
+            },
+            status=404 if state in {InvitationState.EXPIRED, InvitationState.CLOSED} else 200,
+        )
 
 
 @right_required(Right.TECHNICAL)
@@ -70,6 +89,8 @@ def remind(request, reference: str):
     except InvitationError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, _("The invitation was emailed again to %(email)s.") % {
-            "email": order.admin_contact.email})
+        messages.success(
+            request,
+            _("The invitation was emailed again to %(email)s.") % {"email": order.admin_contact.email},
+        )
     return redirect("orders:detail", reference=order.reference)

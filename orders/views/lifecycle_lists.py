@@ -26,9 +26,14 @@ PER_PAGE = 50
 @right_required(Right.TECHNICAL)
 def clone_list(request):
     page = Paginator(clonable_orders(request.user.account), PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "orders/clone/list.html", {
-        "page": page, "rows": [{"order": order, "url": clone_url(order)} for order in page],
-    })
+    return render(
+        request,
+        "orders/clone/list.html",
+        {
+            "page": page,
+            "rows": [{"order": order, "url": clone_url(order)} for order in page],
+        },
+    )
 
 
 @right_required(Right.TECHNICAL)
@@ -38,8 +43,13 @@ def migrate_list(request):
     rows = []
     for order in page:
         target = targets[order.product_id]
-        rows.append({"order": order, "target": target,
-                     "url": prefill_url(target, order, OrderOrigin.MIGRATION) if target else ""})
+        rows.append(
+            {
+                "order": order,
+                "target": target,
+                "url": prefill_url(target, order, OrderOrigin.MIGRATION) if target else "",
+            }
+        )
     return render(request, "orders/migrate/list.html", {"page": page, "rows": rows})
 
 
@@ -49,8 +59,9 @@ def migrate_order(request, reference: str):
     order = get_for_account(migrable_orders(request.user.account), request.user.account, reference=reference)
     choices = migration_choices(order.product)
     proposed = migration_target(order.product)
-    form = MigrationTargetForm(request.GET or None, choices=choices,
-                               initial={"product": proposed.code if proposed else None})
+    form = MigrationTargetForm(
+        request.GET or None, choices=choices, initial={"product": proposed.code if proposed else None}
+    )
     if request.GET and form.is_valid():
         return redirect(prefill_url(form.cleaned_data["product"], order, OrderOrigin.MIGRATION))
     return render(request, "orders/migrate/choose.html", {"order": order, "form": form, "proposed": proposed})

@@ -55,13 +55,21 @@ def link_new(request):
     if request.method == "POST" and form.is_valid():
         product, months = form.cleaned_data["offer"]
         try:
-            link = create_link(account, product=product, period_months=months, label=form.cleaned_data["label"],
-                               user=request.user, request=request)
+            link = create_link(
+                account,
+                product=product,
+                period_months=months,
+                label=form.cleaned_data["label"],
+                user=request.user,
+                request=request,
+            )
         except OrderError as exc:
             form.add_error("offer", exc.args[0])
         else:
-            messages.success(request, _("The link “%(label)s” is ready: send it to whoever should order.")
-                             % {"label": link.label})
+            messages.success(
+                request,
+                _("The link “%(label)s” is ready: send it to whoever should order.") % {"label": link.label},
+            )
             return redirect("orders:links")
     return render(request, "orders/links/new.html", {"form": form})
 
@@ -69,7 +77,9 @@ def link_new(request):
 def _toggle(request, pk: int, enabled: bool):
     link = get_for_account(ExternalOrderLink.objects.all(), request.user.account, pk=pk)
     if set_link_enabled(link, enabled, user=request.user, request=request):
-        text = _("The link “%(label)s” is enabled again.") if enabled else _("The link “%(label)s” is disabled.")
+        text = (
+            _("The link “%(label)s” is enabled again.") if enabled else _("The link “%(label)s” is disabled.")
+        )
         messages.success(request, text % {"label": link.label})
     return redirect("orders:links")
 
@@ -88,6 +98,7 @@ def link_enable(request, pk: int):
 
 # The public page (no login): 404 for an unknown or disabled link.
 
+
 def _link_or_404(token: str) -> ExternalOrderLink:
     link = enabled_link(token)
     if link is None:
@@ -101,12 +112,22 @@ def public_form(request, token: str):
     link = _link_or_404(token)
     product = link.product
     order_request = ExternalOrderRequest(request.POST if request.method == "POST" else None, product=product)
-    context = {"link": link, "product": product, "req": order_request,
-               "period": next((p for p in product.periods.all() if p.months == link.period_months), None)}
+    context = {
+        "link": link,
+        "product": product,
+        "req": order_request,
+        "period": next((p for p in product.periods.all() if p.months == link.period_months), None),
+    }
     if request.method == "POST":
         if not submission_allowed(request):
-            messages.error(request, _("Too many orders were sent from your address: try again in an hour "
-                                      "(at most %(count)d an hour).") % {"count": SUBMISSIONS_PER_HOUR})
+            messages.error(
+                request,
+                _(
+                    "Too many orders were sent from your address: try again in an hour "
+                    "(at most %(count)d an hour)."
+                )
+                % {"count": SUBMISSIONS_PER_HOUR},
+            )
             return render(request, "orders/links/public_form.html", context, status=429)
         if order_request.is_bot():
             return redirect("order_link:form", token=token)  # nothing placed, nothing said

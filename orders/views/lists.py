@@ -24,9 +24,16 @@ PER_PAGE = 25
 
 def orders_for(account, group: str):
     """The account's orders of a status group, with the latest certificate's end in one query."""
-    latest = Certificate.objects.filter(order=OuterRef("pk")).order_by("-created_at", "-id").values("not_after")[:1]
-    orders = (Order.objects.filter(account=account).select_related("product__brand")
-              .annotate(valid_until=Subquery(latest)))
+    latest = (
+        Certificate.objects.filter(order=OuterRef("pk"))
+        .order_by("-created_at", "-id")
+        .values("not_after")[:1]
+    )
+    orders = (
+        Order.objects.filter(account=account)
+        .select_related("product__brand")
+        .annotate(valid_until=Subquery(latest))
+    )
     statuses = GROUPS[group][1]
     return orders if statuses is None else orders.filter(status__in=statuses)
 
@@ -38,6 +45,12 @@ def order_list(request):
         group = "all"
     table = OrderTable(orders_for(request.user.account, group))
     RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
-    return render(request, "orders/list.html", {
-        "table": table, "group": group, "groups": [(key, label) for key, (label, _s) in GROUPS.items()],
-    })
+    return render(
+        request,
+        "orders/list.html",
+        {
+            "table": table,
+            "group": group,
+            "groups": [(key, label) for key, (label, _s) in GROUPS.items()],
+        },
+    )

@@ -47,8 +47,11 @@ MAX_DRAFTS = 10
 def _orderable(product_code: str) -> Product:
     """An active product of an active brand, or 404."""
     try:
-        return (Product.objects.select_related("brand").prefetch_related("periods")
-                .get(code=product_code, active=True, brand__active=True))
+        return (
+            Product.objects.select_related("brand")
+            .prefetch_related("periods")
+            .get(code=product_code, active=True, brand__active=True)
+        )
     except Product.DoesNotExist:
         raise Http404 from None
 
@@ -68,7 +71,9 @@ def _load_draft(request, token: str) -> dict | None:
     draft = request.session.get(DRAFTS, {}).get(token)
     if draft is None:
         return None
-    data = MultiValueDict({key: value if isinstance(value, list) else [value] for key, value in draft["data"].items()})
+    data = MultiValueDict(
+        {key: value if isinstance(value, list) else [value] for key, value in draft["data"].items()}
+    )
     return {**draft, "data": data}
 
 
@@ -80,9 +85,13 @@ def _initial(request, product: Product) -> dict:
     if source_reference or origin:
         if origin not in PREFILL_ORIGINS:
             raise Http404
-        source = get_for_account(Order.objects.select_related("product__brand", "organisation", "admin_contact",
-                                                              "technical_contact", "legal_representative"),
-                                 account, reference=source_reference)
+        source = get_for_account(
+            Order.objects.select_related(
+                "product__brand", "organisation", "admin_contact", "technical_contact", "legal_representative"
+            ),
+            account,
+            reference=source_reference,
+        )
         return initial_from_order(source, origin=origin, product=product)
     initial: dict = {"months": request.GET.get("months")}
     holder = account.holder
@@ -110,10 +119,16 @@ def order_form(request, product_code: str):
         order_request.is_valid()
     else:
         order_request = OrderRequest(account=account, product=product, initial=_initial(request, product))
-    return render(request, "orders/order_form.html", {
-        "product": product, "req": order_request, "profile": order_request.profile,
-        "keybot_context": order_request.keybot_context() if order_request.profile.csr else None,
-    })
+    return render(
+        request,
+        "orders/order_form.html",
+        {
+            "product": product,
+            "req": order_request,
+            "profile": order_request.profile,
+            "keybot_context": order_request.keybot_context() if order_request.profile.csr else None,
+        },
+    )
 
 
 def _bound_draft(request, token: str):
@@ -136,24 +151,54 @@ def _payment_form(request, product: Product, order_request: OrderRequest, summar
 
     A POST without any payment field (the page always sends the checked method) takes the default
     method, as the page would have shown it checked."""
-    form = PaymentForm(None, account=request.user.account, product=product, months=summary["months"],
-                       public_total=summary["price_excl_vat"])
+    form = PaymentForm(
+        None,
+        account=request.user.account,
+        product=product,
+        months=summary["months"],
+        public_total=summary["price_excl_vat"],
+    )
     if request.method != "POST":
         return form
     data = request.POST if "method" in request.POST else {"method": form.offer.default}
-    return PaymentForm(data, account=request.user.account, product=product, months=summary["months"],
-                       public_total=summary["price_excl_vat"])
+    return PaymentForm(
+        data,
+        account=request.user.account,
+        product=product,
+        months=summary["months"],
+        public_total=summary["price_excl_vat"],
+    )
 
 
-def _render_review(request, token: str, product: Product, order_request: OrderRequest, summary: dict,
-                   payment_form: PaymentForm, *, status: int = 200):
-    return render(request, "orders/review.html", {
-        "product": product, "req": order_request, "data": order_request.order.cleaned_data,
-        "summary": summary, "token": token, "payment_form": payment_form,
-        "plan": payment_form.preview() if payment_form.is_bound is False or payment_form.is_valid() else None,
-        "offer": payment_form.offer, "cash_only_message": cash_only_message(),
-        "modify_url": reverse("operations:order", args=[product.code]) + f"?draft={token}",
-    }, status=status)
+def _render_review(
+    request,
+    token: str,
+    product: Product,
+    order_request: OrderRequest,
+    summary: dict,
+    payment_form: PaymentForm,
+    *,
+    status: int = 200,
+):
+    return render(
+        request,
+        "orders/review.html",
+        {
+            "product": product,
+            "req": order_request,
+            "data": order_request.order.cleaned_data,
+            "summary": summary,
+            "token": token,
+            "payment_form": payment_form,
+            "plan": payment_form.preview()
+            if payment_form.is_bound is False or payment_form.is_valid()
+            else None,
+            "offer": payment_form.offer,
+            "cash_only_message": cash_only_message(),
+            "modify_url": reverse("operations:order", args=[product.code]) + f"?draft={token}",
+        },
+        status=status,
+    )
 
 
 @right_required(Right.TECHNICAL)
@@ -191,11 +236,15 @@ def confirm(request, token: str):
     if not payment_form.is_valid():
         return _render_review(request, token, product, order_request, summary, payment_form, status=400)
     try:
-        order = order_request.place(user=request.user, request=request, token=token, payment=payment_form.plan)
+        order = order_request.place(
+            user=request.user, request=request, token=token, payment=payment_form.plan
+        )
     except PAYMENT_REFUSALS as exc:
         # A balance spent, a coupon or promo code used meanwhile: nothing was created (rolled back).
-        payment_form.add_error(None, _("The payment could not be made: %(reason)s Please choose again.")
-                               % {"reason": exc.args[0]})
+        payment_form.add_error(
+            None,
+            _("The payment could not be made: %(reason)s Please choose again.") % {"reason": exc.args[0]},
+        )
         return _render_review(request, token, product, order_request, summary, payment_form, status=409)
     except IntegrityError:
         # A simultaneous confirmation with this token won (its new organisation or its order).
@@ -212,8 +261,19 @@ def confirm(request, token: str):
 @right_required(Right.TECHNICAL)
 def confirmation(request, reference: str):
     """ORD-3: the order reference, its status and the processing steps ahead."""
-    order = get_for_account(Order.objects.select_related("product__brand", "technical_contact", "admin_contact"),
-                            request.user.account, reference=reference)
-    return render(request, "orders/confirmation.html", {
-        "order": order, "profile": profile_for(order.product), "invitation_pending": awaits_invitation(order),
-        "payment": payment_summary(order), "can_download": request.user.has_right(Right.BILLING)})
+    order = get_for_account(
+        Order.objects.select_related("product__brand", "technical_contact", "admin_contact"),
+        request.user.account,
+        reference=reference,
+    )
+    return render(
+        request,
+        "orders/confirmation.html",
+        {
+            "order": order,
+            "profile": profile_for(order.product),
+            "invitation_pending": awaits_invitation(order),
+            "payment": payment_summary(order),
+            "can_download": request.user.has_right(Right.BILLING),
+        },
+    )

@@ -33,14 +33,17 @@ _REVOKING = {OldCertificate.REVOKE_NOW, OldCertificate.REVOKE_LATER}
 
 def _revokes(request) -> bool:
     """A reissue that revokes the replaced certificate is a sensitive action: recent login needed."""
-    return request.method == "POST" and (request.POST.get("old_certificate") in _REVOKING
-                                         or request.POST.get("reason") == ReissueReason.KEY_COMPROMISE)
+    return request.method == "POST" and (
+        request.POST.get("old_certificate") in _REVOKING
+        or request.POST.get("reason") == ReissueReason.KEY_COMPROMISE
+    )
 
 
 @right_required(Right.TECHNICAL)
 def reissue_list(request):
-    page = Paginator(reissuable_orders(request.user.account, timezone.now()), PER_PAGE) \
-        .get_page(request.GET.get("page"))
+    page = Paginator(reissuable_orders(request.user.account, timezone.now()), PER_PAGE).get_page(
+        request.GET.get("page")
+    )
     return render(request, "orders/reissue/list.html", {"page": page})
 
 
@@ -48,9 +51,11 @@ def reissue_list(request):
 @reauthentication_required(enabled=_revokes)
 def reissue_order(request, reference: str):
     order = get_for_account(
-        Order.objects.select_related("product__brand", "organisation", "technical_contact")
-        .prefetch_related("certificates"),
-        request.user.account, reference=reference,
+        Order.objects.select_related("product__brand", "organisation", "technical_contact").prefetch_related(
+            "certificates"
+        ),
+        request.user.account,
+        reference=reference,
     )
     now = timezone.now()
     refusal = reissue_refusal(order, now)
@@ -61,19 +66,36 @@ def reissue_order(request, reference: str):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            certificate = reissue(order, ReissueRequest(
-                reason=data["reason"], csr=form.csr_info, sans=data["sans"], replaced=data["replaced"],
-                old_certificate=data["old_certificate"], grace_days=data["grace_days"],
-                server_software=data["server_software"], server_software_other=data["server_software_other"],
-            ), user=request.user, request=request, now=now)
+            certificate = reissue(
+                order,
+                ReissueRequest(
+                    reason=data["reason"],
+                    csr=form.csr_info,
+                    sans=data["sans"],
+                    replaced=data["replaced"],
+                    old_certificate=data["old_certificate"],
+                    grace_days=data["grace_days"],
+                    server_software=data["server_software"],
+                    server_software_other=data["server_software_other"],
+                ),
+                user=request.user,
+                request=request,
+                now=now,
+            )
         except ReissueRefused as exc:
             form.add_error(None, exc.message)
         except CsrError as exc:
             form.add_error("csr", exc.message)
         else:
-            messages.success(request, " ".join([
-                _("The certificate is reissued (serial %(serial)s).") % {"serial": certificate.serial},
-                fate_label(data["old_certificate"], data["replaced"]),
-            ]))
+            messages.success(
+                request,
+                " ".join(
+                    [
+                        _("The certificate is reissued (serial %(serial)s).")
+                        % {"serial": certificate.serial},
+                        fate_label(data["old_certificate"], data["replaced"]),
+                    ]
+                ),
+            )
             return redirect("orders:detail", order.reference)
     return render(request, "orders/reissue/form.html", {"order": order, "form": form, "valid": valid})

@@ -24,18 +24,31 @@ PER_PAGE = 50
 
 
 def _row(order, now, catalogue=None):
-    return {"order": order, "verdict": renewable(order, now, catalogue), "end": renewal_end(order),
-            "window": renewal_window(order), "carried_days": carried_over_days(order, now)}
+    return {
+        "order": order,
+        "verdict": renewable(order, now, catalogue),
+        "end": renewal_end(order),
+        "window": renewal_window(order),
+        "carried_days": carried_over_days(order, now),
+    }
 
 
 @right_required(Right.TECHNICAL)
 def renewal_list(request):
     now = timezone.now()
     catalogue = our_products()
-    page = Paginator(renewal_candidates(request.user.account, now), PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "orders/renewal/list.html", {
-        "page": page, "rows": [_row(order, now, catalogue) for order in page], "form": RenewOtherForm(),
-    })
+    page = Paginator(renewal_candidates(request.user.account, now), PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "orders/renewal/list.html",
+        {
+            "page": page,
+            "rows": [_row(order, now, catalogue) for order in page],
+            "form": RenewOtherForm(),
+        },
+    )
 
 
 @right_required(Right.TECHNICAL)

@@ -21,7 +21,9 @@ from .status import load_order
 
 
 class SignatureUsersForm(forms.Form):
-    users = forms.IntegerField(label=gettext_lazy("Additional users"), min_value=1, max_value=MAX_SIGNATURE_USERS)
+    users = forms.IntegerField(
+        label=gettext_lazy("Additional users"), min_value=1, max_value=MAX_SIGNATURE_USERS
+    )
     user_type = forms.ChoiceField(label=gettext_lazy("Type of users"), choices=SignatureUserType.choices)
 
 
@@ -35,17 +37,28 @@ def add_users(request, reference: str):
     form = SignatureUsersForm(request.POST or None)
     quote = None
     if form.is_valid():
-        price, days_left = prorata_price(order, form.cleaned_data["users"], form.cleaned_data["user_type"],
-                                         timezone.now())
+        price, days_left = prorata_price(
+            order, form.cleaned_data["users"], form.cleaned_data["user_type"], timezone.now()
+        )
         quote = {"price": price, "days_left": days_left}
         if request.method == "POST" and "confirm" in request.POST:
             try:
-                invoice = add_signature_users(order, form.cleaned_data["users"], form.cleaned_data["user_type"],
-                                              user=request.user, request=request)
+                invoice = add_signature_users(
+                    order,
+                    form.cleaned_data["users"],
+                    form.cleaned_data["user_type"],
+                    user=request.user,
+                    request=request,
+                )
             except IllegalTransition as exc:
                 messages.error(request, exc.message)
             else:
-                messages.success(request, _("The users are added; invoice %(number)s was issued.")
-                                 % {"number": invoice.display_number})
+                messages.success(
+                    request,
+                    _("The users are added; invoice %(number)s was issued.")
+                    % {"number": invoice.display_number},
+                )
                 return redirect("orders:detail", order.reference)
-    return render(request, "orders/actions/signature_users.html", {"order": order, "form": form, "quote": quote})
+    return render(
+        request, "orders/actions/signature_users.html", {"order": order, "form": form, "quote": quote}
+    )

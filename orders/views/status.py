@@ -27,10 +27,17 @@ from ..services.signature_options import accepts_options
 def load_order(request, reference: str) -> Order:
     """The account's order with what its status page shows, or 404."""
     return get_for_account(
-        Order.objects.select_related("product__brand", "organisation", "admin_contact__organisation",
-                                     "technical_contact__organisation", "created_by", "approved_by",
-                                     "external_link"),
-        request.user.account, reference=reference,
+        Order.objects.select_related(
+            "product__brand",
+            "organisation",
+            "admin_contact__organisation",
+            "technical_contact__organisation",
+            "created_by",
+            "approved_by",
+            "external_link",
+        ),
+        request.user.account,
+        reference=reference,
     )
 
 
@@ -60,22 +67,28 @@ def detail(request, reference: str):
         csr = None  # stored CSRs were checked at order time; a later, stricter rule must not break the page
     certificates = list(order.certificates.select_related("issuer").order_by("-created_at", "-id"))
     rows = certificate_rows(order, certificates)
-    return render(request, "orders/detail.html", {
-        "order": order,
-        "names": classify_names(order.common_name, order.sans),
-        "csr": csr,
-        "steps": verification_steps(order),
-        "certificates": rows,
-        "formats": DOWNLOAD_FORMATS,
-        "recommended": recommended_format(order.server_software),
-        "comments": list(order.comments.all()),
-        "documents": list(order.audit_documents.select_related("uploaded_by").order_by("created_at", "pk")),
-        "open_requests": list(open_requests(order)),
-        "actions": _actions(request.user, order, rows),
-        "comment_form": CommentForm(),
-        "payment": payment_summary(order),
-        "can_download": request.user.has_right(Right.BILLING),
-        "signature_options": accepts_options(order) and request.user.has_right(Right.TECHNICAL),
-        "invitation_pending": awaits_invitation(order) and request.user.has_right(Right.TECHNICAL),
-        **panel_context(order),
-    })
+    return render(
+        request,
+        "orders/detail.html",
+        {
+            "order": order,
+            "names": classify_names(order.common_name, order.sans),
+            "csr": csr,
+            "steps": verification_steps(order),
+            "certificates": rows,
+            "formats": DOWNLOAD_FORMATS,
+            "recommended": recommended_format(order.server_software),
+            "comments": list(order.comments.all()),
+            "documents": list(
+                order.audit_documents.select_related("uploaded_by").order_by("created_at", "pk")
+            ),
+            "open_requests": list(open_requests(order)),
+            "actions": _actions(request.user, order, rows),
+            "comment_form": CommentForm(),
+            "payment": payment_summary(order),
+            "can_download": request.user.has_right(Right.BILLING),
+            "signature_options": accepts_options(order) and request.user.has_right(Right.TECHNICAL),
+            "invitation_pending": awaits_invitation(order) and request.user.has_right(Right.TECHNICAL),
+            **panel_context(order),
+        },
+    )

@@ -80,29 +80,81 @@ class AccountSpec:
 
 
 PARTNER = AccountSpec(
-    name="Partner Demo Hosting", kind=Account.Kind.PROVIDER, formula=Account.Formula.REBATE, language="en",
+    name="Partner Demo Hosting",
+    kind=Account.Kind.PROVIDER,
+    formula=Account.Formula.REBATE,
+    language="en",
     domain="partner-demo.test",
     holder=OrgSpec(
-        "Partner Demo Hosting SAS", "73282932", "6311Z", "12 rue de la Roquette", "75011", "Paris",
-        "+33 1 84 60 12 00", ("partner-demo.test", "www.partner-demo.test", "panel.partner-demo.test"),
+        "Partner Demo Hosting SAS",
+        "73282932",
+        "6311Z",
+        "12 rue de la Roquette",
+        "75011",
+        "Paris",
+        "+33 1 84 60 12 00",
+        ("partner-demo.test", "www.partner-demo.test", "panel.partner-demo.test"),
         (
-            PersonSpec("Claire", "Moreau", "claire.moreau@partner-demo.test", "+33 1 84 60 12 01", "Managing director"),
-            PersonSpec("Julien", "Petit", "julien.petit@partner-demo.test", "+33 1 84 60 12 02",
-                       "Head of infrastructure"),
-            PersonSpec("Sophie", "Laurent", "sophie.laurent@partner-demo.test", "+33 1 84 60 12 03", "Accountant"),
+            PersonSpec(
+                "Claire",
+                "Moreau",
+                "claire.moreau@partner-demo.test",
+                "+33 1 84 60 12 01",
+                "Managing director",
+            ),
+            PersonSpec(
+                "Julien",
+                "Petit",
+                "julien.petit@partner-demo.test",
+                "+33 1 84 60 12 02",
+                "Head of infrastructure",
+            ),
+            PersonSpec(
+                "Sophie", "Laurent", "sophie.laurent@partner-demo.test", "+33 1 84 60 12 03", "Accountant"
+            ),
         ),
     ),
     others=(
-        OrgSpec("Boulangerie Martin SARL", "81245307", "1071C", "8 place des Terreaux", "69001", "Lyon",
-                "+33 4 78 28 11 20", ("shop.partner-demo.test", "boulangerie-martin.partner-demo.test"),
-                (PersonSpec("Paul", "Martin", "paul.martin@partner-demo.test", "+33 4 78 28 11 21", "Manager"),)),
-        OrgSpec("Cabinet Durand Avocats", "84311962", "6910Z", "27 cours de l'Intendance", "33000", "Bordeaux",
-                "+33 5 56 44 20 10", ("durand-avocats.partner-demo.test", "mail.partner-demo.test"),
-                (PersonSpec("Hélène", "Durand", "helene.durand@partner-demo.test", "+33 5 56 44 20 11", "Partner"),
-                 PersonSpec("Marc", "Blanc", "marc.blanc@partner-demo.test", "+33 5 56 44 20 12", "IT officer"))),
-        OrgSpec("Atelier Leroy Design", "88907154", "7410Z", "5 quai de la Fosse", "44000", "Nantes",
-                "+33 2 40 12 33 40", ("leroy-design.partner-demo.test", "portfolio.partner-demo.test"),
-                (PersonSpec("Inès", "Leroy", "ines.leroy@partner-demo.test", "+33 2 40 12 33 41", "Founder"),)),
+        OrgSpec(
+            "Boulangerie Martin SARL",
+            "81245307",
+            "1071C",
+            "8 place des Terreaux",
+            "69001",
+            "Lyon",
+            "+33 4 78 28 11 20",
+            ("shop.partner-demo.test", "boulangerie-martin.partner-demo.test"),
+            (PersonSpec("Paul", "Martin", "paul.martin@partner-demo.test", "+33 4 78 28 11 21", "Manager"),),
+        ),
+        OrgSpec(
+            "Cabinet Durand Avocats",
+            "84311962",
+            "6910Z",
+            "27 cours de l'Intendance",
+            "33000",
+            "Bordeaux",
+            "+33 5 56 44 20 10",
+            ("durand-avocats.partner-demo.test", "mail.partner-demo.test"),
+            (
+                PersonSpec(
+                    "Hélène", "Durand", "helene.durand@partner-demo.test", "+33 5 56 44 20 11", "Partner"
+                ),
+                PersonSpec(
+                    "Marc", "Blanc", "marc.blanc@partner-demo.test", "+33 5 56 44 20 12", "IT officer"
+                ),
+            ),
+        ),
+        OrgSpec(
+            "Atelier Leroy Design",
+            "88907154",
+            "7410Z",
+            "5 quai de la Fosse",
+            "44000",
+            "Nantes",
+            "+33 2 40 12 33 40",
+            ("leroy-design.partner-demo.test", "portfolio.partner-demo.test"),
+            (PersonSpec("Inès", "Leroy", "ines.leroy@partner-demo.test", "+33 2 40 12 33 41", "Founder"),),
+        ),
     ),
     users=(
         UserSpec("partner", "Claire", "Moreau", superuser=True),
@@ -113,22 +165,53 @@ PARTNER = AccountSpec(
 )
 
 ENTERPRISE = AccountSpec(
-    name="Enterprise Demo SA", kind=Account.Kind.ENTERPRISE, formula=Account.Formula.CURRENT, language="fr",
+    name="Enterprise Demo SA",
+    kind=Account.Kind.ENTERPRISE,
+    formula=Account.Formula.CURRENT,
+    language="fr",
     domain="enterprise-demo.test",
     holder=OrgSpec(
-        "Enterprise Demo SA", "55210843", "7010Z", "40 avenue de l'Opéra", "75002", "Paris", "+33 1 70 38 50 00",
+        "Enterprise Demo SA",
+        "55210843",
+        "7010Z",
+        "40 avenue de l'Opéra",
+        "75002",
+        "Paris",
+        "+33 1 70 38 50 00",
         ("www.enterprise-demo.test", "intranet.enterprise-demo.test", "api.enterprise-demo.test"),
         (
-            PersonSpec("Nathalie", "Bernard", "nathalie.bernard@enterprise-demo.test", "+33 1 70 38 50 01",
-                       "Chief information security officer"),
-            PersonSpec("Thomas", "Roux", "thomas.roux@enterprise-demo.test", "+33 1 70 38 50 02", "System engineer"),
+            PersonSpec(
+                "Nathalie",
+                "Bernard",
+                "nathalie.bernard@enterprise-demo.test",
+                "+33 1 70 38 50 01",
+                "Chief information security officer",
+            ),
+            PersonSpec(
+                "Thomas", "Roux", "thomas.roux@enterprise-demo.test", "+33 1 70 38 50 02", "System engineer"
+            ),
         ),
     ),
     others=(
-        OrgSpec("Enterprise Demo Services SAS", "90416528", "6202A", "18 rue Nationale", "59000", "Lille",
-                "+33 3 20 55 70 00", ("services.enterprise-demo.test", "support.enterprise-demo.test"),
-                (PersonSpec("Lucas", "Fontaine", "lucas.fontaine@enterprise-demo.test", "+33 3 20 55 70 01",
-                            "IT manager"),)),
+        OrgSpec(
+            "Enterprise Demo Services SAS",
+            "90416528",
+            "6202A",
+            "18 rue Nationale",
+            "59000",
+            "Lille",
+            "+33 3 20 55 70 00",
+            ("services.enterprise-demo.test", "support.enterprise-demo.test"),
+            (
+                PersonSpec(
+                    "Lucas",
+                    "Fontaine",
+                    "lucas.fontaine@enterprise-demo.test",
+                    "+33 3 20 55 70 01",
+                    "IT manager",
+                ),
+            ),
+        ),
     ),
     users=(UserSpec("enterprise", "Nathalie", "Bernard", superuser=True),),
 )
@@ -151,18 +234,31 @@ def _organisation(account: Account, spec: OrgSpec, *, holder: bool) -> tuple[Org
     org = Organisation.objects.filter(account=account, registration_number=number).first()
     if org is None:
         org = Organisation(
-            account=account, name=spec.name, registration_number=number, naf_code=spec.naf_code,
-            vat_number=french_vat(number), address=spec.address, postal_code=spec.postal_code, city=spec.city,
-            country="FR", phone=spec.phone,
+            account=account,
+            name=spec.name,
+            registration_number=number,
+            naf_code=spec.naf_code,
+            vat_number=french_vat(number),
+            address=spec.address,
+            postal_code=spec.postal_code,
+            city=spec.city,
+            country="FR",
+            phone=spec.phone,
         )
         org.is_account_holder = holder  # editable=False: set by code only
         org.save()
     contacts = []
     for person in spec.contacts:
         contact, _ = Contact.objects.get_or_create(
-            account=account, organisation=org, email=person.email,
-            defaults={"first_name": person.first_name, "last_name": person.last_name, "phone": person.phone,
-                      "job_title": person.job_title},
+            account=account,
+            organisation=org,
+            email=person.email,
+            defaults={
+                "first_name": person.first_name,
+                "last_name": person.last_name,
+                "phone": person.phone,
+                "job_title": person.job_title,
+            },
         )
         contacts.append(contact)
     return org, contacts
@@ -183,8 +279,14 @@ def _user(username: str, **fields) -> User:
 
 def ensure_staff() -> User:
     """The back-office login of the demo (staff at /staff/)."""
-    return _user(STAFF_USERNAME, email="staff@portal.test", first_name="Sam", last_name="Staff",
-                 is_staff=True, is_superuser=True)
+    return _user(
+        STAFF_USERNAME,
+        email="staff@portal.test",
+        first_name="Sam",
+        last_name="Staff",
+        is_staff=True,
+        is_superuser=True,
+    )
 
 
 def ensure_account(spec: AccountSpec) -> DemoAccount:
@@ -192,8 +294,15 @@ def ensure_account(spec: AccountSpec) -> DemoAccount:
     now = timezone.now()
     account, _ = Account.objects.get_or_create(
         name=spec.name,
-        defaults={"kind": spec.kind, "formula": spec.formula, "language": spec.language,
-                  "approval_mode": spec.approval_mode, "status": Account.Status.ACTIVE, "validated_at": now, "terms_accepted_at": now},
+        defaults={
+            "kind": spec.kind,
+            "formula": spec.formula,
+            "language": spec.language,
+            "approval_mode": spec.approval_mode,
+            "status": Account.Status.ACTIVE,
+            "validated_at": now,
+            "terms_accepted_at": now,
+        },
     )
     if account.approval_mode != spec.approval_mode:
         # The demo orders rely on it: orders by partner-tech wait for approval (ORD-5).
@@ -211,8 +320,12 @@ def ensure_account(spec: AccountSpec) -> DemoAccount:
     users = {}
     for user_spec in spec.users:
         user = _user(
-            user_spec.username, account=account, email=f"{user_spec.username}@{spec.domain}",
-            first_name=user_spec.first_name, last_name=user_spec.last_name, language=spec.language,
+            user_spec.username,
+            account=account,
+            email=f"{user_spec.username}@{spec.domain}",
+            first_name=user_spec.first_name,
+            last_name=user_spec.last_name,
+            language=spec.language,
             is_account_superuser=user_spec.superuser,
         )
         if not user_spec.superuser and user.rights != list(user_spec.rights):

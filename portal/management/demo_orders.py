@@ -99,12 +99,29 @@ PARTNER_ORDERS = [
     _o(S.DELIVERED_PAID, "sectigo-dv", 12, 1, [f"shop.{P}"], -25),
     _o(S.DELIVERED_PAID, "positivessl-dv", 12, 3, [f"portfolio.{P}", f"www.portfolio.{P}"], -6),
     _o(S.DELIVERED_PAID, "tbs-x509-ssl-ov", 12, 0, [f"www.{P}", P], 9),
-    _o(S.DELIVERED_PAID, "positivessl-wildcard", 12, 1,
-       [f"*.boulangerie-martin.{P}", f"boulangerie-martin.{P}"], 17),
+    _o(
+        S.DELIVERED_PAID,
+        "positivessl-wildcard",
+        12,
+        1,
+        [f"*.boulangerie-martin.{P}", f"boulangerie-martin.{P}"],
+        17,
+    ),
     _o(S.DELIVERED_PAID, "thawte-ssl123", 12, 2, [f"durand-avocats.{P}", f"www.durand-avocats.{P}"], 26),
-    _o(S.DELIVERED_PAID, "tbs-x509-multi-domain-ov", 24, 2,
-       [f"extranet.durand-avocats.{P}", f"mail.{P}", f"webmail.durand-avocats.{P}",
-        f"agenda.durand-avocats.{P}", f"docs.durand-avocats.{P}"], 48),
+    _o(
+        S.DELIVERED_PAID,
+        "tbs-x509-multi-domain-ov",
+        24,
+        2,
+        [
+            f"extranet.durand-avocats.{P}",
+            f"mail.{P}",
+            f"webmail.durand-avocats.{P}",
+            f"agenda.durand-avocats.{P}",
+            f"docs.durand-avocats.{P}",
+        ],
+        48,
+    ),
     _o(S.DELIVERED_PAID, "digicert-basic-ov", 12, 0, [f"panel.{P}"], 63),
     _o(S.DELIVERED_PAID, "sectigo-ev", 12, 0, [f"billing.{P}"], 72),
     _o(S.DELIVERED_PAID, "sectigo-ov", 36, 0, [f"api.{P}"], 88),
@@ -112,13 +129,29 @@ PARTNER_ORDERS = [
     _o(S.DELIVERED_PAID, "certigna-ssl-ov", 12, 2, [f"www.durand-avocats.{P}"], 120),
     _o(S.DELIVERED_PAID, "tbs-x509-ssl-ev", 24, 0, [f"secure.{P}"], 131),
     _o(S.DELIVERED_PAID, "globalsign-domainssl", 12, 1, [f"commande.shop.{P}"], 150),
-    _o(S.DELIVERED_PAID, "sectigo-multi-domain-wildcard-ov", 12, 0,
-       [f"*.{P}", P, f"*.panel.{P}", f"status.{P}"], 166),
+    _o(
+        S.DELIVERED_PAID,
+        "sectigo-multi-domain-wildcard-ov",
+        12,
+        0,
+        [f"*.{P}", P, f"*.panel.{P}", f"status.{P}"],
+        166,
+    ),
     _o(S.DELIVERED_PAID, "harica-dv", 12, 3, [f"cdn.leroy-design.{P}"], 178),
     _o(S.DELIVERED_PAID, "tbs-x509-wildcard-dv", 24, 0, [f"*.clients.{P}", f"clients.{P}"], 189),
-    _o(S.DELIVERED_PAID, "positivessl-multi-domain", 12, 1,
-       [f"boulangerie-martin.{P}", f"www.boulangerie-martin.{P}", f"click-collect.boulangerie-martin.{P}",
-        f"www.shop.{P}"], 194),
+    _o(
+        S.DELIVERED_PAID,
+        "positivessl-multi-domain",
+        12,
+        1,
+        [
+            f"boulangerie-martin.{P}",
+            f"www.boulangerie-martin.{P}",
+            f"click-collect.boulangerie-martin.{P}",
+            f"www.shop.{P}",
+        ],
+        194,
+    ),
     _o(S.DELIVERED_PAID, "tbs-x509-test", 1, 0, [f"test.{P}"], 20, by="partner-tech"),
     _o(S.DELIVERED_NOT_PAID, "tbs-x509-ssl-dv", 12, 3, [f"www.leroy-design.{P}"], 160),
     _o(S.DELIVERED_NOT_PAID, "sectigo-wildcard-dv", 12, 2, [f"*.durand-avocats.{P}"], 185),
@@ -132,7 +165,15 @@ PARTNER_ORDERS = [
     _o(S.AWAITING_DCV, "positivessl-wildcard", 12, 3, [f"*.leroy-design.{P}", f"leroy-design.{P}"], 8),
     _o(S.DORMANT, "tbs-x509-ssl-ov", 12, 2, [f"intranet.durand-avocats.{P}"], 21),
     _o(S.AWAITING_APPROVAL, "sectigo-dv", 12, 1, [f"promo.shop.{P}"], 1, by="partner-tech"),
-    _o(S.AWAITING_APPROVAL, "tbs-x509-wildcard-ov", 12, 0, [f"*.hosting.{P}", f"hosting.{P}"], 2, by="partner-tech"),
+    _o(
+        S.AWAITING_APPROVAL,
+        "tbs-x509-wildcard-ov",
+        12,
+        0,
+        [f"*.hosting.{P}", f"hosting.{P}"],
+        2,
+        by="partner-tech",
+    ),
     _o(S.PROCESSING_AWAITING_PAYMENT, "sectigo-ov", 12, 2, [f"rdv.durand-avocats.{P}"], 3, by="partner-tech"),
     _o(S.QUOTE, "digicert-secure-site-ov", 24, 0, [f"manager.{P}"], 4, by="partner-tech"),
     _o(S.CANCELLED, "positivessl-dv", 12, 1, [f"old.shop.{P}"], 250),
@@ -146,8 +187,14 @@ ENTERPRISE_ORDERS = [
     _o(S.DELIVERED_PAID, "tbs-x509-ssl-ov", 12, 0, [f"legacy.{E}"], -12),
     _o(S.DELIVERED_PAID, "digicert-secure-site-ev", 12, 0, [f"www.{E}", E], 5),
     _o(S.DELIVERED_PAID, "globalsign-organizationssl", 12, 0, [f"intranet.{E}"], 14),
-    _o(S.DELIVERED_PAID, "digicert-multi-domain-ov", 24, 0,
-       [f"api.{E}", f"api-v2.{E}", f"sandbox.api.{E}", f"partners.{E}", f"docs.{E}", f"status.{E}"], 30),
+    _o(
+        S.DELIVERED_PAID,
+        "digicert-multi-domain-ov",
+        24,
+        0,
+        [f"api.{E}", f"api-v2.{E}", f"sandbox.api.{E}", f"partners.{E}", f"docs.{E}", f"status.{E}"],
+        30,
+    ),
     _o(S.DELIVERED_PAID, "geotrust-truebusiness-ev", 12, 0, [f"login.{E}"], 44),
     _o(S.DELIVERED_PAID, "digicert-wildcard-ov", 12, 0, [f"*.apps.{E}", f"apps.{E}"], 57),
     _o(S.DELIVERED_PAID, "certigna-ssl-ev", 24, 0, [f"paiement.{E}"], 75),
@@ -155,16 +202,28 @@ ENTERPRISE_ORDERS = [
     _o(S.DELIVERED_PAID, "sectigo-ov", 12, 1, [f"support.{E}"], 112),
     _o(S.DELIVERED_PAID, "harica-ov", 12, 1, [f"tickets.support.{E}"], 128),
     _o(S.DELIVERED_PAID, "thawte-web-server-ev", 12, 0, [f"espace-client.{E}"], 146),
-    _o(S.DELIVERED_PAID, "globalsign-organizationssl-multi-domain", 12, 1,
-       [f"crm.services.{E}", f"erp.services.{E}", f"bi.services.{E}"], 163),
+    _o(
+        S.DELIVERED_PAID,
+        "globalsign-organizationssl-multi-domain",
+        12,
+        1,
+        [f"crm.services.{E}", f"erp.services.{E}", f"bi.services.{E}"],
+        163,
+    ),
     _o(S.DELIVERED_PAID, "tbs-x509-wildcard-ov", 24, 0, [f"*.dev.{E}", f"dev.{E}"], 176),
     _o(S.DELIVERED_PAID, "digicert-basic-ov", 12, 0, [f"mail.{E}"], 187),
     _o(S.DELIVERED_PAID, "tbs-x509-ssl-ev", 12, 0, [f"extranet.{E}"], 196),
     _o(S.DELIVERED_NOT_PAID, "sectigo-ev", 12, 1, [f"portail.services.{E}"], 170),
     _o(S.DELIVERED_NOT_PAID, "certigna-ssl-ov", 12, 0, [f"rh.{E}"], 181),
     _o(S.AWAITING_PAYMENT, "digicert-secure-site-ov", 12, 0, [f"boutique.{E}"], 2),
-    _o(S.AWAITING_PAYMENT, "geotrust-truebusiness-multi-domain", 12, 1,
-       [f"assistance.support.{E}", f"chat.support.{E}", f"kb.support.{E}"], 5),
+    _o(
+        S.AWAITING_PAYMENT,
+        "geotrust-truebusiness-multi-domain",
+        12,
+        1,
+        [f"assistance.support.{E}", f"chat.support.{E}", f"kb.support.{E}"],
+        5,
+    ),
     _o(S.UNDER_VERIFICATION, "globalsign-extendedssl", 12, 0, [f"banque.{E}"], 3),
     _o(S.UNDER_VERIFICATION, "chambersign-ssl-ev", 12, 1, [f"factures.services.{E}"], 6),
     _o(S.AWAITING_DCV, "sectigo-dv", 12, 1, [f"status.support.{E}"], 4),
@@ -177,16 +236,26 @@ ENTERPRISE_ORDERS = [
 ]
 
 DEMO_ORDERS = {P: PARTNER_ORDERS, E: ENTERPRISE_ORDERS}
-_SOFTWARE = [ServerSoftware.APACHE, ServerSoftware.NGINX, ServerSoftware.IIS, ServerSoftware.HAPROXY,
-             ServerSoftware.CPANEL, ServerSoftware.TOMCAT]
+_SOFTWARE = [
+    ServerSoftware.APACHE,
+    ServerSoftware.NGINX,
+    ServerSoftware.IIS,
+    ServerSoftware.HAPROXY,
+    ServerSoftware.CPANEL,
+    ServerSoftware.TOMCAT,
+]
 _DCV = [DcvMethod.DNS, DcvMethod.HTTP, DcvMethod.DNS, DcvMethod.EMAIL]
 
 
 def make_csr(names: tuple[str, ...], organisation_name: str) -> str:
     """A PKCS#10 CSR for a fresh P-256 key (fast to make) naming the order's names."""
     key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0]),
-                         x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation_name)])
+    subject = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, names[0]),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation_name),
+        ]
+    )
     csr = (
         x509.CertificateSigningRequestBuilder()
         .subject_name(subject)
@@ -237,7 +306,11 @@ def _place(ctx: _Context, spec: DemoOrder, index: int) -> Order:
     org, org_spec, contacts = ctx.demo.organisations[spec.org]
     holder_contacts = ctx.demo.organisations[0][2]
     product = ctx.products[spec.product]
-    user = ctx.demo.users[spec.by] if spec.by else next(u for u in ctx.demo.users.values() if u.is_account_superuser)
+    user = (
+        ctx.demo.users[spec.by]
+        if spec.by
+        else next(u for u in ctx.demo.users.values() if u.is_account_superuser)
+    )
     approver = next(u for u in ctx.demo.users.values() if u.is_account_superuser)
     delivered = "issue" in PATHS[spec.target]
     if delivered:
@@ -247,10 +320,18 @@ def _place(ctx: _Context, spec: DemoOrder, index: int) -> Order:
         issued = None
         start = ctx.now - timedelta(days=spec.days)
     order = submit_order(
-        account=account, user=user, product=product, period_months=spec.months, organisation=org,
-        admin_contact=contacts[0], technical_contact=holder_contacts[min(1, len(holder_contacts) - 1)],
-        common_name=spec.names[0], sans=list(spec.names[1:]), csr=make_csr(spec.names, org.name),
-        server_software=_SOFTWARE[index % len(_SOFTWARE)], dcv_method=_DCV[index % len(_DCV)],
+        account=account,
+        user=user,
+        product=product,
+        period_months=spec.months,
+        organisation=org,
+        admin_contact=contacts[0],
+        technical_contact=holder_contacts[min(1, len(holder_contacts) - 1)],
+        common_name=spec.names[0],
+        sans=list(spec.names[1:]),
+        csr=make_csr(spec.names, org.name),
+        server_software=_SOFTWARE[index % len(_SOFTWARE)],
+        dcv_method=_DCV[index % len(_DCV)],
         customer_reference=f"PO-{start:%Y}-{index + 101:04d}" if index % 3 == 0 else "",
         submission_token=spec.token,
     )

@@ -35,8 +35,9 @@ def _target(request, public_id: str) -> User:
     account = request.user.account
     if account.auth_type != Account.AuthType.CERTIFICATE:
         raise Http404
-    target = get_for_account(User.objects.filter(is_api_user=False).select_related("account"), account,
-                             public_id=public_id)
+    target = get_for_account(
+        User.objects.filter(is_api_user=False).select_related("account"), account, public_id=public_id
+    )
     if target.pk == request.user.pk:
         raise PermissionDenied
     return target
@@ -59,10 +60,18 @@ def _detail(target: User):
 
 
 def _confirm(request, target: User, *, title: str, text: str, button: str, tone: str = ""):
-    return render(request, "clientcert/confirm.html", {
-        "target": target, "title": title, "text": text, "button": button, "tone": tone,
-        "back_url": reverse("administration:user_detail", args=[target.public_id]),
-    })
+    return render(
+        request,
+        "clientcert/confirm.html",
+        {
+            "target": target,
+            "title": title,
+            "text": text,
+            "button": button,
+            "tone": tone,
+            "back_url": reverse("administration:user_detail", args=[target.public_id]),
+        },
+    )
 
 
 @right_required(ADMINISTRATIVE)
@@ -74,8 +83,9 @@ def issue_pkcs12(request, public_id: str):
     target = _target(request, public_id)
     form = Pkcs12Form(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        record, data = services.issue_pkcs12(target, form.cleaned_data["password1"], by=request.user,
-                                             request=request)
+        record, data = services.issue_pkcs12(
+            target, form.cleaned_data["password1"], by=request.user, request=request
+        )
         response = HttpResponse(data, content_type="application/x-pkcs12")
         response["Content-Disposition"] = f'attachment; filename="{record.username}-portal-login.p12"'
         return response
@@ -91,13 +101,20 @@ def issue_link(request, public_id: str):
     target = _target(request, public_id)
     if request.method == "POST":
         enrolment, url = services.create_enrolment(target, by=request.user, request=request)
-        return render(request, "clientcert/link_shown.html", {"target": target, "url": url, "enrolment": enrolment})
+        return render(
+            request, "clientcert/link_shown.html", {"target": target, "url": url, "enrolment": enrolment}
+        )
     return _confirm(
-        request, target, title=_("Certificate made in the browser of %(name)s") % {"name": _name(target)},
-        text=_("%(name)s receives by email a link, valid for %(days)d days, to make their key and certificate in "
-               "their own browser. The link is also shown to you once.")
+        request,
+        target,
+        title=_("Certificate made in the browser of %(name)s") % {"name": _name(target)},
+        text=_(
+            "%(name)s receives by email a link, valid for %(days)d days, to make their key and certificate in "
+            "their own browser. The link is also shown to you once."
+        )
         % {"name": _name(target), "days": services.enrolment_lifetime().days},
-        button=_("Send the link"))
+        button=_("Send the link"),
+    )
 
 
 @right_required(ADMINISTRATIVE)
@@ -107,13 +124,23 @@ def suspend(request, public_id: str):
     target = _removable(request, public_id)
     if request.method == "POST":
         if services.suspend(target, by=request.user, request=request):
-            messages.success(request, _("The certificate of %(name)s is suspended.") % {"name": _name(target)})
+            messages.success(
+                request, _("The certificate of %(name)s is suspended.") % {"name": _name(target)}
+            )
         else:
             messages.info(request, _("%(name)s has no active certificate.") % {"name": _name(target)})
         return _detail(target)
-    return _confirm(request, target, title=_("Suspend the certificate of %(name)s") % {"name": _name(target)},
-                    text=_("They can no longer log in and their open sessions end now. Reactivating them issues "
-                           "a new certificate."), button=_("Suspend"), tone="warning")
+    return _confirm(
+        request,
+        target,
+        title=_("Suspend the certificate of %(name)s") % {"name": _name(target)},
+        text=_(
+            "They can no longer log in and their open sessions end now. Reactivating them issues "
+            "a new certificate."
+        ),
+        button=_("Suspend"),
+        tone="warning",
+    )
 
 
 @right_required(ADMINISTRATIVE)
@@ -123,13 +150,23 @@ def revoke(request, public_id: str):
     target = _removable(request, public_id)
     if request.method == "POST":
         if services.revoke_and_block(target, by=request.user, request=request):
-            messages.success(request, _("The certificate of %(name)s is revoked and their access blocked.")
-                             % {"name": _name(target)})
+            messages.success(
+                request,
+                _("The certificate of %(name)s is revoked and their access blocked.")
+                % {"name": _name(target)},
+            )
         return _detail(target)
-    return _confirm(request, target, title=_("Revoke and block %(name)s") % {"name": _name(target)},
-                    text=_("Their certificate is revoked for good and their access blocked; their open sessions "
-                           "end now. Only a new certificate reactivates them."),
-                    button=_("Revoke and block"), tone="danger")
+    return _confirm(
+        request,
+        target,
+        title=_("Revoke and block %(name)s") % {"name": _name(target)},
+        text=_(
+            "Their certificate is revoked for good and their access blocked; their open sessions "
+            "end now. Only a new certificate reactivates them."
+        ),
+        button=_("Revoke and block"),
+        tone="danger",
+    )
 
 
 @right_required(ADMINISTRATIVE)
@@ -142,10 +179,20 @@ def delete(request, public_id: str):
         try:
             services.delete_user(target, by=request.user, request=request)
         except UserAdminError:
-            messages.error(request, _("%(name)s cannot be deleted; revoke and block them instead.") % {"name": name})
+            messages.error(
+                request, _("%(name)s cannot be deleted; revoke and block them instead.") % {"name": name}
+            )
             return _detail(target)
         messages.success(request, _("%(name)s is deleted and their certificate revoked.") % {"name": name})
         return redirect("administration:users")
-    return _confirm(request, target, title=_("Delete %(name)s") % {"name": _name(target)},
-                    text=_("Their certificate is revoked and the user removed for good. The logs keep their name "
-                           "on what they did."), button=_("Delete"), tone="danger")
+    return _confirm(
+        request,
+        target,
+        title=_("Delete %(name)s") % {"name": _name(target)},
+        text=_(
+            "Their certificate is revoked and the user removed for good. The logs keep their name "
+            "on what they did."
+        ),
+        button=_("Delete"),
+        tone="danger",
+    )

@@ -49,12 +49,14 @@ def json_body(request) -> dict:
 def issued_response(record) -> JsonResponse:
     """The JSON answer to static/js/clientcert.js: the certificate and its issuing CA, to pack with
     the browser's key into the PKCS#12 file it saves."""
-    return JsonResponse({
-        "certificate": record.pem,
-        "chain": [ca.authorities()[1].certificate_pem],
-        "filename": f"{record.username}-portal-login.p12",
-        "friendly_name": f"{record.username} (portal login)",
-    })
+    return JsonResponse(
+        {
+            "certificate": record.pem,
+            "chain": [ca.authorities()[1].certificate_pem],
+            "filename": f"{record.username}-portal-login.p12",
+            "friendly_name": f"{record.username} (portal login)",
+        }
+    )
 
 
 def _safe_next(request) -> str:
@@ -68,9 +70,14 @@ def _examine(request):
     certificate = presented_certificate(request)
     if certificate is None:
         failure = verification_failure(request)
-        text = (_("Your certificate was not accepted by the server (%(detail)s).") % {"detail": failure}
-                if failure else _("No client certificate reached the portal. Choose your certificate when "
-                                  "your browser asks for it, or log in another way."))
+        text = (
+            _("Your certificate was not accepted by the server (%(detail)s).") % {"detail": failure}
+            if failure
+            else _(
+                "No client certificate reached the portal. Choose your certificate when "
+                "your browser asks for it, or log in another way."
+            )
+        )
         return None, None, text, ("failed" if failure else "absent", None, None)
     try:
         user, record = certificate_user(certificate)
@@ -92,8 +99,12 @@ def _audit_refusal(request, refusal) -> None:
         log_login_event("login.failed", account=user.account, user=user, obj=user, request=request, **details)
         return
     names = certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME) if certificate is not None else []
-    log_login_event("login.failed", request=request, actor_name=str(names[0].value)[:200] if names else "certificate",
-                    **details)
+    log_login_event(
+        "login.failed",
+        request=request,
+        actor_name=str(names[0].value)[:200] if names else "certificate",
+        **details,
+    )
 
 
 @public_view
@@ -112,13 +123,25 @@ def certificate_login(request):
         if user is None:
             _audit_refusal(request, refusal)
         else:
-            record_authentication(request, user, method="certificate", serial=record.serial,
-                                  fingerprint=record.fingerprint_sha256)
+            record_authentication(
+                request,
+                user,
+                method="certificate",
+                serial=record.serial,
+                fingerprint=record.fingerprint_sha256,
+            )
             login = Login(user=user, redirect_url=next_url or None, state={CERTIFICATE_LOGIN_STATE: True})
             return perform_login(request, login)
-    return render(request, "clientcert/login.html", {
-        "certificate_user": user, "refusal": text, "next": next_url,
-    }, status=200 if user is not None else 403)
+    return render(
+        request,
+        "clientcert/login.html",
+        {
+            "certificate_user": user,
+            "refusal": text,
+            "next": next_url,
+        },
+        status=200 if user is not None else 403,
+    )
 
 
 @account_user_required
@@ -130,17 +153,34 @@ def reauthenticate(request):
     user, record, text, refusal = _examine(request)
     if user is not None and user.pk != request.user.pk:
         # Another user's certificate: the attempt is audited on the logged-in user.
-        user, text, refusal = None, _("This certificate is not yours."), ("other_user", presented_certificate(request), None)
+        user, text, refusal = (
+            None,
+            _("This certificate is not yours."),
+            ("other_user", presented_certificate(request), None),
+        )
     if request.method == "POST":
         if user is None:
             _audit_refusal(request, refusal)
         else:
-            record_authentication(request, request.user, method="certificate", reauthenticated=True,
-                                  serial=record.serial, fingerprint=record.fingerprint_sha256)
+            record_authentication(
+                request,
+                request.user,
+                method="certificate",
+                reauthenticated=True,
+                serial=record.serial,
+                fingerprint=record.fingerprint_sha256,
+            )
             return resume_request(request) or redirect(_safe_next(request) or "home")
-    return render(request, "clientcert/reauthenticate.html", {
-        "refusal": text, "ok": user is not None, "next": _safe_next(request),
-    }, status=200 if user is not None else 403)
+    return render(
+        request,
+        "clientcert/reauthenticate.html",
+        {
+            "refusal": text,
+            "ok": user is not None,
+            "next": _safe_next(request),
+        },
+        status=200 if user is not None else 403,
+    )
 
 
 @public_view
@@ -155,8 +195,13 @@ def enrol(request, token: str):
         return render(request, "clientcert/enrol_invalid.html", status=404)
     if request.method == "POST":
         try:
-            record = issue_from_csr(enrolment.user, json_body(request).get("csr", ""), by=None, request=request,
-                                    enrolment=enrolment)
+            record = issue_from_csr(
+                enrolment.user,
+                json_body(request).get("csr", ""),
+                by=None,
+                request=request,
+                enrolment=enrolment,
+            )
         except CertificateRequestError as error:
             return JsonResponse({"error": str(error)}, status=400)
         return issued_response(record)

@@ -30,11 +30,15 @@ def _certificate_user(request):
 def mine(request):
     user = _certificate_user(request)
     certificates = list(ClientCertificate.objects.filter(user=user).order_by("-created_at", "-id"))
-    return render(request, "clientcert/mine.html", {
-        "certificates": certificates,
-        "may_self_enrol": services.may_self_enrol(user),
-        "has_usable": any(c.state != ClientCertificate.State.REVOKED for c in certificates),
-    })
+    return render(
+        request,
+        "clientcert/mine.html",
+        {
+            "certificates": certificates,
+            "may_self_enrol": services.may_self_enrol(user),
+            "has_usable": any(c.state != ClientCertificate.State.REVOKED for c in certificates),
+        },
+    )
 
 
 @account_user_required
@@ -58,7 +62,12 @@ def panic(request):
     if request.method == "POST":
         services.panic(user, request=request)
         logout(request)
-        messages.warning(request, _("Your access is blocked and your certificate revoked. Only an administrator "
-                                    "of your account can reactivate you, with a new certificate."))
+        messages.warning(
+            request,
+            _(
+                "Your access is blocked and your certificate revoked. Only an administrator "
+                "of your account can reactivate you, with a new certificate."
+            ),
+        )
         return redirect("account_login")
     return render(request, "clientcert/panic.html")

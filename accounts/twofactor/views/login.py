@@ -79,16 +79,21 @@ def authenticate(request):
         except InvalidCode:
             if _step_failed(request, stage):
                 return redirect("account_login")
-            form.add_error("code", _("This code is not valid or was already used. Wait for the next code and "
-                                     "try again."))
+            form.add_error(
+                "code", _("This code is not valid or was already used. Wait for the next code and try again.")
+            )
         else:
             record_authentication(request, user, method="mfa", type=method)
             return stage.exit()
-    return render(request, "twofactor/authenticate.html", {
-        "form": form,
-        "has_totp": has_totp(user),
-        "has_passkeys": has_passkeys(user) and passkeys_allowed(user),
-    })
+    return render(
+        request,
+        "twofactor/authenticate.html",
+        {
+            "form": form,
+            "has_totp": has_totp(user),
+            "has_passkeys": has_passkeys(user) and passkeys_allowed(user),
+        },
+    )
 
 
 @step_required
@@ -118,7 +123,9 @@ def authenticate_passkey(request):
     except PasskeyError:
         if _step_failed(request, stage):
             return JsonResponse({"redirect": reverse("account_login")})
-        return JsonResponse({"error": _("This passkey was not accepted. Try again or type a code.")}, status=400)
+        return JsonResponse(
+            {"error": _("This passkey was not accepted. Try again or type a code.")}, status=400
+        )
     record_authentication(request, user, method="mfa", type="webauthn")
     return json_redirect(stage.exit())
 
@@ -149,7 +156,9 @@ def passkey_login(request):
         record_second_factor_failure(user, request=request, method="passkey_locked")
         return JsonResponse({"error": str(LOCK_MESSAGE)}, status=403)
     if not passkeys_allowed(user):
-        return JsonResponse({"error": _("This account logs in with a certificate, not a passkey.")}, status=403)
+        return JsonResponse(
+            {"error": _("This account logs in with a certificate, not a passkey.")}, status=403
+        )
     next_url = data.get("next") or None
     if next_url and not get_adapter().is_safe_url(next_url):
         next_url = None

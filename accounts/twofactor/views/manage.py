@@ -79,7 +79,9 @@ def _security_page(request, **extra):
         "passkeys": list(user.webauthn_credentials.all()),
         "passkeys_allowed": passkeys_allowed(user),
         "name_form": PasskeyNameForm(),
-        "require_form": RequireSecondFactorForm(initial={"require_2fa": account.require_2fa}) if can_require else None,
+        "require_form": RequireSecondFactorForm(initial={"require_2fa": account.require_2fa})
+        if can_require
+        else None,
         **extra,
     }
     return render(request, "twofactor/security.html", context, status=400 if extra else 200)
@@ -108,16 +110,25 @@ def staff_security(request):
 def require_second_factor(request):
     form = RequireSecondFactorForm(request.POST)
     user = request.user
-    if not user.is_account_superuser or user.account.auth_type == Account.AuthType.CERTIFICATE or not form.is_valid():
+    if (
+        not user.is_account_superuser
+        or user.account.auth_type == Account.AuthType.CERTIFICATE
+        or not form.is_valid()
+    ):
         raise PermissionDenied
     required = form.cleaned_data["require_2fa"]
     if set_account_requires_second_factor(user.account, required, by=user, request=request):
-        messages.success(request, _("Every user of the account now needs a second factor.") if required
-                         else _("A second factor is now optional for the users of the account."))
+        messages.success(
+            request,
+            _("Every user of the account now needs a second factor.")
+            if required
+            else _("A second factor is now optional for the users of the account."),
+        )
     return redirect("twofactor:security")
 
 
 # --- Authenticator app and backup codes ----------------------------------------------------------
+
 
 @factor_owner_required
 @reauthentication_required
@@ -131,19 +142,29 @@ def totp_setup(request):
         try:
             codes = confirm_totp(user, form.cleaned_data["code"], request=request)
         except InvalidCode:
-            form.add_error("code", _("This code is not right. Check that your phone's clock is on time and "
-                                     "type the code the app shows now."))
+            form.add_error(
+                "code",
+                _(
+                    "This code is not right. Check that your phone's clock is on time and "
+                    "type the code the app shows now."
+                ),
+            )
         else:
             request.session[NEW_CODES_SESSION_KEY] = codes
             messages.success(request, _("Your authenticator app is set up."))
             return redirect("twofactor:backup_codes")
-    return render(request, "twofactor/totp_setup.html", {
-        "form": form,
-        "qr_svg": qr_code_svg(device.config_url),
-        "secret": b32encode(device.bin_key).decode(),
-        "replacing": has_totp(user),
-        "back_url": enrolment_url(user),
-    }, status=400 if form.errors else 200)
+    return render(
+        request,
+        "twofactor/totp_setup.html",
+        {
+            "form": form,
+            "qr_svg": qr_code_svg(device.config_url),
+            "secret": b32encode(device.bin_key).decode(),
+            "replacing": has_totp(user),
+            "back_url": enrolment_url(user),
+        },
+        status=400 if form.errors else 200,
+    )
 
 
 @factor_owner_required
@@ -153,7 +174,9 @@ def backup_codes(request):
     codes = request.session.pop(NEW_CODES_SESSION_KEY, None)
     if not codes:
         return redirect(enrolment_url(request.user))
-    return render(request, "twofactor/backup_codes.html", {"codes": codes, "back_url": enrolment_url(request.user)})
+    return render(
+        request, "twofactor/backup_codes.html", {"codes": codes, "back_url": enrolment_url(request.user)}
+    )
 
 
 @factor_owner_required
@@ -181,10 +204,12 @@ def totp_disable(request):
 
 # --- Passkeys ------------------------------------------------------------------------------------
 
+
 def _passkey_refusal(request) -> JsonResponse | None:
     if not passkeys_allowed(request.user):
-        return JsonResponse({"error": _("Passkeys are not available on accounts that log in with a certificate.")},
-                            status=403)
+        return JsonResponse(
+            {"error": _("Passkeys are not available on accounts that log in with a certificate.")}, status=403
+        )
     if not did_recently_reauthenticate(request):
         url = f"{reverse('account_reauthenticate')}?{urlencode({'next': enrolment_url(request.user)})}"
         return JsonResponse({"error": _("Please confirm your password first."), "redirect": url}, status=403)
@@ -218,7 +243,9 @@ def passkey_register(request):
     if not form.is_valid():
         return _name_error(form)
     try:
-        passkey = register_passkey(request, request.user, form.cleaned_data["name"], data.get("credential") or {})
+        passkey = register_passkey(
+            request, request.user, form.cleaned_data["name"], data.get("credential") or {}
+        )
     except PasskeyError:
         return JsonResponse({"error": _("The passkey could not be registered. Try again.")}, status=400)
     messages.success(request, _("Passkey “%(name)s” added.") % {"name": passkey.name})

@@ -12,5 +12,7 @@ class Command(BaseCommand):
         created, skipped = load_default_grid()
         message = f"Discount grid: {created} rows created."
         if skipped:
-            message += f" {skipped} rows skipped: their brand is not in the catalogue (run load_catalog first)."
+            message += (
+                f" {skipped} rows skipped: their brand is not in the catalogue (run load_catalog first)."
+            )
         self.stdout.write(message)

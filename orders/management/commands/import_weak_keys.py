@@ -43,6 +43,8 @@ class Command(BaseCommand):
             before = BlockedKey.objects.count()
             BlockedKey.objects.bulk_create(
                 [BlockedKey(sha256=h, reason=reason, source=file.name) for h in sorted(hashes)],
-                ignore_conflicts=True, batch_size=5000)
+                ignore_conflicts=True,
+                batch_size=5000,
+            )
             added = BlockedKey.objects.count() - before
         self.stdout.write(f"{len(hashes)} hashes read, {added} added, {len(hashes) - added} already known.")

@@ -33,8 +33,10 @@ class Command(BaseCommand):
             # The demo's orders are history: their confirmation and delivery emails are rendered
             # (inline, not queued) and dropped, instead of flooding the console at first start.
             # The demo builds several tenants at once: cross-account work, so no single scope applies.
-            with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"), \
-                    scopes_disabled():
+            with (
+                override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"),
+                scopes_disabled(),
+            ):
                 staff = ensure_staff()
                 demos = [ensure_account(spec) for spec in DEMO_ACCOUNTS]
                 ensure_news()
@@ -54,8 +56,10 @@ class Command(BaseCommand):
             account = demo.account
             statuses = Counter(Order.objects.filter(account=account).values_list("status", flat=True))
             certificates = Certificate.objects.filter(account=account).count()
-            self.stdout.write(f"{account.name}: users {', '.join(demo.users)}; "
-                              f"{sum(statuses.values())} orders, {certificates} certificates")
+            self.stdout.write(
+                f"{account.name}: users {', '.join(demo.users)}; "
+                f"{sum(statuses.values())} orders, {certificates} certificates"
+            )
             for status in OrderStatus:
                 if statuses[status]:
                     self.stdout.write(f"  {statuses[status]:3d}  {status.label}")
