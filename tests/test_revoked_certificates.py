@@ -15,7 +15,9 @@ from tests.test_order_support import make_order
 
 @pytest.fixture
 def delivered(account, product):
-    order = make_order(account, product, status=OrderStatus.UNDER_VERIFICATION, paid=True, server_software="iis")
+    order = make_order(
+        account, product, status=OrderStatus.UNDER_VERIFICATION, paid=True, server_software="iis"
+    )
     return order, deliver(order)
 
 
