@@ -23,6 +23,7 @@ from accounts.mail import send_mail_on_commit
 from accounts.models import Account, Contact, Organisation, Right, User
 from billing.mailing import send_pdf_mail_on_commit
 from catalog.models import Product
+from contracts.services.rules import refusal
 
 from ..csr import CsrError, CsrInfo, parse_csr
 from ..models import ExternalOrderLink, Order, OrderOrigin, OrderStatus
@@ -107,6 +108,9 @@ def _check(
     profile = profile_for(product)
     if not product.active or not product.brand.active:
         raise OrderError(_("This product cannot be ordered here."))
+    refused = refusal(account, product)  # CON-1 contract, CON-2 data processing terms
+    if refused is not None:
+        raise OrderError(refused.message)
     owned = [
         organisation,
         admin_contact,
@@ -267,8 +271,8 @@ def submit_order(
             document = None
             if payment is not None and order.status != S.AWAITING_APPROVAL:
                 document = settle(order, payment, user=user, request=request)  # ORD-9 (h19)
-            send_order_confirmation(order, document)
             start_dcv(order, user=user, request=request)  # ORD-8: server orders only
+            send_order_confirmation(order, document)  # after the DCV start: it may move the status
             if external_link is None:
                 # ORD-5: approvers hear of an order awaiting them (an external link's caller does it).
                 notify_approvers(order)
@@ -297,6 +301,7 @@ def send_order_confirmation(order: Order, document=None) -> None:
     invoice or quote PDF attached when one was issued (ORD-9, h19)."""
     language = order.account.language
     profile = profile_for(order.product)
+    order.refresh_from_db(fields=["status"])  # the status it really has now (payment, DCV moved it)
     with translation.override(language):
         lines = (
             name_lines(order.product, order.period_months, order.common_name, order.sans)
