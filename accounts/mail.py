@@ -3,10 +3,16 @@
 `send_mail_on_commit` is what callers use: the message is rendered and sent by a Celery task
 enqueued when the current transaction commits, so a rolled-back action sends nothing.
 Templates live in templates/emails/<name>.subject.txt, .txt and .html.
+
+The sending task lives here, next to what it calls; `accounts.tasks` re-exports it for Celery's
+autodiscovery under its historical name, so this module imports no other module of the app.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+from celery import shared_task
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
@@ -14,7 +20,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 
-def render_email(template: str, context: dict, language: str) -> tuple[str, str, str]:
+def render_email(template: str, context: dict[str, Any], language: str) -> tuple[str, str, str]:
     context = {"site_url": settings.SITE_URL, **context}
     with translation.override(language):
         subject = render_to_string(f"emails/{template}.subject.txt", context).strip()
@@ -23,7 +29,9 @@ def render_email(template: str, context: dict, language: str) -> tuple[str, str,
     return " ".join(subject.split()), text, html
 
 
-def send_now(template: str, to: list[str], context: dict, language: str, cc: list[str] | None = None) -> None:
+def send_now(
+    template: str, to: list[str], context: dict[str, Any], language: str, cc: list[str] | None = None
+) -> None:
     subject, text, html = render_email(template, context, language)
     message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, to, cc=cc or [])
     message.attach_alternative(html, "text/html")
@@ -31,9 +39,16 @@ def send_now(template: str, to: list[str], context: dict, language: str, cc: lis
 
 
 def send_mail_on_commit(
-    template: str, to: list[str], context: dict, language: str = "en", cc: list[str] | None = None
+    template: str, to: list[str], context: dict[str, Any], language: str = "en", cc: list[str] | None = None
 ) -> None:
     """Queue one email; context must be JSON-serialisable (it crosses the broker)."""
-    from .tasks import send_templated_email
-
     transaction.on_commit(lambda: send_templated_email.delay(template, to, context, language, cc or []))
+
+
+@shared_task(
+    name="accounts.tasks.send_templated_email", autoretry_for=(OSError,), retry_backoff=True, max_retries=5
+)
+def send_templated_email(
+    template: str, to: list[str], context: dict[str, Any], language: str, cc: list[str]
+) -> None:
+    send_now(template, to, context, language, cc)
