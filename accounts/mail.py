@@ -1,7 +1,8 @@
 """Every email of the portal (PLAT-3): multipart, in the recipient's language, sent by a task.
 
 `send_mail_on_commit` is what callers use: the message is rendered and sent by a Celery task
-enqueued when the current transaction commits, so a rolled-back action sends nothing.
+queued through the transactional outbox (`outbox.queue.enqueue`): written in the current
+transaction, so a rolled-back action sends nothing and a broker that is down loses nothing.
 Templates live in templates/emails/<name>.subject.txt, .txt and .html.
 
 The sending task lives here, next to what it calls; `accounts.tasks` re-exports it for Celery's
@@ -15,9 +16,10 @@ from typing import Any
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import translation
+
+from outbox.queue import enqueue
 
 
 def render_email(template: str, context: dict[str, Any], language: str) -> tuple[str, str, str]:
@@ -41,8 +43,8 @@ def send_now(
 def send_mail_on_commit(
     template: str, to: list[str], context: dict[str, Any], language: str = "en", cc: list[str] | None = None
 ) -> None:
-    """Queue one email; context must be JSON-serialisable (it crosses the broker)."""
-    transaction.on_commit(lambda: send_templated_email.delay(template, to, context, language, cc or []))
+    """Queue one email through the outbox; context must be JSON-serialisable (it crosses the broker)."""
+    enqueue(send_templated_email, template, to, context, language, cc or [])
 
 
 @shared_task(
