@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0003_issue5_models'),
+        ('orders', '0004_certificate_serial_per_issuer'),
     ]
 
     operations = [
