@@ -93,7 +93,9 @@ class ReissueForm(_Form):
     chain = forms.ChoiceField(
         label=_("Certification chain"),
         required=False,
-        help_text=_("The chain the new certificate's downloads present; older devices need the cross-signed one."),
+        help_text=_(
+            "The chain the new certificate's downloads present; older devices need the cross-signed one."
+        ),
     )
 
     def __init__(self, *args, order: Order, valid: list[Certificate], **kwargs):
