@@ -8,6 +8,7 @@ email. Every error lands next to its field; nothing typed is lost on a re-render
 from __future__ import annotations
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.countries import COUNTRIES
@@ -15,6 +16,7 @@ from accounts.forms import compact_registration_number, siren_of, validate_phone
 from catalog.models import Product
 
 from .csr import CsrError, CsrInfo, parse_csr
+from .dcv import offered_methods
 from .forms.names import clean_common_name, clean_sans, names_error
 from .models import DcvMethod, ServerSoftware
 from .services.links import ExternalOrderData, PersonData
@@ -100,6 +102,10 @@ class ExternalOrderForm(_Form):
         super().__init__(*args, **kwargs)
         self.product = product
         self.csr_info: CsrInfo | None = None
+        # STAFF-3: only the methods the product's brand accepts (catalog data).
+        offered = offered_methods(product.brand, timezone.now())
+        self.fields["dcv_method"].choices = [(m, DcvMethod(m).label) for m in offered]
+        self.fields["dcv_method"].initial = offered[0] if offered else None
 
     def is_bot(self) -> bool:
         return bool(self.data.get("website"))
