@@ -6,6 +6,7 @@ import django_tables2 as tables
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 from .models import Order
 
@@ -41,5 +42,8 @@ class OrderTable(tables.Table):
     def render_reference(self, value, record):
         return format_html('<a href="{}">{}</a>', reverse("orders:detail", args=[value]), value)
 
-    def render_status(self, value, record):
+    def render_status(self, value: str, record: Order) -> str:
+        if getattr(record, "all_revoked", False):
+            # Every certificate of the order is revoked: none of them is usable, whatever the status says.
+            return format_html('<span class="badge status-revoked">{}</span>', pgettext("order", "Revoked"))
         return format_html('<span class="badge status-{}">{}</span>', record.status, value)

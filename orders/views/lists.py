@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import Exists, OuterRef, Subquery
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django_tables2 import RequestConfig
@@ -23,7 +23,9 @@ PER_PAGE = 25
 
 
 def orders_for(account, group: str):
-    """The account's orders of a status group, with the latest certificate's end in one query."""
+    """The account's orders of a status group, with the latest certificate's end and whether every
+    certificate is revoked (the list says so), in one query."""
+    of_order = Certificate.objects.filter(order=OuterRef("pk"))
     latest = (
         Certificate.objects.filter(order=OuterRef("pk"))
         .order_by("-created_at", "-id")
@@ -32,7 +34,10 @@ def orders_for(account, group: str):
     orders = (
         Order.objects.filter(account=account)
         .select_related("product__brand")
-        .annotate(valid_until=Subquery(latest))
+        .annotate(
+            valid_until=Subquery(latest),
+            all_revoked=Exists(of_order) & ~Exists(of_order.exclude(state=Certificate.State.REVOKED)),
+        )
     )
     statuses = GROUPS[group][1]
     return orders if statuses is None else orders.filter(status__in=statuses)

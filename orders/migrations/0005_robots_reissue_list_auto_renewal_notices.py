@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0006_client_certificates'),
-        ('orders', '0003_issue5_models'),
+        ('orders', '0004_certificate_serial_per_issuer'),
     ]
 
     operations = [
