@@ -278,6 +278,7 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-relay": {
         "task": "outbox.relay",
         "schedule": 60.0,
+    },
     # The robots (issue 11): JOBS-1..6 and the quote expiry of JOBS-8; each run is a jobs.JobRun row.
     "jobs-1-reissue-list": {
         "task": "orders.tasks_robots.reissue_list",
