@@ -86,6 +86,14 @@ SECTIONS = [
     Section(_("Pricing"), "/pricing/", list(billing_menu.PRICING)),
     Section(_("Account info"), "/account/", list(billing_menu.ACCOUNT_INFO)),
     Section(_("Accounting"), "/accounting/", list(billing_menu.ACCOUNTING)),
+    Section(
+        _("Contracts"),
+        "/contract/",
+        [
+            Entry(_("Contract"), "contracts:contract", (Right.ADMINISTRATIVE,)),  # CON-1
+            Entry(_("Data processing agreement"), "contracts:consent", (Right.ADMINISTRATIVE,)),  # CON-2
+        ],
+    ),
 ]
 
 

@@ -275,6 +275,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "billing.tasks.low_balance_alerts",
         "schedule": crontab(minute=40),
     },
+    "contracts-end-reminders": {  # JOBS-8 (contract part)
+        "task": "contracts.tasks.send_contract_end_reminders",
+        "schedule": crontab(minute=15, hour=7),
+    },
     "outbox-relay": {
         "task": "outbox.relay",
         "schedule": 60.0,

@@ -23,6 +23,7 @@ urlpatterns = [
     path("account/", include("billing.account_urls")),
     path("accounting/", include("billing.urls")),
     path("monitoring/", include("monitoring.urls")),
+    path("contract/", include("contracts.urls")),  # CON-1, CON-2
     path("order-link/", include("orders.link_urls")),
     path("pki/", include("orders.pki_urls")),
     path("dcv/", include("orders.dcv_urls")),
