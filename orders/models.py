@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
 from accounts.models import Account, Contact, Organisation
-from catalog.models import Brand, Product
+from catalog.models import Brand, DcvMethod, Product
 
 _REF_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
@@ -143,14 +143,6 @@ class ServerSoftware(models.TextChoices):
     F5 = "f5", "F5 BIG-IP"
     CPANEL = "cpanel", "cPanel / Plesk"
     OTHER = "other", _("Other")
-
-
-class DcvMethod(models.TextChoices):
-    """ORD-8: the domain control validation methods (CA/B BR 3.2.2.4)."""
-
-    DNS = "dns", _("DNS TXT record")
-    HTTP = "http", _("HTTP file under /.well-known/pki-validation/")
-    EMAIL = "email", _("Email to an approved address")
 
 
 class OrderOrigin(models.TextChoices):
@@ -311,6 +303,10 @@ class CertificateAuthority(models.Model):
     class Kind(models.TextChoices):
         ROOT = "root", _("Root")
         INTERMEDIATE = "intermediate", _("Intermediate")
+        # ORD-2: a chain for older devices. The legacy root cross-certifies the brand's root: the
+        # CROSS row is the brand root's key and subject certified by the LEGACY_ROOT.
+        LEGACY_ROOT = "legacy_root", _("Legacy root")
+        CROSS = "cross", _("Cross-certificate")
 
     brand = models.ForeignKey(Brand, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -379,6 +375,8 @@ class Certificate(models.Model):
     created_at = models.DateTimeField(_("delivered"), default=timezone.now)
     imported = models.BooleanField(_("imported"), default=False)
     reissue_reason = models.CharField(_("reissue reason"), max_length=40, blank=True)
+    # ORD-2: the code of the brand's catalog.Chain the downloads present (empty: the brand's root).
+    chain = models.CharField(_("certification chain"), max_length=60, blank=True)
     # ORD-11: the replaced certificate may be revoked after a grace delay the user picks.
     revoke_scheduled_at = models.DateTimeField(_("revocation scheduled"), null=True, blank=True)
     accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)

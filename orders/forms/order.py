@@ -223,7 +223,7 @@ class OrderForm(Form):
                 "holder organisation."
             )
         if "dcv_method" in self.fields:  # ORD-8: the brand's methods today (email ends on 2028-03-15)
-            offered = offered_methods(product.brand.code, timezone.now())
+            offered = offered_methods(product.brand, timezone.now())
             self.fields["dcv_method"].choices = [(m, DcvMethod(m).label) for m in offered]
         if profile.csr:
             self.fields["csr_mode"].choices = [(mode.value, mode.label) for mode in profile.csr_modes]
