@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0006_client_certificates'),
-        ('orders', '0004_certificate_serial_per_issuer'),
+        ('orders', '0005_certificate_chain_and_legacy_ca'),
     ]
 
     operations = [
