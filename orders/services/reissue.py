@@ -140,7 +140,7 @@ class _PlusMonths(Func):
     template = "(%(expressions)s)"
     arg_joiner = " + interval '1 month' * "
 
-    def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, list[Any]]:
+    def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, tuple[Any, ...]]:
         start, months = self.get_source_expressions()
         start_sql, start_params = compiler.compile(start)
         months_sql, months_params = compiler.compile(months)
@@ -152,7 +152,7 @@ class _PlusMonths(Func):
             f"(CASE WHEN strftime('%%d', {shifted}) = strftime('%%d', {start_sql}) THEN {shifted} "
             f"ELSE date({shifted}, 'start of month', '-1 day') || ' ' || time({start_sql}) END)"
         )
-        return sql, [*shifted_params, *start_params, *shifted_params, *shifted_params, *start_params]
+        return sql, (*shifted_params, *start_params, *shifted_params, *shifted_params, *start_params)
 
 
 def with_subscription_end(orders: QuerySet[Order]) -> QuerySet[Order]:
