@@ -26,7 +26,8 @@ def render_email(template: str, context: dict, language: str) -> tuple[str, str,
 def send_now(template: str, to: list[str], context: dict, language: str, cc: list[str] | None = None) -> None:
     subject, text, html = render_email(template, context, language)
     message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, to, cc=cc or [])
-    message.attach_alternative(html, "text/html")
+    if not context.get("plain_text_only"):  # MON-1: a recipient may want plain-text emails only
+        message.attach_alternative(html, "text/html")
     message.send()
 
 
