@@ -18,7 +18,7 @@ from ..models import Order, OrderStatus
 from ..services import DOWNLOAD_FORMATS, classify_names, recommended_format, verification_steps
 from ..services.actions import can_comment, cancel_target, certificate_rows
 from ..services.auto_renewal import auto_renewal_panel
-from ..services.dcv import panel_context
+from ..services.dcv_display import panel_context
 from ..services.documents import can_send_documents, open_requests
 from ..services.invitation import awaits_invitation
 from ..services.payment import payment_summary
