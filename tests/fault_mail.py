@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import time
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 
 from django.core.mail.backends.base import BaseEmailBackend
@@ -14,7 +15,7 @@ from django.core.mail.message import EmailMessage
 
 
 class GatedFileBackend(BaseEmailBackend):
-    def send_messages(self, email_messages: list[EmailMessage]) -> int:
+    def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
         folder = Path(os.environ["FAULT_MAIL_DIR"])
         hold = folder / "hold"
         if hold.exists():

@@ -26,6 +26,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from django.db import connection, transaction
@@ -46,6 +47,7 @@ pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="the fault tests need PostgreSQL"),
 ]
 
+T = TypeVar("T")
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
 PRICE = Decimal("150.00")  # 12 months at 120.00 + one SAN at 30.00, excl. VAT
@@ -57,7 +59,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_for(condition: Callable[[], object], what: str, limit: float = 90) -> object:
+def wait_for(condition: Callable[[], T], what: str, limit: float = 90) -> T:
     """Poll until `condition()` is truthy; a deadline only turns a hang into a clear failure."""
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
