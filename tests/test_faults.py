@@ -215,10 +215,10 @@ class Stack:
             service.kill()
 
 
-@pytest.fixture(scope="module")
-def stack(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[Stack]:
-    with django_db_blocker.unblock():
-        stack = Stack(tmp_path_factory.mktemp("faults"))
+@pytest.fixture
+def stack(transactional_db, tmp_path) -> Iterator[Stack]:
+    """Stopped before the test database is emptied: nothing writes into the next test's data."""
+    stack = Stack(tmp_path)
     try:
         stack.start_redis()
         stack.start_worker()
