@@ -249,6 +249,8 @@ class Order(models.Model):
     cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
     cancel_reason = models.TextField(_("cancellation reason"), blank=True)
     do_not_renew = models.BooleanField(_("do not renew"), default=False)
+    # ORD-14: file the next term automatically (JOBS-2); server certificates only, not PositiveSSL.
+    auto_renew = models.BooleanField(_("automatic renewal"), default=False, db_index=True)
     # ORD-4: client certificate key made by the holder in their own browser from an emailed link.
     invitation_token = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
     invitation_sent_at = models.DateTimeField(_("invitation sent"), null=True, blank=True)
@@ -565,3 +567,12 @@ class ExternalOrderLink(models.Model):
         if not self.token:
             self.token = secrets.token_urlsafe(32)
         super().save(*args, **kwargs)
+
+
+# Robots' records (JOBS-1, JOBS-2, JOBS-5, JOBS-6): at the end, as they refer to the models above.
+from .robot_models import (  # noqa: E402, F401
+    AutoRenewalFiling,
+    CertificateNotice,
+    ReissueRecommendation,
+    RenewalSettings,
+)

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     # Apps, ground floor first (STYLE.md "App boundaries").
+    "jobs",
     "outbox",
     "accounts",
     "catalog",
@@ -232,7 +233,7 @@ else:
         "store_processed": False,
     }
     CELERY_RESULT_BACKEND = f"file://{_results}"
-CELERY_IMPORTS = ("orders.tasks_reissue", "billing.mailing")
+CELERY_IMPORTS = ("orders.tasks_reissue", "billing.mailing", "orders.tasks_robots", "monitoring.tasks")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # Issue 18: a message is acknowledged when its task ends, and given back to the queue when the
 # worker process running it dies (SIGKILL, out of memory): the task runs again, and the outbox
@@ -290,6 +291,31 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-relay": {
         "task": "outbox.relay",
         "schedule": 60.0,
+    },
+    # The robots (issue 11): JOBS-1..6 and the quote expiry of JOBS-8; each run is a jobs.JobRun row.
+    "jobs-1-reissue-list": {
+        "task": "orders.tasks_robots.reissue_list",
+        "schedule": crontab(minute=15, hour=2),
+    },
+    "jobs-2-auto-renewals": {
+        "task": "orders.tasks_robots.auto_renewals",
+        "schedule": crontab(minute=30, hour=2),
+    },
+    "jobs-3-installation-checks": {
+        "task": "monitoring.tasks.post_issuance_checks",
+        "schedule": crontab(minute=50, hour="*/6"),
+    },
+    "jobs-5-expiry-reminders": {
+        "task": "orders.tasks_robots.expiry_reminders",
+        "schedule": crontab(minute=0, hour=7),
+    },
+    "jobs-6-certigna-acceptance": {
+        "task": "orders.tasks_robots.acceptance",
+        "schedule": crontab(minute=45, hour=2),
+    },
+    "jobs-8-quote-expiry": {
+        "task": "billing.tasks.expire_open_quotes",
+        "schedule": crontab(minute=15, hour=0),
     },
     "heartbeat": {
         # Issue 18: /health/ reports the worker as alive while this ran in the last few minutes.

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0005_certificate_chain_and_legacy_ca'),
+        ('orders', '0006_robots_reissue_list_auto_renewal_notices'),
     ]
 
     operations = [
