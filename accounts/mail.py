@@ -11,6 +11,7 @@ autodiscovery under its historical name, so this module imports no other module 
 
 from __future__ import annotations
 
+import html as html_lib
 from typing import Any
 
 from celery import shared_task
@@ -25,7 +26,9 @@ from outbox.queue import enqueue
 def render_email(template: str, context: dict[str, Any], language: str) -> tuple[str, str, str]:
     context = {"site_url": settings.SITE_URL, **context}
     with translation.override(language):
-        subject = render_to_string(f"emails/{template}.subject.txt", context).strip()
+        # A subject is plain text: undo the HTML escaping of the template engine (issue 13: no
+        # "&quot;" for a company name with quotes); unescape(escape(x)) == x for any value.
+        subject = html_lib.unescape(render_to_string(f"emails/{template}.subject.txt", context)).strip()
         text = render_to_string(f"emails/{template}.txt", context)
         html = render_to_string(f"emails/{template}.html", context)
     return " ".join(subject.split()), text, html
