@@ -93,7 +93,15 @@ def publish(terms: ConsentTerms, *, user: User | None = None, request=None) -> b
     return True
 
 
-def decide(account: Account, brand: Brand, decision: str, *, user: User, request=None) -> ConsentDecision:
+def decide(
+    account: Account,
+    brand: Brand,
+    decision: str,
+    *,
+    user: User,
+    request=None,
+    ip_address: str | None = None,
+) -> ConsentDecision:
     """Record the account's decision on the brand's current terms (accept, decline, withdraw).
 
     Idempotent: the same decision on the same version again records nothing new. A withdrawal
@@ -117,7 +125,7 @@ def decide(account: Account, brand: Brand, decision: str, *, user: User, request
             terms=terms,
             decision=decision,
             user=user,
-            ip_address=client_ip(request),
+            ip_address=client_ip(request) or ip_address,
         )
         log_action(
             f"consent.{decision}",
