@@ -75,6 +75,7 @@ def reissue_order(request, reference: str):
                     grace_days=data["grace_days"],
                     server_software=data["server_software"],
                     server_software_other=data["server_software_other"],
+                    chain=data.get("chain", ""),
                 ),
                 user=request.user,
                 request=request,

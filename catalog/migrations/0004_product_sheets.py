@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('catalog', '0002_news'),
+        ('catalog', '0003_brand_dcv_methods_and_chains'),
     ]
 
     operations = [
