@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from django import forms
 from django.contrib import admin
@@ -123,7 +124,7 @@ class ProductSheetAttachmentForm(forms.ModelForm):
         model = ProductSheetAttachment
         fields = ["title", "file"]
 
-    def clean_file(self):
+    def clean_file(self) -> Any:
         upload = self.cleaned_data.get("file")
         if upload and hasattr(upload, "content_type"):  # a new upload
             magic = _ATTACHMENT_MAGIC.get(os.path.splitext(upload.name or "")[1].lower())
@@ -155,6 +156,8 @@ class ProductSheetAdmin(admin.ModelAdmin):
     filter_horizontal = ["products"]
     inlines = [ProductSheetAttachmentInline]
 
-    def save_model(self, request, obj, form, change) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: ProductSheet, form: forms.ModelForm, change: bool
+    ) -> None:
         obj.updated_at = timezone.now()
         super().save_model(request, obj, form, change)

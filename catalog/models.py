@@ -265,4 +265,4 @@ class ProductSheetAttachment(models.Model):
     @property
     def filename(self) -> str:
         """The name staff uploaded it with (without the random prefix)."""
-        return os.path.basename(self.file.name).split("-", 1)[-1]
+        return os.path.basename(self.file.name or "").split("-", 1)[-1]

@@ -8,8 +8,11 @@ schema (AUTO-6).
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, Q
-from django.http import FileResponse, Http404, HttpResponse
+from typing import Any
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
@@ -25,7 +28,7 @@ def _language() -> str:
     return (translation.get_language() or "en")[:2]
 
 
-def _sheets_for(language: str):
+def _sheets_for(language: str) -> QuerySet[ProductSheet]:
     return (
         ProductSheet.objects.filter(Q(language="") | Q(language=language), active=True, brand__active=True)
         .select_related("brand")
@@ -45,7 +48,7 @@ def _api_links() -> list[tuple[str, str]]:
 
 
 @account_user_required
-def index(request):
+def index(request: HttpRequest) -> HttpResponse:
     """The space: sheets by brand, the latest newsletters, the guide and the API documentation."""
     language = _language()
     sheets = list(_sheets_for(language))
@@ -65,13 +68,13 @@ def index(request):
 
 
 @account_user_required
-def sheet(request, pk: int):
+def sheet(request: HttpRequest, pk: int) -> HttpResponse:
     item = get_object_or_404(_sheets_for(_language()), pk=pk)
     return render(request, "documentation/sheet.html", {"sheet": item})
 
 
 @account_user_required
-def attachment(request, pk: int):
+def attachment(request: HttpRequest, pk: int) -> HttpResponseBase:
     item = get_object_or_404(
         ProductSheetAttachment.objects.select_related("sheet__brand"),
         pk=pk,
@@ -83,12 +86,12 @@ def attachment(request, pk: int):
     return response
 
 
-def _news(language: str):
+def _news(language: str) -> QuerySet[News]:
     return News.objects.filter(Q(language="") | Q(language=language), published_at__lte=timezone.now())
 
 
 @account_user_required
-def newsletters(request):
+def newsletters(request: HttpRequest) -> HttpResponse:
     """Every news item ever shown on the home page, newest first."""
     return render(request, "documentation/newsletters.html", {"news": _news(_language())})
 
@@ -98,7 +101,7 @@ def _guide_context(language: str) -> dict:
 
 
 @account_user_required
-def guide(request, language: str | None = None):
+def guide(request: HttpRequest, language: str | None = None) -> HttpResponse:
     """The user guide in `language` (by default the interface's), whatever the interface language."""
     language = language or (_language() if _language() in GUIDE_LANGUAGES else "en")
     if language not in GUIDE_LANGUAGES:
@@ -110,7 +113,7 @@ def guide(request, language: str | None = None):
     )
 
 
-def _no_fetch(url: str, *args, **kwargs):
+def _no_fetch(url: str, *args: Any, **kwargs: Any) -> dict:
     raise ValueError(f"The guide PDF loads no external resource ({url[:60]}).")
 
 
@@ -124,7 +127,7 @@ def render_guide_pdf(language: str) -> bytes:
 
 
 @account_user_required
-def guide_pdf(request, language: str):
+def guide_pdf(request: HttpRequest, language: str) -> HttpResponse:
     if language not in GUIDE_LANGUAGES:
         raise Http404
     response = HttpResponse(render_guide_pdf(language), content_type="application/pdf")

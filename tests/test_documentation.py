@@ -4,6 +4,7 @@ every user of an account, refused to anonymous visitors and to staff without an 
 
 from __future__ import annotations
 
+import datetime
 import io
 
 import pytest
@@ -80,7 +81,7 @@ def test_sheets_of_the_other_language_are_left_out(client, anyone, sheet):
 def test_newsletters_archive_every_news_item_even_off_the_home_page(client, anyone):
     News.objects.create(title="Old news", body="Archived.", active=False)
     News.objects.create(
-        title="Future", body="Not yet.", published_at=timezone.now() + timezone.timedelta(days=3)
+        title="Future", body="Not yet.", published_at=timezone.now() + datetime.timedelta(days=3)
     )
     client.force_login(anyone)
     page = client.get(reverse("documentation:newsletters")).content.decode()
