@@ -17,6 +17,7 @@ from portal.management.demo_accounts import DEMO_ACCOUNTS, DEMO_PASSWORD, ensure
 from portal.management.demo_billing import ensure_money, ensure_news
 from portal.management.demo_contracts import ensure_contracts
 from portal.management.demo_orders import ensure_orders
+from portal.management.demo_robots import ensure_robots
 
 
 class Command(BaseCommand):
@@ -46,6 +47,7 @@ class Command(BaseCommand):
                 created = sum(ensure_orders(demo, staff) for demo in demos)
                 ensure_contracts(demos)  # CON-1, CON-2: after the history, which predates them
                 expired = mark_expired_certificates()
+                ensure_robots(demos, staff)  # issue 11: reissue list, automatic renewal, monitoring
                 self._summary(staff, demos, created, expired)
         finally:
             app.conf.task_always_eager = eager
