@@ -24,7 +24,7 @@ from billing.services.documents import BILLING_ADDRESS_KEYS, default_billing_add
 from catalog.models import Product
 from contracts.services.rules import refusal
 
-from ..csr import CsrError, CsrInfo, parse_csr
+from ..csr import CsrError, CsrField, CsrInfo, parse_csr
 from ..dcv import offered_methods
 from ..models import DcvMethod, Order, OrderOrigin, ServerSoftware
 from ..services.dcv_config import caa_problems
@@ -135,7 +135,7 @@ class OrderForm(Form):
         widget=forms.RadioSelect,
         initial=CsrMode.MANUAL,
     )
-    csr = forms.CharField(
+    csr = CsrField(
         label=_("Certificate signing request (CSR)"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 10}),
