@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -151,7 +152,9 @@ def approve_order(order: Order, *, user: User, request=None) -> Order:
     return locked
 
 
-def _settle_approved(locked: Order, plan: PaymentPlan, *, user: User, request=None) -> None:
+def _settle_approved(
+    locked: Order, plan: PaymentPlan, *, user: User, request: HttpRequest | None = None
+) -> None:
     """ORD-9 after ORD-5: book the payment chosen at order time, as `submit_order` does for an order
     placed without approval (same `settle`, under the order's lock then the billing profile's).
 

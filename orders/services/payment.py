@@ -31,6 +31,7 @@ from dataclasses import asdict, dataclass
 from decimal import Decimal
 
 from django.db import models, transaction
+from django.http import HttpRequest
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -469,7 +470,12 @@ def settle(order: Order, plan: PaymentPlan, *, user: User | None, request=None) 
 
 
 def record_shortfall(
-    order: Order, plan: PaymentPlan, shortfall: InsufficientBalance, *, user: User | None, request=None
+    order: Order,
+    plan: PaymentPlan,
+    shortfall: InsufficientBalance,
+    *,
+    user: User | None,
+    request: HttpRequest | None = None,
 ) -> None:
     """LEDG-4: the tokens or balance chosen at order time no longer cover the (approved) order: it
     waits for payment, and its status page says so and offers the top-up then `pay_with_holdings`."""
@@ -516,7 +522,7 @@ def shortfall_message(method: str) -> str:
     )
 
 
-def pay_with_holdings(order: Order, *, user: User, request=None) -> Order:
+def pay_with_holdings(order: Order, *, user: User, request: HttpRequest | None = None) -> Order:
     """LEDG-4: pay an order left waiting by `record_shortfall` with the tokens or balance chosen at
     order time, once topped up: the same `settle`, under the order's lock. Idempotent (an order
     already paid is returned as it is); raises PaymentError while the holdings still fall short."""

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from accounts.access import right_required
-from accounts.models import Right
+from accounts.models import Right, User
 
 from ..services.payment import (
     PaymentError,
@@ -29,6 +29,8 @@ from .status import load_order
 @right_required(Right.TECHNICAL, Right.BILLING)
 @require_http_methods(["GET", "POST"])
 def pay(request: HttpRequest, reference: str) -> HttpResponse:
+    user = request.user
+    assert isinstance(user, User)  # right_required let only a signed-in user in
     order = load_order(request, reference)
     if not awaits_holdings(order):
         messages.info(
@@ -37,7 +39,7 @@ def pay(request: HttpRequest, reference: str) -> HttpResponse:
         return redirect("orders:detail", reference=order.reference)
     if request.method == "POST":
         try:
-            order = pay_with_holdings(order, user=request.user, request=request)
+            order = pay_with_holdings(order, user=user, request=request)
         except PaymentError as error:
             messages.error(request, error.message)
         else:
@@ -55,6 +57,6 @@ def pay(request: HttpRequest, reference: str) -> HttpResponse:
             "order": order,
             "payment": payment,
             "topup_url_name": topup_url_name(payment.method if payment else ""),
-            "can_top_up": request.user.has_right(Right.BILLING),
+            "can_top_up": user.has_right(Right.BILLING),
         },
     )
