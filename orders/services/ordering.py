@@ -26,12 +26,13 @@ from catalog.models import Product
 
 from ..csr import CsrError, CsrInfo, parse_csr
 from ..models import ExternalOrderLink, Order, OrderOrigin, OrderStatus
+from .amounts import buyer_vat, order_amounts
 from .approval import notify_approvers
 from .dcv import start_dcv
 from .invitation import start_invitation
 from .kinds import CsrMode, profile_for
 from .payment import PaymentPlan, settle
-from .pricing import DEFAULT_VAT_RATE, PricingError, name_lines, option_lines, order_price
+from .pricing import PricingError, name_lines, option_lines, order_price
 
 S = OrderStatus
 
@@ -223,7 +224,7 @@ def submit_order(
         product=product,
         period_months=period_months,
         price_excl_vat=price,
-        vat_rate=DEFAULT_VAT_RATE,
+        vat_rate=buyer_vat(account).rate,  # the buyer's real VAT, as its invoices apply it
         status=status,
         organisation=organisation,
         admin_contact=admin_contact,
@@ -287,11 +288,6 @@ def status_url(order: Order) -> str:
     return settings.SITE_URL + reverse("orders:detail", args=[order.reference])
 
 
-def _percent(rate: Decimal) -> str:
-    """20.00 → "20", 5.50 → "5.5" (never the exponent form Decimal.normalize() can give)."""
-    return f"{rate:f}".rstrip("0").rstrip(".") if "." in f"{rate:f}" else f"{rate:f}"
-
-
 def send_order_confirmation(order: Order, document=None) -> None:
     """ORD-3: the technical contact receives the confirmation with the status page link, and the
     invoice or quote PDF attached when one was issued (ORD-9, h19)."""
@@ -299,6 +295,7 @@ def send_order_confirmation(order: Order, document=None) -> None:
     profile = profile_for(order.product)
     order.refresh_from_db(fields=["status"])  # the status it really has now (payment, DCV moved it)
     with translation.override(language):
+        figures = order_amounts(order)
         lines = (
             name_lines(order.product, order.period_months, order.common_name, order.sans)
             if profile.names
@@ -318,10 +315,12 @@ def send_order_confirmation(order: Order, document=None) -> None:
             ],
             "csr_by_invitation": order.options.get("csr_mode") == CsrMode.INVITATION and not order.csr,
             "holder_email": order.admin_contact.email,
-            "price_excl_vat": str(order.price_excl_vat),
-            "vat_rate": _percent(order.vat_rate),
-            "vat_amount": str(order.vat_amount),
-            "price_incl_vat": str(order.price_incl_vat),
+            "tokens": figures.tokens,
+            "price_excl_vat": str(figures.excl_vat),
+            "vat_rate": figures.rate_text,
+            "vat_amount": str(figures.vat_amount),
+            "price_incl_vat": str(figures.incl_vat),
+            "vat_mention": figures.vat_mention,
             "status": str(S(order.status).label),
             "status_help": str(order.status_help),
             "contact_name": order.technical_contact.full_name,
