@@ -6,11 +6,16 @@ their own page and call the services (ACC-2), which lock, audit and email.
 
 from __future__ import annotations
 
+from typing import Any
+
+from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.db.models import Field
+from django.http import Http404, HttpRequest
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -56,8 +61,21 @@ class UserInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+class LanguageChoiceMixin:
+    """The language of an account or a user is picked among the portal's languages, not typed."""
+
+    def formfield_for_dbfield(
+        self, db_field: Field, request: HttpRequest, **kwargs: Any
+    ) -> forms.Field | None:
+        if db_field.name == "language":
+            return forms.ChoiceField(
+                label=db_field.verbose_name.capitalize(), choices=settings.LANGUAGES, initial=db_field.default
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+
 @admin.register(Account)
-class AccountAdmin(admin.ModelAdmin):
+class AccountAdmin(LanguageChoiceMixin, admin.ModelAdmin):
     list_display = ("name", "kind", "formula", "status", "created_at", "validated_at")
     list_filter = ("status", "kind", "formula", "auth_type")
     search_fields = ("name", "organisations__registration_number", "users__username", "users__email")
@@ -215,7 +233,7 @@ class LockedFilter(admin.SimpleListFilter):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(LanguageChoiceMixin, DjangoUserAdmin):
     list_display = (
         "username",
         "email",

@@ -157,7 +157,7 @@ def _ensure_checks(
             return [existing[d] for d in checks.dcv_domains(locked.all_names) if d in existing]
         methods = methods_for(locked, now)
         default = locked.dcv_method if locked.dcv_method in methods else methods[0]
-        created, result = [], []
+        created, result, to_email = [], [], []
         domains = checks.dcv_domains(locked.all_names)
         pending = [d for d in domains if d not in existing or not is_passed(existing[d], now)]
         reusable = _reusable(locked, pending, now) if pending else {}
@@ -192,9 +192,10 @@ def _ensure_checks(
                     log_action("dcv.renewed", obj=locked, user=user, request=request, domain=domain)
                 else:
                     created.append(check)
-                if notify:
-                    _send_if_email(check, locked)
+                if notify and check.method == M.EMAIL:
+                    to_email.append(check)
             result.append(check)
+        send_dcv_emails(to_email, locked)  # one email per approved address, not one per name
         dropped = [c for d, c in existing.items() if d not in {r.domain for r in result}]
         for check in dropped:  # a name removed from the order (staff correction) needs no validation
             check.delete()
@@ -342,6 +343,26 @@ def confirm_email(check: DcvCheck, *, request=None, now: datetime | None = None)
     )
     # The reader may be logged in to another account: the actor is the address, never that user.
     anonymous = request is not None and not request.user.is_authenticated
+    # The email named every pending name of the order sent to this address: the link confirms them all.
+    for sibling in _siblings(check):
+        if sibling.expires_at > now:
+            sibling_passed, sibling_details = _caa(order, sibling.domain)
+            sibling_seen = "\n".join(
+                [
+                    _("Confirmed from the link sent to %(address)s.") % {"address": check.email_address},
+                    *sibling_details,
+                ]
+            )
+            _record(
+                sibling,
+                sibling.token,
+                sibling_passed,
+                sibling_seen,
+                now,
+                user=None,
+                request=request if anonymous else None,
+                actor_name=check.email_address,
+            )
     return (
         _record(
             check,
@@ -418,7 +439,7 @@ def change_method(
             domain=new.domain,
             **{"from": previous, "to": method, "email_address": new.email_address},
         )
-        _send_if_email(new, order)
+        send_dcv_emails([new], order)
     return new
 
 
@@ -568,19 +589,36 @@ def assert_dcv_complete(locked: Order, now: datetime) -> None:
         )
 
 
-def _send_if_email(check: DcvCheck, order: Order) -> None:
-    if check.method == M.EMAIL and check.validated_at is None:
-        send_dcv_email(check, order)
+def send_dcv_emails(email_checks: list[DcvCheck], order: Order) -> None:
+    """One email per approved address: the checks of the names under one base domain share the
+    address (`checks.approved_addresses`), and its one link confirms them all (`confirm_email`)."""
+    sent: set[str] = set()
+    for check in email_checks:
+        if check.validated_at is None and check.email_address not in sent:
+            sent.add(check.email_address)
+            send_dcv_email(check, order)
+
+
+def _siblings(check: DcvCheck) -> list[DcvCheck]:
+    """The order's pending email checks sent to the same address (names under one base domain)."""
+    return list(
+        DcvCheck.objects.filter(
+            order_id=check.order_id, method=M.EMAIL, email_address=check.email_address, validated_at=None
+        )
+        .exclude(pk=check.pk)
+        .order_by("domain")
+    )
 
 
 def send_dcv_email(check: DcvCheck, order: Order) -> None:
     """BR 3.2.2.4.4: the random value, in a confirmation link, to the approved address, in the
-    account's language."""
+    account's language; the link confirms every pending name of the order sent to that address."""
     language = order.account.language
+    domains = [check.domain, *(sibling.domain for sibling in _siblings(check))]
     with translation.override(language):
         context = {
-            "domain": check.domain,
-            "names": _names_of(order, check.domain),
+            "domain": check.email_address.partition("@")[2] or check.domain,
+            "names": [name for domain in domains for name in _names_of(order, domain)],
             "reference": order.reference,
             "product": str(order.product),
             "organisation": order.organisation.name,

@@ -355,6 +355,7 @@ def csr_warnings(
     organisation_country: str = "",
     holder_email: str = "",
     check_names: bool = True,
+    check_organisation: bool = True,
     exclude_order: Order | None = None,
 ) -> list[str]:
     """ORD-6 non-blocking hints ("automatisms"): a CSR already used on the account; names, O, L, C
@@ -362,7 +363,8 @@ def csr_warnings(
 
     `check_names` compares the CSR's names with the names ordered (server certificates);
     `holder_email` compares its email address with the holder's (client certificates). Empty
-    organisation city or country skip those comparisons.
+    organisation city or country skip those comparisons; `check_organisation` False (a certificate
+    that names no organisation, such as DV) skips the organisation, city and country ones.
     """
     warnings = []
     reused = Order.objects.filter(account=account, csr_public_key_sha256=info.public_key_sha256)
@@ -392,6 +394,8 @@ def csr_warnings(
                 )
                 % {"csr": csr_email, "email": holder_email}
             )
+    if not check_organisation:
+        return warnings
     csr_org = _subject_value(info, "O")
     if csr_org and csr_org.casefold() != organisation_name.strip().casefold():
         warnings.append(

@@ -31,11 +31,11 @@ from catalog.models import Product
 
 from ..forms import OrderRequest
 from ..forms.payment import PaymentForm
-from ..models import Order
+from ..models import Order, OrderStatus
 from ..services.amounts import order_amounts, plan_amounts
 from ..services.invitation import awaits_invitation
 from ..services.kinds import profile_for
-from ..services.ordering import OrderError, find_submitted
+from ..services.ordering import OrderError, find_submitted, initial_status
 from ..services.payment import cash_only_message, payment_summary
 from ..services.prefill import PREFILL_ORIGINS, initial_from_order
 
@@ -182,6 +182,12 @@ def _render_review(
     status: int = 200,
 ):
     plan = payment_form.preview() if payment_form.is_bound is False or payment_form.is_valid() else None
+    # ORD-5: the approval banner only for a user whose order will wait for an approver.
+    summary = {
+        **summary,
+        "approval_needed": initial_status(request.user.account, request.user)
+        == OrderStatus.AWAITING_APPROVAL,
+    }
     return render(
         request,
         "orders/review.html",
