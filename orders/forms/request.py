@@ -225,7 +225,7 @@ class OrderRequest:
             organisation_country=self._holder_field("country"),
             holder_email=self._admin_email() if self.profile.kind == OrderKind.CLIENT else "",
             check_names=self.profile.names,
-            check_organisation=needs_organisation(self.product),
+            check_organisation=self.product.validation != Product.Validation.DV,  # DV names no organisation
         )
 
     # Placing the order (ORD-3 confirm) ---------------------------------------------------------

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
 from accounts.audit import log_action
+from accounts.formatting import date_text
 from accounts.mail import send_mail_on_commit
 from accounts.models import User
 
@@ -117,9 +118,9 @@ def _adopt(check: DcvCheck, source: DcvCheck, now: datetime) -> None:
     check.last_result = _(
         "Validation of %(date)s reused from order %(reference)s (usable until %(until)s, CA/B BR 4.2.1)."
     ) % {
-        "date": source.validated_at.date().isoformat(),
+        "date": date_text(source.validated_at),
         "reference": source.order.reference,
-        "until": until.date().isoformat(),
+        "until": date_text(until),
     }
     check.save(update_fields=["method", "email_address", "validated_at", "last_checked_at", "last_result"])
 
@@ -281,7 +282,7 @@ def run_check(check: DcvCheck, *, user: User | None, request=None, now: datetime
         )
     if check.expires_at <= now:
         seen = _("The random value expired on %(date)s: ask for a new one.") % {
-            "date": check.expires_at.date().isoformat()
+            "date": date_text(check.expires_at)
         }
         return _record(check, check.token, False, seen, now, user=user, request=request) or check
     config = dcv_config()
@@ -335,7 +336,7 @@ def confirm_email(check: DcvCheck, *, request=None, now: datetime | None = None)
     if check.expires_at <= now:
         raise DcvError(
             _("This link expired on %(date)s. Ask the person who ordered the certificate for a new one.")
-            % {"date": check.expires_at.date().isoformat()}
+            % {"date": date_text(check.expires_at)}
         )
     passed, details = _caa(order, check.domain)
     seen = "\n".join(
@@ -625,7 +626,7 @@ def send_dcv_email(check: DcvCheck, order: Order) -> None:
             "account": order.account.name,
             "address": check.email_address,
             "confirm_url": settings.SITE_URL + reverse("dcv:confirm", args=[check.token]),
-            "expires": check.expires_at.date().isoformat(),
+            "expires": date_text(check.expires_at),
         }
     send_mail_on_commit("dcv_request", [check.email_address], context, language)
 

@@ -19,6 +19,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from accounts.audit import log_action
+from accounts.formatting import amount_text
 from accounts.mail import send_mail_on_commit
 from accounts.models import Account, Contact, Organisation, Right, User
 from billing.mailing import send_pdf_mail_on_commit
@@ -310,16 +311,16 @@ def send_order_confirmation(order: Order, document=None) -> None:
             "names": [{"name": line.name, "kind": line.kind_label} for line in lines],
             "holder": order.common_name,
             "options": [
-                {"label": line.label, "quantity": line.quantity, "amount": str(line.amount)}
+                {"label": line.label, "quantity": line.quantity, "amount": amount_text(line.amount)}
                 for line in options
             ],
             "csr_by_invitation": order.options.get("csr_mode") == CsrMode.INVITATION and not order.csr,
             "holder_email": order.admin_contact.email,
             "tokens": figures.tokens,
-            "price_excl_vat": str(figures.excl_vat),
+            "price_excl_vat": amount_text(figures.excl_vat),
             "vat_rate": figures.rate_text,
-            "vat_amount": str(figures.vat_amount),
-            "price_incl_vat": str(figures.incl_vat),
+            "vat_amount": amount_text(figures.vat_amount),
+            "price_incl_vat": amount_text(figures.incl_vat),
             "vat_mention": figures.vat_mention,
             "status": str(S(order.status).label),
             "status_help": str(order.status_help),
