@@ -6,3 +6,11 @@ class OrdersConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "orders"
     verbose_name = _("Orders")
+
+    def ready(self) -> None:
+        from contracts.services.objectives import register_order_totals
+
+        from .contract_totals import order_totals
+
+        # CON-1: contracts count orders toward their objectives through this function.
+        register_order_totals(order_totals)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.countries import COUNTRIES
@@ -17,6 +18,7 @@ from accounts.forms import compact_registration_number, siren_of, validate_phone
 from catalog.models import Product
 
 from .csr import CsrError, CsrInfo, parse_csr
+from .dcv import offered_methods
 from .models import DcvMethod, ServerSoftware
 from .services.links import ExternalOrderData, PersonData
 from .services.names import dns_name_error, normalise_name
@@ -105,6 +107,10 @@ class ExternalOrderForm(_Form):
         super().__init__(*args, **kwargs)
         self.product = product
         self.csr_info: CsrInfo | None = None
+        # STAFF-3: only the methods the product's brand accepts (catalog data).
+        offered = offered_methods(product.brand, timezone.now())
+        self.fields["dcv_method"].choices = [(m, DcvMethod(m).label) for m in offered]
+        self.fields["dcv_method"].initial = offered[0] if offered else None
 
     def is_bot(self) -> bool:
         return bool(self.data.get("website"))

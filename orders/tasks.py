@@ -8,6 +8,7 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from accounts.audit import log_action
+from jobs.recorder import recorded_job
 
 from .models import Certificate
 
@@ -15,6 +16,7 @@ BATCH = 500
 
 
 @shared_task(name="orders.tasks.mark_expired_certificates")
+@recorded_job("Expired certificates")
 def mark_expired_certificates() -> int:
     """Mark valid certificates past their notAfter as expired; returns how many changed.
 

@@ -21,10 +21,10 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
-from django_tables2 import RequestConfig
 
 from accounts.access import get_for_account, right_required
 from accounts.clientcert.tables import CertificateUserTable, with_certificates  # ADM-3
+from accounts.lists import configure_table
 from accounts.models import Account, ApiToken, Right, User
 
 from . import logs as audit_logs
@@ -79,7 +79,7 @@ def users(request):
     if request.user.account.auth_type == Account.AuthType.CERTIFICATE:
         return _certificate_users(request)
     table = UserTable(_people(request.user.account))
-    RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
+    configure_table(request, table, PER_PAGE)
     return render(request, "administration/users.html", {"table": table})
 
 
@@ -235,7 +235,7 @@ def user_unlock(request, public_id: str):
 def _certificate_users(request):
     """The users list with each user's certificate and the certificate actions."""
     table = CertificateUserTable(with_certificates(_people(request.user.account)), viewer=request.user)
-    RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
+    configure_table(request, table, PER_PAGE)
     return render(request, "administration/users.html", {"table": table})
 
 
@@ -277,7 +277,7 @@ def api_users(request):
         "api_tokens"
     )
     table = ApiUserTable(people, can_manage=request.user.is_account_superuser)
-    RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
+    configure_table(request, table, PER_PAGE)
     return render(request, "administration/api_users.html", {"table": table})
 
 
@@ -363,7 +363,7 @@ def _filtered_events(request):
 def logs(request):
     form, events = _filtered_events(request)
     table = AuditEventTable(events)
-    RequestConfig(request, paginate={"per_page": LOG_PER_PAGE}).configure(table)
+    configure_table(request, table, LOG_PER_PAGE)
     query = request.GET.copy()
     for key in ("page", "sort"):
         query.pop(key, None)

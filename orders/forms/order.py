@@ -20,6 +20,7 @@ from django.utils.translation import ngettext
 
 from accounts.models import Account, Contact, Organisation
 from catalog.models import Product
+from contracts.services.rules import refusal
 
 from ..csr import CsrError, CsrInfo, parse_csr
 from ..dcv import offered_methods
@@ -195,6 +196,8 @@ class OrderForm(Form):
         self.account, self.product = account, product
         self.profile = profile = profile_for(product)
         self.csr_info: CsrInfo | None = None
+        # CON-1, CON-2: outside the contract in force, or a brand whose terms are not accepted.
+        self.refusal = refusal(account, product)
         self.fields["months"].choices = [
             (
                 p.months,
@@ -220,7 +223,7 @@ class OrderForm(Form):
                 "holder organisation."
             )
         if "dcv_method" in self.fields:  # ORD-8: the brand's methods today (email ends on 2028-03-15)
-            offered = offered_methods(product.brand.code, timezone.now())
+            offered = offered_methods(product.brand, timezone.now())
             self.fields["dcv_method"].choices = [(m, DcvMethod(m).label) for m in offered]
         if profile.csr:
             self.fields["csr_mode"].choices = [(mode.value, mode.label) for mode in profile.csr_modes]
@@ -375,6 +378,8 @@ class OrderForm(Form):
 
     def clean(self):
         data = super().clean()
+        if self.refusal is not None:
+            self.add_error(None, self.refusal.message)
         if (
             data.get("server_software") == ServerSoftware.OTHER
             and not data.get("server_software_other", "").strip()

@@ -62,7 +62,7 @@ def requires_dcv(order: Order) -> bool:
 
 
 def methods_for(order: Order, now: datetime | None = None) -> list[str]:
-    return checks.offered_methods(order.product.brand.code, now or timezone.now())
+    return checks.offered_methods(order.product.brand, now or timezone.now())
 
 
 def is_passed(check: DcvCheck, at: datetime) -> bool:

@@ -6,9 +6,9 @@ from django.db.models import Exists, OuterRef, Subquery
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
-from django_tables2 import RequestConfig
 
 from accounts.access import right_required
+from accounts.lists import configure_table
 from accounts.models import Right
 
 from ..models import CLOSED, DELIVERED, IN_PROGRESS, Certificate, Order
@@ -50,7 +50,7 @@ def order_list(request):
     if group not in GROUPS:
         group = "all"
     table = OrderTable(orders_for(request.user.account, group))
-    RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
+    configure_table(request, table, PER_PAGE)
     return render(
         request,
         "orders/list.html",
