@@ -16,7 +16,7 @@ from tests.test_order_support import make_order
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PHONE, LAPTOP = {"width": 390, "height": 844}, {"width": 1366, "height": 768}
-LONG = "a-very-long-subdomain-name-for-the-layout-test.shop.acme.test"
+LONG = "a-long-subdomain-name-for-the-layout-test.shop.acme.test"
 
 
 @pytest.fixture
