@@ -4,38 +4,57 @@
 queued through the transactional outbox (`outbox.queue.enqueue`): written in the current
 transaction, so a rolled-back action sends nothing and a broker that is down loses nothing.
 Templates live in templates/emails/<name>.subject.txt, .txt and .html.
+
+The sending task lives here, next to what it calls; `accounts.tasks` re-exports it for Celery's
+autodiscovery under its historical name, so this module imports no other module of the app.
 """
 
 from __future__ import annotations
 
+import html as html_lib
+from typing import Any
+
+from celery import shared_task
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from outbox.queue import enqueue
 
-def render_email(template: str, context: dict, language: str) -> tuple[str, str, str]:
+
+def render_email(template: str, context: dict[str, Any], language: str) -> tuple[str, str, str]:
     context = {"site_url": settings.SITE_URL, **context}
     with translation.override(language):
-        subject = render_to_string(f"emails/{template}.subject.txt", context).strip()
+        # A subject is plain text: undo the HTML escaping of the template engine (issue 13: no
+        # "&quot;" for a company name with quotes); unescape(escape(x)) == x for any value.
+        subject = html_lib.unescape(render_to_string(f"emails/{template}.subject.txt", context)).strip()
         text = render_to_string(f"emails/{template}.txt", context)
         html = render_to_string(f"emails/{template}.html", context)
     return " ".join(subject.split()), text, html
 
 
-def send_now(template: str, to: list[str], context: dict, language: str, cc: list[str] | None = None) -> None:
+def send_now(
+    template: str, to: list[str], context: dict[str, Any], language: str, cc: list[str] | None = None
+) -> None:
     subject, text, html = render_email(template, context, language)
     message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, to, cc=cc or [])
-    message.attach_alternative(html, "text/html")
+    if not context.get("plain_text_only"):  # MON-1: a recipient may want plain-text emails only
+        message.attach_alternative(html, "text/html")
     message.send()
 
 
 def send_mail_on_commit(
-    template: str, to: list[str], context: dict, language: str = "en", cc: list[str] | None = None
+    template: str, to: list[str], context: dict[str, Any], language: str = "en", cc: list[str] | None = None
 ) -> None:
     """Queue one email through the outbox; context must be JSON-serialisable (it crosses the broker)."""
-    from outbox.queue import enqueue
-
-    from .tasks import send_templated_email
-
     enqueue(send_templated_email, template, to, context, language, cc or [])
+
+
+@shared_task(
+    name="accounts.tasks.send_templated_email", autoretry_for=(OSError,), retry_backoff=True, max_retries=5
+)
+def send_templated_email(
+    template: str, to: list[str], context: dict[str, Any], language: str, cc: list[str]
+) -> None:
+    send_now(template, to, context, language, cc)

@@ -1,6 +1,8 @@
 """What the scheduled jobs of orders keep (JOBS-1, JOBS-2, JOBS-5, JOBS-6, ORD-13, ORD-14).
 
-Imported at the end of orders.models so Django registers these models with the app.
+Imported at the end of orders.models so Django registers these models with the app; they name
+the order models as "orders.Order" and "orders.Certificate", so this module imports nothing from
+orders.models (no import cycle).
 """
 
 from __future__ import annotations
@@ -12,8 +14,6 @@ from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
 from accounts.models import Account
-
-from .models import Certificate, Order
 
 DEFAULT_AUTO_RENEWAL_DAYS = 65
 
@@ -55,9 +55,11 @@ class ReissueRecommendation(models.Model):
         SUBSCRIPTION = "subscription", _("The certificate ends before the subscription")
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="reissue_recommendations")
+    order = models.ForeignKey(
+        "orders.Order", on_delete=models.CASCADE, related_name="reissue_recommendations"
+    )
     certificate = models.OneToOneField(
-        Certificate, on_delete=models.CASCADE, related_name="reissue_recommendation"
+        "orders.Certificate", on_delete=models.CASCADE, related_name="reissue_recommendation"
     )
     reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
     due_at = models.DateTimeField(_("reissue from"), db_index=True)
@@ -88,10 +90,17 @@ class AutoRenewalFiling(models.Model):
         FAILED = "failed", _("Payment failed")
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
-    source_order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="auto_renewal_filings")
+    source_order = models.ForeignKey(
+        "orders.Order", on_delete=models.CASCADE, related_name="auto_renewal_filings"
+    )
     term_end = models.DateTimeField(_("term ends"))
     renewal_order = models.ForeignKey(
-        Order, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("renewal")
+        "orders.Order",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("renewal"),
     )
     status = models.CharField(_("status"), max_length=10, choices=Status.choices)
     error = models.TextField(_("error"), blank=True)
@@ -131,7 +140,7 @@ class CertificateNotice(models.Model):
         INSTALLATION_CHECK = "installation_check", _("Installation check after delivery")
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
-    certificate = models.ForeignKey(Certificate, on_delete=models.CASCADE, related_name="notices")
+    certificate = models.ForeignKey("orders.Certificate", on_delete=models.CASCADE, related_name="notices")
     kind = models.CharField(_("kind"), max_length=24, choices=Kind.choices)
     created_at = models.DateTimeField(default=timezone.now)
     done_at = models.DateTimeField(_("done"), null=True, blank=True)

@@ -22,12 +22,11 @@ from accounts.models import Account, Contact, Organisation
 from catalog.models import Product
 from contracts.services.rules import refusal
 
-from ..csr import CsrError, CsrInfo, parse_csr
+from ..csr import CsrError, CsrField, CsrInfo, parse_csr
 from ..dcv import offered_methods
 from ..models import DcvMethod, Order, OrderOrigin, ServerSoftware
 from ..services.dcv_config import caa_problems
 from ..services.kinds import CsrMode, Psd2Role, SignatureUserType, profile_for
-from ..services.names import dns_name_error, normalise_name
 from ..services.pricing import (
     ASSISTANCE_PRICE,
     DOCUMENT_PACK_PRICE,
@@ -37,15 +36,11 @@ from ..services.pricing import (
     MAX_LICENCES,
     MAX_SIGNATURE_USERS,
     SIGNATURE_USER_PRICES,
-    NameKind,
-    classify_names,
     licence_price,
-    paying_sans,
-    sells_extra_names,
 )
+from .names import clean_common_name, clean_sans, names_error
 from .parts import ContactChoice, Form
 
-_NAME_SEPARATORS = re.compile(r"[\s,;]+")
 # ETSI TS 119 495 5.2.2: the NCA identifier is the country code, a hyphen and 2-8 letters (FR-ACPR).
 _NCA_ID = re.compile(r"^[A-Z]{2}-[A-Z]{2,8}$")
 _AUTHORISATION_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ./-]{0,39}$")
@@ -138,7 +133,7 @@ class OrderForm(Form):
         widget=forms.RadioSelect,
         initial=CsrMode.MANUAL,
     )
-    csr = forms.CharField(
+    csr = CsrField(
         label=_("Certificate signing request (CSR)"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 10}),
@@ -291,33 +286,10 @@ class OrderForm(Form):
     # Field by field ----------------------------------------------------------------------------
 
     def clean_common_name(self) -> str:
-        name = normalise_name(self.cleaned_data["common_name"])
-        error = dns_name_error(name, allow_wildcard=self.product.wildcard)
-        if error:
-            raise forms.ValidationError(error, code="name")
-        return name
+        return clean_common_name(self.cleaned_data["common_name"], self.product)
 
     def clean_sans(self) -> list[str]:
-        allow_wildcard = self.product.wildcard or self.product.wildcard_san_price > 0
-        names, errors, seen = [], [], set()
-        for raw in _NAME_SEPARATORS.split(self.cleaned_data["sans"]):
-            name = normalise_name(raw)
-            if not name:
-                continue
-            error = dns_name_error(name, allow_wildcard=allow_wildcard)
-            if error:
-                errors.append(forms.ValidationError(error, code="name"))
-            elif name in seen:
-                errors.append(
-                    forms.ValidationError(
-                        _("“%(name)s” is listed twice."), code="duplicate", params={"name": name}
-                    )
-                )
-            seen.add(name)
-            names.append(name)
-        if errors:
-            raise forms.ValidationError(errors)
-        return names
+        return clean_sans(self.cleaned_data["sans"], self.product)
 
     def clean_chain(self) -> str:
         # ORD-2: the recommended chain unless another is chosen.
@@ -424,31 +396,9 @@ class OrderForm(Form):
             self.add_error("csr", _("Paste the CSR, or let KeyBot make it in your browser."))
 
     def _check_names(self, common_name: str, sans: list[str]) -> None:
-        if common_name in sans:
-            self.add_error("sans", _("“%(name)s” is already the common name.") % {"name": common_name})
-            return
-        if not sells_extra_names(self.product):
-            extra = [name for name, kind in classify_names(common_name, sans) if kind != NameKind.FREE]
-            if extra:
-                self.add_error(
-                    "sans",
-                    _(
-                        "This product secures the common name and its www variant only: "
-                        "choose a multi-domain product for %(names)s."
-                    )
-                    % {"names": ", ".join(extra)},
-                )
-                return
-        count = paying_sans(common_name, sans)
-        if count > self.product.max_sans:
-            self.add_error(
-                "sans",
-                _(
-                    "This product takes at most %(max)d additional names (the free www variant "
-                    "not counted); you entered %(count)d."
-                )
-                % {"max": self.product.max_sans, "count": count},
-            )
+        error = names_error(self.product, common_name, sans, may_change_product=True)
+        if error:
+            self.add_error("sans", error)
 
     def options(self) -> dict:
         """ORD-2 / ORD-4: the type-specific choices of a valid form, as stored in Order.options."""
