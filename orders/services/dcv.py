@@ -34,6 +34,7 @@ from .. import dcv as checks
 from ..ca.policy import dcv_reuse_days
 from ..models import IN_PROGRESS, ISSUABLE, DcvCheck, DcvMethod, Order, OrderStatus
 from .dcv_config import dcv_config, resolver
+from .names import registered_domain
 from .transitions import IllegalTransition, lock_order, move
 
 S = OrderStatus
@@ -80,9 +81,16 @@ def _changeable(order: Order) -> None:
         )
 
 
+def email_addresses(domain: str) -> list[str]:
+    """BR 3.2.2.4.4 addresses of the base domain (the Authorization Domain Name may be the name pruned
+    to its registrable part, BR 1.6.1): www.example.com and shop.example.com are confirmed from the
+    same mailbox, with one email (`send_dcv_emails`)."""
+    return checks.approved_addresses(registered_domain(domain))
+
+
 def _new_check(order: Order, domain: str, method: str, now: datetime, email_address: str = "") -> DcvCheck:
     if method == M.EMAIL and not email_address:
-        email_address = checks.approved_addresses(domain)[0]
+        email_address = email_addresses(domain)[0]
     return DcvCheck.objects.create(
         account_id=order.account_id,
         order=order,
@@ -423,7 +431,7 @@ def change_method(
             raise DcvError(_("%(domain)s is already validated.") % {"domain": current.domain})
         if method not in methods_for(order, now):
             raise DcvError(_("This method is not offered for this product."))
-        if method == M.EMAIL and email_address not in checks.approved_addresses(current.domain):
+        if method == M.EMAIL and email_address not in email_addresses(current.domain):
             raise DcvError(
                 _("Choose one of the approved addresses of %(domain)s.") % {"domain": current.domain}
             )
