@@ -18,7 +18,7 @@ def seed_delivery_times(apps, schema_editor) -> None:
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('catalog', '0003_brand_dcv_methods_and_chains'),
+        ('catalog', '0004_product_sheets'),
     ]
 
     operations = [
