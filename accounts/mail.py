@@ -39,7 +39,8 @@ def send_now(
 ) -> None:
     subject, text, html = render_email(template, context, language)
     message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, to, cc=cc or [])
-    message.attach_alternative(html, "text/html")
+    if not context.get("plain_text_only"):  # MON-1: a recipient may want plain-text emails only
+        message.attach_alternative(html, "text/html")
     message.send()
 
 
