@@ -39,7 +39,7 @@ def siren_of(number: str) -> str | None:
     return None
 
 
-def _phone_field(label, required=True) -> forms.CharField:
+def _phone_field(label, required: bool = True) -> forms.CharField:
     return forms.CharField(
         label=label,
         max_length=40,

@@ -8,6 +8,7 @@ rows (STYLE.md 2). Views still go through one access helper per object type (acc
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.hashers import acheck_password, check_password
@@ -173,7 +174,7 @@ class User(AbstractUser):
     def rights(self) -> list[Right]:
         return [r for r in Right if self.has_right(r)]
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if not self.public_id:
             self.public_id = secrets.token_hex(6)
         super().save(*args, **kwargs)
@@ -191,7 +192,7 @@ class User(AbstractUser):
     def check_password(self, raw_password: str) -> bool:
         # Django rehashes an outdated hash through set_password(): that is no password change, so the
         # setter bypasses ours and leaves password_changed_at alone.
-        def setter(raw):
+        def setter(raw) -> None:
             AbstractBaseUser.set_password(self, raw)
             self._password = None
             self.save(update_fields=["password"])
@@ -199,7 +200,7 @@ class User(AbstractUser):
         return check_password(raw_password, self.password, setter)
 
     async def acheck_password(self, raw_password: str) -> bool:
-        async def setter(raw):
+        async def setter(raw) -> None:
             AbstractBaseUser.set_password(self, raw)
             self._password = None
             await self.asave(update_fields=["password"])
@@ -274,7 +275,7 @@ class Organisation(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.registration_number})"
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if not self.public_id:
             self.public_id = secrets.token_hex(6)
         super().save(*args, **kwargs)
@@ -309,7 +310,7 @@ class Contact(models.Model):
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}"
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if not self.public_id:
             self.public_id = secrets.token_hex(6)
         if self.organisation_id and not self.account_id:
@@ -341,12 +342,12 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_name} {self.action}"
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any):
         if self.pk:
             raise ValueError("Audit events are append-only.")
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
+    def delete(self, *args: Any, **kwargs: Any):
         raise ValueError("Audit events are append-only.")
 
 

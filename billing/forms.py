@@ -7,6 +7,7 @@ months), a field the user emptied means "no bound" for dates and is refused for 
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -26,7 +27,7 @@ def with_defaults(data, defaults: dict) -> dict:
 class DateInput(forms.DateInput):
     input_type = "date"
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
@@ -63,7 +64,7 @@ class DocumentFilterForm(forms.Form):
 class MonthInput(forms.DateInput):
     input_type = "month"
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(format="%Y-%m", **kwargs)
 
 

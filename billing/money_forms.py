@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -13,7 +15,7 @@ class StateFilterForm(forms.Form):
 
     state = forms.ChoiceField(label=_("State"), required=False)
 
-    def __init__(self, *args, choices, label=None, **kwargs):
+    def __init__(self, *args: Any, choices, label=None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["state"].choices = [("", _("All")), *choices]
         if label:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -23,7 +25,7 @@ class PriceChoiceForm(forms.Form):
         label=_("Volume"), required=False, help_text=_("How many of one product you buy at once.")
     )
 
-    def __init__(self, *args, brands: list[Brand], tiers: list[Tier], **kwargs):
+    def __init__(self, *args: Any, brands: list[Brand], tiers: list[Tier], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.brands = {brand.code: brand for brand in brands}
         self.fields["brand"].choices = [

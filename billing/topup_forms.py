@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -30,7 +31,7 @@ class AddTokensForm(forms.Form):
     )
     quantity = forms.IntegerField(label=_("Tokens"), min_value=1, max_value=MAX_TOKENS_PER_LINE, initial=1)
 
-    def __init__(self, *args, products, **kwargs):
+    def __init__(self, *args: Any, products, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["product"].queryset = products
 
@@ -70,7 +71,9 @@ class TopUpPaymentForm(forms.Form):
         help_text=_("For a purchase order: you get a quote to sign; the invoice follows the payment."),
     )
 
-    def __init__(self, *args, account: Account, has_mandate: bool, cash_only: bool, **kwargs):
+    def __init__(
+        self, *args: Any, account: Account, has_mandate: bool, cash_only: bool, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.has_mandate = has_mandate
         self.cash_only = cash_only
@@ -159,7 +162,7 @@ class SepaMandateForm(forms.ModelForm):
             "bic": _("8 or 11 characters."),
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = MandateKind.choices
 

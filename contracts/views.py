@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.http import FileResponse, Http404
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import floatformat
 from django.utils import timezone
@@ -18,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.access import get_for_account, right_required
 from accounts.models import Right
+from accounts.typing import AuthenticatedRequest
 from catalog.models import Brand
 
 from .charts import objective_chart
@@ -43,7 +45,7 @@ def _chart(situation):
 
 
 @right_required(Right.ADMINISTRATIVE)
-def contract(request):
+def contract(request: AuthenticatedRequest) -> HttpResponseBase:
     """CON-1: the contract in force (or the latest), its allowed products, objectives and document."""
     account = request.user.account
     today = timezone.localdate()
@@ -71,7 +73,7 @@ def contract(request):
 
 
 @right_required(Right.ADMINISTRATIVE)
-def contract_document(request, public_id: str):
+def contract_document(request: AuthenticatedRequest, public_id: str) -> HttpResponseBase:
     """CON-1: the signed contract, as staff uploaded it."""
     item = get_for_account(Contract.objects, request.user.account, public_id=public_id)
     if not item.signed_document:
@@ -85,7 +87,7 @@ def contract_document(request, public_id: str):
 
 
 @right_required(Right.ADMINISTRATIVE)
-def consent_list(request):
+def consent_list(request: AuthenticatedRequest) -> HttpResponseBase:
     """CON-2: every brand's terms and the account's decision."""
     return render(
         request, "contracts/consent_list.html", {"rows": consent.consent_overview(request.user.account)}
@@ -104,7 +106,7 @@ def _brand_with_terms(brand_code: str):
 
 
 @right_required(Right.ADMINISTRATIVE)
-def consent_brand(request, brand_code: str):
+def consent_brand(request: AuthenticatedRequest, brand_code: str) -> HttpResponseBase:
     """CON-2: one brand's current terms in the user's language, the decision and its history."""
     brand, terms = _brand_with_terms(brand_code)
     history = list(
@@ -127,7 +129,7 @@ def consent_brand(request, brand_code: str):
     )
 
 
-def _decide(request, brand_code: str, decision: str, done: str):
+def _decide(request: AuthenticatedRequest, brand_code: str, decision: str, done: str) -> HttpResponseBase:
     brand, terms = _brand_with_terms(brand_code)
     form = DecisionForm(request.POST)
     if not form.is_valid() or form.cleaned_data["version"] != terms.version:
@@ -144,7 +146,7 @@ def _decide(request, brand_code: str, decision: str, done: str):
 
 @right_required(Right.ADMINISTRATIVE)
 @require_POST
-def consent_accept(request, brand_code: str):
+def consent_accept(request: AuthenticatedRequest, brand_code: str) -> HttpResponseBase:
     return _decide(
         request, brand_code, ConsentDecision.Decision.ACCEPTED, _("You accepted the terms of %(brand)s.")
     )
@@ -152,7 +154,7 @@ def consent_accept(request, brand_code: str):
 
 @right_required(Right.ADMINISTRATIVE)
 @require_POST
-def consent_decline(request, brand_code: str):
+def consent_decline(request: AuthenticatedRequest, brand_code: str) -> HttpResponseBase:
     return _decide(
         request,
         brand_code,
@@ -163,7 +165,7 @@ def consent_decline(request, brand_code: str):
 
 @right_required(Right.ADMINISTRATIVE)
 @require_POST
-def consent_withdraw(request, brand_code: str):
+def consent_withdraw(request: AuthenticatedRequest, brand_code: str) -> HttpResponseBase:
     return _decide(
         request,
         brand_code,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -50,7 +51,7 @@ class InstallationTestForm(forms.Form):
         help_text=_("For a protocol that starts in plain text, e.g. SMTP on 587 or 25."),
     )
 
-    def __init__(self, *args, allow_private: bool, **kwargs):
+    def __init__(self, *args: Any, allow_private: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.allow_private = allow_private
 

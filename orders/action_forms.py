@@ -3,6 +3,8 @@ the back office's processing actions (STAFF-2). One form per action (STYLE.md 9)
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -81,7 +83,7 @@ class LinkForm(_Form):
         help_text=_("Who the link is for, for example “Marketing department”."),
     )
 
-    def __init__(self, *args, account: Account, **kwargs):
+    def __init__(self, *args: Any, account: Account, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.account = account
         self.products = {p.code: p for p in linkable_products()}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -17,7 +19,7 @@ class ChangeMethodForm(forms.Form):
         help_text=_("Only for the email method (CA/B BR 3.2.2.4.4)."),
     )
 
-    def __init__(self, *args, check: DcvCheck, methods: list[str], **kwargs):
+    def __init__(self, *args: Any, check: DcvCheck, methods: list[str], **kwargs: Any) -> None:
         kwargs.setdefault("prefix", f"check-{check.pk}")
         kwargs.setdefault("initial", {"method": check.method, "email_address": check.email_address})
         super().__init__(*args, **kwargs)

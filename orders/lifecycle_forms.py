@@ -7,6 +7,7 @@ organisations, contacts and certificates, so another account's id posted by hand
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -98,7 +99,7 @@ class ReissueForm(_Form):
         ),
     )
 
-    def __init__(self, *args, order: Order, valid: list[Certificate], **kwargs):
+    def __init__(self, *args: Any, order: Order, valid: list[Certificate], **kwargs: Any) -> None:
         kwargs.setdefault("initial", {})
         kwargs["initial"].setdefault("sans", "\n".join(order.sans))
         chains = profile_for(order.product).chains
@@ -203,7 +204,7 @@ class MigrationTargetForm(_Form):
         label=_("New product"), queryset=Product.objects.none(), to_field_name="code", empty_label=None
     )
 
-    def __init__(self, *args, choices: list[Product], **kwargs):
+    def __init__(self, *args: Any, choices: list[Product], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["product"].queryset = (
             Product.objects.filter(pk__in=[p.pk for p in choices])
@@ -217,7 +218,7 @@ class _MultipleFileInput(forms.ClearableFileInput):
 
 
 class _MultipleFileField(forms.FileField):
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault(
             "widget", _MultipleFileInput(attrs={"accept": ".pem,.crt,.cer,.der,.p7b,.p7c,.txt"})
         )
@@ -264,7 +265,7 @@ class ImportForm(_Form):
         ),
     )
 
-    def __init__(self, *args, account: Account, **kwargs):
+    def __init__(self, *args: Any, account: Account, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["organisation"].queryset = Organisation.objects.filter(account=account).order_by("name")
         self.fields["manager"].queryset = (

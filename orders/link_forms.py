@@ -7,6 +7,8 @@ email. Every error lands next to its field; nothing typed is lost on a re-render
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -98,7 +100,7 @@ class ExternalOrderForm(_Form):
     # Anti-abuse: a field hidden from people (CSS and aria-hidden); robots fill it in.
     website = forms.CharField(required=False, label=_("Leave this field empty"))
 
-    def __init__(self, *args, product: Product, **kwargs):
+    def __init__(self, *args: Any, product: Product, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.product = product
         self.csr_info: CsrInfo | None = None
@@ -153,7 +155,7 @@ class ExternalOrderForm(_Form):
 class ExternalOrderRequest:
     """The order form and its two contact forms, validated together."""
 
-    def __init__(self, data=None, *, product: Product):
+    def __init__(self, data=None, *, product: Product) -> None:
         self.order = ExternalOrderForm(data, product=product)
         self.admin = ContactForm(data, prefix="admin")
         self.technical = ContactForm(data, prefix="tech")

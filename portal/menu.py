@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -123,7 +124,7 @@ def sections_for(user) -> list[Section]:
     return visible
 
 
-def menu(request):
+def menu(request: HttpRequest):
     """Context processor: the menu and the connection bar (ACC-8)."""
     user = getattr(request, "user", None)
     if user is None:

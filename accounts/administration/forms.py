@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from django import forms
 from django.conf import settings
@@ -16,7 +17,7 @@ from accounts.models import Right, User
 class RightsField(forms.TypedMultipleChoiceField):
     """ADM-2: the five rights as checkboxes; cleaned to a list of `Right`."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("label", _("Rights"))
         super().__init__(
             choices=Right.choices, coerce=Right, required=False, widget=forms.CheckboxSelectMultiple, **kwargs
@@ -142,7 +143,7 @@ class AuditLogFilterForm(forms.Form):
     date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     action = forms.ChoiceField(label=_("Action"), required=False)
 
-    def __init__(self, *args, actions: list[str], **kwargs):
+    def __init__(self, *args: Any, actions: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         namespaces = sorted({code.split(".", 1)[0] for code in actions if "." in code})
         choices: list = [("", _("All actions"))]

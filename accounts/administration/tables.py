@@ -59,14 +59,14 @@ class UserTable(tables.Table):
         empty_text = _("No user yet.")
         attrs = {"class": "table users"}
 
-    def render_name(self, record):
+    def render_name(self, record: Any) -> Any:
         url = reverse("administration:user_detail", args=[record.public_id])
         return format_html('<a href="{}">{}</a>', url, record.get_full_name() or record.username)
 
-    def render_rights(self, record):
+    def render_rights(self, record: Any) -> Any:
         return rights_badges(record)
 
-    def render_state(self, record):
+    def render_state(self, record: Any) -> Any:
         return state_badge(record)
 
 
@@ -86,14 +86,14 @@ class ApiUserTable(tables.Table):
         empty_text = _("No API user yet.")
         attrs = {"class": "table api-users"}
 
-    def __init__(self, *args, can_manage: bool = False, **kwargs):
+    def __init__(self, *args: Any, can_manage: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.can_manage = can_manage
 
-    def render_rights(self, record):
+    def render_rights(self, record: Any) -> Any:
         return rights_badges(record)
 
-    def render_tokens(self, record):
+    def render_tokens(self, record: Any) -> Any:
         items = []
         for token in record.api_tokens.all():
             if token.revoked_at:
@@ -149,20 +149,20 @@ class AuditEventTable(tables.Table):
         empty_text = _("No event in this period.")
         attrs = {"class": "table audit"}
 
-    def render_actor_name(self, value, record):
+    def render_actor_name(self, value: Any, record: Any) -> Any:
         if record.is_staff_action:
             return format_html('{} <span class="badge">{}</span>', value, _("staff"))
         return value
 
-    def render_action(self, value):
+    def render_action(self, value: Any) -> Any:
         return format_html("<code>{}</code>", value)
 
-    def render_object(self, record):
+    def render_object(self, record: Any) -> Any:
         if not record.object_type:
             return "—"
         return f"{record.object_type} {record.object_id}".strip()
 
-    def render_details(self, record):
+    def render_details(self, record: Any) -> Any:
         return render_details(record.details)
 
 

@@ -18,6 +18,7 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
@@ -218,7 +219,7 @@ def _check_usable(coupon: Coupon, today: datetime.date) -> None:
         raise CouponError(_("Coupon %(number)s has expired.") % {"number": coupon.number})
 
 
-def request_refund(coupon: Coupon, by: User | None, *, request=None) -> Coupon:
+def request_refund(coupon: Coupon, by: User | None, *, request: HttpRequest | None = None) -> Coupon:
     """ACCT-4: the customer asks for a valid coupon to be refunded; staff are emailed. Idempotent."""
     with transaction.atomic():
         coupon = Coupon.objects.select_for_update().get(pk=coupon.pk)

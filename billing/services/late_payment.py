@@ -18,6 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -228,7 +229,7 @@ def _close(
     by: User | None,
     *,
     payment_reference: str = "",
-    request=None,
+    request: HttpRequest | None = None,
 ) -> LatePaymentStatement:
     with transaction.atomic():
         statement = LatePaymentStatement.objects.select_for_update().defer("pdf").get(pk=statement.pk)
@@ -274,7 +275,11 @@ def _lift_if_settled(account: Account, by: User | None) -> None:
 
 
 def mark_statement_paid(
-    statement: LatePaymentStatement, by: User | None, *, payment_reference: str = "", request=None
+    statement: LatePaymentStatement,
+    by: User | None,
+    *,
+    payment_reference: str = "",
+    request: HttpRequest | None = None,
 ) -> LatePaymentStatement:
     """ACCT-6 (staff): the statement was paid; the cash-only restriction is lifted when no other
     statement awaits payment. Only the statement: the invoice is paid by documents.mark_paid."""
@@ -282,7 +287,7 @@ def mark_statement_paid(
 
 
 def abandon_statement(
-    statement: LatePaymentStatement, by: User | None, *, request=None
+    statement: LatePaymentStatement, by: User | None, *, request: HttpRequest | None = None
 ) -> LatePaymentStatement:
     """ACCT-6 (staff): the penalties are waived; lifts the restriction like a payment."""
     return _close(statement, StatementStatus.ABANDONED, by, request=request)

@@ -13,6 +13,7 @@ Callers run inside the account's scope (django-scopes), as every account-owned q
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from django.db import transaction
 from django.db.models import F, Sum, Window
@@ -36,7 +37,7 @@ class LedgerError(ValueError):
 class InsufficientBalance(LedgerError):  # noqa: N818 (the name the callers use)
     """LEDG-2: a debit would take the balance below zero."""
 
-    def __init__(self, available, requested):
+    def __init__(self, available, requested) -> None:
         self.available = available
         self.requested = requested
         super().__init__(
@@ -147,7 +148,7 @@ def _check_reference(reference: str) -> str:
     return reference
 
 
-def _already_booked(model, signed_field: str, signed_value, **lookup):
+def _already_booked(model, signed_field: str, signed_value, **lookup: Any):
     """The movement already booked for this reference (idempotency), or None."""
     if lookup["kind"] == MovementKind.ADJUSTMENT:
         return None

@@ -13,6 +13,7 @@ import datetime
 from django.db import transaction
 from django.db.models import DateField, F, QuerySet, Value
 from django.db.models.functions import Cast, Coalesce
+from django.http import HttpRequest
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -59,7 +60,7 @@ def open_quotes(account, today: datetime.date | None = None) -> QuerySet[Documen
     )
 
 
-def accept_quote(quote: Document, by: User, *, request=None) -> Document:
+def accept_quote(quote: Document, by: User, *, request: HttpRequest | None = None) -> Document:
     """ACCT-2: the customer accepts an open quote online; it becomes signed. Idempotent.
 
     Raises QuoteExpired past the quote's expiry, DocumentError for anything that is not an open

@@ -23,6 +23,7 @@ from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -207,7 +208,7 @@ def create_topup(
     by: User,
     mandate: SepaMandate | None = None,
     cash_only: bool = False,
-    request=None,
+    request: HttpRequest | None = None,
 ) -> TopUp:
     """LEDG-4: record the top-up, issue its invoice (or quote) and email it. Nothing is credited
     before payment (`confirm_topup`). A second call with the same `draft_key` (double click)

@@ -10,6 +10,7 @@ orders.services.pricing. The hidden `origin` and `source_order` carry a renewal,
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from django import forms
 from django.conf import settings
@@ -54,7 +55,7 @@ PSD2_FIELDS = ("psd2_roles", "nca_name", "nca_id", "authorisation_number")
 SIGNATURE_FIELDS = ("user_type", "users", "document_packs", "eidas_ids")
 
 
-def _count(label, maximum: int, help_text=""):
+def _count(label, maximum: int, help_text: str = ""):
     return forms.IntegerField(
         label=label,
         required=False,
@@ -186,7 +187,7 @@ class OrderForm(Form):
         queryset=Order.objects.none(), to_field_name="reference", required=False, widget=forms.HiddenInput
     )
 
-    def __init__(self, *args, account: Account, product: Product, **kwargs):
+    def __init__(self, *args: Any, account: Account, product: Product, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.account, self.product = account, product
         self.profile = profile = profile_for(product)

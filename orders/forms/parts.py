@@ -5,6 +5,8 @@ Each is used only when the user picks "new" in the matching drop-down of the ord
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -38,7 +40,7 @@ class NewOrganisationForm(forms.ModelForm):
             "phone",
         ]
 
-    def __init__(self, *args, account: Account, **kwargs):
+    def __init__(self, *args: Any, account: Account, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.account = account
         self.fields["phone"].validators.append(validate_phone)
@@ -63,7 +65,7 @@ class NewOrganisationForm(forms.ModelForm):
             )
         return data
 
-    def validate_unique(self):
+    def validate_unique(self) -> None:
         # The account is set by the service; uniqueness in the account is checked in clean().
         pass
 
@@ -75,7 +77,7 @@ class NewContactForm(forms.ModelForm):
         model = Contact
         fields = ["first_name", "last_name", "email", "phone"]
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["phone"].validators.append(validate_phone)
 

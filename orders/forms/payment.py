@@ -7,6 +7,7 @@ every refusal lands next to its field and the review shows the amounts before co
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -65,8 +66,15 @@ class PaymentForm(forms.Form):
     )
 
     def __init__(
-        self, data=None, *, account: Account, product: Product, months: int, public_total: Decimal, **kwargs
-    ):
+        self,
+        data=None,
+        *,
+        account: Account,
+        product: Product,
+        months: int,
+        public_total: Decimal,
+        **kwargs: Any,
+    ) -> None:
         self.account, self.product, self.months, self.public_total = account, product, months, public_total
         self.offer: Offer = offer(account, product, months, public_total)
         initial = {"method": self.offer.default, **kwargs.pop("initial", {})}

@@ -10,10 +10,12 @@ refused as an invalid choice.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django import forms
 from django.db import transaction
 from django.forms.utils import ErrorDict
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from accounts.countries import COUNTRY_NAMES
@@ -31,7 +33,7 @@ from .parts import NewContactForm, NewOrganisationForm
 class OrderRequest:
     """The order form and its optional parts, validated together (ORD-2, ORD-4)."""
 
-    def __init__(self, data=None, *, account: Account, product: Product, initial: dict | None = None):
+    def __init__(self, data=None, *, account: Account, product: Product, initial: dict | None = None) -> None:
         self.account, self.product = account, product
         self.order = OrderForm(data, account=account, product=product, initial=initial)
         self.profile = self.order.profile
@@ -227,7 +229,9 @@ class OrderRequest:
 
     # Placing the order (ORD-3 confirm) ---------------------------------------------------------
 
-    def place(self, *, user: User | None, request=None, token: str = "", **extra) -> Order:
+    def place(
+        self, *, user: User | None, request: HttpRequest | None = None, token: str = "", **extra: Any
+    ) -> Order:
         """Create the new organisation/contacts, then the order, in one transaction.
 
         `extra` goes to submit_order as is (an external order link passes `external_link`).

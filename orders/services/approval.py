@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -112,7 +113,7 @@ def status_after_approval(order: Order) -> str:
     return S.AWAITING_PAYMENT
 
 
-def approve_order(order: Order, *, user: User, request=None) -> Order:
+def approve_order(order: Order, *, user: User, request: HttpRequest | None = None) -> Order:
     """ORD-5: an approver lets the order go on; audited as "order.approved"; the orderer is emailed.
 
     Approving an order already approved returns it unchanged; an order that no longer awaits

@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.serialization import pkcs7
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -326,7 +327,7 @@ def _create(
     organisation: Organisation,
     manager: Contact,
     user: User,
-    request,
+    request: HttpRequest,
     now: datetime,
 ) -> Order:
     order = Order.objects.create(
@@ -410,7 +411,7 @@ def import_certificates(
     manager: Contact,
     user: User,
     product: Product | None = None,
-    request=None,
+    request: HttpRequest | None = None,
     now: datetime | None = None,
 ) -> ImportResult:
     """ORD-15: import every end-entity certificate of `sources` (file name, content) into `account`.

@@ -31,6 +31,7 @@ from dataclasses import asdict, dataclass
 from decimal import Decimal
 
 from django.db import models
+from django.http import HttpRequest
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -95,7 +96,7 @@ INVOICED_NOW = (Method.CARD, Method.CHEQUE, Method.TRANSFER, Method.DIRECT_DEBIT
 class PaymentError(ValueError):
     """A payment choice that cannot be used; `field` says which form field it belongs to."""
 
-    def __init__(self, message: str, field: str | None = None):
+    def __init__(self, message: str, field: str | None = None) -> None:
         self.message, self.field = message, field
         super().__init__(message)
 
@@ -330,7 +331,9 @@ def _lines(order: Order, plan: PaymentPlan) -> list[LineInput]:
     return lines
 
 
-def settle(order: Order, plan: PaymentPlan, *, user: User | None, request=None) -> Document | None:
+def settle(
+    order: Order, plan: PaymentPlan, *, user: User | None, request: HttpRequest | None = None
+) -> Document | None:
     """ORD-9: book the chosen payment of a just-saved order, in the caller's transaction.
 
     Tokens or the euro balance are debited (reference = order reference) and the order is paid;

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from django.db import models, transaction
 from django.db.models import DateTimeField, Exists, F, Func, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
+from django.http import HttpRequest
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -178,7 +179,7 @@ def _revoke(
     reason: str,
     *,
     user: User | None,
-    request=None,
+    request: HttpRequest | None = None,
     now: datetime,
     scheduled: bool = False,
 ) -> None:
@@ -196,7 +197,12 @@ def _revoke(
 
 
 def reissue(
-    order: Order, request_data: ReissueRequest, *, user: User, request=None, now: datetime | None = None
+    order: Order,
+    request_data: ReissueRequest,
+    *,
+    user: User,
+    request: HttpRequest | None = None,
+    now: datetime | None = None,
 ) -> Certificate:
     """ORD-11: issue the reissued certificate on the same order and deal with the replaced one.
 
