@@ -169,7 +169,8 @@ class RegistrationForm(forms.Form):
         return number
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         country = data.get("country")
         self._clean_registration_number(data, country)
         if data.get("naf_code") and country and country != "FR":

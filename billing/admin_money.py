@@ -167,7 +167,8 @@ class PromoCodeAddForm(forms.ModelForm):
         fields = ["account", "kind", "value", "note"]
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("kind") == PromoKind.PERCENT and cleaned.get("value") and cleaned["value"] > 100:
             self.add_error("value", _("A percentage is at most 100."))
         return cleaned

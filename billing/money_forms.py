@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -17,7 +17,7 @@ class StateFilterForm(forms.Form):
 
     def __init__(self, *args: Any, choices, label=None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["state"].choices = [("", _("All")), *choices]
+        cast(forms.ChoiceField, self.fields["state"]).choices = [("", _("All")), *choices]
         if label:
             self.fields["state"].label = label
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -28,12 +28,12 @@ class PriceChoiceForm(forms.Form):
     def __init__(self, *args: Any, brands: list[Brand], tiers: list[Tier], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.brands = {brand.code: brand for brand in brands}
-        self.fields["brand"].choices = [
+        cast(forms.ChoiceField, self.fields["brand"]).choices = [
             ("", _("All brands")),
             *[(brand.code, brand.name) for brand in brands],
         ]
         self.tiers = {tier.value: tier for tier in tiers}
-        self.fields["tier"].choices = [
+        cast(forms.ChoiceField, self.fields["tier"]).choices = [
             (tier.value, _("%(tier)s products") % {"tier": tier.label}) for tier in tiers
         ]
 
@@ -47,7 +47,8 @@ class PriceChoiceForm(forms.Form):
         return cls(initial={"formula": account.formula, "tier": tiers[0].value}, brands=brands, tiers=tiers)
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("formula") and not cleaned.get("tier"):
             self.add_error("tier", _("Choose a volume to see the prices of a formula."))
         return cleaned

@@ -42,7 +42,8 @@ class ContractAdminForm(forms.ModelForm):
         return upload
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         starts, ends = data.get("starts_on"), data.get("ends_on")
         if starts and ends and ends < starts:
             self.add_error("ends_on", _("The contract must end after it starts."))

@@ -76,7 +76,8 @@ class InstallationTestForm(forms.Form):
         return port
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if "host" in data and "port" in data:
             try:
                 network.resolve_target(data["host"], data["port"], allow_private=self.allow_private)

@@ -3,7 +3,7 @@ the back office's processing actions (STAFF-2). One form per action (STYLE.md 9)
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -87,7 +87,7 @@ class LinkForm(_Form):
         super().__init__(*args, **kwargs)
         self.account = account
         self.products = {p.code: p for p in linkable_products()}
-        self.fields["offer"].choices = [("", "---------")] + [
+        cast(forms.ChoiceField, self.fields["offer"]).choices = [("", "---------")] + [
             (
                 f"{product.code}:{period.months}",
                 ngettext("%(product)s – %(months)d month", "%(product)s – %(months)d months", period.months)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -24,13 +24,14 @@ class ChangeMethodForm(forms.Form):
         kwargs.setdefault("initial", {"method": check.method, "email_address": check.email_address})
         super().__init__(*args, **kwargs)
         self.check = check
-        self.fields["method"].choices = [(m, DcvMethod(m).label) for m in methods]
-        self.fields["email_address"].choices = [("", "—")] + [
+        cast(forms.ChoiceField, self.fields["method"]).choices = [(m, DcvMethod(m).label) for m in methods]
+        cast(forms.ChoiceField, self.fields["email_address"]).choices = [("", "—")] + [
             (address, address) for address in checks.approved_addresses(check.domain)
         ]
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("method") == DcvMethod.EMAIL and not data.get("email_address"):
             self.add_error("email_address", _("Choose the address that will receive the email."))
         return data

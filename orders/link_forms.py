@@ -7,7 +7,7 @@ email. Every error lands next to its field; nothing typed is lost on a re-render
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils import timezone
@@ -106,7 +106,9 @@ class ExternalOrderForm(_Form):
         self.csr_info: CsrInfo | None = None
         # STAFF-3: only the methods the product's brand accepts (catalog data).
         offered = offered_methods(product.brand, timezone.now())
-        self.fields["dcv_method"].choices = [(m, DcvMethod(m).label) for m in offered]
+        cast(forms.ChoiceField, self.fields["dcv_method"]).choices = [
+            (m, DcvMethod(m).label) for m in offered
+        ]
         self.fields["dcv_method"].initial = offered[0] if offered else None
 
     def is_bot(self) -> bool:
@@ -129,7 +131,8 @@ class ExternalOrderForm(_Form):
         return self.csr_info.pem
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         number, country = data.get("registration_number"), data.get("country")
         if number and country == "FR" and siren_of(number) is None:
             self.add_error(

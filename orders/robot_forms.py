@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -25,7 +25,7 @@ class RecommendationActionForm(forms.Form):
 
     def __init__(self, *args: Any, choices: list[int], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["selected"].choices = [(pk, str(pk)) for pk in choices]
+        cast(forms.ChoiceField, self.fields["selected"]).choices = [(pk, str(pk)) for pk in choices]
 
 
 class AutoRenewalSelectionForm(forms.Form):
@@ -39,7 +39,9 @@ class AutoRenewalSelectionForm(forms.Form):
 
     def __init__(self, *args: Any, choices: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["selected"].choices = [(reference, reference) for reference in choices]
+        cast(forms.ChoiceField, self.fields["selected"]).choices = [
+            (reference, reference) for reference in choices
+        ]
 
 
 class AutoRenewalToggleForm(forms.Form):

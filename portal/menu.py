@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account, Right
@@ -21,7 +22,7 @@ from orders.services import reissue_list as orders_reissue_list
 
 @dataclass(frozen=True)
 class Entry:
-    label: str
+    label: str | Promise
     url_name: str
     rights: tuple[Right, ...]
     formulas: tuple[str, ...] | None = None  # None: every formula
@@ -38,9 +39,9 @@ class Entry:
 
 @dataclass
 class Section:
-    label: str
+    label: str | Promise
     prefix: str
-    entries: list = field(default_factory=list)
+    entries: list[Entry] = field(default_factory=list)
 
 
 @dataclass

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
@@ -91,7 +91,8 @@ class UserAddForm(forms.Form):
         return email
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         password1, password2 = data.get("password1"), data.get("password2")
         if password1 and password2 and password1 != password2:
             self.add_error(
@@ -153,10 +154,11 @@ class AuditLogFilterForm(forms.Form):
                 (namespace, [(namespace, _("%(namespace)s: all") % {"namespace": namespace}), *codes])
             )
         others = [(code, code) for code in actions if "." not in code]
-        self.fields["action"].choices = choices + others
+        cast(forms.ChoiceField, self.fields["action"]).choices = choices + others
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         start: date | None = data.get("date_from")
         end: date | None = data.get("date_to")
         if start and end and start > end:

@@ -16,7 +16,7 @@ from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, StreamingHttpResponse
+from django.http import Http404, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -27,6 +27,7 @@ from django.views.decorators.http import require_http_methods
 from accounts.access import get_for_account, right_required
 from accounts.lists import configure_table
 from accounts.models import Account, ApiToken, AuditEvent, Right, User
+from accounts.typing import AuthenticatedRequest
 
 from . import logs as audit_logs
 from . import pages, services
@@ -43,7 +44,7 @@ def account_superuser_only(view):
     """ADM-4: API users and their tokens are the super user's alone (403 for anyone else)."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any):
+    def wrapper(request: AuthenticatedRequest, *args: Any, **kwargs: Any):
         if not request.user.is_account_superuser:
             raise PermissionDenied
         return view(request, *args, **kwargs)
@@ -62,7 +63,7 @@ _confirm = pages.confirm
 
 
 @right_required(ADMINISTRATIVE)
-def users(request: HttpRequest) -> HttpResponseBase:
+def users(request: AuthenticatedRequest) -> HttpResponseBase:
     if request.user.account.auth_type == Account.AuthType.CERTIFICATE:
         return _certificate_users(request)
     table = UserTable(_people(request.user.account))
@@ -73,7 +74,7 @@ def users(request: HttpRequest) -> HttpResponseBase:
 @right_required(ADMINISTRATIVE)
 @reauthentication_required
 @require_http_methods(["GET", "POST"])
-def user_add(request: HttpRequest) -> HttpResponseBase:
+def user_add(request: AuthenticatedRequest) -> HttpResponseBase:
     form = UserAddForm(request.POST or None, initial={"language": request.user.account.language})
     if request.method == "POST" and form.is_valid():
         user = services.create_user(request.user.account, form.cleaned_data, by=request.user, request=request)
@@ -92,7 +93,7 @@ def user_add(request: HttpRequest) -> HttpResponseBase:
 @right_required(ADMINISTRATIVE)
 @reauthentication_required(allow_get=True)
 @require_http_methods(["GET", "POST"])
-def user_detail(request: HttpRequest, public_id: str) -> HttpResponseBase:
+def user_detail(request: AuthenticatedRequest, public_id: str) -> HttpResponseBase:
     """A user's identity (read only: ADM-1), rights (the form of this page) and state actions."""
     target = _get_person(request, public_id)
     editable = not target.is_account_superuser and target.pk != request.user.pk
@@ -113,7 +114,7 @@ def user_detail(request: HttpRequest, public_id: str) -> HttpResponseBase:
 @right_required(ADMINISTRATIVE)
 @reauthentication_required(allow_get=True)
 @require_http_methods(["GET", "POST"])
-def user_suspend(request: HttpRequest, public_id: str) -> HttpResponseBase:
+def user_suspend(request: AuthenticatedRequest, public_id: str) -> HttpResponseBase:
     target = _get_manageable(request, public_id)
     if request.method == "POST":
         if services.suspend_user(target, by=request.user, request=request):
@@ -134,7 +135,7 @@ def user_suspend(request: HttpRequest, public_id: str) -> HttpResponseBase:
 @right_required(ADMINISTRATIVE)
 @reauthentication_required(allow_get=True)
 @require_http_methods(["GET", "POST"])
-def user_reactivate(request: HttpRequest, public_id: str) -> HttpResponseBase:
+def user_reactivate(request: AuthenticatedRequest, public_id: str) -> HttpResponseBase:
     target = _get_manageable(request, public_id)
     if request.method == "POST":
         if services.reactivate_user(target, by=request.user, request=request):
@@ -152,7 +153,7 @@ def user_reactivate(request: HttpRequest, public_id: str) -> HttpResponseBase:
 @right_required(ADMINISTRATIVE)
 @reauthentication_required(allow_get=True)
 @require_http_methods(["GET", "POST"])
-def user_delete(request: HttpRequest, public_id: str) -> HttpResponseBase:
+def user_delete(request: AuthenticatedRequest, public_id: str) -> HttpResponseBase:
     target = _get_manageable(request, public_id)
     if request.method == "POST":
         name = _name(target)
@@ -175,7 +176,7 @@ def user_delete(request: HttpRequest, public_id: str) -> HttpResponseBase:
 
 @right_required(ADMINISTRATIVE)
 @require_http_methods(["GET", "POST"])
-def user_unlock(request: HttpRequest, public_id: str) -> HttpResponseBase:
+def user_unlock(request: AuthenticatedRequest, public_id: str) -> HttpResponseBase:
     """ACC-3: unlock a user locked after repeated failed logins (the super user too: it is a rescue)."""
     target = _get_person(request, public_id)
     if target.pk == request.user.pk:
@@ -204,14 +205,14 @@ def user_unlock(request: HttpRequest, public_id: str) -> HttpResponseBase:
 # Certificate-login accounts (ADM-3, accounts.clientcert) ----------------------------------------
 
 
-def _certificate_users(request: HttpRequest) -> HttpResponseBase:
+def _certificate_users(request: AuthenticatedRequest) -> HttpResponseBase:
     """The users list with each user's certificate and the certificate actions."""
     table = CertificateUserTable(with_certificates(_people(request.user.account)), viewer=request.user)
     configure_table(request, table, PER_PAGE)
     return render(request, "administration/users.html", {"table": table})
 
 
-def _issue_certificate_to_new_user(request: HttpRequest, user: User) -> HttpResponseBase:
+def _issue_certificate_to_new_user(request: AuthenticatedRequest, user: User) -> HttpResponseBase:
     """ADM-3: adding a user of a certificate-login account goes on to issuing their certificate."""
     messages.success(
         request,
@@ -227,12 +228,14 @@ def _issue_certificate_to_new_user(request: HttpRequest, user: User) -> HttpResp
 # API users (ADM-4) -------------------------------------------------------------------------------
 
 
-def _get_api_user(request: HttpRequest, public_id: str) -> User:
+def _get_api_user(request: AuthenticatedRequest, public_id: str) -> User:
     account = request.user.account
     return get_for_account(User.objects.filter(is_api_user=True), account, public_id=public_id)
 
 
-def _show_token_once(request: HttpRequest, api_user: User, raw: str, prefix: str) -> HttpResponseBase:
+def _show_token_once(
+    request: AuthenticatedRequest, api_user: User, raw: str, prefix: str
+) -> HttpResponseBase:
     """The raw token goes through the session to the next page, which removes it as it shows it."""
     request.session[NEW_TOKEN_SESSION_KEY] = {
         "token": raw,
@@ -244,7 +247,7 @@ def _show_token_once(request: HttpRequest, api_user: User, raw: str, prefix: str
 
 
 @right_required(ADMINISTRATIVE)
-def api_users(request: HttpRequest) -> HttpResponseBase:
+def api_users(request: AuthenticatedRequest) -> HttpResponseBase:
     people = User.objects.filter(account=request.user.account, is_api_user=True).prefetch_related(
         "api_tokens"
     )
@@ -257,7 +260,7 @@ def api_users(request: HttpRequest) -> HttpResponseBase:
 @account_superuser_only
 @reauthentication_required
 @require_http_methods(["GET", "POST"])
-def api_user_add(request: HttpRequest) -> HttpResponseBase:
+def api_user_add(request: AuthenticatedRequest) -> HttpResponseBase:
     form = ApiUserForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         api_user, token, raw = services.create_api_user(
@@ -275,7 +278,7 @@ def api_user_add(request: HttpRequest) -> HttpResponseBase:
 @account_superuser_only
 @reauthentication_required
 @require_http_methods(["GET", "POST"])
-def api_token_new(request: HttpRequest, public_id: str) -> HttpResponseBase:
+def api_token_new(request: AuthenticatedRequest, public_id: str) -> HttpResponseBase:
     api_user = _get_api_user(request, public_id)
     form = ApiTokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -289,7 +292,7 @@ def api_token_new(request: HttpRequest, public_id: str) -> HttpResponseBase:
 @right_required(ADMINISTRATIVE)
 @account_superuser_only
 @never_cache
-def api_token_shown(request: HttpRequest) -> HttpResponseBase:
+def api_token_shown(request: AuthenticatedRequest) -> HttpResponseBase:
     shown = request.session.pop(NEW_TOKEN_SESSION_KEY, None)
     if shown is None:
         messages.warning(
@@ -303,7 +306,7 @@ def api_token_shown(request: HttpRequest) -> HttpResponseBase:
 @account_superuser_only
 @reauthentication_required(allow_get=True)
 @require_http_methods(["GET", "POST"])
-def api_token_revoke(request: HttpRequest, public_id: str, prefix: str) -> HttpResponseBase:
+def api_token_revoke(request: AuthenticatedRequest, public_id: str, prefix: str) -> HttpResponseBase:
     api_user = _get_api_user(request, public_id)
     token = ApiToken.objects.filter(user=api_user, prefix=prefix).first()
     if token is None:
@@ -318,7 +321,9 @@ def api_token_revoke(request: HttpRequest, public_id: str, prefix: str) -> HttpR
 # Logs (ADM-9) ------------------------------------------------------------------------------------
 
 
-def _filtered_events(request: HttpRequest) -> tuple[AuditLogFilterForm, QuerySet[AuditEvent, AuditEvent]]:
+def _filtered_events(
+    request: AuthenticatedRequest,
+) -> tuple[AuditLogFilterForm, QuerySet[AuditEvent, AuditEvent]]:
     account = request.user.account
     form = AuditLogFilterForm(request.GET or None, actions=audit_logs.action_codes(account))
     filters = form.cleaned_data if form.is_valid() else {}
@@ -332,7 +337,7 @@ def _filtered_events(request: HttpRequest) -> tuple[AuditLogFilterForm, QuerySet
 
 
 @right_required(ADMINISTRATIVE)
-def logs(request: HttpRequest) -> HttpResponseBase:
+def logs(request: AuthenticatedRequest) -> HttpResponseBase:
     form, events = _filtered_events(request)
     table = AuditEventTable(events)
     configure_table(request, table, LOG_PER_PAGE)
@@ -346,7 +351,7 @@ def logs(request: HttpRequest) -> HttpResponseBase:
 
 
 @right_required(ADMINISTRATIVE)
-def logs_export(request: HttpRequest) -> HttpResponseBase:
+def logs_export(request: AuthenticatedRequest) -> HttpResponseBase:
     form, events = _filtered_events(request)
     if form.is_bound and not form.is_valid():
         messages.error(request, _("Correct the filter before exporting."))

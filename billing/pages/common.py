@@ -9,7 +9,7 @@ from functools import wraps
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, StreamingHttpResponse
+from django.http import StreamingHttpResponse
 from django.urls import reverse
 from django.utils import translation
 from django_scopes import scope
@@ -29,7 +29,7 @@ def formula_required(*formulas: str):
 
     def decorator(view):
         @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any):
+        def wrapper(request: AuthenticatedRequest, *args: Any, **kwargs: Any):
             if request.user.account.formula not in formulas:
                 raise PermissionDenied
             return view(request, *args, **kwargs)

@@ -39,8 +39,8 @@ class LineInput:
     """One line to bill. `unit_price` excludes VAT; `vat_rate` None means the buyer's rate."""
 
     description: str
-    quantity: Decimal = Decimal("1")
-    unit_price: Decimal = ZERO
+    quantity: Decimal | int = Decimal("1")
+    unit_price: Decimal | int = ZERO
     vat_rate: Decimal | None = None
 
 

@@ -10,7 +10,7 @@ orders.services.pricing. The hidden `origin` and `source_order` carry a renewal,
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
@@ -194,7 +194,7 @@ class OrderForm(Form):
         self.csr_info: CsrInfo | None = None
         # CON-1, CON-2: outside the contract in force, or a brand whose terms are not accepted.
         self.refusal = refusal(account, product)
-        self.fields["months"].choices = [
+        cast(forms.ChoiceField, self.fields["months"]).choices = [
             (
                 p.months,
                 ngettext(
@@ -206,11 +206,15 @@ class OrderForm(Form):
             )
             for p in product.periods.all()
         ]
-        self.fields["organisation"].queryset = Organisation.objects.filter(account=account)
+        cast(forms.ModelChoiceField, self.fields["organisation"]).queryset = Organisation.objects.filter(
+            account=account
+        )
         contacts = Contact.objects.filter(account=account).select_related("organisation")
         for name in ("admin_contact", "technical_contact", "legal_representative"):
-            self.fields[name].queryset = contacts
-        self.fields["source_order"].queryset = Order.objects.filter(account=account)
+            cast(forms.ModelChoiceField, self.fields[name]).queryset = contacts
+        cast(forms.ModelChoiceField, self.fields["source_order"]).queryset = Order.objects.filter(
+            account=account
+        )
         self._drop_unused(profile)
         if profile.is_client:
             self.fields["admin_contact"].label = _("Certificate holder (administrative contact)")
@@ -220,9 +224,13 @@ class OrderForm(Form):
             )
         if "dcv_method" in self.fields:  # ORD-8: the brand's methods today (email ends on 2028-03-15)
             offered = offered_methods(product.brand, timezone.now())
-            self.fields["dcv_method"].choices = [(m, DcvMethod(m).label) for m in offered]
+            cast(forms.ChoiceField, self.fields["dcv_method"]).choices = [
+                (m, DcvMethod(m).label) for m in offered
+            ]
         if profile.csr:
-            self.fields["csr_mode"].choices = [(mode.value, mode.label) for mode in profile.csr_modes]
+            cast(forms.ChoiceField, self.fields["csr_mode"]).choices = [
+                (mode.value, mode.label) for mode in profile.csr_modes
+            ]
         if profile.assistance:
             self.fields["assistance"].help_text = _(
                 "We assist you through the technical steps of the purchase and installation (%(price)s € excl. "
@@ -234,7 +242,7 @@ class OrderForm(Form):
                 "excl. VAT per licence and year."
             ) % {"max": MAX_LICENCES, "price": licence_price(product)}
         if profile.chains:
-            self.fields["chain"].choices = [
+            cast(forms.ChoiceField, self.fields["chain"]).choices = [
                 (
                     chain.code,
                     _("%(label)s (recommended)") % {"label": chain.label}
@@ -350,7 +358,8 @@ class OrderForm(Form):
     # The form as a whole ----------------------------------------------------------------------
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if self.refusal is not None:
             self.add_error(None, self.refusal.message)
         if (

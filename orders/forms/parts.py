@@ -49,7 +49,8 @@ class NewOrganisationForm(forms.ModelForm):
         return compact_registration_number(self.cleaned_data["registration_number"])
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         number, country = data.get("registration_number"), data.get("country")
         if number and country == "FR" and siren_of(number) is None:
             self.add_error(

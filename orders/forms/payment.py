@@ -7,7 +7,7 @@ every refusal lands next to its field and the review shows the amounts before co
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -81,13 +81,14 @@ class PaymentForm(forms.Form):
         super().__init__(data, initial=initial, **kwargs)
         # Every method validates as a choice, so one the account may not use gets plan_payment's
         # reason (no mandate, balance spent, late-payment statement); only the offered ones show.
-        self.fields["method"].choices = Method.choices
+        cast(forms.ChoiceField, self.fields["method"]).choices = Method.choices
         self.fields["method"].widget.choices = self.offer.choices
-        self.fields["coupon"].queryset = usable_coupons(account)
+        cast(forms.ModelChoiceField, self.fields["coupon"]).queryset = usable_coupons(account)
         self.plan: PaymentPlan | None = None
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if self.errors:
             return data
         try:

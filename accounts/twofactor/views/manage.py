@@ -17,7 +17,7 @@ from allauth.account.internal.flows.reauthentication import did_recently_reauthe
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -57,7 +57,7 @@ def factor_owner_required(view):
     """Any logged-in person with second factors of their own: an active account's user, or staff."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any):
+    def wrapper(request: AuthenticatedRequest, *args: Any, **kwargs: Any):
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         account = request.user.account
