@@ -192,7 +192,7 @@ class User(AbstractUser):
     def check_password(self, raw_password: str) -> bool:
         # Django rehashes an outdated hash through set_password(): that is no password change, so the
         # setter bypasses ours and leaves password_changed_at alone.
-        def setter(raw) -> None:
+        def setter(raw: Any) -> None:
             AbstractBaseUser.set_password(self, raw)
             self._password = None
             self.save(update_fields=["password"])
@@ -200,14 +200,14 @@ class User(AbstractUser):
         return check_password(raw_password, self.password, setter)
 
     async def acheck_password(self, raw_password: str) -> bool:
-        async def setter(raw) -> None:
+        async def setter(raw: Any) -> None:
             AbstractBaseUser.set_password(self, raw)
             self._password = None
             await self.asave(update_fields=["password"])
 
         return await acheck_password(raw_password, self.password, setter)
 
-    def _get_session_auth_hash(self, secret=None):
+    def _get_session_auth_hash(self, secret: Any = None) -> Any:
         """ACC-9: Django ends a session whose stored hash no longer matches. It hashes the password
         (so a password change ends the other sessions); we add `session_stamp` so a 2FA reset or an
         explicit "end all sessions" does too. An empty stamp gives Django's own hash."""
@@ -342,12 +342,12 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_name} {self.action}"
 
-    def save(self, *args: Any, **kwargs: Any):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk:
             raise ValueError("Audit events are append-only.")
         super().save(*args, **kwargs)
 
-    def delete(self, *args: Any, **kwargs: Any):
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise ValueError("Audit events are append-only.")
 
 

@@ -380,7 +380,7 @@ def unlock_user(user: User, *, by: User, request: HttpRequest | None = None) -> 
 # --- Sessions (ACC-9) ---------------------------------------------------------------------------
 
 
-def end_sessions(user: User, *, keep=None) -> None:
+def end_sessions(user: User, *, keep: Any = None) -> None:
     """ACC-9: end every session of `user` (2FA changes, a reset by an administrator).
 
     Rotates the user's session stamp, which is part of the session hash Django checks on each

@@ -17,7 +17,7 @@ from .services.accounting import year_bounds
 from .services.consumption import MAX_MONTHS, Measure, last_twelve_months, months_between
 
 
-def with_defaults(data, defaults: dict) -> dict:
+def with_defaults(data: Any, defaults: dict) -> dict:
     """The GET data with each absent field set to its default (an emptied field stays empty)."""
     merged = dict(defaults)
     merged.update({key: data.get(key) for key in data if key in defaults})
@@ -47,13 +47,13 @@ class DocumentFilterForm(forms.Form):
     )
 
     @classmethod
-    def from_query(cls, query, today: datetime.date) -> DocumentFilterForm:
+    def from_query(cls, query: Any, today: datetime.date) -> DocumentFilterForm:
         start, end = year_bounds(today)
         return cls(
             with_defaults(query, {"date_from": start.isoformat(), "date_to": end.isoformat(), "kind": ""})
         )
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         super().clean()
         cleaned = self.cleaned_data
         start, end = cleaned.get("date_from"), cleaned.get("date_to")
@@ -85,7 +85,7 @@ class ConsumptionForm(forms.Form):
     measure = forms.ChoiceField(label=_("Measure"), choices=Measure.choices, widget=forms.RadioSelect)
 
     @classmethod
-    def from_query(cls, query, today: datetime.date, measure: str) -> ConsumptionForm:
+    def from_query(cls, query: Any, today: datetime.date, measure: str) -> ConsumptionForm:
         start, end = last_twelve_months(today)
         return cls(
             with_defaults(
@@ -93,7 +93,7 @@ class ConsumptionForm(forms.Form):
             )
         )
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         super().clean()
         cleaned = self.cleaned_data
         start, end = cleaned.get("start"), cleaned.get("end")

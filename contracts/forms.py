@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -12,7 +13,7 @@ from .models import Contract
 MAX_DOCUMENT_SIZE = 20 * 1024 * 1024
 
 
-def check_pdf(upload) -> None:
+def check_pdf(upload: Any) -> None:
     """The signed contract must be a PDF by its content, not only by its name: it starts with the
     PDF header (ISO 32000-1 7.5.2) and ends with the end-of-file marker (7.5.5)."""
     if upload.size > MAX_DOCUMENT_SIZE:
@@ -35,13 +36,13 @@ class ContractAdminForm(forms.ModelForm):
         model = Contract
         fields = ["account", "reference", "starts_on", "ends_on", "products", "brands", "signed_document"]
 
-    def clean_signed_document(self):
+    def clean_signed_document(self) -> Any:
         upload = self.cleaned_data.get("signed_document")
         if upload and hasattr(upload, "content_type"):  # a new upload, not the stored file
             check_pdf(upload)
         return upload
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         super().clean()
         data = self.cleaned_data
         starts, ends = data.get("starts_on"), data.get("ends_on")

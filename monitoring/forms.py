@@ -75,7 +75,7 @@ class InstallationTestForm(forms.Form):
             )
         return port
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         super().clean()
         data = self.cleaned_data
         if "host" in data and "port" in data:

@@ -90,7 +90,7 @@ class UserAddForm(forms.Form):
             raise forms.ValidationError(_("Another user already has this email."), code="email_taken")
         return email
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         super().clean()
         data = self.cleaned_data
         password1, password2 = data.get("password1"), data.get("password2")
@@ -156,7 +156,7 @@ class AuditLogFilterForm(forms.Form):
         others = [(code, code) for code in actions if "." not in code]
         cast(forms.ChoiceField, self.fields["action"]).choices = choices + others
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         super().clean()
         data = self.cleaned_data
         start: date | None = data.get("date_from")

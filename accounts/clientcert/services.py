@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -108,11 +109,11 @@ def _revoke_usable(user: User, reason: str) -> list[str]:
 
 def _record(
     user: User,
-    public_key,
+    public_key: Any,
     method: str,
     *,
     by: User | None,
-    request,
+    request: Any,
     enrolment: CertificateEnrolment | None = None,
 ) -> tuple[ClientCertificate, x509.Certificate]:
     """Sign and store a new certificate for the locked `user`; revoke the ones it replaces. A

@@ -141,7 +141,7 @@ def set_processing_purposes(user: User, purposes: list[str], *, request: HttpReq
     return True
 
 
-def own_activity(user: User):
+def own_activity(user: User) -> Any:
     """What the user did (their audit events: when, what, from which address)."""
     return AuditEvent.objects.filter(user=user).order_by("-created_at", "-id")
 

@@ -17,10 +17,10 @@ class AppendOnlyError(ValueError):
 
 
 class AppendOnlyQuerySet(models.QuerySet):
-    def update(self, **kwargs: Any):
+    def update(self, **kwargs: Any) -> int:
         raise AppendOnlyError(f"{self.model.__name__} rows cannot be updated in bulk.")
 
-    def delete(self):
+    def delete(self) -> tuple[int, dict[str, int]]:
         raise AppendOnlyError(f"{self.model.__name__} rows cannot be deleted.")
 
 

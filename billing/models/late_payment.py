@@ -127,12 +127,12 @@ class LatePaymentStatement(models.Model):
     def buyer_vat_number(self) -> str:
         return self.invoice.buyer_vat_number
 
-    def save(self, *args: Any, update_fields=None, **kwargs: Any):
+    def save(self, *args: Any, update_fields: Any = None, **kwargs: Any) -> None:
         if not self._state.adding and (
             update_fields is None or not set(update_fields) <= self.MUTABLE_FIELDS
         ):
             raise ImmutableDocumentError(_("An issued late-payment statement cannot change."))
         super().save(*args, update_fields=update_fields, **kwargs)
 
-    def delete(self, *args: Any, **kwargs: Any):
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise ImmutableDocumentError(_("An issued late-payment statement cannot be deleted."))

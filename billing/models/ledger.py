@@ -138,12 +138,12 @@ class Movement(models.Model):
         abstract = True
         ordering = ["-id"]
 
-    def save(self, *args: Any, **kwargs: Any):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
             raise AppendOnlyError(_("A ledger movement cannot be changed; book an adjustment instead."))
         super().save(*args, **kwargs)
 
-    def delete(self, *args: Any, **kwargs: Any):
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise AppendOnlyError(_("A ledger movement cannot be deleted; book an adjustment instead."))
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -41,7 +42,7 @@ class CouponError(ValueError):
     """A coupon that cannot be issued, used or refunded as asked; the message is for the user."""
 
 
-def to_amount(value, *, what=None, error: type[ValueError] = CouponError) -> Decimal:
+def to_amount(value: Any, *, what: Any = None, error: type[ValueError] = CouponError) -> Decimal:
     """A positive amount in euros, to the cent; raises `error` with a message for the user."""
     what = what or _("An amount")
     try:
@@ -94,7 +95,7 @@ def _create(
 
 def issue_coupon(
     account: Account,
-    amount,
+    amount: Any,
     *,
     origin_reference: str,
     by: User | None = None,
@@ -155,7 +156,7 @@ def usable_coupons(account: Account, today: datetime.date | None = None) -> Quer
 
 
 def apply_coupon(
-    coupon: Coupon, amount_due, *, reference: str, by: User | None = None
+    coupon: Coupon, amount_due: Any, *, reference: str, by: User | None = None
 ) -> tuple[Decimal, Coupon | None]:
     """ACCT-4, ORD-9: pay up to `amount_due` (EUR incl. VAT) of order `reference` with `coupon`.
 

@@ -13,6 +13,7 @@ import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -53,7 +54,7 @@ class _Line:
     total: Decimal
 
 
-def _decimal(value, what: str) -> Decimal:
+def _decimal(value: Any, what: str) -> Decimal:
     try:
         number = Decimal(str(value))
     except InvalidOperation:

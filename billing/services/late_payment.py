@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime
 import logging
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -63,7 +64,7 @@ def cash_only(account: Account) -> bool:
     )
 
 
-def allowed_payment_modes(account: Account, modes) -> list[str]:
+def allowed_payment_modes(account: Account, modes: Any) -> list[str]:
     """ORD-9: `modes` less those refused while the account is restricted to cash."""
     if not cash_only(account):
         return list(modes)

@@ -9,6 +9,7 @@ refuses an expired quote with a message saying so (user guide 10.2).
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from django.db import transaction
 from django.db.models import DateField, F, QuerySet, Value
@@ -39,7 +40,7 @@ def quote_expiry(quote: Document) -> datetime.date:
     return quote.issue_date + datetime.timedelta(days=conf.quote_validity_days())
 
 
-def expiry_expression():
+def expiry_expression() -> Any:
     """The SQL form of `quote_expiry`, to annotate or filter quotes."""
     # date + interval is a timestamp in PostgreSQL: cast it back to a date.
     fallback = Cast(
@@ -48,7 +49,7 @@ def expiry_expression():
     return Coalesce("valid_until", "due_date", fallback, output_field=DateField())
 
 
-def open_quotes(account, today: datetime.date | None = None) -> QuerySet[Document]:
+def open_quotes(account: Any, today: datetime.date | None = None) -> QuerySet[Document]:
     """ACCT-2: the account's quotes still open and not past their expiry, each with `expiry`."""
     today = today or timezone.localdate()
     return (

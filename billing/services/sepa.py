@@ -294,6 +294,6 @@ def active_mandate(account: Account) -> SepaMandate | None:
     )
 
 
-def mandates_of(account: Account):
+def mandates_of(account: Account) -> Any:
     """ADM-5: the account's mandates, newest first, without their PDFs."""
     return SepaMandate.objects.filter(account=account).defer("pdf").select_related("validated_by")

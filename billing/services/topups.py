@@ -20,6 +20,7 @@ import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
@@ -78,7 +79,7 @@ class CartLine:
         return round_cents(self.unit_price * self.quantity)
 
 
-def token_products():
+def token_products() -> Any:
     """LEDG-4: the products tokens can be bought for: active, on sale, not free test products."""
     return catalogue_queryset(active_only=True).filter(is_test=False, periods__isnull=False).distinct()
 

@@ -11,6 +11,7 @@ Administrative right, each in their own language.
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -27,7 +28,7 @@ from ..models import Contract, ContractReminder
 STAGES = (7, 30, 60)  # days before the end, smallest first
 
 
-def due(today: datetime.date, stage: int):
+def due(today: datetime.date, stage: int) -> Any:
     """Contracts to remind at `stage` (days before their end) on `today`: set-based, one query."""
     renewed = Contract.objects.filter(account=OuterRef("account"), ends_on__gt=OuterRef("ends_on"))
     closer = ContractReminder.objects.filter(contract=OuterRef("pk"), days_before__lte=stage)

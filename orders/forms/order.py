@@ -55,7 +55,7 @@ PSD2_FIELDS = ("psd2_roles", "nca_name", "nca_id", "authorisation_number")
 SIGNATURE_FIELDS = ("user_type", "users", "document_packs", "eidas_ids")
 
 
-def _count(label, maximum: int, help_text: str = ""):
+def _count(label: Any, maximum: int, help_text: str = "") -> Any:
     return forms.IntegerField(
         label=label,
         required=False,
@@ -269,7 +269,7 @@ class OrderForm(Form):
                 "and year."
             ) % {"price": EIDAS_ID_PRICE}
 
-    def _drop_unused(self, profile) -> None:
+    def _drop_unused(self, profile: Any) -> None:
         unused: list[str] = []
         if not profile.names:
             unused += NAME_FIELDS
@@ -357,7 +357,7 @@ class OrderForm(Form):
 
     # The form as a whole ----------------------------------------------------------------------
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         super().clean()
         data = self.cleaned_data
         if self.refusal is not None:

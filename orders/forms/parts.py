@@ -48,7 +48,7 @@ class NewOrganisationForm(forms.ModelForm):
     def clean_registration_number(self) -> str:
         return compact_registration_number(self.cleaned_data["registration_number"])
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         super().clean()
         data = self.cleaned_data
         number, country = data.get("registration_number"), data.get("country")

@@ -67,7 +67,7 @@ class PaymentForm(forms.Form):
 
     def __init__(
         self,
-        data=None,
+        data: Any = None,
         *,
         account: Account,
         product: Product,
@@ -86,7 +86,7 @@ class PaymentForm(forms.Form):
         cast(forms.ModelChoiceField, self.fields["coupon"]).queryset = usable_coupons(account)
         self.plan: PaymentPlan | None = None
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         super().clean()
         data = self.cleaned_data
         if self.errors:

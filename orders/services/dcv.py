@@ -16,6 +16,7 @@ and comes back once all pass (`refresh_order_dcv_state`).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -139,7 +140,7 @@ def start_dcv(
 
 
 def _ensure_checks(
-    order: Order, *, user: User | None, request, now: datetime | None, notify: bool
+    order: Order, *, user: User | None, request: Any, now: datetime | None, notify: bool
 ) -> list[DcvCheck]:
     """ORD-8: make sure every domain of a server order in progress has its check.
 

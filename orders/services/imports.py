@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -202,7 +203,7 @@ def _names(certificate: x509.Certificate) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def _first(name: x509.Name, oid) -> str:
+def _first(name: x509.Name, oid: Any) -> str:
     values = name.get_attributes_for_oid(oid)
     return str(values[0].value) if values else ""
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import models, transaction
@@ -96,7 +97,7 @@ def _send(order: Order, *, reminder: bool) -> None:
     send_mail_on_commit("order_invitation", [holder.email], context, language)
 
 
-def _audit_sent(order: Order, *, user: User | None, request, reminder: bool) -> None:
+def _audit_sent(order: Order, *, user: User | None, request: Any, reminder: bool) -> None:
     log_action(
         "order.invitation_sent",
         obj=order,

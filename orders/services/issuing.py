@@ -8,6 +8,7 @@ IllegalTransition instead of issuing twice.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.db import transaction
 from django.http import HttpRequest
@@ -88,7 +89,7 @@ def recommended_format(server_software: str) -> str:
     return _FORMAT_FOR_SOFTWARE.get(server_software, "zip")
 
 
-def _organisation_for(order: Order):
+def _organisation_for(order: Order) -> Any:
     """The holder organisation whenever the subject names it: OV/EV, code signing, seals, PSD2
     (orders.ca.profiles.needs_organisation; BR 7.1.4.2 for TLS)."""
     return order.organisation if needs_organisation(order.product) else None

@@ -302,7 +302,7 @@ def _percent(rate: Decimal) -> str:
     return f"{rate:f}".rstrip("0").rstrip(".") if "." in f"{rate:f}" else f"{rate:f}"
 
 
-def send_order_confirmation(order: Order, document=None) -> None:
+def send_order_confirmation(order: Order, document: Any = None) -> None:
     """ORD-3: the technical contact receives the confirmation with the status page link, and the
     invoice or quote PDF attached when one was issued (ORD-9, h19)."""
     language = order.account.language

@@ -29,6 +29,7 @@ import datetime
 import logging
 from dataclasses import asdict, dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.db import models
 from django.http import HttpRequest
@@ -430,7 +431,7 @@ def _pay_with_coupon(order: Order, plan: PaymentPlan, invoice: Document, user: U
 # Reading an order's payment and documents ---------------------------------------------------------
 
 
-def order_documents(order: Order):
+def order_documents(order: Order) -> Any:
     """ORD-3, LIFE-6: the billing documents issued for the order (by its reference), oldest first."""
     return (
         Document.objects.filter(account_id=order.account_id, source_reference=order.reference)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import models, transaction
 from django.db.models import DateTimeField, Exists, F, Func, OuterRef, QuerySet, Subquery
@@ -167,7 +168,7 @@ def reissuable_orders(account: Account, now: datetime | None = None) -> QuerySet
     )
 
 
-def _organisation_for(order: Order):
+def _organisation_for(order: Order) -> Any:
     """The holder organisation whenever the subject names it: OV/EV, code signing, seals, PSD2
     (orders.ca.profiles.needs_organisation)."""
     return order.organisation if needs_organisation(order.product) else None
