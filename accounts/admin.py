@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Permission
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -21,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .administration.staff_actions import make_account_superuser
 from .forms import RejectForm
-from .models import Account, AuditEvent, Contact, Organisation, User, WebAuthnCredential
+from .models import Account, AuditEvent, Contact, Organisation, ProcessingOffice, User, WebAuthnCredential
 from .services import AccountStateError, reject_account, unlock_user, validate_account
 from .twofactor.services import reset_second_factors
 
@@ -61,8 +63,9 @@ class UserInline(ReadOnlyInline):
 
 @admin.register(Account)
 class AccountAdmin(admin.ModelAdmin):
-    list_display = ("name", "kind", "formula", "status", "created_at", "validated_at")
-    list_filter = ("status", "kind", "formula", "auth_type")
+    list_display = ("name", "kind", "formula", "office", "status", "created_at", "validated_at")
+    list_filter = ("status", "kind", "formula", "auth_type", "office")
+    list_select_related = ("office",)
     search_fields = ("name", "organisations__registration_number", "users__username", "users__email")
     date_hierarchy = "created_at"
     readonly_fields = (
@@ -75,7 +78,7 @@ class AccountAdmin(admin.ModelAdmin):
         "technical_contact",
     )
     fieldsets = (
-        (None, {"fields": ("name", "kind", "formula", "auth_type", "approval_mode", "language")}),
+        (None, {"fields": ("name", "kind", "formula", "office", "auth_type", "approval_mode", "language")}),
         (
             _("Request"),
             {
@@ -217,6 +220,47 @@ class LockedFilter(admin.SimpleListFilter):
         return queryset
 
 
+def _granting_only_own(form_class: type[forms.ModelForm], staff: User) -> type[forms.ModelForm]:
+    """Issue 13: the user form of a staff member who is not a back-office super user refuses to
+    grant permissions or groups they do not hold themself (taking them away stays possible)."""
+
+    own_permissions = set(
+        Permission.objects.filter(Q(user=staff) | Q(group__user=staff)).values_list("pk", flat=True)
+    )
+    own_groups = set(staff.groups.values_list("pk", flat=True))
+
+    class GrantingOnlyOwn(form_class):  # type: ignore[valid-type, misc]
+        def clean(self) -> dict[str, Any]:
+            data = super().clean()
+            instance = self.instance
+            for name, own, before in (
+                (
+                    "user_permissions",
+                    own_permissions,
+                    set(instance.user_permissions.values_list("pk", flat=True)) if instance.pk else set(),
+                ),
+                (
+                    "groups",
+                    own_groups,
+                    set(instance.groups.values_list("pk", flat=True)) if instance.pk else set(),
+                ),
+            ):
+                if name not in data or data[name] is None:
+                    continue
+                added = {item.pk for item in data[name]} - before
+                if added - own:
+                    self.add_error(
+                        name,
+                        forms.ValidationError(
+                            _("You can grant only the permissions and groups you hold yourself."),
+                            code="beyond_own_rights",
+                        ),
+                    )
+            return data
+
+    return GrantingOnlyOwn
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     list_display = (
@@ -287,6 +331,17 @@ class UserAdmin(DjangoUserAdmin):
         ),
     )
 
+    def get_readonly_fields(self, request: HttpRequest, obj: User | None = None) -> tuple[str, ...]:
+        """Issue 13: a staff member who is not a back-office super user cannot make one."""
+        fields = tuple(super().get_readonly_fields(request, obj))
+        return fields if request.user.is_superuser else (*fields, "is_superuser")
+
+    def get_form(
+        self, request: HttpRequest, obj: User | None = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        form_class = super().get_form(request, obj, change=change, **kwargs)
+        return form_class if request.user.is_superuser else _granting_only_own(form_class, request.user)
+
     @admin.action(description=_("Unlock the selected users"), permissions=["change"])
     def unlock_selected(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         """ACC-3 / STAFF-1: lift the lock after failed logins (audited by the service)."""
@@ -355,3 +410,18 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(ProcessingOffice)
+class ProcessingOfficeAdmin(admin.ModelAdmin):
+    """STAFF-1: the offices staff assign accounts to (Account admin), with how to reach them."""
+
+    list_display = ("name", "email", "phone", "hours", "account_count")
+    search_fields = ("name", "email")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ProcessingOffice]:
+        return super().get_queryset(request).annotate(_account_count=Count("accounts"))
+
+    @admin.display(description=_("accounts"), ordering="_account_count")
+    def account_count(self, office: ProcessingOffice) -> int:
+        return office._account_count

@@ -69,7 +69,7 @@ def test_every_list_is_found(demo_lists):
 @pytest.mark.parametrize("username", DEMO_SUPERUSERS)
 def test_every_list_survives_garbage_page_and_per_page(demo_lists, username):
     client = _client(username)
-    failures = []
+    failures: list[tuple[str, str, object]] = []
     for page in demo_lists[username]:
         prefixes = list(page.tables) or [""]
         if page.pages:

@@ -75,7 +75,11 @@ def users(request: AuthenticatedRequest) -> HttpResponseBase:
 @reauthentication_required
 @require_http_methods(["GET", "POST"])
 def user_add(request: AuthenticatedRequest) -> HttpResponseBase:
-    form = UserAddForm(request.POST or None, initial={"language": request.user.account.language})
+    form = UserAddForm(
+        request.POST or None,
+        initial={"language": request.user.account.language},
+        grantable=services.grantable_rights(request.user),
+    )
     if request.method == "POST" and form.is_valid():
         user = services.create_user(request.user.account, form.cleaned_data, by=request.user, request=request)
         if request.user.account.auth_type == Account.AuthType.CERTIFICATE:
@@ -99,7 +103,13 @@ def user_detail(request: AuthenticatedRequest, public_id: str) -> HttpResponseBa
     editable = not target.is_account_superuser and target.pk != request.user.pk
     if request.method == "POST" and not editable:
         raise PermissionDenied
-    form = UserRightsForm(request.POST or None, initial={"rights": sorted(services.stored_rights(target))})
+    held = services.stored_rights(target)
+    form = UserRightsForm(
+        request.POST or None,
+        initial={"rights": sorted(held)},
+        grantable=services.grantable_rights(request.user),
+        held=held,
+    )
     if request.method == "POST" and form.is_valid():
         if services.change_rights(target, form.cleaned_data["rights"], by=request.user, request=request):
             messages.success(request, _("The rights of %(name)s are saved.") % {"name": _name(target)})
