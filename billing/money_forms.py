@@ -15,7 +15,7 @@ class StateFilterForm(forms.Form):
 
     state = forms.ChoiceField(label=_("State"), required=False)
 
-    def __init__(self, *args: Any, choices, label=None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, choices: Any, label: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         cast(forms.ChoiceField, self.fields["state"]).choices = [("", _("All")), *choices]
         if label:
@@ -26,11 +26,11 @@ class StateFilterForm(forms.Form):
         return self.cleaned_data.get("state", "") if self.is_valid() else ""
 
 
-def promo_filter(data) -> StateFilterForm:
+def promo_filter(data: Any) -> StateFilterForm:
     return StateFilterForm(data or None, choices=PromoState.choices)
 
 
-def statement_filter(data) -> StateFilterForm:
+def statement_filter(data: Any) -> StateFilterForm:
     return StateFilterForm(data or None, choices=StatementStatus.choices, label=_("Status"))
 
 

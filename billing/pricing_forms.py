@@ -39,14 +39,14 @@ class PriceChoiceForm(forms.Form):
 
     @classmethod
     def for_request(
-        cls, query, account: Account, *, brands: list[Brand], tiers: list[Tier]
+        cls, query: Any, account: Account, *, brands: list[Brand], tiers: list[Tier]
     ) -> PriceChoiceForm:
         """Bound to the query once the user chose; else unbound with the account's formula preselected."""
         if "formula" in query:
             return cls(query, brands=brands, tiers=tiers)
         return cls(initial={"formula": account.formula, "tier": tiers[0].value}, brands=brands, tiers=tiers)
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         super().clean()
         cleaned = self.cleaned_data
         if cleaned.get("formula") and not cleaned.get("tier"):

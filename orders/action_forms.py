@@ -64,7 +64,7 @@ class AuditDocumentForm(_Form):
         label=_("Comment"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
 
-    def clean_file(self):
+    def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]
         try:
             check_document(upload)
@@ -100,7 +100,7 @@ class LinkForm(_Form):
     def clean_label(self) -> str:
         return " ".join(self.cleaned_data["label"].split())
 
-    def clean_offer(self):
+    def clean_offer(self) -> Any:
         code, _sep, months = self.cleaned_data["offer"].rpartition(":")
         return self.products[code], int(months)
 

@@ -29,7 +29,7 @@ class ChangeMethodForm(forms.Form):
             (address, address) for address in checks.approved_addresses(check.domain)
         ]
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         super().clean()
         data = self.cleaned_data
         if data.get("method") == DcvMethod.EMAIL and not data.get("email_address"):

@@ -28,7 +28,7 @@ class _Form(forms.Form):
     use_required_attribute = False
 
 
-def _phone(label) -> forms.CharField:
+def _phone(label: Any) -> forms.CharField:
     return forms.CharField(
         label=label,
         max_length=40,
@@ -130,7 +130,7 @@ class ExternalOrderForm(_Form):
             raise forms.ValidationError(exc.message, code=exc.code) from None
         return self.csr_info.pem
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         super().clean()
         data = self.cleaned_data
         number, country = data.get("registration_number"), data.get("country")
@@ -158,7 +158,7 @@ class ExternalOrderForm(_Form):
 class ExternalOrderRequest:
     """The order form and its two contact forms, validated together."""
 
-    def __init__(self, data=None, *, product: Product) -> None:
+    def __init__(self, data: Any = None, *, product: Product) -> None:
         self.order = ExternalOrderForm(data, product=product)
         self.admin = ContactForm(data, prefix="admin")
         self.technical = ContactForm(data, prefix="tech")
