@@ -8,6 +8,7 @@ rows (STYLE.md 2). Views still go through one access helper per object type (acc
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -200,7 +201,7 @@ class User(AbstractUser):
                 return self.right_approval
         raise ValueError(right)
 
-    def set_rights(self, rights: set[Right] | list[Right]) -> None:
+    def set_rights(self, rights: Iterable[Right]) -> None:
         rights = set(rights)
         self.right_technical = Right.TECHNICAL in rights
         self.right_commercial = Right.COMMERCIAL in rights

@@ -275,7 +275,7 @@ class Order(models.Model):
 
     @property
     def status_help(self) -> str:
-        return STATUS_HELP[OrderStatus(self.status)]
+        return str(STATUS_HELP[OrderStatus(self.status)])
 
     @property
     def is_delivered(self) -> bool:

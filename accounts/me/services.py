@@ -156,7 +156,7 @@ def personal_data(user: User) -> dict[str, Any]:
         "exported_at": timezone.now().isoformat(timespec="seconds"),
         "user": {name: getattr(user, name) for name, _label in STORED_FIELDS},
         "account": {
-            "name": user.account.name if user.account_id else None,
+            "name": user.account.name if user.account else None,
             "rights": [right.value for right in user.rights],
         },
         "processing_purposes": list(user.processing_purposes or []),
