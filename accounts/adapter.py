@@ -4,6 +4,7 @@ login lock (ACC-3), the second-factor step (ACC-5) and the audit of logins (PLAT
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.internal.flows.login import get_authentication_records, record_authentication
@@ -30,6 +31,15 @@ _OUR_EMAILS = {
     "account/email/password_reset_key": "account_password_reset",
     "account/email/unknown_account": "account_unknown_email",
 }
+
+
+def on_site_url(url: str) -> str:
+    """Issue 13: a link built from the request's Host header, moved onto SITE_URL (a forged Host
+    never reaches a password-reset email)."""
+    if not url:
+        return url
+    parts = urlsplit(url)
+    return settings.SITE_URL + parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 class PortalAccountAdapter(DefaultAccountAdapter):
@@ -175,7 +185,7 @@ class PortalAccountAdapter(DefaultAccountAdapter):
                 super().send_mail(template_prefix, email, context)
             return
         ours = {
-            "password_reset_url": context.get("password_reset_url", ""),
+            "password_reset_url": on_site_url(context.get("password_reset_url", "")),
             "username": getattr(user, "username", ""),
             "first_name": getattr(user, "first_name", ""),
             "email": email,

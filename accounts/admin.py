@@ -231,7 +231,8 @@ def _granting_only_own(form_class: type[forms.ModelForm], staff: User) -> type[f
 
     class GrantingOnlyOwn(form_class):  # type: ignore[valid-type, misc]
         def clean(self) -> dict[str, Any]:
-            data = super().clean()
+            super().clean()
+            data = self.cleaned_data
             instance = self.instance
             for name, own, before in (
                 (

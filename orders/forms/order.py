@@ -23,7 +23,7 @@ from accounts.models import Account, Contact, Organisation
 from catalog.models import Product
 from contracts.services.rules import refusal
 
-from ..csr import CsrError, CsrInfo, parse_csr
+from ..csr import CsrError, CsrField, CsrInfo, parse_csr
 from ..dcv import offered_methods
 from ..models import DcvMethod, Order, OrderOrigin, ServerSoftware
 from ..services.dcv_config import caa_problems
@@ -134,7 +134,7 @@ class OrderForm(Form):
         widget=forms.RadioSelect,
         initial=CsrMode.MANUAL,
     )
-    csr = forms.CharField(
+    csr = CsrField(
         label=_("Certificate signing request (CSR)"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 10}),

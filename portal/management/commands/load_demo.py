@@ -17,6 +17,7 @@ from portal.celery import app
 from portal.management.demo_accounts import DEMO_ACCOUNTS, DEMO_PASSWORD, ensure_account, ensure_staff
 from portal.management.demo_billing import ensure_money, ensure_news
 from portal.management.demo_orders import ensure_orders
+from portal.management.demo_robots import ensure_robots
 
 
 class Command(BaseCommand):
@@ -45,6 +46,7 @@ class Command(BaseCommand):
                     ensure_money(demo.account, staff)
                 created = sum(ensure_orders(demo, staff) for demo in demos)
                 expired = mark_expired_certificates()
+                ensure_robots(demos, staff)  # issue 11: reissue list, automatic renewal, monitoring
                 self._summary(staff, demos, created, expired)
         finally:
             app.conf.task_always_eager = eager
