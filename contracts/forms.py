@@ -6,6 +6,7 @@ import os
 from typing import Any
 
 from django import forms
+from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
 
 from .models import Contract
@@ -13,16 +14,17 @@ from .models import Contract
 MAX_DOCUMENT_SIZE = 20 * 1024 * 1024
 
 
-def check_pdf(upload: Any) -> None:
+def check_pdf(upload: UploadedFile) -> None:
     """The signed contract must be a PDF by its content, not only by its name: it starts with the
     PDF header (ISO 32000-1 7.5.2) and ends with the end-of-file marker (7.5.5)."""
-    if upload.size > MAX_DOCUMENT_SIZE:
+    size = upload.size or 0
+    if size > MAX_DOCUMENT_SIZE:
         raise forms.ValidationError(_("The file is larger than 20 MB."))
     if os.path.splitext(upload.name or "")[1].lower() != ".pdf":
         raise forms.ValidationError(_("Send the signed contract as a PDF file."))
     upload.seek(0)
     head = upload.read(8)
-    upload.seek(max(upload.size - 1024, 0))
+    upload.seek(max(size - 1024, 0))
     tail = upload.read()
     upload.seek(0)
     if not head.startswith(b"%PDF-") or b"%%EOF" not in tail:
@@ -43,8 +45,7 @@ class ContractAdminForm(forms.ModelForm):
         return upload
 
     def clean(self) -> dict[str, Any]:
-        super().clean()
-        data = self.cleaned_data
+        data = super().clean() or {}
         starts, ends = data.get("starts_on"), data.get("ends_on")
         if starts and ends and ends < starts:
             self.add_error("ends_on", _("The contract must end after it starts."))

@@ -7,8 +7,10 @@ accepted unseen.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.contrib import messages
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import floatformat
@@ -22,18 +24,18 @@ from accounts.models import Right
 from accounts.typing import AuthenticatedRequest
 from catalog.models import Brand
 
-from .charts import objective_chart
+from .charts import ObjectiveChart, objective_chart
 from .forms import DecisionForm
-from .models import ConsentDecision, Contract
+from .models import ConsentDecision, ConsentTerms, Contract
 from .services import consent
-from .services.objectives import situations
+from .services.objectives import Situation, situations
 
 
-def _amount(value) -> str:
+def _amount(value: Decimal) -> str:
     return f"{floatformat(value, '2g')}\u00a0€"
 
 
-def _chart(situation):
+def _chart(situation: Situation) -> ObjectiveChart:
     fmt = (lambda v: str(int(v))) if situation.is_count else _amount
     return objective_chart(
         [p.achieved for p in situation.history],
@@ -45,7 +47,7 @@ def _chart(situation):
 
 
 @right_required(Right.ADMINISTRATIVE)
-def contract(request: AuthenticatedRequest) -> HttpResponseBase:
+def contract(request: AuthenticatedRequest) -> HttpResponse:
     """CON-1: the contract in force (or the latest), its allowed products, objectives and document."""
     account = request.user.account
     today = timezone.localdate()
@@ -75,7 +77,7 @@ def contract(request: AuthenticatedRequest) -> HttpResponseBase:
 @right_required(Right.ADMINISTRATIVE)
 def contract_document(request: AuthenticatedRequest, public_id: str) -> HttpResponseBase:
     """CON-1: the signed contract, as staff uploaded it."""
-    item = get_for_account(Contract.objects, request.user.account, public_id=public_id)
+    item: Contract = get_for_account(Contract.objects.all(), request.user.account, public_id=public_id)
     if not item.signed_document:
         raise Http404
     filename = f"contract-{item.public_id}.pdf"
@@ -87,14 +89,14 @@ def contract_document(request: AuthenticatedRequest, public_id: str) -> HttpResp
 
 
 @right_required(Right.ADMINISTRATIVE)
-def consent_list(request: AuthenticatedRequest) -> HttpResponseBase:
+def consent_list(request: AuthenticatedRequest) -> HttpResponse:
     """CON-2: every brand's terms and the account's decision."""
     return render(
         request, "contracts/consent_list.html", {"rows": consent.consent_overview(request.user.account)}
     )
 
 
-def _brand_with_terms(brand_code: str):
+def _brand_with_terms(brand_code: str) -> tuple[Brand, ConsentTerms]:
     try:
         brand = Brand.objects.get(code=brand_code, active=True)
     except Brand.DoesNotExist:
@@ -106,7 +108,7 @@ def _brand_with_terms(brand_code: str):
 
 
 @right_required(Right.ADMINISTRATIVE)
-def consent_brand(request: AuthenticatedRequest, brand_code: str) -> HttpResponseBase:
+def consent_brand(request: AuthenticatedRequest, brand_code: str) -> HttpResponse:
     """CON-2: one brand's current terms in the user's language, the decision and its history."""
     brand, terms = _brand_with_terms(brand_code)
     history = list(
@@ -129,7 +131,7 @@ def consent_brand(request: AuthenticatedRequest, brand_code: str) -> HttpRespons
     )
 
 
-def _decide(request: AuthenticatedRequest, brand_code: str, decision: str, done: str) -> HttpResponseBase:
+def _decide(request: AuthenticatedRequest, brand_code: str, decision: str, done: str) -> HttpResponse:
     brand, terms = _brand_with_terms(brand_code)
     form = DecisionForm(request.POST)
     if not form.is_valid() or form.cleaned_data["version"] != terms.version:
@@ -146,7 +148,7 @@ def _decide(request: AuthenticatedRequest, brand_code: str, decision: str, done:
 
 @right_required(Right.ADMINISTRATIVE)
 @require_POST
-def consent_accept(request: AuthenticatedRequest, brand_code: str) -> HttpResponseBase:
+def consent_accept(request: AuthenticatedRequest, brand_code: str) -> HttpResponse:
     return _decide(
         request, brand_code, ConsentDecision.Decision.ACCEPTED, _("You accepted the terms of %(brand)s.")
     )
@@ -154,7 +156,7 @@ def consent_accept(request: AuthenticatedRequest, brand_code: str) -> HttpRespon
 
 @right_required(Right.ADMINISTRATIVE)
 @require_POST
-def consent_decline(request: AuthenticatedRequest, brand_code: str) -> HttpResponseBase:
+def consent_decline(request: AuthenticatedRequest, brand_code: str) -> HttpResponse:
     return _decide(
         request,
         brand_code,
@@ -165,7 +167,7 @@ def consent_decline(request: AuthenticatedRequest, brand_code: str) -> HttpRespo
 
 @right_required(Right.ADMINISTRATIVE)
 @require_POST
-def consent_withdraw(request: AuthenticatedRequest, brand_code: str) -> HttpResponseBase:
+def consent_withdraw(request: AuthenticatedRequest, brand_code: str) -> HttpResponse:
     return _decide(
         request,
         brand_code,

@@ -34,6 +34,8 @@ class Entry:
     def allows(self, user) -> bool:
         if self.formulas is not None and user.account.formula not in self.formulas:
             return False
+        if not self.rights:  # every user of the account (AUTO-5 documentation)
+            return True
         return any(user.has_right(right) for right in self.rights)
 
 
@@ -102,6 +104,15 @@ SECTIONS = [
         [
             Entry(_("Contract"), "contracts:contract", (Right.ADMINISTRATIVE,)),  # CON-1
             Entry(_("Data processing agreement"), "contracts:consent", (Right.ADMINISTRATIVE,)),  # CON-2
+        ],
+    ),
+    Section(
+        _("Documentation"),
+        "/documentation/",
+        [  # AUTO-5: every user
+            Entry(_("Product sheets"), "documentation:index", ()),
+            Entry(_("Newsletters"), "documentation:newsletters", ()),
+            Entry(_("User guide"), "documentation:guide_current", ()),
         ],
     ),
 ]

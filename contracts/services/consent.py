@@ -95,7 +95,13 @@ def publish(terms: ConsentTerms, *, user: User | None = None, request: HttpReque
 
 
 def decide(
-    account: Account, brand: Brand, decision: str, *, user: User, request: HttpRequest | None = None
+    account: Account,
+    brand: Brand,
+    decision: str,
+    *,
+    user: User,
+    request: HttpRequest | None = None,
+    ip_address: str | None = None,
 ) -> ConsentDecision:
     """Record the account's decision on the brand's current terms (accept, decline, withdraw).
 
@@ -120,7 +126,7 @@ def decide(
             terms=terms,
             decision=decision,
             user=user,
-            ip_address=client_ip(request),
+            ip_address=client_ip(request) or ip_address,
         )
         log_action(
             f"consent.{decision}",

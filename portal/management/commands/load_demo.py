@@ -16,6 +16,7 @@ from orders.tasks import mark_expired_certificates
 from portal.celery import app
 from portal.management.demo_accounts import DEMO_ACCOUNTS, DEMO_PASSWORD, ensure_account, ensure_staff
 from portal.management.demo_billing import ensure_money, ensure_news
+from portal.management.demo_contracts import ensure_contracts
 from portal.management.demo_orders import ensure_orders
 from portal.management.demo_robots import ensure_robots
 
@@ -45,6 +46,7 @@ class Command(BaseCommand):
                 for demo in demos:
                     ensure_money(demo.account, staff)
                 created = sum(ensure_orders(demo, staff) for demo in demos)
+                ensure_contracts(demos)  # CON-1, CON-2: after the history, which predates them
                 expired = mark_expired_certificates()
                 ensure_robots(demos, staff)  # issue 11: reissue list, automatic renewal, monitoring
                 self._summary(staff, demos, created, expired)
