@@ -5,7 +5,7 @@ Ground floor: it imports no other app of the project, so every app's tasks may r
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import timedelta
 
 from django.db import models
 from django.utils import timezone
@@ -40,7 +40,7 @@ class JobRun(models.Model):
         return f"{self.name} {self.started_at:%Y-%m-%d %H:%M}"
 
     @property
-    def duration(self) -> Any:
+    def duration(self) -> timedelta | None:
         return (self.finished_at - self.started_at) if self.finished_at else None
 
 

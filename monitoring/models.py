@@ -218,5 +218,5 @@ class ScanResult(models.Model):
     def __str__(self) -> str:
         return f"{self.name} {self.grade}"
 
-    def reason_list(self) -> Any:
+    def reason_list(self) -> list[Reason]:
         return Reason.from_json_list(self.reasons)

@@ -39,9 +39,7 @@ class AutoRenewalSelectionForm(forms.Form):
 
     def __init__(self, *args: Any, choices: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        cast(forms.ChoiceField, self.fields["selected"]).choices = [
-            (reference, reference) for reference in choices
-        ]
+        cast(forms.ChoiceField, self.fields["selected"]).choices = [(r, r) for r in choices]
 
 
 class AutoRenewalToggleForm(forms.Form):

@@ -8,6 +8,8 @@ schema (AUTO-6).
 
 from __future__ import annotations
 
+import datetime
+import functools
 from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
@@ -126,11 +128,18 @@ def render_guide_pdf(language: str) -> bytes:
     return HTML(string=html, url_fetcher=_no_fetch).write_pdf()
 
 
+@functools.lru_cache(maxsize=4)
+def _guide_pdf_of_the_day(language: str, day: datetime.date) -> bytes:
+    """The guide changes only with a deployment (and its date daily): render it once per process."""
+    return render_guide_pdf(language)
+
+
 @account_user_required
 def guide_pdf(request: HttpRequest, language: str) -> HttpResponse:
     if language not in GUIDE_LANGUAGES:
         raise Http404
-    response = HttpResponse(render_guide_pdf(language), content_type="application/pdf")
+    pdf = _guide_pdf_of_the_day(language, timezone.localdate())
+    response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="portal-user-guide-{language}.pdf"'
     response["X-Content-Type-Options"] = "nosniff"
     return response

@@ -181,7 +181,7 @@ def file_due(now: datetime | None = None) -> Outcome:
 
 def formula_method(account: Account, methods: list[str]) -> str | None:
     """The payment method of the account's formula for an automatic renewal, or None if unavailable."""
-    wanted = {
+    wanted: dict[str, list[Method]] = {
         Account.Formula.BULK: [Method.TOKENS],
         Account.Formula.CURRENT: [Method.BALANCE],
         Account.Formula.MONTHLY: [Method.MONTHLY],
@@ -194,11 +194,12 @@ def formula_method(account: Account, methods: list[str]) -> str | None:
 
 
 def _needed_method(account: Account) -> str:
-    return {
+    needed: dict[str, str] = {
         Account.Formula.BULK: Method.TOKENS,
         Account.Formula.CURRENT: Method.BALANCE,
         Account.Formula.MONTHLY: Method.MONTHLY,
-    }.get(account.formula, Method.TRANSFER)
+    }
+    return needed.get(account.formula, Method.TRANSFER)
 
 
 def early_discount(end: datetime, now: datetime, amount: Decimal) -> Decimal:
