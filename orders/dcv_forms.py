@@ -7,8 +7,8 @@ from typing import Any, cast
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from . import dcv as checks
 from .models import DcvCheck, DcvMethod
+from .services.dcv import email_addresses
 
 
 class ChangeMethodForm(forms.Form):
@@ -26,7 +26,7 @@ class ChangeMethodForm(forms.Form):
         self.check = check
         cast(forms.ChoiceField, self.fields["method"]).choices = [(m, DcvMethod(m).label) for m in methods]
         cast(forms.ChoiceField, self.fields["email_address"]).choices = [("", "—")] + [
-            (address, address) for address in checks.approved_addresses(check.domain)
+            (address, address) for address in email_addresses(check.domain)
         ]
 
     def clean(self) -> dict[str, Any]:

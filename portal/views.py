@@ -1,3 +1,4 @@
+from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 
@@ -18,3 +19,8 @@ def root(request: AuthenticatedRequest) -> HttpResponseBase:
 @account_user_required
 def home(request: AuthenticatedRequest) -> HttpResponseBase:
     return render(request, "portal/home.html", home_blocks(request.user))
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW: the refused form explained in the portal's layout and the user's language."""
+    return render(request, "403_csrf.html", {"reason": reason}, status=403)

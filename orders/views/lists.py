@@ -6,6 +6,7 @@ from django.db.models import Exists, OuterRef, Subquery
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.access import right_required
 from accounts.lists import configure_table
@@ -18,8 +19,8 @@ from ..tables import OrderTable
 GROUPS = {
     "all": (_("All"), None),
     "in_progress": (_("In progress"), IN_PROGRESS),
-    "delivered": (_("Delivered"), DELIVERED),
-    "closed": (_("Closed"), CLOSED),
+    "delivered": (pgettext_lazy("orders", "Delivered"), DELIVERED),
+    "closed": (pgettext_lazy("orders", "Closed"), CLOSED),
 }
 PER_PAGE = 25
 
