@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 
 from accounts.access import get_for_account, right_required
-from accounts.models import Right
+from accounts.models import Right, User
+from accounts.typing import AuthenticatedRequest
 
 from ..action_forms import CommentForm
 from ..csr import CsrError, parse_csr
@@ -32,7 +34,7 @@ from ..services.renewal import renewable
 from ..services.signature_options import accepts_options
 
 
-def load_order(request, reference: str) -> Order:
+def load_order(request: AuthenticatedRequest, reference: str) -> Order:
     """The account's order with what its status page shows, or 404."""
     return get_for_account(
         Order.objects.select_related(
@@ -49,7 +51,7 @@ def load_order(request, reference: str) -> Order:
     )
 
 
-def _lifecycle_actions(user: Any, order: Order) -> dict[str, bool | str]:
+def _lifecycle_actions(user: User, order: Order) -> dict[str, bool | str]:
     """LIFE-2, ORD-10..12: renew, reissue, clone and migrate, each offered when the same rule as its
     own view allows it (the renewal verdict, the reissue refusal, the clonable and migrable orders)
     and the user holds the Technical right those views require. URLs are empty when not offered."""
@@ -65,7 +67,7 @@ def _lifecycle_actions(user: Any, order: Order) -> dict[str, bool | str]:
     }
 
 
-def _actions(user: Any, order: Order, rows: list[Any]) -> dict[str, bool | str]:
+def _actions(user: User, order: Order, rows: list[Any]) -> dict[str, bool | str]:
     technical = user.has_right(Right.TECHNICAL)
     approver = user.has_right(Right.APPROVAL)
     awaiting_approval = order.status == OrderStatus.AWAITING_APPROVAL
@@ -89,7 +91,7 @@ def _actions(user: Any, order: Order, rows: list[Any]) -> dict[str, bool | str]:
 
 
 @right_required(Right.TECHNICAL, Right.COMMERCIAL)
-def detail(request, reference: str):
+def detail(request: AuthenticatedRequest, reference: str) -> HttpResponseBase:
     order = load_order(request, reference)
     try:
         csr = parse_csr(order.csr) if order.csr else None
