@@ -10,6 +10,7 @@ in accounts.access.right_required: the API user needs one of them (none listed: 
 from __future__ import annotations
 
 from contextlib import ExitStack
+from typing import Any
 
 from django_scopes import scope
 from drf_spectacular.openapi import AutoSchema
@@ -22,7 +23,9 @@ from rest_framework.views import APIView
 from accounts.models import Right
 
 from . import schema  # noqa: F401 (registers the OpenAPI description of the token scheme)
-from .auth import ApiTokenAuthentication
+from .auth import ApiTokenAuthentication, TokenExpired
+
+PROBLEM_JSON = "application/problem+json"
 
 
 class HasRequiredRights(permissions.BasePermission):
@@ -48,7 +51,20 @@ class AccountAPIView(APIView):
         with ExitStack() as self._scope_stack:
             return super().dispatch(request, *args, **kwargs)
 
-    def perform_authentication(self, request) -> None:
+    def handle_exception(self, exc: Exception) -> Response:
+        response = super().handle_exception(exc)
+        if isinstance(exc, TokenExpired):
+            # Issue 13.8: RFC 9457 problem details, so a client can tell "renew the token" apart.
+            response.data = {
+                "type": exc.problem_type,
+                "title": str(exc.title),
+                "status": response.status_code,
+                "detail": str(exc.detail),
+            }
+            response.content_type = PROBLEM_JSON
+        return response
+
+    def perform_authentication(self, request: Any) -> None:
         super().perform_authentication(request)
         user = request.user
         if user.is_authenticated and user.account_id:
