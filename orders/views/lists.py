@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import Exists, OuterRef, Subquery
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.access import right_required
 from accounts.lists import configure_table
@@ -16,8 +17,8 @@ from ..tables import OrderTable
 GROUPS = {
     "all": (_("All"), None),
     "in_progress": (_("In progress"), IN_PROGRESS),
-    "delivered": (_("Delivered"), DELIVERED),
-    "closed": (_("Closed"), CLOSED),
+    "delivered": (pgettext_lazy("orders", "Delivered"), DELIVERED),
+    "closed": (pgettext_lazy("orders", "Closed"), CLOSED),
 }
 PER_PAGE = 25
 

@@ -46,10 +46,11 @@ class Command(BaseCommand):
                     ensure_money(demo.account, staff)
                 created = sum(ensure_orders(demo, staff) for demo in demos)
                 expired = mark_expired_certificates()
-                ensure_robots(demos, staff)  # issue 11: reissue list, automatic renewal, monitoring
                 # CON-1, CON-2: last, after every demo order (the history predates the contract).
                 ensure_contracts(demos)
                 self._summary(staff, demos, created, expired)
+                # Issue 11, after the summary of the base demo: reissue list, automatic renewal, monitoring.
+                ensure_robots(demos, staff)
         finally:
             app.conf.task_always_eager = eager
             trace_logger.setLevel(trace_level)
