@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import django_tables2 as tables
 from django.urls import reverse
 from django.utils.html import format_html
@@ -41,7 +43,7 @@ class OrderTable(tables.Table):
         empty_text = _("No order yet.")
         attrs = {"class": "table orders"}
 
-    def render_reference(self, value, record):
+    def render_reference(self, value: Any, record: Any) -> Any:
         return format_html('<a href="{}">{}</a>', reverse("orders:detail", args=[value]), value)
 
     def render_status(self, value: str, record: Order) -> str:

@@ -10,8 +10,8 @@ client does not turn every read into a write.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_scopes import scopes_disabled
@@ -37,7 +37,7 @@ class TokenExpired(exceptions.AuthenticationFailed):
 class ApiTokenAuthentication(authentication.BaseAuthentication):
     keyword = "Bearer"
 
-    def authenticate(self, request: Any) -> tuple[User, ApiToken] | None:
+    def authenticate(self, request: HttpRequest) -> tuple[User, ApiToken] | None:
         header = authentication.get_authorization_header(request).split()
         if not header or header[0].lower() != self.keyword.lower().encode():
             return None  # no credentials: DRF answers 401 with the header below
@@ -81,5 +81,5 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
                 token.last_used_ip = address
         return user, token
 
-    def authenticate_header(self, request: Any) -> str:
+    def authenticate_header(self, request: HttpRequest) -> str:
         return f'{self.keyword} realm="api"'

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, Subquery
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -10,6 +11,7 @@ from django.utils.translation import pgettext_lazy
 from accounts.access import right_required
 from accounts.lists import configure_table
 from accounts.models import Right
+from accounts.typing import AuthenticatedRequest
 
 from ..models import CLOSED, DELIVERED, IN_PROGRESS, Certificate, Order
 from ..tables import OrderTable
@@ -45,7 +47,7 @@ def orders_for(account, group: str):
 
 
 @right_required(Right.TECHNICAL, Right.COMMERCIAL)
-def order_list(request):
+def order_list(request: AuthenticatedRequest) -> HttpResponseBase:
     group = request.GET.get("group", "all")
     if group not in GROUPS:
         group = "all"
