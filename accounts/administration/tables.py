@@ -111,7 +111,7 @@ class ApiUserTable(tables.Table):
                 if token.last_used_ip:
                     usage = _("%(usage)s from %(address)s") % {"usage": usage, "address": token.last_used_ip}
             else:
-                usage = _("never used")
+                usage = str(_("never used"))
             if token.expires_at and not token.is_expired():
                 usage = _("%(usage)s, expires %(when)s") % {
                     "usage": usage,
