@@ -11,6 +11,9 @@ from .views import actions, approval, downloads, links, lists, signature_options
 app_name = "orders"
 urlpatterns = [
     path("", lists.order_list, name="list"),
+    path("export.csv", lists.order_export_csv, name="export_csv"),
+    path("export.xlsx", lists.order_export_xlsx, name="export_xlsx"),
+    path("columns/", lists.order_columns, name="columns"),
     path("approval/", approval.approval_list, name="approval"),
     path("to-accept/", actions.to_accept, name="to_accept"),
     path("links/", links.link_list, name="links"),

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account, Right
 from billing import menu as billing_menu
+from orders.services import actions as orders_actions
 from orders.services import approval as orders_approval
 
 
@@ -87,8 +88,13 @@ SECTIONS = [
 
 
 def badge_counts(user) -> dict[str, int]:
-    """NAV-2: counts needing attention, keyed by url name; only for sections the user can see."""
+    """NAV-2: counts needing attention, keyed by url name; only for sections the user can see.
+
+    A constant number of queries (one per badge family), whatever the size of the account.
+    """
     counts: dict[str, int] = {}
+    if user.has_right(Right.TECHNICAL) or user.has_right(Right.COMMERCIAL):
+        counts["orders:to_accept"] = orders_actions.to_accept_count(user.account)
     if user.has_right(Right.APPROVAL):
         counts.update(orders_approval.badge_counts(user.account))
     if user.has_right(Right.BILLING):

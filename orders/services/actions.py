@@ -360,6 +360,11 @@ def certificates_to_accept(account: Account) -> QuerySet[Certificate]:
     )
 
 
+def to_accept_count(account: Account) -> int:
+    """NAV-2: the "Certificates to accept" badge (one query)."""
+    return certificates_to_accept(account).order_by().count()
+
+
 # What the status page offers (LIFE-2) ---------------------------------------------------------------
 
 

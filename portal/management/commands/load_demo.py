@@ -15,6 +15,7 @@ from orders.tasks import mark_expired_certificates
 from portal.celery import app
 from portal.management.demo_accounts import DEMO_ACCOUNTS, DEMO_PASSWORD, ensure_account, ensure_staff
 from portal.management.demo_billing import ensure_money, ensure_news
+from portal.management.demo_lists import ensure_list_orders
 from portal.management.demo_orders import ensure_orders
 
 
@@ -43,6 +44,8 @@ class Command(BaseCommand):
                 for demo in demos:
                     ensure_money(demo.account, staff)
                 created = sum(ensure_orders(demo, staff) for demo in demos)
+                # LIST-1..4: a few hundred more orders for the partner, so lists have pages to search.
+                created += ensure_list_orders(demos[0])
                 expired = mark_expired_certificates()
                 self._summary(staff, demos, created, expired)
         finally:
