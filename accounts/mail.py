@@ -13,6 +13,8 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from .models import Account
+
 
 def render_email(template: str, context: dict, language: str) -> tuple[str, str, str]:
     context = {"site_url": settings.SITE_URL, **context}
@@ -30,10 +32,27 @@ def send_now(template: str, to: list[str], context: dict, language: str, cc: lis
     message.send()
 
 
+def copy_addresses(account: Account | None, to: list[str]) -> list[str]:
+    """ADM-6 / PLAT-3: the account's generic copy address, copied on every email about it."""
+    if account is None or not account.copy_email or account.copy_email in to:
+        return []
+    return [account.copy_email]
+
+
 def send_mail_on_commit(
-    template: str, to: list[str], context: dict, language: str = "en", cc: list[str] | None = None
+    template: str,
+    to: list[str],
+    context: dict,
+    language: str = "en",
+    cc: list[str] | None = None,
+    account: Account | None = None,
 ) -> None:
-    """Queue one email; context must be JSON-serialisable (it crosses the broker)."""
+    """Queue one email; context must be JSON-serialisable (it crosses the broker).
+
+    `account` is the customer account the email is about (None for staff emails): its generic copy
+    address (ADM-6) is copied.
+    """
     from .tasks import send_templated_email
 
-    transaction.on_commit(lambda: send_templated_email.delay(template, to, context, language, cc or []))
+    cc = [*(cc or []), *copy_addresses(account, to)]
+    transaction.on_commit(lambda: send_templated_email.delay(template, to, context, language, cc))

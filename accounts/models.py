@@ -85,6 +85,19 @@ class Account(models.Model):
         verbose_name=_("technical contact"),
     )
 
+    # ADM-5 / ADM-6: the account's contact points, each with the language its emails are written in.
+    invoice_email = models.EmailField(_("invoice email"), blank=True)
+    invoice_email_language = models.CharField(_("invoice email language"), max_length=8, default="en")
+    copy_email = models.EmailField(
+        _("generic copy email"),
+        blank=True,
+        help_text=_("Copied on every email the portal sends about the account."),
+    )
+    copy_email_language = models.CharField(_("generic copy email language"), max_length=8, default="en")
+    emergency_email = models.EmailField(
+        _("emergency email"), blank=True, help_text=_("Also told of every revocation of a certificate.")
+    )
+    emergency_email_language = models.CharField(_("emergency email language"), max_length=8, default="en")
     # ADM-7: up to four custom fields with free labels; an empty label means the field is unused.
     custom_label_1 = models.CharField(_("custom field 1"), max_length=60, blank=True)
     custom_label_2 = models.CharField(_("custom field 2"), max_length=60, blank=True)

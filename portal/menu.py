@@ -24,6 +24,7 @@ class Entry:
     url_name: str
     rights: tuple[Right, ...]
     formulas: tuple[str, ...] | None = None  # None: every formula
+    superuser_only: bool = False  # ADM-5: the account's super user alone
 
     @property
     def url(self) -> str:
@@ -31,6 +32,8 @@ class Entry:
 
     def allows(self, user) -> bool:
         if self.formulas is not None and user.account.formula not in self.formulas:
+            return False
+        if self.superuser_only and not user.is_account_superuser:
             return False
         return any(user.has_right(right) for right in self.rights)
 
@@ -76,7 +79,11 @@ SECTIONS = [
         _("Administration"),
         "/administration/",
         [
+            Entry(
+                _("Preferences"), "administration_preferences", (Right.ADMINISTRATIVE,), superuser_only=True
+            ),
             Entry(_("Users"), "administration:users", (Right.ADMINISTRATIVE,)),
+            Entry(_("Contacts"), "administration:contacts", (Right.ADMINISTRATIVE,)),
             Entry(_("API users"), "administration:api_users", (Right.ADMINISTRATIVE,)),
             Entry(_("Logs"), "administration:logs", (Right.ADMINISTRATIVE,)),
         ],

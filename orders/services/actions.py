@@ -153,7 +153,15 @@ def send_revocation_email(order: Order, certificates: list[Certificate], reason:
             "contact_name": order.technical_contact.full_name,
             "status_url": status_url(order),
         }
-    send_mail_on_commit("order_revoked", [order.technical_contact.email], context, language)
+    emergency = [order.account.emergency_email] if order.account.emergency_email else []
+    send_mail_on_commit(
+        "order_revoked",
+        [order.technical_contact.email],
+        context,
+        language,
+        cc=emergency,
+        account=order.account,
+    )
 
 
 # Cancellation (LIFE-6) ------------------------------------------------------------------------------
@@ -224,7 +232,9 @@ def send_cancellation_email(order: Order) -> None:
             "contact_name": order.technical_contact.full_name,
             "status_url": status_url(order),
         }
-    send_mail_on_commit("order_cancelled", [order.technical_contact.email], context, language)
+    send_mail_on_commit(
+        "order_cancelled", [order.technical_contact.email], context, language, account=order.account
+    )
 
 
 # Comments (LIFE-2, STAFF-2) -------------------------------------------------------------------------

@@ -231,4 +231,6 @@ def send_documents_requested_email(order: Order, requests: list[DocumentRequest]
             "contact_name": order.technical_contact.full_name,
             "status_url": status_url(order),
         }
-    send_mail_on_commit("order_documents_requested", [order.technical_contact.email], context, language)
+    send_mail_on_commit(
+        "order_documents_requested", [order.technical_contact.email], context, language, account=order.account
+    )

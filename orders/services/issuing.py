@@ -227,4 +227,6 @@ def send_delivery_email(order: Order, certificate: Certificate) -> None:
             "contact_name": order.technical_contact.full_name,
             "status_url": status_url(order),
         }
-    send_mail_on_commit("order_delivered", [order.technical_contact.email], context, language)
+    send_mail_on_commit(
+        "order_delivered", [order.technical_contact.email], context, language, account=order.account
+    )

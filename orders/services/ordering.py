@@ -337,7 +337,9 @@ def send_order_confirmation(order: Order, document=None) -> None:
             attachments=[("document", document.pk)],
         )
         return
-    send_mail_on_commit("order_confirmation", [order.technical_contact.email], context, language)
+    send_mail_on_commit(
+        "order_confirmation", [order.technical_contact.email], context, language, account=order.account
+    )
 
 
 def _subject_value(info: CsrInfo, label: str) -> str:

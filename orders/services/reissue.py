@@ -344,7 +344,9 @@ def send_reissue_email(order: Order, certificate: Certificate, replaced: Certifi
             "contact_name": order.technical_contact.full_name,
             "status_url": status_url(order),
         }
-    send_mail_on_commit("order_reissued", [order.technical_contact.email], context, language)
+    send_mail_on_commit(
+        "order_reissued", [order.technical_contact.email], context, language, account=order.account
+    )
 
 
 def revoke_scheduled(now: datetime | None = None, batch: int = 200) -> int:

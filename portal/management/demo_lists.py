@@ -65,6 +65,8 @@ def ensure_list_orders(demo: DemoAccount, now: datetime | None = None) -> int:
     )
     prices = {p.product_id: p.price for p in ProductPeriod.objects.filter(product__in=products, months=12)}
     users = list(demo.users.values())
+    # ORD-5: only a non-approver's order waits for approval (an approver's own goes straight on).
+    orderers = [u for u in users if not u.is_account_superuser and not u.right_approval] or users[:1]
     statuses = list(STATUS_WEIGHTS)
     weights = list(STATUS_WEIGHTS.values())
     orders: list[Order] = []
@@ -76,6 +78,11 @@ def ensure_list_orders(demo: DemoAccount, now: datetime | None = None) -> int:
         sans = [f"{HOSTS[(index + 3) % len(HOSTS)]}{index}.{demo.spec.domain}"] if index % 3 else []
         created = now - timedelta(days=rng.randint(1, MAX_AGE_DAYS), minutes=rng.randint(0, 1440))
         status = rng.choices(statuses, weights)[0]
+        if status == S.AWAITING_APPROVAL and not account.approval_mode:
+            status = S.AWAITING_PAYMENT
+        orderer = (
+            orderers[index % len(orderers)] if status == S.AWAITING_APPROVAL else users[index % len(users)]
+        )
         csr = make_csr((common_name, *sans), organisation.name)
         key = x509.load_pem_x509_csr(csr.encode()).public_key()
         orders.append(
@@ -94,7 +101,7 @@ def ensure_list_orders(demo: DemoAccount, now: datetime | None = None) -> int:
                 csr=csr,
                 csr_public_key_sha256=public_key_sha256(key),
                 dcv_method="dns",
-                created_by=users[index % len(users)],
+                created_by=orderer,
                 created_at=created,
                 paid_at=created + timedelta(hours=2) if status in PAID else None,
                 customer_reference=f"PO-{created:%Y}-{index:04d}" if index % 4 else "",
