@@ -1,7 +1,8 @@
 """Every email of the portal (PLAT-3): multipart, in the recipient's language, sent by a task.
 
 `send_mail_on_commit` is what callers use: the message is rendered and sent by a Celery task
-enqueued when the current transaction commits, so a rolled-back action sends nothing.
+queued through the transactional outbox (`outbox.queue.enqueue`): written in the current
+transaction, so a rolled-back action sends nothing and a broker that is down loses nothing.
 Templates live in templates/emails/<name>.subject.txt, .txt and .html.
 """
 
@@ -9,7 +10,6 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import translation
 
@@ -47,12 +47,14 @@ def send_mail_on_commit(
     cc: list[str] | None = None,
     account: Account | None = None,
 ) -> None:
-    """Queue one email; context must be JSON-serialisable (it crosses the broker).
+    """Queue one email through the outbox; context must be JSON-serialisable (it crosses the broker).
 
     `account` is the customer account the email is about (None for staff emails): its generic copy
     address (ADM-6) is copied.
     """
+    from outbox.queue import enqueue
+
     from .tasks import send_templated_email
 
     cc = [*(cc or []), *copy_addresses(account, to)]
-    transaction.on_commit(lambda: send_templated_email.delay(template, to, context, language, cc))
+    enqueue(send_templated_email, template, to, context, language, cc)

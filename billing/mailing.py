@@ -1,8 +1,9 @@
 """Emails of billing that carry a PDF: an issued invoice or quote, a SEPA mandate (LEDG-4, ADM-5).
 
 Same rules as accounts.mail (PLAT-3): multipart, rendered in the recipient's language from
-templates/emails/<name>.subject.txt / .txt / .html, sent by a Celery task enqueued when the
-transaction commits, so a rolled-back action sends nothing. The task carries only ids: it
+templates/emails/<name>.subject.txt / .txt / .html, sent by a Celery task queued through
+the transactional outbox (`outbox.queue.enqueue`), so a rolled-back action sends nothing and a
+broker that is down loses nothing. The task carries only ids: it
 reloads the PDF from the database when it runs, so no PDF crosses the broker.
 """
 
@@ -14,10 +15,10 @@ from collections.abc import Callable
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
 from django_scopes import scopes_disabled
 
 from accounts.mail import render_email
+from outbox.queue import enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -96,6 +97,4 @@ def send_pdf_mail_on_commit(
         logger.warning("Email %s with %s not sent: no recipient.", template, attachments)
         return
     payload = [[kind, pk] for kind, pk in attachments]
-    transaction.on_commit(
-        lambda: send_email_with_pdf.delay(template, recipients, context, language, copies, payload)
-    )
+    enqueue(send_email_with_pdf, template, recipients, context, language, copies, payload)

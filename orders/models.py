@@ -368,7 +368,9 @@ class Certificate(models.Model):
         help_text=_("Empty for a certificate imported from elsewhere (ORD-15)."),
     )
     issuer_name = models.CharField(_("issuer"), max_length=250, blank=True)
-    serial = models.CharField(_("serial number"), max_length=64, unique=True)
+    # RFC 5280 4.1.2.2: a serial number is unique for its issuer only; an imported certificate
+    # (no issuer of ours) keeps the serial its own authority gave it.
+    serial = models.CharField(_("serial number"), max_length=64, db_index=True)
     pem = models.TextField()
     common_name = models.CharField(_("common name"), max_length=253)
     not_before = models.DateTimeField(_("valid from"))
@@ -399,6 +401,13 @@ class Certificate(models.Model):
             # An order's latest certificate (list columns); an account's certificates by state and end.
             models.Index(fields=["order", "-created_at", "-id"], name="certificate_order_latest"),
             models.Index(fields=["account", "state", "not_after"], name="certificate_account_state"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["issuer", "serial"],
+                condition=models.Q(issuer__isnull=False),
+                name="certificate_serial_unique_per_issuer",
+            )
         ]
 
     def __str__(self) -> str:

@@ -17,6 +17,7 @@ from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 from accounts.models import Account, User
 
@@ -90,6 +91,9 @@ class OrderTable(tables.Table):
         return format_html('<a href="{}">{}</a>', reverse("orders:detail", args=[value]), value)
 
     def render_status(self, value: str, record: Order) -> SafeString:
+        if getattr(record, "all_revoked", False):
+            # Every certificate of the order is revoked: none of them is usable, whatever the status says.
+            return format_html('<span class="badge status-revoked">{}</span>', pgettext("order", "Revoked"))
         return format_html('<span class="badge status-{}">{}</span>', record.status, value)
 
     def render_sans(self, value: list[str], record: Order) -> str:

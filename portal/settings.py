@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     # Apps, ground floor first (STYLE.md "App boundaries").
+    "outbox",
     "accounts",
     "catalog",
     "billing",
@@ -96,6 +97,10 @@ DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'portal.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# Issue 18: keep connections for a minute, and check a kept one before each request or task uses
+# it, so a connection cut by PostgreSQL (restart, pg_terminate_backend) is replaced, not reused.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The demo runs a web server and a Celery worker on one file: wait rather than fail on a lock.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
@@ -183,10 +188,27 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Cache and Celery: Redis when REDIS_URL is set, otherwise an embedded broker on disk with a real
 # worker (make demo runs `celery worker -B`), never eager mode.
 REDIS_URL = env.str("REDIS_URL", default="")
+# Issue 18: no task runs longer than an hour (the longest are the monthly billing jobs); a task
+# killed by this limit is retried by the outbox like any failure.
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=3600)
+CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 60
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # Issue 18: a message taken by a worker that dies without a word (SIGKILL, power cut) goes
+        # back to the queue after this delay; it must be longer than the longest task (the hard
+        # time limit below), or a slow task would be delivered a second time while running.
+        "visibility_timeout": CELERY_TASK_TIME_LIMIT + 3600,
+        # A web request publishing to a Redis that is down fails in milliseconds rather than
+        # retrying for seconds: its task waits in the outbox for the relay (outbox/queue.py).
+        "max_retries": 1,
+        "interval_start": 0,
+        "interval_step": 0.2,
+        "interval_max": 0.2,
+        "socket_connect_timeout": 2,
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     _queue = VAR_DIR / "celery" / "queue"
@@ -206,7 +228,21 @@ else:
     CELERY_RESULT_BACKEND = f"file://{_results}"
 CELERY_IMPORTS = ("orders.tasks_reissue", "billing.mailing")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# Issue 18: a message is acknowledged when its task ends, and given back to the queue when the
+# worker process running it dies (SIGKILL, out of memory): the task runs again, and the outbox
+# makes the second run a no-op if the first had committed. One message at a time per process.
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Issue 18: the transactional outbox (outbox/queue.py). A failing task is retried this many times
+# by the worker with a backoff, then by the relay until it has failed OUTBOX_MAX_ATTEMPTS times
+# (it then stays in the table, with its last error, for an operator). The relay republishes a row
+# published longer ago than OUTBOX_REPUBLISH_AFTER seconds and still not done (its broker message
+# may have been lost with a Redis that keeps nothing on disk); a duplicate is a no-op.
+OUTBOX_TASK_RETRIES = env.int("OUTBOX_TASK_RETRIES", default=5)
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=20)
+OUTBOX_REPUBLISH_AFTER = env.int("OUTBOX_REPUBLISH_AFTER", default=15 * 60)
+OUTBOX_RELAY_GRACE_SECONDS = 10
 CELERY_TASK_SERIALIZER = "json"
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
@@ -238,6 +274,10 @@ CELERY_BEAT_SCHEDULE = {
     "billing-low-balance-alerts": {
         "task": "billing.tasks.low_balance_alerts",
         "schedule": crontab(minute=40),
+    },
+    "outbox-relay": {
+        "task": "outbox.relay",
+        "schedule": 60.0,
     },
     "heartbeat": {
         "task": "portal.tasks.heartbeat",

@@ -198,7 +198,7 @@ def test_bad_files_are_listed_beside_good_ones(client, tech, account, catalogue,
 
 
 @pytest.mark.django_db
-def test_a_certificate_imported_elsewhere_keeps_its_serial_readable(
+def test_a_certificate_imported_elsewhere_keeps_its_real_serial(
     tech, outsider, account, other_account, catalogue, ca
 ):
     leaf = ca.leaf("shared.example.test")
@@ -211,8 +211,30 @@ def test_a_certificate_imported_elsewhere_keeps_its_serial_readable(
     serials = set(
         Certificate.objects.filter(fingerprint_sha256=fingerprint(leaf)).values_list("serial", flat=True)
     )
-    plain = f"{leaf.serial_number:x}"
-    assert serials == {plain, f"{plain}-{fingerprint(leaf)[:12]}"}
+    assert serials == {f"{leaf.serial_number:x}"}  # serials are unique per issuer, not portal-wide
+    assert Certificate.objects.filter(fingerprint_sha256=fingerprint(leaf)).count() == 2
+
+
+@pytest.mark.django_db
+def test_a_serial_is_unique_per_issuer_only(tech, account, catalogue, ca):
+    from django.db import IntegrityError, transaction
+
+    from orders.ca import get_connector
+
+    holder, _admin, manager = contacts_of(account)
+    import_certificates(
+        account, [("x.pem", pem(ca.leaf("u.acme.test")))], organisation=holder, manager=manager, user=tech
+    )
+    first = Certificate.objects.get()
+    brand = first.order.product.brand
+    root, issuing = get_connector(brand).authorities(brand)
+    copy = {
+        f.attname: getattr(first, f.attname) for f in Certificate._meta.concrete_fields if not f.primary_key
+    }
+    Certificate.objects.create(**{**copy, "issuer_id": root.pk})
+    Certificate.objects.create(**{**copy, "issuer_id": issuing.pk})  # another issuer: allowed
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Certificate.objects.create(**{**copy, "issuer_id": issuing.pk})  # the same issuer twice: refused
 
 
 @pytest.mark.django_db

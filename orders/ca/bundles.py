@@ -26,8 +26,10 @@ def leaf_pem(leaf: x509.Certificate) -> str:
 
 
 def chain_pem(leaf: x509.Certificate, chain: list[x509.Certificate]) -> str:
-    """Full chain PEM: the certificate, then the issuing CA, then the root."""
-    return "".join(cert.public_bytes(Encoding.PEM).decode() for cert in [leaf, *chain])
+    """Full chain PEM: the certificate, then the intermediate CA(s), without the self-signed root
+    (RFC 8446 4.4.2: the root may be omitted; servers send it uselessly, clients hold it already)."""
+    without_root = [cert for cert in chain if cert.subject != cert.issuer]
+    return "".join(cert.public_bytes(Encoding.PEM).decode() for cert in [leaf, *without_root])
 
 
 def root_pem(chain: list[x509.Certificate]) -> str:

@@ -117,7 +117,7 @@ class EmbeddedCA:
             .subject_name(subject)
             .issuer_name(issuer_cert.subject)
             .public_key(public_key)
-            .serial_number(_unused_serial())
+            .serial_number(_unused_serial(issuing))
             .not_valid_before(not_before)
             .not_valid_after(end)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
@@ -368,13 +368,13 @@ def _private_key(ca: CertificateAuthority) -> ec.EllipticCurvePrivateKey:
     return key
 
 
-def _unused_serial() -> int:
+def _unused_serial(issuer: CertificateAuthority) -> int:
     """RFC 5280 4.1.2.2 / BR 7.1: positive, 64+ bits of CSPRNG output, unique for the issuer."""
-    # Serial numbers are unique across every account, so the check looks at all of them.
+    # The issuer's certificates belong to every account, so the check looks at all of them.
     with scopes_disabled():
         while True:
             serial = x509.random_serial_number()
-            if not Certificate.objects.filter(serial=serial_hex(serial)).exists():
+            if not Certificate.objects.filter(issuer=issuer, serial=serial_hex(serial)).exists():
                 return serial
 
 

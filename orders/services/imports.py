@@ -29,7 +29,6 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_scopes import scopes_disabled
 
 from accounts.audit import log_action
 from accounts.models import Account, Contact, Organisation, User
@@ -320,15 +319,6 @@ def _period_months(facts: CertificateFacts) -> int:
     return max(1, min(120, round(days / _DAYS_PER_MONTH)))
 
 
-def _free_serial(serial: str, fingerprint: str) -> str:
-    """The serial to store: `Certificate.serial` is unique portal-wide, and another account (or another
-    authority) may hold the same number; such a clash is told apart by a fingerprint suffix."""
-    # A uniqueness check on a portal-wide column: it must see every account's certificates.
-    with scopes_disabled():
-        taken = Certificate.objects.filter(serial=serial).exists()
-    return f"{serial}-{fingerprint[:12]}" if taken else serial
-
-
 def _create(
     account: Account,
     facts: CertificateFacts,
@@ -361,7 +351,7 @@ def _create(
         order=order,
         issuer=None,
         issuer_name=facts.issuer_name,
-        serial=_free_serial(facts.serial, facts.fingerprint_sha256),
+        serial=facts.serial,
         pem=facts.pem,
         common_name=facts.common_name,
         not_before=facts.not_before,

@@ -69,8 +69,8 @@ _FORMAT_FOR_SOFTWARE = {
 }
 _ADVICE = {
     "fullchain": gettext_lazy(
-        "Install the full chain PEM file next to your private key: it holds your "
-        "certificate followed by the intermediate certificate."
+        "Install the full chain PEM file next to your private key: it holds your certificate "
+        "followed by the intermediate certificate, without the root, which browsers already hold."
     ),
     "p7b": gettext_lazy(
         "Import the PKCS#7 file (.p7b): it holds your certificate and the whole chain, installed in one step."

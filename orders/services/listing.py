@@ -70,13 +70,16 @@ def blocking_point(status: str) -> str:
 
 def orders_for(account: Account, group: str = DEFAULT_GROUP) -> QuerySet[Order]:
     """The account's orders of a tab, with the latest certificate's end and state, in one query."""
-    latest = Certificate.objects.filter(order=OuterRef("pk")).order_by("-created_at", "-id")
+    of_order = Certificate.objects.filter(order=OuterRef("pk"))
+    latest = of_order.order_by("-created_at", "-id")
     orders = (
         Order.objects.filter(account=account)
         .select_related("product__brand", "organisation", "created_by")
         .annotate(
             valid_until=Subquery(latest.values("not_after")[:1]),
             certificate_state=Subquery(latest.values("state")[:1]),
+            # Every certificate of the order revoked: the list says so, whatever the status says.
+            all_revoked=Exists(of_order) & ~Exists(of_order.exclude(state=Certificate.State.REVOKED)),
         )
     )
     statuses = GROUPS.get(group, GROUPS[DEFAULT_GROUP])[1]

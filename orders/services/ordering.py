@@ -267,8 +267,8 @@ def submit_order(
             document = None
             if payment is not None and order.status != S.AWAITING_APPROVAL:
                 document = settle(order, payment, user=user, request=request)  # ORD-9 (h19)
-            send_order_confirmation(order, document)
             start_dcv(order, user=user, request=request)  # ORD-8: server orders only
+            send_order_confirmation(order, document)  # after the DCV start: it may move the status
             if external_link is None:
                 # ORD-5: approvers hear of an order awaiting them (an external link's caller does it).
                 notify_approvers(order)
@@ -297,6 +297,7 @@ def send_order_confirmation(order: Order, document=None) -> None:
     invoice or quote PDF attached when one was issued (ORD-9, h19)."""
     language = order.account.language
     profile = profile_for(order.product)
+    order.refresh_from_db(fields=["status"])  # the status it really has now (payment, DCV moved it)
     with translation.override(language):
         lines = (
             name_lines(order.product, order.period_months, order.common_name, order.sans)

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('accounts', '0007_custom_fields_list_columns'),
         ('catalog', '0002_news'),
-        ('orders', '0003_issue5_models'),
+        ('orders', '0004_certificate_serial_per_issuer'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
