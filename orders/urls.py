@@ -6,7 +6,7 @@ whose last segment would otherwise take "revoke" for a format.
 
 from django.urls import path
 
-from .views import actions, approval, downloads, links, lists, signature_options, status
+from .views import actions, approval, custom_fields, downloads, links, lists, signature_options, status
 
 app_name = "orders"
 urlpatterns = [
@@ -26,6 +26,7 @@ urlpatterns = [
     path("<str:reference>/cancel/", actions.cancel, name="cancel"),
     path("<str:reference>/revoke-all/", actions.revoke_all_view, name="revoke_all"),
     path("<str:reference>/comments/", actions.comment, name="comment"),
+    path("<str:reference>/custom-fields/", custom_fields.custom_fields, name="custom_fields"),
     path("<str:reference>/signature-users/", signature_options.add_users, name="signature_users"),
     path("<str:reference>/documents/", actions.send_document, name="send_document"),
     path("<str:reference>/documents/<int:document_id>/", actions.download_document, name="document"),

@@ -128,4 +128,9 @@ def menu(request):
     user = getattr(request, "user", None)
     if user is None:
         return {}
-    return {"menu_sections": sections_for(user), "current_path": request.path}
+    # Computed once per request: templates rendered inside the page (django-tables2's
+    # render_table) run the context processors again, and the badges cost queries (NAV-2).
+    sections = getattr(request, "_menu_sections", None)
+    if sections is None:
+        sections = request._menu_sections = sections_for(user)
+    return {"menu_sections": sections, "current_path": request.path}

@@ -183,12 +183,23 @@ class OrderForm(Form):
         help_text=_("One qualified identity certificate per signer who needs one."),
     )
     customer_reference = forms.CharField(label=_("Your reference"), max_length=60, required=False)
+    # ADM-7: the account's custom fields, labelled as it named them; unlabelled ones are dropped.
+    custom_1 = forms.CharField(max_length=200, required=False)
+    custom_2 = forms.CharField(max_length=200, required=False)
+    custom_3 = forms.CharField(max_length=200, required=False)
+    custom_4 = forms.CharField(max_length=200, required=False)
     origin = forms.ChoiceField(
         choices=[(o.value, o.label) for o in PREFILL_ORIGINS], required=False, widget=forms.HiddenInput
     )
     source_order = forms.ModelChoiceField(
         queryset=Order.objects.none(), to_field_name="reference", required=False, widget=forms.HiddenInput
     )
+
+    def custom_field_names(self) -> list[str]:
+        return [name for name in ("custom_1", "custom_2", "custom_3", "custom_4") if name in self.fields]
+
+    def custom_bound_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.custom_field_names()]
 
     def __init__(self, *args, account: Account, product: Product, **kwargs):
         super().__init__(*args, **kwargs)
@@ -213,6 +224,12 @@ class OrderForm(Form):
             self.fields[name].queryset = contacts
         self.fields["source_order"].queryset = Order.objects.filter(account=account)
         self._drop_unused(profile)
+        labels = dict(account.custom_fields)
+        for number in range(1, 5):
+            if number in labels:
+                self.fields[f"custom_{number}"].label = labels[number]
+            else:
+                del self.fields[f"custom_{number}"]
         if profile.is_client:
             self.fields["admin_contact"].label = _("Certificate holder (administrative contact)")
             self.fields["admin_contact"].help_text = _(

@@ -157,8 +157,12 @@ class StateCounts:
     revoked: int
 
 
+_GENERATION_KEY = "orders:certificate-counts:generation"
+
+
 def _counts_key(account_id: int) -> str:
-    return f"orders:certificate-counts:{account_id}"
+    generation = cache.get_or_set(_GENERATION_KEY, 0, None)
+    return f"orders:certificate-counts:{generation}:{account_id}"
 
 
 def certificate_counts(account: Account) -> StateCounts:
@@ -184,6 +188,14 @@ def certificate_counts(account: Account) -> StateCounts:
     )
     cache.set(_counts_key(account.pk), counts, COUNTS_TTL)
     return StateCounts(**counts)
+
+
+def forget_all_counts() -> None:
+    """Drop the cached counts of every account (a set-based job changed certificates of many)."""
+    try:
+        cache.incr(_GENERATION_KEY)
+    except ValueError:
+        cache.set(_GENERATION_KEY, 1, None)
 
 
 def forget_counts(*account_ids: int) -> None:

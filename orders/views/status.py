@@ -85,6 +85,10 @@ def detail(request, reference: str):
             "open_requests": list(open_requests(order)),
             "actions": _actions(request.user, order, rows),
             "comment_form": CommentForm(),
+            "custom_fields": [
+                (number, label, getattr(order, f"custom_{number}"))
+                for number, label in request.user.account.custom_fields
+            ],
             "payment": payment_summary(order),
             "can_download": request.user.has_right(Right.BILLING),
             "signature_options": accepts_options(order) and request.user.has_right(Right.TECHNICAL),
