@@ -13,7 +13,7 @@ TEST_DB ?= portal
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: demo test setup bundles system-demo system-test services lint messages clean
+.PHONY: demo test setup bundles system-demo system-test services lint messages clean bench
 
 demo: system-demo setup bundles
 	DEBUG=1 bash scripts/demo.sh
@@ -54,6 +54,11 @@ system-test:
 
 services:
 	bash scripts/services.sh
+
+# Benchmarks (not tests): each script under bench/ prints its figures; see bench/README.md.
+BENCH_SCRIPTS ?= $(sort $(wildcard bench/*.py))
+bench: setup services
+	@for script in $(BENCH_SCRIPTS); do echo "== $$script"; $(PY) $$script || exit 1; done
 
 lint: setup
 	$(PY) -m ruff check .
