@@ -62,7 +62,9 @@ bench: setup services
 
 lint: setup
 	$(PY) -m ruff check .
-	$(PY) -m ruff format --check . || true
+	$(PY) -m ruff format --check .
+	$(VENV)/bin/lint-imports --no-logo
+	DEBUG=1 $(VENV)/bin/mypy
 
 messages: setup
 	DEBUG=1 $(PY) manage.py makemessages -l fr --no-obsolete --ignore=.venv --ignore=var --ignore=node_modules

@@ -6,11 +6,16 @@ their own page and call the services (ACC-2), which lock, audit and email.
 
 from __future__ import annotations
 
+from typing import Any
+
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Permission
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.db.models import Q
+from django.http import Http404, HttpRequest
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -214,6 +219,47 @@ class LockedFilter(admin.SimpleListFilter):
         return queryset
 
 
+def _granting_only_own(form_class: type[forms.ModelForm], staff: User) -> type[forms.ModelForm]:
+    """Issue 13: the user form of a staff member who is not a back-office super user refuses to
+    grant permissions or groups they do not hold themself (taking them away stays possible)."""
+
+    own_permissions = set(
+        Permission.objects.filter(Q(user=staff) | Q(group__user=staff)).values_list("pk", flat=True)
+    )
+    own_groups = set(staff.groups.values_list("pk", flat=True))
+
+    class GrantingOnlyOwn(form_class):  # type: ignore[valid-type, misc]
+        def clean(self) -> dict[str, Any]:
+            data = super().clean()
+            instance = self.instance
+            for name, own, before in (
+                (
+                    "user_permissions",
+                    own_permissions,
+                    set(instance.user_permissions.values_list("pk", flat=True)) if instance.pk else set(),
+                ),
+                (
+                    "groups",
+                    own_groups,
+                    set(instance.groups.values_list("pk", flat=True)) if instance.pk else set(),
+                ),
+            ):
+                if name not in data or data[name] is None:
+                    continue
+                added = {item.pk for item in data[name]} - before
+                if added - own:
+                    self.add_error(
+                        name,
+                        forms.ValidationError(
+                            _("You can grant only the permissions and groups you hold yourself."),
+                            code="beyond_own_rights",
+                        ),
+                    )
+            return data
+
+    return GrantingOnlyOwn
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     list_display = (
@@ -283,6 +329,17 @@ class UserAdmin(DjangoUserAdmin):
             },
         ),
     )
+
+    def get_readonly_fields(self, request: HttpRequest, obj: User | None = None) -> tuple[str, ...]:
+        """Issue 13: a staff member who is not a back-office super user cannot make one."""
+        fields = tuple(super().get_readonly_fields(request, obj))
+        return fields if request.user.is_superuser else (*fields, "is_superuser")
+
+    def get_form(
+        self, request: HttpRequest, obj: User | None = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        form_class = super().get_form(request, obj, change=change, **kwargs)
+        return form_class if request.user.is_superuser else _granting_only_own(form_class, request.user)
 
     @admin.action(description=_("Unlock the selected users"), permissions=["change"])
     def unlock_selected(self, request, queryset):

@@ -4,19 +4,28 @@
 queued through the transactional outbox (`outbox.queue.enqueue`): written in the current
 transaction, so a rolled-back action sends nothing and a broker that is down loses nothing.
 Templates live in templates/emails/<name>.subject.txt, .txt and .html.
+
+The sending task lives here, next to what it calls; `accounts.tasks` re-exports it for Celery's
+autodiscovery under its historical name, so this module imports no other module of the app.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+from celery import shared_task
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from .models import Account
+from outbox.queue import enqueue
+
+if TYPE_CHECKING:
+    from .models import Account
 
 
-def render_email(template: str, context: dict, language: str) -> tuple[str, str, str]:
+def render_email(template: str, context: dict[str, Any], language: str) -> tuple[str, str, str]:
     context = {"site_url": settings.SITE_URL, **context}
     with translation.override(language):
         subject = render_to_string(f"emails/{template}.subject.txt", context).strip()
@@ -25,7 +34,9 @@ def render_email(template: str, context: dict, language: str) -> tuple[str, str,
     return " ".join(subject.split()), text, html
 
 
-def send_now(template: str, to: list[str], context: dict, language: str, cc: list[str] | None = None) -> None:
+def send_now(
+    template: str, to: list[str], context: dict[str, Any], language: str, cc: list[str] | None = None
+) -> None:
     subject, text, html = render_email(template, context, language)
     message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, to, cc=cc or [])
     message.attach_alternative(html, "text/html")
@@ -42,7 +53,7 @@ def copy_addresses(account: Account | None, to: list[str]) -> list[str]:
 def send_mail_on_commit(
     template: str,
     to: list[str],
-    context: dict,
+    context: dict[str, Any],
     language: str = "en",
     cc: list[str] | None = None,
     account: Account | None = None,
@@ -52,9 +63,14 @@ def send_mail_on_commit(
     `account` is the customer account the email is about (None for staff emails): its generic copy
     address (ADM-6) is copied.
     """
-    from outbox.queue import enqueue
-
-    from .tasks import send_templated_email
-
     cc = [*(cc or []), *copy_addresses(account, to)]
     enqueue(send_templated_email, template, to, context, language, cc)
+
+
+@shared_task(
+    name="accounts.tasks.send_templated_email", autoretry_for=(OSError,), retry_backoff=True, max_retries=5
+)
+def send_templated_email(
+    template: str, to: list[str], context: dict[str, Any], language: str, cc: list[str]
+) -> None:
+    send_now(template, to, context, language, cc)

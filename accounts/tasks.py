@@ -1,8 +1,5 @@
-from celery import shared_task
+"""Celery tasks of the accounts app (autodiscovered): the email task is defined in `accounts.mail`."""
 
-from .mail import send_now
+from .mail import send_templated_email
 
-
-@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
-def send_templated_email(template: str, to: list[str], context: dict, language: str, cc: list[str]) -> None:
-    send_now(template, to, context, language, cc)
+__all__ = ["send_templated_email"]

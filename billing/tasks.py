@@ -13,8 +13,11 @@ from celery import shared_task
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
+from jobs.recorder import recorded_job
+
 from .services.alerts import send_low_balance_alerts
 from .services.coupons import expire_coupons
+from .services.documents import expire_quotes
 from .services.late_payment import create_late_payment_statements
 from .services.monthly import issue_monthly_invoices
 from .services.promos import expire_promo_codes
@@ -26,6 +29,7 @@ def _day(today: str | None) -> datetime.date:
 
 
 @shared_task(name="billing.tasks.monthly_invoices")
+@recorded_job("JOBS-7 monthly invoices")
 def monthly_invoices(today: str | None = None) -> int:
     """LEDG-1 Monthly payment: last month's invoice of each account (on the 1st); returns how many."""
     with scopes_disabled():
@@ -33,6 +37,7 @@ def monthly_invoices(today: str | None = None) -> int:
 
 
 @shared_task(name="billing.tasks.quarterly_rebates")
+@recorded_job("JOBS-7 quarterly rebates")
 def quarterly_rebates(today: str | None = None) -> int:
     """LEDG-1 Rebate: the last closed quarter's rebates, once; older ones lapse. Runs daily."""
     with scopes_disabled():
@@ -40,6 +45,7 @@ def quarterly_rebates(today: str | None = None) -> int:
 
 
 @shared_task(name="billing.tasks.late_payment_statements")
+@recorded_job("JOBS-7 late-payment statements")
 def late_payment_statements(today: str | None = None) -> int:
     """ACCT-6: a statement for each newly overdue invoice; returns how many."""
     with scopes_disabled():
@@ -47,6 +53,7 @@ def late_payment_statements(today: str | None = None) -> int:
 
 
 @shared_task(name="billing.tasks.expire_coupons_and_promo_codes")
+@recorded_job("JOBS-7 coupon and promo code expiry")
 def expire_coupons_and_promo_codes(today: str | None = None) -> dict[str, int]:
     """ACCT-4, ACCT-5: coupons and promo codes past their validity expire."""
     day = _day(today)
@@ -55,7 +62,16 @@ def expire_coupons_and_promo_codes(today: str | None = None) -> dict[str, int]:
 
 
 @shared_task(name="billing.tasks.low_balance_alerts")
+@recorded_job("JOBS-7 low-balance alerts")
 def low_balance_alerts() -> int:
     """ADM-5: email each account whose balance newly fell to its alert threshold."""
     with scopes_disabled():
         return send_low_balance_alerts()
+
+
+@shared_task(name="billing.tasks.expire_open_quotes")
+@recorded_job("JOBS-8 quote expiry")
+def expire_open_quotes(today: str | None = None) -> int:
+    """JOBS-8 / ACCT-2: open quotes past their validity become expired; returns how many."""
+    with scopes_disabled():
+        return expire_quotes(_day(today))

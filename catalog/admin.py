@@ -2,15 +2,46 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
-from django.db.models import Count
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from .models import Brand, News, Product, ProductPeriod
+from .models import Brand, Chain, DcvMethod, News, Product, ProductPeriod
+
+
+class BrandForm(forms.ModelForm):
+    """STAFF-3: the DCV methods as checkboxes; at least one, kept in the order of DcvMethod."""
+
+    dcv_methods = forms.MultipleChoiceField(
+        label=_("Domain validation methods"),
+        choices=DcvMethod.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("The methods the order form, the DCV page and external order links offer."),
+    )
+
+    class Meta:
+        model = Brand
+        fields = ["code", "name", "active", "delivery_time", "position", "dcv_methods"]
+
+    def clean_dcv_methods(self) -> list[str]:
+        chosen = set(self.cleaned_data["dcv_methods"])
+        return [method.value for method in DcvMethod if method.value in chosen]
+
+
+class ChainInline(admin.TabularInline):
+    """ORD-2, STAFF-3: the chains the order form offers for the brand's server certificates."""
+
+    model = Chain
+    extra = 0
+    fields = ["code", "label", "cross_signed", "recommended", "active", "position"]
 
 
 @admin.register(Brand)
 class BrandAdmin(admin.ModelAdmin):
+    form = BrandForm
+    inlines = [ChainInline]
     list_display = ["name", "code", "active", "delivery_time", "position", "product_count"]
     list_editable = ["active", "delivery_time", "position"]
     list_filter = ["active"]
@@ -18,7 +49,7 @@ class BrandAdmin(admin.ModelAdmin):
     prepopulated_fields = {"code": ["name"]}
     ordering = ["position", "name"]
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Brand]:
         # One query for the list: the count comes from an annotation, not one query per row.
         return super().get_queryset(request).annotate(_product_count=Count("products"))
 

@@ -13,12 +13,30 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
+class DcvMethod(models.TextChoices):
+    """ORD-8: the domain control validation methods (CA/B BR 3.2.2.4)."""
+
+    DNS = "dns", _("DNS TXT record")
+    HTTP = "http", _("HTTP file under /.well-known/pki-validation/")
+    EMAIL = "email", _("Email to an approved address")
+
+
+def all_dcv_methods() -> list[str]:
+    return [method.value for method in DcvMethod]
+
+
 class Brand(models.Model):
     code = models.SlugField(_("code"), max_length=30, unique=True)
     name = models.CharField(_("name"), max_length=100)
     active = models.BooleanField(_("active"), default=True)
     delivery_time = models.CharField(_("current delivery time"), max_length=100, blank=True)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
+    # STAFF-3 / ORD-8: the DCV methods the brand's CA accepts, in the order the DCV page offers them.
+    dcv_methods = models.JSONField(
+        _("domain validation methods"),
+        default=all_dcv_methods,
+        help_text=_("The methods the order form, the DCV page and automation offer, in this order."),
+    )
 
     class Meta:
         verbose_name = _("brand")
@@ -160,3 +178,33 @@ class News(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class Chain(models.Model):
+    """ORD-2, STAFF-3: a certification chain a brand lets the customer choose.
+
+    A brand with no chain issues under its one chain and the order form asks nothing. A
+    cross-signed chain leads to a legacy root for older devices: the embedded CA has the brand's
+    root cross-certified by that legacy root (orders.ca.embedded).
+    """
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="chains", verbose_name=_("brand"))
+    code = models.SlugField(_("code"), max_length=60)
+    label = models.CharField(_("label"), max_length=150)
+    cross_signed = models.BooleanField(
+        _("cross-signed by a legacy root"),
+        default=False,
+        help_text=_("For older devices: the brand's root is presented as certified by a legacy root."),
+    )
+    recommended = models.BooleanField(_("recommended"), default=False)
+    active = models.BooleanField(_("offered"), default=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        verbose_name = _("certification chain")
+        verbose_name_plural = _("certification chains")
+        ordering = ["brand", "-recommended", "position", "label"]
+        constraints = [models.UniqueConstraint(fields=["brand", "code"], name="one_chain_code_per_brand")]
+
+    def __str__(self) -> str:
+        return self.label

@@ -22,7 +22,7 @@ from typing import Any
 
 from django.db import models, transaction
 
-from .models import Brand, Product, ProductPeriod, ProductType
+from .models import Brand, Chain, DcvMethod, Product, ProductPeriod, ProductType
 
 T = ProductType
 V = Product.Validation
@@ -41,6 +41,38 @@ BRANDS: list[tuple[str, str, int, str]] = [
     ("signiflow", "SigniFlow", 100, "Platform opened within 2 working days"),
     ("positivessl", "PositiveSSL", 110, "DV: minutes"),
 ]
+
+
+# STAFF-3 / ORD-8: the DCV methods each brand's CA accepts, in the order the DCV page offers them;
+# a brand not listed accepts all three. Staff edit them afterwards: set on a brand's creation only.
+_ALL_DCV = [DcvMethod.DNS.value, DcvMethod.HTTP.value, DcvMethod.EMAIL.value]
+BRAND_DCV_METHODS: dict[str, list[str]] = {
+    # The French CAs validate server names by DNS or email only (no HTTP file).
+    "certigna": [DcvMethod.DNS.value, DcvMethod.EMAIL.value],
+    "chambersign": [DcvMethod.DNS.value, DcvMethod.EMAIL.value],
+}
+
+# ORD-2: the certification chains a brand lets the customer choose: (code, label, cross-signed by a
+# legacy root for older devices, recommended). Created when missing; staff edit them afterwards.
+_DIGICERT_CHAINS = [
+    ("digicert-g2", "DigiCert Global Root G2", False, True),
+    ("digicert-global-root-ca", "DigiCert Global Root CA (older devices)", True, False),
+]
+_SECTIGO_CHAINS = [
+    ("usertrust", "USERTrust RSA / ECC Certification Authority", False, True),
+    ("aaa-cross", "Cross-signed by AAA Certificate Services (older devices)", True, False),
+]
+CHAINS: dict[str, list[tuple[str, str, bool, bool]]] = {
+    "digicert": _DIGICERT_CHAINS,
+    "thawte": _DIGICERT_CHAINS,
+    "geotrust": _DIGICERT_CHAINS,
+    "sectigo": _SECTIGO_CHAINS,
+    "positivessl": _SECTIGO_CHAINS,
+    "globalsign": [
+        ("globalsign-r46", "GlobalSign Root R46", False, True),
+        ("globalsign-r3", "GlobalSign Root R3 (older devices)", True, False),
+    ],
+}
 
 
 @dataclass(frozen=True)
@@ -803,6 +835,20 @@ def load_catalog() -> LoadResult:
             {"name": name, "position": position, "delivery_time": delivery, "active": True},
         )
         result.add(outcome)
+        if outcome == "created":
+            brands[code].dcv_methods = BRAND_DCV_METHODS.get(code, _ALL_DCV)
+            brands[code].save(update_fields=["dcv_methods"])
+        for position, (chain, label, cross, recommended) in enumerate(CHAINS.get(code, []), start=1):
+            Chain.objects.get_or_create(
+                brand=brands[code],
+                code=chain,
+                defaults={
+                    "label": label,
+                    "cross_signed": cross,
+                    "recommended": recommended,
+                    "position": position * 10,
+                },
+            )
     products: dict[str, Product] = {}
     created: set[str] = set()
     for position, item in enumerate(PRODUCTS, start=1):

@@ -8,4 +8,10 @@ class OrdersConfig(AppConfig):
     verbose_name = _("Orders")
 
     def ready(self) -> None:
+        from contracts.services.objectives import register_order_totals
+
+        from .contract_totals import order_totals
+
+        # CON-1: contracts count orders toward their objectives through this function.
+        register_order_totals(order_totals)
         from . import signals  # noqa: F401  (connects the receivers)

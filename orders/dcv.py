@@ -36,7 +36,7 @@ import dns.rdatatype
 import dns.resolver
 from django.utils.translation import gettext as _
 
-from .models import DcvMethod
+from catalog.models import Brand, DcvMethod
 
 M = DcvMethod
 
@@ -53,22 +53,6 @@ HTTP_PATH = "/.well-known/pki-validation/"
 HTTP_BODY_LIMIT = 8192
 HTTP_REDIRECTS = {301, 302, 307, 308}
 
-_ALL_METHODS = (M.DNS, M.HTTP, M.EMAIL)
-# STAFF-3 / ORD-8: the methods each brand's CA accepts, in the order the page offers them.
-# A brand not listed offers all three.
-BRAND_DCV_METHODS: dict[str, tuple[str, ...]] = {
-    "tbs-x509": _ALL_METHODS,
-    "digicert": _ALL_METHODS,
-    "thawte": _ALL_METHODS,
-    "geotrust": _ALL_METHODS,
-    "sectigo": _ALL_METHODS,
-    "positivessl": _ALL_METHODS,
-    "globalsign": _ALL_METHODS,
-    "harica": _ALL_METHODS,
-    # The French CAs validate server names by DNS or email only (no HTTP file).
-    "certigna": (M.DNS, M.EMAIL),
-    "chambersign": (M.DNS, M.EMAIL),
-}
 # RFC 8659 issuer domain names each brand's CA recognises in "issue"/"issuewild" properties.
 BRAND_CAA_IDENTIFIERS: dict[str, tuple[str, ...]] = {
     "tbs-x509": ("tbs-certificats.com",),
@@ -85,10 +69,11 @@ BRAND_CAA_IDENTIFIERS: dict[str, tuple[str, ...]] = {
 _KNOWN_CAA_TAGS = {"issue", "issuewild", "iodef", "issuemail", "issuevmc", "contactemail", "contactphone"}
 
 
-def offered_methods(brand_code: str, now: datetime) -> list[str]:
-    """ORD-8: the brand's DCV methods at `now`; email only before 2028-03-15 (ballot SC-090)."""
-    methods = BRAND_DCV_METHODS.get(brand_code, _ALL_METHODS)
-    return [m for m in methods if m != M.EMAIL or now < EMAIL_METHOD_ENDS]
+def offered_methods(brand: Brand, now: datetime) -> list[str]:
+    """ORD-8, STAFF-3: the brand's DCV methods (catalog data staff edit, in the order the page offers
+    them) at `now`; email only before 2028-03-15 (ballot SC-090)."""
+    known = {method.value for method in M}
+    return [m for m in brand.dcv_methods if m in known and (m != M.EMAIL or now < EMAIL_METHOD_ENDS)]
 
 
 def caa_identifiers(brand_code: str) -> tuple[str, ...]:

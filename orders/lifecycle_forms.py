@@ -18,6 +18,7 @@ from catalog.models import Product
 from .csr import CsrError, CsrInfo, parse_csr
 from .models import Certificate, Order, ServerSoftware
 from .services.imports import MAX_FILES
+from .services.kinds import profile_for
 from .services.names import dns_name_error, normalise_name
 from .services.pricing import paying_sans
 from .services.reissue import GRACE_DAYS, OldCertificate, ReissueReason, may_change_names
@@ -89,16 +90,31 @@ class ReissueForm(_Form):
         choices=[("", _("— Unchanged —")), *ServerSoftware.choices],
     )
     server_software_other = forms.CharField(label=_("Other server software"), max_length=100, required=False)
+    chain = forms.ChoiceField(
+        label=_("Certification chain"),
+        required=False,
+        help_text=_(
+            "The chain the new certificate's downloads present; older devices need the cross-signed one."
+        ),
+    )
 
     def __init__(self, *args, order: Order, valid: list[Certificate], **kwargs):
         kwargs.setdefault("initial", {})
         kwargs["initial"].setdefault("sans", "\n".join(order.sans))
+        chains = profile_for(order.product).chains
+        kwargs["initial"].setdefault(
+            "chain", order.options.get("chain") or next((c.code for c in chains if c.recommended), "")
+        )
         if valid:
             kwargs["initial"].setdefault("replaced", valid[0].serial)
         super().__init__(*args, **kwargs)
         self.order = order
         self.csr_info: CsrInfo | None = None
         self.fields["replaced"].queryset = Certificate.objects.filter(pk__in=[c.pk for c in valid])
+        if chains:
+            self.fields["chain"].choices = [(c.code, c.label) for c in chains]
+        else:
+            del self.fields["chain"]
         if not may_change_names(order.product):
             self.fields["reason"].choices = [
                 c for c in ReissueReason.choices if c[0] != ReissueReason.SAN_ADDED

@@ -7,9 +7,8 @@ email. Every error lands next to its field; nothing typed is lost on a re-render
 
 from __future__ import annotations
 
-import re
-
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.countries import COUNTRIES
@@ -17,12 +16,10 @@ from accounts.forms import compact_registration_number, siren_of, validate_phone
 from catalog.models import Product
 
 from .csr import CsrError, CsrInfo, parse_csr
+from .dcv import offered_methods
+from .forms.names import clean_common_name, clean_sans, names_error
 from .models import DcvMethod, ServerSoftware
 from .services.links import ExternalOrderData, PersonData
-from .services.names import dns_name_error, normalise_name
-from .services.pricing import NameKind, classify_names, paying_sans, sells_extra_names
-
-_NAME_SEPARATORS = re.compile(r"[\s,;]+")
 
 
 class _Form(forms.Form):
@@ -105,6 +102,10 @@ class ExternalOrderForm(_Form):
         super().__init__(*args, **kwargs)
         self.product = product
         self.csr_info: CsrInfo | None = None
+        # STAFF-3: only the methods the product's brand accepts (catalog data).
+        offered = offered_methods(product.brand, timezone.now())
+        self.fields["dcv_method"].choices = [(m, DcvMethod(m).label) for m in offered]
+        self.fields["dcv_method"].initial = offered[0] if offered else None
 
     def is_bot(self) -> bool:
         return bool(self.data.get("website"))
@@ -113,33 +114,10 @@ class ExternalOrderForm(_Form):
         return compact_registration_number(self.cleaned_data["registration_number"])
 
     def clean_common_name(self) -> str:
-        name = normalise_name(self.cleaned_data["common_name"])
-        error = dns_name_error(name, allow_wildcard=self.product.wildcard)
-        if error:
-            raise forms.ValidationError(error, code="name")
-        return name
+        return clean_common_name(self.cleaned_data["common_name"], self.product)
 
     def clean_sans(self) -> list[str]:
-        allow_wildcard = self.product.wildcard or self.product.wildcard_san_price > 0
-        names, errors = [], []
-        for raw in _NAME_SEPARATORS.split(self.cleaned_data["sans"]):
-            name = normalise_name(raw)
-            if not name:
-                continue
-            error = dns_name_error(name, allow_wildcard=allow_wildcard)
-            if error:
-                errors.append(forms.ValidationError(error, code="name"))
-            elif name in names:
-                errors.append(
-                    forms.ValidationError(
-                        _("“%(name)s” is listed twice."), code="duplicate", params={"name": name}
-                    )
-                )
-                continue
-            names.append(name)
-        if errors:
-            raise forms.ValidationError(errors)
-        return names
+        return clean_sans(self.cleaned_data["sans"], self.product)
 
     def clean_csr(self) -> str:
         try:
@@ -167,32 +145,9 @@ class ExternalOrderForm(_Form):
         return data
 
     def _check_names(self, common_name: str, sans: list[str]) -> None:
-        """ORD-2: the names the product can carry (same rules as the account's order form)."""
-        if common_name in sans:
-            self.add_error("sans", _("“%(name)s” is already the common name.") % {"name": common_name})
-            return
-        if not sells_extra_names(self.product):
-            extra = [name for name, kind in classify_names(common_name, sans) if kind != NameKind.FREE]
-            if extra:
-                self.add_error(
-                    "sans",
-                    _(
-                        "This product secures the common name and its www variant only: "
-                        "%(names)s cannot be added."
-                    )
-                    % {"names": ", ".join(extra)},
-                )
-                return
-        count = paying_sans(common_name, sans)
-        if count > self.product.max_sans:
-            self.add_error(
-                "sans",
-                _(
-                    "This product takes at most %(max)d additional names (the free www variant "
-                    "not counted); you entered %(count)d."
-                )
-                % {"max": self.product.max_sans, "count": count},
-            )
+        error = names_error(self.product, common_name, sans, may_change_product=False)
+        if error:
+            self.add_error("sans", error)
 
 
 class ExternalOrderRequest:

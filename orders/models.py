@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
 from accounts.models import Account, Contact, Organisation
-from catalog.models import Brand, Product
+from catalog.models import Brand, DcvMethod, Product
 
 _REF_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
@@ -145,14 +145,6 @@ class ServerSoftware(models.TextChoices):
     OTHER = "other", _("Other")
 
 
-class DcvMethod(models.TextChoices):
-    """ORD-8: the domain control validation methods (CA/B BR 3.2.2.4)."""
-
-    DNS = "dns", _("DNS TXT record")
-    HTTP = "http", _("HTTP file under /.well-known/pki-validation/")
-    EMAIL = "email", _("Email to an approved address")
-
-
 class OrderOrigin(models.TextChoices):
     """How an order came to be (ORD-5, ORD-10, ORD-12, ORD-15, AUTO-2)."""
 
@@ -258,6 +250,8 @@ class Order(models.Model):
     cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
     cancel_reason = models.TextField(_("cancellation reason"), blank=True)
     do_not_renew = models.BooleanField(_("do not renew"), default=False)
+    # ORD-14: file the next term automatically (JOBS-2); server certificates only, not PositiveSSL.
+    auto_renew = models.BooleanField(_("automatic renewal"), default=False, db_index=True)
     # ORD-4: client certificate key made by the holder in their own browser from an emailed link.
     invitation_token = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
     invitation_sent_at = models.DateTimeField(_("invitation sent"), null=True, blank=True)
@@ -319,6 +313,10 @@ class CertificateAuthority(models.Model):
     class Kind(models.TextChoices):
         ROOT = "root", _("Root")
         INTERMEDIATE = "intermediate", _("Intermediate")
+        # ORD-2: a chain for older devices. The legacy root cross-certifies the brand's root: the
+        # CROSS row is the brand root's key and subject certified by the LEGACY_ROOT.
+        LEGACY_ROOT = "legacy_root", _("Legacy root")
+        CROSS = "cross", _("Cross-certificate")
 
     brand = models.ForeignKey(Brand, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -387,6 +385,8 @@ class Certificate(models.Model):
     created_at = models.DateTimeField(_("delivered"), default=timezone.now)
     imported = models.BooleanField(_("imported"), default=False)
     reissue_reason = models.CharField(_("reissue reason"), max_length=40, blank=True)
+    # ORD-2: the code of the brand's catalog.Chain the downloads present (empty: the brand's root).
+    chain = models.CharField(_("certification chain"), max_length=60, blank=True)
     # ORD-11: the replaced certificate may be revoked after a grace delay the user picks.
     revoke_scheduled_at = models.DateTimeField(_("revocation scheduled"), null=True, blank=True)
     accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
@@ -583,3 +583,12 @@ class ExternalOrderLink(models.Model):
         if not self.token:
             self.token = secrets.token_urlsafe(32)
         super().save(*args, **kwargs)
+
+
+# Robots' records (JOBS-1, JOBS-2, JOBS-5, JOBS-6): at the end, as they refer to the models above.
+from .robot_models import (  # noqa: E402, F401
+    AutoRenewalFiling,
+    CertificateNotice,
+    ReissueRecommendation,
+    RenewalSettings,
+)

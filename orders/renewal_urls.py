@@ -5,13 +5,15 @@
 
 from django.urls import path
 
-from .views import imports, lifecycle_lists, reissue, renewals
+from .views import imports, lifecycle_lists, reissue, renewals, robots
 
 app_name = "lifecycle"
 urlpatterns = [
     path("renewals/", renewals.renewal_list, name="renewals"),
     path("renewals/other/", renewals.renew_other, name="renew_other"),
     path("reissue/", reissue.reissue_list, name="reissue_list"),
+    path("reissue/recommended/", robots.recommended_reissues, name="recommended_reissues"),
+    path("auto-renewal/", robots.auto_renewal_list, name="auto_renewal"),
     path("reissue/<str:reference>/", reissue.reissue_order, name="reissue"),
     path("clone/", lifecycle_lists.clone_list, name="clone"),
     path("migrate/", lifecycle_lists.migrate_list, name="migrate"),

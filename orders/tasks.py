@@ -10,6 +10,7 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from accounts.audit import log_actions_for
+from jobs.recorder import recorded_job
 
 from .models import Certificate
 from .services.bulk import lock_rows, serialise
@@ -17,6 +18,7 @@ from .services.listing import forget_all_counts
 
 
 @shared_task(name="orders.tasks.mark_expired_certificates")
+@recorded_job("Expired certificates")
 def mark_expired_certificates() -> int:
     """Mark valid certificates past their notAfter as expired; returns how many changed.
 

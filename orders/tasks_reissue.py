@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from jobs.recorder import recorded_job
+
 from .services.reissue import revoke_scheduled, send_revocation_emails
 
 
 @shared_task(name="orders.tasks_reissue.revoke_scheduled_certificates")
+@recorded_job("Scheduled revocations")
 def revoke_scheduled_certificates() -> int:
     """Revoke the replaced certificates whose grace delay is over, on every account (the service
     opens `scopes_disabled` itself: grace delays end across tenants). Returns how many."""

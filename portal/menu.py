@@ -16,6 +16,7 @@ from accounts.models import Account, Right
 from billing import menu as billing_menu
 from orders.services import actions as orders_actions
 from orders.services import approval as orders_approval
+from orders.services import reissue_list as orders_reissue_list
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,8 @@ SECTIONS = [
             Entry(_("New order"), "operations:new", (Right.TECHNICAL,)),
             Entry(_("Renewal"), "lifecycle:renewals", (Right.TECHNICAL,)),
             Entry(_("Reissue"), "lifecycle:reissue_list", (Right.TECHNICAL,)),
+            Entry(_("Recommended reissues"), "lifecycle:recommended_reissues", (Right.TECHNICAL,)),
+            Entry(_("Automatic renewal"), "lifecycle:auto_renewal", (Right.TECHNICAL,)),
             Entry(_("Clone"), "lifecycle:clone", (Right.TECHNICAL,)),
             Entry(_("Migration"), "lifecycle:migrate", (Right.TECHNICAL,)),
             Entry(_("Import a certificate"), "lifecycle:import", (Right.TECHNICAL,)),
@@ -91,6 +94,14 @@ SECTIONS = [
     Section(_("Pricing"), "/pricing/", list(billing_menu.PRICING)),
     Section(_("Account info"), "/account/", list(billing_menu.ACCOUNT_INFO)),
     Section(_("Accounting"), "/accounting/", list(billing_menu.ACCOUNTING)),
+    Section(
+        _("Contracts"),
+        "/contract/",
+        [
+            Entry(_("Contract"), "contracts:contract", (Right.ADMINISTRATIVE,)),  # CON-1
+            Entry(_("Data processing agreement"), "contracts:consent", (Right.ADMINISTRATIVE,)),  # CON-2
+        ],
+    ),
 ]
 
 
@@ -106,6 +117,8 @@ def badge_counts(user) -> dict[str, int]:
         counts.update(orders_approval.badge_counts(user.account))
     if user.has_right(Right.BILLING):
         counts.update(billing_menu.badge_counts(user.account))
+    if user.has_right(Right.TECHNICAL):
+        counts.update(orders_reissue_list.badge_counts(user.account))  # ORD-13
     return counts
 
 

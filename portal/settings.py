@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     # Apps, ground floor first (STYLE.md "App boundaries").
+    "jobs",
     "outbox",
     "accounts",
     "catalog",
@@ -193,7 +194,14 @@ REDIS_URL = env.str("REDIS_URL", default="")
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=3600)
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 60
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            # Issue 18: misses instead of errors while Redis is down (portal/cache.py: fails open).
+            "BACKEND": "portal.cache.DegradingRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
+        }
+    }
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -226,7 +234,7 @@ else:
         "store_processed": False,
     }
     CELERY_RESULT_BACKEND = f"file://{_results}"
-CELERY_IMPORTS = ("orders.tasks_reissue", "billing.mailing")
+CELERY_IMPORTS = ("orders.tasks_reissue", "billing.mailing", "orders.tasks_robots", "monitoring.tasks")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # Issue 18: a message is acknowledged when its task ends, and given back to the queue when the
 # worker process running it dies (SIGKILL, out of memory): the task runs again, and the outbox
@@ -243,6 +251,8 @@ OUTBOX_TASK_RETRIES = env.int("OUTBOX_TASK_RETRIES", default=5)
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=20)
 OUTBOX_REPUBLISH_AFTER = env.int("OUTBOX_REPUBLISH_AFTER", default=15 * 60)
 OUTBOX_RELAY_GRACE_SECONDS = 10
+# /health/ calls the worker stale when its heartbeat (a beat job every minute) is older than this.
+HEALTH_WORKER_STALE_SECONDS = env.int("HEALTH_WORKER_STALE_SECONDS", default=300)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
@@ -275,13 +285,43 @@ CELERY_BEAT_SCHEDULE = {
         "task": "billing.tasks.low_balance_alerts",
         "schedule": crontab(minute=40),
     },
+    "contracts-end-reminders": {  # JOBS-8 (contract part)
+        "task": "contracts.tasks.send_contract_end_reminders",
+        "schedule": crontab(minute=15, hour=7),
+    },
     "outbox-relay": {
         "task": "outbox.relay",
         "schedule": 60.0,
     },
+    # The robots (issue 11): JOBS-1..6 and the quote expiry of JOBS-8; each run is a jobs.JobRun row.
+    "jobs-1-reissue-list": {
+        "task": "orders.tasks_robots.reissue_list",
+        "schedule": crontab(minute=15, hour=2),
+    },
+    "jobs-2-auto-renewals": {
+        "task": "orders.tasks_robots.auto_renewals",
+        "schedule": crontab(minute=30, hour=2),
+    },
+    "jobs-3-installation-checks": {
+        "task": "monitoring.tasks.post_issuance_checks",
+        "schedule": crontab(minute=50, hour="*/6"),
+    },
+    "jobs-5-expiry-reminders": {
+        "task": "orders.tasks_robots.expiry_reminders",
+        "schedule": crontab(minute=0, hour=7),
+    },
+    "jobs-6-certigna-acceptance": {
+        "task": "orders.tasks_robots.acceptance",
+        "schedule": crontab(minute=45, hour=2),
+    },
+    "jobs-8-quote-expiry": {
+        "task": "billing.tasks.expire_open_quotes",
+        "schedule": crontab(minute=15, hour=0),
+    },
     "heartbeat": {
+        # Issue 18: /health/ reports the worker as alive while this ran in the last few minutes.
         "task": "portal.tasks.heartbeat",
-        "schedule": crontab(minute="*/15"),
+        "schedule": 60.0,
     },
 }
 
@@ -295,6 +335,7 @@ SECURE = SITE_URL.startswith("https")
 SESSION_COOKIE_SECURE = SECURE
 CSRF_COOKIE_SECURE = SECURE
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=SECURE)
+SECURE_REDIRECT_EXEMPT = [r"^health/"]  # load balancers probe over plain HTTP (issue 18)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if SECURE else None
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if SECURE else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE

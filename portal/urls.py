@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from . import preferences, views
+from . import health, preferences, views
 
 admin.site.site_header = "Certificate portal – back office"
 admin.site.site_title = "Back office"
@@ -9,6 +9,8 @@ admin.site.site_title = "Back office"
 urlpatterns = [
     path("", views.root, name="root"),
     path("home/", views.home, name="home"),
+    path("health/", health.ready, name="health"),
+    path("health/live/", health.live, name="health_live"),
     path("register/", include("accounts.registration_urls")),
     path("", include("accounts.twofactor.urls")),
     path("", include("accounts.clientcert.urls")),
@@ -24,6 +26,7 @@ urlpatterns = [
     path("account/", include("billing.account_urls")),
     path("accounting/", include("billing.urls")),
     path("monitoring/", include("monitoring.urls")),
+    path("contract/", include("contracts.urls")),  # CON-1, CON-2
     path("order-link/", include("orders.link_urls")),
     path("pki/", include("orders.pki_urls")),
     path("dcv/", include("orders.dcv_urls")),

@@ -1,5 +1,9 @@
 #!/usr/bin/env bash
-# The test suite against PostgreSQL and Redis (make test). Extra arguments go to pytest.
+# The test suite against PostgreSQL and Redis (make test), after the checks that fail it on any
+# finding: ruff (lint and format), mypy (django-stubs), import-linter (app floors, no module
+# cycles) and missing migrations. Extra arguments go to pytest.
+# Without arguments (make test) pytest runs on every core with pytest-xdist, a database per
+# worker; with arguments (one module, one test) it runs in one process unless PYTEST_WORKERS is set.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/${TEST_DB:-portal}}"
@@ -12,5 +16,15 @@ PY=.venv/bin/python
 $PY manage.py compilemessages --ignore=.venv -v 0
 $PY manage.py collectstatic --noinput -v 0
 $PY -m ruff check .
+$PY -m ruff format --check .
+.venv/bin/lint-imports --no-logo --no-cache
 $PY manage.py makemigrations --check --dry-run
-exec $PY -m pytest "$@"
+if [ $# -eq 0 ]; then
+    WORKERS="${PYTEST_WORKERS:-auto}"
+else
+    WORKERS="${PYTEST_WORKERS:-0}"
+fi
+if [ "$WORKERS" = 0 ]; then
+    exec $PY -m pytest "$@"
+fi
+exec $PY -m pytest -n "$WORKERS" --dist loadfile "$@"

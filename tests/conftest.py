@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django_scopes import scopes_disabled
@@ -17,6 +18,21 @@ from tests import factories
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 PASSWORD = factories.PASSWORD
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist (make test runs the suite on every core) each worker has its own test
+    database (pytest-django adds the worker id to its name) and its own folder under VAR_DIR for
+    the files tests write (media); the collected static files stay shared (read only)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return
+    from django.conf import settings
+
+    own = Path(settings.VAR_DIR) / "workers" / worker
+    (own / "media").mkdir(parents=True, exist_ok=True)
+    settings.VAR_DIR = own
+    settings.MEDIA_ROOT = own / "media"
 
 
 @pytest.fixture(autouse=True)

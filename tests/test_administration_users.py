@@ -46,7 +46,7 @@ def add_data(**overrides):
         "username": "nina",
         "password1": NEW_PASSWORD,
         "password2": NEW_PASSWORD,
-        "rights": [Right.TECHNICAL.value, Right.BILLING.value],
+        "rights": [Right.ADMINISTRATIVE.value],
         "language": "fr",
         "notify": "on",
     }
@@ -149,7 +149,7 @@ def test_administrator_adds_a_user_who_is_emailed_without_password(
     user = User.objects.get(username="nina")
     assert response.status_code == 302 and response["Location"] == url(user)
     assert user.account == admin.account and not user.is_account_superuser and not user.is_api_user
-    assert user.rights == [Right.TECHNICAL, Right.BILLING]
+    assert user.rights == [Right.ADMINISTRATIVE]
     assert user.check_password(NEW_PASSWORD)
     assert (user.first_name, user.last_name, user.email, user.phone, user.language) == (
         "Nina",
@@ -165,7 +165,7 @@ def test_administrator_adds_a_user_who_is_emailed_without_password(
     assert NEW_PASSWORD not in mail.body and NEW_PASSWORD not in mail.alternatives[0][0]
     event = AuditEvent.objects.get(action="user.created")
     assert event.user == admin and event.object_id == user.public_id
-    assert event.details["rights"] == ["billing", "technical"] and event.details["notified"] is True
+    assert event.details["rights"] == ["administrative"] and event.details["notified"] is True
     assert NEW_PASSWORD not in str(event.details)
 
 
@@ -216,17 +216,20 @@ def test_add_user_needs_a_recent_authentication(client, owner):
 
 
 @pytest.mark.django_db
-def test_administrator_changes_rights(client, admin, tech):
+def test_administrator_changes_rights(client, account, tech):
+    admin = factories.make_user(
+        account, "admin", rights=[Right.ADMINISTRATIVE, Right.TECHNICAL, Right.COMMERCIAL]
+    )
     log_in(client, admin)
     page = client.get(url(tech)).content.decode()
     assert 'name="rights"' in page and tech.email in page
-    response = client.post(url(tech), {"rights": [Right.COMMERCIAL.value, Right.APPROVAL.value]})
+    response = client.post(url(tech), {"rights": [Right.COMMERCIAL.value]})
     assert response.status_code == 302
     tech.refresh_from_db()
-    assert tech.rights == [Right.COMMERCIAL, Right.APPROVAL]
+    assert tech.rights == [Right.COMMERCIAL]
     event = AuditEvent.objects.get(action="user.rights_changed")
-    assert event.details == {"before": ["technical"], "after": ["approval", "commercial"]}
-    client.post(url(tech), {"rights": [Right.COMMERCIAL.value, Right.APPROVAL.value]})
+    assert event.details == {"before": ["technical"], "after": ["commercial"]}
+    client.post(url(tech), {"rights": [Right.COMMERCIAL.value]})
     assert AuditEvent.objects.filter(action="user.rights_changed").count() == 1  # nothing changed
 
 

@@ -179,7 +179,7 @@ def test_adding_a_user_goes_on_to_their_certificate(admin_client):
         "username": "nina-cipher",
         "password1": "Quartz-Meadow-Lantern-77",
         "password2": "Quartz-Meadow-Lantern-77",
-        "rights": ["technical"],
+        "rights": ["administrative"],  # the only right the administrator holds (issue 13)
         "language": "en",
     }
     response = admin_client.post("/administration/users/add/", data)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from catalog.models import Brand
 from orders import dcv
 from tests.test_dcv_support import DnsServer, HttpServer
 
@@ -77,10 +78,11 @@ def test_approved_addresses_are_the_five_constructed_ones():
 def test_email_is_offered_only_until_2028_03_15():
     before = datetime(2028, 3, 14, 23, 59, tzinfo=UTC)
     after = datetime(2028, 3, 15, tzinfo=UTC)
-    assert dcv.offered_methods("tbs-x509", before) == ["dns", "http", "email"]
-    assert dcv.offered_methods("tbs-x509", after) == ["dns", "http"]
-    assert dcv.offered_methods("certigna", before) == ["dns", "email"]
-    assert dcv.offered_methods("unknown-brand", after) == ["dns", "http"]
+    every, french = Brand(code="tbs-x509"), Brand(code="certigna", dcv_methods=["dns", "email"])
+    assert dcv.offered_methods(every, before) == ["dns", "http", "email"]
+    assert dcv.offered_methods(every, after) == ["dns", "http"]
+    assert dcv.offered_methods(french, before) == ["dns", "email"]
+    assert dcv.offered_methods(french, after) == ["dns"]
 
 
 def test_the_http_file_name_does_not_reveal_the_value():

@@ -18,7 +18,8 @@ from accounts.models import Right
 from catalog.models import ProductType
 from orders import dcv as pure
 from orders.models import DcvCheck, OrderStatus
-from orders.services.dcv import change_method, panel_context, start_dcv
+from orders.services.dcv import change_method, start_dcv
+from orders.services.dcv_display import panel_context
 from tests import factories
 from tests.test_dcv_support import DnsServer, use_peers
 from tests.test_order_support import make_order

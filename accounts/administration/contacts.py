@@ -21,10 +21,10 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_safe
-from django_tables2 import RequestConfig
 
 from accounts.access import get_for_account, right_required
 from accounts.audit import log_action
+from accounts.lists import configure_table
 from accounts.models import Account, Contact, Organisation, Right
 
 ADMINISTRATIVE = Right.ADMINISTRATIVE
@@ -76,7 +76,7 @@ def _contacts(account: Account) -> QuerySet[Contact]:
 @require_safe
 def contacts(request: HttpRequest) -> HttpResponse:
     table = ContactTable(_contacts(request.user.account))
-    RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
+    configure_table(request, table, PER_PAGE)
     return render(request, "administration/contacts.html", {"table": table})
 
 

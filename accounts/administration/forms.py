@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from django import forms
 from django.conf import settings
@@ -12,15 +13,58 @@ from django.utils.translation import gettext_lazy as _
 from accounts.forms import validate_phone
 from accounts.models import Right, User
 
+GRANT_REFUSED = _(
+    "You can grant or take away only the rights you hold yourself, and only the super user grants "
+    "Approval and Billing: %(rights)s."
+)
+
+
+class RightsCheckboxes(forms.CheckboxSelectMultiple):
+    """The rights as checkboxes; those the administrator may not grant are shown disabled."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.locked: set[str] = set()
+
+    def create_option(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        option = super().create_option(*args, **kwargs)
+        if str(option["value"]) in self.locked:
+            option["attrs"]["disabled"] = True
+        return option
+
 
 class RightsField(forms.TypedMultipleChoiceField):
     """ADM-2: the five rights as checkboxes; cleaned to a list of `Right`."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("label", _("Rights"))
         super().__init__(
-            choices=Right.choices, coerce=Right, required=False, widget=forms.CheckboxSelectMultiple, **kwargs
+            choices=Right.choices, coerce=Right, required=False, widget=RightsCheckboxes, **kwargs
         )
+
+
+class GrantRightsMixin:
+    """Issue 13: a form that grants rights knows which ones its user may grant (`grantable`) and
+    which ones the target holds (`held`). Rights beyond the grantable ones are refused when ticked
+    and kept as they are when their (disabled, hence not posted) box stays ticked."""
+
+    def setup_grant(self, grantable: set[Right] | None, held: set[Right]) -> None:
+        self.grantable = set(Right) if grantable is None else set(grantable)
+        self.held = set(held)
+        widget = self.fields["rights"].widget  # type: ignore[attr-defined]
+        widget.locked = {right.value for right in Right if right not in self.grantable}
+
+    def clean_rights(self) -> list[Right]:
+        wanted = set(self.cleaned_data["rights"])  # type: ignore[attr-defined]
+        beyond = (wanted - self.held) - self.grantable
+        if beyond:
+            raise forms.ValidationError(
+                GRANT_REFUSED,
+                code="beyond_own_rights",
+                params={"rights": ", ".join(str(Right(r).label) for r in sorted(beyond))},
+            )
+        kept = self.held - self.grantable
+        return sorted((wanted & self.grantable) | kept)
 
 
 def email_taken(email: str, *, exclude: User | None = None) -> bool:
@@ -31,7 +75,7 @@ def email_taken(email: str, *, exclude: User | None = None) -> bool:
     return users.exists()
 
 
-class UserAddForm(forms.Form):
+class UserAddForm(GrantRightsMixin, forms.Form):
     """ADM-1: a new user of the account, with a password typed twice and the rights ticked."""
 
     first_name = forms.CharField(label=_("First name"), max_length=100)
@@ -73,6 +117,10 @@ class UserAddForm(forms.Form):
         help_text=_("The user receives their username and the login address, never the password."),
     )
 
+    def __init__(self, *args: Any, grantable: set[Right] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.setup_grant(grantable, set())
+
     def clean_username(self) -> str:
         username = self.cleaned_data["username"].strip()
         if "@" in username:
@@ -110,10 +158,16 @@ class UserAddForm(forms.Form):
         return data
 
 
-class UserRightsForm(forms.Form):
+class UserRightsForm(GrantRightsMixin, forms.Form):
     """ADM-2: the rights of an existing user (their identity is theirs to edit, not ours: ADM-1)."""
 
     rights = RightsField()
+
+    def __init__(
+        self, *args: Any, grantable: set[Right] | None = None, held: set[Right] | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.setup_grant(grantable, held or set())
 
 
 class ApiUserForm(forms.Form):

@@ -36,6 +36,27 @@ def _rights_codes(rights: Iterable[Right]) -> list[str]:
     return sorted(Right(r).value for r in rights)
 
 
+# Issue 13: rights only the account's super user grants (money and order approval).
+SUPERUSER_ONLY_RIGHTS = frozenset({Right.APPROVAL, Right.BILLING})
+
+
+def grantable_rights(by: User) -> set[Right]:
+    """The rights `by` may grant or take away: the super user every right, anyone else only the
+    rights they hold themself, never Approval nor Billing."""
+    if by.is_account_superuser:
+        return set(Right)
+    return {right for right in by.rights if right not in SUPERUSER_ONLY_RIGHTS}
+
+
+def check_grant(by: User, before: Iterable[Right], after: Iterable[Right]) -> None:
+    """Refuse a change of rights that touches a right `by` may not grant (UI, API and tasks alike)."""
+    beyond = (set(before) ^ set(after)) - grantable_rights(by)
+    if beyond:
+        raise UserAdminError(
+            "Rights beyond one's own cannot be granted: " + ", ".join(_rights_codes(beyond)) + "."
+        )
+
+
 def stored_rights(user: User) -> set[Right]:
     """The rights ticked on the user (not the super user's implicit "all")."""
     return {
@@ -88,6 +109,7 @@ def create_user(account: Account, data: dict[str, Any], *, by: User, request=Non
     login address, never the password.
     """
     rights = set(data["rights"])
+    check_grant(by, set(), rights)
     with transaction.atomic():
         user = User(
             account=account,
@@ -138,6 +160,7 @@ def change_rights(user: User, rights: Iterable[Right], *, by: User, request=None
         before = stored_rights(locked)
         if before == rights:
             return False
+        check_grant(by, before, rights)
         locked.set_rights(rights)
         locked.save(
             update_fields=[
@@ -243,6 +266,7 @@ def create_api_user(
     if not (by.is_account_superuser and by.account_id == account.pk):
         raise UserAdminError("Only the account's super user creates API users.")
     rights = set(rights)
+    check_grant(by, set(), rights)
     with transaction.atomic():
         user = User(
             account=account,

@@ -1,15 +1,20 @@
-"""Lists of the Administration section as django-tables2 tables (PLAT-5): users, API users, logs."""
+"""Lists of the Administration section as django-tables2 tables (PLAT-5): users, API users, logs;
+in a certificate-login account the users list adds each user's certificate and its actions (ADM-3)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import django_tables2 as tables
+from django.db.models import Prefetch, QuerySet
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import AuditEvent, Right, User
+from accounts.models import AuditEvent, ClientCertificate, Right, User
 
 from .services import stored_rights
 
@@ -159,3 +164,48 @@ class AuditEventTable(tables.Table):
 
     def render_details(self, record):
         return render_details(record.details)
+
+
+# ADM-3: certificate-login accounts ------------------------------------------------------------
+
+
+def with_certificates(people: QuerySet[User]) -> QuerySet[User]:
+    """One more query for the certificates of the whole page (PLAT-5: constant queries)."""
+    return people.prefetch_related(
+        Prefetch(
+            "client_certificates",
+            queryset=ClientCertificate.objects.order_by("-created_at", "-id"),
+            to_attr="certificates_newest_first",
+        )
+    )
+
+
+class CertificateUserTable(UserTable):
+    certificate = tables.Column(verbose_name=_("Certificate"), empty_values=(), orderable=False)
+    certificate_actions = tables.Column(
+        verbose_name=_("Certificate actions"), empty_values=(), orderable=False
+    )
+
+    class Meta(UserTable.Meta):
+        fields = [*UserTable.Meta.fields, "certificate", "certificate_actions"]
+
+    def __init__(self, *args: Any, viewer: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.viewer = viewer
+
+    def render_certificate(self, record: User) -> str:
+        certificates = getattr(record, "certificates_newest_first", [])
+        if not certificates:
+            return format_html('<span class="muted">{}</span>', _("none"))
+        newest = certificates[0]
+        return format_html(
+            '<span class="badge cert-state-{}">{}</span> <span class="muted">{}</span>',
+            newest.state,
+            newest.get_state_display(),
+            newest.not_after.date().isoformat(),
+        )
+
+    def render_certificate_actions(self, record: User) -> str:
+        if record.pk == self.viewer.pk:
+            return "—"
+        return render_to_string("clientcert/_admin_actions.html", {"person": record})

@@ -20,16 +20,15 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
-from django_tables2 import RequestConfig
 
 from accounts.access import get_for_account, right_required
-from accounts.clientcert.tables import CertificateUserTable, with_certificates  # ADM-3
+from accounts.lists import configure_table
 from accounts.models import Account, ApiToken, Right, User
 
 from . import logs as audit_logs
-from . import services
+from . import pages, services
 from .forms import ApiTokenForm, ApiUserForm, AuditLogFilterForm, UserAddForm, UserRightsForm
-from .tables import ApiUserTable, AuditEventTable, UserTable
+from .tables import ApiUserTable, AuditEventTable, CertificateUserTable, UserTable, with_certificates
 
 ADMINISTRATIVE = Right.ADMINISTRATIVE
 PER_PAGE = 25
@@ -49,25 +48,11 @@ def account_superuser_only(view):
     return wrapper
 
 
-def _people(account):
-    return User.objects.filter(account=account, is_api_user=False)
-
-
-def _get_person(request, public_id: str) -> User:
-    return get_for_account(_people(request.user.account), request.user.account, public_id=public_id)
-
-
-def _get_manageable(request, public_id: str) -> User:
-    """A user whose rights and state this administrator may change: not the super user (staff
-    change it), not oneself."""
-    target = _get_person(request, public_id)
-    if target.is_account_superuser or target.pk == request.user.pk:
-        raise PermissionDenied
-    return target
-
-
-def _name(user: User) -> str:
-    return user.get_full_name() or user.username
+_people = pages.people
+_get_person = pages.get_person
+_get_manageable = pages.get_manageable
+_name = pages.display_name
+_confirm = pages.confirm
 
 
 # Users (ADM-1, ADM-2) ----------------------------------------------------------------------------
@@ -78,7 +63,7 @@ def users(request):
     if request.user.account.auth_type == Account.AuthType.CERTIFICATE:
         return _certificate_users(request)
     table = UserTable(_people(request.user.account))
-    RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
+    configure_table(request, table, PER_PAGE)
     return render(request, "administration/users.html", {"table": table})
 
 
@@ -86,7 +71,11 @@ def users(request):
 @reauthentication_required
 @require_http_methods(["GET", "POST"])
 def user_add(request):
-    form = UserAddForm(request.POST or None, initial={"language": request.user.account.language})
+    form = UserAddForm(
+        request.POST or None,
+        initial={"language": request.user.account.language},
+        grantable=services.grantable_rights(request.user),
+    )
     if request.method == "POST" and form.is_valid():
         user = services.create_user(request.user.account, form.cleaned_data, by=request.user, request=request)
         if request.user.account.auth_type == Account.AuthType.CERTIFICATE:
@@ -110,7 +99,13 @@ def user_detail(request, public_id: str):
     editable = not target.is_account_superuser and target.pk != request.user.pk
     if request.method == "POST" and not editable:
         raise PermissionDenied
-    form = UserRightsForm(request.POST or None, initial={"rights": sorted(services.stored_rights(target))})
+    held = services.stored_rights(target)
+    form = UserRightsForm(
+        request.POST or None,
+        initial={"rights": sorted(held)},
+        grantable=services.grantable_rights(request.user),
+        held=held,
+    )
     if request.method == "POST" and form.is_valid():
         if services.change_rights(target, form.cleaned_data["rights"], by=request.user, request=request):
             messages.success(request, _("The rights of %(name)s are saved.") % {"name": _name(target)})
@@ -119,21 +114,6 @@ def user_detail(request, public_id: str):
         return redirect("administration:user_detail", target.public_id)
     return render(
         request, "administration/user_detail.html", {"target": target, "form": form, "editable": editable}
-    )
-
-
-def _confirm(request, target: User, *, title: str, text: str, button: str, danger: bool = False):
-    return render(
-        request,
-        "administration/confirm.html",
-        {
-            "target": target,
-            "title": title,
-            "text": text,
-            "button": button,
-            "danger": danger,
-            "back_url": reverse("administration:user_detail", args=[target.public_id]),
-        },
     )
 
 
@@ -154,7 +134,7 @@ def user_suspend(request, public_id: str):
         title=_("Suspend %(name)s") % {"name": _name(target)},
         text=_("They can no longer log in and their open sessions end now. You can reactivate them later."),
         button=_("Suspend"),
-        danger=True,
+        tone="danger",
     )
 
 
@@ -196,7 +176,7 @@ def user_delete(request, public_id: str):
         title=_("Delete %(name)s") % {"name": _name(target)},
         text=_("The user is removed for good. The logs keep their name on what they did."),
         button=_("Delete"),
-        danger=True,
+        tone="danger",
     )
 
 
@@ -234,7 +214,7 @@ def user_unlock(request, public_id: str):
 def _certificate_users(request):
     """The users list with each user's certificate and the certificate actions."""
     table = CertificateUserTable(with_certificates(_people(request.user.account)), viewer=request.user)
-    RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
+    configure_table(request, table, PER_PAGE)
     return render(request, "administration/users.html", {"table": table})
 
 
@@ -276,7 +256,7 @@ def api_users(request):
         "api_tokens"
     )
     table = ApiUserTable(people, can_manage=request.user.is_account_superuser)
-    RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
+    configure_table(request, table, PER_PAGE)
     return render(request, "administration/api_users.html", {"table": table})
 
 
@@ -362,7 +342,7 @@ def _filtered_events(request):
 def logs(request):
     form, events = _filtered_events(request)
     table = AuditEventTable(events)
-    RequestConfig(request, paginate={"per_page": LOG_PER_PAGE}).configure(table)
+    configure_table(request, table, LOG_PER_PAGE)
     query = request.GET.copy()
     for key in ("page", "sort"):
         query.pop(key, None)

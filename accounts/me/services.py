@@ -6,6 +6,7 @@ cannot move the account away silently).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from allauth.account.models import EmailAddress
@@ -43,6 +44,15 @@ STORED_FIELDS = [
     ("is_active", _("Active")),
     ("is_account_superuser", _("Super user of the account")),
 ]
+
+# ACC-8: parts of the export that apps above this one add (contracts: data processing decisions),
+# registered at start-up so that accounts imports none of them.
+EXPORT_SECTIONS: dict[str, Callable[[User], Any]] = {}
+
+
+def register_export_section(name: str, function: Callable[[User], Any]) -> None:
+    """Add `name` to every personal-data export, computed by `function(user)`."""
+    EXPORT_SECTIONS[name] = function
 
 
 def update_profile(user: User, data: dict[str, Any], *, request=None) -> list[str]:
@@ -153,4 +163,5 @@ def personal_data(user: User) -> dict[str, Any]:
             {"when": when.isoformat(timespec="seconds"), "action": action, "address": address}
             for when, action, address in activity
         ],
+        **{name: function(user) for name, function in EXPORT_SECTIONS.items()},
     }

@@ -10,9 +10,9 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from django_tables2 import RequestConfig
 
 from accounts.access import get_for_account, right_required
+from accounts.lists import configure_table
 from accounts.models import Right
 
 from ..forms import DocumentFilterForm
@@ -51,7 +51,7 @@ def documents(request):
     """ACCT-1: invoices and credit notes of a period (the current year by default)."""
     form, rows = filtered_documents(request)
     table = DocumentTable(rows)
-    RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
+    configure_table(request, table, PER_PAGE)
     return render(
         request,
         "billing/documents.html",
@@ -101,7 +101,7 @@ def documents_zip(request):
 def quotes(request):
     """ACCT-2: the quotes in progress: number, date, amount and expiry."""
     table = QuoteTable(open_quotes(request.user.account))
-    RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
+    configure_table(request, table, PER_PAGE)
     return render(
         request,
         "billing/quotes.html",
@@ -164,7 +164,7 @@ def unpaid(request):
     """ACCT-3: unpaid invoices with the total due; overdue ones in red."""
     invoices = unpaid_invoices(request.user.account)
     table = UnpaidTable(invoices)
-    RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
+    configure_table(request, table, PER_PAGE)
     return render(
         request,
         "billing/unpaid.html",

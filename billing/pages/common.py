@@ -12,7 +12,9 @@ from django.http import StreamingHttpResponse
 from django.urls import reverse
 from django.utils import translation
 from django_scopes import scope
-from django_tables2 import RequestConfig, Table
+from django_tables2 import Table
+
+from accounts.lists import configure_unpaginated
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -75,7 +77,7 @@ def csv_response(rows: Iterable[Iterable], filename: str, request) -> StreamingH
 
 def table_csv_response(table: Table, filename: str, request) -> StreamingHttpResponse:
     """The table's shown columns as CSV, all rows in the page's sort order (no pagination)."""
-    RequestConfig(request, paginate=False).configure(table)
+    configure_unpaginated(request, table)
     return csv_response(table.as_values(), filename, request)
 
 

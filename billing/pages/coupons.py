@@ -6,9 +6,9 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from django_tables2 import RequestConfig
 
 from accounts.access import get_for_account, right_required
+from accounts.lists import configure_table
 from accounts.models import Right
 
 from ..models import Coupon
@@ -28,7 +28,7 @@ def _coupons(request):
 def coupons(request):
     """ACCT-4: number, origin, where used, amount and state of each coupon; refund requests."""
     table = CouponTable(_coupons(request))
-    RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
+    configure_table(request, table, PER_PAGE)
     return render(
         request,
         "billing/coupons.html",
@@ -70,7 +70,7 @@ def promo_codes(request):
     """ACCT-5: the account's promo codes by state, with where and when each was used."""
     form = promo_filter(request.GET)
     table = PromoCodeTable(account_promo_codes(request.user.account, form.selected))
-    RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
+    configure_table(request, table, PER_PAGE)
     expiring = [code for code in promo_codes_for_home(request.user.account) if code.expiring_soon]
     return render(
         request,

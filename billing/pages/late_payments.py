@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from django.http import Http404
 from django.shortcuts import render
-from django_tables2 import RequestConfig
 
 from accounts.access import get_for_account, right_required
+from accounts.lists import configure_table
 from accounts.models import Right
 
 from ..models import LatePaymentStatement
@@ -24,7 +24,7 @@ def late_payments(request):
     """ACCT-6: the statements, all or by status (paid, awaiting payment, abandoned)."""
     form = statement_filter(request.GET)
     table = StatementTable(account_statements(request.user.account, form.selected))
-    RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
+    configure_table(request, table, PER_PAGE)
     return render(
         request,
         "billing/late_payments.html",

@@ -21,6 +21,7 @@ from accounts.models import Account
 
 from .. import conf
 from ..pricing_forms import PriceChoiceForm
+from ..services.pdf import html_to_pdf
 from ..services.pricing import PriceChoice, PriceRow, brands_on_sale, price_table, tiers
 from .common import csv_response, export_url
 
@@ -101,8 +102,6 @@ def pricing_csv(request):
 
 def render_price_list_pdf(choice: PriceChoice, rows: list[PriceRow], *, language: str) -> bytes:
     """PRICE-1: the price list as PDF (WeasyPrint), in `language`, stating the choice it shows."""
-    from weasyprint import HTML  # heavy import, only where a PDF is made
-
     with translation.override(language):
         html = render_to_string(
             "billing/pdf/price_list.html",
@@ -115,11 +114,7 @@ def render_price_list_pdf(choice: PriceChoice, rows: list[PriceRow], *, language
                 "language": language,
             },
         )
-    return HTML(string=html, url_fetcher=_no_fetch).write_pdf()
-
-
-def _no_fetch(url: str, *args, **kwargs):
-    raise ValueError(f"The price list loads no external resource ({url[:60]}).")
+    return html_to_pdf(html)
 
 
 @account_user_required

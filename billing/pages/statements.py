@@ -9,9 +9,9 @@
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404, render
-from django_tables2 import RequestConfig
 
 from accounts.access import right_required
+from accounts.lists import configure_table
 from accounts.models import Account, Right
 from catalog.models import Product
 
@@ -36,13 +36,13 @@ def statements(request):
     }
     if account.formula in TOKEN_FORMULAS:
         balances = TokenBalanceTable(token_summary(account), prefix="tokens-")
-        RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(balances)
+        configure_table(request, balances, PER_PAGE)
         context.update(
             token_table=balances, tokens_csv_url=export_url("account_info:statement_tokens_csv", request)
         )
     if account.formula in EURO_FORMULAS:
         movements = EuroStatementTable(euro_movements(account))
-        RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(movements)
+        configure_table(request, movements, PER_PAGE)
         context.update(
             balance=euro_balance(account),
             euro_table=movements,
@@ -51,7 +51,7 @@ def statements(request):
     if account.formula in INVOICE_FORMULAS:
         form, documents = filtered_documents(request)
         table = DocumentTable(documents, exclude=("select",))
-        RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
+        configure_table(request, table, PER_PAGE)
         context.update(
             form=form, document_table=table, documents_csv_url=export_url("billing:documents_csv", request)
         )
@@ -83,7 +83,7 @@ def statement_product(request, product_code: str):
     account = request.user.account
     product = get_object_or_404(Product, code=product_code)
     table = TokenStatementTable(token_movements(account, product), exclude=("product",))
-    RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
+    configure_table(request, table, PER_PAGE)
     summary = token_summary(account).filter(product=product).first()
     return render(
         request,

@@ -13,9 +13,9 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from django_tables2 import RequestConfig
 
 from accounts.access import get_for_account, right_required
+from accounts.lists import configure_table
 from accounts.models import Contact, Right
 from catalog.models import Product
 
@@ -340,5 +340,5 @@ def topup_list(request):
     """LEDG-5: the account's top-ups, all or only those awaiting payment (?status=pending)."""
     pending_only = request.GET.get("status") == TopUpStatus.PENDING
     table = TopUpTable(topups_of(request.user.account, pending_only=pending_only))
-    RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
+    configure_table(request, table, PER_PAGE)
     return render(request, "billing/topup_list.html", {"table": table, "pending_only": pending_only})

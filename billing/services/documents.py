@@ -25,8 +25,8 @@ from accounts.models import Account, User
 
 from .. import conf
 from ..models import SERIES, BillingProfile, Document, DocumentKind, DocumentLine, DocumentStatus
-from ..pdf import render_document_pdf
 from .numbering import next_number
+from .pdf import render_document_pdf
 from .vat import ZERO, compute_totals, line_total, vat_treatment
 
 

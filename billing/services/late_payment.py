@@ -41,6 +41,7 @@ from .documents import credited_total
 from .ledger import lock_account
 from .notify import mail_administrative_contact
 from .numbering import next_number
+from .pdf import html_to_pdf
 
 logger = logging.getLogger(__name__)
 
@@ -85,10 +86,6 @@ def penalties(amount_due: Decimal, days_late: int, legal_rate: Decimal) -> tuple
 
 def render_statement_pdf(statement: LatePaymentStatement) -> bytes:
     """The statement's PDF, in its language (WeasyPrint, like every document: PLAT-4)."""
-    from weasyprint import HTML  # heavy import, only where a PDF is made
-
-    from ..pdf import _no_fetch
-
     with translation.override(statement.language):
         html = render_to_string(
             "billing/pdf/late_payment_statement.html",
@@ -100,7 +97,7 @@ def render_statement_pdf(statement: LatePaymentStatement) -> bytes:
                 "recovery_indemnity": conf.RECOVERY_INDEMNITY_EUR,
             },
         )
-    return HTML(string=html, url_fetcher=_no_fetch).write_pdf()
+    return html_to_pdf(html)
 
 
 def issue_statement(

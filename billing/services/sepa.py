@@ -30,6 +30,7 @@ from accounts.models import Account, User
 from .. import conf
 from ..mailing import send_pdf_mail_on_commit
 from ..models import BillingProfile, MandateKind, MandateStatus, PaymentMode, SepaMandate
+from .pdf import html_to_pdf
 
 # Countries of the SEPA scheme (EPC list): the EU, the EEA, and the other participants.
 SEPA_COUNTRIES = frozenset(
@@ -128,8 +129,6 @@ def new_reference(account: Account) -> str:
 
 def render_mandate_pdf(mandate: SepaMandate, language: str) -> bytes:
     """ADM-5: the mandate as PDF (WeasyPrint), in `language`, ready to sign."""
-    from weasyprint import HTML  # heavy import, only where a PDF is made
-
     with translation.override(language):
         html = render_to_string(
             "billing/pdf/sepa_mandate.html",
@@ -139,11 +138,7 @@ def render_mandate_pdf(mandate: SepaMandate, language: str) -> bytes:
                 "language": language,
             },
         )
-    return HTML(string=html, url_fetcher=_no_fetch).write_pdf()
-
-
-def _no_fetch(url: str, *args, **kwargs):
-    raise ValueError(f"The mandate loads no external resource ({url[:60]}).")
+    return html_to_pdf(html)
 
 
 def _super_user_emails(account: Account) -> list[str]:

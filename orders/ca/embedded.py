@@ -21,7 +21,7 @@ from django_scopes import scopes_disabled
 
 from accounts.audit import log_action
 from accounts.models import Organisation
-from catalog.models import Brand, Product
+from catalog.models import Brand, Chain, Product
 from orders.csr import parse_csr, public_key_sha256
 from orders.models import Certificate, CertificateAuthority, RevocationReason
 
@@ -177,18 +177,42 @@ class EmbeddedCA:
     def chain(
         self,
         certificate_or_issuer: Certificate | IssuedCertificate | CertificateAuthority,
+        chain_code: str | None = None,
     ) -> list[x509.Certificate]:
-        """The CA certificates above a certificate (or from a CA): issuing CA first, root last."""
+        """The CA certificates above a certificate (or from a CA): issuing CA first, root last.
+
+        ORD-2: `chain_code` (by default a stored certificate's own `chain`) names one of the brand's
+        catalog chains; a cross-signed chain ends with the brand root as certified by the legacy
+        root, then the legacy root, for devices that only trust the older root.
+        """
         ca: CertificateAuthority | None = (
             certificate_or_issuer
             if isinstance(certificate_or_issuer, CertificateAuthority)
             else certificate_or_issuer.issuer
         )
+        if chain_code is None:
+            chain_code = certificate_or_issuer.chain if isinstance(certificate_or_issuer, Certificate) else ""
         result = []
         while ca is not None:
+            if ca.kind == Kind.ROOT and chain_code and _is_cross_signed(ca.brand_id, chain_code):
+                cross, legacy = self.legacy_authorities(ca.brand)
+                return [*result, ca_certificate(cross), ca_certificate(legacy)]
             result.append(ca_certificate(ca))
             ca = ca.parent
         return result
+
+    def legacy_authorities(self, brand: Brand) -> tuple[CertificateAuthority, CertificateAuthority]:
+        """ORD-2: the brand's (cross-certificate, legacy root), made on first use like `authorities`."""
+        by_kind = {ca.kind: ca for ca in CertificateAuthority.objects.filter(brand=brand)}
+        if Kind.CROSS in by_kind and Kind.LEGACY_ROOT in by_kind:
+            return by_kind[Kind.CROSS], by_kind[Kind.LEGACY_ROOT]
+        root, _ = self.authorities(brand)
+        with transaction.atomic():
+            Brand.objects.select_for_update().get(pk=brand.pk)
+            by_kind = {ca.kind: ca for ca in CertificateAuthority.objects.filter(brand=brand)}
+            legacy = by_kind.get(Kind.LEGACY_ROOT) or _create_root(brand, legacy=True)
+            cross = by_kind.get(Kind.CROSS) or _create_cross(brand, root, legacy)
+        return cross, legacy
 
     def crl_der(self, ca: CertificateAuthority, now: datetime | None = None) -> bytes:
         """A fresh DER CRL of `ca` (RFC 5280 5, BR 7.2): every certificate it issued that was revoked.
@@ -240,10 +264,15 @@ def _existing_authorities(brand: Brand) -> tuple[CertificateAuthority, Certifica
     return None
 
 
-def _create_root(brand: Brand) -> CertificateAuthority:
+def _is_cross_signed(brand_id: int, chain_code: str) -> bool:
+    return Chain.objects.filter(brand_id=brand_id, code=chain_code, cross_signed=True).exists()
+
+
+def _create_root(brand: Brand, *, legacy: bool = False) -> CertificateAuthority:
     """BR 7.1.2.1: self-signed, CA:TRUE critical, keyCertSign + cRLSign critical, SKI."""
     key = ec.generate_private_key(ec.SECP384R1())
-    name = _ca_name(brand, f"{brand.name} Demo Root CA")
+    label = "Demo Legacy Root CA" if legacy else "Demo Root CA"
+    name = _ca_name(brand, f"{brand.name} {label}")
     now = timezone.now()
     cert = (
         x509.CertificateBuilder()
@@ -258,7 +287,42 @@ def _create_root(brand: Brand) -> CertificateAuthority:
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .sign(key, SIGNATURE_HASH())
     )
+    if legacy:
+        return _save_ca(brand, Kind.LEGACY_ROOT, None, f"{brand.code}-legacy-root", cert, key)
     return _save_ca(brand, Kind.ROOT, None, f"{brand.code}-root", cert, key)
+
+
+def _create_cross(
+    brand: Brand, root: CertificateAuthority, legacy: CertificateAuthority
+) -> CertificateAuthority:
+    """ORD-2: the brand root's subject and key certified by the legacy root (a cross-certificate,
+    RFC 4158 2.3), so a path leaf → issuing CA → cross-certificate → legacy root verifies where only
+    the legacy root is trusted. Same SKI as the root, so the issuing CA's AKI matches both."""
+    root_cert = ca_certificate(root)
+    legacy_cert = ca_certificate(legacy)
+    legacy_ski = legacy_cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+    now = timezone.now()
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(root_cert.subject)
+        .issuer_name(legacy_cert.subject)
+        .public_key(root_cert.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - BACKDATE)
+        .not_valid_after(min(root_cert.not_valid_after_utc, legacy_cert.not_valid_after_utc))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(_ca_key_usage(), critical=True)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(legacy_ski), critical=False
+        )
+        .add_extension(
+            root_cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value, critical=False
+        )
+        .add_extension(_crl_distribution(legacy), critical=False)
+        .add_extension(_ca_issuers(legacy), critical=False)
+        .sign(_private_key(legacy), SIGNATURE_HASH())
+    )
+    return _save_ca(brand, Kind.CROSS, legacy, f"{brand.code}-cross", cert, _private_key(root))
 
 
 def _create_issuing(brand: Brand, root: CertificateAuthority) -> CertificateAuthority:

@@ -20,13 +20,13 @@ from django.utils.translation import ngettext
 
 from accounts.models import Account, Contact, Organisation
 from catalog.models import Product
+from contracts.services.rules import refusal
 
 from ..csr import CsrError, CsrInfo, parse_csr
 from ..dcv import offered_methods
 from ..models import DcvMethod, Order, OrderOrigin, ServerSoftware
 from ..services.dcv_config import caa_problems
 from ..services.kinds import CsrMode, Psd2Role, SignatureUserType, profile_for
-from ..services.names import dns_name_error, normalise_name
 from ..services.pricing import (
     ASSISTANCE_PRICE,
     DOCUMENT_PACK_PRICE,
@@ -36,15 +36,11 @@ from ..services.pricing import (
     MAX_LICENCES,
     MAX_SIGNATURE_USERS,
     SIGNATURE_USER_PRICES,
-    NameKind,
-    classify_names,
     licence_price,
-    paying_sans,
-    sells_extra_names,
 )
+from .names import clean_common_name, clean_sans, names_error
 from .parts import ContactChoice, Form
 
-_NAME_SEPARATORS = re.compile(r"[\s,;]+")
 # ETSI TS 119 495 5.2.2: the NCA identifier is the country code, a hyphen and 2-8 letters (FR-ACPR).
 _NCA_ID = re.compile(r"^[A-Z]{2}-[A-Z]{2,8}$")
 _AUTHORISATION_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ./-]{0,39}$")
@@ -206,6 +202,8 @@ class OrderForm(Form):
         self.account, self.product = account, product
         self.profile = profile = profile_for(product)
         self.csr_info: CsrInfo | None = None
+        # CON-1, CON-2: outside the contract in force, or a brand whose terms are not accepted.
+        self.refusal = refusal(account, product)
         self.fields["months"].choices = [
             (
                 p.months,
@@ -237,7 +235,7 @@ class OrderForm(Form):
                 "holder organisation."
             )
         if "dcv_method" in self.fields:  # ORD-8: the brand's methods today (email ends on 2028-03-15)
-            offered = offered_methods(product.brand.code, timezone.now())
+            offered = offered_methods(product.brand, timezone.now())
             self.fields["dcv_method"].choices = [(m, DcvMethod(m).label) for m in offered]
         if profile.csr:
             self.fields["csr_mode"].choices = [(mode.value, mode.label) for mode in profile.csr_modes]
@@ -305,33 +303,10 @@ class OrderForm(Form):
     # Field by field ----------------------------------------------------------------------------
 
     def clean_common_name(self) -> str:
-        name = normalise_name(self.cleaned_data["common_name"])
-        error = dns_name_error(name, allow_wildcard=self.product.wildcard)
-        if error:
-            raise forms.ValidationError(error, code="name")
-        return name
+        return clean_common_name(self.cleaned_data["common_name"], self.product)
 
     def clean_sans(self) -> list[str]:
-        allow_wildcard = self.product.wildcard or self.product.wildcard_san_price > 0
-        names, errors, seen = [], [], set()
-        for raw in _NAME_SEPARATORS.split(self.cleaned_data["sans"]):
-            name = normalise_name(raw)
-            if not name:
-                continue
-            error = dns_name_error(name, allow_wildcard=allow_wildcard)
-            if error:
-                errors.append(forms.ValidationError(error, code="name"))
-            elif name in seen:
-                errors.append(
-                    forms.ValidationError(
-                        _("“%(name)s” is listed twice."), code="duplicate", params={"name": name}
-                    )
-                )
-            seen.add(name)
-            names.append(name)
-        if errors:
-            raise forms.ValidationError(errors)
-        return names
+        return clean_sans(self.cleaned_data["sans"], self.product)
 
     def clean_chain(self) -> str:
         # ORD-2: the recommended chain unless another is chosen.
@@ -392,6 +367,8 @@ class OrderForm(Form):
 
     def clean(self):
         data = super().clean()
+        if self.refusal is not None:
+            self.add_error(None, self.refusal.message)
         if (
             data.get("server_software") == ServerSoftware.OTHER
             and not data.get("server_software_other", "").strip()
@@ -436,31 +413,9 @@ class OrderForm(Form):
             self.add_error("csr", _("Paste the CSR, or let KeyBot make it in your browser."))
 
     def _check_names(self, common_name: str, sans: list[str]) -> None:
-        if common_name in sans:
-            self.add_error("sans", _("“%(name)s” is already the common name.") % {"name": common_name})
-            return
-        if not sells_extra_names(self.product):
-            extra = [name for name, kind in classify_names(common_name, sans) if kind != NameKind.FREE]
-            if extra:
-                self.add_error(
-                    "sans",
-                    _(
-                        "This product secures the common name and its www variant only: "
-                        "choose a multi-domain product for %(names)s."
-                    )
-                    % {"names": ", ".join(extra)},
-                )
-                return
-        count = paying_sans(common_name, sans)
-        if count > self.product.max_sans:
-            self.add_error(
-                "sans",
-                _(
-                    "This product takes at most %(max)d additional names (the free www variant "
-                    "not counted); you entered %(count)d."
-                )
-                % {"max": self.product.max_sans, "count": count},
-            )
+        error = names_error(self.product, common_name, sans, may_change_product=True)
+        if error:
+            self.add_error("sans", error)
 
     def options(self) -> dict:
         """ORD-2 / ORD-4: the type-specific choices of a valid form, as stored in Order.options."""

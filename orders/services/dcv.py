@@ -33,7 +33,7 @@ from .. import dcv as checks
 from ..ca.policy import dcv_reuse_days
 from ..models import IN_PROGRESS, ISSUABLE, DcvCheck, DcvMethod, Order, OrderStatus
 from .dcv_config import dcv_config, resolver
-from .lifecycle import IllegalTransition, lock_order, move
+from .transitions import IllegalTransition, lock_order, move
 
 S = OrderStatus
 M = DcvMethod
@@ -61,7 +61,7 @@ def requires_dcv(order: Order) -> bool:
 
 
 def methods_for(order: Order, now: datetime | None = None) -> list[str]:
-    return checks.offered_methods(order.product.brand.code, now or timezone.now())
+    return checks.offered_methods(order.product.brand, now or timezone.now())
 
 
 def is_passed(check: DcvCheck, at: datetime) -> bool:
@@ -590,24 +590,3 @@ def send_dcv_email(check: DcvCheck, order: Order) -> None:
             "expires": check.expires_at.date().isoformat(),
         }
     send_mail_on_commit("dcv_request", [check.email_address], context, language)
-
-
-def panel_context(order: Order, now: datetime | None = None) -> dict:
-    """LIFE-2: context for `{% include "orders/dcv/_panel.html" %}` on the status page (read-only)."""
-    from .dcv_display import panel_context as build  # dcv_display reads this module's rules
-
-    return build(order, now)
-
-
-def dcv_step_state(order: Order, now: datetime | None = None):
-    """LIFE-2: the StepState of the "DCV" verification step (see dcv_display)."""
-    from .dcv_display import dcv_step_state as state
-
-    return state(order, now)
-
-
-def caa_step_state(order: Order, now: datetime | None = None):
-    """LIFE-2: the StepState of the "CAA record" verification step (see dcv_display)."""
-    from .dcv_display import caa_step_state as state
-
-    return state(order, now)

@@ -17,7 +17,7 @@ from .. import dcv as checks
 from ..models import DELIVERED, DcvCheck, DcvMethod, Order
 from .dcv import is_passed, methods_for, requires_dcv
 from .dcv_config import dcv_config
-from .status import StepState
+from .steps import StepState
 
 M = DcvMethod
 

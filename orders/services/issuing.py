@@ -149,7 +149,11 @@ def issue_certificate(order: Order, *, user: User, request=None, now: datetime |
             options=locked.options,
         )
         certificate = Certificate.objects.create(
-            account_id=locked.account_id, order=locked, created_at=now, **issued.certificate_fields()
+            account_id=locked.account_id,
+            order=locked,
+            created_at=now,
+            chain=locked.options.get("chain", ""),
+            **issued.certificate_fields(),
         )
         locked.delivered_at = now
         if not locked.ca_reference:

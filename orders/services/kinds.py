@@ -17,7 +17,7 @@ says which parts of the form it has:
   certificates (priced in orders.services.pricing).
 
 The legal representative (ORD-2) is asked for RGS and eIDAS products: see
-`needs_legal_representative`. The certification chains each brand offers are listed in `CHAINS`.
+`needs_legal_representative`. The certification chains each brand offers are catalog data (`catalog.Chain`).
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ from dataclasses import dataclass
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from catalog.models import SERVER_TYPES, Product, ProductType
+from catalog.models import SERVER_TYPES, Brand, Product, ProductType
+from catalog.models import Chain as CatalogChain
 
 T = ProductType
 
@@ -73,28 +74,6 @@ class Chain:
     label: str
     recommended: bool = False
 
-
-# ORD-2: the certification chains a brand lets the customer choose, the recommended one first.
-# A brand not listed here issues under one chain only and the form asks nothing.
-_DIGICERT_CHAINS = (
-    Chain("digicert-g2", "DigiCert Global Root G2", recommended=True),
-    Chain("digicert-global-root-ca", "DigiCert Global Root CA (older devices)"),
-)
-_SECTIGO_CHAINS = (
-    Chain("usertrust", "USERTrust RSA / ECC Certification Authority", recommended=True),
-    Chain("aaa-cross", "Cross-signed by AAA Certificate Services (older devices)"),
-)
-CHAINS: dict[str, tuple[Chain, ...]] = {
-    "digicert": _DIGICERT_CHAINS,
-    "thawte": _DIGICERT_CHAINS,
-    "geotrust": _DIGICERT_CHAINS,
-    "sectigo": _SECTIGO_CHAINS,
-    "positivessl": _SECTIGO_CHAINS,
-    "globalsign": (
-        Chain("globalsign-r3", "GlobalSign Root R3", recommended=True),
-        Chain("globalsign-r46", "GlobalSign Root R46"),
-    ),
-}
 
 # The product types whose products always need a legal representative, whatever their name.
 LEGAL_REPRESENTATIVE_TYPES = {T.SEAL, T.SIGNATURE, T.PSD2}
@@ -162,6 +141,15 @@ def _kind(product: Product) -> OrderKind:
     return OrderKind.ORGANISATION
 
 
+def brand_chains(brand: Brand) -> tuple[Chain, ...]:
+    """ORD-2, STAFF-3: the certification chains the brand offers (catalog data staff edit), the
+    recommended one first. A brand with none issues under one chain and the form asks nothing."""
+    return tuple(
+        Chain(row.code, row.label, recommended=row.recommended)
+        for row in CatalogChain.objects.filter(brand=brand, active=True)
+    )
+
+
 def profile_for(product: Product) -> OrderProfile:
     """ORD-2 / ORD-4: what the order form of `product` asks for."""
     kind = _kind(product)
@@ -181,7 +169,7 @@ def profile_for(product: Product) -> OrderProfile:
         assistance=server,
         psd2=product.product_type == T.PSD2,
         legal_representative=needs_legal_representative(product),
-        chains=CHAINS.get(product.brand.code, ()) if server else (),
+        chains=brand_chains(product.brand) if server else (),
     )
 
 

@@ -1,10 +1,8 @@
-"""An order's life (LIFE-1): explicit, audited status transitions, and payments (STAFF-2).
+"""An order's life (LIFE-1): status transitions (from `transitions`), payments (STAFF-2), dates.
 
-Every move takes the order's row lock inside a transaction, re-checks the status under the lock
-and writes an "order.status_changed" audit event naming who did it (staff flagged by log_action).
-A move to the status the order already has is illegal too: no status lists itself in
-`TRANSITIONS`, and a repeated move means a lost race the caller must hear about. Services that
-must be idempotent (record_payment, issue_certificate) check the state under the lock first.
+The moves themselves live in `transitions`, which imports no other workflow module, so `dcv` can
+use them while `record_payment` here hands a paid order on to `dcv`. Services that must be
+idempotent (record_payment, issue_certificate) check the state under the lock first.
 """
 
 from __future__ import annotations
@@ -13,13 +11,18 @@ import calendar
 from datetime import datetime
 
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.audit import log_action
 from accounts.models import User
 
-from ..models import CLOSED, TRANSITIONS, Order, OrderStatus
+from ..models import CLOSED, Order, OrderStatus
+from .dcv import refresh_order_dcv_state
+from .transitions import IllegalTransition, lock_order, move, transition
+
+__all__ = ["IllegalTransition", "lock_order", "move", "record_payment", "transition"]
 
 S = OrderStatus
 
@@ -34,58 +37,9 @@ PAYMENT_MOVES: dict[str, str] = {
 NOT_PAYABLE = {S.AWAITING_APPROVAL, S.QUOTE, *CLOSED}
 
 
-class IllegalTransition(Exception):  # noqa: N818 (the name the rest of the code reads)
-    """LIFE-1: the order cannot make this move (or take this action) in its current status."""
-
-    def __init__(self, order: Order, to_status: str | None = None, message: str | None = None):
-        self.order = order
-        self.from_status = order.status
-        self.to_status = to_status
-        if message is None:
-            message = _("Order %(reference)s cannot go from “%(from)s” to “%(to)s”.") % {
-                "reference": order.reference,
-                "from": S(order.status).label,
-                "to": S(to_status).label if to_status in S.values else to_status,
-            }
-        self.message = message
-        super().__init__(message)
-
-
-def lock_order(order: Order) -> Order:
-    """The order reloaded under its row lock; call inside transaction.atomic()."""
-    return Order.objects.select_for_update().get(pk=order.pk, account_id=order.account_id)
-
-
-def move(locked: Order, to_status: str, *, user: User | None, request=None, note: str = "") -> Order:
-    """Apply one LIFE-1 transition to an order already locked by the caller, and audit it."""
-    if to_status not in TRANSITIONS.get(locked.status, set()):
-        raise IllegalTransition(locked, to_status)
-    from_status = locked.status
-    locked.status = to_status
-    locked.save(update_fields=["status"])
-    log_action(
-        "order.status_changed",
-        obj=locked,
-        user=user,
-        request=request,
-        **{"from": from_status, "to": to_status, "note": note},
-    )
-    return locked
-
-
-def transition(
-    order: Order, to_status: str, *, user: User | None = None, request=None, note: str = ""
+def record_payment(
+    order: Order, *, user: User, reference: str = "", request: HttpRequest | None = None
 ) -> Order:
-    """LIFE-1: move `order` to `to_status` if TRANSITIONS allows it, else raise IllegalTransition.
-
-    Returns the order as saved under the lock (the caller's instance may be stale).
-    """
-    with transaction.atomic():
-        locked = lock_order(order)
-        return move(locked, to_status, user=user, request=request, note=note)
-
-
-def record_payment(order: Order, *, user: User, reference: str = "", request=None) -> Order:
     """STAFF-2: record that the order is paid; awaiting payment → under verification.
 
     Idempotent: an order already paid is returned unchanged, without a second audit event.
@@ -121,8 +75,6 @@ def record_payment(order: Order, *, user: User, reference: str = "", request=Non
         if locked.status in PAYMENT_MOVES:
             move(locked, PAYMENT_MOVES[locked.status], user=user, request=request, note=_("Payment recorded"))
         # ORD-8: a paid server order whose domains are not all validated waits in "awaiting DCV".
-        from .dcv import refresh_order_dcv_state  # dcv imports this module
-
         return refresh_order_dcv_state(locked, user=user, request=request)
 
 

@@ -4,7 +4,10 @@ Three parts, as the guide describes the page: quick access (the account's most o
 products, the products it holds tokens of, the test products), every certificate grouped by type
 and sorted by price with its comparison data, and the signature solutions at the bottom, software
 apart from platforms. Four queries: the products and their periods (catalog.services), the
-account's order counts per product, and its token balances (billing ledger).
+account's order counts per product, and its token balances (billing ledger); and the account's
+ordering rules (contracts: CON-1, CON-2), five more. Products outside a contract in force are
+hidden; products of a brand whose data processing terms are not accepted show why instead of
+their order buttons (`product.order_refusal`).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from accounts.models import Account
 from billing.services.ledger import token_balances
 from catalog.models import Product, ProductType
 from catalog.services import products_by_type
+from contracts.services.rules import ordering_rules
 
 from ..models import Order
 from .kinds import signature_family
@@ -64,8 +68,11 @@ def new_order_page(account: Account) -> NewOrderPage:
     """ORD-1: the page's data for `account`: only active products of active brands appear."""
     page = NewOrderPage()
     products: dict[int, Product] = {}
+    rules = ordering_rules(account)
     for kind, items in products_by_type(include_test=True).items():
+        items = [p for p in items if not rules.hides(p)]  # CON-1: outside the contract in force
         for product in items:
+            product.order_refusal = rules.refusal(product)  # CON-2: shown with the reason
             products[product.pk] = product
         items = sorted((p for p in items if not p.is_test), key=lambda p: (_lowest_price(p), p.name))
         if kind == ProductType.SIGNATURE:

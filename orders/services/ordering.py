@@ -23,6 +23,7 @@ from accounts.mail import send_mail_on_commit
 from accounts.models import Account, Contact, Organisation, Right, User
 from billing.mailing import send_pdf_mail_on_commit
 from catalog.models import Product
+from contracts.services.rules import refusal
 
 from ..csr import CsrError, CsrInfo, parse_csr
 from ..models import ExternalOrderLink, Order, OrderOrigin, OrderStatus
@@ -107,6 +108,9 @@ def _check(
     profile = profile_for(product)
     if not product.active or not product.brand.active:
         raise OrderError(_("This product cannot be ordered here."))
+    refused = refusal(account, product)  # CON-1 contract, CON-2 data processing terms
+    if refused is not None:
+        raise OrderError(refused.message)
     owned = [
         organisation,
         admin_contact,

@@ -86,6 +86,7 @@ class ReissueRequest:
     grace_days: int | None = None
     server_software: str = ""
     server_software_other: str = ""
+    chain: str = ""  # ORD-2: the certification chain of the new certificate; empty keeps the order's
 
 
 def subscription_end_of(order: Order) -> datetime:
@@ -259,11 +260,14 @@ def reissue(
             now=now,
             options=locked.options,
         )
+        if data.chain:
+            locked.options = {**locked.options, "chain": data.chain}
         certificate = Certificate.objects.create(
             account_id=locked.account_id,
             order=locked,
             created_at=now,
             reissue_reason=data.reason,
+            chain=locked.options.get("chain", ""),
             **issued.certificate_fields(),
         )
         locked.csr, locked.csr_public_key_sha256, locked.sans = (
@@ -271,7 +275,7 @@ def reissue(
             data.csr.public_key_sha256,
             data.sans,
         )
-        fields = ["csr", "csr_public_key_sha256", "sans"]
+        fields = ["csr", "csr_public_key_sha256", "sans", "options"]
         if data.server_software:
             locked.server_software, locked.server_software_other = (
                 data.server_software,
@@ -288,6 +292,7 @@ def reissue(
             serial=certificate.serial,
             replaces=replaced.serial,
             reason=data.reason,
+            chain=certificate.chain,
             old_certificate=fate,
             grace_days=data.grace_days if fate == OldCertificate.REVOKE_LATER else None,
             not_after=certificate.not_after.isoformat(),

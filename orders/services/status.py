@@ -8,31 +8,15 @@ CAA and DCV follow the order's domain validations (ORD-8, orders.services.dcv).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Product
 
 from ..models import CLOSED, DELIVERED, Order
+from .dcv_display import caa_step_state, dcv_step_state
+from .steps import Step, StepState
 
-
-class StepState(models.TextChoices):
-    NOT_REQUIRED = "not_required", _("Not required")
-    IN_PROGRESS = "in_progress", _("In progress")
-    DONE = "done", _("Done")
-    AWAITING = "awaiting", _("Awaiting validation by our team")
-
-
-@dataclass(frozen=True)
-class Step:
-    label: str
-    state: StepState
-
-    @property
-    def state_label(self) -> str:
-        return str(self.state.label)
+__all__ = ["Step", "StepState", "verification_steps"]
 
 
 def verification_steps(order: Order) -> list[Step]:
@@ -41,7 +25,6 @@ def verification_steps(order: Order) -> list[Step]:
         return []
     validated = StepState.DONE if order.status in DELIVERED else StepState.AWAITING
     organisation_checked = order.product.validation in {Product.Validation.OV, Product.Validation.EV}
-    from .dcv import caa_step_state, dcv_step_state  # dcv_display imports StepState from here
 
     return [
         Step(str(_("CAA record")), caa_step_state(order)),

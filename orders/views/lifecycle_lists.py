@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 
 from accounts.access import get_for_account, right_required
+from accounts.lists import paginate
 from accounts.models import Right
 
 from ..lifecycle_forms import MigrationTargetForm
@@ -25,7 +25,7 @@ PER_PAGE = 50
 
 @right_required(Right.TECHNICAL)
 def clone_list(request):
-    page = Paginator(clonable_orders(request.user.account), PER_PAGE).get_page(request.GET.get("page"))
+    page = paginate(request, clonable_orders(request.user.account), PER_PAGE)
     return render(
         request,
         "orders/clone/list.html",
@@ -38,7 +38,7 @@ def clone_list(request):
 
 @right_required(Right.TECHNICAL)
 def migrate_list(request):
-    page = Paginator(migrable_orders(request.user.account), PER_PAGE).get_page(request.GET.get("page"))
+    page = paginate(request, migrable_orders(request.user.account), PER_PAGE)
     targets = migration_targets(page)
     rows = []
     for order in page:

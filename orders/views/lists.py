@@ -10,10 +10,10 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
-from django_tables2 import RequestConfig
 
 from accounts.access import right_required
 from accounts.audit import log_action
+from accounts.lists import configure_table, configure_unpaginated
 from accounts.models import Right
 
 from ..exports import csv_lines, export_columns, xlsx_file
@@ -44,7 +44,7 @@ def order_list(request: HttpRequest) -> HttpResponse:
     group, filterset = _filtered(request)
     extra = ("blocking",) if group == "in_progress" else ()
     table = order_table(request.user, filterset.qs, extra=extra)
-    RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
+    configure_table(request, table, PER_PAGE)
     # LIST-4: a search with one result opens that order's status page.
     if filterset.searching and table.paginator.count == 1:
         return redirect("orders:detail", reference=table.page.object_list.data[0].reference)
@@ -74,7 +74,7 @@ def _export(request: HttpRequest) -> tuple[QuerySet[Order], list[str], list[str]
     group, filterset = _filtered(request)
     extra = ("blocking",) if group == "in_progress" else ()
     table = order_table(request.user, filterset.qs, extra=extra)
-    table.order_by = request.GET.get("sort") or table.order_by
+    configure_unpaginated(request, table)  # the same sort as on screen
     columns = export_columns([column.name for column in table.columns])
     labels = dict(available_columns(request.user.account))
     return table.data.data, columns, [labels.get(name, name) for name in columns]

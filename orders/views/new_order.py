@@ -14,4 +14,12 @@ from ..services.new_order_page import new_order_page
 @right_required(Right.TECHNICAL)
 def new_order(request):
     """Every active product orders through the same flow (ORD-2, ORD-4); data in constant queries."""
-    return render(request, "orders/new_order.html", {"page": new_order_page(request.user.account)})
+    return render(
+        request,
+        "orders/new_order.html",
+        {
+            "page": new_order_page(request.user.account),
+            # CON-2: who may open the data processing page a refused product links to.
+            "can_decide": request.user.has_right(Right.ADMINISTRATIVE),
+        },
+    )

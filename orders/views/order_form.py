@@ -127,6 +127,7 @@ def order_form(request, product_code: str):
             "req": order_request,
             "profile": order_request.profile,
             "keybot_context": order_request.keybot_context() if order_request.profile.csr else None,
+            "can_decide": request.user.has_right(Right.ADMINISTRATIVE),  # CON-1, CON-2 refusal links
         },
     )
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.access import get_for_account, right_required
+from accounts.lists import paginate
 from accounts.models import Right
 
 from ..csr import CsrError
@@ -41,9 +41,7 @@ def _revokes(request) -> bool:
 
 @right_required(Right.TECHNICAL)
 def reissue_list(request):
-    page = Paginator(reissuable_orders(request.user.account, timezone.now()), PER_PAGE).get_page(
-        request.GET.get("page")
-    )
+    page = paginate(request, reissuable_orders(request.user.account, timezone.now()), PER_PAGE)
     return render(request, "orders/reissue/list.html", {"page": page})
 
 
@@ -77,6 +75,7 @@ def reissue_order(request, reference: str):
                     grace_days=data["grace_days"],
                     server_software=data["server_software"],
                     server_software_other=data["server_software_other"],
+                    chain=data.get("chain", ""),
                 ),
                 user=request.user,
                 request=request,

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from accounts.access import right_required
+from accounts.lists import paginate
 from accounts.models import Right
 
 from ..lifecycle_forms import RenewOtherForm
@@ -37,9 +37,7 @@ def _row(order, now, catalogue=None):
 def renewal_list(request):
     now = timezone.now()
     catalogue = our_products()
-    page = Paginator(renewal_candidates(request.user.account, now), PER_PAGE).get_page(
-        request.GET.get("page")
-    )
+    page = paginate(request, renewal_candidates(request.user.account, now), PER_PAGE)
     return render(
         request,
         "orders/renewal/list.html",

@@ -17,7 +17,8 @@ from ..csr import CsrError, parse_csr
 from ..models import Order, OrderStatus
 from ..services import DOWNLOAD_FORMATS, classify_names, recommended_format, verification_steps
 from ..services.actions import can_comment, cancel_target, certificate_rows
-from ..services.dcv import panel_context
+from ..services.auto_renewal import auto_renewal_panel
+from ..services.dcv_display import panel_context
 from ..services.documents import can_send_documents, open_requests
 from ..services.invitation import awaits_invitation
 from ..services.payment import payment_summary
@@ -65,7 +66,12 @@ def detail(request, reference: str):
         csr = parse_csr(order.csr) if order.csr else None
     except CsrError:
         csr = None  # stored CSRs were checked at order time; a later, stricter rule must not break the page
-    certificates = list(order.certificates.select_related("issuer").order_by("-created_at", "-id"))
+    # The latest installation test of each certificate (LIFE-4, JOBS-3) shows under it.
+    certificates = list(
+        order.certificates.select_related("issuer")
+        .prefetch_related("installation_checks")
+        .order_by("-created_at", "-id")
+    )
     rows = certificate_rows(order, certificates)
     return render(
         request,
@@ -93,6 +99,7 @@ def detail(request, reference: str):
             "can_download": request.user.has_right(Right.BILLING),
             "signature_options": accepts_options(order) and request.user.has_right(Right.TECHNICAL),
             "invitation_pending": awaits_invitation(order) and request.user.has_right(Right.TECHNICAL),
+            "auto_renewal": auto_renewal_panel(request.user, order),
             **panel_context(order),
         },
     )

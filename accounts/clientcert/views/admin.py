@@ -12,17 +12,17 @@ from __future__ import annotations
 
 from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from accounts.access import get_for_account, right_required
+from accounts.access import right_required
+from accounts.administration import pages
 from accounts.administration.services import UserAdminError
 from accounts.models import Account, Right, User
+from accounts.typing import AuthenticatedRequest
 
 from .. import services
 from ..forms import Pkcs12Form
@@ -30,55 +30,29 @@ from ..forms import Pkcs12Form
 ADMINISTRATIVE = Right.ADMINISTRATIVE
 
 
-def _target(request, public_id: str) -> User:
-    """A person of the administrator's certificate-login account, not the administrator."""
-    account = request.user.account
-    if account.auth_type != Account.AuthType.CERTIFICATE:
+def _certificate_account(request: AuthenticatedRequest) -> None:
+    """These actions exist only in an account that logs in by certificate (404 elsewhere)."""
+    if request.user.account.auth_type != Account.AuthType.CERTIFICATE:
         raise Http404
-    target = get_for_account(
-        User.objects.filter(is_api_user=False).select_related("account"), account, public_id=public_id
-    )
-    if target.pk == request.user.pk:
-        raise PermissionDenied
-    return target
 
 
-def _removable(request, public_id: str) -> User:
+def _target(request: AuthenticatedRequest, public_id: str) -> User:
+    """A person of the administrator's certificate-login account, not the administrator."""
+    _certificate_account(request)
+    return pages.get_other_person(request, public_id)
+
+
+def _removable(request: AuthenticatedRequest, public_id: str) -> User:
     """Suspending, revoking or deleting spares the super user (our staff change it, ADM-1)."""
-    target = _target(request, public_id)
-    if target.is_account_superuser:
-        raise PermissionDenied
-    return target
-
-
-def _name(user: User) -> str:
-    return user.get_full_name() or user.username
-
-
-def _detail(target: User):
-    return redirect("administration:user_detail", target.public_id)
-
-
-def _confirm(request, target: User, *, title: str, text: str, button: str, tone: str = ""):
-    return render(
-        request,
-        "clientcert/confirm.html",
-        {
-            "target": target,
-            "title": title,
-            "text": text,
-            "button": button,
-            "tone": tone,
-            "back_url": reverse("administration:user_detail", args=[target.public_id]),
-        },
-    )
+    _certificate_account(request)
+    return pages.get_manageable(request, public_id)
 
 
 @right_required(ADMINISTRATIVE)
 @reauthentication_required
 @never_cache
 @require_http_methods(["GET", "POST"])
-def issue_pkcs12(request, public_id: str):
+def issue_pkcs12(request: AuthenticatedRequest, public_id: str) -> HttpResponse:
     """A new certificate in a PKCS#12 file; the answer to the post is the file itself."""
     target = _target(request, public_id)
     form = Pkcs12Form(request.POST or None)
@@ -96,7 +70,7 @@ def issue_pkcs12(request, public_id: str):
 @reauthentication_required(allow_get=True)
 @never_cache
 @require_http_methods(["GET", "POST"])
-def issue_link(request, public_id: str):
+def issue_link(request: AuthenticatedRequest, public_id: str) -> HttpResponse:
     """A single-use link for the user to make their key in their browser; emailed and shown once."""
     target = _target(request, public_id)
     if request.method == "POST":
@@ -104,15 +78,15 @@ def issue_link(request, public_id: str):
         return render(
             request, "clientcert/link_shown.html", {"target": target, "url": url, "enrolment": enrolment}
         )
-    return _confirm(
+    return pages.confirm(
         request,
         target,
-        title=_("Certificate made in the browser of %(name)s") % {"name": _name(target)},
+        title=_("Certificate made in the browser of %(name)s") % {"name": pages.display_name(target)},
         text=_(
             "%(name)s receives by email a link, valid for %(days)d days, to make their key and certificate in "
             "their own browser. The link is also shown to you once."
         )
-        % {"name": _name(target), "days": services.enrolment_lifetime().days},
+        % {"name": pages.display_name(target), "days": services.enrolment_lifetime().days},
         button=_("Send the link"),
     )
 
@@ -120,20 +94,22 @@ def issue_link(request, public_id: str):
 @right_required(ADMINISTRATIVE)
 @reauthentication_required(allow_get=True)
 @require_http_methods(["GET", "POST"])
-def suspend(request, public_id: str):
+def suspend(request: AuthenticatedRequest, public_id: str) -> HttpResponse:
     target = _removable(request, public_id)
     if request.method == "POST":
         if services.suspend(target, by=request.user, request=request):
             messages.success(
-                request, _("The certificate of %(name)s is suspended.") % {"name": _name(target)}
+                request, _("The certificate of %(name)s is suspended.") % {"name": pages.display_name(target)}
             )
         else:
-            messages.info(request, _("%(name)s has no active certificate.") % {"name": _name(target)})
-        return _detail(target)
-    return _confirm(
+            messages.info(
+                request, _("%(name)s has no active certificate.") % {"name": pages.display_name(target)}
+            )
+        return pages.back_to_user(target)
+    return pages.confirm(
         request,
         target,
-        title=_("Suspend the certificate of %(name)s") % {"name": _name(target)},
+        title=_("Suspend the certificate of %(name)s") % {"name": pages.display_name(target)},
         text=_(
             "They can no longer log in and their open sessions end now. Reactivating them issues "
             "a new certificate."
@@ -146,20 +122,20 @@ def suspend(request, public_id: str):
 @right_required(ADMINISTRATIVE)
 @reauthentication_required(allow_get=True)
 @require_http_methods(["GET", "POST"])
-def revoke(request, public_id: str):
+def revoke(request: AuthenticatedRequest, public_id: str) -> HttpResponse:
     target = _removable(request, public_id)
     if request.method == "POST":
         if services.revoke_and_block(target, by=request.user, request=request):
             messages.success(
                 request,
                 _("The certificate of %(name)s is revoked and their access blocked.")
-                % {"name": _name(target)},
+                % {"name": pages.display_name(target)},
             )
-        return _detail(target)
-    return _confirm(
+        return pages.back_to_user(target)
+    return pages.confirm(
         request,
         target,
-        title=_("Revoke and block %(name)s") % {"name": _name(target)},
+        title=_("Revoke and block %(name)s") % {"name": pages.display_name(target)},
         text=_(
             "Their certificate is revoked for good and their access blocked; their open sessions "
             "end now. Only a new certificate reactivates them."
@@ -172,23 +148,23 @@ def revoke(request, public_id: str):
 @right_required(ADMINISTRATIVE)
 @reauthentication_required(allow_get=True)
 @require_http_methods(["GET", "POST"])
-def delete(request, public_id: str):
+def delete(request: AuthenticatedRequest, public_id: str) -> HttpResponse:
     target = _removable(request, public_id)
     if request.method == "POST":
-        name = _name(target)
+        name = pages.display_name(target)
         try:
             services.delete_user(target, by=request.user, request=request)
         except UserAdminError:
             messages.error(
                 request, _("%(name)s cannot be deleted; revoke and block them instead.") % {"name": name}
             )
-            return _detail(target)
+            return pages.back_to_user(target)
         messages.success(request, _("%(name)s is deleted and their certificate revoked.") % {"name": name})
         return redirect("administration:users")
-    return _confirm(
+    return pages.confirm(
         request,
         target,
-        title=_("Delete %(name)s") % {"name": _name(target)},
+        title=_("Delete %(name)s") % {"name": pages.display_name(target)},
         text=_(
             "Their certificate is revoked and the user removed for good. The logs keep their name "
             "on what they did."

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('accounts', '0007_custom_fields_list_columns'),
         ('catalog', '0002_news'),
-        ('orders', '0004_certificate_serial_per_issuer'),
+        ('orders', '0006_robots_reissue_list_auto_renewal_notices'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,0 +1,75 @@
+"""Pagination and sorting of every list from the query string, with `per_page` and `page` as user input.
+
+One mechanism for every list of the portal (django-tables2 tables and plain paginated pages):
+
+- `per_page` is clamped to `PER_PAGE_CHOICES` (the next choice up, at most the largest; garbage,
+  zero or a negative number gives the list's default);
+- `page` out of range answers the last page, garbage the first page: never a 500;
+- `sort` (the table's order-by field) accepts only the table's orderable columns.
+
+Views call `configure_table(request, table)` instead of django-tables2's `RequestConfig`, and
+`paginate(request, rows)` instead of `Paginator(...).get_page(...)`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.core.paginator import Page, Paginator
+from django.http import HttpRequest
+from django_tables2 import RequestConfig, Table
+
+PER_PAGE_CHOICES: tuple[int, ...] = (25, 50, 100, 250)
+DEFAULT_PER_PAGE = 25
+
+
+def clamp_per_page(value: Any, default: int = DEFAULT_PER_PAGE) -> int:
+    """A page size from user input: one of PER_PAGE_CHOICES (the default for garbage or <= 0)."""
+    try:
+        wanted = int(str(value).strip())
+    except (TypeError, ValueError):
+        return default
+    if wanted <= 0:
+        return default
+    for choice in PER_PAGE_CHOICES:
+        if wanted <= choice:
+            return choice
+    return PER_PAGE_CHOICES[-1]
+
+
+def clamp_page(paginator: Paginator, value: Any) -> Page:
+    """The page asked for, the last one when out of range, the first one for garbage."""
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        return paginator.page(1)
+    if number < 1:
+        return paginator.page(1)
+    return paginator.page(min(number, paginator.num_pages))
+
+
+def paginate(
+    request: HttpRequest,
+    rows: Sequence[Any] | Any,
+    per_page: int = DEFAULT_PER_PAGE,
+    *,
+    prefix: str = "",
+) -> Page:
+    """A page of `rows` (a queryset or a list) from `?page=` and `?per_page=`, never an error."""
+    size = clamp_per_page(request.GET.get(f"{prefix}per_page"), per_page)
+    return clamp_page(Paginator(rows, size), request.GET.get(f"{prefix}page"))
+
+
+def configure_table(request: HttpRequest, table: Table, per_page: int = DEFAULT_PER_PAGE) -> Table:
+    """Sort and paginate a django-tables2 table from the request (the only entry point for tables)."""
+    RequestConfig(request, paginate=False).configure(table)
+    size = clamp_per_page(request.GET.get(table.prefixed_per_page_field), per_page)
+    table.paginate(per_page=size, page=1)
+    table.page = clamp_page(table.paginator, request.GET.get(table.prefixed_page_field))
+    return table
+
+
+def configure_unpaginated(request: HttpRequest, table: Table) -> Table:
+    """Sort a table shown whole (a short list, or an export) from the request."""
+    return RequestConfig(request, paginate=False).configure(table)

@@ -1,0 +1,44 @@
+"""Forms of the robots' pages: the recommended reissue list (ORD-13) and automatic renewal (ORD-14)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+
+class RecommendationActionForm(forms.Form):
+    """ORD-13: hide or show rows, opt in or out of their emails, on a selection."""
+
+    ACTIONS = (
+        ("hide", _("Hide")),
+        ("show", _("Show again")),
+        ("mute", _("Stop emails about them")),
+        ("unmute", _("Email me about them")),
+    )
+
+    action = forms.ChoiceField(choices=ACTIONS)
+    selected = forms.TypedMultipleChoiceField(
+        coerce=int, error_messages={"required": _("Select at least one row.")}
+    )
+
+    def __init__(self, *args, choices: list[int], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["selected"].choices = [(pk, str(pk)) for pk in choices]
+
+
+class AutoRenewalSelectionForm(forms.Form):
+    """ORD-14: switch automatic renewal on or off on a selection of orders."""
+
+    enabled = forms.TypedChoiceField(
+        choices=(("1", _("Switch automatic renewal on")), ("0", _("Switch automatic renewal off"))),
+        coerce=lambda value: value == "1",
+    )
+    selected = forms.MultipleChoiceField(error_messages={"required": _("Select at least one order.")})
+
+    def __init__(self, *args, choices: list[str], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["selected"].choices = [(reference, reference) for reference in choices]
+
+
+class AutoRenewalToggleForm(forms.Form):
+    enabled = forms.TypedChoiceField(choices=(("1", "1"), ("0", "0")), coerce=lambda value: value == "1")

@@ -1,0 +1,9 @@
+from contextlib import AbstractContextManager
+from contextvars import ContextVar
+from typing import Any
+
+state: ContextVar[dict[str, Any] | None]
+
+def get_scope() -> dict[str, Any]: ...
+def scope(**scope_kwargs: Any) -> AbstractContextManager[None]: ...
+def scopes_disabled() -> AbstractContextManager[None]: ...
