@@ -15,7 +15,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account, User
-from catalog.models import Brand, Product
+from catalog.models import Product
 
 from .models import Order, OrderStatus
 from .services import listing
@@ -40,15 +40,9 @@ class OrderFilter(django_filters.FilterSet):
     date_to = django_filters.DateFilter(
         label=_("To"), method=_unchanged, widget=forms.DateInput(attrs={"type": "date"})
     )
-    product = django_filters.ModelChoiceFilter(
-        label=_("Product"), queryset=Product.objects.none(), empty_label=_("Any product")
-    )
-    brand = django_filters.ModelChoiceFilter(
-        label=_("Brand"),
-        field_name="product__brand",
-        queryset=Brand.objects.none(),
-        empty_label=_("Any brand"),
-    )
+    # Plain choices built from one query of the catalogue (products with their brands).
+    product = django_filters.TypedChoiceFilter(label=_("Product"), field_name="product_id", coerce=int)
+    brand = django_filters.TypedChoiceFilter(label=_("Brand"), field_name="product__brand_id", coerce=int)
     status = django_filters.ChoiceFilter(
         label=_("Status"), choices=OrderStatus.choices, empty_label=_("Any status")
     )
@@ -67,10 +61,10 @@ class OrderFilter(django_filters.FilterSet):
         self.account = account
         form_fields = self.form.fields
         form_fields["field"].choices = listing.search_fields(account)
-        form_fields["product"].queryset = Product.objects.select_related("brand").order_by(
-            "brand__name", "name"
-        )
-        form_fields["brand"].queryset = Brand.objects.order_by("name")
+        products = list(Product.objects.select_related("brand").order_by("brand__name", "name"))
+        form_fields["product"].choices = [("", _("Any product"))] + [(p.pk, str(p)) for p in products]
+        brands = sorted({(p.brand_id, p.brand.name) for p in products}, key=lambda b: b[1])
+        form_fields["brand"].choices = [("", _("Any brand")), *brands]
         form_fields["ordered_by"].queryset = User.objects.filter(account=account).order_by("username")
 
     def filter_queryset(self, queryset: QuerySet[Order]) -> QuerySet[Order]:

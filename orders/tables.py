@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 import django_tables2 as tables
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -18,6 +19,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext
+from django_tables2.data import TableQuerysetData
 
 from accounts.models import Account, User
 
@@ -106,6 +108,42 @@ class OrderTable(tables.Table):
         return blocking_point(record.status) or "—"
 
 
+class DeferredJoinData(TableQuerysetData):
+    """A page read in two steps (issue 17, deep pages): the page's ids first, sorted and offset
+    over the indexed columns alone, then those rows with their per-row subqueries (latest
+    certificate, revocation). PostgreSQL would otherwise evaluate the subqueries of every row an
+    OFFSET skips, so a last page would cost the whole account."""
+
+    def __getitem__(self, key: Any) -> Any:
+        if not isinstance(key, slice):
+            return super().__getitem__(key)
+        return _DeferredPage(self.data, key)
+
+
+class _DeferredPage:
+    """The rows of one slice, read on first use (pagination may slice a page it does not show)."""
+
+    def __init__(self, queryset: QuerySet[Order], key: slice) -> None:
+        self.queryset, self.key = queryset, key
+        self._rows: list[Order] | None = None
+
+    def _load(self) -> list[Order]:
+        if self._rows is None:
+            ids = list(self.queryset.values_list("pk", flat=True)[self.key])
+            rows = {row.pk: row for row in self.queryset.filter(pk__in=ids).order_by()}
+            self._rows = [rows[pk] for pk in ids if pk in rows]
+        return self._rows
+
+    def __iter__(self) -> Any:
+        return iter(self._load())
+
+    def __len__(self) -> int:
+        return len(self._load())
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._load()[index]
+
+
 def available_columns(account: Account) -> list[tuple[str, str]]:
     """(name, label) of every column a user of this account may choose, custom fields included."""
     base = [(name, str(column.verbose_name)) for name, column in OrderTable.base_columns.items()]
@@ -134,6 +172,8 @@ def order_table(user: User, data: Any, *, extra: tuple[str, ...] = ()) -> OrderT
     ]
     hidden = [name for name in OrderTable.base_columns if name not in shown]
     hidden += [name for name, _column in custom if name not in shown]
+    if isinstance(data, QuerySet):
+        data = DeferredJoinData(data)
     table = OrderTable(data, extra_columns=custom, exclude=hidden)
     table.sequence = [*shown, "..."]
     return table

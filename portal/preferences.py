@@ -86,7 +86,7 @@ class PreferencesForm(forms.ModelForm):
             )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("approval_mode") and not data.get("approvers"):
             self.add_error("approvers", _("Approval mode needs at least one approver."))
         return data

@@ -42,7 +42,7 @@ class ColumnsForm(forms.Form):
         return [(self[f"show_{name}"], self[f"position_{name}"]) for name, _label in self.available]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         shown = [name for name, _label in self.available if data.get(f"show_{name}") or name in self.required]
         if len(shown) <= len(self.required):
             raise forms.ValidationError(_("Choose at least one column besides the reference."))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.http import HttpRequest
 
 from accounts.audit import log_action
 from accounts.models import User
@@ -12,7 +13,9 @@ from ..models import Order
 FIELDS = ("custom_1", "custom_2", "custom_3", "custom_4")
 
 
-def set_custom_fields(order: Order, values: dict[str, str], *, user: User, request=None) -> list[str]:
+def set_custom_fields(
+    order: Order, values: dict[str, str], *, user: User, request: HttpRequest | None = None
+) -> list[str]:
     """Store the labelled custom fields of `order`; returns the names that changed (audited)."""
     labelled = {f"custom_{number}" for number, _label in order.account.custom_fields}
     with transaction.atomic():

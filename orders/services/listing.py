@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 
 from django.core.cache import cache
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, TextField
@@ -20,22 +21,25 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 from ..models import CLOSED, DELIVERED, IN_PROGRESS, Certificate, Order, OrderStatus
 
 S = OrderStatus
 
 # The tabs of the order list: label and statuses (None: every status).
-GROUPS: dict[str, tuple[str, set[str] | None]] = {
-    "valid": (_("Valid products"), set(DELIVERED)),
+GROUPS: dict[str, tuple[StrOrPromise, set[str] | None]] = {
+    "valid": (_("Valid products"), {str(s) for s in DELIVERED}),
     "all": (_("All products"), None),
-    "in_progress": (_("In progress"), IN_PROGRESS),
-    "delivered": (_("Delivered"), DELIVERED),
-    "closed": (_("Closed"), CLOSED),
+    "in_progress": (_("In progress"), {str(s) for s in IN_PROGRESS}),
+    "delivered": (_("Delivered"), {str(s) for s in DELIVERED}),
+    "closed": (_("Closed"), {str(s) for s in CLOSED}),
 }
 DEFAULT_GROUP = "all"
 
 # LIST-2: what a request in progress waits for.
-BLOCKING_POINT = {
+BLOCKING_POINT: dict[str, StrOrPromise] = {
     S.AWAITING_APPROVAL: _("Approval by an approver of your account"),
     S.QUOTE: _("Signature of the quote"),
     S.QUOTE_SIGNED: _("Processing by our team"),
@@ -47,14 +51,14 @@ BLOCKING_POINT = {
 }
 
 # LIST-4: the fields a keyword is looked for in. Custom fields join when the account labels them.
-SEARCH_FIELDS: dict[str, str] = {
+SEARCH_FIELDS: dict[str, StrOrPromise] = {
     "names": _("Common name and additional names"),
     "reference": _("Our reference"),
     "customer_reference": _("Your reference"),
     "ca_reference": _("CA reference"),
     "organisation": _("Organisation"),
 }
-DATE_FIELDS: dict[str, str] = {
+DATE_FIELDS: dict[str, StrOrPromise] = {
     "created_at": _("Ordered"),
     "delivered_at": _("Delivered"),
     "expires": _("Expires"),

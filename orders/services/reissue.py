@@ -366,8 +366,6 @@ def revoke_scheduled(now: datetime | None = None) -> int:
     sent by one queued task. Idempotent: only certificates still valid are taken and two runs are
     serialised, so a retry finds nothing left and writes nothing twice.
     """
-    from ..tasks_reissue import send_scheduled_revocation_emails
-
     now = now or timezone.now()
     # Grace delays end on every account: this scheduled job works across tenants by design.
     with scopes_disabled(), transaction.atomic():
@@ -394,7 +392,8 @@ def revoke_scheduled(now: datetime | None = None) -> int:
         done = due.update(
             state=Certificate.State.REVOKED, revoked_at=now, revocation_reason=RevocationReason.SUPERSEDED
         )
-        enqueue(send_scheduled_revocation_emails, ids)
+        # By name: the task module imports this one (orders.tasks_reissue).
+        enqueue("orders.tasks_reissue.send_scheduled_revocation_emails", ids)
     forget_all_counts()
     return done
 

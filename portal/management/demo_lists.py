@@ -66,7 +66,9 @@ def ensure_list_orders(demo: DemoAccount, now: datetime | None = None) -> int:
     prices = {p.product_id: p.price for p in ProductPeriod.objects.filter(product__in=products, months=12)}
     users = list(demo.users.values())
     # ORD-5: only a non-approver's order waits for approval (an approver's own goes straight on).
-    orderers = [u for u in users if not u.is_account_superuser and not u.right_approval] or users[:1]
+    orderers = [
+        u for u in users if u.right_technical and not u.is_account_superuser and not u.right_approval
+    ] or users[:1]
     statuses = list(STATUS_WEIGHTS)
     weights = list(STATUS_WEIGHTS.values())
     orders: list[Order] = []
