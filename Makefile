@@ -13,12 +13,12 @@ TEST_DB ?= portal
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: demo test setup bundles system-demo system-test services lint messages clean bench
+.PHONY: demo test setup bundles system-demo system-test services lint messages clean sslyze bench
 
-demo: system-demo setup bundles
+demo: system-demo setup bundles sslyze
 	DEBUG=1 bash scripts/demo.sh
 
-test: system-test setup services bundles
+test: system-test setup services bundles sslyze
 	bash scripts/test.sh
 
 # Browser cryptography (KeyBot ORD-7, client-certificate enrolment ACC-7): build outputs of the
@@ -34,6 +34,21 @@ static/js/%.bundle.js: static/js/%.src.js node_modules/.installed
 	npx esbuild $< --bundle --minify --format=iife --target=es2020 --outfile=$@
 
 setup: $(VENV)/.synced
+
+# MON-3: sslyze pins an older cryptography than the portal's: it gets its own virtual environment,
+# called through its command line by monitoring/tls_scan.py (settings.SSLYZE_BIN).
+SSLYZE_VENV := .sslyze-venv
+sslyze: $(SSLYZE_VENV)/.installed
+
+$(SSLYZE_VENV)/.installed: monitoring/sslyze-requirements.txt
+	@[ -x $(UV) ] || { $(PYTHON) -m venv .tools && .tools/bin/pip install --quiet uv; }
+	$(UV) venv --quiet --allow-existing --python $(PYTHON) $(SSLYZE_VENV)
+	$(UV) pip install --quiet --python $(SSLYZE_VENV)/bin/python -r monitoring/sslyze-requirements.txt
+	touch $@
+
+# Scale benchmarks (bench/README.md): PostgreSQL and Redis as for the tests.
+bench: setup services sslyze
+	bash bench/run.sh
 
 $(VENV)/.synced: pyproject.toml uv.lock
 	@[ -x $(UV) ] || { $(PYTHON) -m venv .tools && .tools/bin/pip install --quiet uv; }
@@ -55,10 +70,6 @@ system-test:
 services:
 	bash scripts/services.sh
 
-# Benchmarks (not tests): each script under bench/ prints its figures; see bench/README.md.
-BENCH_SCRIPTS ?= $(sort $(wildcard bench/*.py))
-bench: setup services
-	@for script in $(BENCH_SCRIPTS); do echo "== $$script"; $(PY) $$script || exit 1; done
 
 lint: setup
 	$(PY) -m ruff check .

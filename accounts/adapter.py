@@ -3,6 +3,8 @@ login lock (ACC-3), the second-factor step (ACC-5) and the audit of logins (PLAT
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.internal.flows.login import get_authentication_records, record_authentication
 from allauth.core import context as allauth_context
@@ -27,6 +29,15 @@ _OUR_EMAILS = {
     "account/email/password_reset_key": "account_password_reset",
     "account/email/unknown_account": "account_unknown_email",
 }
+
+
+def on_site_url(url: str) -> str:
+    """Issue 13: a link built from the request's Host header, moved onto SITE_URL (a forged Host
+    never reaches a password-reset email)."""
+    if not url:
+        return url
+    parts = urlsplit(url)
+    return settings.SITE_URL + parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 class PortalAccountAdapter(DefaultAccountAdapter):
@@ -172,7 +183,7 @@ class PortalAccountAdapter(DefaultAccountAdapter):
                 super().send_mail(template_prefix, email, context)
             return
         ours = {
-            "password_reset_url": context.get("password_reset_url", ""),
+            "password_reset_url": on_site_url(context.get("password_reset_url", "")),
             "username": getattr(user, "username", ""),
             "first_name": getattr(user, "first_name", ""),
             "email": email,

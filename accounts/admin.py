@@ -14,7 +14,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Permission
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .administration.staff_actions import make_account_superuser
 from .forms import RejectForm
-from .models import Account, AuditEvent, Contact, Organisation, User, WebAuthnCredential
+from .models import Account, AuditEvent, Contact, Organisation, ProcessingOffice, User, WebAuthnCredential
 from .services import AccountStateError, reject_account, unlock_user, validate_account
 from .twofactor.services import reset_second_factors
 
@@ -63,8 +63,9 @@ class UserInline(ReadOnlyInline):
 
 @admin.register(Account)
 class AccountAdmin(admin.ModelAdmin):
-    list_display = ("name", "kind", "formula", "status", "created_at", "validated_at")
-    list_filter = ("status", "kind", "formula", "auth_type")
+    list_display = ("name", "kind", "formula", "office", "status", "created_at", "validated_at")
+    list_filter = ("status", "kind", "formula", "auth_type", "office")
+    list_select_related = ("office",)
     search_fields = ("name", "organisations__registration_number", "users__username", "users__email")
     date_hierarchy = "created_at"
     readonly_fields = (
@@ -77,7 +78,7 @@ class AccountAdmin(admin.ModelAdmin):
         "technical_contact",
     )
     fieldsets = (
-        (None, {"fields": ("name", "kind", "formula", "auth_type", "approval_mode", "language")}),
+        (None, {"fields": ("name", "kind", "formula", "office", "auth_type", "approval_mode", "language")}),
         (
             _("Request"),
             {
@@ -409,3 +410,18 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(ProcessingOffice)
+class ProcessingOfficeAdmin(admin.ModelAdmin):
+    """STAFF-1: the offices staff assign accounts to (Account admin), with how to reach them."""
+
+    list_display = ("name", "email", "phone", "hours", "account_count")
+    search_fields = ("name", "email")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ProcessingOffice]:
+        return super().get_queryset(request).annotate(_account_count=Count("accounts"))
+
+    @admin.display(description=_("accounts"), ordering="_account_count")
+    def account_count(self, office: ProcessingOffice) -> int:
+        return office._account_count

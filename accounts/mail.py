@@ -11,6 +11,7 @@ autodiscovery under its historical name, so this module imports no other module 
 
 from __future__ import annotations
 
+import html as html_lib
 from typing import TYPE_CHECKING, Any
 
 from celery import shared_task
@@ -28,7 +29,9 @@ if TYPE_CHECKING:
 def render_email(template: str, context: dict[str, Any], language: str) -> tuple[str, str, str]:
     context = {"site_url": settings.SITE_URL, **context}
     with translation.override(language):
-        subject = render_to_string(f"emails/{template}.subject.txt", context).strip()
+        # A subject is plain text: undo the HTML escaping of the template engine (issue 13: no
+        # "&quot;" for a company name with quotes); unescape(escape(x)) == x for any value.
+        subject = html_lib.unescape(render_to_string(f"emails/{template}.subject.txt", context)).strip()
         text = render_to_string(f"emails/{template}.txt", context)
         html = render_to_string(f"emails/{template}.html", context)
     return " ".join(subject.split()), text, html
@@ -39,7 +42,8 @@ def send_now(
 ) -> None:
     subject, text, html = render_email(template, context, language)
     message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, to, cc=cc or [])
-    message.attach_alternative(html, "text/html")
+    if not context.get("plain_text_only"):  # MON-1: a recipient may want plain-text emails only
+        message.attach_alternative(html, "text/html")
     message.send()
 
 

@@ -29,6 +29,36 @@ class Right(models.TextChoices):
     APPROVAL = "approval", _("Approval")
 
 
+class ProcessingOffice(models.Model):
+    """STAFF-1, ADM-5: the reseller's office that handles an account's orders, with how to reach it.
+
+    Staff assign each account to one; the account's preferences, its order pages and the emails
+    that name a handler show it.
+    """
+
+    name = models.CharField(_("name"), max_length=150, unique=True)
+    email = models.EmailField(_("email"))
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    hours = models.CharField(
+        _("opening hours"),
+        max_length=200,
+        blank=True,
+        help_text=_("For example: Monday to Friday, 9:00–18:00"),
+    )
+
+    class Meta:
+        verbose_name = _("processing office")
+        verbose_name_plural = _("processing offices")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def as_context(self) -> dict[str, str]:
+        """The office as emails show it (JSON-serialisable: email contexts cross the broker)."""
+        return {"name": self.name, "email": self.email, "phone": self.phone, "hours": self.hours}
+
+
 class Account(models.Model):
     """A customer of the portal: a service provider or an enterprise (ACC-1)."""
 
@@ -67,6 +97,14 @@ class Account(models.Model):
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     validated_at = models.DateTimeField(_("validated"), null=True, blank=True)
     terms_accepted_at = models.DateTimeField(_("terms accepted"), null=True, blank=True)
+    office = models.ForeignKey(
+        ProcessingOffice,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="accounts",
+        verbose_name=_("processing office"),
+    )
     # ACC-1: the two people named at registration; emails about the account go to them (ADM-6).
     administrative_contact = models.ForeignKey(
         "Contact",

@@ -10,12 +10,15 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections import defaultdict
+from datetime import timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from allauth.account.forms import default_token_generator
 from allauth.account.utils import user_pk_to_url_str
 from django.conf import settings
 from django.contrib.auth import update_session_auth_hash
+from django.core import signing
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -392,3 +395,49 @@ def end_sessions(user: User, *, keep=None) -> None:
     if keep is not None and keep.user.is_authenticated and keep.user.pk == user.pk:
         keep.user.session_stamp = stamp
         update_session_auth_hash(keep, keep.user)
+
+
+# ACC-1: a registration form prefilled with the organisation of a certificate, for the person who
+# received a certificate ordered by someone else. The link carries the data, signed so that it
+# cannot be made to say something else, and works for PREFILL_MAX_AGE.
+PREFILL_SALT = "accounts.registration-prefill"
+PREFILL_MAX_AGE = timedelta(days=90)
+PREFILL_FIELDS = (
+    "company_name",
+    "country",
+    "registration_number",
+    "naf_code",
+    "vat_number",
+    "address",
+    "postal_code",
+    "city",
+    "phone",
+)
+
+
+def registration_prefill_url(organisation: Organisation) -> str:
+    """The absolute registration URL prefilled with `organisation` (ACC-1)."""
+    data = {
+        "company_name": organisation.name,
+        "country": organisation.country,
+        "registration_number": organisation.registration_number,
+        "naf_code": organisation.naf_code,
+        "vat_number": organisation.vat_number,
+        "address": organisation.address,
+        "postal_code": organisation.postal_code,
+        "city": organisation.city,
+        "phone": organisation.phone,
+    }
+    token = signing.dumps({k: v for k, v in data.items() if v}, salt=PREFILL_SALT, compress=True)
+    return f"{settings.SITE_URL}{reverse('registration:register')}?{urlencode({'prefill': token})}"
+
+
+def registration_prefill(token: str) -> dict[str, str]:
+    """The registration form's initial data from a prefill link; nothing for a bad or old link."""
+    try:
+        data = signing.loads(token, salt=PREFILL_SALT, max_age=PREFILL_MAX_AGE)
+    except (signing.BadSignature, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {key: str(value) for key, value in data.items() if key in PREFILL_FIELDS}

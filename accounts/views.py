@@ -8,20 +8,22 @@ from django.utils import translation
 from django.views.decorators.http import require_http_methods
 
 from .forms import RegistrationForm
-from .services import register_account
+from .services import register_account, registration_prefill
 
 
 @require_http_methods(["GET", "POST"])
 def register(request):
     language = translation.get_language()
     initial = {"language": language} if language in dict(settings.LANGUAGES) else {}
+    prefilled = registration_prefill(request.GET.get("prefill", ""))
+    initial.update(prefilled)
     form = RegistrationForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         # A robot filled in the hidden field: answer as if it worked, create nothing.
         if not form.is_bot():
             register_account(form.cleaned_data, request=request)
         return redirect("registration:done")
-    return render(request, "accounts/register.html", {"form": form})
+    return render(request, "accounts/register.html", {"form": form, "prefilled": bool(prefilled)})
 
 
 def register_done(request):

@@ -10,7 +10,7 @@ reloads the PDF from the database when it runs, so no PDF crosses the broker.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from celery import shared_task
 from django.conf import settings
@@ -51,7 +51,7 @@ def build_message(
     language: str,
     *,
     cc: list[str] | None = None,
-    attachments: list[tuple[str, int]] = (),
+    attachments: Sequence[tuple[str, int]] = (),
 ) -> EmailMultiAlternatives:
     """The multipart message with each (kind, pk) of `attachments` attached as a PDF."""
     subject, text, html = render_email(template, context, language)

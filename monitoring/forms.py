@@ -82,3 +82,74 @@ class InstallationTestForm(forms.Form):
             except network.TargetRefused as exc:
                 self.add_error("host", exc.reason.message)
         return data
+
+
+class MonitoringSettingsForm(forms.ModelForm):
+    """MON-1: the account's monitoring settings; the manager is one of the account's users."""
+
+    class Meta:
+        from .models import MonitoringSettings
+
+        model = MonitoringSettings
+        fields = [
+            "enabled_by_default",
+            "default_frequency",
+            "manager",
+            "email_format",
+            "scope",
+            "include_imported",
+        ]
+
+    def __init__(self, *args, account, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        from accounts.models import User
+
+        self.fields["manager"].queryset = User.objects.filter(account=account, is_active=True).order_by(
+            "username"
+        )
+
+
+class EndpointForm(forms.ModelForm):
+    """MON-2: names to test (one per line), port, StartTLS, enabled, frequency."""
+
+    use_required_attribute = False
+
+    class Meta:
+        from .models import MonitoredEndpoint
+
+        model = MonitoredEndpoint
+        fields = ["names", "port", "starttls", "enabled", "frequency"]
+        widgets = {"names": forms.Textarea(attrs={"rows": 3})}
+
+    def clean_names(self) -> str:
+        names = []
+        for line in self.cleaned_data["names"].splitlines():
+            name = line.strip().lower().rstrip(".")
+            if not name:
+                continue
+            try:
+                name = ascii_host(name)
+            except UnicodeError:
+                raise forms.ValidationError(
+                    _("“%(name)s” is not a valid host name.") % {"name": line.strip()}
+                ) from None
+            if not _valid_host(name) or "*" in name:
+                raise forms.ValidationError(
+                    _("“%(name)s” is not a valid host name.") % {"name": line.strip()}
+                )
+            names.append(name)
+        if not names:
+            raise forms.ValidationError(_("Give at least one name to test."))
+        if len(names) > 20:
+            raise forms.ValidationError(_("Twenty names at most."))
+        return "\n".join(dict.fromkeys(names))
+
+    def clean_port(self) -> int:
+        port = self.cleaned_data["port"]
+        if not network.port_allowed(port):
+            raise forms.ValidationError(
+                _(
+                    "This port cannot be tested: use 443, a usual mail, directory or database port, or a port from 1024 up."
+                )
+            )
+        return port

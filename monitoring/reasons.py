@@ -56,6 +56,31 @@ MESSAGES = {
     "name_ok": _("The certificate covers %(name)s."),
     "dates_ok": _("The certificate is valid until %(date)s."),
     "expected_ok": _("The server sends this certificate."),
+    # Protocols, cipher suites and known vulnerabilities (MON-3, from sslyze).
+    "scanner_failed": _("The protocol scan could not complete: %(error)s."),
+    "protocol_ssl": _("The server accepts %(protocol)s, which is broken: disable it."),
+    "protocol_legacy": _("The server accepts %(protocols)s, deprecated since 2021 (RFC 8996): disable them."),
+    "protocols_ok": _("Protocols offered: %(protocols)s."),
+    "no_tls13": _("The server does not offer TLS 1.3."),
+    "cipher_insecure": _("Insecure cipher suites are accepted: %(ciphers)s."),
+    "cipher_no_forward_secrecy": _("Cipher suites without forward secrecy are accepted: %(ciphers)s."),
+    "ciphers_ok": _("Every accepted cipher suite has forward secrecy and a strong cipher."),
+    "heartbleed": _("The server is vulnerable to Heartbleed (CVE-2014-0160): update OpenSSL now."),
+    "ccs_injection": _("The server is vulnerable to the OpenSSL CCS injection (CVE-2014-0224)."),
+    "robot": _("The server is vulnerable to ROBOT (RSA padding oracle): disable RSA key exchange."),
+    "insecure_renegotiation": _("The server does not support secure renegotiation (RFC 5746)."),
+    "client_renegotiation": _(
+        "The server accepts client-initiated renegotiation (a denial-of-service risk)."
+    ),
+    "compression": _("TLS compression is enabled (CRIME attack): disable it."),
+    "vulnerabilities_ok": _(
+        "No known vulnerability found (Heartbleed, ROBOT, CCS injection, renegotiation, compression)."
+    ),
+    "no_ocsp_stapling": _("The server does not staple an OCSP response."),
+    "ocsp_stapling_ok": _("The server staples an OCSP response."),
+    "no_hsts": _("No HSTS header (Strict-Transport-Security) on HTTPS."),
+    "hsts_short": _("The HSTS header lasts %(days)s days: 180 days or more is recommended."),
+    "hsts_ok": _("HSTS is on for %(days)s days."),
 }
 
 

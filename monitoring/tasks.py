@@ -17,3 +17,12 @@ from .jobs import run_post_issuance_checks
 def post_issuance_checks(now: str | None = None) -> Outcome:
     """JOBS-3: test the installation of certificates delivered a few days ago; email when not green."""
     return run_post_issuance_checks(datetime.fromisoformat(now) if now else timezone.now())
+
+
+@shared_task(name="monitoring.tasks.scan_due")
+@recorded_job("JOBS-4 monitoring scans")
+def scan_due(now: str | None = None) -> Outcome:
+    """JOBS-4: enrol new certificates, then scan the endpoints due by their frequency (MON-3)."""
+    from .scanning import scan_due as run
+
+    return run(datetime.fromisoformat(now) if now else timezone.now())

@@ -13,12 +13,15 @@ import hashlib
 import re
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 from cryptography.x509.oid import NameOID, PublicKeyAlgorithmOID
+from django import forms
+from django.core.validators import ProhibitNullCharactersValidator
 from django.utils.translation import gettext as _
 
 from .weakkeys import check_public_key
@@ -35,6 +38,27 @@ _PEM = re.compile(
 )
 _BASE64_ONLY = re.compile(r"\A[A-Za-z0-9+/=\s]+\Z")
 _ATTRIBUTE_LABELS = {NameOID.EMAIL_ADDRESS: "emailAddress", NameOID.SERIAL_NUMBER: "serialNumber"}
+
+
+# Control characters other than tab and line ends: binary garbage, not a PEM text (issue 13).
+_BINARY = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class CsrField(forms.CharField):
+    """A pasted CSR: binary garbage gets the CSR message, not Django's null-character error
+    (parse_csr, called by the form's clean_csr, says what is wrong with any other text)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.validators = [v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)]
+
+    def to_python(self, value: Any) -> str:
+        text = super().to_python(value)
+        if _BINARY.search(text):
+            raise forms.ValidationError(
+                _("This text is not a certificate signing request (CSR)."), code="garbage"
+            )
+        return text
 
 
 class CsrError(Exception):
@@ -101,6 +125,8 @@ def parse_csr(text: str) -> CsrInfo:
 
 def _decode_pem(text: str) -> bytes:
     """RFC 7468 framing: one CERTIFICATE REQUEST (or NEW CERTIFICATE REQUEST) block, whitespace around."""
+    if _BINARY.search(text):
+        raise CsrError("garbage", _("This text is not a certificate signing request (CSR)."))
     if len(text.encode("utf-8", errors="replace")) > MAX_CSR_BYTES:
         raise CsrError("too_large", _("The request is larger than 16 KiB: paste only the CSR itself."))
     stripped = text.strip()

@@ -15,7 +15,7 @@ from django.utils.translation import ngettext
 from accounts.models import Account, Contact, Organisation
 from catalog.models import Product
 
-from .csr import CsrError, CsrInfo, parse_csr
+from .csr import CsrError, CsrField, CsrInfo, parse_csr
 from .models import Certificate, Order, ServerSoftware
 from .services.imports import MAX_FILES
 from .services.kinds import profile_for
@@ -68,7 +68,7 @@ class ReissueForm(_Form):
             (days, ngettext("%(days)d day", "%(days)d days", days) % {"days": days}) for days in GRACE_DAYS
         ],
     )  # a callable: labels in the language of each request
-    csr = forms.CharField(
+    csr = CsrField(
         label=_("New certificate signing request (CSR)"),
         widget=forms.Textarea(attrs={"rows": 10}),
         help_text=_(

@@ -15,7 +15,7 @@ from accounts.countries import COUNTRIES
 from accounts.forms import compact_registration_number, siren_of, validate_phone
 from catalog.models import Product
 
-from .csr import CsrError, CsrInfo, parse_csr
+from .csr import CsrError, CsrField, CsrInfo, parse_csr
 from .dcv import offered_methods
 from .forms.names import clean_common_name, clean_sans, names_error
 from .models import DcvMethod, ServerSoftware
@@ -84,7 +84,7 @@ class ExternalOrderForm(_Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("One name per line. The www variant of the common name is free."),
     )
-    csr = forms.CharField(
+    csr = CsrField(
         label=_("Certificate signing request (CSR)"),
         widget=forms.Textarea(attrs={"rows": 10}),
         help_text=_(

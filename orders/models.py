@@ -146,7 +146,7 @@ class ServerSoftware(models.TextChoices):
 
 
 class OrderOrigin(models.TextChoices):
-    """How an order came to be (ORD-5, ORD-10, ORD-12, ORD-15, AUTO-2)."""
+    """How an order came to be (ORD-5, ORD-10, ORD-12, ORD-15)."""
 
     ORDERED = "ordered", _("Ordered")
     RENEWAL = "renewal", _("Renewal")
@@ -154,7 +154,6 @@ class OrderOrigin(models.TextChoices):
     MIGRATION = "migration", _("Migration")
     IMPORT = "import", _("Import")
     EXTERNAL_LINK = "external_link", _("External order link")
-    ACME = "acme", _("ACME")
 
 
 class Order(models.Model):

@@ -59,10 +59,18 @@ def enqueue(task: Any, *args: Any, **kwargs: Any) -> OutboxMessage:
 
 def publish(message_ids: Iterable[int]) -> int:
     """Hand these rows to the broker; returns how many went. Never raises: what could not be
-    published stays pending for the relay."""
+    published stays pending for the relay. The rows are marked published before they are sent
+    (nothing else holds them then), so this never waits for a worker running one of them."""
+    ids = list(message_ids)
+    if not ids:
+        return 0
+    OutboxMessage.objects.filter(pk__in=ids).update(published_at=timezone.now())
+    return _send(ids)
+
+
+def _send(ids: list[int]) -> int:
     from .tasks import deliver
 
-    ids = list(message_ids)
     sent: list[int] = []
     try:
         if deliver.app.conf.task_always_eager:
@@ -78,8 +86,8 @@ def publish(message_ids: Iterable[int]) -> int:
         logger.warning(
             "Broker unreachable (%s): %d queued task(s) left to the outbox relay.", exc, len(ids) - len(sent)
         )
-    if sent:
-        OutboxMessage.objects.filter(pk__in=sent).update(published_at=timezone.now())
+        unsent = ids[len(sent) :]
+        OutboxMessage.objects.filter(pk__in=unsent, done_at__isnull=True).update(published_at=None)
     return len(sent)
 
 
@@ -103,10 +111,18 @@ def relay(*, everything: bool = False, batch: int = 500) -> int:
     total = 0
     last = 0
     while True:
-        ids = list(rows.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:batch])
+        with transaction.atomic():
+            # Rows a worker is running right now are locked: skip them rather than wait.
+            ids = list(
+                rows.select_for_update(skip_locked=True)
+                .filter(pk__gt=last)
+                .order_by("pk")
+                .values_list("pk", flat=True)[:batch]
+            )
+            OutboxMessage.objects.filter(pk__in=ids).update(published_at=timezone.now())
         if not ids:
             break
-        sent = publish(ids)
+        sent = _send(ids)
         total += sent
         if sent < len(ids):  # the broker went away: stop, the next relay run goes on
             break

@@ -79,6 +79,14 @@ SECTIONS = [
         ],
     ),
     Section(
+        _("Monitoring"),
+        "/monitoring/",
+        [
+            Entry(_("Dashboard"), "monitoring:dashboard", (Right.TECHNICAL,)),
+            Entry(_("Monitoring settings"), "monitoring:settings", (Right.TECHNICAL,)),
+        ],
+    ),
+    Section(
         _("Administration"),
         "/administration/",
         [

@@ -23,8 +23,11 @@ _DEV_SECRET = "insecure-dev-only-secret-key-change-me-0123456789abcdefghijklmnop
 SECRET_KEY = env.str("SECRET_KEY", default=_DEV_SECRET if DEBUG else "")
 if not SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Issue 13: never "testserver" in production (the test runner adds it for the test client).
+ALLOWED_HOSTS = env.list(
+    "ALLOWED_HOSTS", default=sorted({"127.0.0.1", "localhost", urlsplit(SITE_URL).hostname or "localhost"})
+)
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[SITE_URL])
 
 INSTALLED_APPS = [
@@ -306,6 +309,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "monitoring.tasks.post_issuance_checks",
         "schedule": crontab(minute=50, hour="*/6"),
     },
+    "jobs-4-monitoring-scans": {
+        "task": "monitoring.tasks.scan_due",
+        "schedule": crontab(minute="*/10"),
+    },
     "jobs-5-expiry-reminders": {
         "task": "orders.tasks_robots.expiry_reminders",
         "schedule": crontab(minute=0, hour=7),
@@ -366,6 +373,10 @@ CLIENT_CERT_ENROLMENT_DAYS = env.int("CLIENT_CERT_ENROLMENT_DAYS", default=7)
 
 # LIFE-4: the installation test may not reach private networks unless allowed (tests, laptop demo).
 INSTALLATION_TEST_ALLOW_PRIVATE = env.bool("INSTALLATION_TEST_ALLOW_PRIVATE", default=False)
+# MON-3: sslyze lives in its own virtual environment (make sslyze); scans per JOBS-4 run and in parallel.
+SSLYZE_BIN = env("SSLYZE_BIN", default=str(BASE_DIR / ".sslyze-venv" / "bin" / "sslyze"))
+MONITORING_CONCURRENCY = env.int("MONITORING_CONCURRENCY", default=4)
+MONITORING_SCANS_PER_RUN = env.int("MONITORING_SCANS_PER_RUN", default=200)
 INSTALLATION_TEST_PER_MINUTE = env.int("INSTALLATION_TEST_PER_MINUTE", default=5)
 
 REST_FRAMEWORK = {

@@ -4,6 +4,8 @@
 # cycles) and missing migrations. Extra arguments go to pytest.
 # Without arguments (make test) pytest runs on every core with pytest-xdist, a database per
 # worker; with arguments (one module, one test) it runs in one process unless PYTEST_WORKERS is set.
+# Then the tests marked `sqlite` (the demo crawl, queries with a per-database form) run a second
+# time on SQLite, the demo's own database (a file under VAR_DIR); SQLITE_PASS=0 skips that pass.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/${TEST_DB:-portal}}"
@@ -24,7 +26,18 @@ if [ $# -eq 0 ]; then
 else
     WORKERS="${PYTEST_WORKERS:-0}"
 fi
-if [ "$WORKERS" = 0 ]; then
-    exec $PY -m pytest "$@"
+run_pytest() {
+    if [ "$WORKERS" = 0 ]; then
+        $PY -m pytest "$@"
+    else
+        $PY -m pytest -n "$WORKERS" --dist loadfile "$@"
+    fi
+}
+run_pytest "$@"
+if [ "${SQLITE_PASS:-1}" != 0 ] && [[ "$DATABASE_URL" != sqlite* ]]; then
+    mkdir -p "$VAR_DIR"
+    status=0
+    DATABASE_URL="sqlite:///$VAR_DIR/${TEST_DB:-portal}.sqlite3" run_pytest "$@" -m sqlite || status=$?
+    # 5: the selection held no test marked sqlite.
+    [ "$status" = 5 ] || exit "$status"
 fi
-exec $PY -m pytest -n "$WORKERS" --dist loadfile "$@"

@@ -87,6 +87,7 @@ def test_month_helpers():
     assert (start, end) == (datetime.date(2025, 4, 1), datetime.date(2026, 3, 1))
 
 
+@pytest.mark.sqlite  # date arithmetic in SQL: checked on SQLite too
 def test_volume_per_product_and_month(account, product, other_product, token_history):
     stats = consumption(account, month(-11), month(0), Measure.VOLUME)
     assert len(stats.months) == 12
@@ -99,6 +100,7 @@ def test_volume_per_product_and_month(account, product, other_product, token_his
     assert stats.month_totals[9] == 6 and stats.total == 9
 
 
+@pytest.mark.sqlite  # date arithmetic in SQL: checked on SQLite too
 def test_value_is_invoices_less_credit_notes(account, other_account):
     with on(month(-1).replace(day=10)):
         invoice = issue_invoice(

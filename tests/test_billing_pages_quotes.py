@@ -42,6 +42,7 @@ def accept_url(quote) -> str:
     return reverse("billing:quote_accept", args=[quote.public_id])
 
 
+@pytest.mark.sqlite  # date arithmetic in SQL: checked on SQLite too
 def test_open_quotes_with_amount_and_expiry(client, billing, account, other_account, settings):
     settings.BILLING_QUOTE_VALIDITY_DAYS = 30
     with on(days_ago(10)):

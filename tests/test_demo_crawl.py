@@ -1,5 +1,6 @@
 """Every page reachable in the demo answers, and neither demo account sees the other (foundation
-issue, "Done when"). A crawler logs in as each demo user and follows every link it is shown."""
+issue, "Done when"). A crawler logs in as each demo user and follows every link it is shown.
+Marked `sqlite`: `make test` runs it on PostgreSQL and again on SQLite, the demo's own database."""
 
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ SKIP = (
     "/accounts/password/reset/key/",
 )
 MAX_PAGES = 400
+
+pytestmark = pytest.mark.sqlite
 
 
 @pytest.fixture(scope="module")

@@ -67,7 +67,9 @@ def test_a_broker_down_is_degraded_but_ready(client, worker_alive, monkeypatch):
 
 
 def test_a_stale_worker_and_waiting_work_are_reported(client, settings):
-    Heartbeat.objects.create(name="worker", seen_at=timezone.now() - timedelta(hours=1))
+    Heartbeat.objects.update_or_create(
+        name="worker", defaults={"seen_at": timezone.now() - timedelta(hours=1)}
+    )
     message = OutboxMessage.objects.create(task="portal.tasks.heartbeat")
     OutboxMessage.objects.filter(pk=message.pk).update(created_at=timezone.now() - timedelta(hours=2))
     body = client.get("/health/").json()

@@ -44,4 +44,19 @@ def test_other_accounts_promo_codes_never_show(client, other_account, billing):
 def test_home_runs_a_bounded_number_of_queries(client, owner, news, django_assert_max_num_queries):
     client.force_login(owner)
     with django_assert_max_num_queries(25):
-        assert client.get(reverse("home")).status_code == 200
+        response = client.get(reverse("home"))
+    assert response.status_code == 200
+    page = response.content.decode()
+    # Bounded, yet every block is there for a super user: news, delivery times, renewals, menu.
+    assert "New EV prices" in page and "DV: minutes, OV: 2 days" in page
+    assert 'data-testid="home-renewals"' in page
+    assert owner.account.name in page and f'href="{reverse("operations:new")}"' in page
+
+
+def test_every_menu_entry_leads_to_a_page():
+    """NAV-1: a menu entry whose URL does not resolve would break every page that renders the menu."""
+    from portal import menu
+
+    for section in menu.SECTIONS:
+        for entry in section.entries:
+            assert entry.url.startswith(section.prefix) or entry.url.startswith("/"), entry.url_name

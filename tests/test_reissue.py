@@ -407,6 +407,48 @@ def test_list_shows_the_reissuable_certificates_only(client, tech, account, othe
         assert other.reference not in page
 
 
+@pytest.mark.sqlite
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("paid", "months", "end"),
+    [
+        ("2026-01-31 10:20:30", 1, "2026-02-28 10:20:30"),
+        ("2024-01-31 23:59:59", 1, "2024-02-29 23:59:59"),
+        ("2026-08-31 00:00:00", 3, "2026-11-30 00:00:00"),
+        ("2025-03-15 08:00:00", 12, "2026-03-15 08:00:00"),
+        ("2025-12-31 12:00:00", 2, "2026-02-28 12:00:00"),
+    ],
+)
+def test_subscription_end_in_sql_clamps_like_python(account, product, paid, months, end):
+    """The SQL form of the subscription end (lists filter and sort on it) agrees with
+    `add_months` on every database, month ends included (SQLite has no interval type)."""
+    from datetime import UTC, datetime
+
+    from orders.services.lifecycle import add_months
+    from orders.services.reissue import with_subscription_end
+
+    paid_at = datetime.fromisoformat(paid).replace(tzinfo=UTC)
+    order = delivered_order(account, product)
+    type(order).objects.filter(pk=order.pk).update(
+        paid_at=paid_at, period_months=months, subscription_ends_at=None
+    )
+    row = with_subscription_end(type(order).objects.filter(pk=order.pk)).get()
+    expected = datetime.fromisoformat(end).replace(tzinfo=UTC)
+    assert add_months(paid_at, months) == expected
+    assert getattr(row, "subscription_end") == expected  # noqa: B009 (an annotation)
+
+
+@pytest.mark.sqlite
+@pytest.mark.django_db
+def test_reissue_list_answers_on_every_database(client, tech, account, product):
+    """Operations > Reissue answered 500 on the demo's SQLite (PostgreSQL-only interval SQL)."""
+    order = delivered_order(account, product, common_name="listed.acme.test")
+    client.force_login(tech)
+    response = client.get(reverse("lifecycle:reissue_list"))
+    assert response.status_code == 200
+    assert reverse("lifecycle:reissue", args=[order.reference]) in response.content.decode()
+
+
 @pytest.mark.django_db
 def test_list_queries_do_not_grow(client, tech, account, product):
     client.force_login(tech)

@@ -9,18 +9,12 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth.hashers import make_password
 from django.test import Client
-from django.urls import NoReverseMatch, include, path, reverse
+from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Right, User
+from accounts.models import User
 from accounts.session_security import LOGIN_AT_KEY, SEEN_AT_KEY
-from portal import menu
-from portal import urls as portal_urls
 from tests.factories import PASSWORD
-
-urlpatterns = list(portal_urls.urlpatterns)
-if not any(getattr(p, "namespace", None) == "twofactor" for p in urlpatterns):
-    urlpatterns.append(path("", include("accounts.twofactor.urls")))
 
 LOGIN = "/accounts/login/"
 NEW_PASSWORD = "Quartz-Meadow-Harbour-77"
@@ -28,20 +22,7 @@ NEW_PASSWORD = "Quartz-Meadow-Harbour-77"
 
 @pytest.fixture(autouse=True)
 def _urls(settings, monkeypatch):
-    settings.ROOT_URLCONF = __name__
     settings.STAFF_REQUIRE_2FA = False
-
-    def resolves(entry):
-        try:
-            reverse(entry.url_name)
-        except NoReverseMatch:
-            return False
-        return True
-
-    # The menu lists pages other areas are still building; keep those that resolve.
-    sections = [menu.Section(s.label, s.prefix, [e for e in s.entries if resolves(e)]) for s in menu.SECTIONS]
-    sections.append(menu.Section("Test", "/home/", [menu.Entry("Home", "home", (Right.TECHNICAL,))]))
-    monkeypatch.setattr(menu, "SECTIONS", sections)
 
 
 def log_in(client, user, password=PASSWORD):

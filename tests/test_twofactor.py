@@ -8,20 +8,14 @@ import re
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.test import Client
-from django.urls import NoReverseMatch, include, path, reverse
+from django.urls import reverse
 from django_otp.oath import totp
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import Account, AuditEvent, Right
 from accounts.twofactor import services
-from portal import menu
-from portal import urls as portal_urls
 from tests.factories import PASSWORD
-
-urlpatterns = list(portal_urls.urlpatterns)
-if not any(getattr(p, "namespace", None) == "twofactor" for p in urlpatterns):
-    urlpatterns.append(path("", include("accounts.twofactor.urls")))
 
 LOGIN = "/accounts/login/"
 STEP = "/accounts/2fa/authenticate/"
@@ -30,22 +24,10 @@ SECURITY = "/me/security/"
 
 @pytest.fixture(autouse=True)
 def _setup(settings, monkeypatch):
-    settings.ROOT_URLCONF = __name__
     settings.STAFF_REQUIRE_2FA = False
     # django-otp delays a device's next try after a failure; tests that need it turn it back on.
     settings.OTP_TOTP_THROTTLE_FACTOR = 0
     settings.OTP_STATIC_THROTTLE_FACTOR = 0
-
-    def resolves(entry):
-        try:
-            reverse(entry.url_name)
-        except NoReverseMatch:
-            return False
-        return True
-
-    sections = [menu.Section(s.label, s.prefix, [e for e in s.entries if resolves(e)]) for s in menu.SECTIONS]
-    sections.append(menu.Section("Test", "/home/", [menu.Entry("Home", "home", (Right.TECHNICAL,))]))
-    monkeypatch.setattr(menu, "SECTIONS", sections)
 
 
 def code_for(device: TOTPDevice, drift: int = 0) -> str:

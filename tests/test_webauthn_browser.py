@@ -5,39 +5,21 @@ as the second factor after a password."""
 from __future__ import annotations
 
 import pytest
-from django.urls import NoReverseMatch, include, path, reverse
 
-from accounts.models import AuditEvent, Right, WebAuthnCredential
-from portal import menu
-from portal import urls as portal_urls
+from accounts.models import AuditEvent, WebAuthnCredential
 from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-urlpatterns = list(portal_urls.urlpatterns)
-if not any(getattr(p, "namespace", None) == "twofactor" for p in urlpatterns):
-    urlpatterns.append(path("", include("accounts.twofactor.urls")))
-
 
 @pytest.fixture(autouse=True)
 def browser_settings(settings, live_server, monkeypatch):
-    settings.ROOT_URLCONF = __name__
     settings.STAFF_REQUIRE_2FA = False
     settings.SITE_URL = live_server.url
     # WebAuthn refuses IP addresses as RP ID: the live server answers on "localhost".
     settings.WEBAUTHN_RP_ID = "localhost"
     settings.WEBAUTHN_ORIGINS = [live_server.url]
 
-    def resolves(entry):
-        try:
-            reverse(entry.url_name)
-        except NoReverseMatch:
-            return False
-        return True
-
-    sections = [menu.Section(s.label, s.prefix, [e for e in s.entries if resolves(e)]) for s in menu.SECTIONS]
-    sections.append(menu.Section("Test", "/home/", [menu.Entry("Home", "home", (Right.TECHNICAL,))]))
-    monkeypatch.setattr(menu, "SECTIONS", sections)
     assert live_server.url.startswith("http://localhost:")
     return settings
 

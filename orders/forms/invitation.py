@@ -5,14 +5,14 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from ..csr import CsrError, CsrInfo, parse_csr
+from ..csr import CsrError, CsrField, CsrInfo, parse_csr
 from .parts import Form
 
 
 class InvitationCsrForm(Form):
     """Only the CSR comes back from the holder's browser: never the key (ORD-7)."""
 
-    csr = forms.CharField(
+    csr = CsrField(
         label=_("Certificate signing request (CSR)"),
         widget=forms.Textarea(attrs={"rows": 10}),
         help_text=_("Made by KeyBot above, or pasted from your own tools."),

@@ -8,6 +8,7 @@ import re
 
 from django import forms
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from catalog.models import Product
 
@@ -26,27 +27,55 @@ def clean_common_name(value: str, product: Product) -> str:
     return name
 
 
+# Issue 13: bounded input and output. More names than this are not read (no product carries as
+# many), each bad or repeated name is reported once, and at most MAX_NAME_ERRORS are listed.
+MAX_NAMES_READ = 1000
+MAX_NAME_ERRORS = 20
+
+
 def clean_sans(value: str, product: Product) -> list[str]:
     """The additional names, normalised, split on spaces, commas and semicolons; each bad or
-    repeated name is its own ValidationError."""
+    repeated name is its own ValidationError (once per name, a bounded number of them)."""
     allow_wildcard = product.wildcard or product.wildcard_san_price > 0
     names: list[str] = []
+    seen: set[str] = set()
+    reported: set[str] = set()
     errors: list[forms.ValidationError] = []
-    for raw in NAME_SEPARATORS.split(value):
+    raws = NAME_SEPARATORS.split(value, maxsplit=MAX_NAMES_READ + 1)
+    if len([raw for raw in raws[: MAX_NAMES_READ + 1] if raw]) > MAX_NAMES_READ:
+        raise forms.ValidationError(
+            _("More than %(count)d names: only %(count)d names can be read at once."),
+            code="too_many",
+            params={"count": MAX_NAMES_READ},
+        )
+    for raw in raws:
         name = normalise_name(raw)
         if not name:
             continue
+        if name in seen:
+            if name not in reported:
+                reported.add(name)
+                errors.append(
+                    forms.ValidationError(
+                        _("“%(name)s” is listed twice."), code="duplicate", params={"name": name}
+                    )
+                )
+            continue
+        seen.add(name)
         error = dns_name_error(name, allow_wildcard=allow_wildcard)
         if error:
             errors.append(forms.ValidationError(error, code="name"))
-        elif name in names:
-            errors.append(
-                forms.ValidationError(
-                    _("“%(name)s” is listed twice."), code="duplicate", params={"name": name}
-                )
-            )
             continue
         names.append(name)
+    if len(errors) > MAX_NAME_ERRORS:
+        hidden = len(errors) - MAX_NAME_ERRORS
+        errors = errors[:MAX_NAME_ERRORS] + [
+            forms.ValidationError(
+                ngettext("… and %(count)d more problem.", "… and %(count)d more problems.", hidden),
+                code="more",
+                params={"count": hidden},
+            )
+        ]
     if errors:
         raise forms.ValidationError(errors)
     return names

@@ -22,7 +22,7 @@ from accounts.models import Account, Contact, Organisation
 from catalog.models import Product
 from contracts.services.rules import refusal
 
-from ..csr import CsrError, CsrInfo, parse_csr
+from ..csr import CsrError, CsrField, CsrInfo, parse_csr
 from ..dcv import offered_methods
 from ..models import DcvMethod, Order, OrderOrigin, ServerSoftware
 from ..services.dcv_config import caa_problems
@@ -133,7 +133,7 @@ class OrderForm(Form):
         widget=forms.RadioSelect,
         initial=CsrMode.MANUAL,
     )
-    csr = forms.CharField(
+    csr = CsrField(
         label=_("Certificate signing request (CSR)"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 10}),

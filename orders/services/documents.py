@@ -230,6 +230,8 @@ def send_documents_requested_email(order: Order, requests: list[DocumentRequest]
             "note": requests[0].note,
             "contact_name": order.technical_contact.full_name,
             "status_url": status_url(order),
+            "handler": order.handler_name,
+            "office": order.account.office.as_context() if order.account.office else None,
         }
     send_mail_on_commit(
         "order_documents_requested", [order.technical_contact.email], context, language, account=order.account

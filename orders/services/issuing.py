@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 from accounts.audit import log_action
 from accounts.mail import send_mail_on_commit
 from accounts.models import User
+from accounts.services import registration_prefill_url
 
 from ..ca import get_connector
 from ..ca.profiles import needs_organisation
@@ -207,6 +208,15 @@ def deliver_without_certificate(
     return locked
 
 
+def holder_registration_url(order: Order) -> str:
+    """ACC-1: for a certificate held by another organisation than the account's own (a service
+    provider's customer), a registration link prefilled with that organisation; else ""."""
+    organisation = order.organisation
+    if organisation is None or organisation.is_account_holder:
+        return ""
+    return registration_prefill_url(organisation)
+
+
 def send_delivery_email(order: Order, certificate: Certificate) -> None:
     """LIFE-3: the delivery email to the technical contact, with the format to use."""
     language = order.account.language
@@ -230,6 +240,8 @@ def send_delivery_email(order: Order, certificate: Certificate) -> None:
             "format_advice": str(_ADVICE[fmt]),
             "contact_name": order.technical_contact.full_name,
             "status_url": status_url(order),
+            "holder": order.organisation.name if order.organisation else "",
+            "registration_url": holder_registration_url(order),
         }
     send_mail_on_commit(
         "order_delivered", [order.technical_contact.email], context, language, account=order.account

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import models, transaction
 from django.db.models import DateTimeField, Exists, F, Func, OuterRef, QuerySet, Subquery, Value
@@ -133,12 +134,28 @@ def reissue_refusal(order: Order, now: datetime | None = None) -> str | None:
 
 
 class _PlusMonths(Func):
-    """PostgreSQL: a timestamp plus whole months, the day clamped to the month's end like `add_months`."""
+    """A timestamp plus whole months, the day clamped to the month's end like `add_months`
+    (31 Jan + 1 month = 28/29 Feb). PostgreSQL's interval arithmetic clamps by itself; SQLite
+    (the demo's database) shifts with its date functions and clamps by hand."""
 
     arity = 2
     output_field = DateTimeField()
     template = "(%(expressions)s)"
     arg_joiner = " + interval '1 month' * "
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, tuple[Any, ...]]:
+        start, months = self.get_source_expressions()
+        start_sql, start_params = compiler.compile(start)
+        months_sql, months_params = compiler.compile(months)
+        # SQLite overflows into the next month (31 Jan + 1 month = 3 Mar): when the day changed,
+        # take the last day of the month before at the same time of day.
+        shifted = f"datetime({start_sql}, '+' || ({months_sql}) || ' months')"
+        shifted_params = [*start_params, *months_params]
+        sql = (
+            f"(CASE WHEN strftime('%%d', {shifted}) = strftime('%%d', {start_sql}) THEN {shifted} "
+            f"ELSE date({shifted}, 'start of month', '-1 day') || ' ' || time({start_sql}) END)"
+        )
+        return sql, (*shifted_params, *start_params, *shifted_params, *shifted_params, *start_params)
 
 
 def with_subscription_end(orders: QuerySet[Order]) -> QuerySet[Order]:

@@ -21,6 +21,7 @@ from ..services.auto_renewal import auto_renewal_panel
 from ..services.dcv_display import panel_context
 from ..services.documents import can_send_documents, open_requests
 from ..services.invitation import awaits_invitation
+from ..services.issuing import holder_registration_url
 from ..services.payment import payment_summary
 from ..services.signature_options import accepts_options
 
@@ -100,6 +101,7 @@ def detail(request, reference: str):
             "signature_options": accepts_options(order) and request.user.has_right(Right.TECHNICAL),
             "invitation_pending": awaits_invitation(order) and request.user.has_right(Right.TECHNICAL),
             "auto_renewal": auto_renewal_panel(request.user, order),
+            "holder_registration_url": holder_registration_url(order),
             **panel_context(order),
         },
     )

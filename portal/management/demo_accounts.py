@@ -13,7 +13,7 @@ from django.utils import timezone
 from stdnum import luhn
 from stdnum.fr import siren
 
-from accounts.models import Account, Contact, Organisation, Right, User
+from accounts.models import Account, Contact, Organisation, ProcessingOffice, Right, User
 
 DEMO_PASSWORD = "demo-portal-2026"  # noqa: S105 (published demo logins, README)
 STAFF_USERNAME = "staff"
@@ -313,6 +313,17 @@ def ensure_account(spec: AccountSpec) -> DemoAccount:
     for other in spec.others:
         org, contacts = _organisation(account, other, holder=False)
         organisations.append((org, other, contacts))
+    if account.office_id is None:
+        # STAFF-1: every demo account is handled by the Lyon office.
+        account.office, _ = ProcessingOffice.objects.get_or_create(
+            name="Lyon office",
+            defaults={
+                "email": "lyon-office@portal.test",
+                "phone": "+33 4 78 00 12 34",
+                "hours": "Monday to Friday, 9:00–18:00",
+            },
+        )
+        account.save(update_fields=["office"])
     if account.administrative_contact_id is None:
         account.administrative_contact = holder_contacts[0]
         account.technical_contact = holder_contacts[1]

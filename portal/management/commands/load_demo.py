@@ -17,6 +17,7 @@ from portal.management.demo_accounts import DEMO_ACCOUNTS, DEMO_PASSWORD, ensure
 from portal.management.demo_billing import ensure_money, ensure_news
 from portal.management.demo_lists import ensure_list_orders
 from portal.management.demo_orders import ensure_orders
+from portal.management.demo_robots import ensure_robots
 
 
 class Command(BaseCommand):
@@ -47,6 +48,7 @@ class Command(BaseCommand):
                 # LIST-1..4: a few hundred more orders for the partner, so lists have pages to search.
                 created += ensure_list_orders(demos[0])
                 expired = mark_expired_certificates()
+                ensure_robots(demos, staff)  # issue 11: reissue list, automatic renewal, monitoring
                 self._summary(staff, demos, created, expired)
         finally:
             app.conf.task_always_eager = eager

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('accounts', '0007_custom_fields_list_columns'),
         ('catalog', '0002_news'),
-        ('orders', '0006_robots_reissue_list_auto_renewal_notices'),
+        ('orders', '0007_order_origin_without_acme'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
