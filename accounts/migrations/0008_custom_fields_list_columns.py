@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0006_client_certificates'),
+        ('accounts', '0007_processing_office'),
     ]
 
     operations = [
