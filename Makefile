@@ -13,7 +13,7 @@ TEST_DB ?= portal
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: demo test setup bundles system-demo system-test services lint messages clean sslyze bench
+.PHONY: demo test setup bundles system-demo system-test services lint messages clean sslyze bench backup restore
 
 demo: system-demo setup bundles sslyze
 	DEBUG=1 bash scripts/demo.sh
@@ -80,6 +80,15 @@ lint: setup
 messages: setup
 	DEBUG=1 $(PY) manage.py makemessages -l fr --no-obsolete --ignore=.venv --ignore=var --ignore=node_modules
 	DEBUG=1 $(PY) manage.py compilemessages --ignore=.venv
+
+# Issue 18 (README "Operations"): one archive with the database, the stored files and the CA
+# material (keys encrypted); restore only into an empty installation, then verified.
+backup: setup
+	$(PY) manage.py backup $(if $(OUTPUT),--output $(OUTPUT))
+
+restore: setup
+	@[ -n "$(ARCHIVE)" ] || { echo "Usage: make restore ARCHIVE=var/backups/portal-....tar.gz" >&2; exit 2; }
+	$(PY) manage.py restore $(ARCHIVE)
 
 clean:
 	rm -rf var/

@@ -3,7 +3,7 @@ path("account/", include("billing.account_urls"))."""
 
 from django.urls import path
 
-from .pages import consumption, sepa, statements, topup_renewals, topups  # sepa, topup_*: LEDG-4/5, ADM-5
+from .pages import billing_address, consumption, sepa, statements, topup_renewals, topups  # LEDG-4/5, ADM-5
 from .pages.rebates import rebates, rebates_invoice, rebates_promo_code  # LEDG-2 rebates
 
 app_name = "account_info"
@@ -37,5 +37,7 @@ urlpatterns = [
     path("top-ups/<str:public_id>/", topups.topup_detail, name="topup_detail"),
     # ADM-5 SEPA direct debit mandate (h17).
     path("sepa/", sepa.sepa, name="sepa"),
+    # ADM-5 default billing address (ORD-2: an order may give its own).
+    path("billing-address/", billing_address.billing_address, name="billing_address"),
     path("sepa/<str:public_id>/pdf/", sepa.sepa_pdf, name="sepa_pdf"),
 ]

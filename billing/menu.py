@@ -54,6 +54,7 @@ ACCOUNT_INFO = [
     MenuEntry(_("Top up for renewals"), "account_info:topup_renewals", (Right.BILLING,), TOKEN_FORMULAS),
     MenuEntry(_("Top-ups"), "account_info:topup_list", (Right.BILLING,), TOKEN_FORMULAS + EURO_FORMULAS),
     MenuEntry(_("SEPA mandate"), "account_info:sepa", (Right.BILLING,)),
+    MenuEntry(_("Billing address"), "account_info:billing_address", (Right.BILLING,)),
 ]
 
 # Section "Accounting", under /accounting/ (ACCT-1 to ACCT-3).

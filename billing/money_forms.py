@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import PromoState, StatementStatus
+from accounts.countries import COUNTRIES
+
+from .models import BillingProfile, PromoState, StatementStatus
 
 
 class StateFilterForm(forms.Form):
@@ -40,3 +44,28 @@ class RebateInvoiceForm(forms.Form):
         max_length=60,
         help_text=_("Invoice us the amount shown, then enter your invoice's number here."),
     )
+
+
+class BillingAddressForm(forms.ModelForm):
+    """ADM-5: the default billing address; all empty goes back to the head office, otherwise the
+    address, postal code, city and country are all needed."""
+
+    billing_country = forms.ChoiceField(
+        label=_("Country"), choices=[("", "---------"), *COUNTRIES], required=False
+    )
+
+    class Meta:
+        model = BillingProfile
+        fields = ["billing_name", "billing_address", "billing_postal_code", "billing_city", "billing_country"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        required = ("billing_address", "billing_postal_code", "billing_city", "billing_country")
+        given = [name for name in (*required, "billing_name") if str(data.get(name, "")).strip()]
+        if given:
+            for name in required:
+                if not str(data.get(name, "")).strip():
+                    self.add_error(
+                        name, _("Needed for a billing address; empty every field to use the head office.")
+                    )
+        return data

@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import os
+from typing import Any
+
 from django import forms
 from django.contrib import admin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import Brand, Chain, DcvMethod, News, Product, ProductPeriod
+from .models import (
+    Brand,
+    Chain,
+    DcvMethod,
+    News,
+    Product,
+    ProductPeriod,
+    ProductSheet,
+    ProductSheetAttachment,
+)
 
 
 class BrandForm(forms.ModelForm):
@@ -94,3 +107,57 @@ class NewsAdmin(admin.ModelAdmin):
     list_filter = ("active", "language")
     search_fields = ("title", "body")
     date_hierarchy = "published_at"
+
+
+# AUTO-5: what an attachment of a product sheet may be, by its first bytes and its extension.
+_ATTACHMENT_MAGIC = {
+    ".pdf": b"%PDF-",
+    ".png": b"\x89PNG\r\n\x1a\n",
+    ".jpg": b"\xff\xd8\xff",
+    ".jpeg": b"\xff\xd8\xff",
+}
+MAX_ATTACHMENT_SIZE = 20 * 1024 * 1024
+
+
+class ProductSheetAttachmentForm(forms.ModelForm):
+    class Meta:
+        model = ProductSheetAttachment
+        fields = ["title", "file"]
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data.get("file")
+        if upload and hasattr(upload, "content_type"):  # a new upload
+            magic = _ATTACHMENT_MAGIC.get(os.path.splitext(upload.name or "")[1].lower())
+            if magic is None:
+                raise forms.ValidationError(_("Attach a PDF, PNG or JPEG file."))
+            if upload.size > MAX_ATTACHMENT_SIZE:
+                raise forms.ValidationError(_("The file is larger than 20 MB."))
+            upload.seek(0)
+            head = upload.read(8)
+            upload.seek(0)
+            if not head.startswith(magic):
+                raise forms.ValidationError(_("The file's content does not match its extension."))
+        return upload
+
+
+class ProductSheetAttachmentInline(admin.TabularInline):
+    model = ProductSheetAttachment
+    form = ProductSheetAttachmentForm
+    extra = 1
+
+
+@admin.register(ProductSheet)
+class ProductSheetAdmin(admin.ModelAdmin):
+    """AUTO-5: product sheets of the documentation space, per brand, with their files."""
+
+    list_display = ["title", "brand", "language", "active", "updated_at"]
+    list_filter = ["brand", "language", "active"]
+    search_fields = ["title", "body"]
+    filter_horizontal = ["products"]
+    inlines = [ProductSheetAttachmentInline]
+
+    def save_model(
+        self, request: HttpRequest, obj: ProductSheet, form: forms.ModelForm, change: bool
+    ) -> None:
+        obj.updated_at = timezone.now()
+        super().save_model(request, obj, form, change)

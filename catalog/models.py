@@ -5,6 +5,8 @@ Catalogue data is shared by every account; staff edit it in the admin at /staff/
 
 from __future__ import annotations
 
+import os
+import secrets
 from decimal import Decimal
 
 from django.core.validators import MinValueValidator
@@ -208,3 +210,59 @@ class Chain(models.Model):
 
     def __str__(self) -> str:
         return self.label
+
+
+def product_sheet_path(instance: ProductSheetAttachment, filename: str) -> str:
+    return f"product-sheets/{instance.sheet.brand.code}/{secrets.token_hex(6)}-{filename[-80:]}"
+
+
+class ProductSheet(models.Model):
+    """AUTO-5: a product sheet of the documentation space, per brand, written by staff (STAFF-3)."""
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="sheets", verbose_name=_("brand"))
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("text"), blank=True)
+    language = models.CharField(
+        _("language"),
+        max_length=8,
+        blank=True,
+        choices=[("en", "English"), ("fr", "Français")],
+        help_text=_("Shown to users of this language only; empty for everyone."),
+    )
+    products = models.ManyToManyField(
+        Product, blank=True, related_name="+", verbose_name=_("products described")
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    active = models.BooleanField(_("published"), default=True)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("product sheet")
+        verbose_name_plural = _("product sheets")
+        ordering = ["brand__position", "position", "title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ProductSheetAttachment(models.Model):
+    """AUTO-5: a file of a product sheet (a PDF leaflet, a comparison table...)."""
+
+    sheet = models.ForeignKey(
+        ProductSheet, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("product sheet")
+    )
+    title = models.CharField(_("title"), max_length=200)
+    file = models.FileField(_("file"), upload_to=product_sheet_path)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def filename(self) -> str:
+        """The name staff uploaded it with (without the random prefix)."""
+        return os.path.basename(self.file.name or "").split("-", 1)[-1]

@@ -5,6 +5,9 @@ decisions (read only). Every change is audited with the staff member's name."""
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.forms import ModelForm
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from accounts.audit import log_action
@@ -30,10 +33,10 @@ class ContractAdmin(admin.ModelAdmin):
     inlines = [ObjectiveInline]
     date_hierarchy = "ends_on"
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Contract]:
         return super().get_queryset(request).select_related("account")
 
-    def save_model(self, request, obj, form, change) -> None:
+    def save_model(self, request: HttpRequest, obj: Contract, form: ModelForm, change: bool) -> None:
         upload = form.cleaned_data.get("signed_document")
         if upload and hasattr(upload, "content_type"):
             obj.document_name = upload.name[-200:]
@@ -63,17 +66,17 @@ class ConsentTermsAdmin(admin.ModelAdmin):
         (_("French"), {"fields": ["data_sent_fr", "use_fr", "recipients_fr", "location_fr"]}),
     ]
 
-    def get_readonly_fields(self, request, obj=None):
+    def get_readonly_fields(self, request: HttpRequest, obj: ConsentTerms | None = None) -> list[str]:
         if obj is not None and obj.published_at is not None:
             # A published version is what accounts accepted: it never changes.
             return [field.name for field in ConsentTerms._meta.fields if field.name != "id"]
         return ["version", "published_at"]
 
-    def has_delete_permission(self, request, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: ConsentTerms | None = None) -> bool:
         return obj is None or obj.published_at is None
 
     @admin.action(description=_("Publish the selected drafts (accounts are asked to decide again)"))
-    def publish(self, request, queryset) -> None:
+    def publish(self, request: HttpRequest, queryset: QuerySet[ConsentTerms]) -> None:
         published = sum(consent.publish(terms, user=request.user, request=request) for terms in queryset)
         messages.success(request, _("%(count)s version(s) published.") % {"count": published})
 
@@ -84,14 +87,14 @@ class ConsentDecisionAdmin(admin.ModelAdmin):
     list_filter = ["decision", "brand"]
     search_fields = ["account__name"]
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ConsentDecision]:
         return super().get_queryset(request).select_related("account", "brand", "terms__brand", "user")
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: ConsentDecision | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: ConsentDecision | None = None) -> bool:
         return False

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import secrets
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -157,7 +158,7 @@ class ConsentTerms(models.Model):
     def __str__(self) -> str:
         return f"{self.brand.name} v{self.version}"
 
-    def save(self, *args, **kwargs) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if not self.version:
             last = ConsentTerms.objects.filter(brand_id=self.brand_id).aggregate(v=models.Max("version"))["v"]
             self.version = (last or 0) + 1

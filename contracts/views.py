@@ -7,8 +7,11 @@ accepted unseen.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.contrib import messages
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import floatformat
 from django.utils import timezone
@@ -20,18 +23,18 @@ from accounts.access import get_for_account, right_required
 from accounts.models import Right
 from catalog.models import Brand
 
-from .charts import objective_chart
+from .charts import ObjectiveChart, objective_chart
 from .forms import DecisionForm
-from .models import ConsentDecision, Contract
+from .models import ConsentDecision, ConsentTerms, Contract
 from .services import consent
-from .services.objectives import situations
+from .services.objectives import Situation, situations
 
 
-def _amount(value) -> str:
+def _amount(value: Decimal) -> str:
     return f"{floatformat(value, '2g')}\u00a0€"
 
 
-def _chart(situation):
+def _chart(situation: Situation) -> ObjectiveChart:
     fmt = (lambda v: str(int(v))) if situation.is_count else _amount
     return objective_chart(
         [p.achieved for p in situation.history],
@@ -43,7 +46,7 @@ def _chart(situation):
 
 
 @right_required(Right.ADMINISTRATIVE)
-def contract(request):
+def contract(request: HttpRequest) -> HttpResponse:
     """CON-1: the contract in force (or the latest), its allowed products, objectives and document."""
     account = request.user.account
     today = timezone.localdate()
@@ -71,9 +74,9 @@ def contract(request):
 
 
 @right_required(Right.ADMINISTRATIVE)
-def contract_document(request, public_id: str):
+def contract_document(request: HttpRequest, public_id: str) -> HttpResponseBase:
     """CON-1: the signed contract, as staff uploaded it."""
-    item = get_for_account(Contract.objects, request.user.account, public_id=public_id)
+    item: Contract = get_for_account(Contract.objects.all(), request.user.account, public_id=public_id)
     if not item.signed_document:
         raise Http404
     filename = f"contract-{item.public_id}.pdf"
@@ -85,14 +88,14 @@ def contract_document(request, public_id: str):
 
 
 @right_required(Right.ADMINISTRATIVE)
-def consent_list(request):
+def consent_list(request: HttpRequest) -> HttpResponse:
     """CON-2: every brand's terms and the account's decision."""
     return render(
         request, "contracts/consent_list.html", {"rows": consent.consent_overview(request.user.account)}
     )
 
 
-def _brand_with_terms(brand_code: str):
+def _brand_with_terms(brand_code: str) -> tuple[Brand, ConsentTerms]:
     try:
         brand = Brand.objects.get(code=brand_code, active=True)
     except Brand.DoesNotExist:
@@ -104,7 +107,7 @@ def _brand_with_terms(brand_code: str):
 
 
 @right_required(Right.ADMINISTRATIVE)
-def consent_brand(request, brand_code: str):
+def consent_brand(request: HttpRequest, brand_code: str) -> HttpResponse:
     """CON-2: one brand's current terms in the user's language, the decision and its history."""
     brand, terms = _brand_with_terms(brand_code)
     history = list(
@@ -127,7 +130,7 @@ def consent_brand(request, brand_code: str):
     )
 
 
-def _decide(request, brand_code: str, decision: str, done: str):
+def _decide(request: HttpRequest, brand_code: str, decision: str, done: str) -> HttpResponse:
     brand, terms = _brand_with_terms(brand_code)
     form = DecisionForm(request.POST)
     if not form.is_valid() or form.cleaned_data["version"] != terms.version:
@@ -144,7 +147,7 @@ def _decide(request, brand_code: str, decision: str, done: str):
 
 @right_required(Right.ADMINISTRATIVE)
 @require_POST
-def consent_accept(request, brand_code: str):
+def consent_accept(request: HttpRequest, brand_code: str) -> HttpResponse:
     return _decide(
         request, brand_code, ConsentDecision.Decision.ACCEPTED, _("You accepted the terms of %(brand)s.")
     )
@@ -152,7 +155,7 @@ def consent_accept(request, brand_code: str):
 
 @right_required(Right.ADMINISTRATIVE)
 @require_POST
-def consent_decline(request, brand_code: str):
+def consent_decline(request: HttpRequest, brand_code: str) -> HttpResponse:
     return _decide(
         request,
         brand_code,
@@ -163,7 +166,7 @@ def consent_decline(request, brand_code: str):
 
 @right_required(Right.ADMINISTRATIVE)
 @require_POST
-def consent_withdraw(request, brand_code: str):
+def consent_withdraw(request: HttpRequest, brand_code: str) -> HttpResponse:
     return _decide(
         request,
         brand_code,

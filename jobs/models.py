@@ -5,6 +5,8 @@ Ground floor: it imports no other app of the project, so every app's tasks may r
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -38,7 +40,7 @@ class JobRun(models.Model):
         return f"{self.name} {self.started_at:%Y-%m-%d %H:%M}"
 
     @property
-    def duration(self):
+    def duration(self) -> timedelta | None:
         return (self.finished_at - self.started_at) if self.finished_at else None
 
 

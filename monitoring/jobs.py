@@ -69,7 +69,7 @@ def claim(now: datetime) -> list[Certificate]:
 
 def run_post_issuance_checks(now: datetime | None = None) -> Outcome:
     now = now or timezone.now()
-    counts = {Result.GREEN: 0, Result.ORANGE: 0, Result.RED: 0}
+    counts: dict[str, int] = {Result.GREEN: 0, Result.ORANGE: 0, Result.RED: 0}
     with scopes_disabled():
         for certificate in claim(now):
             host = default_host(certificate)

@@ -97,7 +97,12 @@ class Frequency(models.TextChoices):
     QUARTERLY = "quarterly", _("Quarterly")
 
 
-FREQUENCY_DAYS = {Frequency.DAILY: 1, Frequency.WEEKLY: 7, Frequency.MONTHLY: 30, Frequency.QUARTERLY: 91}
+FREQUENCY_DAYS: dict[str, int] = {
+    Frequency.DAILY: 1,
+    Frequency.WEEKLY: 7,
+    Frequency.MONTHLY: 30,
+    Frequency.QUARTERLY: 91,
+}
 
 
 class Grade(models.TextChoices):
@@ -211,5 +216,5 @@ class ScanResult(models.Model):
     def __str__(self) -> str:
         return f"{self.name} {self.grade}"
 
-    def reason_list(self):
+    def reason_list(self) -> list[Reason]:
         return Reason.from_json_list(self.reasons)

@@ -35,7 +35,7 @@ def order_totals(
 ) -> list[tuple[int, Decimal]]:
     """The number of orders and their amount excl. VAT placed in each inclusive date span, test
     products and cancelled orders aside (one query for every span)."""
-    aggregates = {}
+    aggregates: dict[str, Count | Sum] = {}
     for index, span in enumerate(spans):
         condition = _bounds(span)
         aggregates[f"n{index}"] = Count("id", filter=condition)

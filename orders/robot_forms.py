@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -21,9 +23,9 @@ class RecommendationActionForm(forms.Form):
         coerce=int, error_messages={"required": _("Select at least one row.")}
     )
 
-    def __init__(self, *args, choices: list[int], **kwargs) -> None:
+    def __init__(self, *args: Any, choices: list[int], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["selected"].choices = [(pk, str(pk)) for pk in choices]
+        cast(forms.ChoiceField, self.fields["selected"]).choices = [(pk, str(pk)) for pk in choices]
 
 
 class AutoRenewalSelectionForm(forms.Form):
@@ -35,9 +37,9 @@ class AutoRenewalSelectionForm(forms.Form):
     )
     selected = forms.MultipleChoiceField(error_messages={"required": _("Select at least one order.")})
 
-    def __init__(self, *args, choices: list[str], **kwargs) -> None:
+    def __init__(self, *args: Any, choices: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["selected"].choices = [(reference, reference) for reference in choices]
+        cast(forms.ChoiceField, self.fields["selected"]).choices = [(r, r) for r in choices]
 
 
 class AutoRenewalToggleForm(forms.Form):

@@ -13,12 +13,13 @@ from billing.services.coupons import coupons_for_home
 from billing.services.promos import promo_codes_for_home
 from billing.services.sepa import active_mandate
 from billing.topups import prefill_url
-from catalog.models import Brand, News
+from catalog.models import Brand, News, ProductSheet
 from orders.services import approval
 from orders.services.renewal import renewal_candidates
 from orders.services.topup_needs import lacking_tokens
 
 RENEWALS_SHOWN = 5
+SHEETS_SHOWN = 3
 
 
 def home_blocks(user) -> dict:
@@ -27,6 +28,14 @@ def home_blocks(user) -> dict:
     blocks: dict = {
         "news": list(News.objects.filter(Q(language="") | Q(language=language[:2]), active=True)[:5]),
         "brands": list(Brand.objects.filter(active=True).exclude(delivery_time="")),
+        # NAV-3, AUTO-5: the newest product sheets of the documentation space, with the guide.
+        "sheets": list(
+            ProductSheet.objects.filter(
+                Q(language="") | Q(language=language[:2]), active=True, brand__active=True
+            )
+            .select_related("brand")
+            .order_by("-updated_at", "-pk")[:SHEETS_SHOWN]
+        ),
     }
     if user.has_right(Right.BILLING):
         blocks["promo_codes"] = promo_codes_for_home(account)

@@ -36,6 +36,8 @@ class Entry:
             return False
         if self.superuser_only and not user.is_account_superuser:
             return False
+        if not self.rights:  # every user of the account (AUTO-5 documentation)
+            return True
         return any(user.has_right(right) for right in self.rights)
 
 
@@ -108,6 +110,15 @@ SECTIONS = [
         [
             Entry(_("Contract"), "contracts:contract", (Right.ADMINISTRATIVE,)),  # CON-1
             Entry(_("Data processing agreement"), "contracts:consent", (Right.ADMINISTRATIVE,)),  # CON-2
+        ],
+    ),
+    Section(
+        _("Documentation"),
+        "/documentation/",
+        [  # AUTO-5: every user
+            Entry(_("Product sheets"), "documentation:index", ()),
+            Entry(_("Newsletters"), "documentation:newsletters", ()),
+            Entry(_("User guide"), "documentation:guide_current", ()),
         ],
     ),
 ]

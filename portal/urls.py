@@ -27,6 +27,7 @@ urlpatterns = [
     path("accounting/", include("billing.urls")),
     path("monitoring/", include("monitoring.urls")),
     path("contract/", include("contracts.urls")),  # CON-1, CON-2
+    path("documentation/", include("portal.documentation_urls")),  # AUTO-5
     path("order-link/", include("orders.link_urls")),
     path("pki/", include("orders.pki_urls")),
     path("dcv/", include("orders.dcv_urls")),

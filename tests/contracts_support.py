@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from decimal import Decimal
 
 from django.core.files.base import ContentFile
@@ -18,13 +19,13 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 def make_contract(
     account: Account,
     *,
-    products: list[Product] = (),
-    brands: list[Brand] = (),
+    products: Sequence[Product] = (),
+    brands: Sequence[Brand] = (),
     starts: int = -30,
     ends: int = 335,
     reference: str = "MARCHE-2026-01",
     document: bytes | None = None,
-    objectives: list[tuple[str, str, str]] = (),
+    objectives: Sequence[tuple[str, str, str]] = (),
 ) -> Contract:
     """A contract from `starts` to `ends` days around today, with its objectives (measure, period, target)."""
     today = timezone.localdate()

@@ -139,7 +139,8 @@ def test_service_refuses_too(account, owner, products):
 def test_ended_contract_leaves_only_free_products(account, products):
     allowed, other, test = products
     make_contract(account, products=[allowed], starts=-400, ends=-35)
-    assert "not in force" in refusal(account, allowed).message
+    refused = refusal(account, allowed)
+    assert refused is not None and "not in force" in refused.message
     assert refusal(account, other) is not None
     assert refusal(account, test) is None
 

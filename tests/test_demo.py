@@ -193,6 +193,26 @@ class DemoTests(TestCase):
         assert waiting.exists()
         assert set(waiting.values_list("created_by__username", flat=True)) == {"partner-tech"}
 
+    def test_enterprise_contract_and_partner_consent_gate_ordering(self):
+        """Issue 12 "Done when": a contract limiting the enterprise to two products, enforced; the
+        partner accepted every brand's terms but ChamberSign's, whose products say why."""
+        from catalog.models import Brand
+        from contracts.services.consent import brand_accepted
+        from contracts.services.rules import ordering_rules
+
+        enterprise = Account.objects.get(name="Enterprise Demo SA")
+        partner = Account.objects.get(name="Partner Demo Hosting")
+        rules = ordering_rules(enterprise)
+        sellable = Product.objects.filter(active=True, brand__active=True, is_test=False)
+        allowed = {p.code for p in sellable if rules.refusal(p) is None}
+        assert allowed == {"globalsign-organizationssl", "certigna-ssl-ev"}
+        assert all(rules.refusal(p) is None for p in Product.objects.filter(is_test=True, active=True))
+        declined = {b.code for b in Brand.objects.all() if not brand_accepted(partner, b)}
+        assert declined == {"chambersign"}
+        self.client.force_login(User.objects.get(username="partner"))
+        page = self.client.get("/operations/new/").content.decode()
+        assert 'data-refusal="consent"' in page and "ChamberSign" in page
+
 
 def test_demo_orders_are_keyed_uniquely_and_reach_known_statuses():
     for orders in DEMO_ORDERS.values():

@@ -60,3 +60,24 @@ def test_every_menu_entry_leads_to_a_page():
     for section in menu.SECTIONS:
         for entry in section.entries:
             assert entry.url.startswith(section.prefix) or entry.url.startswith("/"), entry.url_name
+
+
+def test_the_newest_product_sheets_and_the_guide_are_on_the_home_page(client, tech):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from catalog.models import ProductSheet
+
+    brand = Brand.objects.create(code="sheet-ca", name="Sheet CA")
+    now = timezone.now()
+    for n in range(4):
+        ProductSheet.objects.create(brand=brand, title=f"Sheet {n}", updated_at=now - timedelta(days=n))
+    ProductSheet.objects.create(brand=brand, title="Draft sheet", active=False, updated_at=now)
+    ProductSheet.objects.create(brand=brand, title="Fiche en français", language="fr", updated_at=now)
+    client.force_login(tech)
+    page = client.get(reverse("home")).content.decode()
+    block = page.split('data-testid="home-documentation"', 1)[1].split("</section>", 1)[0]
+    assert "Sheet 0" in block and "Sheet 1" in block and "Sheet 2" in block
+    assert "Sheet 3" not in block and "Draft sheet" not in block and "Fiche en français" not in block
+    assert reverse("documentation:guide_current") in block and reverse("documentation:newsletters") in block

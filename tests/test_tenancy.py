@@ -21,3 +21,20 @@ def test_scope_shows_only_the_accounts_rows(account, other_account):
     assert names == {account.name}
     with scopes_disabled():
         assert Organisation.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_contract_and_consent_rows_are_scoped_to_their_account(account, other_account):
+    """CON-1, CON-2: contracts, objectives, reminders and decisions refuse an unscoped query."""
+    from contracts.models import ConsentDecision, Contract, ContractReminder, Objective
+    from tests.contracts_support import make_contract
+
+    with scopes_disabled():
+        make_contract(account, reference="OURS")
+        make_contract(other_account, reference="THEIRS")
+    with scope():
+        for model in (Contract, Objective, ContractReminder, ConsentDecision):
+            with pytest.raises(ScopeError):
+                list(model.objects.all())
+    with scope(account=account.pk):
+        assert [c.reference for c in Contract.objects.all()] == ["OURS"]

@@ -15,7 +15,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
 NAME = "localhost"
@@ -99,10 +100,32 @@ def nginx_binary() -> str | None:
     return shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
 
 
-def start_nginx(workdir: Path, product) -> NginxSites:
+def self_signed_leaf(rsa_key: bool = False) -> Leaf:
+    """A self-signed leaf for benches that need no database (no embedded CA)."""
+    now = datetime.now(UTC)
+    key = (
+        rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        if rsa_key
+        else ec.generate_private_key(ec.SECP256R1())
+    )
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(_name(NAME))
+        .issuer_name(_name(NAME))
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=90))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(NAME)]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    return Leaf(_pem(cert).decode(), key, "", None)
+
+
+def start_nginx(workdir: Path, product, leaves: dict[str, Leaf] | None = None) -> NginxSites:
     """nginx under `workdir` with one server block per SITES entry, each on a free loopback port."""
     now = datetime.now(UTC)
-    leaves = {
+    leaves = leaves or {
         "good": issue(product),
         "expired": issue(product, not_before=now - timedelta(days=100), not_after=now - timedelta(days=2)),
         "rsa": issue(product, rsa_key=True),

@@ -67,6 +67,13 @@ class BillingProfile(models.Model):
         default=False,
         help_text=_("Set while a late-payment statement is unpaid: orders must be paid by card or transfer."),
     )
+    # ADM-5, ORD-2: the default billing address when it differs from the head office (the account
+    # holder's); empty fields: invoices show the holder's address. An order may give its own.
+    billing_name = models.CharField(_("billed entity"), max_length=200, blank=True)
+    billing_address = models.CharField(_("billing address"), max_length=250, blank=True)
+    billing_postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
+    billing_city = models.CharField(_("city"), max_length=100, blank=True)
+    billing_country = models.CharField(_("country"), max_length=2, blank=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     objects = ScopedManager(account="account")

@@ -10,7 +10,7 @@ language. Orders and top-ups hand billing the lines to charge; billing knows no 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -89,16 +89,36 @@ def _language(code: str) -> str:
     return code if code in known else settings.LANGUAGE_CODE
 
 
-def _buyer(account: Account) -> dict:
+BILLING_ADDRESS_KEYS = ("name", "address", "postal_code", "city", "country")
+
+
+def default_billing_address(account: Account) -> dict[str, str] | None:
+    """ADM-5: the account's default billing address when it differs from the head office, else None."""
+    profile = BillingProfile.objects.filter(account=account).first()
+    if profile is None or not (profile.billing_address and profile.billing_city):
+        return None
+    return {
+        "name": profile.billing_name,
+        "address": profile.billing_address,
+        "postal_code": profile.billing_postal_code,
+        "city": profile.billing_city,
+        "country": profile.billing_country,
+    }
+
+
+def _buyer(account: Account, billing_address: Mapping[str, str] | None = None) -> dict:
+    """The buyer a document copies: the account holder (its identity and VAT treatment) at the
+    billing address of the order (ORD-2) or of the account (ADM-5) when one is given."""
     holder = account.holder
     if holder is None:
         raise DocumentError(_("The account has no holder organisation to bill."))
+    address = billing_address or default_billing_address(account) or {}
     return {
-        "buyer_name": holder.name,
-        "buyer_address": holder.address,
-        "buyer_postal_code": holder.postal_code,
-        "buyer_city": holder.city,
-        "buyer_country": holder.country.upper(),
+        "buyer_name": address.get("name") or holder.name,
+        "buyer_address": address.get("address") or holder.address,
+        "buyer_postal_code": address.get("postal_code") or holder.postal_code,
+        "buyer_city": address.get("city") or holder.city,
+        "buyer_country": (address.get("country") or holder.country).upper(),
         "buyer_registration_number": holder.registration_number,
         "buyer_vat_number": holder.vat_number,
     }
@@ -179,10 +199,18 @@ def _due_days(account: Account, due_days: int | None) -> int:
     return due_days
 
 
-def _common(account: Account, lines: Sequence[LineInput], reference: str) -> tuple[dict, list[_Line], str]:
+def _common(
+    account: Account,
+    lines: Sequence[LineInput],
+    reference: str,
+    billing_address: Mapping[str, str] | None = None,
+) -> tuple[dict, list[_Line], str]:
     """Buyer, language, VAT and checked lines of a new invoice, quote or delivery note."""
-    buyer = _buyer(account)
-    treatment = vat_treatment(buyer["buyer_country"], buyer["buyer_vat_number"])
+    buyer = _buyer(account, billing_address)
+    # The VAT treatment follows the legal entity billed (its country and VAT number), not the
+    # address the invoice is sent to.
+    holder = account.holder
+    treatment = vat_treatment(holder.country.upper() if holder else "", buyer["buyer_vat_number"])
     prepared = _prepare(lines, treatment.rate)
     if sum((line.total for line in prepared), ZERO) < 0:
         raise DocumentError(_("A document's total cannot be negative; issue a credit note instead."))
@@ -207,9 +235,11 @@ def issue_invoice(
     by: User | None = None,
     paid: bool = False,
     payment_reference: str = "",
+    billing_address: Mapping[str, str] | None = None,
 ) -> Document:
-    """ACCT-1: issue an invoice for `lines`; `paid` when it was paid at order time (card...)."""
-    fields, prepared, language = _common(account, lines, reference)
+    """ACCT-1: issue an invoice for `lines`; `paid` when it was paid at order time (card...).
+    `billing_address` (ORD-2: the order's, if different) overrides the account's default."""
+    fields, prepared, language = _common(account, lines, reference, billing_address)
     issue_date = timezone.localdate()
     term = 0 if paid else _due_days(account, due_days)
     due_date = issue_date + datetime.timedelta(days=term)
@@ -240,9 +270,10 @@ def issue_quote(
     reference: str = "",
     due_days: int | None = None,
     by: User | None = None,
+    billing_address: Mapping[str, str] | None = None,
 ) -> Document:
     """ACCT-2, ORD-9: a quote, open until it is signed or expires (BILLING_QUOTE_VALIDITY_DAYS)."""
-    fields, prepared, language = _common(account, lines, reference)
+    fields, prepared, language = _common(account, lines, reference, billing_address)
     issue_date = timezone.localdate()
     term = _due_days(account, due_days)
     with translation.override(language):

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -73,7 +74,7 @@ def brand_accepted(account: Account, brand: Brand) -> bool:
     return is_accepted(terms, decision)
 
 
-def publish(terms: ConsentTerms, *, user: User | None = None, request=None) -> bool:
+def publish(terms: ConsentTerms, *, user: User | None = None, request: HttpRequest | None = None) -> bool:
     """Publish a draft version (staff); False when it was already published."""
     with transaction.atomic():
         locked = ConsentTerms.objects.select_for_update().get(pk=terms.pk)
@@ -93,7 +94,15 @@ def publish(terms: ConsentTerms, *, user: User | None = None, request=None) -> b
     return True
 
 
-def decide(account: Account, brand: Brand, decision: str, *, user: User, request=None) -> ConsentDecision:
+def decide(
+    account: Account,
+    brand: Brand,
+    decision: str,
+    *,
+    user: User,
+    request: HttpRequest | None = None,
+    ip_address: str | None = None,
+) -> ConsentDecision:
     """Record the account's decision on the brand's current terms (accept, decline, withdraw).
 
     Idempotent: the same decision on the same version again records nothing new. A withdrawal
@@ -117,7 +126,7 @@ def decide(account: Account, brand: Brand, decision: str, *, user: User, request
             terms=terms,
             decision=decision,
             user=user,
-            ip_address=client_ip(request),
+            ip_address=client_ip(request) or ip_address,
         )
         log_action(
             f"consent.{decision}",

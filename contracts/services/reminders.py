@@ -14,7 +14,7 @@ import datetime
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 
@@ -27,7 +27,7 @@ from ..models import Contract, ContractReminder
 STAGES = (7, 30, 60)  # days before the end, smallest first
 
 
-def due(today: datetime.date, stage: int):
+def due(today: datetime.date, stage: int) -> QuerySet[Contract]:
     """Contracts to remind at `stage` (days before their end) on `today`: set-based, one query."""
     renewed = Contract.objects.filter(account=OuterRef("account"), ends_on__gt=OuterRef("ends_on"))
     closer = ContractReminder.objects.filter(contract=OuterRef("pk"), days_before__lte=stage)

@@ -18,7 +18,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from accounts.countries import COUNTRIES
 from accounts.models import Account, Contact, Organisation
+from billing.services.documents import BILLING_ADDRESS_KEYS, default_billing_address
 from catalog.models import Product
 from contracts.services.rules import refusal
 
@@ -184,6 +186,17 @@ class OrderForm(Form):
     custom_2 = forms.CharField(max_length=200, required=False)
     custom_3 = forms.CharField(max_length=200, required=False)
     custom_4 = forms.CharField(max_length=200, required=False)
+    # ORD-2: the billing address if different from the head office (prefilled from ADM-5's default).
+    billing_different = forms.BooleanField(
+        label=_("Bill another address than the head office"), required=False
+    )
+    billing_name = forms.CharField(label=_("Billed entity"), max_length=200, required=False)
+    billing_address = forms.CharField(label=_("Billing address"), max_length=250, required=False)
+    billing_postal_code = forms.CharField(label=_("Postal code"), max_length=20, required=False)
+    billing_city = forms.CharField(label=_("City"), max_length=100, required=False)
+    billing_country = forms.ChoiceField(
+        label=_("Country"), choices=[("", "---------"), *COUNTRIES], required=False
+    )
     origin = forms.ChoiceField(
         choices=[(o.value, o.label) for o in PREFILL_ORIGINS], required=False, widget=forms.HiddenInput
     )
@@ -204,6 +217,11 @@ class OrderForm(Form):
         self.csr_info: CsrInfo | None = None
         # CON-1, CON-2: outside the contract in force, or a brand whose terms are not accepted.
         self.refusal = refusal(account, product)
+        default = default_billing_address(account)
+        if default and not self.is_bound:
+            self.initial.setdefault("billing_different", True)
+            for key in BILLING_ADDRESS_KEYS:
+                self.initial.setdefault(f"billing_{key}", default[key])
         self.fields["months"].choices = [
             (
                 p.months,
@@ -381,6 +399,10 @@ class OrderForm(Form):
                 self._check_caa(common_name, sans)
         if self.profile.csr and "csr" not in self.errors and not data.get("csr"):
             self._check_csr_missing(data)
+        if data.get("billing_different"):
+            for key in ("address", "postal_code", "city", "country"):
+                if not str(data.get(f"billing_{key}", "")).strip():
+                    self.add_error(f"billing_{key}", _("Needed to bill another address."))
         if (
             data.get("origin", OrderOrigin.ORDERED) != OrderOrigin.ORDERED
             and not data.get("source_order")
@@ -442,4 +464,8 @@ class OrderForm(Form):
                 document_packs=data["document_packs"],
                 eidas_ids=data["eidas_ids"],
             )
+        if data.get("billing_different"):
+            options["billing_address"] = {
+                key: " ".join(str(data[f"billing_{key}"]).split()) for key in BILLING_ADDRESS_KEYS
+            }
         return options

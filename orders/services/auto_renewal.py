@@ -26,6 +26,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, QuerySet
+from django.http import HttpRequest
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
@@ -91,7 +92,9 @@ def filing_date(order: Order, days: int | None = None) -> date | None:
     return timezone.localdate(end) - timedelta(days=days if days is not None else days_before(order.account))
 
 
-def set_auto_renew(orders: list[Order], enabled: bool, *, user: User, request=None) -> tuple[int, list[str]]:
+def set_auto_renew(
+    orders: list[Order], enabled: bool, *, user: User, request: HttpRequest | None = None
+) -> tuple[int, list[str]]:
     """Switch automatic renewal on or off for the given orders of the user's account.
 
     Returns (how many changed, refusals as "REFERENCE: reason"). Each change is audited.
@@ -178,7 +181,7 @@ def file_due(now: datetime | None = None) -> Outcome:
 
 def formula_method(account: Account, methods: list[str]) -> str | None:
     """The payment method of the account's formula for an automatic renewal, or None if unavailable."""
-    wanted = {
+    wanted: dict[str, list[Method]] = {
         Account.Formula.BULK: [Method.TOKENS],
         Account.Formula.CURRENT: [Method.BALANCE],
         Account.Formula.MONTHLY: [Method.MONTHLY],
@@ -191,11 +194,12 @@ def formula_method(account: Account, methods: list[str]) -> str | None:
 
 
 def _needed_method(account: Account) -> str:
-    return {
+    needed: dict[str, str] = {
         Account.Formula.BULK: Method.TOKENS,
         Account.Formula.CURRENT: Method.BALANCE,
         Account.Formula.MONTHLY: Method.MONTHLY,
-    }.get(account.formula, Method.TRANSFER)
+    }
+    return needed.get(account.formula, Method.TRANSFER)
 
 
 def early_discount(end: datetime, now: datetime, amount: Decimal) -> Decimal:

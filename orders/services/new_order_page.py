@@ -72,7 +72,7 @@ def new_order_page(account: Account) -> NewOrderPage:
     for kind, items in products_by_type(include_test=True).items():
         items = [p for p in items if not rules.hides(p)]  # CON-1: outside the contract in force
         for product in items:
-            product.order_refusal = rules.refusal(product)  # CON-2: shown with the reason
+            product.order_refusal = rules.refusal(product)  # type: ignore[attr-defined]  # CON-2: shown with the reason
             products[product.pk] = product
         items = sorted((p for p in items if not p.is_test), key=lambda p: (_lowest_price(p), p.name))
         if kind == ProductType.SIGNATURE:

@@ -346,7 +346,12 @@ def settle(order: Order, plan: PaymentPlan, *, user: User | None, request=None) 
     paid = False
     if plan.makes_quote:
         document = issue_quote(
-            account, _lines(order, plan), reference=order.reference, by=user, due_days=plan.term_days or None
+            account,
+            _lines(order, plan),
+            reference=order.reference,
+            by=user,
+            due_days=plan.term_days or None,
+            billing_address=order.options.get("billing_address"),
         )
     elif plan.method == Method.TOKENS:
         debit_tokens(
@@ -366,6 +371,7 @@ def settle(order: Order, plan: PaymentPlan, *, user: User | None, request=None) 
             by=user,
             paid=True,
             payment_reference=_("Euro balance"),
+            billing_address=order.options.get("billing_address"),
         )
         debit_euros(account, plan.total_excl_vat, reference=order.reference, user=user, document=document)
         paid = True
@@ -381,7 +387,12 @@ def settle(order: Order, plan: PaymentPlan, *, user: User | None, request=None) 
     else:
         due_days = SEPA_DEBIT_DAYS if plan.method == Method.DIRECT_DEBIT else 0
         document = issue_invoice(
-            account, _lines(order, plan), reference=order.reference, by=user, due_days=due_days
+            account,
+            _lines(order, plan),
+            reference=order.reference,
+            by=user,
+            due_days=due_days,
+            billing_address=order.options.get("billing_address"),
         )
         if plan.coupon:
             paid = _pay_with_coupon(order, plan, document, user)
@@ -523,7 +534,13 @@ def invoice_paid(order: Order, *, user: User | None, reference: str = "") -> Doc
         )
     ]
     return issue_invoice(
-        order.account, lines, reference=order.reference, by=user, paid=True, payment_reference=reference
+        order.account,
+        lines,
+        reference=order.reference,
+        by=user,
+        paid=True,
+        payment_reference=reference,
+        billing_address=order.options.get("billing_address"),
     )
 
 

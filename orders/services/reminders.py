@@ -118,9 +118,7 @@ def send_expiry_reminders(now: datetime | None = None) -> Outcome:
             ids = _ending_with_subscription(expiring(now, previous, days).order_by("pk"))
             count = 0
             for batch in _batches(ids):
-                count += claim(
-                    batch, kind, lambda certs, d=days: [_email_expiry(c, d, now) for c in certs], now
-                )
+                count += claim(batch, kind, _expiry_mailer(days, now), now)
             sent[kind] = count
             previous = days
     return Outcome(done=sum(sent.values()), details=sent)
@@ -141,6 +139,19 @@ def _ending_with_subscription(certificates: QuerySet[Certificate]) -> Iterable[i
     for certificate in rows.iterator(chunk_size=BATCH):
         if subscription_end_of(certificate.order) <= certificate.not_after + SAME_END:
             yield certificate.pk
+
+
+def _expiry_mailer(threshold: int, now: datetime) -> Callable[[list[Certificate]], None]:
+    def send(certificates: list[Certificate]) -> None:
+        for certificate in certificates:
+            _email_expiry(certificate, threshold, now)
+
+    return send
+
+
+def _acceptance_mailer(certificates: list[Certificate]) -> None:
+    for certificate in certificates:
+        _email_acceptance(certificate)
 
 
 def _recipients(order: Order) -> list[str]:
@@ -192,7 +203,7 @@ def enforce_acceptance(now: datetime | None = None) -> Outcome:
                 .values_list("pk", flat=True)
             )
             counts[kind] = sum(
-                claim(batch, kind, lambda certs: [_email_acceptance(c) for c in certs], now)
+                claim(batch, kind, _acceptance_mailer, now)
                 for batch in _batches(ids.iterator(chunk_size=BATCH))
             )
         ids = (
@@ -211,7 +222,7 @@ def enforce_acceptance(now: datetime | None = None) -> Outcome:
 def _revoke_unaccepted(certificates: list[Certificate]) -> None:
     for certificate in certificates:
         if certificate.accepted_at is None and certificate.state == Certificate.State.VALID:
-            revoke_certificate(certificate, RevocationReason.UNSPECIFIED, user=None)
+            revoke_certificate(certificate, RevocationReason.UNSPECIFIED, user=None)  # type: ignore[arg-type]
 
 
 def _email_acceptance(certificate: Certificate) -> None:

@@ -15,6 +15,7 @@ from orders.tasks import mark_expired_certificates
 from portal.celery import app
 from portal.management.demo_accounts import DEMO_ACCOUNTS, DEMO_PASSWORD, ensure_account, ensure_staff
 from portal.management.demo_billing import ensure_money, ensure_news
+from portal.management.demo_contracts import ensure_contracts
 from portal.management.demo_lists import ensure_list_orders
 from portal.management.demo_orders import ensure_orders
 from portal.management.demo_robots import ensure_robots
@@ -49,6 +50,8 @@ class Command(BaseCommand):
                 created += ensure_list_orders(demos[0])
                 expired = mark_expired_certificates()
                 ensure_robots(demos, staff)  # issue 11: reissue list, automatic renewal, monitoring
+                # CON-1, CON-2: last, after every demo order (the history predates the contract).
+                ensure_contracts(demos)
                 self._summary(staff, demos, created, expired)
         finally:
             app.conf.task_always_eager = eager
