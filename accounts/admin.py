@@ -9,12 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Permission
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Field, Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -61,8 +62,21 @@ class UserInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+class LanguageChoiceMixin:
+    """The language of an account or a user is picked among the portal's languages, not typed."""
+
+    def formfield_for_dbfield(
+        self, db_field: Field, request: HttpRequest, **kwargs: Any
+    ) -> forms.Field | None:
+        if db_field.name == "language":
+            return forms.ChoiceField(
+                label=db_field.verbose_name.capitalize(), choices=settings.LANGUAGES, initial=db_field.default
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+
 @admin.register(Account)
-class AccountAdmin(admin.ModelAdmin):
+class AccountAdmin(LanguageChoiceMixin, admin.ModelAdmin):
     list_display = ("name", "kind", "formula", "office", "status", "created_at", "validated_at")
     list_filter = ("status", "kind", "formula", "auth_type", "office")
     list_select_related = ("office",)
@@ -262,7 +276,7 @@ def _granting_only_own(form_class: type[forms.ModelForm], staff: User) -> type[f
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(LanguageChoiceMixin, DjangoUserAdmin):
     list_display = (
         "username",
         "email",

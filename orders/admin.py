@@ -16,7 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from accounts.audit import log_action
@@ -133,7 +133,7 @@ class OrderAdmin(admin.ModelAdmin):
             {
                 "fields": (
                     "common_name",
-                    "sans",
+                    "additional_names",
                     "server_software",
                     "server_software_other",
                     "dcv_method",
@@ -154,7 +154,17 @@ class OrderAdmin(admin.ModelAdmin):
         return inlines
 
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in Order._meta.fields if f.name not in EDITABLE]
+        return [*(f.name for f in Order._meta.fields if f.name not in EDITABLE), "additional_names"]
+
+    @admin.display(description=_("Additional names"))
+    def additional_names(self, obj: Order) -> str:
+        """The SANs as a list, one name a line (not the JSON of the field)."""
+        if not obj.sans:
+            return "—"
+        return format_html(
+            '<ul class="additional-names">{}</ul>',
+            format_html_join("", "<li>{}</li>", ((n,) for n in obj.sans)),
+        )
 
     def has_add_permission(self, request):
         return False  # orders come from the order form or the API, priced and audited there

@@ -103,7 +103,8 @@ def new_random_value() -> str:
 
 
 def approved_addresses(domain: str) -> list[str]:
-    """BR 3.2.2.4.4: admin@, administrator@, webmaster@, hostmaster@, postmaster@ the domain."""
+    """BR 3.2.2.4.4: admin@, administrator@, webmaster@, hostmaster@, postmaster@ the domain (the
+    services pass the base domain, BR 1.6.1 Authorization Domain Name: orders.services.dcv)."""
     return [f"{local}@{domain}" for local in APPROVED_LOCAL_PARTS]
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from . import dcv as checks
 from .models import DcvCheck, DcvMethod
+from .services.dcv import email_addresses
 
 
 class ChangeMethodForm(forms.Form):
@@ -24,7 +24,7 @@ class ChangeMethodForm(forms.Form):
         self.check = check
         self.fields["method"].choices = [(m, DcvMethod(m).label) for m in methods]
         self.fields["email_address"].choices = [("", "—")] + [
-            (address, address) for address in checks.approved_addresses(check.domain)
+            (address, address) for address in email_addresses(check.domain)
         ]
 
     def clean(self):

@@ -193,7 +193,7 @@ class ReissueForm(_Form):
 
 class _ProductChoice(forms.ModelChoiceField):
     def label_from_instance(self, obj: Product) -> str:
-        return f"{obj.brand.name} – {obj.name}"
+        return obj.full_name
 
 
 class MigrationTargetForm(_Form):

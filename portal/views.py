@@ -1,3 +1,4 @@
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from accounts.access import account_user_required
@@ -16,3 +17,8 @@ def root(request):
 @account_user_required
 def home(request):
     return render(request, "portal/home.html", home_blocks(request.user))
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW: the refused form explained in the portal's layout and the user's language."""
+    return render(request, "403_csrf.html", {"reason": reason}, status=403)

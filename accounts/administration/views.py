@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
@@ -358,6 +359,8 @@ def logs_export(request):
     if form.is_bound and not form.is_valid():
         messages.error(request, _("Correct the filter before exporting."))
         return redirect(reverse("administration:logs") + f"?{request.GET.urlencode()}")
-    response = StreamingHttpResponse(audit_logs.csv_lines(events), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(
+        audit_logs.csv_lines(events, translation.get_language()), content_type="text/csv; charset=utf-8"
+    )
     response["Content-Disposition"] = 'attachment; filename="audit-log.csv"'
     return response

@@ -9,6 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import forms
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account
@@ -48,11 +49,6 @@ class PaymentForm(forms.Form):
         required=False,
         coerce=int,
         empty_value=None,
-        choices=[("", "—")] + [(days, _("%(days)s days") % {"days": days}) for days in PURCHASE_ORDER_TERMS],
-        help_text=_(
-            "Deferred payment adds %(rate)s %% of fees; a quote is issued, to be signed and returned."
-        )
-        % {"rate": f"{PURCHASE_ORDER_FEE_RATE:f}".rstrip("0").rstrip(".")},
     )
     quote = forms.BooleanField(label=_("I want a quote instead of an invoice"), required=False)
     promo_code = forms.CharField(label=_("Promo code"), required=False, max_length=40)
@@ -76,6 +72,13 @@ class PaymentForm(forms.Form):
         self.fields["method"].choices = Method.choices
         self.fields["method"].widget.choices = self.offer.choices
         self.fields["coupon"].queryset = usable_coupons(account)
+        # Built per form, in the reader's language (a class attribute would be English at import).
+        self.fields["term"].choices = [("", "—")] + [
+            (days, gettext("%(days)s days") % {"days": days}) for days in PURCHASE_ORDER_TERMS
+        ]
+        self.fields["term"].help_text = gettext(
+            "Deferred payment adds %(rate)s %% of fees; a quote is issued, to be signed and returned."
+        ) % {"rate": f"{PURCHASE_ORDER_FEE_RATE:f}".rstrip("0").rstrip(".")}
         self.plan: PaymentPlan | None = None
 
     def clean(self):

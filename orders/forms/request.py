@@ -20,6 +20,7 @@ from accounts.countries import COUNTRY_NAMES
 from accounts.models import Account, Contact, Organisation, User
 from catalog.models import Product
 
+from ..ca.profiles import needs_organisation
 from ..models import DcvMethod, Order, OrderOrigin, ServerSoftware
 from ..services.kinds import Chain, CsrMode, OrderKind, Psd2Role, SignatureUserType
 from ..services.ordering import create_contact, create_organisation, csr_warnings, submit_order
@@ -196,7 +197,8 @@ class OrderRequest:
             "option_values": options,
             "origin": OrderOrigin(data["origin"]).label if data["origin"] != OrderOrigin.ORDERED else "",
             "source_order": data["source_order"],
-            "approval_needed": self.account.approval_mode,
+            "approval_needed": self.account.approval_mode,  # the view knows whether the user approves
+            "names_organisation": needs_organisation(self.product),
             "warnings": self._warnings(csr, common_name, sans),
         }
 
@@ -223,6 +225,7 @@ class OrderRequest:
             organisation_country=self._holder_field("country"),
             holder_email=self._admin_email() if self.profile.kind == OrderKind.CLIENT else "",
             check_names=self.profile.names,
+            check_organisation=self.product.validation != Product.Validation.DV,  # DV names no organisation
         )
 
     # Placing the order (ORD-3 confirm) ---------------------------------------------------------

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
 from accounts.audit import log_action
+from accounts.formatting import date_text
 from accounts.mail import send_mail_on_commit
 from accounts.models import User
 
@@ -33,6 +34,7 @@ from .. import dcv as checks
 from ..ca.policy import dcv_reuse_days
 from ..models import IN_PROGRESS, ISSUABLE, DcvCheck, DcvMethod, Order, OrderStatus
 from .dcv_config import dcv_config, resolver
+from .names import registered_domain
 from .transitions import IllegalTransition, lock_order, move
 
 S = OrderStatus
@@ -79,9 +81,16 @@ def _changeable(order: Order) -> None:
         )
 
 
+def email_addresses(domain: str) -> list[str]:
+    """BR 3.2.2.4.4 addresses of the base domain (the Authorization Domain Name may be the name pruned
+    to its registrable part, BR 1.6.1): www.example.com and shop.example.com are confirmed from the
+    same mailbox, with one email (`send_dcv_emails`)."""
+    return checks.approved_addresses(registered_domain(domain))
+
+
 def _new_check(order: Order, domain: str, method: str, now: datetime, email_address: str = "") -> DcvCheck:
     if method == M.EMAIL and not email_address:
-        email_address = checks.approved_addresses(domain)[0]
+        email_address = email_addresses(domain)[0]
     return DcvCheck.objects.create(
         account_id=order.account_id,
         order=order,
@@ -117,9 +126,9 @@ def _adopt(check: DcvCheck, source: DcvCheck, now: datetime) -> None:
     check.last_result = _(
         "Validation of %(date)s reused from order %(reference)s (usable until %(until)s, CA/B BR 4.2.1)."
     ) % {
-        "date": source.validated_at.date().isoformat(),
+        "date": date_text(source.validated_at),
         "reference": source.order.reference,
-        "until": until.date().isoformat(),
+        "until": date_text(until),
     }
     check.save(update_fields=["method", "email_address", "validated_at", "last_checked_at", "last_result"])
 
@@ -157,7 +166,7 @@ def _ensure_checks(
             return [existing[d] for d in checks.dcv_domains(locked.all_names) if d in existing]
         methods = methods_for(locked, now)
         default = locked.dcv_method if locked.dcv_method in methods else methods[0]
-        created, result = [], []
+        created, result, to_email = [], [], []
         domains = checks.dcv_domains(locked.all_names)
         pending = [d for d in domains if d not in existing or not is_passed(existing[d], now)]
         reusable = _reusable(locked, pending, now) if pending else {}
@@ -192,9 +201,10 @@ def _ensure_checks(
                     log_action("dcv.renewed", obj=locked, user=user, request=request, domain=domain)
                 else:
                     created.append(check)
-                if notify:
-                    _send_if_email(check, locked)
+                if notify and check.method == M.EMAIL:
+                    to_email.append(check)
             result.append(check)
+        send_dcv_emails(to_email, locked)  # one email per approved address, not one per name
         dropped = [c for d, c in existing.items() if d not in {r.domain for r in result}]
         for check in dropped:  # a name removed from the order (staff correction) needs no validation
             check.delete()
@@ -280,7 +290,7 @@ def run_check(check: DcvCheck, *, user: User | None, request=None, now: datetime
         )
     if check.expires_at <= now:
         seen = _("The random value expired on %(date)s: ask for a new one.") % {
-            "date": check.expires_at.date().isoformat()
+            "date": date_text(check.expires_at)
         }
         return _record(check, check.token, False, seen, now, user=user, request=request) or check
     config = dcv_config()
@@ -334,7 +344,7 @@ def confirm_email(check: DcvCheck, *, request=None, now: datetime | None = None)
     if check.expires_at <= now:
         raise DcvError(
             _("This link expired on %(date)s. Ask the person who ordered the certificate for a new one.")
-            % {"date": check.expires_at.date().isoformat()}
+            % {"date": date_text(check.expires_at)}
         )
     passed, details = _caa(order, check.domain)
     seen = "\n".join(
@@ -342,6 +352,26 @@ def confirm_email(check: DcvCheck, *, request=None, now: datetime | None = None)
     )
     # The reader may be logged in to another account: the actor is the address, never that user.
     anonymous = request is not None and not request.user.is_authenticated
+    # The email named every pending name of the order sent to this address: the link confirms them all.
+    for sibling in _siblings(check):
+        if sibling.expires_at > now:
+            sibling_passed, sibling_details = _caa(order, sibling.domain)
+            sibling_seen = "\n".join(
+                [
+                    _("Confirmed from the link sent to %(address)s.") % {"address": check.email_address},
+                    *sibling_details,
+                ]
+            )
+            _record(
+                sibling,
+                sibling.token,
+                sibling_passed,
+                sibling_seen,
+                now,
+                user=None,
+                request=request if anonymous else None,
+                actor_name=check.email_address,
+            )
     return (
         _record(
             check,
@@ -401,7 +431,7 @@ def change_method(
             raise DcvError(_("%(domain)s is already validated.") % {"domain": current.domain})
         if method not in methods_for(order, now):
             raise DcvError(_("This method is not offered for this product."))
-        if method == M.EMAIL and email_address not in checks.approved_addresses(current.domain):
+        if method == M.EMAIL and email_address not in email_addresses(current.domain):
             raise DcvError(
                 _("Choose one of the approved addresses of %(domain)s.") % {"domain": current.domain}
             )
@@ -418,7 +448,7 @@ def change_method(
             domain=new.domain,
             **{"from": previous, "to": method, "email_address": new.email_address},
         )
-        _send_if_email(new, order)
+        send_dcv_emails([new], order)
     return new
 
 
@@ -568,25 +598,42 @@ def assert_dcv_complete(locked: Order, now: datetime) -> None:
         )
 
 
-def _send_if_email(check: DcvCheck, order: Order) -> None:
-    if check.method == M.EMAIL and check.validated_at is None:
-        send_dcv_email(check, order)
+def send_dcv_emails(email_checks: list[DcvCheck], order: Order) -> None:
+    """One email per approved address: the checks of the names under one base domain share the
+    address (`checks.approved_addresses`), and its one link confirms them all (`confirm_email`)."""
+    sent: set[str] = set()
+    for check in email_checks:
+        if check.validated_at is None and check.email_address not in sent:
+            sent.add(check.email_address)
+            send_dcv_email(check, order)
+
+
+def _siblings(check: DcvCheck) -> list[DcvCheck]:
+    """The order's pending email checks sent to the same address (names under one base domain)."""
+    return list(
+        DcvCheck.objects.filter(
+            order_id=check.order_id, method=M.EMAIL, email_address=check.email_address, validated_at=None
+        )
+        .exclude(pk=check.pk)
+        .order_by("domain")
+    )
 
 
 def send_dcv_email(check: DcvCheck, order: Order) -> None:
     """BR 3.2.2.4.4: the random value, in a confirmation link, to the approved address, in the
-    account's language."""
+    account's language; the link confirms every pending name of the order sent to that address."""
     language = order.account.language
+    domains = [check.domain, *(sibling.domain for sibling in _siblings(check))]
     with translation.override(language):
         context = {
-            "domain": check.domain,
-            "names": _names_of(order, check.domain),
+            "domain": check.email_address.partition("@")[2] or check.domain,
+            "names": [name for domain in domains for name in _names_of(order, domain)],
             "reference": order.reference,
             "product": str(order.product),
             "organisation": order.organisation.name,
             "account": order.account.name,
             "address": check.email_address,
             "confirm_url": settings.SITE_URL + reverse("dcv:confirm", args=[check.token]),
-            "expires": check.expires_at.date().isoformat(),
+            "expires": date_text(check.expires_at),
         }
     send_mail_on_commit("dcv_request", [check.email_address], context, language)

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy
 from django_scopes import scopes_disabled
 
 from accounts.audit import log_action
+from accounts.formatting import date_text
 from accounts.mail import send_mail_on_commit
 from accounts.models import User
 
@@ -89,7 +90,7 @@ def _send(order: Order, *, reminder: bool) -> None:
             if order.created_by
             else order.technical_contact.full_name,
             "link": invitation_url(order),
-            "expires": expires_at(order).date().isoformat(),
+            "expires": date_text(expires_at(order)),
             "reminder": reminder,
         }
     send_mail_on_commit("order_invitation", [holder.email], context, language)

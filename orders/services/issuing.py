@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.audit import log_action
+from accounts.formatting import date_text
 from accounts.mail import send_mail_on_commit
 from accounts.models import User
 from accounts.services import registration_prefill_url
@@ -233,8 +234,8 @@ def send_delivery_email(order: Order, certificate: Certificate) -> None:
             "names": order.all_names,
             "product": str(order.product),
             "serial": certificate.serial,
-            "not_before": certificate.not_before.date().isoformat(),
-            "not_after": certificate.not_after.date().isoformat(),
+            "not_before": date_text(certificate.not_before),
+            "not_after": date_text(certificate.not_after),
             "server_software": software,
             "format_label": str(DOWNLOAD_FORMATS[fmt]["label"]),
             "format_advice": str(_ADVICE[fmt]),

@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy
 from django_scopes import scopes_disabled
 
 from accounts.audit import log_action, log_actions_for
+from accounts.formatting import date_text
 from accounts.mail import send_mail_on_commit
 from accounts.models import Account, User
 from catalog.models import Product
@@ -345,7 +346,7 @@ def fate_label(fate: str, replaced: Certificate) -> str:
     if fate == OldCertificate.REVOKE_LATER and replaced.revoke_scheduled_at:
         return _("The previous certificate (%(serial)s) will be revoked on %(date)s.") % {
             "serial": replaced.serial,
-            "date": timezone.localtime(replaced.revoke_scheduled_at).strftime("%Y-%m-%d"),
+            "date": date_text(replaced.revoke_scheduled_at),
         }
     return _("The previous certificate (%(serial)s) stays valid until it expires.") % {
         "serial": replaced.serial
@@ -363,8 +364,8 @@ def send_reissue_email(order: Order, certificate: Certificate, replaced: Certifi
             "product": str(order.product),
             "reason": str(ReissueReason(certificate.reissue_reason).label),
             "serial": certificate.serial,
-            "not_before": certificate.not_before.date().isoformat(),
-            "not_after": certificate.not_after.date().isoformat(),
+            "not_before": date_text(certificate.not_before),
+            "not_after": date_text(certificate.not_after),
             "previous": fate_label(fate, replaced),
             "contact_name": order.technical_contact.full_name,
             "status_url": status_url(order),

@@ -31,10 +31,11 @@ from catalog.models import Product
 
 from ..forms import OrderRequest
 from ..forms.payment import PaymentForm
-from ..models import Order
+from ..models import Order, OrderStatus
+from ..services.amounts import order_amounts, plan_amounts
 from ..services.invitation import awaits_invitation
 from ..services.kinds import profile_for
-from ..services.ordering import OrderError, find_submitted
+from ..services.ordering import OrderError, find_submitted, initial_status
 from ..services.payment import cash_only_message, payment_summary
 from ..services.prefill import PREFILL_ORIGINS, initial_from_order
 
@@ -181,6 +182,13 @@ def _render_review(
     *,
     status: int = 200,
 ):
+    plan = payment_form.preview() if payment_form.is_bound is False or payment_form.is_valid() else None
+    # ORD-5: the approval banner only for a user whose order will wait for an approver.
+    summary = {
+        **summary,
+        "approval_needed": initial_status(request.user.account, request.user)
+        == OrderStatus.AWAITING_APPROVAL,
+    }
     return render(
         request,
         "orders/review.html",
@@ -191,8 +199,11 @@ def _render_review(
             "summary": summary,
             "token": token,
             "payment_form": payment_form,
-            "plan": payment_form.preview()
-            if payment_form.is_bound is False or payment_form.is_valid()
+            "plan": plan,
+            # One price everywhere (issue 8): the buyer's real VAT, the plan's total for its method.
+            "amounts": plan_amounts(request.user.account, None, summary["price_excl_vat"]),
+            "plan_amounts": plan_amounts(request.user.account, plan, summary["price_excl_vat"])
+            if plan is not None
             else None,
             "offer": payment_form.offer,
             "cash_only_message": cash_only_message(),
@@ -275,6 +286,7 @@ def confirmation(request, reference: str):
             "profile": profile_for(order.product),
             "invitation_pending": awaits_invitation(order),
             "payment": payment_summary(order),
+            "amounts": order_amounts(order),
             "can_download": request.user.has_right(Right.BILLING),
         },
     )

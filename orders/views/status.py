@@ -17,6 +17,7 @@ from ..csr import CsrError, parse_csr
 from ..models import Order, OrderStatus
 from ..services import DOWNLOAD_FORMATS, classify_names, recommended_format, verification_steps
 from ..services.actions import can_comment, cancel_target, certificate_rows
+from ..services.amounts import order_amounts
 from ..services.auto_renewal import auto_renewal_panel
 from ..services.dcv_display import panel_context
 from ..services.documents import can_send_documents, open_requests
@@ -97,6 +98,7 @@ def detail(request, reference: str):
                 for number, label in request.user.account.custom_fields
             ],
             "payment": payment_summary(order),
+            "amounts": order_amounts(order),
             "can_download": request.user.has_right(Right.BILLING),
             "signature_options": accepts_options(order) and request.user.has_right(Right.TECHNICAL),
             "invitation_pending": awaits_invitation(order) and request.user.has_right(Right.TECHNICAL),
