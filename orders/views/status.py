@@ -23,7 +23,7 @@ from ..services.dcv_display import panel_context
 from ..services.documents import can_send_documents, open_requests
 from ..services.invitation import awaits_invitation
 from ..services.issuing import holder_registration_url
-from ..services.payment import payment_summary
+from ..services.payment import awaits_holdings, payment_summary, topup_url_name
 from ..services.signature_options import accepts_options
 
 
@@ -44,7 +44,7 @@ def load_order(request, reference: str) -> Order:
     )
 
 
-def _actions(user, order: Order, rows) -> dict[str, bool]:
+def _actions(user, order: Order, rows) -> dict[str, bool | str]:
     technical = user.has_right(Right.TECHNICAL)
     approver = user.has_right(Right.APPROVAL)
     awaiting_approval = order.status == OrderStatus.AWAITING_APPROVAL
@@ -57,6 +57,11 @@ def _actions(user, order: Order, rows) -> dict[str, bool]:
         "comment": technical and can_comment(order),
         "send_documents": technical and can_send_documents(order),
         "approve": approver and awaiting_approval,
+        # LEDG-4: an approved order the tokens or balance no longer covered: top up, then pay.
+        "pay": (technical or user.has_right(Right.BILLING)) and awaits_holdings(order),
+        "top_up": topup_url_name((order.options or {}).get("payment", {}).get("method", ""))
+        if user.has_right(Right.BILLING) and awaits_holdings(order)
+        else "",
         "approval_cancel": approver and awaiting_approval,
     }
 
