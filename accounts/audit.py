@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db import connection, models
 from django.db.models import F, Value
+from django.http import HttpRequest
 
 from .models import Account, AuditEvent, User
 
@@ -20,7 +21,7 @@ def _mask(details: dict[str, Any]) -> dict[str, Any]:
     return {k: ("***" if k.lower() in _SECRET_KEYS else v) for k, v in details.items()}
 
 
-def client_ip(request) -> str | None:
+def client_ip(request: HttpRequest) -> str | None:
     if request is None:
         return None
     return request.META.get("REMOTE_ADDR") or None
@@ -32,7 +33,7 @@ def log_action(
     account: Account | None = None,
     user: User | None = None,
     obj: models.Model | None = None,
-    request=None,
+    request: HttpRequest | None = None,
     actor_name: str = "",
     **details: Any,
 ) -> AuditEvent:

@@ -124,7 +124,9 @@ _DEFAULTS: dict[str, Any] = {
 }
 
 
-def _server(brand, code, name, ptype, validation, prices, description, *, replacement="", **fields) -> Item:
+def _server(
+    brand, code, name, ptype, validation, prices, description, *, replacement: str = "", **fields: Any
+) -> Item:
     """A publicly trusted TLS product; single-domain ones include the www/bare variant."""
     values = {
         **_DEFAULTS,
@@ -137,7 +139,9 @@ def _server(brand, code, name, ptype, validation, prices, description, *, replac
     return Item(brand, code, name, ptype, validation, prices, description, values, replacement)
 
 
-def _other(brand, code, name, ptype, validation, prices, description, *, replacement="", **fields) -> Item:
+def _other(
+    brand, code, name, ptype, validation, prices, description, *, replacement: str = "", **fields: Any
+) -> Item:
     """A product that is not a publicly trusted TLS certificate."""
     return Item(
         brand, code, name, ptype, validation, prices, description, {**_DEFAULTS, **fields}, replacement

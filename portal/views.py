@@ -1,12 +1,14 @@
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 
 from accounts.access import account_user_required
+from accounts.typing import AuthenticatedRequest
 
 from .home import home_blocks
 
 
-def root(request):
+def root(request: AuthenticatedRequest) -> HttpResponseBase:
     if request.user.is_authenticated:
         if request.user.is_staff and request.user.account_id is None:
             return redirect("admin:index")
@@ -15,7 +17,7 @@ def root(request):
 
 
 @account_user_required
-def home(request):
+def home(request: AuthenticatedRequest) -> HttpResponseBase:
     return render(request, "portal/home.html", home_blocks(request.user))
 
 

@@ -23,6 +23,7 @@ def _site(settings):
 
 def make_german_buyer(account: Account) -> None:
     holder = account.holder
+    assert holder is not None
     holder.country, holder.vat_number = "DE", "DE136695976"
     holder.save(update_fields=["country", "vat_number"])
 

@@ -60,14 +60,14 @@ class UserTable(tables.Table):
         empty_text = _("No user yet.")
         attrs = {"class": "table users"}
 
-    def render_name(self, record):
+    def render_name(self, record: Any) -> Any:
         url = reverse("administration:user_detail", args=[record.public_id])
         return format_html('<a href="{}">{}</a>', url, record.get_full_name() or record.username)
 
-    def render_rights(self, record):
+    def render_rights(self, record: Any) -> Any:
         return rights_badges(record)
 
-    def render_state(self, record):
+    def render_state(self, record: Any) -> Any:
         return state_badge(record)
 
 
@@ -87,14 +87,14 @@ class ApiUserTable(tables.Table):
         empty_text = _("No API user yet.")
         attrs = {"class": "table api-users"}
 
-    def __init__(self, *args, can_manage: bool = False, **kwargs):
+    def __init__(self, *args: Any, can_manage: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.can_manage = can_manage
 
-    def render_rights(self, record):
+    def render_rights(self, record: Any) -> Any:
         return rights_badges(record)
 
-    def render_tokens(self, record):
+    def render_tokens(self, record: Any) -> Any:
         items = []
         for token in record.api_tokens.all():
             if token.revoked_at:

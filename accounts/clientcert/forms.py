@@ -33,7 +33,7 @@ class Pkcs12Form(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
-    def clean_password2(self):
+    def clean_password2(self) -> str | None:
         first, second = self.cleaned_data.get("password1"), self.cleaned_data.get("password2")
         if first and second and first != second:
             raise forms.ValidationError(_("The two passwords differ."))

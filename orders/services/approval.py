@@ -123,7 +123,7 @@ def status_after_approval(order: Order) -> str:
     return S.AWAITING_PAYMENT
 
 
-def approve_order(order: Order, *, user: User, request=None) -> Order:
+def approve_order(order: Order, *, user: User, request: HttpRequest | None = None) -> Order:
     """ORD-5: an approver lets the order go on; audited as "order.approved"; the orderer is emailed.
 
     Approving an order already approved returns it unchanged; an order that no longer awaits

@@ -16,10 +16,12 @@ and comes back once all pass (`refresh_order_dcv_state`).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -44,7 +46,7 @@ M = DcvMethod
 class DcvError(Exception):
     """ORD-8: a DCV action refused, with the message to show."""
 
-    def __init__(self, message: str):
+    def __init__(self, message: str) -> None:
         self.message = message
         super().__init__(message)
 
@@ -134,7 +136,7 @@ def _adopt(check: DcvCheck, source: DcvCheck, now: datetime) -> None:
 
 
 def start_dcv(
-    order: Order, *, user: User | None = None, request=None, now: datetime | None = None
+    order: Order, *, user: User | None = None, request: HttpRequest | None = None, now: datetime | None = None
 ) -> list[DcvCheck]:
     """ORD-8: the checks of a server order (`_ensure_checks`), then its status follows them: a paid
     order under verification waits in "awaiting DCV" while a domain is pending. Idempotent; the
@@ -147,7 +149,7 @@ def start_dcv(
 
 
 def _ensure_checks(
-    order: Order, *, user: User | None, request, now: datetime | None, notify: bool
+    order: Order, *, user: User | None, request: Any, now: datetime | None, notify: bool
 ) -> list[DcvCheck]:
     """ORD-8: make sure every domain of a server order in progress has its check.
 
@@ -240,7 +242,7 @@ def _record(
     now: datetime,
     *,
     user: User | None,
-    request=None,
+    request: HttpRequest | None = None,
     actor_name: str = "",
 ) -> DcvCheck | None:
     """Save what a check saw, under the check's row lock; None if the check changed meanwhile."""
@@ -269,7 +271,9 @@ def _record(
     return locked
 
 
-def run_check(check: DcvCheck, *, user: User | None, request=None, now: datetime | None = None) -> DcvCheck:
+def run_check(
+    check: DcvCheck, *, user: User | None, request: HttpRequest | None = None, now: datetime | None = None
+) -> DcvCheck:
     """ORD-8 "check now": look for the DNS record or the HTTP file, then CAA; save what was seen.
 
     Refused for an email check (its recipient confirms from the link) and for a validated one.
@@ -330,7 +334,9 @@ def find_email_check(token: str) -> DcvCheck | None:
         )
 
 
-def confirm_email(check: DcvCheck, *, request=None, now: datetime | None = None) -> DcvCheck:
+def confirm_email(
+    check: DcvCheck, *, request: HttpRequest | None = None, now: datetime | None = None
+) -> DcvCheck:
     """BR 3.2.2.4.4: the approved address confirms with the random value; then CAA is checked.
 
     Refused (DcvError) once the value expired or the order left processing. Audited with the
@@ -387,7 +393,9 @@ def confirm_email(check: DcvCheck, *, request=None, now: datetime | None = None)
     )
 
 
-def resend_email(check: DcvCheck, *, user: User, request=None, now: datetime | None = None) -> None:
+def resend_email(
+    check: DcvCheck, *, user: User, request: HttpRequest | None = None, now: datetime | None = None
+) -> None:
     """ORD-8: send the DCV email again to the chosen approved address (same random value)."""
     now = now or timezone.now()
     _changeable(check.order)
@@ -412,7 +420,7 @@ def change_method(
     *,
     email_address: str = "",
     user: User,
-    request=None,
+    request: HttpRequest | None = None,
     now: datetime | None = None,
 ) -> DcvCheck:
     """ORD-8: a new method (or a new random value with the same one) for one domain, until issuance.
@@ -452,7 +460,7 @@ def change_method(
     return new
 
 
-def _attest(check: DcvCheck, by: User, note: str, request, now: datetime) -> DcvCheck:
+def _attest(check: DcvCheck, by: User, note: str, request: HttpRequest, now: datetime) -> DcvCheck:
     with transaction.atomic():
         locked = DcvCheck.objects.select_for_update().select_related("order").get(pk=check.pk)
         if is_passed(locked, now):
@@ -485,7 +493,7 @@ def _attester(by: User | None, note: str) -> str:
 
 
 def validate_dcv_manually(
-    check: DcvCheck, *, by: User, note: str, request=None, now: datetime | None = None
+    check: DcvCheck, *, by: User, note: str, request: HttpRequest | None = None, now: datetime | None = None
 ) -> DcvCheck:
     """STAFF-2: the validation team attests it validated the domain (and read its CAA) itself.
 
@@ -500,7 +508,7 @@ def validate_dcv_manually(
 
 
 def validate_order_dcv_manually(
-    order: Order, *, by: User, note: str, request=None, now: datetime | None = None
+    order: Order, *, by: User, note: str, request: HttpRequest | None = None, now: datetime | None = None
 ) -> list[DcvCheck]:
     """STAFF-2: `validate_dcv_manually` for every domain of the order, the checks made if missing
     (without emailing anyone), the status refreshed once at the end."""
@@ -534,7 +542,7 @@ def unvalidated_domains(order: Order, names: list[str], at: datetime) -> list[st
 
 
 def refresh_order_dcv_state(
-    order: Order, *, user: User | None = None, request=None, now: datetime | None = None
+    order: Order, *, user: User | None = None, request: HttpRequest | None = None, now: datetime | None = None
 ) -> Order:
     """LIFE-1: under verification → awaiting DCV while a domain is pending, and back once all pass.
 
@@ -564,7 +572,9 @@ def refresh_order_dcv_state(
         return locked
 
 
-def prepare_issuance(order: Order, *, user: User | None, request=None, now: datetime) -> None:
+def prepare_issuance(
+    order: Order, *, user: User | None, request: HttpRequest | None = None, now: datetime
+) -> None:
     """Before the issuance lock: checks created if missing, status refreshed, CAA read again for
     validations older than 8 hours (BR 3.2.2.8). Raises CaaRefused when CAA forbids."""
     if not requires_dcv(order) or Order.objects.filter(pk=order.pk, status__in=ISSUABLE).count() == 0:

@@ -8,8 +8,10 @@ IllegalTransition instead of issuing twice.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -89,7 +91,7 @@ def recommended_format(server_software: str) -> str:
     return _FORMAT_FOR_SOFTWARE.get(server_software, "zip")
 
 
-def _organisation_for(order: Order):
+def _organisation_for(order: Order) -> Any:
     """The holder organisation whenever the subject names it: OV/EV, code signing, seals, PSD2
     (orders.ca.profiles.needs_organisation; BR 7.1.4.2 for TLS)."""
     return order.organisation if needs_organisation(order.product) else None
@@ -105,7 +107,9 @@ def delivered_status(order: Order) -> str:
     return S.DELIVERED_NOT_PAID
 
 
-def issue_certificate(order: Order, *, user: User, request=None, now: datetime | None = None) -> Certificate:
+def issue_certificate(
+    order: Order, *, user: User, request: HttpRequest | None = None, now: datetime | None = None
+) -> Certificate:
     """STAFF-2: issue the order's certificate through its brand's connector and deliver it.
 
     Only from an ISSUABLE status and, for a server product, once every domain has a passed domain
@@ -178,7 +182,7 @@ def issue_certificate(order: Order, *, user: User, request=None, now: datetime |
 
 
 def deliver_without_certificate(
-    order: Order, *, user: User, request=None, now: datetime | None = None
+    order: Order, *, user: User, request: HttpRequest | None = None, now: datetime | None = None
 ) -> Order:
     """ORD-4: a product made of no certificate (a site seal, a signature solution: Product.requires_csr
     off) is delivered by the staff once its verification is done; nothing is signed."""

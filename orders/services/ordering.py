@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -58,7 +60,9 @@ def find_submitted(account: Account, token: str) -> Order | None:
     return Order.objects.filter(account=account, submission_token=token).first()
 
 
-def create_organisation(account: Account, *, user: User, request=None, **fields) -> Organisation:
+def create_organisation(
+    account: Account, *, user: User, request: HttpRequest | None = None, **fields: Any
+) -> Organisation:
     """A new holder organisation of `account` (ORD-2), keyed by its number without spaces."""
     fields["registration_number"] = "".join(fields["registration_number"].split()).upper()
     organisation = Organisation.objects.create(account=account, **fields)
@@ -73,7 +77,9 @@ def create_organisation(account: Account, *, user: User, request=None, **fields)
     return organisation
 
 
-def create_contact(organisation: Organisation, *, user: User, request=None, **fields) -> Contact:
+def create_contact(
+    organisation: Organisation, *, user: User, request: HttpRequest | None = None, **fields: Any
+) -> Contact:
     """A new contact of `organisation` (ORD-2, ADM-10), in the organisation's account."""
     contact = Contact.objects.create(account_id=organisation.account_id, organisation=organisation, **fields)
     log_action(
@@ -174,7 +180,7 @@ def submit_order(
     server_software_other: str = "",
     dcv_method: str = "",
     customer_reference: str = "",
-    request=None,
+    request: HttpRequest | None = None,
     submission_token: str = "",
     options: dict | None = None,
     legal_representative: Contact | None = None,

@@ -29,6 +29,7 @@ import datetime
 import logging
 from dataclasses import asdict, dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.db import models, transaction
 from django.http import HttpRequest
@@ -106,7 +107,7 @@ INVOICED_NOW = (Method.CARD, Method.CHEQUE, Method.TRANSFER, Method.DIRECT_DEBIT
 class PaymentError(ValueError):
     """A payment choice that cannot be used; `field` says which form field it belongs to."""
 
-    def __init__(self, message: str, field: str | None = None):
+    def __init__(self, message: str, field: str | None = None) -> None:
         self.message, self.field = message, field
         super().__init__(message)
 
@@ -365,7 +366,9 @@ def _lines(order: Order, plan: PaymentPlan) -> list[LineInput]:
     return lines
 
 
-def settle(order: Order, plan: PaymentPlan, *, user: User | None, request=None) -> Document | None:
+def settle(
+    order: Order, plan: PaymentPlan, *, user: User | None, request: HttpRequest | None = None
+) -> Document | None:
     """ORD-9: book the chosen payment of a just-saved order, in the caller's transaction.
 
     Tokens or the euro balance are debited (reference = order reference) and the order is paid;
@@ -563,7 +566,7 @@ def _pay_with_coupon(order: Order, plan: PaymentPlan, invoice: Document, user: U
 # Reading an order's payment and documents ---------------------------------------------------------
 
 
-def order_documents(order: Order):
+def order_documents(order: Order) -> Any:
     """ORD-3, LIFE-6: the billing documents issued for the order (by its reference), oldest first."""
     return (
         Document.objects.filter(account_id=order.account_id, source_reference=order.reference)

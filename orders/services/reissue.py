@@ -18,6 +18,7 @@ from typing import Any
 from django.db import models, transaction
 from django.db.models import DateTimeField, Exists, F, Func, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, JSONObject
+from django.http import HttpRequest
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -187,7 +188,7 @@ def reissuable_orders(account: Account, now: datetime | None = None) -> QuerySet
     )
 
 
-def _organisation_for(order: Order):
+def _organisation_for(order: Order) -> Any:
     """The holder organisation whenever the subject names it: OV/EV, code signing, seals, PSD2
     (orders.ca.profiles.needs_organisation)."""
     return order.organisation if needs_organisation(order.product) else None
@@ -199,7 +200,7 @@ def _revoke(
     reason: str,
     *,
     user: User | None,
-    request=None,
+    request: HttpRequest | None = None,
     now: datetime,
     scheduled: bool = False,
 ) -> None:
@@ -217,7 +218,12 @@ def _revoke(
 
 
 def reissue(
-    order: Order, request_data: ReissueRequest, *, user: User, request=None, now: datetime | None = None
+    order: Order,
+    request_data: ReissueRequest,
+    *,
+    user: User,
+    request: HttpRequest | None = None,
+    now: datetime | None = None,
 ) -> Certificate:
     """ORD-11: issue the reissued certificate on the same order and deal with the replaced one.
 

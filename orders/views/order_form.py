@@ -11,10 +11,12 @@ of the account (ORD-10, ORD-12).
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from django.contrib import messages
 from django.db import IntegrityError
 from django.http import Http404
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.datastructures import MultiValueDict
@@ -23,6 +25,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.access import get_for_account, right_required
 from accounts.models import Right
+from accounts.typing import AuthenticatedRequest
 from billing.services.coupons import CouponError
 from billing.services.ledger import InsufficientBalance
 from billing.services.monthly import ChargeError
@@ -57,7 +60,7 @@ def _orderable(product_code: str) -> Product:
         raise Http404 from None
 
 
-def _save_draft(request, product: Product) -> str:
+def _save_draft(request: AuthenticatedRequest, product: Product) -> str:
     token = secrets.token_urlsafe(18)
     drafts = request.session.get(DRAFTS, {})
     # Lists, not single values: a multiple choice (PSD2 roles) keeps every box ticked.
@@ -67,7 +70,7 @@ def _save_draft(request, product: Product) -> str:
     return token
 
 
-def _load_draft(request, token: str) -> dict | None:
+def _load_draft(request: AuthenticatedRequest, token: str) -> dict | None:
     """The draft with its POST data as a MultiValueDict, as the form received it."""
     draft = request.session.get(DRAFTS, {}).get(token)
     if draft is None:
@@ -78,7 +81,7 @@ def _load_draft(request, token: str) -> dict | None:
     return {**draft, "data": data}
 
 
-def _initial(request, product: Product) -> dict:
+def _initial(request: AuthenticatedRequest, product: Product) -> dict:
     """ORD-2 "prefilled from the account": its own organisation and registered contacts; or, with
     `?from=&origin=`, everything from a past order of the account (404 for another account's)."""
     account = request.user.account
@@ -107,7 +110,7 @@ def _initial(request, product: Product) -> dict:
 
 
 @right_required(Right.TECHNICAL)
-def order_form(request, product_code: str):
+def order_form(request: AuthenticatedRequest, product_code: str) -> HttpResponseBase:
     product = _orderable(product_code)
     account = request.user.account
     if request.method == "POST":
@@ -133,7 +136,7 @@ def order_form(request, product_code: str):
     )
 
 
-def _bound_draft(request, token: str):
+def _bound_draft(request: AuthenticatedRequest, token: str) -> tuple[Any, ...]:
     """The draft's product and re-validated request, or a redirect when it expired or went invalid."""
     draft = _load_draft(request, token)
     if draft is None:
@@ -148,7 +151,9 @@ def _bound_draft(request, token: str):
     return product, order_request, None
 
 
-def _payment_form(request, product: Product, order_request: OrderRequest, summary: dict) -> PaymentForm:
+def _payment_form(
+    request: AuthenticatedRequest, product: Product, order_request: OrderRequest, summary: dict
+) -> PaymentForm:
     """ORD-9 (h19): the review page's payment form, bound to the POST when there is one.
 
     A POST without any payment field (the page always sends the checked method) takes the default
@@ -173,7 +178,7 @@ def _payment_form(request, product: Product, order_request: OrderRequest, summar
 
 
 def _render_review(
-    request,
+    request: AuthenticatedRequest,
     token: str,
     product: Product,
     order_request: OrderRequest,
@@ -214,7 +219,7 @@ def _render_review(
 
 
 @right_required(Right.TECHNICAL)
-def review(request, token: str):
+def review(request: AuthenticatedRequest, token: str) -> bytes:
     """ORD-3: everything the order will contain, its price and the CSR hints, before confirming.
 
     ORD-9 (h19): with the payment form; a POST here previews the payment chosen (promo code,
@@ -233,7 +238,7 @@ def review(request, token: str):
 
 @right_required(Right.TECHNICAL)
 @require_POST
-def confirm(request, token: str):
+def confirm(request: AuthenticatedRequest, token: str) -> bytes:
     """ORD-3 "Confirm the order": places it once, whatever the number of clicks."""
     account = request.user.account
     existing = find_submitted(account, token)
@@ -271,7 +276,7 @@ def confirm(request, token: str):
 
 
 @right_required(Right.TECHNICAL)
-def confirmation(request, reference: str):
+def confirmation(request: AuthenticatedRequest, reference: str) -> HttpResponseBase:
     """ORD-3: the order reference, its status and the processing steps ahead."""
     order = get_for_account(
         Order.objects.select_related("product__brand", "technical_contact", "admin_contact"),

@@ -8,13 +8,14 @@ page pays it with them, through the same `settle` as an order placed without app
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from accounts.access import right_required
 from accounts.models import Right, User
+from accounts.typing import AuthenticatedRequest
 
 from ..services.payment import (
     PaymentError,
@@ -28,7 +29,7 @@ from .status import load_order
 
 @right_required(Right.TECHNICAL, Right.BILLING)
 @require_http_methods(["GET", "POST"])
-def pay(request: HttpRequest, reference: str) -> HttpResponse:
+def pay(request: AuthenticatedRequest, reference: str) -> HttpResponse:
     user = request.user
     assert isinstance(user, User)  # right_required let only a signed-in user in
     order = load_order(request, reference)

@@ -7,10 +7,12 @@ view checks both again (orders/views/actions.py, approval.py).
 
 from __future__ import annotations
 
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 
 from accounts.access import get_for_account, right_required
 from accounts.models import Right
+from accounts.typing import AuthenticatedRequest
 
 from ..action_forms import CommentForm
 from ..csr import CsrError, parse_csr
@@ -27,7 +29,7 @@ from ..services.payment import awaits_holdings, payment_summary, topup_url_name
 from ..services.signature_options import accepts_options
 
 
-def load_order(request, reference: str) -> Order:
+def load_order(request: AuthenticatedRequest, reference: str) -> Order:
     """The account's order with what its status page shows, or 404."""
     return get_for_account(
         Order.objects.select_related(
@@ -67,7 +69,7 @@ def _actions(user, order: Order, rows) -> dict[str, bool | str]:
 
 
 @right_required(Right.TECHNICAL, Right.COMMERCIAL)
-def detail(request, reference: str):
+def detail(request: AuthenticatedRequest, reference: str) -> HttpResponseBase:
     order = load_order(request, reference)
     try:
         csr = parse_csr(order.csr) if order.csr else None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from typing import Any
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
@@ -24,7 +25,7 @@ from portal.management.demo_robots import ensure_robots
 class Command(BaseCommand):
     help = "Load the demo data: catalogue, staff, a partner and an enterprise account with users and orders."
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         call_command("load_catalog", stdout=self.stdout)
         call_command("load_discount_grid", stdout=self.stdout)
         eager = app.conf.task_always_eager
