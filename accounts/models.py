@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -428,6 +429,8 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    last_used_ip = models.GenericIPAddressField(_("last used from"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
 
     objects = ScopedManager(account="account")
@@ -439,6 +442,10 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+    def is_expired(self, now: datetime | None = None) -> bool:
+        """Issue 13.8: past its optional expiry date, the API answers 401 to the token."""
+        return self.expires_at is not None and self.expires_at <= (now or timezone.now())
 
 
 class LoginCA(models.Model):

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0008_custom_fields_list_columns'),
+        ('accounts', '0009_custom_fields_list_columns'),
         ('catalog', '0002_news'),
         ('orders', '0007_order_origin_without_acme'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

@@ -44,7 +44,7 @@ def drop(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("orders", "0008_custom_fields_list_indexes"),
-        ("accounts", "0008_custom_fields_list_columns"),
+        ("accounts", "0009_custom_fields_list_columns"),
     ]
 
     operations = [migrations.RunPython(create, drop)]

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0007_processing_office'),
+        ('accounts', '0008_api_token_expiry_last_ip'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0008_custom_fields_list_columns'),
+        ('accounts', '0009_custom_fields_list_columns'),
     ]
 
     operations = [
