@@ -122,6 +122,10 @@ def detail(request: AuthenticatedRequest, reference: str) -> HttpResponseBase:
             "open_requests": list(open_requests(order)),
             "actions": _actions(request.user, order, rows),
             "comment_form": CommentForm(),
+            "custom_fields": [
+                (number, label, getattr(order, f"custom_{number}"))
+                for number, label in request.user.account.custom_fields
+            ],
             "payment": payment_summary(order),
             "amounts": order_amounts(order),
             "can_download": request.user.has_right(Right.BILLING),
