@@ -126,6 +126,25 @@ class Account(models.Model):
         verbose_name=_("technical contact"),
     )
 
+    # ADM-5 / ADM-6: the account's contact points, each with the language its emails are written in.
+    invoice_email = models.EmailField(_("invoice email"), blank=True)
+    invoice_email_language = models.CharField(_("invoice email language"), max_length=8, default="en")
+    copy_email = models.EmailField(
+        _("generic copy email"),
+        blank=True,
+        help_text=_("Copied on every email the portal sends about the account."),
+    )
+    copy_email_language = models.CharField(_("generic copy email language"), max_length=8, default="en")
+    emergency_email = models.EmailField(
+        _("emergency email"), blank=True, help_text=_("Also told of every revocation of a certificate.")
+    )
+    emergency_email_language = models.CharField(_("emergency email language"), max_length=8, default="en")
+    # ADM-7: up to four custom fields with free labels; an empty label means the field is unused.
+    custom_label_1 = models.CharField(_("custom field 1"), max_length=60, blank=True)
+    custom_label_2 = models.CharField(_("custom field 2"), max_length=60, blank=True)
+    custom_label_3 = models.CharField(_("custom field 3"), max_length=60, blank=True)
+    custom_label_4 = models.CharField(_("custom field 4"), max_length=60, blank=True)
+
     class Meta:
         verbose_name = _("account")
         verbose_name_plural = _("accounts")
@@ -133,6 +152,12 @@ class Account(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def custom_fields(self) -> list[tuple[int, str]]:
+        """ADM-7: the (number, label) of each custom field in use."""
+        labels = (self.custom_label_1, self.custom_label_2, self.custom_label_3, self.custom_label_4)
+        return [(number, label) for number, label in enumerate(labels, start=1) if label]
 
     @property
     def holder(self) -> Organisation | None:
@@ -168,6 +193,8 @@ class User(AbstractUser):
     processing_purposes = models.JSONField(_("processing purposes accepted"), default=list, blank=True)
     # ACC-9: part of the session hash; changing it ends every session of the user (see end_sessions).
     session_stamp = models.CharField(max_length=32, blank=True, default="", editable=False)
+    # ADM-8: {list name: [column names in the order shown]}; a list absent here shows its defaults.
+    list_columns = models.JSONField(_("list columns"), default=dict, blank=True)
 
     objects = UserManager()
 
