@@ -50,11 +50,11 @@ class Command(BaseCommand):
                 # LIST-1..4: a few hundred more orders for the partner, so lists have pages to search.
                 created += ensure_list_orders(demos[0])
                 expired = mark_expired_certificates()
+                # JOBS-1, ORD-14, MON: reissue list, automatic renewal, monitoring (places orders too).
+                ensure_robots(demos, staff)
                 # CON-1, CON-2: last, after every demo order (the history predates the contract).
                 ensure_contracts(demos)
                 self._summary(staff, demos, created, expired)
-                # Issue 11, after the summary of the base demo: reissue list, automatic renewal, monitoring.
-                ensure_robots(demos, staff)
         finally:
             app.conf.task_always_eager = eager
             trace_logger.setLevel(trace_level)
