@@ -8,12 +8,12 @@ missing right → 403. `get_for_account` loads an account-owned object by its pu
 from __future__ import annotations
 
 from functools import wraps
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.http import Http404
+from django.http import Http404, HttpRequest
 
 from .models import Account, Right
 
@@ -24,7 +24,7 @@ def account_user_required(view):
     """The view is for a logged-in user of an active account."""
 
     @wraps(view)
-    def wrapper(request, *args, **kwargs):
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any):
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         account = request.user.account
@@ -41,7 +41,7 @@ def right_required(*rights: Right):
 
     def decorator(view):
         @wraps(view)
-        def wrapper(request, *args, **kwargs):
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any):
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             account = request.user.account
@@ -57,7 +57,7 @@ def right_required(*rights: Right):
     return decorator
 
 
-def get_for_account(queryset: models.QuerySet[M], account: Account, **lookup) -> M:
+def get_for_account(queryset: models.QuerySet[M], account: Account, **lookup: Any) -> M:
     """One object of `account` or 404 (never 403: another account's object does not exist here)."""
     try:
         return queryset.get(account=account, **lookup)

@@ -3,6 +3,7 @@ login lock (ACC-3), the second-factor step (ACC-5) and the audit of logins (PLAT
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
 from allauth.account.adapter import DefaultAccountAdapter
@@ -11,6 +12,7 @@ from allauth.core import context as allauth_context
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.http import HttpRequest
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import translation
@@ -21,7 +23,7 @@ from . import services
 from .audit import log_action
 from .clientcert import login_integration as clientcert
 from .mail import send_mail_on_commit
-from .models import Account
+from .models import Account, User
 from .twofactor.middleware import flag_enrolment
 
 # allauth emails we send through accounts.mail (multipart, in the user's language, by a task).
@@ -43,10 +45,10 @@ def on_site_url(url: str) -> str:
 class PortalAccountAdapter(DefaultAccountAdapter):
     """No public signup through allauth: accounts are opened by registration (ACC-1) and staff."""
 
-    def is_open_for_signup(self, request):
+    def is_open_for_signup(self, request: HttpRequest) -> bool:
         return False
 
-    def pre_login(self, request, user, **kwargs):
+    def pre_login(self, request: HttpRequest, user, **kwargs: Any):
         """ACC-2: the users of a pending, rejected or blocked account cannot log in.
 
         Reached only with the right password, so saying why reveals nothing to a stranger (ACC-3).
@@ -68,7 +70,7 @@ class PortalAccountAdapter(DefaultAccountAdapter):
             return refusal
         return super().pre_login(request, user, **kwargs)
 
-    def authenticate(self, request, **credentials):
+    def authenticate(self, request: HttpRequest, **credentials: Any):
         """ACC-3: a locked name is refused before its password is even checked.
 
         The lock message is shown whatever password was typed, and also for names that designate
@@ -88,7 +90,7 @@ class PortalAccountAdapter(DefaultAccountAdapter):
             services.reset_failed_logins(user)
         return user
 
-    def authentication_failed(self, request, **credentials):
+    def authentication_failed(self, request: HttpRequest, **credentials: Any):
         login = _login_name(credentials)
         if login and services.record_failed_login(login, request=request):
             raise forms.ValidationError(services.LOCK_MESSAGE, code="locked")
@@ -97,7 +99,7 @@ class PortalAccountAdapter(DefaultAccountAdapter):
         """ACC-5: the second factor is a login stage of its own, after the password (STYLE.md 11)."""
         return [*super().get_login_stages(), "accounts.twofactor.stages.SecondFactorStage"]
 
-    def post_login(self, request, user, **kwargs):
+    def post_login(self, request: HttpRequest, user, **kwargs: Any):
         """PLAT-6: audit the login. ACC-9: a fresh login counts as the recent authentication that
         sensitive actions ask for (a login within the last 5 minutes)."""
         records = get_authentication_records(request, user)
@@ -134,7 +136,7 @@ class PortalAccountAdapter(DefaultAccountAdapter):
             return super().post_login(request, user, **kwargs)
 
     # ACC-7 / ACC-9: users who log in by certificate re-authenticate by presenting it again.
-    def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:
+    def is_reauthentication_required(self, *, app: str, **kwargs: Any) -> bool:
         request = allauth_context.request
         if (
             request is not None
@@ -154,17 +156,17 @@ class PortalAccountAdapter(DefaultAccountAdapter):
             return False  # a password confirms nothing for a certificate user
         return super().reauthenticate(user, password)
 
-    def get_password_change_redirect_url(self, request):
+    def get_password_change_redirect_url(self, request: HttpRequest):
         return self.get_login_redirect_url(request)
 
-    def clean_password(self, password, user=None):
+    def clean_password(self, password, user: User | None = None):
         """ACC-4: a new password must differ from the current one (the yearly change is a change)."""
         password = super().clean_password(password, user=user)
         if user is not None and user.pk and user.has_usable_password() and user.check_password(password):
             raise forms.ValidationError(_("Choose a password different from your current one."))
         return password
 
-    def get_login_redirect_url(self, request):
+    def get_login_redirect_url(self, request: HttpRequest):
         """Staff without an account work in the back office, not in an account's pages."""
         user = request.user
         if user.is_staff and user.account_id is None:

@@ -9,12 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Permission
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Field, Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -28,7 +29,7 @@ from .services import AccountStateError, reject_account, unlock_user, validate_a
 from .twofactor.services import reset_second_factors
 
 
-def _login_through_the_portal(request, extra_context=None):
+def _login_through_the_portal(request: HttpRequest, extra_context=None):
     """The back office has no login form of its own: staff log in on the portal's page, with its
     lock after failed attempts (ACC-3) and its second factor (ACC-5)."""
     return redirect_to_login(request.GET.get("next") or reverse("admin:index"), reverse("account_login"))
@@ -42,10 +43,10 @@ class ReadOnlyInline(admin.TabularInline):
     can_delete = False
     show_change_link = True
 
-    def has_add_permission(self, request, obj=None):
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
@@ -61,8 +62,21 @@ class UserInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+class LanguageChoiceMixin:
+    """The language of an account or a user is picked among the portal's languages, not typed."""
+
+    def formfield_for_dbfield(
+        self, db_field: Field, request: HttpRequest, **kwargs: Any
+    ) -> forms.Field | None:
+        if db_field.name == "language":
+            return forms.ChoiceField(
+                label=db_field.verbose_name.capitalize(), choices=settings.LANGUAGES, initial=db_field.default
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+
 @admin.register(Account)
-class AccountAdmin(admin.ModelAdmin):
+class AccountAdmin(LanguageChoiceMixin, admin.ModelAdmin):
     list_display = ("name", "kind", "formula", "office", "status", "created_at", "validated_at")
     list_filter = ("status", "kind", "formula", "auth_type", "office")
     list_select_related = ("office",)
@@ -97,7 +111,7 @@ class AccountAdmin(admin.ModelAdmin):
     inlines = (OrganisationInline, UserInline)
     actions = ("validate_selected",)
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Accounts own invoices and an audit trail: they are blocked, never deleted.
         return False
 
@@ -117,7 +131,7 @@ class AccountAdmin(admin.ModelAdmin):
             *super().get_urls(),
         ]
 
-    def _get_pending(self, request, object_id) -> Account:
+    def _get_pending(self, request: HttpRequest, object_id: str) -> Account:
         account = self.get_object(request, object_id)
         if account is None:
             raise Http404
@@ -128,7 +142,7 @@ class AccountAdmin(admin.ModelAdmin):
     def _change_url(self, account: Account) -> str:
         return reverse("admin:accounts_account_change", args=[account.pk])
 
-    def _render(self, request, template: str, account: Account, **context):
+    def _render(self, request: HttpRequest, template: str, account: Account, **context: Any):
         return TemplateResponse(
             request,
             template,
@@ -141,7 +155,7 @@ class AccountAdmin(admin.ModelAdmin):
             },
         )
 
-    def validate_view(self, request, object_id):
+    def validate_view(self, request: HttpRequest, object_id: str):
         """ACC-2: confirmation page (GET), then validation (POST)."""
         account = self._get_pending(request, object_id)
         if account.status != Account.Status.PENDING:
@@ -163,7 +177,7 @@ class AccountAdmin(admin.ModelAdmin):
             title=_("Validate %(name)s") % {"name": account.name},
         )
 
-    def reject_view(self, request, object_id):
+    def reject_view(self, request: HttpRequest, object_id: str):
         """ACC-2: a reason (GET form), then rejection (POST) with the reason emailed."""
         account = self._get_pending(request, object_id)
         if account.status != Account.Status.PENDING:
@@ -187,7 +201,7 @@ class AccountAdmin(admin.ModelAdmin):
         )
 
     @admin.action(description=_("Validate the selected account requests"), permissions=["change"])
-    def validate_selected(self, request, queryset):
+    def validate_selected(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         done = 0
         for account in queryset.filter(status=Account.Status.PENDING):
             try:
@@ -211,10 +225,10 @@ class LockedFilter(admin.SimpleListFilter):
     title = _("locked")
     parameter_name = "locked"
 
-    def lookups(self, request, model_admin):
+    def lookups(self, request: HttpRequest, model_admin):
         return (("yes", _("Locked")), ("no", _("Not locked")))
 
-    def queryset(self, request, queryset):
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]):
         if self.value() in ("yes", "no"):
             return queryset.filter(locked_at__isnull=self.value() == "no")
         return queryset
@@ -231,7 +245,8 @@ def _granting_only_own(form_class: type[forms.ModelForm], staff: User) -> type[f
 
     class GrantingOnlyOwn(form_class):  # type: ignore[valid-type, misc]
         def clean(self) -> dict[str, Any]:
-            data = super().clean()
+            super().clean()
+            data = self.cleaned_data
             instance = self.instance
             for name, own, before in (
                 (
@@ -262,7 +277,7 @@ def _granting_only_own(form_class: type[forms.ModelForm], staff: User) -> type[f
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(LanguageChoiceMixin, DjangoUserAdmin):
     list_display = (
         "username",
         "email",
@@ -343,13 +358,13 @@ class UserAdmin(DjangoUserAdmin):
         return form_class if request.user.is_superuser else _granting_only_own(form_class, request.user)
 
     @admin.action(description=_("Unlock the selected users"), permissions=["change"])
-    def unlock_selected(self, request, queryset):
+    def unlock_selected(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         """ACC-3 / STAFF-1: lift the lock after failed logins (audited by the service)."""
         done = sum(unlock_user(user, by=request.user, request=request) for user in queryset)
         self.message_user(request, _("%(count)d user(s) unlocked.") % {"count": done}, messages.SUCCESS)
 
     @admin.action(description=_("Reset the second factors of the selected users"), permissions=["change"])
-    def reset_second_factors_selected(self, request, queryset):
+    def reset_second_factors_selected(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         """ACC-9 / STAFF-1: for a user who lost the app or the passkeys; ends their sessions."""
         done = sum(reset_second_factors(user, by=request.user, request=request) for user in queryset)
         self.message_user(
@@ -366,7 +381,7 @@ class OrganisationAdmin(admin.ModelAdmin):
     autocomplete_fields = ("account",)
     readonly_fields = ("public_id", "is_account_holder", "created_at")
 
-    def get_readonly_fields(self, request, obj=None):
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         # An organisation never moves to another account.
         return (*self.readonly_fields, "account") if obj else self.readonly_fields
 
@@ -380,7 +395,7 @@ class ContactAdmin(admin.ModelAdmin):
     exclude = ("account",)  # follows the organisation (Contact.save)
     readonly_fields = ("public_id", "created_at")
 
-    def get_readonly_fields(self, request, obj=None):
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return (*self.readonly_fields, "organisation") if obj else self.readonly_fields
 
 
@@ -402,13 +417,13 @@ class AuditEventAdmin(admin.ModelAdmin):
     search_fields = ("actor_name", "action", "object_id", "account__name")
     date_hierarchy = "created_at"
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 

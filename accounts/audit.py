@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import models
+from django.http import HttpRequest
 
 from .models import Account, AuditEvent, User
 
@@ -18,7 +19,7 @@ def _mask(details: dict[str, Any]) -> dict[str, Any]:
     return {k: ("***" if k.lower() in _SECRET_KEYS else v) for k, v in details.items()}
 
 
-def client_ip(request) -> str | None:
+def client_ip(request: HttpRequest) -> str | None:
     if request is None:
         return None
     return request.META.get("REMOTE_ADDR") or None
@@ -30,7 +31,7 @@ def log_action(
     account: Account | None = None,
     user: User | None = None,
     obj: models.Model | None = None,
-    request=None,
+    request: HttpRequest | None = None,
     actor_name: str = "",
     **details: Any,
 ) -> AuditEvent:

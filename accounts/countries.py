@@ -3,6 +3,7 @@ countries partners most often bill. A short list in code: django-countries is no
 
 from __future__ import annotations
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 EU_COUNTRIES = frozenset(
@@ -37,7 +38,7 @@ EU_COUNTRIES = frozenset(
     }
 )
 
-COUNTRIES: list[tuple[str, str]] = [
+COUNTRIES: list[tuple[str, str | Promise]] = [
     ("AD", _("Andorra")),
     ("AT", _("Austria")),
     ("BE", _("Belgium")),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from django import forms
 from django.conf import settings
@@ -39,7 +40,7 @@ def siren_of(number: str) -> str | None:
     return None
 
 
-def _phone_field(label, required=True) -> forms.CharField:
+def _phone_field(label: Any, required: bool = True) -> forms.CharField:
     return forms.CharField(
         label=label,
         max_length=40,
@@ -168,8 +169,9 @@ class RegistrationForm(forms.Form):
             )
         return number
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         country = data.get("country")
         self._clean_registration_number(data, country)
         if data.get("naf_code") and country and country != "FR":

@@ -9,14 +9,15 @@
 
 from contextlib import nullcontext
 
+from django.http import HttpRequest
 from django_scopes import scope, scopes_disabled
 
 
 class AccountScopeMiddleware:
-    def __init__(self, get_response):
+    def __init__(self, get_response) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest):
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and user.account_id:
             context = scope(account=user.account_id)

@@ -8,6 +8,8 @@ rows (STYLE.md 2). Views still go through one access helper per object type (acc
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
+from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.hashers import acheck_password, check_password
@@ -199,7 +201,7 @@ class User(AbstractUser):
                 return self.right_approval
         raise ValueError(right)
 
-    def set_rights(self, rights: set[Right] | list[Right]) -> None:
+    def set_rights(self, rights: Iterable[Right]) -> None:
         rights = set(rights)
         self.right_technical = Right.TECHNICAL in rights
         self.right_commercial = Right.COMMERCIAL in rights
@@ -211,7 +213,7 @@ class User(AbstractUser):
     def rights(self) -> list[Right]:
         return [r for r in Right if self.has_right(r)]
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if not self.public_id:
             self.public_id = secrets.token_hex(6)
         super().save(*args, **kwargs)
@@ -229,7 +231,7 @@ class User(AbstractUser):
     def check_password(self, raw_password: str) -> bool:
         # Django rehashes an outdated hash through set_password(): that is no password change, so the
         # setter bypasses ours and leaves password_changed_at alone.
-        def setter(raw):
+        def setter(raw: Any) -> None:
             AbstractBaseUser.set_password(self, raw)
             self._password = None
             self.save(update_fields=["password"])
@@ -237,14 +239,14 @@ class User(AbstractUser):
         return check_password(raw_password, self.password, setter)
 
     async def acheck_password(self, raw_password: str) -> bool:
-        async def setter(raw):
+        async def setter(raw: Any) -> None:
             AbstractBaseUser.set_password(self, raw)
             self._password = None
             await self.asave(update_fields=["password"])
 
         return await acheck_password(raw_password, self.password, setter)
 
-    def _get_session_auth_hash(self, secret=None):
+    def _get_session_auth_hash(self, secret: Any = None) -> Any:
         """ACC-9: Django ends a session whose stored hash no longer matches. It hashes the password
         (so a password change ends the other sessions); we add `session_stamp` so a 2FA reset or an
         explicit "end all sessions" does too. An empty stamp gives Django's own hash."""
@@ -312,7 +314,7 @@ class Organisation(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.registration_number})"
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if not self.public_id:
             self.public_id = secrets.token_hex(6)
         super().save(*args, **kwargs)
@@ -347,7 +349,7 @@ class Contact(models.Model):
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}"
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if not self.public_id:
             self.public_id = secrets.token_hex(6)
         if self.organisation_id and not self.account_id:
@@ -379,12 +381,12 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_name} {self.action}"
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk:
             raise ValueError("Audit events are append-only.")
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise ValueError("Audit events are append-only.")
 
 

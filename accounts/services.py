@@ -23,6 +23,7 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
@@ -48,7 +49,7 @@ def _contact_data(data: dict[str, Any], prefix: str) -> dict[str, str]:
 
 
 @transaction.atomic
-def register_account(data: dict[str, Any], *, request=None) -> Account:
+def register_account(data: dict[str, Any], *, request: HttpRequest | None = None) -> Account:
     """ACC-1: create a pending account from the registration form's cleaned data.
 
     Creates the account, its holder organisation, the administrative and technical contacts (one
@@ -234,7 +235,7 @@ LOCK_MESSAGE = _(
 _UNKNOWN_NAME_TTL = 30 * 86400
 
 
-def log_login_event(action: str, **kwargs) -> None:
+def log_login_event(action: str, **kwargs: Any) -> None:
     # Login events are written before anyone is logged in, so outside any account scope: the
     # account is named explicitly on each event instead.
     with scopes_disabled():
@@ -265,7 +266,7 @@ def is_login_locked(login: str) -> bool:
     return (cache.get(_unknown_name_key(login)) or 0) >= settings.LOGIN_LOCK_AFTER
 
 
-def record_failed_login(login: str, *, request=None, step: str = "password") -> bool:
+def record_failed_login(login: str, *, request: HttpRequest | None = None, step: str = "password") -> bool:
     """ACC-3: count one failed password for the users `login` designates; lock at the 5th in a row.
 
     Writes "login.failed" (and "login.locked" when the lock falls). Returns whether the name is now
@@ -313,7 +314,7 @@ def record_failed_login(login: str, *, request=None, step: str = "password") -> 
     return is_login_locked(login)
 
 
-def record_refused_locked_login(login: str, *, request=None) -> None:
+def record_refused_locked_login(login: str, *, request: HttpRequest | None = None) -> None:
     """An attempt on a locked name: audited, not counted (the lock already holds)."""
     users = users_for_login(login)
     for user in users:
@@ -348,7 +349,7 @@ def can_unlock(by: User, user: User) -> bool:
     )
 
 
-def unlock_user(user: User, *, by: User, request=None) -> bool:
+def unlock_user(user: User, *, by: User, request: HttpRequest | None = None) -> bool:
     """ACC-3 / STAFF-1: lift the lock of `user` and restart its failure count.
 
     Allowed to staff and to an administrator of the user's account (PermissionDenied otherwise).
@@ -382,7 +383,7 @@ def unlock_user(user: User, *, by: User, request=None) -> bool:
 # --- Sessions (ACC-9) ---------------------------------------------------------------------------
 
 
-def end_sessions(user: User, *, keep=None) -> None:
+def end_sessions(user: User, *, keep: Any = None) -> None:
     """ACC-9: end every session of `user` (2FA changes, a reset by an administrator).
 
     Rotates the user's session stamp, which is part of the session hash Django checks on each

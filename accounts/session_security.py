@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import time
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -30,7 +32,7 @@ SEEN_AT_KEY = "portal_seen_at"
 _SEEN_RESOLUTION = 30
 
 
-def stamp_login(sender, request, user, **kwargs) -> None:
+def stamp_login(sender, request: HttpRequest, user, **kwargs: Any) -> None:
     """user_logged_in receiver: the absolute and idle limits count from the login."""
     if request is not None and hasattr(request, "session"):
         now = time.time()
@@ -39,10 +41,10 @@ def stamp_login(sender, request, user, **kwargs) -> None:
 
 
 class SessionLimitsMiddleware:
-    def __init__(self, get_response):
+    def __init__(self, get_response) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest):
         if request.user.is_authenticated:
             now = time.time()
             session = request.session
@@ -60,7 +62,7 @@ class SessionLimitsMiddleware:
                 session[SEEN_AT_KEY] = now
         return self.get_response(request)
 
-    def _end(self, request, text: str):
+    def _end(self, request: HttpRequest, text: str):
         next_url = request.get_full_path()
         logout(request)
         messages.info(request, text)
@@ -77,10 +79,10 @@ def password_expired(user: User) -> bool:
 
 
 class PasswordAgeMiddleware:
-    def __init__(self, get_response):
+    def __init__(self, get_response) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest):
         user = request.user
         if user.is_authenticated and not _exempt(request.path) and password_expired(user):
             messages.warning(request, _("Your password is more than 12 months old: please choose a new one."))

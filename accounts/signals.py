@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.http import HttpRequest
 from django.utils import timezone
 
 
-def record_login(sender, request, user, **kwargs) -> None:
+def record_login(sender, request: HttpRequest, user, **kwargs: Any) -> None:
     """ACC-8: keep the former `last_login` as `previous_login` for the connection bar, then stamp now.
 
     Replaces django.contrib.auth's `update_last_login` receiver (disconnected in ready()): both must

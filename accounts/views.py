@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.views.decorators.http import require_http_methods
+
+from accounts.typing import AuthenticatedRequest
 
 from .forms import RegistrationForm
 from .services import register_account, registration_prefill
 
 
 @require_http_methods(["GET", "POST"])
-def register(request):
+def register(request: AuthenticatedRequest) -> HttpResponseBase:
     language = translation.get_language()
     initial = {"language": language} if language in dict(settings.LANGUAGES) else {}
     prefilled = registration_prefill(request.GET.get("prefill", ""))
@@ -26,5 +29,5 @@ def register(request):
     return render(request, "accounts/register.html", {"form": form, "prefilled": bool(prefilled)})
 
 
-def register_done(request):
+def register_done(request: AuthenticatedRequest) -> HttpResponseBase:
     return render(request, "accounts/register_done.html")

@@ -7,8 +7,11 @@ which locks, checks and audits. The billing profile is a settings row and is edi
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin, messages
-from django.http import Http404
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -31,13 +34,13 @@ from .services.documents import DocumentError, issue_credit_note, mark_paid, sig
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
@@ -48,10 +51,10 @@ class DocumentLineInline(admin.TabularInline):
     fields = ("position", "description", "quantity", "unit_price", "vat_rate", "total_excl_vat")
     readonly_fields = fields
 
-    def has_add_permission(self, request, obj=None):
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
@@ -75,11 +78,11 @@ class DocumentAdmin(ReadOnlyAdmin):
     inlines = [DocumentLineInline]
     actions = ["record_payment", "sign_quotes", "credit_in_full"]
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest):
         # The stored PDFs stay in the database until one is downloaded.
         return super().get_queryset(request).defer("pdf")
 
-    def get_readonly_fields(self, request, obj=None):
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return [f.name for f in self.model._meta.concrete_fields if f.name != "pdf"] + ["pdf_link"]
 
     def get_urls(self):
@@ -88,7 +91,7 @@ class DocumentAdmin(ReadOnlyAdmin):
         ]
         return urls + super().get_urls()
 
-    def download_pdf(self, request, pk: int):
+    def download_pdf(self, request: HttpRequest, pk: int):
         if not self.has_view_permission(request):
             raise Http404
         document = Document.objects.filter(pk=pk).first()
@@ -102,11 +105,11 @@ class DocumentAdmin(ReadOnlyAdmin):
             '<a href="{}">{}</a>', reverse("admin:billing_document_pdf", args=[obj.pk]), _("Download PDF")
         )
 
-    def has_record_payment_permission(self, request) -> bool:
+    def has_record_payment_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("billing.change_document")
 
     @admin.action(description=_("Record payment of the selected invoices"), permissions=["record_payment"])
-    def record_payment(self, request, queryset):
+    def record_payment(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         eligible = list(queryset.filter(kind=DocumentKind.INVOICE, status=DocumentStatus.ISSUED))
         skipped = queryset.count() - len(eligible)
         paid = 0
@@ -139,7 +142,7 @@ class DocumentAdmin(ReadOnlyAdmin):
         description=_("Sign the selected quotes (signed purchase order received)"),
         permissions=["record_payment"],
     )
-    def sign_quotes(self, request, queryset):
+    def sign_quotes(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         """STAFF-2, ACCT-2: the signed quote came back; audited by the service."""
         signed = 0
         for quote in queryset.filter(kind=DocumentKind.QUOTE):
@@ -159,7 +162,7 @@ class DocumentAdmin(ReadOnlyAdmin):
         description=_("Issue a credit note for the whole of the selected invoices"),
         permissions=["record_payment"],
     )
-    def credit_in_full(self, request, queryset):
+    def credit_in_full(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         """STAFF-2, ACCT-1: an issued invoice is never changed; a correction is a credit note."""
         credited = 0
         for invoice in queryset.filter(kind=DocumentKind.INVOICE):
@@ -229,7 +232,7 @@ class BillingProfileAdmin(admin.ModelAdmin):
     search_fields = ("account__name",)
     raw_id_fields = ("account",)
 
-    def save_model(self, request, obj, form, change):
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
         log_action(
             "billing.profile_changed",
@@ -239,7 +242,7 @@ class BillingProfileAdmin(admin.ModelAdmin):
             changed={name: str(form.cleaned_data[name]) for name in form.changed_data},
         )
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 

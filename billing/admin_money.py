@@ -11,10 +11,12 @@ services too (numbered, audited).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.http import Http404
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -37,7 +39,7 @@ from .services.monthly import withdraw_charge
 from .services.promos import cancel_promo_code, issue_promo_code
 
 
-def _run(modeladmin, request, queryset, action, message: Callable[[int], str]) -> None:
+def _run(modeladmin, request: HttpRequest, queryset, action, message: Callable[[int], str]) -> None:
     """Call `action(obj)` for each selected row; report the successes (`message(count)`) and each
     refusal."""
     done = 0
@@ -55,10 +57,10 @@ class StateOnlyAdmin(admin.ModelAdmin):
     """A row's page is read-only (view permission); the list's actions change states through the
     services (change permission without an object); nothing is deleted (history is kept)."""
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return obj is None and super().has_change_permission(request, obj)
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
@@ -67,20 +69,20 @@ class AddThroughServiceAdmin(StateOnlyAdmin):
 
     add_form: type[forms.ModelForm]
 
-    def get_form(self, request, obj=None, **kwargs):
+    def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any):
         if obj is None:
             kwargs["form"] = self.add_form
         return super().get_form(request, obj, **kwargs)
 
-    def get_fields(self, request, obj=None):
+    def get_fields(self, request: HttpRequest, obj: Any = None):
         if obj is None:
             return self.add_form.Meta.fields
         return [f.name for f in self.model._meta.concrete_fields if f.name != "id"]
 
-    def get_readonly_fields(self, request, obj=None):
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return self.get_fields(request, obj) if obj is not None else []
 
-    def save_model(self, request, obj, form, change):
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         if not change:
             created = self.issue(request, obj)
             obj.pk = created.pk
@@ -88,7 +90,7 @@ class AddThroughServiceAdmin(StateOnlyAdmin):
                 {f.attname: getattr(created, f.attname) for f in self.model._meta.concrete_fields}
             )
 
-    def issue(self, request, obj):
+    def issue(self, request: HttpRequest, obj: Any):
         raise NotImplementedError
 
 
@@ -129,7 +131,7 @@ class CouponAdmin(AddThroughServiceAdmin):
     raw_id_fields = ("account",)
     actions = ["mark_refunded_action"]
 
-    def issue(self, request, obj):
+    def issue(self, request: HttpRequest, obj: Any):
         # The form validated the amount and the one-coupon-per-origin constraint.
         return issue_coupon(
             obj.account,
@@ -141,7 +143,7 @@ class CouponAdmin(AddThroughServiceAdmin):
         )
 
     @admin.action(description=_("Mark the selected coupons refunded"), permissions=["change"])
-    def mark_refunded_action(self, request, queryset):
+    def mark_refunded_action(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         _run(
             self,
             request,
@@ -165,7 +167,8 @@ class PromoCodeAddForm(forms.ModelForm):
         fields = ["account", "kind", "value", "note"]
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("kind") == PromoKind.PERCENT and cleaned.get("value") and cleaned["value"] > 100:
             self.add_error("value", _("A percentage is at most 100."))
         return cleaned
@@ -192,13 +195,13 @@ class PromoCodeAdmin(AddThroughServiceAdmin):
     raw_id_fields = ("account",)
     actions = ["cancel_action"]
 
-    def issue(self, request, obj):
+    def issue(self, request: HttpRequest, obj: Any):
         return issue_promo_code(
             obj.account, obj.value, origin=PromoOrigin.GESTURE, kind=obj.kind, by=request.user, note=obj.note
         )
 
     @admin.action(description=_("Cancel the selected promo codes"), permissions=["change"])
-    def cancel_action(self, request, queryset):
+    def cancel_action(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         _run(
             self,
             request,
@@ -234,13 +237,13 @@ class LatePaymentStatementAdmin(StateOnlyAdmin):
     exclude = ("pdf",)
     actions = ["mark_paid_action", "abandon_action"]
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest):
         return super().get_queryset(request).defer("pdf", "invoice__pdf")
 
-    def get_readonly_fields(self, request, obj=None):
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return [f.name for f in self.model._meta.concrete_fields if f.name != "pdf"] + ["pdf_link"]
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
     def get_urls(self):
@@ -253,7 +256,7 @@ class LatePaymentStatementAdmin(StateOnlyAdmin):
         ]
         return urls + super().get_urls()
 
-    def download_pdf(self, request, pk: int):
+    def download_pdf(self, request: HttpRequest, pk: int):
         if not self.has_view_permission(request):
             raise Http404
         statement = LatePaymentStatement.objects.filter(pk=pk).first()
@@ -270,7 +273,7 @@ class LatePaymentStatementAdmin(StateOnlyAdmin):
         )
 
     @admin.action(description=_("Mark the selected statements paid"), permissions=["change"])
-    def mark_paid_action(self, request, queryset):
+    def mark_paid_action(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         _run(
             self,
             request,
@@ -283,7 +286,7 @@ class LatePaymentStatementAdmin(StateOnlyAdmin):
         )
 
     @admin.action(description=_("Abandon the selected statements"), permissions=["change"])
-    def abandon_action(self, request, queryset):
+    def abandon_action(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         _run(
             self,
             request,
@@ -315,10 +318,10 @@ class RebateAdmin(StateOnlyAdmin):
     list_select_related = ("account",)
     search_fields = ("account__name", "quarter", "recovery_reference")
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def get_readonly_fields(self, request, obj=None):
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return [f.name for f in self.model._meta.concrete_fields]
 
 
@@ -338,19 +341,19 @@ class PendingChargeAdmin(StateOnlyAdmin):
     search_fields = ("reference", "account__name", "description")
     actions = ["withdraw_action"]
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest):
         return super().get_queryset(request).defer("invoiced_document__pdf")
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def get_readonly_fields(self, request, obj=None):
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return [f.name for f in self.model._meta.concrete_fields]
 
     @admin.action(
         description=_("Withdraw the selected charges from the next monthly invoice"), permissions=["change"]
     )
-    def withdraw_action(self, request, queryset):
+    def withdraw_action(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         _run(
             self,
             request,
@@ -370,8 +373,8 @@ class BalanceAlertAdmin(StateOnlyAdmin):
     search_fields = ("account__name",)
     actions = None
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def get_readonly_fields(self, request, obj=None):
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return [f.name for f in self.model._meta.concrete_fields]

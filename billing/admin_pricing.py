@@ -8,8 +8,11 @@ billing/admin.py imports this module so the admin site finds it (h17).
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin, messages
-from django.http import Http404, HttpResponse
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -40,7 +43,7 @@ class DiscountGridAdmin(admin.ModelAdmin):
     list_select_related = ("brand",)
     ordering = ("formula", "brand__position", "min_quantity")
 
-    def save_model(self, request, obj, form, change):
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
         log_action(
             "billing.discount_grid_changed" if change else "billing.discount_grid_added",
@@ -50,12 +53,12 @@ class DiscountGridAdmin(admin.ModelAdmin):
             **_grid_details(obj),
         )
 
-    def delete_model(self, request, obj):
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
         details = _grid_details(obj)
         super().delete_model(request, obj)
         log_action("billing.discount_grid_deleted", user=request.user, **details)
 
-    def delete_queryset(self, request, queryset):
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         rows = [_grid_details(obj) for obj in queryset.select_related("brand")]
         super().delete_queryset(request, queryset)
         for details in rows:
@@ -69,11 +72,11 @@ class TopUpLineInline(admin.TabularInline):
     fields = ("product", "quantity", "unit_price", "total_excl_vat")
     readonly_fields = fields
 
-    def has_add_permission(self, request, obj=None):
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
-def _report(admin_site, request, done: int, errors: list[str], message: str) -> None:
+def _report(admin_site, request: HttpRequest, done: int, errors: list[str], message: str) -> None:
     for error in errors:
         admin_site.message_user(request, error, messages.ERROR)
     if done:
@@ -100,25 +103,25 @@ class TopUpAdmin(admin.ModelAdmin):
     inlines = [TopUpLineInline]
     actions = ["record_payment", "cancel"]
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest):
         return super().get_queryset(request).defer("document__pdf")
 
-    def get_readonly_fields(self, request, obj=None):
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return [f.name for f in self.model._meta.concrete_fields]
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def has_record_payment_permission(self, request) -> bool:
+    def has_record_payment_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("billing.change_topup")
 
     @admin.action(
         description=_("Record payment (credits the tokens or euros)"), permissions=["record_payment"]
     )
-    def record_payment(self, request, queryset):
+    def record_payment(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         done, errors = 0, []
         for topup in queryset.filter(status=TopUpStatus.PENDING):
             try:
@@ -137,7 +140,7 @@ class TopUpAdmin(admin.ModelAdmin):
         )
 
     @admin.action(description=_("Cancel (credits an unpaid invoice in full)"), permissions=["record_payment"])
-    def cancel(self, request, queryset):
+    def cancel(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         done, errors = 0, []
         for topup in queryset.filter(status=TopUpStatus.PENDING):
             try:
@@ -174,16 +177,16 @@ class SepaMandateAdmin(admin.ModelAdmin):
     exclude = ("pdf",)
     actions = ["validate", "revoke"]
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest):
         return super().get_queryset(request).defer("pdf")
 
-    def get_readonly_fields(self, request, obj=None):
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return [f.name for f in self.model._meta.concrete_fields if f.name != "pdf"] + ["pdf_link"]
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
     def get_urls(self):
@@ -194,7 +197,7 @@ class SepaMandateAdmin(admin.ModelAdmin):
         ]
         return urls + super().get_urls()
 
-    def download_pdf(self, request, pk: int):
+    def download_pdf(self, request: HttpRequest, pk: int):
         if not self.has_view_permission(request):
             raise Http404
         mandate = SepaMandate.objects.filter(pk=pk).first()
@@ -210,11 +213,11 @@ class SepaMandateAdmin(admin.ModelAdmin):
             '<a href="{}">{}</a>', reverse("admin:billing_sepamandate_pdf", args=[obj.pk]), _("Download PDF")
         )
 
-    def has_validate_permission(self, request) -> bool:
+    def has_validate_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("billing.change_sepamandate")
 
     @admin.action(description=_("Validate mandate (signed mandate received)"), permissions=["validate"])
-    def validate(self, request, queryset):
+    def validate(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         done, errors = 0, []
         for mandate in queryset.filter(status=MandateStatus.PENDING):
             try:
@@ -232,7 +235,7 @@ class SepaMandateAdmin(admin.ModelAdmin):
         )
 
     @admin.action(description=_("Revoke mandate"), permissions=["validate"])
-    def revoke(self, request, queryset):
+    def revoke(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         done = 0
         for mandate in queryset.exclude(status=MandateStatus.REVOKED):
             revoke_mandate(mandate, request.user)

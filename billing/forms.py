@@ -7,6 +7,7 @@ months), a field the user emptied means "no bound" for dates and is refused for 
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -16,7 +17,7 @@ from .services.accounting import year_bounds
 from .services.consumption import MAX_MONTHS, Measure, last_twelve_months, months_between
 
 
-def with_defaults(data, defaults: dict) -> dict:
+def with_defaults(data: Any, defaults: dict) -> dict:
     """The GET data with each absent field set to its default (an emptied field stays empty)."""
     merged = dict(defaults)
     merged.update({key: data.get(key) for key in data if key in defaults})
@@ -26,7 +27,7 @@ def with_defaults(data, defaults: dict) -> dict:
 class DateInput(forms.DateInput):
     input_type = "date"
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
@@ -46,14 +47,15 @@ class DocumentFilterForm(forms.Form):
     )
 
     @classmethod
-    def from_query(cls, query, today: datetime.date) -> DocumentFilterForm:
+    def from_query(cls, query: Any, today: datetime.date) -> DocumentFilterForm:
         start, end = year_bounds(today)
         return cls(
             with_defaults(query, {"date_from": start.isoformat(), "date_to": end.isoformat(), "kind": ""})
         )
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         start, end = cleaned.get("date_from"), cleaned.get("date_to")
         if start and end and end < start:
             self.add_error("date_to", _("The end of the period is before its start."))
@@ -63,7 +65,7 @@ class DocumentFilterForm(forms.Form):
 class MonthInput(forms.DateInput):
     input_type = "month"
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(format="%Y-%m", **kwargs)
 
 
@@ -83,7 +85,7 @@ class ConsumptionForm(forms.Form):
     measure = forms.ChoiceField(label=_("Measure"), choices=Measure.choices, widget=forms.RadioSelect)
 
     @classmethod
-    def from_query(cls, query, today: datetime.date, measure: str) -> ConsumptionForm:
+    def from_query(cls, query: Any, today: datetime.date, measure: str) -> ConsumptionForm:
         start, end = last_twelve_months(today)
         return cls(
             with_defaults(
@@ -91,8 +93,9 @@ class ConsumptionForm(forms.Form):
             )
         )
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         start, end = cleaned.get("start"), cleaned.get("end")
         if start and end:
             if end < start:

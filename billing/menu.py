@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account, Right
@@ -24,7 +25,7 @@ from .services.quotes import expiry_expression
 
 @dataclass(frozen=True)
 class MenuEntry:
-    label: str
+    label: str | Promise
     url_name: str
     rights: tuple[Right, ...]
     formulas: tuple[str, ...] | None = None  # None: every formula

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -17,9 +17,9 @@ class StateFilterForm(forms.Form):
 
     state = forms.ChoiceField(label=_("State"), required=False)
 
-    def __init__(self, *args, choices, label=None, **kwargs):
+    def __init__(self, *args: Any, choices: Any, label: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["state"].choices = [("", _("All")), *choices]
+        cast(forms.ChoiceField, self.fields["state"]).choices = [("", _("All")), *choices]
         if label:
             self.fields["state"].label = label
 
@@ -28,11 +28,11 @@ class StateFilterForm(forms.Form):
         return self.cleaned_data.get("state", "") if self.is_valid() else ""
 
 
-def promo_filter(data) -> StateFilterForm:
+def promo_filter(data: Any) -> StateFilterForm:
     return StateFilterForm(data or None, choices=PromoState.choices)
 
 
-def statement_filter(data) -> StateFilterForm:
+def statement_filter(data: Any) -> StateFilterForm:
     return StateFilterForm(data or None, choices=StatementStatus.choices, label=_("Status"))
 
 
@@ -59,7 +59,8 @@ class BillingAddressForm(forms.ModelForm):
         fields = ["billing_name", "billing_address", "billing_postal_code", "billing_city", "billing_country"]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         required = ("billing_address", "billing_postal_code", "billing_city", "billing_country")
         given = [name for name in (*required, "billing_name") if str(data.get(name, "")).strip()]
         if given:

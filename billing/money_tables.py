@@ -3,6 +3,8 @@ with django-tables2 (PLAT-5); the column helpers are those of billing.tables."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import django_tables2 as tables
 from django.middleware.csrf import get_token
 from django.urls import reverse
@@ -58,7 +60,7 @@ class CouponTable(tables.Table):
         attrs = {"class": "table coupons"}
         row_attrs = {"data-number": lambda record: record.number}
 
-    def render_origin_reference(self, value, record):
+    def render_origin_reference(self, value: Any, record: Any) -> Any:
         if record.parent_id:
             return format_html(
                 '{}<br><span class="muted">{}</span>',
@@ -67,13 +69,13 @@ class CouponTable(tables.Table):
             )
         return value
 
-    def value_origin_reference(self, value):
+    def value_origin_reference(self, value: Any) -> Any:
         return value
 
-    def render_applied_amount(self, value):
+    def render_applied_amount(self, value: Any) -> Any:
         return money(value)
 
-    def render_refund(self, value, record):
+    def render_refund(self, value: Any, record: Any) -> Any:
         # Rendered here rather than by a template column: a template per cell would run the context
         # processors (menu badges) once per row.
         if record.state == CouponState.VALID:
@@ -97,10 +99,10 @@ class CouponTable(tables.Table):
             )
         return ""
 
-    def render_state(self, value, record):
+    def render_state(self, value: Any, record: Any) -> Any:
         return _badge("coupon", record.state, value)
 
-    def value_state(self, value):
+    def value_state(self, value: Any) -> Any:
         return value
 
 
@@ -135,21 +137,21 @@ class PromoCodeTable(tables.Table):
         attrs = {"class": "table promo-codes"}
         row_attrs = {"data-code": lambda record: record.code}
 
-    def render_value(self, value, record):
+    def render_value(self, value: Any, record: Any) -> Any:
         if record.kind == PromoKind.PERCENT:
             return rate(value)
         return format_html("{} {}", money(value), _("excl. VAT"))
 
-    def value_value(self, value, record):
+    def value_value(self, value: Any, record: Any) -> Any:
         return f"{value} %" if record.kind == PromoKind.PERCENT else value
 
-    def render_discount(self, value):
+    def render_discount(self, value: Any) -> Any:
         return money(value)
 
-    def render_state(self, value, record):
+    def render_state(self, value: Any, record: Any) -> Any:
         return _badge("promo", record.state, value)
 
-    def value_state(self, value):
+    def value_state(self, value: Any) -> Any:
         return value
 
 
@@ -190,7 +192,7 @@ class StatementTable(tables.Table):
         attrs = {"class": "table late-payments"}
         row_attrs = {"data-number": lambda record: record.display_number}
 
-    def render_display_number(self, value, record):
+    def render_display_number(self, value: Any, record: Any) -> Any:
         return format_html(
             '<a href="{}" aria-label="{}">{}</a>',
             reverse("billing:late_payment_pdf", args=[record.public_id]),
@@ -198,11 +200,11 @@ class StatementTable(tables.Table):
             value,
         )
 
-    def value_display_number(self, value):
+    def value_display_number(self, value: Any) -> Any:
         return value
 
-    def render_status(self, value, record):
+    def render_status(self, value: Any, record: Any) -> Any:
         return _badge("rir", record.status, value)
 
-    def value_status(self, value):
+    def value_status(self, value: Any) -> Any:
         return value

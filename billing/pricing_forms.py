@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -23,29 +25,30 @@ class PriceChoiceForm(forms.Form):
         label=_("Volume"), required=False, help_text=_("How many of one product you buy at once.")
     )
 
-    def __init__(self, *args, brands: list[Brand], tiers: list[Tier], **kwargs):
+    def __init__(self, *args: Any, brands: list[Brand], tiers: list[Tier], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.brands = {brand.code: brand for brand in brands}
-        self.fields["brand"].choices = [
+        cast(forms.ChoiceField, self.fields["brand"]).choices = [
             ("", _("All brands")),
             *[(brand.code, brand.name) for brand in brands],
         ]
         self.tiers = {tier.value: tier for tier in tiers}
-        self.fields["tier"].choices = [
+        cast(forms.ChoiceField, self.fields["tier"]).choices = [
             (tier.value, _("%(tier)s products") % {"tier": tier.label}) for tier in tiers
         ]
 
     @classmethod
     def for_request(
-        cls, query, account: Account, *, brands: list[Brand], tiers: list[Tier]
+        cls, query: Any, account: Account, *, brands: list[Brand], tiers: list[Tier]
     ) -> PriceChoiceForm:
         """Bound to the query once the user chose; else unbound with the account's formula preselected."""
         if "formula" in query:
             return cls(query, brands=brands, tiers=tiers)
         return cls(initial={"formula": account.formula, "tier": tiers[0].value}, brands=brands, tiers=tiers)
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("formula") and not cleaned.get("tier"):
             self.add_error("tier", _("Choose a volume to see the prices of a formula."))
         return cleaned

@@ -6,6 +6,8 @@ amounts as numbers with a dot), so the export has exactly the columns shown, in 
 
 from __future__ import annotations
 
+from typing import Any
+
 import django_tables2 as tables
 from django.urls import reverse
 from django.utils import timezone
@@ -17,46 +19,46 @@ from .templatetags.billing_format import money
 
 
 class DateColumn(tables.DateColumn):
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("format", "SHORT_DATE_FORMAT")
         super().__init__(**kwargs)
 
-    def value(self, value):
+    def value(self, value: Any):
         return value.isoformat() if value else ""
 
 
 class DateTimeColumn(tables.DateTimeColumn):
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("format", "SHORT_DATETIME_FORMAT")
         super().__init__(**kwargs)
 
-    def value(self, value):
+    def value(self, value: Any):
         return timezone.localtime(value).isoformat(timespec="seconds") if value else ""
 
 
 class MoneyColumn(tables.Column):
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("attrs", {"td": {"class": "num"}, "th": {"class": "num"}})
         super().__init__(**kwargs)
 
-    def render(self, value):
+    def render(self, value: Any):
         return money(value)
 
-    def value(self, value):
+    def value(self, value: Any):
         return value
 
 
 class SignedColumn(tables.Column):
     """A quantity with its sign (+3, −1)."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("attrs", {"td": {"class": "num"}, "th": {"class": "num"}})
         super().__init__(**kwargs)
 
-    def render(self, value):
+    def render(self, value: Any) -> str:
         return f"{value:+d}"
 
-    def value(self, value):
+    def value(self, value: Any):
         return value
 
 
@@ -72,7 +74,7 @@ def pdf_link(document_public_id: str, number: str):
 class SelectColumn(tables.Column):
     """A checkbox per row named `documents`, labelled with the document number (ACCT-1 zip)."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(
             accessor="public_id",
             orderable=False,
@@ -81,7 +83,7 @@ class SelectColumn(tables.Column):
             **kwargs,
         )
 
-    def render(self, value, record):
+    def render(self, value: Any, record: Any):
         return format_html(
             '<input type="checkbox" name="documents" value="{}" aria-label="{}">',
             value,
@@ -123,16 +125,16 @@ class DocumentTable(tables.Table):
         empty_text = _("No invoice or credit note in this period.")
         attrs = {"class": "table documents"}
 
-    def render_display_number(self, value, record):
+    def render_display_number(self, value: Any, record: Any) -> Any:
         return pdf_link(record.public_id, value)
 
-    def value_display_number(self, value):
+    def value_display_number(self, value: Any) -> Any:
         return value
 
-    def render_status(self, value, record):
+    def render_status(self, value: Any, record: Any) -> Any:
         return format_html('<span class="badge doc-{}">{}</span>', record.status, value)
 
-    def value_status(self, value):
+    def value_status(self, value: Any) -> Any:
         return value
 
 
@@ -172,13 +174,13 @@ class QuoteTable(tables.Table):
         empty_text = _("No quote in progress.")
         attrs = {"class": "table quotes"}
 
-    def render_display_number(self, value, record):
+    def render_display_number(self, value: Any, record: Any) -> Any:
         return pdf_link(record.public_id, value)
 
-    def value_display_number(self, value):
+    def value_display_number(self, value: Any) -> Any:
         return value
 
-    def render_accept(self, value, record):
+    def render_accept(self, value: Any, record: Any) -> Any:
         return format_html(
             '<a class="btn secondary" href="{}" aria-label="{}">{}</a>',
             reverse("billing:quote_accept", args=[value]),
@@ -225,18 +227,18 @@ class UnpaidTable(tables.Table):
             "data-number": lambda record: record.display_number,
         }
 
-    def render_display_number(self, value, record):
+    def render_display_number(self, value: Any, record: Any) -> Any:
         return pdf_link(record.public_id, value)
 
-    def value_display_number(self, value):
+    def value_display_number(self, value: Any) -> Any:
         return value
 
-    def render_state(self, record):
+    def render_state(self, record: Any) -> Any:
         if record.is_overdue:
             return format_html('<span class="badge doc-overdue">{}</span>', _("Overdue"))
         return format_html('<span class="badge">{}</span>', _("Awaiting payment"))
 
-    def value_state(self, record):
+    def value_state(self, record: Any) -> Any:
         return str(_("Overdue") if record.is_overdue else _("Awaiting payment"))
 
 
@@ -253,14 +255,14 @@ class TokenBalanceTable(tables.Table):
         empty_text = _("No token bought yet.")
         attrs = {"class": "table tokens"}
 
-    def render_product(self, value, record):
+    def render_product(self, value: Any, record: Any) -> Any:
         return format_html(
             '<a href="{}">{}</a>',
             reverse("account_info:statement_product", args=[record["product__code"]]),
             value,
         )
 
-    def value_product(self, value):
+    def value_product(self, value: Any) -> Any:
         return value
 
 
@@ -281,10 +283,10 @@ class MovementTable(tables.Table):
         order_by=("document__display_number",),
     )
 
-    def render_document(self, record):
+    def render_document(self, record: Any) -> Any:
         return _document_cell(record)
 
-    def value_document(self, value):
+    def value_document(self, value: Any) -> Any:
         return value
 
 

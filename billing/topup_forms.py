@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -30,9 +31,9 @@ class AddTokensForm(forms.Form):
     )
     quantity = forms.IntegerField(label=_("Tokens"), min_value=1, max_value=MAX_TOKENS_PER_LINE, initial=1)
 
-    def __init__(self, *args, products, **kwargs):
+    def __init__(self, *args: Any, products, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["product"].queryset = products
+        cast(forms.ModelChoiceField, self.fields["product"]).queryset = products
 
 
 class EuroTopUpForm(forms.Form):
@@ -70,13 +71,15 @@ class TopUpPaymentForm(forms.Form):
         help_text=_("For a purchase order: you get a quote to sign; the invoice follows the payment."),
     )
 
-    def __init__(self, *args, account: Account, has_mandate: bool, cash_only: bool, **kwargs):
+    def __init__(
+        self, *args: Any, account: Account, has_mandate: bool, cash_only: bool, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.has_mandate = has_mandate
         self.cash_only = cash_only
-        self.fields["billing_contact"].queryset = Contact.objects.filter(account=account).order_by(
-            "last_name", "first_name"
-        )
+        cast(forms.ModelChoiceField, self.fields["billing_contact"]).queryset = Contact.objects.filter(
+            account=account
+        ).order_by("last_name", "first_name")
         if not has_mandate:
             self.fields["payment_mode"].help_text = _(
                 "Direct debit needs a validated SEPA mandate (Account info › SEPA mandate)."
@@ -123,7 +126,8 @@ class RenewalPeriodForm(forms.Form):
         return cls(initial={"start": today, "end": today + datetime.timedelta(days=90)})
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         start, end = cleaned.get("start"), cleaned.get("end")
         if start and end:
             if end < start:
@@ -159,9 +163,9 @@ class SepaMandateForm(forms.ModelForm):
             "bic": _("8 or 11 characters."),
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = MandateKind.choices
+        cast(forms.ChoiceField, self.fields["kind"]).choices = MandateKind.choices
 
     def clean_iban(self) -> str:
         try:

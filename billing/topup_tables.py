@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import django_tables2 as tables
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
@@ -45,24 +47,24 @@ class TopUpTable(tables.Table):
         attrs = {"class": "table topups"}
         row_attrs = {"data-topup": lambda record: record.public_id}
 
-    def render_public_id(self, value):
+    def render_public_id(self, value: Any) -> Any:
         return format_html('<a href="{}">{}</a>', reverse("account_info:topup_detail", args=[value]), value)
 
-    def render_content(self, record):
+    def render_content(self, record: Any) -> Any:
         if record.kind == TopUpKind.EUROS:
             return _("Current account")
         return format_html_join(
             ", ", "{} × {}", ((line.quantity, line.product.name) for line in record.lines.all())
         )
 
-    def value_content(self, record):
+    def value_content(self, record: Any) -> Any:
         if record.kind == TopUpKind.EUROS:
             return str(_("Current account"))
         return ", ".join(f"{line.quantity} × {line.product.name}" for line in record.lines.all())
 
-    def render_document(self, record):
+    def render_document(self, record: Any) -> Any:
         document = record.document
         return pdf_link(document.public_id, document.display_number) if document else ""
 
-    def render_status(self, value, record):
+    def render_status(self, value: Any, record: Any) -> Any:
         return format_html('<span class="badge topup-{}">{}</span>', record.status, value)

@@ -89,6 +89,12 @@ class Product(models.Model):
     product_type = models.CharField(_("type"), max_length=20, choices=ProductType.choices)
     validation = models.CharField(_("validation"), max_length=2, choices=Validation.choices, blank=True)
     description = models.TextField(_("description"), blank=True)
+    delivery_time = models.CharField(
+        _("delivery time"),
+        max_length=100,
+        blank=True,
+        help_text=_("This product's own delivery time; empty: the brand's current delivery time."),
+    )
     publicly_trusted_tls = models.BooleanField(
         _("publicly trusted TLS"),
         default=False,
@@ -129,11 +135,48 @@ class Product(models.Model):
         ordering = ["brand__position", "position", "name"]
 
     def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        """The brand and the product, the brand named once ("Sectigo OV SSL", "TBS X509 SSL DV")."""
+        if self.name.casefold().startswith(self.brand.name.casefold()):
+            return self.name
         return f"{self.brand.name} {self.name}"
+
+    @property
+    def delivery(self) -> str:
+        """The product's own delivery time, else its part of the brand's ("OV: 1-3 days" → "1-3 days")."""
+        return self.delivery_time or product_delivery_time(
+            self.brand.delivery_time, self.name, self.validation, self.description
+        )
 
     @property
     def is_server(self) -> bool:
         return self.product_type in SERVER_TYPES
+
+
+_QUALIFIED_MARKS = ("RGS*", "QWAC", "QSealC", "qualified")
+
+
+def product_delivery_time(brand_delivery: str, name: str, validation: str, description: str) -> str:
+    """The part of a brand's delivery string ("DV: minutes, OV: 1-3 days") for one product."""
+    parts = {
+        key.strip(): value.strip()
+        for key, _sep, value in (part.partition(":") for part in brand_delivery.split(","))
+        if value
+    }
+    if not parts:
+        return brand_delivery  # one time for the whole brand ("Platform opened within 2 working days")
+    text = f"{name} {description}"
+    if any(mark in text for mark in _QUALIFIED_MARKS):
+        for key in ("qualified", "RGS products"):
+            if key in parts:
+                return parts[key]
+    if validation in parts:
+        return parts[validation]
+    # An individual (IV) or unlisted validation takes the organisation checks' time, else the first.
+    return parts.get("OV") or next(iter(parts.values()))
 
 
 class ProductPeriod(models.Model):

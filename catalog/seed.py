@@ -1,7 +1,8 @@
 """The reference catalogue (STAFF-3, PRICE-1): eleven brands and their products at public prices.
 
-Product names and descriptions are catalogue data that staff edit at /staff/, not UI strings, so
-they are plain text. Prices are public prices excluding VAT, in EUR, per validity period.
+Product names are catalogue data that staff edit at /staff/. The seed's descriptions and delivery
+times are marked for translation (`gettext_noop`) and shown through {% translate %}, so French users read
+them in French; a text staff change is shown as typed. Prices are public prices excluding VAT, in EUR, per validity period.
 
 Field conventions (read by the order form's pricing):
 - `included_sans`: names included besides the common name (single-domain products include the
@@ -21,26 +22,44 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import models, transaction
+from django.utils.translation import gettext_noop
 
-from .models import Brand, Chain, DcvMethod, Product, ProductPeriod, ProductType
+from .models import Brand, Chain, DcvMethod, Product, ProductPeriod, ProductType, product_delivery_time
 
 T = ProductType
 V = Product.Validation
 
-# code, name, position, current delivery time (NAV-3)
+# code, name, position, current delivery time (NAV-3). Catalogue strings of the seed are marked for
+# translation (gettext_noop) and shown through {% translate %}: a French user reads them in French,
+# while a text staff type themselves at /staff/ is shown as typed.
 BRANDS: list[tuple[str, str, int, str]] = [
-    ("tbs-x509", "TBS X509", 10, "DV: minutes, OV: 1-2 days, EV: 2-4 days"),
-    ("digicert", "DigiCert", 20, "DV: minutes, OV: 1-3 days, EV: 3-5 days"),
-    ("thawte", "Thawte", 30, "DV: minutes, OV: 1-3 days, EV: 3-5 days"),
-    ("sectigo", "Sectigo", 40, "DV: minutes, OV: 1-3 days, EV: 2-5 days"),
-    ("globalsign", "GlobalSign", 50, "DV: minutes, OV: 1-2 days, EV: 2-4 days"),
-    ("certigna", "Certigna", 60, "OV: 2-4 days, qualified: 5-10 days after documents"),
-    ("geotrust", "GeoTrust", 70, "DV: minutes, OV: 1-3 days, EV: 3-5 days"),
-    ("harica", "Harica", 80, "DV: minutes, OV: 2-3 days, qualified: 3-7 days"),
-    ("chambersign", "ChamberSign", 90, "OV: 2-5 days, RGS products: 5-10 days"),
-    ("signiflow", "SigniFlow", 100, "Platform opened within 2 working days"),
-    ("positivessl", "PositiveSSL", 110, "DV: minutes"),
+    ("tbs-x509", "TBS X509", 10, gettext_noop("DV: minutes, OV: 1-2 days, EV: 2-4 days")),
+    ("digicert", "DigiCert", 20, gettext_noop("DV: minutes, OV: 1-3 days, EV: 3-5 days")),
+    ("thawte", "Thawte", 30, gettext_noop("DV: minutes, OV: 1-3 days, EV: 3-5 days")),
+    ("sectigo", "Sectigo", 40, gettext_noop("DV: minutes, OV: 1-3 days, EV: 2-5 days")),
+    ("globalsign", "GlobalSign", 50, gettext_noop("DV: minutes, OV: 1-2 days, EV: 2-4 days")),
+    ("certigna", "Certigna", 60, gettext_noop("OV: 2-4 days, qualified: 5-10 days after documents")),
+    ("geotrust", "GeoTrust", 70, gettext_noop("DV: minutes, OV: 1-3 days, EV: 3-5 days")),
+    ("harica", "Harica", 80, gettext_noop("DV: minutes, OV: 2-3 days, qualified: 3-7 days")),
+    ("chambersign", "ChamberSign", 90, gettext_noop("OV: 2-5 days, RGS products: 5-10 days")),
+    ("signiflow", "SigniFlow", 100, gettext_noop("Platform opened within 2 working days")),
+    ("positivessl", "PositiveSSL", 110, gettext_noop("DV: minutes")),
 ]
+
+# Each product's own delivery time (the new-order page shows it, not the brand's whole string):
+# the brand's part for the product's validation, "qualified" / "RGS" products apart.
+_DELIVERY_SEGMENTS = {
+    "minutes": gettext_noop("minutes"),
+    "1-2 days": gettext_noop("1-2 days"),
+    "1-3 days": gettext_noop("1-3 days"),
+    "2-3 days": gettext_noop("2-3 days"),
+    "2-4 days": gettext_noop("2-4 days"),
+    "2-5 days": gettext_noop("2-5 days"),
+    "3-5 days": gettext_noop("3-5 days"),
+    "3-7 days": gettext_noop("3-7 days"),
+    "5-10 days": gettext_noop("5-10 days"),
+    "5-10 days after documents": gettext_noop("5-10 days after documents"),
+}
 
 
 # STAFF-3 / ORD-8: the DCV methods each brand's CA accepts, in the order the DCV page offers them;
@@ -105,7 +124,9 @@ _DEFAULTS: dict[str, Any] = {
 }
 
 
-def _server(brand, code, name, ptype, validation, prices, description, *, replacement="", **fields) -> Item:
+def _server(
+    brand, code, name, ptype, validation, prices, description, *, replacement: str = "", **fields: Any
+) -> Item:
     """A publicly trusted TLS product; single-domain ones include the www/bare variant."""
     values = {
         **_DEFAULTS,
@@ -118,7 +139,9 @@ def _server(brand, code, name, ptype, validation, prices, description, *, replac
     return Item(brand, code, name, ptype, validation, prices, description, values, replacement)
 
 
-def _other(brand, code, name, ptype, validation, prices, description, *, replacement="", **fields) -> Item:
+def _other(
+    brand, code, name, ptype, validation, prices, description, *, replacement: str = "", **fields: Any
+) -> Item:
     """A product that is not a publicly trusted TLS certificate."""
     return Item(
         brand, code, name, ptype, validation, prices, description, {**_DEFAULTS, **fields}, replacement
@@ -134,7 +157,7 @@ PRODUCTS: list[Item] = [
         T.SERVER_DV,
         V.DV,
         {12: "39.00", 24: "72.00"},
-        "Domain-validated certificate for one name and its www variant.",
+        gettext_noop("Domain-validated certificate for one name and its www variant."),
     ),
     _server(
         "tbs-x509",
@@ -143,7 +166,7 @@ PRODUCTS: list[Item] = [
         T.SERVER_OV,
         V.OV,
         {12: "119.00", 24: "219.00", 36: "309.00"},
-        "Organisation-validated certificate: the company name appears in the certificate.",
+        gettext_noop("Organisation-validated certificate: the company name appears in the certificate."),
     ),
     _server(
         "tbs-x509",
@@ -152,7 +175,7 @@ PRODUCTS: list[Item] = [
         T.SERVER_EV,
         V.EV,
         {12: "299.00", 24: "559.00"},
-        "Extended validation: the strongest organisation checks for public websites.",
+        gettext_noop("Extended validation: the strongest organisation checks for public websites."),
     ),
     _server(
         "tbs-x509",
@@ -161,7 +184,7 @@ PRODUCTS: list[Item] = [
         T.MULTI_DOMAIN,
         V.OV,
         {12: "229.00", 24: "429.00"},
-        "Organisation-validated certificate for up to 100 names; 3 extra names included.",
+        gettext_noop("Organisation-validated certificate for up to 100 names; 3 extra names included."),
         included_sans=3,
         max_sans=100,
         san_price=Decimal("39.00"),
@@ -173,7 +196,7 @@ PRODUCTS: list[Item] = [
         T.WILDCARD,
         V.DV,
         {12: "159.00", 24: "299.00"},
-        "Domain-validated certificate for a domain and all its first-level subdomains.",
+        gettext_noop("Domain-validated certificate for a domain and all its first-level subdomains."),
     ),
     _server(
         "tbs-x509",
@@ -182,7 +205,7 @@ PRODUCTS: list[Item] = [
         T.WILDCARD,
         V.OV,
         {12: "329.00", 24: "619.00"},
-        "Organisation-validated wildcard certificate.",
+        gettext_noop("Organisation-validated wildcard certificate."),
     ),
     _other(
         "tbs-x509",
@@ -191,7 +214,7 @@ PRODUCTS: list[Item] = [
         T.CLIENT,
         V.IV,
         {12: "29.00", 24: "52.00"},
-        "Signs and encrypts the email of one named person; the holder's identity is verified.",
+        gettext_noop("Signs and encrypts the email of one named person; the holder's identity is verified."),
     ),
     _other(
         "tbs-x509",
@@ -200,7 +223,9 @@ PRODUCTS: list[Item] = [
         T.CLIENT,
         V.OV,
         {12: "69.00", 24: "125.00"},
-        "Client authentication and email signature for a person on behalf of their organisation.",
+        gettext_noop(
+            "Client authentication and email signature for a person on behalf of their organisation."
+        ),
     ),
     _other(
         "tbs-x509",
@@ -209,7 +234,9 @@ PRODUCTS: list[Item] = [
         T.CODE_SIGNING,
         V.OV,
         {12: "249.00", 24: "459.00", 36: "649.00"},
-        "Signs software and scripts under the organisation's verified name; key on a token or HSM.",
+        gettext_noop(
+            "Signs software and scripts under the organisation's verified name; key on a token or HSM."
+        ),
     ),
     _other(
         "tbs-x509",
@@ -218,7 +245,9 @@ PRODUCTS: list[Item] = [
         T.CODE_SIGNING,
         V.EV,
         {12: "379.00", 24: "699.00", 36: "989.00"},
-        "Extended-validation code signing with immediate SmartScreen reputation; key on a token or HSM.",
+        gettext_noop(
+            "Extended-validation code signing with immediate SmartScreen reputation; key on a token or HSM."
+        ),
     ),
     _other(
         "tbs-x509",
@@ -227,7 +256,9 @@ PRODUCTS: list[Item] = [
         T.SERVER_DV,
         V.DV,
         {1: "0.00"},
-        "Free one-month certificate from a test authority, not trusted by browsers: to try an installation.",
+        gettext_noop(
+            "Free one-month certificate from a test authority, not trusted by browsers: to try an installation."
+        ),
         is_test=True,
     ),
     _other(
@@ -237,7 +268,9 @@ PRODUCTS: list[Item] = [
         T.CLIENT,
         V.IV,
         {1: "0.00"},
-        "Free one-month client certificate from a test authority, to try a login or a mail client.",
+        gettext_noop(
+            "Free one-month client certificate from a test authority, to try a login or a mail client."
+        ),
         is_test=True,
     ),
     _server(
@@ -247,7 +280,7 @@ PRODUCTS: list[Item] = [
         T.SERVER_OV,
         V.OV,
         {12: "139.00", 24: "259.00"},
-        "Former organisation-validated range, no longer sold: replaced by SSL OV.",
+        gettext_noop("Former organisation-validated range, no longer sold: replaced by SSL OV."),
         active=False,
         replacement="tbs-x509-ssl-ov",
     ),
@@ -259,7 +292,7 @@ PRODUCTS: list[Item] = [
         T.SERVER_OV,
         V.OV,
         {12: "219.00", 24: "419.00"},
-        "Organisation-validated certificate with DigiCert's CertCentral management.",
+        gettext_noop("Organisation-validated certificate with DigiCert's CertCentral management."),
     ),
     _server(
         "digicert",
@@ -268,7 +301,7 @@ PRODUCTS: list[Item] = [
         T.SERVER_EV,
         V.EV,
         {12: "389.00", 24: "739.00"},
-        "Extended-validation certificate.",
+        gettext_noop("Extended-validation certificate."),
     ),
     _server(
         "digicert",
@@ -277,7 +310,9 @@ PRODUCTS: list[Item] = [
         T.SERVER_OV,
         V.OV,
         {12: "449.00", 24: "859.00"},
-        "Premium organisation-validated certificate with DigiCert Smart Seal and priority validation.",
+        gettext_noop(
+            "Premium organisation-validated certificate with DigiCert Smart Seal and priority validation."
+        ),
     ),
     _server(
         "digicert",
@@ -286,7 +321,7 @@ PRODUCTS: list[Item] = [
         T.SERVER_EV,
         V.EV,
         {12: "749.00", 24: "1429.00"},
-        "Premium extended-validation certificate with DigiCert Smart Seal.",
+        gettext_noop("Premium extended-validation certificate with DigiCert Smart Seal."),
     ),
     _server(
         "digicert",
@@ -295,7 +330,7 @@ PRODUCTS: list[Item] = [
         T.MULTI_DOMAIN,
         V.OV,
         {12: "379.00", 24: "719.00"},
-        "Organisation-validated certificate for up to 250 names; 4 extra names included.",
+        gettext_noop("Organisation-validated certificate for up to 250 names; 4 extra names included."),
         included_sans=4,
         max_sans=250,
         san_price=Decimal("89.00"),
@@ -307,7 +342,7 @@ PRODUCTS: list[Item] = [
         T.WILDCARD,
         V.OV,
         {12: "729.00", 24: "1389.00"},
-        "Organisation-validated wildcard certificate.",
+        gettext_noop("Organisation-validated wildcard certificate."),
     ),
     _other(
         "digicert",
@@ -316,7 +351,7 @@ PRODUCTS: list[Item] = [
         T.CODE_SIGNING,
         V.OV,
         {12: "449.00", 24: "849.00", 36: "1199.00"},
-        "Organisation-validated code signing; key on a token or HSM.",
+        gettext_noop("Organisation-validated code signing; key on a token or HSM."),
     ),
     _other(
         "digicert",
@@ -325,7 +360,7 @@ PRODUCTS: list[Item] = [
         T.CODE_SIGNING,
         V.EV,
         {12: "599.00", 24: "1139.00", 36: "1619.00"},
-        "Extended-validation code signing; key on a token or HSM.",
+        gettext_noop("Extended-validation code signing; key on a token or HSM."),
     ),
     _other(
         "digicert",
@@ -334,7 +369,7 @@ PRODUCTS: list[Item] = [
         T.CLIENT,
         V.IV,
         {12: "49.00", 24: "89.00"},
-        "S/MIME certificate for a named employee, vouched for by the organisation.",
+        gettext_noop("S/MIME certificate for a named employee, vouched for by the organisation."),
     ),
     # Thawte
     _server(
@@ -344,7 +379,7 @@ PRODUCTS: list[Item] = [
         T.SERVER_DV,
         V.DV,
         {12: "119.00", 24: "229.00"},
-        "Domain-validated certificate issued in minutes.",
+        gettext_noop("Domain-validated certificate issued in minutes."),
     ),
     _server(
         "thawte",
@@ -353,7 +388,7 @@ PRODUCTS: list[Item] = [
         T.SERVER_OV,
         V.OV,
         {12: "249.00", 24: "469.00"},
-        "Organisation-validated certificate.",
+        gettext_noop("Organisation-validated certificate."),
     ),
     _server(
         "thawte",
@@ -362,7 +397,7 @@ PRODUCTS: list[Item] = [
         T.SERVER_EV,
         V.EV,
         {12: "419.00", 24: "799.00"},
-        "Extended-validation certificate.",
+        gettext_noop("Extended-validation certificate."),
     ),
     _server(
         "thawte",
@@ -371,7 +406,7 @@ PRODUCTS: list[Item] = [
         T.WILDCARD,
         V.OV,
         {12: "649.00", 24: "1229.00"},
-        "Organisation-validated wildcard certificate.",
+        gettext_noop("Organisation-validated wildcard certificate."),
     ),
     # Sectigo
     _server(
@@ -381,7 +416,7 @@ PRODUCTS: list[Item] = [
         T.SERVER_DV,
         V.DV,
         {12: "49.00", 24: "89.00"},
-        "Domain-validated certificate issued in minutes.",
+        gettext_noop("Domain-validated certificate issued in minutes."),
     ),
     _server(
         "sectigo",
@@ -390,7 +425,7 @@ PRODUCTS: list[Item] = [
         T.SERVER_OV,
         V.OV,
         {12: "109.00", 24: "199.00", 36: "279.00"},
-        "Organisation-validated certificate.",
+        gettext_noop("Organisation-validated certificate."),
     ),
     _server(
         "sectigo",
@@ -399,7 +434,7 @@ PRODUCTS: list[Item] = [
         T.SERVER_EV,
         V.EV,
         {12: "219.00", 24: "409.00"},
-        "Extended-validation certificate.",
+        gettext_noop("Extended-validation certificate."),
     ),
     _server(
         "sectigo",
@@ -408,7 +443,7 @@ PRODUCTS: list[Item] = [
         T.MULTI_DOMAIN,
         V.EV,
         {12: "449.00", 24: "849.00"},
-        "Extended-validation certificate for up to 250 names; 2 extra names included.",
+        gettext_noop("Extended-validation certificate for up to 250 names; 2 extra names included."),
         included_sans=2,
         max_sans=250,
         san_price=Decimal("99.00"),
@@ -420,7 +455,7 @@ PRODUCTS: list[Item] = [
         T.WILDCARD,
         V.DV,
         {12: "179.00", 24: "339.00"},
-        "Domain-validated wildcard certificate.",
+        gettext_noop("Domain-validated wildcard certificate."),
     ),
     _server(
         "sectigo",
@@ -429,7 +464,9 @@ PRODUCTS: list[Item] = [
         T.WILDCARD,
         V.OV,
         {12: "599.00", 24: "1139.00"},
-        "Organisation-validated certificate mixing wildcard and plain names; 2 extra names included.",
+        gettext_noop(
+            "Organisation-validated certificate mixing wildcard and plain names; 2 extra names included."
+        ),
         included_sans=2,
         max_sans=100,
         san_price=Decimal("45.00"),
@@ -442,7 +479,7 @@ PRODUCTS: list[Item] = [
         T.CODE_SIGNING,
         V.OV,
         {12: "229.00", 24: "429.00", 36: "599.00"},
-        "Organisation-validated code signing; key on a token or HSM.",
+        gettext_noop("Organisation-validated code signing; key on a token or HSM."),
     ),
     _other(
         "sectigo",
@@ -451,7 +488,7 @@ PRODUCTS: list[Item] = [
         T.CLIENT,
         V.IV,
         {12: "25.00", 24: "45.00", 36: "62.00"},
-        "S/MIME and client authentication for one named person.",
+        gettext_noop("S/MIME and client authentication for one named person."),
     ),
     # GlobalSign
     _server(
@@ -461,7 +498,7 @@ PRODUCTS: list[Item] = [
         T.SERVER_DV,
         V.DV,
         {12: "199.00", 24: "379.00"},
-        "Domain-validated certificate.",
+        gettext_noop("Domain-validated certificate."),
     ),
     _server(
         "globalsign",
@@ -470,7 +507,7 @@ PRODUCTS: list[Item] = [
         T.SERVER_OV,
         V.OV,
         {12: "299.00", 24: "569.00"},
-        "Organisation-validated certificate.",
+        gettext_noop("Organisation-validated certificate."),
     ),
     _server(
         "globalsign",
@@ -479,7 +516,7 @@ PRODUCTS: list[Item] = [
         T.SERVER_EV,
         V.EV,
         {12: "469.00", 24: "889.00"},
-        "Extended-validation certificate.",
+        gettext_noop("Extended-validation certificate."),
     ),
     _server(
         "globalsign",
@@ -488,7 +525,7 @@ PRODUCTS: list[Item] = [
         T.MULTI_DOMAIN,
         V.OV,
         {12: "399.00", 24: "759.00"},
-        "Organisation-validated certificate for up to 100 names; 2 extra names included.",
+        gettext_noop("Organisation-validated certificate for up to 100 names; 2 extra names included."),
         included_sans=2,
         max_sans=100,
         san_price=Decimal("79.00"),
@@ -500,7 +537,7 @@ PRODUCTS: list[Item] = [
         T.CLIENT,
         V.IV,
         {12: "59.00", 24: "109.00"},
-        "S/MIME certificate for a person, identity checked by the organisation.",
+        gettext_noop("S/MIME certificate for a person, identity checked by the organisation."),
     ),
     _server(
         "globalsign",
@@ -509,7 +546,9 @@ PRODUCTS: list[Item] = [
         T.PSD2,
         V.EV,
         {12: "890.00", 24: "1690.00"},
-        "Qualified website authentication certificate with PSD2 roles and competent-authority data.",
+        gettext_noop(
+            "Qualified website authentication certificate with PSD2 roles and competent-authority data."
+        ),
         reissuable=False,
     ),
     # Certigna
@@ -520,7 +559,7 @@ PRODUCTS: list[Item] = [
         T.SERVER_OV,
         V.OV,
         {12: "149.00", 24: "279.00"},
-        "Organisation-validated certificate from a French trust service provider.",
+        gettext_noop("Organisation-validated certificate from a French trust service provider."),
     ),
     _server(
         "certigna",
@@ -529,7 +568,7 @@ PRODUCTS: list[Item] = [
         T.SERVER_EV,
         V.EV,
         {12: "349.00", 24: "659.00"},
-        "Extended-validation certificate, qualified (eIDAS QWAC).",
+        gettext_noop("Extended-validation certificate, qualified (eIDAS QWAC)."),
     ),
     _server(
         "certigna",
@@ -538,7 +577,7 @@ PRODUCTS: list[Item] = [
         T.PSD2,
         V.EV,
         {12: "790.00", 24: "1490.00"},
-        "Qualified website authentication certificate for payment service providers (PSD2).",
+        gettext_noop("Qualified website authentication certificate for payment service providers (PSD2)."),
         reissuable=False,
     ),
     _other(
@@ -548,7 +587,7 @@ PRODUCTS: list[Item] = [
         T.PSD2,
         V.OV,
         {12: "690.00", 24: "1290.00"},
-        "Qualified electronic seal certificate for payment service providers (PSD2).",
+        gettext_noop("Qualified electronic seal certificate for payment service providers (PSD2)."),
         reissuable=False,
     ),
     _other(
@@ -558,7 +597,7 @@ PRODUCTS: list[Item] = [
         T.SEAL,
         V.OV,
         {12: "329.00", 24: "599.00", 36: "849.00"},
-        "Seals documents and data on behalf of the organisation (RGS** / eIDAS advanced seal).",
+        gettext_noop("Seals documents and data on behalf of the organisation (RGS** / eIDAS advanced seal)."),
     ),
     _other(
         "certigna",
@@ -567,7 +606,7 @@ PRODUCTS: list[Item] = [
         T.CLIENT,
         V.IV,
         {12: "119.00", 24: "219.00", 36: "309.00"},
-        "Signature and authentication certificate for a named person on a cryptographic token.",
+        gettext_noop("Signature and authentication certificate for a named person on a cryptographic token."),
     ),
     _other(
         "certigna",
@@ -576,7 +615,7 @@ PRODUCTS: list[Item] = [
         T.SIGNATURE,
         V.NONE,
         {12: "190.00", 24: "360.00"},
-        "Desktop software to sign PDF and XML documents with an RGS or eIDAS certificate.",
+        gettext_noop("Desktop software to sign PDF and XML documents with an RGS or eIDAS certificate."),
         requires_csr=False,
         reissuable=False,
     ),
@@ -588,7 +627,7 @@ PRODUCTS: list[Item] = [
         T.SERVER_DV,
         V.DV,
         {12: "99.00", 24: "189.00"},
-        "Domain-validated certificate issued in minutes.",
+        gettext_noop("Domain-validated certificate issued in minutes."),
     ),
     _server(
         "geotrust",
@@ -597,7 +636,7 @@ PRODUCTS: list[Item] = [
         T.SERVER_OV,
         V.OV,
         {12: "179.00", 24: "339.00"},
-        "Organisation-validated certificate.",
+        gettext_noop("Organisation-validated certificate."),
     ),
     _server(
         "geotrust",
@@ -606,7 +645,7 @@ PRODUCTS: list[Item] = [
         T.SERVER_EV,
         V.EV,
         {12: "289.00", 24: "549.00"},
-        "Extended-validation certificate.",
+        gettext_noop("Extended-validation certificate."),
     ),
     _server(
         "geotrust",
@@ -615,7 +654,7 @@ PRODUCTS: list[Item] = [
         T.WILDCARD,
         V.DV,
         {12: "339.00", 24: "649.00"},
-        "Domain-validated wildcard certificate.",
+        gettext_noop("Domain-validated wildcard certificate."),
     ),
     _server(
         "geotrust",
@@ -624,7 +663,7 @@ PRODUCTS: list[Item] = [
         T.MULTI_DOMAIN,
         V.OV,
         {12: "299.00", 24: "569.00"},
-        "Organisation-validated certificate for up to 250 names; 4 extra names included.",
+        gettext_noop("Organisation-validated certificate for up to 250 names; 4 extra names included."),
         included_sans=4,
         max_sans=250,
         san_price=Decimal("69.00"),
@@ -637,7 +676,7 @@ PRODUCTS: list[Item] = [
         T.SERVER_DV,
         V.DV,
         {12: "29.00", 24: "54.00"},
-        "Domain-validated certificate from an academic trust service provider.",
+        gettext_noop("Domain-validated certificate from an academic trust service provider."),
     ),
     _server(
         "harica",
@@ -646,7 +685,7 @@ PRODUCTS: list[Item] = [
         T.SERVER_OV,
         V.OV,
         {12: "69.00", 24: "129.00"},
-        "Organisation-validated certificate.",
+        gettext_noop("Organisation-validated certificate."),
     ),
     _server(
         "harica",
@@ -655,7 +694,7 @@ PRODUCTS: list[Item] = [
         T.SERVER_EV,
         V.EV,
         {12: "169.00", 24: "319.00"},
-        "Extended-validation certificate, qualified (eIDAS QWAC).",
+        gettext_noop("Extended-validation certificate, qualified (eIDAS QWAC)."),
     ),
     _other(
         "harica",
@@ -664,7 +703,7 @@ PRODUCTS: list[Item] = [
         T.CLIENT,
         V.IV,
         {12: "19.00", 24: "35.00"},
-        "Individual-validated S/MIME certificate.",
+        gettext_noop("Individual-validated S/MIME certificate."),
     ),
     _other(
         "harica",
@@ -673,7 +712,7 @@ PRODUCTS: list[Item] = [
         T.PSD2,
         V.OV,
         {12: "490.00", 24: "930.00"},
-        "Qualified electronic seal certificate with PSD2 attributes.",
+        gettext_noop("Qualified electronic seal certificate with PSD2 attributes."),
         reissuable=False,
     ),
     # ChamberSign
@@ -684,7 +723,7 @@ PRODUCTS: list[Item] = [
         T.SERVER_OV,
         V.OV,
         {12: "139.00", 24: "259.00"},
-        "Organisation-validated certificate from the French chambers of commerce.",
+        gettext_noop("Organisation-validated certificate from the French chambers of commerce."),
     ),
     _server(
         "chambersign",
@@ -693,7 +732,7 @@ PRODUCTS: list[Item] = [
         T.SERVER_EV,
         V.EV,
         {12: "329.00", 24: "619.00"},
-        "Extended-validation certificate.",
+        gettext_noop("Extended-validation certificate."),
     ),
     _server(
         "chambersign",
@@ -702,7 +741,7 @@ PRODUCTS: list[Item] = [
         T.SERVER_OV,
         V.OV,
         {12: "169.00", 24: "319.00"},
-        "Former RGS* server certificate, no longer sold: replaced by ChamberSign SSL OV.",
+        gettext_noop("Former RGS* server certificate, no longer sold: replaced by ChamberSign SSL OV."),
         active=False,
         replacement="chambersign-ssl-ov",
     ),
@@ -713,7 +752,7 @@ PRODUCTS: list[Item] = [
         T.SEAL,
         V.OV,
         {12: "289.00", 24: "539.00", 36: "769.00"},
-        "Server seal certificate to sign invoices and documents automatically (RGS*).",
+        gettext_noop("Server seal certificate to sign invoices and documents automatically (RGS*)."),
     ),
     _other(
         "chambersign",
@@ -722,7 +761,9 @@ PRODUCTS: list[Item] = [
         T.CLIENT,
         V.IV,
         {24: "159.00", 36: "219.00"},
-        "Qualified signature certificate for a named person, delivered on a token after a face-to-face check.",
+        gettext_noop(
+            "Qualified signature certificate for a named person, delivered on a token after a face-to-face check."
+        ),
         reissuable=False,
     ),
     # SigniFlow
@@ -733,7 +774,7 @@ PRODUCTS: list[Item] = [
         T.SIGNATURE,
         V.NONE,
         {12: "1190.00", 24: "2250.00", 36: "3190.00"},
-        "Online signature platform: 10 users, 500 documents a year, advanced signatures.",
+        gettext_noop("Online signature platform: 10 users, 500 documents a year, advanced signatures."),
         requires_csr=False,
         reissuable=False,
     ),
@@ -744,7 +785,9 @@ PRODUCTS: list[Item] = [
         T.SIGNATURE,
         V.NONE,
         {12: "3490.00", 24: "6590.00", 36: "9390.00"},
-        "Online signature platform: 50 users, 5,000 documents a year, qualified signatures and API.",
+        gettext_noop(
+            "Online signature platform: 50 users, 5,000 documents a year, qualified signatures and API."
+        ),
         requires_csr=False,
         reissuable=False,
     ),
@@ -756,7 +799,7 @@ PRODUCTS: list[Item] = [
         T.SERVER_DV,
         V.DV,
         {12: "19.00", 24: "35.00"},
-        "Entry-level domain-validated certificate.",
+        gettext_noop("Entry-level domain-validated certificate."),
     ),
     _server(
         "positivessl",
@@ -765,7 +808,7 @@ PRODUCTS: list[Item] = [
         T.WILDCARD,
         V.DV,
         {12: "89.00", 24: "169.00"},
-        "Domain-validated wildcard certificate.",
+        gettext_noop("Domain-validated wildcard certificate."),
     ),
     _server(
         "positivessl",
@@ -774,7 +817,7 @@ PRODUCTS: list[Item] = [
         T.MULTI_DOMAIN,
         V.DV,
         {12: "49.00", 24: "93.00"},
-        "Domain-validated certificate for up to 250 names; 2 extra names included.",
+        gettext_noop("Domain-validated certificate for up to 250 names; 2 extra names included."),
         included_sans=2,
         max_sans=250,
         san_price=Decimal("15.00"),
@@ -786,7 +829,7 @@ PRODUCTS: list[Item] = [
         T.WILDCARD,
         V.DV,
         {12: "199.00", 24: "379.00"},
-        "Domain-validated certificate mixing wildcard and plain names; 2 extra names included.",
+        gettext_noop("Domain-validated certificate mixing wildcard and plain names; 2 extra names included."),
         included_sans=2,
         max_sans=250,
         san_price=Decimal("15.00"),
@@ -858,6 +901,12 @@ def load_catalog() -> LoadResult:
             "product_type": str(item.product_type),
             "validation": str(item.validation),
             "description": item.description,
+            "delivery_time": product_delivery_time(
+                {code: delivery for code, _n, _p, delivery in BRANDS}[item.brand],
+                item.name,
+                str(item.validation),
+                item.description,
+            ),
             "position": position * 10,
             **item.fields,
         }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Prefetch
 
@@ -39,7 +40,7 @@ def public_price(product: Product, months: int) -> Decimal:
     return price
 
 
-def catalogue_queryset(active_only: bool = True):
+def catalogue_queryset(active_only: bool = True) -> Any:
     """Products with their brand joined and their periods prefetched by increasing length."""
     products = Product.objects.select_related("brand").prefetch_related(
         Prefetch("periods", queryset=ProductPeriod.objects.order_by("months"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import floatformat
@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.access import get_for_account, right_required
 from accounts.models import Right
+from accounts.typing import AuthenticatedRequest
 from catalog.models import Brand
 
 from .charts import ObjectiveChart, objective_chart
@@ -46,7 +47,7 @@ def _chart(situation: Situation) -> ObjectiveChart:
 
 
 @right_required(Right.ADMINISTRATIVE)
-def contract(request: HttpRequest) -> HttpResponse:
+def contract(request: AuthenticatedRequest) -> HttpResponse:
     """CON-1: the contract in force (or the latest), its allowed products, objectives and document."""
     account = request.user.account
     today = timezone.localdate()
@@ -74,7 +75,7 @@ def contract(request: HttpRequest) -> HttpResponse:
 
 
 @right_required(Right.ADMINISTRATIVE)
-def contract_document(request: HttpRequest, public_id: str) -> HttpResponseBase:
+def contract_document(request: AuthenticatedRequest, public_id: str) -> HttpResponseBase:
     """CON-1: the signed contract, as staff uploaded it."""
     item: Contract = get_for_account(Contract.objects.all(), request.user.account, public_id=public_id)
     if not item.signed_document:
@@ -88,7 +89,7 @@ def contract_document(request: HttpRequest, public_id: str) -> HttpResponseBase:
 
 
 @right_required(Right.ADMINISTRATIVE)
-def consent_list(request: HttpRequest) -> HttpResponse:
+def consent_list(request: AuthenticatedRequest) -> HttpResponse:
     """CON-2: every brand's terms and the account's decision."""
     return render(
         request, "contracts/consent_list.html", {"rows": consent.consent_overview(request.user.account)}
@@ -107,7 +108,7 @@ def _brand_with_terms(brand_code: str) -> tuple[Brand, ConsentTerms]:
 
 
 @right_required(Right.ADMINISTRATIVE)
-def consent_brand(request: HttpRequest, brand_code: str) -> HttpResponse:
+def consent_brand(request: AuthenticatedRequest, brand_code: str) -> HttpResponse:
     """CON-2: one brand's current terms in the user's language, the decision and its history."""
     brand, terms = _brand_with_terms(brand_code)
     history = list(
@@ -130,7 +131,7 @@ def consent_brand(request: HttpRequest, brand_code: str) -> HttpResponse:
     )
 
 
-def _decide(request: HttpRequest, brand_code: str, decision: str, done: str) -> HttpResponse:
+def _decide(request: AuthenticatedRequest, brand_code: str, decision: str, done: str) -> HttpResponse:
     brand, terms = _brand_with_terms(brand_code)
     form = DecisionForm(request.POST)
     if not form.is_valid() or form.cleaned_data["version"] != terms.version:
@@ -147,7 +148,7 @@ def _decide(request: HttpRequest, brand_code: str, decision: str, done: str) -> 
 
 @right_required(Right.ADMINISTRATIVE)
 @require_POST
-def consent_accept(request: HttpRequest, brand_code: str) -> HttpResponse:
+def consent_accept(request: AuthenticatedRequest, brand_code: str) -> HttpResponse:
     return _decide(
         request, brand_code, ConsentDecision.Decision.ACCEPTED, _("You accepted the terms of %(brand)s.")
     )
@@ -155,7 +156,7 @@ def consent_accept(request: HttpRequest, brand_code: str) -> HttpResponse:
 
 @right_required(Right.ADMINISTRATIVE)
 @require_POST
-def consent_decline(request: HttpRequest, brand_code: str) -> HttpResponse:
+def consent_decline(request: AuthenticatedRequest, brand_code: str) -> HttpResponse:
     return _decide(
         request,
         brand_code,
@@ -166,7 +167,7 @@ def consent_decline(request: HttpRequest, brand_code: str) -> HttpResponse:
 
 @right_required(Right.ADMINISTRATIVE)
 @require_POST
-def consent_withdraw(request: HttpRequest, brand_code: str) -> HttpResponse:
+def consent_withdraw(request: AuthenticatedRequest, brand_code: str) -> HttpResponse:
     return _decide(
         request,
         brand_code,

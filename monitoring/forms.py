@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -50,7 +51,7 @@ class InstallationTestForm(forms.Form):
         help_text=_("For a protocol that starts in plain text, e.g. SMTP on 587 or 25."),
     )
 
-    def __init__(self, *args, allow_private: bool, **kwargs):
+    def __init__(self, *args: Any, allow_private: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.allow_private = allow_private
 
@@ -74,8 +75,9 @@ class InstallationTestForm(forms.Form):
             )
         return port
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if "host" in data and "port" in data:
             try:
                 network.resolve_target(data["host"], data["port"], allow_private=self.allow_private)
@@ -100,13 +102,13 @@ class MonitoringSettingsForm(forms.ModelForm):
             "include_imported",
         ]
 
-    def __init__(self, *args, account, **kwargs) -> None:
+    def __init__(self, *args: Any, account: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         from accounts.models import User
 
-        self.fields["manager"].queryset = User.objects.filter(account=account, is_active=True).order_by(
-            "username"
-        )
+        cast(forms.ModelChoiceField, self.fields["manager"]).queryset = User.objects.filter(
+            account=account, is_active=True
+        ).order_by("username")
 
 
 class EndpointForm(forms.ModelForm):

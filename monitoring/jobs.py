@@ -97,7 +97,7 @@ def run_post_issuance_checks(now: datetime | None = None) -> Outcome:
                 result=report.result,
                 automatic=True,
             )
-            counts[report.result] += 1
+            counts[Result(report.result)] += 1
             if report.result != Result.GREEN:
                 _email(certificate, check)
     return Outcome(done=sum(counts.values()), details={str(k): v for k, v in counts.items()})

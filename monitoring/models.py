@@ -5,6 +5,8 @@ Scheduled scans (MON-1 to MON-3, JOBS-3, JOBS-4) will live here too; today only 
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -79,7 +81,7 @@ class InstallationCheck(models.Model):
     def __str__(self) -> str:
         return f"{self.host}:{self.port} {self.result}"
 
-    def reason_list(self):
+    def reason_list(self) -> Any:
         """The stored reasons as Reason objects, worst first."""
         return Reason.from_json_list(self.reasons)
 

@@ -25,7 +25,7 @@ FIRST_FREE_PORT = 1024
 class TargetRefused(Exception):
     """The host or port may not be tested; `reason` says why (an error Reason)."""
 
-    def __init__(self, reason: Reason):
+    def __init__(self, reason: Reason) -> None:
         super().__init__(reason.code)
         self.reason = reason
 

@@ -27,7 +27,7 @@ from .starttls import StartTlsRefused, negotiate
 class ProbeFailed(Exception):
     """The server could not be reached or did not complete a TLS handshake; `reason` says why."""
 
-    def __init__(self, reason: Reason):
+    def __init__(self, reason: Reason) -> None:
         super().__init__(reason.code)
         self.reason = reason
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.cache import cache
+from django.http import HttpRequest
 
 from accounts.audit import log_action
 from accounts.models import User
@@ -40,7 +41,13 @@ def default_host(certificate: Certificate) -> str:
 
 
 def run_installation_check(
-    *, certificate: Certificate, user: User, host: str, port: int, starttls: str = "", request=None
+    *,
+    certificate: Certificate,
+    user: User,
+    host: str,
+    port: int,
+    starttls: str = "",
+    request: HttpRequest | None = None,
 ) -> InstallationCheck:
     """LIFE-4: test the installation of `certificate` on host:port and keep the result.
 

@@ -23,7 +23,7 @@ XMPP_TLS_NS = "urn:ietf:params:xml:ns:xmpp-tls"
 class StartTlsRefused(Exception):
     """The server did not agree to start TLS; `answer` is what it said (shortened)."""
 
-    def __init__(self, protocol: str, answer: str):
+    def __init__(self, protocol: str, answer: str) -> None:
         super().__init__(f"{protocol}: {answer}")
         self.protocol = protocol
         self.answer = answer[:200]
@@ -32,7 +32,7 @@ class StartTlsRefused(Exception):
 class _Wire:
     """A buffered reader over a blocking socket (the caller sets its timeout)."""
 
-    def __init__(self, sock: socket.socket, protocol: str):
+    def __init__(self, sock: socket.socket, protocol: str) -> None:
         self.sock = sock
         self.protocol = protocol
         self.buffer = b""

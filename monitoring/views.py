@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from accounts.access import get_for_account, right_required
 from accounts.models import Right
+from accounts.typing import AuthenticatedRequest
 from orders.models import Certificate
 
 from . import network
@@ -15,7 +17,7 @@ from .forms import InstallationTestForm
 from .services import allow_test, default_host, last_checks, run_installation_check, tests_per_minute
 
 
-def load_certificate(request, reference: str, serial: str) -> Certificate:
+def load_certificate(request: AuthenticatedRequest, reference: str, serial: str) -> Certificate:
     """A certificate of one of the account's orders, or 404."""
     return get_for_account(
         Certificate.objects.select_related("order"),
@@ -27,7 +29,7 @@ def load_certificate(request, reference: str, serial: str) -> Certificate:
 
 @right_required(Right.TECHNICAL, Right.COMMERCIAL)
 @require_http_methods(["GET", "POST"])
-def installation_test(request, reference: str, serial: str):
+def installation_test(request: AuthenticatedRequest, reference: str, serial: str) -> HttpResponseBase:
     certificate = load_certificate(request, reference, serial)
     allow_private = network.allow_private_default()
     status, refusal = 200, ""

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -16,6 +17,7 @@ from django.views.decorators.http import require_http_methods
 from accounts.access import get_for_account, right_required
 from accounts.audit import log_action
 from accounts.models import Right
+from accounts.typing import AuthenticatedRequest
 from orders.models import Order
 
 from . import scanning
@@ -26,7 +28,7 @@ PER_PAGE = 50
 
 
 @right_required(Right.TECHNICAL)
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthenticatedRequest) -> HttpResponse:
     grade = request.GET.get("grade", "")
     if grade not in Grade.values:
         grade = ""
@@ -70,18 +72,19 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 @right_required(Right.TECHNICAL)
 @require_http_methods(["GET", "POST"])
-def monitoring_settings(request: HttpRequest) -> HttpResponse:
+def monitoring_settings(request: AuthenticatedRequest) -> HttpResponse:
     account = request.user.account
     instance = scanning.settings_for(account)
     form = MonitoringSettingsForm(request.POST or None, instance=instance, account=account)
     if request.method == "POST" and form.is_valid():
         form.save()
+        changes: dict[str, Any] = {k: str(v) for k, v in form.cleaned_data.items()}
         log_action(
             "monitoring.settings_changed",
             account=account,
             user=request.user,
             request=request,
-            **{k: str(v) for k, v in form.cleaned_data.items()},
+            **changes,
         )
         messages.success(request, _("Monitoring settings saved."))
         return redirect("monitoring:settings")
@@ -95,7 +98,7 @@ def monitoring_settings(request: HttpRequest) -> HttpResponse:
 
 @right_required(Right.TECHNICAL)
 @require_http_methods(["GET", "POST"])
-def endpoint(request: HttpRequest, reference: str) -> HttpResponse:
+def endpoint(request: AuthenticatedRequest, reference: str) -> HttpResponse:
     order = get_for_account(
         Order.objects.select_related("product__brand"), request.user.account, reference=reference
     )

@@ -3,6 +3,8 @@ the back office's processing actions (STAFF-2). One form per action (STYLE.md 9)
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -62,7 +64,7 @@ class AuditDocumentForm(_Form):
         label=_("Comment"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
 
-    def clean_file(self):
+    def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]
         try:
             check_document(upload)
@@ -81,11 +83,11 @@ class LinkForm(_Form):
         help_text=_("Who the link is for, for example “Marketing department”."),
     )
 
-    def __init__(self, *args, account: Account, **kwargs):
+    def __init__(self, *args: Any, account: Account, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.account = account
         self.products = {p.code: p for p in linkable_products()}
-        self.fields["offer"].choices = [("", "---------")] + [
+        cast(forms.ChoiceField, self.fields["offer"]).choices = [("", "---------")] + [
             (
                 f"{product.code}:{period.months}",
                 ngettext("%(product)s – %(months)d month", "%(product)s – %(months)d months", period.months)
@@ -98,7 +100,7 @@ class LinkForm(_Form):
     def clean_label(self) -> str:
         return " ".join(self.cleaned_data["label"].split())
 
-    def clean_offer(self):
+    def clean_offer(self) -> Any:
         code, _sep, months = self.cleaned_data["offer"].rpartition(":")
         return self.products[code], int(months)
 

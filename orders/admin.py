@@ -11,12 +11,15 @@ too. The CA's keys are never shown.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpResponseNotAllowed
+from django.db.models import QuerySet
+from django.http import FileResponse, Http404, HttpRequest, HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from accounts.audit import log_action
@@ -42,10 +45,10 @@ class CertificateInline(admin.TabularInline):
     fields = ("serial", "common_name", "state", "not_before", "not_after", "hash_algorithm", "created_at")
     readonly_fields = fields
 
-    def has_add_permission(self, request, obj=None):
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
@@ -53,10 +56,10 @@ class _ReadOnlyInline(admin.TabularInline):
     extra = 0
     can_delete = False
 
-    def has_add_permission(self, request, obj=None):
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
@@ -133,7 +136,7 @@ class OrderAdmin(admin.ModelAdmin):
             {
                 "fields": (
                     "common_name",
-                    "sans",
+                    "additional_names",
                     "server_software",
                     "server_software_other",
                     "dcv_method",
@@ -145,7 +148,7 @@ class OrderAdmin(admin.ModelAdmin):
         (_("History"), {"fields": ("created_by", "created_at")}),
     )
 
-    def get_inline_instances(self, request, obj=None):
+    def get_inline_instances(self, request: HttpRequest, obj: Any = None):
         # Comments, document requests and documents are shown, never edited here (their actions
         # below audit and email): a posted order form carries no formset for them.
         inlines = super().get_inline_instances(request, obj)
@@ -154,15 +157,25 @@ class OrderAdmin(admin.ModelAdmin):
         return inlines
 
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in Order._meta.fields if f.name not in EDITABLE]
+        return [*(f.name for f in Order._meta.fields if f.name not in EDITABLE), "additional_names"]
 
-    def has_add_permission(self, request):
+    @admin.display(description=_("Additional names"))
+    def additional_names(self, obj: Order) -> str:
+        """The SANs as a list, one name a line (not the JSON of the field)."""
+        if not obj.sans:
+            return "—"
+        return format_html(
+            '<ul class="additional-names">{}</ul>',
+            format_html_join("", "<li>{}</li>", ((n,) for n in obj.sans)),
+        )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # orders come from the order form or the API, priced and audited there
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def save_model(self, request, obj, form, change):
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
         if form.changed_data:
             log_action(
@@ -215,7 +228,7 @@ class OrderAdmin(admin.ModelAdmin):
             *super().get_urls(),
         ]
 
-    def _order_for_change(self, request, object_id) -> Order:
+    def _order_for_change(self, request: HttpRequest, object_id: str) -> Order:
         order = self.get_object(request, object_id)
         if order is None:
             raise Http404
@@ -223,7 +236,7 @@ class OrderAdmin(admin.ModelAdmin):
             raise PermissionDenied
         return order
 
-    def _record_payment(self, request, order: Order, reference: str = "") -> bool:
+    def _record_payment(self, request: HttpRequest, order: Order, reference: str = "") -> bool:
         if order.paid_at is not None:
             self.message_user(
                 request, _("%(ref)s was already paid.") % {"ref": order.reference}, messages.WARNING
@@ -242,7 +255,7 @@ class OrderAdmin(admin.ModelAdmin):
         )
         return True
 
-    def _issue(self, request, order: Order) -> bool:
+    def _issue(self, request: HttpRequest, order: Order) -> bool:
         try:
             certificate = issue_certificate(order, user=request.user, request=request)
         except IllegalTransition as exc:
@@ -269,17 +282,17 @@ class OrderAdmin(admin.ModelAdmin):
         return True
 
     @admin.action(description=_("Record payment"), permissions=["change"])
-    def record_payment_selected(self, request, queryset):
+    def record_payment_selected(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         for order in queryset.order_by("pk"):
             self._record_payment(request, order)
 
     @admin.action(description=_("Issue the certificate"), permissions=["change"])
-    def issue_selected(self, request, queryset):
+    def issue_selected(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         for order in queryset.order_by("pk"):
             self._issue(request, order)
 
     @admin.action(description=_("Deliver (product without a certificate)"), permissions=["change"])
-    def deliver_selected(self, request, queryset):
+    def deliver_selected(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         """ORD-4: site seals and signature solutions are delivered once verified; nothing is signed."""
         for order in queryset.order_by("pk"):
             try:
@@ -294,14 +307,14 @@ class OrderAdmin(admin.ModelAdmin):
     def _back(self, order: Order):
         return redirect(reverse("admin:orders_order_change", args=[order.pk]))
 
-    def record_payment_view(self, request, object_id):
+    def record_payment_view(self, request: HttpRequest, object_id: str):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         order = self._order_for_change(request, object_id)
         self._record_payment(request, order, request.POST.get("payment_reference", ""))
         return self._back(order)
 
-    def issue_view(self, request, object_id):
+    def issue_view(self, request: HttpRequest, object_id: str):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         order = self._order_for_change(request, object_id)
@@ -310,7 +323,13 @@ class OrderAdmin(admin.ModelAdmin):
 
     # The processing of the audit (STAFF-2): one URL and one form each, under the order page.
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ):
         order = self.get_object(request, object_id)
         if order is not None:
             extra_context = {
@@ -324,13 +343,13 @@ class OrderAdmin(admin.ModelAdmin):
             }
         return super().change_view(request, object_id, form_url, extra_context)
 
-    def _form_errors(self, request, form) -> None:
+    def _form_errors(self, request: HttpRequest, form: Any) -> None:
         for field, errors in form.errors.items():
             label = form.fields[field].label if field in form.fields else ""
             for error in errors:
                 self.message_user(request, f"{label}: {error}" if label else error, messages.ERROR)
 
-    def move_view(self, request, object_id, code: str):
+    def move_view(self, request: HttpRequest, object_id: str, code: str):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         if code not in STAFF_MOVES:
@@ -351,7 +370,7 @@ class OrderAdmin(admin.ModelAdmin):
             )
         return self._back(order)
 
-    def comment_view(self, request, object_id):
+    def comment_view(self, request: HttpRequest, object_id: str):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         order = self._order_for_change(request, object_id)
@@ -365,7 +384,7 @@ class OrderAdmin(admin.ModelAdmin):
             self._form_errors(request, form)
         return self._back(order)
 
-    def request_documents_view(self, request, object_id):
+    def request_documents_view(self, request: HttpRequest, object_id: str):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         order = self._order_for_change(request, object_id)
@@ -395,7 +414,7 @@ class OrderAdmin(admin.ModelAdmin):
                 self.message_user(request, _("These documents were already requested."), messages.WARNING)
         return self._back(order)
 
-    def cancel_view(self, request, object_id):
+    def cancel_view(self, request: HttpRequest, object_id: str):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         order = self._order_for_change(request, object_id)
@@ -416,7 +435,7 @@ class OrderAdmin(admin.ModelAdmin):
             )
         return self._back(order)
 
-    def document_view(self, request, object_id, document_id: int):
+    def document_view(self, request: HttpRequest, object_id: str, document_id: int):
         order = self._order_for_change(request, object_id)
         document = AuditDocument.objects.filter(order=order, pk=document_id).first()
         if document is None:
@@ -440,13 +459,13 @@ class CertificateAdmin(admin.ModelAdmin):
     list_select_related = ("account", "order", "issuer")
     search_fields = ("serial", "common_name", "fingerprint_sha256", "order__reference", "account__name")
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
@@ -458,11 +477,11 @@ class CertificateAuthorityAdmin(admin.ModelAdmin):
     fields = ("common_name", "brand", "kind", "parent", "slug", "certificate_pem", "crl_number", "created_at")
     readonly_fields = fields
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

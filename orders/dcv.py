@@ -103,7 +103,8 @@ def new_random_value() -> str:
 
 
 def approved_addresses(domain: str) -> list[str]:
-    """BR 3.2.2.4.4: admin@, administrator@, webmaster@, hostmaster@, postmaster@ the domain."""
+    """BR 3.2.2.4.4: admin@, administrator@, webmaster@, hostmaster@, postmaster@ the domain (the
+    services pass the base domain, BR 1.6.1 Authorization Domain Name: orders.services.dcv)."""
     return [f"{local}@{domain}" for local in APPROVED_LOCAL_PARTS]
 
 
@@ -203,14 +204,14 @@ class _HTTPSConnection(http.client.HTTPSConnection):
     random value proves control (BR 3.2.2.4.18 asks for no valid certificate, and a site being
     set up often has none)."""
 
-    def __init__(self, address: str, port: int, *, server_name: str, timeout: float):
+    def __init__(self, address: str, port: int, *, server_name: str, timeout: float) -> None:
         context = ssl.create_default_context()
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
         super().__init__(address, port, timeout=timeout, context=context)
         self._server_name = server_name
 
-    def connect(self):
+    def connect(self) -> None:
         self.sock = socket.create_connection((self.host, self.port), self.timeout)
         self.sock = self._context.wrap_socket(self.sock, server_hostname=self._server_name)
 

@@ -7,9 +7,13 @@ edited by hand: the random value, dates and results change only through orders.s
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
@@ -46,14 +50,14 @@ class DcvCheckAdmin(admin.ModelAdmin):
     )
     readonly_fields = fields
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
     @admin.action(description=_("Mark DCV as passed by the validation team"), permissions=["change"])
-    def validate_selected(self, request, queryset):
+    def validate_selected(self, request: HttpRequest, queryset: QuerySet[Any]):
         form = ManualValidationForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
             for check in queryset.select_related("order").order_by("pk"):

@@ -7,6 +7,7 @@ organisations, contacts and certificates, so another account's id posted by hand
 from __future__ import annotations
 
 import re
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -98,7 +99,7 @@ class ReissueForm(_Form):
         ),
     )
 
-    def __init__(self, *args, order: Order, valid: list[Certificate], **kwargs):
+    def __init__(self, *args: Any, order: Order, valid: list[Certificate], **kwargs: Any) -> None:
         kwargs.setdefault("initial", {})
         kwargs["initial"].setdefault("sans", "\n".join(order.sans))
         chains = profile_for(order.product).chains
@@ -110,13 +111,15 @@ class ReissueForm(_Form):
         super().__init__(*args, **kwargs)
         self.order = order
         self.csr_info: CsrInfo | None = None
-        self.fields["replaced"].queryset = Certificate.objects.filter(pk__in=[c.pk for c in valid])
+        cast(forms.ModelChoiceField, self.fields["replaced"]).queryset = Certificate.objects.filter(
+            pk__in=[c.pk for c in valid]
+        )
         if chains:
-            self.fields["chain"].choices = [(c.code, c.label) for c in chains]
+            cast(forms.ChoiceField, self.fields["chain"]).choices = [(c.code, c.label) for c in chains]
         else:
             del self.fields["chain"]
         if not may_change_names(order.product):
-            self.fields["reason"].choices = [
+            cast(forms.ChoiceField, self.fields["reason"]).choices = [
                 c for c in ReissueReason.choices if c[0] != ReissueReason.SAN_ADDED
             ]
 
@@ -151,7 +154,8 @@ class ReissueForm(_Form):
         return names
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         reason, sans = data.get("reason"), data.get("sans")
         if sans is not None and reason and sorted(sans) != sorted(self.order.sans):
             if reason != ReissueReason.SAN_ADDED:
@@ -193,7 +197,7 @@ class ReissueForm(_Form):
 
 class _ProductChoice(forms.ModelChoiceField):
     def label_from_instance(self, obj: Product) -> str:
-        return f"{obj.brand.name} – {obj.name}"
+        return obj.full_name
 
 
 class MigrationTargetForm(_Form):
@@ -203,9 +207,9 @@ class MigrationTargetForm(_Form):
         label=_("New product"), queryset=Product.objects.none(), to_field_name="code", empty_label=None
     )
 
-    def __init__(self, *args, choices: list[Product], **kwargs):
+    def __init__(self, *args: Any, choices: list[Product], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["product"].queryset = (
+        cast(forms.ModelChoiceField, self.fields["product"]).queryset = (
             Product.objects.filter(pk__in=[p.pk for p in choices])
             .select_related("brand")
             .order_by("position", "name")
@@ -217,7 +221,7 @@ class _MultipleFileInput(forms.ClearableFileInput):
 
 
 class _MultipleFileField(forms.FileField):
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault(
             "widget", _MultipleFileInput(attrs={"accept": ".pem,.crt,.cer,.der,.p7b,.p7c,.txt"})
         )
@@ -264,16 +268,18 @@ class ImportForm(_Form):
         ),
     )
 
-    def __init__(self, *args, account: Account, **kwargs):
+    def __init__(self, *args: Any, account: Account, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["organisation"].queryset = Organisation.objects.filter(account=account).order_by("name")
-        self.fields["manager"].queryset = (
+        cast(forms.ModelChoiceField, self.fields["organisation"]).queryset = Organisation.objects.filter(
+            account=account
+        ).order_by("name")
+        cast(forms.ModelChoiceField, self.fields["manager"]).queryset = (
             Contact.objects.filter(account=account)
             .select_related("organisation")
             .order_by("last_name", "first_name")
         )
         self.fields["manager"].label_from_instance = lambda c: f"{c.full_name} <{c.email}>"
-        self.fields["product"].queryset = (
+        cast(forms.ModelChoiceField, self.fields["product"]).queryset = (
             Product.objects.filter(active=True, brand__active=True, is_test=False)
             .select_related("brand")
             .order_by("brand__position", "position", "name")
@@ -286,7 +292,8 @@ class ImportForm(_Form):
         return files
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if not data.get("files") and not data.get("pasted", "").strip() and "files" not in self.errors:
             self.add_error("files", _("Choose at least one file or paste a certificate."))
         return data

@@ -7,6 +7,8 @@ email. Every error lands next to its field; nothing typed is lost on a re-render
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -26,7 +28,7 @@ class _Form(forms.Form):
     use_required_attribute = False
 
 
-def _phone(label) -> forms.CharField:
+def _phone(label: Any) -> forms.CharField:
     return forms.CharField(
         label=label,
         max_length=40,
@@ -98,13 +100,15 @@ class ExternalOrderForm(_Form):
     # Anti-abuse: a field hidden from people (CSS and aria-hidden); robots fill it in.
     website = forms.CharField(required=False, label=_("Leave this field empty"))
 
-    def __init__(self, *args, product: Product, **kwargs):
+    def __init__(self, *args: Any, product: Product, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.product = product
         self.csr_info: CsrInfo | None = None
         # STAFF-3: only the methods the product's brand accepts (catalog data).
         offered = offered_methods(product.brand, timezone.now())
-        self.fields["dcv_method"].choices = [(m, DcvMethod(m).label) for m in offered]
+        cast(forms.ChoiceField, self.fields["dcv_method"]).choices = [
+            (m, DcvMethod(m).label) for m in offered
+        ]
         self.fields["dcv_method"].initial = offered[0] if offered else None
 
     def is_bot(self) -> bool:
@@ -126,8 +130,9 @@ class ExternalOrderForm(_Form):
             raise forms.ValidationError(exc.message, code=exc.code) from None
         return self.csr_info.pem
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         number, country = data.get("registration_number"), data.get("country")
         if number and country == "FR" and siren_of(number) is None:
             self.add_error(
@@ -153,7 +158,7 @@ class ExternalOrderForm(_Form):
 class ExternalOrderRequest:
     """The order form and its two contact forms, validated together."""
 
-    def __init__(self, data=None, *, product: Product):
+    def __init__(self, data: Any = None, *, product: Product) -> None:
         self.order = ExternalOrderForm(data, product=product)
         self.admin = ContactForm(data, prefix="admin")
         self.technical = ContactForm(data, prefix="tech")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -274,7 +275,7 @@ class Order(models.Model):
 
     @property
     def status_help(self) -> str:
-        return STATUS_HELP[OrderStatus(self.status)]
+        return str(STATUS_HELP[OrderStatus(self.status)])
 
     @property
     def is_delivered(self) -> bool:
@@ -599,7 +600,7 @@ class ExternalOrderLink(models.Model):
     def __str__(self) -> str:
         return self.label
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if not self.token:
             self.token = secrets.token_urlsafe(32)
         super().save(*args, **kwargs)

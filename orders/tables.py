@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import django_tables2 as tables
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext
+from django.utils.translation import pgettext, pgettext_lazy
 
 from .models import Order
 
@@ -20,7 +22,9 @@ class OrderTable(tables.Table):
         verbose_name=_("Brand"), accessor="product__brand__name", order_by=("product__brand__name",)
     )
     status = tables.Column(verbose_name=_("Status"))
-    created_at = tables.DateColumn(verbose_name=_("Ordered"), format="SHORT_DATE_FORMAT")
+    created_at = tables.DateColumn(
+        verbose_name=pgettext_lazy("order date", "Ordered"), format="SHORT_DATE_FORMAT"
+    )
     valid_until = tables.DateColumn(verbose_name=_("Valid until"), format="SHORT_DATE_FORMAT", default="—")
 
     class Meta:
@@ -39,7 +43,7 @@ class OrderTable(tables.Table):
         empty_text = _("No order yet.")
         attrs = {"class": "table orders"}
 
-    def render_reference(self, value, record):
+    def render_reference(self, value: Any, record: Any) -> Any:
         return format_html('<a href="{}">{}</a>', reverse("orders:detail", args=[value]), value)
 
     def render_status(self, value: str, record: Order) -> str:

@@ -6,7 +6,7 @@ whose last segment would otherwise take "revoke" for a format.
 
 from django.urls import path
 
-from .views import actions, approval, downloads, links, lists, robots, signature_options, status
+from .views import actions, approval, downloads, links, lists, payment, robots, signature_options, status
 
 app_name = "orders"
 urlpatterns = [
@@ -21,6 +21,7 @@ urlpatterns = [
     path("<str:reference>/approve/", approval.approve, name="approve"),
     path("<str:reference>/approval/cancel/", approval.approval_cancel, name="approval_cancel"),
     path("<str:reference>/cancel/", actions.cancel, name="cancel"),
+    path("<str:reference>/pay/", payment.pay, name="pay"),
     path("<str:reference>/auto-renewal/", robots.auto_renewal_toggle, name="auto_renewal"),
     path("<str:reference>/revoke-all/", actions.revoke_all_view, name="revoke_all"),
     path("<str:reference>/comments/", actions.comment, name="comment"),

@@ -133,7 +133,7 @@ def blocked_key_verdict(public_key_sha256: str) -> KeyVerdict | None:
     reason = BlockedKey.objects.filter(sha256=public_key_sha256).values_list("reason", flat=True).first()
     if reason is None:
         return None
-    code, message = BLOCKED_MESSAGES[reason]
+    code, message = BLOCKED_MESSAGES[BlockedKey.Reason(reason)]
     return KeyVerdict(code, str(message))
 
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account, Right
@@ -20,7 +22,7 @@ from orders.services import reissue_list as orders_reissue_list
 
 @dataclass(frozen=True)
 class Entry:
-    label: str
+    label: str | Promise
     url_name: str
     rights: tuple[Right, ...]
     formulas: tuple[str, ...] | None = None  # None: every formula
@@ -39,9 +41,9 @@ class Entry:
 
 @dataclass
 class Section:
-    label: str
+    label: str | Promise
     prefix: str
-    entries: list = field(default_factory=list)
+    entries: list[Entry] = field(default_factory=list)
 
 
 @dataclass
@@ -142,7 +144,7 @@ def sections_for(user) -> list[Section]:
     return visible
 
 
-def menu(request):
+def menu(request: HttpRequest):
     """Context processor: the menu and the connection bar (ACC-8)."""
     user = getattr(request, "user", None)
     if user is None:

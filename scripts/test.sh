@@ -20,6 +20,7 @@ $PY manage.py collectstatic --noinput -v 0
 $PY -m ruff check .
 $PY -m ruff format --check .
 .venv/bin/lint-imports --no-logo --no-cache
+.venv/bin/mypy
 $PY manage.py makemigrations --check --dry-run
 if [ $# -eq 0 ]; then
     WORKERS="${PYTEST_WORKERS:-auto}"

@@ -86,7 +86,8 @@ def test_page_lists_the_accounts_events_only(client, owner, trail):
         "order.submitted",
         "ORD-1",
         "192.0.2.10",
-        "username: nina",
+        "<dt>Username</dt><dd>nina</dd>",
+        "Alice Admin created user u1",
         "Staff Member",
     ):
         assert text in page, text
@@ -134,12 +135,24 @@ def test_csv_export_streams_the_filtered_rows(client, owner, trail):
     assert response["Content-Type"].startswith("text/csv")
     assert response["Content-Disposition"] == 'attachment; filename="audit-log.csv"'
     rows = export_rows(response)
-    assert rows[0] == ["when", "who", "staff", "action", "object_type", "object_id", "address", "details"]
-    assert [r[3] for r in rows[1:]] == ["user.suspended", "user.created"]  # newest first
+    assert rows[0] == [
+        "when",
+        "event",
+        "details_text",
+        "who",
+        "staff",
+        "action",
+        "object_type",
+        "object_id",
+        "address",
+        "details",
+    ]
+    assert [r[5] for r in rows[1:]] == ["user.suspended", "user.created"]  # newest first
     created = rows[2]
     assert created[0] == "2026-03-01T12:00:00+01:00"
-    assert created[1:7] == ["Alice Admin", "no", "user.created", "user", "u1", "192.0.2.10"]
-    assert created[7] == '{"rights": ["technical"], "username": "nina"}'
+    assert created[1:3] == ["Alice Admin created user u1", "Rights: technical; Username: nina"]
+    assert created[3:9] == ["Alice Admin", "no", "user.created", "user", "u1", "192.0.2.10"]
+    assert created[9] == '{"rights": ["technical"], "username": "nina"}'
 
 
 @pytest.mark.django_db
@@ -149,10 +162,10 @@ def test_csv_export_of_everything_keeps_other_accounts_out_and_defuses_formulas(
     assert len(rows) == 1 + 4
     text = "\n".join(",".join(r) for r in rows)
     assert "Globex Admin" not in text and "secret-other" not in text
-    order = next(r for r in rows if r[3] == "order.submitted")
-    assert order[1] == '\'=HYPERLINK("http://evil")'
-    staff = next(r for r in rows if r[3] == "account.validated")
-    assert staff[2] == "yes"
+    order = next(r for r in rows if r[5] == "order.submitted")
+    assert order[3] == '\'=HYPERLINK("http://evil")' and order[1].startswith("'=HYPERLINK")
+    staff = next(r for r in rows if r[5] == "account.validated")
+    assert staff[4] == "yes"
 
 
 @pytest.mark.django_db
@@ -179,3 +192,24 @@ def test_csv_is_streamed_outside_the_requests_scope(client, owner, trail):
     with scope():
         rows = export_rows(response)
     assert len(rows) == 1 + 4
+
+
+@pytest.mark.django_db
+def test_events_read_as_sentences_with_labelled_details_in_the_users_language(client, owner, account):
+    event(
+        account,
+        "order.approved",
+        at(5),
+        actor="Claire Moreau",
+        object_type="order",
+        object_id="CPMQK3R5B8",
+        details={"from": "dns", "to": "email", "domains": ["acme.test", "www.acme.test"]},
+    )
+    log_in(client, owner)
+    page = client.get(LOGS).content.decode()
+    assert "Claire Moreau approved order CPMQK3R5B8" in page
+    assert "<dt>Domains</dt><dd>acme.test, www.acme.test</dd>" in page and "{" not in page.split("<table")[1]
+    assert "<code>order.approved</code>" not in page
+    client.cookies["django_language"] = "fr"
+    page = client.get(LOGS).content.decode()
+    assert "Claire Moreau a approuvé la commande CPMQK3R5B8" in page and "<dt>Domaines</dt>" in page

@@ -209,7 +209,7 @@ class TestPage:
             "Extended validation, green trust.",
             "Extended validation",
             "1 included, up to 10",
-            "EV: 3-5 days",
+            "3-5 days",  # the product's own part of the brand's delivery time
         ):
             assert detail in tip, detail
 

@@ -21,9 +21,15 @@ from orders.services.migration import (
 )
 from tests.factories import make_product, make_user
 from tests.test_lifecycle_support import use_lifecycle_urls
-from tests.test_order_support import make_order
+from tests.test_order_support import make_order as _make_order
 
 S = OrderStatus
+
+
+def make_order(*args, **kwargs):
+    """Orders here are delivered and paid unless said: only those can be migrated (issue 8 point 16)."""
+    kwargs.setdefault("status", S.DELIVERED_PAID)
+    return _make_order(*args, **kwargs)
 
 
 @pytest.fixture(autouse=True)

@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from accounts.models import Right
 from orders.models import OrderStatus
@@ -60,7 +61,7 @@ def test_list_shows_only_the_accounts_orders_with_validity(
     assert reverse("orders:detail", args=[mine.reference]) in page and "PO-1" in page
     assert theirs.reference not in page and "www.globex.test" not in page
     assert 'class="badge status-delivered_paid"' in page
-    assert timezone.localtime(certificate.not_after).strftime("%m/%d/%Y") in page
+    assert date_format(timezone.localtime(certificate.not_after), "SHORT_DATE_FORMAT") in page
 
 
 @pytest.mark.django_db

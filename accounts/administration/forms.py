@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
@@ -137,8 +137,9 @@ class UserAddForm(GrantRightsMixin, forms.Form):
             raise forms.ValidationError(_("Another user already has this email."), code="email_taken")
         return email
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         password1, password2 = data.get("password1"), data.get("password2")
         if password1 and password2 and password1 != password2:
             self.add_error(
@@ -196,7 +197,7 @@ class AuditLogFilterForm(forms.Form):
     date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     action = forms.ChoiceField(label=_("Action"), required=False)
 
-    def __init__(self, *args, actions: list[str], **kwargs):
+    def __init__(self, *args: Any, actions: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         namespaces = sorted({code.split(".", 1)[0] for code in actions if "." in code})
         choices: list = [("", _("All actions"))]
@@ -206,10 +207,11 @@ class AuditLogFilterForm(forms.Form):
                 (namespace, [(namespace, _("%(namespace)s: all") % {"namespace": namespace}), *codes])
             )
         others = [(code, code) for code in actions if "." not in code]
-        self.fields["action"].choices = choices + others
+        cast(forms.ChoiceField, self.fields["action"]).choices = choices + others
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         start: date | None = data.get("date_from")
         end: date | None = data.get("date_to")
         if start and end and start > end:

@@ -12,11 +12,25 @@ from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 
 from django.db.models import QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
+from accounts.audit_text import detail_fields, sentence
 from accounts.models import Account, AuditEvent
 
-CSV_HEADER = ["when", "who", "staff", "action", "object_type", "object_id", "address", "details"]
+# The event as a person reads it first, then the machine-readable codes as extra columns.
+CSV_HEADER = [
+    "when",
+    "event",
+    "details_text",
+    "who",
+    "staff",
+    "action",
+    "object_type",
+    "object_id",
+    "address",
+    "details",
+]
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -58,7 +72,7 @@ class _Echo:
         return value
 
 
-def csv_lines(events: QuerySet[AuditEvent]) -> Iterator[str]:
+def csv_lines(events: QuerySet[AuditEvent], language: str | None = None) -> Iterator[str]:
     """The CSV of `events`, newest first, one line at a time.
 
     Streamed after the view has returned, outside the request's tenant scope: `events` was built
@@ -78,11 +92,20 @@ def csv_lines(events: QuerySet[AuditEvent]) -> Iterator[str]:
         "ip_address",
         "details",
     )
+    language = language or translation.get_language()  # the view's: the stream is read after it
     rows = events.order_by("-created_at", "-id").values_list(*fields).iterator(chunk_size=2000)
     for when, who, staff, action, object_type, object_id, address, details in rows:
+        with translation.override(language):
+            event = sentence(action, who, object_type, object_id)
+            details_text = "; ".join(
+                gettext("%(label)s: %(value)s") % {"label": label, "value": value}
+                for label, value in detail_fields(details)
+            )
         yield writer.writerow(
             [
                 timezone.localtime(when).isoformat(timespec="seconds"),
+                _cell(event),
+                _cell(details_text),
                 _cell(who),
                 "yes" if staff else "no",
                 _cell(action),

@@ -18,6 +18,7 @@ from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.models import Session
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -102,7 +103,9 @@ def end_user_sessions(user: User) -> int:
     return len(keys)
 
 
-def create_user(account: Account, data: dict[str, Any], *, by: User, request=None) -> User:
+def create_user(
+    account: Account, data: dict[str, Any], *, by: User, request: HttpRequest | None = None
+) -> User:
     """ADM-1: add a user with a password typed by the administrator and the ticked rights (ADM-2).
 
     `data` is `UserAddForm.cleaned_data`. With `notify`, the user is emailed their username and the
@@ -151,7 +154,9 @@ def create_user(account: Account, data: dict[str, Any], *, by: User, request=Non
     return user
 
 
-def change_rights(user: User, rights: Iterable[Right], *, by: User, request=None) -> bool:
+def change_rights(
+    user: User, rights: Iterable[Right], *, by: User, request: HttpRequest | None = None
+) -> bool:
     """ADM-2: replace the user's rights; False when nothing changed (no audit event then)."""
     rights = set(rights)
     with transaction.atomic():
@@ -184,7 +189,7 @@ def change_rights(user: User, rights: Iterable[Right], *, by: User, request=None
     return True
 
 
-def suspend_user(user: User, *, by: User, request=None) -> bool:
+def suspend_user(user: User, *, by: User, request: HttpRequest | None = None) -> bool:
     """ADM-1: suspend a user: no login, and every open session ends now (ACC-9). Idempotent."""
     with transaction.atomic():
         locked = _lock(user)
@@ -207,7 +212,7 @@ def suspend_user(user: User, *, by: User, request=None) -> bool:
     return True
 
 
-def reactivate_user(user: User, *, by: User, request=None) -> bool:
+def reactivate_user(user: User, *, by: User, request: HttpRequest | None = None) -> bool:
     """ADM-1: lift a suspension. Idempotent."""
     with transaction.atomic():
         locked = _lock(user)
@@ -228,7 +233,7 @@ def reactivate_user(user: User, *, by: User, request=None) -> bool:
     return True
 
 
-def delete_user(user: User, *, by: User, request=None) -> None:
+def delete_user(user: User, *, by: User, request: HttpRequest | None = None) -> None:
     """ADM-1: delete a user. Their audit events stay, with the name they had (`actor_name`)."""
     with transaction.atomic():
         locked = _lock(user)
@@ -256,7 +261,7 @@ def _api_username(name: str) -> str:
 
 
 def create_api_user(
-    account: Account, *, name: str, rights: Iterable[Right], by: User, request=None
+    account: Account, *, name: str, rights: Iterable[Right], by: User, request: HttpRequest | None = None
 ) -> tuple[User, ApiToken, str]:
     """ADM-4: an API user (no usable password, never logs into the web pages) and its first token.
 
@@ -291,7 +296,9 @@ def create_api_user(
     return user, token, raw
 
 
-def create_api_token(api_user: User, *, name: str, by: User, request=None) -> tuple[ApiToken, str]:
+def create_api_token(
+    api_user: User, *, name: str, by: User, request: HttpRequest | None = None
+) -> tuple[ApiToken, str]:
     """ADM-4: a new token for an API user; the raw value is returned once and never stored."""
     if not (by.is_account_superuser and by.account_id == api_user.account_id):
         raise UserAdminError("Only the account's super user manages API tokens.")
@@ -324,7 +331,7 @@ def create_api_token(api_user: User, *, name: str, by: User, request=None) -> tu
     raise RuntimeError("Could not draw a unique token prefix.")
 
 
-def revoke_api_token(token: ApiToken, *, by: User, request=None) -> bool:
+def revoke_api_token(token: ApiToken, *, by: User, request: HttpRequest | None = None) -> bool:
     """ADM-4: revoke a token at once; the API answers 401 to it from now on. Idempotent."""
     if not (by.is_account_superuser and by.account_id == token.account_id):
         raise UserAdminError("Only the account's super user manages API tokens.")
@@ -347,7 +354,7 @@ def revoke_api_token(token: ApiToken, *, by: User, request=None) -> bool:
     return True
 
 
-def change_account_superuser(user: User, *, by: User, request=None) -> bool:
+def change_account_superuser(user: User, *, by: User, request: HttpRequest | None = None) -> bool:
     """STAFF-1 / ADM-1: staff make `user` the super user of their account.
 
     The former super user keeps every right, ticked explicitly, so nobody loses access by

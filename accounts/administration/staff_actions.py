@@ -6,13 +6,14 @@ accounts/admin.py registers it on UserAdmin: `actions = (make_account_superuser,
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from .services import UserAdminError, change_account_superuser
 
 
 @admin.action(description=_("Make super user of the account"), permissions=["change"])
-def make_account_superuser(modeladmin, request, queryset):
+def make_account_superuser(modeladmin, request: HttpRequest, queryset) -> None:
     """Exactly one user is selected; the account's former super user keeps every right, ticked."""
     selected = list(queryset[:2])
     if len(selected) != 1:

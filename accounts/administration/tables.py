@@ -14,6 +14,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
+from accounts.audit_text import detail_fields, sentence
 from accounts.models import AuditEvent, ClientCertificate, Right, User
 
 from .services import stored_rights
@@ -59,14 +60,14 @@ class UserTable(tables.Table):
         empty_text = _("No user yet.")
         attrs = {"class": "table users"}
 
-    def render_name(self, record):
+    def render_name(self, record: Any) -> Any:
         url = reverse("administration:user_detail", args=[record.public_id])
         return format_html('<a href="{}">{}</a>', url, record.get_full_name() or record.username)
 
-    def render_rights(self, record):
+    def render_rights(self, record: Any) -> Any:
         return rights_badges(record)
 
-    def render_state(self, record):
+    def render_state(self, record: Any) -> Any:
         return state_badge(record)
 
 
@@ -86,14 +87,14 @@ class ApiUserTable(tables.Table):
         empty_text = _("No API user yet.")
         attrs = {"class": "table api-users"}
 
-    def __init__(self, *args, can_manage: bool = False, **kwargs):
+    def __init__(self, *args: Any, can_manage: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.can_manage = can_manage
 
-    def render_rights(self, record):
+    def render_rights(self, record: Any) -> Any:
         return rights_badges(record)
 
-    def render_tokens(self, record):
+    def render_tokens(self, record: Any) -> Any:
         items = []
         for token in record.api_tokens.all():
             if token.revoked_at:
@@ -126,43 +127,42 @@ class ApiUserTable(tables.Table):
         )
 
 
-def render_details(details: dict):
-    if not details:
+def render_details(details: dict | None) -> str:
+    """ADM-9: the details as labelled fields (never a dictionary's code)."""
+    fields = detail_fields(details)
+    if not fields:
         return "—"
-    return format_html_join("; ", "{}: {}", ((key, value) for key, value in sorted(details.items())))
+    return format_html(
+        '<dl class="audit-details">{}</dl>',
+        format_html_join("", "<dt>{}</dt><dd>{}</dd>", fields),
+    )
 
 
 class AuditEventTable(tables.Table):
-    """ADM-9: every column is stored on the event itself, so a page is one query whatever its length."""
+    """ADM-9: every column is stored on the event itself, so a page is one query whatever its length.
+    Each event reads as a sentence ("Claire Moreau approved order CPMQK3R5B8", accounts.audit_text)."""
 
     created_at = tables.DateTimeColumn(verbose_name=_("When"), format="SHORT_DATETIME_FORMAT")
-    actor_name = tables.Column(verbose_name=_("Who"))
-    action = tables.Column(verbose_name=_("Action"))
-    object = tables.Column(verbose_name=_("Object"), empty_values=(), order_by=("object_type", "object_id"))
+    event = tables.Column(
+        verbose_name=_("Event"), empty_values=(), order_by=("action", "object_type", "object_id")
+    )
     ip_address = tables.Column(verbose_name=_("Address"), default="—")
     details = tables.Column(verbose_name=_("Details"), empty_values=(), orderable=False)
 
     class Meta:
         model = AuditEvent
-        fields = ["created_at", "actor_name", "action", "object", "ip_address", "details"]
+        fields = ["created_at", "event", "ip_address", "details"]
         order_by = "-created_at"
         empty_text = _("No event in this period.")
         attrs = {"class": "table audit"}
 
-    def render_actor_name(self, value, record):
+    def render_event(self, record: AuditEvent) -> str:
+        text = sentence(record.action, record.actor_name, record.object_type, record.object_id)
         if record.is_staff_action:
-            return format_html('{} <span class="badge">{}</span>', value, _("staff"))
-        return value
+            return format_html('{} <span class="badge">{}</span>', text, _("staff"))
+        return text
 
-    def render_action(self, value):
-        return format_html("<code>{}</code>", value)
-
-    def render_object(self, record):
-        if not record.object_type:
-            return "—"
-        return f"{record.object_type} {record.object_id}".strip()
-
-    def render_details(self, record):
+    def render_details(self, record: AuditEvent) -> str:
         return render_details(record.details)
 
 

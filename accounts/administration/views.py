@@ -10,20 +10,25 @@ replays the post after the password is confirmed).
 from __future__ import annotations
 
 from functools import wraps
+from typing import Any
 
 from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import Http404, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from accounts.access import get_for_account, right_required
 from accounts.lists import configure_table
-from accounts.models import Account, ApiToken, Right, User
+from accounts.models import Account, ApiToken, AuditEvent, Right, User
+from accounts.typing import AuthenticatedRequest
 
 from . import logs as audit_logs
 from . import pages, services
@@ -40,7 +45,7 @@ def account_superuser_only(view):
     """ADM-4: API users and their tokens are the super user's alone (403 for anyone else)."""
 
     @wraps(view)
-    def wrapper(request, *args, **kwargs):
+    def wrapper(request: AuthenticatedRequest, *args: Any, **kwargs: Any):
         if not request.user.is_account_superuser:
             raise PermissionDenied
         return view(request, *args, **kwargs)
@@ -59,7 +64,7 @@ _confirm = pages.confirm
 
 
 @right_required(ADMINISTRATIVE)
-def users(request):
+def users(request: AuthenticatedRequest) -> HttpResponseBase:
     if request.user.account.auth_type == Account.AuthType.CERTIFICATE:
         return _certificate_users(request)
     table = UserTable(_people(request.user.account))
@@ -70,7 +75,7 @@ def users(request):
 @right_required(ADMINISTRATIVE)
 @reauthentication_required
 @require_http_methods(["GET", "POST"])
-def user_add(request):
+def user_add(request: AuthenticatedRequest) -> HttpResponseBase:
     form = UserAddForm(
         request.POST or None,
         initial={"language": request.user.account.language},
@@ -93,7 +98,7 @@ def user_add(request):
 @right_required(ADMINISTRATIVE)
 @reauthentication_required(allow_get=True)
 @require_http_methods(["GET", "POST"])
-def user_detail(request, public_id: str):
+def user_detail(request: AuthenticatedRequest, public_id: str) -> HttpResponseBase:
     """A user's identity (read only: ADM-1), rights (the form of this page) and state actions."""
     target = _get_person(request, public_id)
     editable = not target.is_account_superuser and target.pk != request.user.pk
@@ -120,7 +125,7 @@ def user_detail(request, public_id: str):
 @right_required(ADMINISTRATIVE)
 @reauthentication_required(allow_get=True)
 @require_http_methods(["GET", "POST"])
-def user_suspend(request, public_id: str):
+def user_suspend(request: AuthenticatedRequest, public_id: str) -> HttpResponseBase:
     target = _get_manageable(request, public_id)
     if request.method == "POST":
         if services.suspend_user(target, by=request.user, request=request):
@@ -141,7 +146,7 @@ def user_suspend(request, public_id: str):
 @right_required(ADMINISTRATIVE)
 @reauthentication_required(allow_get=True)
 @require_http_methods(["GET", "POST"])
-def user_reactivate(request, public_id: str):
+def user_reactivate(request: AuthenticatedRequest, public_id: str) -> HttpResponseBase:
     target = _get_manageable(request, public_id)
     if request.method == "POST":
         if services.reactivate_user(target, by=request.user, request=request):
@@ -159,7 +164,7 @@ def user_reactivate(request, public_id: str):
 @right_required(ADMINISTRATIVE)
 @reauthentication_required(allow_get=True)
 @require_http_methods(["GET", "POST"])
-def user_delete(request, public_id: str):
+def user_delete(request: AuthenticatedRequest, public_id: str) -> HttpResponseBase:
     target = _get_manageable(request, public_id)
     if request.method == "POST":
         name = _name(target)
@@ -182,7 +187,7 @@ def user_delete(request, public_id: str):
 
 @right_required(ADMINISTRATIVE)
 @require_http_methods(["GET", "POST"])
-def user_unlock(request, public_id: str):
+def user_unlock(request: AuthenticatedRequest, public_id: str) -> HttpResponseBase:
     """ACC-3: unlock a user locked after repeated failed logins (the super user too: it is a rescue)."""
     target = _get_person(request, public_id)
     if target.pk == request.user.pk:
@@ -211,14 +216,14 @@ def user_unlock(request, public_id: str):
 # Certificate-login accounts (ADM-3, accounts.clientcert) ----------------------------------------
 
 
-def _certificate_users(request):
+def _certificate_users(request: AuthenticatedRequest) -> HttpResponseBase:
     """The users list with each user's certificate and the certificate actions."""
     table = CertificateUserTable(with_certificates(_people(request.user.account)), viewer=request.user)
     configure_table(request, table, PER_PAGE)
     return render(request, "administration/users.html", {"table": table})
 
 
-def _issue_certificate_to_new_user(request, user: User):
+def _issue_certificate_to_new_user(request: AuthenticatedRequest, user: User) -> HttpResponseBase:
     """ADM-3: adding a user of a certificate-login account goes on to issuing their certificate."""
     messages.success(
         request,
@@ -234,12 +239,14 @@ def _issue_certificate_to_new_user(request, user: User):
 # API users (ADM-4) -------------------------------------------------------------------------------
 
 
-def _get_api_user(request, public_id: str) -> User:
+def _get_api_user(request: AuthenticatedRequest, public_id: str) -> User:
     account = request.user.account
     return get_for_account(User.objects.filter(is_api_user=True), account, public_id=public_id)
 
 
-def _show_token_once(request, api_user: User, raw: str, prefix: str):
+def _show_token_once(
+    request: AuthenticatedRequest, api_user: User, raw: str, prefix: str
+) -> HttpResponseBase:
     """The raw token goes through the session to the next page, which removes it as it shows it."""
     request.session[NEW_TOKEN_SESSION_KEY] = {
         "token": raw,
@@ -251,7 +258,7 @@ def _show_token_once(request, api_user: User, raw: str, prefix: str):
 
 
 @right_required(ADMINISTRATIVE)
-def api_users(request):
+def api_users(request: AuthenticatedRequest) -> HttpResponseBase:
     people = User.objects.filter(account=request.user.account, is_api_user=True).prefetch_related(
         "api_tokens"
     )
@@ -264,7 +271,7 @@ def api_users(request):
 @account_superuser_only
 @reauthentication_required
 @require_http_methods(["GET", "POST"])
-def api_user_add(request):
+def api_user_add(request: AuthenticatedRequest) -> HttpResponseBase:
     form = ApiUserForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         api_user, token, raw = services.create_api_user(
@@ -282,7 +289,7 @@ def api_user_add(request):
 @account_superuser_only
 @reauthentication_required
 @require_http_methods(["GET", "POST"])
-def api_token_new(request, public_id: str):
+def api_token_new(request: AuthenticatedRequest, public_id: str) -> HttpResponseBase:
     api_user = _get_api_user(request, public_id)
     form = ApiTokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -296,7 +303,7 @@ def api_token_new(request, public_id: str):
 @right_required(ADMINISTRATIVE)
 @account_superuser_only
 @never_cache
-def api_token_shown(request):
+def api_token_shown(request: AuthenticatedRequest) -> HttpResponseBase:
     shown = request.session.pop(NEW_TOKEN_SESSION_KEY, None)
     if shown is None:
         messages.warning(
@@ -310,7 +317,7 @@ def api_token_shown(request):
 @account_superuser_only
 @reauthentication_required(allow_get=True)
 @require_http_methods(["GET", "POST"])
-def api_token_revoke(request, public_id: str, prefix: str):
+def api_token_revoke(request: AuthenticatedRequest, public_id: str, prefix: str) -> HttpResponseBase:
     api_user = _get_api_user(request, public_id)
     token = ApiToken.objects.filter(user=api_user, prefix=prefix).first()
     if token is None:
@@ -325,7 +332,9 @@ def api_token_revoke(request, public_id: str, prefix: str):
 # Logs (ADM-9) ------------------------------------------------------------------------------------
 
 
-def _filtered_events(request):
+def _filtered_events(
+    request: AuthenticatedRequest,
+) -> tuple[AuditLogFilterForm, QuerySet[AuditEvent, AuditEvent]]:
     account = request.user.account
     form = AuditLogFilterForm(request.GET or None, actions=audit_logs.action_codes(account))
     filters = form.cleaned_data if form.is_valid() else {}
@@ -339,7 +348,7 @@ def _filtered_events(request):
 
 
 @right_required(ADMINISTRATIVE)
-def logs(request):
+def logs(request: AuthenticatedRequest) -> HttpResponseBase:
     form, events = _filtered_events(request)
     table = AuditEventTable(events)
     configure_table(request, table, LOG_PER_PAGE)
@@ -353,11 +362,13 @@ def logs(request):
 
 
 @right_required(ADMINISTRATIVE)
-def logs_export(request):
+def logs_export(request: AuthenticatedRequest) -> HttpResponseBase:
     form, events = _filtered_events(request)
     if form.is_bound and not form.is_valid():
         messages.error(request, _("Correct the filter before exporting."))
         return redirect(reverse("administration:logs") + f"?{request.GET.urlencode()}")
-    response = StreamingHttpResponse(audit_logs.csv_lines(events), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(
+        audit_logs.csv_lines(events, translation.get_language()), content_type="text/csv; charset=utf-8"
+    )
     response["Content-Disposition"] = 'attachment; filename="audit-log.csv"'
     return response

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_scopes import scopes_disabled
@@ -24,7 +25,7 @@ LAST_USED_PRECISION = timedelta(minutes=1)
 class ApiTokenAuthentication(authentication.BaseAuthentication):
     keyword = "Bearer"
 
-    def authenticate(self, request):
+    def authenticate(self, request: HttpRequest):
         header = authentication.get_authorization_header(request).split()
         if not header or header[0].lower() != self.keyword.lower().encode():
             return None  # no credentials: DRF answers 401 with the header below
@@ -61,5 +62,5 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
                 token.last_used_at = now
         return user, token
 
-    def authenticate_header(self, request) -> str:
+    def authenticate_header(self, request: HttpRequest) -> str:
         return f'{self.keyword} realm="api"'

@@ -10,12 +10,14 @@ in accounts.access.right_required: the API user needs one of them (none listed: 
 from __future__ import annotations
 
 from contextlib import ExitStack
+from typing import Any
 
 from django_scopes import scope
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, serializers
 from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -28,7 +30,7 @@ from .auth import ApiTokenAuthentication
 class HasRequiredRights(permissions.BasePermission):
     """ADM-2 on the API: one of the view's `required_rights`, held by an API user."""
 
-    def has_permission(self, request, view) -> bool:
+    def has_permission(self, request: Request, view) -> bool:
         user = request.user
         if not (user and user.is_authenticated and user.is_api_user):
             return False
@@ -44,11 +46,11 @@ class AccountAPIView(APIView):
     schema = AutoSchema()
     required_rights: tuple[Right, ...] = ()
 
-    def dispatch(self, request, *args, **kwargs):
+    def dispatch(self, request: Request, *args: Any, **kwargs: Any):
         with ExitStack() as self._scope_stack:
             return super().dispatch(request, *args, **kwargs)
 
-    def perform_authentication(self, request) -> None:
+    def perform_authentication(self, request: Request) -> None:
         super().perform_authentication(request)
         user = request.user
         if user.is_authenticated and user.account_id:
@@ -65,7 +67,7 @@ class MeSerializer(serializers.Serializer):
 class MeView(AccountAPIView):
     """The API user behind the token: who they are, for which account, with which rights."""
 
-    def get(self, request):
+    def get(self, request: Request):
         user = request.user
         data = {
             "username": user.username,

@@ -9,6 +9,7 @@ from allauth.account.internal.flows.login import get_authentication_records
 from allauth.account.internal.stagekit import clear_login
 from django.conf import settings
 from django.contrib import messages
+from django.http import HttpRequest
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -24,12 +25,12 @@ __all__ = [
 ]
 
 
-def _last_method(request, user) -> str:
+def _last_method(request: HttpRequest, user) -> str:
     records = get_authentication_records(request, user)
     return records[-1].get("method", "") if records else ""
 
 
-def refuse_login_without_certificate(request, user):
+def refuse_login_without_certificate(request: HttpRequest, user):
     """ACC-7: a user who holds a login certificate logs in with it only: any other login (a
     password, even the right one) is refused. Reached only with valid credentials, so saying why
     tells a stranger nothing (ACC-3)."""
@@ -50,7 +51,7 @@ def login_details(records: list[dict]) -> dict:
     return {}
 
 
-def recently_confirmed(request) -> bool:
+def recently_confirmed(request: HttpRequest) -> bool:
     """ACC-9: the certificate was presented (at login or again) within the re-authentication window."""
     times = [
         record.get("at", 0)

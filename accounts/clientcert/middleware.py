@@ -14,6 +14,7 @@ from __future__ import annotations
 from allauth.account.internal.flows.login import get_authentication_records
 from django.conf import settings
 from django.contrib import messages
+from django.http import HttpRequest
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -21,15 +22,15 @@ from django.utils.translation import gettext as _
 from .services import is_certificate_account
 
 
-def logged_in_by_certificate(request, user) -> bool:
+def logged_in_by_certificate(request: HttpRequest, user) -> bool:
     return any(record.get("method") == "certificate" for record in get_authentication_records(request, user))
 
 
 class CertificateFirstMiddleware:
-    def __init__(self, get_response):
+    def __init__(self, get_response) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest):
         user = request.user
         if (
             user.is_authenticated

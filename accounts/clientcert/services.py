@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -26,6 +27,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from django.conf import settings
 from django.db import transaction
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -107,11 +109,11 @@ def _revoke_usable(user: User, reason: str) -> list[str]:
 
 def _record(
     user: User,
-    public_key,
+    public_key: Any,
     method: str,
     *,
     by: User | None,
-    request,
+    request: Any,
     enrolment: CertificateEnrolment | None = None,
 ) -> tuple[ClientCertificate, x509.Certificate]:
     """Sign and store a new certificate for the locked `user`; revoke the ones it replaces. A
@@ -173,7 +175,9 @@ def _record(
 # --- Issuing --------------------------------------------------------------------------------------
 
 
-def issue_pkcs12(user: User, password: str, *, by: User, request=None) -> tuple[ClientCertificate, bytes]:
+def issue_pkcs12(
+    user: User, password: str, *, by: User, request: HttpRequest | None = None
+) -> tuple[ClientCertificate, bytes]:
     """ADM-3: a new certificate for `user` in a PKCS#12 file protected by `password`.
 
     The key (ECDSA P-256) is generated for this file only and never stored; the file holds the key,
@@ -224,7 +228,12 @@ def check_csr(csr_pem: str) -> x509.CertificateSigningRequest:
 
 
 def issue_from_csr(
-    user: User, csr_pem: str, *, by: User | None, request=None, enrolment: CertificateEnrolment | None = None
+    user: User,
+    csr_pem: str,
+    *,
+    by: User | None,
+    request: HttpRequest | None = None,
+    enrolment: CertificateEnrolment | None = None,
 ) -> ClientCertificate:
     """ACC-7 / ADM-3: a certificate for the key the user made in their browser.
 
@@ -259,7 +268,9 @@ def may_self_enrol(user: User) -> bool:
     return is_certificate_account(user) and user.is_active and not certificate_required(user)
 
 
-def create_enrolment(user: User, *, by: User, request=None) -> tuple[CertificateEnrolment, str]:
+def create_enrolment(
+    user: User, *, by: User, request: HttpRequest | None = None
+) -> tuple[CertificateEnrolment, str]:
     """ADM-3: a single-use link for `user` to make their key in their browser, emailed to them.
 
     Returns the link record and its URL (also shown once to the administrator, who may hand it
@@ -323,7 +334,7 @@ def open_enrolment(raw: str) -> CertificateEnrolment | None:
 # --- Taking access away ----------------------------------------------------------------------------
 
 
-def panic(user: User, *, request=None) -> bool:
+def panic(user: User, *, request: HttpRequest | None = None) -> bool:
     """ACC-7 panic button: the user blocks their own access and revokes their certificates at once.
 
     Every session of theirs ends; pending enrolment links die; only an administrator reactivates
@@ -351,7 +362,7 @@ def panic(user: User, *, request=None) -> bool:
     return True
 
 
-def suspend(user: User, *, by: User, request=None) -> bool:
+def suspend(user: User, *, by: User, request: HttpRequest | None = None) -> bool:
     """ADM-3 (orange): suspend the user's active certificate; their sessions end. Idempotent."""
     with scope(account=user.account_id), transaction.atomic():
         locked = _lock(user)
@@ -375,7 +386,7 @@ def suspend(user: User, *, by: User, request=None) -> bool:
     return True
 
 
-def revoke_and_block(user: User, *, by: User, request=None) -> bool:
+def revoke_and_block(user: User, *, by: User, request: HttpRequest | None = None) -> bool:
     """ADM-3 (red): revoke the user's certificates and block their access; their sessions end.
     Only a new certificate (`issue_pkcs12`, `create_enrolment`) reactivates them. Idempotent."""
     with scope(account=user.account_id), transaction.atomic():
@@ -401,7 +412,7 @@ def revoke_and_block(user: User, *, by: User, request=None) -> bool:
     return True
 
 
-def delete_user(user: User, *, by: User, request=None) -> None:
+def delete_user(user: User, *, by: User, request: HttpRequest | None = None) -> None:
     """ADM-3: revoke the user's certificates, then delete the user (ADM-1). The certificate records
     stay, revoked, with the username, for the audit trail."""
     from accounts.administration import services as administration

@@ -19,6 +19,7 @@ from urllib.parse import unquote
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from django.conf import settings
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_scopes import scopes_disabled
@@ -43,7 +44,7 @@ class CertificateRefused(Exception):
         "locked": _("This login is locked. An administrator of your account or our staff must unlock it."),
     }
 
-    def __init__(self, code: str, record: ClientCertificate | None = None):
+    def __init__(self, code: str, record: ClientCertificate | None = None) -> None:
         super().__init__(code)
         self.code = code
         self.record = record  # the certificate's record when known, for the audit trail
@@ -58,7 +59,7 @@ def _networks(entries: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddre
     return tuple(ipaddress.ip_network(entry.strip(), strict=False) for entry in entries if entry.strip())
 
 
-def from_trusted_proxy(request) -> bool:
+def from_trusted_proxy(request: HttpRequest) -> bool:
     """Whether the request comes straight from a configured TLS terminator (REMOTE_ADDR, never a
     forwarded-for header, which the client itself could write)."""
     address = request.META.get("REMOTE_ADDR") or ""
@@ -86,7 +87,7 @@ def parse_certificate_header(value: str) -> x509.Certificate | None:
         return None
 
 
-def presented_certificate(request) -> x509.Certificate | None:
+def presented_certificate(request: HttpRequest) -> x509.Certificate | None:
     """ACC-7: the client certificate the trusted TLS terminator verified, or None.
 
     None when the request is not from a trusted proxy, when the terminator did not report a
@@ -100,7 +101,7 @@ def presented_certificate(request) -> x509.Certificate | None:
     return parse_certificate_header(request.META.get(_header("CLIENT_CERT_HEADER", DEFAULT_CERT_HEADER), ""))
 
 
-def verification_failure(request) -> str:
+def verification_failure(request: HttpRequest) -> str:
     """What the trusted terminator said of a certificate it did not accept ("FAILED:…"), else ""."""
     if not from_trusted_proxy(request):
         return ""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
@@ -30,7 +32,7 @@ class ProfileForm(forms.ModelForm):
         fields = ["first_name", "last_name", "phone", "language"]
         labels = {"first_name": _("First name"), "last_name": _("Last name")}
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for name in ("first_name", "last_name"):
             self.fields[name].required = True
@@ -39,7 +41,7 @@ class ProfileForm(forms.ModelForm):
 class EmailChangeForm(forms.Form):
     email = forms.EmailField(label=_("New email"))
 
-    def __init__(self, *args, user: User, **kwargs):
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from allauth.account.models import EmailAddress
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -55,7 +56,7 @@ def register_export_section(name: str, function: Callable[[User], Any]) -> None:
     EXPORT_SECTIONS[name] = function
 
 
-def update_profile(user: User, data: dict[str, Any], *, request=None) -> list[str]:
+def update_profile(user: User, data: dict[str, Any], *, request: HttpRequest | None = None) -> list[str]:
     """ACC-8: the user's own name, phone and language. Returns the names of the changed fields."""
     with transaction.atomic():
         locked = User.objects.select_for_update().get(pk=user.pk)
@@ -77,7 +78,7 @@ def update_profile(user: User, data: dict[str, Any], *, request=None) -> list[st
     return changed
 
 
-def change_email(user: User, email: str, *, request=None) -> bool:
+def change_email(user: User, email: str, *, request: HttpRequest | None = None) -> bool:
     """ACC-8 / ACC-9: a new email (after a recent authentication); the former address is told.
 
     allauth's address book follows: an old address must no longer log in nor receive a reset link.
@@ -114,7 +115,7 @@ def change_email(user: User, email: str, *, request=None) -> bool:
     return True
 
 
-def set_processing_purposes(user: User, purposes: list[str], *, request=None) -> bool:
+def set_processing_purposes(user: User, purposes: list[str], *, request: HttpRequest | None = None) -> bool:
     """ACC-8: the purposes the user accepts, among PROCESSING_PURPOSES."""
     unknown = set(purposes) - set(PROCESSING_PURPOSES)
     if unknown:
@@ -140,7 +141,7 @@ def set_processing_purposes(user: User, purposes: list[str], *, request=None) ->
     return True
 
 
-def own_activity(user: User):
+def own_activity(user: User) -> Any:
     """What the user did (their audit events: when, what, from which address)."""
     return AuditEvent.objects.filter(user=user).order_by("-created_at", "-id")
 
@@ -155,7 +156,7 @@ def personal_data(user: User) -> dict[str, Any]:
         "exported_at": timezone.now().isoformat(timespec="seconds"),
         "user": {name: getattr(user, name) for name, _label in STORED_FIELDS},
         "account": {
-            "name": user.account.name if user.account_id else None,
+            "name": user.account.name if user.account else None,
             "rights": [right.value for right in user.rights],
         },
         "processing_purposes": list(user.processing_purposes or []),

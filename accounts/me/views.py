@@ -14,6 +14,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.text import slugify
@@ -22,6 +23,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.access import account_user_required
+from accounts.typing import AuthenticatedRequest
 
 from . import services
 from .forms import EmailChangeForm, ProcessingPurposesForm, ProfileForm
@@ -31,7 +33,7 @@ ACTIVITY_SHOWN = 20
 
 @account_user_required
 @require_http_methods(["GET", "POST"])
-def profile(request):
+def profile(request: AuthenticatedRequest) -> HttpResponseBase:
     form = ProfileForm(request.POST or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
         if services.update_profile(request.user, form.cleaned_data, request=request):
@@ -45,7 +47,7 @@ def profile(request):
 @account_user_required
 @reauthentication_required
 @require_http_methods(["GET", "POST"])
-def email(request):
+def email(request: AuthenticatedRequest) -> HttpResponseBase:
     form = EmailChangeForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         services.change_email(request.user, form.cleaned_data["email"], request=request)
@@ -54,7 +56,9 @@ def email(request):
     return render(request, "me/email.html", {"form": form})
 
 
-def _personal_data_page(request, purposes_form: ProcessingPurposesForm):
+def _personal_data_page(
+    request: AuthenticatedRequest, purposes_form: ProcessingPurposesForm
+) -> HttpResponseBase:
     user = request.user
     languages = dict(settings.LANGUAGES)
     fields = [
@@ -77,14 +81,14 @@ def _personal_data_page(request, purposes_form: ProcessingPurposesForm):
 
 @account_user_required
 @never_cache
-def personal_data(request):
+def personal_data(request: AuthenticatedRequest) -> HttpResponseBase:
     form = ProcessingPurposesForm(initial={"purposes": request.user.processing_purposes})
     return _personal_data_page(request, form)
 
 
 @account_user_required
 @require_POST
-def processing_purposes(request):
+def processing_purposes(request: AuthenticatedRequest) -> HttpResponseBase:
     form = ProcessingPurposesForm(request.POST)
     if not form.is_valid():
         return _personal_data_page(request, form)
@@ -97,7 +101,7 @@ def processing_purposes(request):
 
 @account_user_required
 @never_cache
-def personal_data_export(request):
+def personal_data_export(request: AuthenticatedRequest) -> HttpResponseBase:
     data = services.personal_data(request.user)
     body = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2)
     response = HttpResponse(body, content_type="application/json; charset=utf-8")

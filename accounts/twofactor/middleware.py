@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
+from django.http import HttpRequest
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -28,17 +29,17 @@ def enrolment_url(user) -> str:
     return reverse("twofactor:security") if user.account_id else reverse("twofactor:staff_security")
 
 
-def flag_enrolment(request, user) -> None:
+def flag_enrolment(request: HttpRequest, user) -> None:
     """At login (and after removing a factor): note that this staff session must enrol first."""
     if staff_requires_second_factor(user) and not has_second_factor(user):
         request.session[ENROL_SESSION_KEY] = True
 
 
 class SecondFactorRequiredMiddleware:
-    def __init__(self, get_response):
+    def __init__(self, get_response) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest):
         user = request.user
         if user.is_authenticated and self._must_enrol(request, user) and not self._always_open(request.path):
             messages.warning(
@@ -48,7 +49,7 @@ class SecondFactorRequiredMiddleware:
         return self.get_response(request)
 
     @staticmethod
-    def _must_enrol(request, user) -> bool:
+    def _must_enrol(request: HttpRequest, user) -> bool:
         if user.account_id is not None:
             return account_requires_second_factor(user) and not has_second_factor(user)
         if not request.session.get(ENROL_SESSION_KEY):

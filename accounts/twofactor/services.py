@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import re
 from io import BytesIO
+from typing import Any
 
 import qrcode
 import qrcode.image.svg
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.http import HttpRequest
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_scopes import scopes_disabled
@@ -35,7 +37,9 @@ class InvalidCode(Exception):
     """The code is wrong, already used, or the device is throttled after recent failures."""
 
 
-def _audit(action: str, user: User, *, request=None, by: User | None = None, **details) -> None:
+def _audit(
+    action: str, user: User, *, request: HttpRequest | None = None, by: User | None = None, **details: Any
+) -> None:
     # Some of these run during the login step, before any account scope is open: name the account.
     with scopes_disabled():
         log_action(action, account=user.account, user=by or user, obj=user, request=request, **details)
@@ -111,7 +115,7 @@ def _new_backup_codes(user: User) -> list[str]:
     return codes
 
 
-def confirm_totp(user: User, code: str, *, request=None) -> list[str]:
+def confirm_totp(user: User, code: str, *, request: HttpRequest | None = None) -> list[str]:
     """ACC-5: the first code from the app confirms the enrolment; returns 10 new backup codes,
     shown once. A confirmed app replaces any former one. Raises InvalidCode."""
     with transaction.atomic():
@@ -129,7 +133,7 @@ def confirm_totp(user: User, code: str, *, request=None) -> list[str]:
     return codes
 
 
-def regenerate_backup_codes(user: User, *, request=None) -> list[str]:
+def regenerate_backup_codes(user: User, *, request: HttpRequest | None = None) -> list[str]:
     """ACC-5: a fresh set of 10 backup codes; the former ones stop working."""
     with transaction.atomic():
         codes = _new_backup_codes(user)
@@ -137,7 +141,7 @@ def regenerate_backup_codes(user: User, *, request=None) -> list[str]:
     return codes
 
 
-def disable_totp(user: User, *, request=None) -> bool:
+def disable_totp(user: User, *, request: HttpRequest | None = None) -> bool:
     """The user removes the authenticator app and the backup codes. Passkeys stay (they are
     managed one by one). Idempotent; returns whether anything was removed."""
     with transaction.atomic():
@@ -150,7 +154,7 @@ def disable_totp(user: User, *, request=None) -> bool:
     return True
 
 
-def reset_second_factors(user: User, *, by: User, request=None) -> bool:
+def reset_second_factors(user: User, *, by: User, request: HttpRequest | None = None) -> bool:
     """ACC-9 / STAFF-1: an administrator of the account or staff remove every second factor of a
     user who lost them (app, backup codes, passkeys) and end all the user's sessions; the user
     then logs in with the password and enrols again (at once if the account requires 2FA).
@@ -194,12 +198,16 @@ def verify_code(user: User, code: str) -> str:
     raise InvalidCode
 
 
-def record_second_factor_failure(user: User, *, request=None, method: str = "code") -> None:
+def record_second_factor_failure(
+    user: User, *, request: HttpRequest | None = None, method: str = "code"
+) -> None:
     """PLAT-6: a wrong code or passkey at the login step is a failed login of that user."""
     _audit("login.failed", user, request=request, step="second_factor", method=method)
 
 
-def set_account_requires_second_factor(account: Account, required: bool, *, by: User, request=None) -> bool:
+def set_account_requires_second_factor(
+    account: Account, required: bool, *, by: User, request: HttpRequest | None = None
+) -> bool:
     """ACC-5 / ADM-4: the super user requires (or no longer requires) 2FA for every user of the
     account; each user without a factor is then sent to enrolment. Idempotent under a row lock;
     returns whether the setting changed. Raises PermissionDenied for anybody but the super user."""

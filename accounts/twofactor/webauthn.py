@@ -15,6 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest
 from django.utils import timezone
 from django_scopes import scopes_disabled
 from webauthn import (
@@ -60,7 +61,7 @@ def _descriptor(credential: WebAuthnCredential) -> PublicKeyCredentialDescriptor
     )
 
 
-def _store_challenge(request, purpose: str, challenge: bytes, user: User | None) -> None:
+def _store_challenge(request: HttpRequest, purpose: str, challenge: bytes, user: User | None) -> None:
     request.session[CHALLENGE_SESSION_KEY] = {
         "purpose": purpose,
         "challenge": bytes_to_base64url(challenge),
@@ -69,7 +70,7 @@ def _store_challenge(request, purpose: str, challenge: bytes, user: User | None)
     }
 
 
-def _pop_challenge(request, purpose: str, user: User | None) -> bytes:
+def _pop_challenge(request: HttpRequest, purpose: str, user: User | None) -> bytes:
     data = request.session.pop(CHALLENGE_SESSION_KEY, None)
     if (
         not isinstance(data, dict)
@@ -84,7 +85,7 @@ def _pop_challenge(request, purpose: str, user: User | None) -> bytes:
 # --- Registration --------------------------------------------------------------------------------
 
 
-def registration_options(request, user: User) -> str:
+def registration_options(request: HttpRequest, user: User) -> str:
     """Options for navigator.credentials.create(): a discoverable credential, user verification
     required, the user's existing passkeys excluded. JSON for static/js/webauthn.js."""
     options = generate_registration_options(
@@ -104,7 +105,9 @@ def registration_options(request, user: User) -> str:
     return options_to_json(options)
 
 
-def register_passkey(request, user: User, name: str, credential: dict[str, Any]) -> WebAuthnCredential:
+def register_passkey(
+    request: HttpRequest, user: User, name: str, credential: dict[str, Any]
+) -> WebAuthnCredential:
     """ACC-6: verify the attestation and keep the passkey under the name the user chose.
     Audited "passkey.added"; the user's other sessions end (ACC-9). Raises PasskeyError."""
     challenge = _pop_challenge(request, "register", user)
@@ -137,7 +140,7 @@ def register_passkey(request, user: User, name: str, credential: dict[str, Any])
     return passkey
 
 
-def rename_passkey(passkey: WebAuthnCredential, name: str, *, request=None) -> None:
+def rename_passkey(passkey: WebAuthnCredential, name: str, *, request: HttpRequest | None = None) -> None:
     if passkey.name == name:
         return
     former = passkey.name
@@ -154,7 +157,7 @@ def rename_passkey(passkey: WebAuthnCredential, name: str, *, request=None) -> N
     )
 
 
-def remove_passkey(passkey: WebAuthnCredential, *, request=None) -> None:
+def remove_passkey(passkey: WebAuthnCredential, *, request: HttpRequest | None = None) -> None:
     """ACC-6: the passkey no longer logs in. Audited; the user's other sessions end (ACC-9)."""
     user = passkey.user
     with transaction.atomic():
@@ -170,7 +173,7 @@ def remove_passkey(passkey: WebAuthnCredential, *, request=None) -> None:
 # --- Authentication -------------------------------------------------------------------------------
 
 
-def authentication_options(request, user: User | None = None) -> str:
+def authentication_options(request: HttpRequest, user: User | None = None) -> str:
     """Options for navigator.credentials.get().
 
     Without a user (passwordless login) the browser offers the passkeys it holds for our RP
@@ -192,7 +195,9 @@ def authentication_options(request, user: User | None = None) -> str:
     return options_to_json(options)
 
 
-def verify_passkey(request, credential: dict[str, Any], user: User | None = None) -> WebAuthnCredential:
+def verify_passkey(
+    request: HttpRequest, credential: dict[str, Any], user: User | None = None
+) -> WebAuthnCredential:
     """Check an assertion against the pending challenge and the stored public key; returns the
     passkey used, with its sign count and last use updated. Raises PasskeyError.
 

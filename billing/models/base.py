@@ -7,6 +7,8 @@ the base manager, which the models that allow some changes rely on.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 
 
@@ -15,10 +17,10 @@ class AppendOnlyError(ValueError):
 
 
 class AppendOnlyQuerySet(models.QuerySet):
-    def update(self, **kwargs):
+    def update(self, **kwargs: Any) -> int:
         raise AppendOnlyError(f"{self.model.__name__} rows cannot be updated in bulk.")
 
-    def delete(self):
+    def delete(self) -> tuple[int, dict[str, int]]:
         raise AppendOnlyError(f"{self.model.__name__} rows cannot be deleted.")
 
 

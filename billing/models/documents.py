@@ -11,6 +11,7 @@ duplicate, in issue order.
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -169,7 +170,7 @@ class Document(models.Model):
             and self.due_date < timezone.localdate()
         )
 
-    def save(self, *args, update_fields=None, **kwargs):
+    def save(self, *args: Any, update_fields: Any = None, **kwargs: Any) -> None:
         # Saving only state fields (status, payment, signature) cannot touch the content: no check.
         state_only = update_fields is not None and set(update_fields) <= self.MUTABLE_FIELDS - {"pdf"}
         if not self._state.adding and not state_only:
@@ -196,7 +197,7 @@ class Document(models.Model):
         if check_pdf and stored["pdf"] and bytes(stored["pdf"]) != bytes(self.pdf):
             raise ImmutableDocumentError(_("The PDF of an issued document cannot be replaced."))
 
-    def delete(self, *args, **kwargs):
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise ImmutableDocumentError(_("An issued document cannot be deleted; issue a credit note instead."))
 
 
@@ -220,12 +221,12 @@ class DocumentLine(models.Model):
     def __str__(self) -> str:
         return self.description
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
             raise ImmutableDocumentError(_("A line of an issued document cannot change."))
         if self.document.pdf:
             raise ImmutableDocumentError(_("No line can be added to an issued document."))
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise ImmutableDocumentError(_("A line of an issued document cannot be deleted."))

@@ -11,6 +11,7 @@ orders in cash only (`BillingProfile.late_payment_block`).
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -126,12 +127,12 @@ class LatePaymentStatement(models.Model):
     def buyer_vat_number(self) -> str:
         return self.invoice.buyer_vat_number
 
-    def save(self, *args, update_fields=None, **kwargs):
+    def save(self, *args: Any, update_fields: Any = None, **kwargs: Any) -> None:
         if not self._state.adding and (
             update_fields is None or not set(update_fields) <= self.MUTABLE_FIELDS
         ):
             raise ImmutableDocumentError(_("An issued late-payment statement cannot change."))
         super().save(*args, update_fields=update_fields, **kwargs)
 
-    def delete(self, *args, **kwargs):
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise ImmutableDocumentError(_("An issued late-payment statement cannot be deleted."))

@@ -17,6 +17,7 @@ returns the first movement instead of moving the balance twice.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -144,12 +145,12 @@ class Movement(models.Model):
         abstract = True
         ordering = ["-id"]
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
             raise AppendOnlyError(_("A ledger movement cannot be changed; book an adjustment instead."))
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise AppendOnlyError(_("A ledger movement cannot be deleted; book an adjustment instead."))
 
 

@@ -5,7 +5,9 @@ and a CSV; quotes in progress and their acceptance; unpaid invoices with the ove
 from __future__ import annotations
 
 from django.contrib import messages
+from django.db.models import QuerySet
 from django.http import FileResponse, Http404
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,6 +16,7 @@ from django.views.decorators.http import require_POST
 from accounts.access import get_for_account, right_required
 from accounts.lists import configure_table
 from accounts.models import Right
+from accounts.typing import AuthenticatedRequest
 
 from ..forms import DocumentFilterForm
 from ..models import Document, DocumentKind, DocumentStatus
@@ -33,7 +36,9 @@ from .common import export_url, table_csv_response
 PER_PAGE = 25
 
 
-def filtered_documents(request):
+def filtered_documents(
+    request: AuthenticatedRequest,
+) -> tuple[DocumentFilterForm, QuerySet[Document, Document]]:
     """The filter form of ACCT-1 and the documents it selects (none while it has errors)."""
     form = DocumentFilterForm.from_query(request.GET, timezone.localdate())
     if form.is_valid():
@@ -47,7 +52,7 @@ def filtered_documents(request):
 
 
 @right_required(Right.BILLING)
-def documents(request):
+def documents(request: AuthenticatedRequest) -> HttpResponseBase:
     """ACCT-1: invoices and credit notes of a period (the current year by default)."""
     form, rows = filtered_documents(request)
     table = DocumentTable(rows)
@@ -64,7 +69,7 @@ def documents(request):
 
 
 @right_required(Right.BILLING)
-def documents_csv(request):
+def documents_csv(request: AuthenticatedRequest) -> HttpResponseBase:
     """ACCT-1: the listed documents as CSV, with the columns of the page."""
     form, rows = filtered_documents(request)
     if not form.is_valid():
@@ -75,7 +80,7 @@ def documents_csv(request):
 
 @right_required(Right.BILLING)
 @require_POST
-def documents_zip(request):
+def documents_zip(request: AuthenticatedRequest) -> HttpResponseBase:
     """ACCT-1: a zip of the selected invoices and credit notes. Ids that are not the account's own
     invoices or credit notes are ignored; a selection with none of them is 404."""
     public_ids = request.POST.getlist("documents")
@@ -98,7 +103,7 @@ def documents_zip(request):
 
 
 @right_required(Right.BILLING)
-def quotes(request):
+def quotes(request: AuthenticatedRequest) -> HttpResponseBase:
     """ACCT-2: the quotes in progress: number, date, amount and expiry."""
     table = QuoteTable(open_quotes(request.user.account))
     configure_table(request, table, PER_PAGE)
@@ -113,11 +118,11 @@ def quotes(request):
 
 
 @right_required(Right.BILLING)
-def quotes_csv(request):
+def quotes_csv(request: AuthenticatedRequest) -> HttpResponseBase:
     return table_csv_response(QuoteTable(open_quotes(request.user.account)), "quotes.csv", request)
 
 
-def _quote(request, public_id: str) -> Document:
+def _quote(request: AuthenticatedRequest, public_id: str) -> Document:
     return get_for_account(
         Document.objects.filter(kind=DocumentKind.QUOTE).defer("pdf"),
         request.user.account,
@@ -126,7 +131,7 @@ def _quote(request, public_id: str) -> Document:
 
 
 @right_required(Right.BILLING)
-def quote_accept(request, public_id: str):
+def quote_accept(request: AuthenticatedRequest, public_id: str) -> HttpResponseBase:
     """ACCT-2: the confirmation page (GET) and the acceptance (POST) of one quote."""
     quote = _quote(request, public_id)
     expiry = quote_expiry(quote)
@@ -160,7 +165,7 @@ def quote_accept(request, public_id: str):
 
 
 @right_required(Right.BILLING)
-def unpaid(request):
+def unpaid(request: AuthenticatedRequest) -> HttpResponseBase:
     """ACCT-3: unpaid invoices with the total due; overdue ones in red."""
     invoices = unpaid_invoices(request.user.account)
     table = UnpaidTable(invoices)
@@ -177,7 +182,7 @@ def unpaid(request):
 
 
 @right_required(Right.BILLING)
-def unpaid_csv(request):
+def unpaid_csv(request: AuthenticatedRequest) -> HttpResponseBase:
     return table_csv_response(
         UnpaidTable(unpaid_invoices(request.user.account)), "unpaid-invoices.csv", request
     )

@@ -7,20 +7,21 @@ is set here (or given on an order). Emptying the form goes back to the head offi
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from accounts.access import right_required
 from accounts.audit import log_action
 from accounts.models import Right
+from accounts.typing import AuthenticatedRequest
 
 from ..money_forms import BillingAddressForm
 from ..services.ledger import billing_profile
 
 
 @right_required(Right.BILLING)
-def billing_address(request: HttpRequest) -> HttpResponse:
+def billing_address(request: AuthenticatedRequest) -> HttpResponse:
     account = request.user.account
     profile = billing_profile(account)
     form = BillingAddressForm(request.POST or None, instance=profile)

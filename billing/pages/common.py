@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterable, Iterator
 from functools import wraps
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import StreamingHttpResponse
@@ -15,6 +16,7 @@ from django_scopes import scope
 from django_tables2 import Table
 
 from accounts.lists import configure_unpaginated
+from accounts.typing import AuthenticatedRequest
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -27,7 +29,7 @@ def formula_required(*formulas: str):
 
     def decorator(view):
         @wraps(view)
-        def wrapper(request, *args, **kwargs):
+        def wrapper(request: AuthenticatedRequest, *args: Any, **kwargs: Any):
             if request.user.account.formula not in formulas:
                 raise PermissionDenied
             return view(request, *args, **kwargs)
@@ -66,7 +68,9 @@ def csv_lines(rows: Iterable[Iterable], account_id: int, language: str) -> Itera
             yield writer.writerow([_cell(value) for value in row])
 
 
-def csv_response(rows: Iterable[Iterable], filename: str, request) -> StreamingHttpResponse:
+def csv_response(
+    rows: Iterable[Iterable], filename: str, request: AuthenticatedRequest
+) -> StreamingHttpResponse:
     response = StreamingHttpResponse(
         csv_lines(rows, request.user.account_id, translation.get_language()),
         content_type="text/csv; charset=utf-8",
@@ -75,13 +79,13 @@ def csv_response(rows: Iterable[Iterable], filename: str, request) -> StreamingH
     return response
 
 
-def table_csv_response(table: Table, filename: str, request) -> StreamingHttpResponse:
+def table_csv_response(table: Table, filename: str, request: AuthenticatedRequest) -> StreamingHttpResponse:
     """The table's shown columns as CSV, all rows in the page's sort order (no pagination)."""
     configure_unpaginated(request, table)
     return csv_response(table.as_values(), filename, request)
 
 
-def export_url(url_name: str, request, *args) -> str:
+def export_url(url_name: str, request: AuthenticatedRequest, *args: Any) -> str:
     """The export URL of a list with the page's filters and sort, without its page number."""
     query = request.GET.copy()
     query.pop("page", None)

@@ -4,12 +4,14 @@ value, with a bar chart drawn on the server and the month-by-month table; CSV of
 from __future__ import annotations
 
 from django.contrib import messages
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from accounts.access import right_required
 from accounts.models import Right
+from accounts.typing import AuthenticatedRequest
 
 from ..charts import bar_chart
 from ..forms import ConsumptionForm
@@ -19,7 +21,7 @@ from ..templatetags.billing_format import money
 from .common import csv_response, export_url
 
 
-def _form(request) -> ConsumptionForm:
+def _form(request: AuthenticatedRequest) -> ConsumptionForm:
     # Token formulas count tokens by default; the others count what was billed.
     default = Measure.VOLUME if has_tokens(request.user.account) else Measure.VALUE
     return ConsumptionForm.from_query(request.GET, timezone.localdate(), default)
@@ -30,7 +32,7 @@ def _formatter(measure: str):
 
 
 @right_required(Right.BILLING)
-def consumption_page(request):
+def consumption_page(request: AuthenticatedRequest) -> HttpResponseBase:
     """LEDG-3: the statistics of the chosen months (the last twelve by default)."""
     form = _form(request)
     context = {"form": form}
@@ -55,7 +57,7 @@ def consumption_page(request):
 
 
 @right_required(Right.BILLING)
-def consumption_csv(request):
+def consumption_csv(request: AuthenticatedRequest) -> HttpResponseBase:
     """LEDG-3: the month-by-month table as CSV (one row per product, one column per month)."""
     form = _form(request)
     if not form.is_valid():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -10,6 +11,7 @@ from django.views.decorators.http import require_POST
 from accounts.access import get_for_account, right_required
 from accounts.lists import configure_table
 from accounts.models import Right
+from accounts.typing import AuthenticatedRequest
 
 from ..models import Coupon
 from ..money_forms import promo_filter
@@ -20,12 +22,12 @@ from .accounting import PER_PAGE
 from .common import export_url, table_csv_response
 
 
-def _coupons(request):
+def _coupons(request: AuthenticatedRequest) -> HttpResponseBase:
     return Coupon.objects.filter(account=request.user.account).select_related("parent")
 
 
 @right_required(Right.BILLING)
-def coupons(request):
+def coupons(request: AuthenticatedRequest) -> HttpResponseBase:
     """ACCT-4: number, origin, where used, amount and state of each coupon; refund requests."""
     table = CouponTable(_coupons(request))
     configure_table(request, table, PER_PAGE)
@@ -40,13 +42,13 @@ def coupons(request):
 
 
 @right_required(Right.BILLING)
-def coupons_csv(request):
+def coupons_csv(request: AuthenticatedRequest) -> HttpResponseBase:
     return table_csv_response(CouponTable(_coupons(request)), "deposit-coupons.csv", request)
 
 
 @right_required(Right.BILLING)
 @require_POST
-def coupon_refund(request, public_id: str):
+def coupon_refund(request: AuthenticatedRequest, public_id: str) -> HttpResponseBase:
     """ACCT-4: ask for the refund of one valid coupon (staff are emailed)."""
     coupon = get_for_account(Coupon.objects.all(), request.user.account, public_id=public_id)
     try:
@@ -66,7 +68,7 @@ def coupon_refund(request, public_id: str):
 
 
 @right_required(Right.BILLING)
-def promo_codes(request):
+def promo_codes(request: AuthenticatedRequest) -> HttpResponseBase:
     """ACCT-5: the account's promo codes by state, with where and when each was used."""
     form = promo_filter(request.GET)
     table = PromoCodeTable(account_promo_codes(request.user.account, form.selected))
@@ -85,7 +87,7 @@ def promo_codes(request):
 
 
 @right_required(Right.BILLING)
-def promo_codes_csv(request):
+def promo_codes_csv(request: AuthenticatedRequest) -> HttpResponseBase:
     form = promo_filter(request.GET)
     return table_csv_response(
         PromoCodeTable(account_promo_codes(request.user.account, form.selected)), "promo-codes.csv", request

@@ -11,6 +11,7 @@ from itertools import groupby
 
 from django.contrib import messages
 from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -18,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from accounts.access import account_user_required
 from accounts.models import Account
+from accounts.typing import AuthenticatedRequest
 
 from .. import conf
 from ..pricing_forms import PriceChoiceForm
@@ -26,7 +28,7 @@ from ..services.pricing import PriceChoice, PriceRow, brands_on_sale, price_tabl
 from .common import csv_response, export_url
 
 
-def _form(request) -> PriceChoiceForm:
+def _form(request: AuthenticatedRequest) -> PriceChoiceForm:
     return PriceChoiceForm.for_request(
         request.GET, request.user.account, brands=brands_on_sale(), tiers=tiers()
     )
@@ -51,7 +53,7 @@ def _choice_text(choice: PriceChoice) -> str:
 
 
 @account_user_required
-def pricing(request):
+def pricing(request: AuthenticatedRequest) -> HttpResponseBase:
     """PRICE-1: the price table; public prices until the user chooses a formula and a volume."""
     form = _form(request)
     choice = form.choice()
@@ -84,13 +86,13 @@ def _values(row: PriceRow, choice: PriceChoice) -> list:
     return values
 
 
-def _refuse_invalid(request):
+def _refuse_invalid(request: AuthenticatedRequest) -> HttpResponseBase:
     messages.error(request, _("Correct your choice before downloading."))
     return redirect(export_url("pricing:pricing", request))
 
 
 @account_user_required
-def pricing_csv(request):
+def pricing_csv(request: AuthenticatedRequest) -> HttpResponseBase:
     """PRICE-1: the table shown, as CSV (amounts with a dot, excl. VAT)."""
     form = _form(request)
     if form.is_bound and not form.is_valid():
@@ -118,7 +120,7 @@ def render_price_list_pdf(choice: PriceChoice, rows: list[PriceRow], *, language
 
 
 @account_user_required
-def pricing_pdf(request):
+def pricing_pdf(request: AuthenticatedRequest) -> HttpResponseBase:
     """PRICE-1: the table shown, as a PDF price list in the page's language."""
     form = _form(request)
     if form.is_bound and not form.is_valid():

@@ -4,6 +4,7 @@ four closed ones, and their recovery as a promo code or by invoicing us."""
 from __future__ import annotations
 
 from django.contrib import messages
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import formats
 from django.utils.translation import gettext as _
@@ -11,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.access import right_required
 from accounts.models import Account, Right
+from accounts.typing import AuthenticatedRequest
 
 from ..money_forms import RebateInvoiceForm
 from ..services.rebates import RebateError, overview, recover_as_promo_code, recover_by_invoice
@@ -19,7 +21,9 @@ from .common import formula_required
 REBATE = (Account.Formula.REBATE,)
 
 
-def _page(request, invoice_form: RebateInvoiceForm, status: int = 200):
+def _page(
+    request: AuthenticatedRequest, invoice_form: RebateInvoiceForm, status: int = 200
+) -> HttpResponseBase:
     return render(
         request,
         "billing/rebates.html",
@@ -33,7 +37,7 @@ def _page(request, invoice_form: RebateInvoiceForm, status: int = 200):
 
 @right_required(Right.BILLING)
 @formula_required(*REBATE)
-def rebates(request):
+def rebates(request: AuthenticatedRequest) -> HttpResponseBase:
     """LEDG-2: the rebate statement."""
     return _page(request, RebateInvoiceForm())
 
@@ -41,7 +45,7 @@ def rebates(request):
 @right_required(Right.BILLING)
 @formula_required(*REBATE)
 @require_POST
-def rebates_promo_code(request):
+def rebates_promo_code(request: AuthenticatedRequest) -> HttpResponseBase:
     """LEDG-2: every recoverable rebate becomes one promo code, shown at once."""
     try:
         promo = recover_as_promo_code(request.user.account, request.user, request=request)
@@ -66,7 +70,7 @@ def rebates_promo_code(request):
 @right_required(Right.BILLING)
 @formula_required(*REBATE)
 @require_POST
-def rebates_invoice(request):
+def rebates_invoice(request: AuthenticatedRequest) -> HttpResponseBase:
     """LEDG-2: the customer invoices us the recoverable rebates; the number of their invoice is kept."""
     form = RebateInvoiceForm(request.POST)
     if not form.is_valid():

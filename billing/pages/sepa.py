@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from accounts.access import get_for_account, right_required
 from accounts.models import Right
+from accounts.typing import AuthenticatedRequest
 
 from ..models import SepaMandate
 from ..services.sepa import MandateError, active_mandate, mandates_of, request_mandate
@@ -21,7 +23,7 @@ from ..topup_forms import SepaMandateForm
 
 
 @right_required(Right.BILLING)
-def sepa(request):
+def sepa(request: AuthenticatedRequest) -> HttpResponseBase:
     """ADM-5: the account's mandates with their status, and the form of a new one."""
     account = request.user.account
     if request.method == "POST":
@@ -72,7 +74,7 @@ def sepa(request):
 
 
 @right_required(Right.BILLING)
-def sepa_pdf(request, public_id: str):
+def sepa_pdf(request: AuthenticatedRequest, public_id: str) -> HttpResponseBase:
     """ADM-5: the PDF of one of the account's mandates, to print and sign."""
     mandate = get_for_account(SepaMandate.objects.all(), request.user.account, public_id=public_id)
     if not mandate.pdf:

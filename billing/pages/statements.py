@@ -8,11 +8,13 @@
 
 from __future__ import annotations
 
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, render
 
 from accounts.access import right_required
 from accounts.lists import configure_table
 from accounts.models import Account, Right
+from accounts.typing import AuthenticatedRequest
 from catalog.models import Product
 
 from ..formulas import EURO_FORMULAS, TOKEN_FORMULAS, explanation
@@ -26,7 +28,7 @@ INVOICE_FORMULAS = (Account.Formula.REBATE, Account.Formula.MONTHLY)
 
 
 @right_required(Right.BILLING)
-def statements(request):
+def statements(request: AuthenticatedRequest) -> HttpResponseBase:
     """LEDG-2: the statement of the account's formula, with the formula's name and explanation."""
     account = request.user.account
     context = {
@@ -60,7 +62,7 @@ def statements(request):
 
 @right_required(Right.BILLING)
 @formula_required(*EURO_FORMULAS)
-def statement_euros_csv(request):
+def statement_euros_csv(request: AuthenticatedRequest) -> HttpResponseBase:
     """LEDG-2: the euro movements with their running balance, as CSV."""
     return table_csv_response(
         EuroStatementTable(euro_movements(request.user.account)), "euro-statement.csv", request
@@ -69,7 +71,7 @@ def statement_euros_csv(request):
 
 @right_required(Right.BILLING)
 @formula_required(*TOKEN_FORMULAS)
-def statement_tokens_csv(request):
+def statement_tokens_csv(request: AuthenticatedRequest) -> HttpResponseBase:
     """LEDG-2: every token movement with its product's running balance, as CSV."""
     return table_csv_response(
         TokenStatementTable(token_movements(request.user.account)), "token-statement.csv", request
@@ -78,7 +80,7 @@ def statement_tokens_csv(request):
 
 @right_required(Right.BILLING)
 @formula_required(*TOKEN_FORMULAS)
-def statement_product(request, product_code: str):
+def statement_product(request: AuthenticatedRequest, product_code: str) -> HttpResponseBase:
     """LEDG-2: one product's token balance, purchases and uses, with the running balance."""
     account = request.user.account
     product = get_object_or_404(Product, code=product_code)
@@ -100,7 +102,7 @@ def statement_product(request, product_code: str):
 
 @right_required(Right.BILLING)
 @formula_required(*TOKEN_FORMULAS)
-def statement_product_csv(request, product_code: str):
+def statement_product_csv(request: AuthenticatedRequest, product_code: str) -> HttpResponseBase:
     product = get_object_or_404(Product, code=product_code)
     table = TokenStatementTable(token_movements(request.user.account, product), exclude=("product",))
     return table_csv_response(table, f"token-statement-{product.code}.csv", request)

@@ -8,11 +8,13 @@ product, its replacement; "Buy these tokens" opens the cart pre-filled with them
 
 from __future__ import annotations
 
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils import timezone
 
 from accounts.access import right_required
 from accounts.models import Right
+from accounts.typing import AuthenticatedRequest
 
 from ..formulas import TOKEN_FORMULAS
 from ..topup_forms import RenewalPeriodForm
@@ -22,7 +24,7 @@ from .common import formula_required
 
 @right_required(Right.BILLING)
 @formula_required(*TOKEN_FORMULAS)
-def topup_renewals(request):
+def topup_renewals(request: AuthenticatedRequest) -> HttpResponseBase:
     """LEDG-4: tokens needed by the renewals due in the period, and the pre-filled cart to buy them."""
     form = RenewalPeriodForm.from_query(request.GET, timezone.localdate())
     context = {"form": form, "available": renewal_needs_provider() is not None}

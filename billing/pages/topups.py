@@ -9,7 +9,10 @@ One URL and one form per action (STYLE.md 9); the draft lives in the session (bi
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -17,6 +20,7 @@ from django.views.decorators.http import require_POST
 from accounts.access import get_for_account, right_required
 from accounts.lists import configure_table
 from accounts.models import Contact, Right
+from accounts.typing import AuthenticatedRequest
 from catalog.models import Product
 
 from .. import cart
@@ -50,7 +54,7 @@ TOPUP_FORMULAS = TOKEN_FORMULAS + EURO_FORMULAS
 # The token cart ---------------------------------------------------------------------------------
 
 
-def _cart_page(request, form: AddTokensForm, status: int = 200):
+def _cart_page(request: AuthenticatedRequest, form: AddTokensForm, status: int = 200) -> HttpResponseBase:
     lines = priced_lines(cart.tokens(request.session))
     return render(
         request,
@@ -66,7 +70,7 @@ def _cart_page(request, form: AddTokensForm, status: int = 200):
 
 @right_required(Right.BILLING)
 @formula_required(*TOKEN_FORMULAS)
-def topup(request):
+def topup(request: AuthenticatedRequest) -> HttpResponseBase:
     """LEDG-4: the token cart. ?product=<code>&quantity=<n> (repeatable) replaces the cart with these
     tokens: the "global top-up" and "top-up for this order" links of the orders side."""
     needs = needs_from_query(request.GET)
@@ -84,7 +88,7 @@ def topup(request):
 @right_required(Right.BILLING)
 @formula_required(*TOKEN_FORMULAS)
 @require_POST
-def topup_add(request):
+def topup_add(request: AuthenticatedRequest) -> HttpResponseBase:
     """LEDG-4: add a product's tokens to the cart; a refused line shows its error, nothing lost."""
     form = AddTokensForm(request.POST, products=token_products())
     if not form.is_valid():
@@ -104,7 +108,7 @@ def topup_add(request):
 @right_required(Right.BILLING)
 @formula_required(*TOKEN_FORMULAS)
 @require_POST
-def topup_remove(request, product_code: str):
+def topup_remove(request: AuthenticatedRequest, product_code: str) -> HttpResponseBase:
     """LEDG-4: remove one line from the cart."""
     product = Product.objects.filter(code=product_code).first()
     if product is not None and cart.remove_tokens(request.session, product.pk):
@@ -117,7 +121,7 @@ def topup_remove(request, product_code: str):
 
 @right_required(Right.BILLING)
 @formula_required(*EURO_FORMULAS)
-def topup_euros(request):
+def topup_euros(request: AuthenticatedRequest) -> HttpResponseBase:
     """LEDG-4 current account: the amount to credit, excluding or including VAT."""
     account = request.user.account
     if request.method == "POST":
@@ -147,7 +151,7 @@ def topup_euros(request):
 # Payment, review, confirmation ------------------------------------------------------------------
 
 
-def _draft(request):
+def _draft(request: AuthenticatedRequest) -> Any:
     """(kind, priced token lines, amount excl. VAT, amount incl. VAT) of the session's draft, or None."""
     account = request.user.account
     if account.formula in TOKEN_FORMULAS:
@@ -163,14 +167,14 @@ def _draft(request):
     return TopUpKind.EUROS, [], excl, incl
 
 
-def _start(request):
+def _start(request: AuthenticatedRequest) -> HttpResponseBase:
     """Where a top-up starts for the account's formula."""
     return redirect(
         "account_info:topup" if request.user.account.formula in TOKEN_FORMULAS else "account_info:topup_euros"
     )
 
 
-def _payment_form(request, data=None) -> TopUpPaymentForm:
+def _payment_form(request: AuthenticatedRequest, data=None) -> TopUpPaymentForm:
     account = request.user.account
     initial = None
     if data is None:
@@ -203,7 +207,7 @@ def _payment_form(request, data=None) -> TopUpPaymentForm:
 
 @right_required(Right.BILLING)
 @formula_required(*TOPUP_FORMULAS)
-def topup_payment(request):
+def topup_payment(request: AuthenticatedRequest) -> HttpResponseBase:
     """LEDG-4: payment mode, billing contact and the quote box."""
     if _draft(request) is None:
         messages.error(request, _("Your top-up is empty."))
@@ -226,7 +230,7 @@ def topup_payment(request):
     )
 
 
-def _review_context(request):
+def _review_context(request: AuthenticatedRequest) -> dict[str, Any] | None:
     """The draft to review, its payment choice, or None when a step is missing."""
     draft = _draft(request)
     chosen = cart.payment(request.session)
@@ -251,7 +255,7 @@ def _review_context(request):
 
 @right_required(Right.BILLING)
 @formula_required(*TOPUP_FORMULAS)
-def topup_review(request):
+def topup_review(request: AuthenticatedRequest) -> HttpResponseBase:
     """LEDG-4: everything the top-up will contain, before confirming it."""
     context = _review_context(request)
     if context is None:
@@ -264,7 +268,7 @@ def topup_review(request):
 @right_required(Right.BILLING)
 @formula_required(*TOPUP_FORMULAS)
 @require_POST
-def topup_confirm(request):
+def topup_confirm(request: AuthenticatedRequest) -> HttpResponseBase:
     """LEDG-4: make the top-up: invoice or quote issued and emailed; a second click changes nothing."""
     account = request.user.account
     form = ConfirmTopUpForm(request.POST)
@@ -319,7 +323,7 @@ def topup_confirm(request):
 
 @right_required(Right.BILLING)
 @formula_required(*TOPUP_FORMULAS)
-def topup_detail(request, public_id: str):
+def topup_detail(request: AuthenticatedRequest, public_id: str) -> HttpResponseBase:
     """LEDG-4: the confirmation of one top-up: its content, its document, its state."""
     topup = get_for_account(topups_of(request.user.account), request.user.account, public_id=public_id)
     return render(
@@ -336,7 +340,7 @@ def topup_detail(request, public_id: str):
 
 @right_required(Right.BILLING)
 @formula_required(*TOPUP_FORMULAS)
-def topup_list(request):
+def topup_list(request: AuthenticatedRequest) -> HttpResponseBase:
     """LEDG-5: the account's top-ups, all or only those awaiting payment (?status=pending)."""
     pending_only = request.GET.get("status") == TopUpStatus.PENDING
     table = TopUpTable(topups_of(request.user.account, pending_only=pending_only))

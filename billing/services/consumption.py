@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from django.db import models
 from django.db.models import Sum
@@ -64,7 +65,7 @@ class ConsumptionRow:
     values: list = field(default_factory=list)  # one per month of the period
 
     @property
-    def total(self):
+    def total(self) -> Any:
         return sum(self.values)
 
 
@@ -83,10 +84,10 @@ class Consumption:
         )
 
     @property
-    def total(self):
+    def total(self) -> Any:
         return sum(self.month_totals, self._zero())
 
-    def _zero(self):
+    def _zero(self) -> Any:
         return Decimal("0.00") if self.measure == Measure.VALUE else 0
 
 
@@ -94,7 +95,7 @@ def _month_start(month: datetime.date) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(month, datetime.time.min))
 
 
-def _as_month(value) -> datetime.date:
+def _as_month(value: Any) -> datetime.date:
     if isinstance(value, datetime.datetime):
         value = timezone.localtime(value) if timezone.is_aware(value) else value
         return value.date().replace(day=1)

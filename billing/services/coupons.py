@@ -14,10 +14,12 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
@@ -40,7 +42,7 @@ class CouponError(ValueError):
     """A coupon that cannot be issued, used or refunded as asked; the message is for the user."""
 
 
-def to_amount(value, *, what=None, error: type[ValueError] = CouponError) -> Decimal:
+def to_amount(value: Any, *, what: Any = None, error: type[ValueError] = CouponError) -> Decimal:
     """A positive amount in euros, to the cent; raises `error` with a message for the user."""
     what = what or _("An amount")
     try:
@@ -93,7 +95,7 @@ def _create(
 
 def issue_coupon(
     account: Account,
-    amount,
+    amount: Any,
     *,
     origin_reference: str,
     by: User | None = None,
@@ -154,7 +156,7 @@ def usable_coupons(account: Account, today: datetime.date | None = None) -> Quer
 
 
 def apply_coupon(
-    coupon: Coupon, amount_due, *, reference: str, by: User | None = None
+    coupon: Coupon, amount_due: Any, *, reference: str, by: User | None = None
 ) -> tuple[Decimal, Coupon | None]:
     """ACCT-4, ORD-9: pay up to `amount_due` (EUR incl. VAT) of order `reference` with `coupon`.
 
@@ -218,7 +220,7 @@ def _check_usable(coupon: Coupon, today: datetime.date) -> None:
         raise CouponError(_("Coupon %(number)s has expired.") % {"number": coupon.number})
 
 
-def request_refund(coupon: Coupon, by: User | None, *, request=None) -> Coupon:
+def request_refund(coupon: Coupon, by: User | None, *, request: HttpRequest | None = None) -> Coupon:
     """ACCT-4: the customer asks for a valid coupon to be refunded; staff are emailed. Idempotent."""
     with transaction.atomic():
         coupon = Coupon.objects.select_for_update().get(pk=coupon.pk)

@@ -13,6 +13,7 @@ import datetime
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -39,8 +40,8 @@ class LineInput:
     """One line to bill. `unit_price` excludes VAT; `vat_rate` None means the buyer's rate."""
 
     description: str
-    quantity: Decimal = Decimal("1")
-    unit_price: Decimal = ZERO
+    quantity: Decimal | int = Decimal("1")
+    unit_price: Decimal | int = ZERO
     vat_rate: Decimal | None = None
 
 
@@ -53,7 +54,7 @@ class _Line:
     total: Decimal
 
 
-def _decimal(value, what: str) -> Decimal:
+def _decimal(value: Any, what: str) -> Decimal:
     try:
         number = Decimal(str(value))
     except InvalidOperation:

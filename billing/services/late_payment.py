@@ -14,10 +14,12 @@ from __future__ import annotations
 import datetime
 import logging
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -62,7 +64,7 @@ def cash_only(account: Account) -> bool:
     )
 
 
-def allowed_payment_modes(account: Account, modes) -> list[str]:
+def allowed_payment_modes(account: Account, modes: Any) -> list[str]:
     """ORD-9: `modes` less those refused while the account is restricted to cash."""
     if not cash_only(account):
         return list(modes)
@@ -228,7 +230,7 @@ def _close(
     by: User | None,
     *,
     payment_reference: str = "",
-    request=None,
+    request: HttpRequest | None = None,
 ) -> LatePaymentStatement:
     with transaction.atomic():
         statement = LatePaymentStatement.objects.select_for_update().defer("pdf").get(pk=statement.pk)
@@ -274,7 +276,11 @@ def _lift_if_settled(account: Account, by: User | None) -> None:
 
 
 def mark_statement_paid(
-    statement: LatePaymentStatement, by: User | None, *, payment_reference: str = "", request=None
+    statement: LatePaymentStatement,
+    by: User | None,
+    *,
+    payment_reference: str = "",
+    request: HttpRequest | None = None,
 ) -> LatePaymentStatement:
     """ACCT-6 (staff): the statement was paid; the cash-only restriction is lifted when no other
     statement awaits payment. Only the statement: the invoice is paid by documents.mark_paid."""
@@ -282,7 +288,7 @@ def mark_statement_paid(
 
 
 def abandon_statement(
-    statement: LatePaymentStatement, by: User | None, *, request=None
+    statement: LatePaymentStatement, by: User | None, *, request: HttpRequest | None = None
 ) -> LatePaymentStatement:
     """ACCT-6 (staff): the penalties are waived; lifts the restriction like a payment."""
     return _close(statement, StatementStatus.ABANDONED, by, request=request)

@@ -13,6 +13,7 @@ Callers run inside the account's scope (django-scopes), as every account-owned q
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from django.db import transaction
 from django.db.models import F, Sum, Window
@@ -36,7 +37,7 @@ class LedgerError(ValueError):
 class InsufficientBalance(LedgerError):  # noqa: N818 (the name the callers use)
     """LEDG-2: a debit would take the balance below zero."""
 
-    def __init__(self, available, requested):
+    def __init__(self, available: Any, requested: Any) -> None:
         self.available = available
         self.requested = requested
         super().__init__(
@@ -97,7 +98,7 @@ def euro_balance_is_low(account: Account) -> bool:
     return euro_balance(account) <= (threshold if threshold is not None else ZERO)
 
 
-def euro_statement(account: Account):
+def euro_statement(account: Account) -> Any:
     """LEDG-2: the euro movements, oldest first, each with `balance_after` (one query)."""
     return (
         EuroMovement.objects.filter(account=account)
@@ -107,7 +108,7 @@ def euro_statement(account: Account):
     )
 
 
-def token_statement(account: Account, product: Product | None = None):
+def token_statement(account: Account, product: Product | None = None) -> Any:
     """LEDG-2: token movements, oldest first, each with `balance_after` for its product (one query)."""
     movements = TokenMovement.objects.filter(account=account)
     if product is not None:
@@ -128,7 +129,7 @@ def _positive_tokens(quantity: int) -> int:
     return quantity
 
 
-def _positive_euros(amount) -> Decimal:
+def _positive_euros(amount: Any) -> Decimal:
     try:
         value = Decimal(str(amount))
     except InvalidOperation:
@@ -147,7 +148,7 @@ def _check_reference(reference: str) -> str:
     return reference
 
 
-def _already_booked(model, signed_field: str, signed_value, **lookup):
+def _already_booked(model: Any, signed_field: str, signed_value: Any, **lookup: Any) -> Any:
     """The movement already booked for this reference (idempotency), or None."""
     if lookup["kind"] == MovementKind.ADJUSTMENT:
         return None

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 import logging
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from django.db import transaction
 from django.db.models import QuerySet
@@ -44,7 +45,7 @@ def previous_month(today: datetime.date) -> datetime.date:
     return (today.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
 
 
-def _amount(value) -> Decimal:
+def _amount(value: Any) -> Decimal:
     try:
         amount = Decimal(str(value))
     except InvalidOperation:
@@ -55,7 +56,13 @@ def _amount(value) -> Decimal:
 
 
 def register_charge(
-    account: Account, *, reference: str, description: str, amount, date: datetime.date, by: User | None = None
+    account: Account,
+    *,
+    reference: str,
+    description: str,
+    amount: Any,
+    date: datetime.date,
+    by: User | None = None,
 ) -> PendingCharge:
     """LEDG-1: put an order of a Monthly-payment account on its next monthly invoice (`amount` EUR
     excl. VAT, dated `date`). Idempotent per reference; the same reference with another amount is

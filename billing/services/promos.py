@@ -13,6 +13,7 @@ import datetime
 import secrets
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
@@ -68,7 +69,7 @@ def discount_for(promo: PromoCode, amount_due: Decimal) -> Decimal:
 
 def issue_promo_code(
     account: Account,
-    value,
+    value: Any,
     *,
     origin: str,
     kind: str = PromoKind.AMOUNT,
@@ -146,7 +147,7 @@ def _find(account: Account, code: str, *, lock: bool) -> PromoCode:
     return promo
 
 
-def check_promo_code(account: Account, code: str, *, amount_due) -> tuple[PromoCode, Decimal]:
+def check_promo_code(account: Account, code: str, *, amount_due: Any) -> tuple[PromoCode, Decimal]:
     """ORD-9 review page: the code and the discount it would give on `amount_due` (EUR excl. VAT),
     without using it; raises PromoCodeError with the reason it cannot be used."""
     amount_due = to_amount(amount_due, what=_("The amount due"), error=PromoCodeError)
@@ -158,7 +159,7 @@ def check_promo_code(account: Account, code: str, *, amount_due) -> tuple[PromoC
 
 
 def redeem_promo_code(
-    account: Account, code: str, *, amount_due, reference: str, by: User | None = None
+    account: Account, code: str, *, amount_due: Any, reference: str, by: User | None = None
 ) -> Decimal:
     """ACCT-5, ORD-9: use `code` on order `reference`; returns the discount (EUR excl. VAT).
 

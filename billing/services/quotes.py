@@ -9,10 +9,12 @@ refuses an expired quote with a message saying so (user guide 10.2).
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from django.db import transaction
 from django.db.models import DateField, F, QuerySet, Value
 from django.db.models.functions import Cast, Coalesce
+from django.http import HttpRequest
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -38,7 +40,7 @@ def quote_expiry(quote: Document) -> datetime.date:
     return quote.issue_date + datetime.timedelta(days=conf.quote_validity_days())
 
 
-def expiry_expression():
+def expiry_expression() -> Any:
     """The SQL form of `quote_expiry`, to annotate or filter quotes."""
     # date + interval is a timestamp in PostgreSQL: cast it back to a date.
     fallback = Cast(
@@ -47,7 +49,7 @@ def expiry_expression():
     return Coalesce("valid_until", "due_date", fallback, output_field=DateField())
 
 
-def open_quotes(account, today: datetime.date | None = None) -> QuerySet[Document]:
+def open_quotes(account: Any, today: datetime.date | None = None) -> QuerySet[Document]:
     """ACCT-2: the account's quotes still open and not past their expiry, each with `expiry`."""
     today = today or timezone.localdate()
     return (
@@ -59,7 +61,7 @@ def open_quotes(account, today: datetime.date | None = None) -> QuerySet[Documen
     )
 
 
-def accept_quote(quote: Document, by: User, *, request=None) -> Document:
+def accept_quote(quote: Document, by: User, *, request: HttpRequest | None = None) -> Document:
     """ACCT-2: the customer accepts an open quote online; it becomes signed. Idempotent.
 
     Raises QuoteExpired past the quote's expiry, DocumentError for anything that is not an open

@@ -18,6 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db import transaction
 from django.db.models import Sum
 from django.db.models.functions import Coalesce
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -277,7 +278,11 @@ def _mark(
 
 
 def recover_as_promo_code(
-    account: Account, by: User | None, *, today: datetime.date | None = None, request=None
+    account: Account,
+    by: User | None,
+    *,
+    today: datetime.date | None = None,
+    request: HttpRequest | None = None,
 ) -> PromoCode:
     """LEDG-2: every recoverable rebate becomes one promo code of their total (EUR excl. VAT)."""
     today = today or timezone.localdate()
@@ -309,7 +314,12 @@ def recover_as_promo_code(
 
 
 def recover_by_invoice(
-    account: Account, by: User | None, *, reference: str, today: datetime.date | None = None, request=None
+    account: Account,
+    by: User | None,
+    *,
+    reference: str,
+    today: datetime.date | None = None,
+    request: HttpRequest | None = None,
 ) -> Decimal:
     """LEDG-2: the customer invoices us the recoverable rebates; `reference` is their invoice's
     number. Returns the total to invoice (EUR excl. VAT)."""

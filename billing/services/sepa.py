@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import datetime
 import secrets
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
+from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
@@ -150,7 +152,14 @@ def _super_user_emails(account: Account) -> list[str]:
 
 
 def request_mandate(
-    account: Account, *, kind: str, holder: dict, iban: str, bic: str, by: User, request=None
+    account: Account,
+    *,
+    kind: str,
+    holder: dict,
+    iban: str,
+    bic: str,
+    by: User,
+    request: HttpRequest | None = None,
 ) -> SepaMandate:
     """ADM-5: record a mandate awaiting its signature, render its PDF and email it to the account's
     super user (with the requesting user in copy)."""
@@ -243,7 +252,7 @@ def validate_mandate(
     return mandate
 
 
-def _revoke(mandate: SepaMandate, by: User | None, **details) -> None:
+def _revoke(mandate: SepaMandate, by: User | None, **details: Any) -> None:
     mandate.status = MandateStatus.REVOKED
     mandate.revoked_at = timezone.now()
     mandate.save(update_fields=["status", "revoked_at"])
@@ -285,6 +294,6 @@ def active_mandate(account: Account) -> SepaMandate | None:
     )
 
 
-def mandates_of(account: Account):
+def mandates_of(account: Account) -> Any:
     """ADM-5: the account's mandates, newest first, without their PDFs."""
     return SepaMandate.objects.filter(account=account).defer("pdf").select_related("validated_by")

@@ -20,9 +20,11 @@ import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -77,7 +79,7 @@ class CartLine:
         return round_cents(self.unit_price * self.quantity)
 
 
-def token_products():
+def token_products() -> Any:
     """LEDG-4: the products tokens can be bought for: active, on sale, not free test products."""
     return catalogue_queryset(active_only=True).filter(is_test=False, periods__isnull=False).distinct()
 
@@ -207,7 +209,7 @@ def create_topup(
     by: User,
     mandate: SepaMandate | None = None,
     cash_only: bool = False,
-    request=None,
+    request: HttpRequest | None = None,
 ) -> TopUp:
     """LEDG-4: record the top-up, issue its invoice (or quote) and email it. Nothing is credited
     before payment (`confirm_topup`). A second call with the same `draft_key` (double click)

@@ -10,6 +10,7 @@ orders.services.pricing. The hidden `origin` and `source_order` carry a renewal,
 from __future__ import annotations
 
 import re
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
@@ -56,7 +57,7 @@ PSD2_FIELDS = ("psd2_roles", "nca_name", "nca_id", "authorisation_number")
 SIGNATURE_FIELDS = ("user_type", "users", "document_packs", "eidas_ids")
 
 
-def _count(label, maximum: int, help_text=""):
+def _count(label: Any, maximum: int, help_text: str = "") -> Any:
     return forms.IntegerField(
         label=label,
         required=False,
@@ -199,7 +200,7 @@ class OrderForm(Form):
         queryset=Order.objects.none(), to_field_name="reference", required=False, widget=forms.HiddenInput
     )
 
-    def __init__(self, *args, account: Account, product: Product, **kwargs):
+    def __init__(self, *args: Any, account: Account, product: Product, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.account, self.product = account, product
         self.profile = profile = profile_for(product)
@@ -211,7 +212,7 @@ class OrderForm(Form):
             self.initial.setdefault("billing_different", True)
             for key in BILLING_ADDRESS_KEYS:
                 self.initial.setdefault(f"billing_{key}", default[key])
-        self.fields["months"].choices = [
+        cast(forms.ChoiceField, self.fields["months"]).choices = [
             (
                 p.months,
                 ngettext(
@@ -223,11 +224,15 @@ class OrderForm(Form):
             )
             for p in product.periods.all()
         ]
-        self.fields["organisation"].queryset = Organisation.objects.filter(account=account)
+        cast(forms.ModelChoiceField, self.fields["organisation"]).queryset = Organisation.objects.filter(
+            account=account
+        )
         contacts = Contact.objects.filter(account=account).select_related("organisation")
         for name in ("admin_contact", "technical_contact", "legal_representative"):
-            self.fields[name].queryset = contacts
-        self.fields["source_order"].queryset = Order.objects.filter(account=account)
+            cast(forms.ModelChoiceField, self.fields[name]).queryset = contacts
+        cast(forms.ModelChoiceField, self.fields["source_order"]).queryset = Order.objects.filter(
+            account=account
+        )
         self._drop_unused(profile)
         if profile.is_client:
             self.fields["admin_contact"].label = _("Certificate holder (administrative contact)")
@@ -237,9 +242,13 @@ class OrderForm(Form):
             )
         if "dcv_method" in self.fields:  # ORD-8: the brand's methods today (email ends on 2028-03-15)
             offered = offered_methods(product.brand, timezone.now())
-            self.fields["dcv_method"].choices = [(m, DcvMethod(m).label) for m in offered]
+            cast(forms.ChoiceField, self.fields["dcv_method"]).choices = [
+                (m, DcvMethod(m).label) for m in offered
+            ]
         if profile.csr:
-            self.fields["csr_mode"].choices = [(mode.value, mode.label) for mode in profile.csr_modes]
+            cast(forms.ChoiceField, self.fields["csr_mode"]).choices = [
+                (mode.value, mode.label) for mode in profile.csr_modes
+            ]
         if profile.assistance:
             self.fields["assistance"].help_text = _(
                 "We assist you through the technical steps of the purchase and installation (%(price)s € excl. "
@@ -251,7 +260,7 @@ class OrderForm(Form):
                 "excl. VAT per licence and year."
             ) % {"max": MAX_LICENCES, "price": licence_price(product)}
         if profile.chains:
-            self.fields["chain"].choices = [
+            cast(forms.ChoiceField, self.fields["chain"]).choices = [
                 (
                     chain.code,
                     _("%(label)s (recommended)") % {"label": chain.label}
@@ -278,7 +287,7 @@ class OrderForm(Form):
                 "and year."
             ) % {"price": EIDAS_ID_PRICE}
 
-    def _drop_unused(self, profile) -> None:
+    def _drop_unused(self, profile: Any) -> None:
         unused: list[str] = []
         if not profile.names:
             unused += NAME_FIELDS
@@ -366,8 +375,9 @@ class OrderForm(Form):
 
     # The form as a whole ----------------------------------------------------------------------
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if self.refusal is not None:
             self.add_error(None, self.refusal.message)
         if (

@@ -5,6 +5,8 @@ Each is used only when the user picks "new" in the matching drop-down of the ord
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -38,7 +40,7 @@ class NewOrganisationForm(forms.ModelForm):
             "phone",
         ]
 
-    def __init__(self, *args, account: Account, **kwargs):
+    def __init__(self, *args: Any, account: Account, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.account = account
         self.fields["phone"].validators.append(validate_phone)
@@ -46,8 +48,9 @@ class NewOrganisationForm(forms.ModelForm):
     def clean_registration_number(self) -> str:
         return compact_registration_number(self.cleaned_data["registration_number"])
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         number, country = data.get("registration_number"), data.get("country")
         if number and country == "FR" and siren_of(number) is None:
             self.add_error(
@@ -63,7 +66,7 @@ class NewOrganisationForm(forms.ModelForm):
             )
         return data
 
-    def validate_unique(self):
+    def validate_unique(self) -> None:
         # The account is set by the service; uniqueness in the account is checked in clean().
         pass
 
@@ -75,7 +78,7 @@ class NewContactForm(forms.ModelForm):
         model = Contact
         fields = ["first_name", "last_name", "email", "phone"]
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["phone"].validators.append(validate_phone)
 

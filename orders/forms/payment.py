@@ -7,8 +7,10 @@ every refusal lands next to its field and the review shows the amounts before co
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any, cast
 
 from django import forms
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account
@@ -48,11 +50,6 @@ class PaymentForm(forms.Form):
         required=False,
         coerce=int,
         empty_value=None,
-        choices=[("", "—")] + [(days, _("%(days)s days") % {"days": days}) for days in PURCHASE_ORDER_TERMS],
-        help_text=_(
-            "Deferred payment adds %(rate)s %% of fees; a quote is issued, to be signed and returned."
-        )
-        % {"rate": f"{PURCHASE_ORDER_FEE_RATE:f}".rstrip("0").rstrip(".")},
     )
     quote = forms.BooleanField(label=_("I want a quote instead of an invoice"), required=False)
     promo_code = forms.CharField(label=_("Promo code"), required=False, max_length=40)
@@ -65,21 +62,36 @@ class PaymentForm(forms.Form):
     )
 
     def __init__(
-        self, data=None, *, account: Account, product: Product, months: int, public_total: Decimal, **kwargs
-    ):
+        self,
+        data: Any = None,
+        *,
+        account: Account,
+        product: Product,
+        months: int,
+        public_total: Decimal,
+        **kwargs: Any,
+    ) -> None:
         self.account, self.product, self.months, self.public_total = account, product, months, public_total
         self.offer: Offer = offer(account, product, months, public_total)
         initial = {"method": self.offer.default, **kwargs.pop("initial", {})}
         super().__init__(data, initial=initial, **kwargs)
         # Every method validates as a choice, so one the account may not use gets plan_payment's
         # reason (no mandate, balance spent, late-payment statement); only the offered ones show.
-        self.fields["method"].choices = Method.choices
+        cast(forms.ChoiceField, self.fields["method"]).choices = Method.choices
         self.fields["method"].widget.choices = self.offer.choices
-        self.fields["coupon"].queryset = usable_coupons(account)
+        cast(forms.ModelChoiceField, self.fields["coupon"]).queryset = usable_coupons(account)
+        # Built per form, in the reader's language (a class attribute would be English at import).
+        cast(forms.ChoiceField, self.fields["term"]).choices = [("", "—")] + [
+            (days, gettext("%(days)s days") % {"days": days}) for days in PURCHASE_ORDER_TERMS
+        ]
+        self.fields["term"].help_text = gettext(
+            "Deferred payment adds %(rate)s %% of fees; a quote is issued, to be signed and returned."
+        ) % {"rate": f"{PURCHASE_ORDER_FEE_RATE:f}".rstrip("0").rstrip(".")}
         self.plan: PaymentPlan | None = None
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if self.errors:
             return data
         try:

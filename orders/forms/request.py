@@ -10,16 +10,19 @@ refused as an invalid choice.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django import forms
 from django.db import transaction
 from django.forms.utils import ErrorDict
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from accounts.countries import COUNTRY_NAMES
 from accounts.models import Account, Contact, Organisation, User
 from catalog.models import Product
 
+from ..ca.profiles import needs_organisation
 from ..models import DcvMethod, Order, OrderOrigin, ServerSoftware
 from ..services.kinds import Chain, CsrMode, OrderKind, Psd2Role, SignatureUserType
 from ..services.ordering import create_contact, create_organisation, csr_warnings, submit_order
@@ -31,7 +34,9 @@ from .parts import NewContactForm, NewOrganisationForm
 class OrderRequest:
     """The order form and its optional parts, validated together (ORD-2, ORD-4)."""
 
-    def __init__(self, data=None, *, account: Account, product: Product, initial: dict | None = None):
+    def __init__(
+        self, data: Any = None, *, account: Account, product: Product, initial: dict | None = None
+    ) -> None:
         self.account, self.product = account, product
         self.order = OrderForm(data, account=account, product=product, initial=initial)
         self.profile = self.order.profile
@@ -110,7 +115,7 @@ class OrderRequest:
 
     # What the review page shows (ORD-3), from a valid request ----------------------------------
 
-    def _holder(self):
+    def _holder(self) -> Any:
         return self.order.cleaned_data["organisation"] or self.organisation.cleaned_data
 
     def holder_name(self) -> str:
@@ -121,20 +126,20 @@ class OrderRequest:
         holder = self._holder()
         return getattr(holder, name) if isinstance(holder, Organisation) else holder[name]
 
-    def _admin(self):
+    def _admin(self) -> Any:
         return self.order.cleaned_data["admin_contact"] or self.admin.cleaned_data
 
     def _admin_email(self) -> str:
         admin = self._admin()
         return admin.email if isinstance(admin, Contact) else admin["email"]
 
-    def _technical(self):
+    def _technical(self) -> Any:
         data = self.order.cleaned_data
         if data["technical_same_as_admin"]:
             return self._admin()
         return data["technical_contact"] or self.technical.cleaned_data
 
-    def _legal(self):
+    def _legal(self) -> Any:
         if not self.profile.legal_representative:
             return None
         data = self.order.cleaned_data
@@ -196,7 +201,8 @@ class OrderRequest:
             "option_values": options,
             "origin": OrderOrigin(data["origin"]).label if data["origin"] != OrderOrigin.ORDERED else "",
             "source_order": data["source_order"],
-            "approval_needed": self.account.approval_mode,
+            "approval_needed": self.account.approval_mode,  # the view knows whether the user approves
+            "names_organisation": needs_organisation(self.product),
             "warnings": self._warnings(csr, common_name, sans),
         }
 
@@ -210,7 +216,7 @@ class OrderRequest:
         chain: Chain | None = next((c for c in self.profile.chains if c.code == code), None)
         return chain.label if chain else ""
 
-    def _warnings(self, csr, common_name: str, sans: list[str]) -> list[str]:
+    def _warnings(self, csr: Any, common_name: str, sans: list[str]) -> list[str]:
         if csr is None:
             return []
         return csr_warnings(
@@ -223,11 +229,14 @@ class OrderRequest:
             organisation_country=self._holder_field("country"),
             holder_email=self._admin_email() if self.profile.kind == OrderKind.CLIENT else "",
             check_names=self.profile.names,
+            check_organisation=self.product.validation != Product.Validation.DV,  # DV names no organisation
         )
 
     # Placing the order (ORD-3 confirm) ---------------------------------------------------------
 
-    def place(self, *, user: User | None, request=None, token: str = "", **extra) -> Order:
+    def place(
+        self, *, user: User | None, request: HttpRequest | None = None, token: str = "", **extra: Any
+    ) -> Order:
         """Create the new organisation/contacts, then the order, in one transaction.
 
         `extra` goes to submit_order as is (an external order link passes `external_link`).

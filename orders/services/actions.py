@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -76,7 +77,12 @@ def _refuse_revocation(certificate: Certificate, order: Order) -> IllegalTransit
 
 
 def _revoke_locked(
-    certificate: Certificate, order: Order, reason: RevocationReason, *, user: User, request=None
+    certificate: Certificate,
+    order: Order,
+    reason: RevocationReason,
+    *,
+    user: User,
+    request: HttpRequest | None = None,
 ) -> Certificate:
     revoked = get_connector(order.product.brand).revoke(certificate, reason)
     log_action(
@@ -91,7 +97,9 @@ def _revoke_locked(
     return revoked
 
 
-def revoke_certificate(certificate: Certificate, reason: str, *, user: User, request=None) -> Certificate:
+def revoke_certificate(
+    certificate: Certificate, reason: str, *, user: User, request: HttpRequest | None = None
+) -> Certificate:
     """LIFE-5: revoke one certificate with an RFC 5280 reason (5.3.1); its issuing CA's next CRL lists it.
 
     Audited as "certificate.revoked"; the technical contact is emailed. Revoking a certificate
@@ -115,7 +123,9 @@ def revoke_certificate(certificate: Certificate, reason: str, *, user: User, req
     return revoked
 
 
-def revoke_all(order: Order, reason: str, *, user: User, request=None) -> list[Certificate]:
+def revoke_all(
+    order: Order, reason: str, *, user: User, request: HttpRequest | None = None
+) -> list[Certificate]:
     """LIFE-5 "revoke all": every revocable certificate of the order, one audit event each, one email.
 
     Refused with IllegalTransition when none is left to revoke.
@@ -171,7 +181,7 @@ def cancel_target(order: Order) -> str | None:
     return target if target in TRANSITIONS[order.status] else None
 
 
-def cancel_order(order: Order, reason: str, *, user: User, request=None) -> Order:
+def cancel_order(order: Order, reason: str, *, user: User, request: HttpRequest | None = None) -> Order:
     """LIFE-6: cancel an order in progress with a reason; audited as "order.cancelled" and emailed.
 
     The money side (cancellation fee by audit progress, the deposit coupon of a paid order, the
@@ -235,7 +245,7 @@ def can_comment(order: Order) -> bool:
     return order.status not in CLOSED
 
 
-def add_comment(order: Order, text: str, *, user: User, request=None) -> OrderComment:
+def add_comment(order: Order, text: str, *, user: User, request: HttpRequest | None = None) -> OrderComment:
     """LIFE-2: a comment on the order; a staff member's is "from our team", addressed to the customer
     (STAFF-2), and names them as the order's handler if it had none. Audited as "order.commented"."""
     text = text.strip()
@@ -277,7 +287,9 @@ def add_comment(order: Order, text: str, *, user: User, request=None) -> OrderCo
 # Certificate notes (LIFE-7) -------------------------------------------------------------------------
 
 
-def set_certificate_note(certificate: Certificate, note: str, *, user: User, request=None) -> bool:
+def set_certificate_note(
+    certificate: Certificate, note: str, *, user: User, request: HttpRequest | None = None
+) -> bool:
     """LIFE-7: the free note that tells an order's certificates apart. False when unchanged."""
     note = " ".join(note.split())
     if len(note) > MAX_NOTE_LENGTH:
@@ -321,7 +333,9 @@ def can_accept(certificate: Certificate) -> bool:
     )
 
 
-def accept_certificate(certificate: Certificate, *, user: User, request=None) -> Certificate:
+def accept_certificate(
+    certificate: Certificate, *, user: User, request: HttpRequest | None = None
+) -> Certificate:
     """LIFE-8: the subscriber accepts a delivered certificate; audited as "certificate.accepted".
 
     Accepting again returns it unchanged; a revoked or expired certificate is refused.

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -18,9 +19,11 @@ from django.utils.translation import gettext as _
 from accounts.audit import log_action
 from accounts.mail import send_mail_on_commit
 from accounts.models import Account, Right, User
+from billing.services.ledger import InsufficientBalance
 
 from ..models import Order, OrderOrigin, OrderStatus
 from .lifecycle import IllegalTransition, lock_order, move
+from .payment import PREPAID_METHODS, PaymentPlan, record_shortfall, settle
 
 S = OrderStatus
 
@@ -104,15 +107,21 @@ def notify_approvers(order: Order) -> int:
 def status_after_approval(order: Order) -> str:
     """ORD-5: where an approved order goes on, as if an approver had placed it.
 
-    An account paying monthly (one invoice for the previous month's orders, guide 2.4) is processed
-    before it pays: "processing, awaiting payment"; every other account pays first.
+    With the payment chosen at order time (ORD-9), where that payment starts it (tokens, balance
+    and monthly charge: under verification; a quote: quote; card, cheque, transfer: awaiting
+    payment). Without one, an account paying monthly (one invoice for the previous month's
+    orders, guide 2.4) is processed before it pays: "processing, awaiting payment"; every other
+    account pays first.
     """
+    plan = PaymentPlan.from_options((order.options or {}).get("payment"))
+    if plan is not None:
+        return plan.initial_status()
     if order.account.formula == Account.Formula.MONTHLY:
         return S.PROCESSING_AWAITING_PAYMENT
     return S.AWAITING_PAYMENT
 
 
-def approve_order(order: Order, *, user: User, request=None) -> Order:
+def approve_order(order: Order, *, user: User, request: HttpRequest | None = None) -> Order:
     """ORD-5: an approver lets the order go on; audited as "order.approved"; the orderer is emailed.
 
     Approving an order already approved returns it unchanged; an order that no longer awaits
@@ -133,10 +142,34 @@ def approve_order(order: Order, *, user: User, request=None) -> Order:
         locked.approved_by = user
         locked.approved_at = timezone.now()
         locked.save(update_fields=["approved_by", "approved_at"])
-        move(locked, status_after_approval(locked), user=user, request=request, note=_("Approved"))
+        plan = PaymentPlan.from_options((locked.options or {}).get("payment"))
+        if plan is None:
+            move(locked, status_after_approval(locked), user=user, request=request, note=_("Approved"))
+        else:
+            _settle_approved(locked, plan, user=user, request=request)
         log_action("order.approved", obj=locked, user=user, request=request, status=locked.status)
         send_approved_email(locked, user)
     return locked
+
+
+def _settle_approved(
+    locked: Order, plan: PaymentPlan, *, user: User, request: HttpRequest | None = None
+) -> None:
+    """ORD-9 after ORD-5: book the payment chosen at order time, as `submit_order` does for an order
+    placed without approval (same `settle`, under the order's lock then the billing profile's).
+
+    Tokens and balance are debited now; when they no longer cover the order it waits for payment
+    and says so (`record_shortfall`): the status page offers the top-up and the payment (LEDG-4).
+    """
+    prepaid = plan.method in PREPAID_METHODS and not plan.free
+    start = S.AWAITING_PAYMENT if prepaid else plan.initial_status()
+    move(locked, start, user=user, request=request, note=_("Approved"))
+    try:
+        with transaction.atomic():
+            settle(locked, plan, user=user, request=request)
+    except InsufficientBalance as shortfall:
+        locked.refresh_from_db()
+        record_shortfall(locked, plan, shortfall, user=user, request=request)
 
 
 def send_approved_email(order: Order, approver: User) -> None:

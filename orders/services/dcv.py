@@ -16,16 +16,19 @@ and comes back once all pass (`refresh_order_dcv_state`).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
 from accounts.audit import log_action
+from accounts.formatting import date_text
 from accounts.mail import send_mail_on_commit
 from accounts.models import User
 
@@ -33,6 +36,7 @@ from .. import dcv as checks
 from ..ca.policy import dcv_reuse_days
 from ..models import IN_PROGRESS, ISSUABLE, DcvCheck, DcvMethod, Order, OrderStatus
 from .dcv_config import dcv_config, resolver
+from .names import registered_domain
 from .transitions import IllegalTransition, lock_order, move
 
 S = OrderStatus
@@ -42,7 +46,7 @@ M = DcvMethod
 class DcvError(Exception):
     """ORD-8: a DCV action refused, with the message to show."""
 
-    def __init__(self, message: str):
+    def __init__(self, message: str) -> None:
         self.message = message
         super().__init__(message)
 
@@ -79,9 +83,16 @@ def _changeable(order: Order) -> None:
         )
 
 
+def email_addresses(domain: str) -> list[str]:
+    """BR 3.2.2.4.4 addresses of the base domain (the Authorization Domain Name may be the name pruned
+    to its registrable part, BR 1.6.1): www.example.com and shop.example.com are confirmed from the
+    same mailbox, with one email (`send_dcv_emails`)."""
+    return checks.approved_addresses(registered_domain(domain))
+
+
 def _new_check(order: Order, domain: str, method: str, now: datetime, email_address: str = "") -> DcvCheck:
     if method == M.EMAIL and not email_address:
-        email_address = checks.approved_addresses(domain)[0]
+        email_address = email_addresses(domain)[0]
     return DcvCheck.objects.create(
         account_id=order.account_id,
         order=order,
@@ -117,15 +128,15 @@ def _adopt(check: DcvCheck, source: DcvCheck, now: datetime) -> None:
     check.last_result = _(
         "Validation of %(date)s reused from order %(reference)s (usable until %(until)s, CA/B BR 4.2.1)."
     ) % {
-        "date": source.validated_at.date().isoformat(),
+        "date": date_text(source.validated_at),
         "reference": source.order.reference,
-        "until": until.date().isoformat(),
+        "until": date_text(until),
     }
     check.save(update_fields=["method", "email_address", "validated_at", "last_checked_at", "last_result"])
 
 
 def start_dcv(
-    order: Order, *, user: User | None = None, request=None, now: datetime | None = None
+    order: Order, *, user: User | None = None, request: HttpRequest | None = None, now: datetime | None = None
 ) -> list[DcvCheck]:
     """ORD-8: the checks of a server order (`_ensure_checks`), then its status follows them: a paid
     order under verification waits in "awaiting DCV" while a domain is pending. Idempotent; the
@@ -138,7 +149,7 @@ def start_dcv(
 
 
 def _ensure_checks(
-    order: Order, *, user: User | None, request, now: datetime | None, notify: bool
+    order: Order, *, user: User | None, request: Any, now: datetime | None, notify: bool
 ) -> list[DcvCheck]:
     """ORD-8: make sure every domain of a server order in progress has its check.
 
@@ -157,7 +168,7 @@ def _ensure_checks(
             return [existing[d] for d in checks.dcv_domains(locked.all_names) if d in existing]
         methods = methods_for(locked, now)
         default = locked.dcv_method if locked.dcv_method in methods else methods[0]
-        created, result = [], []
+        created, result, to_email = [], [], []
         domains = checks.dcv_domains(locked.all_names)
         pending = [d for d in domains if d not in existing or not is_passed(existing[d], now)]
         reusable = _reusable(locked, pending, now) if pending else {}
@@ -192,9 +203,10 @@ def _ensure_checks(
                     log_action("dcv.renewed", obj=locked, user=user, request=request, domain=domain)
                 else:
                     created.append(check)
-                if notify:
-                    _send_if_email(check, locked)
+                if notify and check.method == M.EMAIL:
+                    to_email.append(check)
             result.append(check)
+        send_dcv_emails(to_email, locked)  # one email per approved address, not one per name
         dropped = [c for d, c in existing.items() if d not in {r.domain for r in result}]
         for check in dropped:  # a name removed from the order (staff correction) needs no validation
             check.delete()
@@ -230,7 +242,7 @@ def _record(
     now: datetime,
     *,
     user: User | None,
-    request=None,
+    request: HttpRequest | None = None,
     actor_name: str = "",
 ) -> DcvCheck | None:
     """Save what a check saw, under the check's row lock; None if the check changed meanwhile."""
@@ -259,7 +271,9 @@ def _record(
     return locked
 
 
-def run_check(check: DcvCheck, *, user: User | None, request=None, now: datetime | None = None) -> DcvCheck:
+def run_check(
+    check: DcvCheck, *, user: User | None, request: HttpRequest | None = None, now: datetime | None = None
+) -> DcvCheck:
     """ORD-8 "check now": look for the DNS record or the HTTP file, then CAA; save what was seen.
 
     Refused for an email check (its recipient confirms from the link) and for a validated one.
@@ -280,7 +294,7 @@ def run_check(check: DcvCheck, *, user: User | None, request=None, now: datetime
         )
     if check.expires_at <= now:
         seen = _("The random value expired on %(date)s: ask for a new one.") % {
-            "date": check.expires_at.date().isoformat()
+            "date": date_text(check.expires_at)
         }
         return _record(check, check.token, False, seen, now, user=user, request=request) or check
     config = dcv_config()
@@ -320,7 +334,9 @@ def find_email_check(token: str) -> DcvCheck | None:
         )
 
 
-def confirm_email(check: DcvCheck, *, request=None, now: datetime | None = None) -> DcvCheck:
+def confirm_email(
+    check: DcvCheck, *, request: HttpRequest | None = None, now: datetime | None = None
+) -> DcvCheck:
     """BR 3.2.2.4.4: the approved address confirms with the random value; then CAA is checked.
 
     Refused (DcvError) once the value expired or the order left processing. Audited with the
@@ -334,7 +350,7 @@ def confirm_email(check: DcvCheck, *, request=None, now: datetime | None = None)
     if check.expires_at <= now:
         raise DcvError(
             _("This link expired on %(date)s. Ask the person who ordered the certificate for a new one.")
-            % {"date": check.expires_at.date().isoformat()}
+            % {"date": date_text(check.expires_at)}
         )
     passed, details = _caa(order, check.domain)
     seen = "\n".join(
@@ -342,6 +358,26 @@ def confirm_email(check: DcvCheck, *, request=None, now: datetime | None = None)
     )
     # The reader may be logged in to another account: the actor is the address, never that user.
     anonymous = request is not None and not request.user.is_authenticated
+    # The email named every pending name of the order sent to this address: the link confirms them all.
+    for sibling in _siblings(check):
+        if sibling.expires_at > now:
+            sibling_passed, sibling_details = _caa(order, sibling.domain)
+            sibling_seen = "\n".join(
+                [
+                    _("Confirmed from the link sent to %(address)s.") % {"address": check.email_address},
+                    *sibling_details,
+                ]
+            )
+            _record(
+                sibling,
+                sibling.token,
+                sibling_passed,
+                sibling_seen,
+                now,
+                user=None,
+                request=request if anonymous else None,
+                actor_name=check.email_address,
+            )
     return (
         _record(
             check,
@@ -357,7 +393,9 @@ def confirm_email(check: DcvCheck, *, request=None, now: datetime | None = None)
     )
 
 
-def resend_email(check: DcvCheck, *, user: User, request=None, now: datetime | None = None) -> None:
+def resend_email(
+    check: DcvCheck, *, user: User, request: HttpRequest | None = None, now: datetime | None = None
+) -> None:
     """ORD-8: send the DCV email again to the chosen approved address (same random value)."""
     now = now or timezone.now()
     _changeable(check.order)
@@ -382,7 +420,7 @@ def change_method(
     *,
     email_address: str = "",
     user: User,
-    request=None,
+    request: HttpRequest | None = None,
     now: datetime | None = None,
 ) -> DcvCheck:
     """ORD-8: a new method (or a new random value with the same one) for one domain, until issuance.
@@ -401,7 +439,7 @@ def change_method(
             raise DcvError(_("%(domain)s is already validated.") % {"domain": current.domain})
         if method not in methods_for(order, now):
             raise DcvError(_("This method is not offered for this product."))
-        if method == M.EMAIL and email_address not in checks.approved_addresses(current.domain):
+        if method == M.EMAIL and email_address not in email_addresses(current.domain):
             raise DcvError(
                 _("Choose one of the approved addresses of %(domain)s.") % {"domain": current.domain}
             )
@@ -418,11 +456,11 @@ def change_method(
             domain=new.domain,
             **{"from": previous, "to": method, "email_address": new.email_address},
         )
-        _send_if_email(new, order)
+        send_dcv_emails([new], order)
     return new
 
 
-def _attest(check: DcvCheck, by: User, note: str, request, now: datetime) -> DcvCheck:
+def _attest(check: DcvCheck, by: User, note: str, request: HttpRequest, now: datetime) -> DcvCheck:
     with transaction.atomic():
         locked = DcvCheck.objects.select_for_update().select_related("order").get(pk=check.pk)
         if is_passed(locked, now):
@@ -455,7 +493,7 @@ def _attester(by: User | None, note: str) -> str:
 
 
 def validate_dcv_manually(
-    check: DcvCheck, *, by: User, note: str, request=None, now: datetime | None = None
+    check: DcvCheck, *, by: User, note: str, request: HttpRequest | None = None, now: datetime | None = None
 ) -> DcvCheck:
     """STAFF-2: the validation team attests it validated the domain (and read its CAA) itself.
 
@@ -470,7 +508,7 @@ def validate_dcv_manually(
 
 
 def validate_order_dcv_manually(
-    order: Order, *, by: User, note: str, request=None, now: datetime | None = None
+    order: Order, *, by: User, note: str, request: HttpRequest | None = None, now: datetime | None = None
 ) -> list[DcvCheck]:
     """STAFF-2: `validate_dcv_manually` for every domain of the order, the checks made if missing
     (without emailing anyone), the status refreshed once at the end."""
@@ -504,7 +542,7 @@ def unvalidated_domains(order: Order, names: list[str], at: datetime) -> list[st
 
 
 def refresh_order_dcv_state(
-    order: Order, *, user: User | None = None, request=None, now: datetime | None = None
+    order: Order, *, user: User | None = None, request: HttpRequest | None = None, now: datetime | None = None
 ) -> Order:
     """LIFE-1: under verification → awaiting DCV while a domain is pending, and back once all pass.
 
@@ -534,7 +572,9 @@ def refresh_order_dcv_state(
         return locked
 
 
-def prepare_issuance(order: Order, *, user: User | None, request=None, now: datetime) -> None:
+def prepare_issuance(
+    order: Order, *, user: User | None, request: HttpRequest | None = None, now: datetime
+) -> None:
     """Before the issuance lock: checks created if missing, status refreshed, CAA read again for
     validations older than 8 hours (BR 3.2.2.8). Raises CaaRefused when CAA forbids."""
     if not requires_dcv(order) or Order.objects.filter(pk=order.pk, status__in=ISSUABLE).count() == 0:
@@ -568,25 +608,42 @@ def assert_dcv_complete(locked: Order, now: datetime) -> None:
         )
 
 
-def _send_if_email(check: DcvCheck, order: Order) -> None:
-    if check.method == M.EMAIL and check.validated_at is None:
-        send_dcv_email(check, order)
+def send_dcv_emails(email_checks: list[DcvCheck], order: Order) -> None:
+    """One email per approved address: the checks of the names under one base domain share the
+    address (`checks.approved_addresses`), and its one link confirms them all (`confirm_email`)."""
+    sent: set[str] = set()
+    for check in email_checks:
+        if check.validated_at is None and check.email_address not in sent:
+            sent.add(check.email_address)
+            send_dcv_email(check, order)
+
+
+def _siblings(check: DcvCheck) -> list[DcvCheck]:
+    """The order's pending email checks sent to the same address (names under one base domain)."""
+    return list(
+        DcvCheck.objects.filter(
+            order_id=check.order_id, method=M.EMAIL, email_address=check.email_address, validated_at=None
+        )
+        .exclude(pk=check.pk)
+        .order_by("domain")
+    )
 
 
 def send_dcv_email(check: DcvCheck, order: Order) -> None:
     """BR 3.2.2.4.4: the random value, in a confirmation link, to the approved address, in the
-    account's language."""
+    account's language; the link confirms every pending name of the order sent to that address."""
     language = order.account.language
+    domains = [check.domain, *(sibling.domain for sibling in _siblings(check))]
     with translation.override(language):
         context = {
-            "domain": check.domain,
-            "names": _names_of(order, check.domain),
+            "domain": check.email_address.partition("@")[2] or check.domain,
+            "names": [name for domain in domains for name in _names_of(order, domain)],
             "reference": order.reference,
             "product": str(order.product),
             "organisation": order.organisation.name,
             "account": order.account.name,
             "address": check.email_address,
             "confirm_url": settings.SITE_URL + reverse("dcv:confirm", args=[check.token]),
-            "expires": check.expires_at.date().isoformat(),
+            "expires": date_text(check.expires_at),
         }
     send_mail_on_commit("dcv_request", [check.email_address], context, language)

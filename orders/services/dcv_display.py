@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .. import dcv as checks
 from ..models import DELIVERED, DcvCheck, DcvMethod, Order
-from .dcv import is_passed, methods_for, requires_dcv
+from .dcv import email_addresses, is_passed, methods_for, requires_dcv
 from .dcv_config import dcv_config
 from .steps import StepState
 
@@ -81,7 +81,7 @@ def rows(order: Order, checks_: list[DcvCheck] | None = None, now: datetime | No
                 record_name=checks.dns_record_name(check.domain),
                 cname_target=checks.cname_target(check.token, config.cname_zone),
                 http_url=checks.http_url(check.domain, check.token, config.http_port),
-                approved_addresses=checks.approved_addresses(check.domain),
+                approved_addresses=email_addresses(check.domain),
             )
         )
     return result

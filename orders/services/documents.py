@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -95,7 +96,13 @@ def _clean_name(name: str) -> str:
 
 
 def send_audit_document(
-    order: Order, *, kind: str, upload: UploadedFile, comment: str = "", user: User, request=None
+    order: Order,
+    *,
+    kind: str,
+    upload: UploadedFile,
+    comment: str = "",
+    user: User,
+    request: HttpRequest | None = None,
 ) -> AuditDocument:
     """LIFE-8: attach a document to the order; it fulfils the oldest open request of its type.
 
@@ -175,7 +182,7 @@ def notify_auditors(order: Order, document: AuditDocument) -> None:
 
 
 def request_documents(
-    order: Order, kinds: list[str], note: str = "", *, user: User, request=None
+    order: Order, kinds: list[str], note: str = "", *, user: User, request: HttpRequest | None = None
 ) -> list[DocumentRequest]:
     """STAFF-2, LIFE-8: the auditor asks for documents; the status page counts the open requests.
 

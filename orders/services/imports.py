@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -27,6 +28,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.serialization import pkcs7
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -202,7 +204,7 @@ def _names(certificate: x509.Certificate) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def _first(name: x509.Name, oid) -> str:
+def _first(name: x509.Name, oid: Any) -> str:
     values = name.get_attributes_for_oid(oid)
     return str(values[0].value) if values else ""
 
@@ -327,7 +329,7 @@ def _create(
     organisation: Organisation,
     manager: Contact,
     user: User,
-    request,
+    request: HttpRequest,
     now: datetime,
 ) -> Order:
     order = Order.objects.create(
@@ -412,7 +414,7 @@ def import_certificates(
     manager: Contact,
     user: User,
     product: Product | None = None,
-    request=None,
+    request: HttpRequest | None = None,
     now: datetime | None = None,
 ) -> ImportResult:
     """ORD-15: import every end-entity certificate of `sources` (file name, content) into `account`.

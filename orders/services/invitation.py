@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import models, transaction
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -22,6 +24,7 @@ from django.utils.translation import gettext_lazy
 from django_scopes import scopes_disabled
 
 from accounts.audit import log_action
+from accounts.formatting import date_text
 from accounts.mail import send_mail_on_commit
 from accounts.models import User
 
@@ -89,13 +92,13 @@ def _send(order: Order, *, reminder: bool) -> None:
             if order.created_by
             else order.technical_contact.full_name,
             "link": invitation_url(order),
-            "expires": expires_at(order).date().isoformat(),
+            "expires": date_text(expires_at(order)),
             "reminder": reminder,
         }
     send_mail_on_commit("order_invitation", [holder.email], context, language)
 
 
-def _audit_sent(order: Order, *, user: User | None, request, reminder: bool) -> None:
+def _audit_sent(order: Order, *, user: User | None, request: Any, reminder: bool) -> None:
     log_action(
         "order.invitation_sent",
         obj=order,
@@ -107,7 +110,7 @@ def _audit_sent(order: Order, *, user: User | None, request, reminder: bool) -> 
     )
 
 
-def start_invitation(order: Order, *, user: User | None, request=None) -> None:
+def start_invitation(order: Order, *, user: User | None, request: HttpRequest | None = None) -> None:
     """ORD-4: called by submit_order in its transaction for a client order in invitation mode."""
     order.invitation_token = secrets.token_urlsafe(32)
     order.invitation_sent_at = timezone.now()
@@ -116,7 +119,7 @@ def start_invitation(order: Order, *, user: User | None, request=None) -> None:
     _send(order, reminder=False)
 
 
-def send_invitation(order: Order, *, user: User | None, request=None) -> Order:
+def send_invitation(order: Order, *, user: User | None, request: HttpRequest | None = None) -> Order:
     """ORD-4: remind the holder (status page): the same link is emailed again and open for
     INVITATION_LIFETIME from now. Refused once the CSR is in or the order is closed or delivered."""
     with transaction.atomic():
@@ -170,7 +173,7 @@ def find_invitation(token: str) -> Order | None:
         )
 
 
-def submit_invitation_csr(order: Order, csr_pem: str, *, request=None) -> Order:
+def submit_invitation_csr(order: Order, csr_pem: str, *, request: HttpRequest | None = None) -> Order:
     """ORD-4: the holder's CSR, checked like any other (ORD-6, raises CsrError), is stored once.
 
     Audited as "order.csr_received" in the holder's name; the holder and the technical contact

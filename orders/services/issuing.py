@@ -8,13 +8,16 @@ IllegalTransition instead of issuing twice.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.audit import log_action
+from accounts.formatting import date_text
 from accounts.mail import send_mail_on_commit
 from accounts.models import User
 from accounts.services import registration_prefill_url
@@ -89,7 +92,7 @@ def recommended_format(server_software: str) -> str:
     return _FORMAT_FOR_SOFTWARE.get(server_software, "zip")
 
 
-def _organisation_for(order: Order):
+def _organisation_for(order: Order) -> Any:
     """The holder organisation whenever the subject names it: OV/EV, code signing, seals, PSD2
     (orders.ca.profiles.needs_organisation; BR 7.1.4.2 for TLS)."""
     return order.organisation if needs_organisation(order.product) else None
@@ -105,7 +108,9 @@ def delivered_status(order: Order) -> str:
     return S.DELIVERED_NOT_PAID
 
 
-def issue_certificate(order: Order, *, user: User, request=None, now: datetime | None = None) -> Certificate:
+def issue_certificate(
+    order: Order, *, user: User, request: HttpRequest | None = None, now: datetime | None = None
+) -> Certificate:
     """STAFF-2: issue the order's certificate through its brand's connector and deliver it.
 
     Only from an ISSUABLE status and, for a server product, once every domain has a passed domain
@@ -179,7 +184,7 @@ def issue_certificate(order: Order, *, user: User, request=None, now: datetime |
 
 
 def deliver_without_certificate(
-    order: Order, *, user: User, request=None, now: datetime | None = None
+    order: Order, *, user: User, request: HttpRequest | None = None, now: datetime | None = None
 ) -> Order:
     """ORD-4: a product made of no certificate (a site seal, a signature solution: Product.requires_csr
     off) is delivered by the staff once its verification is done; nothing is signed."""
@@ -235,8 +240,8 @@ def send_delivery_email(order: Order, certificate: Certificate) -> None:
             "names": order.all_names,
             "product": str(order.product),
             "serial": certificate.serial,
-            "not_before": certificate.not_before.date().isoformat(),
-            "not_after": certificate.not_after.date().isoformat(),
+            "not_before": date_text(certificate.not_before),
+            "not_after": date_text(certificate.not_after),
             "server_software": software,
             "format_label": str(DOWNLOAD_FORMATS[fmt]["label"]),
             "format_advice": str(_ADVICE[fmt]),

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count, QuerySet
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django_scopes import scope, scopes_disabled
 
@@ -52,7 +53,13 @@ def account_links(account: Account) -> QuerySet[ExternalOrderLink]:
 
 
 def create_link(
-    account: Account, *, product: Product, period_months: int, label: str, user: User, request=None
+    account: Account,
+    *,
+    product: Product,
+    period_months: int,
+    label: str,
+    user: User,
+    request: HttpRequest | None = None,
 ) -> ExternalOrderLink:
     """ORD-5: a new enabled link for one product and period; audited as "order_link.created"."""
     if not linkable_products().filter(pk=product.pk, periods__months=period_months).exists():
@@ -73,7 +80,9 @@ def create_link(
     return link
 
 
-def set_link_enabled(link: ExternalOrderLink, enabled: bool, *, user: User, request=None) -> bool:
+def set_link_enabled(
+    link: ExternalOrderLink, enabled: bool, *, user: User, request: HttpRequest | None = None
+) -> bool:
     """ORD-5: disable or re-enable a link; False when it already was. Audited as
     "order_link.disabled" / "order_link.enabled"."""
     with transaction.atomic():
@@ -107,7 +116,7 @@ def enabled_link(token: str) -> ExternalOrderLink | None:
         )
 
 
-def submission_allowed(request) -> bool:
+def submission_allowed(request: HttpRequest) -> bool:
     """Count one submission from the client's address; False beyond SUBMISSIONS_PER_HOUR."""
     key = f"order-link-submissions:{client_ip(request) or 'unknown'}"
     cache.add(key, 0, timeout=_WINDOW_SECONDS)
@@ -182,7 +191,9 @@ def _contact(organisation: Organisation, person: PersonData) -> Contact:
     )
 
 
-def submit_external_order(link: ExternalOrderLink, data: ExternalOrderData, *, request=None) -> Order:
+def submit_external_order(
+    link: ExternalOrderLink, data: ExternalOrderData, *, request: HttpRequest | None = None
+) -> Order:
     """ORD-5: place an order through a link with the ordering service (`submit_order`, without a
     user: it starts awaiting approval, origin "external link"), audit who used the link
     ("order_link.used") and email the account's approvers.

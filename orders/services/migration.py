@@ -18,7 +18,7 @@ from django.urls import reverse
 from accounts.models import Account
 from catalog.models import SERVER_TYPES, Product
 
-from ..models import Certificate, Order, OrderOrigin
+from ..models import Certificate, Order, OrderOrigin, OrderStatus
 
 # "Our" brand: the one migrations lead to (the seed's TBS X509, catalog/seed.py).
 OUR_BRAND_CODE = "tbs-x509"
@@ -59,10 +59,16 @@ def clonable_orders(account: Account) -> QuerySet[Order]:
     return _with_valid_until(orders).order_by("-created_at", "-id")
 
 
+# A migration replaces a certificate the customer holds and paid for: never a cancelled, unpaid or
+# undelivered order.
+MIGRABLE_STATUSES = (OrderStatus.DELIVERED_PAID, OrderStatus.DELIVERED_NOT_INVOICED)
+
+
 def migrable_orders(account: Account) -> QuerySet[Order]:
-    """ORD-12, ORD-15: the account's orders of another brand than ours, and every imported certificate."""
+    """ORD-12, ORD-15: the account's delivered and paid orders of another brand than ours, and every
+    imported certificate."""
     orders = (
-        Order.objects.filter(account=account)
+        Order.objects.filter(account=account, status__in=MIGRABLE_STATUSES)
         .filter(~Q(product__brand__code=OUR_BRAND_CODE) | Q(origin=OrderOrigin.IMPORT))
         .select_related("product__brand")
     )

@@ -11,14 +11,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from accounts.audit import log_action
+from accounts.formatting import amount_text
 from accounts.mail import send_mail_on_commit
 from accounts.models import Account, Contact, Organisation, Right, User
 from billing.mailing import send_pdf_mail_on_commit
@@ -27,12 +30,13 @@ from contracts.services.rules import refusal
 
 from ..csr import CsrError, CsrInfo, parse_csr
 from ..models import ExternalOrderLink, Order, OrderOrigin, OrderStatus
+from .amounts import buyer_vat, order_amounts
 from .approval import notify_approvers
 from .dcv import start_dcv
 from .invitation import start_invitation
 from .kinds import CsrMode, profile_for
 from .payment import PaymentPlan, settle
-from .pricing import DEFAULT_VAT_RATE, PricingError, name_lines, option_lines, order_price
+from .pricing import PricingError, name_lines, option_lines, order_price
 
 S = OrderStatus
 
@@ -56,7 +60,9 @@ def find_submitted(account: Account, token: str) -> Order | None:
     return Order.objects.filter(account=account, submission_token=token).first()
 
 
-def create_organisation(account: Account, *, user: User, request=None, **fields) -> Organisation:
+def create_organisation(
+    account: Account, *, user: User, request: HttpRequest | None = None, **fields: Any
+) -> Organisation:
     """A new holder organisation of `account` (ORD-2), keyed by its number without spaces."""
     fields["registration_number"] = "".join(fields["registration_number"].split()).upper()
     organisation = Organisation.objects.create(account=account, **fields)
@@ -71,7 +77,9 @@ def create_organisation(account: Account, *, user: User, request=None, **fields)
     return organisation
 
 
-def create_contact(organisation: Organisation, *, user: User, request=None, **fields) -> Contact:
+def create_contact(
+    organisation: Organisation, *, user: User, request: HttpRequest | None = None, **fields: Any
+) -> Contact:
     """A new contact of `organisation` (ORD-2, ADM-10), in the organisation's account."""
     contact = Contact.objects.create(account_id=organisation.account_id, organisation=organisation, **fields)
     log_action(
@@ -169,7 +177,7 @@ def submit_order(
     server_software_other: str = "",
     dcv_method: str = "",
     customer_reference: str = "",
-    request=None,
+    request: HttpRequest | None = None,
     submission_token: str = "",
     options: dict | None = None,
     legal_representative: Contact | None = None,
@@ -227,7 +235,7 @@ def submit_order(
         product=product,
         period_months=period_months,
         price_excl_vat=price,
-        vat_rate=DEFAULT_VAT_RATE,
+        vat_rate=buyer_vat(account).rate,  # the buyer's real VAT, as its invoices apply it
         status=status,
         organisation=organisation,
         admin_contact=admin_contact,
@@ -291,11 +299,6 @@ def status_url(order: Order) -> str:
     return settings.SITE_URL + reverse("orders:detail", args=[order.reference])
 
 
-def _percent(rate: Decimal) -> str:
-    """20.00 → "20", 5.50 → "5.5" (never the exponent form Decimal.normalize() can give)."""
-    return f"{rate:f}".rstrip("0").rstrip(".") if "." in f"{rate:f}" else f"{rate:f}"
-
-
 def send_order_confirmation(order: Order, document=None) -> None:
     """ORD-3: the technical contact receives the confirmation with the status page link, and the
     invoice or quote PDF attached when one was issued (ORD-9, h19)."""
@@ -303,6 +306,7 @@ def send_order_confirmation(order: Order, document=None) -> None:
     profile = profile_for(order.product)
     order.refresh_from_db(fields=["status"])  # the status it really has now (payment, DCV moved it)
     with translation.override(language):
+        figures = order_amounts(order)
         lines = (
             name_lines(order.product, order.period_months, order.common_name, order.sans)
             if profile.names
@@ -317,15 +321,17 @@ def send_order_confirmation(order: Order, document=None) -> None:
             "names": [{"name": line.name, "kind": line.kind_label} for line in lines],
             "holder": order.common_name,
             "options": [
-                {"label": line.label, "quantity": line.quantity, "amount": str(line.amount)}
+                {"label": line.label, "quantity": line.quantity, "amount": amount_text(line.amount)}
                 for line in options
             ],
             "csr_by_invitation": order.options.get("csr_mode") == CsrMode.INVITATION and not order.csr,
             "holder_email": order.admin_contact.email,
-            "price_excl_vat": str(order.price_excl_vat),
-            "vat_rate": _percent(order.vat_rate),
-            "vat_amount": str(order.vat_amount),
-            "price_incl_vat": str(order.price_incl_vat),
+            "tokens": figures.tokens,
+            "price_excl_vat": amount_text(figures.excl_vat),
+            "vat_rate": figures.rate_text,
+            "vat_amount": amount_text(figures.vat_amount),
+            "price_incl_vat": amount_text(figures.incl_vat),
+            "vat_mention": figures.vat_mention,
             "status": str(S(order.status).label),
             "status_help": str(order.status_help),
             "contact_name": order.technical_contact.full_name,
@@ -360,6 +366,7 @@ def csr_warnings(
     organisation_country: str = "",
     holder_email: str = "",
     check_names: bool = True,
+    check_organisation: bool = True,
     exclude_order: Order | None = None,
 ) -> list[str]:
     """ORD-6 non-blocking hints ("automatisms"): a CSR already used on the account; names, O, L, C
@@ -367,7 +374,8 @@ def csr_warnings(
 
     `check_names` compares the CSR's names with the names ordered (server certificates);
     `holder_email` compares its email address with the holder's (client certificates). Empty
-    organisation city or country skip those comparisons.
+    organisation city or country skip those comparisons; `check_organisation` False (a certificate
+    that names no organisation, such as DV) skips the organisation, city and country ones.
     """
     warnings = []
     reused = Order.objects.filter(account=account, csr_public_key_sha256=info.public_key_sha256)
@@ -397,6 +405,8 @@ def csr_warnings(
                 )
                 % {"csr": csr_email, "email": holder_email}
             )
+    if not check_organisation:
+        return warnings
     csr_org = _subject_value(info, "O")
     if csr_org and csr_org.casefold() != organisation_name.strip().casefold():
         warnings.append(

@@ -29,8 +29,10 @@ import datetime
 import logging
 from dataclasses import asdict, dataclass
 from decimal import Decimal
+from typing import Any
 
-from django.db import models
+from django.db import models, transaction
+from django.http import HttpRequest
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -49,7 +51,14 @@ from billing.models import (
 from billing.services.coupons import CouponError, apply_coupon, issue_coupon, usable_coupons
 from billing.services.documents import LineInput, issue_credit_note, issue_invoice, issue_quote, mark_paid
 from billing.services.late_payment import CASH_PAYMENT_MODES, cash_only
-from billing.services.ledger import credit_tokens, debit_euros, debit_tokens, euro_balance, token_balance
+from billing.services.ledger import (
+    InsufficientBalance,
+    credit_tokens,
+    debit_euros,
+    debit_tokens,
+    euro_balance,
+    token_balance,
+)
 from billing.services.monthly import register_charge, withdraw_charge
 from billing.services.pricing import PricingError, price_for
 from billing.services.promos import PromoCodeError, check_promo_code, redeem_promo_code
@@ -59,6 +68,7 @@ from catalog.models import Product
 from catalog.services import public_price
 
 from ..models import Order, OrderStatus
+from .transitions import lock_order
 
 logger = logging.getLogger(__name__)
 S = OrderStatus
@@ -88,6 +98,8 @@ class Method(models.TextChoices):
 # The formula's own means (formula price) and the "other payment methods" (public price).
 FORMULA_METHODS = (Method.TOKENS, Method.BALANCE, Method.MONTHLY)
 OTHER_METHODS = (Method.CARD, Method.CHEQUE, Method.TRANSFER, Method.DIRECT_DEBIT, Method.PURCHASE_ORDER)
+# Methods that take the money at once from what the account holds (LEDG-1).
+PREPAID_METHODS = (Method.TOKENS, Method.BALANCE)
 # Methods that issue an invoice now, which a deposit coupon may pay (ACCT-4).
 INVOICED_NOW = (Method.CARD, Method.CHEQUE, Method.TRANSFER, Method.DIRECT_DEBIT)
 
@@ -95,7 +107,7 @@ INVOICED_NOW = (Method.CARD, Method.CHEQUE, Method.TRANSFER, Method.DIRECT_DEBIT
 class PaymentError(ValueError):
     """A payment choice that cannot be used; `field` says which form field it belongs to."""
 
-    def __init__(self, message: str, field: str | None = None):
+    def __init__(self, message: str, field: str | None = None) -> None:
         self.message, self.field = message, field
         super().__init__(message)
 
@@ -137,11 +149,33 @@ class PaymentPlan:
     def makes_quote(self) -> bool:
         return self.quote or self.method == Method.PURCHASE_ORDER
 
+    @property
+    def free(self) -> bool:
+        """A promo code brought the total to 0 EUR: nothing to pay, nothing to wait for."""
+        return not self.makes_quote and self.method != Method.TOKENS and self.total_excl_vat <= ZERO
+
+    @classmethod
+    def from_options(cls, data: dict | None) -> PaymentPlan | None:
+        """The plan kept in Order.options["payment"] (`as_options`), or None without one."""
+        if not data or data.get("method") not in Method.values:
+            return None
+        return cls(
+            method=data["method"],
+            quote=bool(data.get("quote")),
+            term_days=int(data.get("term_days") or 0),
+            promo_code=data.get("promo_code") or "",
+            promo_discount=Decimal(data.get("promo_discount") or "0"),
+            coupon=data.get("coupon") or "",
+            price=Decimal(data.get("price") or "0"),
+            fees=Decimal(data.get("fees") or "0"),
+            total_excl_vat=Decimal(data.get("total_excl_vat") or "0"),
+        )
+
     def initial_status(self) -> str:
         """ORD-9: where a placed (not approval-bound) order starts."""
         if self.makes_quote:
             return S.QUOTE
-        if self.method in (Method.TOKENS, Method.BALANCE, Method.MONTHLY):
+        if self.method in (Method.TOKENS, Method.BALANCE, Method.MONTHLY) or self.free:
             return S.UNDER_VERIFICATION
         if self.method == Method.DIRECT_DEBIT:
             return S.PROCESSING_AWAITING_PAYMENT
@@ -255,6 +289,8 @@ def plan_payment(
         code = promo.code
     net = price - discount
     fees = round_cents(net * PURCHASE_ORDER_FEE_RATE / 100) if method == Method.PURCHASE_ORDER else ZERO
+    if coupon is not None and net + fees <= ZERO and not quote:
+        coupon = None  # the promo code took the whole price: the coupon stays for another order
     if coupon is not None:
         if method not in INVOICED_NOW or quote:
             raise PaymentError(
@@ -330,7 +366,9 @@ def _lines(order: Order, plan: PaymentPlan) -> list[LineInput]:
     return lines
 
 
-def settle(order: Order, plan: PaymentPlan, *, user: User | None, request=None) -> Document | None:
+def settle(
+    order: Order, plan: PaymentPlan, *, user: User | None, request: HttpRequest | None = None
+) -> Document | None:
     """ORD-9: book the chosen payment of a just-saved order, in the caller's transaction.
 
     Tokens or the euro balance are debited (reference = order reference) and the order is paid;
@@ -384,6 +422,17 @@ def settle(order: Order, plan: PaymentPlan, *, user: User | None, request=None) 
             date=timezone.localdate(),
             by=user,
         )
+    elif plan.free:
+        # A promo code took the whole price: the invoice is issued paid, nothing is awaited.
+        document = issue_invoice(
+            account,
+            _lines(order, plan),
+            reference=order.reference,
+            by=user,
+            paid=True,
+            payment_reference=_("Promo code %(code)s") % {"code": plan.promo_code},
+        )
+        paid = True
     else:
         due_days = SEPA_DEBIT_DAYS if plan.method == Method.DIRECT_DEBIT else 0
         document = issue_invoice(
@@ -398,7 +447,11 @@ def settle(order: Order, plan: PaymentPlan, *, user: User | None, request=None) 
             paid = _pay_with_coupon(order, plan, document, user)
     if paid:
         order.paid_at = timezone.now()
-        order.payment_reference = (plan.coupon or str(Method(plan.method).label))[:100]
+        if plan.free:
+            label = _("Promo code %(code)s") % {"code": plan.promo_code} if plan.promo_code else ""
+        else:
+            label = plan.coupon or str(Method(plan.method).label)
+        order.payment_reference = label[:100]
         order.save(update_fields=["paid_at", "payment_reference"])
         if order.status == S.AWAITING_PAYMENT:
             order.status = S.UNDER_VERIFICATION
@@ -417,6 +470,81 @@ def settle(order: Order, plan: PaymentPlan, *, user: User | None, request=None) 
         paid=paid,
     )
     return document
+
+
+def record_shortfall(
+    order: Order,
+    plan: PaymentPlan,
+    shortfall: InsufficientBalance,
+    *,
+    user: User | None,
+    request: HttpRequest | None = None,
+) -> None:
+    """LEDG-4: the tokens or balance chosen at order time no longer cover the (approved) order: it
+    waits for payment, and its status page says so and offers the top-up then `pay_with_holdings`."""
+    options = dict(order.options)
+    options["payment"] = {**options.get("payment", {}), "shortfall": True}
+    order.options = options
+    order.save(update_fields=["options"])
+    log_action(
+        "order.payment_shortfall",
+        obj=order,
+        user=user,
+        request=request,
+        method=plan.method,
+        available=str(shortfall.available),
+        requested=str(shortfall.requested),
+    )
+
+
+def awaits_holdings(order: Order) -> bool:
+    """LEDG-4: the order waits for tokens or balance the account did not hold when it was approved."""
+    payment = (order.options or {}).get("payment") or {}
+    return (
+        bool(payment.get("shortfall"))
+        and payment.get("method") in PREPAID_METHODS
+        and order.status == S.AWAITING_PAYMENT
+        and order.paid_at is None
+    )
+
+
+def topup_url_name(method: str) -> str:
+    """LEDG-4: the page where the account tops up what the order is paid with (tokens or euros)."""
+    return "account_info:topup" if method == Method.TOKENS else "account_info:topup_euros"
+
+
+def shortfall_message(method: str) -> str:
+    if method == Method.TOKENS:
+        return _(
+            "Your token balance for this product no longer covers this order: top up your tokens, then pay "
+            "the order with them."
+        )
+    return _(
+        "Your euro balance no longer covers this order: top up your current account, then pay the order "
+        "from it."
+    )
+
+
+def pay_with_holdings(order: Order, *, user: User, request: HttpRequest | None = None) -> Order:
+    """LEDG-4: pay an order left waiting by `record_shortfall` with the tokens or balance chosen at
+    order time, once topped up: the same `settle`, under the order's lock. Idempotent (an order
+    already paid is returned as it is); raises PaymentError while the holdings still fall short."""
+    with transaction.atomic():
+        locked = lock_order(order)
+        if locked.paid_at is not None or not awaits_holdings(locked):
+            return locked
+        plan = PaymentPlan.from_options(locked.options["payment"])
+        assert plan is not None  # awaits_holdings checked the method
+        try:
+            with transaction.atomic():
+                settle(locked, plan, user=user, request=request)
+        except InsufficientBalance:
+            raise PaymentError(shortfall_message(plan.method)) from None
+        payment = dict(locked.options["payment"])
+        payment.pop("shortfall", None)
+        locked.options = {**locked.options, "payment": payment}
+        locked.save(update_fields=["options"])
+    return locked
 
 
 def _pay_with_coupon(order: Order, plan: PaymentPlan, invoice: Document, user: User | None) -> bool:
@@ -438,7 +566,7 @@ def _pay_with_coupon(order: Order, plan: PaymentPlan, invoice: Document, user: U
 # Reading an order's payment and documents ---------------------------------------------------------
 
 
-def order_documents(order: Order):
+def order_documents(order: Order) -> Any:
     """ORD-3, LIFE-6: the billing documents issued for the order (by its reference), oldest first."""
     return (
         Document.objects.filter(account_id=order.account_id, source_reference=order.reference)
@@ -468,6 +596,7 @@ class PaymentSummary:
     debit_date: datetime.date | None
     document: Document | None
     credit_notes: list[Document]
+    shortfall: str = ""
 
 
 def payment_summary(order: Order) -> PaymentSummary | None:
@@ -491,6 +620,7 @@ def payment_summary(order: Order) -> PaymentSummary | None:
         else None,
         document=main_document(order),
         credit_notes=credit_notes,
+        shortfall=shortfall_message(method) if awaits_holdings(order) else "",
     )
 
 

@@ -10,6 +10,8 @@ form validates everything again on submission.
 
 from __future__ import annotations
 
+from typing import Any
+
 from catalog.models import Product
 
 from ..models import Order, OrderOrigin
@@ -63,7 +65,7 @@ def initial_from_order(order: Order, *, origin: str, product: Product | None = N
     return initial
 
 
-def _options(order: Order, profile) -> dict:
+def _options(order: Order, profile: Any) -> dict:
     """The source's type-specific choices that the target product offers too."""
     options, initial = order.options or {}, {}
     modes = {mode.value for mode in profile.csr_modes}

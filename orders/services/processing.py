@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -87,7 +88,9 @@ def staff_moves_for(order: Order) -> list[StaffMove]:
     return [m for m in STAFF_MOVES.values() if m.allowed_from(order.status)]
 
 
-def staff_move(order: Order, code: str, *, user: User, request=None, note: str = "") -> Order:
+def staff_move(
+    order: Order, code: str, *, user: User, request: HttpRequest | None = None, note: str = ""
+) -> Order:
     """STAFF-2: apply one staff move under the order's lock; the handler becomes the staff member if
     the order had none. Refused with IllegalTransition when the status no longer allows it."""
     if not user.is_staff:

@@ -18,12 +18,14 @@ from typing import Any
 from django.db import models, transaction
 from django.db.models import DateTimeField, Exists, F, Func, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
+from django.http import HttpRequest
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_scopes import scopes_disabled
 
 from accounts.audit import log_action
+from accounts.formatting import date_text
 from accounts.mail import send_mail_on_commit
 from accounts.models import Account, User
 from catalog.models import Product
@@ -184,7 +186,7 @@ def reissuable_orders(account: Account, now: datetime | None = None) -> QuerySet
     )
 
 
-def _organisation_for(order: Order):
+def _organisation_for(order: Order) -> Any:
     """The holder organisation whenever the subject names it: OV/EV, code signing, seals, PSD2
     (orders.ca.profiles.needs_organisation)."""
     return order.organisation if needs_organisation(order.product) else None
@@ -196,7 +198,7 @@ def _revoke(
     reason: str,
     *,
     user: User | None,
-    request=None,
+    request: HttpRequest | None = None,
     now: datetime,
     scheduled: bool = False,
 ) -> None:
@@ -214,7 +216,12 @@ def _revoke(
 
 
 def reissue(
-    order: Order, request_data: ReissueRequest, *, user: User, request=None, now: datetime | None = None
+    order: Order,
+    request_data: ReissueRequest,
+    *,
+    user: User,
+    request: HttpRequest | None = None,
+    now: datetime | None = None,
 ) -> Certificate:
     """ORD-11: issue the reissued certificate on the same order and deal with the replaced one.
 
@@ -344,7 +351,7 @@ def fate_label(fate: str, replaced: Certificate) -> str:
     if fate == OldCertificate.REVOKE_LATER and replaced.revoke_scheduled_at:
         return _("The previous certificate (%(serial)s) will be revoked on %(date)s.") % {
             "serial": replaced.serial,
-            "date": timezone.localtime(replaced.revoke_scheduled_at).strftime("%Y-%m-%d"),
+            "date": date_text(replaced.revoke_scheduled_at),
         }
     return _("The previous certificate (%(serial)s) stays valid until it expires.") % {
         "serial": replaced.serial
@@ -362,8 +369,8 @@ def send_reissue_email(order: Order, certificate: Certificate, replaced: Certifi
             "product": str(order.product),
             "reason": str(ReissueReason(certificate.reissue_reason).label),
             "serial": certificate.serial,
-            "not_before": certificate.not_before.date().isoformat(),
-            "not_after": certificate.not_after.date().isoformat(),
+            "not_before": date_text(certificate.not_before),
+            "not_after": date_text(certificate.not_after),
             "previous": fate_label(fate, replaced),
             "contact_name": order.technical_contact.full_name,
             "status_url": status_url(order),

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from cryptography import x509
 from cryptography.x509.oid import NameOID
@@ -113,7 +114,7 @@ def certified_holder(certificate: Certificate) -> tuple[str | None, str | None]:
     except ValueError:
         return None, None
 
-    def first(oid) -> str | None:
+    def first(oid: Any) -> str | None:
         values = subject.get_attributes_for_oid(oid)
         return str(values[0].value) if values else None
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -36,7 +37,13 @@ def prorata_price(order: Order, users: int, user_type: str, now: datetime) -> tu
 
 
 def add_signature_users(
-    order: Order, users: int, user_type: str, *, user: User, request=None, now: datetime | None = None
+    order: Order,
+    users: int,
+    user_type: str,
+    *,
+    user: User,
+    request: HttpRequest | None = None,
+    now: datetime | None = None,
 ) -> Document:
     """Add `users` users of `user_type` to a delivered signature solution and invoice them."""
     now = now or timezone.now()

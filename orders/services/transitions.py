@@ -11,6 +11,8 @@ build on it, and it imports none of them (no import cycle inside orders.services
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
@@ -54,13 +56,8 @@ def move(
     from_status = locked.status
     locked.status = to_status
     locked.save(update_fields=["status"])
-    log_action(
-        "order.status_changed",
-        obj=locked,
-        user=user,
-        request=request,
-        **{"from": from_status, "to": to_status, "note": note},
-    )
+    details: dict[str, Any] = {"from": from_status, "to": to_status, "note": note}  # "from" is a keyword
+    log_action("order.status_changed", obj=locked, user=user, request=request, **details)
     return locked
 
 

@@ -10,12 +10,14 @@ from __future__ import annotations
 from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
 from django.http import FileResponse, Http404
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from accounts.access import get_for_account, right_required
 from accounts.models import Right
+from accounts.typing import AuthenticatedRequest
 
 from ..action_forms import AuditDocumentForm, CancelForm, CommentForm, NoteForm, RevokeForm
 from ..models import AuditDocument, Certificate, Order, RevocationReason
@@ -48,7 +50,7 @@ def _back(order: Order):
     return redirect("orders:detail", reference=order.reference)
 
 
-def _refused(request, order: Order, message: str):
+def _refused(request: AuthenticatedRequest, order: Order, message: str) -> HttpResponseBase:
     messages.error(request, message)
     return _back(order)
 
@@ -56,7 +58,9 @@ def _refused(request, order: Order, message: str):
 # Revocation (LIFE-5): warning and reason, then a final confirmation, after a recent authentication.
 
 
-def _revocation(request, order: Order, targets: list[Certificate], action_url: str, revoke):
+def _revocation(
+    request: AuthenticatedRequest, order: Order, targets: list[Certificate], action_url: str, revoke
+) -> HttpResponseBase:
     form = RevokeForm(request.POST or None)
     context = {"order": order, "targets": targets, "form": form, "action_url": action_url}
     if request.method == "POST" and form.is_valid():
@@ -83,7 +87,7 @@ def _revocation(request, order: Order, targets: list[Certificate], action_url: s
 @right_required(TECHNICAL)
 @reauthentication_required
 @require_http_methods(["GET", "POST"])
-def revoke(request, reference: str, serial: str):
+def revoke(request: AuthenticatedRequest, reference: str, serial: str) -> HttpResponseBase:
     order = load_order(request, reference)
     certificate = _certificate(order, serial)
     if not is_revocable(certificate):
@@ -105,7 +109,7 @@ def revoke(request, reference: str, serial: str):
 @right_required(TECHNICAL)
 @reauthentication_required
 @require_http_methods(["GET", "POST"])
-def revoke_all_view(request, reference: str):
+def revoke_all_view(request: AuthenticatedRequest, reference: str) -> HttpResponseBase:
     order = load_order(request, reference)
     targets = [
         c for c in order.certificates.select_related("issuer").order_by("created_at", "pk") if is_revocable(c)
@@ -131,7 +135,7 @@ def revoke_all_view(request, reference: str):
 
 @right_required(TECHNICAL)
 @require_http_methods(["GET", "POST"])
-def cancel(request, reference: str):
+def cancel(request: AuthenticatedRequest, reference: str) -> HttpResponseBase:
     order = load_order(request, reference)
     if cancel_target(order) is None:
         return _refused(
@@ -160,7 +164,7 @@ def cancel(request, reference: str):
 
 @right_required(TECHNICAL)
 @require_http_methods(["GET", "POST"])
-def comment(request, reference: str):
+def comment(request: AuthenticatedRequest, reference: str) -> HttpResponseBase:
     order = load_order(request, reference)
     if not can_comment(order):
         return _refused(
@@ -184,7 +188,7 @@ def comment(request, reference: str):
 
 @right_required(TECHNICAL)
 @require_http_methods(["GET", "POST"])
-def note(request, reference: str, serial: str):
+def note(request: AuthenticatedRequest, reference: str, serial: str) -> HttpResponseBase:
     order = load_order(request, reference)
     certificate = _certificate(order, serial)
     form = NoteForm(request.POST or None, initial={"note": certificate.note})
@@ -199,7 +203,7 @@ def note(request, reference: str, serial: str):
 
 @right_required(TECHNICAL)
 @require_http_methods(["GET", "POST"])
-def accept(request, reference: str, serial: str):
+def accept(request: AuthenticatedRequest, reference: str, serial: str) -> HttpResponseBase:
     order = load_order(request, reference)
     certificate = _certificate(order, serial)
     if certificate.accepted_at is not None:
@@ -232,7 +236,7 @@ def accept(request, reference: str, serial: str):
 
 @right_required(TECHNICAL, Right.COMMERCIAL)
 @require_safe
-def to_accept(request):
+def to_accept(request: AuthenticatedRequest) -> HttpResponseBase:
     """LIST-3: the certificates to accept (Certigna: within 30 days of delivery)."""
     certificates = list(certificates_to_accept(request.user.account))
     rows = [(c, acceptance_deadline(c, c.order.product.brand.code)) for c in certificates]
@@ -244,7 +248,7 @@ def to_accept(request):
 
 @right_required(TECHNICAL)
 @require_http_methods(["GET", "POST"])
-def send_document(request, reference: str):
+def send_document(request: AuthenticatedRequest, reference: str) -> HttpResponseBase:
     order = load_order(request, reference)
     if not can_send_documents(order):
         return _refused(
@@ -282,7 +286,7 @@ def send_document(request, reference: str):
 
 @right_required(TECHNICAL, Right.COMMERCIAL)
 @require_safe
-def download_document(request, reference: str, document_id: int):
+def download_document(request: AuthenticatedRequest, reference: str, document_id: int) -> HttpResponseBase:
     order = load_order(request, reference)
     document = get_for_account(
         AuditDocument.objects.filter(order=order), request.user.account, pk=document_id

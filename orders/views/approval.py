@@ -7,15 +7,18 @@ the approver back to its status page with a message.
 from __future__ import annotations
 
 from django.contrib import messages
+from django.http import HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from accounts.access import right_required
 from accounts.models import Right
+from accounts.typing import AuthenticatedRequest
 
 from ..action_forms import CancelForm
-from ..models import OrderStatus
+from ..models import Order, OrderStatus
 from ..services.actions import cancel_order
 from ..services.approval import approve_order, orderer_name, pending_orders, status_after_approval
 from ..services.lifecycle import IllegalTransition
@@ -26,7 +29,7 @@ APPROVAL = Right.APPROVAL
 
 @right_required(APPROVAL)
 @require_safe
-def approval_list(request):
+def approval_list(request: AuthenticatedRequest) -> HttpResponseBase:
     """LIST-3: the orders awaiting approval, oldest first."""
     orders = list(pending_orders(request.user.account))
     return render(
@@ -34,7 +37,7 @@ def approval_list(request):
     )
 
 
-def _awaiting(request, reference: str):
+def _awaiting(request: AuthenticatedRequest, reference: str) -> tuple[Order, HttpResponseRedirect | None]:
     order = load_order(request, reference)
     if order.status != OrderStatus.AWAITING_APPROVAL and order.approved_at is not None:
         messages.info(request, _("Order %(reference)s is already approved.") % {"reference": order.reference})
@@ -51,7 +54,7 @@ def _awaiting(request, reference: str):
 
 @right_required(APPROVAL)
 @require_http_methods(["GET", "POST"])
-def approve(request, reference: str):
+def approve(request: AuthenticatedRequest, reference: str) -> bytes:
     order, refused = _awaiting(request, reference)
     if refused is not None:
         return refused
@@ -80,7 +83,7 @@ def approve(request, reference: str):
 
 @right_required(APPROVAL)
 @require_http_methods(["GET", "POST"])
-def approval_cancel(request, reference: str):
+def approval_cancel(request: AuthenticatedRequest, reference: str) -> bytes:
     """ORD-5: the approver refuses the order: it is cancelled with their reason."""
     order, refused = _awaiting(request, reference)
     if refused is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.http import Http404
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -13,6 +14,7 @@ from django_scopes import scope
 
 from accounts.access import get_for_account, right_required
 from accounts.models import Right
+from accounts.typing import AuthenticatedRequest
 
 from ..dcv import validation_domain
 from ..dcv_forms import ChangeMethodForm
@@ -31,7 +33,7 @@ from ..services.dcv import (
 from ..services.dcv_display import CheckState, check_state, rows
 
 
-def _order(request, reference: str) -> Order:
+def _order(request: AuthenticatedRequest, reference: str) -> Order:
     order = get_for_account(
         Order.objects.select_related("product__brand", "account", "organisation"),
         request.user.account,
@@ -42,13 +44,18 @@ def _order(request, reference: str) -> Order:
     return order
 
 
-def _check(request, order: Order, pk: int) -> DcvCheck:
+def _check(request: AuthenticatedRequest, order: Order, pk: int) -> DcvCheck:
     check = get_for_account(DcvCheck.objects.all(), request.user.account, pk=pk, order=order)
     check.order = order
     return check
 
 
-def _page(request, order: Order, forms: dict[int, ChangeMethodForm] | None = None, status: int = 200):
+def _page(
+    request: AuthenticatedRequest,
+    order: Order,
+    forms: dict[int, ChangeMethodForm] | None = None,
+    status: int = 200,
+) -> HttpResponseBase:
     can_change = request.user.has_right(Right.TECHNICAL) and order.status in IN_PROGRESS
     methods = methods_for(order)
     lines = rows(order)
@@ -68,7 +75,7 @@ def _page(request, order: Order, forms: dict[int, ChangeMethodForm] | None = Non
 
 
 @right_required(Right.TECHNICAL, Right.COMMERCIAL)
-def order_checks(request, reference: str):
+def order_checks(request: AuthenticatedRequest, reference: str) -> HttpResponseBase:
     """The order's validations; the first view creates those missing (orders placed before DCV)."""
     order = _order(request, reference)
     if order.status in IN_PROGRESS:
@@ -78,7 +85,7 @@ def order_checks(request, reference: str):
 
 @right_required(Right.TECHNICAL)
 @require_POST
-def check_now(request, reference: str, pk: int):
+def check_now(request: AuthenticatedRequest, reference: str, pk: int) -> HttpResponseBase:
     order = _order(request, reference)
     check = _check(request, order, pk)
     try:
@@ -104,7 +111,7 @@ def check_now(request, reference: str, pk: int):
 
 @right_required(Right.TECHNICAL)
 @require_POST
-def resend(request, reference: str, pk: int):
+def resend(request: AuthenticatedRequest, reference: str, pk: int) -> HttpResponseBase:
     order = _order(request, reference)
     check = _check(request, order, pk)
     try:
@@ -120,7 +127,7 @@ def resend(request, reference: str, pk: int):
 
 @right_required(Right.TECHNICAL)
 @require_POST
-def change(request, reference: str, pk: int):
+def change(request: AuthenticatedRequest, reference: str, pk: int) -> HttpResponseBase:
     order = _order(request, reference)
     check = _check(request, order, pk)
     form = ChangeMethodForm(request.POST, check=check, methods=methods_for(order))
@@ -145,7 +152,7 @@ def change(request, reference: str, pk: int):
     return _page(request, order, forms={check.pk: form}, status=400)
 
 
-def confirm(request, token: str):
+def confirm(request: AuthenticatedRequest, token: str) -> HttpResponseBase:
     """BR 3.2.2.4.4: the page the DCV email links to. Public: its reader is the domain's
     administrator, usually without an account here; the random value in the URL is the key.
     GET shows what is asked, POST confirms (a mail scanner following links confirms nothing)."""

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from cryptography import x509
 from django.http import Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
 
 from accounts.access import get_for_account, right_required
 from accounts.models import Right
+from accounts.typing import AuthenticatedRequest
 
 from ..ca import bundles, get_connector
 from ..models import Order
@@ -15,7 +17,7 @@ from ..services import DOWNLOAD_FORMATS
 
 
 @right_required(Right.TECHNICAL, Right.COMMERCIAL)
-def download(request, reference: str, serial: str, fmt: str):
+def download(request: AuthenticatedRequest, reference: str, serial: str, fmt: str) -> HttpResponseBase:
     if fmt not in DOWNLOAD_FORMATS:
         raise Http404
     order = get_for_account(

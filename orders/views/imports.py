@@ -5,10 +5,12 @@ from __future__ import annotations
 import secrets
 
 from django.http import Http404
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 
 from accounts.access import right_required
 from accounts.models import Right
+from accounts.typing import AuthenticatedRequest
 
 from ..lifecycle_forms import ImportForm
 from ..services.imports import import_certificates
@@ -18,7 +20,7 @@ MAX_RESULTS = 5
 
 
 @right_required(Right.TECHNICAL)
-def import_form(request):
+def import_form(request: AuthenticatedRequest) -> HttpResponseBase:
     account = request.user.account
     initial = {}
     if account.holder is not None:
@@ -46,7 +48,7 @@ def import_form(request):
 
 
 @right_required(Right.TECHNICAL)
-def import_result(request, token: str):
+def import_result(request: AuthenticatedRequest, token: str) -> HttpResponseBase:
     result = request.session.get(RESULTS, {}).get(token)
     if result is None:
         raise Http404

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.http import Http404
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -17,6 +18,7 @@ from django_scopes import scope
 
 from accounts.access import get_for_account, public_view, right_required
 from accounts.models import Right
+from accounts.typing import AuthenticatedRequest
 
 from ..csr import CsrError
 from ..forms import InvitationCsrForm
@@ -33,7 +35,7 @@ from ..services.invitation import (
 
 
 @public_view
-def invitation(request, token: str):
+def invitation(request: AuthenticatedRequest, token: str) -> HttpResponseBase:
     """The holder sees the order (read-only), makes the key and CSR with KeyBot, and sends the CSR."""
     order = find_invitation(token)
     if order is None:
@@ -81,7 +83,7 @@ def invitation(request, token: str):
 
 @right_required(Right.TECHNICAL)
 @require_POST
-def remind(request, reference: str):
+def remind(request: AuthenticatedRequest, reference: str) -> HttpResponseBase:
     """ORD-4: email the holder their invitation link again (the status page's "Remind the holder")."""
     order = get_for_account(Order.objects.all(), request.user.account, reference=reference)
     try:

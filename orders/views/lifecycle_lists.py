@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 
 from accounts.access import get_for_account, right_required
 from accounts.lists import paginate
 from accounts.models import Right
+from accounts.typing import AuthenticatedRequest
 
 from ..lifecycle_forms import MigrationTargetForm
 from ..models import OrderOrigin
@@ -24,7 +26,7 @@ PER_PAGE = 50
 
 
 @right_required(Right.TECHNICAL)
-def clone_list(request):
+def clone_list(request: AuthenticatedRequest) -> HttpResponseBase:
     page = paginate(request, clonable_orders(request.user.account), PER_PAGE)
     return render(
         request,
@@ -37,7 +39,7 @@ def clone_list(request):
 
 
 @right_required(Right.TECHNICAL)
-def migrate_list(request):
+def migrate_list(request: AuthenticatedRequest) -> HttpResponseBase:
     page = paginate(request, migrable_orders(request.user.account), PER_PAGE)
     targets = migration_targets(page)
     rows = []
@@ -54,7 +56,7 @@ def migrate_list(request):
 
 
 @right_required(Right.TECHNICAL)
-def migrate_order(request, reference: str):
+def migrate_order(request: AuthenticatedRequest, reference: str) -> HttpResponseBase:
     """Choose another product of ours than the proposed one, then go to its prefilled order form."""
     order = get_for_account(migrable_orders(request.user.account), request.user.account, reference=reference)
     choices = migration_choices(order.product)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -14,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from accounts.access import get_for_account, public_view, right_required
 from accounts.models import Right
+from accounts.typing import AuthenticatedRequest
 
 from ..action_forms import LinkForm
 from ..link_forms import ExternalOrderRequest
@@ -39,14 +41,14 @@ def public_url(link: ExternalOrderLink) -> str:
 
 @right_required(TECHNICAL)
 @require_safe
-def link_list(request):
+def link_list(request: AuthenticatedRequest) -> HttpResponseBase:
     links = list(account_links(request.user.account))
     return render(request, "orders/links/list.html", {"rows": [(link, public_url(link)) for link in links]})
 
 
 @right_required(TECHNICAL)
 @require_http_methods(["GET", "POST"])
-def link_new(request):
+def link_new(request: AuthenticatedRequest) -> HttpResponseBase:
     account = request.user.account
     initial = {}
     if product := request.GET.get("product"):
@@ -74,7 +76,7 @@ def link_new(request):
     return render(request, "orders/links/new.html", {"form": form})
 
 
-def _toggle(request, pk: int, enabled: bool):
+def _toggle(request: AuthenticatedRequest, pk: int, enabled: bool) -> HttpResponseBase:
     link = get_for_account(ExternalOrderLink.objects.all(), request.user.account, pk=pk)
     if set_link_enabled(link, enabled, user=request.user, request=request):
         text = (
@@ -86,13 +88,13 @@ def _toggle(request, pk: int, enabled: bool):
 
 @right_required(TECHNICAL)
 @require_POST
-def link_disable(request, pk: int):
+def link_disable(request: AuthenticatedRequest, pk: int) -> HttpResponseBase:
     return _toggle(request, pk, False)
 
 
 @right_required(TECHNICAL)
 @require_POST
-def link_enable(request, pk: int):
+def link_enable(request: AuthenticatedRequest, pk: int) -> HttpResponseBase:
     return _toggle(request, pk, True)
 
 
@@ -108,7 +110,7 @@ def _link_or_404(token: str) -> ExternalOrderLink:
 
 @public_view
 @require_http_methods(["GET", "POST"])
-def public_form(request, token: str):
+def public_form(request: AuthenticatedRequest, token: str) -> HttpResponseBase:
     link = _link_or_404(token)
     product = link.product
     order_request = ExternalOrderRequest(request.POST if request.method == "POST" else None, product=product)
@@ -146,7 +148,7 @@ def public_form(request, token: str):
 
 @public_view
 @require_safe
-def public_done(request, token: str):
+def public_done(request: AuthenticatedRequest, token: str) -> HttpResponseBase:
     link = _link_or_404(token)
     submitted = request.session.get(SUBMITTED) or {}
     if submitted.get("token") != token:

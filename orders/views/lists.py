@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, Subquery
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.access import right_required
 from accounts.lists import configure_table
 from accounts.models import Right
+from accounts.typing import AuthenticatedRequest
 
 from ..models import CLOSED, DELIVERED, IN_PROGRESS, Certificate, Order
 from ..tables import OrderTable
@@ -16,8 +19,8 @@ from ..tables import OrderTable
 GROUPS = {
     "all": (_("All"), None),
     "in_progress": (_("In progress"), IN_PROGRESS),
-    "delivered": (_("Delivered"), DELIVERED),
-    "closed": (_("Closed"), CLOSED),
+    "delivered": (pgettext_lazy("orders", "Delivered"), DELIVERED),
+    "closed": (pgettext_lazy("orders", "Closed"), CLOSED),
 }
 PER_PAGE = 25
 
@@ -44,7 +47,7 @@ def orders_for(account, group: str):
 
 
 @right_required(Right.TECHNICAL, Right.COMMERCIAL)
-def order_list(request):
+def order_list(request: AuthenticatedRequest) -> HttpResponseBase:
     group = request.GET.get("group", "all")
     if group not in GROUPS:
         group = "all"

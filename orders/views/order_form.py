@@ -11,10 +11,12 @@ of the account (ORD-10, ORD-12).
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from django.contrib import messages
 from django.db import IntegrityError
 from django.http import Http404
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.datastructures import MultiValueDict
@@ -23,6 +25,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.access import get_for_account, right_required
 from accounts.models import Right
+from accounts.typing import AuthenticatedRequest
 from billing.services.coupons import CouponError
 from billing.services.ledger import InsufficientBalance
 from billing.services.monthly import ChargeError
@@ -31,10 +34,11 @@ from catalog.models import Product
 
 from ..forms import OrderRequest
 from ..forms.payment import PaymentForm
-from ..models import Order
+from ..models import Order, OrderStatus
+from ..services.amounts import order_amounts, plan_amounts
 from ..services.invitation import awaits_invitation
 from ..services.kinds import profile_for
-from ..services.ordering import OrderError, find_submitted
+from ..services.ordering import OrderError, find_submitted, initial_status
 from ..services.payment import cash_only_message, payment_summary
 from ..services.prefill import PREFILL_ORIGINS, initial_from_order
 
@@ -56,7 +60,7 @@ def _orderable(product_code: str) -> Product:
         raise Http404 from None
 
 
-def _save_draft(request, product: Product) -> str:
+def _save_draft(request: AuthenticatedRequest, product: Product) -> str:
     token = secrets.token_urlsafe(18)
     drafts = request.session.get(DRAFTS, {})
     # Lists, not single values: a multiple choice (PSD2 roles) keeps every box ticked.
@@ -66,7 +70,7 @@ def _save_draft(request, product: Product) -> str:
     return token
 
 
-def _load_draft(request, token: str) -> dict | None:
+def _load_draft(request: AuthenticatedRequest, token: str) -> dict | None:
     """The draft with its POST data as a MultiValueDict, as the form received it."""
     draft = request.session.get(DRAFTS, {}).get(token)
     if draft is None:
@@ -77,7 +81,7 @@ def _load_draft(request, token: str) -> dict | None:
     return {**draft, "data": data}
 
 
-def _initial(request, product: Product) -> dict:
+def _initial(request: AuthenticatedRequest, product: Product) -> dict:
     """ORD-2 "prefilled from the account": its own organisation and registered contacts; or, with
     `?from=&origin=`, everything from a past order of the account (404 for another account's)."""
     account = request.user.account
@@ -106,7 +110,7 @@ def _initial(request, product: Product) -> dict:
 
 
 @right_required(Right.TECHNICAL)
-def order_form(request, product_code: str):
+def order_form(request: AuthenticatedRequest, product_code: str) -> HttpResponseBase:
     product = _orderable(product_code)
     account = request.user.account
     if request.method == "POST":
@@ -132,7 +136,7 @@ def order_form(request, product_code: str):
     )
 
 
-def _bound_draft(request, token: str):
+def _bound_draft(request: AuthenticatedRequest, token: str) -> tuple[Any, ...]:
     """The draft's product and re-validated request, or a redirect when it expired or went invalid."""
     draft = _load_draft(request, token)
     if draft is None:
@@ -147,7 +151,9 @@ def _bound_draft(request, token: str):
     return product, order_request, None
 
 
-def _payment_form(request, product: Product, order_request: OrderRequest, summary: dict) -> PaymentForm:
+def _payment_form(
+    request: AuthenticatedRequest, product: Product, order_request: OrderRequest, summary: dict
+) -> PaymentForm:
     """ORD-9 (h19): the review page's payment form, bound to the POST when there is one.
 
     A POST without any payment field (the page always sends the checked method) takes the default
@@ -172,7 +178,7 @@ def _payment_form(request, product: Product, order_request: OrderRequest, summar
 
 
 def _render_review(
-    request,
+    request: AuthenticatedRequest,
     token: str,
     product: Product,
     order_request: OrderRequest,
@@ -181,6 +187,13 @@ def _render_review(
     *,
     status: int = 200,
 ):
+    plan = payment_form.preview() if payment_form.is_bound is False or payment_form.is_valid() else None
+    # ORD-5: the approval banner only for a user whose order will wait for an approver.
+    summary = {
+        **summary,
+        "approval_needed": initial_status(request.user.account, request.user)
+        == OrderStatus.AWAITING_APPROVAL,
+    }
     return render(
         request,
         "orders/review.html",
@@ -191,8 +204,11 @@ def _render_review(
             "summary": summary,
             "token": token,
             "payment_form": payment_form,
-            "plan": payment_form.preview()
-            if payment_form.is_bound is False or payment_form.is_valid()
+            "plan": plan,
+            # One price everywhere (issue 8): the buyer's real VAT, the plan's total for its method.
+            "amounts": plan_amounts(request.user.account, None, summary["price_excl_vat"]),
+            "plan_amounts": plan_amounts(request.user.account, plan, summary["price_excl_vat"])
+            if plan is not None
             else None,
             "offer": payment_form.offer,
             "cash_only_message": cash_only_message(),
@@ -203,7 +219,7 @@ def _render_review(
 
 
 @right_required(Right.TECHNICAL)
-def review(request, token: str):
+def review(request: AuthenticatedRequest, token: str) -> bytes:
     """ORD-3: everything the order will contain, its price and the CSR hints, before confirming.
 
     ORD-9 (h19): with the payment form; a POST here previews the payment chosen (promo code,
@@ -222,7 +238,7 @@ def review(request, token: str):
 
 @right_required(Right.TECHNICAL)
 @require_POST
-def confirm(request, token: str):
+def confirm(request: AuthenticatedRequest, token: str) -> bytes:
     """ORD-3 "Confirm the order": places it once, whatever the number of clicks."""
     account = request.user.account
     existing = find_submitted(account, token)
@@ -260,7 +276,7 @@ def confirm(request, token: str):
 
 
 @right_required(Right.TECHNICAL)
-def confirmation(request, reference: str):
+def confirmation(request: AuthenticatedRequest, reference: str) -> HttpResponseBase:
     """ORD-3: the order reference, its status and the processing steps ahead."""
     order = get_for_account(
         Order.objects.select_related("product__brand", "technical_contact", "admin_contact"),
@@ -275,6 +291,7 @@ def confirmation(request, reference: str):
             "profile": profile_for(order.product),
             "invitation_pending": awaits_invitation(order),
             "payment": payment_summary(order),
+            "amounts": order_amounts(order),
             "can_download": request.user.has_right(Right.BILLING),
         },
     )

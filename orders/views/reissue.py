@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -11,6 +12,7 @@ from django.utils.translation import gettext as _
 from accounts.access import get_for_account, right_required
 from accounts.lists import paginate
 from accounts.models import Right
+from accounts.typing import AuthenticatedRequest
 
 from ..csr import CsrError
 from ..lifecycle_forms import ReissueForm
@@ -31,7 +33,7 @@ PER_PAGE = 50
 _REVOKING = {OldCertificate.REVOKE_NOW, OldCertificate.REVOKE_LATER}
 
 
-def _revokes(request) -> bool:
+def _revokes(request: AuthenticatedRequest) -> bool:
     """A reissue that revokes the replaced certificate is a sensitive action: recent login needed."""
     return request.method == "POST" and (
         request.POST.get("old_certificate") in _REVOKING
@@ -40,14 +42,14 @@ def _revokes(request) -> bool:
 
 
 @right_required(Right.TECHNICAL)
-def reissue_list(request):
+def reissue_list(request: AuthenticatedRequest) -> HttpResponseBase:
     page = paginate(request, reissuable_orders(request.user.account, timezone.now()), PER_PAGE)
     return render(request, "orders/reissue/list.html", {"page": page})
 
 
 @right_required(Right.TECHNICAL)
 @reauthentication_required(enabled=_revokes)
-def reissue_order(request, reference: str):
+def reissue_order(request: AuthenticatedRequest, reference: str) -> HttpResponseBase:
     order = get_for_account(
         Order.objects.select_related("product__brand", "organisation", "technical_contact").prefetch_related(
             "certificates"

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from accounts.access import right_required
 from accounts.lists import paginate
 from accounts.models import Right
+from accounts.typing import AuthenticatedRequest
 
 from ..lifecycle_forms import RenewOtherForm
 from ..services.migration import our_products
@@ -34,7 +36,7 @@ def _row(order, now, catalogue=None):
 
 
 @right_required(Right.TECHNICAL)
-def renewal_list(request):
+def renewal_list(request: AuthenticatedRequest) -> HttpResponseBase:
     now = timezone.now()
     catalogue = our_products()
     page = paginate(request, renewal_candidates(request.user.account, now), PER_PAGE)
@@ -50,7 +52,7 @@ def renewal_list(request):
 
 
 @right_required(Right.TECHNICAL)
-def renew_other(request):
+def renew_other(request: AuthenticatedRequest) -> HttpResponseBase:
     """Look an order up by our reference or the CA's; renewable → its prefilled renewal form."""
     form = RenewOtherForm(request.GET or None)
     row = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.access import get_for_account, right_required
 from accounts.models import Right
+from accounts.typing import AuthenticatedRequest
 
 from ..models import Order
 from ..robot_forms import AutoRenewalSelectionForm, AutoRenewalToggleForm, RecommendationActionForm
@@ -22,7 +23,7 @@ PER_PAGE = 50
 
 @right_required(Right.TECHNICAL)
 @require_http_methods(["GET", "POST"])
-def recommended_reissues(request: HttpRequest) -> HttpResponse:
+def recommended_reissues(request: AuthenticatedRequest) -> HttpResponse:
     account = request.user.account
     show_hidden = request.GET.get("hidden") == "1"
     rows = reissue_list.recommendations(account, show_hidden=show_hidden)
@@ -58,7 +59,7 @@ def recommended_reissues(request: HttpRequest) -> HttpResponse:
 
 @right_required(Right.TECHNICAL)
 @require_http_methods(["GET", "POST"])
-def auto_renewal_list(request: HttpRequest) -> HttpResponse:
+def auto_renewal_list(request: AuthenticatedRequest) -> HttpResponse:
     account = request.user.account
     orders = auto_renewal.upcoming(account)
     page = Paginator(orders, PER_PAGE).get_page(request.GET.get("page"))
@@ -91,7 +92,7 @@ def auto_renewal_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _references(request: HttpRequest) -> list[str]:
+def _references(request: AuthenticatedRequest) -> list[str]:
     """The references posted that belong to the account (others are refused by the form)."""
     posted = request.POST.getlist("selected")[:500]
     return list(
@@ -103,7 +104,7 @@ def _references(request: HttpRequest) -> list[str]:
 
 @right_required(Right.TECHNICAL)
 @require_POST
-def auto_renewal_toggle(request: HttpRequest, reference: str) -> HttpResponse:
+def auto_renewal_toggle(request: AuthenticatedRequest, reference: str) -> HttpResponse:
     order = get_for_account(
         Order.objects.select_related("product__brand"), request.user.account, reference=reference
     )

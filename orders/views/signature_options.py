@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -12,6 +13,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.access import right_required
 from accounts.models import Right
+from accounts.typing import AuthenticatedRequest
 
 from ..services.kinds import SignatureUserType
 from ..services.lifecycle import IllegalTransition
@@ -29,7 +31,7 @@ class SignatureUsersForm(forms.Form):
 
 @right_required(Right.TECHNICAL)
 @require_http_methods(["GET", "POST"])
-def add_users(request, reference: str):
+def add_users(request: AuthenticatedRequest, reference: str) -> HttpResponseBase:
     order = load_order(request, reference)
     if not accepts_options(order):
         messages.error(request, _("Options are added to a delivered signature solution only."))

@@ -7,26 +7,29 @@ view checks both again (orders/views/actions.py, approval.py).
 
 from __future__ import annotations
 
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 
 from accounts.access import get_for_account, right_required
 from accounts.models import Right
+from accounts.typing import AuthenticatedRequest
 
 from ..action_forms import CommentForm
 from ..csr import CsrError, parse_csr
 from ..models import Order, OrderStatus
 from ..services import DOWNLOAD_FORMATS, classify_names, recommended_format, verification_steps
 from ..services.actions import can_comment, cancel_target, certificate_rows
+from ..services.amounts import order_amounts
 from ..services.auto_renewal import auto_renewal_panel
 from ..services.dcv_display import panel_context
 from ..services.documents import can_send_documents, open_requests
 from ..services.invitation import awaits_invitation
 from ..services.issuing import holder_registration_url
-from ..services.payment import payment_summary
+from ..services.payment import awaits_holdings, payment_summary, topup_url_name
 from ..services.signature_options import accepts_options
 
 
-def load_order(request, reference: str) -> Order:
+def load_order(request: AuthenticatedRequest, reference: str) -> Order:
     """The account's order with what its status page shows, or 404."""
     return get_for_account(
         Order.objects.select_related(
@@ -43,7 +46,7 @@ def load_order(request, reference: str) -> Order:
     )
 
 
-def _actions(user, order: Order, rows) -> dict[str, bool]:
+def _actions(user, order: Order, rows) -> dict[str, bool | str]:
     technical = user.has_right(Right.TECHNICAL)
     approver = user.has_right(Right.APPROVAL)
     awaiting_approval = order.status == OrderStatus.AWAITING_APPROVAL
@@ -56,12 +59,17 @@ def _actions(user, order: Order, rows) -> dict[str, bool]:
         "comment": technical and can_comment(order),
         "send_documents": technical and can_send_documents(order),
         "approve": approver and awaiting_approval,
+        # LEDG-4: an approved order the tokens or balance no longer covered: top up, then pay.
+        "pay": (technical or user.has_right(Right.BILLING)) and awaits_holdings(order),
+        "top_up": topup_url_name((order.options or {}).get("payment", {}).get("method", ""))
+        if user.has_right(Right.BILLING) and awaits_holdings(order)
+        else "",
         "approval_cancel": approver and awaiting_approval,
     }
 
 
 @right_required(Right.TECHNICAL, Right.COMMERCIAL)
-def detail(request, reference: str):
+def detail(request: AuthenticatedRequest, reference: str) -> HttpResponseBase:
     order = load_order(request, reference)
     try:
         csr = parse_csr(order.csr) if order.csr else None
@@ -93,6 +101,7 @@ def detail(request, reference: str):
             "actions": _actions(request.user, order, rows),
             "comment_form": CommentForm(),
             "payment": payment_summary(order),
+            "amounts": order_amounts(order),
             "can_download": request.user.has_right(Right.BILLING),
             "signature_options": accepts_options(order) and request.user.has_right(Right.TECHNICAL),
             "invitation_pending": awaits_invitation(order) and request.user.has_right(Right.TECHNICAL),

@@ -8,6 +8,7 @@ this under `scopes_disabled()`: the demo builds several tenants at once.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.utils import timezone
 from stdnum import luhn
@@ -264,7 +265,7 @@ def _organisation(account: Account, spec: OrgSpec, *, holder: bool) -> tuple[Org
     return org, contacts
 
 
-def _user(username: str, **fields) -> User:
+def _user(username: str, **fields: Any) -> User:
     user = User.objects.filter(username=username).first()
     if user is None:
         user = User(username=username, **fields)

@@ -90,7 +90,7 @@ class DemoOrder:
         return f"demo:{self.names[0]}"[:64]
 
 
-def _o(target, product, months, org, names, days, by=""):
+def _o(target, product, months, org, names, days, by: str = ""):
     return DemoOrder(target, product, months, org, tuple(names), days, by)
 
 

@@ -9,6 +9,7 @@ as "login.certificate" and counts it as the recent authentication sensitive acti
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from allauth.account.adapter import get_adapter
 from allauth.account.internal.flows.login import perform_login, record_authentication
@@ -17,6 +18,7 @@ from allauth.account.models import Login
 from allauth.core import ratelimit
 from cryptography.x509.oid import NameOID
 from django.http import JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -24,6 +26,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.access import account_user_required, public_view
 from accounts.services import log_login_event
+from accounts.typing import AuthenticatedRequest
 
 from .. import ca
 from ..services import CertificateRequestError, issue_from_csr, open_enrolment
@@ -38,7 +41,7 @@ from ..trust import (
 CERTIFICATE_LOGIN_STATE = "certificate_login"
 
 
-def json_body(request) -> dict:
+def json_body(request: AuthenticatedRequest) -> dict:
     try:
         data = json.loads(request.body or b"{}")
     except (ValueError, UnicodeDecodeError):
@@ -59,12 +62,12 @@ def issued_response(record) -> JsonResponse:
     )
 
 
-def _safe_next(request) -> str:
+def _safe_next(request: AuthenticatedRequest) -> str:
     next_url = request.POST.get("next") or request.GET.get("next") or ""
     return next_url if next_url and get_adapter(request).is_safe_url(next_url) else ""
 
 
-def _examine(request):
+def _examine(request: AuthenticatedRequest) -> tuple[Any, ...]:
     """(user, record, refusal text, refusal) for the certificate this request presents; `refusal`
     is what the audit needs: (code, certificate, record)."""
     certificate = presented_certificate(request)
@@ -86,7 +89,7 @@ def _examine(request):
     return user, record, "", None
 
 
-def _audit_refusal(request, refusal) -> None:
+def _audit_refusal(request: AuthenticatedRequest, refusal) -> None:
     """PLAT-6: a refused certificate login, on the user's account when the certificate is known."""
     code, certificate, record = refusal
     details = {"step": "certificate", "reason": code}
@@ -110,7 +113,7 @@ def _audit_refusal(request, refusal) -> None:
 @public_view
 @never_cache
 @require_http_methods(["GET", "POST"])
-def certificate_login(request):
+def certificate_login(request: AuthenticatedRequest) -> HttpResponseBase:
     """ACC-7: GET shows whose certificate is presented; POST logs that user in, no password."""
     next_url = _safe_next(request)
     if request.user.is_authenticated:
@@ -147,7 +150,7 @@ def certificate_login(request):
 @account_user_required
 @never_cache
 @require_http_methods(["GET", "POST"])
-def reauthenticate(request):
+def reauthenticate(request: AuthenticatedRequest) -> HttpResponseBase:
     """ACC-9 / STYLE.md 10 for certificate users: present the certificate again (allauth then
     replays the suspended action, as after a password confirmation)."""
     user, record, text, refusal = _examine(request)
@@ -186,7 +189,7 @@ def reauthenticate(request):
 @public_view
 @never_cache
 @require_http_methods(["GET", "POST"])
-def enrol(request, token: str):
+def enrol(request: AuthenticatedRequest, token: str) -> HttpResponseBase:
     """ADM-3: the single-use link where the user makes their key in their browser."""
     enrolment = open_enrolment(token)
     if enrolment is None:

@@ -6,19 +6,21 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import Http404, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.access import account_user_required
-from accounts.models import ClientCertificate
+from accounts.models import ClientCertificate, User
+from accounts.typing import AuthenticatedRequest
 
 from .. import services
 from .login import issued_response, json_body
 
 
-def _certificate_user(request):
+def _certificate_user(request: AuthenticatedRequest) -> User:
     """These pages exist only for the users of certificate-login accounts."""
     if not services.is_certificate_account(request.user):
         raise Http404
@@ -27,7 +29,7 @@ def _certificate_user(request):
 
 @account_user_required
 @never_cache
-def mine(request):
+def mine(request: AuthenticatedRequest) -> HttpResponseBase:
     user = _certificate_user(request)
     certificates = list(ClientCertificate.objects.filter(user=user).order_by("-created_at", "-id"))
     return render(
@@ -43,7 +45,7 @@ def mine(request):
 
 @account_user_required
 @require_POST
-def self_enrol(request):
+def self_enrol(request: AuthenticatedRequest) -> HttpResponseBase:
     """A user's first certificate, for the key their browser just made (the JSON of clientcert.js)."""
     user = _certificate_user(request)
     try:
@@ -55,7 +57,7 @@ def self_enrol(request):
 
 @account_user_required
 @require_http_methods(["GET", "POST"])
-def panic(request):
+def panic(request: AuthenticatedRequest) -> HttpResponseBase:
     """ACC-7: block my access and revoke my certificate now (after a confirmation). No
     re-authentication: whoever holds the session in an emergency must be able to cut it."""
     user = _certificate_user(request)

@@ -9,6 +9,7 @@ CA is made on first use, so this also creates it on a new installation.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from django.core.management.base import BaseCommand
 
@@ -18,10 +19,10 @@ from accounts.clientcert.ca import chain_pem
 class Command(BaseCommand):
     help = "Write the login CA chain (PEM) that the TLS terminator trusts for client certificates."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser) -> None:
         parser.add_argument("--output", help="File to write (standard output when left out).")
 
-    def handle(self, *args, output: str | None = None, **options):
+    def handle(self, *args: Any, output: str | None = None, **options: Any) -> None:
         pem = chain_pem()
         if output:
             Path(output).write_text(pem)

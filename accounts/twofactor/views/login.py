@@ -19,10 +19,13 @@ from allauth.core import ratelimit
 from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.typing import AuthenticatedRequest
 
 from ...services import LOCK_MESSAGE, log_login_event
 from ..forms import CodeForm
@@ -40,7 +43,7 @@ from ..webauthn import PasskeyError, authentication_options, verify_passkey
 step_required = login_stage_required(stage=STAGE_KEY, redirect_urlname="account_login")
 
 
-def json_body(request) -> dict:
+def json_body(request: AuthenticatedRequest) -> dict:
     try:
         data = json.loads(request.body or b"{}")
     except (ValueError, UnicodeDecodeError):
@@ -53,7 +56,7 @@ def json_redirect(response) -> JsonResponse:
     return JsonResponse({"redirect": response.get("Location") or reverse("root")})
 
 
-def _step_failed(request, stage) -> bool:
+def _step_failed(request: AuthenticatedRequest, stage) -> bool:
     """Count a wrong answer; True when the pending login is dropped (too many)."""
     user = stage.login.user
     stage.state["failures"] = stage.state.get("failures", 0) + 1
@@ -68,7 +71,7 @@ def _step_failed(request, stage) -> bool:
 
 @step_required
 @require_http_methods(["GET", "POST"])
-def authenticate(request):
+def authenticate(request: AuthenticatedRequest) -> HttpResponseBase:
     """The step: a code from the app or a backup code, or the user's passkey (webauthn.js)."""
     stage = request._login_stage
     user = stage.login.user
@@ -98,7 +101,7 @@ def authenticate(request):
 
 @step_required
 @require_POST
-def cancel(request):
+def cancel(request: AuthenticatedRequest) -> HttpResponseBase:
     """Leave the pending login (the login page would otherwise bring the user back to the step)."""
     clear_login(request)
     return redirect("account_login")
@@ -106,7 +109,7 @@ def cancel(request):
 
 @step_required
 @require_POST
-def authenticate_passkey_options(request):
+def authenticate_passkey_options(request: AuthenticatedRequest) -> HttpResponseBase:
     user = request._login_stage.login.user
     if not (has_passkeys(user) and passkeys_allowed(user)):
         return JsonResponse({"error": _("You have no passkey.")}, status=400)
@@ -115,7 +118,7 @@ def authenticate_passkey_options(request):
 
 @step_required
 @require_POST
-def authenticate_passkey(request):
+def authenticate_passkey(request: AuthenticatedRequest) -> HttpResponseBase:
     stage = request._login_stage
     user = stage.login.user
     try:
@@ -131,7 +134,7 @@ def authenticate_passkey(request):
 
 
 @require_POST
-def passkey_login_options(request):
+def passkey_login_options(request: AuthenticatedRequest) -> HttpResponseBase:
     """Passwordless login, first half: a challenge for any passkey the browser holds for us."""
     if request.user.is_authenticated:
         return JsonResponse({"redirect": get_adapter().get_login_redirect_url(request)})
@@ -139,7 +142,7 @@ def passkey_login_options(request):
 
 
 @require_POST
-def passkey_login(request):
+def passkey_login(request: AuthenticatedRequest) -> HttpResponseBase:
     """Passwordless login, second half: the signed challenge designates the user, who is then
     logged in through allauth (pre_login checks, no second-factor step, audit in post_login)."""
     limited = ratelimit.consume_or_429(request, action="login")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from base64 import b32encode
 from functools import wraps
+from typing import Any
 
 from allauth.account.decorators import reauthentication_required
 from allauth.account.internal.flows.reauthentication import did_recently_reauthenticate
@@ -17,12 +18,15 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.typing import AuthenticatedRequest
 
 from ...access import account_user_required
 from ...models import Account, WebAuthnCredential
@@ -53,7 +57,7 @@ def factor_owner_required(view):
     """Any logged-in person with second factors of their own: an active account's user, or staff."""
 
     @wraps(view)
-    def wrapper(request, *args, **kwargs):
+    def wrapper(request: AuthenticatedRequest, *args: Any, **kwargs: Any):
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         account = request.user.account
@@ -65,7 +69,7 @@ def factor_owner_required(view):
     return wrapper
 
 
-def _security_page(request, **extra):
+def _security_page(request: AuthenticatedRequest, **extra: Any) -> HttpResponseBase:
     user = request.user
     account = user.account
     can_require = bool(
@@ -89,7 +93,7 @@ def _security_page(request, **extra):
 
 @account_user_required
 @reauthentication_required
-def security(request):
+def security(request: AuthenticatedRequest) -> HttpResponseBase:
     """/me/security/: the account user's second factors (ACC-5, ACC-6), and for the super user
     the account-wide requirement (ADM-4)."""
     return _security_page(request)
@@ -97,7 +101,7 @@ def security(request):
 
 @factor_owner_required
 @reauthentication_required
-def staff_security(request):
+def staff_security(request: AuthenticatedRequest) -> HttpResponseBase:
     """/accounts/2fa/: the same page for staff (the back office asks them for a second factor)."""
     if request.user.account_id is not None:
         return redirect("twofactor:security")
@@ -107,7 +111,7 @@ def staff_security(request):
 @account_user_required
 @reauthentication_required
 @require_POST
-def require_second_factor(request):
+def require_second_factor(request: AuthenticatedRequest) -> HttpResponseBase:
     form = RequireSecondFactorForm(request.POST)
     user = request.user
     if (
@@ -133,7 +137,7 @@ def require_second_factor(request):
 @factor_owner_required
 @reauthentication_required
 @require_http_methods(["GET", "POST"])
-def totp_setup(request):
+def totp_setup(request: AuthenticatedRequest) -> HttpResponseBase:
     """ACC-5: scan the QR code (or type the key), then type the first code to confirm."""
     user = request.user
     device = pending_totp_device(user)
@@ -169,7 +173,7 @@ def totp_setup(request):
 
 @factor_owner_required
 @never_cache
-def backup_codes(request):
+def backup_codes(request: AuthenticatedRequest) -> HttpResponseBase:
     """The new backup codes, shown once: they leave the session as the page is rendered."""
     codes = request.session.pop(NEW_CODES_SESSION_KEY, None)
     if not codes:
@@ -182,7 +186,7 @@ def backup_codes(request):
 @factor_owner_required
 @reauthentication_required
 @require_POST
-def backup_codes_regenerate(request):
+def backup_codes_regenerate(request: AuthenticatedRequest) -> HttpResponseBase:
     user = request.user
     if not has_second_factor(user):
         messages.error(request, _("Set up an authenticator app or a passkey first."))
@@ -194,7 +198,7 @@ def backup_codes_regenerate(request):
 @factor_owner_required
 @reauthentication_required
 @require_POST
-def totp_disable(request):
+def totp_disable(request: AuthenticatedRequest) -> HttpResponseBase:
     user = request.user
     if disable_totp(user, request=request):
         messages.success(request, _("The authenticator app and the backup codes are removed."))
@@ -205,7 +209,7 @@ def totp_disable(request):
 # --- Passkeys ------------------------------------------------------------------------------------
 
 
-def _passkey_refusal(request) -> JsonResponse | None:
+def _passkey_refusal(request: AuthenticatedRequest) -> JsonResponse | None:
     if not passkeys_allowed(request.user):
         return JsonResponse(
             {"error": _("Passkeys are not available on accounts that log in with a certificate.")}, status=403
@@ -222,7 +226,7 @@ def _name_error(form: PasskeyNameForm) -> JsonResponse:
 
 @factor_owner_required
 @require_POST
-def passkey_register_options(request):
+def passkey_register_options(request: AuthenticatedRequest) -> HttpResponseBase:
     refusal = _passkey_refusal(request)
     if refusal:
         return refusal
@@ -234,7 +238,7 @@ def passkey_register_options(request):
 
 @factor_owner_required
 @require_POST
-def passkey_register(request):
+def passkey_register(request: AuthenticatedRequest) -> HttpResponseBase:
     refusal = _passkey_refusal(request)
     if refusal:
         return refusal
@@ -254,7 +258,7 @@ def passkey_register(request):
 
 @factor_owner_required
 @require_POST
-def passkey_rename(request, pk: int):
+def passkey_rename(request: AuthenticatedRequest, pk: int) -> HttpResponseBase:
     passkey = get_object_or_404(WebAuthnCredential, pk=pk, user=request.user)
     form = PasskeyNameForm(request.POST)
     if not form.is_valid():
@@ -267,7 +271,7 @@ def passkey_rename(request, pk: int):
 @factor_owner_required
 @reauthentication_required
 @require_POST
-def passkey_remove(request, pk: int):
+def passkey_remove(request: AuthenticatedRequest, pk: int) -> HttpResponseBase:
     passkey = get_object_or_404(WebAuthnCredential, pk=pk, user=request.user)
     remove_passkey(passkey, request=request)
     messages.success(request, _("Passkey “%(name)s” removed.") % {"name": passkey.name})

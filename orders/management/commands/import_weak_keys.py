@@ -8,6 +8,7 @@ imported: it stores a truncated hash of the bare RSA modulus, not of the SPKI. I
 
 import re
 from pathlib import Path
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
@@ -20,11 +21,11 @@ _HEX64 = re.compile(r"[0-9a-f]{64}")
 class Command(BaseCommand):
     help = "Import SHA-256 hashes of public keys (SubjectPublicKeyInfo DER, hex, one a line) to refuse."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser) -> None:
         parser.add_argument("file", type=Path)
         parser.add_argument("--reason", choices=BlockedKey.Reason.values, default=BlockedKey.Reason.DEBIAN)
 
-    def handle(self, *args, file: Path, reason: str, **options):
+    def handle(self, *args: Any, file: Path, reason: str, **options: Any):
         try:
             lines = file.read_text(encoding="ascii").splitlines()
         except (OSError, UnicodeDecodeError) as exc:

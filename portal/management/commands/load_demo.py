@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from typing import Any
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
@@ -23,7 +24,7 @@ from portal.management.demo_robots import ensure_robots
 class Command(BaseCommand):
     help = "Load the demo data: catalogue, staff, a partner and an enterprise account with users and orders."
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         call_command("load_catalog", stdout=self.stdout)
         call_command("load_discount_grid", stdout=self.stdout)
         eager = app.conf.task_always_eager
@@ -46,10 +47,11 @@ class Command(BaseCommand):
                     ensure_money(demo.account, staff)
                 created = sum(ensure_orders(demo, staff) for demo in demos)
                 expired = mark_expired_certificates()
-                ensure_robots(demos, staff)  # issue 11: reissue list, automatic renewal, monitoring
                 # CON-1, CON-2: last, after every demo order (the history predates the contract).
                 ensure_contracts(demos)
                 self._summary(staff, demos, created, expired)
+                # Issue 11, after the summary of the base demo: reissue list, automatic renewal, monitoring.
+                ensure_robots(demos, staff)
         finally:
             app.conf.task_always_eager = eager
             trace_logger.setLevel(trace_level)

@@ -1,0 +1,226 @@
+"""The audit log as sentences a customer understands (ADM-9, issue 8 point 14).
+
+An event is stored with machine codes (`order.approved`, `{"from": "dns"}`); the log page shows
+"Claire Moreau approved order CPMQK3R5B8" and the details as labelled fields. The CSV keeps the codes
+as extra columns. An action without a sentence here (a new one) reads "<who>: <action> (<object>)".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
+
+# What an event's object is called in a sentence ("order CPMQK3R5B8").
+OBJECTS: dict[str, Promise] = {
+    "order": _("order %(id)s"),
+    "user": _("user %(id)s"),
+    "account": _("account %(id)s"),
+    "certificate": _("certificate %(id)s"),
+    "document": _("document %(id)s"),
+    "coupon": _("coupon %(id)s"),
+    "promocode": _("promo code %(id)s"),
+    "apitoken": _("API token %(id)s"),
+    "organisation": _("organisation %(id)s"),
+    "contact": _("contact %(id)s"),
+    "topup": _("top-up %(id)s"),
+    "sepamandate": _("SEPA mandate %(id)s"),
+    "externalorderlink": _("external order link %(id)s"),
+    "clientcertificate": _("client certificate %(id)s"),
+    "webauthncredential": _("passkey %(id)s"),
+    "certificateauthority": _("certification authority %(id)s"),
+    "billingprofile": _("billing profile %(id)s"),
+    "rebate": _("rebate %(id)s"),
+    "discountgrid": _("discount grid %(id)s"),
+    "latepaymentstatement": _("late-payment statement %(id)s"),
+}
+
+# One sentence per action: %(who)s is the person (or "system"), %(object)s the object's name.
+SENTENCES: dict[str, Promise] = {
+    "2fa.required": _("%(who)s made the second factor compulsory on %(object)s"),
+    "account.registered": _("%(who)s asked to open %(object)s"),
+    "account.rejected": _("%(who)s rejected the request of %(object)s"),
+    "account.superuser_changed": _("%(who)s changed the super user of %(object)s"),
+    "account.validated": _("%(who)s validated %(object)s"),
+    "api_token.created": _("%(who)s created %(object)s"),
+    "api_token.revoked": _("%(who)s revoked %(object)s"),
+    "api_user.created": _("%(who)s created the API user %(object)s"),
+    "billing.cash_only_lifted": _("%(who)s lifted the cash-only restriction of %(object)s"),
+    "billing.cash_only_set": _("%(who)s restricted %(object)s to cash payments"),
+    "billing.charge_registered": _("%(who)s added a charge to the monthly invoice (%(object)s)"),
+    "billing.charge_withdrawn": _("%(who)s withdrew a charge from the monthly invoice (%(object)s)"),
+    "billing.discount_grid_changed": _("%(who)s changed %(object)s"),
+    "billing.discount_grid_deleted": _("%(who)s deleted %(object)s"),
+    "billing.invoice_cancelled": _("%(who)s cancelled %(object)s"),
+    "billing.invoice_paid": _("%(who)s recorded the payment of %(object)s"),
+    "billing.low_balance_alert": _("%(who)s sent a low-balance alert for %(object)s"),
+    "billing.monthly_invoice_issued": _("%(who)s issued the monthly invoice %(object)s"),
+    "billing.profile_changed": _("%(who)s changed %(object)s"),
+    "billing.quote_expired": _("%(who)s marked %(object)s expired"),
+    "billing.quote_signed": _("%(who)s recorded the signature of %(object)s"),
+    "billing.sepa_mandate_requested": _("%(who)s requested %(object)s"),
+    "billing.sepa_mandate_revoked": _("%(who)s revoked %(object)s"),
+    "billing.sepa_mandate_validated": _("%(who)s validated %(object)s"),
+    "billing.topup_cancelled": _("%(who)s cancelled %(object)s"),
+    "billing.topup_created": _("%(who)s ordered %(object)s"),
+    "billing.topup_paid": _("%(who)s recorded the payment of %(object)s"),
+    "ca.created": _("%(who)s created %(object)s"),
+    "certificate.accepted": _("%(who)s accepted the certificate of %(object)s"),
+    "certificate.expired": _("The certificate of %(object)s expired"),
+    "certificate.imported": _("%(who)s imported a certificate as %(object)s"),
+    "certificate.installation_tested": _("%(who)s tested the installation of %(object)s"),
+    "certificate.issued": _("%(who)s issued the certificate of %(object)s"),
+    "certificate.note_changed": _("%(who)s changed the note of a certificate of %(object)s"),
+    "certificate.reissued": _("%(who)s reissued the certificate of %(object)s"),
+    "certificate.revocation_scheduled": _("%(who)s scheduled the revocation of a certificate of %(object)s"),
+    "certificate.revoked": _("%(who)s revoked a certificate of %(object)s"),
+    "clientcert.ca_created": _("%(who)s created the login certification authority of %(object)s"),
+    "clientcert.enrolment_created": _("%(who)s sent a client certificate enrolment link (%(object)s)"),
+    "clientcert.issued": _("%(who)s issued a login certificate (%(object)s)"),
+    "clientcert.panic": _("%(who)s blocked every login certificate of %(object)s"),
+    "clientcert.reactivated": _("%(who)s reactivated a login certificate (%(object)s)"),
+    "clientcert.revoked": _("%(who)s revoked a login certificate (%(object)s)"),
+    "clientcert.suspended": _("%(who)s suspended a login certificate (%(object)s)"),
+    "contact.created": _("%(who)s created %(object)s"),
+    "coupon.expired": _("%(object)s expired"),
+    "coupon.issued": _("%(who)s issued %(object)s"),
+    "coupon.refund_requested": _("%(who)s asked for the refund of %(object)s"),
+    "coupon.refunded": _("%(who)s refunded %(object)s"),
+    "coupon.used": _("%(who)s used %(object)s"),
+    "dcv.email_sent": _("%(who)s sent the domain validation email of %(object)s"),
+    "dcv.method_changed": _("%(who)s changed the domain validation method of %(object)s"),
+    "dcv.renewed": _("%(who)s renewed a domain validation of %(object)s"),
+    "dcv.reused": _("A recent domain validation was reused for %(object)s"),
+    "dcv.started": _("%(who)s started the domain validation of %(object)s"),
+    "dcv.validated": _("%(who)s validated a domain of %(object)s"),
+    "dcv.validated_manually": _("%(who)s validated a domain of %(object)s by hand"),
+    "late_payment.statement_issued": _("%(who)s issued a late-payment statement (%(object)s)"),
+    "ledger.euros_credited": _("%(who)s credited the euro balance (%(object)s)"),
+    "ledger.euros_debited": _("%(who)s debited the euro balance (%(object)s)"),
+    "ledger.tokens_credited": _("%(who)s credited tokens (%(object)s)"),
+    "ledger.tokens_debited": _("%(who)s used tokens (%(object)s)"),
+    "login.certificate": _("%(who)s logged in with a certificate"),
+    "login.succeeded": _("%(who)s logged in"),
+    "order.approved": _("%(who)s approved %(object)s"),
+    "order.cancellation_refunded": _("%(who)s refunded the cancelled %(object)s"),
+    "order.cancelled": _("%(who)s cancelled %(object)s"),
+    "order.commented": _("%(who)s commented on %(object)s"),
+    "order.csr_received": _("%(who)s sent the certificate request of %(object)s"),
+    "order.delivered": _("%(who)s delivered %(object)s"),
+    "order.document_sent": _("%(who)s sent a document for %(object)s"),
+    "order.documents_requested": _("%(who)s asked for documents for %(object)s"),
+    "order.edited_by_staff": _("%(who)s corrected %(object)s"),
+    "order.invitation_sent": _("%(who)s invited the holder to make the key of %(object)s"),
+    "order.options_added": _("%(who)s added options to %(object)s"),
+    "order.payment_chosen": _("%(who)s chose the payment of %(object)s"),
+    "order.payment_recorded": _("%(who)s recorded the payment of %(object)s"),
+    "order.status_changed": _("%(object)s changed status"),
+    "order.submitted": _("%(who)s placed %(object)s"),
+    "order_link.created": _("%(who)s created %(object)s"),
+    "order_link.enabled": _("%(who)s switched %(object)s on or off"),
+    "order_link.used": _("%(object)s was used to place an order"),
+    "organisation.created": _("%(who)s created %(object)s"),
+    "passkey.added": _("%(who)s added a passkey"),
+    "passkey.removed": _("%(who)s removed a passkey"),
+    "passkey.renamed": _("%(who)s renamed a passkey"),
+    "promo_code.cancelled": _("%(who)s cancelled %(object)s"),
+    "promo_code.expired": _("%(object)s expired"),
+    "promo_code.issued": _("%(who)s issued %(object)s"),
+    "promo_code.used": _("%(who)s used %(object)s"),
+    "quote.accepted": _("%(who)s accepted %(object)s"),
+    "rebate.computed": _("%(who)s computed %(object)s"),
+    "rebate.lapsed": _("%(object)s lapsed"),
+    "rebate.recovered": _("%(who)s recovered %(object)s"),
+    "user.created": _("%(who)s created %(object)s"),
+    "user.deleted": _("%(who)s removed %(object)s"),
+    "user.email_changed": _("%(who)s changed the email address of %(object)s"),
+    "user.profile_changed": _("%(who)s changed the profile of %(object)s"),
+    "user.purposes_changed": _("%(who)s changed the email purposes of %(object)s"),
+    "user.reactivated": _("%(who)s reactivated %(object)s"),
+    "user.rights_changed": _("%(who)s changed the rights of %(object)s"),
+    "user.suspended": _("%(who)s suspended %(object)s"),
+}
+
+# Labels of the details' keys; a key without one reads as its words ("email_address" → "Email address").
+DETAIL_LABELS: dict[str, Promise] = {
+    "from": pgettext_lazy("change", "From"),
+    "to": pgettext_lazy("change", "To"),
+    "status": _("Status"),
+    "domain": _("Domain"),
+    "domains": _("Domains"),
+    "method": _("Method"),
+    "email_address": _("Email address"),
+    "reason": _("Reason"),
+    "serial": _("Serial number"),
+    "product": _("Product"),
+    "months": _("Months"),
+    "price_excl_vat": _("Price excl. VAT"),
+    "total_excl_vat": _("Total excl. VAT"),
+    "amount": _("Amount"),
+    "reference": _("Reference"),
+    "common_name": _("Common name"),
+    "sans": _("Additional names"),
+    "note": _("Note"),
+    "rights": _("Rights"),
+    "document": _("Document"),
+    "coupon": _("Coupon"),
+    "promo_code": _("Promo code"),
+    "paid": pgettext_lazy("yes/no", "Paid"),
+    "quote": _("Quote"),
+    "origin": _("Origin"),
+    "source_order": _("From order"),
+    "fingerprint": _("SHA-256 fingerprint"),
+    "issuer": _("Issuer"),
+    "not_after": _("Valid until"),
+    "validated_at": _("Validated"),
+    "quantity": _("Quantity"),
+    "tokens": _("Tokens"),
+}
+
+
+def object_text(object_type: str, object_id: str) -> str:
+    """ "order CPMQK3R5B8"; an unknown kind of object shows its identifier alone."""
+    if not object_type:
+        return ""
+    name = OBJECTS.get(object_type)
+    return str(name) % {"id": object_id} if name is not None else object_id
+
+
+def sentence(action: str, who: str, object_type: str, object_id: str) -> str:
+    """The event as one sentence in the active language."""
+    who = who if who != "system" else gettext("The portal")
+    what = object_text(object_type, object_id)
+    template = SENTENCES.get(action)
+    if template is None:
+        base = gettext("%(who)s: %(action)s") % {"who": who, "action": action}
+        return f"{base} ({what})" if what else base
+    text = str(template) % {"who": who, "object": what or gettext("the account")}
+    return text[:1].upper() + text[1:]
+
+
+def detail_label(key: str) -> str:
+    label = DETAIL_LABELS.get(key)
+    return str(label) if label is not None else key.replace("_", " ").capitalize()
+
+
+def detail_value(value: Any) -> str:
+    """A detail as text: lists joined, yes/no for booleans, nested fields as "label: value"."""
+    if isinstance(value, bool):
+        return gettext("yes") if value else gettext("no")
+    if isinstance(value, list | tuple):
+        return ", ".join(detail_value(item) for item in value) or "—"
+    if isinstance(value, dict):
+        return "; ".join(
+            gettext("%(label)s: %(value)s") % {"label": detail_label(k), "value": detail_value(v)}
+            for k, v in value.items()
+        )
+    if value is None or value == "":
+        return "—"
+    return str(value)
+
+
+def detail_fields(details: dict | None) -> list[tuple[str, str]]:
+    """The details as (label, value) pairs, in a stable order."""
+    return [(detail_label(key), detail_value(value)) for key, value in sorted((details or {}).items())]
