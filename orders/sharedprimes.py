@@ -45,17 +45,18 @@ def modulus_sha256(modulus: int) -> str:
 
 
 def _products() -> list[tuple[int, gmpy2.mpz]]:
-    """Every bucket's product, reading from the database only the buckets that grew since the last call."""
-    sizes = dict(ModulusBucket.objects.values_list("pk", "size"))
-    stale = [pk for pk, size in sizes.items() if _cache.get(pk, (None,))[0] != size]
+    """Every bucket's product, reading from the database only the buckets that changed since the last call."""
+    stamps: dict[int, str] = {
+        pk: str(stamp) for pk, stamp in ModulusBucket.objects.values_list("pk", "stamp")
+    }
+    stale = [pk for pk, stamp in stamps.items() if _cache.get(pk, ("",))[0] != stamp]
     if stale:
-        for pk, size, product in ModulusBucket.objects.filter(pk__in=stale).values_list(
-            "pk", "size", "product"
-        ):
-            _cache[pk] = (size, gmpy2.mpz(int.from_bytes(bytes(product), "big")))
-    for pk in set(_cache) - set(sizes):
+        rows = ModulusBucket.objects.filter(pk__in=stale).values_list("pk", "stamp", "product")
+        for pk, stamp, product in rows:
+            _cache[pk] = (str(stamp), gmpy2.mpz(int.from_bytes(bytes(product), "big")))
+    for pk in set(_cache) - set(stamps):
         del _cache[pk]
-    return [(pk, _cache[pk][1]) for pk in sizes]
+    return [(pk, _cache[pk][1]) for pk in stamps if pk in _cache]
 
 
 def shares_prime(modulus: int) -> bool:
