@@ -70,6 +70,7 @@ system-test:
 services:
 	bash scripts/services.sh
 
+
 lint: setup
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .

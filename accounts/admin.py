@@ -20,12 +20,20 @@ from django.http import Http404, HttpRequest
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from .administration.staff_actions import make_account_superuser
 from .forms import RejectForm
 from .models import Account, AuditEvent, Contact, Organisation, ProcessingOffice, User, WebAuthnCredential
-from .services import AccountStateError, reject_account, unlock_user, validate_account
+from .services import (
+    AccountStateError,
+    reject_account,
+    same_company_accounts,
+    unlock_user,
+    validate_account,
+    with_same_company,
+)
 from .twofactor.services import reset_second_factors
 
 
@@ -77,7 +85,16 @@ class LanguageChoiceMixin:
 
 @admin.register(Account)
 class AccountAdmin(LanguageChoiceMixin, admin.ModelAdmin):
-    list_display = ("name", "kind", "formula", "office", "status", "created_at", "validated_at")
+    list_display = (
+        "name",
+        "kind",
+        "formula",
+        "office",
+        "status",
+        "same_company",
+        "created_at",
+        "validated_at",
+    )
     list_filter = ("status", "kind", "formula", "auth_type", "office")
     list_select_related = ("office",)
     search_fields = ("name", "organisations__registration_number", "users__username", "users__email")
@@ -90,6 +107,7 @@ class AccountAdmin(LanguageChoiceMixin, admin.ModelAdmin):
         "rejection_reason",
         "administrative_contact",
         "technical_contact",
+        "same_company_accounts",
     )
     fieldsets = (
         (None, {"fields": ("name", "kind", "formula", "office", "auth_type", "approval_mode", "language")}),
@@ -104,12 +122,45 @@ class AccountAdmin(LanguageChoiceMixin, admin.ModelAdmin):
                     "rejection_reason",
                     "administrative_contact",
                     "technical_contact",
+                    "same_company_accounts",
                 )
             },
         ),
     )
     inlines = (OrganisationInline, UserInline)
     actions = ("validate_selected",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Account]:
+        return with_same_company(super().get_queryset(request))
+
+    @admin.display(description=_("Same SIREN/VAT as"))
+    def same_company(self, obj: Account) -> str:
+        """Issue 13.6: flag a request whose SIREN or VAT number another account already has."""
+        other = getattr(obj, "same_company_id", None)
+        if other is None:
+            return "—"
+        url = reverse("admin:accounts_account_change", args=[other])
+        return format_html('<a href="{}">{}</a>', url, _("account #%(id)s") % {"id": other})
+
+    @admin.display(description=_("Same SIREN/VAT as"))
+    def same_company_accounts(self, obj: Account) -> str:
+        """Issue 13.6: every other account sharing the SIREN or VAT number, linked, so staff decide."""
+        if obj.pk is None:
+            return "—"
+        others = same_company_accounts(obj)
+        if not others:
+            return "—"
+        return format_html_join(
+            ", ",
+            '<a href="{}">{}</a>',
+            (
+                (
+                    reverse("admin:accounts_account_change", args=[o.pk]),
+                    f"{o.name} ({o.get_status_display()})",
+                )
+                for o in others
+            ),
+        )
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Accounts own invoices and an audit trail: they are blocked, never deleted.

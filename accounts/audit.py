@@ -5,9 +5,11 @@ Action codes are namespaced (`order.submitted`, `account.validated`); secrets ne
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from django.db import models
+from django.db import connection, models
+from django.db.models import F, Value
 from django.http import HttpRequest
 
 from .models import Account, AuditEvent, User
@@ -54,3 +56,39 @@ def log_action(
         details=_mask(details),
         ip_address=client_ip(request),
     )
+
+
+def log_actions_for(
+    queryset: models.QuerySet,
+    action: str,
+    *,
+    object_type: str,
+    object_id: models.Expression | models.F,
+    details: models.Expression,
+    when: datetime,
+    actor_name: str = "system",
+) -> int:
+    """PLAT-6 for set-based jobs: one audit event per row of `queryset`, written by a single
+    `INSERT INTO … SELECT …`, however many rows (the query count of the job stays constant).
+
+    `queryset` must have an `account_id`; `object_id` and `details` are expressions over its rows
+    (details e.g. `JSONObject(serial=F("serial"))`, portable to SQLite). Returns the rows written.
+    """
+    columns = {
+        "account": F("account_id"),
+        "actor_name": Value(actor_name, output_field=models.CharField()),
+        "is_staff_action": Value(False, output_field=models.BooleanField()),
+        "action": Value(action, output_field=models.CharField()),
+        "object_type": Value(object_type, output_field=models.CharField()),
+        "object_id": object_id,
+        "details": details,
+        "created_at": Value(when, output_field=models.DateTimeField()),
+    }
+    aliases = {f"audit_{name}": expression for name, expression in columns.items()}
+    select = queryset.order_by().annotate(**aliases).values(*aliases)
+    sql, params = select.query.sql_with_params()
+    meta = AuditEvent._meta
+    names = ", ".join(connection.ops.quote_name(meta.get_field(name).column) for name in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {connection.ops.quote_name(meta.db_table)} ({names}) {sql}", params)  # noqa: S608 (names from model meta, values as parameters)
+        return cursor.rowcount

@@ -12,7 +12,7 @@ autodiscovery under its historical name, so this module imports no other module 
 from __future__ import annotations
 
 import html as html_lib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from celery import shared_task
 from django.conf import settings
@@ -21,6 +21,9 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 from outbox.queue import enqueue
+
+if TYPE_CHECKING:
+    from .models import Account
 
 
 def render_email(template: str, context: dict[str, Any], language: str) -> tuple[str, str, str]:
@@ -44,11 +47,28 @@ def send_now(
     message.send()
 
 
+def copy_addresses(account: Account | None, to: list[str]) -> list[str]:
+    """ADM-6 / PLAT-3: the account's generic copy address, copied on every email about it."""
+    if account is None or not account.copy_email or account.copy_email in to:
+        return []
+    return [account.copy_email]
+
+
 def send_mail_on_commit(
-    template: str, to: list[str], context: dict[str, Any], language: str = "en", cc: list[str] | None = None
+    template: str,
+    to: list[str],
+    context: dict[str, Any],
+    language: str = "en",
+    cc: list[str] | None = None,
+    account: Account | None = None,
 ) -> None:
-    """Queue one email through the outbox; context must be JSON-serialisable (it crosses the broker)."""
-    enqueue(send_templated_email, template, to, context, language, cc or [])
+    """Queue one email through the outbox; context must be JSON-serialisable (it crosses the broker).
+
+    `account` is the customer account the email is about (None for staff emails): its generic copy
+    address (ADM-6) is copied.
+    """
+    cc = [*(cc or []), *copy_addresses(account, to)]
+    enqueue(send_templated_email, template, to, context, language, cc)
 
 
 @shared_task(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -125,6 +126,25 @@ class Account(models.Model):
         verbose_name=_("technical contact"),
     )
 
+    # ADM-5 / ADM-6: the account's contact points, each with the language its emails are written in.
+    invoice_email = models.EmailField(_("invoice email"), blank=True)
+    invoice_email_language = models.CharField(_("invoice email language"), max_length=8, default="en")
+    copy_email = models.EmailField(
+        _("generic copy email"),
+        blank=True,
+        help_text=_("Copied on every email the portal sends about the account."),
+    )
+    copy_email_language = models.CharField(_("generic copy email language"), max_length=8, default="en")
+    emergency_email = models.EmailField(
+        _("emergency email"), blank=True, help_text=_("Also told of every revocation of a certificate.")
+    )
+    emergency_email_language = models.CharField(_("emergency email language"), max_length=8, default="en")
+    # ADM-7: up to four custom fields with free labels; an empty label means the field is unused.
+    custom_label_1 = models.CharField(_("custom field 1"), max_length=60, blank=True)
+    custom_label_2 = models.CharField(_("custom field 2"), max_length=60, blank=True)
+    custom_label_3 = models.CharField(_("custom field 3"), max_length=60, blank=True)
+    custom_label_4 = models.CharField(_("custom field 4"), max_length=60, blank=True)
+
     class Meta:
         verbose_name = _("account")
         verbose_name_plural = _("accounts")
@@ -132,6 +152,12 @@ class Account(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def custom_fields(self) -> list[tuple[int, str]]:
+        """ADM-7: the (number, label) of each custom field in use."""
+        labels = (self.custom_label_1, self.custom_label_2, self.custom_label_3, self.custom_label_4)
+        return [(number, label) for number, label in enumerate(labels, start=1) if label]
 
     @property
     def holder(self) -> Organisation | None:
@@ -167,6 +193,8 @@ class User(AbstractUser):
     processing_purposes = models.JSONField(_("processing purposes accepted"), default=list, blank=True)
     # ACC-9: part of the session hash; changing it ends every session of the user (see end_sessions).
     session_stamp = models.CharField(max_length=32, blank=True, default="", editable=False)
+    # ADM-8: {list name: [column names in the order shown]}; a list absent here shows its defaults.
+    list_columns = models.JSONField(_("list columns"), default=dict, blank=True)
 
     objects = UserManager()
 
@@ -401,6 +429,8 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    last_used_ip = models.GenericIPAddressField(_("last used from"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
 
     objects = ScopedManager(account="account")
@@ -412,6 +442,10 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+    def is_expired(self, now: datetime | None = None) -> bool:
+        """Issue 13.8: past its optional expiry date, the API answers 401 to the token."""
+        return self.expires_at is not None and self.expires_at <= (now or timezone.now())
 
 
 class LoginCA(models.Model):

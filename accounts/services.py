@@ -22,7 +22,7 @@ from django.core import signing
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -123,6 +123,39 @@ def register_account(data: dict[str, Any], *, request: HttpRequest | None = None
         )
     _notify_staff_of_request(account, holder)
     return account
+
+
+def _same_company_organisations(account_ref: Any, own_ref: Any) -> QuerySet[Organisation]:
+    """Organisations of other, not rejected accounts sharing a registration number or a non-empty
+    VAT number with one of the account's organisations (an id, or OuterRefs from one and two
+    levels down when used as a subquery)."""
+    with scopes_disabled():  # registration and staff pages look across tenants by design
+        own = Organisation.objects.filter(account=own_ref)
+        return (
+            Organisation.objects.exclude(account=account_ref)
+            .exclude(account__status=Account.Status.REJECTED)
+            .filter(
+                Q(registration_number__in=own.values("registration_number"))
+                | Q(vat_number__in=own.exclude(vat_number="").values("vat_number"))
+            )
+        )
+
+
+def same_company_accounts(account: Account) -> list[Account]:
+    """Issue 13.6: the other accounts whose organisations share the SIREN or VAT number of this
+    account's organisations, for staff to decide at validation (never shown to the applicant)."""
+    with scopes_disabled():
+        ids = _same_company_organisations(account.pk, account.pk).values("account_id")
+        return list(Account.objects.filter(pk__in=ids).order_by("name"))
+
+
+def with_same_company(accounts: QuerySet[Account]) -> QuerySet[Account]:
+    """Annotate `same_company_id`: one other account sharing the SIREN or VAT number (or None), in
+    the same query as the list (constant number of queries)."""
+    with scopes_disabled():
+        matches = _same_company_organisations(OuterRef("pk"), OuterRef(OuterRef("pk")))
+        other = matches.order_by("account_id").values("account_id")[:1]
+    return accounts.annotate(same_company_id=Subquery(other))
 
 
 def _notify_staff_of_request(account: Account, holder: Organisation) -> None:

@@ -14,3 +14,4 @@ class OrdersConfig(AppConfig):
 
         # CON-1: contracts count orders toward their objectives through this function.
         register_order_totals(order_totals)
+        from . import signals  # noqa: F401  (connects the receivers)

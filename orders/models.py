@@ -255,6 +255,11 @@ class Order(models.Model):
     # ORD-4: client certificate key made by the holder in their own browser from an emailed link.
     invitation_token = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
     invitation_sent_at = models.DateTimeField(_("invitation sent"), null=True, blank=True)
+    # ADM-7: the account's custom fields, labelled on Account (custom_label_1..4).
+    custom_1 = models.CharField(_("custom field 1"), max_length=200, blank=True)
+    custom_2 = models.CharField(_("custom field 2"), max_length=200, blank=True)
+    custom_3 = models.CharField(_("custom field 3"), max_length=200, blank=True)
+    custom_4 = models.CharField(_("custom field 4"), max_length=200, blank=True)
 
     objects = ScopedManager(account="account")
 
@@ -262,6 +267,11 @@ class Order(models.Model):
         verbose_name = _("order")
         verbose_name_plural = _("orders")
         ordering = ["-created_at", "-id"]
+        # LIST-1: the lists read one page of an account's orders in date order, or of one status.
+        indexes = [
+            models.Index(fields=["account", "-created_at", "-id"], name="order_account_created"),
+            models.Index(fields=["account", "status", "-created_at"], name="order_account_status"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["account", "submission_token"],
@@ -387,6 +397,11 @@ class Certificate(models.Model):
         verbose_name = _("certificate")
         verbose_name_plural = _("certificates")
         ordering = ["-created_at", "-id"]
+        indexes = [
+            # An order's latest certificate (list columns); an account's certificates by state and end.
+            models.Index(fields=["order", "-created_at", "-id"], name="certificate_order_latest"),
+            models.Index(fields=["account", "state", "not_after"], name="certificate_account_state"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["issuer", "serial"],

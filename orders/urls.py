@@ -6,11 +6,25 @@ whose last segment would otherwise take "revoke" for a format.
 
 from django.urls import path
 
-from .views import actions, approval, downloads, links, lists, payment, robots, signature_options, status
+from .views import (
+    actions,
+    approval,
+    custom_fields,
+    downloads,
+    links,
+    lists,
+    payment,
+    robots,
+    signature_options,
+    status,
+)
 
 app_name = "orders"
 urlpatterns = [
     path("", lists.order_list, name="list"),
+    path("export.csv", lists.order_export_csv, name="export_csv"),
+    path("export.xlsx", lists.order_export_xlsx, name="export_xlsx"),
+    path("columns/", lists.order_columns, name="columns"),
     path("approval/", approval.approval_list, name="approval"),
     path("to-accept/", actions.to_accept, name="to_accept"),
     path("links/", links.link_list, name="links"),
@@ -25,6 +39,7 @@ urlpatterns = [
     path("<str:reference>/auto-renewal/", robots.auto_renewal_toggle, name="auto_renewal"),
     path("<str:reference>/revoke-all/", actions.revoke_all_view, name="revoke_all"),
     path("<str:reference>/comments/", actions.comment, name="comment"),
+    path("<str:reference>/custom-fields/", custom_fields.custom_fields, name="custom_fields"),
     path("<str:reference>/signature-users/", signature_options.add_users, name="signature_users"),
     path("<str:reference>/documents/", actions.send_document, name="send_document"),
     path("<str:reference>/documents/<int:document_id>/", actions.download_document, name="document"),

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account, Right
 from billing import menu as billing_menu
+from orders.services import actions as orders_actions
 from orders.services import approval as orders_approval
 from orders.services import reissue_list as orders_reissue_list
 
@@ -26,6 +27,7 @@ class Entry:
     url_name: str
     rights: tuple[Right, ...]
     formulas: tuple[str, ...] | None = None  # None: every formula
+    superuser_only: bool = False  # ADM-5: the account's super user alone
 
     @property
     def url(self) -> str:
@@ -33,6 +35,8 @@ class Entry:
 
     def allows(self, user) -> bool:
         if self.formulas is not None and user.account.formula not in self.formulas:
+            return False
+        if self.superuser_only and not user.is_account_superuser:
             return False
         if not self.rights:  # every user of the account (AUTO-5 documentation)
             return True
@@ -90,7 +94,11 @@ SECTIONS = [
         _("Administration"),
         "/administration/",
         [
+            Entry(
+                _("Preferences"), "administration_preferences", (Right.ADMINISTRATIVE,), superuser_only=True
+            ),
             Entry(_("Users"), "administration:users", (Right.ADMINISTRATIVE,)),
+            Entry(_("Contacts"), "administration:contacts", (Right.ADMINISTRATIVE,)),
             Entry(_("API users"), "administration:api_users", (Right.ADMINISTRATIVE,)),
             Entry(_("Logs"), "administration:logs", (Right.ADMINISTRATIVE,)),
         ],
@@ -119,8 +127,13 @@ SECTIONS = [
 
 
 def badge_counts(user) -> dict[str, int]:
-    """NAV-2: counts needing attention, keyed by url name; only for sections the user can see."""
+    """NAV-2: counts needing attention, keyed by url name; only for sections the user can see.
+
+    A constant number of queries (one per badge family), whatever the size of the account.
+    """
     counts: dict[str, int] = {}
+    if user.has_right(Right.TECHNICAL) or user.has_right(Right.COMMERCIAL):
+        counts["orders:to_accept"] = orders_actions.to_accept_count(user.account)
     if user.has_right(Right.APPROVAL):
         counts.update(orders_approval.badge_counts(user.account))
     if user.has_right(Right.BILLING):
@@ -149,4 +162,9 @@ def menu(request: HttpRequest):
     user = getattr(request, "user", None)
     if user is None:
         return {}
-    return {"menu_sections": sections_for(user), "current_path": request.path}
+    # Computed once per request: templates rendered inside the page (django-tables2's
+    # render_table) run the context processors again, and the badges cost queries (NAV-2).
+    sections = getattr(request, "_menu_sections", None)
+    if sections is None:
+        sections = request._menu_sections = sections_for(user)
+    return {"menu_sections": sections, "current_path": request.path}

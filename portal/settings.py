@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "django_tables2",
+    "django_filters",
     "rest_framework",
     "drf_spectacular",
     # Apps, ground floor first (STYLE.md "App boundaries").

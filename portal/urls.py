@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from . import health, views
+from . import health, preferences, views
 
 admin.site.site_header = "Certificate portal – back office"
 admin.site.site_title = "Back office"
@@ -18,6 +18,7 @@ urlpatterns = [
     path("operations/", include("orders.operations_urls")),
     path("operations/", include("orders.renewal_urls")),
     path("orders/", include("orders.urls")),
+    path("administration/preferences/", preferences.preferences, name="administration_preferences"),
     path("administration/", include("accounts.administration.urls")),
     path("me/", include("accounts.me.urls")),
     path("api/v1/", include("accounts.api.urls")),

@@ -209,7 +209,8 @@ def test_last_used_is_written_at_most_once_a_minute(client, owner):
     api_user, token = create_api_user(client)
     api = Client()
     recent = timezone.now() - timedelta(seconds=30)
-    ApiToken.objects.filter(user=api_user).update(last_used_at=recent)
+    # Same address as the test client's, so only the minute rule decides (issue 13.8).
+    ApiToken.objects.filter(user=api_user).update(last_used_at=recent, last_used_ip="127.0.0.1")
     api.get(ME, **bearer(token))
     assert ApiToken.objects.get(user=api_user).last_used_at == recent
     old = timezone.now() - timedelta(minutes=2)
@@ -324,3 +325,79 @@ def test_api_users_list_runs_a_constant_number_of_queries(client, owner):
         page = client.get(API_USERS).content.decode()
     assert page.count("second") == 6
     assert len(many) == len(few)
+
+
+# Issue 13.8: expiry date, last-used address, expired token as an RFC 9457 problem -------------------
+
+
+@pytest.mark.django_db
+def test_token_expiry_is_set_at_creation_and_must_be_in_the_future(client, owner):
+    log_in(client, owner)
+    api_user, _token = create_api_user(client)
+    url = f"{API_USERS}{api_user.public_id}/tokens/new/"
+    today = timezone.localdate()
+    for bad in (today, today - timedelta(days=1), "not-a-date"):
+        response = client.post(url, {"name": "CI", "expires_on": str(bad)})
+        assert response.status_code == 200
+        assert "expires_on" in response.context["form"].errors
+    assert ApiToken.objects.filter(user=api_user).count() == 1
+    later = today + timedelta(days=30)
+    response = client.post(url, {"name": "CI", "expires_on": later.isoformat()})
+    assert response.status_code == 302
+    token = ApiToken.objects.get(user=api_user, name="CI")
+    assert timezone.localtime(token.expires_at).date() == later
+    assert ApiToken.objects.get(user=api_user, name="Billing export").expires_at is None
+
+
+@pytest.mark.django_db
+def test_api_user_first_token_can_expire_too(client, owner):
+    log_in(client, owner)
+    later = timezone.localdate() + timedelta(days=2)
+    response = client.post(
+        f"{API_USERS}add/",
+        {"name": "Nightly", "rights": [Right.COMMERCIAL.value], "expires_on": later.isoformat()},
+    )
+    assert response.status_code == 302
+    assert ApiToken.objects.get(user__first_name="Nightly").expires_at is not None
+
+
+@pytest.mark.django_db
+def test_expired_token_gets_401_with_a_problem_document(client, owner):
+    log_in(client, owner)
+    api_user, token = create_api_user(client)
+    api = Client()
+    assert api.get(ME, **bearer(token)).status_code == 200
+    ApiToken.objects.filter(user=api_user).update(expires_at=timezone.now() - timedelta(seconds=1))
+    response = api.get(ME, **bearer(token))
+    assert response.status_code == 401
+    assert response["Content-Type"].startswith("application/problem+json")
+    assert response["WWW-Authenticate"].startswith("Bearer")
+    problem = response.json()
+    assert problem["status"] == 401
+    assert problem["type"].startswith("tag:")
+    assert problem["title"] and "expired" in problem["detail"]
+    # An unknown token stays a plain 401, without saying whether it ever existed.
+    other = api.get(ME, **bearer("cpk_00000000_unknown"))
+    assert other.status_code == 401 and "expired" not in other.content.decode()
+
+
+@pytest.mark.django_db
+def test_last_used_date_and_address_are_recorded_and_shown(client, owner):
+    log_in(client, owner)
+    api_user, token = create_api_user(client)
+    Client(REMOTE_ADDR="203.0.113.7").get(ME, **bearer(token))
+    stored = ApiToken.objects.get(user=api_user)
+    assert stored.last_used_at is not None and stored.last_used_ip == "203.0.113.7"
+    # A new address is recorded at once, even within the minute.
+    Client(REMOTE_ADDR="2001:db8::1").get(ME, **bearer(token))
+    assert ApiToken.objects.get(user=api_user).last_used_ip == "2001:db8::1"
+    page = client.get(API_USERS).content.decode()
+    assert "2001:db8::1" in page
+
+
+@pytest.mark.django_db
+def test_expired_tokens_are_marked_on_the_api_users_page(client, owner):
+    log_in(client, owner)
+    api_user, _token = create_api_user(client)
+    ApiToken.objects.filter(user=api_user).update(expires_at=timezone.now() - timedelta(days=1))
+    assert "expired" in client.get(API_USERS).content.decode()

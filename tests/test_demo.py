@@ -16,9 +16,19 @@ from accounts.models import Account, AuditEvent, Contact, Organisation, Right, U
 from catalog.models import Product
 from orders.models import Certificate, Order, OrderStatus
 from portal.management.demo_accounts import DEMO_PASSWORD
+from portal.management.demo_lists import TOKEN_PREFIX as LIST_TOKEN_PREFIX
 from portal.management.demo_orders import DEMO_ORDERS, PATHS
 
 DOMAINS = {"Partner Demo Hosting": "partner-demo.test", "Enterprise Demo SA": "enterprise-demo.test"}
+
+
+def walked_orders():
+    """The orders demo_orders walks through the services (demo_lists adds hundreds in bulk)."""
+    return Order.objects.exclude(submission_token__startswith=LIST_TOKEN_PREFIX)
+
+
+def walked_certificates():
+    return Certificate.objects.exclude(order__submission_token__startswith=LIST_TOKEN_PREFIX)
 
 
 def _counts() -> dict[str, int]:
@@ -47,8 +57,13 @@ class DemoTests(TestCase):
 
     def test_summary_lists_accounts_users_and_statuses(self):
         text = self.output.getvalue()
-        assert "Orders created now: 65" in text
-        assert "Partner Demo Hosting: users partner, partner-tech, partner-billing; 37 orders" in text
+        # 65 orders walked through the services (demo_orders) and 240 for the lists (demo_lists).
+        assert "Orders created now: 305" in text
+        partner_orders = Order.objects.filter(account__name="Partner Demo Hosting").count()
+        assert (
+            f"Partner Demo Hosting: users partner, partner-tech, partner-billing; {partner_orders} orders"
+            in text
+        )
         assert "Awaiting approval" in text and "Delivered and paid" in text
 
     def test_five_logins_with_the_demo_password(self):
@@ -128,7 +143,7 @@ class DemoTests(TestCase):
             OrderStatus.DELIVERED_PAID,
             OrderStatus.DELIVERED_NOT_PAID,
         }
-        for order in Order.objects.all():
+        for order in walked_orders():
             moves = list(
                 AuditEvent.objects.filter(
                     object_type="order", object_id=order.reference, action="order.status_changed"
@@ -140,10 +155,8 @@ class DemoTests(TestCase):
                 assert order.status in {OrderStatus.AWAITING_PAYMENT, OrderStatus.AWAITING_APPROVAL}
 
     def test_delivered_orders_hold_real_certificates_of_the_embedded_ca(self):
-        certificates = Certificate.objects.select_related("order", "issuer")
-        assert (
-            certificates.count() == Order.objects.filter(status__startswith="delivered").count() == 41
-        )  # + 3 robots (issue 11)
+        certificates = walked_certificates().select_related("order", "issuer")
+        assert certificates.count() == walked_orders().filter(status__startswith="delivered").count() >= 38
         for certificate in certificates:
             cert = x509.load_pem_x509_certificate(certificate.pem.encode())
             issuer = x509.load_pem_x509_certificate(certificate.issuer.certificate_pem.encode())
@@ -160,14 +173,14 @@ class DemoTests(TestCase):
         newest = Order.objects.order_by("-created_at").first().created_at
         assert timedelta(days=300) < now - oldest < timedelta(days=430)
         assert now - newest < timedelta(days=3)
-        expired = Certificate.objects.filter(state=Certificate.State.EXPIRED)
+        expired = walked_certificates().filter(state=Certificate.State.EXPIRED)
         assert 1 <= expired.count() <= 4
         assert all(c.not_after < now for c in expired)
         assert not Certificate.objects.filter(state=Certificate.State.VALID, not_after__lt=now).exists()
         assert (
-            Certificate.objects.filter(
-                state=Certificate.State.VALID, not_after__lt=now + timedelta(days=30)
-            ).count()
+            walked_certificates()
+            .filter(state=Certificate.State.VALID, not_after__lt=now + timedelta(days=30))
+            .count()
             >= 3
         )
         paid = Order.objects.filter(paid_at__isnull=False)
@@ -207,3 +220,31 @@ def test_demo_orders_are_keyed_uniquely_and_reach_known_statuses():
         assert len(tokens) == len(set(tokens))
         assert 25 <= len(orders) <= 40
         assert all(order.target in PATHS for order in orders)
+
+
+class DemoListsTests(TestCase):
+    """PLAT-8 / LIST-1..4: a few hundred more orders for the partner, so lists, search and filters
+    show something: real certificates for the delivered ones, custom fields labelled."""
+
+    @classmethod
+    def setUpTestData(cls):
+        call_command("load_demo", stdout=StringIO())
+
+    def test_partner_has_hundreds_of_orders_with_real_certificates(self):
+        partner = Account.objects.get(name="Partner Demo Hosting")
+        orders = Order.objects.filter(account=partner, submission_token__startswith=LIST_TOKEN_PREFIX)
+        assert orders.count() == 240
+        assert len(set(orders.values_list("status", flat=True))) >= 8
+        assert partner.custom_fields == [(1, "Cost centre"), (2, "Project")]
+        delivered = orders.filter(status__startswith="delivered")
+        assert not delivered.filter(certificates__isnull=True).exists()
+        certificate = Certificate.objects.filter(order__in=delivered).select_related("issuer").first()
+        cert = x509.load_pem_x509_certificate(certificate.pem.encode())
+        cert.verify_directly_issued_by(
+            x509.load_pem_x509_certificate(certificate.issuer.certificate_pem.encode())
+        )
+        waiting = orders.filter(status=OrderStatus.AWAITING_APPROVAL)
+        assert set(waiting.values_list("created_by__username", flat=True)) <= {"partner-tech"}
+        assert not Order.objects.filter(
+            account__name="Enterprise Demo SA", submission_token__startswith=LIST_TOKEN_PREFIX
+        ).exists()

@@ -260,3 +260,41 @@ def test_inactive_staff_is_not_emailed(post, staff, mailoutbox):
     post(form_data())
     assert mailoutbox == []
     assert Account.objects.count() == 1
+
+
+# Issue 13.6: a SIREN or VAT number another account already has -------------------------------------
+
+ALREADY = "may already have an account"
+
+
+@pytest.mark.django_db
+def test_same_siren_is_registered_and_the_applicant_told_without_naming_the_account(client, post):
+    assert post(form_data()).status_code == 302
+    response = post(form_data(company_name="Bleu Cloud", username="hugo.petit"))
+    assert response.status_code == 302
+    assert Account.objects.filter(status=Account.Status.PENDING).count() == 2  # never refused
+    page = client.get(response["Location"]).content.decode()
+    assert ALREADY in page
+    assert "Bleu Hébergement" not in page and "claire.martin" not in page
+
+
+@pytest.mark.django_db
+def test_same_vat_number_alone_is_flagged_too(client, post):
+    post(form_data())
+    Organisation.objects.filter(registration_number="303265045").update(registration_number="999999999")
+    response = post(form_data(company_name="Bleu Cloud", username="hugo.petit"))
+    assert ALREADY in client.get(response["Location"]).content.decode()
+
+
+@pytest.mark.django_db
+def test_a_new_company_is_not_told_anything(client, post):
+    response = post(form_data())
+    assert ALREADY not in client.get(response["Location"]).content.decode()
+
+
+@pytest.mark.django_db
+def test_a_rejected_request_does_not_count(client, post):
+    post(form_data())
+    Account.objects.update(status=Account.Status.REJECTED)
+    response = post(form_data(company_name="Bleu Cloud", username="hugo.petit"))
+    assert ALREADY not in client.get(response["Location"]).content.decode()

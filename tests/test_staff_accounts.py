@@ -10,8 +10,9 @@ from django.urls import reverse
 
 from accounts import mail
 from accounts.forms import RegistrationForm
-from accounts.models import Account, AuditEvent, Right, User
+from accounts.models import Account, AuditEvent, Organisation, Right, User
 from accounts.services import AccountStateError, register_account, reject_account, validate_account
+from tests import factories
 from tests.test_registration import form_data
 
 NEW_PASSWORD = "Sapphire-Lantern-2031"
@@ -317,3 +318,39 @@ def test_an_active_account_user_is_not_refused(client, owner):
         "/accounts/login/", {"login": owner.username, "password": "correct-horse-battery-2026"}
     )
     assert response["Location"] == reverse("home")
+
+
+# Issue 13.6: staff see the same SIREN/VAT at validation --------------------------------------------
+
+
+@pytest.mark.django_db
+def test_same_siren_is_flagged_on_the_change_page_and_the_pending_list(client, staff, pending, account):
+    client.force_login(staff)
+    Organisation.objects.filter(account=account).update(vat_number="")  # the factory's VAT is shared
+    page = client.get(change_url(pending)).content.decode()
+    assert "Same SIREN/VAT as" in page and change_url(account) not in page
+    Organisation.objects.filter(account=account).update(registration_number="303265045")
+    page = client.get(change_url(pending)).content.decode()
+    assert change_url(account) in page and account.name in page
+    listing = client.get("/staff/accounts/account/?status__exact=pending").content.decode()
+    assert change_url(account) in listing
+    # And the other way round: the existing account's page points at the new request.
+    assert change_url(pending) in client.get(change_url(account)).content.decode()
+
+
+@pytest.mark.django_db
+def test_account_list_flags_in_a_constant_number_of_queries(
+    client, staff, pending, account, django_assert_max_num_queries
+):
+    client.force_login(staff)
+    Organisation.objects.filter(account=account).update(registration_number="303265045")
+    client.get("/staff/accounts/account/")
+    for index in range(3):
+        factories.make_account(f"Other {index}", domain=f"other{index}.test")
+    with django_assert_max_num_queries(30) as captured:
+        client.get("/staff/accounts/account/")
+    baseline = len(captured)
+    for index in range(3, 8):
+        factories.make_account(f"Other {index}", domain=f"other{index}.test")
+    with django_assert_max_num_queries(baseline):
+        client.get("/staff/accounts/account/")

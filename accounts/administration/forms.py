@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time
 from typing import Any, cast
 
 from django import forms
 from django.conf import settings
 from django.contrib.auth import password_validation
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import validate_phone
@@ -171,7 +172,32 @@ class UserRightsForm(GrantRightsMixin, forms.Form):
         self.setup_grant(grantable, held or set())
 
 
-class ApiUserForm(forms.Form):
+class TokenExpiryMixin(forms.Form):
+    """Issue 13.8: an optional expiry date, in the future; the token stops working at the start
+    of that day (the portal's time zone)."""
+
+    expires_on = forms.DateField(
+        label=_("Expires on"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Optional. From this day on, the API refuses the token."),
+    )
+
+    def clean_expires_on(self) -> date | None:
+        expires_on: date | None = self.cleaned_data.get("expires_on")
+        if expires_on is not None and expires_on <= timezone.localdate():
+            raise forms.ValidationError(_("The expiry date must be in the future."))
+        return expires_on
+
+    def expires_at(self) -> datetime | None:
+        """The instant the token expires, from the validated date."""
+        expires_on: date | None = self.cleaned_data.get("expires_on")
+        if expires_on is None:
+            return None
+        return timezone.make_aware(datetime.combine(expires_on, time.min))
+
+
+class ApiUserForm(TokenExpiryMixin, forms.Form):
     """ADM-4: a new API user, limited to the rights ticked."""
 
     name = forms.CharField(
@@ -182,7 +208,7 @@ class ApiUserForm(forms.Form):
     rights = RightsField(help_text=_("The API refuses what these rights do not allow."))
 
 
-class ApiTokenForm(forms.Form):
+class ApiTokenForm(TokenExpiryMixin, forms.Form):
     name = forms.CharField(
         label=_("Token name"), max_length=100, help_text=_("Where the token is used, to recognise it later.")
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable
+from datetime import datetime
 from importlib import import_module
 from typing import Any
 
@@ -261,7 +262,13 @@ def _api_username(name: str) -> str:
 
 
 def create_api_user(
-    account: Account, *, name: str, rights: Iterable[Right], by: User, request: HttpRequest | None = None
+    account: Account,
+    *,
+    name: str,
+    rights: Iterable[Right],
+    by: User,
+    request: HttpRequest | None = None,
+    expires_at: datetime | None = None,
 ) -> tuple[User, ApiToken, str]:
     """ADM-4: an API user (no usable password, never logs into the web pages) and its first token.
 
@@ -292,18 +299,26 @@ def create_api_user(
             username=user.username,
             rights=_rights_codes(rights),
         )
-        token, raw = create_api_token(user, name=name, by=by, request=request)
+        token, raw = create_api_token(user, name=name, by=by, request=request, expires_at=expires_at)
     return user, token, raw
 
 
 def create_api_token(
-    api_user: User, *, name: str, by: User, request: HttpRequest | None = None
+    api_user: User,
+    *,
+    name: str,
+    by: User,
+    request: HttpRequest | None = None,
+    expires_at: datetime | None = None,
 ) -> tuple[ApiToken, str]:
-    """ADM-4: a new token for an API user; the raw value is returned once and never stored."""
+    """ADM-4: a new token for an API user; the raw value is returned once and never stored.
+    `expires_at` (issue 13.8, optional) must be in the future."""
     if not (by.is_account_superuser and by.account_id == api_user.account_id):
         raise UserAdminError("Only the account's super user manages API tokens.")
     if not api_user.is_api_user:
         raise UserAdminError("Tokens are for API users only.")
+    if expires_at is not None and expires_at <= timezone.now():
+        raise UserAdminError("A token's expiry date must be in the future.")
     for _attempt in range(5):
         new = generate_token()
         try:
@@ -315,6 +330,7 @@ def create_api_token(
                     prefix=new.prefix,
                     key_sha256=new.sha256,
                     created_by=by,
+                    expires_at=expires_at,
                 )
         except IntegrityError:
             continue  # prefix collision (32 bits): draw again
@@ -326,6 +342,7 @@ def create_api_token(
             request=request,
             prefix=token.prefix,
             name=name,
+            expires_at=expires_at.isoformat() if expires_at else None,
         )
         return token, new.raw
     raise RuntimeError("Could not draw a unique token prefix.")

@@ -94,14 +94,29 @@ class ApiUserTable(tables.Table):
     def render_rights(self, record: Any) -> Any:
         return rights_badges(record)
 
-    def render_tokens(self, record: Any) -> Any:
+    def render_tokens(self, record: User) -> str:
         items = []
         for token in record.api_tokens.all():
             if token.revoked_at:
                 state = format_html('<span class="badge state-suspended">{}</span>', _("revoked"))
             else:
                 state = format_html('<span class="badge state-active">{}</span>', _("active"))
+            if token.revoked_at is None and token.is_expired():
+                state = format_html('<span class="badge state-suspended">{}</span>', _("expired"))
             used = token.last_used_at
+            if used:
+                usage = _("last used %(when)s") % {
+                    "when": date_format(localtime(used), "SHORT_DATETIME_FORMAT")
+                }
+                if token.last_used_ip:
+                    usage = _("%(usage)s from %(address)s") % {"usage": usage, "address": token.last_used_ip}
+            else:
+                usage = str(_("never used"))
+            if token.expires_at and not token.is_expired():
+                usage = _("%(usage)s, expires %(when)s") % {
+                    "usage": usage,
+                    "when": date_format(localtime(token.expires_at), "SHORT_DATETIME_FORMAT"),
+                }
             action = ""
             if self.can_manage and token.revoked_at is None:
                 url = reverse("administration:api_token_revoke", args=[record.public_id, token.prefix])
@@ -112,9 +127,7 @@ class ApiUserTable(tables.Table):
                     token.prefix,
                     token.name,
                     state,
-                    _("last used %(when)s") % {"when": date_format(localtime(used), "SHORT_DATETIME_FORMAT")}
-                    if used
-                    else _("never used"),
+                    usage,
                     action,
                 )
             )

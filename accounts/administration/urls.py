@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import contacts, views
 
 app_name = "administration"
 urlpatterns = [
@@ -22,6 +22,10 @@ urlpatterns = [
         views.api_token_revoke,
         name="api_token_revoke",
     ),
+    path("contacts/", contacts.contacts, name="contacts"),
+    path("contacts/add/", contacts.contact_add, name="contact_add"),
+    path("contacts/<str:public_id>/", contacts.contact_edit, name="contact_edit"),
+    path("contacts/<str:public_id>/delete/", contacts.contact_delete, name="contact_delete"),
     path("logs/", views.logs, name="logs"),
     path("logs/export.csv", views.logs_export, name="logs_export"),
 ]

@@ -280,6 +280,7 @@ def api_user_add(request: AuthenticatedRequest) -> HttpResponseBase:
             rights=form.cleaned_data["rights"],
             by=request.user,
             request=request,
+            expires_at=form.expires_at(),
         )
         return _show_token_once(request, api_user, raw, token.prefix)
     return render(request, "administration/api_user_add.html", {"form": form})
@@ -294,7 +295,11 @@ def api_token_new(request: AuthenticatedRequest, public_id: str) -> HttpResponse
     form = ApiTokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         token, raw = services.create_api_token(
-            api_user, name=form.cleaned_data["name"], by=request.user, request=request
+            api_user,
+            name=form.cleaned_data["name"],
+            by=request.user,
+            request=request,
+            expires_at=form.expires_at(),
         )
         return _show_token_once(request, api_user, raw, token.prefix)
     return render(request, "administration/api_token_new.html", {"api_user": api_user, "form": form})

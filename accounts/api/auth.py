@@ -1,7 +1,9 @@
 """ADM-4: bearer-token authentication of API users for Django REST framework.
 
 `Authorization: Bearer <token>`; an unknown or revoked token, a suspended API user or an account
-that is no longer active all answer 401. `last_used_at` is written at most once a minute so a busy
+that is no longer active all answer 401. An expired token (issue 13.8) answers 401 too, with an RFC
+9457 problem document (`TokenExpired`, rendered by `AccountAPIView`). `last_used_at` and the client
+address `last_used_ip` are written at most once a minute (sooner when the address changes) so a busy
 client does not turn every read into a write.
 """
 
@@ -15,17 +17,27 @@ from django.utils.translation import gettext_lazy as _
 from django_scopes import scopes_disabled
 from rest_framework import authentication, exceptions
 
-from accounts.models import Account, ApiToken
+from accounts.audit import client_ip
+from accounts.models import Account, ApiToken, User
 
 from .tokens import hash_token
 
 LAST_USED_PRECISION = timedelta(minutes=1)
 
 
+class TokenExpired(exceptions.AuthenticationFailed):
+    """Issue 13.8: the token is past its expiry date; answered as an RFC 9457 problem document."""
+
+    problem_type = "tag:certportal,2026:problems/token-expired"  # RFC 9457 §3.1.1: a tag URI
+    default_detail = _("This API token has expired. Ask the account's super user for a new token.")
+    default_code = "token_expired"
+    title = _("Expired API token")
+
+
 class ApiTokenAuthentication(authentication.BaseAuthentication):
     keyword = "Bearer"
 
-    def authenticate(self, request: HttpRequest):
+    def authenticate(self, request: HttpRequest) -> tuple[User, ApiToken] | None:
         header = authentication.get_authorization_header(request).split()
         if not header or header[0].lower() != self.keyword.lower().encode():
             return None  # no credentials: DRF answers 401 with the header below
@@ -35,9 +47,9 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
             raw = header[1].decode()
         except UnicodeError:
             raise exceptions.AuthenticationFailed(_("Invalid token.")) from None
-        return self.authenticate_token(raw)
+        return self.authenticate_token(raw, address=client_ip(request))
 
-    def authenticate_token(self, raw: str):
+    def authenticate_token(self, raw: str, address: str | None = None) -> tuple[User, ApiToken]:
         # The token is what tells which account the request belongs to: the lookup runs before any
         # tenant scope exists, so it is cross-account by design (AccountAPIView opens the scope).
         with scopes_disabled():
@@ -57,9 +69,16 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
             ):
                 raise exceptions.AuthenticationFailed(_("Invalid token."))
             now = timezone.now()
-            if token.last_used_at is None or now - token.last_used_at >= LAST_USED_PRECISION:
-                ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+            if token.is_expired(now):
+                raise TokenExpired()
+            if (
+                token.last_used_at is None
+                or now - token.last_used_at >= LAST_USED_PRECISION
+                or token.last_used_ip != address
+            ):
+                ApiToken.objects.filter(pk=token.pk).update(last_used_at=now, last_used_ip=address)
                 token.last_used_at = now
+                token.last_used_ip = address
         return user, token
 
     def authenticate_header(self, request: HttpRequest) -> str:

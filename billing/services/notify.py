@@ -37,11 +37,15 @@ def mail_administrative_contact(account: Account, template: str, context: dict) 
     if recipient is None:
         return False
     email, name = recipient
+    # ADM-5: the invoice address hears of billing too; the generic copy address is copied (ADM-6).
+    cc = [account.invoice_email] if account.invoice_email and account.invoice_email != email else []
     send_mail_on_commit(
         template,
         [email],
         {"contact_name": name, "account_name": account.name, **context},
         _language(account.language),
+        cc=cc,
+        account=account,
     )
     return True
 

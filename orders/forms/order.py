@@ -182,6 +182,11 @@ class OrderForm(Form):
         help_text=_("One qualified identity certificate per signer who needs one."),
     )
     customer_reference = forms.CharField(label=_("Your reference"), max_length=60, required=False)
+    # ADM-7: the account's custom fields, labelled as it named them; unlabelled ones are dropped.
+    custom_1 = forms.CharField(max_length=200, required=False)
+    custom_2 = forms.CharField(max_length=200, required=False)
+    custom_3 = forms.CharField(max_length=200, required=False)
+    custom_4 = forms.CharField(max_length=200, required=False)
     # ORD-2: the billing address if different from the head office (prefilled from ADM-5's default).
     billing_different = forms.BooleanField(
         label=_("Bill another address than the head office"), required=False
@@ -199,6 +204,12 @@ class OrderForm(Form):
     source_order = forms.ModelChoiceField(
         queryset=Order.objects.none(), to_field_name="reference", required=False, widget=forms.HiddenInput
     )
+
+    def custom_field_names(self) -> list[str]:
+        return [name for name in ("custom_1", "custom_2", "custom_3", "custom_4") if name in self.fields]
+
+    def custom_bound_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.custom_field_names()]
 
     def __init__(self, *args: Any, account: Account, product: Product, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -234,6 +245,12 @@ class OrderForm(Form):
             account=account
         )
         self._drop_unused(profile)
+        labels = dict(account.custom_fields)
+        for number in range(1, 5):
+            if number in labels:
+                self.fields[f"custom_{number}"].label = labels[number]
+            else:
+                del self.fields[f"custom_{number}"]
         if profile.is_client:
             self.fields["admin_contact"].label = _("Certificate holder (administrative contact)")
             self.fields["admin_contact"].help_text = _(

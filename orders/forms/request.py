@@ -284,6 +284,7 @@ class OrderRequest:
                 server_software_other=data.get("server_software_other", "").strip(),
                 dcv_method=data.get("dcv_method", ""),
                 customer_reference=data["customer_reference"].strip(),
+                custom_fields={name: data[name].strip() for name in self.order.custom_field_names()},
                 options=self.order.options(),
                 origin=data["origin"],
                 source_order=data["source_order"],

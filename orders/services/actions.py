@@ -163,7 +163,15 @@ def send_revocation_email(order: Order, certificates: list[Certificate], reason:
             "contact_name": order.technical_contact.full_name,
             "status_url": status_url(order),
         }
-    send_mail_on_commit("order_revoked", [order.technical_contact.email], context, language)
+    emergency = [order.account.emergency_email] if order.account.emergency_email else []
+    send_mail_on_commit(
+        "order_revoked",
+        [order.technical_contact.email],
+        context,
+        language,
+        cc=emergency,
+        account=order.account,
+    )
 
 
 # Cancellation (LIFE-6) ------------------------------------------------------------------------------
@@ -234,7 +242,9 @@ def send_cancellation_email(order: Order) -> None:
             "contact_name": order.technical_contact.full_name,
             "status_url": status_url(order),
         }
-    send_mail_on_commit("order_cancelled", [order.technical_contact.email], context, language)
+    send_mail_on_commit(
+        "order_cancelled", [order.technical_contact.email], context, language, account=order.account
+    )
 
 
 # Comments (LIFE-2, STAFF-2) -------------------------------------------------------------------------
@@ -372,6 +382,11 @@ def certificates_to_accept(account: Account) -> QuerySet[Certificate]:
         .select_related("order__product__brand")
         .order_by("created_at", "pk")
     )
+
+
+def to_accept_count(account: Account) -> int:
+    """NAV-2: the "Certificates to accept" badge (one query)."""
+    return certificates_to_accept(account).order_by().count()
 
 
 # What the status page offers (LIFE-2) ---------------------------------------------------------------

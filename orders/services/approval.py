@@ -99,7 +99,9 @@ def notify_approvers(order: Order) -> int:
                 "status_url": status_url(order),
                 "approval_url": approval_url,
             }
-        send_mail_on_commit("order_approval_request", [approver.email], context, language)
+        send_mail_on_commit(
+            "order_approval_request", [approver.email], context, language, account=order.account
+        )
         count += 1
     return count
 
@@ -197,4 +199,4 @@ def send_approved_email(order: Order, approver: User) -> None:
             "status_help": str(order.status_help),
             "status_url": page,
         }
-    send_mail_on_commit("order_approved", [to], context, language)
+    send_mail_on_commit("order_approved", [to], context, language, account=order.account)

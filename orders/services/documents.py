@@ -240,4 +240,6 @@ def send_documents_requested_email(order: Order, requests: list[DocumentRequest]
             "handler": order.handler_name,
             "office": order.account.office.as_context() if order.account.office else None,
         }
-    send_mail_on_commit("order_documents_requested", [order.technical_contact.email], context, language)
+    send_mail_on_commit(
+        "order_documents_requested", [order.technical_contact.email], context, language, account=order.account
+    )

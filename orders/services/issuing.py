@@ -250,4 +250,6 @@ def send_delivery_email(order: Order, certificate: Certificate) -> None:
             "holder": order.organisation.name if order.organisation else "",
             "registration_url": holder_registration_url(order),
         }
-    send_mail_on_commit("order_delivered", [order.technical_contact.email], context, language)
+    send_mail_on_commit(
+        "order_delivered", [order.technical_contact.email], context, language, account=order.account
+    )

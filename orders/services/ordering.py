@@ -161,6 +161,9 @@ def csr_may_wait(product: Product, options: dict) -> bool:
     )
 
 
+CUSTOM_FIELDS = ("custom_1", "custom_2", "custom_3", "custom_4")  # ADM-7
+
+
 def submit_order(
     *,
     account: Account,
@@ -185,6 +188,7 @@ def submit_order(
     source_order: Order | None = None,
     external_link: ExternalOrderLink | None = None,
     payment: PaymentPlan | None = None,
+    custom_fields: dict[str, str] | None = None,
 ) -> Order:
     """ORD-3: place the order, audit it ("order.submitted") and email the confirmation.
 
@@ -251,6 +255,7 @@ def submit_order(
         csr_public_key_sha256=checked.csr.public_key_sha256 if checked.csr else "",
         dcv_method=dcv_method if profile.names else "",
         customer_reference=customer_reference,
+        **{name: value for name, value in (custom_fields or {}).items() if name in CUSTOM_FIELDS},
         created_by=user,
         submission_token=submission_token,
         options=options,
@@ -348,7 +353,9 @@ def send_order_confirmation(order: Order, document=None) -> None:
             attachments=[("document", document.pk)],
         )
         return
-    send_mail_on_commit("order_confirmation", [order.technical_contact.email], context, language)
+    send_mail_on_commit(
+        "order_confirmation", [order.technical_contact.email], context, language, account=order.account
+    )
 
 
 def _subject_value(info: CsrInfo, label: str) -> str:

@@ -16,19 +16,20 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import models, transaction
-from django.db.models import DateTimeField, Exists, F, Func, OuterRef, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import DateTimeField, Exists, F, Func, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce, JSONObject
 from django.http import HttpRequest
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_scopes import scopes_disabled
 
-from accounts.audit import log_action
+from accounts.audit import log_action, log_actions_for
 from accounts.formatting import date_text
 from accounts.mail import send_mail_on_commit
 from accounts.models import Account, User
 from catalog.models import Product
+from outbox.queue import enqueue
 
 from ..ca import get_connector
 from ..ca.profiles import needs_organisation
@@ -36,8 +37,10 @@ from ..csr import CsrInfo
 from ..models import DELIVERED, Certificate, Order, OrderOrigin, RevocationReason
 from ..sharedprimes import remember_certificate_pem
 from .actions import send_revocation_email
+from .bulk import serialise
 from .dcv import requires_dcv, unvalidated_domains
 from .lifecycle import lock_order, subscription_end
+from .listing import forget_all_counts
 from .ordering import status_url
 from .pricing import sells_extra_names
 
@@ -375,39 +378,60 @@ def send_reissue_email(order: Order, certificate: Certificate, replaced: Certifi
             "contact_name": order.technical_contact.full_name,
             "status_url": status_url(order),
         }
-    send_mail_on_commit("order_reissued", [order.technical_contact.email], context, language)
+    send_mail_on_commit(
+        "order_reissued", [order.technical_contact.email], context, language, account=order.account
+    )
 
 
-def revoke_scheduled(now: datetime | None = None, batch: int = 200) -> int:
+def revoke_scheduled(now: datetime | None = None) -> int:
     """ORD-11: revoke the replaced certificates whose grace delay is over; returns how many.
 
-    Idempotent: only certificates still valid are taken, each under its row lock (skip_locked, so
-    two workers share the work), and the connector's revoke does nothing twice. The technical
-    contact gets the revocation email (orders.services.actions, LIFE-5).
+    Set-based (issue 17): the due rows are locked, audited by one INSERT … SELECT
+    ("certificate.revoked", as a user's revocation is) and revoked by one UPDATE, whatever their
+    number; the embedded CA's next CRL lists them. The technical contacts' emails (LIFE-5) are
+    sent by one queued task. Idempotent: only certificates still valid are taken and two runs are
+    serialised, so a retry finds nothing left and writes nothing twice.
     """
     now = now or timezone.now()
-    done = 0
     # Grace delays end on every account: this scheduled job works across tenants by design.
+    with scopes_disabled(), transaction.atomic():
+        serialise("orders.revoke_scheduled")
+        due = Certificate.objects.filter(
+            state=Certificate.State.VALID, revoke_scheduled_at__lte=now, issuer__isnull=False
+        )
+        ids = sorted(due.order_by().select_for_update().values_list("pk", flat=True))
+        if not ids:
+            return 0
+        due = Certificate.objects.filter(pk__in=ids)
+        log_actions_for(
+            due,
+            "certificate.revoked",
+            object_type="order",
+            object_id=F("order__reference"),
+            details=JSONObject(
+                serial=F("serial"),
+                reason=Value(str(RevocationReason.SUPERSEDED)),
+                common_name=F("common_name"),
+            ),
+            when=now,
+        )
+        done = due.update(
+            state=Certificate.State.REVOKED, revoked_at=now, revocation_reason=RevocationReason.SUPERSEDED
+        )
+        # By name: the task module imports this one (orders.tasks_reissue).
+        enqueue("orders.tasks_reissue.send_scheduled_revocation_emails", ids)
+    forget_all_counts()
+    return done
+
+
+def send_revocation_emails(certificate_ids: list[int]) -> int:
+    """LIFE-5: the technical contact of each certificate revoked by `revoke_scheduled` hears of it."""
     with scopes_disabled():
-        while True:
-            with transaction.atomic():
-                due = list(
-                    Certificate.objects.select_for_update(skip_locked=True, of=("self",))
-                    .filter(state=Certificate.State.VALID, revoke_scheduled_at__lte=now, issuer__isnull=False)
-                    .select_related("order__product__brand", "order__technical_contact", "order__account")
-                    .order_by("revoke_scheduled_at", "pk")[:batch]
-                )
-                if not due:
-                    return done
-                for certificate in due:
-                    _revoke(
-                        certificate,
-                        certificate.order,
-                        RevocationReason.SUPERSEDED,
-                        user=None,
-                        now=now,
-                        scheduled=True,
-                    )
-                    # The grace delay ends unattended: the technical contact hears of it (LIFE-5 email).
-                    send_revocation_email(certificate.order, [certificate], RevocationReason.SUPERSEDED)
-                done += len(due)
+        certificates = list(
+            Certificate.objects.filter(pk__in=certificate_ids, state=Certificate.State.REVOKED)
+            .select_related("order__technical_contact", "order__account")
+            .order_by("pk")
+        )
+        for certificate in certificates:
+            send_revocation_email(certificate.order, [certificate], RevocationReason.SUPERSEDED)
+    return len(certificates)

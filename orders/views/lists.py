@@ -1,64 +1,131 @@
-"""LIST-1: the account's orders, sortable and paginated, filtered by status group."""
+"""LIST-1..4: the account's orders in tabs, searched, filtered, sorted, paginated and exported;
+ADM-8: the columns each user shows."""
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, Subquery
-from django.http.response import HttpResponseBase
-from django.shortcuts import render
-from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
+from django.contrib import messages
+from django.db.models import QuerySet
+from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_safe
 
 from accounts.access import right_required
-from accounts.lists import configure_table
+from accounts.audit import log_action
+from accounts.lists import configure_table, configure_unpaginated
 from accounts.models import Right
-from accounts.typing import AuthenticatedRequest
 
-from ..models import CLOSED, DELIVERED, IN_PROGRESS, Certificate, Order
-from ..tables import OrderTable
+from ..exports import csv_lines, export_columns, xlsx_file
+from ..filters import OrderFilter
+from ..forms.columns import ColumnsForm
+from ..models import Order
+from ..services import listing
+from ..tables import LIST_NAME, REQUIRED_COLUMNS, available_columns, columns_for, order_table
 
-GROUPS = {
-    "all": (_("All"), None),
-    "in_progress": (_("In progress"), IN_PROGRESS),
-    "delivered": (pgettext_lazy("orders", "Delivered"), DELIVERED),
-    "closed": (pgettext_lazy("orders", "Closed"), CLOSED),
-}
 PER_PAGE = 25
+LIST_RIGHTS = (Right.TECHNICAL, Right.COMMERCIAL)
 
 
-def orders_for(account, group: str):
-    """The account's orders of a status group, with the latest certificate's end and whether every
-    certificate is revoked (the list says so), in one query."""
-    of_order = Certificate.objects.filter(order=OuterRef("pk"))
-    latest = (
-        Certificate.objects.filter(order=OuterRef("pk"))
-        .order_by("-created_at", "-id")
-        .values("not_after")[:1]
-    )
-    orders = (
-        Order.objects.filter(account=account)
-        .select_related("product__brand")
-        .annotate(
-            valid_until=Subquery(latest),
-            all_revoked=Exists(of_order) & ~Exists(of_order.exclude(state=Certificate.State.REVOKED)),
-        )
-    )
-    statuses = GROUPS[group][1]
-    return orders if statuses is None else orders.filter(status__in=statuses)
+def _group(request: HttpRequest) -> str:
+    group = request.GET.get("group", listing.DEFAULT_GROUP)
+    return group if group in listing.GROUPS else listing.DEFAULT_GROUP
 
 
-@right_required(Right.TECHNICAL, Right.COMMERCIAL)
-def order_list(request: AuthenticatedRequest) -> HttpResponseBase:
-    group = request.GET.get("group", "all")
-    if group not in GROUPS:
-        group = "all"
-    table = OrderTable(orders_for(request.user.account, group))
+def _filtered(request: HttpRequest) -> tuple[str, OrderFilter]:
+    group = _group(request)
+    account = request.user.account
+    return group, OrderFilter(request.GET or None, listing.orders_for(account, group), account=account)
+
+
+@right_required(*LIST_RIGHTS)
+@require_safe
+def order_list(request: HttpRequest) -> HttpResponse:
+    group, filterset = _filtered(request)
+    extra = ("blocking",) if group == "in_progress" else ()
+    table = order_table(request.user, filterset.qs, extra=extra)
     configure_table(request, table, PER_PAGE)
+    # LIST-4: a search with one result opens that order's status page.
+    if filterset.searching and table.paginator.count == 1:
+        return redirect("orders:detail", reference=table.page.object_list.data[0].reference)
     return render(
         request,
         "orders/list.html",
         {
             "table": table,
+            "filter": filterset,
             "group": group,
-            "groups": [(key, label) for key, (label, _s) in GROUPS.items()],
+            "groups": [(key, label) for key, (label, _s) in listing.GROUPS.items()],
+            "counts": listing.certificate_counts(request.user.account),
+            "query": request.GET.urlencode(),
+            "tab_query": _without(request, "group", "page"),
         },
     )
+
+
+def _without(request: HttpRequest, *keys: str) -> str:
+    query = request.GET.copy()
+    for key in keys:
+        query.pop(key, None)
+    return query.urlencode()
+
+
+def _export(request: HttpRequest) -> tuple[QuerySet[Order], list[str], list[str]]:
+    group, filterset = _filtered(request)
+    extra = ("blocking",) if group == "in_progress" else ()
+    table = order_table(request.user, filterset.qs, extra=extra)
+    configure_unpaginated(request, table)  # the same sort as on screen
+    columns = export_columns([column.name for column in table.columns])
+    labels = dict(available_columns(request.user.account))
+    return table.data.data, columns, [labels.get(name, name) for name in columns]
+
+
+def _filename(extension: str) -> str:
+    return f"orders-{timezone.localdate():%Y-%m-%d}.{extension}"
+
+
+@right_required(*LIST_RIGHTS)
+@require_safe
+def order_export_csv(request: HttpRequest) -> HttpResponse:
+    """PLAT-5: the filtered, sorted list as CSV, streamed row by row."""
+    orders, columns, header = _export(request)
+    response = StreamingHttpResponse(
+        csv_lines(orders, columns, header), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{_filename("csv")}"'
+    return response
+
+
+@right_required(*LIST_RIGHTS)
+@require_safe
+def order_export_xlsx(request: HttpRequest) -> HttpResponse:
+    """The same list as an XLSX workbook (write-only openpyxl to a temporary file, then streamed)."""
+    orders, columns, header = _export(request)
+    return FileResponse(
+        xlsx_file(orders, columns, header),
+        as_attachment=True,
+        filename=_filename("xlsx"),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+
+
+@right_required(*LIST_RIGHTS)
+@require_http_methods(["GET", "POST"])
+def order_columns(request: HttpRequest) -> HttpResponse:
+    """ADM-8: the user picks and orders the columns of the certificate lists; saved on the user."""
+    user = request.user
+    form = ColumnsForm(
+        request.POST if request.method == "POST" else None,
+        available=available_columns(user.account),
+        chosen=columns_for(user),
+        required=REQUIRED_COLUMNS,
+    )
+    if request.method == "POST" and form.is_valid():
+        user.list_columns = {**user.list_columns, LIST_NAME: form.cleaned_data["columns"]}
+        user.save(update_fields=["list_columns"])
+        log_action(
+            "user.list_columns_changed", obj=user, request=request, columns=form.cleaned_data["columns"]
+        )
+        messages.success(request, _("Your columns are saved."))
+        return redirect("orders:list")
+    return render(request, "orders/columns.html", {"form": form})

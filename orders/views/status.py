@@ -7,11 +7,13 @@ view checks both again (orders/views/actions.py, approval.py).
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
 
 from accounts.access import get_for_account, right_required
-from accounts.models import Right
+from accounts.models import Right, User
 from accounts.typing import AuthenticatedRequest
 
 from ..action_forms import CommentForm
@@ -25,7 +27,10 @@ from ..services.dcv_display import panel_context
 from ..services.documents import can_send_documents, open_requests
 from ..services.invitation import awaits_invitation
 from ..services.issuing import holder_registration_url
+from ..services.migration import clonable_orders, clone_url, migrable_orders
 from ..services.payment import awaits_holdings, payment_summary, topup_url_name
+from ..services.reissue import reissue_refusal
+from ..services.renewal import renewable
 from ..services.signature_options import accepts_options
 
 
@@ -46,7 +51,23 @@ def load_order(request: AuthenticatedRequest, reference: str) -> Order:
     )
 
 
-def _actions(user, order: Order, rows) -> dict[str, bool | str]:
+def _lifecycle_actions(user: User, order: Order) -> dict[str, bool | str]:
+    """LIFE-2, ORD-10..12: renew, reissue, clone and migrate, each offered when the same rule as its
+    own view allows it (the renewal verdict, the reissue refusal, the clonable and migrable orders)
+    and the user holds the Technical right those views require. URLs are empty when not offered."""
+    if not user.has_right(Right.TECHNICAL):
+        return {"renew_url": "", "reissue": False, "clone_url": "", "migrate": False}
+    account = order.account
+    verdict = renewable(order)
+    return {
+        "renew_url": verdict.renewal_url if verdict.ok else "",
+        "reissue": reissue_refusal(order) is None,
+        "clone_url": clone_url(order) if clonable_orders(account).filter(pk=order.pk).exists() else "",
+        "migrate": migrable_orders(account).filter(pk=order.pk).exists(),
+    }
+
+
+def _actions(user: User, order: Order, rows: list[Any]) -> dict[str, bool | str]:
     technical = user.has_right(Right.TECHNICAL)
     approver = user.has_right(Right.APPROVAL)
     awaiting_approval = order.status == OrderStatus.AWAITING_APPROVAL
@@ -65,6 +86,7 @@ def _actions(user, order: Order, rows) -> dict[str, bool | str]:
         if user.has_right(Right.BILLING) and awaits_holdings(order)
         else "",
         "approval_cancel": approver and awaiting_approval,
+        **_lifecycle_actions(user, order),
     }
 
 
@@ -100,6 +122,10 @@ def detail(request: AuthenticatedRequest, reference: str) -> HttpResponseBase:
             "open_requests": list(open_requests(order)),
             "actions": _actions(request.user, order, rows),
             "comment_form": CommentForm(),
+            "custom_fields": [
+                (number, label, getattr(order, f"custom_{number}"))
+                for number, label in request.user.account.custom_fields
+            ],
             "payment": payment_summary(order),
             "amounts": order_amounts(order),
             "can_download": request.user.has_right(Right.BILLING),

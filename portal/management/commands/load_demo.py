@@ -17,6 +17,7 @@ from portal.celery import app
 from portal.management.demo_accounts import DEMO_ACCOUNTS, DEMO_PASSWORD, ensure_account, ensure_staff
 from portal.management.demo_billing import ensure_money, ensure_news
 from portal.management.demo_contracts import ensure_contracts
+from portal.management.demo_lists import ensure_list_orders
 from portal.management.demo_orders import ensure_orders
 from portal.management.demo_robots import ensure_robots
 
@@ -46,6 +47,8 @@ class Command(BaseCommand):
                 for demo in demos:
                     ensure_money(demo.account, staff)
                 created = sum(ensure_orders(demo, staff) for demo in demos)
+                # LIST-1..4: a few hundred more orders for the partner, so lists have pages to search.
+                created += ensure_list_orders(demos[0])
                 expired = mark_expired_certificates()
                 # CON-1, CON-2: last, after every demo order (the history predates the contract).
                 ensure_contracts(demos)

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0007_order_origin_without_acme'),
+        ('orders', '0009_search_trigram_indexes'),
     ]
 
     operations = [

@@ -1,0 +1,330 @@
+"""Benchmark (issue 17): every list page, home, a status page and the accounting pages of an account
+with 100,000 orders next to one with 1,000, in one run, on PostgreSQL.
+
+For each page: the median server time (Django test client, in-process) and the number of queries at
+both sizes, the ratio large/small, and each time as a multiple of a bare-SQL baseline measured in
+the same run (the list's own first-page SELECT run directly). Also: the CSV export of the whole
+large list (time to first byte, total, peak memory of the process) and the two beat jobs with a
+backlog of 1,000 rows (query count). Not a test: nothing here asserts a time.
+
+    make bench                      # or:
+    BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_bench .venv/bin/python bench/lists_at_scale.py
+
+The data (bulk, in the app's real shape: orders with organisation, contacts, products, names,
+references, custom fields; certificates for the delivered ones, some expired or revoked) is made
+once in its own database and kept for the next run (`--rebuild` makes it again).
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+os.environ.setdefault("DEBUG", "1")
+os.environ["DATABASE_URL"] = os.environ.get(
+    "BENCH_DATABASE_URL", os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/portal_bench")
+)
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
+from django.utils import timezone  # noqa: E402
+from django_scopes import scopes_disabled  # noqa: E402
+
+from accounts.models import Account, User  # noqa: E402
+from catalog.models import Product  # noqa: E402
+from orders.models import Certificate, Order, OrderStatus  # noqa: E402
+from orders.tables import OrderTable  # noqa: E402
+from tests import factories  # noqa: E402
+
+S = OrderStatus
+SIZES = (1_000, 100_000)
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
+BATCH = 5_000
+STATUSES = [S.DELIVERED_PAID] * 6 + [S.DELIVERED_NOT_PAID, S.AWAITING_PAYMENT, S.AWAITING_DCV, S.CANCELLED]
+
+
+def ensure_database() -> None:
+    from django.db.utils import OperationalError
+
+    try:
+        connection.ensure_connection()
+    except OperationalError:
+        import psycopg
+
+        name = connection.settings_dict["NAME"]
+        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as admin:
+            admin.execute(f'CREATE DATABASE "{name}"')
+    call_command("migrate", verbosity=0)
+
+
+def one_certificate_pem(product: Product) -> str:
+    from orders.ca import get_connector
+    from portal.management.demo_orders import make_csr
+
+    issued = get_connector(product.brand).issue(
+        product=product,
+        csr_pem=make_csr(("bench.example.test",), "Bench"),
+        common_name="bench.example.test",
+        names=["bench.example.test"],
+    )
+    return issued.pem
+
+
+def build(size: int, product: Product, pem: str) -> tuple[Account, User]:
+    name = f"Bench {size}"
+    account = Account.objects.filter(name=name).first()
+    if account is not None and Order.objects.filter(account=account).count() == size:
+        return account, User.objects.get(account=account, is_account_superuser=True)
+    if account is not None:
+        Certificate.objects.filter(account=account).delete()
+        Order.objects.filter(account=account).delete()
+    else:
+        account = factories.make_account(name, domain=f"b{size}.test")
+        factories.make_user(account, f"bench{size}", superuser=True)
+    account.custom_label_1 = "Cost centre"
+    account.save()
+    user = User.objects.get(account=account, is_account_superuser=True)
+    organisation = account.organisations.get()
+    contacts = list(account.contacts.all())
+    now = timezone.now()
+    start = time.perf_counter()
+    for first in range(0, size, BATCH):
+        orders = []
+        for i in range(first, min(size, first + BATCH)):
+            created = now - timedelta(minutes=i * (600_000 // size) + i % 7)  # ~14 months
+            orders.append(
+                Order(
+                    account=account,
+                    product=product,
+                    period_months=12,
+                    price_excl_vat=Decimal("120.00"),
+                    status=STATUSES[i % len(STATUSES)],
+                    organisation=organisation,
+                    admin_contact=contacts[0],
+                    technical_contact=contacts[-1],
+                    common_name=f"host{i}.b{size}.test",
+                    sans=[f"alt{i}.b{size}.test"] if i % 2 else [],
+                    customer_reference=f"PO-{i:06d}",
+                    created_by=user,
+                    created_at=created,
+                    delivered_at=created + timedelta(days=1),
+                    custom_1=f"CC-{i % 40}",
+                )
+            )
+        Order.objects.bulk_create(orders, batch_size=1000)
+        delivered = [o for o in orders if o.status in (S.DELIVERED_PAID, S.DELIVERED_NOT_PAID)]
+        Certificate.objects.bulk_create(
+            [
+                Certificate(
+                    account=account,
+                    order=order,
+                    serial=f"{size:x}{order.pk:014x}",
+                    pem=pem,
+                    common_name=order.common_name,
+                    not_before=order.created_at,
+                    not_after=order.created_at + timedelta(days=397),
+                    hash_algorithm="sha256",
+                    fingerprint_sha256="0" * 64,
+                    public_key_sha256="0" * 64,
+                    state=(
+                        Certificate.State.EXPIRED
+                        if order.created_at + timedelta(days=397) < now
+                        else Certificate.State.REVOKED
+                        if order.pk % 23 == 0
+                        else Certificate.State.VALID
+                    ),
+                    created_at=order.created_at + timedelta(days=1),
+                )
+                for order in delivered
+            ],
+            batch_size=1000,
+        )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE orders_order; ANALYZE orders_certificate")
+    print(f"built {size} orders in {time.perf_counter() - start:.1f}s", flush=True)
+    return account, user
+
+
+def measure(client: Client, url: str) -> tuple[float, int]:
+    client.get(url)  # warm
+    times, count = [], 0
+    for _ in range(ROUNDS):
+        with CaptureQueriesContext(connection) as ctx:
+            start = time.perf_counter()
+            response = client.get(url)
+            if response.streaming:
+                b"".join(response.streaming_content)
+            times.append(time.perf_counter() - start)
+        assert response.status_code in (200, 302), (url, response.status_code)
+        count = len(ctx.captured_queries)
+    return statistics.median(times) * 1000, count
+
+
+def baseline(account: Account) -> float:
+    """The bare SQL of a list's first page, run directly (ms, median)."""
+    sql = (
+        "SELECT id, reference, common_name, status, created_at FROM orders_order "
+        "WHERE account_id = %s ORDER BY created_at DESC, id DESC LIMIT 25"
+    )
+    times = []
+    with connection.cursor() as cursor:
+        for _ in range(ROUNDS * 3):
+            start = time.perf_counter()
+            cursor.execute(sql, [account.pk])
+            cursor.fetchall()
+            times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000
+
+
+def pages(size: int, account: Account) -> dict[str, str]:
+    last = (size + 24) // 25
+    with scopes_disabled():
+        order = Order.objects.filter(account=account).order_by("created_at").first()
+    urls = {
+        "home": "/home/",
+        "orders first page": "/orders/",
+        "orders middle page": f"/orders/?page={last // 2}",
+        "orders last page": f"/orders/?page={last}",
+        "orders valid tab": "/orders/?group=valid",
+        "orders in progress": "/orders/?group=in_progress",
+        "search CN fragment": "/orders/?field=names&q=host12",
+        "search custom field": "/orders/?field=custom_1&q=CC-3",
+        "date filter (ordered)": f"/orders/?dates=created_at&date_from={timezone.localdate() - timedelta(days=30)}",
+        "date filter (expires)": f"/orders/?dates=expires&date_from={timezone.localdate()}&date_to={timezone.localdate() + timedelta(days=30)}",
+        "status page": f"/orders/{order.reference}/",
+        "approval list": "/orders/approval/",
+        "to accept": "/orders/to-accept/",
+        "accounting documents": "/accounting/",
+        "accounting unpaid": "/accounting/unpaid/",
+        "accounting quotes": "/accounting/quotes/",
+    }
+    for column in OrderTable.base_columns:
+        urls[f"sorted by {column}"] = f"/orders/?sort={column}"
+    return urls
+
+
+def export_figures(client: Client) -> tuple[float, float, float]:
+    """First byte and total of the CSV of the whole large list, and the peak RSS (MB)."""
+    start = time.perf_counter()
+    response = client.get("/orders/export.csv")
+    stream = iter(response.streaming_content)
+    next(stream)
+    next(stream)  # the BOM, then the header line: the first row follows
+    next(stream)
+    first = time.perf_counter() - start
+    rows = sum(1 for _ in stream)
+    total = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"CSV export of {rows + 1} rows: first row {first * 1000:.0f} ms, total {total:.1f} s")
+    return first, total, peak
+
+
+def jobs() -> None:
+    """The beat jobs with a backlog of 1,000 rows: queries (constant) and time."""
+    from orders.services.reissue import revoke_scheduled
+    from orders.tasks import mark_expired_certificates
+
+    with scopes_disabled():
+        account = Account.objects.get(name=f"Bench {SIZES[0]}")
+        ids = list(Certificate.objects.filter(account=account).values_list("pk", flat=True)[:1000])
+        past = timezone.now() - timedelta(days=1)
+        Certificate.objects.filter(pk__in=ids).update(state=Certificate.State.VALID, not_after=past)
+    for name, job in (("mark_expired", mark_expired_certificates),):
+        with CaptureQueriesContext(connection) as ctx:
+            start = time.perf_counter()
+            done = job()
+            elapsed = time.perf_counter() - start
+        print(f"{name}: {done} rows, {len(ctx.captured_queries)} queries, {elapsed * 1000:.0f} ms")
+    with scopes_disabled():
+        Certificate.objects.filter(pk__in=ids).update(
+            state=Certificate.State.VALID, not_after=past + timedelta(days=400), revoke_scheduled_at=past
+        )
+        issuer = Certificate.objects.exclude(issuer=None).values_list("issuer", flat=True).first()
+        if issuer is None:
+            from orders.ca.embedded import EmbeddedCA
+
+            issuer = EmbeddedCA().authorities(Product.objects.first().brand)[1].pk
+        Certificate.objects.filter(pk__in=ids).update(issuer_id=issuer)
+    with CaptureQueriesContext(connection) as ctx:
+        start = time.perf_counter()
+        done = revoke_scheduled()
+        elapsed = time.perf_counter() - start
+    print(f"revoke_scheduled: {done} rows, {len(ctx.captured_queries)} queries, {elapsed * 1000:.0f} ms")
+    with scopes_disabled():
+        Certificate.objects.filter(pk__in=ids).update(issuer=None, revoke_scheduled_at=None)
+
+
+def main() -> None:
+    setup_test_environment()
+    ensure_database()
+    from django.conf import settings
+
+    settings.ALLOWED_HOSTS = ["testserver"]
+    with scopes_disabled():
+        call_command("load_catalog", verbosity=0)
+        product = (
+            Product.objects.filter(product_type="server_dv", active=True).select_related("brand").first()
+        )
+        pem = one_certificate_pem(product)
+        built = {size: build(size, product, pem) for size in SIZES}
+    clients = {}
+    for size, (_account, user) in built.items():
+        clients[size] = Client()
+        clients[size].force_login(user)
+    base = {size: baseline(account) for size, (account, _u) in built.items()}
+    print(
+        f"database: {connection.vendor}; rounds: {ROUNDS}; bare SQL baseline (ms): "
+        + ", ".join(f"{size}: {ms:.2f}" for size, ms in base.items())
+    )
+    small, large = SIZES
+    head = f"{'page':<28} {'ms ' + str(small):>9} {'ms ' + str(large):>10} {'ratio':>6} {'q small':>8} {'q large':>8} {'x base S':>9} {'x base L':>9}"
+    print(head)
+    print("-" * len(head))
+    names = pages(small, built[small][0])
+    names_large = pages(large, built[large][0])
+    for name in names:
+        t_small, q_small = measure(clients[small], names[name])
+        t_large, q_large = measure(clients[large], names_large[name])
+        print(
+            f"{name:<28} {t_small:>9.1f} {t_large:>10.1f} {t_large / t_small:>6.2f} {q_small:>8} {q_large:>8}"
+            f" {t_small / base[small]:>9.0f} {t_large / base[large]:>9.0f}",
+            flush=True,
+        )
+    # The export in a fresh process, so its peak memory is its own, not the data generation's.
+    subprocess.run([sys.executable, __file__, "--export", str(built[large][1].pk)], check=True)  # noqa: S603
+    jobs()
+
+
+def export_only(user_pk: int) -> None:
+    setup_test_environment()
+    from django.conf import settings
+
+    settings.ALLOWED_HOSTS = ["testserver"]
+    client = Client()
+    client.force_login(User.objects.get(pk=user_pk))
+    first, total, peak = export_figures(client)
+    print(
+        f"CSV export: first byte {first * 1000:.0f} ms, total {total:.1f} s, peak RSS of the process {peak:.0f} MB"
+    )
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--export"]:
+        export_only(int(sys.argv[2]))
+    else:
+        main()

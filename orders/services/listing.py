@@ -1,0 +1,207 @@
+"""LIST-1..4: what the order lists read: tabs, the latest certificate of each order, the blocking
+point of a request in progress, the certificate counts and the search and period filters.
+
+Every list is one queryset: the latest certificate's end and state come as subqueries over the
+`certificate_order_latest` index, so a page costs the same number of queries whatever its size.
+The search is a fragment match (`icontains`): PostgreSQL serves it from trigram indexes (migration
+orders 0005), SQLite scans.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
+
+from django.core.cache import cache
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, TextField
+from django.db.models.functions import Cast
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Account
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+from ..models import CLOSED, DELIVERED, IN_PROGRESS, Certificate, Order, OrderStatus
+
+S = OrderStatus
+
+# The tabs of the order list: label and statuses (None: every status).
+GROUPS: dict[str, tuple[StrOrPromise, set[str] | None]] = {
+    "valid": (_("Valid products"), {str(s) for s in DELIVERED}),
+    "all": (_("All products"), None),
+    "in_progress": (_("In progress"), {str(s) for s in IN_PROGRESS}),
+    "delivered": (_("Delivered"), {str(s) for s in DELIVERED}),
+    "closed": (_("Closed"), {str(s) for s in CLOSED}),
+}
+DEFAULT_GROUP = "all"
+
+# LIST-2: what a request in progress waits for.
+BLOCKING_POINT: dict[str, StrOrPromise] = {
+    S.AWAITING_APPROVAL: _("Approval by an approver of your account"),
+    S.QUOTE: _("Signature of the quote"),
+    S.QUOTE_SIGNED: _("Processing by our team"),
+    S.AWAITING_PAYMENT: _("Payment"),
+    S.PROCESSING_AWAITING_PAYMENT: _("Payment (processing goes on)"),
+    S.UNDER_VERIFICATION: _("Verification by our team"),
+    S.AWAITING_DCV: _("Domain validation"),
+    S.DORMANT: _("Missing documents"),
+}
+
+# LIST-4: the fields a keyword is looked for in. Custom fields join when the account labels them.
+SEARCH_FIELDS: dict[str, StrOrPromise] = {
+    "names": _("Common name and additional names"),
+    "reference": _("Our reference"),
+    "customer_reference": _("Your reference"),
+    "ca_reference": _("CA reference"),
+    "organisation": _("Organisation"),
+}
+DATE_FIELDS: dict[str, StrOrPromise] = {
+    "created_at": _("Ordered"),
+    "delivered_at": _("Delivered"),
+    "expires": _("Expires"),
+}
+
+EXPIRING_DAYS = 30
+COUNTS_TTL = 300  # seconds: "expiring within 30 days" moves with time, not only with writes
+
+
+def blocking_point(status: str) -> str:
+    return str(BLOCKING_POINT.get(status, ""))
+
+
+def orders_for(account: Account, group: str = DEFAULT_GROUP) -> QuerySet[Order]:
+    """The account's orders of a tab, with the latest certificate's end and state, in one query."""
+    of_order = Certificate.objects.filter(order=OuterRef("pk"))
+    latest = of_order.order_by("-created_at", "-id")
+    orders = (
+        Order.objects.filter(account=account)
+        .select_related("product__brand", "organisation", "created_by")
+        .annotate(
+            valid_until=Subquery(latest.values("not_after")[:1]),
+            certificate_state=Subquery(latest.values("state")[:1]),
+            # Every certificate of the order revoked: the list says so, whatever the status says.
+            all_revoked=Exists(of_order) & ~Exists(of_order.exclude(state=Certificate.State.REVOKED)),
+        )
+    )
+    statuses = GROUPS.get(group, GROUPS[DEFAULT_GROUP])[1]
+    if statuses is not None:
+        orders = orders.filter(status__in=statuses)
+    if group == "valid":
+        # Delivered and in life: a certificate of the order is valid now (LIST-1).
+        live = Certificate.objects.filter(
+            order=OuterRef("pk"), state=Certificate.State.VALID, not_after__gt=timezone.now()
+        )
+        orders = orders.filter(Exists(live))
+    return orders
+
+
+def search_fields(account: Account) -> list[tuple[str, str]]:
+    fields = [(key, str(label)) for key, label in SEARCH_FIELDS.items()]
+    fields += [(f"custom_{number}", label) for number, label in account.custom_fields]
+    return fields
+
+
+def search(orders: QuerySet[Order], field: str, keyword: str) -> QuerySet[Order]:
+    """LIST-4: a fragment of `keyword` in `field` (case-insensitive)."""
+    keyword = keyword.strip()
+    if not keyword:
+        return orders
+    if field == "names":
+        return orders.annotate(sans_text=Cast("sans", TextField())).filter(
+            Q(common_name__icontains=keyword) | Q(sans_text__icontains=keyword)
+        )
+    if field == "organisation":
+        return orders.filter(organisation__name__icontains=keyword)
+    if field in {
+        "reference",
+        "customer_reference",
+        "ca_reference",
+        "custom_1",
+        "custom_2",
+        "custom_3",
+        "custom_4",
+    }:
+        return orders.filter(**{f"{field}__icontains": keyword})
+    return orders
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_current_timezone())
+
+
+def in_period(
+    orders: QuerySet[Order], field: str, date_from: date | None, date_to: date | None
+) -> QuerySet[Order]:
+    """LIST-4: orders ordered, delivered or ending within whole days [date_from, date_to]."""
+    bounds = {}
+    if date_from:
+        bounds["gte"] = _day_start(date_from)
+    if date_to:
+        bounds["lt"] = _day_start(date_to + timedelta(days=1))
+    if not bounds:
+        return orders
+    if field == "expires":
+        ending = Certificate.objects.filter(
+            order=OuterRef("pk"), **{f"not_after__{op}": value for op, value in bounds.items()}
+        )
+        return orders.filter(Exists(ending))
+    if field in {"created_at", "delivered_at"}:
+        return orders.filter(**{f"{field}__{op}": value for op, value in bounds.items()})
+    return orders
+
+
+@dataclass(frozen=True)
+class StateCounts:
+    valid: int
+    expiring: int
+    expired: int
+    revoked: int
+
+
+_GENERATION_KEY = "orders:certificate-counts:generation"
+
+
+def _counts_key(account_id: int) -> str:
+    generation = cache.get_or_set(_GENERATION_KEY, 0, None)
+    return f"orders:certificate-counts:{generation}:{account_id}"
+
+
+def certificate_counts(account: Account) -> StateCounts:
+    """LIST-1: the account's certificates valid, expiring within 30 days, expired and revoked.
+
+    Cached per account (one aggregate at most every COUNTS_TTL seconds); any change of a
+    certificate drops the cache (`forget_counts`), so a page never shows a count older than its
+    last write, and the list itself does not recount the whole account on every request.
+    """
+    cached = cache.get(_counts_key(account.pk))
+    if cached is not None:
+        return StateCounts(**cached)
+    now = timezone.now()
+    valid = Q(state=Certificate.State.VALID, not_after__gt=now)
+    counts = Certificate.objects.filter(account=account).aggregate(
+        valid=Count("id", filter=valid),
+        expiring=Count("id", filter=valid & Q(not_after__lte=now + timedelta(days=EXPIRING_DAYS))),
+        expired=Count(
+            "id",
+            filter=Q(state=Certificate.State.EXPIRED) | Q(state=Certificate.State.VALID, not_after__lte=now),
+        ),
+        revoked=Count("id", filter=Q(state=Certificate.State.REVOKED)),
+    )
+    cache.set(_counts_key(account.pk), counts, COUNTS_TTL)
+    return StateCounts(**counts)
+
+
+def forget_all_counts() -> None:
+    """Drop the cached counts of every account (a set-based job changed certificates of many)."""
+    try:
+        cache.incr(_GENERATION_KEY)
+    except ValueError:
+        cache.set(_GENERATION_KEY, 1, None)
+
+
+def forget_counts(*account_ids: int) -> None:
+    """Drop the cached counts of these accounts (a certificate was issued, revoked or expired)."""
+    cache.delete_many([_counts_key(pk) for pk in set(account_ids)])
