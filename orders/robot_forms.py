@@ -44,3 +44,9 @@ class AutoRenewalSelectionForm(forms.Form):
 
 class AutoRenewalToggleForm(forms.Form):
     enabled = forms.TypedChoiceField(choices=(("1", "1"), ("0", "0")), coerce=lambda value: value == "1")
+
+
+class DoNotRenewForm(forms.Form):
+    """ORD-14: mark an order "do not renew" (1) or renewable again (0)."""
+
+    do_not_renew = forms.TypedChoiceField(choices=(("1", "1"), ("0", "0")), coerce=lambda value: value == "1")

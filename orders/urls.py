@@ -37,6 +37,7 @@ urlpatterns = [
     path("<str:reference>/cancel/", actions.cancel, name="cancel"),
     path("<str:reference>/pay/", payment.pay, name="pay"),
     path("<str:reference>/auto-renewal/", robots.auto_renewal_toggle, name="auto_renewal"),
+    path("<str:reference>/do-not-renew/", robots.do_not_renew_toggle, name="do_not_renew"),
     path("<str:reference>/revoke-all/", actions.revoke_all_view, name="revoke_all"),
     path("<str:reference>/comments/", actions.comment, name="comment"),
     path("<str:reference>/custom-fields/", custom_fields.custom_fields, name="custom_fields"),

@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Account, Right, User
+from accounts.models import Account, AuditEvent, Right, User
 from catalog.models import Product
 from orders.models import Order, OrderOrigin, OrderStatus
 from orders.services.migration import clone_url
@@ -138,3 +138,68 @@ def test_commercial_user_sees_no_lifecycle_action(client: Client, account: Accou
     page = page_of(client, sales, order)
     assert 'class="actions lifecycle-actions"' not in page
     assert renewal_href(order) not in page
+
+
+# "Do not renew" (ORD-14) -------------------------------------------------------------------------------
+
+
+def toggle(order: Order) -> str:
+    return reverse("orders:do_not_renew", args=[order.reference])
+
+
+@pytest.mark.django_db
+def test_do_not_renew_on_then_off_from_the_status_page(
+    client: Client, tech: User, account: Account, product: Product
+) -> None:
+    order = delivered_order(account, product)
+    assert toggle(order) in page_of(client, tech, order)
+    response = log_in(client, tech).post(toggle(order), {"do_not_renew": "1"})
+    assert response.status_code == 302
+    order.refresh_from_db()
+    assert order.do_not_renew
+    event = AuditEvent.objects.get(action="order.do_not_renew_changed", object_id=order.reference)
+    assert event.user == tech
+    assert 'class="do-not-renew"' in page_of(client, tech, order)
+    log_in(client, tech).post(toggle(order), {"do_not_renew": "0"})
+    order.refresh_from_db()
+    assert not order.do_not_renew
+    assert (
+        AuditEvent.objects.filter(action="order.do_not_renew_changed", object_id=order.reference).count() == 2
+    )
+
+
+@pytest.mark.django_db
+def test_do_not_renew_refuses_another_accounts_order(
+    client: Client, outsider: User, account: Account, product: Product
+) -> None:
+    order = delivered_order(account, product)
+    assert log_in(client, outsider).post(toggle(order), {"do_not_renew": "1"}).status_code == 404
+    order.refresh_from_db()
+    assert not order.do_not_renew
+
+
+@pytest.mark.django_db
+def test_do_not_renew_refuses_a_user_without_the_technical_right(
+    client: Client, account: Account, product: Product
+) -> None:
+    user = make_user(account, "books", rights=[Right.BILLING, Right.COMMERCIAL])
+    order = delivered_order(account, product)
+    assert toggle(order) not in page_of(client, user, order)
+    assert log_in(client, user).post(toggle(order), {"do_not_renew": "1"}).status_code == 403
+    order.refresh_from_db()
+    assert not order.do_not_renew
+
+
+@pytest.mark.django_db
+def test_do_not_renew_refuses_bad_input_and_get(
+    client: Client, tech: User, account: Account, product: Product
+) -> None:
+    order = delivered_order(account, product)
+    log_in(client, tech)
+    for data in ({}, {"do_not_renew": "yes"}):
+        response = client.post(toggle(order), data, follow=True)
+        assert "Choose whether this order should be renewed or not." in response.content.decode()
+    assert client.get(toggle(order)).status_code == 405
+    order.refresh_from_db()
+    assert not order.do_not_renew
+    assert not AuditEvent.objects.filter(action="order.do_not_renew_changed").exists()

@@ -118,6 +118,25 @@ def set_auto_renew(
     return changed, refused
 
 
+def set_do_not_renew(
+    order: Order, do_not_renew: bool, *, user: User, request: HttpRequest | None = None
+) -> bool:
+    """ORD-14 "do not renew": the automatic renewal and the expiry reminders leave the order alone.
+
+    Returns whether it changed; each change is audited."""
+    with transaction.atomic():
+        locked = lock_order(order)
+        if locked.do_not_renew == do_not_renew:
+            return False
+        locked.do_not_renew = do_not_renew
+        locked.save(update_fields=["do_not_renew"])
+        log_action(
+            "order.do_not_renew_changed", obj=locked, user=user, request=request, do_not_renew=do_not_renew
+        )
+    order.do_not_renew = do_not_renew
+    return True
+
+
 def candidates(account: Account | None = None) -> QuerySet[Order]:
     """Orders on automatic renewal that may be filed: delivered, not "do not renew", eligible product,
     no open renewal. Annotated with `renewal_end` (renewal.with_renewal_data)."""

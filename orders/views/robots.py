@@ -15,7 +15,12 @@ from accounts.models import Right
 from accounts.typing import AuthenticatedRequest
 
 from ..models import Order
-from ..robot_forms import AutoRenewalSelectionForm, AutoRenewalToggleForm, RecommendationActionForm
+from ..robot_forms import (
+    AutoRenewalSelectionForm,
+    AutoRenewalToggleForm,
+    DoNotRenewForm,
+    RecommendationActionForm,
+)
 from ..services import auto_renewal, reissue_list
 
 PER_PAGE = 50
@@ -121,5 +126,25 @@ def auto_renewal_toggle(request: AuthenticatedRequest, reference: str) -> HttpRe
         messages.success(
             request,
             _("Automatic renewal is on.") if form.cleaned_data["enabled"] else _("Automatic renewal is off."),
+        )
+    return redirect("orders:detail", order.reference)
+
+
+@right_required(Right.TECHNICAL)
+@require_POST
+def do_not_renew_toggle(request: AuthenticatedRequest, reference: str) -> HttpResponse:
+    """ORD-14: "do not renew" on or off from the status page."""
+    order = get_for_account(Order.objects.all(), request.user.account, reference=reference)
+    form = DoNotRenewForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose whether this order should be renewed or not."))
+        return redirect("orders:detail", order.reference)
+    value = form.cleaned_data["do_not_renew"]
+    if auto_renewal.set_do_not_renew(order, value, user=request.user, request=request):
+        messages.success(
+            request,
+            _("This order will not be renewed: no reminder, no automatic renewal.")
+            if value
+            else _("This order may be renewed again."),
         )
     return redirect("orders:detail", order.reference)
