@@ -24,6 +24,7 @@ from django import forms
 from django.core.validators import ProhibitNullCharactersValidator
 from django.utils.translation import gettext as _
 
+from .sharedprimes import remember_public_key
 from .weakkeys import check_public_key
 
 MAX_CSR_BYTES = 16 * 1024
@@ -92,7 +93,8 @@ def public_key_sha256(public_key) -> str:
 def parse_csr(text: str) -> CsrInfo:
     """Check a pasted CSR against ORD-6 and describe it; raise CsrError with the first problem found.
 
-    The last check reads the certificates revoked for key compromise on every account (BR 6.1.1.3).
+    The last check reads the certificates revoked for key compromise on every account (BR 6.1.1.3) and
+    the RSA moduli seen before (shared primes); an accepted RSA key's modulus is then stored.
     """
     der = _decode_pem(text)
     try:
@@ -112,6 +114,7 @@ def parse_csr(text: str) -> CsrInfo:
     verdict = check_public_key(public_key, key_sha256)
     if verdict is not None:
         raise CsrError(verdict.code, verdict.message)
+    remember_public_key(public_key)  # every accepted key's modulus is kept for the shared-prime check
     return CsrInfo(
         pem=csr.public_bytes(serialization.Encoding.PEM).decode(),
         common_name=common_names[0] if common_names else "",

@@ -435,6 +435,42 @@ class BlockedKey(models.Model):
         return self.sha256
 
 
+class ModulusBucket(models.Model):
+    """ORD-6 shared primes (issue 13): the product of up to `SharedPrimes.BUCKET_SIZE` stored RSA moduli,
+    so a new key costs one gcd per bucket. The product is kept as big-endian bytes (portable to SQLite
+    and PostgreSQL); it only grows, multiplied under a row lock when a modulus is added. Global data."""
+
+    product = models.BinaryField()
+    size = models.PositiveIntegerField(default=0)
+    # A new random value at every change: processes cache products by it (a size alone could repeat after a
+    # rolled-back addition).
+    stamp = models.CharField(max_length=32, default="")
+
+    class Meta:
+        verbose_name = _("RSA modulus bucket")
+        verbose_name_plural = _("RSA modulus buckets")
+
+    def __str__(self) -> str:
+        return f"bucket {self.pk} ({self.size})"
+
+
+class KnownModulus(models.Model):
+    """An RSA modulus the portal has seen (accepted CSR, issued or imported certificate): a new key sharing
+    a prime with it is refused. Global data: never shown, and its owner is never revealed."""
+
+    sha256 = models.CharField(max_length=64, unique=True)  # hex SHA-256 of the modulus' big-endian bytes
+    modulus = models.BinaryField()
+    bucket = models.ForeignKey(ModulusBucket, on_delete=models.CASCADE, related_name="moduli")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("known RSA modulus")
+        verbose_name_plural = _("known RSA moduli")
+
+    def __str__(self) -> str:
+        return self.sha256
+
+
 class DcvCheck(models.Model):
     """ORD-8: one domain control validation of one name of an order (CA/B BR 3.2.2.4)."""
 

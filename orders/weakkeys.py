@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from django_scopes import scopes_disabled
 
 from .models import BlockedKey, Certificate, RevocationReason
+from .sharedprimes import SHARED_PRIME_MESSAGE, shares_prime
 
 # Every badkeys default check that works on an RSA modulus alone, offline. "blocklist" (type "all")
 # reads a downloaded list, "dsasparse" is for DSA keys, which ORD-6 refuses anyway.
@@ -105,6 +106,7 @@ def check_public_key(public_key, public_key_sha256: str) -> KeyVerdict | None:
     """
     return (
         weak_key_verdict(public_key)
+        or shared_prime_verdict(public_key)
         or blocked_key_verdict(public_key_sha256)
         or revoked_key_verdict(public_key_sha256)
     )
@@ -147,6 +149,16 @@ def weak_key_verdict(public_key) -> KeyVerdict | None:
     for name in OFFLINE_CHECKS:  # badkeys' own order: the first finding names the weakness
         if name in found:
             return _verdict(name, found[name])
+    return None
+
+
+def shared_prime_verdict(public_key: object) -> KeyVerdict | None:
+    """ORD-6 (issue 13): an RSA key sharing a prime with any key the portal has seen (orders.sharedprimes).
+    The other key's owner is never revealed."""
+    if not isinstance(public_key, rsa.RSAPublicKey):
+        return None
+    if shares_prime(public_key.public_numbers().n):
+        return KeyVerdict("shared_prime_seen", str(SHARED_PRIME_MESSAGE))
     return None
 
 

@@ -38,6 +38,7 @@ from catalog.models import Brand, Product, ProductType
 
 from ..csr import public_key_sha256
 from ..models import Certificate, Order, OrderOrigin, OrderStatus
+from ..sharedprimes import remember_certificate_pem
 from .migration import OUR_BRAND_CODE
 from .pricing import NameKind, classify_names
 
@@ -365,6 +366,7 @@ def _create(
         imported=True,
         created_at=now,
     )
+    remember_certificate_pem(facts.pem)  # ORD-6 shared primes: imported keys count too
     log_action(
         "certificate.imported",
         obj=order,

@@ -25,6 +25,7 @@ from accounts.services import registration_prefill_url
 from ..ca import get_connector
 from ..ca.profiles import needs_organisation
 from ..models import ISSUABLE, TRANSITIONS, Certificate, Order, OrderStatus, ServerSoftware
+from ..sharedprimes import remember_certificate_pem
 from .dcv import assert_dcv_complete, prepare_issuance
 from .lifecycle import IllegalTransition, lock_order, move, subscription_end
 from .ordering import status_url
@@ -161,6 +162,7 @@ def issue_certificate(
             chain=locked.options.get("chain", ""),
             **issued.certificate_fields(),
         )
+        remember_certificate_pem(certificate.pem)  # ORD-6 shared primes (idempotent)
         locked.delivered_at = now
         if not locked.ca_reference:
             locked.ca_reference = issued.serial_hex[:60]

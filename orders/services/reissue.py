@@ -35,6 +35,7 @@ from ..ca import get_connector
 from ..ca.profiles import needs_organisation
 from ..csr import CsrInfo
 from ..models import DELIVERED, Certificate, Order, OrderOrigin, RevocationReason
+from ..sharedprimes import remember_certificate_pem
 from .actions import send_revocation_email
 from .bulk import serialise
 from .dcv import requires_dcv, unvalidated_domains
@@ -294,6 +295,7 @@ def reissue(
             chain=locked.options.get("chain", ""),
             **issued.certificate_fields(),
         )
+        remember_certificate_pem(certificate.pem)  # ORD-6 shared primes (idempotent)
         locked.csr, locked.csr_public_key_sha256, locked.sans = (
             data.csr.pem,
             data.csr.public_key_sha256,
