@@ -12,6 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from accounts.models import AuditEvent, Right
 from orders.models import AuditDocument, Certificate, DocumentRequest, Order, OrderComment, OrderStatus
@@ -427,7 +428,7 @@ def test_accept_a_certigna_certificate_within_30_days(client, tech, account):
     log_in(client, tech)
     deadline = (certificate.created_at + timedelta(days=30)).astimezone(timezone.get_current_timezone())
     page = client.get(detail(order)).content.decode()
-    assert "must be accepted by" in page and deadline.strftime("%m/%d/%Y") in page
+    assert "must be accepted by" in page and date_format(deadline, "SHORT_DATE_FORMAT") in page
     to_accept = client.get(reverse("orders:to_accept")).content.decode()
     assert order.reference in to_accept
     url = reverse("orders:accept", args=[order.reference, certificate.serial])
