@@ -16,6 +16,10 @@ def test_worker_runs_tasks_through_the_filesystem_broker(tmp_path):
         if k not in {"DATABASE_URL", "REDIS_URL", "CELERY_TASK_ALWAYS_EAGER"}
     }
     env.update({"DEBUG": "1", "VAR_DIR": str(tmp_path)})
+    # The heartbeat records itself in the database (/health/): the demo's SQLite is migrated first.
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True, timeout=300
+    )
     celery = Path(sys.executable).with_name("celery")
     worker = subprocess.Popen(
         [
@@ -38,7 +42,7 @@ def test_worker_runs_tasks_through_the_filesystem_broker(tmp_path):
             "from django.conf import settings\n"
             "assert settings.CELERY_BROKER_URL == 'filesystem://' and not settings.CELERY_TASK_ALWAYS_EAGER\n"
             "from portal.tasks import heartbeat\n"
-            "print('RESULT', heartbeat.delay().get(timeout=60))\n"
+            "print('RESULT', heartbeat.apply_async(ignore_result=False).get(timeout=60))\n"
         )
         result = subprocess.run(
             [sys.executable, "-c", code],

@@ -32,13 +32,16 @@ pytestmark = pytest.mark.sqlite
 
 @pytest.fixture(scope="module")
 def demo(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock(), scopes_disabled():
-        call_command("load_demo", verbosity=0)
-    yield
-    with django_db_blocker.unblock():
-        from django.core.management import call_command as flush
-
-        flush("flush", interactive=False, verbosity=0)
+    """The demo loaded outside any test transaction, and flushed afterwards even when loading
+    failed: demo rows left behind (published consent terms, offices...) would break every later
+    test of this worker's database."""
+    try:
+        with django_db_blocker.unblock(), scopes_disabled():
+            call_command("load_demo", verbosity=0)
+        yield
+    finally:
+        with django_db_blocker.unblock():
+            call_command("flush", interactive=False, verbosity=0)
 
 
 def crawl(client: Client, start: str, allowed_prefix=("/",)) -> dict[str, int]:

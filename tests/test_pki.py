@@ -145,7 +145,7 @@ class TestBundles:
     def test_chain_pem_order(self, material):
         leaf, chain = material
         certs = x509.load_pem_x509_certificates(bundles.chain_pem(leaf, chain).encode())
-        assert certs == [leaf, chain[0], chain[1]]
+        assert certs == [leaf, chain[0]]  # the self-signed root stays out of the full chain
         assert x509.load_pem_x509_certificate(bundles.leaf_pem(leaf).encode()) == leaf
         assert x509.load_pem_x509_certificate(bundles.root_pem(chain).encode()) == chain[1]
 
@@ -160,7 +160,7 @@ class TestBundles:
         ]
         assert x509.load_pem_x509_certificate(archive.read("wildcard.acme.test.cer")) == leaf
         assert len(pkcs7.load_der_pkcs7_certificates(archive.read("wildcard.acme.test.p7b"))) == 3
-        assert len(x509.load_pem_x509_certificates(archive.read("wildcard.acme.test-fullchain.pem"))) == 3
+        assert len(x509.load_pem_x509_certificates(archive.read("wildcard.acme.test-fullchain.pem"))) == 2
         assert x509.load_pem_x509_certificate(archive.read("root.pem")) == chain[1]
 
     @pytest.mark.parametrize(

@@ -59,9 +59,7 @@ def test_urls_from_environment_select_postgres_and_redis(tmp_path):
     }
     assert show(tmp_path, env, "s.DATABASES['default']['ENGINE']") == "django.db.backends.postgresql"
     assert show(tmp_path, env, "s.CELERY_BROKER_URL") == "redis://cache:6379/1"
-    assert (
-        show(tmp_path, env, "s.CACHES['default']['BACKEND']") == "django.core.cache.backends.redis.RedisCache"
-    )
+    assert show(tmp_path, env, "s.CACHES['default']['BACKEND']") == "portal.cache.DegradingRedisCache"
     assert show(tmp_path, env, "s.EMAIL_HOST, s.EMAIL_USE_TLS") == "mail.example True"
 
 

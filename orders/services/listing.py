@@ -18,6 +18,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Tex
 from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import Account
 
@@ -33,8 +34,8 @@ GROUPS: dict[str, tuple[StrOrPromise, set[str] | None]] = {
     "valid": (_("Valid products"), {str(s) for s in DELIVERED}),
     "all": (_("All products"), None),
     "in_progress": (_("In progress"), {str(s) for s in IN_PROGRESS}),
-    "delivered": (_("Delivered"), {str(s) for s in DELIVERED}),
-    "closed": (_("Closed"), {str(s) for s in CLOSED}),
+    "delivered": (pgettext_lazy("orders", "Delivered"), {str(s) for s in DELIVERED}),
+    "closed": (pgettext_lazy("orders", "Closed"), {str(s) for s in CLOSED}),
 }
 DEFAULT_GROUP = "all"
 
