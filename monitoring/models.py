@@ -1,6 +1,6 @@
-"""Installation tests of delivered certificates (LIFE-4) and their last results.
-
-Scheduled scans (MON-1 to MON-3, JOBS-3, JOBS-4) will live here too; today only the manual test.
+"""Installation tests of delivered certificates (LIFE-4, and JOBS-3 a few days after delivery) and
+certificate monitoring: the account's settings (MON-1), the monitored endpoints of each certificate
+(MON-2) and the result of each scheduled scan with its grade (MON-3, JOBS-4).
 """
 
 from __future__ import annotations
