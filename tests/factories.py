@@ -80,6 +80,26 @@ def make_staff(username: str) -> User:
     return user
 
 
+def seed_brand(brand: Brand) -> None:
+    """A brand of the reference catalogue gets its seed's DCV methods and chains, as load_catalog
+    gives them (catalog.seed)."""
+    from catalog.models import Chain
+    from catalog.seed import BRAND_DCV_METHODS, CHAINS
+
+    if brand.code in BRAND_DCV_METHODS:
+        brand.dcv_methods = BRAND_DCV_METHODS[brand.code]
+        brand.save(update_fields=["dcv_methods"])
+    for position, (code, label, cross, recommended) in enumerate(CHAINS.get(brand.code, []), start=1):
+        Chain.objects.create(
+            brand=brand,
+            code=code,
+            label=label,
+            cross_signed=cross,
+            recommended=recommended,
+            position=position * 10,
+        )
+
+
 def make_product(
     code: str,
     *,
@@ -88,7 +108,9 @@ def make_product(
     product_type: str = ProductType.SERVER_OV,
     **fields,
 ) -> Product:
-    brand, _ = Brand.objects.get_or_create(code=brand_code, defaults={"name": brand_code.upper()})
+    brand, created = Brand.objects.get_or_create(code=brand_code, defaults={"name": brand_code.upper()})
+    if created:
+        seed_brand(brand)
     product = Product.objects.create(
         brand=brand,
         code=code,

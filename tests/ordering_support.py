@@ -16,7 +16,7 @@ from django.urls import reverse
 from accounts.models import Account
 from catalog.models import Brand, Product, ProductPeriod, ProductType
 from orders.models import Order
-from tests.factories import make_key
+from tests.factories import make_key, seed_brand
 from tests.test_order_support import contacts_of
 
 
@@ -30,9 +30,11 @@ def make_typed_product(
     **fields,
 ) -> Product:
     """A catalogue product of any type, with periods at the given prices (12 and 24 months by default)."""
-    brand, _ = Brand.objects.get_or_create(
+    brand, created = Brand.objects.get_or_create(
         code=brand_code, defaults={"name": brand_code.upper(), "delivery_time": "1-2 days"}
     )
+    if created:
+        seed_brand(brand)
     product = Product.objects.create(
         brand=brand,
         code=code,
