@@ -62,6 +62,6 @@ def home_blocks(user) -> dict:
 def _renewals(account) -> list[dict]:
     """The first RENEWALS_SHOWN orders in their renewal window: what the block shows of them."""
     return [
-        {"reference": order.reference, "common_name": order.common_name, "renewal_end": order.renewal_end}
+        {"reference": order.reference, "common_name": order.common_name, "renewal_end": order.renewal_end}  # type: ignore[attr-defined]
         for order in renewal_candidates(account).prefetch_related(None)[:RENEWALS_SHOWN]
     ]
