@@ -6,7 +6,7 @@ replaces this middleware without touching the policy. Cross-Origin-Opener-Policy
 Django's SecurityMiddleware (`SECURE_CROSS_ORIGIN_OPENER_POLICY`).
 
 The policy allows scripts from 'self' only: templates hold no inline script and no on*= handler
-(tests/…/test_csp.py keeps it so); data reaches scripts through data-* attributes or json_script,
+(tests/portal/test_security_headers.py keeps it so); data reaches scripts through data-* attributes or json_script,
 which the browser parses but never executes.
 """
 

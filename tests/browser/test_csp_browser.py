@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.ordering_support import server_product
-from tests.test_keybot_browser import log_in
-from tests.test_order_support import contacts_of
+from tests.browser.test_keybot_browser import log_in
+from tests.support.ordering import server_product
+from tests.support.orders import contacts_of
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -124,3 +124,13 @@ def test_staff_back_office_pages_answer(demo, settings):
     assert len(pages) > 20
     # The Django admin loads its JavaScript from files too: nothing inline for the CSP to block.
     assert unsafe == {}, unsafe
+
+
+@pytest.mark.django_db
+def test_public_pages_answer_with_the_security_headers(demo):
+    """Issue 13 point 7: the pages a visitor reaches before logging in carry the policy too."""
+    unsafe: dict[str, list[str]] = {}
+    pages = crawl(Client(), "/accounts/login/", unsafe=unsafe)
+    assert {url: code for url, code in pages.items() if code >= 500} == {}
+    assert "/register/" in pages
+    assert unsafe == {}, unsafe

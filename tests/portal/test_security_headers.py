@@ -2,7 +2,7 @@
 
 Every response carries the three headers; no template holds code the policy would refuse (an inline
 script, an on*= handler, a javascript: URL, a style attribute in a page), so the rule stays kept.
-The demo crawl (tests/…/test_demo_crawl.py) checks the headers on every page it reaches; the
+The demo crawl (tests/portal/test_demo_crawl.py) checks the headers on every page it reaches; the
 browser tests fail on any violation Chromium reports (tests/conftest.py)."""
 
 from __future__ import annotations
