@@ -69,7 +69,7 @@ def grow(total: int) -> None:
                 not_before, not_after, hash_algorithm, fingerprint_sha256, public_key_sha256, state, note,
                 created_at, imported, reissue_reason, revocation_reason, chain)
             SELECT o.account_id, o.id, NULL, 'Bench CA', 'S' || o.id, '', o.common_name, o.paid_at,
-                o.paid_at + (CASE WHEN o.id %% 3 = 0 THEN 398 ELSE 200 END || ' days')::interval, 'sha256', '', '',
+                o.paid_at + (CASE WHEN o.id %% 3 = 0 THEN 398 ELSE 200 END || ' days')::interval, 'sha256', '', md5(o.id::text) || md5(o.id::text),
                 'valid', '', o.paid_at, false, '', '', ''
             FROM orders_order o WHERE o.account_id = %s
             """,
