@@ -87,7 +87,7 @@ def sessions_and_urls() -> tuple[dict[int, tuple[str, list[str]]], str]:
             if account is None:
                 sys.exit(f"no account 'Bench {size}': run bench/lists_at_scale.py first")
             user = User.objects.get(account=account, is_account_superuser=True)
-            order = Order.objects.filter(account=account).order_by("-created_at").first()
+            order = Order.objects.filter(account=account).order_by("-created_at")[0]
             client = Client()
             client.force_login(user)
             cookie = "; ".join(f"{name}={morsel.value}" for name, morsel in client.cookies.items())
