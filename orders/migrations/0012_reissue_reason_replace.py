@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0010_shared_prime_moduli'),
+        ('orders', '0011_list_sort_indexes'),
     ]
 
     operations = [
