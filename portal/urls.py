@@ -19,6 +19,7 @@ urlpatterns = [
     path("operations/", include("orders.renewal_urls")),
     path("orders/", include("orders.urls")),
     path("administration/preferences/", preferences.preferences, name="administration_preferences"),
+    path("administration/acme/", include("acmeserver.admin_urls")),  # AUTO-2
     path("administration/", include("accounts.administration.urls")),
     path("me/", include("accounts.me.urls")),
     path("api/v1/", include("accounts.api.urls")),
