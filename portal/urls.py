@@ -32,6 +32,7 @@ urlpatterns = [
     path("order-link/", include("orders.link_urls")),
     path("pki/", include("orders.pki_urls")),
     path("dcv/", include("orders.dcv_urls")),
+    path("acme/", include("acmeserver.urls")),  # AUTO-2, RFC 8555
     path("i18n/", include("django.conf.urls.i18n")),
     path("staff/", admin.site.urls),
 ]

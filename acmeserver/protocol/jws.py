@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import josepy as jose
 from acme import jws as acme_jws
 from django.utils.translation import gettext as _
 
-from ..services.encoding import decode_protected
+from ..services.encoding import decode_protected, load_jwk
 from ..services.nonces import use_nonce
 from ..services.problems import AcmeProblem
 
@@ -75,16 +75,20 @@ def parse(body: bytes, url: str) -> SignedRequest:
     if ("jwk" in protected) == ("kid" in protected):
         raise AcmeProblem("malformed", _("The protected header needs exactly one of “jwk” and “kid”."))
     if protected.get("url") != url:
-        raise AcmeProblem("unauthorized", _("The “url” of the protected header is not the URL requested."), 401)
+        raise AcmeProblem(
+            "unauthorized", _("The “url” of the protected header is not the URL requested."), 401
+        )
     nonce = protected.get("nonce")
     if not isinstance(nonce, str) or not use_nonce(nonce):
         raise AcmeProblem("badNonce", _("The nonce is unknown, expired or already used: get a new one."))
     jwk = None
     if "jwk" in protected:
         try:
-            jwk = jose.JWK.from_json(protected["jwk"])
+            jwk = load_jwk(protected["jwk"])
         except (jose.Error, ValueError, TypeError, KeyError):
             raise AcmeProblem("badPublicKey", _("The JWK cannot be read.")) from None
         if isinstance(jwk, jose.JWKOct):
             raise AcmeProblem("badPublicKey", _("An account key must be a public key."))
-    return SignedRequest(signed, protected, signed.payload, jwk, str(protected.get("kid") or ""))
+    return SignedRequest(
+        cast(acme_jws.JWS, signed), protected, signed.payload, jwk, str(protected.get("kid") or "")
+    )

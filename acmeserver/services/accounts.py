@@ -17,7 +17,7 @@ from accounts.audit import log_action
 
 from ..models import AcmeAccount, AcmeEndpoint
 from . import eab
-from .encoding import decode_protected
+from .encoding import decode_protected, load_jwk
 from .problems import AcmeProblem
 
 A = AcmeAccount.Status
@@ -30,12 +30,12 @@ def thumbprint(jwk: jose.JWK) -> str:
 
 
 def thumbprint_of(jwk_json: Any) -> str:
-    return thumbprint(jose.JWK.from_json(jwk_json))
+    return thumbprint(load_jwk(jwk_json))
 
 
 def _same_key(a: Any, b: Any) -> bool:
     try:
-        return thumbprint(jose.JWK.from_json(a)) == thumbprint(jose.JWK.from_json(b))
+        return thumbprint(load_jwk(a)) == thumbprint(load_jwk(b))
     except (jose.Error, ValueError, TypeError, KeyError):
         return False
 
@@ -52,11 +52,15 @@ def check_binding(endpoint: AcmeEndpoint, binding: Any, jwk: jose.JWK, url: str)
     except (ValueError, TypeError, jose.Error):
         raise AcmeProblem("malformed", _("The external account binding cannot be read.")) from None
     if not isinstance(protected, dict) or protected.get("alg") not in _EAB_HASHES or "nonce" in protected:
-        raise AcmeProblem("malformed", _("The external account binding must be MAC'ed with HS256, HS384 or HS512."))
+        raise AcmeProblem(
+            "malformed", _("The external account binding must be MAC'ed with HS256, HS384 or HS512.")
+        )
     if protected.get("url") != url:
         raise AcmeProblem("unauthorized", _("The external account binding names another URL."), 401)
     if not hmac.compare_digest(str(protected.get("kid", "")), endpoint.eab_key_id):
-        raise AcmeProblem("unauthorized", _("Unknown external account key identifier for this endpoint."), 401)
+        raise AcmeProblem(
+            "unauthorized", _("Unknown external account key identifier for this endpoint."), 401
+        )
     key = eab.decrypt(endpoint.eab_hmac_encrypted)
     if key is None:
         raise AcmeProblem(
@@ -65,7 +69,9 @@ def check_binding(endpoint: AcmeEndpoint, binding: Any, jwk: jose.JWK, url: str)
     signing_input = f"{binding['protected']}.{binding['payload']}".encode()
     expected = hmac.new(key, signing_input, _EAB_HASHES[protected["alg"]]).digest()
     if not hmac.compare_digest(expected, signature):
-        raise AcmeProblem("unauthorized", _("The external account binding does not verify with this key."), 401)
+        raise AcmeProblem(
+            "unauthorized", _("The external account binding does not verify with this key."), 401
+        )
     if not _same_key(payload, jwk.to_json()):
         raise AcmeProblem("malformed", _("The external account binding must sign the account's own key."))
 
@@ -99,7 +105,9 @@ def new_account(
     if binding is None:
         raise AcmeProblem(
             "externalAccountRequired",
-            _("This endpoint needs an external account binding: give the key identifier and HMAC key shown when the endpoint was created."),
+            _(
+                "This endpoint needs an external account binding: give the key identifier and HMAC key shown when the endpoint was created."
+            ),
         )
     contact = _contacts(payload.get("contact"))
     check_binding(endpoint, binding, jwk, url)
@@ -141,7 +149,12 @@ def update_account(account: AcmeAccount, payload: dict[str, Any]) -> AcmeAccount
             locked.contact = _contacts(payload["contact"])
         if status == A.DEACTIVATED:
             locked.status = A.DEACTIVATED
-            log_action("acme.account_deactivated", obj=locked.endpoint, actor_name="ACME", acme_account=locked.public_id)
+            log_action(
+                "acme.account_deactivated",
+                obj=locked.endpoint,
+                actor_name="ACME",
+                acme_account=locked.public_id,
+            )
         locked.save(update_fields=["contact", "status"])
     return locked
 
@@ -156,7 +169,7 @@ def change_key(account: AcmeAccount, inner: dict[str, Any], outer_url: str, acco
     if protected.get("url") != outer_url:
         raise AcmeProblem("malformed", _("The inner JWS must name the same URL as the outer one."))
     try:
-        new_key = jose.JWK.from_json(protected["jwk"])
+        new_key = load_jwk(protected["jwk"])
         signed = jose.JWS.from_json(inner)
         valid = signed.verify(new_key)
         body = json.loads(signed.payload)
@@ -164,7 +177,11 @@ def change_key(account: AcmeAccount, inner: dict[str, Any], outer_url: str, acco
         raise AcmeProblem("malformed", _("The inner JWS cannot be read.")) from None
     if not valid:
         raise AcmeProblem("malformed", _("The inner JWS is not signed by the new key."))
-    if not isinstance(body, dict) or body.get("account") != account_url or not _same_key(body.get("oldKey"), account.jwk):
+    if (
+        not isinstance(body, dict)
+        or body.get("account") != account_url
+        or not _same_key(body.get("oldKey"), account.jwk)
+    ):
         raise AcmeProblem("malformed", _("The key change must name this account and its current key."))
     with transaction.atomic():
         locked = AcmeAccount.objects.select_for_update().get(pk=account.pk)

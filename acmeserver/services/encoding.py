@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 import josepy as jose
 from django.utils.translation import gettext as _
@@ -19,3 +19,8 @@ def decode_protected(raw: Any) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise AcmeProblem("malformed", _("The protected header must be a JSON object."))
     return data
+
+
+def load_jwk(data: Any) -> jose.JWK:
+    """A JWK from its JSON (raises josepy's errors on a bad one)."""
+    return cast(jose.JWK, jose.JWK.from_json(data))

@@ -32,7 +32,16 @@ from orders.ca.policy import dcv_reuse_days
 from orders.csr import CsrError, parse_csr
 from orders.dcv import dcv_domains, validation_domain
 from orders.forms.names import clean_common_name, clean_sans
-from orders.models import CLOSED, DELIVERED, ISSUABLE, Certificate, DcvCheck, DcvMethod, Order, OrderStatus, new_reference
+from orders.models import (
+    CLOSED,
+    DELIVERED,
+    ISSUABLE,
+    Certificate,
+    DcvCheck,
+    DcvMethod,
+    Order,
+    new_reference,
+)
 from orders.services.dcv import check_acme_challenge, record_acme_validations
 from orders.services.issuing import issue_certificate
 from orders.services.lifecycle import IllegalTransition
@@ -59,7 +68,9 @@ def key_authorization(challenge: AcmeChallenge, account: AcmeAccount) -> str:
 def _names(payload: dict[str, Any]) -> list[str]:
     identifiers = payload.get("identifiers")
     if not isinstance(identifiers, list) or not identifiers or len(identifiers) > MAX_IDENTIFIERS:
-        raise AcmeProblem("malformed", _("“identifiers” must list between 1 and %(max)s names.") % {"max": MAX_IDENTIFIERS})
+        raise AcmeProblem(
+            "malformed", _("“identifiers” must list between 1 and %(max)s names.") % {"max": MAX_IDENTIFIERS}
+        )
     names: list[str] = []
     for identifier in identifiers:
         if not isinstance(identifier, dict) or not isinstance(identifier.get("value"), str):
@@ -83,7 +94,9 @@ def _checked_names(acme_account: AcmeAccount, names: list[str]) -> tuple[str, li
     return common, sans
 
 
-def _reusable(acme_account: AcmeAccount, domain: str, wildcard: bool, now: datetime) -> tuple[str, datetime, str] | None:
+def _reusable(
+    acme_account: AcmeAccount, domain: str, wildcard: bool, now: datetime
+) -> tuple[str, datetime, str] | None:
     """ORD-8 / BR 4.2.1: the account's latest validation of `domain` still in the reuse period —
     a portal DCV or an ACME challenge (for a wildcard, DNS-based only: BR 3.2.2.4.18/19)."""
     since = now - timedelta(days=dcv_reuse_days(now))
@@ -111,7 +124,9 @@ def _reusable(acme_account: AcmeAccount, domain: str, wildcard: bool, now: datet
     return None
 
 
-def new_order(acme_account: AcmeAccount, payload: dict[str, Any], *, now: datetime | None = None) -> AcmeOrder:
+def new_order(
+    acme_account: AcmeAccount, payload: dict[str, Any], *, now: datetime | None = None
+) -> AcmeOrder:
     """RFC 8555 7.4: an order for the names, with its authorizations and their challenges."""
     now = now or timezone.now()
     endpoint = acme_account.endpoint
@@ -146,7 +161,9 @@ def new_order(acme_account: AcmeAccount, payload: dict[str, Any], *, now: dateti
             )
             kinds = [C.DNS_01] if wildcard else [C.HTTP_01, C.DNS_01]
             for kind in kinds:
-                AcmeChallenge.objects.create(account_id=acme_account.account_id, authorization=authorization, type=kind)
+                AcmeChallenge.objects.create(
+                    account_id=acme_account.account_id, authorization=authorization, type=kind
+                )
             reused = _reusable(acme_account, domain, wildcard, now)
             if reused is not None:
                 method, validated_at, seen = reused
@@ -253,7 +270,9 @@ def finalize(order: AcmeOrder, payload: dict[str, Any]) -> AcmeOrder:
     """RFC 8555 7.4: the CSR for a ready order becomes a portal order, then issuance is tried."""
     refresh(order)
     if order.status != St.READY:
-        raise AcmeProblem("orderNotReady", _("The order is “%(status)s”, not “ready”.") % {"status": order.status}, 403)
+        raise AcmeProblem(
+            "orderNotReady", _("The order is “%(status)s”, not “ready”.") % {"status": order.status}, 403
+        )
     pem = _csr_pem(payload)
     try:
         info = parse_csr(pem)  # the order form's checks: signature, key strength, Debian keys...
@@ -261,7 +280,11 @@ def finalize(order: AcmeOrder, payload: dict[str, Any]) -> AcmeOrder:
         raise AcmeProblem("badCSR", str(error.message)) from None
     in_csr = {n.lower() for n in info.sans} | ({info.common_name.lower()} if info.common_name else set())
     if in_csr != set(order.identifiers):
-        raise AcmeProblem("badCSR", _("The CSR must name exactly the identifiers of the order: %(names)s.") % {"names": ", ".join(order.identifiers)})
+        raise AcmeProblem(
+            "badCSR",
+            _("The CSR must name exactly the identifiers of the order: %(names)s.")
+            % {"names": ", ".join(order.identifiers)},
+        )
     endpoint = order.acme_account.endpoint
     account = endpoint.account
     refused = ordering_refusal(account, endpoint.product, endpoint.period_months)
@@ -308,9 +331,9 @@ def finalize(order: AcmeOrder, payload: dict[str, Any]) -> AcmeOrder:
 
 def _validations(order: AcmeOrder) -> dict[str, tuple[str, datetime, str]]:
     found: dict[str, tuple[str, datetime, str]] = {}
-    for challenge in AcmeChallenge.objects.filter(authorization__acme_order=order, status=St.VALID).select_related(
-        "authorization"
-    ):
+    for challenge in AcmeChallenge.objects.filter(
+        authorization__acme_order=order, status=St.VALID
+    ).select_related("authorization"):
         if challenge.validated_at is not None:
             method = DcvMethod.DNS if challenge.type == C.DNS_01 else DcvMethod.HTTP
             found[challenge.authorization.value] = (method, challenge.validated_at, challenge.seen)
@@ -341,7 +364,9 @@ def advance(order: AcmeOrder) -> AcmeOrder:
         order.status = St.VALID
         order.save(update_fields=["status"])
     elif portal.status in CLOSED and portal.status not in DELIVERED:
-        _fail(order, "unauthorized", _("Order %(reference)s was cancelled.") % {"reference": portal.reference})
+        _fail(
+            order, "unauthorized", _("Order %(reference)s was cancelled.") % {"reference": portal.reference}
+        )
     return order
 
 

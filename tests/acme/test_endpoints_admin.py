@@ -12,8 +12,8 @@ from accounts.models import Account, AuditEvent, Right
 from acmeserver.models import AcmeEndpoint
 from acmeserver.services import eab
 from tests import factories
-from tests.acme.support import dv_product, holder, make_endpoint
-from tests.h8_support import is_reauth_redirect, log_in, log_in_long_ago
+from tests.support.acme import dv_product, holder, make_endpoint
+from tests.support.routes import is_reauth_redirect, log_in, log_in_long_ago
 
 PAGE = "/administration/acme/"
 
