@@ -10,7 +10,7 @@ from django.utils import timezone
 from orders.models import BlockedKey, Certificate, RevocationReason
 from orders.services.renewal_window import IMMEDIATE, renewal_window, with_renewal_window
 from tests.factories import make_product
-from tests.robots_support import dated_order
+from tests.support.robots import dated_order
 
 pytestmark = pytest.mark.sqlite
 
