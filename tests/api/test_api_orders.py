@@ -463,3 +463,5 @@ def test_unknown_api_paths_and_methods_answer_problems(account, owner):
     assert_problem(client.get(f"{API}/nothing/here"), 404)
     assert_problem(client.get(f"{API}/orders/bad%2Fref"), 404)
     assert_problem(client.delete(f"{API}/orders"), 405)
+    assert_problem(client.get(f"{API}/orders", HTTP_ACCEPT="text/html"), 406)
+    assert_problem(client.get(f"{API}/orders", {"page": 999}), 404)
