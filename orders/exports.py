@@ -13,9 +13,10 @@ import tempfile
 from collections.abc import Callable, Iterator
 from typing import IO, Any
 
+from django.db import models
 from django.db.models import QuerySet
 
-from .models import Order, OrderStatus, ServerSoftware
+from .models import Order
 from .tables import EXPORT_VALUES
 
 CHUNK = 2000
@@ -38,9 +39,10 @@ def _cell(value: Any) -> str:
 def _labelled(field: str) -> Callable[[Order], str]:
     """The label of a choice field's value, from a table made once per export (Django's
     get_FOO_display rebuilds its choices on every call: most of an export's time at 100,000 rows)."""
-    choices: list[tuple[str, Any]] = OrderStatus.choices if field == "status" else ServerSoftware.choices
-    labels = {str(value): str(label) for value, label in choices}
-    return lambda order: labels.get(getattr(order, field), getattr(order, field))
+    model_field = Order._meta.get_field(field)
+    assert isinstance(model_field, models.Field)  # a concrete column, not a relation
+    labels = {value: str(label) for value, label in model_field.flatchoices}
+    return lambda order: labels.get(getattr(order, field), str(getattr(order, field)))
 
 
 def rows(orders: QuerySet[Order], columns: list[str]) -> Iterator[list[str]]:
