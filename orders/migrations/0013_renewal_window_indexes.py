@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('accounts', '0010_contact_points'),
         ('catalog', '0005_product_delivery_time'),
-        ('orders', '0011_list_sort_indexes'),
+        ('orders', '0012_reissue_reason_replace'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
