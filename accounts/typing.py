@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 
 from accounts.models import Account, User
@@ -23,8 +24,24 @@ else:
     AccountUser = User
 
 
-class AuthenticatedRequest(HttpRequest):
+class SignedInRequest(HttpRequest):
+    """An HttpRequest of a logged-in user, staff or of an account (type only: the views behind a
+    login check receive plain HttpRequests)."""
+
+    user: User
+
+
+class AuthenticatedRequest(SignedInRequest):
     """An HttpRequest of a logged-in user of an active account (type only: views receive plain
     HttpRequests, which the access decorators of accounts.access have checked)."""
 
     user: AccountUser
+
+
+def signed_in_user(request: HttpRequest) -> User:
+    """The user of a request a login check has already let through (the admin site for staff, a
+    guarded view): a User, never AnonymousUser; PermissionDenied should the check be missing."""
+    user = request.user
+    if not isinstance(user, User):
+        raise PermissionDenied
+    return user

@@ -9,6 +9,7 @@ from django.contrib import admin, messages
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from ..typing import signed_in_user
 from .services import UserAdminError, change_account_superuser
 
 
@@ -21,7 +22,7 @@ def make_account_superuser(modeladmin, request: HttpRequest, queryset) -> None:
         return
     user = selected[0]
     try:
-        changed = change_account_superuser(user, by=request.user, request=request)
+        changed = change_account_superuser(user, by=signed_in_user(request), request=request)
     except UserAdminError:
         modeladmin.message_user(
             request,

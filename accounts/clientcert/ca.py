@@ -165,10 +165,13 @@ def _save(
         serialization.PrivateFormat.PKCS8,
         serialization.BestAvailableEncryption(settings.CA_KEY_PASSPHRASE.encode()),
     )
+    common_name = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value
+    if not isinstance(common_name, str):
+        raise TypeError("a login CA's common name is text")
     ca = LoginCA.objects.create(
         kind=kind,
         parent=parent,
-        common_name=cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value,
+        common_name=common_name,
         certificate_pem=cert.public_bytes(serialization.Encoding.PEM).decode(),
         encrypted_key_pem=encrypted.decode(),
     )
@@ -206,10 +209,12 @@ def sign_login_certificate(
     now = now or timezone.now()
     not_before = now - BACKDATE
     not_after = min(now + validity, issuer_cert.not_valid_after_utc)
+    if not user.public_id:
+        raise ValueError("only a saved user (with a public id) gets a login certificate")
     subject = x509.Name(
         [
             x509.NameAttribute(
-                NameOID.ORGANIZATION_NAME, user.account.name if user.account_id else ORGANISATION
+                NameOID.ORGANIZATION_NAME, user.account.name if user.account is not None else ORGANISATION
             ),
             x509.NameAttribute(NameOID.USER_ID, user.public_id),
             x509.NameAttribute(NameOID.COMMON_NAME, user.username),

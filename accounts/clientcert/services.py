@@ -132,6 +132,7 @@ def _record(
     if fields:
         user.save(update_fields=fields)
     cert = signed.certificate
+    assert user.account_id is not None  # login certificates are for the users of an account
     record = ClientCertificate.objects.create(
         account_id=user.account_id,
         user=user,
@@ -280,6 +281,8 @@ def create_enrolment(
     with scope(account=user.account_id), transaction.atomic():
         locked = _lock(user)
         _cancel_pending_enrolments(locked)
+        account = locked.account
+        assert account is not None and locked.account_id is not None  # enrolment: account users only
         enrolment = CertificateEnrolment.objects.create(
             account_id=locked.account_id,
             user=locked,
@@ -304,7 +307,7 @@ def create_enrolment(
                 {
                     "first_name": locked.first_name,
                     "username": locked.username,
-                    "account_name": locked.account.name,
+                    "account_name": account.name,
                     "created_by": by.get_full_name() or by.username,
                     "url": url,
                     "valid_days": enrolment_lifetime().days,
