@@ -16,6 +16,7 @@ if TYPE_CHECKING:
         """A User whose account is set (type only: the access decorators guarantee it)."""
 
         account: Account
+        account_id: int
 
         class Meta:
             abstract = True

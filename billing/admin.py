@@ -7,7 +7,7 @@ which locks, checks and audits. The billing profile is a settings row and is edi
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts.audit import log_action
+from accounts.typing import signed_in_user
 
 from .models import (
     BillingProfile,
@@ -115,7 +116,7 @@ class DocumentAdmin(ReadOnlyAdmin):
         paid = 0
         for document in eligible:
             try:
-                mark_paid(document, by=request.user)
+                mark_paid(document, by=signed_in_user(request))
             except DocumentError as error:
                 self.message_user(request, f"{document}: {error}", messages.ERROR)
             else:
@@ -147,7 +148,7 @@ class DocumentAdmin(ReadOnlyAdmin):
         signed = 0
         for quote in queryset.filter(kind=DocumentKind.QUOTE):
             try:
-                sign_quote(quote, by=request.user)
+                sign_quote(quote, by=signed_in_user(request))
             except DocumentError as error:
                 self.message_user(request, f"{quote}: {error}", messages.ERROR)
             else:
@@ -165,13 +166,13 @@ class DocumentAdmin(ReadOnlyAdmin):
     def credit_in_full(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         """STAFF-2, ACCT-1: an issued invoice is never changed; a correction is a credit note."""
         credited = 0
+        staff = signed_in_user(request)
         for invoice in queryset.filter(kind=DocumentKind.INVOICE):
             try:
                 issue_credit_note(
                     invoice,
-                    reason=_("Cancelled by %(name)s")
-                    % {"name": request.user.get_full_name() or request.user.username},
-                    by=request.user,
+                    reason=_("Cancelled by %(name)s") % {"name": staff.get_full_name() or staff.username},
+                    by=staff,
                 )
             except DocumentError as error:
                 self.message_user(request, f"{invoice}: {error}", messages.ERROR)
@@ -187,7 +188,7 @@ class DocumentAdmin(ReadOnlyAdmin):
 
 class MovementAdmin(ReadOnlyAdmin):
     list_filter = ("kind", "created_at")
-    list_select_related = ("account", "created_by", "document")
+    list_select_related: ClassVar[tuple[str, ...]] = ("account", "created_by", "document")
     search_fields = ("reference", "account__name", "note")
     date_hierarchy = "created_at"
 
@@ -204,7 +205,7 @@ class TokenMovementAdmin(MovementAdmin):
         "document",
         "created_by",
     )
-    list_select_related = (*MovementAdmin.list_select_related, "product__brand")
+    list_select_related = ("account", "created_by", "document", "product__brand")
 
 
 @admin.register(EuroMovement)
@@ -237,7 +238,7 @@ class BillingProfileAdmin(admin.ModelAdmin):
         log_action(
             "billing.profile_changed",
             account=obj.account,
-            user=request.user,
+            user=signed_in_user(request),
             obj=obj,
             changed={name: str(form.cleaned_data[name]) for name in form.changed_data},
         )

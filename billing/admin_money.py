@@ -15,12 +15,14 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+
+from accounts.typing import signed_in_user
 
 from .models import (
     BalanceAlert,
@@ -69,15 +71,17 @@ class AddThroughServiceAdmin(StateOnlyAdmin):
 
     add_form: type[forms.ModelForm]
 
-    def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any):
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> type[forms.ModelForm[Any]]:
         if obj is None:
             kwargs["form"] = self.add_form
-        return super().get_form(request, obj, **kwargs)
+        return super().get_form(request, obj, change=change, **kwargs)
 
-    def get_fields(self, request: HttpRequest, obj: Any = None):
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         if obj is None:
-            return self.add_form.Meta.fields
-        return [f.name for f in self.model._meta.concrete_fields if f.name != "id"]
+            return tuple(self.add_form._meta.fields or ())
+        return tuple(f.name for f in self.model._meta.concrete_fields if f.name != "id")
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return self.get_fields(request, obj) if obj is not None else []
@@ -90,7 +94,8 @@ class AddThroughServiceAdmin(StateOnlyAdmin):
                 {f.attname: getattr(created, f.attname) for f in self.model._meta.concrete_fields}
             )
 
-    def issue(self, request: HttpRequest, obj: Any):
+    def issue(self, request: HttpRequest, obj: Any) -> Model:
+        """Create the row the add form describes (`obj`, unsaved) through the service."""
         raise NotImplementedError
 
 
@@ -131,13 +136,13 @@ class CouponAdmin(AddThroughServiceAdmin):
     raw_id_fields = ("account",)
     actions = ["mark_refunded_action"]
 
-    def issue(self, request: HttpRequest, obj: Any):
+    def issue(self, request: HttpRequest, obj: Coupon) -> Coupon:
         # The form validated the amount and the one-coupon-per-origin constraint.
         return issue_coupon(
             obj.account,
             obj.amount,
             origin_reference=obj.origin_reference,
-            by=request.user,
+            by=signed_in_user(request),
             note=obj.origin_note,
             expires_on=obj.expires_on,
         )
@@ -148,7 +153,7 @@ class CouponAdmin(AddThroughServiceAdmin):
             self,
             request,
             queryset,
-            lambda coupon: mark_refunded(coupon, request.user),
+            lambda coupon: mark_refunded(coupon, signed_in_user(request)),
             lambda n: (
                 ngettext("%(count)d coupon marked refunded.", "%(count)d coupons marked refunded.", n)
                 % {"count": n}
@@ -195,9 +200,14 @@ class PromoCodeAdmin(AddThroughServiceAdmin):
     raw_id_fields = ("account",)
     actions = ["cancel_action"]
 
-    def issue(self, request: HttpRequest, obj: Any):
+    def issue(self, request: HttpRequest, obj: PromoCode) -> PromoCode:
         return issue_promo_code(
-            obj.account, obj.value, origin=PromoOrigin.GESTURE, kind=obj.kind, by=request.user, note=obj.note
+            obj.account,
+            obj.value,
+            origin=PromoOrigin.GESTURE,
+            kind=obj.kind,
+            by=signed_in_user(request),
+            note=obj.note,
         )
 
     @admin.action(description=_("Cancel the selected promo codes"), permissions=["change"])
@@ -206,7 +216,7 @@ class PromoCodeAdmin(AddThroughServiceAdmin):
             self,
             request,
             queryset,
-            lambda promo: cancel_promo_code(promo, request.user),
+            lambda promo: cancel_promo_code(promo, signed_in_user(request)),
             lambda n: (
                 ngettext("%(count)d promo code cancelled.", "%(count)d promo codes cancelled.", n)
                 % {"count": n}
@@ -278,7 +288,7 @@ class LatePaymentStatementAdmin(StateOnlyAdmin):
             self,
             request,
             queryset,
-            lambda statement: mark_statement_paid(statement, request.user, request=request),
+            lambda statement: mark_statement_paid(statement, signed_in_user(request), request=request),
             lambda n: (
                 ngettext("%(count)d statement marked paid.", "%(count)d statements marked paid.", n)
                 % {"count": n}
@@ -291,7 +301,7 @@ class LatePaymentStatementAdmin(StateOnlyAdmin):
             self,
             request,
             queryset,
-            lambda statement: abandon_statement(statement, request.user, request=request),
+            lambda statement: abandon_statement(statement, signed_in_user(request), request=request),
             lambda n: (
                 ngettext("%(count)d statement abandoned.", "%(count)d statements abandoned.", n)
                 % {"count": n}
@@ -358,7 +368,7 @@ class PendingChargeAdmin(StateOnlyAdmin):
             self,
             request,
             queryset,
-            lambda charge: withdraw_charge(charge.account, charge.reference, by=request.user),
+            lambda charge: withdraw_charge(charge.account, charge.reference, by=signed_in_user(request)),
             lambda n: (
                 ngettext("%(count)d charge withdrawn.", "%(count)d charges withdrawn.", n) % {"count": n}
             ),

@@ -19,16 +19,17 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts.audit import log_action
+from accounts.typing import signed_in_user
 
 from .models import DiscountGrid, MandateStatus, SepaMandate, TopUp, TopUpLine, TopUpStatus
 from .services.sepa import MandateError, revoke_mandate, validate_mandate
 from .services.topups import TopUpError, cancel_topup, confirm_topup
 
 
-def _grid_details(obj: DiscountGrid) -> dict:
+def _grid_details(obj: DiscountGrid) -> dict[str, Any]:
     return {
         "formula": obj.formula,
-        "brand": obj.brand.code if obj.brand_id else "",
+        "brand": obj.brand.code if obj.brand is not None else "",
         "min": obj.min_quantity,
         "max": obj.max_quantity,
         "discount": str(obj.discount),
@@ -47,7 +48,7 @@ class DiscountGridAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         log_action(
             "billing.discount_grid_changed" if change else "billing.discount_grid_added",
-            user=request.user,
+            user=signed_in_user(request),
             obj=obj,
             changed=list(form.changed_data),
             **_grid_details(obj),
@@ -56,13 +57,13 @@ class DiscountGridAdmin(admin.ModelAdmin):
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
         details = _grid_details(obj)
         super().delete_model(request, obj)
-        log_action("billing.discount_grid_deleted", user=request.user, **details)
+        log_action("billing.discount_grid_deleted", user=signed_in_user(request), **details)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         rows = [_grid_details(obj) for obj in queryset.select_related("brand")]
         super().delete_queryset(request, queryset)
         for details in rows:
-            log_action("billing.discount_grid_deleted", user=request.user, **details)
+            log_action("billing.discount_grid_deleted", user=signed_in_user(request), **details)
 
 
 class TopUpLineInline(admin.TabularInline):
@@ -125,7 +126,7 @@ class TopUpAdmin(admin.ModelAdmin):
         done, errors = 0, []
         for topup in queryset.filter(status=TopUpStatus.PENDING):
             try:
-                confirm_topup(topup, request.user)
+                confirm_topup(topup, signed_in_user(request))
             except (TopUpError, ValueError) as error:
                 errors.append(f"{topup}: {error}")
             else:
@@ -144,7 +145,9 @@ class TopUpAdmin(admin.ModelAdmin):
         done, errors = 0, []
         for topup in queryset.filter(status=TopUpStatus.PENDING):
             try:
-                cancel_topup(topup, request.user, reason=str(_("Top-up cancelled by our accounting team.")))
+                cancel_topup(
+                    topup, signed_in_user(request), reason=str(_("Top-up cancelled by our accounting team."))
+                )
             except (TopUpError, ValueError) as error:
                 errors.append(f"{topup}: {error}")
             else:
@@ -221,7 +224,7 @@ class SepaMandateAdmin(admin.ModelAdmin):
         done, errors = 0, []
         for mandate in queryset.filter(status=MandateStatus.PENDING):
             try:
-                validate_mandate(mandate, request.user)
+                validate_mandate(mandate, signed_in_user(request))
             except MandateError as error:
                 errors.append(f"{mandate}: {error}")
             else:
@@ -238,7 +241,7 @@ class SepaMandateAdmin(admin.ModelAdmin):
     def revoke(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         done = 0
         for mandate in queryset.exclude(status=MandateStatus.REVOKED):
-            revoke_mandate(mandate, request.user)
+            revoke_mandate(mandate, signed_in_user(request))
             done += 1
         _report(
             self,
