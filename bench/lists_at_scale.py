@@ -40,6 +40,7 @@ django.setup()
 
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
+from django.http import StreamingHttpResponse  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
 from django.utils import timezone  # noqa: E402
@@ -167,7 +168,7 @@ def measure(client: Client, url: str) -> tuple[float, int]:
         with CaptureQueriesContext(connection) as ctx:
             start = time.perf_counter()
             response = client.get(url)
-            if response.streaming:
+            if isinstance(response, StreamingHttpResponse):
                 b"".join(response.streaming_content)
             times.append(time.perf_counter() - start)
         assert response.status_code in (200, 302), (url, response.status_code)
@@ -195,6 +196,7 @@ def pages(size: int, account: Account) -> dict[str, str]:
     last = (size + 24) // 25
     with scopes_disabled():
         order = Order.objects.filter(account=account).order_by("created_at").first()
+    assert order is not None, "the benchmark account has orders"
     urls = {
         "home": "/home/",
         "orders first page": "/orders/",
@@ -222,6 +224,7 @@ def export_figures(client: Client) -> tuple[float, float, float]:
     """First byte and total of the CSV of the whole large list, and the peak RSS (MB)."""
     start = time.perf_counter()
     response = client.get("/orders/export.csv")
+    assert isinstance(response, StreamingHttpResponse), response.status_code
     stream = iter(response.streaming_content)
     next(stream)
     next(stream)  # the BOM, then the header line: the first row follows
@@ -258,7 +261,9 @@ def jobs() -> None:
         if issuer is None:
             from orders.ca.embedded import EmbeddedCA
 
-            issuer = EmbeddedCA().authorities(Product.objects.first().brand)[1].pk
+            product = Product.objects.select_related("brand").first()
+            assert product is not None, "the catalogue is loaded"
+            issuer = EmbeddedCA().authorities(product.brand)[1].pk
         Certificate.objects.filter(pk__in=ids).update(issuer_id=issuer)
     with CaptureQueriesContext(connection) as ctx:
         start = time.perf_counter()
@@ -280,6 +285,7 @@ def main() -> None:
         product = (
             Product.objects.filter(product_type="server_dv", active=True).select_related("brand").first()
         )
+        assert product is not None, "load_catalog has a DV server product"
         pem = one_certificate_pem(product)
         built = {size: build(size, product, pem) for size in SIZES}
     clients = {}

@@ -79,7 +79,8 @@ def embedded_authorities() -> tuple[list[x509.Certificate], list[x509.Certificat
     """(roots, intermediates) of the embedded CA, every brand: global data, not an account's."""
     from orders.models import CertificateAuthority
 
-    roots, intermediates = [], []
+    roots: list[x509.Certificate] = []
+    intermediates: list[x509.Certificate] = []
     for kind, pem in CertificateAuthority.objects.values_list("kind", "certificate_pem"):
         cert = x509.load_pem_x509_certificate(pem.encode())
         (roots if kind == CertificateAuthority.Kind.ROOT else intermediates).append(cert)
@@ -334,7 +335,9 @@ def test_installation(
     return InstallationReport(host, port, starttls, result_of(found), found, details)
 
 
-test_installation.__test__ = False  # a service, not a pytest test, whatever its name
+# A service, not a pytest test, whatever its name (set through __dict__: functions declare no such
+# attribute for the type checker).
+test_installation.__dict__["__test__"] = False
 
 
 def _red(host: str, port: int, starttls: str, reason: Reason) -> InstallationReport:
