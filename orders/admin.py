@@ -23,6 +23,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from accounts.audit import log_action
+from accounts.typing import signed_in_user
 
 from . import dcv_admin  # noqa: F401  (registers DcvCheck)
 from .action_forms import CancelForm, CommentForm, DocumentRequestForm, StaffNoteForm
@@ -178,12 +179,8 @@ class OrderAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
         if form.changed_data:
-            log_action(
-                "order.edited_by_staff",
-                obj=obj,
-                request=request,
-                **{name: str(form.cleaned_data[name]) for name in form.changed_data},
-            )
+            changes: dict[str, Any] = {name: str(form.cleaned_data[name]) for name in form.changed_data}
+            log_action("order.edited_by_staff", obj=obj, request=request, **changes)
 
     # The two staff actions, for one order (buttons) or a selection (list actions).
 
@@ -243,7 +240,7 @@ class OrderAdmin(admin.ModelAdmin):
             )
             return False
         try:
-            order = record_payment(order, user=request.user, reference=reference, request=request)
+            order = record_payment(order, user=signed_in_user(request), reference=reference, request=request)
         except IllegalTransition as exc:
             self.message_user(request, exc.message, messages.ERROR)
             return False
@@ -257,7 +254,7 @@ class OrderAdmin(admin.ModelAdmin):
 
     def _issue(self, request: HttpRequest, order: Order) -> bool:
         try:
-            certificate = issue_certificate(order, user=request.user, request=request)
+            certificate = issue_certificate(order, user=signed_in_user(request), request=request)
         except IllegalTransition as exc:
             self.message_user(request, exc.message, messages.ERROR)
             return False
@@ -296,7 +293,7 @@ class OrderAdmin(admin.ModelAdmin):
         """ORD-4: site seals and signature solutions are delivered once verified; nothing is signed."""
         for order in queryset.order_by("pk"):
             try:
-                deliver_without_certificate(order, user=request.user, request=request)
+                deliver_without_certificate(order, user=signed_in_user(request), request=request)
             except IllegalTransition as exc:
                 self.message_user(request, exc.message, messages.ERROR)
             else:
@@ -358,7 +355,7 @@ class OrderAdmin(admin.ModelAdmin):
         form = StaffNoteForm(request.POST)
         note = form.cleaned_data["note"] if form.is_valid() else ""
         try:
-            order = staff_move(order, code, user=request.user, request=request, note=note)
+            order = staff_move(order, code, user=signed_in_user(request), request=request, note=note)
         except IllegalTransition as exc:
             self.message_user(request, exc.message, messages.ERROR)
         else:
@@ -376,7 +373,7 @@ class OrderAdmin(admin.ModelAdmin):
         order = self._order_for_change(request, object_id)
         form = CommentForm(request.POST)
         if form.is_valid():
-            add_comment(order, form.cleaned_data["text"], user=request.user, request=request)
+            add_comment(order, form.cleaned_data["text"], user=signed_in_user(request), request=request)
             self.message_user(
                 request, _("The comment is shown to the customer on the status page."), messages.SUCCESS
             )
@@ -397,7 +394,7 @@ class OrderAdmin(admin.ModelAdmin):
                 order,
                 form.cleaned_data["kinds"],
                 form.cleaned_data["note"],
-                user=request.user,
+                user=signed_in_user(request),
                 request=request,
             )
         except IllegalTransition as exc:
@@ -423,7 +420,9 @@ class OrderAdmin(admin.ModelAdmin):
             self._form_errors(request, form)
             return self._back(order)
         try:
-            order = cancel_order(order, form.cleaned_data["reason"], user=request.user, request=request)
+            order = cancel_order(
+                order, form.cleaned_data["reason"], user=signed_in_user(request), request=request
+            )
         except IllegalTransition as exc:
             self.message_user(request, exc.message, messages.ERROR)
         else:

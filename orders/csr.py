@@ -53,9 +53,9 @@ class CsrField(forms.CharField):
         super().__init__(**kwargs)
         self.validators = [v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)]
 
-    def to_python(self, value: Any) -> str:
+    def to_python(self, value: Any) -> str | None:
         text = super().to_python(value)
-        if _BINARY.search(text):
+        if text is not None and _BINARY.search(text):
             raise forms.ValidationError(
                 _("This text is not a certificate signing request (CSR)."), code="garbage"
             )
@@ -187,7 +187,9 @@ def _load_public_key(csr: x509.CertificateSigningRequest):
             "key_type", _("The request's key type is not supported: use RSA or ECDSA (P-256 or P-384).")
         ) from None
     except ValueError:
-        if csr.public_key_algorithm_oid == PublicKeyAlgorithmOID.EC_PUBLIC_KEY:
+        # cryptography's type stubs declare public_key_algorithm_oid on Certificate only; its
+        # CertificateSigningRequest has it at run time too (cryptography 50).
+        if csr.public_key_algorithm_oid == PublicKeyAlgorithmOID.EC_PUBLIC_KEY:  # type: ignore[attr-defined]
             raise CsrError(
                 "ec_point", _("The request's EC public key is not a valid point on its curve.")
             ) from None

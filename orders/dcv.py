@@ -189,7 +189,7 @@ def check_dns(domain: str, token: str, *, resolver: dns.resolver.Resolver, cname
 def resolve_address(domain: str, resolver: dns.resolver.Resolver | None) -> str:
     """The address to connect to: from `resolver` (A, then AAAA) or the system (/etc/hosts, DNS)."""
     if resolver is None:
-        return socket.getaddrinfo(domain, None, type=socket.SOCK_STREAM)[0][4][0]
+        return str(socket.getaddrinfo(domain, None, type=socket.SOCK_STREAM)[0][4][0])
     last_error: Exception | None = None
     for rdtype in ("A", "AAAA"):
         try:
@@ -209,18 +209,22 @@ class _HTTPSConnection(http.client.HTTPSConnection):
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
         super().__init__(address, port, timeout=timeout, context=context)
+        self._tls = context  # what the base class keeps as its private _context
         self._server_name = server_name
 
     def connect(self) -> None:
-        self.sock = socket.create_connection((self.host, self.port), self.timeout)
-        self.sock = self._context.wrap_socket(self.sock, server_hostname=self._server_name)
+        sock = socket.create_connection((self.host, self.port), self.timeout)
+        self.sock = self._tls.wrap_socket(sock, server_hostname=self._server_name)
 
 
 def _fetch(url: str, address: str, timeout: float) -> tuple[int, str, str, bytes]:
     """(status, reason, Location header, body start) of one GET, no redirect followed."""
     parts = urlsplit(url)
+    if not parts.hostname:  # e.g. a redirect to "https:///": refused like any other bad answer
+        raise http.client.InvalidURL(f"no host name in {url}")
     default = 443 if parts.scheme == "https" else 80
     port = parts.port or default
+    connection: http.client.HTTPConnection
     if parts.scheme == "https":
         connection = _HTTPSConnection(address, port, server_name=parts.hostname, timeout=timeout)
     else:

@@ -17,6 +17,8 @@ from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
+from accounts.typing import signed_in_user
+
 from .models import DcvCheck
 from .services.dcv import DcvError, validate_dcv_manually
 
@@ -63,7 +65,7 @@ class DcvCheckAdmin(admin.ModelAdmin):
             for check in queryset.select_related("order").order_by("pk"):
                 try:
                     validate_dcv_manually(
-                        check, by=request.user, note=form.cleaned_data["note"], request=request
+                        check, by=signed_in_user(request), note=form.cleaned_data["note"], request=request
                     )
                 except DcvError as exc:
                     self.message_user(request, f"{check.domain}: {exc.message}", messages.ERROR)

@@ -11,12 +11,14 @@ from __future__ import annotations
 import csv
 import tempfile
 from collections.abc import Iterator
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
 
-from .models import Order
 from .tables import EXPORT_VALUES
+
+if TYPE_CHECKING:
+    from .services.listing import ListedOrder
 
 CHUNK = 2000
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -35,7 +37,7 @@ def _cell(value: Any) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-def rows(orders: QuerySet[Order], columns: list[str]) -> Iterator[list[str]]:
+def rows(orders: QuerySet[ListedOrder], columns: list[str]) -> Iterator[list[str]]:
     getters = [EXPORT_VALUES[name] for name in columns]
     for order in orders.iterator(chunk_size=CHUNK):
         yield [_cell(get(order)) for get in getters]
@@ -48,7 +50,7 @@ class _Echo:
         return value
 
 
-def csv_lines(orders: QuerySet[Order], columns: list[str], header: list[str]) -> Iterator[str]:
+def csv_lines(orders: QuerySet[ListedOrder], columns: list[str], header: list[str]) -> Iterator[str]:
     """The CSV of `orders`, one line at a time.
 
     Streamed after the view returned, outside the request's tenant scope: `orders` was built in
@@ -61,7 +63,7 @@ def csv_lines(orders: QuerySet[Order], columns: list[str], header: list[str]) ->
         yield writer.writerow(row)
 
 
-def xlsx_file(orders: QuerySet[Order], columns: list[str], header: list[str]) -> IO[bytes]:
+def xlsx_file(orders: QuerySet[ListedOrder], columns: list[str], header: list[str]) -> IO[bytes]:
     """The XLSX of `orders` in a temporary file, rewound, for a FileResponse to stream."""
     from openpyxl import Workbook
 

@@ -34,10 +34,19 @@ ORGANISATION_VALIDATED = {V.OV, V.EV}
 MAX_COMMON_NAME = 64  # RFC 5280 appendix A, ub-common-name
 
 # CA/B Forum reserved policy OIDs (BR 7.1.6.1, EV Guidelines 9.3.2, S/MIME BR 7.1.6.1, CS BR 7.1.6.1).
-TLS_POLICIES = {V.DV: "2.23.140.1.2.1", V.OV: "2.23.140.1.2.2", V.EV: "2.23.140.1.1", V.IV: "2.23.140.1.2.3"}
-CODE_SIGNING_POLICIES = {V.EV: "2.23.140.1.3"}
+TLS_POLICIES: dict[str, str] = {
+    V.DV: "2.23.140.1.2.1",
+    V.OV: "2.23.140.1.2.2",
+    V.EV: "2.23.140.1.1",
+    V.IV: "2.23.140.1.2.3",
+}
+CODE_SIGNING_POLICIES: dict[str, str] = {V.EV: "2.23.140.1.3"}
 CODE_SIGNING_POLICY = "2.23.140.1.4.1"
-SMIME_POLICIES = {V.OV: "2.23.140.1.5.2.2", V.EV: "2.23.140.1.5.2.2", V.IV: "2.23.140.1.5.4.2"}
+SMIME_POLICIES: dict[str, str] = {
+    V.OV: "2.23.140.1.5.2.2",
+    V.EV: "2.23.140.1.5.2.2",
+    V.IV: "2.23.140.1.5.4.2",
+}
 SMIME_MAILBOX_POLICY = "2.23.140.1.5.1.2"
 # ETSI EN 319 411-1 5.3 (NCP) and EN 319 411-2 5.3 (QCP-l: qualified seal; QCP-w: qualified website).
 ETSI_NCP = "0.4.0.2042.1.1"

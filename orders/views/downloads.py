@@ -33,6 +33,7 @@ def download(request: AuthenticatedRequest, reference: str, serial: str, fmt: st
     else:
         chain = get_connector(order.product.brand).chain(certificate)
     base = bundles.safe_filename(certificate.common_name)
+    body: str | bytes
     match fmt:
         case "cer":
             body, filename = bundles.leaf_pem(leaf), f"{base}.cer"
@@ -44,6 +45,6 @@ def download(request: AuthenticatedRequest, reference: str, serial: str, fmt: st
             body, filename = bundles.root_pem(chain), "root.cer"
         case _:
             body, filename = bundles.zip_bundle(leaf, chain, certificate.common_name), f"{base}.zip"
-    response = HttpResponse(body, content_type=DOWNLOAD_FORMATS[fmt]["content_type"])
+    response = HttpResponse(body, content_type=str(DOWNLOAD_FORMATS[fmt]["content_type"]))
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

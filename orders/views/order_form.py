@@ -219,7 +219,7 @@ def _render_review(
 
 
 @right_required(Right.TECHNICAL)
-def review(request: AuthenticatedRequest, token: str) -> bytes:
+def review(request: AuthenticatedRequest, token: str) -> HttpResponseBase:
     """ORD-3: everything the order will contain, its price and the CSR hints, before confirming.
 
     ORD-9 (h19): with the payment form; a POST here previews the payment chosen (promo code,
@@ -238,7 +238,7 @@ def review(request: AuthenticatedRequest, token: str) -> bytes:
 
 @right_required(Right.TECHNICAL)
 @require_POST
-def confirm(request: AuthenticatedRequest, token: str) -> bytes:
+def confirm(request: AuthenticatedRequest, token: str) -> HttpResponseBase:
     """ORD-3 "Confirm the order": places it once, whatever the number of clicks."""
     account = request.user.account
     existing = find_submitted(account, token)
