@@ -26,7 +26,7 @@ P = ParamSpec("P")
 
 class GuardedView(Protocol):
     """A view behind one of the guards below (or marked public): Django calls it with any request;
-    the rights table test (tests/test_permissions.py) reads `required_rights`."""
+    the rights table test (tests/accounts/test_permissions.py) reads `required_rights`."""
 
     required_rights: tuple[Right, ...]
 
@@ -102,7 +102,7 @@ class PublicView(GuardedView, Protocol):
 
 def public_view(view: Callable[..., HttpResponseBase]) -> PublicView:
     """Mark a view as open to anyone (an emailed link, an external order link, a CRL): the rights
-    table test (tests/test_permissions.py) then knows the missing check is deliberate. Such a view
+    table test (tests/accounts/test_permissions.py) then knows the missing check is deliberate. Such a view
     opens the tenant scope of the object it serves itself."""
     marked = cast(PublicView, view)
     marked.required_rights = ()
