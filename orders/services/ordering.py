@@ -62,7 +62,7 @@ def find_submitted(account: Account, token: str) -> Order | None:
 
 
 def create_organisation(
-    account: Account, *, user: User, request: HttpRequest | None = None, **fields: Any
+    account: Account, *, user: User | None, request: HttpRequest | None = None, **fields: Any
 ) -> Organisation:
     """A new holder organisation of `account` (ORD-2), keyed by its number without spaces."""
     fields["registration_number"] = "".join(fields["registration_number"].split()).upper()
@@ -79,7 +79,7 @@ def create_organisation(
 
 
 def create_contact(
-    organisation: Organisation, *, user: User, request: HttpRequest | None = None, **fields: Any
+    organisation: Organisation, *, user: User | None, request: HttpRequest | None = None, **fields: Any
 ) -> Contact:
     """A new contact of `organisation` (ORD-2, ADM-10), in the organisation's account."""
     contact = Contact.objects.create(account_id=organisation.account_id, organisation=organisation, **fields)
