@@ -12,7 +12,7 @@ import ast
 import sys
 from pathlib import Path
 
-APPS = ["accounts", "billing", "catalog", "contracts", "monitoring", "orders", "portal", "bench", "scripts"]
+APPS = ["accounts", "billing", "catalog", "contracts", "monitoring", "orders", "portal", "jobs", "outbox", "bench", "scripts"]
 
 
 def _public(name: str) -> bool:
