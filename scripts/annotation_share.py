@@ -12,7 +12,8 @@ import ast
 import sys
 from pathlib import Path
 
-APPS = ["accounts", "billing", "catalog", "contracts", "monitoring", "orders", "portal", "jobs", "outbox", "bench", "scripts"]
+APPS = ["accounts", "billing", "catalog", "contracts", "monitoring", "orders", "portal", "jobs", "outbox"]
+APPS += ["bench", "scripts"]
 
 
 def _public(name: str) -> bool:

@@ -9,12 +9,15 @@ orders 0005), SQLite scans.
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, TypedDict
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, TextField
 from django.db.models.functions import Cast
+from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -197,6 +200,25 @@ def _count_certificates(account: Account) -> StateCounts:
         revoked=Count("id", filter=Q(state=Certificate.State.REVOKED)),
     )
     return StateCounts(**counts)
+
+
+LIST_COUNT_PARAMETERS_IGNORED = ("page", "per_page", "sort")
+
+
+def list_count(account: Account, query: QueryDict, orders: QuerySet[Order]) -> Callable[[], int]:
+    """The number of rows of a list (tab and filters from the query string), for its pagination.
+
+    Kept in the account's cache (`accounts.account_cache`) under the query string without its page
+    and sort, so paging or sorting through a list of 100,000 orders does not count them again on
+    every request; any change of an order or a certificate of the account drops it."""
+    kept = sorted(
+        (key, value)
+        for key, values in query.lists()
+        if key not in LIST_COUNT_PARAMETERS_IGNORED
+        for value in values
+    )
+    name = "list-count:" + hashlib.sha256(repr(kept).encode()).hexdigest()[:24]
+    return lambda: account_cache.cached(account.pk, name, lambda: orders.order_by().count())
 
 
 def forget_all_counts() -> None:
