@@ -17,9 +17,10 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Field, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
@@ -38,7 +39,7 @@ from .twofactor.services import reset_second_factors
 from .typing import signed_in_user
 
 if TYPE_CHECKING:
-    from django_stubs_ext import WithAnnotations
+    from django_stubs_ext import StrOrPromise, WithAnnotations
 
     _ModelAdminMixin = admin.ModelAdmin[Any]
 else:
@@ -182,7 +183,7 @@ class AccountAdmin(LanguageChoiceMixin, admin.ModelAdmin):
         # Accounts own invoices and an audit trail: they are blocked, never deleted.
         return False
 
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         info = self.opts.app_label, self.opts.model_name
         return [
             path(
@@ -209,7 +210,9 @@ class AccountAdmin(LanguageChoiceMixin, admin.ModelAdmin):
     def _change_url(self, account: Account) -> str:
         return reverse("admin:accounts_account_change", args=[account.pk])
 
-    def _render(self, request: HttpRequest, template: str, account: Account, **context: Any):
+    def _render(
+        self, request: HttpRequest, template: str, account: Account, **context: Any
+    ) -> TemplateResponse:
         return TemplateResponse(
             request,
             template,
@@ -222,7 +225,7 @@ class AccountAdmin(LanguageChoiceMixin, admin.ModelAdmin):
             },
         )
 
-    def validate_view(self, request: HttpRequest, object_id: str):
+    def validate_view(self, request: HttpRequest, object_id: str) -> HttpResponseBase:
         """ACC-2: confirmation page (GET), then validation (POST)."""
         account = self._get_pending(request, object_id)
         if account.status != Account.Status.PENDING:
@@ -244,7 +247,7 @@ class AccountAdmin(LanguageChoiceMixin, admin.ModelAdmin):
             title=_("Validate %(name)s") % {"name": account.name},
         )
 
-    def reject_view(self, request: HttpRequest, object_id: str):
+    def reject_view(self, request: HttpRequest, object_id: str) -> HttpResponseBase:
         """ACC-2: a reason (GET form), then rejection (POST) with the reason emailed."""
         account = self._get_pending(request, object_id)
         if account.status != Account.Status.PENDING:
@@ -292,10 +295,12 @@ class LockedFilter(admin.SimpleListFilter):
     title = _("locked")
     parameter_name = "locked"
 
-    def lookups(self, request: HttpRequest, model_admin):
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
+    ) -> tuple[tuple[str, StrOrPromise], ...]:
         return (("yes", _("Locked")), ("no", _("Not locked")))
 
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]):
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         if self.value() in ("yes", "no"):
             return queryset.filter(locked_at__isnull=self.value() == "no")
         return queryset

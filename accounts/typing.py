@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 
 from accounts.models import Account, User
 
@@ -46,3 +48,7 @@ def signed_in_user(request: HttpRequest) -> User:
     if not isinstance(user, User):
         raise PermissionDenied
     return user
+
+
+# What a middleware's `get_response` is: the rest of the stack, from the request to its response.
+GetResponse = Callable[[HttpRequest], HttpResponseBase]

@@ -11,8 +11,8 @@ from typing import Any, ClassVar
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest
-from django.urls import path, reverse
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -79,20 +79,20 @@ class DocumentAdmin(ReadOnlyAdmin):
     inlines = [DocumentLineInline]
     actions = ["record_payment", "sign_quotes", "credit_in_full"]
 
-    def get_queryset(self, request: HttpRequest):
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         # The stored PDFs stay in the database until one is downloaded.
         return super().get_queryset(request).defer("pdf")
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return [f.name for f in self.model._meta.concrete_fields if f.name != "pdf"] + ["pdf_link"]
 
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         urls = [
             path("<int:pk>/pdf/", self.admin_site.admin_view(self.download_pdf), name="billing_document_pdf")
         ]
         return urls + super().get_urls()
 
-    def download_pdf(self, request: HttpRequest, pk: int):
+    def download_pdf(self, request: HttpRequest, pk: int) -> HttpResponse:
         if not self.has_view_permission(request):
             raise Http404
         document = Document.objects.filter(pk=pk).first()

@@ -11,13 +11,14 @@ services too (numbered, audited).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from decimal import Decimal
+from typing import Any, TypeVar
 
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Model, QuerySet
-from django.http import Http404, HttpRequest
-from django.urls import path, reverse
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -40,8 +41,16 @@ from .services.late_payment import abandon_statement, mark_statement_paid
 from .services.monthly import withdraw_charge
 from .services.promos import cancel_promo_code, issue_promo_code
 
+M = TypeVar("M", bound=Model)
 
-def _run(modeladmin, request: HttpRequest, queryset, action, message: Callable[[int], str]) -> None:
+
+def _run(
+    modeladmin: admin.ModelAdmin[M],
+    request: HttpRequest,
+    queryset: QuerySet[M],
+    action: Callable[[M], object],
+    message: Callable[[int], str],
+) -> None:
     """Call `action(obj)` for each selected row; report the successes (`message(count)`) and each
     refusal."""
     done = 0
@@ -109,7 +118,7 @@ class CouponAddForm(forms.ModelForm):
         model = Coupon
         fields = ["account", "amount", "origin_reference", "origin_note", "expires_on"]
 
-    def clean_amount(self):
+    def clean_amount(self) -> Decimal:
         try:
             return to_amount(self.cleaned_data["amount"])
         except CouponError as error:
@@ -171,7 +180,7 @@ class PromoCodeAddForm(forms.ModelForm):
         model = PromoCode
         fields = ["account", "kind", "value", "note"]
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         super().clean()
         cleaned = self.cleaned_data
         if cleaned.get("kind") == PromoKind.PERCENT and cleaned.get("value") and cleaned["value"] > 100:
@@ -247,7 +256,7 @@ class LatePaymentStatementAdmin(StateOnlyAdmin):
     exclude = ("pdf",)
     actions = ["mark_paid_action", "abandon_action"]
 
-    def get_queryset(self, request: HttpRequest):
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         return super().get_queryset(request).defer("pdf", "invoice__pdf")
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
@@ -256,7 +265,7 @@ class LatePaymentStatementAdmin(StateOnlyAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         urls = [
             path(
                 "<int:pk>/pdf/",
@@ -266,7 +275,7 @@ class LatePaymentStatementAdmin(StateOnlyAdmin):
         ]
         return urls + super().get_urls()
 
-    def download_pdf(self, request: HttpRequest, pk: int):
+    def download_pdf(self, request: HttpRequest, pk: int) -> HttpResponse:
         if not self.has_view_permission(request):
             raise Http404
         statement = LatePaymentStatement.objects.filter(pk=pk).first()
@@ -351,7 +360,7 @@ class PendingChargeAdmin(StateOnlyAdmin):
     search_fields = ("reference", "account__name", "description")
     actions = ["withdraw_action"]
 
-    def get_queryset(self, request: HttpRequest):
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         return super().get_queryset(request).defer("invoiced_document__pdf")
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -13,7 +13,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -77,7 +77,9 @@ class TopUpLineInline(admin.TabularInline):
         return False
 
 
-def _report(admin_site, request: HttpRequest, done: int, errors: list[str], message: str) -> None:
+def _report(
+    admin_site: admin.ModelAdmin[Any], request: HttpRequest, done: int, errors: list[str], message: str
+) -> None:
     for error in errors:
         admin_site.message_user(request, error, messages.ERROR)
     if done:
@@ -104,7 +106,7 @@ class TopUpAdmin(admin.ModelAdmin):
     inlines = [TopUpLineInline]
     actions = ["record_payment", "cancel"]
 
-    def get_queryset(self, request: HttpRequest):
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         return super().get_queryset(request).defer("document__pdf")
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
@@ -180,7 +182,7 @@ class SepaMandateAdmin(admin.ModelAdmin):
     exclude = ("pdf",)
     actions = ["validate", "revoke"]
 
-    def get_queryset(self, request: HttpRequest):
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         return super().get_queryset(request).defer("pdf")
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
@@ -192,7 +194,7 @@ class SepaMandateAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         urls = [
             path(
                 "<int:pk>/pdf/", self.admin_site.admin_view(self.download_pdf), name="billing_sepamandate_pdf"
@@ -200,7 +202,7 @@ class SepaMandateAdmin(admin.ModelAdmin):
         ]
         return urls + super().get_urls()
 
-    def download_pdf(self, request: HttpRequest, pk: int):
+    def download_pdf(self, request: HttpRequest, pk: int) -> HttpResponse:
         if not self.has_view_permission(request):
             raise Http404
         mandate = SepaMandate.objects.filter(pk=pk).first()

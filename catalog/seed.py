@@ -127,7 +127,16 @@ _DEFAULTS: dict[str, Any] = {
 
 
 def _server(
-    brand, code, name, ptype, validation, prices, description, *, replacement: str = "", **fields: Any
+    brand: str,
+    code: str,
+    name: str,
+    ptype: str,
+    validation: str,
+    prices: dict[int, str],
+    description: str,
+    *,
+    replacement: str = "",
+    **fields: Any,
 ) -> Item:
     """A publicly trusted TLS product; single-domain ones include the www/bare variant."""
     values = {
@@ -142,7 +151,16 @@ def _server(
 
 
 def _other(
-    brand, code, name, ptype, validation, prices, description, *, replacement: str = "", **fields: Any
+    brand: str,
+    code: str,
+    name: str,
+    ptype: str,
+    validation: str,
+    prices: dict[int, str],
+    description: str,
+    *,
+    replacement: str = "",
+    **fields: Any,
 ) -> Item:
     """A product that is not a publicly trusted TLS certificate."""
     return Item(

@@ -18,6 +18,7 @@ import ipaddress
 import re
 import ssl
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -137,14 +138,16 @@ def name_matches(name: str, cert: x509.Certificate) -> bool:
     return False
 
 
-def _subject(name: str):
+def _subject(name: str) -> IPAddress | DNSName:
     try:
         return IPAddress(ipaddress.ip_address(name))
     except ValueError:
         return DNSName(name)
 
 
-def _verify(leaf, intermediates, store, name: str, now: datetime) -> list[x509.Certificate] | str:
+def _verify(
+    leaf: x509.Certificate, intermediates: list[x509.Certificate], store: Store, name: str, now: datetime
+) -> list[x509.Certificate] | str:
     """The verified chain (leaf first, root last), or the verifier's reason for refusing it."""
     try:
         verifier = (
@@ -171,7 +174,9 @@ def _issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
     return True
 
 
-def _path_to_root(cert, pool, roots, depth: int = 0) -> list[x509.Certificate] | None:
+def _path_to_root(
+    cert: x509.Certificate, pool: list[x509.Certificate], roots: Sequence[x509.Certificate], depth: int = 0
+) -> list[x509.Certificate] | None:
     """A chain of signatures up to a trusted root, whatever the dates and names: tells an untrusted
     chain from a trusted one that fails for another reason already reported (expiry, name)."""
     if depth > MAX_CHAIN:
@@ -189,7 +194,9 @@ def _path_to_root(cert, pool, roots, depth: int = 0) -> list[x509.Certificate] |
     return None
 
 
-def _missing(path: list[x509.Certificate], served: list[x509.Certificate], roots) -> list[x509.Certificate]:
+def _missing(
+    path: list[x509.Certificate], served: list[x509.Certificate], roots: Sequence[x509.Certificate]
+) -> list[x509.Certificate]:
     """Intermediates of the verified path the server did not send (a root need not be sent)."""
     sent = {_fingerprint(c) for c in served}
     anchors = {_fingerprint(r) for r in roots}
@@ -207,8 +214,15 @@ def _dates(leaf: x509.Certificate, now: datetime) -> Reason:
     return reasons.passed("dates_ok", date=_when(leaf.not_valid_after_utc))
 
 
-def _trust(leaf, served, name, now, roots, known) -> list[Reason]:
-    store = Store(roots) if roots else None  # no root at all: nothing can be trusted
+def _trust(
+    leaf: x509.Certificate,
+    served: list[x509.Certificate],
+    name: str,
+    now: datetime,
+    roots: Sequence[x509.Certificate],
+    known: list[x509.Certificate],
+) -> list[Reason]:
+    store = Store(list(roots)) if roots else None  # no root at all: nothing can be trusted
     verified = _verify(leaf, served, store, name, now) if store else "no trusted root"
     if not isinstance(verified, str):
         return [reasons.passed("trusted", root=_cn(verified[-1].subject))]

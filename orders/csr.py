@@ -19,6 +19,7 @@ from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 from cryptography.x509.oid import NameOID, PublicKeyAlgorithmOID
 from django import forms
 from django.core.validators import ProhibitNullCharactersValidator
@@ -84,7 +85,7 @@ class CsrInfo:
     signature_hash: str
 
 
-def public_key_sha256(public_key) -> str:
+def public_key_sha256(public_key: CertificatePublicKeyTypes) -> str:
     """Hex SHA-256 of the SubjectPublicKeyInfo DER (RFC 5280 4.1.2.7), the same for a CSR and a certificate."""
     der = public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     return hashlib.sha256(der).hexdigest()
@@ -191,7 +192,7 @@ def _decode_pem(text: str) -> bytes:
         raise CsrError("garbage", _("The request is damaged: its content is not valid base64.")) from None
 
 
-def _load_public_key(csr: x509.CertificateSigningRequest):
+def _load_public_key(csr: x509.CertificateSigningRequest) -> CertificatePublicKeyTypes:
     """The CSR's key; cryptography checks an EC point lies on its curve here (BR 6.1.6)."""
     try:
         return csr.public_key()
@@ -239,7 +240,7 @@ def _signature_hash(csr: x509.CertificateSigningRequest) -> str:
     return algorithm.name if algorithm else ""
 
 
-def _check_key(public_key) -> str:
+def _check_key(public_key: CertificatePublicKeyTypes) -> str:
     """CA/B BR 6.1.5 and 6.1.6: RSA 2048/3072/4096 with a sound exponent, or ECDSA P-256/P-384."""
     if isinstance(public_key, rsa.RSAPublicKey):
         return _check_rsa(public_key)

@@ -35,6 +35,8 @@ import dns.nameserver
 import dns.rdatatype
 import dns.resolver
 from django.utils.translation import gettext as _
+from dns.rdtypes.ANY.CAA import CAA
+from dns.rdtypes.ANY.TXT import TXT
 
 from catalog.models import Brand, DcvMethod
 
@@ -165,7 +167,7 @@ def _lookup(resolver: dns.resolver.Resolver, name: str, rdtype: str) -> tuple[li
     return list(answer), ""
 
 
-def _txt(rdata) -> str:
+def _txt(rdata: TXT) -> str:
     return b"".join(rdata.strings).decode("utf-8", "replace")
 
 
@@ -317,7 +319,7 @@ def check_http(
     return Outcome(False, "\n".join(lines))  # not reached: the loop returns on its second hop
 
 
-def _caa_fields(rdata) -> tuple[int, str, str]:
+def _caa_fields(rdata: CAA) -> tuple[int, str, str]:
     return rdata.flags, rdata.tag.decode("ascii", "replace").lower(), rdata.value.decode("utf-8", "replace")
 
 

@@ -59,7 +59,7 @@ class DcvCheckAdmin(admin.ModelAdmin):
         return False
 
     @admin.action(description=_("Mark DCV as passed by the validation team"), permissions=["change"])
-    def validate_selected(self, request: HttpRequest, queryset: QuerySet[Any]):
+    def validate_selected(self, request: HttpRequest, queryset: QuerySet[Any]) -> TemplateResponse | None:
         form = ManualValidationForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
             for check in queryset.select_related("order").order_by("pk"):

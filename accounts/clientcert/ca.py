@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -197,7 +198,12 @@ def _private_key(ca: LoginCA) -> ec.EllipticCurvePrivateKey:
 
 
 def sign_login_certificate(
-    user: User, public_key, *, serial: int, validity: timedelta, now: datetime | None = None
+    user: User,
+    public_key: CertificatePublicKeyTypes,
+    *,
+    serial: int,
+    validity: timedelta,
+    now: datetime | None = None,
 ) -> SignedCertificate:
     """ACC-7: a login certificate for `user`'s public key, signed by the issuing CA.
 

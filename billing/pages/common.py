@@ -53,7 +53,7 @@ def formula_required(
     return decorator
 
 
-def _cell(value) -> object:
+def _cell(value: object) -> object:
     """Text that a spreadsheet would run as a formula gets a leading quote (CSV injection);
     numbers and dates are written as they are."""
     if isinstance(value, str) and value.startswith(_FORMULA_START):

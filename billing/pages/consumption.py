@@ -3,6 +3,7 @@ value, with a bar chart drawn on the server and the month-by-month table; CSV of
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -29,7 +30,7 @@ def _form(request: AuthenticatedRequest) -> ConsumptionForm:
     return ConsumptionForm.from_query(request.GET, timezone.localdate(), default)
 
 
-def _formatter(measure: str):
+def _formatter(measure: str) -> Callable[[Any], str]:
     return money if measure == Measure.VALUE else str
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpResponseRedirect
+from django.http import HttpResponseRedirect, QueryDict
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -175,7 +175,7 @@ def _start(request: AuthenticatedRequest) -> HttpResponseRedirect:
     )
 
 
-def _payment_form(request: AuthenticatedRequest, data=None) -> TopUpPaymentForm:
+def _payment_form(request: AuthenticatedRequest, data: QueryDict | None = None) -> TopUpPaymentForm:
     account = request.user.account
     initial = None
     if data is None:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 
 from catalog.models import SERVER_TYPES, Product, ProductType
@@ -170,7 +171,7 @@ def organisation_identifier(
     return f"NTR{organisation.country.upper()}-{''.join(organisation.registration_number.split())}"
 
 
-def _psd2_option(options: dict[str, Any] | None, key: str):
+def _psd2_option(options: dict[str, Any] | None, key: str) -> Any:
     value = (options or {}).get(key)
     if not value:
         raise ValueError(f"a PSD2 certificate needs the order's {key} (TS 119 495)")
@@ -199,7 +200,7 @@ def subject_alt_names(product: Product, names: list[str]) -> list[x509.GeneralNa
     return list(dict.fromkeys(result))
 
 
-def key_usage(product: Product, public_key) -> x509.KeyUsage:
+def key_usage(product: Product, public_key: CertificatePublicKeyTypes) -> x509.KeyUsage:
     """TLS and client (BR 7.1.2.7.11): digitalSignature, plus keyEncipherment for RSA keys. Code signing
     (CS BR 7.1.2.3): digitalSignature only. Seals (EN 319 412-3 4.3.2): digitalSignature + nonRepudiation.
     """

@@ -238,7 +238,7 @@ def _day_start(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
-def renewal_candidates(account: Account, now: datetime | None = None) -> QuerySet[Order]:
+def renewal_candidates(account: Account, now: datetime | None = None) -> QuerySet[RenewalOrder]:
     """ORD-10: the account's delivered orders inside their renewal window, soonest end first.
 
     Two queries whatever the length: the orders (product, brand and organisation joined, end and

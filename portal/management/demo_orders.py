@@ -11,6 +11,7 @@ history. Each order is keyed by a submission token, so a second run skips what e
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -93,7 +94,9 @@ class DemoOrder:
         return f"demo:{self.names[0]}"[:64]
 
 
-def _o(target, product, months, org, names, days, by: str = ""):
+def _o(
+    target: str, product: str, months: int, org: int, names: Sequence[str], days: int, by: str = ""
+) -> DemoOrder:
     return DemoOrder(target, product, months, org, tuple(names), days, by)
 
 
