@@ -12,7 +12,18 @@ import ast
 import sys
 from pathlib import Path
 
-APPS = ["accounts", "billing", "catalog", "contracts", "monitoring", "orders", "portal", "jobs", "outbox"]
+APPS = [
+    "accounts",
+    "api",
+    "billing",
+    "catalog",
+    "contracts",
+    "monitoring",
+    "orders",
+    "portal",
+    "jobs",
+    "outbox",
+]
 APPS += ["bench", "scripts"]
 
 

@@ -8,7 +8,7 @@ IllegalTransition instead of issuing twice.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.db import transaction
 from django.http import HttpRequest
@@ -35,8 +35,15 @@ if TYPE_CHECKING:
 
 S = OrderStatus
 
+
 # LIFE-3: the download formats, in the order the status page lists them.
-DOWNLOAD_FORMATS: dict[str, dict[str, StrOrPromise]] = {
+class DownloadFormat(TypedDict):
+    label: StrOrPromise
+    extension: str
+    content_type: str
+
+
+DOWNLOAD_FORMATS: dict[str, DownloadFormat] = {
     "cer": {
         "label": gettext_lazy("Certificate (PEM, .cer)"),
         "extension": "cer",
