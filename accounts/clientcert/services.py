@@ -19,11 +19,11 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
-from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 from cryptography.hazmat.primitives.serialization import pkcs12
 from django.conf import settings
 from django.db import transaction
@@ -109,11 +109,11 @@ def _revoke_usable(user: User, reason: str) -> list[str]:
 
 def _record(
     user: User,
-    public_key: Any,
+    public_key: CertificatePublicKeyTypes,
     method: str,
     *,
     by: User | None,
-    request: Any,
+    request: HttpRequest | None,
     enrolment: CertificateEnrolment | None = None,
 ) -> tuple[ClientCertificate, x509.Certificate]:
     """Sign and store a new certificate for the locked `user`; revoke the ones it replaces. A

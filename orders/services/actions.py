@@ -81,7 +81,7 @@ def _revoke_locked(
     order: Order,
     reason: RevocationReason,
     *,
-    user: User,
+    user: User | None,
     request: HttpRequest | None = None,
 ) -> Certificate:
     revoked = get_connector(order.product.brand).revoke(certificate, reason)
@@ -98,7 +98,7 @@ def _revoke_locked(
 
 
 def revoke_certificate(
-    certificate: Certificate, reason: str, *, user: User, request: HttpRequest | None = None
+    certificate: Certificate, reason: str, *, user: User | None, request: HttpRequest | None = None
 ) -> Certificate:
     """LIFE-5: revoke one certificate with an RFC 5280 reason (5.3.1); its issuing CA's next CRL lists it.
 

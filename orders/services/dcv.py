@@ -153,7 +153,7 @@ def start_dcv(
 
 
 def _ensure_checks(
-    order: Order, *, user: User | None, request: Any, now: datetime | None, notify: bool
+    order: Order, *, user: User | None, request: HttpRequest | None, now: datetime | None, notify: bool
 ) -> list[DcvCheck]:
     """ORD-8: make sure every domain of a server order in progress has its check.
 
