@@ -117,4 +117,6 @@ def _email(certificate: Certificate, check: InstallationCheck) -> None:
             "status_url": status_url(order),
             "contact_name": order.technical_contact.full_name,
         }
-    send_mail_on_commit("installation_check_failed", [order.technical_contact.email], context, language)
+    send_mail_on_commit(
+        "installation_check_failed", [order.technical_contact.email], context, language, account=order.account
+    )

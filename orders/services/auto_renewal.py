@@ -381,7 +381,7 @@ def _email_failed(order: Order, reason: str) -> None:
             "status_url": status_url(order),
             "contact_name": order.technical_contact.full_name,
         }
-    send_mail_on_commit("auto_renewal_failed", _recipients(order), context, language)
+    send_mail_on_commit("auto_renewal_failed", _recipients(order), context, language, account=order.account)
 
 
 def upcoming(account: Account) -> QuerySet[RenewalOrder]:

@@ -13,10 +13,11 @@ from django.utils import timezone
 
 from accounts.models import ApiToken, AuditEvent, Right
 from billing.services.documents import LineInput, issue_invoice
-from orders.models import Certificate, Order, OrderStatus
+from orders.models import Certificate, DcvCheck, Order, OrderStatus
 from orders.services import DOWNLOAD_FORMATS
-from tests.factories import make_csr, make_key
+from tests.factories import make_csr, make_key, make_product
 from tests.support.api import api_client, api_token, assert_problem
+from tests.support.contracts import make_contract, publish_terms
 from tests.support.delivered import deliver
 from tests.support.orders import contacts_of, make_order
 
@@ -208,6 +209,31 @@ def test_new_order_refuses_other_accounts_contacts(account, owner, other_account
 
 
 @pytest.mark.django_db
+def test_contract_and_consent_rules_apply_as_on_the_order_form(account, owner, product):
+    """CON-1: a product outside the contract in force is not listed and cannot be ordered; CON-2:
+    a brand whose terms are not accepted is listed with the reason and refused."""
+    client = api_client(api_token(account, owner))
+    publish_terms(product.brand)
+    row = next(p for p in client.get(f"{API}/products").json() if p["code"] == "ssl-ov")
+    assert row["orderable"] is False and row["refusal"]
+    problem = assert_problem(post(client, f"{API}/orders", order_body(account)), 400)
+    assert row["refusal"] in [e["detail"] for e in problem["errors"] if e["pointer"] == "#/"]
+    other = make_product("other-dv", price=Decimal("50.00"))
+    make_contract(account, products=[other])
+    assert "ssl-ov" not in [p["code"] for p in client.get(f"{API}/products").json()]
+    assert not Order.objects.exists()
+
+
+@pytest.mark.django_db
+def test_in_approval_mode_an_api_users_order_waits_for_an_approver(account, owner, product):
+    account.approval_mode = True
+    account.save(update_fields=["approval_mode"])
+    client = api_client(api_token(account, owner, Right.TECHNICAL))
+    response = post(client, f"{API}/orders", order_body(account))
+    assert response.status_code == 201 and response.json()["status"] == S.AWAITING_APPROVAL
+
+
+@pytest.mark.django_db
 def test_bodies_other_than_json_are_refused(account, owner, product):
     client = api_client(api_token(account, owner, Right.TECHNICAL))
     assert_problem(
@@ -355,6 +381,40 @@ def test_invoices_list_and_pdf(account, owner, foreign):
     assert_problem(client.get(f"{API}/invoices", {"date_from": "2026-12-31", "date_to": "2026-01-01"}), 400)
 
 
+# Domains ---------------------------------------------------------------------------------------------
+
+
+def dcv_check(order, domain, *, validated_days_ago=None, method="dns"):
+    now = timezone.now()
+    return DcvCheck.objects.create(
+        account=order.account,
+        order=order,
+        domain=domain,
+        method=method,
+        token="t" * 32,
+        expires_at=now + timedelta(days=30),
+        validated_at=now - timedelta(days=validated_days_ago) if validated_days_ago is not None else None,
+    )
+
+
+@pytest.mark.django_db
+def test_domains_list_each_domain_once_with_its_latest_validation(account, owner, product, foreign):
+    first = make_order(account, product)
+    second = make_order(account, product)
+    dcv_check(first, "acme.test", validated_days_ago=30)
+    dcv_check(second, "acme.test", validated_days_ago=2, method="http")
+    dcv_check(second, "shop.acme.test")  # never validated
+    dcv_check(foreign[0], "globex.test", validated_days_ago=1)
+    client = api_client(api_token(account, owner, Right.COMMERCIAL))
+    rows = client.get(f"{API}/domains").json()["results"]
+    assert [r["domain"] for r in rows] == ["acme.test", "shop.acme.test"]  # not Globex's
+    assert rows[0]["method"] == "http" and rows[0]["order"] == second.reference and rows[0]["reusable"]
+    assert rows[1]["validated_at"] is None and rows[1]["reusable"] is False
+    assert [r["domain"] for r in client.get(f"{API}/domains", {"q": "shop"}).json()["results"]] == [
+        "shop.acme.test"
+    ]
+
+
 # Refusals on every route -----------------------------------------------------------------------------
 
 
@@ -402,6 +462,7 @@ def test_each_route_refuses_an_api_user_without_its_right(account, owner, delive
         ("post", f"{API}/orders", (Right.TECHNICAL,)),
         ("get", f"{API}/organisations", (Right.TECHNICAL, Right.ADMINISTRATIVE)),
         ("get", f"{API}/invoices", (Right.BILLING,)),
+        ("get", f"{API}/domains", (Right.TECHNICAL, Right.COMMERCIAL)),
     ]
     for method, url, rights in object_routes + list_routes:
         for right in set(Right) - set(rights):
@@ -428,3 +489,5 @@ def test_unknown_api_paths_and_methods_answer_problems(account, owner):
     assert_problem(client.get(f"{API}/nothing/here"), 404)
     assert_problem(client.get(f"{API}/orders/bad%2Fref"), 404)
     assert_problem(client.delete(f"{API}/orders"), 405)
+    assert_problem(client.get(f"{API}/orders", HTTP_ACCEPT="text/html"), 406)
+    assert_problem(client.get(f"{API}/orders", {"page": 999}), 404)
