@@ -52,6 +52,8 @@ CAA_VALIDITY = timedelta(hours=8)
 APPROVED_LOCAL_PARTS = ("admin", "administrator", "webmaster", "hostmaster", "postmaster")
 DNS_LABEL = "_pki-validation"
 HTTP_PATH = "/.well-known/pki-validation/"
+ACME_HTTP_PATH = "/.well-known/acme-challenge/"  # RFC 8555 8.3
+ACME_DNS_LABEL = "_acme-challenge"  # RFC 8555 8.4
 HTTP_BODY_LIMIT = 8192
 HTTP_REDIRECTS = {301, 302, 307, 308}
 
@@ -266,7 +268,69 @@ def check_http(
     `allow_private` (tests on loopback): a customer's DNS must not point the portal at our own
     network.
     """
-    url = http_url(domain, token, port)
+    return _check_url(
+        domain,
+        http_url(domain, token, port),
+        lambda text: token in text,
+        port=port,
+        timeout=timeout,
+        resolve=resolve,
+        allow_private=allow_private,
+    )
+
+
+def acme_http01_url(domain: str, token: str, port: int = 80) -> str:
+    netloc = domain if port == 80 else f"{domain}:{port}"
+    return f"http://{netloc}{ACME_HTTP_PATH}{token}"
+
+
+def check_acme_http01(
+    domain: str,
+    token: str,
+    key_authorization: str,
+    *,
+    port: int,
+    timeout: float,
+    resolve: Callable[[str], str],
+    allow_private: bool = False,
+) -> Outcome:
+    """RFC 8555 8.3 (AUTO-2), BR 3.2.2.4.19: GET /.well-known/acme-challenge/<token> answers 200
+    with the key authorization (surrounding whitespace ignored); the same redirect and address
+    rules as the portal's own HTTP method."""
+    return _check_url(
+        domain,
+        acme_http01_url(domain, token, port),
+        lambda text: text.strip() == key_authorization,
+        port=port,
+        timeout=timeout,
+        resolve=resolve,
+        allow_private=allow_private,
+    )
+
+
+def check_acme_dns01(domain: str, key_authorization: str, *, resolver: dns.resolver.Resolver) -> Outcome:
+    """RFC 8555 8.4 (AUTO-2), BR 3.2.2.4.7: a TXT record at _acme-challenge.<domain> holding the
+    base64url SHA-256 digest of the key authorization."""
+    name = f"{ACME_DNS_LABEL}.{domain}"
+    digest = (
+        base64.urlsafe_b64encode(hashlib.sha256(key_authorization.encode()).digest()).decode().rstrip("=")
+    )
+    records, note = _lookup(resolver, name, "TXT")
+    values = [_txt(r) for r in records]
+    seen = f"TXT {name}: " + (", ".join(f'"{v}"' for v in values) if values else note)
+    return Outcome(digest in values, seen)
+
+
+def _check_url(
+    domain: str,
+    url: str,
+    accept: Callable[[str], bool],
+    *,
+    port: int,
+    timeout: float,
+    resolve: Callable[[str], str],
+    allow_private: bool,
+) -> Outcome:
     lines: list[str] = []
     allowed_ports = {80, 443, port}
     for hop in range(2):
@@ -315,7 +379,7 @@ def check_http(
         text = body.decode("utf-8", "replace")
         excerpt = text.strip()[:200]
         lines.append(_("Body: %(excerpt)s") % {"excerpt": excerpt} if excerpt else _("Empty body"))
-        return Outcome(status == 200 and token in text, "\n".join(lines))
+        return Outcome(status == 200 and accept(text), "\n".join(lines))
     return Outcome(False, "\n".join(lines))  # not reached: the loop returns on its second hop
 
 

@@ -13,7 +13,8 @@ import tempfile
 from collections.abc import Callable, Iterator
 from typing import IO, TYPE_CHECKING, Any
 
-from django.db.models import Field, QuerySet
+from django.db import models
+from django.db.models import QuerySet
 
 from .models import Order
 from .tables import EXPORT_VALUES
@@ -42,13 +43,13 @@ def _labelled(field: str) -> Callable[[ListedOrder], str]:
     """The label of a choice field's value, from a table made once per export (Django's
     get_FOO_display rebuilds its choices on every call: most of an export's time at 100,000 rows)."""
     model_field = Order._meta.get_field(field)
-    assert isinstance(model_field, Field)  # a concrete field with choices
+    assert isinstance(model_field, models.Field)  # a concrete column, not a relation
     labels = {value: str(label) for value, label in model_field.flatchoices}
-    return lambda order: labels.get(getattr(order, field), getattr(order, field))
+    return lambda order: labels.get(getattr(order, field), str(getattr(order, field)))
 
 
 def rows(orders: QuerySet[ListedOrder], columns: list[str]) -> Iterator[list[str]]:
-    labelled: dict[str, Callable[[ListedOrder], Any]] = {
+    labelled: dict[str, Callable[[ListedOrder], str]] = {
         name: _labelled(name) for name in ("server_software", "status") if name in columns
     }
     getters = [labelled.get(name) or EXPORT_VALUES[name] for name in columns]

@@ -18,8 +18,9 @@ from catalog.models import Brand, DcvMethod, Product
 _REF_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
-def new_reference() -> str:
-    return "CP" + "".join(secrets.choice(_REF_ALPHABET) for _ in range(8))
+def new_reference(prefix: str = "CP") -> str:
+    """ "CP" + 8 characters, or another prefix (AUTO-2: "ACME-") and as many as fit in 12."""
+    return prefix + "".join(secrets.choice(_REF_ALPHABET) for _ in range(12 - len(prefix)))
 
 
 class OrderStatus(models.TextChoices):

@@ -14,6 +14,7 @@ from pathlib import Path
 
 APPS = [
     "accounts",
+    "acmeserver",
     "api",
     "billing",
     "catalog",

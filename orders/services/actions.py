@@ -104,7 +104,8 @@ def revoke_certificate(
 
     Audited as "certificate.revoked"; the technical contact is emailed. Revoking a certificate
     already revoked returns it unchanged (no second event or email); an expired or imported one is
-    refused with IllegalTransition.
+    refused with IllegalTransition. `user` None is the portal acting for an ACME client (AUTO-2
+    revokeCert).
     """
     reason = RevocationReason(reason)
     with transaction.atomic():

@@ -31,6 +31,7 @@ from accounts.audit import log_action
 from accounts.formatting import date_text
 from accounts.mail import send_mail_on_commit
 from accounts.models import User
+from catalog.models import Product
 
 from .. import dcv as checks
 from ..ca.policy import dcv_reuse_days
@@ -321,6 +322,61 @@ def run_check(
         passed, details = _caa(order, check.domain)
         seen = "\n".join([seen, *details])
     return _record(check, check.token, passed, seen, now, user=user, request=request) or check
+
+
+def check_acme_challenge(
+    product: Product, names: list[str], domain: str, kind: str, token: str, key_authorization: str
+) -> checks.Outcome:
+    """AUTO-2: an ACME challenge (RFC 8555 8.3 http-01, 8.4 dns-01) checked with the portal's DCV
+    settings (resolver, HTTP port, private addresses: `dcv_config`), then CAA of `names` (RFC 8659),
+    as `run_check` does for the portal's own methods. Nothing is saved here: the ACME
+    authorization keeps the result and `record_acme_validations` gives it to the order."""
+    config = dcv_config()
+    resolver_ = checks.make_resolver(config.dns_servers, config.dns_timeout)
+    if kind == "dns-01":
+        outcome = checks.check_acme_dns01(domain, key_authorization, resolver=resolver_)
+    else:
+        outcome = checks.check_acme_http01(
+            domain,
+            token,
+            key_authorization,
+            port=config.http_port,
+            timeout=config.http_timeout,
+            resolve=lambda name: checks.resolve_address(name, resolver_ if config.dns_servers else None),
+            allow_private=config.allow_private,
+        )
+    if not outcome.passed:
+        return outcome
+    identifiers = checks.caa_identifiers(product.brand.code)
+    results = [checks.caa_allows(name, identifiers, resolver=resolver_) for name in names]
+    details = list(dict.fromkeys(detail for _ok, detail in results))
+    return checks.Outcome(all(ok for ok, _detail in results), "\n".join([outcome.seen, *details]))
+
+
+def record_acme_validations(
+    order: Order, validations: dict[str, tuple[str, datetime, str]], *, now: datetime | None = None
+) -> None:
+    """AUTO-2: the order's checks take the validations its ACME authorizations passed (domain →
+    method, when, what was seen); audited "dcv.validated" with ACME as the actor; then the status
+    follows (`refresh_order_dcv_state`)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        for check in DcvCheck.objects.select_for_update().filter(order=order, domain__in=list(validations)):
+            if is_passed(check, now):
+                continue
+            method, validated_at, seen = validations[check.domain]
+            check.method, check.validated_at, check.last_checked_at = method, validated_at, validated_at
+            check.last_result = seen
+            check.save(update_fields=["method", "validated_at", "last_checked_at", "last_result"])
+            log_action(
+                "dcv.validated",
+                obj=order,
+                actor_name="ACME",
+                domain=check.domain,
+                method=method,
+                email_address="",
+            )
+    refresh_order_dcv_state(order, now=now)
 
 
 def find_email_check(token: str) -> DcvCheck | None:

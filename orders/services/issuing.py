@@ -119,7 +119,7 @@ def delivered_status(order: Order) -> str:
 
 
 def issue_certificate(
-    order: Order, *, user: User, request: HttpRequest | None = None, now: datetime | None = None
+    order: Order, *, user: User | None, request: HttpRequest | None = None, now: datetime | None = None
 ) -> Certificate:
     """STAFF-2: issue the order's certificate through its brand's connector and deliver it.
 
@@ -129,7 +129,7 @@ def issue_certificate(
     checks are created first and the order moves to "awaiting DCV" if one is pending.
     The order becomes "delivered and paid" when paid, else
     "delivered, not paid". The certificate ends with the subscription (LIFE-9: the connector caps
-    it by the CA/B Forum schedule). Audited as "certificate.issued"; the technical contact gets
+    it by the CA/B Forum schedule). `user` None is the portal itself (an ACME order, AUTO-2). Audited as "certificate.issued"; the technical contact gets
     the delivery email saying which download suits their server software (LIFE-3).
     """
     now = now or timezone.now()

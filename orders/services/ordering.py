@@ -190,6 +190,8 @@ def submit_order(
     external_link: ExternalOrderLink | None = None,
     payment: PaymentPlan | None = None,
     custom_fields: dict[str, str] | None = None,
+    reference: str = "",
+    automated: bool = False,
 ) -> Order:
     """ORD-3: place the order, audit it ("order.submitted") and email the confirmation.
 
@@ -199,6 +201,10 @@ def submit_order(
     their link (ORD-4). `origin` and `source_order` say where a renewal, clone or migration came
     from (ORD-10, ORD-12); an `external_link` makes the origin "external link" (ORD-5). With a `submission_token` the call is idempotent: a second call with the
     same token returns the first order.
+
+    AUTO-2: an ACME order gives its own `reference` ("ACME-…") and is `automated`: placed by a
+    machine for the endpoint's creator, it awaits approval whenever the account is in approval
+    mode, whatever that user's rights.
 
     ORD-9 (h19): with a `payment` (orders.services.payment.plan_payment), the order is priced and
     starts as the plan says, unless it awaits approval, and the payment is booked (`settle`) in the
@@ -229,6 +235,8 @@ def submit_order(
         origin = OrderOrigin.EXTERNAL_LINK
     # ORD-9 (h19): the payment chosen on the review page sets the price and the first status.
     status = initial_status(account, user)
+    if automated and account.approval_mode:
+        status = S.AWAITING_APPROVAL
     price = checked.price
     if payment is not None:
         options["payment"] = payment.as_options()
@@ -236,6 +244,7 @@ def submit_order(
         if status != S.AWAITING_APPROVAL:
             status = payment.initial_status()
     order = Order(
+        **({"reference": reference} if reference else {}),
         account=account,
         product=product,
         period_months=period_months,
