@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from cryptography import x509
 from cryptography.x509.oid import NameOID
@@ -30,6 +30,19 @@ from catalog.models import Product
 from ..models import CLOSED, DELIVERED, Certificate, Order, OrderOrigin
 from .lifecycle import add_months
 from .migration import clone_url, migration_target, prefill_url
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    RenewalOrder = WithAnnotations[Order, "RenewalData"]
+
+
+class RenewalData(TypedDict):
+    """What `with_renewal_data` annotates on each order."""
+
+    renewal_end: datetime | None
+    renewed_by: str | None
+
 
 OPENS_BEFORE = timedelta(days=90)
 CLOSES_AFTER = timedelta(days=30)
@@ -62,7 +75,7 @@ def _open_renewal() -> Subquery:
     )
 
 
-def with_renewal_data(orders: QuerySet[Order]) -> QuerySet[Order]:
+def with_renewal_data(orders: QuerySet[Order]) -> QuerySet[RenewalOrder]:
     """Annotate `renewal_end` (subscription end, else latest certificate end) and `renewed_by`
     (the reference of an open renewal of the order), so lists need no query per row."""
     return orders.annotate(
@@ -225,7 +238,7 @@ def _day_start(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
-def renewal_candidates(account: Account, now: datetime | None = None) -> QuerySet[Order]:
+def renewal_candidates(account: Account, now: datetime | None = None) -> QuerySet[RenewalOrder]:
     """ORD-10: the account's delivered orders inside their renewal window, soonest end first.
 
     Two queries whatever the length: the orders (product, brand and organisation joined, end and
