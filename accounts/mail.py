@@ -47,9 +47,12 @@ def send_now(
     message.send()
 
 
-def copy_addresses(account: Account | None, to: list[str]) -> list[str]:
-    """ADM-6 / PLAT-3: the account's generic copy address, copied on every email about it."""
+def copy_addresses(account: Account | None, to: list[str], language: str | None = None) -> list[str]:
+    """ADM-6 / PLAT-3: the account's generic copy address, copied on every email about it (when
+    `language` is given, only if the copy address reads that language: see `send_mail_on_commit`)."""
     if account is None or not account.copy_email or account.copy_email in to:
+        return []
+    if language is not None and account.copy_email_language != language:
         return []
     return [account.copy_email]
 
@@ -65,10 +68,15 @@ def send_mail_on_commit(
     """Queue one email through the outbox; context must be JSON-serialisable (it crosses the broker).
 
     `account` is the customer account the email is about (None for staff emails): its generic copy
-    address (ADM-6) is copied.
+    address (ADM-6) gets the email too, in the copy address's own language: copied when it reads the
+    same language, else sent its own message rendered in its language.
     """
-    cc = [*(cc or []), *copy_addresses(account, to)]
-    enqueue(send_templated_email, template, to, context, language, cc)
+    copies = copy_addresses(account, [*to, *(cc or [])], language)
+    enqueue(send_templated_email, template, to, context, language, [*(cc or []), *copies])
+    if account is not None and not copies and copy_addresses(account, [*to, *(cc or [])]):
+        enqueue(
+            send_templated_email, template, [account.copy_email], context, account.copy_email_language, []
+        )
 
 
 @shared_task(

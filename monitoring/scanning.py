@@ -263,7 +263,7 @@ def _email_change(
             "url": settings.SITE_URL + reverse("monitoring:endpoint", args=[order.reference]),
             "plain_text_only": options.email_format == MonitoringSettings.EmailFormat.PLAIN,
         }
-    send_mail_on_commit("monitoring_changed", [manager.email], context, language)
+    send_mail_on_commit("monitoring_changed", [manager.email], context, language, account=order.account)
 
 
 # Pages ------------------------------------------------------------------------------------------

@@ -226,7 +226,7 @@ def _send(entries: list[ReissueRecommendation]) -> None:
             ],
             "list_url": _list_url(),
         }
-    send_mail_on_commit("reissue_recommended", recipients[:10], context, language)
+    send_mail_on_commit("reissue_recommended", recipients[:10], context, language, account=account)
 
 
 def _list_url() -> str:
