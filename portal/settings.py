@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "contracts",
     "orders",
     "monitoring",
+    "acmeserver",
     "api",
     "portal",
 ]
