@@ -245,12 +245,19 @@ def renewal_candidates(account: Account, now: datetime | None = None) -> QuerySe
     open renewal annotated) and their certificates (prefetched, for the organisation check).
     """
     today = timezone.localdate(now or timezone.now())
+    first, after = _day_start(today - CLOSES_AFTER), _day_start(today + OPENS_BEFORE + timedelta(days=1))
+    # Issue 17: the end is computed per order (subscription end, else its latest certificate's end);
+    # the orders whose end can fall in the window are found first from two indexes (subscription
+    # ends, certificate ends, account first), so the computation runs on those few, not on every
+    # delivered order of the account.
+    ending = Certificate.objects.filter(account=account, not_after__gte=first, not_after__lt=after)
+    candidates = Order.objects.filter(account=account, status__in=DELIVERED).filter(
+        Q(subscription_ends_at__gte=first, subscription_ends_at__lt=after)
+        | Q(subscription_ends_at__isnull=True, pk__in=ending.values("order_id"))
+    )
     return (
-        with_renewal_data(Order.objects.filter(account=account, status__in=DELIVERED))
-        .filter(
-            renewal_end__gte=_day_start(today - CLOSES_AFTER),
-            renewal_end__lt=_day_start(today + OPENS_BEFORE + timedelta(days=1)),
-        )
+        with_renewal_data(candidates)
+        .filter(renewal_end__gte=first, renewal_end__lt=after)
         .select_related("product__brand", "organisation")
         .prefetch_related("certificates")
         .order_by("renewal_end", "id")
