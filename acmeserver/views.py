@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django_scopes import scope, scopes_disabled
 
-from accounts.access import public_view
+from accounts.access import PublicView, public_view
 
 from .models import AcmeAccount, AcmeAuthorization, AcmeChallenge, AcmeEndpoint, AcmeOrder, AcmeStatus
 from .protocol import render
@@ -85,7 +85,7 @@ def _problem(problem: AcmeProblem) -> HttpResponse:
     )
 
 
-def acme_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def acme_view(view: Callable[..., HttpResponse]) -> PublicView:
     """The endpoint (404 problem when unknown, 403 when disabled or revoked), its scope, the
     common headers, and problem documents for every error."""
 

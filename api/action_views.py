@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.request import Request
+from rest_framework.response import Response
 
 from orders.action_forms import CancelForm
 from orders.csr import CsrError
@@ -53,7 +54,7 @@ class OrderCancel(ApiView):
 
     required_rights = (TECHNICAL,)
 
-    def post(self, request: Request, reference: str):
+    def post(self, request: Request, reference: str) -> Response:
         order = load_order(request, reference)
         payload = CancelInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -85,7 +86,7 @@ class CertificateRevoke(ApiView):
 
     required_rights = (TECHNICAL,)
 
-    def post(self, request: Request, reference: str, serial: str):
+    def post(self, request: Request, reference: str, serial: str) -> Response:
         order = load_order(request, reference)
         certificate = load_certificate(order, serial)
         payload = RevokeInputSerializer(data=request.data)
@@ -115,7 +116,7 @@ class CertificateRevoke(ApiView):
 class OrderRevokeAll(ApiView):
     required_rights = (TECHNICAL,)
 
-    def post(self, request: Request, reference: str):
+    def post(self, request: Request, reference: str) -> Response:
         order = load_order(request, reference)
         payload = RevokeInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -145,7 +146,7 @@ class OrderReissue(ApiView):
 
     required_rights = (TECHNICAL,)
 
-    def post(self, request: Request, reference: str):
+    def post(self, request: Request, reference: str) -> Response:
         order = load_order(request, reference)
         payload = ReissueInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)

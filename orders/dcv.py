@@ -35,6 +35,8 @@ import dns.nameserver
 import dns.rdatatype
 import dns.resolver
 from django.utils.translation import gettext as _
+from dns.rdtypes.ANY.CAA import CAA
+from dns.rdtypes.ANY.TXT import TXT
 
 from catalog.models import Brand, DcvMethod
 
@@ -167,7 +169,7 @@ def _lookup(resolver: dns.resolver.Resolver, name: str, rdtype: str) -> tuple[li
     return list(answer), ""
 
 
-def _txt(rdata) -> str:
+def _txt(rdata: TXT) -> str:
     return b"".join(rdata.strings).decode("utf-8", "replace")
 
 
@@ -191,7 +193,7 @@ def check_dns(domain: str, token: str, *, resolver: dns.resolver.Resolver, cname
 def resolve_address(domain: str, resolver: dns.resolver.Resolver | None) -> str:
     """The address to connect to: from `resolver` (A, then AAAA) or the system (/etc/hosts, DNS)."""
     if resolver is None:
-        return socket.getaddrinfo(domain, None, type=socket.SOCK_STREAM)[0][4][0]
+        return str(socket.getaddrinfo(domain, None, type=socket.SOCK_STREAM)[0][4][0])
     last_error: Exception | None = None
     for rdtype in ("A", "AAAA"):
         try:
@@ -211,18 +213,22 @@ class _HTTPSConnection(http.client.HTTPSConnection):
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
         super().__init__(address, port, timeout=timeout, context=context)
+        self._tls = context  # what the base class keeps as its private _context
         self._server_name = server_name
 
     def connect(self) -> None:
-        self.sock = socket.create_connection((self.host, self.port), self.timeout)
-        self.sock = self._context.wrap_socket(self.sock, server_hostname=self._server_name)
+        sock = socket.create_connection((self.host, self.port), self.timeout)
+        self.sock = self._tls.wrap_socket(sock, server_hostname=self._server_name)
 
 
 def _fetch(url: str, address: str, timeout: float) -> tuple[int, str, str, bytes]:
     """(status, reason, Location header, body start) of one GET, no redirect followed."""
     parts = urlsplit(url)
+    if not parts.hostname:  # e.g. a redirect to "https:///": refused like any other bad answer
+        raise http.client.InvalidURL(f"no host name in {url}")
     default = 443 if parts.scheme == "https" else 80
     port = parts.port or default
+    connection: http.client.HTTPConnection
     if parts.scheme == "https":
         connection = _HTTPSConnection(address, port, server_name=parts.hostname, timeout=timeout)
     else:
@@ -377,7 +383,7 @@ def _check_url(
     return Outcome(False, "\n".join(lines))  # not reached: the loop returns on its second hop
 
 
-def _caa_fields(rdata) -> tuple[int, str, str]:
+def _caa_fields(rdata: CAA) -> tuple[int, str, str]:
     return rdata.flags, rdata.tag.decode("ascii", "replace").lower(), rdata.value.decode("utf-8", "replace")
 
 

@@ -122,18 +122,22 @@ def _reusable(order: Order, domains: list[str], now: datetime) -> dict[str, DcvC
     return found
 
 
-def _adopt(check: DcvCheck, source: DcvCheck, now: datetime) -> None:
-    until = source.validated_at + timedelta(days=dcv_reuse_days(now))
+def _adopt(check: DcvCheck, source: DcvCheck, now: datetime) -> datetime:
+    """Copy `source`'s passed validation onto `check`; returns the date of that validation."""
+    validated_at = source.validated_at
+    assert validated_at is not None  # reusable checks are validated ones
+    until = validated_at + timedelta(days=dcv_reuse_days(now))
     check.method, check.email_address = source.method, source.email_address
     check.validated_at, check.last_checked_at = source.validated_at, source.last_checked_at
     check.last_result = _(
         "Validation of %(date)s reused from order %(reference)s (usable until %(until)s, CA/B BR 4.2.1)."
     ) % {
-        "date": date_text(source.validated_at),
+        "date": date_text(validated_at),
         "reference": source.order.reference,
         "until": date_text(until),
     }
     check.save(update_fields=["method", "email_address", "validated_at", "last_checked_at", "last_result"])
+    return validated_at
 
 
 def start_dcv(
@@ -150,7 +154,7 @@ def start_dcv(
 
 
 def _ensure_checks(
-    order: Order, *, user: User | None, request: Any, now: datetime | None, notify: bool
+    order: Order, *, user: User | None, request: HttpRequest | None, now: datetime | None, notify: bool
 ) -> list[DcvCheck]:
     """ORD-8: make sure every domain of a server order in progress has its check.
 
@@ -183,7 +187,7 @@ def _ensure_checks(
                 source = reusable.get(domain)
                 if source is not None:
                     check = check or _new_check(locked, domain, source.method, now)
-                    _adopt(check, source, now)
+                    validated_at = _adopt(check, source, now)
                     log_action(
                         "dcv.reused",
                         obj=locked,
@@ -191,7 +195,7 @@ def _ensure_checks(
                         request=request,
                         domain=domain,
                         source=source.order.reference,
-                        validated_at=source.validated_at.isoformat(),
+                        validated_at=validated_at.isoformat(),
                     )
             if check is None:
                 check = _new_check(locked, domain, method, now)
@@ -504,19 +508,21 @@ def change_method(
         new = _new_check(order, current.domain, method, now, email_address)
         order.dcv_method = method
         order.save(update_fields=["dcv_method"])
+        # "from" is a keyword: the details go in as a dict (log_action takes any details).
+        moved: dict[str, Any] = {"from": previous, "to": method, "email_address": new.email_address}
         log_action(
             "dcv.method_changed",
             obj=order,
             user=user,
             request=request,
             domain=new.domain,
-            **{"from": previous, "to": method, "email_address": new.email_address},
+            **moved,
         )
         send_dcv_emails([new], order)
     return new
 
 
-def _attest(check: DcvCheck, by: User, note: str, request: HttpRequest, now: datetime) -> DcvCheck:
+def _attest(check: DcvCheck, by: User, note: str, request: HttpRequest | None, now: datetime) -> DcvCheck:
     with transaction.atomic():
         locked = DcvCheck.objects.select_for_update().select_related("order").get(pk=check.pk)
         if is_passed(locked, now):

@@ -25,6 +25,7 @@ from accounts.formatting import amount_text
 from accounts.mail import send_mail_on_commit
 from accounts.models import Account, Contact, Organisation, Right, User
 from billing.mailing import send_pdf_mail_on_commit
+from billing.models import Document
 from catalog.models import Product
 from contracts.services.rules import refusal
 
@@ -61,7 +62,7 @@ def find_submitted(account: Account, token: str) -> Order | None:
 
 
 def create_organisation(
-    account: Account, *, user: User, request: HttpRequest | None = None, **fields: Any
+    account: Account, *, user: User | None, request: HttpRequest | None = None, **fields: Any
 ) -> Organisation:
     """A new holder organisation of `account` (ORD-2), keyed by its number without spaces."""
     fields["registration_number"] = "".join(fields["registration_number"].split()).upper()
@@ -78,7 +79,7 @@ def create_organisation(
 
 
 def create_contact(
-    organisation: Organisation, *, user: User, request: HttpRequest | None = None, **fields: Any
+    organisation: Organisation, *, user: User | None, request: HttpRequest | None = None, **fields: Any
 ) -> Contact:
     """A new contact of `organisation` (ORD-2, ADM-10), in the organisation's account."""
     contact = Contact.objects.create(account_id=organisation.account_id, organisation=organisation, **fields)
@@ -119,7 +120,7 @@ def _check(
     refused = refusal(account, product)  # CON-1 contract, CON-2 data processing terms
     if refused is not None:
         raise OrderError(refused.message)
-    owned = [
+    owned: list[Organisation | Contact] = [
         organisation,
         admin_contact,
         technical_contact,
@@ -313,7 +314,7 @@ def status_url(order: Order) -> str:
     return settings.SITE_URL + reverse("orders:detail", args=[order.reference])
 
 
-def send_order_confirmation(order: Order, document=None) -> None:
+def send_order_confirmation(order: Order, document: Document | None = None) -> None:
     """ORD-3: the technical contact receives the confirmation with the status page link, and the
     invoice or quote PDF attached when one was issued (ORD-9, h19)."""
     language = order.account.language

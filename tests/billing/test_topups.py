@@ -101,7 +101,9 @@ def pay(client, account, mode=PaymentMode.TRANSFER, as_quote=False):
 
 def draft_key(client) -> str:
     page = client.get(REVIEW).content.decode()
-    return re.search(r'name="draft" value="([0-9a-f]+)"', page).group(1)
+    match = re.search(r'name="draft" value="([0-9a-f]+)"', page)
+    assert match, page
+    return match.group(1)
 
 
 def confirm(client, capture) -> TopUp:
