@@ -186,6 +186,7 @@ def test_dns01_and_reuse_of_the_validation(client, monthly, boss, peers):
     authz = acme.post(created.json()["authorizations"][0]).json()
     assert authz["wildcard"] is True and [c["type"] for c in authz["challenges"]] == ["dns-01"]
     chall = authz["challenges"][0]
+    assert len(base64.urlsafe_b64decode(chall["token"] + "==")) >= 16  # RFC 8555 8.1: 128 bits at least
     thumb = base64.urlsafe_b64encode(acme.key.thumbprint()).decode().rstrip("=")
     digest = hashlib.sha256(f"{chall['token']}.{thumb}".encode()).digest()
     wrong = acme.post(chall["url"], {})
