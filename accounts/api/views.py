@@ -12,6 +12,7 @@ from __future__ import annotations
 from contextlib import ExitStack
 from typing import Any
 
+from django.utils.translation import gettext_lazy
 from django_scopes import scope
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import extend_schema
@@ -63,7 +64,13 @@ class MeSerializer(serializers.Serializer):
     rights = serializers.ListField(child=serializers.ChoiceField(choices=Right.choices))
 
 
-@extend_schema(responses=MeSerializer, summary="The authenticated API user")
+@extend_schema(
+    responses=MeSerializer,
+    summary=gettext_lazy("The authenticated API user"),
+    description=gettext_lazy(
+        "The API user behind the token: who they are, for which account, with which rights."
+    ),
+)
 class MeView(AccountAPIView):
     """The API user behind the token: who they are, for which account, with which rights."""
 
