@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.request import Request
+from rest_framework.response import Response
 
 from orders.action_forms import CancelForm
 from orders.csr import CsrError
@@ -55,7 +56,7 @@ class OrderCancel(ApiView):
 
     required_rights = (TECHNICAL,)
 
-    def post(self, request: Request, reference: str):
+    def post(self, request: Request, reference: str) -> Response:
         order = load_order(request, reference)
         payload = CancelInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -88,7 +89,7 @@ class CertificateRevoke(ApiView):
 
     required_rights = (TECHNICAL,)
 
-    def post(self, request: Request, reference: str, serial: str):
+    def post(self, request: Request, reference: str, serial: str) -> Response:
         order = load_order(request, reference)
         certificate = load_certificate(order, serial)
         payload = RevokeInputSerializer(data=request.data)
@@ -118,7 +119,7 @@ class CertificateRevoke(ApiView):
 class OrderRevokeAll(ApiView):
     required_rights = (TECHNICAL,)
 
-    def post(self, request: Request, reference: str):
+    def post(self, request: Request, reference: str) -> Response:
         order = load_order(request, reference)
         payload = RevokeInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -151,7 +152,7 @@ class OrderReissue(ApiView):
 
     required_rights = (TECHNICAL,)
 
-    def post(self, request: Request, reference: str):
+    def post(self, request: Request, reference: str) -> Response:
         order = load_order(request, reference)
         payload = ReissueInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)

@@ -4,6 +4,7 @@ object."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.db.models import QuerySet
@@ -70,7 +71,12 @@ def file_renderer(media_type: str) -> type[renderers.BaseRenderer]:
         format = media_type.rsplit("/", 1)[-1]
         charset = None
 
-        def render(self, data: Any, accepted_media_type: str | None = None, renderer_context=None) -> bytes:
+        def render(
+            self,
+            data: Any,
+            accepted_media_type: str | None = None,
+            renderer_context: Mapping[str, Any] | None = None,
+        ) -> bytes:
             return renderers.JSONRenderer().render(data, accepted_media_type, renderer_context)
 
     FileRenderer.media_type = media_type

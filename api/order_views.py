@@ -81,7 +81,7 @@ def detail(order: Order, user: User) -> dict[str, Any]:
         "server_software": order.server_software,
         "paid_at": order.paid_at,
         "cancelled_at": order.cancelled_at,
-        "source_order": order.source_order.reference if order.source_order_id else None,  # type: ignore[union-attr]
+        "source_order": order.source_order.reference if order.source_order is not None else None,
         "certificates": [
             {
                 "serial": c.serial,

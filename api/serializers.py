@@ -27,6 +27,8 @@ class ProblemSerializer(serializers.Serializer):
     title = serializers.CharField()
     status = serializers.IntegerField()
     detail = serializers.CharField()
+    # RFC 9457's "errors" member: the serializer's metaclass moves declared fields away, so the
+    # instance keeps Serializer.errors; the DRF stubs cannot tell a field of that name from it.
     errors = ProblemErrorSerializer(many=True, required=False)  # type: ignore[assignment]
 
 

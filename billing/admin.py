@@ -7,17 +7,18 @@ which locks, checks and audits. The billing profile is a settings row and is edi
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest
-from django.urls import path, reverse
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts.audit import log_action
+from accounts.typing import signed_in_user
 
 from .models import (
     BillingProfile,
@@ -78,20 +79,20 @@ class DocumentAdmin(ReadOnlyAdmin):
     inlines = [DocumentLineInline]
     actions = ["record_payment", "sign_quotes", "credit_in_full"]
 
-    def get_queryset(self, request: HttpRequest):
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         # The stored PDFs stay in the database until one is downloaded.
         return super().get_queryset(request).defer("pdf")
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return [f.name for f in self.model._meta.concrete_fields if f.name != "pdf"] + ["pdf_link"]
 
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         urls = [
             path("<int:pk>/pdf/", self.admin_site.admin_view(self.download_pdf), name="billing_document_pdf")
         ]
         return urls + super().get_urls()
 
-    def download_pdf(self, request: HttpRequest, pk: int):
+    def download_pdf(self, request: HttpRequest, pk: int) -> HttpResponse:
         if not self.has_view_permission(request):
             raise Http404
         document = Document.objects.filter(pk=pk).first()
@@ -115,7 +116,7 @@ class DocumentAdmin(ReadOnlyAdmin):
         paid = 0
         for document in eligible:
             try:
-                mark_paid(document, by=request.user)
+                mark_paid(document, by=signed_in_user(request))
             except DocumentError as error:
                 self.message_user(request, f"{document}: {error}", messages.ERROR)
             else:
@@ -147,7 +148,7 @@ class DocumentAdmin(ReadOnlyAdmin):
         signed = 0
         for quote in queryset.filter(kind=DocumentKind.QUOTE):
             try:
-                sign_quote(quote, by=request.user)
+                sign_quote(quote, by=signed_in_user(request))
             except DocumentError as error:
                 self.message_user(request, f"{quote}: {error}", messages.ERROR)
             else:
@@ -165,13 +166,13 @@ class DocumentAdmin(ReadOnlyAdmin):
     def credit_in_full(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         """STAFF-2, ACCT-1: an issued invoice is never changed; a correction is a credit note."""
         credited = 0
+        staff = signed_in_user(request)
         for invoice in queryset.filter(kind=DocumentKind.INVOICE):
             try:
                 issue_credit_note(
                     invoice,
-                    reason=_("Cancelled by %(name)s")
-                    % {"name": request.user.get_full_name() or request.user.username},
-                    by=request.user,
+                    reason=_("Cancelled by %(name)s") % {"name": staff.get_full_name() or staff.username},
+                    by=staff,
                 )
             except DocumentError as error:
                 self.message_user(request, f"{invoice}: {error}", messages.ERROR)
@@ -187,7 +188,7 @@ class DocumentAdmin(ReadOnlyAdmin):
 
 class MovementAdmin(ReadOnlyAdmin):
     list_filter = ("kind", "created_at")
-    list_select_related = ("account", "created_by", "document")
+    list_select_related: ClassVar[tuple[str, ...]] = ("account", "created_by", "document")
     search_fields = ("reference", "account__name", "note")
     date_hierarchy = "created_at"
 
@@ -204,7 +205,7 @@ class TokenMovementAdmin(MovementAdmin):
         "document",
         "created_by",
     )
-    list_select_related = (*MovementAdmin.list_select_related, "product__brand")
+    list_select_related = ("account", "created_by", "document", "product__brand")
 
 
 @admin.register(EuroMovement)
@@ -237,7 +238,7 @@ class BillingProfileAdmin(admin.ModelAdmin):
         log_action(
             "billing.profile_changed",
             account=obj.account,
-            user=request.user,
+            user=signed_in_user(request),
             obj=obj,
             changed={name: str(form.cleaned_data[name]) for name in form.changed_data},
         )

@@ -14,15 +14,26 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin.options import InlineModelAdmin
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import FileResponse, Http404, HttpRequest, HttpResponseNotAllowed
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+)
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from accounts.audit import log_action
+from accounts.typing import signed_in_user
 
 from . import dcv_admin  # noqa: F401  (registers DcvCheck)
 from .action_forms import CancelForm, CommentForm, DocumentRequestForm, StaffNoteForm
@@ -78,7 +89,7 @@ class AuditDocumentInline(_ReadOnlyInline):
     fields = readonly_fields = ("kind", "download", "comment", "uploaded_by", "created_at", "request")
 
     @admin.display(description=_("file"))
-    def download(self, document: AuditDocument):
+    def download(self, document: AuditDocument) -> SafeString:
         url = reverse("admin:orders_order_document", args=[document.order_id, document.pk])
         return format_html('<a href="{}">{}</a>', url, document.original_name)
 
@@ -148,7 +159,7 @@ class OrderAdmin(admin.ModelAdmin):
         (_("History"), {"fields": ("created_by", "created_at")}),
     )
 
-    def get_inline_instances(self, request: HttpRequest, obj: Any = None):
+    def get_inline_instances(self, request: HttpRequest, obj: Any = None) -> list[InlineModelAdmin[Any, Any]]:
         # Comments, document requests and documents are shown, never edited here (their actions
         # below audit and email): a posted order form carries no formset for them.
         inlines = super().get_inline_instances(request, obj)
@@ -156,7 +167,7 @@ class OrderAdmin(admin.ModelAdmin):
             inlines = [i for i in inlines if not isinstance(i, _ReadOnlyInline)]
         return inlines
 
-    def get_readonly_fields(self, request, obj=None):
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [*(f.name for f in Order._meta.fields if f.name not in EDITABLE), "additional_names"]
 
     @admin.display(description=_("Additional names"))
@@ -178,16 +189,12 @@ class OrderAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
         if form.changed_data:
-            log_action(
-                "order.edited_by_staff",
-                obj=obj,
-                request=request,
-                **{name: str(form.cleaned_data[name]) for name in form.changed_data},
-            )
+            changes: dict[str, Any] = {name: str(form.cleaned_data[name]) for name in form.changed_data}
+            log_action("order.edited_by_staff", obj=obj, request=request, **changes)
 
     # The two staff actions, for one order (buttons) or a selection (list actions).
 
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         info = self.opts.app_label, self.opts.model_name
         return [
             path(
@@ -243,7 +250,7 @@ class OrderAdmin(admin.ModelAdmin):
             )
             return False
         try:
-            order = record_payment(order, user=request.user, reference=reference, request=request)
+            order = record_payment(order, user=signed_in_user(request), reference=reference, request=request)
         except IllegalTransition as exc:
             self.message_user(request, exc.message, messages.ERROR)
             return False
@@ -257,7 +264,7 @@ class OrderAdmin(admin.ModelAdmin):
 
     def _issue(self, request: HttpRequest, order: Order) -> bool:
         try:
-            certificate = issue_certificate(order, user=request.user, request=request)
+            certificate = issue_certificate(order, user=signed_in_user(request), request=request)
         except IllegalTransition as exc:
             self.message_user(request, exc.message, messages.ERROR)
             return False
@@ -296,7 +303,7 @@ class OrderAdmin(admin.ModelAdmin):
         """ORD-4: site seals and signature solutions are delivered once verified; nothing is signed."""
         for order in queryset.order_by("pk"):
             try:
-                deliver_without_certificate(order, user=request.user, request=request)
+                deliver_without_certificate(order, user=signed_in_user(request), request=request)
             except IllegalTransition as exc:
                 self.message_user(request, exc.message, messages.ERROR)
             else:
@@ -304,17 +311,17 @@ class OrderAdmin(admin.ModelAdmin):
                     request, _("%(ref)s delivered.") % {"ref": order.reference}, messages.SUCCESS
                 )
 
-    def _back(self, order: Order):
+    def _back(self, order: Order) -> HttpResponseRedirect:
         return redirect(reverse("admin:orders_order_change", args=[order.pk]))
 
-    def record_payment_view(self, request: HttpRequest, object_id: str):
+    def record_payment_view(self, request: HttpRequest, object_id: str) -> HttpResponseBase:
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         order = self._order_for_change(request, object_id)
         self._record_payment(request, order, request.POST.get("payment_reference", ""))
         return self._back(order)
 
-    def issue_view(self, request: HttpRequest, object_id: str):
+    def issue_view(self, request: HttpRequest, object_id: str) -> HttpResponseBase:
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         order = self._order_for_change(request, object_id)
@@ -329,7 +336,7 @@ class OrderAdmin(admin.ModelAdmin):
         object_id: str,
         form_url: str = "",
         extra_context: dict[str, Any] | None = None,
-    ):
+    ) -> HttpResponse:
         order = self.get_object(request, object_id)
         if order is not None:
             extra_context = {
@@ -349,7 +356,7 @@ class OrderAdmin(admin.ModelAdmin):
             for error in errors:
                 self.message_user(request, f"{label}: {error}" if label else error, messages.ERROR)
 
-    def move_view(self, request: HttpRequest, object_id: str, code: str):
+    def move_view(self, request: HttpRequest, object_id: str, code: str) -> HttpResponseBase:
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         if code not in STAFF_MOVES:
@@ -358,7 +365,7 @@ class OrderAdmin(admin.ModelAdmin):
         form = StaffNoteForm(request.POST)
         note = form.cleaned_data["note"] if form.is_valid() else ""
         try:
-            order = staff_move(order, code, user=request.user, request=request, note=note)
+            order = staff_move(order, code, user=signed_in_user(request), request=request, note=note)
         except IllegalTransition as exc:
             self.message_user(request, exc.message, messages.ERROR)
         else:
@@ -370,13 +377,13 @@ class OrderAdmin(admin.ModelAdmin):
             )
         return self._back(order)
 
-    def comment_view(self, request: HttpRequest, object_id: str):
+    def comment_view(self, request: HttpRequest, object_id: str) -> HttpResponseBase:
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         order = self._order_for_change(request, object_id)
         form = CommentForm(request.POST)
         if form.is_valid():
-            add_comment(order, form.cleaned_data["text"], user=request.user, request=request)
+            add_comment(order, form.cleaned_data["text"], user=signed_in_user(request), request=request)
             self.message_user(
                 request, _("The comment is shown to the customer on the status page."), messages.SUCCESS
             )
@@ -384,7 +391,7 @@ class OrderAdmin(admin.ModelAdmin):
             self._form_errors(request, form)
         return self._back(order)
 
-    def request_documents_view(self, request: HttpRequest, object_id: str):
+    def request_documents_view(self, request: HttpRequest, object_id: str) -> HttpResponseBase:
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         order = self._order_for_change(request, object_id)
@@ -397,7 +404,7 @@ class OrderAdmin(admin.ModelAdmin):
                 order,
                 form.cleaned_data["kinds"],
                 form.cleaned_data["note"],
-                user=request.user,
+                user=signed_in_user(request),
                 request=request,
             )
         except IllegalTransition as exc:
@@ -414,7 +421,7 @@ class OrderAdmin(admin.ModelAdmin):
                 self.message_user(request, _("These documents were already requested."), messages.WARNING)
         return self._back(order)
 
-    def cancel_view(self, request: HttpRequest, object_id: str):
+    def cancel_view(self, request: HttpRequest, object_id: str) -> HttpResponseBase:
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         order = self._order_for_change(request, object_id)
@@ -423,7 +430,9 @@ class OrderAdmin(admin.ModelAdmin):
             self._form_errors(request, form)
             return self._back(order)
         try:
-            order = cancel_order(order, form.cleaned_data["reason"], user=request.user, request=request)
+            order = cancel_order(
+                order, form.cleaned_data["reason"], user=signed_in_user(request), request=request
+            )
         except IllegalTransition as exc:
             self.message_user(request, exc.message, messages.ERROR)
         else:
@@ -435,7 +444,7 @@ class OrderAdmin(admin.ModelAdmin):
             )
         return self._back(order)
 
-    def document_view(self, request: HttpRequest, object_id: str, document_id: int):
+    def document_view(self, request: HttpRequest, object_id: str, document_id: int) -> FileResponse:
         order = self._order_for_change(request, object_id)
         document = AuditDocument.objects.filter(order=order, pk=document_id).first()
         if document is None:

@@ -12,7 +12,12 @@ from __future__ import annotations
 from contextlib import ExitStack
 from typing import Any
 
+<<<<<<< HEAD
 from django.utils.translation import gettext_lazy
+=======
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
+>>>>>>> main
 from django_scopes import scope
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import extend_schema
@@ -22,7 +27,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import Right
+from accounts.models import Right, User
 
 from . import schema  # noqa: F401 (registers the OpenAPI description of the token scheme)
 from .auth import ApiTokenAuthentication
@@ -31,7 +36,7 @@ from .auth import ApiTokenAuthentication
 class HasRequiredRights(permissions.BasePermission):
     """ADM-2 on the API: one of the view's `required_rights`, held by an API user."""
 
-    def has_permission(self, request: Request, view) -> bool:
+    def has_permission(self, request: Request, view: APIView) -> bool:
         user = request.user
         if not (user and user.is_authenticated and user.is_api_user):
             return False
@@ -47,7 +52,7 @@ class AccountAPIView(APIView):
     schema = AutoSchema()
     required_rights: tuple[Right, ...] = ()
 
-    def dispatch(self, request: Request, *args: Any, **kwargs: Any):
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         with ExitStack() as self._scope_stack:
             return super().dispatch(request, *args, **kwargs)
 
@@ -74,8 +79,10 @@ class MeSerializer(serializers.Serializer):
 class MeView(AccountAPIView):
     """The API user behind the token: who they are, for which account, with which rights."""
 
-    def get(self, request: Request):
+    def get(self, request: Request) -> Response:
         user = request.user
+        # IsAuthenticated and ApiTokenAuthentication let in only an API user of an active account.
+        assert isinstance(user, User) and user.account is not None
         data = {
             "username": user.username,
             "account": user.account.name,

@@ -217,7 +217,7 @@ def enforce_acceptance(now: datetime | None = None) -> Outcome:
 def _revoke_unaccepted(certificates: list[Certificate]) -> None:
     for certificate in certificates:
         if certificate.accepted_at is None and certificate.state == Certificate.State.VALID:
-            revoke_certificate(certificate, RevocationReason.UNSPECIFIED, user=None)  # type: ignore[arg-type]
+            revoke_certificate(certificate, RevocationReason.UNSPECIFIED, user=None)
 
 
 def _email_acceptance(certificate: Certificate) -> None:
