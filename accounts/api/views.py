@@ -12,12 +12,9 @@ from __future__ import annotations
 from contextlib import ExitStack
 from typing import Any
 
-<<<<<<< HEAD
-from django.utils.translation import gettext_lazy
-=======
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
->>>>>>> main
+from django.utils.translation import gettext_lazy
 from django_scopes import scope
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import extend_schema
