@@ -154,7 +154,7 @@ class _NamesInput(serializers.Serializer):
 
 
 class OrderInputSerializer(_NamesInput):
-    """ORD-2: what the order form asks, with the holder and contacts picked among the account's."""
+    # ORD-2: what the order form asks, with the holder and contacts picked among the account's.
 
     product = serializers.CharField(max_length=60, help_text=_("A product code from /products."))
     months = serializers.IntegerField(min_value=1, max_value=120)
@@ -183,7 +183,7 @@ class OrderInputSerializer(_NamesInput):
 
 
 class RenewInputSerializer(serializers.Serializer):
-    """ORD-10: a renewal is identical; only the period, a new CSR, the reference and the payment change."""
+    # ORD-10: a renewal is identical; only the period, a new CSR, the reference and the payment change.
 
     months = serializers.IntegerField(min_value=1, max_value=120, required=False)
     csr = serializers.CharField(required=False, max_length=20000)

@@ -2,7 +2,9 @@
 EAB, obtain a certificate by http-01 and by dns-01, renew and revoke; the certificate verifies
 against the portal's chain with `openssl verify`.
 
-The portal runs as the live server; the names resolve through a loopback DNS server the test
+The portal runs as the live server behind a loopback nginx TLS proxy (a throwaway certificate for
+localhost, trusted by the clients through LEGO_CA_CERTIFICATES and REQUESTS_CA_BUNDLE), so the
+clients speak HTTPS as they would to a real portal; the names resolve through a loopback DNS server the test
 controls (the DCV resolver setting points at it), and the portal's http-01 check goes to a
 loopback port (DCV_HTTP_PORT): lego's own --http server, or a server of certbot's webroot.
 dns-01 records are written into that DNS server by lego's `httpreq` provider and certbot's
@@ -14,9 +16,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import threading
+import time
 from functools import partial
 from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -30,7 +34,7 @@ from orders.models import Certificate, Order
 from tests import factories
 from tests.support.acme import dv_product, make_endpoint
 from tests.support.dcv import DnsServer, use_peers
-from tests.support.tls_servers import free_port
+from tests.support.tls_servers import _key_pem, free_port, nginx_binary, self_signed_leaf
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -93,8 +97,72 @@ def endpoint(db):
     return make_endpoint(account, boss, dv_product())
 
 
-def directory(live_server, endpoint) -> str:
-    return f"{live_server.url}/acme/{endpoint.public_id}/directory"
+@pytest.fixture
+def portal(live_server, settings, tmp_path_factory):
+    """https://localhost:<port>: nginx terminating TLS in front of the live server."""
+    binary = nginx_binary()
+    assert binary is not None, "nginx is installed (make system-test)"
+    work = tmp_path_factory.mktemp("tls")
+    leaf = self_signed_leaf()
+    (work / "portal.crt").write_text(leaf.pem)
+    (work / "portal.key").write_bytes(_key_pem(leaf.key))
+    port, upstream = free_port(), live_server.url.rsplit(":", 1)[1]
+    user = "user root;\n" if os.geteuid() == 0 else ""
+    (work / "nginx.conf").write_text(f"""{user}worker_processes 1;
+pid {work}/nginx.pid;
+events {{ worker_connections 256; }}
+http {{
+    access_log off;
+    client_body_temp_path {work}/tmp_body;
+    proxy_temp_path {work}/tmp_proxy;
+    fastcgi_temp_path {work}/tmp_fastcgi;
+    uwsgi_temp_path {work}/tmp_uwsgi;
+    scgi_temp_path {work}/tmp_scgi;
+    server {{
+        listen 127.0.0.1:{port} ssl;
+        server_name localhost;
+        ssl_certificate {work}/portal.crt;
+        ssl_certificate_key {work}/portal.key;
+        location / {{
+            proxy_pass http://127.0.0.1:{upstream};
+            proxy_set_header Host $host:$server_port;
+            proxy_set_header X-Forwarded-Proto https;
+        }}
+    }}
+}}
+""")
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    process = subprocess.Popen(
+        [
+            binary,
+            "-p",
+            str(work),
+            "-e",
+            str(work / "error.log"),
+            "-c",
+            str(work / "nginx.conf"),
+            "-g",
+            "daemon off;",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    for _attempt in range(150):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                break
+        except OSError:
+            time.sleep(0.1)
+    os.environ["LEGO_CA_CERTIFICATES"] = os.environ["REQUESTS_CA_BUNDLE"] = str(work / "portal.crt")
+    yield f"https://localhost:{port}"
+    os.environ.pop("LEGO_CA_CERTIFICATES", None)
+    os.environ.pop("REQUESTS_CA_BUNDLE", None)
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def directory(portal: str, endpoint) -> str:
+    return f"{portal}/acme/{endpoint.public_id}/directory"
 
 
 def run(args: list[str], *, env: dict | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
@@ -156,11 +224,11 @@ def revoked(leaf: x509.Certificate) -> bool:
 # lego ---------------------------------------------------------------------------------------------
 
 
-def lego(live_server, endpoint, key, path: Path, *args: str, env: dict | None = None):
+def lego(portal, endpoint, key, path: Path, *args: str, env: dict | None = None):
     return run(
         [
             "lego",
-            "--server", directory(live_server, endpoint),
+            "--server", directory(portal, endpoint),
             "--accept-tos",
             "--email", "ops@initech.test",
             "--eab", "--kid", endpoint.eab_key_id, "--hmac", key,
@@ -172,34 +240,34 @@ def lego(live_server, endpoint, key, path: Path, *args: str, env: dict | None = 
     )  # fmt: skip
 
 
-def test_lego_http01_obtain_renew_revoke(live_server, endpoint, dns_server, http_port, tmp_path):
+def test_lego_http01_obtain_renew_revoke(portal, endpoint, dns_server, http_port, tmp_path):
     endpoint, key = endpoint
     name = "www.lego-http.test"
     dns_server.add(name, "A", "127.0.0.1")
     common = ["--domains", name, "--http", "--http.port", f"127.0.0.1:{http_port}"]
-    lego(live_server, endpoint, key, tmp_path, *common, "run")
+    lego(portal, endpoint, key, tmp_path, *common, "run")
     cert = (tmp_path / "certificates" / f"{name}.crt").read_bytes()
     first = verify_with_portal_chain(cert, name, tmp_path)
     assert_acme_order(name)
     # lego 4.9.1 has no ARI: a plain renewal, forced by a threshold longer than the certificate.
-    lego(live_server, endpoint, key, tmp_path, *common, "renew", "--days", "800", "--no-random-sleep")
+    lego(portal, endpoint, key, tmp_path, *common, "renew", "--days", "800", "--no-random-sleep")
     renewed = verify_with_portal_chain(
         (tmp_path / "certificates" / f"{name}.crt").read_bytes(), name, tmp_path
     )
     assert renewed.serial_number != first.serial_number
     assert_acme_order(name, 2)
-    lego(live_server, endpoint, key, tmp_path, *common, "revoke", "--reason", "4")
+    lego(portal, endpoint, key, tmp_path, *common, "revoke", "--reason", "4")
     assert revoked(renewed)
 
 
-def test_lego_dns01_wildcard(live_server, endpoint, dns_server, http_port, control, tmp_path):
+def test_lego_dns01_wildcard(portal, endpoint, dns_server, http_port, control, tmp_path):
     endpoint, key = endpoint
     from catalog.models import Product
 
     Product.objects.filter(pk=endpoint.product_id).update(wildcard=True)
     name = "*.lego-dns.test"
     lego(
-        live_server, endpoint, key, tmp_path,
+        portal, endpoint, key, tmp_path,
         "--domains", name, "--dns", "httpreq", "--dns.disable-cp",
         "--dns.resolvers", f"127.0.0.1:{dns_server.port}", "run",
         env={"HTTPREQ_ENDPOINT": control, "HTTPREQ_PROPAGATION_TIMEOUT": "5", "HTTPREQ_POLLING_INTERVAL": "1"},
@@ -241,12 +309,12 @@ def certbot(tmp_path: Path, *args: str):
     return run(["certbot", *args, *dirs, "--non-interactive"])
 
 
-def test_certbot_http01_obtain_renew_revoke(live_server, endpoint, dns_server, webroot, tmp_path):
+def test_certbot_http01_obtain_renew_revoke(portal, endpoint, dns_server, webroot, tmp_path):
     endpoint, key = endpoint
     name = "www.certbot-http.test"
     dns_server.add(name, "A", "127.0.0.1")
     certbot(
-        tmp_path, "certonly", "--server", directory(live_server, endpoint),
+        tmp_path, "certonly", "--server", directory(portal, endpoint),
         "--eab-kid", endpoint.eab_key_id, "--eab-hmac-key", key,
         "--agree-tos", "--email", "ops@initech.test", "--no-eff-email",
         "--webroot", "-w", str(webroot), "-d", name,
@@ -260,7 +328,7 @@ def test_certbot_http01_obtain_renew_revoke(live_server, endpoint, dns_server, w
     renewed = verify_with_portal_chain((live / "cert.pem").read_bytes(), name, tmp_path)
     assert renewed.serial_number != first.serial_number
     certbot(
-        tmp_path, "revoke", "--server", directory(live_server, endpoint),
+        tmp_path, "revoke", "--server", directory(portal, endpoint),
         "--cert-path", str(live / "cert.pem"), "--reason", "superseded", "--no-delete-after-revoke",
     )  # fmt: skip
     assert revoked(renewed)
@@ -272,13 +340,13 @@ urllib.request.urlopen(urllib.request.Request(sys.argv[1] + sys.argv[2], body.en
 """
 
 
-def test_certbot_dns01_manual_hook(live_server, endpoint, dns_server, http_port, control, tmp_path):
+def test_certbot_dns01_manual_hook(portal, endpoint, dns_server, http_port, control, tmp_path):
     endpoint, key = endpoint
     name = "www.certbot-dns.test"
     hook = tmp_path / "hook.py"
     hook.write_text(HOOK)
     certbot(
-        tmp_path, "certonly", "--server", directory(live_server, endpoint),
+        tmp_path, "certonly", "--server", directory(portal, endpoint),
         "--eab-kid", endpoint.eab_key_id, "--eab-hmac-key", key,
         "--agree-tos", "--email", "ops@initech.test", "--no-eff-email",
         "--manual", "--preferred-challenges", "dns",

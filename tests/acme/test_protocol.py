@@ -277,6 +277,11 @@ def test_renewal_info_and_replaces(client, acme, peers):
     )
     assert renewal.status_code == 201 and renewal.json()["replaces"] == ident
     assert renewal.json()["status"] == "ready"  # the validation is reused
+    done = acme.post(renewal.json()["finalize"], {"csr": der_csr(["ari.shop.test"])})
+    assert done.json()["status"] == "valid"
+    with scopes_disabled():
+        first, second = Order.objects.filter(common_name="ari.shop.test").order_by("created_at", "pk")
+        assert second.origin == "renewal" and second.source_order_id == first.pk
     bogus = acme.post(
         acme.directory["newOrder"],
         {"identifiers": [{"type": "dns", "value": "x.shop.test"}], "replaces": "AAAA.AAAA"},
