@@ -315,6 +315,8 @@ def _granting_only_own(form_class: type[forms.ModelForm], staff: User) -> type[f
     )
     own_groups = set(staff.groups.values_list("pk", flat=True))
 
+    # A subclass of the form class Django built for this request: mypy cannot check a base class
+    # held in a variable (valid-type, misc), whatever its annotation.
     class GrantingOnlyOwn(form_class):  # type: ignore[valid-type, misc]
         def clean(self) -> dict[str, Any]:
             super().clean()

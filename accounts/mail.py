@@ -47,14 +47,23 @@ def send_now(
     message.send()
 
 
-def copy_addresses(account: Account | None, to: list[str], language: str | None = None) -> list[str]:
-    """ADM-6 / PLAT-3: the account's generic copy address, copied on every email about it (when
-    `language` is given, only if the copy address reads that language: see `send_mail_on_commit`)."""
+def copy_addresses(account: Account | None, to: list[str]) -> list[str]:
+    """ADM-6 / PLAT-3: the account's generic copy address, copied on every email about it."""
     if account is None or not account.copy_email or account.copy_email in to:
         return []
-    if language is not None and account.copy_email_language != language:
-        return []
     return [account.copy_email]
+
+
+def contact_point_languages(account: Account | None) -> dict[str, str]:
+    """ADM-5 / ADM-6: each contact point's address and the language its emails are written in."""
+    if account is None:
+        return {}
+    points = (
+        (account.invoice_email, account.invoice_email_language),
+        (account.emergency_email, account.emergency_email_language),
+        (account.copy_email, account.copy_email_language),
+    )
+    return {email: language for email, language in points if email}
 
 
 def send_mail_on_commit(
@@ -68,15 +77,16 @@ def send_mail_on_commit(
     """Queue one email through the outbox; context must be JSON-serialisable (it crosses the broker).
 
     `account` is the customer account the email is about (None for staff emails): its generic copy
-    address (ADM-6) gets the email too, in the copy address's own language: copied when it reads the
-    same language, else sent its own message rendered in its language.
+    address (ADM-6) gets the email too. Every contact point (copy, invoice and emergency addresses)
+    reads it in its own language: copied when that is the email's language, else sent its own
+    message rendered in its language.
     """
-    copies = copy_addresses(account, [*to, *(cc or [])], language)
-    enqueue(send_templated_email, template, to, context, language, [*(cc or []), *copies])
-    if account is not None and not copies and copy_addresses(account, [*to, *(cc or [])]):
-        enqueue(
-            send_templated_email, template, [account.copy_email], context, account.copy_email_language, []
-        )
+    points = contact_point_languages(account)
+    cc = [*(cc or []), *copy_addresses(account, [*to, *(cc or [])])]
+    apart = [email for email in cc if email not in to and points.get(email, language) != language]
+    enqueue(send_templated_email, template, to, context, language, [e for e in cc if e not in apart])
+    for email in apart:
+        enqueue(send_templated_email, template, [email], context, points[email], [])
 
 
 @shared_task(

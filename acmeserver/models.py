@@ -27,6 +27,11 @@ def new_id() -> str:
     return secrets.token_urlsafe(12)
 
 
+def new_token() -> str:
+    """RFC 8555 8.1: a challenge token carries at least 128 bits of entropy (here 256)."""
+    return secrets.token_urlsafe(32)
+
+
 class AcmeEndpoint(models.Model):
     class Status(models.TextChoices):
         ACTIVE = "active", _("Active")
@@ -153,7 +158,7 @@ class AcmeChallenge(models.Model):
     authorization = models.ForeignKey(AcmeAuthorization, on_delete=models.CASCADE, related_name="challenges")
     public_id = models.CharField(max_length=24, unique=True, default=new_id, editable=False)
     type = models.CharField(max_length=10, choices=Type.choices)
-    token = models.CharField(max_length=64, default=new_id)
+    token = models.CharField(max_length=64, default=new_token)
     status = models.CharField(max_length=12, choices=AcmeStatus.choices, default=AcmeStatus.PENDING)
     validated_at = models.DateTimeField(null=True, blank=True)
     seen = models.TextField(blank=True)  # what the portal's check saw (shown like a DCV result)

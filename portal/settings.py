@@ -415,6 +415,8 @@ INSTALLATION_TEST_ALLOW_PRIVATE = env.bool("INSTALLATION_TEST_ALLOW_PRIVATE", de
 SSLYZE_BIN = env("SSLYZE_BIN", default=str(BASE_DIR / ".sslyze-venv" / "bin" / "sslyze"))
 MONITORING_CONCURRENCY = env.int("MONITORING_CONCURRENCY", default=4)
 MONITORING_SCANS_PER_RUN = env.int("MONITORING_SCANS_PER_RUN", default=200)
+# Endpoints per sslyze process (its start-up is most of a scan's CPU): bench/README.md.
+MONITORING_SSLYZE_BATCH = env.int("MONITORING_SSLYZE_BATCH", default=8)
 INSTALLATION_TEST_PER_MINUTE = env.int("INSTALLATION_TEST_PER_MINUTE", default=5)
 
 REST_FRAMEWORK = {

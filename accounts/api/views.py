@@ -14,6 +14,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
+from django.utils.translation import gettext_lazy
 from django_scopes import scope
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import extend_schema
@@ -65,7 +66,13 @@ class MeSerializer(serializers.Serializer):
     rights = serializers.ListField(child=serializers.ChoiceField(choices=Right.choices))
 
 
-@extend_schema(responses=MeSerializer, summary="The authenticated API user")
+@extend_schema(
+    responses=MeSerializer,
+    summary=gettext_lazy("The authenticated API user"),
+    description=gettext_lazy(
+        "The API user behind the token: who they are, for which account, with which rights."
+    ),
+)
 class MeView(AccountAPIView):
     """The API user behind the token: who they are, for which account, with which rights."""
 

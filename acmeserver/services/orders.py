@@ -40,6 +40,7 @@ from orders.models import (
     DcvCheck,
     DcvMethod,
     Order,
+    OrderOrigin,
     new_reference,
 )
 from orders.services.dcv import check_acme_challenge, record_acme_validations
@@ -51,6 +52,7 @@ from orders.services.pricing import PricingError, order_price
 
 from ..models import AcmeAccount, AcmeAuthorization, AcmeChallenge, AcmeOrder, AcmeStatus
 from .accounts import thumbprint_of
+from .ari import certificate_for
 from .endpoints import ordering_refusal, payment_method
 from .problems import AcmeProblem
 
@@ -136,11 +138,8 @@ def new_order(
     if refused:
         raise AcmeProblem("unauthorized", refused, 403)
     replaces = payload.get("replaces") or ""
-    if replaces:
-        from .ari import certificate_for  # ARI sits beside; imported where used
-
-        if not isinstance(replaces, str) or certificate_for(endpoint, replaces) is None:
-            raise AcmeProblem("malformed", _("“replaces” does not name a certificate of this account."))
+    if replaces and (not isinstance(replaces, str) or certificate_for(endpoint, replaces) is None):
+        raise AcmeProblem("malformed", _("“replaces” does not name a certificate of this account."))
     with transaction.atomic():
         order = AcmeOrder.objects.create(
             account_id=acme_account.account_id,
@@ -298,6 +297,8 @@ def finalize(order: AcmeOrder, payload: dict[str, Any]) -> AcmeOrder:
     except (PricingError, PaymentError) as error:
         raise AcmeProblem("unauthorized", str(getattr(error, "message", error)), 403) from None
     validations = _validations(order)
+    # RFC 9773 5: an order that "replaces" a certificate is its renewal (ORD-12 origin and source).
+    replaced = certificate_for(endpoint, order.replaces) if order.replaces else None
     with transaction.atomic():
         locked = AcmeOrder.objects.select_for_update().get(pk=order.pk)
         if locked.order_id is not None:
@@ -319,6 +320,8 @@ def finalize(order: AcmeOrder, payload: dict[str, Any]) -> AcmeOrder:
                 payment=plan,
                 reference=new_reference("ACME-"),
                 automated=True,
+                origin=OrderOrigin.RENEWAL if replaced is not None else OrderOrigin.ORDERED,
+                source_order=replaced.order if replaced is not None else None,
                 options={"acme_endpoint": endpoint.public_id, "acme_order": locked.public_id},
             )
         except OrderError as error:

@@ -150,3 +150,20 @@ def test_another_accounts_endpoint_is_not_found(client, monthly_account, boss, o
     assert endpoint.public_id not in client.get(PAGE).content.decode()
     endpoint.refresh_from_db()
     assert endpoint.status == "active"
+
+
+def test_the_log_says_what_happened_to_an_endpoint():
+    from django.utils import translation
+
+    from accounts.audit_text import sentence
+
+    with translation.override("en"):
+        assert (
+            sentence("acme.endpoint_revoked", "Boss", "acmeendpoint", "abc")
+            == "Boss revoked ACME endpoint abc"
+        )
+    with translation.override("fr"):
+        assert (
+            sentence("acme.endpoint_revoked", "Boss", "acmeendpoint", "abc")
+            == "Boss a révoqué le point d'accès ACME abc"
+        )

@@ -186,6 +186,7 @@ def test_dns01_and_reuse_of_the_validation(client, monthly, boss, peers):
     authz = acme.post(created.json()["authorizations"][0]).json()
     assert authz["wildcard"] is True and [c["type"] for c in authz["challenges"]] == ["dns-01"]
     chall = authz["challenges"][0]
+    assert len(base64.urlsafe_b64decode(chall["token"] + "==")) >= 16  # RFC 8555 8.1: 128 bits at least
     thumb = base64.urlsafe_b64encode(acme.key.thumbprint()).decode().rstrip("=")
     digest = hashlib.sha256(f"{chall['token']}.{thumb}".encode()).digest()
     wrong = acme.post(chall["url"], {})
@@ -276,6 +277,11 @@ def test_renewal_info_and_replaces(client, acme, peers):
     )
     assert renewal.status_code == 201 and renewal.json()["replaces"] == ident
     assert renewal.json()["status"] == "ready"  # the validation is reused
+    done = acme.post(renewal.json()["finalize"], {"csr": der_csr(["ari.shop.test"])})
+    assert done.json()["status"] == "valid"
+    with scopes_disabled():
+        first, second = Order.objects.filter(common_name="ari.shop.test").order_by("created_at", "pk")
+        assert second.origin == "renewal" and second.source_order_id == first.pk
     bogus = acme.post(
         acme.directory["newOrder"],
         {"identifiers": [{"type": "dns", "value": "x.shop.test"}], "replaces": "AAAA.AAAA"},

@@ -84,3 +84,25 @@ def test_reissue_list_email_reaches_each_accounts_own_copy_address(
     copy = [m for m in mailoutbox if m.to == ["ours@acme.test"]]
     assert len(copy) == 1 and "certificat à réémettre" in copy[0].subject
     assert len(mailoutbox) == 2
+
+
+def test_every_contact_point_reads_its_own_language(account, mailoutbox, django_capture_on_commit_callbacks):
+    from accounts.mail import send_mail_on_commit
+
+    points(
+        account,
+        copy_email="copy@acme.test",
+        copy_email_language="en",
+        emergency_email="urgent@acme.test",
+        emergency_email_language="fr",
+    )
+    context = {"reference": "CP2", "common_name": "x", "status_url": "/", "approver_name": "A", "status": "s"}
+    with django_capture_on_commit_callbacks(execute=True):
+        send_mail_on_commit(
+            "order_approved", ["tech@acme.test"], context, "en", cc=["urgent@acme.test"], account=account
+        )
+
+    english, french = mailoutbox
+    assert english.to == ["tech@acme.test"] and english.cc == ["copy@acme.test"]
+    assert french.to == ["urgent@acme.test"] and french.cc == []
+    assert english.subject != french.subject and "CP2" in french.subject
