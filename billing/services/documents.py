@@ -17,14 +17,15 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import formats, timezone, translation
+from django.utils import formats, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django_scopes import scopes_disabled
 
 from accounts.audit import log_action
 from accounts.models import Account, User
 
-from .. import conf
+from .. import clock, conf
 from ..models import SERIES, BillingProfile, Document, DocumentKind, DocumentLine, DocumentStatus
 from .numbering import next_number
 from .pdf import render_document_pdf
@@ -142,6 +143,20 @@ def _create(
     issue_date = fields.pop("issue_date")
     series = SERIES[kind]
     number = next_number(series, issue_date.year)
+    # One continuous chronological sequence (art. 242 nonies A): under the sequence's lock, a
+    # document may not be dated before the last one of its series (a replayed history, billing.clock).
+    with scopes_disabled():  # the sequence is the seller's, across every account
+        last = (
+            Document.objects.filter(series=series, year=issue_date.year)
+            .order_by("-number")
+            .values_list("issue_date", flat=True)
+            .first()
+        )
+    if last is not None and issue_date < last:
+        raise DocumentError(
+            _("A document of this series is already dated %(date)s: a new one cannot be dated before it.")
+            % {"date": _date_text(last)}
+        )
     document = Document.objects.create(
         account=account,
         kind=kind,
@@ -244,7 +259,7 @@ def issue_invoice(
     """ACCT-1: issue an invoice for `lines`; `paid` when it was paid at order time (card...).
     `billing_address` (ORD-2: the order's, if different) overrides the account's default."""
     fields, prepared, language = _common(account, lines, reference, billing_address)
-    issue_date = timezone.localdate()
+    issue_date = clock.today()
     term = 0 if paid else _due_days(account, due_days)
     due_date = issue_date + datetime.timedelta(days=term)
     with translation.override(language):
@@ -260,7 +275,7 @@ def issue_invoice(
         due_date=due_date,
         payment_terms=terms,
         status=DocumentStatus.PAID if paid else DocumentStatus.ISSUED,
-        paid_at=timezone.now() if paid else None,
+        paid_at=clock.now() if paid else None,
         payment_reference=payment_reference[:100],
     )
     with transaction.atomic():
@@ -278,7 +293,7 @@ def issue_quote(
 ) -> Document:
     """ACCT-2, ORD-9: a quote, open until it is signed or expires (BILLING_QUOTE_VALIDITY_DAYS)."""
     fields, prepared, language = _common(account, lines, reference, billing_address)
-    issue_date = timezone.localdate()
+    issue_date = clock.today()
     term = _due_days(account, due_days)
     with translation.override(language):
         terms = gettext("Payment within %(days)s days of the invoice date.") % {"days": term}
@@ -297,7 +312,7 @@ def issue_delivery_note(
 ) -> Document:
     """PLAT-4: a delivery note listing what was delivered (its PDF shows no prices)."""
     fields, prepared, _lang = _common(account, lines, reference)
-    fields.update(issue_date=timezone.localdate(), status=DocumentStatus.ISSUED, vat_mention="")
+    fields.update(issue_date=clock.today(), status=DocumentStatus.ISSUED, vat_mention="")
     with transaction.atomic():
         return _create(account, DocumentKind.DELIVERY_NOTE, prepared, fields=fields, by=by)
 
@@ -363,7 +378,7 @@ def issue_credit_note(
         with translation.override(invoice.language):
             terms = gettext("Credit note for invoice %(number)s.") % {"number": invoice.display_number}
         fields.update(
-            issue_date=timezone.localdate(),
+            issue_date=clock.today(),
             related_document=invoice,
             reason=reason[:2000],
             status=DocumentStatus.ISSUED,
@@ -408,7 +423,7 @@ def mark_paid(
         if invoice.status != DocumentStatus.ISSUED:
             raise DocumentError(_("A cancelled invoice cannot be paid."))
         invoice.status = DocumentStatus.PAID
-        invoice.paid_at = paid_at or timezone.now()
+        invoice.paid_at = paid_at or clock.now()
         invoice.payment_reference = payment_reference[:100]
         invoice.save(update_fields=["status", "paid_at", "payment_reference"])
         log_action(
@@ -433,11 +448,11 @@ def sign_quote(quote: Document, by: User | None = None) -> Document:
         if (
             quote.status != DocumentStatus.OPEN
             or quote.valid_until is None  # every quote is issued with one
-            or quote.valid_until < timezone.localdate()
+            or quote.valid_until < clock.today()
         ):
             raise DocumentError(_("This quote has expired."))
         quote.status = DocumentStatus.SIGNED
-        quote.signed_at = timezone.now()
+        quote.signed_at = clock.now()
         quote.save(update_fields=["status", "signed_at"])
         log_action(
             "billing.quote_signed", account=quote.account, user=by, obj=quote, number=quote.display_number
@@ -450,7 +465,7 @@ def expire_quotes(today: datetime.date | None = None) -> int:
 
     A scheduled job across every account: the caller runs it under scopes_disabled().
     """
-    today = today or timezone.localdate()
+    today = today or clock.today()
     expired = 0
     for pk in Document.objects.filter(
         kind=DocumentKind.QUOTE, status=DocumentStatus.OPEN, valid_until__lt=today

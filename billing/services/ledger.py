@@ -24,6 +24,7 @@ from accounts.audit import log_action
 from accounts.models import Account, User
 from catalog.models import Product
 
+from .. import clock
 from ..models import BillingProfile, Document, EuroMovement, MovementKind, TokenMovement
 from ..models.ledger import CREDIT_KINDS, DEBIT_KINDS
 
@@ -202,6 +203,7 @@ def credit_tokens(
             document=document,
             created_by=user,
             note=note,
+            created_at=clock.now(),
         )
         log_action(
             "ledger.tokens_credited",
@@ -257,6 +259,7 @@ def debit_tokens(
             document=document,
             created_by=user,
             note=note,
+            created_at=clock.now(),
         )
         log_action(
             "ledger.tokens_debited",
@@ -304,6 +307,7 @@ def credit_euros(
             document=document,
             created_by=user,
             note=note,
+            created_at=clock.now(),
         )
         log_action(
             "ledger.euros_credited",
@@ -350,6 +354,7 @@ def debit_euros(
             document=document,
             created_by=user,
             note=note,
+            created_at=clock.now(),
         )
         log_action(
             "ledger.euros_debited",

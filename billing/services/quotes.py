@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.audit import log_action
 from accounts.models import Account, User
 
-from .. import conf
+from .. import clock, conf
 from ..models import Document, DocumentKind, DocumentStatus
 from .documents import DocumentError
 
@@ -74,7 +74,7 @@ def accept_quote(quote: Document, by: User, *, request: HttpRequest | None = Non
         if quote.status == DocumentStatus.SIGNED:
             return quote
         expiry = quote_expiry(quote)
-        if quote.status == DocumentStatus.EXPIRED or expiry < timezone.localdate():
+        if quote.status == DocumentStatus.EXPIRED or expiry < clock.today():
             raise QuoteExpired(
                 _(
                     "Quote %(number)s expired on %(date)s and can no longer be accepted; ask us for a new quote."
@@ -86,7 +86,7 @@ def accept_quote(quote: Document, by: User, *, request: HttpRequest | None = Non
                 _("Quote %(number)s can no longer be accepted.") % {"number": quote.display_number}
             )
         quote.status = DocumentStatus.SIGNED
-        quote.signed_at = timezone.now()
+        quote.signed_at = clock.now()
         quote.save(update_fields=["status", "signed_at"])
         log_action(
             "quote.accepted",

@@ -25,7 +25,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -34,6 +34,7 @@ from accounts.models import Account, Contact, User
 from catalog.models import Product
 from catalog.services import catalogue_queryset
 
+from .. import clock
 from ..models import (
     Document,
     DocumentKind,
@@ -238,6 +239,7 @@ def create_topup(
                 billing_contact=billing_contact,
                 as_quote=as_quote,
                 draft_key=draft_key,
+                created_at=clock.now(),
                 sepa_mandate=mandate if payment_mode == PaymentMode.DIRECT_DEBIT else None,
                 created_by=by,
             )
@@ -323,7 +325,7 @@ def confirm_topup(
         if topup.kind == TopUpKind.EUROS:
             credit_euros(account, topup.amount_excl_vat, reference=topup.public_id, user=by, document=invoice)
         topup.status = TopUpStatus.PAID
-        topup.paid_at = paid_at or timezone.now()
+        topup.paid_at = paid_at or clock.now()
         topup.paid_recorded_by = by
         topup.save(update_fields=["status", "paid_at", "paid_recorded_by", "invoice"])
         log_action(
@@ -358,7 +360,7 @@ def cancel_topup(topup: TopUp, by: User | None, *, reason: str) -> TopUp:
             if invoice.status == DocumentStatus.ISSUED:
                 credit_note = issue_credit_note(invoice, reason=reason, by=by)
         topup.status = TopUpStatus.CANCELLED
-        topup.cancelled_at = timezone.now()
+        topup.cancelled_at = clock.now()
         topup.save(update_fields=["status", "cancelled_at"])
         log_action(
             "billing.topup_cancelled",

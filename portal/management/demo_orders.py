@@ -5,8 +5,10 @@ lead there, run with `submit_order`, `transition`, `record_payment` and `issue_c
 by writing the status. Certificates are real ones from the embedded CA, signed for fresh EC P-256
 keys (thrown away: the demo never needs them). A delivered order's certificate is issued in the
 past (`now=`) so that it has the wanted number of days left, some negative: expired ones.
-Dates the services set to "now" (ordered, paid) are moved back afterwards for a believable
-history. Each order is keyed by a submission token, so a second run skips what exists.
+Orders are placed in date order with billing's clock at their date (`demo_history`), so their
+invoices, quotes and credit notes carry it; the dates the order services set to "now" (ordered,
+paid) are moved back afterwards. Each order is keyed by a submission token, so a second run skips
+what exists.
 """
 
 from __future__ import annotations
@@ -19,16 +21,18 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from django.db import transaction
-from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Account, User
 from catalog.models import Product
 from orders.ca.policy import default_tls_validity
 from orders.models import DcvMethod, Order, OrderStatus, ServerSoftware
-from orders.services import find_submitted, issue_certificate, record_payment, submit_order, transition
+from orders.services import issue_certificate, record_payment, submit_order, transition
+from orders.services.actions import cancel_order
+from orders.services.approval import approve_order
 from orders.services.dcv import validate_order_dcv_manually
 from orders.services.lifecycle import add_months
+from orders.services.payment import Method, PaymentPlan, plan_payment
+from orders.services.pricing import order_price
 
 from .demo_accounts import DemoAccount
 
@@ -61,6 +65,15 @@ APPROVAL_DECISIONS: dict[str, str] = {
 }
 # Who makes each move: the account's approver for approvals and cancellations, staff for the rest.
 BY_CUSTOMER = {S.CANCELLED}
+# ORD-9: the payment chosen at order time, for the orders whose document tells their story: an
+# unpaid transfer invoice (awaiting payment; delivered before payment under a deferred-payment
+# agreement) or a quote awaiting the customer's purchase order. The others are paid by staff
+# recording the payment ("pay": the invoice is issued paid).
+PAYMENT_METHODS: dict[str, tuple[str, bool]] = {
+    S.AWAITING_PAYMENT: (Method.TRANSFER, False),
+    S.DELIVERED_NOT_PAID: (Method.TRANSFER, False),
+    S.QUOTE: (Method.TRANSFER, True),
+}
 DCV_NOTE = "Domains checked by the validation team"
 NOTES: dict[str, str] = {
     S.AWAITING_DCV: "Domain validation sent to the technical contact.",
@@ -308,6 +321,22 @@ def _set_dates(order: Order, **dates: datetime) -> None:
         setattr(order, name, value)
 
 
+def order_start(spec: DemoOrder, product: Product, now: datetime) -> datetime:
+    """When the demo order was placed (and paid, when it was): the day before its certificate was
+    issued for a delivered order, `spec.days` ago for the others."""
+    if "issue" in PATHS[spec.target]:
+        return issue_moment(product, spec.months, spec.days, now) - timedelta(days=1)
+    return now - timedelta(days=spec.days)
+
+
+def _payment(spec: DemoOrder, account: Account, product: Product) -> PaymentPlan | None:
+    if spec.target not in PAYMENT_METHODS:
+        return None
+    method, quote = PAYMENT_METHODS[spec.target]
+    total = order_price(product, spec.months, spec.names[0], list(spec.names[1:]))
+    return plan_payment(account, product, spec.months, total, method=method, quote=quote)
+
+
 def _place(ctx: _Context, spec: DemoOrder, index: int) -> Order:
     account = ctx.demo.account
     org, org_spec, contacts = ctx.demo.organisations[spec.org]
@@ -319,13 +348,8 @@ def _place(ctx: _Context, spec: DemoOrder, index: int) -> Order:
         else next(u for u in ctx.demo.users.values() if u.is_account_superuser)
     )
     approver = next(u for u in ctx.demo.users.values() if u.is_account_superuser)
-    delivered = "issue" in PATHS[spec.target]
-    if delivered:
-        issued = issue_moment(product, spec.months, spec.days, ctx.now)
-        start = issued - timedelta(days=1)
-    else:
-        issued = None
-        start = ctx.now - timedelta(days=spec.days)
+    start = order_start(spec, product, ctx.now)
+    issued = start + timedelta(days=1) if "issue" in PATHS[spec.target] else None
     order = submit_order(
         account=account,
         user=user,
@@ -341,11 +365,16 @@ def _place(ctx: _Context, spec: DemoOrder, index: int) -> Order:
         dcv_method=_DCV[index % len(_DCV)],
         customer_reference=f"PO-{start:%Y}-{index + 101:04d}" if index % 3 == 0 else "",
         submission_token=spec.token,
+        payment=_payment(spec, account, product),
     )
     _set_dates(order, created_at=start - timedelta(hours=5))
     if order.status == S.AWAITING_APPROVAL and spec.target != S.AWAITING_APPROVAL:
-        decision = APPROVAL_DECISIONS.get(spec.target, S.AWAITING_PAYMENT)
-        order = transition(order, decision, user=approver, note="Approved")
+        if (order.options or {}).get("payment"):
+            # ORD-5 then ORD-9: approving books the payment chosen at order time.
+            order = approve_order(order, user=approver)
+        else:
+            decision = APPROVAL_DECISIONS.get(spec.target, S.AWAITING_PAYMENT)
+            order = transition(order, decision, user=approver, note="Approved")
     for step in PATHS[spec.target]:
         if step == "pay":
             order = record_payment(order, user=ctx.staff, reference=f"CARD-{order.reference}")
@@ -355,26 +384,13 @@ def _place(ctx: _Context, spec: DemoOrder, index: int) -> Order:
         elif step == "issue":
             validate_order_dcv_manually(order, by=ctx.staff, note=DCV_NOTE, now=issued)
             issue_certificate(order, user=ctx.staff, now=issued)
+        elif step == S.CANCELLED_REFUNDED:
+            # LIFE-6: the paid order's invoice is credited (less the fee) and a deposit coupon
+            # returns the money.
+            order = cancel_order(order, NOTES[step], user=ctx.staff)
         elif order.status != step:
             by = approver if step in BY_CUSTOMER else ctx.staff
             order = transition(order, step, user=by, note=NOTES.get(step, ""))
     if spec.target in CUSTOMER_COMMENTS:
         Order.objects.filter(pk=order.pk).update(customer_comment=CUSTOMER_COMMENTS[spec.target])
     return order
-
-
-def ensure_orders(demo: DemoAccount, staff: User, now: datetime | None = None) -> int:
-    """PLAT-8: the account's demo orders, each created once; returns how many were created now."""
-    specs = DEMO_ORDERS[demo.spec.domain]
-    codes = {spec.product for spec in specs}
-    products = {p.code: p for p in Product.objects.filter(code__in=codes).select_related("brand")}
-    ctx = _Context(demo, staff, products, now or timezone.now())
-    created = 0
-    for index, spec in enumerate(specs):
-        if find_submitted(demo.account, spec.token) is not None:
-            continue
-        # One order at a time: a failure leaves no half-made order, and a rerun completes the set.
-        with transaction.atomic():
-            _place(ctx, spec, index)
-        created += 1
-    return created

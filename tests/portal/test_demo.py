@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from io import StringIO
 
 from cryptography import x509
@@ -13,8 +13,11 @@ from django_scopes import scopes_disabled
 from stdnum.fr import siren, tva
 
 from accounts.models import Account, AuditEvent, Contact, Organisation, Right, User
+from billing.models import Document, DocumentKind, DocumentStatus
+from billing.services.quotes import open_quotes
 from catalog.models import Product
 from orders.models import Certificate, Order, OrderStatus
+from orders.services.payment import order_documents
 from portal.management.demo_accounts import DEMO_PASSWORD
 from portal.management.demo_lists import TOKEN_PREFIX as LIST_TOKEN_PREFIX
 from portal.management.demo_orders import DEMO_ORDERS, PATHS
@@ -192,6 +195,56 @@ class DemoTests(TestCase):
         waiting = Order.objects.filter(status=OrderStatus.AWAITING_APPROVAL)
         assert waiting.exists()
         assert set(waiting.values_list("created_by__username", flat=True)) == {"partner-tech"}
+
+    def test_a_year_of_invoices_quotes_credit_notes_and_payments(self):
+        """Issue 8 point 17: the money side looks like a year of use, numbered in date order."""
+        today = timezone.localdate()
+        this_month = (today.year, today.month)
+        invoices = Document.objects.filter(kind=DocumentKind.INVOICE)
+        months = {(d.year, d.month) for d in invoices.values_list("issue_date", flat=True)}
+        past = {m for m in months if m < this_month and (today - date(*m, 1)).days < 370}
+        assert len(past) >= 10, sorted(months)
+        paid_months = {
+            (p.year, p.month)
+            for p in invoices.filter(status=DocumentStatus.PAID).values_list("paid_at", flat=True)
+        }
+        assert len(paid_months - {this_month}) >= 8, sorted(paid_months)
+        quotes = Document.objects.filter(kind=DocumentKind.QUOTE)
+        accepted = quotes.filter(status=DocumentStatus.SIGNED)
+        assert accepted.exists()
+        assert AuditEvent.objects.filter(action="quote.accepted").exists()  # by the customer, online
+        assert any(open_quotes(account).exists() for account in Account.objects.filter(name__in=DOMAINS))
+        credit_notes = Document.objects.filter(kind=DocumentKind.CREDIT_NOTE, related_document__isnull=False)
+        assert credit_notes.count() >= 2
+        assert Document.objects.filter(kind=DocumentKind.INVOICE, status=DocumentStatus.CANCELLED).exists()
+
+    def test_documents_are_numbered_without_gap_in_date_order(self):
+        rows = Document.objects.order_by("series", "year", "number").values_list(
+            "series", "year", "number", "issue_date"
+        )
+        sequences: dict[tuple[str, int], list[tuple[int, date]]] = {}
+        for series, year, number, issued in rows:
+            sequences.setdefault((series, year), []).append((number, issued))
+        assert len(sequences) >= 4
+        for key, documents in sequences.items():
+            assert [n for n, _ in documents] == list(range(1, len(documents) + 1)), key
+            dates = [d for _, d in documents]
+            assert dates == sorted(dates), key
+            assert all(d.year == key[1] for d in dates), key
+
+    def test_delivered_not_paid_orders_have_their_unpaid_invoice(self):
+        unpaid = walked_orders().filter(status=OrderStatus.DELIVERED_NOT_PAID)
+        assert unpaid.count() >= 2
+        for order in unpaid:
+            invoices = order_documents(order).filter(kind=DocumentKind.INVOICE)
+            assert [i.status for i in invoices] == [DocumentStatus.ISSUED], order
+            assert invoices[0].issue_date < order.certificates.get().not_before.date() + timedelta(days=1)
+            assert order.paid_at is None
+        # Those paid on delivery have their paid invoice, dated when they were paid.
+        for order in walked_orders().filter(status=OrderStatus.DELIVERED_PAID)[:5]:
+            invoice = order_documents(order).get(kind=DocumentKind.INVOICE)
+            assert invoice.status == DocumentStatus.PAID
+            assert invoice.issue_date == timezone.localdate(order.paid_at)
 
     def test_enterprise_contract_and_partner_consent_gate_ordering(self):
         """Issue 12 "Done when": a contract limiting the enterprise to two products, enforced; the
