@@ -1,7 +1,8 @@
 """Administration › ACME (AUTO-2, /administration/acme/): list, create, disable, enable, revoke.
 
-The Technical right (ordering) or the super user; creating an endpoint asks for a recent login
-(its key orders certificates, STYLE.md 10). The HMAC key goes through the session to the next page,
+The Administrative right, as every Administration page; creating an endpoint also needs the
+Technical right (its key orders certificates: nobody hands out more than they hold, issue 13) and
+asks for a recent login (STYLE.md 10). The HMAC key goes through the session to the next page,
 which removes it as it shows it (as API tokens do).
 """
 
@@ -25,7 +26,7 @@ from .forms import EndpointForm
 from .models import AcmeEndpoint
 from .services import endpoints as services
 
-TECHNICAL = Right.TECHNICAL
+ADMINISTRATIVE = Right.ADMINISTRATIVE
 NEW_KEY_SESSION_KEY = "acme_new_endpoint_key"
 
 
@@ -37,7 +38,7 @@ def _get_endpoint(request: AuthenticatedRequest, public_id: str) -> AcmeEndpoint
     return get_for_account(AcmeEndpoint.objects.all(), request.user.account, public_id=public_id)
 
 
-@right_required(TECHNICAL)
+@right_required(ADMINISTRATIVE)
 def endpoints(request: AuthenticatedRequest) -> HttpResponseBase:
     rows = AcmeEndpoint.objects.filter(account=request.user.account).select_related(
         "product__brand", "organisation"
@@ -48,7 +49,7 @@ def endpoints(request: AuthenticatedRequest) -> HttpResponseBase:
     return render(request, "acme/endpoints.html", {"page": page})
 
 
-@right_required(TECHNICAL)
+@right_required(ADMINISTRATIVE)
 @reauthentication_required
 @require_http_methods(["GET", "POST"])
 def endpoint_add(request: AuthenticatedRequest) -> HttpResponseBase:
@@ -82,7 +83,7 @@ def endpoint_add(request: AuthenticatedRequest) -> HttpResponseBase:
     return render(request, "acme/endpoint_add.html", {"form": form})
 
 
-@right_required(TECHNICAL)
+@right_required(ADMINISTRATIVE)
 @never_cache
 def key_shown(request: AuthenticatedRequest) -> HttpResponseBase:
     shown = request.session.pop(NEW_KEY_SESSION_KEY, None)
@@ -117,19 +118,19 @@ def _action(request: AuthenticatedRequest, public_id: str, action: str) -> HttpR
     return render(request, "acme/endpoint_confirm.html", {"endpoint": endpoint, "action": action})
 
 
-@right_required(TECHNICAL)
+@right_required(ADMINISTRATIVE)
 @require_http_methods(["GET", "POST"])
 def endpoint_disable(request: AuthenticatedRequest, public_id: str) -> HttpResponseBase:
     return _action(request, public_id, "disable")
 
 
-@right_required(TECHNICAL)
+@right_required(ADMINISTRATIVE)
 @require_http_methods(["GET", "POST"])
 def endpoint_enable(request: AuthenticatedRequest, public_id: str) -> HttpResponseBase:
     return _action(request, public_id, "enable")
 
 
-@right_required(TECHNICAL)
+@right_required(ADMINISTRATIVE)
 @reauthentication_required(allow_get=True)
 @require_http_methods(["GET", "POST"])
 def endpoint_revoke(request: AuthenticatedRequest, public_id: str) -> HttpResponseBase:

@@ -137,7 +137,7 @@ SECTIONS = [
             Entry(_("Users"), "administration:users", (Right.ADMINISTRATIVE,)),
             Entry(_("Contacts"), "administration:contacts", (Right.ADMINISTRATIVE,)),
             Entry(_("API users"), "administration:api_users", (Right.ADMINISTRATIVE,)),
-            Entry(_("ACME"), "acme_admin:endpoints", (Right.TECHNICAL,)),  # AUTO-2
+            Entry(_("ACME"), "acme_admin:endpoints", (Right.ADMINISTRATIVE,)),  # AUTO-2
             Entry(_("Logs"), "administration:logs", (Right.ADMINISTRATIVE,)),
         ],
     ),

@@ -35,6 +35,15 @@ def pytest_configure(config: pytest.Config) -> None:
     settings.MEDIA_ROOT = own / "media"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _task_modules() -> None:
+    """Every task module a worker imports at start (CELERY_IMPORTS) is registered, as in a worker:
+    a test file run alone finds the tasks the outbox enqueues by name, as the whole suite does."""
+    from portal.celery import app
+
+    app.loader.import_default_modules()
+
+
 @pytest.fixture(autouse=True)
 def _no_scope_leak():
     """Tests build data across accounts freely; views still run under the request's own scope."""

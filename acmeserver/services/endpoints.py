@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.audit import log_action
-from accounts.models import Account, Contact, Organisation, User
+from accounts.models import Account, Contact, Organisation, Right, User
 from catalog.models import Product
 from contracts.services.rules import refusal
 from orders.services.payment import FORMULA_METHODS, offer
@@ -106,6 +106,8 @@ def create_endpoint(
     request: HttpRequest | None = None,
 ) -> NewEndpoint:
     """AUTO-2: a new endpoint and its EAB key (the HMAC key returned once, never again)."""
+    if not by.has_right(Right.TECHNICAL):
+        raise EndpointError(_("An ACME key orders certificates: creating one needs the Technical right."))
     owned = [organisation.account_id, admin_contact.account_id, technical_contact.account_id]
     if any(owner != account.pk for owner in owned):
         raise EndpointError(_("The organisation and contacts must belong to your account."))

@@ -66,13 +66,24 @@ def test_super_user_creates_an_endpoint_whose_key_is_shown_once(client, monthly_
     assert AuditEvent.objects.filter(action="acme.endpoint_created", account=monthly_account).exists()
 
 
-def test_a_technical_user_may_create_one(client, monthly_account):
-    tech = factories.make_user(monthly_account, "tech", rights=[Right.TECHNICAL])
-    log_in(client, tech)
+def test_an_administrator_with_the_technical_right_may_create_one(client, monthly_account):
+    user = factories.make_user(monthly_account, "admintech", rights=[Right.ADMINISTRATIVE, Right.TECHNICAL])
+    log_in(client, user)
     assert post_new(client, monthly_account, dv_product()).status_code == 302
 
 
-@pytest.mark.parametrize("right", [Right.COMMERCIAL, Right.BILLING, Right.ADMINISTRATIVE, Right.APPROVAL])
+def test_an_administrator_without_the_technical_right_sees_the_list_but_creates_none(client, monthly_account):
+    """The key orders certificates: handing one out needs the Technical right (issue 13)."""
+    user = factories.make_user(monthly_account, "admin", rights=[Right.ADMINISTRATIVE])
+    log_in(client, user)
+    assert client.get(PAGE).status_code == 200
+    response = post_new(client, monthly_account, dv_product())
+    assert response.status_code == 200
+    assert "needs the Technical right" in response.content.decode()
+    assert not AcmeEndpoint.objects.filter(account=monthly_account).exists()
+
+
+@pytest.mark.parametrize("right", [Right.COMMERCIAL, Right.BILLING, Right.TECHNICAL, Right.APPROVAL])
 def test_other_rights_are_refused(client, monthly_account, right):
     user = factories.make_user(monthly_account, "someone", rights=[right])
     log_in(client, user)
