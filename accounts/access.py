@@ -67,7 +67,7 @@ def get_for_account(queryset: models.QuerySet[M], account: Account, **lookup: An
 
 def public_view(view):
     """Mark a view as open to anyone (an emailed link, an external order link, a CRL): the rights
-    table test (tests/test_permissions.py) then knows the missing check is deliberate. Such a view
+    table test (tests/accounts/test_permissions.py) then knows the missing check is deliberate. Such a view
     opens the tenant scope of the object it serves itself."""
     view.public = True
     view.required_rights = ()

@@ -27,7 +27,7 @@ django.setup()
 from django.conf import settings  # noqa: E402
 
 from monitoring import tls_scan  # noqa: E402
-from tests.tls_servers import NAME, self_signed_leaf, start_nginx  # noqa: E402
+from tests.support.tls_servers import NAME, self_signed_leaf, start_nginx  # noqa: E402
 
 
 def main() -> None:

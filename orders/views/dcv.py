@@ -184,4 +184,4 @@ def confirm(request: AuthenticatedRequest, token: str) -> HttpResponseBase:
         )
 
 
-confirm.public = True  # the rights table (tests/test_permissions.py) lists it as public
+confirm.public = True  # the rights table (tests/accounts/test_permissions.py) lists it as public
