@@ -6,3 +6,6 @@ class BillingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "billing"
     verbose_name = _("Billing")
+
+    def ready(self) -> None:
+        from . import signals  # noqa: F401  (connects the receivers)

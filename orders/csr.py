@@ -96,6 +96,18 @@ def parse_csr(text: str) -> CsrInfo:
     The last check reads the certificates revoked for key compromise on every account (BR 6.1.1.3) and
     the RSA moduli seen before (shared primes); an accepted RSA key's modulus is then stored.
     """
+    return _read_csr(text, against_database=True)
+
+
+def describe_csr(text: str) -> CsrInfo:
+    """What a stored CSR says (the status page shows it back): the same reading as `parse_csr`
+    without the checks against the database (blocked and compromised keys, shared primes) and
+    without storing its modulus. It passed them when the order was placed; reading every stored
+    modulus on each view of a status page would make the page cost grow with the portal."""
+    return _read_csr(text, against_database=False)
+
+
+def _read_csr(text: str, *, against_database: bool) -> CsrInfo:
     der = _decode_pem(text)
     try:
         csr = x509.load_der_x509_csr(der)
@@ -111,10 +123,11 @@ def parse_csr(text: str) -> CsrInfo:
     subject = [(_attribute_label(attr), _attribute_value(attr)) for attr in csr.subject]
     common_names = [value for label, value in subject if label == "CN"]
     key_sha256 = public_key_sha256(public_key)
-    verdict = check_public_key(public_key, key_sha256)
-    if verdict is not None:
-        raise CsrError(verdict.code, verdict.message)
-    remember_public_key(public_key)  # every accepted key's modulus is kept for the shared-prime check
+    if against_database:
+        verdict = check_public_key(public_key, key_sha256)
+        if verdict is not None:
+            raise CsrError(verdict.code, verdict.message)
+        remember_public_key(public_key)  # every accepted key's modulus is kept for the shared-prime check
     return CsrInfo(
         pem=csr.public_bytes(serialization.Encoding.PEM).decode(),
         common_name=common_names[0] if common_names else "",

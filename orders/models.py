@@ -271,6 +271,25 @@ class Order(models.Model):
         indexes = [
             models.Index(fields=["account", "-created_at", "-id"], name="order_account_created"),
             models.Index(fields=["account", "status", "-created_at"], name="order_account_status"),
+            # Issue 17: every sortable column of the order list read in index order, account first and
+            # the id last (the lists' tie-breaker), so a page of a sorted list reads only its rows.
+            *(
+                models.Index(fields=["account", column, "id"], name=f"order_sort_{short}")
+                for column, short in (
+                    ("reference", "reference"),
+                    ("customer_reference", "custref"),
+                    ("ca_reference", "caref"),
+                    ("common_name", "cn"),
+                    ("sans", "sans"),
+                    ("server_software", "software"),
+                    ("delivered_at", "delivered"),
+                    ("status", "status"),
+                    ("custom_1", "custom1"),
+                    ("custom_2", "custom2"),
+                    ("custom_3", "custom3"),
+                    ("custom_4", "custom4"),
+                )
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

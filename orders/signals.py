@@ -1,22 +1,24 @@
-"""Keep the cached certificate counts of the lists current (LIST-1): any saved or deleted
-certificate drops its account's counts. Set-based updates call `listing.forget_counts` themselves."""
+"""Keep the account's cached figures current (issue 17: list counts LIST-1, menu badges NAV-2,
+home blocks NAV-3): any saved or deleted order or certificate drops its account's figures
+(`accounts.account_cache`). Set-based updates (the beat jobs, the reissue list's rebuild and flags)
+call `account_cache.forget` or `forget_all` themselves."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
+from django.db import models
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from .models import Certificate
-from .services.listing import forget_counts
+from accounts import account_cache
+
+from .models import Certificate, Order
 
 
 @receiver(post_save, sender=Certificate, dispatch_uid="orders.certificate_counts_saved")
 @receiver(post_delete, sender=Certificate, dispatch_uid="orders.certificate_counts_deleted")
-def certificate_changed(sender: type[Certificate], instance: Certificate, **kwargs: Any) -> None:
-    account_id = instance.account_id
-    forget_counts(account_id)
-    # A reader between the write and the commit could cache the old numbers: drop them again after.
-    transaction.on_commit(lambda: forget_counts(account_id))
+@receiver(post_save, sender=Order, dispatch_uid="orders.order_figures_saved")
+@receiver(post_delete, sender=Order, dispatch_uid="orders.order_figures_deleted")
+def account_row_changed(sender: type[models.Model], instance: Any, **kwargs: Any) -> None:
+    account_cache.forget(instance.account_id)

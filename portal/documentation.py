@@ -19,6 +19,7 @@ from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
 
 from accounts.access import account_user_required
 from catalog.models import Brand, News, ProductSheet, ProductSheetAttachment
@@ -39,11 +40,15 @@ def _sheets_for(language: str) -> QuerySet[ProductSheet]:
 
 
 def _api_links() -> list[tuple[str, str]]:
-    """AUTO-6 pages that exist: the OpenAPI schema (the ACME pages come with issue 10)."""
+    """AUTO-6 pages that exist: the API reference page and the OpenAPI schema (the ACME pages come
+    with issue 10)."""
     links = []
-    for name, label in (("api:schema", "OpenAPI"),):
+    for name, label in (
+        ("api:docs", _("API reference: every operation, its parameters and answers")),
+        ("api:schema", _("OpenAPI 3 description of the API (YAML)")),
+    ):
         try:
-            links.append((label, reverse(name)))
+            links.append((str(label), reverse(name)))
         except NoReverseMatch:
             continue
     return links

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from accounts import account_cache
 from accounts.models import Account, Right
 from billing import menu as billing_menu
 from orders.services import actions as orders_actions
@@ -129,17 +130,30 @@ SECTIONS = [
 def badge_counts(user) -> dict[str, int]:
     """NAV-2: counts needing attention, keyed by url name; only for sections the user can see.
 
-    A constant number of queries (one per badge family), whatever the size of the account.
+    Each family is counted once per account and kept in the cache (`accounts.account_cache`):
+    the services drop it when they change what it counts, so a page does not recount the whole
+    account on every request (issue 17); no query at all while the cache holds them.
     """
+    account = user.account
     counts: dict[str, int] = {}
     if user.has_right(Right.TECHNICAL) or user.has_right(Right.COMMERCIAL):
-        counts["orders:to_accept"] = orders_actions.to_accept_count(user.account)
+        counts["orders:to_accept"] = account_cache.cached(
+            account.pk, "badge:to_accept", lambda: orders_actions.to_accept_count(account)
+        )
     if user.has_right(Right.APPROVAL):
-        counts.update(orders_approval.badge_counts(user.account))
+        counts.update(
+            account_cache.cached(account.pk, "badge:approval", lambda: orders_approval.badge_counts(account))
+        )
     if user.has_right(Right.BILLING):
-        counts.update(billing_menu.badge_counts(user.account))
-    if user.has_right(Right.TECHNICAL):
-        counts.update(orders_reissue_list.badge_counts(user.account))  # ORD-13
+        counts.update(
+            account_cache.cached(account.pk, "badge:billing", lambda: billing_menu.badge_counts(account))
+        )
+    if user.has_right(Right.TECHNICAL):  # ORD-13
+        counts.update(
+            account_cache.cached(
+                account.pk, "badge:reissues", lambda: orders_reissue_list.badge_counts(account)
+            )
+        )
     return counts
 
 

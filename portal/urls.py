@@ -21,7 +21,7 @@ urlpatterns = [
     path("administration/preferences/", preferences.preferences, name="administration_preferences"),
     path("administration/", include("accounts.administration.urls")),
     path("me/", include("accounts.me.urls")),
-    path("api/v1/", include("accounts.api.urls")),
+    path("api/v1/", include("api.urls")),  # AUTO-6
     path("pricing/", include("billing.pricing_urls")),
     path("account/", include("billing.account_urls")),
     path("accounting/", include("billing.urls")),

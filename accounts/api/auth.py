@@ -2,7 +2,7 @@
 
 `Authorization: Bearer <token>`; an unknown or revoked token, a suspended API user or an account
 that is no longer active all answer 401. An expired token (issue 13.8) answers 401 too, with an RFC
-9457 problem document (`TokenExpired`, rendered by `AccountAPIView`). `last_used_at` and the client
+9457 problem document (`TokenExpired`, rendered by the API's exception handler, api.problems). `last_used_at` and the client
 address `last_used_ip` are written at most once a minute (sooner when the address changes) so a busy
 client does not turn every read into a write.
 """

@@ -24,9 +24,7 @@ from rest_framework.views import APIView
 from accounts.models import Right
 
 from . import schema  # noqa: F401 (registers the OpenAPI description of the token scheme)
-from .auth import ApiTokenAuthentication, TokenExpired
-
-PROBLEM_JSON = "application/problem+json"
+from .auth import ApiTokenAuthentication
 
 
 class HasRequiredRights(permissions.BasePermission):
@@ -51,19 +49,6 @@ class AccountAPIView(APIView):
     def dispatch(self, request: Request, *args: Any, **kwargs: Any):
         with ExitStack() as self._scope_stack:
             return super().dispatch(request, *args, **kwargs)
-
-    def handle_exception(self, exc: Exception) -> Response:
-        response = super().handle_exception(exc)
-        if isinstance(exc, TokenExpired):
-            # Issue 13.8: RFC 9457 problem details, so a client can tell "renew the token" apart.
-            response.data = {
-                "type": exc.problem_type,
-                "title": str(exc.title),
-                "status": response.status_code,
-                "detail": str(exc.detail),
-            }
-            response.content_type = PROBLEM_JSON
-        return response
 
     def perform_authentication(self, request: Request) -> None:
         super().perform_authentication(request)

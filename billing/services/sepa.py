@@ -17,6 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
+from django.db.models import Case, Value, When
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -287,10 +288,12 @@ def revoke_mandate(mandate: SepaMandate, by: User | None) -> SepaMandate:
 def active_mandate(account: Account) -> SepaMandate | None:
     """ORD-9, LEDG-4: the validated mandate a direct debit uses (the latest recurring one, else the
     latest one-off one), or None when the account may not pay by direct debit."""
-    mandates = SepaMandate.objects.filter(account=account, status=MandateStatus.VALIDATED).defer("pdf")
+    recurring_first = Case(When(kind=MandateKind.RECURRING, then=Value(0)), default=Value(1))
     return (
-        mandates.filter(kind=MandateKind.RECURRING).order_by("-validated_at").first()
-        or mandates.order_by("-validated_at").first()
+        SepaMandate.objects.filter(account=account, status=MandateStatus.VALIDATED)
+        .defer("pdf")
+        .order_by(recurring_first, "-validated_at")
+        .first()
     )
 
 

@@ -9,17 +9,20 @@ orders 0005), SQLite scans.
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
-from django.core.cache import cache
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, TextField
 from django.db.models.functions import Cast
+from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from accounts import account_cache
 from accounts.models import Account
 
 if TYPE_CHECKING:
@@ -162,14 +165,6 @@ class StateCounts:
     revoked: int
 
 
-_GENERATION_KEY = "orders:certificate-counts:generation"
-
-
-def _counts_key(account_id: int) -> str:
-    generation = cache.get_or_set(_GENERATION_KEY, 0, None)
-    return f"orders:certificate-counts:{generation}:{account_id}"
-
-
 def certificate_counts(account: Account) -> StateCounts:
     """LIST-1: the account's certificates valid, expiring within 30 days, expired and revoked.
 
@@ -177,9 +172,12 @@ def certificate_counts(account: Account) -> StateCounts:
     certificate drops the cache (`forget_counts`), so a page never shows a count older than its
     last write, and the list itself does not recount the whole account on every request.
     """
-    cached = cache.get(_counts_key(account.pk))
-    if cached is not None:
-        return StateCounts(**cached)
+    return account_cache.cached(
+        account.pk, "certificate_counts", lambda: _count_certificates(account), COUNTS_TTL
+    )
+
+
+def _count_certificates(account: Account) -> StateCounts:
     now = timezone.now()
     valid = Q(state=Certificate.State.VALID, not_after__gt=now)
     counts = Certificate.objects.filter(account=account).aggregate(
@@ -191,18 +189,33 @@ def certificate_counts(account: Account) -> StateCounts:
         ),
         revoked=Count("id", filter=Q(state=Certificate.State.REVOKED)),
     )
-    cache.set(_counts_key(account.pk), counts, COUNTS_TTL)
     return StateCounts(**counts)
+
+
+LIST_COUNT_PARAMETERS_IGNORED = ("page", "per_page", "sort")
+
+
+def list_count(account: Account, query: QueryDict, orders: QuerySet[Order]) -> Callable[[], int]:
+    """The number of rows of a list (tab and filters from the query string), for its pagination.
+
+    Kept in the account's cache (`accounts.account_cache`) under the query string without its page
+    and sort, so paging or sorting through a list of 100,000 orders does not count them again on
+    every request; any change of an order or a certificate of the account drops it."""
+    kept = sorted(
+        (key, value)
+        for key, values in query.lists()
+        if key not in LIST_COUNT_PARAMETERS_IGNORED
+        for value in values
+    )
+    name = "list-count:" + hashlib.sha256(repr(kept).encode()).hexdigest()[:24]
+    return lambda: account_cache.cached(account.pk, name, lambda: orders.order_by().count())
 
 
 def forget_all_counts() -> None:
     """Drop the cached counts of every account (a set-based job changed certificates of many)."""
-    try:
-        cache.incr(_GENERATION_KEY)
-    except ValueError:
-        cache.set(_GENERATION_KEY, 1, None)
+    account_cache.forget_all()
 
 
 def forget_counts(*account_ids: int) -> None:
     """Drop the cached counts of these accounts (a certificate was issued, revoked or expired)."""
-    cache.delete_many([_counts_key(pk) for pk in set(account_ids)])
+    account_cache.forget(*account_ids)

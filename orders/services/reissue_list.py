@@ -34,6 +34,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
+from accounts import account_cache
 from accounts.mail import send_mail_on_commit
 from accounts.models import Account
 from jobs.recorder import Outcome, exclusive
@@ -100,6 +101,7 @@ def rebuild(now: datetime | None = None) -> Outcome:
         if batch:
             kept += _upsert(batch, now)
         removed, _detail = ReissueRecommendation.objects.filter(computed_at__lt=now).delete()
+    account_cache.forget_all()  # the menu badges (NAV-2)
     return Outcome(done=kept, details={"listed": kept, "removed": removed})
 
 
@@ -242,7 +244,9 @@ def set_flags(
         changes["notify"] = notify
     if not changes:
         return 0
-    return ReissueRecommendation.objects.filter(account=account, pk__in=pks).update(**changes)
+    changed = ReissueRecommendation.objects.filter(account=account, pk__in=pks).update(**changes)
+    account_cache.forget(account.pk)  # the menu badge (NAV-2)
+    return changed
 
 
 def csv_export(rows: QuerySet[ReissueRecommendation]) -> str:

@@ -43,7 +43,9 @@ def _filtered(request: HttpRequest) -> tuple[str, OrderFilter]:
 def order_list(request: HttpRequest) -> HttpResponse:
     group, filterset = _filtered(request)
     extra = ("blocking",) if group == "in_progress" else ()
-    table = order_table(request.user, filterset.qs, extra=extra)
+    orders = filterset.qs
+    count = listing.list_count(request.user.account, request.GET, orders)
+    table = order_table(request.user, orders, extra=extra, count=count)
     configure_table(request, table, PER_PAGE)
     # LIST-4: a search with one result opens that order's status page.
     if filterset.searching and table.paginator.count == 1:

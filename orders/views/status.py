@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Prefetch, prefetch_related_objects
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
 
@@ -17,8 +18,8 @@ from accounts.models import Right, User
 from accounts.typing import AuthenticatedRequest
 
 from ..action_forms import CommentForm
-from ..csr import CsrError, parse_csr
-from ..models import Order, OrderStatus
+from ..csr import CsrError, describe_csr
+from ..models import Certificate, Order, OrderStatus
 from ..services import DOWNLOAD_FORMATS, classify_names, recommended_format, verification_steps
 from ..services.actions import can_comment, cancel_target, certificate_rows
 from ..services.amounts import order_amounts
@@ -30,14 +31,16 @@ from ..services.issuing import holder_registration_url
 from ..services.migration import clonable_orders, clone_url, migrable_orders
 from ..services.payment import awaits_holdings, how_to_pay, payment_summary, topup_url_name
 from ..services.reissue import reissue_refusal
-from ..services.renewal import renewable
+from ..services.renewal import renewable, with_renewal_data
 from ..services.signature_options import accepts_options
 
 
-def load_order(request: AuthenticatedRequest, reference: str) -> Order:
-    """The account's order with what its status page shows, or 404."""
+def load_order(request: AuthenticatedRequest, reference: str, *, for_status_page: bool = False) -> Order:
+    """The account's order with what its status page shows, or 404. For the status page itself the
+    open renewal and the renewal end (ORD-10) come with it, in the same query."""
+    orders = with_renewal_data(Order.objects.all()) if for_status_page else Order.objects.all()
     return get_for_account(
-        Order.objects.select_related(
+        orders.select_related(
             "product__brand",
             "organisation",
             "admin_contact__organisation",
@@ -92,17 +95,24 @@ def _actions(user: User, order: Order, rows: list[Any]) -> dict[str, bool | str]
 
 @right_required(Right.TECHNICAL, Right.COMMERCIAL)
 def detail(request: AuthenticatedRequest, reference: str) -> HttpResponseBase:
-    order = load_order(request, reference)
+    order = load_order(request, reference, for_status_page=True)
+    order.account = request.user.account  # the account it was looked up in: no second query
     try:
-        csr = parse_csr(order.csr) if order.csr else None
+        csr = describe_csr(order.csr) if order.csr else None
     except CsrError:
         csr = None  # stored CSRs were checked at order time; a later, stricter rule must not break the page
     # The latest installation test of each certificate (LIFE-4, JOBS-3) shows under it.
-    certificates = list(
-        order.certificates.select_related("issuer")
-        .prefetch_related("installation_checks")
-        .order_by("-created_at", "-id")
+    # Read once, and the services asking `order.certificates.all()` (renewal, reissue) read them too.
+    prefetch_related_objects(
+        [order],
+        Prefetch(
+            "certificates",
+            queryset=Certificate.objects.select_related("issuer")
+            .prefetch_related("installation_checks")
+            .order_by("-created_at", "-id"),
+        ),
     )
+    certificates = list(order.certificates.all())
     rows = certificate_rows(order, certificates)
     return render(
         request,

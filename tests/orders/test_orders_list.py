@@ -45,6 +45,7 @@ def test_query_count_does_not_grow_with_the_list(client, tech, account, other_ac
     client.get(URL)  # warm the session and the user
     small = count_queries(client, URL)
     bulk_orders(account, product, 195)
+    client.get(URL)  # the writes dropped the account's cached counts and badges: counted again once
     assert count_queries(client, URL) == small
     assert count_queries(client, URL + "?sort=valid_until&page=3") == small
 

@@ -459,6 +459,7 @@ def test_list_queries_do_not_grow(client, tech, account, product):
         client.get(list_url)
     for i in range(1, 6):
         delivered_order(account, product, common_name=f"h{i}.acme.test", paid=i % 2 == 0)
+    client.get(list_url)  # the writes dropped the account's cached badges: counted again once
     with CaptureQueriesContext(connection) as big:
         page = client.get(list_url).content.decode()
     assert page.count('class="btn" href="/operations/reissue/') == 6

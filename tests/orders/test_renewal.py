@@ -241,6 +241,7 @@ def test_list_queries_do_not_grow(client, tech, account, product, staff):
     for i in range(2, 8):
         delivered_order(account, product, staff, common_name=f"h{i}.acme.test")
     Certificate.objects.filter(account=account).update(not_after=timezone.now() + timedelta(days=20))
+    client.get(url)  # the writes dropped the account's cached badges: counted again once
     with CaptureQueriesContext(connection) as big:
         page = client.get(url).content.decode()
     assert page.count("origin=renewal") == 8

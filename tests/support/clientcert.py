@@ -23,7 +23,6 @@ from django.utils import timezone
 from accounts.clientcert import services
 from accounts.models import Account, ClientCertificate, Right
 from tests import factories
-from tests.support.routes import REST_FRAMEWORK
 from tests.support.urls_routes import urlpatterns as route_patterns
 
 URLCONF = __name__
@@ -39,7 +38,6 @@ MIDDLEWARE_NAME = "accounts.clientcert.middleware.CertificateFirstMiddleware"
 
 def use_clientcert_settings(settings) -> None:
     settings.ROOT_URLCONF = URLCONF
-    settings.REST_FRAMEWORK = REST_FRAMEWORK
     settings.TRUSTED_PROXIES = [PROXY]
     settings.ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
     settings.STAFF_REQUIRE_2FA = False

@@ -13,17 +13,11 @@ from allauth.account.internal.flows.login import (
 from django.urls import URLPattern, URLResolver, get_resolver
 
 URLCONF = "tests.support.urls_routes"
-REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.api.auth.ApiTokenAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-}
 REAUTH_TIMEOUT = 300
 
 
 def use_route_settings(settings) -> None:
     settings.ROOT_URLCONF = URLCONF
-    settings.REST_FRAMEWORK = REST_FRAMEWORK
     settings.ACCOUNT_REAUTHENTICATION_TIMEOUT = REAUTH_TIMEOUT
 
 

@@ -10,6 +10,6 @@ OURS = {"administration", "me", "api"}
 urlpatterns = [
     path("administration/", include("accounts.administration.urls")),
     path("me/", include("accounts.me.urls")),
-    path("api/v1/", include("accounts.api.urls")),
+    path("api/v1/", include("api.urls")),
     *[p for p in portal_patterns if not (isinstance(p, URLResolver) and p.namespace in OURS)],
 ]

@@ -1,0 +1,23 @@
+"""Keep the account's cached figures current (issue 17: the menu's quote and unpaid-invoice badges
+NAV-2, the home page's global top-up NAV-3): any saved or deleted document or token movement drops
+its account's figures (`accounts.account_cache`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from accounts import account_cache
+
+from .models import Document, TokenMovement
+
+
+@receiver(post_save, sender=Document, dispatch_uid="billing.document_figures_saved")
+@receiver(post_delete, sender=Document, dispatch_uid="billing.document_figures_deleted")
+@receiver(post_save, sender=TokenMovement, dispatch_uid="billing.tokens_figures_saved")
+@receiver(post_delete, sender=TokenMovement, dispatch_uid="billing.tokens_figures_deleted")
+def account_row_changed(sender: type[models.Model], instance: Any, **kwargs: Any) -> None:
+    account_cache.forget(instance.account_id)
