@@ -38,12 +38,15 @@ def _cell(value: Any) -> str:
 def _labelled(field: str) -> Callable[[Order], str]:
     """The label of a choice field's value, from a table made once per export (Django's
     get_FOO_display rebuilds its choices on every call: most of an export's time at 100,000 rows)."""
-    labels = {value: str(label) for value, label in Order._meta.get_field(field).flatchoices}
+    choices = getattr(Order._meta.get_field(field), "flatchoices", [])
+    labels = {value: str(label) for value, label in choices}
     return lambda order: labels.get(getattr(order, field), getattr(order, field))
 
 
 def rows(orders: QuerySet[Order], columns: list[str]) -> Iterator[list[str]]:
-    labelled = {name: _labelled(name) for name in ("server_software", "status") if name in columns}
+    labelled: dict[str, Callable[[Order], str]] = {
+        name: _labelled(name) for name in ("server_software", "status") if name in columns
+    }
     getters = [labelled.get(name) or EXPORT_VALUES[name] for name in columns]
     for order in orders.iterator(chunk_size=CHUNK):
         yield [_cell(get(order)) for get in getters]
