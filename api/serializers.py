@@ -230,3 +230,17 @@ class InvoiceSerializer(serializers.Serializer):
         allow_null=True, help_text=_("The invoice a credit note corrects.")
     )
     pdf_url = serializers.CharField()
+
+
+# Domains -----------------------------------------------------------------------------------------
+
+
+class DomainSerializer(serializers.Serializer):
+    domain = serializers.CharField()
+    validated_at = serializers.DateTimeField(allow_null=True)
+    reusable_until = serializers.DateTimeField(
+        allow_null=True, help_text=_("Until when this validation counts for a new certificate.")
+    )
+    reusable = serializers.BooleanField()
+    method = serializers.CharField()
+    order = serializers.CharField(help_text=_("Reference of the order whose check this is."))

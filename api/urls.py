@@ -10,7 +10,7 @@ from drf_spectacular.views import SpectacularAPIView
 from accounts.api.views import MeView
 from orders.services import DOWNLOAD_FORMATS
 
-from . import action_views, catalog_views, docs, invoice_views, order_views
+from . import action_views, catalog_views, docs, domain_views, invoice_views, order_views
 from .problems import not_found
 
 ORDER = r"^orders/(?P<reference>[A-Za-z0-9_-]{1,40})"
@@ -32,6 +32,7 @@ urlpatterns = [
     re_path(
         CERTIFICATE + rf"/(?P<fmt>{FORMATS})$", action_views.CertificateDownload.as_view(), name="download"
     ),
+    path("domains", domain_views.DomainList.as_view(), name="domains"),
     path("invoices", invoice_views.InvoiceList.as_view(), name="invoices"),
     re_path(
         r"^invoices/(?P<public_id>[A-Za-z0-9]{1,32})/pdf$",

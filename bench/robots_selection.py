@@ -32,6 +32,26 @@ from orders.models import Order  # noqa: E402
 from orders.services import auto_renewal, reissue_list, reminders  # noqa: E402
 
 
+def _order_columns(given: dict) -> tuple[list[str], list[str], list]:
+    """Every NOT NULL column of orders_order: the given SQL, else the field's default as a parameter
+    (so the bench follows the model when fields are added)."""
+    columns, values, params = [], [], []
+    for field in Order._meta.concrete_fields:
+        if field.primary_key:
+            continue
+        column = str(field.column)
+        if column in given:
+            sql, extra = given[column]
+        elif field.null:
+            continue
+        else:
+            sql, extra = "%s", [field.get_db_prep_save(field.get_default(), connection)]
+        columns.append(column)
+        values.append(sql)
+        params += extra
+    return columns, values, params
+
+
 def grow(total: int) -> None:
     from tests.factories import make_account, make_product, make_user
 
@@ -46,22 +66,33 @@ def grow(total: int) -> None:
             [account.pk] * 3,
         )
         org, admin, tech = cursor.fetchone()
+        day = "now() - ((i %% 400) || ' days')::interval"
+        given = {
+            "account_id": ("%s", [account.pk]),
+            "reference": ("'B' || lpad(i::text, 10, '0')", []),
+            "product_id": ("%s", [product.pk]),
+            "period_months": ("CASE WHEN i %% 2 = 0 THEN 12 ELSE 24 END", []),
+            "price_excl_vat": ("100", []),
+            "vat_rate": ("20", []),
+            "status": ("'delivered_paid'", []),
+            "organisation_id": ("%s", [org]),
+            "admin_contact_id": ("%s", [admin]),
+            "technical_contact_id": ("%s", [tech]),
+            "server_software": ("'nginx'", []),
+            "common_name": ("'h' || i || '.bench.test'", []),
+            "dcv_method": ("'dns'", []),
+            "created_at": (day, []),
+            "paid_at": (day, []),
+            "delivered_at": (day, []),
+            "origin": ("'ordered'", []),
+            "auto_renew": ("i %% 10 = 0", []),
+        }
+        columns, values, params = _order_columns(given)
         cursor.execute(
-            """
-            INSERT INTO orders_order (account_id, reference, customer_reference, ca_reference, product_id,
-                period_months, price_excl_vat, vat_rate, status, organisation_id, admin_contact_id,
-                technical_contact_id, server_software, server_software_other, common_name, sans, csr,
-                csr_public_key_sha256, dcv_method, created_at, paid_at, payment_reference, handler_name,
-                customer_comment, submission_token, origin, options, do_not_renew, auto_renew,
-                invitation_token, delivered_at, cancel_reason)
-            SELECT %s, 'B' || lpad(i::text, 10, '0'), '', '', %s, CASE WHEN i %% 2 = 0 THEN 12 ELSE 24 END,
-                100, 20, 'delivered_paid', %s, %s, %s, 'nginx', '', 'h' || i || '.bench.test', '[]'::jsonb,
-                '', '', 'dns', now() - ((i %% 400) || ' days')::interval, now() - ((i %% 400) || ' days')::interval,
-                '', '', '', '', 'ordered', '{}'::jsonb, false, i %% 10 = 0, '',
-                now() - ((i %% 400) || ' days')::interval, ''
-            FROM generate_series(1, %s) AS i
-            """,
-            [account.pk, product.pk, org, admin, tech, total],
+            # Column names come from the model, expressions from the literals above; values are parameters.
+            f"INSERT INTO orders_order ({', '.join(columns)}) SELECT {', '.join(values)} "  # noqa: S608
+            "FROM generate_series(1, %s) AS i",
+            [*params, total],
         )
         cursor.execute(
             """
@@ -69,7 +100,7 @@ def grow(total: int) -> None:
                 not_before, not_after, hash_algorithm, fingerprint_sha256, public_key_sha256, state, note,
                 created_at, imported, reissue_reason, revocation_reason, chain)
             SELECT o.account_id, o.id, NULL, 'Bench CA', 'S' || o.id, '', o.common_name, o.paid_at,
-                o.paid_at + (CASE WHEN o.id %% 3 = 0 THEN 398 ELSE 200 END || ' days')::interval, 'sha256', '', '',
+                o.paid_at + (CASE WHEN o.id %% 3 = 0 THEN 398 ELSE 200 END || ' days')::interval, 'sha256', '', md5(o.id::text) || md5(o.id::text),
                 'valid', '', o.paid_at, false, '', '', ''
             FROM orders_order o WHERE o.account_id = %s
             """,

@@ -53,6 +53,7 @@ class ReissueRecommendation(models.Model):
             _("A third of the certificate's lifetime remains while the subscription runs on"),
         )
         SUBSCRIPTION = "subscription", _("The certificate ends before the subscription")
+        REPLACE = "replace", _("Replace now: the certificate's key is compromised or blocked")
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
     order = models.ForeignKey(

@@ -161,14 +161,19 @@ class _PlusMonths(Func):
         return sql, (*shifted_params, *start_params, *shifted_params, *shifted_params, *start_params)
 
 
+def subscription_end_sql(order: str = "") -> Coalesce:
+    """`subscription_end_of` as an SQL expression, on an order queryset (`order=""`) or through a
+    relation to the order (`order="order__"`); PostgreSQL and SQLite."""
+    return Coalesce(
+        F(f"{order}subscription_ends_at"),
+        _PlusMonths(Coalesce(F(f"{order}paid_at"), F(f"{order}created_at")), F(f"{order}period_months")),
+        output_field=DateTimeField(),
+    )
+
+
 def with_subscription_end(orders: QuerySet[Order]) -> QuerySet[Order]:
     """Annotate `subscription_end`, `subscription_end_of` in SQL (lists filter and sort on it)."""
-    return orders.annotate(
-        subscription_end=Coalesce(
-            F("subscription_ends_at"),
-            _PlusMonths(Coalesce(F("paid_at"), F("created_at")), F("period_months")),
-        )
-    )
+    return orders.annotate(subscription_end=subscription_end_sql())
 
 
 def reissuable_orders(account: Account, now: datetime | None = None) -> QuerySet[Order]:

@@ -5,10 +5,12 @@ it has passed: two thirds elapsed satisfies both) while the subscription it belo
 past the certificate's end (SC-081 shortens certificates, not what was bought). The list holds
 those due now or within `HORIZON`, with the date from which to reissue.
 
-Selection is set-based: one SQL query (portable to SQLite: duration comparisons only) picks the
-certificates whose reissue date falls before the horizon, read in batches; the subscription end
-is then computed for that bounded set, and the rows are upserted per batch. Rows no longer due
-are deleted in one statement. The whole rebuild runs under the job's lock (`jobs.recorder.exclusive`):
+The due date is the start of the certificate's renewal window (`renewal_window`, RFC 9773 ARI):
+a third of its lifetime left, or at once when its key is compromised or blocked. The rebuild is
+set-based: INSERT … SELECT … ON CONFLICT DO UPDATE statements compute the rows in SQL (duration
+arithmetic and the subscription end in SQL, the same statement on PostgreSQL and SQLite), and rows
+no longer due are deleted in one statement: a constant number of queries whatever the number of
+certificates. The whole rebuild runs under the job's lock (`jobs.recorder.exclusive`):
 a second concurrent run does nothing. Emails go once per row (`notified_at`), grouped per account.
 """
 
@@ -18,9 +20,12 @@ import csv
 import io
 from collections import defaultdict
 from datetime import datetime, timedelta
+from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import (
+    BooleanField,
+    CharField,
     DateTimeField,
     DurationField,
     Exists,
@@ -41,26 +46,21 @@ from jobs.recorder import Outcome, exclusive
 
 from ..models import DELIVERED, Certificate, OrderOrigin, ReissueRecommendation, RenewalSettings
 from .ordering import status_url
-from .reissue import subscription_end_of
+from .reissue import subscription_end_sql
+from .renewal_window import ThirdLeft, needs_replacing, renewal_window, with_renewal_window
 
 HORIZON = timedelta(days=30)
-BATCH = 2000
 JOB_NAME = "orders.reissue_list"
 
 
 def due_at(certificate: Certificate) -> datetime:
-    """LIFE-9: when a third of the certificate's lifetime remains."""
-    life = certificate.not_after - certificate.not_before
-    return certificate.not_after - life / 3
+    """LIFE-9: when the certificate's renewal window opens (`renewal_window`, RFC 9773)."""
+    return renewal_window(certificate)[0]
 
 
-def due_certificates(until: datetime) -> QuerySet[Certificate]:
-    """Valid certificates our CA issued on delivered, reissuable, non-imported orders whose reissue
-    date is at or before `until`: lifetime >= 3 × (end − until), in SQL on PostgreSQL and SQLite."""
-    lifetime = ExpressionWrapper(F("not_after") - F("not_before"), output_field=DurationField())
-    left_times_three = ExpressionWrapper(
-        (F("not_after") - Value(until, output_field=DateTimeField())) * 3, output_field=DurationField()
-    )
+def _candidates() -> QuerySet[Certificate]:
+    """Valid certificates our CA issued on delivered, reissuable, non-imported orders, the newest of
+    their order, annotated with the order's `subscription_end` (in SQL on PostgreSQL and SQLite)."""
     newer = Certificate.objects.filter(
         order=OuterRef("order"), state=Certificate.State.VALID, not_after__gt=OuterRef("not_after")
     )
@@ -73,78 +73,105 @@ def due_certificates(until: datetime) -> QuerySet[Certificate]:
             order__product__reissuable=True,
         )
         .exclude(order__origin=OrderOrigin.IMPORT)
-        .annotate(lifetime=lifetime, left3=left_times_three)
-        .filter(lifetime__gte=F("left3"))
         .filter(~Exists(newer))
+        .annotate(subscription_end=subscription_end_sql("order__"))
     )
 
 
+def due_certificates(until: datetime) -> QuerySet[Certificate]:
+    """Candidates whose lifetime window opens at or before `until`: lifetime >= 3 × (end − until),
+    duration comparisons only, so the same SQL runs on PostgreSQL and SQLite."""
+    lifetime = ExpressionWrapper(F("not_after") - F("not_before"), output_field=DurationField())
+    left_times_three = ExpressionWrapper(
+        (F("not_after") - Value(until, output_field=DateTimeField())) * 3, output_field=DurationField()
+    )
+    return _candidates().annotate(lifetime=lifetime, left3=left_times_three).filter(lifetime__gte=F("left3"))
+
+
+_COLUMNS = (
+    "account_id",
+    "order_id",
+    "certificate_id",
+    "reason",
+    "due_at",
+    "certificate_end",
+    "subscription_end",
+    "hidden",
+    "notify",
+    "computed_at",
+)
+
+
+def _rows(certificates: QuerySet[Certificate], reason: str, due: Any, now: datetime) -> QuerySet[Any]:
+    """The SELECT of `_COLUMNS` for `certificates` (aliases prefixed so they clash with no field)."""
+    return (
+        certificates.order_by()
+        .annotate(
+            r_account_id=F("account_id"),
+            r_order_id=F("order_id"),
+            r_certificate_id=F("pk"),
+            r_reason=Value(reason, output_field=CharField()),
+            r_due_at=due,
+            r_certificate_end=F("not_after"),
+            r_subscription_end=F("subscription_end"),
+            r_hidden=Value(False, output_field=BooleanField()),
+            r_notify=Value(True, output_field=BooleanField()),
+            r_computed_at=Value(now, output_field=DateTimeField()),
+        )
+        .values_list(*[f"r_{name}" for name in _COLUMNS])
+    )
+
+
+def _upsert(rows: QuerySet[Any]) -> int:
+    """INSERT … SELECT … ON CONFLICT (certificate) DO UPDATE: one statement whatever the number of rows
+    (PostgreSQL and SQLite >= 3.24 share the syntax; the SELECT always has a WHERE, which SQLite's
+    parser needs before ON CONFLICT). The user's `hidden`/`notify` choices and `notified_at` stay."""
+    select_sql, params = rows.query.sql_with_params()
+    table = ReissueRecommendation._meta.db_table
+    updated = ("reason", "due_at", "certificate_end", "subscription_end", "computed_at")
+    sql = (
+        f"INSERT INTO {table} ({', '.join(_COLUMNS)}) {select_sql} "
+        f"ON CONFLICT (certificate_id) DO UPDATE SET "
+        + ", ".join(f"{name} = excluded.{name}" for name in updated)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return max(cursor.rowcount, 0)
+
+
 def rebuild(now: datetime | None = None) -> Outcome:
-    """JOBS-1: rebuild the list on every account; returns what changed. Idempotent."""
+    """JOBS-1: rebuild the list on every account; returns what changed. Idempotent.
+
+    Set-based: one INSERT … SELECT for the certificates whose lifetime window (`renewal_window`) opens
+    within `HORIZON` while their subscription runs past them, one for those that must be replaced at
+    once (compromised or blocked key) while their subscription runs on, one DELETE of the rows no
+    longer due. Three statements whatever the number of certificates."""
     now = now or timezone.now()
     with scopes_disabled(), exclusive(JOB_NAME) as held:
         if not held:
             return Outcome(skipped=True, details={"skipped": 1})
-        kept = 0
-        ids = (
-            due_certificates(now + HORIZON)
-            .filter(not_after__gt=now)
-            .order_by("pk")
-            .values_list("pk", flat=True)
+        # (annotations filtered through a dict: the type checker knows the model's fields only)
+        lifetime = due_certificates(now + HORIZON).filter(
+            not_after__gt=now, **{"subscription_end__gt": F("not_after")}
         )
-        batch: list[int] = []
-        for pk in ids.iterator(chunk_size=BATCH):
-            batch.append(pk)
-            if len(batch) >= BATCH:
-                kept += _upsert(batch, now)
-                batch = []
-        if batch:
-            kept += _upsert(batch, now)
-        removed, _detail = ReissueRecommendation.objects.filter(computed_at__lt=now).delete()
-    account_cache.forget_all()  # the menu badges (NAV-2)
-    return Outcome(done=kept, details={"listed": kept, "removed": removed})
-
-
-def _upsert(pks: list[int], now: datetime) -> int:
-    certificates = (
-        Certificate.objects.filter(pk__in=pks)
-        .select_related("order")
-        .only(
-            "pk",
-            "account_id",
-            "not_before",
-            "not_after",
-            "order__id",
-            "order__subscription_ends_at",
-            "order__paid_at",
-            "order__created_at",
-            "order__period_months",
-        )
-    )
-    rows = []
-    for certificate in certificates:
-        subscription_end = subscription_end_of(certificate.order)
-        if subscription_end <= certificate.not_after:
-            continue  # the subscription ends with this certificate: a renewal, not a reissue
-        rows.append(
-            ReissueRecommendation(
-                account_id=certificate.account_id,
-                order_id=certificate.order_id,
-                certificate_id=certificate.pk,
-                reason=ReissueRecommendation.Reason.LIFETIME,
-                due_at=due_at(certificate),
-                certificate_end=certificate.not_after,
-                subscription_end=subscription_end,
-                computed_at=now,
+        _upsert(
+            _rows(
+                lifetime,
+                ReissueRecommendation.Reason.LIFETIME,
+                ThirdLeft(F("not_before"), F("not_after")),
+                now,
             )
         )
-    ReissueRecommendation.objects.bulk_create(
-        rows,
-        update_conflicts=True,
-        unique_fields=["certificate"],
-        update_fields=["reason", "due_at", "certificate_end", "subscription_end", "computed_at"],
-    )
-    return len(rows)
+        replace = with_renewal_window(
+            needs_replacing(_candidates().exclude(public_key_sha256="")).filter(
+                not_after__gt=now, **{"subscription_end__gt": Value(now, output_field=DateTimeField())}
+            )
+        )
+        _upsert(_rows(replace, ReissueRecommendation.Reason.REPLACE, F("replace_since"), now))
+        removed, _detail = ReissueRecommendation.objects.filter(computed_at__lt=now).delete()
+        kept = ReissueRecommendation.objects.count()
+    account_cache.forget_all()  # the menu badges (NAV-2)
+    return Outcome(done=kept, details={"listed": kept, "removed": removed})
 
 
 def notify(now: datetime | None = None) -> int:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import DateTimeField, Exists, ExpressionWrapper, F, OuterRef, QuerySet
 from django.utils import timezone, translation
 from django_scopes import scopes_disabled
 
@@ -32,7 +32,7 @@ from ..models import (
 )
 from .actions import ACCEPTANCE_DAYS, ACCEPTANCE_DEADLINE_BRANDS, revoke_certificate
 from .ordering import status_url
-from .reissue import subscription_end_of
+from .reissue import subscription_end_sql
 
 K = CertificateNotice.Kind
 EXPIRY_THRESHOLDS = ((7, K.EXPIRY_7), (30, K.EXPIRY_30), (60, K.EXPIRY_60), (90, K.EXPIRY_90))
@@ -126,19 +126,14 @@ def send_expiry_reminders(now: datetime | None = None) -> Outcome:
 
 def _ending_with_subscription(certificates: QuerySet[Certificate]) -> Iterable[int]:
     """The ids of those whose subscription ends with them (LIFE-9: the others get reissued, ORD-13).
-    The subscription end needs the period in months: computed here on the selected set, batch by batch."""
-    rows = certificates.select_related("order").only(
-        "pk",
-        "not_after",
-        "order__id",
-        "order__subscription_ends_at",
-        "order__paid_at",
-        "order__created_at",
-        "order__period_months",
+    The subscription end is computed in SQL (`subscription_end_sql`), so the database filters them."""
+    ending_with = ExpressionWrapper(F("not_after") + SAME_END, output_field=DateTimeField())
+    return (
+        certificates.annotate(subscription_end=subscription_end_sql("order__"), ending_with=ending_with)
+        .filter(**{"subscription_end__lte": F("ending_with")})
+        .values_list("pk", flat=True)
+        .iterator(chunk_size=BATCH)
     )
-    for certificate in rows.iterator(chunk_size=BATCH):
-        if subscription_end_of(certificate.order) <= certificate.not_after + SAME_END:
-            yield certificate.pk
 
 
 def _expiry_mailer(threshold: int, now: datetime) -> Callable[[list[Certificate]], None]:

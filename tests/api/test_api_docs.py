@@ -23,6 +23,7 @@ OPERATIONS = [
     ("post", "/api/v1/orders/{reference}/revoke"),
     ("post", "/api/v1/orders/{reference}/certificates/{serial}/revoke"),
     ("get", "/api/v1/orders/{reference}/certificates/{serial}/{fmt}"),
+    ("get", "/api/v1/domains"),
     ("get", "/api/v1/invoices"),
     ("get", "/api/v1/invoices/{public_id}/pdf"),
 ]

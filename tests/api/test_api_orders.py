@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from accounts.models import ApiToken, AuditEvent, Right
 from billing.services.documents import LineInput, issue_invoice
-from orders.models import Certificate, Order, OrderStatus
+from orders.models import Certificate, DcvCheck, Order, OrderStatus
 from orders.services import DOWNLOAD_FORMATS
 from tests.factories import make_csr, make_key
 from tests.support.api import api_client, api_token, assert_problem
@@ -355,6 +355,40 @@ def test_invoices_list_and_pdf(account, owner, foreign):
     assert_problem(client.get(f"{API}/invoices", {"date_from": "2026-12-31", "date_to": "2026-01-01"}), 400)
 
 
+# Domains ---------------------------------------------------------------------------------------------
+
+
+def dcv_check(order, domain, *, validated_days_ago=None, method="dns"):
+    now = timezone.now()
+    return DcvCheck.objects.create(
+        account=order.account,
+        order=order,
+        domain=domain,
+        method=method,
+        token="t" * 32,
+        expires_at=now + timedelta(days=30),
+        validated_at=now - timedelta(days=validated_days_ago) if validated_days_ago is not None else None,
+    )
+
+
+@pytest.mark.django_db
+def test_domains_list_each_domain_once_with_its_latest_validation(account, owner, product, foreign):
+    first = make_order(account, product)
+    second = make_order(account, product)
+    dcv_check(first, "acme.test", validated_days_ago=30)
+    dcv_check(second, "acme.test", validated_days_ago=2, method="http")
+    dcv_check(second, "shop.acme.test")  # never validated
+    dcv_check(foreign[0], "globex.test", validated_days_ago=1)
+    client = api_client(api_token(account, owner, Right.COMMERCIAL))
+    rows = client.get(f"{API}/domains").json()["results"]
+    assert [r["domain"] for r in rows] == ["acme.test", "shop.acme.test"]  # not Globex's
+    assert rows[0]["method"] == "http" and rows[0]["order"] == second.reference and rows[0]["reusable"]
+    assert rows[1]["validated_at"] is None and rows[1]["reusable"] is False
+    assert [r["domain"] for r in client.get(f"{API}/domains", {"q": "shop"}).json()["results"]] == [
+        "shop.acme.test"
+    ]
+
+
 # Refusals on every route -----------------------------------------------------------------------------
 
 
@@ -402,6 +436,7 @@ def test_each_route_refuses_an_api_user_without_its_right(account, owner, delive
         ("post", f"{API}/orders", (Right.TECHNICAL,)),
         ("get", f"{API}/organisations", (Right.TECHNICAL, Right.ADMINISTRATIVE)),
         ("get", f"{API}/invoices", (Right.BILLING,)),
+        ("get", f"{API}/domains", (Right.TECHNICAL, Right.COMMERCIAL)),
     ]
     for method, url, rights in object_routes + list_routes:
         for right in set(Right) - set(rights):

@@ -7,8 +7,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from orders.models import BlockedKey, Certificate, RevocationReason
+from orders.models import BlockedKey, Certificate, ReissueRecommendation, RevocationReason
 from orders.services.renewal_window import IMMEDIATE, renewal_window, with_renewal_window
+from orders.tasks_robots import rebuild_reissue_list
 from tests.factories import make_product
 from tests.support.robots import dated_order
 
@@ -104,3 +105,28 @@ def test_sql_form_gives_the_same_start(account, reissuable):
     assert abs(rows[normal.pk].renewal_start - renewal_window(normal)[0]) < timedelta(seconds=1)
     assert rows[blocked.pk].replace_since == key.created_at
     assert rows[blocked.pk].renewal_start == key.created_at
+
+
+def test_reissue_list_lists_a_compromised_key_at_once(
+    account, reissuable, django_capture_on_commit_callbacks
+):
+    # Issued yesterday: far from its lifetime window, but its key was revoked for compromise elsewhere.
+    order = dated_order(account, reissuable, issued_days_ago=1, lifetime_days=200, ordered_days_ago=1)
+    fresh = certificate_of(dated_order(account, reissuable, issued_days_ago=1, lifetime_days=200))
+    mine = certificate_of(order)
+    twin = certificate_of(dated_order(account, reissuable, issued_days_ago=30, lifetime_days=200))
+    Certificate.objects.filter(pk=twin.pk).update(
+        public_key_sha256=mine.public_key_sha256,
+        state=Certificate.State.REVOKED,
+        revoked_at=timezone.now() - timedelta(hours=1),
+        revocation_reason=RevocationReason.KEY_COMPROMISE,
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        rebuild_reissue_list()
+
+    rows = list(ReissueRecommendation.objects.all())
+    assert [row.certificate_id for row in rows] == [mine.pk]
+    assert rows[0].reason == ReissueRecommendation.Reason.REPLACE
+    assert rows[0].due_at == renewal_window(mine)[0]
+    assert fresh.pk not in [row.certificate_id for row in rows]
