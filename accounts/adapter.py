@@ -3,7 +3,7 @@ login lock (ACC-3), the second-factor step (ACC-5) and the audit of logins (PLAT
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from allauth.account.adapter import DefaultAccountAdapter
@@ -13,6 +13,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import translation
@@ -25,6 +26,9 @@ from .clientcert import login_integration as clientcert
 from .mail import send_mail_on_commit
 from .models import Account, User
 from .twofactor.middleware import flag_enrolment
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 # allauth emails we send through accounts.mail (multipart, in the user's language, by a task).
 _OUR_EMAILS = {
@@ -48,7 +52,7 @@ class PortalAccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         return False
 
-    def pre_login(self, request: HttpRequest, user, **kwargs: Any):
+    def pre_login(self, request: HttpRequest, user: User, **kwargs: Any) -> HttpResponseBase | None:
         """ACC-2: the users of a pending, rejected or blocked account cannot log in.
 
         Reached only with the right password, so saying why reveals nothing to a stranger (ACC-3).
@@ -58,7 +62,7 @@ class PortalAccountAdapter(DefaultAccountAdapter):
             from allauth.account.internal.stagekit import clear_login
 
             clear_login(request)
-            refusals = {
+            refusals: dict[str, StrOrPromise] = {
                 Account.Status.PENDING: _("Your account request is still awaiting validation by our staff."),
                 Account.Status.REJECTED: _("Your account request was not accepted; you cannot log in."),
             }
@@ -70,7 +74,7 @@ class PortalAccountAdapter(DefaultAccountAdapter):
             return refusal
         return super().pre_login(request, user, **kwargs)
 
-    def authenticate(self, request: HttpRequest, **credentials: Any):
+    def authenticate(self, request: HttpRequest, **credentials: Any) -> User | None:
         """ACC-3: a locked name is refused before its password is even checked.
 
         The lock message is shown whatever password was typed, and also for names that designate
@@ -90,16 +94,16 @@ class PortalAccountAdapter(DefaultAccountAdapter):
             services.reset_failed_logins(user)
         return user
 
-    def authentication_failed(self, request: HttpRequest, **credentials: Any):
+    def authentication_failed(self, request: HttpRequest, **credentials: Any) -> None:
         login = _login_name(credentials)
         if login and services.record_failed_login(login, request=request):
             raise forms.ValidationError(services.LOCK_MESSAGE, code="locked")
 
-    def get_login_stages(self):
+    def get_login_stages(self) -> list[str]:
         """ACC-5: the second factor is a login stage of its own, after the password (STYLE.md 11)."""
         return [*super().get_login_stages(), "accounts.twofactor.stages.SecondFactorStage"]
 
-    def post_login(self, request: HttpRequest, user, **kwargs: Any):
+    def post_login(self, request: HttpRequest, user: User, **kwargs: Any) -> HttpResponseBase:
         """PLAT-6: audit the login. ACC-9: a fresh login counts as the recent authentication that
         sensitive actions ask for (a login within the last 5 minutes)."""
         records = get_authentication_records(request, user)
@@ -146,30 +150,30 @@ class PortalAccountAdapter(DefaultAccountAdapter):
             return not clientcert.recently_confirmed(request)
         return super().is_reauthentication_required(app=app, **kwargs)
 
-    def get_reauthentication_methods(self, user):
+    def get_reauthentication_methods(self, user: User) -> list[dict[str, Any]]:
         if user.is_authenticated and clientcert.certificate_required(user):
             return [clientcert.reauthentication_method()]
         return super().get_reauthentication_methods(user)
 
-    def reauthenticate(self, user, password: str) -> bool:
+    def reauthenticate(self, user: User, password: str) -> bool:
         if clientcert.certificate_required(user):
             return False  # a password confirms nothing for a certificate user
         return super().reauthenticate(user, password)
 
-    def get_password_change_redirect_url(self, request: HttpRequest):
+    def get_password_change_redirect_url(self, request: HttpRequest) -> str:
         return self.get_login_redirect_url(request)
 
-    def clean_password(self, password, user: User | None = None):
+    def clean_password(self, password: str, user: User | None = None) -> str:
         """ACC-4: a new password must differ from the current one (the yearly change is a change)."""
         password = super().clean_password(password, user=user)
         if user is not None and user.pk and user.has_usable_password() and user.check_password(password):
             raise forms.ValidationError(_("Choose a password different from your current one."))
         return password
 
-    def get_login_redirect_url(self, request: HttpRequest):
+    def get_login_redirect_url(self, request: HttpRequest) -> str:
         """Staff without an account work in the back office, not in an account's pages."""
         user = request.user
-        if user.is_staff and user.account_id is None:
+        if user.is_authenticated and user.is_staff and user.account_id is None:
             return reverse("admin:index")
         return super().get_login_redirect_url(request)
 

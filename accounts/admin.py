@@ -6,7 +6,7 @@ their own page and call the services (ACC-2), which lock, audit and email.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django import forms
 from django.conf import settings
@@ -16,10 +16,11 @@ from django.contrib.auth.models import Permission
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Field, Q, QuerySet
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
@@ -35,15 +36,31 @@ from .services import (
     with_same_company,
 )
 from .twofactor.services import reset_second_factors
+from .typing import signed_in_user
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise, WithAnnotations
+
+    _ModelAdminMixin = admin.ModelAdmin[Any]
+else:
+    _ModelAdminMixin = object
 
 
-def _login_through_the_portal(request: HttpRequest, extra_context=None):
+class _Counted(TypedDict):
+    _account_count: int
+
+
+def _login_through_the_portal(
+    request: HttpRequest, extra_context: dict[str, Any] | None = None
+) -> HttpResponseRedirect:
     """The back office has no login form of its own: staff log in on the portal's page, with its
     lock after failed attempts (ACC-3) and its second factor (ACC-5)."""
     return redirect_to_login(request.GET.get("next") or reverse("admin:index"), reverse("account_login"))
 
 
-admin.site.login = _login_through_the_portal
+# The stubs declare AdminSite.login a method; replacing it on the one site instance is the way
+# django-allauth documents (admin.site.login = secure_admin_login(admin.site.login)).
+admin.site.login = _login_through_the_portal  # type: ignore[method-assign]
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -70,7 +87,7 @@ class UserInline(ReadOnlyInline):
     readonly_fields = fields
 
 
-class LanguageChoiceMixin:
+class LanguageChoiceMixin(_ModelAdminMixin):
     """The language of an account or a user is picked among the portal's languages, not typed."""
 
     def formfield_for_dbfield(
@@ -166,7 +183,7 @@ class AccountAdmin(LanguageChoiceMixin, admin.ModelAdmin):
         # Accounts own invoices and an audit trail: they are blocked, never deleted.
         return False
 
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         info = self.opts.app_label, self.opts.model_name
         return [
             path(
@@ -193,7 +210,9 @@ class AccountAdmin(LanguageChoiceMixin, admin.ModelAdmin):
     def _change_url(self, account: Account) -> str:
         return reverse("admin:accounts_account_change", args=[account.pk])
 
-    def _render(self, request: HttpRequest, template: str, account: Account, **context: Any):
+    def _render(
+        self, request: HttpRequest, template: str, account: Account, **context: Any
+    ) -> TemplateResponse:
         return TemplateResponse(
             request,
             template,
@@ -206,14 +225,14 @@ class AccountAdmin(LanguageChoiceMixin, admin.ModelAdmin):
             },
         )
 
-    def validate_view(self, request: HttpRequest, object_id: str):
+    def validate_view(self, request: HttpRequest, object_id: str) -> HttpResponseBase:
         """ACC-2: confirmation page (GET), then validation (POST)."""
         account = self._get_pending(request, object_id)
         if account.status != Account.Status.PENDING:
             self.message_user(request, _("This account is not awaiting validation."), messages.WARNING)
             return redirect(self._change_url(account))
         if request.method == "POST":
-            validate_account(account, by=request.user)
+            validate_account(account, by=signed_in_user(request))
             self.message_user(
                 request,
                 _("%(name)s is validated; its super user was sent a link to choose a password.")
@@ -228,7 +247,7 @@ class AccountAdmin(LanguageChoiceMixin, admin.ModelAdmin):
             title=_("Validate %(name)s") % {"name": account.name},
         )
 
-    def reject_view(self, request: HttpRequest, object_id: str):
+    def reject_view(self, request: HttpRequest, object_id: str) -> HttpResponseBase:
         """ACC-2: a reason (GET form), then rejection (POST) with the reason emailed."""
         account = self._get_pending(request, object_id)
         if account.status != Account.Status.PENDING:
@@ -236,7 +255,7 @@ class AccountAdmin(LanguageChoiceMixin, admin.ModelAdmin):
             return redirect(self._change_url(account))
         form = RejectForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
-            reject_account(account, form.cleaned_data["reason"], by=request.user)
+            reject_account(account, form.cleaned_data["reason"], by=signed_in_user(request))
             self.message_user(
                 request,
                 _("%(name)s is rejected; the reason was emailed.") % {"name": account.name},
@@ -256,7 +275,7 @@ class AccountAdmin(LanguageChoiceMixin, admin.ModelAdmin):
         done = 0
         for account in queryset.filter(status=Account.Status.PENDING):
             try:
-                validate_account(account, by=request.user)
+                validate_account(account, by=signed_in_user(request))
             except AccountStateError:
                 continue  # changed by someone else meanwhile
             done += 1
@@ -276,10 +295,12 @@ class LockedFilter(admin.SimpleListFilter):
     title = _("locked")
     parameter_name = "locked"
 
-    def lookups(self, request: HttpRequest, model_admin):
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
+    ) -> tuple[tuple[str, StrOrPromise], ...]:
         return (("yes", _("Locked")), ("no", _("Not locked")))
 
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]):
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         if self.value() in ("yes", "no"):
             return queryset.filter(locked_at__isnull=self.value() == "no")
         return queryset
@@ -294,6 +315,8 @@ def _granting_only_own(form_class: type[forms.ModelForm], staff: User) -> type[f
     )
     own_groups = set(staff.groups.values_list("pk", flat=True))
 
+    # A subclass of the form class Django built for this request: mypy cannot check a base class
+    # held in a variable (valid-type, misc), whatever its annotation.
     class GrantingOnlyOwn(form_class):  # type: ignore[valid-type, misc]
         def clean(self) -> dict[str, Any]:
             super().clean()
@@ -406,18 +429,24 @@ class UserAdmin(LanguageChoiceMixin, DjangoUserAdmin):
         self, request: HttpRequest, obj: User | None = None, change: bool = False, **kwargs: Any
     ) -> Any:
         form_class = super().get_form(request, obj, change=change, **kwargs)
-        return form_class if request.user.is_superuser else _granting_only_own(form_class, request.user)
+        return (
+            form_class
+            if request.user.is_superuser
+            else _granting_only_own(form_class, signed_in_user(request))
+        )
 
     @admin.action(description=_("Unlock the selected users"), permissions=["change"])
     def unlock_selected(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         """ACC-3 / STAFF-1: lift the lock after failed logins (audited by the service)."""
-        done = sum(unlock_user(user, by=request.user, request=request) for user in queryset)
+        done = sum(unlock_user(user, by=signed_in_user(request), request=request) for user in queryset)
         self.message_user(request, _("%(count)d user(s) unlocked.") % {"count": done}, messages.SUCCESS)
 
     @admin.action(description=_("Reset the second factors of the selected users"), permissions=["change"])
     def reset_second_factors_selected(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         """ACC-9 / STAFF-1: for a user who lost the app or the passkeys; ends their sessions."""
-        done = sum(reset_second_factors(user, by=request.user, request=request) for user in queryset)
+        done = sum(
+            reset_second_factors(user, by=signed_in_user(request), request=request) for user in queryset
+        )
         self.message_user(
             request, _("Second factors reset for %(count)d user(s).") % {"count": done}, messages.SUCCESS
         )
@@ -489,5 +518,5 @@ class ProcessingOfficeAdmin(admin.ModelAdmin):
         return super().get_queryset(request).annotate(_account_count=Count("accounts"))
 
     @admin.display(description=_("accounts"), ordering="_account_count")
-    def account_count(self, office: ProcessingOffice) -> int:
+    def account_count(self, office: WithAnnotations[ProcessingOffice, _Counted]) -> int:
         return office._account_count

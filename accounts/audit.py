@@ -21,7 +21,7 @@ def _mask(details: dict[str, Any]) -> dict[str, Any]:
     return {k: ("***" if k.lower() in _SECRET_KEYS else v) for k, v in details.items()}
 
 
-def client_ip(request: HttpRequest) -> str | None:
+def client_ip(request: HttpRequest | None) -> str | None:
     if request is None:
         return None
     return request.META.get("REMOTE_ADDR") or None
@@ -49,7 +49,7 @@ def log_action(
         actor_name=name,
         is_staff_action=bool(user and user.is_staff),
         action=action,
-        object_type=obj._meta.model_name if obj is not None else "",
+        object_type=(obj._meta.model_name or "") if obj is not None else "",
         object_id=str(getattr(obj, "reference", None) or getattr(obj, "public_id", None) or obj.pk)
         if obj is not None
         else "",
@@ -58,8 +58,15 @@ def log_action(
     )
 
 
+def _column(field: models.Field[Any, Any] | models.ForeignObjectRel) -> str:
+    """The database column of a concrete field of AuditEvent (a reverse relation has none)."""
+    if not isinstance(field, models.Field) or field.column is None:
+        raise TypeError(f"{field.name} has no column")
+    return field.column
+
+
 def log_actions_for(
-    queryset: models.QuerySet,
+    queryset: models.QuerySet[Any],
     action: str,
     *,
     object_type: str,
@@ -88,7 +95,7 @@ def log_actions_for(
     select = queryset.order_by().annotate(**aliases).values(*aliases)
     sql, params = select.query.sql_with_params()
     meta = AuditEvent._meta
-    names = ", ".join(connection.ops.quote_name(meta.get_field(name).column) for name in columns)
+    names = ", ".join(connection.ops.quote_name(_column(meta.get_field(name))) for name in columns)
     with connection.cursor() as cursor:
         cursor.execute(f"INSERT INTO {connection.ops.quote_name(meta.db_table)} ({names}) {sql}", params)  # noqa: S608 (names from model meta, values as parameters)
         return cursor.rowcount

@@ -35,6 +35,7 @@ OBJECTS: dict[str, Promise] = {
     "rebate": _("rebate %(id)s"),
     "discountgrid": _("discount grid %(id)s"),
     "latepaymentstatement": _("late-payment statement %(id)s"),
+    "acmeendpoint": _("ACME endpoint %(id)s"),
 }
 
 # One sentence per action: %(who)s is the person (or "system"), %(object)s the object's name.
@@ -44,6 +45,15 @@ SENTENCES: dict[str, Promise] = {
     "account.rejected": _("%(who)s rejected the request of %(object)s"),
     "account.superuser_changed": _("%(who)s changed the super user of %(object)s"),
     "account.validated": _("%(who)s validated %(object)s"),
+    "acme.account_created": _("%(who)s registered an ACME client on %(object)s"),
+    "acme.account_deactivated": _("%(who)s deactivated an ACME client's account on %(object)s"),
+    "acme.challenge_failed": _("An ACME challenge failed on %(object)s"),
+    "acme.challenge_validated": _("%(who)s validated a domain by an ACME challenge on %(object)s"),
+    "acme.endpoint_created": _("%(who)s created %(object)s"),
+    "acme.endpoint_disabled": _("%(who)s disabled %(object)s"),
+    "acme.endpoint_enabled": _("%(who)s enabled %(object)s again"),
+    "acme.endpoint_revoked": _("%(who)s revoked %(object)s"),
+    "acme.key_changed": _("%(who)s changed the key of an ACME client's account on %(object)s"),
     "api_token.created": _("%(who)s created %(object)s"),
     "api_token.revoked": _("%(who)s revoked %(object)s"),
     "api_user.created": _("%(who)s created the API user %(object)s"),

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from allauth.account.auth_backends import AuthenticationBackend
 from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.models import AnonymousUser
+
+from .models import User
 
 
 class LockAwareModelBackend(ModelBackend):
-    def user_can_authenticate(self, user) -> bool:
+    def user_can_authenticate(self, user: User | AnonymousUser | None) -> bool:
         return super().user_can_authenticate(user) and getattr(user, "locked_at", None) is None
 
 
 class LockAwareAllauthBackend(AuthenticationBackend):
-    def user_can_authenticate(self, user) -> bool:
+    def user_can_authenticate(self, user: User | AnonymousUser | None) -> bool:
         return super().user_can_authenticate(user) and getattr(user, "locked_at", None) is None

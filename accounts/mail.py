@@ -54,6 +54,18 @@ def copy_addresses(account: Account | None, to: list[str]) -> list[str]:
     return [account.copy_email]
 
 
+def contact_point_languages(account: Account | None) -> dict[str, str]:
+    """ADM-5 / ADM-6: each contact point's address and the language its emails are written in."""
+    if account is None:
+        return {}
+    points = (
+        (account.invoice_email, account.invoice_email_language),
+        (account.emergency_email, account.emergency_email_language),
+        (account.copy_email, account.copy_email_language),
+    )
+    return {email: language for email, language in points if email}
+
+
 def send_mail_on_commit(
     template: str,
     to: list[str],
@@ -65,10 +77,16 @@ def send_mail_on_commit(
     """Queue one email through the outbox; context must be JSON-serialisable (it crosses the broker).
 
     `account` is the customer account the email is about (None for staff emails): its generic copy
-    address (ADM-6) is copied.
+    address (ADM-6) gets the email too. Every contact point (copy, invoice and emergency addresses)
+    reads it in its own language: copied when that is the email's language, else sent its own
+    message rendered in its language.
     """
-    cc = [*(cc or []), *copy_addresses(account, to)]
-    enqueue(send_templated_email, template, to, context, language, cc)
+    points = contact_point_languages(account)
+    cc = [*(cc or []), *copy_addresses(account, [*to, *(cc or [])])]
+    apart = [email for email in cc if email not in to and points.get(email, language) != language]
+    enqueue(send_templated_email, template, to, context, language, [e for e in cc if e not in apart])
+    for email in apart:
+        enqueue(send_templated_email, template, [email], context, points[email], [])
 
 
 @shared_task(

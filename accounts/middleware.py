@@ -10,14 +10,17 @@
 from contextlib import nullcontext
 
 from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from django_scopes import scope, scopes_disabled
+
+from accounts.typing import GetResponse
 
 
 class AccountScopeMiddleware:
-    def __init__(self, get_response) -> None:
+    def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
 
-    def __call__(self, request: HttpRequest):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and user.account_id:
             context = scope(account=user.account_id)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar, Self
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.hashers import acheck_password, check_password
@@ -196,7 +196,7 @@ class User(AbstractUser):
     # ADM-8: {list name: [column names in the order shown]}; a list absent here shows its defaults.
     list_columns = models.JSONField(_("list columns"), default=dict, blank=True)
 
-    objects = UserManager()
+    objects: ClassVar[UserManager[Self]] = UserManager()
 
     class Meta:
         verbose_name = _("user")
@@ -256,7 +256,7 @@ class User(AbstractUser):
         super().set_password(raw_password)
         self.password_changed_at = timezone.now()
 
-    def check_password(self, raw_password: str) -> bool:
+    def check_password(self, raw_password: str | None) -> bool:
         # Django rehashes an outdated hash through set_password(): that is no password change, so the
         # setter bypasses ours and leaves password_changed_at alone.
         def setter(raw: Any) -> None:
@@ -266,7 +266,7 @@ class User(AbstractUser):
 
         return check_password(raw_password, self.password, setter)
 
-    async def acheck_password(self, raw_password: str) -> bool:
+    async def acheck_password(self, raw_password: str | None) -> bool:
         async def setter(raw: Any) -> None:
             AbstractBaseUser.set_password(self, raw)
             self._password = None

@@ -17,12 +17,15 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+
+from accounts.typing import GetResponse
 
 from .models import User
 
@@ -32,7 +35,7 @@ SEEN_AT_KEY = "portal_seen_at"
 _SEEN_RESOLUTION = 30
 
 
-def stamp_login(sender, request: HttpRequest, user, **kwargs: Any) -> None:
+def stamp_login(sender: type[User], request: HttpRequest | None, user: User, **kwargs: Any) -> None:
     """user_logged_in receiver: the absolute and idle limits count from the login."""
     if request is not None and hasattr(request, "session"):
         now = time.time()
@@ -41,10 +44,10 @@ def stamp_login(sender, request: HttpRequest, user, **kwargs: Any) -> None:
 
 
 class SessionLimitsMiddleware:
-    def __init__(self, get_response) -> None:
+    def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
 
-    def __call__(self, request: HttpRequest):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         if request.user.is_authenticated:
             now = time.time()
             session = request.session
@@ -62,7 +65,7 @@ class SessionLimitsMiddleware:
                 session[SEEN_AT_KEY] = now
         return self.get_response(request)
 
-    def _end(self, request: HttpRequest, text: str):
+    def _end(self, request: HttpRequest, text: str) -> HttpResponseRedirect:
         next_url = request.get_full_path()
         logout(request)
         messages.info(request, text)
@@ -79,10 +82,10 @@ def password_expired(user: User) -> bool:
 
 
 class PasswordAgeMiddleware:
-    def __init__(self, get_response) -> None:
+    def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
 
-    def __call__(self, request: HttpRequest):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         user = request.user
         if user.is_authenticated and not _exempt(request.path) and password_expired(user):
             messages.warning(request, _("Your password is more than 12 months old: please choose a new one."))

@@ -7,8 +7,10 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils import timezone
 
+from .models import User
 
-def record_login(sender, request: HttpRequest, user, **kwargs: Any) -> None:
+
+def record_login(sender: type[User], request: HttpRequest | None, user: User, **kwargs: Any) -> None:
     """ACC-8: keep the former `last_login` as `previous_login` for the connection bar, then stamp now.
 
     Replaces django.contrib.auth's `update_last_login` receiver (disconnected in ready()): both must

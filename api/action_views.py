@@ -8,9 +8,11 @@ from django.http import HttpResponse
 from django.http.response import HttpResponseBase
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.request import Request
+from rest_framework.response import Response
 
 from orders.action_forms import CancelForm
 from orders.csr import CsrError
@@ -45,15 +47,16 @@ def _conflict(code: str, message: str) -> Problem:
 @extend_schema(
     request=CancelInputSerializer,
     responses=OrderDetailSerializer,
-    summary="Cancel an order in progress",
+    summary=gettext_lazy("Cancel an order in progress"),
     tags=["actions"],
+    description=gettext_lazy("Cancel an order in progress, with a reason (refunded as the page does)."),
 )
 class OrderCancel(ApiView):
     """LIFE-6: cancel an order in progress, with a reason (refunded as the page does)."""
 
     required_rights = (TECHNICAL,)
 
-    def post(self, request: Request, reference: str):
+    def post(self, request: Request, reference: str) -> Response:
         order = load_order(request, reference)
         payload = CancelInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -77,15 +80,16 @@ class OrderCancel(ApiView):
 @extend_schema(
     request=RevokeInputSerializer,
     responses=OrderDetailSerializer,
-    summary="Revoke one certificate",
+    summary=gettext_lazy("Revoke one certificate"),
     tags=["actions"],
+    description=gettext_lazy("Revoke one valid certificate of the order with an RFC 5280 reason."),
 )
 class CertificateRevoke(ApiView):
     """LIFE-5: revoke one valid certificate of the order with an RFC 5280 reason."""
 
     required_rights = (TECHNICAL,)
 
-    def post(self, request: Request, reference: str, serial: str):
+    def post(self, request: Request, reference: str, serial: str) -> Response:
         order = load_order(request, reference)
         certificate = load_certificate(order, serial)
         payload = RevokeInputSerializer(data=request.data)
@@ -109,13 +113,13 @@ class CertificateRevoke(ApiView):
 @extend_schema(
     request=RevokeInputSerializer,
     responses=OrderDetailSerializer,
-    summary="Revoke every valid certificate of an order",
+    summary=gettext_lazy("Revoke every valid certificate of an order"),
     tags=["actions"],
 )
 class OrderRevokeAll(ApiView):
     required_rights = (TECHNICAL,)
 
-    def post(self, request: Request, reference: str):
+    def post(self, request: Request, reference: str) -> Response:
         order = load_order(request, reference)
         payload = RevokeInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -136,8 +140,11 @@ class OrderRevokeAll(ApiView):
 @extend_schema(
     request=ReissueInputSerializer,
     responses={201: OrderDetailSerializer},
-    summary="Reissue a certificate of the order (free, same order)",
+    summary=gettext_lazy("Reissue a certificate of the order (free, same order)"),
     tags=["actions"],
+    description=gettext_lazy(
+        "A new certificate on the same order for a new CSR; the replaced one kept, revoked now or after a grace delay, as on the reissue page."
+    ),
 )
 class OrderReissue(ApiView):
     """ORD-11: a new certificate on the same order for a new CSR; the replaced one kept, revoked now
@@ -145,7 +152,7 @@ class OrderReissue(ApiView):
 
     required_rights = (TECHNICAL,)
 
-    def post(self, request: Request, reference: str):
+    def post(self, request: Request, reference: str) -> Response:
         order = load_order(request, reference)
         payload = ReissueInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -207,8 +214,11 @@ _FILE_RESPONSES = {
         OpenApiParameter("fmt", str, OpenApiParameter.PATH, enum=list(DOWNLOAD_FORMATS)),
         OpenApiParameter("format", exclude=True),
     ],
-    summary="Download a certificate",
+    summary=gettext_lazy("Download a certificate"),
     tags=["orders"],
+    description=gettext_lazy(
+        "The certificate in one of the status page's formats (an imported one: PEM only)."
+    ),
 )
 class CertificateDownload(ApiView):
     """LIFE-3: the certificate in one of the status page's formats (an imported one: PEM only)."""

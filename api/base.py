@@ -1,9 +1,10 @@
-"""What every view of the API shares: the token and tenant scope of `AccountAPIView`, JSON and
-problem documents as renderers, page-number pagination, and the few loaders that answer 404
-(never 403) for another account's object."""
+"""What every view of the API shares: the token and tenant scope of `AccountAPIView`, JSON in and
+out, page-number pagination, and the loaders that answer 404 (never 403) for another account's
+object."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.db.models import QuerySet
@@ -16,14 +17,12 @@ from accounts.api.views import AccountAPIView
 from accounts.models import Account, Right, User
 from orders.models import Certificate, Order
 
-from .problems import ProblemJSONRenderer
-
 TECHNICAL = Right.TECHNICAL
 LIST_RIGHTS = (Right.TECHNICAL, Right.COMMERCIAL)  # as the order lists and status pages
 
 
 class ApiView(AccountAPIView):
-    renderer_classes = [renderers.JSONRenderer, ProblemJSONRenderer]
+    renderer_classes = [renderers.JSONRenderer]  # problems are JSON with their own media type
     parser_classes = [parsers.JSONParser]  # JSON bodies only: anything else answers 415
 
 
@@ -72,7 +71,12 @@ def file_renderer(media_type: str) -> type[renderers.BaseRenderer]:
         format = media_type.rsplit("/", 1)[-1]
         charset = None
 
-        def render(self, data: Any, accepted_media_type: str | None = None, renderer_context=None) -> bytes:
+        def render(
+            self,
+            data: Any,
+            accepted_media_type: str | None = None,
+            renderer_context: Mapping[str, Any] | None = None,
+        ) -> bytes:
             return renderers.JSONRenderer().render(data, accepted_media_type, renderer_context)
 
     FileRenderer.media_type = media_type

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import Prefetch
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -17,7 +18,12 @@ from .serializers import OrganisationSerializer, ProductSerializer
 
 
 @extend_schema(
-    responses=ProductSerializer(many=True), summary="Products and prices for the account", tags=["catalogue"]
+    responses=ProductSerializer(many=True),
+    summary=gettext_lazy("Products and prices for the account"),
+    tags=["catalogue"],
+    description=gettext_lazy(
+        "Every product on sale the account may see, as the new order page lists them (products outside a contract in force are left out; one whose brand terms are not accepted says why), with each period's public price and the account's own price (its billing formula's grid), excl. VAT."
+    ),
 )
 class ProductList(ApiView):
     """Every product on sale the account may see, as the new order page lists them (products outside
@@ -63,8 +69,11 @@ class ProductList(ApiView):
 
 @extend_schema(
     responses=OrganisationSerializer(many=True),
-    summary="Holder organisations and their contacts",
+    summary=gettext_lazy("Holder organisations and their contacts"),
     tags=["catalogue"],
+    description=gettext_lazy(
+        "The account's organisations with their contacts: the holder and contacts of a new order."
+    ),
 )
 class OrganisationList(ApiView):
     """The account's organisations with their contacts: the holder and contacts of a new order."""

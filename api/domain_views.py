@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics
 from rest_framework.request import Request
@@ -15,10 +16,15 @@ from .serializers import DomainSerializer
 
 
 @extend_schema(
-    parameters=[OpenApiParameter("q", str, description="Keep the domains containing this fragment.")],
+    parameters=[
+        OpenApiParameter("q", str, description=gettext_lazy("Keep the domains containing this fragment."))
+    ],
     responses=DomainSerializer(many=True),
-    summary="The account's domains and their validations",
+    summary=gettext_lazy("The account's domains and their validations"),
     tags=["domains"],
+    description=gettext_lazy(
+        "Every domain an order of the account had to validate, once, with its latest validation and until when it may be reused for a new certificate (BR 4.2.1)."
+    ),
 )
 class DomainList(ApiView, generics.GenericAPIView):
     """Every domain an order of the account had to validate, once, with its latest validation and

@@ -6,6 +6,7 @@ from django.http import Http404
 from django.http.response import HttpResponseBase
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics
@@ -29,15 +30,23 @@ BILLING = (Right.BILLING,)
 @extend_schema(
     parameters=[
         OpenApiParameter(
-            "date_from", OpenApiTypes.DATE, description="Issued on or after (1 January by default)."
+            "date_from",
+            OpenApiTypes.DATE,
+            description=gettext_lazy("Issued on or after (1 January by default)."),
         ),
         OpenApiParameter(
-            "date_to", OpenApiTypes.DATE, description="Issued on or before (31 December by default)."
+            "date_to",
+            OpenApiTypes.DATE,
+            description=gettext_lazy("Issued on or before (31 December by default)."),
         ),
         OpenApiParameter("kind", str, enum=[DocumentKind.INVOICE.value, DocumentKind.CREDIT_NOTE.value]),
     ],
     responses=InvoiceSerializer(many=True),
-    summary="Invoices and credit notes of a period",
+    summary=gettext_lazy("Invoices and credit notes of a period"),
+    description=gettext_lazy(
+        "The account's invoices and credit notes issued in the period, newest first, as on the "
+        "Accounting page (the current year by default)."
+    ),
     tags=["invoices"],
 )
 class InvoiceList(ApiView, generics.GenericAPIView):
@@ -80,7 +89,8 @@ class InvoiceList(ApiView, generics.GenericAPIView):
 @extend_schema(
     responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="PDF")},
     parameters=[OpenApiParameter("format", exclude=True)],
-    summary="The PDF of an invoice or credit note",
+    summary=gettext_lazy("The PDF of an invoice or credit note"),
+    description=gettext_lazy("The stored PDF of one of the account's documents, as it was issued."),
     tags=["invoices"],
 )
 class InvoicePdf(ApiView):

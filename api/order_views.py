@@ -7,7 +7,9 @@ from typing import Any
 
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics
@@ -79,7 +81,7 @@ def detail(order: Order, user: User) -> dict[str, Any]:
         "server_software": order.server_software,
         "paid_at": order.paid_at,
         "cancelled_at": order.cancelled_at,
-        "source_order": order.source_order.reference if order.source_order_id else None,  # type: ignore[union-attr]
+        "source_order": order.source_order.reference if order.source_order is not None else None,
         "certificates": [
             {
                 "serial": c.serial,
@@ -121,24 +123,29 @@ _LIST_PARAMETERS = [
         "group",
         str,
         enum=list(GROUPS),
-        description="Tab of the order list (all by default).",
+        description=gettext_lazy("Tab of the order list (all by default)."),
         default=DEFAULT_GROUP,
     ),
     OpenApiParameter(
         "field",
         str,
-        description="Field the keyword is looked for in: "
-        + ", ".join(SEARCH_FIELDS)
-        + ", or custom_1..custom_4 when the account labels them.",
+        description=format_lazy(
+            gettext_lazy(
+                "Field the keyword is looked for in: {fields}, or custom_1..custom_4 when the account labels them."
+            ),
+            fields=", ".join(SEARCH_FIELDS),
+        ),
     ),
-    OpenApiParameter("q", str, description="Keyword (a fragment, case-insensitive)."),
-    OpenApiParameter("dates", str, enum=list(DATE_FIELDS), description="Date the period applies to."),
+    OpenApiParameter("q", str, description=gettext_lazy("Keyword (a fragment, case-insensitive).")),
+    OpenApiParameter(
+        "dates", str, enum=list(DATE_FIELDS), description=gettext_lazy("Date the period applies to.")
+    ),
     OpenApiParameter("date_from", OpenApiTypes.DATE),
     OpenApiParameter("date_to", OpenApiTypes.DATE),
-    OpenApiParameter("product", int, description="Product id."),
-    OpenApiParameter("brand", int, description="Brand id."),
+    OpenApiParameter("product", int, description=gettext_lazy("Product id.")),
+    OpenApiParameter("brand", int, description=gettext_lazy("Brand id.")),
     OpenApiParameter("status", str, enum=list(OrderStatus.values)),
-    OpenApiParameter("ordered_by", int, description="Id of the user who placed the order."),
+    OpenApiParameter("ordered_by", int, description=gettext_lazy("Id of the user who placed the order.")),
 ]
 
 
@@ -154,8 +161,10 @@ class OrderList(ApiView, generics.GenericAPIView):
     @extend_schema(
         parameters=_LIST_PARAMETERS,
         responses=OrderSummarySerializer(many=True),
-        summary="The account's orders",
-        description="The account's orders, newest first, with the filters of the order list page.",
+        summary=gettext_lazy("The account's orders"),
+        description=gettext_lazy(
+            "The account's orders, newest first, with the filters of the order list page."
+        ),
         tags=["orders"],
     )
     def get(self, request: Request) -> Response:
@@ -189,13 +198,17 @@ class OrderList(ApiView, generics.GenericAPIView):
                 HEADER,
                 str,
                 OpenApiParameter.HEADER,
-                description="A key of your choice: the same key with the same body answers the first "
-                "order again instead of placing another; with another body: 422.",
+                description=gettext_lazy(
+                    "A key of your choice: the same key with the same body answers the first order again "
+                    "instead of placing another; with another body: 422."
+                ),
             )
         ],
-        summary="Place a new order",
-        description="ORD-2, ORD-3: a new order, checked and placed as the order form's "
-        '"Confirm the order" does (holder and contacts picked from /organisations).',
+        summary=gettext_lazy("Place a new order"),
+        description=gettext_lazy(
+            "A new order, checked and placed as the order form's “Confirm the order” does (holder and "
+            "contacts picked from /organisations)."
+        ),
         tags=["orders"],
     )
     def post(self, request: Request) -> Response:
@@ -220,7 +233,13 @@ class OrderList(ApiView, generics.GenericAPIView):
 
 
 @extend_schema(
-    responses=OrderDetailSerializer, summary="One order: status, certificates, actions", tags=["orders"]
+    responses=OrderDetailSerializer,
+    summary=gettext_lazy("One order: status, certificates, actions"),
+    description=gettext_lazy(
+        "The order's status, its certificates with their download links, and the actions the API user "
+        "may take now (the same rules as the status page's buttons)."
+    ),
+    tags=["orders"],
 )
 class OrderDetail(ApiView):
     required_rights = LIST_RIGHTS
@@ -232,8 +251,16 @@ class OrderDetail(ApiView):
 @extend_schema(
     request=RenewInputSerializer,
     responses={201: OrderDetailSerializer},
-    parameters=[OpenApiParameter(HEADER, str, OpenApiParameter.HEADER, description="As for a new order.")],
-    summary="Renew an order (a new order, identical)",
+    parameters=[
+        OpenApiParameter(
+            HEADER, str, OpenApiParameter.HEADER, description=gettext_lazy("As for a new order.")
+        )
+    ],
+    summary=gettext_lazy("Renew an order (a new order, identical)"),
+    description=gettext_lazy(
+        "A new order prefilled from this one, as the renewal link does; refused (409) with the status "
+        "page's reason when the order cannot be renewed now."
+    ),
     tags=["orders"],
 )
 class OrderRenew(ApiView):

@@ -16,7 +16,6 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
@@ -37,12 +36,6 @@ TITLES = {
     422: _("Unprocessable request"),
     429: _("Too many requests"),
 }
-
-
-class ProblemJSONRenderer(JSONRenderer):
-    """Renders problem documents; a client asking for problem+json is served."""
-
-    media_type = PROBLEM_JSON
 
 
 class Problem(exceptions.APIException):

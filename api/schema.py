@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 from .problems import PROBLEM_JSON
 
 PROBLEM_SCHEMA = {
@@ -26,16 +28,16 @@ PROBLEM_SCHEMA = {
     },
     "required": ["type", "title", "status", "detail"],
 }
-DESCRIPTIONS = {
-    "400": "Invalid request: `errors` holds one entry per field message.",
-    "401": "No token, or an unknown, revoked or expired token.",
-    "403": "The API user lacks the right this operation needs.",
-    "404": "No such object in the token's account.",
-    "405": "Method not allowed.",
-    "406": "Not acceptable: ask for application/json.",
-    "409": "The object's state does not allow it now.",
-    "415": "Unsupported media type: send application/json.",
-    "422": "Refused: an Idempotency-Key reused with another request, or an order the rules refuse.",
+DESCRIPTIONS = {  # in the language of the request that asks for the schema
+    "400": _("Invalid request: `errors` holds one entry per field message."),
+    "401": _("No token, or an unknown, revoked or expired token."),
+    "403": _("The API user lacks the right this operation needs."),
+    "404": _("No such object in the token's account."),
+    "405": _("Method not allowed."),
+    "406": _("Not acceptable: ask for application/json."),
+    "409": _("The object's state does not allow it now."),
+    "415": _("Unsupported media type: send application/json."),
+    "422": _("Refused: an Idempotency-Key reused with another request, or an order the rules refuse."),
 }
 
 
@@ -56,6 +58,9 @@ def add_problem_responses(
             for code in codes:
                 responses.setdefault(
                     code,
-                    {"description": DESCRIPTIONS[code], "content": {PROBLEM_JSON: {"schema": reference}}},
+                    {
+                        "description": str(DESCRIPTIONS[code]),
+                        "content": {PROBLEM_JSON: {"schema": reference}},
+                    },
                 )
     return result

@@ -27,6 +27,8 @@ class ProblemSerializer(serializers.Serializer):
     title = serializers.CharField()
     status = serializers.IntegerField()
     detail = serializers.CharField()
+    # RFC 9457's "errors" member: the serializer's metaclass moves declared fields away, so the
+    # instance keeps Serializer.errors; the DRF stubs cannot tell a field of that name from it.
     errors = ProblemErrorSerializer(many=True, required=False)  # type: ignore[assignment]
 
 
@@ -152,7 +154,7 @@ class _NamesInput(serializers.Serializer):
 
 
 class OrderInputSerializer(_NamesInput):
-    """ORD-2: what the order form asks, with the holder and contacts picked among the account's."""
+    # ORD-2: what the order form asks, with the holder and contacts picked among the account's.
 
     product = serializers.CharField(max_length=60, help_text=_("A product code from /products."))
     months = serializers.IntegerField(min_value=1, max_value=120)
@@ -181,7 +183,7 @@ class OrderInputSerializer(_NamesInput):
 
 
 class RenewInputSerializer(serializers.Serializer):
-    """ORD-10: a renewal is identical; only the period, a new CSR, the reference and the payment change."""
+    # ORD-10: a renewal is identical; only the period, a new CSR, the reference and the payment change.
 
     months = serializers.IntegerField(min_value=1, max_value=120, required=False)
     csr = serializers.CharField(required=False, max_length=20000)

@@ -40,6 +40,7 @@ django.setup()
 
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
+from django.http import StreamingHttpResponse  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
 from django.utils import timezone  # noqa: E402
@@ -218,7 +219,7 @@ def measure(client: Client, url: str) -> tuple[float, int]:
         with CaptureQueriesContext(connection) as ctx:
             start = time.perf_counter()
             response = client.get(url)
-            if response.streaming:
+            if isinstance(response, StreamingHttpResponse):
                 b"".join(response.streaming_content)
             times.append(time.perf_counter() - start)
         if response.status_code not in (200, 302):
@@ -247,6 +248,7 @@ def pages(size: int, account: Account) -> dict[str, str]:
     last = (size + 24) // 25
     with scopes_disabled():
         order = Order.objects.filter(account=account).order_by("created_at").first()
+    assert order is not None, "the benchmark account has orders"
     urls = {
         "home": "/home/",
         "orders first page": "/orders/",
@@ -280,6 +282,7 @@ def export_figures(client: Client) -> tuple[float, float, float]:
     """First byte and total of the CSV of the whole large list, and the peak RSS (MB)."""
     start = time.perf_counter()
     response = client.get("/orders/export.csv")
+    assert isinstance(response, StreamingHttpResponse), response.status_code
     stream = iter(response.streaming_content)
     next(stream)
     next(stream)  # the BOM, then the header line: the first row follows
@@ -316,7 +319,9 @@ def jobs() -> None:
         if issuer is None:
             from orders.ca.embedded import EmbeddedCA
 
-            issuer = EmbeddedCA().authorities(Product.objects.first().brand)[1].pk
+            product = Product.objects.select_related("brand").first()
+            assert product is not None, "the catalogue is loaded"
+            issuer = EmbeddedCA().authorities(product.brand)[1].pk
         Certificate.objects.filter(pk__in=ids).update(issuer_id=issuer)
     with CaptureQueriesContext(connection) as ctx:
         start = time.perf_counter()
@@ -338,6 +343,7 @@ def main() -> None:
         product = (
             Product.objects.filter(product_type="server_dv", active=True).select_related("brand").first()
         )
+        assert product is not None, "load_catalog has a DV server product"
         pem = one_certificate_pem(product)
         built = {size: build(size, product, pem) for size in SIZES}
         for size, (account, _user) in built.items():

@@ -27,11 +27,15 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
 from django_scopes import scopes_disabled  # noqa: E402
 
+from accounts.models import Account, Contact, Organisation  # noqa: E402
+from catalog.models import Product  # noqa: E402
 from orders.models import Order, OrderStatus  # noqa: E402
 from tests import factories  # noqa: E402
 
 
-def grow(account, product, contacts, organisation, total: int) -> None:
+def grow(
+    account: Account, product: Product, contacts: list[Contact], organisation: Organisation, total: int
+) -> None:
     existing = Order.objects.filter(account=account).count()
     Order.objects.bulk_create(
         [
@@ -51,7 +55,7 @@ def grow(account, product, contacts, organisation, total: int) -> None:
     )
 
 
-def measure(client, url: str, rounds: int = 7) -> tuple[int, float]:
+def measure(client: Client, url: str, rounds: int = 7) -> tuple[int, float]:
     timings = []
     for _ in range(rounds):
         with CaptureQueriesContext(connection) as queries:

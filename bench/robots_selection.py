@@ -23,6 +23,8 @@ import django  # noqa: E402
 
 django.setup()
 
+from collections.abc import Callable  # noqa: E402
+
 from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext, override_settings  # noqa: E402
@@ -109,7 +111,7 @@ def grow(total: int) -> None:
         cursor.execute("ANALYZE")
 
 
-def timed(label: str, work) -> None:
+def timed(label: str, work: Callable[[], object]) -> None:
     with CaptureQueriesContext(connection) as queries:
         started = time.perf_counter()
         result = work()

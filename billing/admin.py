@@ -8,19 +8,20 @@ audit. The billing profile is a settings row and is edited directly.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts.audit import log_action
+from accounts.typing import signed_in_user
 
 from .admin_receipts import ReceiptPage, receipt_view
 from .models import (
@@ -83,14 +84,14 @@ class DocumentAdmin(ReadOnlyAdmin):
     inlines = [DocumentLineInline]
     actions = ["sign_quotes", "credit_in_full"]
 
-    def get_queryset(self, request: HttpRequest):
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         # The stored PDFs stay in the database until one is downloaded.
         return super().get_queryset(request).defer("pdf")
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return [f.name for f in self.model._meta.concrete_fields if f.name != "pdf"] + ["pdf_link"]
 
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         urls = [
             path("<int:pk>/pdf/", self.admin_site.admin_view(self.download_pdf), name="billing_document_pdf"),
             path(
@@ -101,7 +102,7 @@ class DocumentAdmin(ReadOnlyAdmin):
         ]
         return urls + super().get_urls()
 
-    def receipt_view(self, request: HttpRequest, pk: int):
+    def receipt_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         """ACCT-3: record a transfer, cheque or card payment received for an invoice, confirmed first."""
         if not self.has_record_payment_permission(request):
             raise PermissionDenied
@@ -128,7 +129,7 @@ class DocumentAdmin(ReadOnlyAdmin):
 
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
-    ):
+    ) -> HttpResponse:
         document = Document.objects.defer("pdf").filter(pk=object_id).first() if object_id.isdigit() else None
         extra_context = {
             **(extra_context or {}),
@@ -137,7 +138,7 @@ class DocumentAdmin(ReadOnlyAdmin):
         }
         return super().change_view(request, object_id, form_url, extra_context)
 
-    def download_pdf(self, request: HttpRequest, pk: int):
+    def download_pdf(self, request: HttpRequest, pk: int) -> HttpResponse:
         if not self.has_view_permission(request):
             raise Http404
         document = Document.objects.filter(pk=pk).first()
@@ -163,7 +164,7 @@ class DocumentAdmin(ReadOnlyAdmin):
         signed = 0
         for quote in queryset.filter(kind=DocumentKind.QUOTE):
             try:
-                sign_quote(quote, by=request.user)
+                sign_quote(quote, by=signed_in_user(request))
             except DocumentError as error:
                 self.message_user(request, f"{quote}: {error}", messages.ERROR)
             else:
@@ -181,13 +182,13 @@ class DocumentAdmin(ReadOnlyAdmin):
     def credit_in_full(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         """STAFF-2, ACCT-1: an issued invoice is never changed; a correction is a credit note."""
         credited = 0
+        staff = signed_in_user(request)
         for invoice in queryset.filter(kind=DocumentKind.INVOICE):
             try:
                 issue_credit_note(
                     invoice,
-                    reason=_("Cancelled by %(name)s")
-                    % {"name": request.user.get_full_name() or request.user.username},
-                    by=request.user,
+                    reason=_("Cancelled by %(name)s") % {"name": staff.get_full_name() or staff.username},
+                    by=staff,
                 )
             except DocumentError as error:
                 self.message_user(request, f"{invoice}: {error}", messages.ERROR)
@@ -203,7 +204,7 @@ class DocumentAdmin(ReadOnlyAdmin):
 
 class MovementAdmin(ReadOnlyAdmin):
     list_filter = ("kind", "created_at")
-    list_select_related = ("account", "created_by", "document")
+    list_select_related: ClassVar[tuple[str, ...]] = ("account", "created_by", "document")
     search_fields = ("reference", "account__name", "note")
     date_hierarchy = "created_at"
 
@@ -220,7 +221,7 @@ class TokenMovementAdmin(MovementAdmin):
         "document",
         "created_by",
     )
-    list_select_related = (*MovementAdmin.list_select_related, "product__brand")
+    list_select_related = ("account", "created_by", "document", "product__brand")
 
 
 @admin.register(EuroMovement)
@@ -264,7 +265,7 @@ class BillingProfileAdmin(admin.ModelAdmin):
         log_action(
             "billing.profile_changed",
             account=obj.account,
-            user=request.user,
+            user=signed_in_user(request),
             obj=obj,
             changed={name: str(form.cleaned_data[name]) for name in form.changed_data},
         )

@@ -11,16 +11,19 @@ services too (numbered, audited).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from decimal import Decimal
+from typing import Any, TypeVar
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import QuerySet
-from django.http import Http404, HttpRequest
-from django.urls import path, reverse
+from django.db.models import Model, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+
+from accounts.typing import signed_in_user
 
 from .models import (
     BalanceAlert,
@@ -38,8 +41,16 @@ from .services.late_payment import abandon_statement, mark_statement_paid
 from .services.monthly import withdraw_charge
 from .services.promos import cancel_promo_code, issue_promo_code
 
+M = TypeVar("M", bound=Model)
 
-def _run(modeladmin, request: HttpRequest, queryset, action, message: Callable[[int], str]) -> None:
+
+def _run(
+    modeladmin: admin.ModelAdmin[M],
+    request: HttpRequest,
+    queryset: QuerySet[M],
+    action: Callable[[M], object],
+    message: Callable[[int], str],
+) -> None:
     """Call `action(obj)` for each selected row; report the successes (`message(count)`) and each
     refusal."""
     done = 0
@@ -69,15 +80,17 @@ class AddThroughServiceAdmin(StateOnlyAdmin):
 
     add_form: type[forms.ModelForm]
 
-    def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any):
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> type[forms.ModelForm[Any]]:
         if obj is None:
             kwargs["form"] = self.add_form
-        return super().get_form(request, obj, **kwargs)
+        return super().get_form(request, obj, change=change, **kwargs)
 
-    def get_fields(self, request: HttpRequest, obj: Any = None):
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         if obj is None:
-            return self.add_form.Meta.fields
-        return [f.name for f in self.model._meta.concrete_fields if f.name != "id"]
+            return tuple(self.add_form._meta.fields or ())
+        return tuple(f.name for f in self.model._meta.concrete_fields if f.name != "id")
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return self.get_fields(request, obj) if obj is not None else []
@@ -90,7 +103,8 @@ class AddThroughServiceAdmin(StateOnlyAdmin):
                 {f.attname: getattr(created, f.attname) for f in self.model._meta.concrete_fields}
             )
 
-    def issue(self, request: HttpRequest, obj: Any):
+    def issue(self, request: HttpRequest, obj: Any) -> Model:
+        """Create the row the add form describes (`obj`, unsaved) through the service."""
         raise NotImplementedError
 
 
@@ -104,7 +118,7 @@ class CouponAddForm(forms.ModelForm):
         model = Coupon
         fields = ["account", "amount", "origin_reference", "origin_note", "expires_on"]
 
-    def clean_amount(self):
+    def clean_amount(self) -> Decimal:
         try:
             return to_amount(self.cleaned_data["amount"])
         except CouponError as error:
@@ -131,13 +145,13 @@ class CouponAdmin(AddThroughServiceAdmin):
     raw_id_fields = ("account",)
     actions = ["mark_refunded_action"]
 
-    def issue(self, request: HttpRequest, obj: Any):
+    def issue(self, request: HttpRequest, obj: Coupon) -> Coupon:
         # The form validated the amount and the one-coupon-per-origin constraint.
         return issue_coupon(
             obj.account,
             obj.amount,
             origin_reference=obj.origin_reference,
-            by=request.user,
+            by=signed_in_user(request),
             note=obj.origin_note,
             expires_on=obj.expires_on,
         )
@@ -148,7 +162,7 @@ class CouponAdmin(AddThroughServiceAdmin):
             self,
             request,
             queryset,
-            lambda coupon: mark_refunded(coupon, request.user),
+            lambda coupon: mark_refunded(coupon, signed_in_user(request)),
             lambda n: (
                 ngettext("%(count)d coupon marked refunded.", "%(count)d coupons marked refunded.", n)
                 % {"count": n}
@@ -166,7 +180,7 @@ class PromoCodeAddForm(forms.ModelForm):
         model = PromoCode
         fields = ["account", "kind", "value", "note"]
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         super().clean()
         cleaned = self.cleaned_data
         if cleaned.get("kind") == PromoKind.PERCENT and cleaned.get("value") and cleaned["value"] > 100:
@@ -195,9 +209,14 @@ class PromoCodeAdmin(AddThroughServiceAdmin):
     raw_id_fields = ("account",)
     actions = ["cancel_action"]
 
-    def issue(self, request: HttpRequest, obj: Any):
+    def issue(self, request: HttpRequest, obj: PromoCode) -> PromoCode:
         return issue_promo_code(
-            obj.account, obj.value, origin=PromoOrigin.GESTURE, kind=obj.kind, by=request.user, note=obj.note
+            obj.account,
+            obj.value,
+            origin=PromoOrigin.GESTURE,
+            kind=obj.kind,
+            by=signed_in_user(request),
+            note=obj.note,
         )
 
     @admin.action(description=_("Cancel the selected promo codes"), permissions=["change"])
@@ -206,7 +225,7 @@ class PromoCodeAdmin(AddThroughServiceAdmin):
             self,
             request,
             queryset,
-            lambda promo: cancel_promo_code(promo, request.user),
+            lambda promo: cancel_promo_code(promo, signed_in_user(request)),
             lambda n: (
                 ngettext("%(count)d promo code cancelled.", "%(count)d promo codes cancelled.", n)
                 % {"count": n}
@@ -237,7 +256,7 @@ class LatePaymentStatementAdmin(StateOnlyAdmin):
     exclude = ("pdf",)
     actions = ["mark_paid_action", "abandon_action"]
 
-    def get_queryset(self, request: HttpRequest):
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         return super().get_queryset(request).defer("pdf", "invoice__pdf")
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
@@ -246,7 +265,7 @@ class LatePaymentStatementAdmin(StateOnlyAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         urls = [
             path(
                 "<int:pk>/pdf/",
@@ -256,7 +275,7 @@ class LatePaymentStatementAdmin(StateOnlyAdmin):
         ]
         return urls + super().get_urls()
 
-    def download_pdf(self, request: HttpRequest, pk: int):
+    def download_pdf(self, request: HttpRequest, pk: int) -> HttpResponse:
         if not self.has_view_permission(request):
             raise Http404
         statement = LatePaymentStatement.objects.filter(pk=pk).first()
@@ -278,7 +297,7 @@ class LatePaymentStatementAdmin(StateOnlyAdmin):
             self,
             request,
             queryset,
-            lambda statement: mark_statement_paid(statement, request.user, request=request),
+            lambda statement: mark_statement_paid(statement, signed_in_user(request), request=request),
             lambda n: (
                 ngettext("%(count)d statement marked paid.", "%(count)d statements marked paid.", n)
                 % {"count": n}
@@ -291,7 +310,7 @@ class LatePaymentStatementAdmin(StateOnlyAdmin):
             self,
             request,
             queryset,
-            lambda statement: abandon_statement(statement, request.user, request=request),
+            lambda statement: abandon_statement(statement, signed_in_user(request), request=request),
             lambda n: (
                 ngettext("%(count)d statement abandoned.", "%(count)d statements abandoned.", n)
                 % {"count": n}
@@ -341,7 +360,7 @@ class PendingChargeAdmin(StateOnlyAdmin):
     search_fields = ("reference", "account__name", "description")
     actions = ["withdraw_action"]
 
-    def get_queryset(self, request: HttpRequest):
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         return super().get_queryset(request).defer("invoiced_document__pdf")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -358,7 +377,7 @@ class PendingChargeAdmin(StateOnlyAdmin):
             self,
             request,
             queryset,
-            lambda charge: withdraw_charge(charge.account, charge.reference, by=request.user),
+            lambda charge: withdraw_charge(charge.account, charge.reference, by=signed_in_user(request)),
             lambda n: (
                 ngettext("%(count)d charge withdrawn.", "%(count)d charges withdrawn.", n) % {"count": n}
             ),

@@ -13,22 +13,23 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts.audit import log_action
+from accounts.typing import signed_in_user
 
 from .models import DiscountGrid, MandateStatus, SepaMandate, TopUp, TopUpLine, TopUpStatus
 from .services.sepa import MandateError, revoke_mandate, validate_mandate
 from .services.topups import TopUpError, cancel_topup, confirm_topup
 
 
-def _grid_details(obj: DiscountGrid) -> dict:
+def _grid_details(obj: DiscountGrid) -> dict[str, Any]:
     return {
         "formula": obj.formula,
-        "brand": obj.brand.code if obj.brand_id else "",
+        "brand": obj.brand.code if obj.brand is not None else "",
         "min": obj.min_quantity,
         "max": obj.max_quantity,
         "discount": str(obj.discount),
@@ -47,7 +48,7 @@ class DiscountGridAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         log_action(
             "billing.discount_grid_changed" if change else "billing.discount_grid_added",
-            user=request.user,
+            user=signed_in_user(request),
             obj=obj,
             changed=list(form.changed_data),
             **_grid_details(obj),
@@ -56,13 +57,13 @@ class DiscountGridAdmin(admin.ModelAdmin):
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
         details = _grid_details(obj)
         super().delete_model(request, obj)
-        log_action("billing.discount_grid_deleted", user=request.user, **details)
+        log_action("billing.discount_grid_deleted", user=signed_in_user(request), **details)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         rows = [_grid_details(obj) for obj in queryset.select_related("brand")]
         super().delete_queryset(request, queryset)
         for details in rows:
-            log_action("billing.discount_grid_deleted", user=request.user, **details)
+            log_action("billing.discount_grid_deleted", user=signed_in_user(request), **details)
 
 
 class TopUpLineInline(admin.TabularInline):
@@ -76,7 +77,9 @@ class TopUpLineInline(admin.TabularInline):
         return False
 
 
-def _report(admin_site, request: HttpRequest, done: int, errors: list[str], message: str) -> None:
+def _report(
+    admin_site: admin.ModelAdmin[Any], request: HttpRequest, done: int, errors: list[str], message: str
+) -> None:
     for error in errors:
         admin_site.message_user(request, error, messages.ERROR)
     if done:
@@ -103,7 +106,7 @@ class TopUpAdmin(admin.ModelAdmin):
     inlines = [TopUpLineInline]
     actions = ["record_payment", "cancel"]
 
-    def get_queryset(self, request: HttpRequest):
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         return super().get_queryset(request).defer("document__pdf")
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
@@ -125,7 +128,7 @@ class TopUpAdmin(admin.ModelAdmin):
         done, errors = 0, []
         for topup in queryset.filter(status=TopUpStatus.PENDING):
             try:
-                confirm_topup(topup, request.user)
+                confirm_topup(topup, signed_in_user(request))
             except (TopUpError, ValueError) as error:
                 errors.append(f"{topup}: {error}")
             else:
@@ -144,7 +147,9 @@ class TopUpAdmin(admin.ModelAdmin):
         done, errors = 0, []
         for topup in queryset.filter(status=TopUpStatus.PENDING):
             try:
-                cancel_topup(topup, request.user, reason=str(_("Top-up cancelled by our accounting team.")))
+                cancel_topup(
+                    topup, signed_in_user(request), reason=str(_("Top-up cancelled by our accounting team."))
+                )
             except (TopUpError, ValueError) as error:
                 errors.append(f"{topup}: {error}")
             else:
@@ -177,7 +182,7 @@ class SepaMandateAdmin(admin.ModelAdmin):
     exclude = ("pdf",)
     actions = ["validate", "revoke"]
 
-    def get_queryset(self, request: HttpRequest):
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         return super().get_queryset(request).defer("pdf")
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
@@ -189,7 +194,7 @@ class SepaMandateAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         urls = [
             path(
                 "<int:pk>/pdf/", self.admin_site.admin_view(self.download_pdf), name="billing_sepamandate_pdf"
@@ -197,7 +202,7 @@ class SepaMandateAdmin(admin.ModelAdmin):
         ]
         return urls + super().get_urls()
 
-    def download_pdf(self, request: HttpRequest, pk: int):
+    def download_pdf(self, request: HttpRequest, pk: int) -> HttpResponse:
         if not self.has_view_permission(request):
             raise Http404
         mandate = SepaMandate.objects.filter(pk=pk).first()
@@ -221,7 +226,7 @@ class SepaMandateAdmin(admin.ModelAdmin):
         done, errors = 0, []
         for mandate in queryset.filter(status=MandateStatus.PENDING):
             try:
-                validate_mandate(mandate, request.user)
+                validate_mandate(mandate, signed_in_user(request))
             except MandateError as error:
                 errors.append(f"{mandate}: {error}")
             else:
@@ -238,7 +243,7 @@ class SepaMandateAdmin(admin.ModelAdmin):
     def revoke(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         done = 0
         for mandate in queryset.exclude(status=MandateStatus.REVOKED):
-            revoke_mandate(mandate, request.user)
+            revoke_mandate(mandate, signed_in_user(request))
             done += 1
         _report(
             self,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import cast
+from typing import TYPE_CHECKING
 
 from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponse
@@ -16,11 +16,14 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import User
+from accounts.typing import signed_in_user
 
 from .models import Document, ReceiptMethod
 from .receipt_forms import ReceiptForm
 from .services.receipts import ReceiptError, euros, preview_receipt, record_receipt
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 @dataclass
@@ -29,8 +32,8 @@ class ReceiptPage:
     order that has none yet), what is due, where to go back, and what settling it does beyond
     marking the invoice paid (an order's move)."""
 
-    title: str
-    subject: str
+    title: StrOrPromise
+    subject: StrOrPromise
     due: Decimal
     back_url: str
     load_invoice: Callable[[], Document | None]
@@ -60,7 +63,7 @@ def receipt_view(request: HttpRequest, site: admin.AdminSite, page: ReceiptPage)
                         received_on=data["received_on"],
                         method=data["method"],
                         reference=data["reference"],
-                        by=cast(User, request.user),
+                        by=signed_in_user(request),
                         request=request,
                     )
                     if outcome.settles:

@@ -8,16 +8,21 @@ a token statement. Only the Current account formula has a euro balance.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 Formula = Account.Formula
 
 TOKEN_FORMULAS: tuple[str, ...] = (Formula.BULK, Formula.REBATE)
 EURO_FORMULAS: tuple[str, ...] = (Formula.CURRENT,)
 
-EXPLANATIONS = {
+EXPLANATIONS: dict[str, StrOrPromise] = {
     Formula.REBATE: _(
         "You pay each order; rebates on your purchases are paid back each quarter, on your invoice or "
         "as a promo code, for the last four closed quarters."
@@ -46,6 +51,6 @@ def has_euro_balance(account: Account) -> bool:
     return account.formula in EURO_FORMULAS
 
 
-def explanation(account: Account) -> str:
+def explanation(account: Account) -> StrOrPromise:
     """The one-line explanation of the account's formula (LEDG-1)."""
     return EXPLANATIONS.get(account.formula, "")

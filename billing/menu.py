@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Account, Right
+from accounts.models import Account, Right, User
 
 from .formulas import EURO_FORMULAS, TOKEN_FORMULAS
 from .models import Document, DocumentKind, DocumentStatus
@@ -34,7 +34,7 @@ class MenuEntry:
     def url(self) -> str:
         return reverse(self.url_name)
 
-    def allows(self, user) -> bool:
+    def allows(self, user: User) -> bool:
         account = getattr(user, "account", None)
         if account is None:
             return False
@@ -98,7 +98,7 @@ FORMULA_PAGES = {
 }
 
 
-def entries_for(user, entries: list[MenuEntry]) -> list[MenuEntry]:
+def entries_for(user: User, entries: list[MenuEntry]) -> list[MenuEntry]:
     """The entries of `entries` the user may see (rights and formula)."""
     return [entry for entry in entries if entry.allows(user)]
 

@@ -23,7 +23,7 @@ DEFAULT_REBATE_TIERS = [(0, 0), (1000, 3), (5000, 5), (20000, 8)]
 PENALTY_MULTIPLIER = 3
 
 
-def _decimal(name: str, value) -> Decimal:
+def _decimal(name: str, value: object) -> Decimal:
     try:
         number = Decimal(str(value))
     except InvalidOperation:

@@ -3,21 +3,25 @@ with django-tables2 (PLAT-5); the column helpers are those of billing.tables."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import django_tables2 as tables
 from django.middleware.csrf import get_token
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from .models import Coupon, CouponState, LatePaymentStatement, PromoCode, PromoKind
 from .tables import DateColumn, DateTimeColumn, MoneyColumn
 from .templatetags.billing_format import money, rate
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
-def _badge(prefix: str, state: str, label) -> str:
+
+def _badge(prefix: str, state: str, label: StrOrPromise) -> SafeString:
     return format_html('<span class="badge {}-{}">{}</span>', prefix, state, label)
 
 

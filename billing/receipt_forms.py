@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 
 from django import forms
@@ -30,7 +31,7 @@ class ReceiptForm(forms.Form):
         help_text=_("The bank's transfer reference, the cheque number or the card transaction."),
     )
 
-    def clean_received_on(self):
+    def clean_received_on(self) -> datetime.date:
         day = self.cleaned_data["received_on"]
         if day > timezone.localdate():
             raise forms.ValidationError(_("The date received cannot be in the future."))

@@ -12,6 +12,7 @@ import django_tables2 as tables
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from .models import Document, EuroMovement, TokenMovement
@@ -23,7 +24,7 @@ class DateColumn(tables.DateColumn):
         kwargs.setdefault("format", "SHORT_DATE_FORMAT")
         super().__init__(**kwargs)
 
-    def value(self, value: Any):
+    def value(self, value: Any) -> str:
         return value.isoformat() if value else ""
 
 
@@ -32,7 +33,7 @@ class DateTimeColumn(tables.DateTimeColumn):
         kwargs.setdefault("format", "SHORT_DATETIME_FORMAT")
         super().__init__(**kwargs)
 
-    def value(self, value: Any):
+    def value(self, value: Any) -> str:
         return timezone.localtime(value).isoformat(timespec="seconds") if value else ""
 
 
@@ -41,10 +42,10 @@ class MoneyColumn(tables.Column):
         kwargs.setdefault("attrs", {"td": {"class": "num"}, "th": {"class": "num"}})
         super().__init__(**kwargs)
 
-    def render(self, value: Any):
+    def render(self, value: Any) -> str:
         return money(value)
 
-    def value(self, value: Any):
+    def value(self, value: Any) -> Any:
         return value
 
 
@@ -58,11 +59,11 @@ class SignedColumn(tables.Column):
     def render(self, value: Any) -> str:
         return f"{value:+d}"
 
-    def value(self, value: Any):
+    def value(self, value: Any) -> Any:
         return value
 
 
-def pdf_link(document_public_id: str, number: str):
+def pdf_link(document_public_id: str, number: str) -> SafeString:
     return format_html(
         '<a href="{}" aria-label="{}">{}</a>',
         reverse("billing:document_pdf", args=[document_public_id]),
@@ -83,7 +84,7 @@ class SelectColumn(tables.Column):
             **kwargs,
         )
 
-    def render(self, value: Any, record: Any):
+    def render(self, value: Any, record: Any) -> SafeString:
         return format_html(
             '<input type="checkbox" name="documents" value="{}" aria-label="{}">',
             value,
@@ -274,7 +275,7 @@ class TokenBalanceTable(tables.Table):
         return value
 
 
-def _document_cell(record):
+def _document_cell(record: TokenMovement | EuroMovement) -> SafeString | str:
     document = record.document
     return pdf_link(document.public_id, document.display_number) if document else ""
 

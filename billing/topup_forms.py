@@ -6,10 +6,13 @@ import datetime
 from typing import Any, cast
 
 from django import forms
+from django.db.models import QuerySet
+from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from accounts.countries import COUNTRIES
 from accounts.models import Account, Contact
+from catalog.models import Product
 
 from .forms import DateInput
 from .models import MandateKind, PaymentMode, SepaMandate
@@ -19,7 +22,7 @@ from .services.topups import CASH_MODES, MAX_EUROS, MAX_TOKENS_PER_LINE, MIN_EUR
 
 
 class ProductChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj) -> str:
+    def label_from_instance(self, obj: Product) -> str:
         return str(obj)
 
 
@@ -31,7 +34,7 @@ class AddTokensForm(forms.Form):
     )
     quantity = forms.IntegerField(label=_("Tokens"), min_value=1, max_value=MAX_TOKENS_PER_LINE, initial=1)
 
-    def __init__(self, *args: Any, products, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, products: QuerySet[Product], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         cast(forms.ModelChoiceField, self.fields["product"]).queryset = products
 
@@ -59,7 +62,7 @@ class TopUpPaymentForm(forms.Form):
         widget=forms.RadioSelect,
         choices=[(mode.value, mode.label) for mode in TOPUP_PAYMENT_MODES],
     )
-    billing_contact = forms.ModelChoiceField(
+    billing_contact: forms.ModelChoiceField[Contact] = forms.ModelChoiceField(
         label=_("Billing contact"),
         queryset=Contact.objects.none(),
         to_field_name="public_id",
@@ -120,12 +123,12 @@ class RenewalPeriodForm(forms.Form):
     MAX_DAYS = 366
 
     @classmethod
-    def from_query(cls, query, today: datetime.date) -> RenewalPeriodForm:
+    def from_query(cls, query: QueryDict, today: datetime.date) -> RenewalPeriodForm:
         if "start" in query or "end" in query:
             return cls(query)
         return cls(initial={"start": today, "end": today + datetime.timedelta(days=90)})
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         super().clean()
         cleaned = self.cleaned_data
         start, end = cleaned.get("start"), cleaned.get("end")

@@ -21,6 +21,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.http import QueryDict
 from django.urls import reverse
 from django.utils.module_loading import import_string
 
@@ -147,7 +148,7 @@ def prefill_url(needs: dict[int, int]) -> str:
     return f"{reverse('account_info:topup')}?{urlencode(query)}" if query else reverse("account_info:topup")
 
 
-def needs_from_query(query) -> dict[int, int] | None:
+def needs_from_query(query: QueryDict) -> dict[int, int] | None:
     """{product id: tokens} from ?product=<code>&quantity=<n> pairs, None when the query has none.
     Unknown codes and bad quantities are dropped (one query)."""
     codes = query.getlist("product")

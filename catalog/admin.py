@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django import forms
 from django.contrib import admin
@@ -22,6 +22,13 @@ from .models import (
     ProductSheet,
     ProductSheetAttachment,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class _Counted(TypedDict):
+    _product_count: int
 
 
 class BrandForm(forms.ModelForm):
@@ -67,7 +74,7 @@ class BrandAdmin(admin.ModelAdmin):
         return super().get_queryset(request).annotate(_product_count=Count("products"))
 
     @admin.display(description=_("products"), ordering="_product_count")
-    def product_count(self, brand: Brand) -> int:
+    def product_count(self, brand: WithAnnotations[Brand, _Counted]) -> int:
         return brand._product_count
 
 

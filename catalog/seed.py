@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import models, transaction
 from django.utils.translation import gettext_noop
@@ -60,6 +60,8 @@ _DELIVERY_SEGMENTS = {
     "5-10 days": gettext_noop("5-10 days"),
     "5-10 days after documents": gettext_noop("5-10 days after documents"),
 }
+
+M = TypeVar("M", bound=models.Model)
 
 
 # STAFF-3 / ORD-8: the DCV methods each brand's CA accepts, in the order the DCV page offers them;
@@ -125,7 +127,16 @@ _DEFAULTS: dict[str, Any] = {
 
 
 def _server(
-    brand, code, name, ptype, validation, prices, description, *, replacement: str = "", **fields: Any
+    brand: str,
+    code: str,
+    name: str,
+    ptype: str,
+    validation: str,
+    prices: dict[int, str],
+    description: str,
+    *,
+    replacement: str = "",
+    **fields: Any,
 ) -> Item:
     """A publicly trusted TLS product; single-domain ones include the www/bare variant."""
     values = {
@@ -140,7 +151,16 @@ def _server(
 
 
 def _other(
-    brand, code, name, ptype, validation, prices, description, *, replacement: str = "", **fields: Any
+    brand: str,
+    code: str,
+    name: str,
+    ptype: str,
+    validation: str,
+    prices: dict[int, str],
+    description: str,
+    *,
+    replacement: str = "",
+    **fields: Any,
 ) -> Item:
     """A product that is not a publicly trusted TLS certificate."""
     return Item(
@@ -848,11 +868,11 @@ class LoadResult:
         setattr(self, outcome, getattr(self, outcome) + 1)
 
 
-def _upsert(model: type[models.Model], lookup: dict[str, Any], values: dict[str, Any]):
+def _upsert(model: type[M], lookup: dict[str, Any], values: dict[str, Any]) -> tuple[M, str]:
     """Create the row or update only the fields that differ; returns (object, outcome)."""
-    obj = model.objects.filter(**lookup).first()
+    obj = model._default_manager.filter(**lookup).first()
     if obj is None:
-        return model.objects.create(**lookup, **values), "created"
+        return model._default_manager.create(**lookup, **values), "created"
     changed = [name for name, value in values.items() if getattr(obj, name) != value]
     if not changed:
         return obj, "unchanged"

@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from accounts.audit import log_action
+from accounts.typing import signed_in_user
 
 from .forms import ContractAdminForm
 from .models import ConsentDecision, ConsentTerms, Contract, Objective
@@ -45,7 +46,7 @@ class ContractAdmin(admin.ModelAdmin):
             "contract.changed" if change else "contract.created",
             account=obj.account,
             obj=obj,
-            user=request.user,
+            user=signed_in_user(request),
             request=request,
             reference=obj.reference,
             starts_on=obj.starts_on.isoformat(),
@@ -77,7 +78,9 @@ class ConsentTermsAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Publish the selected drafts (accounts are asked to decide again)"))
     def publish(self, request: HttpRequest, queryset: QuerySet[ConsentTerms]) -> None:
-        published = sum(consent.publish(terms, user=request.user, request=request) for terms in queryset)
+        published = sum(
+            consent.publish(terms, user=signed_in_user(request), request=request) for terms in queryset
+        )
         messages.success(request, _("%(count)s version(s) published.") % {"count": published})
 
 

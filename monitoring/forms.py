@@ -9,6 +9,8 @@ from typing import Any, cast
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import Account
+
 from . import network
 from .installation import ascii_host
 from .models import StartTls
@@ -102,7 +104,7 @@ class MonitoringSettingsForm(forms.ModelForm):
             "include_imported",
         ]
 
-    def __init__(self, *args: Any, account: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, account: Account, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         from accounts.models import User
 

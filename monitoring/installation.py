@@ -18,6 +18,7 @@ import ipaddress
 import re
 import ssl
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -79,7 +80,8 @@ def embedded_authorities() -> tuple[list[x509.Certificate], list[x509.Certificat
     """(roots, intermediates) of the embedded CA, every brand: global data, not an account's."""
     from orders.models import CertificateAuthority
 
-    roots, intermediates = [], []
+    roots: list[x509.Certificate] = []
+    intermediates: list[x509.Certificate] = []
     for kind, pem in CertificateAuthority.objects.values_list("kind", "certificate_pem"):
         cert = x509.load_pem_x509_certificate(pem.encode())
         (roots if kind == CertificateAuthority.Kind.ROOT else intermediates).append(cert)
@@ -136,14 +138,16 @@ def name_matches(name: str, cert: x509.Certificate) -> bool:
     return False
 
 
-def _subject(name: str):
+def _subject(name: str) -> IPAddress | DNSName:
     try:
         return IPAddress(ipaddress.ip_address(name))
     except ValueError:
         return DNSName(name)
 
 
-def _verify(leaf, intermediates, store, name: str, now: datetime) -> list[x509.Certificate] | str:
+def _verify(
+    leaf: x509.Certificate, intermediates: list[x509.Certificate], store: Store, name: str, now: datetime
+) -> list[x509.Certificate] | str:
     """The verified chain (leaf first, root last), or the verifier's reason for refusing it."""
     try:
         verifier = (
@@ -170,7 +174,9 @@ def _issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
     return True
 
 
-def _path_to_root(cert, pool, roots, depth: int = 0) -> list[x509.Certificate] | None:
+def _path_to_root(
+    cert: x509.Certificate, pool: list[x509.Certificate], roots: Sequence[x509.Certificate], depth: int = 0
+) -> list[x509.Certificate] | None:
     """A chain of signatures up to a trusted root, whatever the dates and names: tells an untrusted
     chain from a trusted one that fails for another reason already reported (expiry, name)."""
     if depth > MAX_CHAIN:
@@ -188,7 +194,9 @@ def _path_to_root(cert, pool, roots, depth: int = 0) -> list[x509.Certificate] |
     return None
 
 
-def _missing(path: list[x509.Certificate], served: list[x509.Certificate], roots) -> list[x509.Certificate]:
+def _missing(
+    path: list[x509.Certificate], served: list[x509.Certificate], roots: Sequence[x509.Certificate]
+) -> list[x509.Certificate]:
     """Intermediates of the verified path the server did not send (a root need not be sent)."""
     sent = {_fingerprint(c) for c in served}
     anchors = {_fingerprint(r) for r in roots}
@@ -206,8 +214,15 @@ def _dates(leaf: x509.Certificate, now: datetime) -> Reason:
     return reasons.passed("dates_ok", date=_when(leaf.not_valid_after_utc))
 
 
-def _trust(leaf, served, name, now, roots, known) -> list[Reason]:
-    store = Store(roots) if roots else None  # no root at all: nothing can be trusted
+def _trust(
+    leaf: x509.Certificate,
+    served: list[x509.Certificate],
+    name: str,
+    now: datetime,
+    roots: Sequence[x509.Certificate],
+    known: list[x509.Certificate],
+) -> list[Reason]:
+    store = Store(list(roots)) if roots else None  # no root at all: nothing can be trusted
     verified = _verify(leaf, served, store, name, now) if store else "no trusted root"
     if not isinstance(verified, str):
         return [reasons.passed("trusted", root=_cn(verified[-1].subject))]
@@ -334,7 +349,9 @@ def test_installation(
     return InstallationReport(host, port, starttls, result_of(found), found, details)
 
 
-test_installation.__test__ = False  # a service, not a pytest test, whatever its name
+# A service, not a pytest test, whatever its name (set through __dict__: functions declare no such
+# attribute for the type checker).
+test_installation.__dict__["__test__"] = False
 
 
 def _red(host: str, port: int, starttls: str, reason: Reason) -> InstallationReport:

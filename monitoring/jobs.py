@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone, translation
 from django_scopes import scopes_disabled
 
@@ -34,7 +34,7 @@ PER_RUN = 200
 KIND = CertificateNotice.Kind.INSTALLATION_CHECK
 
 
-def to_check(now: datetime):
+def to_check(now: datetime) -> QuerySet[Certificate]:
     done = CertificateNotice.objects.filter(certificate=OuterRef("pk"), kind=KIND)
     return Certificate.objects.filter(
         state=Certificate.State.VALID,
@@ -117,4 +117,6 @@ def _email(certificate: Certificate, check: InstallationCheck) -> None:
             "status_url": status_url(order),
             "contact_name": order.technical_contact.full_name,
         }
-    send_mail_on_commit("installation_check_failed", [order.technical_contact.email], context, language)
+    send_mail_on_commit(
+        "installation_check_failed", [order.technical_contact.email], context, language, account=order.account
+    )

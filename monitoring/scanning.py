@@ -114,10 +114,14 @@ def scan_due(now: datetime | None = None, limit: int | None = None) -> Outcome:
         counts["enrolled"] = enrol(now)
         pks = claim_due(now, limit)
 
+    with scopes_disabled():
+        endpoints = list(MonitoredEndpoint.objects.filter(pk__in=pks).only("names", "port", "starttls"))
+    prefetched = prefetch_sslyze(endpoints, concurrency)
+
     def work(pk: int) -> bool | None:
         try:
             with scopes_disabled():
-                return scan_endpoint(MonitoredEndpoint.objects.get(pk=pk), now=now)
+                return scan_endpoint(MonitoredEndpoint.objects.get(pk=pk), now=now, prefetched=prefetched)
         except Exception:  # noqa: BLE001 (one endpoint's failure must not stop the others; counted)
             return None
         finally:
@@ -130,11 +134,42 @@ def scan_due(now: datetime | None = None, limit: int | None = None) -> Outcome:
         outcomes = []
         for pk in pks:
             with scopes_disabled():
-                outcomes.append(scan_endpoint(MonitoredEndpoint.objects.get(pk=pk), now=now))
+                outcomes.append(
+                    scan_endpoint(MonitoredEndpoint.objects.get(pk=pk), now=now, prefetched=prefetched)
+                )
     counts["scanned"] = sum(o is not None for o in outcomes)
     counts["changed"] = sum(bool(o) for o in outcomes)
     counts["failed"] = sum(o is None for o in outcomes)
     return Outcome(done=counts["scanned"], errors=counts["failed"], details=counts)
+
+
+Prefetched = dict[tls_scan.Target, dict | RuntimeError]
+
+
+def prefetch_sslyze(endpoints: list[MonitoredEndpoint], concurrency: int) -> Prefetched:
+    """The sslyze half of the scans of `endpoints`, run before their installation tests: the names'
+    checked addresses grouped by StartTLS, `MONITORING_SSLYZE_BATCH` targets per sslyze process,
+    `concurrency` processes at a time. `scan_name` uses a result when its address matches and scans
+    on its own otherwise (a refused or unresolved name is left to it)."""
+    size = max(1, int(getattr(settings, "MONITORING_SSLYZE_BATCH", 8)))
+    groups: dict[str, list[tls_scan.Target]] = {}
+    for endpoint in endpoints:
+        for name in endpoint.name_list:
+            try:
+                address = network.resolve_target(name, endpoint.port)[0]
+            except network.TargetRefused:
+                continue
+            groups.setdefault(endpoint.starttls, []).append((name, address, endpoint.port))
+    chunks = [
+        (starttls, targets[i : i + size])
+        for starttls, targets in groups.items()
+        for i in range(0, len(targets), size)
+    ]
+    results: Prefetched = {}
+    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+        for found in pool.map(lambda chunk: tls_scan.run_sslyze_many(chunk[1], chunk[0]), chunks):
+            results.update(found)
+    return results
 
 
 def _latest_certificate(order: Order) -> Certificate | None:
@@ -142,7 +177,14 @@ def _latest_certificate(order: Order) -> Certificate | None:
     return max(valid, key=lambda c: (c.not_after, c.pk)) if valid else None
 
 
-def scan_name(name: str, port: int, starttls: str, expected: Certificate | None, now: datetime) -> dict:
+def scan_name(
+    name: str,
+    port: int,
+    starttls: str,
+    expected: Certificate | None,
+    now: datetime,
+    prefetched: Prefetched | None = None,
+) -> dict:
     """One name: the installation test, then sslyze on the address that test checked."""
     started = time.monotonic()
     report = installation.test_installation(name, port, starttls=starttls or None, expected=expected, now=now)
@@ -166,7 +208,11 @@ def scan_name(name: str, port: int, starttls: str, expected: Certificate | None,
     if reached:
         try:
             address = network.resolve_target(name, port)[0]
-            scan = tls_scan.run_sslyze(name, address, port, starttls)
+            scan = (prefetched or {}).get((name.lower(), address, port))
+            if isinstance(scan, RuntimeError):
+                raise scan
+            if scan is None:
+                scan = tls_scan.run_sslyze(name, address, port, starttls)
             found = tls_scan.assess(scan, https=not starttls)
             reasons += found.reasons
             details["tls"] = found.details
@@ -188,14 +234,17 @@ def scan_name(name: str, port: int, starttls: str, expected: Certificate | None,
     }
 
 
-def scan_endpoint(endpoint: MonitoredEndpoint, now: datetime | None = None) -> bool:
+def scan_endpoint(
+    endpoint: MonitoredEndpoint, now: datetime | None = None, prefetched: Prefetched | None = None
+) -> bool:
     """MON-3: scan every name of `endpoint`, keep the results, email the manager on change.
     Returns whether the endpoint's result or grade changed."""
     now = now or timezone.now()
     order = Order.objects.select_related("account").prefetch_related("certificates").get(pk=endpoint.order_id)
     expected = _latest_certificate(order)
     outcomes = [
-        scan_name(name, endpoint.port, endpoint.starttls, expected, now) for name in endpoint.name_list
+        scan_name(name, endpoint.port, endpoint.starttls, expected, now, prefetched)
+        for name in endpoint.name_list
     ]
     if not outcomes:
         return False
@@ -263,7 +312,7 @@ def _email_change(
             "url": settings.SITE_URL + reverse("monitoring:endpoint", args=[order.reference]),
             "plain_text_only": options.email_format == MonitoringSettings.EmailFormat.PLAIN,
         }
-    send_mail_on_commit("monitoring_changed", [manager.email], context, language)
+    send_mail_on_commit("monitoring_changed", [manager.email], context, language, account=order.account)
 
 
 # Pages ------------------------------------------------------------------------------------------

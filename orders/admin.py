@@ -12,19 +12,29 @@ too. The CA's keys are never shown.
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin.options import InlineModelAdmin
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import FileResponse, Http404, HttpRequest, HttpResponseNotAllowed
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+)
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from accounts.audit import log_action
-from accounts.models import User
+from accounts.typing import signed_in_user
 from billing.admin_receipts import ReceiptPage, receipt_view
 from billing.services.receipts import amount_due
 
@@ -84,7 +94,7 @@ class AuditDocumentInline(_ReadOnlyInline):
     fields = readonly_fields = ("kind", "download", "comment", "uploaded_by", "created_at", "request")
 
     @admin.display(description=_("file"))
-    def download(self, document: AuditDocument):
+    def download(self, document: AuditDocument) -> SafeString:
         url = reverse("admin:orders_order_document", args=[document.order_id, document.pk])
         return format_html('<a href="{}">{}</a>', url, document.original_name)
 
@@ -154,7 +164,7 @@ class OrderAdmin(admin.ModelAdmin):
         (_("History"), {"fields": ("created_by", "created_at")}),
     )
 
-    def get_inline_instances(self, request: HttpRequest, obj: Any = None):
+    def get_inline_instances(self, request: HttpRequest, obj: Any = None) -> list[InlineModelAdmin[Any, Any]]:
         # Comments, document requests and documents are shown, never edited here (their actions
         # below audit and email): a posted order form carries no formset for them.
         inlines = super().get_inline_instances(request, obj)
@@ -162,7 +172,7 @@ class OrderAdmin(admin.ModelAdmin):
             inlines = [i for i in inlines if not isinstance(i, _ReadOnlyInline)]
         return inlines
 
-    def get_readonly_fields(self, request, obj=None):
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [*(f.name for f in Order._meta.fields if f.name not in EDITABLE), "additional_names"]
 
     @admin.display(description=_("Additional names"))
@@ -184,16 +194,12 @@ class OrderAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
         if form.changed_data:
-            log_action(
-                "order.edited_by_staff",
-                obj=obj,
-                request=request,
-                **{name: str(form.cleaned_data[name]) for name in form.changed_data},
-            )
+            changes: dict[str, Any] = {name: str(form.cleaned_data[name]) for name in form.changed_data}
+            log_action("order.edited_by_staff", obj=obj, request=request, **changes)
 
     # The two staff actions, for one order (buttons) or a selection (list actions).
 
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         info = self.opts.app_label, self.opts.model_name
         return [
             path(
@@ -244,7 +250,7 @@ class OrderAdmin(admin.ModelAdmin):
 
     def _issue(self, request: HttpRequest, order: Order) -> bool:
         try:
-            certificate = issue_certificate(order, user=request.user, request=request)
+            certificate = issue_certificate(order, user=signed_in_user(request), request=request)
         except IllegalTransition as exc:
             self.message_user(request, exc.message, messages.ERROR)
             return False
@@ -278,7 +284,7 @@ class OrderAdmin(admin.ModelAdmin):
         """ORD-4: site seals and signature solutions are delivered once verified; nothing is signed."""
         for order in queryset.order_by("pk"):
             try:
-                deliver_without_certificate(order, user=request.user, request=request)
+                deliver_without_certificate(order, user=signed_in_user(request), request=request)
             except IllegalTransition as exc:
                 self.message_user(request, exc.message, messages.ERROR)
             else:
@@ -286,10 +292,10 @@ class OrderAdmin(admin.ModelAdmin):
                     request, _("%(ref)s delivered.") % {"ref": order.reference}, messages.SUCCESS
                 )
 
-    def _back(self, order: Order):
+    def _back(self, order: Order) -> HttpResponseRedirect:
         return redirect(reverse("admin:orders_order_change", args=[order.pk]))
 
-    def record_payment_view(self, request: HttpRequest, object_id: str):
+    def record_payment_view(self, request: HttpRequest, object_id: str) -> HttpResponseBase:
         """STAFF-2, ACCT-3: record a transfer, cheque or card payment received for the order's invoice,
         with a confirmation step; paying the invoice in full pays the order (orders.apps hook)."""
         order = self._order_for_change(request, object_id)
@@ -310,13 +316,13 @@ class OrderAdmin(admin.ModelAdmin):
             subject=_("Order %(ref)s") % {"ref": order.reference},
             due=amount_due(invoice) if invoice is not None else order.price_incl_vat,
             back_url=reverse("admin:orders_order_change", args=[order.pk]),
-            load_invoice=lambda: ensure_invoice(order, user=cast(User, request.user)),
+            load_invoice=lambda: ensure_invoice(order, user=signed_in_user(request)),
             settles_note=note % {"ref": order.reference, "status": order.get_status_display()},
             default_method=chosen_receipt_method(order),
         )
         return receipt_view(request, self.admin_site, page)
 
-    def issue_view(self, request: HttpRequest, object_id: str):
+    def issue_view(self, request: HttpRequest, object_id: str) -> HttpResponseBase:
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         order = self._order_for_change(request, object_id)
@@ -331,7 +337,7 @@ class OrderAdmin(admin.ModelAdmin):
         object_id: str,
         form_url: str = "",
         extra_context: dict[str, Any] | None = None,
-    ):
+    ) -> HttpResponse:
         order = self.get_object(request, object_id)
         if order is not None:
             extra_context = {
@@ -352,7 +358,7 @@ class OrderAdmin(admin.ModelAdmin):
             for error in errors:
                 self.message_user(request, f"{label}: {error}" if label else error, messages.ERROR)
 
-    def move_view(self, request: HttpRequest, object_id: str, code: str):
+    def move_view(self, request: HttpRequest, object_id: str, code: str) -> HttpResponseBase:
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         if code not in STAFF_MOVES:
@@ -361,7 +367,7 @@ class OrderAdmin(admin.ModelAdmin):
         form = StaffNoteForm(request.POST)
         note = form.cleaned_data["note"] if form.is_valid() else ""
         try:
-            order = staff_move(order, code, user=request.user, request=request, note=note)
+            order = staff_move(order, code, user=signed_in_user(request), request=request, note=note)
         except IllegalTransition as exc:
             self.message_user(request, exc.message, messages.ERROR)
         else:
@@ -373,13 +379,13 @@ class OrderAdmin(admin.ModelAdmin):
             )
         return self._back(order)
 
-    def comment_view(self, request: HttpRequest, object_id: str):
+    def comment_view(self, request: HttpRequest, object_id: str) -> HttpResponseBase:
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         order = self._order_for_change(request, object_id)
         form = CommentForm(request.POST)
         if form.is_valid():
-            add_comment(order, form.cleaned_data["text"], user=request.user, request=request)
+            add_comment(order, form.cleaned_data["text"], user=signed_in_user(request), request=request)
             self.message_user(
                 request, _("The comment is shown to the customer on the status page."), messages.SUCCESS
             )
@@ -387,7 +393,7 @@ class OrderAdmin(admin.ModelAdmin):
             self._form_errors(request, form)
         return self._back(order)
 
-    def request_documents_view(self, request: HttpRequest, object_id: str):
+    def request_documents_view(self, request: HttpRequest, object_id: str) -> HttpResponseBase:
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         order = self._order_for_change(request, object_id)
@@ -400,7 +406,7 @@ class OrderAdmin(admin.ModelAdmin):
                 order,
                 form.cleaned_data["kinds"],
                 form.cleaned_data["note"],
-                user=request.user,
+                user=signed_in_user(request),
                 request=request,
             )
         except IllegalTransition as exc:
@@ -417,7 +423,7 @@ class OrderAdmin(admin.ModelAdmin):
                 self.message_user(request, _("These documents were already requested."), messages.WARNING)
         return self._back(order)
 
-    def cancel_view(self, request: HttpRequest, object_id: str):
+    def cancel_view(self, request: HttpRequest, object_id: str) -> HttpResponseBase:
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         order = self._order_for_change(request, object_id)
@@ -426,7 +432,9 @@ class OrderAdmin(admin.ModelAdmin):
             self._form_errors(request, form)
             return self._back(order)
         try:
-            order = cancel_order(order, form.cleaned_data["reason"], user=request.user, request=request)
+            order = cancel_order(
+                order, form.cleaned_data["reason"], user=signed_in_user(request), request=request
+            )
         except IllegalTransition as exc:
             self.message_user(request, exc.message, messages.ERROR)
         else:
@@ -438,7 +446,7 @@ class OrderAdmin(admin.ModelAdmin):
             )
         return self._back(order)
 
-    def document_view(self, request: HttpRequest, object_id: str, document_id: int):
+    def document_view(self, request: HttpRequest, object_id: str, document_id: int) -> FileResponse:
         order = self._order_for_change(request, object_id)
         document = AuditDocument.objects.filter(order=order, pk=document_id).first()
         if document is None:

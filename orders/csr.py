@@ -19,6 +19,7 @@ from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 from cryptography.x509.oid import NameOID, PublicKeyAlgorithmOID
 from django import forms
 from django.core.validators import ProhibitNullCharactersValidator
@@ -53,9 +54,9 @@ class CsrField(forms.CharField):
         super().__init__(**kwargs)
         self.validators = [v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)]
 
-    def to_python(self, value: Any) -> str:
+    def to_python(self, value: Any) -> str | None:
         text = super().to_python(value)
-        if _BINARY.search(text):
+        if text is not None and _BINARY.search(text):
             raise forms.ValidationError(
                 _("This text is not a certificate signing request (CSR)."), code="garbage"
             )
@@ -84,7 +85,7 @@ class CsrInfo:
     signature_hash: str
 
 
-def public_key_sha256(public_key) -> str:
+def public_key_sha256(public_key: CertificatePublicKeyTypes) -> str:
     """Hex SHA-256 of the SubjectPublicKeyInfo DER (RFC 5280 4.1.2.7), the same for a CSR and a certificate."""
     der = public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     return hashlib.sha256(der).hexdigest()
@@ -191,7 +192,7 @@ def _decode_pem(text: str) -> bytes:
         raise CsrError("garbage", _("The request is damaged: its content is not valid base64.")) from None
 
 
-def _load_public_key(csr: x509.CertificateSigningRequest):
+def _load_public_key(csr: x509.CertificateSigningRequest) -> CertificatePublicKeyTypes:
     """The CSR's key; cryptography checks an EC point lies on its curve here (BR 6.1.6)."""
     try:
         return csr.public_key()
@@ -200,7 +201,9 @@ def _load_public_key(csr: x509.CertificateSigningRequest):
             "key_type", _("The request's key type is not supported: use RSA or ECDSA (P-256 or P-384).")
         ) from None
     except ValueError:
-        if csr.public_key_algorithm_oid == PublicKeyAlgorithmOID.EC_PUBLIC_KEY:
+        # cryptography's type stubs declare public_key_algorithm_oid on Certificate only; its
+        # CertificateSigningRequest has it at run time too (cryptography 50).
+        if csr.public_key_algorithm_oid == PublicKeyAlgorithmOID.EC_PUBLIC_KEY:  # type: ignore[attr-defined]
             raise CsrError(
                 "ec_point", _("The request's EC public key is not a valid point on its curve.")
             ) from None
@@ -237,7 +240,7 @@ def _signature_hash(csr: x509.CertificateSigningRequest) -> str:
     return algorithm.name if algorithm else ""
 
 
-def _check_key(public_key) -> str:
+def _check_key(public_key: CertificatePublicKeyTypes) -> str:
     """CA/B BR 6.1.5 and 6.1.6: RSA 2048/3072/4096 with a sound exponent, or ECDSA P-256/P-384."""
     if isinstance(public_key, rsa.RSAPublicKey):
         return _check_rsa(public_key)

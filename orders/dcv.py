@@ -35,6 +35,8 @@ import dns.nameserver
 import dns.rdatatype
 import dns.resolver
 from django.utils.translation import gettext as _
+from dns.rdtypes.ANY.CAA import CAA
+from dns.rdtypes.ANY.TXT import TXT
 
 from catalog.models import Brand, DcvMethod
 
@@ -50,6 +52,8 @@ CAA_VALIDITY = timedelta(hours=8)
 APPROVED_LOCAL_PARTS = ("admin", "administrator", "webmaster", "hostmaster", "postmaster")
 DNS_LABEL = "_pki-validation"
 HTTP_PATH = "/.well-known/pki-validation/"
+ACME_HTTP_PATH = "/.well-known/acme-challenge/"  # RFC 8555 8.3
+ACME_DNS_LABEL = "_acme-challenge"  # RFC 8555 8.4
 HTTP_BODY_LIMIT = 8192
 HTTP_REDIRECTS = {301, 302, 307, 308}
 
@@ -165,7 +169,7 @@ def _lookup(resolver: dns.resolver.Resolver, name: str, rdtype: str) -> tuple[li
     return list(answer), ""
 
 
-def _txt(rdata) -> str:
+def _txt(rdata: TXT) -> str:
     return b"".join(rdata.strings).decode("utf-8", "replace")
 
 
@@ -189,7 +193,7 @@ def check_dns(domain: str, token: str, *, resolver: dns.resolver.Resolver, cname
 def resolve_address(domain: str, resolver: dns.resolver.Resolver | None) -> str:
     """The address to connect to: from `resolver` (A, then AAAA) or the system (/etc/hosts, DNS)."""
     if resolver is None:
-        return socket.getaddrinfo(domain, None, type=socket.SOCK_STREAM)[0][4][0]
+        return str(socket.getaddrinfo(domain, None, type=socket.SOCK_STREAM)[0][4][0])
     last_error: Exception | None = None
     for rdtype in ("A", "AAAA"):
         try:
@@ -209,18 +213,22 @@ class _HTTPSConnection(http.client.HTTPSConnection):
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
         super().__init__(address, port, timeout=timeout, context=context)
+        self._tls = context  # what the base class keeps as its private _context
         self._server_name = server_name
 
     def connect(self) -> None:
-        self.sock = socket.create_connection((self.host, self.port), self.timeout)
-        self.sock = self._context.wrap_socket(self.sock, server_hostname=self._server_name)
+        sock = socket.create_connection((self.host, self.port), self.timeout)
+        self.sock = self._tls.wrap_socket(sock, server_hostname=self._server_name)
 
 
 def _fetch(url: str, address: str, timeout: float) -> tuple[int, str, str, bytes]:
     """(status, reason, Location header, body start) of one GET, no redirect followed."""
     parts = urlsplit(url)
+    if not parts.hostname:  # e.g. a redirect to "https:///": refused like any other bad answer
+        raise http.client.InvalidURL(f"no host name in {url}")
     default = 443 if parts.scheme == "https" else 80
     port = parts.port or default
+    connection: http.client.HTTPConnection
     if parts.scheme == "https":
         connection = _HTTPSConnection(address, port, server_name=parts.hostname, timeout=timeout)
     else:
@@ -260,7 +268,69 @@ def check_http(
     `allow_private` (tests on loopback): a customer's DNS must not point the portal at our own
     network.
     """
-    url = http_url(domain, token, port)
+    return _check_url(
+        domain,
+        http_url(domain, token, port),
+        lambda text: token in text,
+        port=port,
+        timeout=timeout,
+        resolve=resolve,
+        allow_private=allow_private,
+    )
+
+
+def acme_http01_url(domain: str, token: str, port: int = 80) -> str:
+    netloc = domain if port == 80 else f"{domain}:{port}"
+    return f"http://{netloc}{ACME_HTTP_PATH}{token}"
+
+
+def check_acme_http01(
+    domain: str,
+    token: str,
+    key_authorization: str,
+    *,
+    port: int,
+    timeout: float,
+    resolve: Callable[[str], str],
+    allow_private: bool = False,
+) -> Outcome:
+    """RFC 8555 8.3 (AUTO-2), BR 3.2.2.4.19: GET /.well-known/acme-challenge/<token> answers 200
+    with the key authorization (surrounding whitespace ignored); the same redirect and address
+    rules as the portal's own HTTP method."""
+    return _check_url(
+        domain,
+        acme_http01_url(domain, token, port),
+        lambda text: text.strip() == key_authorization,
+        port=port,
+        timeout=timeout,
+        resolve=resolve,
+        allow_private=allow_private,
+    )
+
+
+def check_acme_dns01(domain: str, key_authorization: str, *, resolver: dns.resolver.Resolver) -> Outcome:
+    """RFC 8555 8.4 (AUTO-2), BR 3.2.2.4.7: a TXT record at _acme-challenge.<domain> holding the
+    base64url SHA-256 digest of the key authorization."""
+    name = f"{ACME_DNS_LABEL}.{domain}"
+    digest = (
+        base64.urlsafe_b64encode(hashlib.sha256(key_authorization.encode()).digest()).decode().rstrip("=")
+    )
+    records, note = _lookup(resolver, name, "TXT")
+    values = [_txt(r) for r in records]
+    seen = f"TXT {name}: " + (", ".join(f'"{v}"' for v in values) if values else note)
+    return Outcome(digest in values, seen)
+
+
+def _check_url(
+    domain: str,
+    url: str,
+    accept: Callable[[str], bool],
+    *,
+    port: int,
+    timeout: float,
+    resolve: Callable[[str], str],
+    allow_private: bool,
+) -> Outcome:
     lines: list[str] = []
     allowed_ports = {80, 443, port}
     for hop in range(2):
@@ -309,11 +379,11 @@ def check_http(
         text = body.decode("utf-8", "replace")
         excerpt = text.strip()[:200]
         lines.append(_("Body: %(excerpt)s") % {"excerpt": excerpt} if excerpt else _("Empty body"))
-        return Outcome(status == 200 and token in text, "\n".join(lines))
+        return Outcome(status == 200 and accept(text), "\n".join(lines))
     return Outcome(False, "\n".join(lines))  # not reached: the loop returns on its second hop
 
 
-def _caa_fields(rdata) -> tuple[int, str, str]:
+def _caa_fields(rdata: CAA) -> tuple[int, str, str]:
     return rdata.flags, rdata.tag.decode("ascii", "replace").lower(), rdata.value.decode("utf-8", "replace")
 
 

@@ -17,6 +17,8 @@ from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
+from accounts.typing import signed_in_user
+
 from .models import DcvCheck
 from .services.dcv import DcvError, validate_dcv_manually
 
@@ -57,13 +59,13 @@ class DcvCheckAdmin(admin.ModelAdmin):
         return False
 
     @admin.action(description=_("Mark DCV as passed by the validation team"), permissions=["change"])
-    def validate_selected(self, request: HttpRequest, queryset: QuerySet[Any]):
+    def validate_selected(self, request: HttpRequest, queryset: QuerySet[Any]) -> TemplateResponse | None:
         form = ManualValidationForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
             for check in queryset.select_related("order").order_by("pk"):
                 try:
                     validate_dcv_manually(
-                        check, by=request.user, note=form.cleaned_data["note"], request=request
+                        check, by=signed_in_user(request), note=form.cleaned_data["note"], request=request
                     )
                 except DcvError as exc:
                     self.message_user(request, f"{check.domain}: {exc.message}", messages.ERROR)

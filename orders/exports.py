@@ -11,12 +11,16 @@ from __future__ import annotations
 import csv
 import tempfile
 from collections.abc import Callable, Iterator
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
+from django.db import models
 from django.db.models import QuerySet
 
 from .models import Order
 from .tables import EXPORT_VALUES
+
+if TYPE_CHECKING:
+    from .services.listing import ListedOrder
 
 CHUNK = 2000
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -35,16 +39,17 @@ def _cell(value: Any) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-def _labelled(field: str) -> Callable[[Order], str]:
+def _labelled(field: str) -> Callable[[ListedOrder], str]:
     """The label of a choice field's value, from a table made once per export (Django's
     get_FOO_display rebuilds its choices on every call: most of an export's time at 100,000 rows)."""
-    choices = getattr(Order._meta.get_field(field), "flatchoices", [])
-    labels = {value: str(label) for value, label in choices}
-    return lambda order: labels.get(getattr(order, field), getattr(order, field))
+    model_field = Order._meta.get_field(field)
+    assert isinstance(model_field, models.Field)  # a concrete column, not a relation
+    labels = {value: str(label) for value, label in model_field.flatchoices}
+    return lambda order: labels.get(getattr(order, field), str(getattr(order, field)))
 
 
-def rows(orders: QuerySet[Order], columns: list[str]) -> Iterator[list[str]]:
-    labelled: dict[str, Callable[[Order], str]] = {
+def rows(orders: QuerySet[ListedOrder], columns: list[str]) -> Iterator[list[str]]:
+    labelled: dict[str, Callable[[ListedOrder], str]] = {
         name: _labelled(name) for name in ("server_software", "status") if name in columns
     }
     getters = [labelled.get(name) or EXPORT_VALUES[name] for name in columns]
@@ -59,7 +64,7 @@ class _Echo:
         return value
 
 
-def csv_lines(orders: QuerySet[Order], columns: list[str], header: list[str]) -> Iterator[str]:
+def csv_lines(orders: QuerySet[ListedOrder], columns: list[str], header: list[str]) -> Iterator[str]:
     """The CSV of `orders`, one line at a time.
 
     Streamed after the view returned, outside the request's tenant scope: `orders` was built in
@@ -72,7 +77,7 @@ def csv_lines(orders: QuerySet[Order], columns: list[str], header: list[str]) ->
         yield writer.writerow(row)
 
 
-def xlsx_file(orders: QuerySet[Order], columns: list[str], header: list[str]) -> IO[bytes]:
+def xlsx_file(orders: QuerySet[ListedOrder], columns: list[str], header: list[str]) -> IO[bytes]:
     """The XLSX of `orders` in a temporary file, rewound, for a FileResponse to stream."""
     from openpyxl import Workbook
 

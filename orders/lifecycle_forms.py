@@ -10,6 +10,7 @@ import re
 from typing import Any, cast
 
 from django import forms
+from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -153,7 +154,7 @@ class ReissueForm(_Form):
             raise forms.ValidationError(errors)
         return names
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         super().clean()
         data = self.cleaned_data
         reason, sans = data.get("reason"), data.get("sans")
@@ -227,16 +228,23 @@ class _MultipleFileField(forms.FileField):
         )
         super().__init__(*args, **kwargs)
 
-    def clean(self, data, initial=None):
+    def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:
         if isinstance(data, list | tuple):
             return [super(_MultipleFileField, self).clean(item, initial) for item in data]
         return [super().clean(data, initial)] if data else []
 
 
+class _ContactChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Contact) -> str:
+        return f"{obj.full_name} <{obj.email}>"
+
+
 class ImportForm(_Form):
     """ORD-15: files and/or a pasted PEM bundle, the holder organisation, the certificate manager, the product."""
 
-    files = _MultipleFileField(
+    # The form's metaclass moves declared fields to base_fields, so `self.files` stays the uploaded
+    # files of BaseForm; django-stubs cannot tell a field named "files" from that attribute.
+    files = _MultipleFileField(  # type: ignore[assignment]
         label=_("Certificate files"),
         required=False,
         help_text=_("PEM, DER or PKCS#7 (.p7b, .p7c); several files at once."),
@@ -247,10 +255,10 @@ class ImportForm(_Form):
         widget=forms.Textarea(attrs={"rows": 8}),
         help_text=_("One or more blocks from -----BEGIN CERTIFICATE----- to -----END CERTIFICATE-----."),
     )
-    organisation = forms.ModelChoiceField(
+    organisation: forms.ModelChoiceField[Organisation] = forms.ModelChoiceField(
         label=_("Holder organisation"), queryset=Organisation.objects.none(), to_field_name="public_id"
     )
-    manager = forms.ModelChoiceField(
+    manager = _ContactChoice(
         label=_("Certificate manager"),
         queryset=Contact.objects.none(),
         to_field_name="public_id",
@@ -278,20 +286,19 @@ class ImportForm(_Form):
             .select_related("organisation")
             .order_by("last_name", "first_name")
         )
-        self.fields["manager"].label_from_instance = lambda c: f"{c.full_name} <{c.email}>"
         cast(forms.ModelChoiceField, self.fields["product"]).queryset = (
             Product.objects.filter(active=True, brand__active=True, is_test=False)
             .select_related("brand")
             .order_by("brand__position", "position", "name")
         )
 
-    def clean_files(self):
+    def clean_files(self) -> list[UploadedFile]:
         files = self.cleaned_data["files"]
         if len(files) > MAX_FILES:
             raise forms.ValidationError(_("Send at most %(max)d files at once.") % {"max": MAX_FILES})
         return files
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         super().clean()
         data = self.cleaned_data
         if not data.get("files") and not data.get("pasted", "").strip() and "files" not in self.errors:

@@ -18,8 +18,9 @@ from catalog.models import Brand, DcvMethod, Product
 _REF_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
-def new_reference() -> str:
-    return "CP" + "".join(secrets.choice(_REF_ALPHABET) for _ in range(8))
+def new_reference(prefix: str = "CP") -> str:
+    """ "CP" + 8 characters, or another prefix (AUTO-2: "ACME-") and as many as fit in 12."""
+    return prefix + "".join(secrets.choice(_REF_ALPHABET) for _ in range(12 - len(prefix)))
 
 
 class OrderStatus(models.TextChoices):
@@ -271,6 +272,8 @@ class Order(models.Model):
         indexes = [
             models.Index(fields=["account", "-created_at", "-id"], name="order_account_created"),
             models.Index(fields=["account", "status", "-created_at"], name="order_account_status"),
+            # ORD-10, issue 17: the orders whose subscription ends in a renewal window.
+            models.Index(fields=["account", "subscription_ends_at"], name="order_account_subscription_end"),
             # Issue 17: every sortable column of the order list read in index order, account first and
             # the id last (the lists' tie-breaker), so a page of a sorted list reads only its rows.
             *(
@@ -420,6 +423,8 @@ class Certificate(models.Model):
             # An order's latest certificate (list columns); an account's certificates by state and end.
             models.Index(fields=["order", "-created_at", "-id"], name="certificate_order_latest"),
             models.Index(fields=["account", "state", "not_after"], name="certificate_account_state"),
+            # ORD-10, issue 17: the certificates ending in a renewal window, whatever their state.
+            models.Index(fields=["account", "not_after"], name="certificate_account_end"),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -8,7 +8,7 @@ the account's custom fields (ADM-7) labelled as the account named them. Every co
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import django_tables2 as tables
 from django.db.models import QuerySet
@@ -21,10 +21,14 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext
 from django_tables2.data import TableQuerysetData
 
-from accounts.models import Account, User
+from accounts.models import Account
+from accounts.typing import AccountUser
 
 from .models import Certificate, Order
 from .services.listing import blocking_point
+
+if TYPE_CHECKING:
+    from .services.listing import ListedOrder
 
 LIST_NAME = "orders"
 CUSTOM_COLUMNS = ("custom_1", "custom_2", "custom_3", "custom_4")
@@ -183,7 +187,7 @@ def available_columns(account: Account) -> list[tuple[str, str]]:
     return base + [(f"custom_{number}", label) for number, label in account.custom_fields]
 
 
-def columns_for(user: User) -> list[str]:
+def columns_for(user: AccountUser) -> list[str]:
     """ADM-8: the user's columns in their order; the defaults until they choose."""
     known = {name for name, _label in available_columns(user.account)}
     chosen = [name for name in user.list_columns.get(LIST_NAME, []) if name in known]
@@ -196,7 +200,7 @@ def columns_for(user: User) -> list[str]:
 
 
 def order_table(
-    user: User, data: Any, *, extra: tuple[str, ...] = (), count: Callable[[], int] | None = None
+    user: AccountUser, data: Any, *, extra: tuple[str, ...] = (), count: Callable[[], int] | None = None
 ) -> OrderTable:
     """The table of `data` with the user's columns (plus `extra`, e.g. the blocking point);
     `count` answers the number of rows of a paginated table (a cached count)."""
@@ -220,7 +224,7 @@ def _date(value: Any) -> str:
     return date_format(timezone.localtime(value), "Y-m-d") if value else ""
 
 
-EXPORT_VALUES: dict[str, Callable[[Order], Any]] = {
+EXPORT_VALUES: dict[str, Callable[[ListedOrder], Any]] = {
     "reference": lambda o: o.reference,
     "customer_reference": lambda o: o.customer_reference,
     "ca_reference": lambda o: o.ca_reference,

@@ -15,6 +15,7 @@ from typing import Any
 import badkeys
 import gmpy2
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django_scopes import scopes_disabled
@@ -99,7 +100,7 @@ class KeyVerdict:
     message: str
 
 
-def check_public_key(public_key, public_key_sha256: str) -> KeyVerdict | None:
+def check_public_key(public_key: CertificatePublicKeyTypes, public_key_sha256: str) -> KeyVerdict | None:
     """BR 6.1.1.3 (4) and (5): the first reason to refuse this key, or None when it may be certified.
 
     `public_key_sha256` is the hex SHA-256 of its SubjectPublicKeyInfo (orders.csr.public_key_sha256).
@@ -137,7 +138,7 @@ def blocked_key_verdict(public_key_sha256: str) -> KeyVerdict | None:
     return KeyVerdict(code, str(message))
 
 
-def weak_key_verdict(public_key) -> KeyVerdict | None:
+def weak_key_verdict(public_key: CertificatePublicKeyTypes) -> KeyVerdict | None:
     """BR 6.1.1.3 (5): badkeys' offline checks of an RSA key (ROCA, Fermat, shared primes, ...).
 
     EC keys have no offline check (badkeys only looks them up in its downloaded blocklist).

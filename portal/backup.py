@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from django.conf import settings
 from django.db import connection, connections
 from django.db.models import Sum
@@ -262,7 +263,10 @@ def verify(manifest: dict[str, Any]) -> list[str]:
     embedded = EmbeddedCA()
     for ca in CertificateAuthority.objects.order_by("pk"):
         crl = x509.load_der_x509_crl(embedded.crl_der(ca))
-        if not crl.is_signature_valid(ca_certificate(ca).public_key()):  # type: ignore[arg-type]
+        key = ca_certificate(ca).public_key()
+        if not isinstance(key, ec.EllipticCurvePublicKey | rsa.RSAPublicKey) or not crl.is_signature_valid(
+            key
+        ):
             raise BackupError(f"The CRL of {ca.slug} does not verify.")
         report.append(
             f"CA {ca.slug}: key decrypted, CRL {crl.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number} signed and verified"

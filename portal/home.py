@@ -9,11 +9,14 @@ costs the same number of queries, over the same few rows, at 100,000 orders as a
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Q
 from django.utils import translation
 
 from accounts import account_cache
-from accounts.models import Right
+from accounts.models import Account, Right
+from accounts.typing import AccountUser
 from billing.services.coupons import coupons_for_home
 from billing.services.promos import promo_codes_for_home
 from billing.services.sepa import active_mandate
@@ -28,10 +31,10 @@ RENEWALS_SHOWN = 5
 SHEETS_SHOWN = 3
 
 
-def home_blocks(user) -> dict:
+def home_blocks(user: AccountUser) -> dict[str, Any]:
     account = user.account
     language = translation.get_language() or "en"
-    blocks: dict = {
+    blocks: dict[str, Any] = {
         "news": list(News.objects.filter(Q(language="") | Q(language=language[:2]), active=True)[:5]),
         "brands": list(Brand.objects.filter(active=True).exclude(delivery_time="")),
         # NAV-3, AUTO-5: the newest product sheets of the documentation space, with the guide.
@@ -59,9 +62,9 @@ def home_blocks(user) -> dict:
     return blocks
 
 
-def _renewals(account) -> list[dict]:
+def _renewals(account: Account) -> list[dict[str, Any]]:
     """The first RENEWALS_SHOWN orders in their renewal window: what the block shows of them."""
     return [
-        {"reference": order.reference, "common_name": order.common_name, "renewal_end": order.renewal_end}  # type: ignore[attr-defined]
+        {"reference": order.reference, "common_name": order.common_name, "renewal_end": order.renewal_end}
         for order in renewal_candidates(account).prefetch_related(None)[:RENEWALS_SHOWN]
     ]

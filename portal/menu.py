@@ -7,15 +7,18 @@ entries (billing.menu); this module only assembles them in the NAV-1 order.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any, Protocol, cast
 
+from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from accounts import account_cache
-from accounts.models import Account, Right
+from accounts.models import Account, Right, User
 from billing import menu as billing_menu
 from orders.services import actions as orders_actions
 from orders.services import approval as orders_approval
@@ -34,8 +37,11 @@ class Entry:
     def url(self) -> str:
         return reverse(self.url_name)
 
-    def allows(self, user) -> bool:
-        if self.formulas is not None and user.account.formula not in self.formulas:
+    def allows(self, user: User) -> bool:
+        account = user.account
+        if account is None:
+            return False
+        if self.formulas is not None and account.formula not in self.formulas:
             return False
         if self.superuser_only and not user.is_account_superuser:
             return False
@@ -44,18 +50,48 @@ class Entry:
         return any(user.has_right(right) for right in self.rights)
 
 
+class MenuItem(Protocol):
+    """An entry as an app describes it (Entry here, billing.menu.MenuEntry)."""
+
+    @property
+    def label(self) -> str | Promise: ...
+
+    @property
+    def url_name(self) -> str: ...
+
+    @property
+    def url(self) -> str: ...
+
+    def allows(self, user: User) -> bool: ...
+
+
 @dataclass
 class Section:
     label: str | Promise
     prefix: str
-    entries: list[Entry] = field(default_factory=list)
+    entries: Sequence[MenuItem] = field(default_factory=list)
 
 
 @dataclass
 class ShownEntry:
-    label: str
+    label: str | Promise
     url: str
     badge: int = 0
+
+
+@dataclass
+class ShownSection:
+    """A section as the user sees it: the entries they may open, with their badges."""
+
+    label: str | Promise
+    prefix: str
+    entries: list[ShownEntry]
+
+
+class _MenuRequest(HttpRequest):
+    """The request with the menu computed once (type only)."""
+
+    _menu_sections: list[ShownSection]
 
 
 SECTIONS = [
@@ -101,6 +137,7 @@ SECTIONS = [
             Entry(_("Users"), "administration:users", (Right.ADMINISTRATIVE,)),
             Entry(_("Contacts"), "administration:contacts", (Right.ADMINISTRATIVE,)),
             Entry(_("API users"), "administration:api_users", (Right.ADMINISTRATIVE,)),
+            Entry(_("ACME"), "acme_admin:endpoints", (Right.ADMINISTRATIVE,)),  # AUTO-2
             Entry(_("Logs"), "administration:logs", (Right.ADMINISTRATIVE,)),
         ],
     ),
@@ -127,15 +164,17 @@ SECTIONS = [
 ]
 
 
-def badge_counts(user) -> dict[str, int]:
+def badge_counts(user: User) -> dict[str, int]:
     """NAV-2: counts needing attention, keyed by url name; only for sections the user can see.
 
     Each family is counted once per account and kept in the cache (`accounts.account_cache`):
     the services drop it when they change what it counts, so a page does not recount the whole
     account on every request (issue 17); no query at all while the cache holds them.
     """
-    account = user.account
     counts: dict[str, int] = {}
+    account = user.account
+    if account is None:
+        return counts
     if user.has_right(Right.TECHNICAL) or user.has_right(Right.COMMERCIAL):
         counts["orders:to_accept"] = account_cache.cached(
             account.pk, "badge:to_accept", lambda: orders_actions.to_accept_count(account)
@@ -157,7 +196,7 @@ def badge_counts(user) -> dict[str, int]:
     return counts
 
 
-def sections_for(user) -> list[Section]:
+def sections_for(user: User | AnonymousUser) -> list[ShownSection]:
     if not user.is_authenticated or user.account is None or user.account.status != Account.Status.ACTIVE:
         return []
     badges = badge_counts(user)
@@ -167,18 +206,19 @@ def sections_for(user) -> list[Section]:
             ShownEntry(e.label, e.url, badges.get(e.url_name, 0)) for e in section.entries if e.allows(user)
         ]
         if entries:
-            visible.append(Section(section.label, section.prefix, entries))
+            visible.append(ShownSection(section.label, section.prefix, entries))
     return visible
 
 
-def menu(request: HttpRequest):
+def menu(request: HttpRequest) -> dict[str, Any]:
     """Context processor: the menu and the connection bar (ACC-8)."""
     user = getattr(request, "user", None)
     if user is None:
         return {}
     # Computed once per request: templates rendered inside the page (django-tables2's
     # render_table) run the context processors again, and the badges cost queries (NAV-2).
-    sections = getattr(request, "_menu_sections", None)
+    cached = cast(_MenuRequest, request)
+    sections = getattr(cached, "_menu_sections", None)
     if sections is None:
-        sections = request._menu_sections = sections_for(user)
+        sections = cached._menu_sections = sections_for(user)
     return {"menu_sections": sections, "current_path": request.path}

@@ -8,7 +8,7 @@ transaction and the change is audited (PLAT-6).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
@@ -24,6 +24,7 @@ from django.views.decorators.http import require_http_methods
 from accounts.access import right_required
 from accounts.audit import log_action
 from accounts.models import Account, Organisation, Right, User
+from accounts.typing import AuthenticatedRequest
 from billing.models import BillingProfile
 
 LANGUAGE_CHOICES = settings.LANGUAGES
@@ -77,7 +78,7 @@ class PreferencesForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         account = self.instance
         people = User.objects.filter(account=account, is_api_user=False, is_active=True).order_by("username")
-        self.fields["approvers"].queryset = people
+        cast(forms.ModelMultipleChoiceField, self.fields["approvers"]).queryset = people
         self.initial["approvers"] = [u.pk for u in people if u.is_account_superuser or u.right_approval]
         self.initial["alert_threshold"] = profile.alert_threshold
         for number in range(1, 5):
@@ -128,7 +129,7 @@ def save_preferences(
 
 @right_required(Right.ADMINISTRATIVE)
 @require_http_methods(["GET", "POST"])
-def preferences(request: HttpRequest) -> HttpResponse:
+def preferences(request: AuthenticatedRequest) -> HttpResponse:
     """ADM-5: only the account's super user sees and changes the preferences (403 for others)."""
     if not request.user.is_account_superuser:
         raise PermissionDenied

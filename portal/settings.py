@@ -58,12 +58,14 @@ INSTALLED_APPS = [
     "contracts",
     "orders",
     "monitoring",
+    "acmeserver",
     "api",
     "portal",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "portal.security_headers.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -355,6 +357,37 @@ SECURE_HSTS_PRELOAD = SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Issue 13 point 7: Content-Security-Policy (portal/security_headers.py), in the shape of Django
+# 6.0's own SECURE_CSP. Scripts and styles from our origin only: no inline script, no on*= handler,
+# no style attribute in any page a browser renders (emails and PDFs are not pages). A card payment
+# provider whose form posts to its own origin adds that origin with CSP_EXTRA_FORM_ACTION.
+SECURE_CSP: dict[str, list[str]] = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "frame-ancestors": ["'none'"],
+    "form-action": ["'self'", *env.list("CSP_EXTRA_FORM_ACTION", default=[])],
+}
+# Browser features no page of the portal uses are switched off; WebAuthn (passkeys, security keys)
+# stays allowed for our own origin.
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    "accelerometer": [],
+    "camera": [],
+    "display-capture": [],
+    "geolocation": [],
+    "gyroscope": [],
+    "magnetometer": [],
+    "microphone": [],
+    "midi": [],
+    "payment": [],
+    "usb": [],
+    "publickey-credentials-create": ["self"],
+    "publickey-credentials-get": ["self"],
+}
 
 # Embedded CA (AUTO-4): its private keys are encrypted at rest with this passphrase.
 CA_KEY_PASSPHRASE = env.str("CA_KEY_PASSPHRASE", default="demo-ca-passphrase" if DEBUG else "")
@@ -382,6 +415,8 @@ INSTALLATION_TEST_ALLOW_PRIVATE = env.bool("INSTALLATION_TEST_ALLOW_PRIVATE", de
 SSLYZE_BIN = env("SSLYZE_BIN", default=str(BASE_DIR / ".sslyze-venv" / "bin" / "sslyze"))
 MONITORING_CONCURRENCY = env.int("MONITORING_CONCURRENCY", default=4)
 MONITORING_SCANS_PER_RUN = env.int("MONITORING_SCANS_PER_RUN", default=200)
+# Endpoints per sslyze process (its start-up is most of a scan's CPU): bench/README.md.
+MONITORING_SSLYZE_BATCH = env.int("MONITORING_SSLYZE_BATCH", default=8)
 INSTALLATION_TEST_PER_MINUTE = env.int("INSTALLATION_TEST_PER_MINUTE", default=5)
 
 REST_FRAMEWORK = {

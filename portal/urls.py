@@ -19,6 +19,7 @@ urlpatterns = [
     path("operations/", include("orders.renewal_urls")),
     path("orders/", include("orders.urls")),
     path("administration/preferences/", preferences.preferences, name="administration_preferences"),
+    path("administration/acme/", include("acmeserver.admin_urls")),  # AUTO-2
     path("administration/", include("accounts.administration.urls")),
     path("me/", include("accounts.me.urls")),
     path("api/v1/", include("api.urls")),  # AUTO-6
@@ -32,6 +33,7 @@ urlpatterns = [
     path("order-link/", include("orders.link_urls")),
     path("pki/", include("orders.pki_urls")),
     path("dcv/", include("orders.dcv_urls")),
+    path("acme/", include("acmeserver.urls")),  # AUTO-2, RFC 8555
     path("i18n/", include("django.conf.urls.i18n")),
     path("staff/", admin.site.urls),
 ]

@@ -12,7 +12,20 @@ import ast
 import sys
 from pathlib import Path
 
-APPS = ["accounts", "billing", "catalog", "contracts", "monitoring", "orders", "portal", "bench", "scripts"]
+APPS = [
+    "accounts",
+    "acmeserver",
+    "api",
+    "billing",
+    "catalog",
+    "contracts",
+    "monitoring",
+    "orders",
+    "portal",
+    "jobs",
+    "outbox",
+]
+APPS += ["bench", "scripts"]
 
 
 def _public(name: str) -> bool:

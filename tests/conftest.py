@@ -35,6 +35,15 @@ def pytest_configure(config: pytest.Config) -> None:
     settings.MEDIA_ROOT = own / "media"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _task_modules() -> None:
+    """Every task module a worker imports at start (CELERY_IMPORTS) is registered, as in a worker:
+    a test file run alone finds the tasks the outbox enqueues by name, as the whole suite does."""
+    from portal.celery import app
+
+    app.loader.import_default_modules()
+
+
 @pytest.fixture(autouse=True)
 def _no_scope_leak():
     """Tests build data across accounts freely; views still run under the request's own scope."""
@@ -146,3 +155,44 @@ CHROMIUM_ARGS = [
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium", "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(autouse=True)
+def csp_violations(request, monkeypatch):
+    """Issue 13 point 7: a browser test fails on any Content-Security-Policy violation (and any
+    Permissions-Policy header error) Chromium reports in the console of any page it opens, so a
+    script or style the policy blocks never goes unnoticed. A test that provokes one on purpose
+    empties the list."""
+    found: list[str] = []
+    if "browser" not in request.fixturenames:
+        yield found
+        return
+    from playwright.sync_api import Browser, BrowserContext, ConsoleMessage
+
+    def listen(context: BrowserContext) -> BrowserContext:
+        def on_console(message: ConsoleMessage) -> None:
+            text = message.text
+            if (
+                "Content Security Policy" in text
+                or text.startswith("Refused to")
+                or "Permissions-Policy" in text
+            ):
+                found.append(f"{message.page.url if message.page else '?'}: {text}")
+
+        context.on("console", on_console)
+        return context
+
+    new_context, new_page = Browser.new_context, Browser.new_page
+
+    def listening_context(self, *args, **kwargs):
+        return listen(new_context(self, *args, **kwargs))
+
+    def listening_page(self, *args, **kwargs):
+        page = new_page(self, *args, **kwargs)
+        listen(page.context)
+        return page
+
+    monkeypatch.setattr(Browser, "new_context", listening_context)
+    monkeypatch.setattr(Browser, "new_page", listening_page)
+    yield found
+    assert found == [], "the browser refused what the security policy forbids"

@@ -6,14 +6,14 @@ named on an order stays (orders keep who they were placed for): deleting one is 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import django_tables2 as tables
 from django import forms
 from django.contrib import messages
 from django.db import transaction
 from django.db.models import ProtectedError, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
@@ -26,6 +26,7 @@ from accounts.access import get_for_account, right_required
 from accounts.audit import log_action
 from accounts.lists import configure_table
 from accounts.models import Account, Contact, Organisation, Right
+from accounts.typing import AuthenticatedRequest
 
 ADMINISTRATIVE = Right.ADMINISTRATIVE
 PER_PAGE = 25
@@ -55,7 +56,7 @@ class ContactTable(tables.Table):
 
 
 class ContactForm(forms.ModelForm):
-    organisation = forms.ModelChoiceField(
+    organisation: forms.ModelChoiceField[Organisation] = forms.ModelChoiceField(
         label=gettext_lazy("Organisation"), queryset=Organisation.objects.none(), to_field_name="public_id"
     )
 
@@ -65,7 +66,9 @@ class ContactForm(forms.ModelForm):
 
     def __init__(self, *args: Any, account: Account, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["organisation"].queryset = Organisation.objects.filter(account=account).order_by("name")
+        cast(forms.ModelChoiceField, self.fields["organisation"]).queryset = Organisation.objects.filter(
+            account=account
+        ).order_by("name")
 
 
 def _contacts(account: Account) -> QuerySet[Contact]:
@@ -74,7 +77,7 @@ def _contacts(account: Account) -> QuerySet[Contact]:
 
 @right_required(ADMINISTRATIVE)
 @require_safe
-def contacts(request: HttpRequest) -> HttpResponse:
+def contacts(request: AuthenticatedRequest) -> HttpResponse:
     table = ContactTable(_contacts(request.user.account))
     configure_table(request, table, PER_PAGE)
     return render(request, "administration/contacts.html", {"table": table})
@@ -82,7 +85,7 @@ def contacts(request: HttpRequest) -> HttpResponse:
 
 @right_required(ADMINISTRATIVE)
 @require_http_methods(["GET", "POST"])
-def contact_add(request: HttpRequest) -> HttpResponse:
+def contact_add(request: AuthenticatedRequest) -> HttpResponse:
     account = request.user.account
     form = ContactForm(request.POST if request.method == "POST" else None, account=account)
     if form.is_valid():
@@ -98,7 +101,7 @@ def contact_add(request: HttpRequest) -> HttpResponse:
 
 @right_required(ADMINISTRATIVE)
 @require_http_methods(["GET", "POST"])
-def contact_edit(request: HttpRequest, public_id: str) -> HttpResponse:
+def contact_edit(request: AuthenticatedRequest, public_id: str) -> HttpResponse:
     account = request.user.account
     contact = get_for_account(Contact.objects.all(), account, public_id=public_id)
     form = ContactForm(request.POST if request.method == "POST" else None, instance=contact, account=account)
@@ -113,7 +116,7 @@ def contact_edit(request: HttpRequest, public_id: str) -> HttpResponse:
 
 @right_required(ADMINISTRATIVE)
 @require_http_methods(["POST"])
-def contact_delete(request: HttpRequest, public_id: str) -> HttpResponse:
+def contact_delete(request: AuthenticatedRequest, public_id: str) -> HttpResponse:
     account = request.user.account
     contact = get_for_account(Contact.objects.all(), account, public_id=public_id)
     name = contact.full_name

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.conf import settings
@@ -44,7 +44,13 @@ class RightsField(forms.TypedMultipleChoiceField):
         )
 
 
-class GrantRightsMixin:
+if TYPE_CHECKING:
+    _FormMixin = forms.Form
+else:
+    _FormMixin = object
+
+
+class GrantRightsMixin(_FormMixin):
     """Issue 13: a form that grants rights knows which ones its user may grant (`grantable`) and
     which ones the target holds (`held`). Rights beyond the grantable ones are refused when ticked
     and kept as they are when their (disabled, hence not posted) box stays ticked."""
@@ -52,11 +58,11 @@ class GrantRightsMixin:
     def setup_grant(self, grantable: set[Right] | None, held: set[Right]) -> None:
         self.grantable = set(Right) if grantable is None else set(grantable)
         self.held = set(held)
-        widget = self.fields["rights"].widget  # type: ignore[attr-defined]
+        widget = cast(RightsCheckboxes, self.fields["rights"].widget)
         widget.locked = {right.value for right in Right if right not in self.grantable}
 
     def clean_rights(self) -> list[Right]:
-        wanted = set(self.cleaned_data["rights"])  # type: ignore[attr-defined]
+        wanted = set(self.cleaned_data["rights"])
         beyond = (wanted - self.held) - self.grantable
         if beyond:
             raise forms.ValidationError(

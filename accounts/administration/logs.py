@@ -59,7 +59,7 @@ def audit_events(
     return events
 
 
-def _cell(value) -> str:
+def _cell(value: object) -> str:
     """A spreadsheet must not run a cell as a formula (CSV injection): such text gets a leading quote."""
     text = "" if value is None else str(value)
     return "'" + text if text.startswith(_FORMULA_START) else text

@@ -319,6 +319,7 @@ def create_api_token(
         raise UserAdminError("Tokens are for API users only.")
     if expires_at is not None and expires_at <= timezone.now():
         raise UserAdminError("A token's expiry date must be in the future.")
+    assert api_user.account_id is not None  # the super user's check above: same, non-null account
     for _attempt in range(5):
         new = generate_token()
         try:

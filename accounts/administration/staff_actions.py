@@ -6,14 +6,19 @@ accounts/admin.py registers it on UserAdmin: `actions = (make_account_superuser,
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from ..models import User
+from ..typing import signed_in_user
 from .services import UserAdminError, change_account_superuser
 
 
 @admin.action(description=_("Make super user of the account"), permissions=["change"])
-def make_account_superuser(modeladmin, request: HttpRequest, queryset) -> None:
+def make_account_superuser(
+    modeladmin: admin.ModelAdmin[User], request: HttpRequest, queryset: QuerySet[User]
+) -> None:
     """Exactly one user is selected; the account's former super user keeps every right, ticked."""
     selected = list(queryset[:2])
     if len(selected) != 1:
@@ -21,7 +26,7 @@ def make_account_superuser(modeladmin, request: HttpRequest, queryset) -> None:
         return
     user = selected[0]
     try:
-        changed = change_account_superuser(user, by=request.user, request=request)
+        changed = change_account_superuser(user, by=signed_in_user(request), request=request)
     except UserAdminError:
         modeladmin.message_user(
             request,
@@ -31,6 +36,7 @@ def make_account_superuser(modeladmin, request: HttpRequest, queryset) -> None:
         )
         return
     if changed:
+        assert user.account is not None  # the service made them super user of their account
         modeladmin.message_user(
             request,
             _("%(user)s is now the super user of %(account)s.")

@@ -11,6 +11,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
@@ -20,7 +21,7 @@ from accounts.models import AuditEvent, ClientCertificate, Right, User
 from .services import stored_rights
 
 
-def rights_badges(user: User):
+def rights_badges(user: User) -> SafeString | str:
     if user.is_account_superuser:
         return format_html('<span class="badge right-super">{}</span>', _("Super user"))
     ticked = stored_rights(user)  # as ticked, also while suspended (has_right is False then)
@@ -34,7 +35,7 @@ def rights_badges(user: User):
     )
 
 
-def state_badge(user: User):
+def state_badge(user: User) -> SafeString:
     """ADM-1 state: suspended wins over locked (a suspended user cannot log in either way)."""
     if not user.is_active:
         return format_html('<span class="badge state-suspended">{}</span>', _("Suspended"))

@@ -9,8 +9,9 @@ replays the post after the password is confirmed).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Concatenate, ParamSpec
 
 from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
@@ -37,15 +38,18 @@ from .tables import ApiUserTable, AuditEventTable, CertificateUserTable, UserTab
 
 ADMINISTRATIVE = Right.ADMINISTRATIVE
 PER_PAGE = 25
+P = ParamSpec("P")
 LOG_PER_PAGE = 50
 NEW_TOKEN_SESSION_KEY = "administration_new_api_token"  # noqa: S105 (a session key name)
 
 
-def account_superuser_only(view):
+def account_superuser_only(
+    view: Callable[Concatenate[AuthenticatedRequest, P], HttpResponseBase],
+) -> Callable[Concatenate[AuthenticatedRequest, P], HttpResponseBase]:
     """ADM-4: API users and their tokens are the super user's alone (403 for anyone else)."""
 
     @wraps(view)
-    def wrapper(request: AuthenticatedRequest, *args: Any, **kwargs: Any):
+    def wrapper(request: AuthenticatedRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponseBase:
         if not request.user.is_account_superuser:
             raise PermissionDenied
         return view(request, *args, **kwargs)

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_scopes import scopes_disabled
 from rest_framework import authentication, exceptions
+from rest_framework.request import Request
 
 from accounts.audit import client_ip
 from accounts.models import Account, ApiToken, User
@@ -37,7 +37,7 @@ class TokenExpired(exceptions.AuthenticationFailed):
 class ApiTokenAuthentication(authentication.BaseAuthentication):
     keyword = "Bearer"
 
-    def authenticate(self, request: HttpRequest) -> tuple[User, ApiToken] | None:
+    def authenticate(self, request: Request) -> tuple[User, ApiToken] | None:
         header = authentication.get_authorization_header(request).split()
         if not header or header[0].lower() != self.keyword.lower().encode():
             return None  # no credentials: DRF answers 401 with the header below
@@ -65,6 +65,7 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
                 not user.is_active
                 or not user.is_api_user
                 or user.account_id != token.account_id
+                or user.account is None
                 or user.account.status != Account.Status.ACTIVE
             ):
                 raise exceptions.AuthenticationFailed(_("Invalid token."))
@@ -81,5 +82,5 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
                 token.last_used_ip = address
         return user, token
 
-    def authenticate_header(self, request: HttpRequest) -> str:
+    def authenticate_header(self, request: Request) -> str:
         return f'{self.keyword} realm="api"'

@@ -12,6 +12,9 @@ from __future__ import annotations
 from contextlib import ExitStack
 from typing import Any
 
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
+from django.utils.translation import gettext_lazy
 from django_scopes import scope
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import extend_schema
@@ -21,7 +24,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import Right
+from accounts.models import Right, User
 
 from . import schema  # noqa: F401 (registers the OpenAPI description of the token scheme)
 from .auth import ApiTokenAuthentication
@@ -30,7 +33,7 @@ from .auth import ApiTokenAuthentication
 class HasRequiredRights(permissions.BasePermission):
     """ADM-2 on the API: one of the view's `required_rights`, held by an API user."""
 
-    def has_permission(self, request: Request, view) -> bool:
+    def has_permission(self, request: Request, view: APIView) -> bool:
         user = request.user
         if not (user and user.is_authenticated and user.is_api_user):
             return False
@@ -46,7 +49,7 @@ class AccountAPIView(APIView):
     schema = AutoSchema()
     required_rights: tuple[Right, ...] = ()
 
-    def dispatch(self, request: Request, *args: Any, **kwargs: Any):
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         with ExitStack() as self._scope_stack:
             return super().dispatch(request, *args, **kwargs)
 
@@ -63,12 +66,20 @@ class MeSerializer(serializers.Serializer):
     rights = serializers.ListField(child=serializers.ChoiceField(choices=Right.choices))
 
 
-@extend_schema(responses=MeSerializer, summary="The authenticated API user")
+@extend_schema(
+    responses=MeSerializer,
+    summary=gettext_lazy("The authenticated API user"),
+    description=gettext_lazy(
+        "The API user behind the token: who they are, for which account, with which rights."
+    ),
+)
 class MeView(AccountAPIView):
     """The API user behind the token: who they are, for which account, with which rights."""
 
-    def get(self, request: Request):
+    def get(self, request: Request) -> Response:
         user = request.user
+        # IsAuthenticated and ApiTokenAuthentication let in only an API user of an active account.
+        assert isinstance(user, User) and user.account is not None
         data = {
             "username": user.username,
             "account": user.account.name,

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -165,10 +166,13 @@ def _save(
         serialization.PrivateFormat.PKCS8,
         serialization.BestAvailableEncryption(settings.CA_KEY_PASSPHRASE.encode()),
     )
+    common_name = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value
+    if not isinstance(common_name, str):
+        raise TypeError("a login CA's common name is text")
     ca = LoginCA.objects.create(
         kind=kind,
         parent=parent,
-        common_name=cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value,
+        common_name=common_name,
         certificate_pem=cert.public_bytes(serialization.Encoding.PEM).decode(),
         encrypted_key_pem=encrypted.decode(),
     )
@@ -194,7 +198,12 @@ def _private_key(ca: LoginCA) -> ec.EllipticCurvePrivateKey:
 
 
 def sign_login_certificate(
-    user: User, public_key, *, serial: int, validity: timedelta, now: datetime | None = None
+    user: User,
+    public_key: CertificatePublicKeyTypes,
+    *,
+    serial: int,
+    validity: timedelta,
+    now: datetime | None = None,
 ) -> SignedCertificate:
     """ACC-7: a login certificate for `user`'s public key, signed by the issuing CA.
 
@@ -206,10 +215,12 @@ def sign_login_certificate(
     now = now or timezone.now()
     not_before = now - BACKDATE
     not_after = min(now + validity, issuer_cert.not_valid_after_utc)
+    if not user.public_id:
+        raise ValueError("only a saved user (with a public id) gets a login certificate")
     subject = x509.Name(
         [
             x509.NameAttribute(
-                NameOID.ORGANIZATION_NAME, user.account.name if user.account_id else ORGANISATION
+                NameOID.ORGANIZATION_NAME, user.account.name if user.account is not None else ORGANISATION
             ),
             x509.NameAttribute(NameOID.USER_ID, user.public_id),
             x509.NameAttribute(NameOID.COMMON_NAME, user.username),

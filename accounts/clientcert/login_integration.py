@@ -4,15 +4,18 @@ calls in, and every rule of certificate users lives in this package."""
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from allauth.account.internal.flows.login import get_authentication_records
 from allauth.account.internal.stagekit import clear_login
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
+
+from accounts.models import User
 
 from .services import certificate_required
 
@@ -25,12 +28,12 @@ __all__ = [
 ]
 
 
-def _last_method(request: HttpRequest, user) -> str:
+def _last_method(request: HttpRequest, user: User) -> str:
     records = get_authentication_records(request, user)
     return records[-1].get("method", "") if records else ""
 
 
-def refuse_login_without_certificate(request: HttpRequest, user):
+def refuse_login_without_certificate(request: HttpRequest, user: User) -> HttpResponseRedirect | None:
     """ACC-7: a user who holds a login certificate logs in with it only: any other login (a
     password, even the right one) is refused. Reached only with valid credentials, so saying why
     tells a stranger nothing (ACC-3)."""
@@ -61,7 +64,7 @@ def recently_confirmed(request: HttpRequest) -> bool:
     return bool(times) and time.time() - max(times) < settings.ACCOUNT_REAUTHENTICATION_TIMEOUT
 
 
-def reauthentication_method() -> dict:
+def reauthentication_method() -> dict[str, Any]:
     """The re-authentication allauth offers a certificate user (its middleware sends them there)."""
     return {
         "id": "certificate",

@@ -15,22 +15,26 @@ from allauth.account.internal.flows.login import get_authentication_records
 from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from accounts.models import User
+from accounts.typing import GetResponse
+
 from .services import is_certificate_account
 
 
-def logged_in_by_certificate(request: HttpRequest, user) -> bool:
+def logged_in_by_certificate(request: HttpRequest, user: User) -> bool:
     return any(record.get("method") == "certificate" for record in get_authentication_records(request, user))
 
 
 class CertificateFirstMiddleware:
-    def __init__(self, get_response) -> None:
+    def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
 
-    def __call__(self, request: HttpRequest):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         user = request.user
         if (
             user.is_authenticated

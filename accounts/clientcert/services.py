@@ -19,11 +19,11 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
-from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 from cryptography.hazmat.primitives.serialization import pkcs12
 from django.conf import settings
 from django.db import transaction
@@ -109,11 +109,11 @@ def _revoke_usable(user: User, reason: str) -> list[str]:
 
 def _record(
     user: User,
-    public_key: Any,
+    public_key: CertificatePublicKeyTypes,
     method: str,
     *,
     by: User | None,
-    request: Any,
+    request: HttpRequest | None,
     enrolment: CertificateEnrolment | None = None,
 ) -> tuple[ClientCertificate, x509.Certificate]:
     """Sign and store a new certificate for the locked `user`; revoke the ones it replaces. A
@@ -132,6 +132,7 @@ def _record(
     if fields:
         user.save(update_fields=fields)
     cert = signed.certificate
+    assert user.account_id is not None  # login certificates are for the users of an account
     record = ClientCertificate.objects.create(
         account_id=user.account_id,
         user=user,
@@ -280,6 +281,8 @@ def create_enrolment(
     with scope(account=user.account_id), transaction.atomic():
         locked = _lock(user)
         _cancel_pending_enrolments(locked)
+        account = locked.account
+        assert account is not None and locked.account_id is not None  # enrolment: account users only
         enrolment = CertificateEnrolment.objects.create(
             account_id=locked.account_id,
             user=locked,
@@ -304,7 +307,7 @@ def create_enrolment(
                 {
                     "first_name": locked.first_name,
                     "username": locked.username,
-                    "account_name": locked.account.name,
+                    "account_name": account.name,
                     "created_by": by.get_full_name() or by.username,
                     "url": url,
                     "valid_days": enrolment_lifetime().days,

@@ -15,31 +15,35 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
+
+from accounts.models import User
+from accounts.typing import GetResponse
 
 from .services import account_requires_second_factor, has_second_factor, staff_requires_second_factor
 
 ENROL_SESSION_KEY = "portal_second_factor_enrolment"
 
 
-def enrolment_url(user) -> str:
+def enrolment_url(user: User) -> str:
     """Account users manage their factors on /me/security/, staff on /accounts/2fa/."""
     return reverse("twofactor:security") if user.account_id else reverse("twofactor:staff_security")
 
 
-def flag_enrolment(request: HttpRequest, user) -> None:
+def flag_enrolment(request: HttpRequest, user: User) -> None:
     """At login (and after removing a factor): note that this staff session must enrol first."""
     if staff_requires_second_factor(user) and not has_second_factor(user):
         request.session[ENROL_SESSION_KEY] = True
 
 
 class SecondFactorRequiredMiddleware:
-    def __init__(self, get_response) -> None:
+    def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
 
-    def __call__(self, request: HttpRequest):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         user = request.user
         if user.is_authenticated and self._must_enrol(request, user) and not self._always_open(request.path):
             messages.warning(
@@ -49,7 +53,7 @@ class SecondFactorRequiredMiddleware:
         return self.get_response(request)
 
     @staticmethod
-    def _must_enrol(request: HttpRequest, user) -> bool:
+    def _must_enrol(request: HttpRequest, user: User) -> bool:
         if user.account_id is not None:
             return account_requires_second_factor(user) and not has_second_factor(user)
         if not request.session.get(ENROL_SESSION_KEY):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from allauth.account.stages import LoginStage
 from allauth.core.internal.httpkit import headed_redirect_response
+from django.http.response import HttpResponseBase
 
 from .services import has_second_factor
 
@@ -21,7 +22,7 @@ class SecondFactorStage(LoginStage):
     key = STAGE_KEY
     urlname = "twofactor:authenticate"
 
-    def handle(self):
+    def handle(self) -> tuple[HttpResponseBase | None, bool]:
         user = self.login.user
         if user is None or self.login.state.get(PASSKEY_LOGIN_STATE) or not has_second_factor(user):
             return None, True

@@ -51,6 +51,8 @@ class PasskeyError(Exception):
 
 def user_handle(user: User) -> bytes:
     """The WebAuthn user handle: the user's random public id, no personal data (WebAuthn §14.6.1)."""
+    if not user.public_id:
+        raise ValueError("only a saved user (with a public id) has a user handle")
     return user.public_id.encode()
 
 
@@ -195,9 +197,7 @@ def authentication_options(request: HttpRequest, user: User | None = None) -> st
     return options_to_json(options)
 
 
-def verify_passkey(
-    request: HttpRequest, credential: dict[str, Any], user: User | None = None
-) -> WebAuthnCredential:
+def verify_passkey(request: HttpRequest, credential: object, user: User | None = None) -> WebAuthnCredential:
     """Check an assertion against the pending challenge and the stored public key; returns the
     passkey used, with its sign count and last use updated. Raises PasskeyError.
 
@@ -206,9 +206,9 @@ def verify_passkey(
     """
     purpose = "login" if user is None else "second_factor"
     challenge = _pop_challenge(request, purpose, user)
-    credential_id = (
-        (credential.get("rawId") or credential.get("id")) if isinstance(credential, dict) else None
-    )
+    if not isinstance(credential, dict):  # the browser's JSON, unchecked so far
+        raise PasskeyError("no credential id")
+    credential_id = credential.get("rawId") or credential.get("id")
     if not isinstance(credential_id, str):
         raise PasskeyError("no credential id")
     # Passwordless login runs before anyone is known: users and their passkeys are not account data.

@@ -144,7 +144,11 @@ class Document(models.Model):
         verbose_name = _("document")
         verbose_name_plural = _("documents")
         ordering = ["-issue_date", "-id"]
-        indexes = [models.Index(fields=["account", "kind", "status"])]
+        indexes = [
+            models.Index(fields=["account", "kind", "status"]),
+            # ACCT-1, issue 17: a page of the account's documents in date order reads only its rows.
+            models.Index(fields=["account", "issue_date", "display_number"], name="document_account_issued"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["series", "year", "number"], name="document_number_unique"),
         ]

@@ -68,7 +68,7 @@ class DiscountGrid(models.Model):
         ]
 
     def __str__(self) -> str:
-        brand = self.brand.name if self.brand_id else _("all brands")
+        brand = self.brand.name if self.brand is not None else _("all brands")
         return f"{self.get_formula_display()} – {brand} – {self.tier_label}: {self.discount} %"
 
     @property

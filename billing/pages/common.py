@@ -4,12 +4,13 @@ a table (LEDG-2, ACCT-1)."""
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import wraps
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, Protocol, cast
 
 from django.core.exceptions import PermissionDenied
 from django.http import StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.urls import reverse
 from django.utils import translation
 from django_scopes import scope
@@ -18,29 +19,41 @@ from django_tables2 import Table
 from accounts.lists import configure_unpaginated
 from accounts.typing import AuthenticatedRequest
 
+P = ParamSpec("P")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def formula_required(*formulas: str):
+class FormulaView(Protocol):
+    """A view behind `formula_required`: the menu test reads `formulas` (NAV-1)."""
+
+    formulas: tuple[str, ...]
+
+    def __call__(self, request: AuthenticatedRequest, /, *args: Any, **kwargs: Any) -> HttpResponseBase: ...
+
+
+def formula_required(
+    *formulas: str,
+) -> Callable[[Callable[Concatenate[AuthenticatedRequest, P], HttpResponseBase]], FormulaView]:
     """NAV-1: the page exists only for these billing formulas; a hidden entry's URL refuses too (403).
 
     Goes under `right_required`, which checks the login, the account and the right first.
     """
 
-    def decorator(view):
+    def decorator(view: Callable[Concatenate[AuthenticatedRequest, P], HttpResponseBase]) -> FormulaView:
         @wraps(view)
-        def wrapper(request: AuthenticatedRequest, *args: Any, **kwargs: Any):
+        def wrapper(request: AuthenticatedRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponseBase:
             if request.user.account.formula not in formulas:
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 
-        wrapper.formulas = formulas
-        return wrapper
+        marked = cast(FormulaView, wrapper)
+        marked.formulas = formulas
+        return marked
 
     return decorator
 
 
-def _cell(value) -> object:
+def _cell(value: object) -> object:
     """Text that a spreadsheet would run as a formula gets a leading quote (CSV injection);
     numbers and dates are written as they are."""
     if isinstance(value, str) and value.startswith(_FORMULA_START):

@@ -3,6 +3,9 @@ value, with a bar chart drawn on the server and the month-by-month table; CSV of
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django.contrib import messages
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -27,7 +30,7 @@ def _form(request: AuthenticatedRequest) -> ConsumptionForm:
     return ConsumptionForm.from_query(request.GET, timezone.localdate(), default)
 
 
-def _formatter(measure: str):
+def _formatter(measure: str) -> Callable[[Any], str]:
     return money if measure == Measure.VALUE else str
 
 
@@ -35,7 +38,7 @@ def _formatter(measure: str):
 def consumption_page(request: AuthenticatedRequest) -> HttpResponseBase:
     """LEDG-3: the statistics of the chosen months (the last twelve by default)."""
     form = _form(request)
-    context = {"form": form}
+    context: dict[str, Any] = {"form": form}
     if form.is_valid():
         data = form.cleaned_data
         stats = consumption(request.user.account, data["start"], data["end"], data["measure"])
@@ -67,7 +70,7 @@ def consumption_csv(request: AuthenticatedRequest) -> HttpResponseBase:
     stats = consumption(request.user.account, data["start"], data["end"], data["measure"])
     header = [_("Product") if stats.measure == Measure.VOLUME else _("Item")]
     header += [month.strftime("%Y-%m") for month in stats.months] + [_("Total")]
-    rows = [header]
+    rows: list[list[Any]] = [header]
     rows += [[row.label, *row.values, row.total] for row in stats.rows]
     rows.append([_("Total"), *stats.month_totals, stats.total])
     return csv_response(rows, f"consumption-{stats.months[0]:%Y%m}-{stats.months[-1]:%Y%m}.csv", request)

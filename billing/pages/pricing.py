@@ -41,7 +41,7 @@ def _groups(rows: list[PriceRow]) -> list[tuple]:
 
 def _choice_text(choice: PriceChoice) -> str:
     """The choice stated above the table and on the PDF."""
-    if not choice.discounted:
+    if not choice.discounted or choice.tier is None:
         text = _("Public prices")
     else:
         text = _("%(formula)s formula, %(tier)s products at once") % {

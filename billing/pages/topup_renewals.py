@@ -8,6 +8,8 @@ product, its replacement; "Buy these tokens" opens the cart pre-filled with them
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils import timezone
@@ -27,12 +29,15 @@ from .common import formula_required
 def topup_renewals(request: AuthenticatedRequest) -> HttpResponseBase:
     """LEDG-4: tokens needed by the renewals due in the period, and the pre-filled cart to buy them."""
     form = RenewalPeriodForm.from_query(request.GET, timezone.localdate())
-    context = {"form": form, "available": renewal_needs_provider() is not None}
-    if context["available"] and form.is_bound and form.is_valid():
+    available = renewal_needs_provider() is not None
+    context: dict[str, Any] = {"form": form, "available": available}
+    needs = None
+    if available and form.is_bound and form.is_valid():
         needs = renewal_needs(request.user.account, form.cleaned_data["start"], form.cleaned_data["end"])
+    if needs is not None:
         to_buy: dict[int, int] = {}
         for need in needs:
-            if need.to_buy:
+            if need.to_buy and need.buy is not None:  # to_buy is 0 without a product to buy
                 to_buy[need.buy.pk] = to_buy.get(need.buy.pk, 0) + need.to_buy
         context.update(
             needs=needs,

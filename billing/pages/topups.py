@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.http import HttpResponseRedirect, QueryDict
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -167,14 +168,14 @@ def _draft(request: AuthenticatedRequest) -> Any:
     return TopUpKind.EUROS, [], excl, incl
 
 
-def _start(request: AuthenticatedRequest) -> HttpResponseBase:
+def _start(request: AuthenticatedRequest) -> HttpResponseRedirect:
     """Where a top-up starts for the account's formula."""
     return redirect(
         "account_info:topup" if request.user.account.formula in TOKEN_FORMULAS else "account_info:topup_euros"
     )
 
 
-def _payment_form(request: AuthenticatedRequest, data=None) -> TopUpPaymentForm:
+def _payment_form(request: AuthenticatedRequest, data: QueryDict | None = None) -> TopUpPaymentForm:
     account = request.user.account
     initial = None
     if data is None:
@@ -300,6 +301,7 @@ def topup_confirm(request: AuthenticatedRequest) -> HttpResponseBase:
         return redirect("account_info:topup_payment")
     cart.clear(request.session)
     document = topup.document
+    assert document is not None  # create_topup issued it
     if document.kind == DocumentKind.QUOTE:
         messages.success(
             request,

@@ -49,11 +49,11 @@ def check_account(account: Account) -> bool:
         )
         BalanceAlert.objects.bulk_create([BalanceAlert(account=account)], ignore_conflicts=True)
         state = BalanceAlert.objects.select_for_update().get(account=account)
-        enabled = threshold is not None and threshold > 0
+        limit = threshold if threshold is not None and threshold > 0 else None
         sent = False
         if account.formula == Account.Formula.CURRENT:
             balance = euro_balance(account)
-            low = enabled and balance <= threshold
+            low = limit is not None and balance <= limit
             if low and not state.euro_low:
                 sent = _send(account, {"balance": str(balance), "threshold": str(threshold), "products": []})
                 log_action(
@@ -66,12 +66,12 @@ def check_account(account: Account) -> bool:
                 )
             state.euro_low = low
         elif account.formula == Account.Formula.BULK:
-            tokens = int(threshold) if enabled else 0
+            tokens = int(limit) if limit is not None else 0
             balances = token_balances(account)
             low_ids = {pid for pid, balance in balances.items() if tokens > 0 and balance <= tokens}
             products = {p.pk: p for p in Product.objects.filter(pk__in=low_ids)}
-            low = sorted(products[pid].code for pid in low_ids)
-            if set(low) - set(state.low_products):
+            low_codes = sorted(products[pid].code for pid in low_ids)
+            if set(low_codes) - set(state.low_products):
                 rows = [
                     {"code": products[pid].code, "name": products[pid].name, "balance": balances[pid]}
                     for pid in sorted(low_ids, key=lambda pid: products[pid].name)
@@ -81,11 +81,11 @@ def check_account(account: Account) -> bool:
                     "billing.low_balance_alert",
                     account=account,
                     obj=state,
-                    products=low,
+                    products=low_codes,
                     threshold=tokens,
                     emailed=sent,
                 )
-            state.low_products = low
+            state.low_products = low_codes
         if sent:
             state.last_alert_at = timezone.now()
         state.save()

@@ -62,10 +62,10 @@ def last_twelve_months(today: datetime.date | None = None) -> tuple[datetime.dat
 class ConsumptionRow:
     key: str
     label: str
-    values: list = field(default_factory=list)  # one per month of the period
+    values: list[Decimal | int] = field(default_factory=list)  # one per month of the period
 
     @property
-    def total(self) -> Any:
+    def total(self) -> Decimal | int:
         return sum(self.values)
 
 
@@ -123,10 +123,12 @@ def consumption(account: Account, start: datetime.date, end: datetime.date, meas
             .annotate(amount=Sum("quantity"))
         )
         # Consumption is negative in the ledger: the statistics count tokens used.
-        cells = [(month, code, name, -amount) for month, code, name, amount in rows]
-        zero = 0
+        cells: list[tuple[Any, str, str, Decimal | int]] = [
+            (month, code, name, -amount) for month, code, name, amount in rows
+        ]
+        zero: Decimal | int = 0
     elif measure == Measure.VALUE:
-        rows = (
+        lines = (
             DocumentLine.objects.filter(
                 document__account=account,
                 document__kind__in=ACCOUNTING_KINDS,
@@ -138,7 +140,7 @@ def consumption(account: Account, start: datetime.date, end: datetime.date, meas
             .values_list("month", "description")
             .annotate(amount=Sum("total_excl_vat"))
         )
-        cells = [(month, description, description, amount) for month, description, amount in rows]
+        cells = [(month, description, description, amount) for month, description, amount in lines]
         zero = Decimal("0.00")
     else:
         raise ValueError(f"Unknown measure {measure!r}.")

@@ -172,6 +172,7 @@ def apply_coupon(
         if by is not None and by.account_id is not None and by.account_id != coupon.account_id:
             raise CouponError(_("This coupon does not belong to your account."))
         if coupon.state == CouponState.USED and coupon.used_reference == reference:
+            assert coupon.applied_amount is not None  # set with the USED state
             return coupon.applied_amount, coupon.remainders.first()
         _check_usable(coupon, today)
         applied = min(coupon.amount, amount_due)

@@ -13,7 +13,7 @@ import datetime
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
@@ -29,6 +29,9 @@ from ..models import SERIES, BillingProfile, Document, DocumentKind, DocumentLin
 from .numbering import next_number
 from .pdf import render_document_pdf
 from .vat import ZERO, compute_totals, line_total, vat_treatment
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class DocumentError(ValueError):
@@ -54,7 +57,7 @@ class _Line:
     total: Decimal
 
 
-def _decimal(value: Any, what: str) -> Decimal:
+def _decimal(value: Any, what: StrOrPromise) -> Decimal:
     try:
         number = Decimal(str(value))
     except InvalidOperation:
@@ -427,7 +430,11 @@ def sign_quote(quote: Document, by: User | None = None) -> Document:
             raise DocumentError(_("Only a quote can be signed."))
         if quote.status == DocumentStatus.SIGNED:
             return quote
-        if quote.status != DocumentStatus.OPEN or quote.valid_until < timezone.localdate():
+        if (
+            quote.status != DocumentStatus.OPEN
+            or quote.valid_until is None  # every quote is issued with one
+            or quote.valid_until < timezone.localdate()
+        ):
             raise DocumentError(_("This quote has expired."))
         quote.status = DocumentStatus.SIGNED
         quote.signed_at = timezone.now()

@@ -153,13 +153,14 @@ def price_table(choice: PriceChoice) -> list[PriceRow]:
         products = products.filter(brand=choice.brand)
     rows = grid_rows(choice.formula) if choice.discounted else []
     table = []
+    tier = choice.tier if choice.discounted else None
     for product in products:
         for period in product.periods.all():
-            if not choice.discounted:
+            if tier is None:
                 table.append(PriceRow(product, period.months, period.price))
                 continue
             discount = best_discount(
-                rows, brand_id=product.brand_id, formula=choice.formula, quantity=choice.tier.min_quantity
+                rows, brand_id=product.brand_id, formula=choice.formula, quantity=tier.min_quantity
             )
             table.append(
                 PriceRow(product, period.months, period.price, discount, discounted(period.price, discount))

@@ -171,6 +171,7 @@ def redeem_promo_code(
     with transaction.atomic():
         promo = _find(account, code, lock=True)
         if promo.state == PromoState.USED and promo.used_reference == reference:
+            assert promo.discount is not None  # set with the USED state
             return promo.discount
         reason = _unusable_reason(promo, timezone.localdate())
         if reason:

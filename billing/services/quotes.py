@@ -19,7 +19,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.audit import log_action
-from accounts.models import User
+from accounts.models import Account, User
 
 from .. import conf
 from ..models import Document, DocumentKind, DocumentStatus
@@ -49,7 +49,7 @@ def expiry_expression() -> Any:
     return Coalesce("valid_until", "due_date", fallback, output_field=DateField())
 
 
-def open_quotes(account: Any, today: datetime.date | None = None) -> QuerySet[Document]:
+def open_quotes(account: Account, today: datetime.date | None = None) -> QuerySet[Document]:
     """ACCT-2: the account's quotes still open and not past their expiry, each with `expiry`."""
     today = today or timezone.localdate()
     return (

@@ -238,7 +238,9 @@ def overview(account: Account, today: datetime.date | None = None) -> RebateOver
         "current",
         str(_("Current quarter (estimate)")),
     )
-    recoverable = sum((row.amount for row in closed if row.state == RebateState.AVAILABLE), ZERO)
+    recoverable = sum(
+        (row.amount for row in closed if row.state == RebateState.AVAILABLE and row.amount is not None), ZERO
+    )
     recovered = list(
         Rebate.objects.filter(
             account=account, state__in=(RebateState.RECOVERED_INVOICE, RebateState.RECOVERED_PROMO)

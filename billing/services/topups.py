@@ -130,9 +130,7 @@ def euro_amounts(amount: Decimal, *, includes_vat: bool, rate: Decimal) -> tuple
 # Documents and emails ---------------------------------------------------------------------------
 
 
-def _document_lines(
-    kind: str, lines: Sequence[CartLine], euros: Decimal | None, language: str
-) -> list[LineInput]:
+def _document_lines(kind: str, lines: Sequence[CartLine], euros: Decimal, language: str) -> list[LineInput]:
     with translation.override(language):
         if kind == TopUpKind.EUROS:
             return [LineInput(gettext("Current account top-up"), Decimal("1"), euros)]
@@ -297,11 +295,13 @@ def confirm_topup(
             raise TopUpError(_("A cancelled top-up cannot be paid."))
         account = topup.account
         lines = list(topup.lines.select_related("product__brand"))
-        if topup.invoice_id is None:
+        unpaid = topup.invoice
+        if unpaid is None:
             # A quote: the invoice repeats its lines, at the VAT rate that applies today.
+            quote = topup.document
+            assert quote is not None  # every confirmed top-up has its invoice or quote
             document_lines = [
-                LineInput(line.description, line.quantity, line.unit_price)
-                for line in topup.document.lines.all()
+                LineInput(line.description, line.quantity, line.unit_price) for line in quote.lines.all()
             ]
             invoice = issue_invoice(
                 account,
@@ -313,7 +313,7 @@ def confirm_topup(
             )
             topup.invoice = invoice
         else:
-            invoice = mark_paid(topup.invoice, by, paid_at=paid_at, payment_reference=payment_reference)
+            invoice = mark_paid(unpaid, by, paid_at=paid_at, payment_reference=payment_reference)
             if invoice.status != DocumentStatus.PAID:
                 raise TopUpError(_("The invoice of this top-up cannot be paid."))
         for line in lines:

@@ -143,6 +143,8 @@ class EmbeddedCA:
         if statements is not None:
             builder = builder.add_extension(statements, critical=False)  # RFC 3739 3.2.6: non-critical
         cert = builder.sign(_private_key(issuing), SIGNATURE_HASH())
+        algorithm = cert.signature_hash_algorithm
+        assert algorithm is not None  # signed with SIGNATURE_HASH just above
         return IssuedCertificate(
             pem=cert.public_bytes(serialization.Encoding.PEM).decode(),
             serial_hex=serial_hex(cert.serial_number),
@@ -151,7 +153,7 @@ class EmbeddedCA:
             issuer=issuing,
             fingerprint_sha256=cert.fingerprint(hashes.SHA256()).hex(),
             public_key_sha256=public_key_sha256(public_key),
-            hash_algorithm=cert.signature_hash_algorithm.name,
+            hash_algorithm=algorithm.name,
             common_name=common_name,
         )
 
@@ -192,7 +194,7 @@ class EmbeddedCA:
         )
         if chain_code is None:
             chain_code = certificate_or_issuer.chain if isinstance(certificate_or_issuer, Certificate) else ""
-        result = []
+        result: list[x509.Certificate] = []
         while ca is not None:
             if ca.kind == Kind.ROOT and chain_code and _is_cross_signed(ca.brand_id, chain_code):
                 cross, legacy = self.legacy_authorities(ca.brand)
@@ -244,6 +246,7 @@ class EmbeddedCA:
             )
         )
         for serial, revoked_at, reason in revoked:
+            assert revoked_at is not None  # selected on revoked_at__isnull=False
             entry = (
                 x509.RevokedCertificateBuilder().serial_number(int(serial, 16)).revocation_date(revoked_at)
             )
@@ -365,12 +368,15 @@ def _save_ca(
         serialization.PrivateFormat.PKCS8,
         serialization.BestAvailableEncryption(settings.CA_KEY_PASSPHRASE.encode()),
     )
+    common_name = cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value
+    if not isinstance(common_name, str):
+        raise TypeError("a CA's common name is text")
     ca = CertificateAuthority.objects.create(
         brand=brand,
         kind=kind,
         parent=parent,
         slug=slug,
-        common_name=cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value,
+        common_name=common_name,
         certificate_pem=cert.public_bytes(serialization.Encoding.PEM).decode(),
         encrypted_key_pem=encrypted.decode(),
     )

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 
 from catalog.models import SERVER_TYPES, Product, ProductType
@@ -34,10 +35,19 @@ ORGANISATION_VALIDATED = {V.OV, V.EV}
 MAX_COMMON_NAME = 64  # RFC 5280 appendix A, ub-common-name
 
 # CA/B Forum reserved policy OIDs (BR 7.1.6.1, EV Guidelines 9.3.2, S/MIME BR 7.1.6.1, CS BR 7.1.6.1).
-TLS_POLICIES = {V.DV: "2.23.140.1.2.1", V.OV: "2.23.140.1.2.2", V.EV: "2.23.140.1.1", V.IV: "2.23.140.1.2.3"}
-CODE_SIGNING_POLICIES = {V.EV: "2.23.140.1.3"}
+TLS_POLICIES: dict[str, str] = {
+    V.DV: "2.23.140.1.2.1",
+    V.OV: "2.23.140.1.2.2",
+    V.EV: "2.23.140.1.1",
+    V.IV: "2.23.140.1.2.3",
+}
+CODE_SIGNING_POLICIES: dict[str, str] = {V.EV: "2.23.140.1.3"}
 CODE_SIGNING_POLICY = "2.23.140.1.4.1"
-SMIME_POLICIES = {V.OV: "2.23.140.1.5.2.2", V.EV: "2.23.140.1.5.2.2", V.IV: "2.23.140.1.5.4.2"}
+SMIME_POLICIES: dict[str, str] = {
+    V.OV: "2.23.140.1.5.2.2",
+    V.EV: "2.23.140.1.5.2.2",
+    V.IV: "2.23.140.1.5.4.2",
+}
 SMIME_MAILBOX_POLICY = "2.23.140.1.5.1.2"
 # ETSI EN 319 411-1 5.3 (NCP) and EN 319 411-2 5.3 (QCP-l: qualified seal; QCP-w: qualified website).
 ETSI_NCP = "0.4.0.2042.1.1"
@@ -161,7 +171,7 @@ def organisation_identifier(
     return f"NTR{organisation.country.upper()}-{''.join(organisation.registration_number.split())}"
 
 
-def _psd2_option(options: dict[str, Any] | None, key: str):
+def _psd2_option(options: dict[str, Any] | None, key: str) -> Any:
     value = (options or {}).get(key)
     if not value:
         raise ValueError(f"a PSD2 certificate needs the order's {key} (TS 119 495)")
@@ -190,7 +200,7 @@ def subject_alt_names(product: Product, names: list[str]) -> list[x509.GeneralNa
     return list(dict.fromkeys(result))
 
 
-def key_usage(product: Product, public_key) -> x509.KeyUsage:
+def key_usage(product: Product, public_key: CertificatePublicKeyTypes) -> x509.KeyUsage:
     """TLS and client (BR 7.1.2.7.11): digitalSignature, plus keyEncipherment for RSA keys. Code signing
     (CS BR 7.1.2.3): digitalSignature only. Seals (EN 319 412-3 4.3.2): digitalSignature + nonRepudiation.
     """

@@ -10,7 +10,7 @@ orders.services.pricing. The hidden `origin` and `source_order` carry a renewal,
 from __future__ import annotations
 
 import re
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.conf import settings
@@ -44,6 +44,9 @@ from ..services.pricing import (
 from .names import clean_common_name, clean_sans, names_error
 from .parts import ContactChoice, Form
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 # ETSI TS 119 495 5.2.2: the NCA identifier is the country code, a hyphen and 2-8 letters (FR-ACPR).
 _NCA_ID = re.compile(r"^[A-Z]{2}-[A-Z]{2,8}$")
 _AUTHORISATION_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ./-]{0,39}$")
@@ -57,7 +60,7 @@ PSD2_FIELDS = ("psd2_roles", "nca_name", "nca_id", "authorisation_number")
 SIGNATURE_FIELDS = ("user_type", "users", "document_packs", "eidas_ids")
 
 
-def _count(label: Any, maximum: int, help_text: str = "") -> Any:
+def _count(label: StrOrPromise, maximum: int, help_text: StrOrPromise = "") -> forms.IntegerField:
     return forms.IntegerField(
         label=label,
         required=False,
@@ -71,7 +74,7 @@ class OrderForm(Form):
     """ORD-2 / ORD-4: period, holder, contacts and what the product type needs."""
 
     months = forms.TypedChoiceField(label=_("Validity period"), coerce=int)
-    organisation = forms.ModelChoiceField(
+    organisation: forms.ModelChoiceField[Organisation] = forms.ModelChoiceField(
         label=_("Holder organisation"),
         queryset=Organisation.objects.none(),
         to_field_name="public_id",
@@ -201,7 +204,7 @@ class OrderForm(Form):
     origin = forms.ChoiceField(
         choices=[(o.value, o.label) for o in PREFILL_ORIGINS], required=False, widget=forms.HiddenInput
     )
-    source_order = forms.ModelChoiceField(
+    source_order: forms.ModelChoiceField[Order] = forms.ModelChoiceField(
         queryset=Order.objects.none(), to_field_name="reference", required=False, widget=forms.HiddenInput
     )
 

@@ -10,10 +10,11 @@ refused as an invalid choice.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.db import transaction
+from django.db.models import QuerySet
 from django.forms.utils import ErrorDict
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
@@ -29,6 +30,16 @@ from ..services.ordering import create_contact, create_organisation, csr_warning
 from ..services.pricing import name_lines, option_lines, vat_amount
 from .order import OrderForm
 from .parts import NewContactForm, NewOrganisationForm
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+
+def _choices(form: forms.Form, name: str) -> QuerySet[Any]:
+    """The choices of a model choice field of `form` (OrderForm sets them in __init__)."""
+    queryset = cast(forms.ModelChoiceField, form.fields[name]).queryset
+    assert queryset is not None
+    return queryset
 
 
 class OrderRequest:
@@ -54,7 +65,10 @@ class OrderRequest:
             if part not in self._used:
                 # Not used (an existing organisation or contact was picked): it keeps what was typed
                 # but shows no "required" errors.
-                part._errors, part.cleaned_data = ErrorDict(), {}
+                # django-stubs do not declare BaseForm._errors (Django's cache of a form's errors):
+                # setting it marks the part validated, without running its validation queries.
+                part._errors = ErrorDict()  # type: ignore[union-attr]
+                part.cleaned_data = {}
         return valid
 
     def _validate(self) -> bool:
@@ -206,7 +220,7 @@ class OrderRequest:
             "warnings": self._warnings(csr, common_name, sans),
         }
 
-    def _software_label(self) -> str:
+    def _software_label(self) -> StrOrPromise:
         data = self.order.cleaned_data
         if data["server_software"] == ServerSoftware.OTHER:
             return data["server_software_other"]
@@ -314,9 +328,9 @@ class OrderRequest:
             "fields": {key: f"#{bound.id_for_label}" for key, bound in fields.items()},
             "organisations": {
                 o.public_id: {"name": o.name, "city": o.city, "country": o.country}
-                for o in order.fields["organisation"].queryset
+                for o in _choices(order, "organisation")
             },
-            "contacts": {c.public_id: {"email": c.email} for c in order.fields["admin_contact"].queryset}
+            "contacts": {c.public_id: {"email": c.email} for c in _choices(order, "admin_contact")}
             if mode == "client"
             else {},
         }

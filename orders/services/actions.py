@@ -81,7 +81,7 @@ def _revoke_locked(
     order: Order,
     reason: RevocationReason,
     *,
-    user: User,
+    user: User | None,
     request: HttpRequest | None = None,
 ) -> Certificate:
     revoked = get_connector(order.product.brand).revoke(certificate, reason)
@@ -98,13 +98,14 @@ def _revoke_locked(
 
 
 def revoke_certificate(
-    certificate: Certificate, reason: str, *, user: User, request: HttpRequest | None = None
+    certificate: Certificate, reason: str, *, user: User | None, request: HttpRequest | None = None
 ) -> Certificate:
     """LIFE-5: revoke one certificate with an RFC 5280 reason (5.3.1); its issuing CA's next CRL lists it.
 
     Audited as "certificate.revoked"; the technical contact is emailed. Revoking a certificate
     already revoked returns it unchanged (no second event or email); an expired or imported one is
-    refused with IllegalTransition.
+    refused with IllegalTransition. `user` None is the portal acting for an ACME client (AUTO-2
+    revokeCert).
     """
     reason = RevocationReason(reason)
     with transaction.atomic():

@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, QuerySet
@@ -47,6 +48,9 @@ from .ordering import OrderError, status_url, submit_order
 from .payment import Method, PaymentError, PaymentPlan, _refusal, offer
 from .pricing import order_price
 from .renewal import renewal_end, with_renewal_data
+
+if TYPE_CHECKING:
+    from .renewal import RenewalOrder
 
 EXCLUDED_BRANDS = frozenset({"positivessl"})
 EARLY_WINDOW = (60, 90)  # days before the end, both included
@@ -137,7 +141,7 @@ def set_do_not_renew(
     return True
 
 
-def candidates(account: Account | None = None) -> QuerySet[Order]:
+def candidates(account: Account | None = None) -> QuerySet[RenewalOrder]:
     """Orders on automatic renewal that may be filed: delivered, not "do not renew", eligible product,
     no open renewal. Annotated with `renewal_end` (renewal.with_renewal_data)."""
     open_renewal = Order.objects.filter(source_order=OuterRef("pk"), origin=OrderOrigin.RENEWAL).exclude(
@@ -158,7 +162,7 @@ def candidates(account: Account | None = None) -> QuerySet[Order]:
     return with_renewal_data(orders.filter(~Exists(open_renewal)))
 
 
-def due_orders(now: datetime) -> QuerySet[Order]:
+def due_orders(now: datetime) -> QuerySet[RenewalOrder]:
     """Set-based selection: candidates whose end falls within MAX_DAYS (the widest setting); the
     exact per-account day is checked on this bounded set."""
     return (
@@ -178,6 +182,8 @@ def file_due(now: datetime | None = None) -> Outcome:
         days = dict(RenewalSettings.objects.values_list("account_id", "auto_renewal_days"))
         for order in due_orders(now).iterator(chunk_size=BATCH):
             end = order.renewal_end
+            if end is None:  # due_orders keeps only orders with an end
+                continue
             if (
                 timezone.localdate(end)
                 - timedelta(days=days.get(order.account_id, DEFAULT_AUTO_RENEWAL_DAYS))
@@ -200,12 +206,13 @@ def file_due(now: datetime | None = None) -> Outcome:
 
 def formula_method(account: Account, methods: list[str]) -> str | None:
     """The payment method of the account's formula for an automatic renewal, or None if unavailable."""
-    wanted: dict[str, list[Method]] = {
+    by_formula: dict[str, list[Method]] = {
         Account.Formula.BULK: [Method.TOKENS],
         Account.Formula.CURRENT: [Method.BALANCE],
         Account.Formula.MONTHLY: [Method.MONTHLY],
         Account.Formula.REBATE: [Method.TOKENS, Method.DIRECT_DEBIT, Method.TRANSFER],
-    }.get(account.formula, [Method.TRANSFER])
+    }
+    wanted = by_formula.get(account.formula, [Method.TRANSFER])
     for method in wanted:
         if method in methods:
             return str(method)
@@ -374,10 +381,10 @@ def _email_failed(order: Order, reason: str) -> None:
             "status_url": status_url(order),
             "contact_name": order.technical_contact.full_name,
         }
-    send_mail_on_commit("auto_renewal_failed", _recipients(order), context, language)
+    send_mail_on_commit("auto_renewal_failed", _recipients(order), context, language, account=order.account)
 
 
-def upcoming(account: Account) -> QuerySet[Order]:
+def upcoming(account: Account) -> QuerySet[RenewalOrder]:
     """The account's orders on automatic renewal, with their end, soonest first (the list page)."""
     return (
         with_renewal_data(Order.objects.filter(account=account, status__in=DELIVERED))

@@ -31,6 +31,7 @@ from accounts.audit import log_action
 from accounts.formatting import date_text
 from accounts.mail import send_mail_on_commit
 from accounts.models import User
+from catalog.models import Product
 
 from .. import dcv as checks
 from ..ca.policy import dcv_reuse_days
@@ -121,18 +122,22 @@ def _reusable(order: Order, domains: list[str], now: datetime) -> dict[str, DcvC
     return found
 
 
-def _adopt(check: DcvCheck, source: DcvCheck, now: datetime) -> None:
-    until = source.validated_at + timedelta(days=dcv_reuse_days(now))
+def _adopt(check: DcvCheck, source: DcvCheck, now: datetime) -> datetime:
+    """Copy `source`'s passed validation onto `check`; returns the date of that validation."""
+    validated_at = source.validated_at
+    assert validated_at is not None  # reusable checks are validated ones
+    until = validated_at + timedelta(days=dcv_reuse_days(now))
     check.method, check.email_address = source.method, source.email_address
     check.validated_at, check.last_checked_at = source.validated_at, source.last_checked_at
     check.last_result = _(
         "Validation of %(date)s reused from order %(reference)s (usable until %(until)s, CA/B BR 4.2.1)."
     ) % {
-        "date": date_text(source.validated_at),
+        "date": date_text(validated_at),
         "reference": source.order.reference,
         "until": date_text(until),
     }
     check.save(update_fields=["method", "email_address", "validated_at", "last_checked_at", "last_result"])
+    return validated_at
 
 
 def start_dcv(
@@ -149,7 +154,7 @@ def start_dcv(
 
 
 def _ensure_checks(
-    order: Order, *, user: User | None, request: Any, now: datetime | None, notify: bool
+    order: Order, *, user: User | None, request: HttpRequest | None, now: datetime | None, notify: bool
 ) -> list[DcvCheck]:
     """ORD-8: make sure every domain of a server order in progress has its check.
 
@@ -182,7 +187,7 @@ def _ensure_checks(
                 source = reusable.get(domain)
                 if source is not None:
                     check = check or _new_check(locked, domain, source.method, now)
-                    _adopt(check, source, now)
+                    validated_at = _adopt(check, source, now)
                     log_action(
                         "dcv.reused",
                         obj=locked,
@@ -190,7 +195,7 @@ def _ensure_checks(
                         request=request,
                         domain=domain,
                         source=source.order.reference,
-                        validated_at=source.validated_at.isoformat(),
+                        validated_at=validated_at.isoformat(),
                     )
             if check is None:
                 check = _new_check(locked, domain, method, now)
@@ -317,6 +322,61 @@ def run_check(
         passed, details = _caa(order, check.domain)
         seen = "\n".join([seen, *details])
     return _record(check, check.token, passed, seen, now, user=user, request=request) or check
+
+
+def check_acme_challenge(
+    product: Product, names: list[str], domain: str, kind: str, token: str, key_authorization: str
+) -> checks.Outcome:
+    """AUTO-2: an ACME challenge (RFC 8555 8.3 http-01, 8.4 dns-01) checked with the portal's DCV
+    settings (resolver, HTTP port, private addresses: `dcv_config`), then CAA of `names` (RFC 8659),
+    as `run_check` does for the portal's own methods. Nothing is saved here: the ACME
+    authorization keeps the result and `record_acme_validations` gives it to the order."""
+    config = dcv_config()
+    resolver_ = checks.make_resolver(config.dns_servers, config.dns_timeout)
+    if kind == "dns-01":
+        outcome = checks.check_acme_dns01(domain, key_authorization, resolver=resolver_)
+    else:
+        outcome = checks.check_acme_http01(
+            domain,
+            token,
+            key_authorization,
+            port=config.http_port,
+            timeout=config.http_timeout,
+            resolve=lambda name: checks.resolve_address(name, resolver_ if config.dns_servers else None),
+            allow_private=config.allow_private,
+        )
+    if not outcome.passed:
+        return outcome
+    identifiers = checks.caa_identifiers(product.brand.code)
+    results = [checks.caa_allows(name, identifiers, resolver=resolver_) for name in names]
+    details = list(dict.fromkeys(detail for _ok, detail in results))
+    return checks.Outcome(all(ok for ok, _detail in results), "\n".join([outcome.seen, *details]))
+
+
+def record_acme_validations(
+    order: Order, validations: dict[str, tuple[str, datetime, str]], *, now: datetime | None = None
+) -> None:
+    """AUTO-2: the order's checks take the validations its ACME authorizations passed (domain →
+    method, when, what was seen); audited "dcv.validated" with ACME as the actor; then the status
+    follows (`refresh_order_dcv_state`)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        for check in DcvCheck.objects.select_for_update().filter(order=order, domain__in=list(validations)):
+            if is_passed(check, now):
+                continue
+            method, validated_at, seen = validations[check.domain]
+            check.method, check.validated_at, check.last_checked_at = method, validated_at, validated_at
+            check.last_result = seen
+            check.save(update_fields=["method", "validated_at", "last_checked_at", "last_result"])
+            log_action(
+                "dcv.validated",
+                obj=order,
+                actor_name="ACME",
+                domain=check.domain,
+                method=method,
+                email_address="",
+            )
+    refresh_order_dcv_state(order, now=now)
 
 
 def find_email_check(token: str) -> DcvCheck | None:
@@ -448,19 +508,21 @@ def change_method(
         new = _new_check(order, current.domain, method, now, email_address)
         order.dcv_method = method
         order.save(update_fields=["dcv_method"])
+        # "from" is a keyword: the details go in as a dict (log_action takes any details).
+        moved: dict[str, Any] = {"from": previous, "to": method, "email_address": new.email_address}
         log_action(
             "dcv.method_changed",
             obj=order,
             user=user,
             request=request,
             domain=new.domain,
-            **{"from": previous, "to": method, "email_address": new.email_address},
+            **moved,
         )
         send_dcv_emails([new], order)
     return new
 
 
-def _attest(check: DcvCheck, by: User, note: str, request: HttpRequest, now: datetime) -> DcvCheck:
+def _attest(check: DcvCheck, by: User, note: str, request: HttpRequest | None, now: datetime) -> DcvCheck:
     with transaction.atomic():
         locked = DcvCheck.objects.select_for_update().select_related("order").get(pk=check.pk)
         if is_passed(locked, now):

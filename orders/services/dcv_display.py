@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django import forms
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -46,6 +47,7 @@ class CheckRow:
     cname_target: str = ""
     http_url: str = ""
     approved_addresses: list[str] = field(default_factory=list)
+    form: forms.Form | None = None  # the page's method-change form for this check (orders.views.dcv)
 
     @property
     def state_label(self) -> str:

@@ -54,9 +54,10 @@ def sniff_type(head: bytes) -> str | None:
 
 def check_document(upload: UploadedFile) -> str:
     """LIFE-8: the upload's type ("pdf", "jpeg", "png") if it is acceptable, else DocumentRefused."""
-    if upload.size > MAX_DOCUMENT_SIZE:
+    size = upload.size or 0  # an upload always knows its size; None would be an empty file
+    if size > MAX_DOCUMENT_SIZE:
         raise DocumentRefused(_("The file is larger than 10 MB."))
-    if upload.size == 0:
+    if size == 0:
         raise DocumentRefused(_("The file is empty."))
     declared = _EXTENSIONS.get(os.path.splitext(upload.name or "")[1].lower())
     if declared is None:
@@ -75,7 +76,7 @@ def check_document(upload: UploadedFile) -> str:
 def content_type_of(document: AuditDocument) -> str:
     kind = _EXTENSIONS.get(os.path.splitext(document.original_name)[1].lower())
     return (
-        CONTENT_TYPES.get(kind)
+        (CONTENT_TYPES.get(kind) if kind is not None else None)
         or mimetypes.guess_type(document.original_name)[0]
         or "application/octet-stream"
     )
@@ -132,7 +133,7 @@ def send_audit_document(
             order=locked,
             request=fulfilled,
             kind=kind,
-            original_name=_clean_name(upload.name),
+            original_name=_clean_name(upload.name or ""),
             comment=comment.strip(),
             uploaded_by=user,
         )

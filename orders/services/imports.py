@@ -283,7 +283,8 @@ def _family(facts: CertificateFacts) -> tuple[str, str]:
     extra = [n for n, kind in classify_names(facts.common_name, facts.sans) if kind != NameKind.FREE]
     if extra:
         return T.MULTI_DOMAIN, validation
-    return {V.EV: T.SERVER_EV, V.OV: T.SERVER_OV}.get(validation, T.SERVER_DV), validation
+    by_validation: dict[str, str] = {V.EV: T.SERVER_EV, V.OV: T.SERVER_OV}
+    return by_validation.get(validation, T.SERVER_DV), validation
 
 
 def guess_product(facts: CertificateFacts, brands: list[Brand], products: list[Product]) -> Product | None:
@@ -329,7 +330,7 @@ def _create(
     organisation: Organisation,
     manager: Contact,
     user: User,
-    request: HttpRequest,
+    request: HttpRequest | None,
     now: datetime,
 ) -> Order:
     order = Order.objects.create(

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.conf import settings
 from django.db import models, transaction
@@ -98,7 +97,9 @@ def _send(order: Order, *, reminder: bool) -> None:
     send_mail_on_commit("order_invitation", [holder.email], context, language)
 
 
-def _audit_sent(order: Order, *, user: User | None, request: Any, reminder: bool) -> None:
+def _audit_sent(order: Order, *, user: User | None, request: HttpRequest | None, reminder: bool) -> None:
+    expires = expires_at(order)
+    assert expires is not None  # the invitation was just sent
     log_action(
         "order.invitation_sent",
         obj=order,
@@ -106,7 +107,7 @@ def _audit_sent(order: Order, *, user: User | None, request: Any, reminder: bool
         request=request,
         to=order.admin_contact.email,
         reminder=reminder,
-        expires=expires_at(order).isoformat(),
+        expires=expires.isoformat(),
     )
 
 

@@ -8,7 +8,7 @@ IllegalTransition instead of issuing twice.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.db import transaction
 from django.http import HttpRequest
@@ -30,10 +30,20 @@ from .dcv import assert_dcv_complete, prepare_issuance
 from .lifecycle import IllegalTransition, lock_order, move, subscription_end
 from .ordering import status_url
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 S = OrderStatus
 
+
 # LIFE-3: the download formats, in the order the status page lists them.
-DOWNLOAD_FORMATS: dict[str, dict[str, str]] = {
+class DownloadFormat(TypedDict):
+    label: StrOrPromise
+    extension: str
+    content_type: str
+
+
+DOWNLOAD_FORMATS: dict[str, DownloadFormat] = {
     "cer": {
         "label": gettext_lazy("Certificate (PEM, .cer)"),
         "extension": "cer",
@@ -62,7 +72,7 @@ DOWNLOAD_FORMATS: dict[str, dict[str, str]] = {
 }
 
 # LIFE-3: the format that suits each server software, said in the delivery email.
-_FORMAT_FOR_SOFTWARE = {
+_FORMAT_FOR_SOFTWARE: dict[str, str] = {
     ServerSoftware.APACHE: "fullchain",
     ServerSoftware.NGINX: "fullchain",
     ServerSoftware.HAPROXY: "fullchain",
@@ -109,7 +119,7 @@ def delivered_status(order: Order) -> str:
 
 
 def issue_certificate(
-    order: Order, *, user: User, request: HttpRequest | None = None, now: datetime | None = None
+    order: Order, *, user: User | None, request: HttpRequest | None = None, now: datetime | None = None
 ) -> Certificate:
     """STAFF-2: issue the order's certificate through its brand's connector and deliver it.
 
@@ -119,7 +129,7 @@ def issue_certificate(
     checks are created first and the order moves to "awaiting DCV" if one is pending.
     The order becomes "delivered and paid" when paid, else
     "delivered, not paid". The certificate ends with the subscription (LIFE-9: the connector caps
-    it by the CA/B Forum schedule). Audited as "certificate.issued"; the technical contact gets
+    it by the CA/B Forum schedule). `user` None is the portal itself (an ACME order, AUTO-2). Audited as "certificate.issued"; the technical contact gets
     the delivery email saying which download suits their server software (LIFE-3).
     """
     now = now or timezone.now()

@@ -154,6 +154,7 @@ def profile_for(product: Product) -> OrderProfile:
     """ORD-2 / ORD-4: what the order form of `product` asks for."""
     kind = _kind(product)
     server = kind == OrderKind.SERVER
+    modes: tuple[CsrMode, ...]
     if kind == OrderKind.CLIENT:
         modes = (CsrMode.MANUAL, CsrMode.KEYBOT, CsrMode.INVITATION)
     elif kind in {OrderKind.SERVER, OrderKind.ORGANISATION}:

@@ -13,7 +13,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, TextField
 from django.db.models.functions import Cast
@@ -26,7 +26,9 @@ from accounts import account_cache
 from accounts.models import Account
 
 if TYPE_CHECKING:
-    from django_stubs_ext import StrOrPromise
+    from django_stubs_ext import StrOrPromise, WithAnnotations
+
+    ListedOrder = WithAnnotations["Order", "ListedData"]
 
 from ..models import CLOSED, DELIVERED, IN_PROGRESS, Certificate, Order, OrderStatus
 
@@ -76,7 +78,15 @@ def blocking_point(status: str) -> str:
     return str(BLOCKING_POINT.get(status, ""))
 
 
-def orders_for(account: Account, group: str = DEFAULT_GROUP) -> QuerySet[Order]:
+class ListedData(TypedDict):
+    """What `orders_for` annotates on each order of a list."""
+
+    valid_until: datetime | None
+    certificate_state: str | None
+    all_revoked: bool
+
+
+def orders_for(account: Account, group: str = DEFAULT_GROUP) -> QuerySet[ListedOrder]:
     """The account's orders of a tab, with the latest certificate's end and state, in one query."""
     of_order = Certificate.objects.filter(order=OuterRef("pk"))
     latest = of_order.order_by("-created_at", "-id")

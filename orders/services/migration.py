@@ -25,7 +25,7 @@ OUR_BRAND_CODE = "tbs-x509"
 
 V = Product.Validation
 # Validation strength, to pick the nearest level when the same one is not sold (never weaker first).
-_STRENGTH = {V.DV: 1, V.OV: 2, V.EV: 3, V.IV: 2, V.NONE: 0}
+_STRENGTH: dict[str, int] = {V.DV: 1, V.OV: 2, V.EV: 3, V.IV: 2, V.NONE: 0}
 
 
 def prefill_url(product: Product, order: Order, origin: str) -> str:

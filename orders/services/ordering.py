@@ -25,6 +25,7 @@ from accounts.formatting import amount_text
 from accounts.mail import send_mail_on_commit
 from accounts.models import Account, Contact, Organisation, Right, User
 from billing.mailing import send_pdf_mail_on_commit
+from billing.models import Document
 from catalog.models import Product
 from contracts.services.rules import refusal
 
@@ -61,7 +62,7 @@ def find_submitted(account: Account, token: str) -> Order | None:
 
 
 def create_organisation(
-    account: Account, *, user: User, request: HttpRequest | None = None, **fields: Any
+    account: Account, *, user: User | None, request: HttpRequest | None = None, **fields: Any
 ) -> Organisation:
     """A new holder organisation of `account` (ORD-2), keyed by its number without spaces."""
     fields["registration_number"] = "".join(fields["registration_number"].split()).upper()
@@ -78,7 +79,7 @@ def create_organisation(
 
 
 def create_contact(
-    organisation: Organisation, *, user: User, request: HttpRequest | None = None, **fields: Any
+    organisation: Organisation, *, user: User | None, request: HttpRequest | None = None, **fields: Any
 ) -> Contact:
     """A new contact of `organisation` (ORD-2, ADM-10), in the organisation's account."""
     contact = Contact.objects.create(account_id=organisation.account_id, organisation=organisation, **fields)
@@ -119,7 +120,7 @@ def _check(
     refused = refusal(account, product)  # CON-1 contract, CON-2 data processing terms
     if refused is not None:
         raise OrderError(refused.message)
-    owned = [
+    owned: list[Organisation | Contact] = [
         organisation,
         admin_contact,
         technical_contact,
@@ -189,6 +190,8 @@ def submit_order(
     external_link: ExternalOrderLink | None = None,
     payment: PaymentPlan | None = None,
     custom_fields: dict[str, str] | None = None,
+    reference: str = "",
+    automated: bool = False,
 ) -> Order:
     """ORD-3: place the order, audit it ("order.submitted") and email the confirmation.
 
@@ -198,6 +201,10 @@ def submit_order(
     their link (ORD-4). `origin` and `source_order` say where a renewal, clone or migration came
     from (ORD-10, ORD-12); an `external_link` makes the origin "external link" (ORD-5). With a `submission_token` the call is idempotent: a second call with the
     same token returns the first order.
+
+    AUTO-2: an ACME order gives its own `reference` ("ACME-…") and is `automated`: placed by a
+    machine for the endpoint's creator, it awaits approval whenever the account is in approval
+    mode, whatever that user's rights.
 
     ORD-9 (h19): with a `payment` (orders.services.payment.plan_payment), the order is priced and
     starts as the plan says, unless it awaits approval, and the payment is booked (`settle`) in the
@@ -228,6 +235,8 @@ def submit_order(
         origin = OrderOrigin.EXTERNAL_LINK
     # ORD-9 (h19): the payment chosen on the review page sets the price and the first status.
     status = initial_status(account, user)
+    if automated and account.approval_mode:
+        status = S.AWAITING_APPROVAL
     price = checked.price
     if payment is not None:
         options["payment"] = payment.as_options()
@@ -235,6 +244,7 @@ def submit_order(
         if status != S.AWAITING_APPROVAL:
             status = payment.initial_status()
     order = Order(
+        **({"reference": reference} if reference else {}),
         account=account,
         product=product,
         period_months=period_months,
@@ -304,7 +314,7 @@ def status_url(order: Order) -> str:
     return settings.SITE_URL + reverse("orders:detail", args=[order.reference])
 
 
-def send_order_confirmation(order: Order, document=None) -> None:
+def send_order_confirmation(order: Order, document: Document | None = None) -> None:
     """ORD-3: the technical contact receives the confirmation with the status page link, and the
     invoice or quote PDF attached when one was issued (ORD-9, h19)."""
     language = order.account.language

@@ -29,7 +29,7 @@ import datetime
 import logging
 from dataclasses import asdict, dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import models, transaction
 from django.http import HttpRequest
@@ -71,6 +71,9 @@ from catalog.services import public_price
 
 from ..models import Order, OrderStatus
 from .transitions import NOT_PAYABLE, lock_order
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 logger = logging.getLogger(__name__)
 S = OrderStatus
@@ -129,7 +132,7 @@ class Offer:
     debit_date: datetime.date
 
     @property
-    def choices(self) -> list[tuple[str, str]]:
+    def choices(self) -> list[tuple[str, StrOrPromise]]:
         return [(method, Method(method).label) for method in self.methods]
 
 

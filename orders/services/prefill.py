@@ -56,7 +56,7 @@ def initial_from_order(order: Order, *, origin: str, product: Product | None = N
         initial.update(
             server_software=order.server_software, server_software_other=order.server_software_other
         )
-    if profile.legal_representative and order.legal_representative_id:
+    if profile.legal_representative and order.legal_representative is not None:
         initial["legal_same_as_admin"] = order.legal_representative_id == order.admin_contact_id
         initial["legal_representative"] = order.legal_representative.public_id
     initial.update(_options(order, profile))

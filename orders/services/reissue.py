@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.db import models, transaction
 from django.db.models import DateTimeField, Exists, F, Func, OuterRef, QuerySet, Subquery, Value
@@ -43,6 +43,15 @@ from .lifecycle import lock_order, subscription_end
 from .listing import forget_all_counts
 from .ordering import status_url
 from .pricing import sells_extra_names
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class SubscriptionEnd(TypedDict):
+    """What `with_subscription_end` annotates on each order."""
+
+    subscription_end: datetime
 
 
 class ReissueReason(models.TextChoices):
@@ -171,7 +180,7 @@ def subscription_end_sql(order: str = "") -> Coalesce:
     )
 
 
-def with_subscription_end(orders: QuerySet[Order]) -> QuerySet[Order]:
+def with_subscription_end(orders: QuerySet[Order]) -> QuerySet[WithAnnotations[Order, SubscriptionEnd]]:
     """Annotate `subscription_end`, `subscription_end_of` in SQL (lists filter and sort on it)."""
     return orders.annotate(subscription_end=subscription_end_sql())
 

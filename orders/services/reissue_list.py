@@ -129,10 +129,14 @@ def _upsert(rows: QuerySet[Any]) -> int:
     select_sql, params = rows.query.sql_with_params()
     table = ReissueRecommendation._meta.db_table
     updated = ("reason", "due_at", "certificate_end", "subscription_end", "computed_at")
+    # A row that did not change is not rewritten (a nightly rerun writes nothing); all NOT NULL columns,
+    # so `<>` is exact on both databases.
     sql = (
         f"INSERT INTO {table} ({', '.join(_COLUMNS)}) {select_sql} "
         f"ON CONFLICT (certificate_id) DO UPDATE SET "
         + ", ".join(f"{name} = excluded.{name}" for name in updated)
+        + " WHERE "
+        + " OR ".join(f"{table}.{name} <> excluded.{name}" for name in updated if name != "computed_at")
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -144,8 +148,9 @@ def rebuild(now: datetime | None = None) -> Outcome:
 
     Set-based: one INSERT … SELECT for the certificates whose lifetime window (`renewal_window`) opens
     within `HORIZON` while their subscription runs past them, one for those that must be replaced at
-    once (compromised or blocked key) while their subscription runs on, one DELETE of the rows no
-    longer due. Three statements whatever the number of certificates."""
+    once (compromised or blocked key) while their subscription runs on (rows that did not change are
+    not rewritten), one DELETE of the rows whose certificate is in neither selection. A constant
+    number of statements whatever the number of certificates. `computed_at` is when a row last changed."""
     now = now or timezone.now()
     with scopes_disabled(), exclusive(JOB_NAME) as held:
         if not held:
@@ -168,7 +173,12 @@ def rebuild(now: datetime | None = None) -> Outcome:
             )
         )
         _upsert(_rows(replace, ReissueRecommendation.Reason.REPLACE, F("replace_since"), now))
-        removed, _detail = ReissueRecommendation.objects.filter(computed_at__lt=now).delete()
+        # Rows of certificates in neither selection are no longer due (anti-joins, one statement).
+        removed, _detail = (
+            ReissueRecommendation.objects.exclude(Exists(lifetime.filter(pk=OuterRef("certificate_id"))))
+            .exclude(Exists(replace.filter(pk=OuterRef("certificate_id"))))
+            .delete()
+        )
         kept = ReissueRecommendation.objects.count()
     account_cache.forget_all()  # the menu badges (NAV-2)
     return Outcome(done=kept, details={"listed": kept, "removed": removed})
@@ -226,7 +236,7 @@ def _send(entries: list[ReissueRecommendation]) -> None:
             ],
             "list_url": _list_url(),
         }
-    send_mail_on_commit("reissue_recommended", recipients[:10], context, language)
+    send_mail_on_commit("reissue_recommended", recipients[:10], context, language, account=account)
 
 
 def _list_url() -> str:

@@ -169,7 +169,7 @@ def _email_expiry(certificate: Certificate, threshold: int, now: datetime) -> No
             "status_url": status_url(order),
             "contact_name": order.technical_contact.full_name,
         }
-    send_mail_on_commit("expiry_reminder", _recipients(order), context, language)
+    send_mail_on_commit("expiry_reminder", _recipients(order), context, language, account=order.account)
 
 
 # JOBS-6 ------------------------------------------------------------------------------------------
@@ -217,7 +217,7 @@ def enforce_acceptance(now: datetime | None = None) -> Outcome:
 def _revoke_unaccepted(certificates: list[Certificate]) -> None:
     for certificate in certificates:
         if certificate.accepted_at is None and certificate.state == Certificate.State.VALID:
-            revoke_certificate(certificate, RevocationReason.UNSPECIFIED, user=None)  # type: ignore[arg-type]
+            revoke_certificate(certificate, RevocationReason.UNSPECIFIED, user=None)
 
 
 def _email_acceptance(certificate: Certificate) -> None:
@@ -233,4 +233,4 @@ def _email_acceptance(certificate: Certificate) -> None:
             "status_url": status_url(order),
             "contact_name": order.technical_contact.full_name,
         }
-    send_mail_on_commit("acceptance_warning", _recipients(order), context, language)
+    send_mail_on_commit("acceptance_warning", _recipients(order), context, language, account=order.account)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from cryptography import x509
 from cryptography.x509.oid import NameOID
@@ -30,6 +30,19 @@ from catalog.models import Product
 from ..models import CLOSED, DELIVERED, Certificate, Order, OrderOrigin
 from .lifecycle import add_months
 from .migration import clone_url, migration_target, prefill_url
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    RenewalOrder = WithAnnotations[Order, "RenewalData"]
+
+
+class RenewalData(TypedDict):
+    """What `with_renewal_data` annotates on each order."""
+
+    renewal_end: datetime | None
+    renewed_by: str | None
+
 
 OPENS_BEFORE = timedelta(days=90)
 CLOSES_AFTER = timedelta(days=30)
@@ -62,7 +75,7 @@ def _open_renewal() -> Subquery:
     )
 
 
-def with_renewal_data(orders: QuerySet[Order]) -> QuerySet[Order]:
+def with_renewal_data(orders: QuerySet[Order]) -> QuerySet[RenewalOrder]:
     """Annotate `renewal_end` (subscription end, else latest certificate end) and `renewed_by`
     (the reference of an open renewal of the order), so lists need no query per row."""
     return orders.annotate(
@@ -225,19 +238,26 @@ def _day_start(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
-def renewal_candidates(account: Account, now: datetime | None = None) -> QuerySet[Order]:
+def renewal_candidates(account: Account, now: datetime | None = None) -> QuerySet[RenewalOrder]:
     """ORD-10: the account's delivered orders inside their renewal window, soonest end first.
 
     Two queries whatever the length: the orders (product, brand and organisation joined, end and
     open renewal annotated) and their certificates (prefetched, for the organisation check).
     """
     today = timezone.localdate(now or timezone.now())
+    first, after = _day_start(today - CLOSES_AFTER), _day_start(today + OPENS_BEFORE + timedelta(days=1))
+    # Issue 17: the end is computed per order (subscription end, else its latest certificate's end);
+    # the orders whose end can fall in the window are found first from two indexes (subscription
+    # ends, certificate ends, account first), so the computation runs on those few, not on every
+    # delivered order of the account.
+    ending = Certificate.objects.filter(account=account, not_after__gte=first, not_after__lt=after)
+    candidates = Order.objects.filter(account=account, status__in=DELIVERED).filter(
+        Q(subscription_ends_at__gte=first, subscription_ends_at__lt=after)
+        | Q(subscription_ends_at__isnull=True, pk__in=ending.values("order_id"))
+    )
     return (
-        with_renewal_data(Order.objects.filter(account=account, status__in=DELIVERED))
-        .filter(
-            renewal_end__gte=_day_start(today - CLOSES_AFTER),
-            renewal_end__lt=_day_start(today + OPENS_BEFORE + timedelta(days=1)),
-        )
+        with_renewal_data(candidates)
+        .filter(renewal_end__gte=first, renewal_end__lt=after)
         .select_related("product__brand", "organisation")
         .prefetch_related("certificates")
         .order_by("renewal_end", "id")

@@ -26,11 +26,11 @@ from typing import Any
 
 from django.db.models import (
     DateTimeField,
-    Exists,
     F,
     Func,
     Min,
     OuterRef,
+    Q,
     QuerySet,
     Subquery,
 )
@@ -145,11 +145,16 @@ def with_renewal_window(certificates: QuerySet[Certificate]) -> QuerySet[Certifi
 
 
 def needs_replacing(certificates: QuerySet[Certificate]) -> QuerySet[Certificate]:
-    """The valid certificates among `certificates` whose key is compromised or blocked (SQL)."""
-    compromised = Certificate.objects.filter(
-        public_key_sha256=OuterRef("public_key_sha256"),
-        state=Certificate.State.REVOKED,
-        revocation_reason=RevocationReason.KEY_COMPROMISE,
+    """The certificates among `certificates` whose key is compromised or blocked (SQL).
+
+    Two uncorrelated IN subqueries (the compromised keys are few, the blocked keys a fixed list):
+    the database hashes each once; OR-ed correlated EXISTS would probe an index per certificate."""
+    compromised = (
+        Certificate.objects.filter(
+            state=Certificate.State.REVOKED, revocation_reason=RevocationReason.KEY_COMPROMISE
+        )
+        .exclude(public_key_sha256="")
+        .values("public_key_sha256")
     )
-    blocked = BlockedKey.objects.filter(sha256=OuterRef("public_key_sha256"))
-    return certificates.filter(Exists(compromised) | Exists(blocked))
+    blocked = BlockedKey.objects.values("sha256")
+    return certificates.filter(Q(public_key_sha256__in=compromised) | Q(public_key_sha256__in=blocked))

@@ -7,9 +7,11 @@ the state again under their locks.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -46,7 +48,7 @@ def _certificate(order: Order, serial: str) -> Certificate:
     return get_object_or_404(Certificate.objects.select_related("issuer"), order=order, serial=serial)
 
 
-def _back(order: Order):
+def _back(order: Order) -> HttpResponseRedirect:
     return redirect("orders:detail", reference=order.reference)
 
 
@@ -59,7 +61,11 @@ def _refused(request: AuthenticatedRequest, order: Order, message: str) -> HttpR
 
 
 def _revocation(
-    request: AuthenticatedRequest, order: Order, targets: list[Certificate], action_url: str, revoke
+    request: AuthenticatedRequest,
+    order: Order,
+    targets: list[Certificate],
+    action_url: str,
+    revoke: Callable[[str], list[Certificate]],
 ) -> HttpResponseBase:
     form = RevokeForm(request.POST or None)
     context = {"order": order, "targets": targets, "form": form, "action_url": action_url}

@@ -54,7 +54,7 @@ def _awaiting(request: AuthenticatedRequest, reference: str) -> tuple[Order, Htt
 
 @right_required(APPROVAL)
 @require_http_methods(["GET", "POST"])
-def approve(request: AuthenticatedRequest, reference: str) -> bytes:
+def approve(request: AuthenticatedRequest, reference: str) -> HttpResponseBase:
     order, refused = _awaiting(request, reference)
     if refused is not None:
         return refused
@@ -83,7 +83,7 @@ def approve(request: AuthenticatedRequest, reference: str) -> bytes:
 
 @right_required(APPROVAL)
 @require_http_methods(["GET", "POST"])
-def approval_cancel(request: AuthenticatedRequest, reference: str) -> bytes:
+def approval_cancel(request: AuthenticatedRequest, reference: str) -> HttpResponseBase:
     """ORD-5: the approver refuses the order: it is cancelled with their reason."""
     order, refused = _awaiting(request, reference)
     if refused is not None:

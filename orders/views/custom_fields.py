@@ -6,13 +6,14 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from accounts.access import right_required
 from accounts.models import Account, Right
+from accounts.typing import AuthenticatedRequest
 
 from ..services.custom_fields import set_custom_fields
 from .status import load_order
@@ -27,7 +28,7 @@ class CustomFieldsForm(forms.Form):
 
 @right_required(Right.TECHNICAL)
 @require_http_methods(["GET", "POST"])
-def custom_fields(request: HttpRequest, reference: str) -> HttpResponse:
+def custom_fields(request: AuthenticatedRequest, reference: str) -> HttpResponse:
     order = load_order(request, reference)
     account = request.user.account
     initial = {

@@ -3,6 +3,8 @@ ADM-8: the columns each user shows."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib import messages
 from django.db.models import QuerySet
 from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
@@ -15,13 +17,16 @@ from accounts.access import right_required
 from accounts.audit import log_action
 from accounts.lists import configure_table, configure_unpaginated
 from accounts.models import Right
+from accounts.typing import AuthenticatedRequest
 
 from ..exports import csv_lines, export_columns, xlsx_file
 from ..filters import OrderFilter
 from ..forms.columns import ColumnsForm
-from ..models import Order
 from ..services import listing
 from ..tables import LIST_NAME, REQUIRED_COLUMNS, available_columns, columns_for, order_table
+
+if TYPE_CHECKING:
+    from ..services.listing import ListedOrder
 
 PER_PAGE = 25
 LIST_RIGHTS = (Right.TECHNICAL, Right.COMMERCIAL)
@@ -32,7 +37,7 @@ def _group(request: HttpRequest) -> str:
     return group if group in listing.GROUPS else listing.DEFAULT_GROUP
 
 
-def _filtered(request: HttpRequest) -> tuple[str, OrderFilter]:
+def _filtered(request: AuthenticatedRequest) -> tuple[str, OrderFilter]:
     group = _group(request)
     account = request.user.account
     return group, OrderFilter(request.GET or None, listing.orders_for(account, group), account=account)
@@ -40,7 +45,7 @@ def _filtered(request: HttpRequest) -> tuple[str, OrderFilter]:
 
 @right_required(*LIST_RIGHTS)
 @require_safe
-def order_list(request: HttpRequest) -> HttpResponse:
+def order_list(request: AuthenticatedRequest) -> HttpResponse:
     group, filterset = _filtered(request)
     extra = ("blocking",) if group == "in_progress" else ()
     orders = filterset.qs
@@ -72,7 +77,7 @@ def _without(request: HttpRequest, *keys: str) -> str:
     return query.urlencode()
 
 
-def _export(request: HttpRequest) -> tuple[QuerySet[Order], list[str], list[str]]:
+def _export(request: AuthenticatedRequest) -> tuple[QuerySet[ListedOrder], list[str], list[str]]:
     group, filterset = _filtered(request)
     extra = ("blocking",) if group == "in_progress" else ()
     table = order_table(request.user, filterset.qs, extra=extra)
@@ -88,7 +93,7 @@ def _filename(extension: str) -> str:
 
 @right_required(*LIST_RIGHTS)
 @require_safe
-def order_export_csv(request: HttpRequest) -> HttpResponse:
+def order_export_csv(request: AuthenticatedRequest) -> StreamingHttpResponse:
     """PLAT-5: the filtered, sorted list as CSV, streamed row by row."""
     orders, columns, header = _export(request)
     response = StreamingHttpResponse(
@@ -100,7 +105,7 @@ def order_export_csv(request: HttpRequest) -> HttpResponse:
 
 @right_required(*LIST_RIGHTS)
 @require_safe
-def order_export_xlsx(request: HttpRequest) -> HttpResponse:
+def order_export_xlsx(request: AuthenticatedRequest) -> FileResponse:
     """The same list as an XLSX workbook (write-only openpyxl to a temporary file, then streamed)."""
     orders, columns, header = _export(request)
     return FileResponse(
@@ -113,7 +118,7 @@ def order_export_xlsx(request: HttpRequest) -> HttpResponse:
 
 @right_required(*LIST_RIGHTS)
 @require_http_methods(["GET", "POST"])
-def order_columns(request: HttpRequest) -> HttpResponse:
+def order_columns(request: AuthenticatedRequest) -> HttpResponse:
     """ADM-8: the user picks and orders the columns of the certificate lists; saved on the user."""
     user = request.user
     form = ColumnsForm(

@@ -15,7 +15,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.db import IntegrityError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -182,11 +182,11 @@ def _render_review(
     token: str,
     product: Product,
     order_request: OrderRequest,
-    summary: dict,
+    summary: dict[str, Any],
     payment_form: PaymentForm,
     *,
     status: int = 200,
-):
+) -> HttpResponse:
     plan = payment_form.preview() if payment_form.is_bound is False or payment_form.is_valid() else None
     # ORD-5: the approval banner only for a user whose order will wait for an approver.
     summary = {
@@ -219,7 +219,7 @@ def _render_review(
 
 
 @right_required(Right.TECHNICAL)
-def review(request: AuthenticatedRequest, token: str) -> bytes:
+def review(request: AuthenticatedRequest, token: str) -> HttpResponseBase:
     """ORD-3: everything the order will contain, its price and the CSR hints, before confirming.
 
     ORD-9 (h19): with the payment form; a POST here previews the payment chosen (promo code,
@@ -238,7 +238,7 @@ def review(request: AuthenticatedRequest, token: str) -> bytes:
 
 @right_required(Right.TECHNICAL)
 @require_POST
-def confirm(request: AuthenticatedRequest, token: str) -> bytes:
+def confirm(request: AuthenticatedRequest, token: str) -> HttpResponseBase:
     """ORD-3 "Confirm the order": places it once, whatever the number of clicks."""
     account = request.user.account
     existing = find_submitted(account, token)

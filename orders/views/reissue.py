@@ -65,6 +65,7 @@ def reissue_order(request: AuthenticatedRequest, reference: str) -> HttpResponse
     form = ReissueForm(request.POST or None, order=order, valid=valid)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        assert form.csr_info is not None  # set by clean_csr: the CSR is a required field
         try:
             certificate = reissue(
                 order,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -10,8 +13,10 @@ from accounts.access import right_required
 from accounts.lists import paginate
 from accounts.models import Right
 from accounts.typing import AuthenticatedRequest
+from catalog.models import Product
 
 from ..lifecycle_forms import RenewOtherForm
+from ..models import Order
 from ..services.migration import our_products
 from ..services.renewal import (
     carried_over_days,
@@ -25,7 +30,7 @@ from ..services.renewal import (
 PER_PAGE = 50
 
 
-def _row(order, now, catalogue=None):
+def _row(order: Order, now: datetime, catalogue: list[Product] | None = None) -> dict[str, Any]:
     return {
         "order": order,
         "verdict": renewable(order, now, catalogue),

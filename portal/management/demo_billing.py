@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from accounts.models import Account
+from accounts.models import Account, User
 from billing.models import PromoCode
 from billing.services.coupons import issue_coupon
 from billing.services.ledger import credit_euros, credit_tokens
@@ -50,7 +50,7 @@ def _promo(account: Account, note: str, value: Decimal, *, kind: str, days_ago: 
         issue_promo_code(account, value, origin="gesture", kind=kind, note=note, issue_date=issue_date)
 
 
-def ensure_money(account: Account, staff) -> None:
+def ensure_money(account: Account, staff: User) -> None:
     """Promo codes (one expiring soon), a deposit coupon, and a top-up fitting the formula."""
     _promo(account, "Demo: welcome offer", Decimal("30.00"), kind="amount", days_ago=20)
     _promo(account, "Demo: loyalty discount, expiring soon", Decimal("10"), kind="percent", days_ago=350)

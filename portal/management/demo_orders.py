@@ -11,6 +11,7 @@ history. Each order is keyed by a submission token, so a second run skips what e
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -54,11 +55,14 @@ PATHS: dict[str, tuple[str, ...]] = {
     S.NO_FOLLOWUP_FEE_PAID: ("pay", S.AWAITING_DCV, S.NO_FOLLOWUP_AWAITING_FEE, S.NO_FOLLOWUP_FEE_PAID),
 }
 # ORD-5: what the approver decides for an order waiting for approval, by the status it must reach.
-APPROVAL_DECISIONS = {S.QUOTE: S.QUOTE, S.PROCESSING_AWAITING_PAYMENT: S.PROCESSING_AWAITING_PAYMENT}
+APPROVAL_DECISIONS: dict[str, str] = {
+    S.QUOTE: S.QUOTE,
+    S.PROCESSING_AWAITING_PAYMENT: S.PROCESSING_AWAITING_PAYMENT,
+}
 # Who makes each move: the account's approver for approvals and cancellations, staff for the rest.
 BY_CUSTOMER = {S.CANCELLED}
 DCV_NOTE = "Domains checked by the validation team"
-NOTES = {
+NOTES: dict[str, str] = {
     S.AWAITING_DCV: "Domain validation sent to the technical contact.",
     S.DORMANT: "Waiting for a Kbis extract of less than three months.",
     S.CANCELLED: "Ordered by mistake, replaced by another order.",
@@ -67,7 +71,7 @@ NOTES = {
     S.NO_FOLLOWUP_FEE_PAID: "Cancellation fee paid.",
     S.UNDER_VERIFICATION: "Deferred payment accepted: processing before payment.",
 }
-CUSTOMER_COMMENTS = {
+CUSTOMER_COMMENTS: dict[str, str] = {
     S.AWAITING_DCV: "We could not find the DNS TXT record yet: please publish it as shown on this page.",
     S.DORMANT: "Please send a Kbis extract of less than three months so that we can finish the verification.",
 }
@@ -90,7 +94,9 @@ class DemoOrder:
         return f"demo:{self.names[0]}"[:64]
 
 
-def _o(target, product, months, org, names, days, by: str = ""):
+def _o(
+    target: str, product: str, months: int, org: int, names: Sequence[str], days: int, by: str = ""
+) -> DemoOrder:
     return DemoOrder(target, product, months, org, tuple(names), days, by)
 
 
@@ -283,6 +289,7 @@ def issue_moment(product: Product, months: int, days_left: int, now: datetime) -
             return issued
         if best is None or gap < best[0]:
             best = (gap, issued)
+    assert best is not None  # MAX_AGE_DAYS > 0: the loop ran
     return best[1]
 
 

@@ -39,7 +39,7 @@ ROBOT_ORDERS = {
 }
 
 # Recorded results, cycled over the monitored endpoints: (grade, result, reasons).
-RECORDED = [
+RECORDED: list[tuple[str, str, list[tuple[str, str, dict[str, object]]]]] = [
     (
         "A+",
         "green",

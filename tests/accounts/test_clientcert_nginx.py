@@ -111,7 +111,9 @@ class Browser:
 
     def __init__(self, base: str, context: ssl.SSLContext | None):
         self.base = base
-        handlers = [urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())]
+        handlers: list[urllib.request.BaseHandler] = [
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+        ]
         if context is not None:
             handlers.append(urllib.request.HTTPSHandler(context=context))
         self.opener = urllib.request.build_opener(*handlers)
@@ -128,7 +130,9 @@ class Browser:
     def post_form(self, page: str, action: str, data: dict | None = None) -> tuple[int, str, str]:
         """GET `page` for its CSRF token, then POST `action` with it."""
         _status, _path, html = self.open(page)
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+        match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
+        assert match, html
+        token = match.group(1)
         return self.open(action, {"csrfmiddlewaretoken": token, **(data or {})})
 
 
@@ -224,7 +228,7 @@ http {{
         while time.monotonic() < deadline:
             if process.poll() is not None:
                 pytest.fail(
-                    f"nginx stopped: {process.stdout.read().decode()}"
+                    f"nginx stopped: {process.stdout.read().decode() if process.stdout else ''}"
                     f"{(workdir / 'logs' / 'error.log').read_text()}"
                 )
             try:

@@ -167,7 +167,9 @@ def test_logout(client, owner):
 
 
 def reset_link(message) -> str:
-    return re.search(r"https?://[^/\s]+(/accounts/password/reset/key/\S+/)", message.body).group(1)
+    match = re.search(r"https?://[^/\s]+(/accounts/password/reset/key/\S+/)", message.body)
+    assert match, message.body
+    return match.group(1)
 
 
 @pytest.mark.django_db

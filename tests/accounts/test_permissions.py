@@ -19,7 +19,16 @@ from tests import factories
 # Namespaces and views that are public or belong to other guards (allauth, admin: is_staff).
 PUBLIC_PREFIXES = ("staff/", "accounts/", "i18n/", "pki/", "register/", "static/", "api/")
 PUBLIC_VIEWS = {"root"}
-OUR_APPS = ("accounts.", "orders.", "billing.", "catalog.", "monitoring.", "contracts.", "portal.")
+OUR_APPS = (
+    "acmeserver.",
+    "accounts.",
+    "orders.",
+    "billing.",
+    "catalog.",
+    "monitoring.",
+    "contracts.",
+    "portal.",
+)
 
 
 def walk(patterns, prefix=""):

@@ -15,8 +15,9 @@ from accounts.models import ApiToken, AuditEvent, Right
 from billing.services.documents import LineInput, issue_invoice
 from orders.models import Certificate, DcvCheck, Order, OrderStatus
 from orders.services import DOWNLOAD_FORMATS
-from tests.factories import make_csr, make_key
+from tests.factories import make_csr, make_key, make_product
 from tests.support.api import api_client, api_token, assert_problem
+from tests.support.contracts import make_contract, publish_terms
 from tests.support.delivered import deliver
 from tests.support.orders import contacts_of, make_order
 
@@ -205,6 +206,31 @@ def test_new_order_refuses_other_accounts_contacts(account, owner, other_account
     body = order_body(account, organisation=foreign_holder.public_id, admin_contact=foreign_admin.public_id)
     problem = assert_problem(post(client, f"{API}/orders", body), 400)
     assert {"#/organisation", "#/admin_contact"} <= {e["pointer"] for e in problem["errors"]}
+
+
+@pytest.mark.django_db
+def test_contract_and_consent_rules_apply_as_on_the_order_form(account, owner, product):
+    """CON-1: a product outside the contract in force is not listed and cannot be ordered; CON-2:
+    a brand whose terms are not accepted is listed with the reason and refused."""
+    client = api_client(api_token(account, owner))
+    publish_terms(product.brand)
+    row = next(p for p in client.get(f"{API}/products").json() if p["code"] == "ssl-ov")
+    assert row["orderable"] is False and row["refusal"]
+    problem = assert_problem(post(client, f"{API}/orders", order_body(account)), 400)
+    assert row["refusal"] in [e["detail"] for e in problem["errors"] if e["pointer"] == "#/"]
+    other = make_product("other-dv", price=Decimal("50.00"))
+    make_contract(account, products=[other])
+    assert "ssl-ov" not in [p["code"] for p in client.get(f"{API}/products").json()]
+    assert not Order.objects.exists()
+
+
+@pytest.mark.django_db
+def test_in_approval_mode_an_api_users_order_waits_for_an_approver(account, owner, product):
+    account.approval_mode = True
+    account.save(update_fields=["approval_mode"])
+    client = api_client(api_token(account, owner, Right.TECHNICAL))
+    response = post(client, f"{API}/orders", order_body(account))
+    assert response.status_code == 201 and response.json()["status"] == S.AWAITING_APPROVAL
 
 
 @pytest.mark.django_db
@@ -463,3 +489,5 @@ def test_unknown_api_paths_and_methods_answer_problems(account, owner):
     assert_problem(client.get(f"{API}/nothing/here"), 404)
     assert_problem(client.get(f"{API}/orders/bad%2Fref"), 404)
     assert_problem(client.delete(f"{API}/orders"), 405)
+    assert_problem(client.get(f"{API}/orders", HTTP_ACCEPT="text/html"), 406)
+    assert_problem(client.get(f"{API}/orders", {"page": 999}), 404)

@@ -151,7 +151,7 @@ class TestIssue:
             [LineInput("", 1, D("1"))],
             [LineInput("X", 0, D("1"))],
             [LineInput("X", 1, D("1.001"))],
-            [LineInput("X", 1, "abc")],
+            [LineInput("X", 1, "abc")],  # type: ignore[arg-type]  # refused at run time: the point
             [LineInput("X", 1, D("1"), vat_rate=D("100"))],
             [LineInput("X", 1, D("10")), LineInput("Discount", 1, D("-20"))],
         ],

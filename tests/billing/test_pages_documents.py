@@ -172,6 +172,7 @@ def test_the_number_of_queries_does_not_grow_with_the_list(client, billing, acco
     for _i in range(45):
         invoice = issue_invoice(account, LINES)
     issue_credit_note(invoice, reason="Cancelled")
+    client.get(URL)  # the writes dropped the account's cached badges: counted again once
     large = count_queries(client, URL)
     assert large == small
     with CaptureQueriesContext(connection) as ctx:

@@ -89,6 +89,7 @@ class TestBulk:
             extra = factories.make_product(f"extra-{i}")
             credit_tokens(account, extra, 1, reference="TOP-1")
             debit_tokens(account, extra, 1, reference="CP0001")
+        client.get(URL)  # the writes dropped the account's cached badges: counted again once
         with CaptureQueriesContext(connection) as five:
             client.get(URL)
         assert len(five.captured_queries) == len(one.captured_queries)
@@ -127,6 +128,7 @@ class TestBulk:
             client.get(product_url(product))
         for i in range(45):
             debit_tokens(account, product, 1, reference=f"MORE{i}")
+        client.get(product_url(product))  # the writes dropped the account's cached badges: counted again once
         with CaptureQueriesContext(connection) as large:
             client.get(product_url(product))
         assert len(large.captured_queries) == len(small.captured_queries)

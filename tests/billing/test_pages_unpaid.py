@@ -125,6 +125,7 @@ def test_the_number_of_queries_does_not_grow_with_the_list(client, billing, acco
     for _i in range(45):
         invoice = issue_invoice(account, LINES)
     issue_credit_note(invoice, [LineInput("SSL OV – 1 year", 1, D("10.00"))], reason="Discount")
+    client.get(URL)  # the writes dropped the account's cached badges: counted again once
     with CaptureQueriesContext(connection) as large:
         client.get(URL)
     assert len(large.captured_queries) == len(small.captured_queries)

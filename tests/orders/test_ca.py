@@ -39,8 +39,8 @@ def ca():
     return EmbeddedCA()
 
 
-def _utc(*args) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def _utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 def _issue(ca, product, account=None, names=("acme.test",), cn="www.acme.test", key=None, **kwargs):
@@ -65,6 +65,7 @@ def _ext(cert: x509.Certificate, kind):
 
 def _store(issued, account, product) -> Certificate:
     contact = Contact.objects.filter(account=account).first()
+    assert contact is not None, "the account has a contact"
     order = Order.objects.create(
         account=account,
         product=product,

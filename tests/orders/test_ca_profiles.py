@@ -107,6 +107,7 @@ def _plain(asn1):
 def _qc_statements(cert: x509.Certificate):
     ext = cert.extensions.get_extension_for_oid(profiles.QC_STATEMENTS_OID)
     assert not ext.critical
+    assert isinstance(ext.value, x509.UnrecognizedExtension)
     value, rest = decode(ext.value.value)
     assert rest == b""
     return _plain(value)

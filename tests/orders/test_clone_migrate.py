@@ -161,6 +161,7 @@ def test_list_queries_do_not_grow(client, tech, account, ours, name):
     for i in range(1, 8):
         product = theirs(f"p{i}", "server_dv", "DV", brand="globalsign") if i % 2 else sectigo
         make_order(account, product, common_name=f"h{i}.acme.test")
+    client.get(url)  # the writes dropped the account's cached badges: counted again once
     with CaptureQueriesContext(connection) as big:
         page = client.get(url).content.decode()
     assert page.count('id="order-') == 8

@@ -96,7 +96,9 @@ def _fermat_key(seed: int = 2022) -> rsa.RSAPrivateKey:
 
 
 def _wild_key() -> rsa.RSAPublicKey:
-    return serialization.load_pem_public_key((DATA / "sharedprime-crtsh-5534506057.pem").read_bytes())
+    key = serialization.load_pem_public_key((DATA / "sharedprime-crtsh-5534506057.pem").read_bytes())
+    assert isinstance(key, rsa.RSAPublicKey)
+    return key
 
 
 def _wild_prime() -> int:
@@ -227,6 +229,7 @@ def _issue_and_store(account, product, key, *, common_name: str = "www.acme.test
         organisation=account.holder,
     )
     contact = Contact.objects.filter(account=account).first()
+    assert contact is not None, "the account has a contact"
     order = Order.objects.create(
         account=account,
         product=product,

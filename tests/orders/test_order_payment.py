@@ -69,7 +69,9 @@ def pdf_text(document: Document) -> str:
 def review_token(client, account, product) -> str:
     response = client.post(reverse("operations:order", args=[product.code]), form_data(account))
     assert response.status_code == 302, response.content.decode()[:2000]
-    return re.match(r"^/operations/review/([^/]+)/$", response["Location"]).group(1)
+    match = re.match(r"^/operations/review/([^/]+)/$", response["Location"])
+    assert match, response["Location"]
+    return match.group(1)
 
 
 def confirm(client, token: str, captured, **payment):

@@ -59,6 +59,7 @@ def post_data(order, **overrides):
 
 
 def crl_entry(certificate: Certificate):
+    assert certificate.issuer is not None
     crl = x509.load_der_x509_crl(EmbeddedCA().crl_der(certificate.issuer))
     return crl.get_revoked_certificate_by_serial_number(int(certificate.serial, 16))
 

@@ -14,6 +14,7 @@ from django.test import Client
 from django_scopes import scopes_disabled
 
 from accounts.models import User
+from tests.support.security_headers import header_problems, inline_code
 
 HREF = re.compile(r'href="([^"#]+)"')
 # Links the crawler must not follow: they change state with GET (none should) or leave the portal.
@@ -44,7 +45,11 @@ def demo(django_db_setup, django_db_blocker):
             call_command("flush", interactive=False, verbosity=0)
 
 
-def crawl(client: Client, start: str, allowed_prefix=("/",)) -> dict[str, int]:
+def crawl(
+    client: Client, start: str, allowed_prefix=("/",), unsafe: dict[str, list[str]] | None = None
+) -> dict[str, int]:
+    """Status of every page reached from `start`; `unsafe` collects, per page, what breaks the
+    Content-Security-Policy (issue 13 point 7): a missing header, an inline script or handler."""
     seen: dict[str, int] = {}
     queue = deque([start])
     while queue and len(seen) < MAX_PAGES:
@@ -53,6 +58,11 @@ def crawl(client: Client, start: str, allowed_prefix=("/",)) -> dict[str, int]:
             continue
         response = client.get(url)
         seen[url] = response.status_code
+        if unsafe is not None:
+            html = "text/html" in response.get("Content-Type", "") and not response.streaming
+            problems = header_problems(response) + (inline_code(response.content.decode()) if html else [])
+            if problems:
+                unsafe[url] = problems
         if response.status_code != 200 or "text/html" not in response.get("Content-Type", ""):
             continue
         for href in HREF.findall(response.content.decode()):
@@ -87,10 +97,12 @@ def test_every_linked_page_answers_and_shows_nothing_of_the_other_account(
     client = Client()
     with scopes_disabled():
         client.force_login(User.objects.get(username=username))
-    pages = crawl(client, "/home/")
+    unsafe: dict[str, list[str]] = {}
+    pages = crawl(client, "/home/", unsafe=unsafe)
     broken = {url: code for url, code in pages.items() if code >= 400}
     assert broken == {}, broken
     assert len(pages) > 3
+    assert unsafe == {}, unsafe
     for url in pages:
         if pages[url] == 200:
             response = client.get(url)  # CSV exports stream
@@ -105,7 +117,20 @@ def test_staff_back_office_pages_answer(demo, settings):
     client = Client()
     with scopes_disabled():
         client.force_login(User.objects.get(username="staff"))
-    pages = crawl(client, "/staff/", allowed_prefix=("/staff/",))
+    unsafe: dict[str, list[str]] = {}
+    pages = crawl(client, "/staff/", allowed_prefix=("/staff/",), unsafe=unsafe)
     broken = {url: code for url, code in pages.items() if code >= 400}
     assert broken == {}, broken
     assert len(pages) > 20
+    # The Django admin loads its JavaScript from files too: nothing inline for the CSP to block.
+    assert unsafe == {}, unsafe
+
+
+@pytest.mark.django_db
+def test_public_pages_answer_with_the_security_headers(demo):
+    """Issue 13 point 7: the pages a visitor reaches before logging in carry the policy too."""
+    unsafe: dict[str, list[str]] = {}
+    pages = crawl(Client(), "/accounts/login/", unsafe=unsafe)
+    assert {url: code for url, code in pages.items() if code >= 500} == {}
+    assert "/register/" in pages
+    assert unsafe == {}, unsafe

@@ -69,6 +69,7 @@ def issue(user, by=None) -> tuple[ClientCertificate, x509.Certificate, ec.Ellipt
     """A login certificate through the PKCS#12 path, opened again: (record, certificate, key)."""
     record, data = services.issue_pkcs12(user, P12_PASSWORD, by=by or user)
     key, cert, _chain = pkcs12.load_key_and_certificates(data, P12_PASSWORD.encode())
+    assert isinstance(key, ec.EllipticCurvePrivateKey) and cert is not None
     return record, cert, key
 
 

@@ -59,6 +59,7 @@ class Issued:
     def store(self, account, product) -> Certificate:
         """The orders.Certificate of a delivered order of `account`."""
         contact = Contact.objects.filter(account=account).first()
+        assert contact is not None, "the account has a contact"
         order = Order.objects.create(
             account=account,
             product=product,
@@ -280,6 +281,7 @@ class TlsServer:
             conn.recv(4096)
             conn.sendall(self.plain)
             return
+        assert self.context is not None  # set whenever no plain answer is
         with self.context.wrap_socket(conn, server_side=True) as tls:
             self.handshakes += 1
             with contextlib.suppress(OSError):  # ssl.SSLError is an OSError

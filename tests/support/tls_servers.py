@@ -167,9 +167,11 @@ http {{
     {"".join(servers)}
 }}
 """)
+    binary = nginx_binary()
+    assert binary is not None, "nginx is installed (make system-test)"
     process = subprocess.Popen(
         [
-            nginx_binary(),
+            binary,
             "-p",
             str(workdir),
             "-e",
@@ -185,9 +187,7 @@ http {{
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(
-                f"nginx stopped: {process.stdout.read().decode()} {(workdir / 'error.log').read_text()}"
-            )
+            raise RuntimeError(f"nginx stopped: {_output(process)} {(workdir / 'error.log').read_text()}")
         try:
             with socket.create_connection(("127.0.0.1", ports["good"]), timeout=0.5):
                 break
@@ -226,3 +226,8 @@ class SmtpStartTls:
 
     def __exit__(self, *exc) -> None:
         self.controller.stop()
+
+
+def _output(process: subprocess.Popen[bytes]) -> str:
+    """What a process started with stdout=PIPE wrote."""
+    return process.stdout.read().decode() if process.stdout is not None else ""

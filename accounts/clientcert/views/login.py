@@ -16,8 +16,9 @@ from allauth.account.internal.flows.login import perform_login, record_authentic
 from allauth.account.internal.flows.reauthentication import resume_request
 from allauth.account.models import Login
 from allauth.core import ratelimit
+from cryptography import x509
 from cryptography.x509.oid import NameOID
-from django.http import JsonResponse
+from django.http import HttpRequest, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -25,6 +26,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from accounts.access import account_user_required, public_view
+from accounts.models import ClientCertificate
 from accounts.services import log_login_event
 from accounts.typing import AuthenticatedRequest
 
@@ -38,6 +40,9 @@ from ..trust import (
     verification_failure,
 )
 
+# What the audit of a refused certificate login needs: (reason code, certificate, its record).
+Refusal = tuple[str, x509.Certificate | None, ClientCertificate | None]
+
 CERTIFICATE_LOGIN_STATE = "certificate_login"
 
 
@@ -49,7 +54,7 @@ def json_body(request: AuthenticatedRequest) -> dict:
     return data if isinstance(data, dict) else {}
 
 
-def issued_response(record) -> JsonResponse:
+def issued_response(record: ClientCertificate) -> JsonResponse:
     """The JSON answer to static/js/clientcert.js: the certificate and its issuing CA, to pack with
     the browser's key into the PKCS#12 file it saves."""
     return JsonResponse(
@@ -89,7 +94,7 @@ def _examine(request: AuthenticatedRequest) -> tuple[Any, ...]:
     return user, record, "", None
 
 
-def _audit_refusal(request: AuthenticatedRequest, refusal) -> None:
+def _audit_refusal(request: HttpRequest, refusal: Refusal) -> None:
     """PLAT-6: a refused certificate login, on the user's account when the certificate is known."""
     code, certificate, record = refusal
     details = {"step": "certificate", "reason": code}

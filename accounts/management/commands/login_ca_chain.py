@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from accounts.clientcert.ca import chain_pem
 
@@ -19,7 +19,7 @@ from accounts.clientcert.ca import chain_pem
 class Command(BaseCommand):
     help = "Write the login CA chain (PEM) that the TLS terminator trusts for client certificates."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--output", help="File to write (standard output when left out).")
 
     def handle(self, *args: Any, output: str | None = None, **options: Any) -> None:

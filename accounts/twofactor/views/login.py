@@ -9,23 +9,23 @@ from the password; django-otp also delays each further try on the device after a
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from allauth.account.adapter import get_adapter
 from allauth.account.internal.decorators import login_stage_required
 from allauth.account.internal.flows.login import perform_login, record_authentication
 from allauth.account.internal.stagekit import clear_login, stash_login
 from allauth.account.models import Login
+from allauth.account.stages import LoginStage
 from allauth.core import ratelimit
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
-
-from accounts.typing import AuthenticatedRequest
 
 from ...services import LOCK_MESSAGE, log_login_event
 from ..forms import CodeForm
@@ -43,7 +43,14 @@ from ..webauthn import PasskeyError, authentication_options, verify_passkey
 step_required = login_stage_required(stage=STAGE_KEY, redirect_urlname="account_login")
 
 
-def json_body(request: AuthenticatedRequest) -> dict:
+class StageRequest(HttpRequest):
+    """A request inside our login stage: `step_required` (allauth) has set the pending stage on it
+    (type only: views receive a plain HttpRequest)."""
+
+    _login_stage: LoginStage
+
+
+def json_body(request: HttpRequest) -> dict[str, Any]:
     try:
         data = json.loads(request.body or b"{}")
     except (ValueError, UnicodeDecodeError):
@@ -51,12 +58,12 @@ def json_body(request: AuthenticatedRequest) -> dict:
     return data if isinstance(data, dict) else {}
 
 
-def json_redirect(response) -> JsonResponse:
+def json_redirect(response: HttpResponseBase) -> JsonResponse:
     """The JSON answer to static/js/webauthn.js for a view that would have redirected."""
     return JsonResponse({"redirect": response.get("Location") or reverse("root")})
 
 
-def _step_failed(request: AuthenticatedRequest, stage) -> bool:
+def _step_failed(request: HttpRequest, stage: LoginStage) -> bool:
     """Count a wrong answer; True when the pending login is dropped (too many)."""
     user = stage.login.user
     stage.state["failures"] = stage.state.get("failures", 0) + 1
@@ -71,7 +78,7 @@ def _step_failed(request: AuthenticatedRequest, stage) -> bool:
 
 @step_required
 @require_http_methods(["GET", "POST"])
-def authenticate(request: AuthenticatedRequest) -> HttpResponseBase:
+def authenticate(request: StageRequest) -> HttpResponseBase:
     """The step: a code from the app or a backup code, or the user's passkey (webauthn.js)."""
     stage = request._login_stage
     user = stage.login.user
@@ -101,7 +108,7 @@ def authenticate(request: AuthenticatedRequest) -> HttpResponseBase:
 
 @step_required
 @require_POST
-def cancel(request: AuthenticatedRequest) -> HttpResponseBase:
+def cancel(request: StageRequest) -> HttpResponseBase:
     """Leave the pending login (the login page would otherwise bring the user back to the step)."""
     clear_login(request)
     return redirect("account_login")
@@ -109,7 +116,7 @@ def cancel(request: AuthenticatedRequest) -> HttpResponseBase:
 
 @step_required
 @require_POST
-def authenticate_passkey_options(request: AuthenticatedRequest) -> HttpResponseBase:
+def authenticate_passkey_options(request: StageRequest) -> HttpResponseBase:
     user = request._login_stage.login.user
     if not (has_passkeys(user) and passkeys_allowed(user)):
         return JsonResponse({"error": _("You have no passkey.")}, status=400)
@@ -118,7 +125,7 @@ def authenticate_passkey_options(request: AuthenticatedRequest) -> HttpResponseB
 
 @step_required
 @require_POST
-def authenticate_passkey(request: AuthenticatedRequest) -> HttpResponseBase:
+def authenticate_passkey(request: StageRequest) -> HttpResponseBase:
     stage = request._login_stage
     user = stage.login.user
     try:
@@ -134,7 +141,7 @@ def authenticate_passkey(request: AuthenticatedRequest) -> HttpResponseBase:
 
 
 @require_POST
-def passkey_login_options(request: AuthenticatedRequest) -> HttpResponseBase:
+def passkey_login_options(request: HttpRequest) -> HttpResponseBase:
     """Passwordless login, first half: a challenge for any passkey the browser holds for us."""
     if request.user.is_authenticated:
         return JsonResponse({"redirect": get_adapter().get_login_redirect_url(request)})
@@ -142,7 +149,7 @@ def passkey_login_options(request: AuthenticatedRequest) -> HttpResponseBase:
 
 
 @require_POST
-def passkey_login(request: AuthenticatedRequest) -> HttpResponseBase:
+def passkey_login(request: HttpRequest) -> HttpResponseBase:
     """Passwordless login, second half: the signed challenge designates the user, who is then
     logged in through allauth (pre_login checks, no second-factor step, audit in post_login)."""
     limited = ratelimit.consume_or_429(request, action="login")

@@ -9,15 +9,16 @@ pages and forms, the same check answered in JSON for the passkey calls of static
 from __future__ import annotations
 
 from base64 import b32encode
+from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, cast
 
 from allauth.account.decorators import reauthentication_required
 from allauth.account.internal.flows.reauthentication import did_recently_reauthenticate
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -26,9 +27,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.typing import AuthenticatedRequest
+from accounts.typing import AuthenticatedRequest, SignedInRequest, signed_in_user
 
-from ...access import account_user_required
+from ...access import GuardedView, account_user_required, guarded
 from ...models import Account, WebAuthnCredential
 from ..forms import PasskeyNameForm, RequireSecondFactorForm, TotpConfirmForm
 from ..middleware import enrolment_url, flag_enrolment
@@ -50,31 +51,32 @@ from ..services import (
 from ..webauthn import PasskeyError, register_passkey, registration_options, remove_passkey, rename_passkey
 from .login import json_body
 
+P = ParamSpec("P")
 NEW_CODES_SESSION_KEY = "twofactor_new_backup_codes"
 
 
-def factor_owner_required(view):
+def factor_owner_required(view: Callable[Concatenate[SignedInRequest, P], HttpResponseBase]) -> GuardedView:
     """Any logged-in person with second factors of their own: an active account's user, or staff."""
 
     @wraps(view)
-    def wrapper(request: AuthenticatedRequest, *args: Any, **kwargs: Any):
+    def wrapper(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponseBase:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
-        account = request.user.account
-        if request.user.is_api_user or (account is not None and account.status != Account.Status.ACTIVE):
+        user = signed_in_user(request)
+        account = user.account
+        if user.is_api_user or (account is not None and account.status != Account.Status.ACTIVE):
             raise PermissionDenied
-        return view(request, *args, **kwargs)
+        return view(cast(SignedInRequest, request), *args, **kwargs)
 
-    wrapper.required_rights = ()
-    return wrapper
+    return guarded(wrapper, ())
 
 
-def _security_page(request: AuthenticatedRequest, **extra: Any) -> HttpResponseBase:
+def _security_page(request: SignedInRequest, **extra: Any) -> HttpResponseBase:
     user = request.user
     account = user.account
-    can_require = bool(
-        account and user.is_account_superuser and account.auth_type != Account.AuthType.CERTIFICATE
-    )
+    require_form = None
+    if account and user.is_account_superuser and account.auth_type != Account.AuthType.CERTIFICATE:
+        require_form = RequireSecondFactorForm(initial={"require_2fa": account.require_2fa})
     context = {
         "has_totp": has_totp(user),
         "backup_codes_left": backup_codes_left(user),
@@ -83,9 +85,7 @@ def _security_page(request: AuthenticatedRequest, **extra: Any) -> HttpResponseB
         "passkeys": list(user.webauthn_credentials.all()),
         "passkeys_allowed": passkeys_allowed(user),
         "name_form": PasskeyNameForm(),
-        "require_form": RequireSecondFactorForm(initial={"require_2fa": account.require_2fa})
-        if can_require
-        else None,
+        "require_form": require_form,
         **extra,
     }
     return render(request, "twofactor/security.html", context, status=400 if extra else 200)
@@ -101,7 +101,7 @@ def security(request: AuthenticatedRequest) -> HttpResponseBase:
 
 @factor_owner_required
 @reauthentication_required
-def staff_security(request: AuthenticatedRequest) -> HttpResponseBase:
+def staff_security(request: SignedInRequest) -> HttpResponseBase:
     """/accounts/2fa/: the same page for staff (the back office asks them for a second factor)."""
     if request.user.account_id is not None:
         return redirect("twofactor:security")
@@ -137,7 +137,7 @@ def require_second_factor(request: AuthenticatedRequest) -> HttpResponseBase:
 @factor_owner_required
 @reauthentication_required
 @require_http_methods(["GET", "POST"])
-def totp_setup(request: AuthenticatedRequest) -> HttpResponseBase:
+def totp_setup(request: SignedInRequest) -> HttpResponseBase:
     """ACC-5: scan the QR code (or type the key), then type the first code to confirm."""
     user = request.user
     device = pending_totp_device(user)
@@ -173,7 +173,7 @@ def totp_setup(request: AuthenticatedRequest) -> HttpResponseBase:
 
 @factor_owner_required
 @never_cache
-def backup_codes(request: AuthenticatedRequest) -> HttpResponseBase:
+def backup_codes(request: SignedInRequest) -> HttpResponseBase:
     """The new backup codes, shown once: they leave the session as the page is rendered."""
     codes = request.session.pop(NEW_CODES_SESSION_KEY, None)
     if not codes:
@@ -186,7 +186,7 @@ def backup_codes(request: AuthenticatedRequest) -> HttpResponseBase:
 @factor_owner_required
 @reauthentication_required
 @require_POST
-def backup_codes_regenerate(request: AuthenticatedRequest) -> HttpResponseBase:
+def backup_codes_regenerate(request: SignedInRequest) -> HttpResponseBase:
     user = request.user
     if not has_second_factor(user):
         messages.error(request, _("Set up an authenticator app or a passkey first."))
@@ -198,7 +198,7 @@ def backup_codes_regenerate(request: AuthenticatedRequest) -> HttpResponseBase:
 @factor_owner_required
 @reauthentication_required
 @require_POST
-def totp_disable(request: AuthenticatedRequest) -> HttpResponseBase:
+def totp_disable(request: SignedInRequest) -> HttpResponseBase:
     user = request.user
     if disable_totp(user, request=request):
         messages.success(request, _("The authenticator app and the backup codes are removed."))
@@ -209,7 +209,7 @@ def totp_disable(request: AuthenticatedRequest) -> HttpResponseBase:
 # --- Passkeys ------------------------------------------------------------------------------------
 
 
-def _passkey_refusal(request: AuthenticatedRequest) -> JsonResponse | None:
+def _passkey_refusal(request: SignedInRequest) -> JsonResponse | None:
     if not passkeys_allowed(request.user):
         return JsonResponse(
             {"error": _("Passkeys are not available on accounts that log in with a certificate.")}, status=403
@@ -221,12 +221,14 @@ def _passkey_refusal(request: AuthenticatedRequest) -> JsonResponse | None:
 
 
 def _name_error(form: PasskeyNameForm) -> JsonResponse:
-    return JsonResponse({"error": " ".join(form.errors["name"]), "field": "name"}, status=400)
+    return JsonResponse(
+        {"error": " ".join(str(error) for error in form.errors["name"]), "field": "name"}, status=400
+    )
 
 
 @factor_owner_required
 @require_POST
-def passkey_register_options(request: AuthenticatedRequest) -> HttpResponseBase:
+def passkey_register_options(request: SignedInRequest) -> HttpResponseBase:
     refusal = _passkey_refusal(request)
     if refusal:
         return refusal
@@ -238,7 +240,7 @@ def passkey_register_options(request: AuthenticatedRequest) -> HttpResponseBase:
 
 @factor_owner_required
 @require_POST
-def passkey_register(request: AuthenticatedRequest) -> HttpResponseBase:
+def passkey_register(request: SignedInRequest) -> HttpResponseBase:
     refusal = _passkey_refusal(request)
     if refusal:
         return refusal
@@ -258,7 +260,7 @@ def passkey_register(request: AuthenticatedRequest) -> HttpResponseBase:
 
 @factor_owner_required
 @require_POST
-def passkey_rename(request: AuthenticatedRequest, pk: int) -> HttpResponseBase:
+def passkey_rename(request: SignedInRequest, pk: int) -> HttpResponseBase:
     passkey = get_object_or_404(WebAuthnCredential, pk=pk, user=request.user)
     form = PasskeyNameForm(request.POST)
     if not form.is_valid():
@@ -271,7 +273,7 @@ def passkey_rename(request: AuthenticatedRequest, pk: int) -> HttpResponseBase:
 @factor_owner_required
 @reauthentication_required
 @require_POST
-def passkey_remove(request: AuthenticatedRequest, pk: int) -> HttpResponseBase:
+def passkey_remove(request: SignedInRequest, pk: int) -> HttpResponseBase:
     passkey = get_object_or_404(WebAuthnCredential, pk=pk, user=request.user)
     remove_passkey(passkey, request=request)
     messages.success(request, _("Passkey “%(name)s” removed.") % {"name": passkey.name})

@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from orders.models import BlockedKey
@@ -21,11 +21,11 @@ _HEX64 = re.compile(r"[0-9a-f]{64}")
 class Command(BaseCommand):
     help = "Import SHA-256 hashes of public keys (SubjectPublicKeyInfo DER, hex, one a line) to refuse."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", type=Path)
         parser.add_argument("--reason", choices=BlockedKey.Reason.values, default=BlockedKey.Reason.DEBIAN)
 
-    def handle(self, *args: Any, file: Path, reason: str, **options: Any):
+    def handle(self, *args: Any, file: Path, reason: str, **options: Any) -> None:
         try:
             lines = file.read_text(encoding="ascii").splitlines()
         except (OSError, UnicodeDecodeError) as exc:

@@ -11,10 +11,17 @@ from django.core.management.base import BaseCommand
 from django.test.utils import override_settings
 from django_scopes import scopes_disabled
 
+from accounts.models import User
 from orders.models import Certificate, Order, OrderStatus
 from orders.tasks import mark_expired_certificates
 from portal.celery import app
-from portal.management.demo_accounts import DEMO_ACCOUNTS, DEMO_PASSWORD, ensure_account, ensure_staff
+from portal.management.demo_accounts import (
+    DEMO_ACCOUNTS,
+    DEMO_PASSWORD,
+    DemoAccount,
+    ensure_account,
+    ensure_staff,
+)
 from portal.management.demo_billing import ensure_money, ensure_news
 from portal.management.demo_contracts import ensure_contracts
 from portal.management.demo_lists import ensure_list_orders
@@ -59,7 +66,7 @@ class Command(BaseCommand):
             app.conf.task_always_eager = eager
             trace_logger.setLevel(trace_level)
 
-    def _summary(self, staff, demos, created: int, expired: int) -> None:
+    def _summary(self, staff: User, demos: list[DemoAccount], created: int, expired: int) -> None:
         self.stdout.write(f"Orders created now: {created}; certificates marked expired: {expired}.")
         self.stdout.write(f"Logins (password {DEMO_PASSWORD}): {staff.username} (staff)")
         for demo in demos:
