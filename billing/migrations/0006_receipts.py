@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0010_contact_points'),
-        ('billing', '0004_default_billing_address'),
+        ('billing', '0005_document_date_index'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
