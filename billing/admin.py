@@ -1,8 +1,9 @@
 """The back office for billing (mounted at /staff/, staff only).
 
 Documents and ledger movements are read-only here: issued content never changes (ACCT-1) and
-ledgers are append-only (LEDG-2). The only state change, "Record payment", calls the service,
-which locks, checks and audits. The billing profile is a settings row and is edited directly.
+ledgers are append-only (LEDG-2). The state changes ("Record a payment" with its
+confirmation step, signing a quote, crediting an invoice) call the services, which lock, check and
+audit. The billing profile is a settings row and is edited directly.
 """
 
 from __future__ import annotations
@@ -10,8 +11,10 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -20,18 +23,20 @@ from django.utils.translation import ngettext
 from accounts.audit import log_action
 from accounts.typing import signed_in_user
 
+from .admin_receipts import ReceiptPage, receipt_view
 from .models import (
     BillingProfile,
     Document,
     DocumentKind,
     DocumentLine,
-    DocumentStatus,
     EuroMovement,
     NumberSequence,
+    Receipt,
     TokenMovement,
 )
 from .pdf import pdf_response
-from .services.documents import DocumentError, issue_credit_note, mark_paid, sign_quote
+from .services.documents import DocumentError, issue_credit_note, sign_quote
+from .services.receipts import amount_due
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -77,7 +82,7 @@ class DocumentAdmin(ReadOnlyAdmin):
     date_hierarchy = "issue_date"
     exclude = ("pdf",)
     inlines = [DocumentLineInline]
-    actions = ["record_payment", "sign_quotes", "credit_in_full"]
+    actions = ["sign_quotes", "credit_in_full"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         # The stored PDFs stay in the database until one is downloaded.
@@ -88,9 +93,50 @@ class DocumentAdmin(ReadOnlyAdmin):
 
     def get_urls(self) -> list[URLPattern]:
         urls = [
-            path("<int:pk>/pdf/", self.admin_site.admin_view(self.download_pdf), name="billing_document_pdf")
+            path("<int:pk>/pdf/", self.admin_site.admin_view(self.download_pdf), name="billing_document_pdf"),
+            path(
+                "<int:pk>/receipt/",
+                self.admin_site.admin_view(self.receipt_view),
+                name="billing_document_receipt",
+            ),
         ]
         return urls + super().get_urls()
+
+    def receipt_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """ACCT-3: record a transfer, cheque or card payment received for an invoice, confirmed first."""
+        if not self.has_record_payment_permission(request):
+            raise PermissionDenied
+        invoice = Document.objects.defer("pdf").filter(pk=pk, kind=DocumentKind.INVOICE).first()
+        if invoice is None:
+            raise Http404
+        back = reverse("admin:billing_document_change", args=[invoice.pk])
+        due = amount_due(invoice)
+        if due == 0:
+            self.message_user(
+                request,
+                _("Invoice %(number)s awaits no payment.") % {"number": invoice.display_number},
+                messages.WARNING,
+            )
+            return redirect(back)
+        page = ReceiptPage(
+            title=_("Record a payment"),
+            subject=_("Invoice %(number)s") % {"number": invoice.display_number},
+            due=due,
+            back_url=back,
+            load_invoice=lambda: invoice,
+        )
+        return receipt_view(request, self.admin_site, page)
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        document = Document.objects.defer("pdf").filter(pk=object_id).first() if object_id.isdigit() else None
+        extra_context = {
+            **(extra_context or {}),
+            "receipt_due": amount_due(document) if document is not None else 0,
+            "can_record_receipt": self.has_record_payment_permission(request),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def download_pdf(self, request: HttpRequest, pk: int) -> HttpResponse:
         if not self.has_view_permission(request):
@@ -108,36 +154,6 @@ class DocumentAdmin(ReadOnlyAdmin):
 
     def has_record_payment_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("billing.change_document")
-
-    @admin.action(description=_("Record payment of the selected invoices"), permissions=["record_payment"])
-    def record_payment(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
-        eligible = list(queryset.filter(kind=DocumentKind.INVOICE, status=DocumentStatus.ISSUED))
-        skipped = queryset.count() - len(eligible)
-        paid = 0
-        for document in eligible:
-            try:
-                mark_paid(document, by=signed_in_user(request))
-            except DocumentError as error:
-                self.message_user(request, f"{document}: {error}", messages.ERROR)
-            else:
-                paid += 1
-        self.message_user(
-            request,
-            ngettext("%(count)d invoice marked as paid.", "%(count)d invoices marked as paid.", paid)
-            % {"count": paid},
-            messages.SUCCESS,
-        )
-        if skipped:
-            self.message_user(
-                request,
-                ngettext(
-                    "%(count)d document skipped: only issued, unpaid invoices can be paid.",
-                    "%(count)d documents skipped: only issued, unpaid invoices can be paid.",
-                    skipped,
-                )
-                % {"count": skipped},
-                messages.WARNING,
-            )
 
     @admin.action(
         description=_("Sign the selected quotes (signed purchase order received)"),
@@ -211,6 +227,17 @@ class TokenMovementAdmin(MovementAdmin):
 @admin.register(EuroMovement)
 class EuroMovementAdmin(MovementAdmin):
     list_display = ("created_at", "account", "kind", "amount", "reference", "document", "created_by")
+
+
+@admin.register(Receipt)
+class ReceiptAdmin(ReadOnlyAdmin):
+    """ACCT-3: money received, append-only; recorded from the invoice or the order page."""
+
+    list_display = ("created_at", "account", "document", "method", "amount", "received_on", "reference")
+    list_filter = ("method", "received_on")
+    list_select_related = ("account", "document")
+    search_fields = ("reference", "document__display_number", "account__name")
+    date_hierarchy = "received_on"
 
 
 @admin.register(NumberSequence)

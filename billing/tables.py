@@ -200,6 +200,13 @@ class UnpaidTable(tables.Table):
     amount_due = MoneyColumn(verbose_name=_("Amount due"))
     due_date = DateColumn(verbose_name=_("Due date"))
     state = tables.Column(verbose_name=_("Status"), accessor="due_date", orderable=False)
+    # ORD-9: pay one invoice by card through the payment provider (not exported).
+    pay = tables.TemplateColumn(
+        template_name="billing/_pay_card_cell.html",
+        verbose_name=_("Pay"),
+        orderable=False,
+        exclude_from_export=True,
+    )
 
     class Meta:
         model = Document
@@ -219,6 +226,7 @@ class UnpaidTable(tables.Table):
             "amount_due",
             "due_date",
             "state",
+            "pay",
         )
         order_by = ("due_date",)
         empty_text = _("No unpaid invoice.")

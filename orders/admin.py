@@ -1,7 +1,8 @@
 """The back office for orders (STAFF-2), mounted at /staff/.
 
-Status, money and certificates never change by editing a field: "Record payment" and "Issue the
-certificate" (list actions, and buttons on the order page), the status moves of the audit
+Status, money and certificates never change by editing a field: "Record a payment" (a form with
+amount, date and reference, then a confirmation step) and "Issue the certificate" (a list action
+and a button on the order page), the status moves of the audit
 (dormant, verification, awaiting DCV, no follow-up, fee paid, quote signed), comments to the
 customer, document requests and cancellation are each one URL and one form on the order page,
 calling the services, which lock, audit (as staff actions) and email. Staff edit only the
@@ -34,15 +35,19 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.audit import log_action
 from accounts.typing import signed_in_user
+from billing.admin_receipts import ReceiptPage, receipt_view
+from billing.services.receipts import amount_due
 
 from . import dcv_admin  # noqa: F401  (registers DcvCheck)
 from .action_forms import CancelForm, CommentForm, DocumentRequestForm, StaffNoteForm
 from .csr import CsrError
 from .models import AuditDocument, Certificate, CertificateAuthority, DocumentRequest, Order, OrderComment
-from .services import IllegalTransition, issue_certificate, record_payment
+from .services import IllegalTransition, issue_certificate
 from .services.actions import add_comment, cancel_order, cancel_target
 from .services.documents import can_send_documents, content_type_of, request_documents
 from .services.issuing import deliver_without_certificate
+from .services.lifecycle import PAYMENT_MOVES
+from .services.payment import chosen_receipt_method, ensure_invoice, open_invoice, payable_by_receipt
 from .services.processing import STAFF_MOVES, staff_move, staff_moves_for
 
 EDITABLE = ("handler_name", "ca_reference", "customer_comment")
@@ -111,7 +116,7 @@ class OrderAdmin(admin.ModelAdmin):
     search_fields = ("reference", "customer_reference", "ca_reference", "common_name", "account__name")
     date_hierarchy = "created_at"
     inlines = (CertificateInline, OrderCommentInline, DocumentRequestInline, AuditDocumentInline)
-    actions = ("record_payment_selected", "issue_selected", "deliver_selected")
+    actions = ("issue_selected", "deliver_selected")
     fieldsets = (
         (
             None,
@@ -243,25 +248,6 @@ class OrderAdmin(admin.ModelAdmin):
             raise PermissionDenied
         return order
 
-    def _record_payment(self, request: HttpRequest, order: Order, reference: str = "") -> bool:
-        if order.paid_at is not None:
-            self.message_user(
-                request, _("%(ref)s was already paid.") % {"ref": order.reference}, messages.WARNING
-            )
-            return False
-        try:
-            order = record_payment(order, user=signed_in_user(request), reference=reference, request=request)
-        except IllegalTransition as exc:
-            self.message_user(request, exc.message, messages.ERROR)
-            return False
-        self.message_user(
-            request,
-            _("Payment recorded for %(ref)s: now “%(status)s”.")
-            % {"ref": order.reference, "status": order.get_status_display()},
-            messages.SUCCESS,
-        )
-        return True
-
     def _issue(self, request: HttpRequest, order: Order) -> bool:
         try:
             certificate = issue_certificate(order, user=signed_in_user(request), request=request)
@@ -288,11 +274,6 @@ class OrderAdmin(admin.ModelAdmin):
         )
         return True
 
-    @admin.action(description=_("Record payment"), permissions=["change"])
-    def record_payment_selected(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
-        for order in queryset.order_by("pk"):
-            self._record_payment(request, order)
-
     @admin.action(description=_("Issue the certificate"), permissions=["change"])
     def issue_selected(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         for order in queryset.order_by("pk"):
@@ -315,11 +296,31 @@ class OrderAdmin(admin.ModelAdmin):
         return redirect(reverse("admin:orders_order_change", args=[order.pk]))
 
     def record_payment_view(self, request: HttpRequest, object_id: str) -> HttpResponseBase:
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
+        """STAFF-2, ACCT-3: record a transfer, cheque or card payment received for the order's invoice,
+        with a confirmation step; paying the invoice in full pays the order (orders.apps hook)."""
         order = self._order_for_change(request, object_id)
-        self._record_payment(request, order, request.POST.get("payment_reference", ""))
-        return self._back(order)
+        if not payable_by_receipt(order):
+            self.message_user(
+                request,
+                _("%(ref)s awaits no payment to record here.") % {"ref": order.reference},
+                messages.WARNING,
+            )
+            return self._back(order)
+        invoice = open_invoice(order)
+        if order.status in PAYMENT_MOVES:
+            note = _("Order %(ref)s will be marked paid and leave “%(status)s”.")
+        else:
+            note = _("Order %(ref)s will be marked paid.")
+        page = ReceiptPage(
+            title=_("Record a payment"),
+            subject=_("Order %(ref)s") % {"ref": order.reference},
+            due=amount_due(invoice) if invoice is not None else order.price_incl_vat,
+            back_url=reverse("admin:orders_order_change", args=[order.pk]),
+            load_invoice=lambda: ensure_invoice(order, user=signed_in_user(request)),
+            settles_note=note % {"ref": order.reference, "status": order.get_status_display()},
+            default_method=chosen_receipt_method(order),
+        )
+        return receipt_view(request, self.admin_site, page)
 
     def issue_view(self, request: HttpRequest, object_id: str) -> HttpResponseBase:
         if request.method != "POST":
@@ -347,6 +348,7 @@ class OrderAdmin(admin.ModelAdmin):
                 "comment_form": CommentForm(),
                 "document_request_form": DocumentRequestForm(),
                 "cancel_form": CancelForm(),
+                "can_record_payment": payable_by_receipt(order),
             }
         return super().change_view(request, object_id, form_url, extra_context)
 

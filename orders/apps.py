@@ -14,4 +14,10 @@ class OrdersConfig(AppConfig):
 
         # CON-1: contracts count orders toward their objectives through this function.
         register_order_totals(order_totals)
+        from billing.services.receipts import register_settlement_hook
+
+        from .services.lifecycle import invoice_settled
+
+        # ACCT-3: a transfer, cheque or card payment that pays an order's invoice pays the order.
+        register_settlement_hook(invoice_settled)
         from . import signals  # noqa: F401  (connects the receivers)

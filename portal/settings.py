@@ -477,6 +477,12 @@ BILLING_SELLER = {
 
 # SEPA direct debit: the creditor identifier (ICS) printed on mandates.
 BILLING_SEPA_CREDITOR_ID = env.str("BILLING_SEPA_CREDITOR_ID", default="FR72ZZZ123456")
+# ORD-9 card payments: the provider class (dotted path) and its constructor options as JSON (keys,
+# merchant id...). The default, the offline test provider, pays nothing: for the demo and the tests.
+BILLING_PAYMENT_PROVIDER = env.str(
+    "BILLING_PAYMENT_PROVIDER", default="billing.payments.test_provider.TestPaymentProvider"
+)
+BILLING_PAYMENT_PROVIDER_OPTIONS = env.json("BILLING_PAYMENT_PROVIDER_OPTIONS", default={})
 # Renewal top-up (LEDG-4): the callable that forecasts the tokens renewals need (orders side).
 BILLING_RENEWAL_NEEDS_PROVIDER = env.str(
     "BILLING_RENEWAL_NEEDS_PROVIDER", default="orders.services.topup_needs.renewal_token_needs"

@@ -26,6 +26,7 @@ urlpatterns = [
     path("pricing/", include("billing.pricing_urls")),
     path("account/", include("billing.account_urls")),
     path("accounting/", include("billing.urls")),
+    path("payments/", include("billing.payment_urls")),  # ORD-9 card payments
     path("monitoring/", include("monitoring.urls")),
     path("contract/", include("contracts.urls")),  # CON-1, CON-2
     path("documentation/", include("portal.documentation_urls")),  # AUTO-5

@@ -72,3 +72,8 @@ __all__ += [
     "RebateState",
     "StatementStatus",
 ]
+
+# ACCT-3: money received for an invoice (transfer, cheque, card).
+from .receipts import Receipt, ReceiptMethod  # noqa: E402
+
+__all__ += ["Receipt", "ReceiptMethod"]

@@ -30,6 +30,7 @@ from ..services.accounting import (
 )
 from ..services.documents import DocumentError
 from ..services.quotes import accept_quote, open_quotes, quote_expiry
+from ..services.receipts import seller_details
 from ..tables import DocumentTable, QuoteTable, UnpaidTable
 from .common import export_url, table_csv_response
 
@@ -177,6 +178,7 @@ def unpaid(request: AuthenticatedRequest) -> HttpResponseBase:
             "table": table,
             "totals": due_totals(invoices, timezone.localdate()),
             "export_url": export_url("billing:unpaid_csv", request),
+            "seller": seller_details(),
         },
     )
 

@@ -19,7 +19,7 @@ from django.db.models.functions import Coalesce
 
 from accounts.models import Account
 
-from ..models import Document, DocumentKind, DocumentStatus
+from ..models import Document, DocumentKind, DocumentStatus, Receipt
 
 ZERO = Decimal("0.00")
 ACCOUNTING_KINDS = (DocumentKind.INVOICE, DocumentKind.CREDIT_NOTE)
@@ -58,12 +58,20 @@ def accounting_documents(
 
 
 def unpaid_invoices(account: Account) -> QuerySet[Document]:
-    """ACCT-3: issued, unpaid invoices, each with `amount_due` (incl. VAT, less its credit notes)."""
+    """ACCT-3: issued, unpaid invoices, each with `amount_due` (incl. VAT, less its credit notes and
+    the payments received so far)."""
     credited = (
         Document.objects.filter(kind=DocumentKind.CREDIT_NOTE, related_document=OuterRef("pk"))
         .order_by()
         .values("related_document")
         .annotate(total=Sum("total_incl_vat"))
+        .values("total")
+    )
+    received = (
+        Receipt.objects.filter(document=OuterRef("pk"))
+        .order_by()
+        .values("document")
+        .annotate(total=Sum("amount"))
         .values("total")
     )
     money = DecimalField(max_digits=12, decimal_places=2)
@@ -74,6 +82,8 @@ def unpaid_invoices(account: Account) -> QuerySet[Document]:
         .annotate(
             amount_due=F("total_incl_vat")
             + Coalesce(Subquery(credited, output_field=money), Value(ZERO), output_field=money)
+            # ACCT-3: a partial payment leaves the rest due.
+            - Coalesce(Subquery(received, output_field=money), Value(ZERO), output_field=money)
         )
         .order_by("due_date", "id")
     )

@@ -17,12 +17,13 @@ from django.utils.translation import gettext as _
 
 from accounts.audit import log_action
 from accounts.models import User
+from billing.models import Document
 
-from ..models import CLOSED, Order, OrderStatus
+from ..models import Order, OrderStatus
 from .dcv import refresh_order_dcv_state
-from .transitions import IllegalTransition, lock_order, move, transition
+from .transitions import NOT_PAYABLE, IllegalTransition, lock_order, move, transition
 
-__all__ = ["IllegalTransition", "lock_order", "move", "record_payment", "transition"]
+__all__ = ["IllegalTransition", "invoice_settled", "lock_order", "move", "record_payment", "transition"]
 
 S = OrderStatus
 
@@ -33,12 +34,10 @@ PAYMENT_MOVES: dict[str, str] = {
     S.DELIVERED_NOT_PAID: S.DELIVERED_PAID,
     S.DELIVERED_NOT_INVOICED: S.DELIVERED_PAID,
 }
-# An order waiting for approval or a quote signature, or closed, takes no payment.
-NOT_PAYABLE = {S.AWAITING_APPROVAL, S.QUOTE, *CLOSED}
 
 
 def record_payment(
-    order: Order, *, user: User, reference: str = "", request: HttpRequest | None = None
+    order: Order, *, user: User | None, reference: str = "", request: HttpRequest | None = None
 ) -> Order:
     """STAFF-2: record that the order is paid; awaiting payment → under verification.
 
@@ -76,6 +75,20 @@ def record_payment(
             move(locked, PAYMENT_MOVES[locked.status], user=user, request=request, note=_("Payment recorded"))
         # ORD-8: a paid server order whose domains are not all validated waits in "awaiting DCV".
         return refresh_order_dcv_state(locked, user=user, request=request)
+
+
+def invoice_settled(
+    invoice: Document, user: User | None, reference: str, request: HttpRequest | None = None
+) -> None:
+    """ACCT-3, ORD-9: receipts (a transfer, a cheque, a card payment) paid the invoice of an order:
+    the order is paid as if staff recorded it (registered with billing in orders.apps; runs in the
+    receipt's transaction, after the invoice's row lock). An order that takes no payment is left."""
+    if not invoice.source_reference:
+        return
+    order = Order.objects.filter(account_id=invoice.account_id, reference=invoice.source_reference).first()
+    if order is None or order.paid_at is not None or order.status in NOT_PAYABLE:
+        return
+    record_payment(order, user=user, reference=reference, request=request)
 
 
 def add_months(when: datetime, months: int) -> datetime:

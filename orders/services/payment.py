@@ -46,6 +46,7 @@ from billing.models import (
     DocumentStatus,
     MovementKind,
     PaymentMode,
+    ReceiptMethod,
     TokenMovement,
 )
 from billing.services.coupons import CouponError, apply_coupon, issue_coupon, usable_coupons
@@ -62,13 +63,14 @@ from billing.services.ledger import (
 from billing.services.monthly import register_charge, withdraw_charge
 from billing.services.pricing import PricingError, price_for
 from billing.services.promos import PromoCodeError, check_promo_code, redeem_promo_code
+from billing.services.receipts import PaymentInstructions, payment_instructions
 from billing.services.sepa import active_mandate
 from billing.services.vat import ZERO, round_cents
 from catalog.models import Product
 from catalog.services import public_price
 
 from ..models import Order, OrderStatus
-from .transitions import lock_order
+from .transitions import NOT_PAYABLE, lock_order
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -634,25 +636,28 @@ def date_text(day: datetime.date) -> str:
 # Staff recording a payment (STAFF-2, ACCT-3) ----------------------------------------------------
 
 
-def invoice_paid(order: Order, *, user: User | None, reference: str = "") -> Document | None:
-    """ACCT-3: the order was paid: its open invoice is marked paid (idempotent); an order that has no
-    invoice yet (placed before payment was chosen, or by an external link) gets one, issued paid.
-    A monthly account's order is paid with its monthly invoice: nothing here."""
-    payment = (order.options or {}).get("payment") or {}
-    if payment.get("method") in (Method.MONTHLY, Method.TOKENS):
-        return None
-    invoice = (
+def open_invoice(order: Order) -> Document | None:
+    """The order's invoice that is not cancelled (issued or paid), if any."""
+    return (
         order_documents(order)
         .filter(kind=DocumentKind.INVOICE)
         .exclude(status=DocumentStatus.CANCELLED)
         .first()
     )
-    if invoice is not None:
-        return mark_paid(invoice, user, payment_reference=reference)
+
+
+def invoiceable(order: Order) -> bool:
+    """A monthly account's order is paid with its monthly invoice and a token order with tokens:
+    neither has an invoice of its own."""
+    payment = (order.options or {}).get("payment") or {}
+    return payment.get("method") not in (Method.MONTHLY, Method.TOKENS)
+
+
+def _issue_order_invoice(
+    order: Order, *, user: User | None, paid: bool, reference: str = ""
+) -> Document | None:
     if order.account.holder is None:
-        logger.warning(
-            "Order %s paid without an invoice: its account has no holder organisation.", order.reference
-        )
+        logger.warning("Order %s has no invoice: its account has no holder organisation.", order.reference)
         return None
     lines = [
         LineInput(
@@ -671,10 +676,73 @@ def invoice_paid(order: Order, *, user: User | None, reference: str = "") -> Doc
         lines,
         reference=order.reference,
         by=user,
-        paid=True,
+        paid=paid,
         payment_reference=reference,
         billing_address=order.options.get("billing_address"),
     )
+
+
+def payable_by_receipt(order: Order) -> bool:
+    """STAFF-2: staff may record money received for the order: unpaid, invoiced on its own, and in
+    a status that takes a payment (not awaiting approval or a quote signature, not closed)."""
+    return order.paid_at is None and invoiceable(order) and order.status not in NOT_PAYABLE
+
+
+def chosen_receipt_method(order: Order) -> str:
+    """The receipt method matching the payment chosen at order time (transfer by default)."""
+    method = ((order.options or {}).get("payment") or {}).get("method", "")
+    return method if method in ReceiptMethod.values else ReceiptMethod.TRANSFER
+
+
+# ORD-9: the methods whose money comes later, by the customer's hand: the status page says how.
+CASH_METHODS = (Method.CARD, Method.TRANSFER, Method.CHEQUE)
+
+
+@dataclass(frozen=True)
+class HowToPay:
+    method: str
+    instructions: PaymentInstructions
+
+
+def how_to_pay(order: Order) -> HowToPay | None:
+    """ORD-9: what the status page of an unpaid order paid by card, transfer or cheque shows: the
+    amount due, and the seller's bank details, postal address or the card payment button."""
+    method = ((order.options or {}).get("payment") or {}).get("method", "")
+    if order.paid_at is not None or order.status in NOT_PAYABLE or method not in CASH_METHODS:
+        return None
+    if (order.options or {}).get("payment", {}).get("quote"):
+        return None
+    invoice = open_invoice(order)
+    instructions = payment_instructions(invoice) if invoice is not None else None
+    if instructions is None:
+        return None
+    return HowToPay(method=method, instructions=instructions)
+
+
+def ensure_invoice(order: Order, *, user: User | None) -> Document | None:
+    """ACCT-3: the invoice staff record a receipt on: the order's own, or, for an unpaid order that
+    has none yet (placed by an external link), one issued now, unpaid. Under the order's lock, so
+    two staff members never issue two. None when the order is not invoiced on its own."""
+    if not invoiceable(order):
+        return None
+    with transaction.atomic():
+        locked = lock_order(order)
+        invoice = open_invoice(locked)
+        if invoice is not None or locked.paid_at is not None:
+            return invoice
+        return _issue_order_invoice(locked, user=user, paid=False)
+
+
+def invoice_paid(order: Order, *, user: User | None, reference: str = "") -> Document | None:
+    """ACCT-3: the order was paid: its open invoice is marked paid (idempotent); an order that has no
+    invoice yet (placed before payment was chosen, or by an external link) gets one, issued paid.
+    A monthly account's order is paid with its monthly invoice: nothing here."""
+    if not invoiceable(order):
+        return None
+    invoice = open_invoice(order)
+    if invoice is not None:
+        return mark_paid(invoice, user, payment_reference=reference)
+    return _issue_order_invoice(order, user=user, paid=True, reference=reference)
 
 
 # Cancellation, money side (LIFE-6) -----------------------------------------------------------------

@@ -20,9 +20,12 @@ from django.utils.translation import gettext as _
 from accounts.audit import log_action
 from accounts.models import User
 
-from ..models import TRANSITIONS, Order, OrderStatus
+from ..models import CLOSED, TRANSITIONS, Order, OrderStatus
 
 S = OrderStatus
+
+# STAFF-2: an order waiting for approval or a quote signature, or closed, takes no payment.
+NOT_PAYABLE = {S.AWAITING_APPROVAL, S.QUOTE, *CLOSED}
 
 
 class IllegalTransition(Exception):  # noqa: N818 (the name the rest of the code reads)

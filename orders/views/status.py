@@ -29,7 +29,7 @@ from ..services.documents import can_send_documents, open_requests
 from ..services.invitation import awaits_invitation
 from ..services.issuing import holder_registration_url
 from ..services.migration import clonable_orders, clone_url, migrable_orders
-from ..services.payment import awaits_holdings, payment_summary, topup_url_name
+from ..services.payment import awaits_holdings, how_to_pay, payment_summary, topup_url_name
 from ..services.reissue import reissue_refusal
 from ..services.renewal import renewable, with_renewal_data
 from ..services.signature_options import accepts_options
@@ -137,6 +137,8 @@ def detail(request: AuthenticatedRequest, reference: str) -> HttpResponseBase:
                 for number, label in request.user.account.custom_fields
             ],
             "payment": payment_summary(order),
+            "how_to_pay": how_to_pay(order),
+            "can_pay_card": request.user.has_right(Right.BILLING) or request.user.has_right(Right.TECHNICAL),
             "amounts": order_amounts(order),
             "can_download": request.user.has_right(Right.BILLING),
             "signature_options": accepts_options(order) and request.user.has_right(Right.TECHNICAL),

@@ -77,25 +77,19 @@ def test_documents_are_read_only(staff_client, account):
 
 
 @pytest.mark.django_db
-def test_record_payment_action(staff_client, staff, account):
+def test_no_list_action_pays_invoices_at_once(staff_client, account):
+    """ACCT-3: a payment is recorded with its amount, date and reference (tests/billing/test_receipts.py)."""
     invoice = issue_invoice(account, LINES)
-    quote = issue_quote(account, LINES)
     response = staff_client.post(
         reverse("admin:billing_document_changelist"),
-        {
-            "action": "record_payment",
-            "_selected_action": [invoice.pk, quote.pk],
-        },
+        {"action": "record_payment", "_selected_action": [invoice.pk]},
         follow=True,
     )
     assert response.status_code == 200
-    page = response.content.decode()
-    assert "1 invoice marked as paid." in page and "1 document skipped" in page
     invoice.refresh_from_db()
-    quote.refresh_from_db()
-    assert invoice.status == DocumentStatus.PAID and quote.status == DocumentStatus.OPEN
-    event = AuditEvent.objects.get(action="billing.invoice_paid")
-    assert event.user == staff and event.is_staff_action
+    assert invoice.status == DocumentStatus.ISSUED
+    page = staff_client.get(reverse("admin:billing_document_change", args=[invoice.pk])).content.decode()
+    assert reverse("admin:billing_document_receipt", args=[invoice.pk]) in page
 
 
 @pytest.mark.django_db

@@ -1,4 +1,4 @@
-"""STAFF-2 in the back office: record payment and issue, as list actions and as buttons; refusals shown."""
+"""STAFF-2 in the back office: record a payment (form and confirmation) and issue; refusals shown."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from accounts.models import AuditEvent
 from orders.models import Certificate, CertificateAuthority, Order, OrderStatus
 from orders.services import issue_certificate
 from tests.support.orders import make_order, pass_dcv
+from tests.support.payments import record_receipt_in_admin
 
 S = OrderStatus
 CHANGELIST = reverse("admin:orders_order_changelist")
@@ -38,9 +39,10 @@ def test_record_payment_then_issue_through_the_actions(
     staff_client, staff, account, product, mailoutbox, django_capture_on_commit_callbacks
 ):
     order = make_order(account, product, status=S.AWAITING_PAYMENT)
-    response = run_action(staff_client, "record_payment_selected", order)
-    assert response.status_code == 200
-    assert any("Payment recorded" in text for text in texts(response))
+    url = reverse("admin:orders_order_record_payment", args=[order.pk])
+    _check, response = record_receipt_in_admin(staff_client, url, order.price_incl_vat)
+    assert response.status_code == 302
+    assert any("is paid" in text for text in texts(staff_client.get(response["Location"])))
     order.refresh_from_db()
     assert order.status == S.UNDER_VERIFICATION and order.paid_at
     pass_dcv(order, staff)
@@ -65,8 +67,10 @@ def test_refusals_are_admin_error_messages(staff_client, account, product):
     response = run_action(staff_client, "issue_selected", unpaid)
     assert response.status_code == 200
     assert any("cannot be issued" in text for text in texts(response))
-    response = run_action(staff_client, "record_payment_selected", cancelled)
-    assert any("cannot take a payment" in text for text in texts(response))
+    response = staff_client.get(
+        reverse("admin:orders_order_record_payment", args=[cancelled.pk]), follow=True
+    )
+    assert any("awaits no payment to record here" in text for text in texts(response))
     assert not Certificate.objects.exists()
 
 
@@ -78,8 +82,10 @@ def test_buttons_on_the_order_page(staff_client, staff, account, product):
     pay_url = reverse("admin:orders_order_record_payment", args=[order.pk])
     issue_url = reverse("admin:orders_order_issue", args=[order.pk])
     assert pay_url in page and issue_url not in page
-    assert staff_client.get(pay_url).status_code == 405
-    response = staff_client.post(pay_url, {"payment_reference": "VIR-77"})
+    assert staff_client.get(pay_url).status_code == 200
+    _check, response = record_receipt_in_admin(
+        staff_client, pay_url, order.price_incl_vat, reference="VIR-77"
+    )
     assert response["Location"] == change
     order.refresh_from_db()
     assert order.payment_reference == "VIR-77" and order.status == S.UNDER_VERIFICATION
@@ -96,8 +102,9 @@ def test_buttons_on_the_order_page(staff_client, staff, account, product):
 def test_account_users_cannot_use_the_back_office(client, owner, account, product):
     order = make_order(account, product)
     client.force_login(owner)
-    response = client.post(reverse("admin:orders_order_record_payment", args=[order.pk]))
-    assert response.status_code == 302 and "/staff/login/" in response["Location"]
+    url = reverse("admin:orders_order_record_payment", args=[order.pk])
+    for response in (client.get(url), client.post(url, {"amount": "144.00", "confirmed": "yes"})):
+        assert response.status_code == 302 and "/staff/login/" in response["Location"]
     assert Order.objects.get(pk=order.pk).paid_at is None
 
 
