@@ -22,6 +22,11 @@ def now() -> datetime.datetime:
     return _replayed.get() or timezone.now()
 
 
+def replayed() -> bool:
+    """Whether billing is replaying a past moment (a history loaded in date order, the demo)."""
+    return _replayed.get() is not None
+
+
 def today() -> datetime.date:
     return timezone.localdate(now())
 

@@ -129,6 +129,16 @@ def _buyer(account: Account, billing_address: Mapping[str, str] | None = None) -
     }
 
 
+def _last_issue_date(series: str, year: int) -> datetime.date | None:
+    with scopes_disabled():  # the sequence is the seller's, across every account
+        return (
+            Document.objects.filter(series=series, year=year)
+            .order_by("-number")
+            .values_list("issue_date", flat=True)
+            .first()
+        )
+
+
 def _create(
     account: Account,
     kind: DocumentKind,
@@ -143,15 +153,13 @@ def _create(
     issue_date = fields.pop("issue_date")
     series = SERIES[kind]
     number = next_number(series, issue_date.year)
-    # One continuous chronological sequence (art. 242 nonies A): under the sequence's lock, a
-    # document may not be dated before the last one of its series (a replayed history, billing.clock).
-    with scopes_disabled():  # the sequence is the seller's, across every account
-        last = (
-            Document.objects.filter(series=series, year=issue_date.year)
-            .order_by("-number")
-            .values_list("issue_date", flat=True)
-            .first()
-        )
+    # A replayed history (billing.clock) keeps one continuous chronological sequence (art. 242
+    # nonies A): under the sequence's lock, a replayed document may not be dated before the last one
+    # of its series. Documents of the day's work carry the dates their callers give (a rebate dated
+    # at its quarter's end), as they always did.
+    last = None
+    if clock.replayed():
+        last = _last_issue_date(series, issue_date.year)
     if last is not None and issue_date < last:
         raise DocumentError(
             _("A document of this series is already dated %(date)s: a new one cannot be dated before it.")

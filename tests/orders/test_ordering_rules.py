@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
+from django.utils import translation
 
 from catalog.models import Product, ProductType
 from orders.csr import parse_csr
@@ -109,6 +110,7 @@ def test_option_prices():
     }
 
 
+@translation.override("en")  # the hints are read in English, whatever an earlier test left active
 def test_csr_hints_compare_subject_with_the_organisation_and_holder(account):
     info = parse_csr(
         csr_for(
