@@ -39,11 +39,11 @@ from ..models import (
     PaymentMode,
     StatementStatus,
 )
-from .documents import credited_total
 from .ledger import lock_account
 from .notify import mail_administrative_contact
 from .numbering import next_number
 from .pdf import html_to_pdf
+from .receipts import amount_due
 
 logger = logging.getLogger(__name__)
 
@@ -72,8 +72,9 @@ def allowed_payment_modes(account: Account, modes: Any) -> list[str]:
 
 
 def amount_still_due(invoice: Document) -> Decimal:
-    """What remains due on an invoice incl. VAT, after its credit notes."""
-    return invoice.total_incl_vat - credited_total(invoice)
+    """What remains due on an invoice incl. VAT, after its credit notes, the deposit coupons used for
+    its order and the payments received (`receipts.amount_due`): penalties run on that alone."""
+    return amount_due(invoice)
 
 
 def penalties(amount_due: Decimal, days_late: int, legal_rate: Decimal) -> tuple[Decimal, Decimal]:

@@ -109,6 +109,19 @@ def test_a_partial_credit_note_lowers_the_amount_due(account):
     assert issue_statement(invoice).amount_due == D("600.00")
 
 
+def test_a_partial_payment_received_lowers_the_amount_due(account, staff):
+    """Penalties run on what is still due: the part received by transfer is not late."""
+    from billing.services.receipts import record_receipt
+
+    invoice = overdue_invoice(account)
+    record_receipt(
+        invoice, amount="200.00", received_on=invoice.issue_date, method="transfer", reference="V1", by=staff
+    )
+    statement = issue_statement(invoice)
+    assert statement.amount_due == D("1000.00")
+    assert statement.penalties == late_payment.penalties(D("1000.00"), 30, statement.legal_interest_rate)[1]
+
+
 def test_refusals(account):
     with pytest.raises(LatePaymentError, match="not overdue"):
         issue_statement(issue_invoice(account, LINES, due_days=30))
