@@ -14,10 +14,12 @@ class OrdersConfig(AppConfig):
 
         # CON-1: contracts count orders toward their objectives through this function.
         register_order_totals(order_totals)
-        from billing.services.receipts import register_settlement_hook
+        from billing.services.receipts import register_lock_hook, register_settlement_hook
 
-        from .services.lifecycle import invoice_settled
+        from .services.lifecycle import invoice_settled, lock_invoiced_order
 
         # ACCT-3: a transfer, cheque or card payment that pays an order's invoice pays the order.
         register_settlement_hook(invoice_settled)
+        # The order before its invoice, on every path (billing.services.receipts, "Lock order").
+        register_lock_hook(lock_invoiced_order)
         from . import signals  # noqa: F401  (connects the receivers)

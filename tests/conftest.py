@@ -45,6 +45,18 @@ def _task_modules() -> None:
 
 
 @pytest.fixture(autouse=True)
+def _language_back_to_default():
+    """A request answered in French (LocaleMiddleware, a user's language) leaves French active in
+    the thread; the next test starts in the default language again, whatever ran before it."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _no_scope_leak():
     """Tests build data across accounts freely; views still run under the request's own scope."""
     with scopes_disabled():

@@ -15,11 +15,11 @@ from decimal import Decimal
 from typing import IO
 
 from django.db.models import DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Greatest, Least
 
 from accounts.models import Account
 
-from ..models import Document, DocumentKind, DocumentStatus, Receipt
+from ..models import Coupon, CouponState, Document, DocumentKind, DocumentStatus, Receipt
 
 ZERO = Decimal("0.00")
 ACCOUNTING_KINDS = (DocumentKind.INVOICE, DocumentKind.CREDIT_NOTE)
@@ -58,8 +58,9 @@ def accounting_documents(
 
 
 def unpaid_invoices(account: Account) -> QuerySet[Document]:
-    """ACCT-3: issued, unpaid invoices, each with `amount_due` (incl. VAT, less its credit notes and
-    the payments received so far)."""
+    """ACCT-3: issued, unpaid invoices, each with `amount_due` (incl. VAT, less its credit notes, the
+    deposit coupons applied to its order and the payments received so far): the figure of
+    `billing.services.receipts.amount_due`, in SQL for the whole list."""
     credited = (
         Document.objects.filter(kind=DocumentKind.CREDIT_NOTE, related_document=OuterRef("pk"))
         .order_by()
@@ -74,16 +75,38 @@ def unpaid_invoices(account: Account) -> QuerySet[Document]:
         .annotate(total=Sum("amount"))
         .values("total")
     )
+    # ACCT-4: deposit coupons used for the invoiced order (booked under its reference).
+    coupons = (
+        Coupon.objects.filter(
+            account_id=OuterRef("account_id"),
+            state=CouponState.USED,
+            used_reference=OuterRef("source_reference"),
+        )
+        .exclude(used_reference="")
+        .order_by()
+        .values("used_reference")
+        .annotate(total=Sum("applied_amount"))
+        .values("total")
+    )
     money = DecimalField(max_digits=12, decimal_places=2)
     return (
         Document.objects.filter(account=account, kind=DocumentKind.INVOICE, status=DocumentStatus.ISSUED)
         .defer("pdf")
         # Credit notes are negative: adding them leaves what is still due.
         .annotate(
-            amount_due=F("total_incl_vat")
-            + Coalesce(Subquery(credited, output_field=money), Value(ZERO), output_field=money)
-            # ACCT-3: a partial payment leaves the rest due.
-            - Coalesce(Subquery(received, output_field=money), Value(ZERO), output_field=money)
+            amount_due=Greatest(
+                F("total_incl_vat")
+                + Coalesce(Subquery(credited, output_field=money), Value(ZERO), output_field=money)
+                - Least(
+                    Coalesce(Subquery(coupons, output_field=money), Value(ZERO), output_field=money),
+                    F("total_incl_vat"),
+                    output_field=money,
+                )
+                # ACCT-3: a partial payment leaves the rest due.
+                - Coalesce(Subquery(received, output_field=money), Value(ZERO), output_field=money),
+                Value(ZERO),
+                output_field=money,
+            )
         )
         .order_by("due_date", "id")
     )

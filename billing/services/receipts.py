@@ -8,6 +8,11 @@ the invoice marked paid once nothing remains due. A partial payment leaves the r
 settlement hooks then run in the same transaction: orders registers the one that moves the order
 paid (orders.apps), since billing knows no order (STYLE.md floors).
 
+Lock order: every path that changes an order and its invoice locks the order first, then the
+invoice (`record_payment`, cancellation). A receipt starts from the invoice, so before locking it the
+lock hooks run: orders registers the one that locks the order the invoice bills. Locking in the
+other order would let a receipt and a staff "record payment" on the same order deadlock.
+
 A card receipt carries the provider's transaction id: a replayed notification finds it and books
 nothing (`ReceiptOutcome.duplicate`).
 """
@@ -46,6 +51,18 @@ def register_settlement_hook(hook: SettlementHook) -> None:
     """Let an upper app act when receipts pay an invoice (orders moves the order it bills)."""
     if hook not in _settlement_hooks:
         _settlement_hooks.append(hook)
+
+
+# (invoice) → None; called in the receipt's transaction before the invoice row is locked.
+LockHook = Callable[[Document], None]
+_lock_hooks: list[LockHook] = []
+
+
+def register_lock_hook(hook: LockHook) -> None:
+    """Let an upper app lock its own rows before a receipt locks the invoice (orders locks the
+    order it bills, keeping the order → invoice lock order of every other path)."""
+    if hook not in _lock_hooks:
+        _lock_hooks.append(hook)
 
 
 class ReceiptError(ValueError):
@@ -172,6 +189,8 @@ def record_receipt(
     value = parse_amount(amount)
     reference = (reference or "").strip()[:100]
     with transaction.atomic():
+        for lock in _lock_hooks:
+            lock(invoice)
         locked = Document.objects.select_for_update().defer("pdf").get(pk=invoice.pk)
         if provider_transaction:
             first = Receipt.objects.filter(provider_transaction=provider_transaction).first()

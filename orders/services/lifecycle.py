@@ -91,6 +91,15 @@ def invoice_settled(
     record_payment(order, user=user, reference=reference, request=request)
 
 
+def lock_invoiced_order(invoice: Document) -> None:
+    """Lock the order `invoice` bills (if any) before a receipt locks the invoice: every path locks
+    the order first, then its invoice, so two payments of one order never deadlock."""
+    if invoice.source_reference:
+        Order.objects.select_for_update().filter(
+            account_id=invoice.account_id, reference=invoice.source_reference
+        ).values_list("pk", flat=True).first()
+
+
 def add_months(when: datetime, months: int) -> datetime:
     """`when` plus whole calendar months, the day clamped to the month's last (31 Jan + 1 = 28/29 Feb)."""
     month_index = when.month - 1 + months

@@ -31,7 +31,7 @@ from accounts.models import Account, User
 from catalog.models import Product
 from outbox.queue import enqueue
 
-from ..ca import get_connector
+from ..ca import get_connector, revoking_connector
 from ..ca.profiles import needs_organisation
 from ..csr import CsrInfo
 from ..models import DELIVERED, Certificate, Order, OrderOrigin, RevocationReason
@@ -219,7 +219,7 @@ def _revoke(
     now: datetime,
     scheduled: bool = False,
 ) -> None:
-    get_connector(order.product.brand).revoke(certificate, reason, when=now)
+    revoking_connector(certificate, order.product.brand).revoke(certificate, reason, when=now)
     log_action(
         "certificate.revoked",
         obj=order,

@@ -89,6 +89,20 @@ def test_a_fully_credited_invoice_is_no_longer_due(client, billing, account):
     assert response.context["totals"]["total"] == D("0.00")
 
 
+def test_a_deposit_coupon_used_for_the_order_lowers_what_is_due(client, billing, account):
+    """ACCT-4: the list shows what the invoice page and the receipts ask for (amount_due)."""
+    from billing.services.coupons import apply_coupon, issue_coupon
+    from billing.services.receipts import amount_due
+
+    invoice = issue_invoice(account, LINES, reference="CP0002")  # 120.00 incl. VAT
+    apply_coupon(issue_coupon(account, D("40.20"), origin_reference="CP0001"), D("40.20"), reference="CP0002")
+    client.force_login(billing)
+    response = client.get(URL)
+    record = response.context["table"].page.object_list[0].record
+    assert record.amount_due == amount_due(invoice) == D("79.80")
+    assert response.context["totals"]["total"] == D("79.80")
+
+
 def test_it_refuses_a_user_without_the_billing_right(client, tech):
     client.force_login(tech)
     assert client.get(URL).status_code == 403

@@ -298,3 +298,42 @@ def test_the_unpaid_invoices_page_says_how_to_pay(client, billing, account, sett
     assert reverse("payments:card_start", args=[invoice.public_id]) in page
     csv = b"".join(client.get(reverse("billing:unpaid_csv")).streaming_content).decode()
     assert "Pay by card" not in csv
+
+
+# Lock order ---------------------------------------------------------------------------------------
+
+
+def _locks(queries) -> list[str]:
+    """The tables locked FOR UPDATE, in the order of the queries."""
+    tables = []
+    for query in queries:
+        sql = query["sql"]
+        table = re.search(r'FROM "(\w+)"', sql)
+        if "FOR UPDATE" in sql and table is not None:
+            tables.append(table.group(1))
+    return tables
+
+
+@pytest.mark.django_db
+def test_a_receipt_locks_the_order_before_its_invoice_as_record_payment_does(
+    client, tech, staff, account, product, django_capture_on_commit_callbacks
+):
+    """Receipts (staff transfer, card) and "record payment" both lock the order, then the invoice:
+    in the other order, the two on the same order could deadlock."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    order = place_order(client, tech, account, product, "transfer", django_capture_on_commit_callbacks)
+    with CaptureQueriesContext(connection) as receipt:
+        record_receipt(
+            invoice_of(order),
+            amount="180.00",
+            received_on=TODAY(),
+            method="transfer",
+            reference="V",
+            by=staff,
+        )
+    locks = _locks(receipt.captured_queries)
+    assert locks[:2] == ["orders_order", "billing_document"], locks
+    order.refresh_from_db()
+    assert order.paid_at is not None

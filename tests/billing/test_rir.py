@@ -109,6 +109,19 @@ def test_a_partial_credit_note_lowers_the_amount_due(account):
     assert issue_statement(invoice).amount_due == D("600.00")
 
 
+def test_a_partial_payment_received_lowers_the_amount_due(account, staff):
+    """Penalties run on what is still due: the part received by transfer is not late."""
+    from billing.services.receipts import record_receipt
+
+    invoice = overdue_invoice(account)
+    record_receipt(
+        invoice, amount="200.00", received_on=invoice.issue_date, method="transfer", reference="V1", by=staff
+    )
+    statement = issue_statement(invoice)
+    assert statement.amount_due == D("1000.00")
+    assert statement.penalties == late_payment.penalties(D("1000.00"), 30, statement.legal_interest_rate)[1]
+
+
 def test_refusals(account):
     with pytest.raises(LatePaymentError, match="not overdue"):
         issue_statement(issue_invoice(account, LINES, due_days=30))
@@ -175,6 +188,17 @@ def test_the_job_issues_each_statement_once(account, other_account):
     # Numbers follow the invoices' due dates, gapless.
     assert LatePaymentStatement.objects.get(invoice=theirs).display_number == number(1)
     assert LatePaymentStatement.objects.get(invoice=late).display_number == number(2)
+
+
+def test_the_job_leaves_cash_invoices_due_on_their_issue_day(account):
+    """Guide 10.5: a statement is for an invoice in deferred payment; an invoice due at once (paid
+    by card, cheque or transfer at order time) is not late payment: its order waits for it."""
+    with on(timezone.localdate() - datetime.timedelta(days=40)):
+        cash = issue_invoice(account, LINES, due_days=0, reference="CP0009")
+    deferred = overdue_invoice(account)
+    assert create_late_payment_statements() == 1
+    assert LatePaymentStatement.objects.get().invoice == deferred
+    assert not LatePaymentStatement.objects.filter(invoice=cash).exists()
 
 
 def test_the_job_on_a_given_day(account):
