@@ -45,3 +45,12 @@ def mark_expired_certificates() -> int:
         changed = due.update(state=Certificate.State.EXPIRED)
     forget_all_counts()
     return changed
+
+
+@shared_task(name="orders.tasks.issue_upstream")
+def issue_upstream(order_id: int) -> str:
+    """AUTO-4 [beyond]: issue an order at its brand's outside ACME CA (queued through the outbox by
+    orders.services.upstream.request_issuance; a no-op unless that issuance is still queued)."""
+    from .services.upstream import run_issuance
+
+    return run_issuance(order_id)

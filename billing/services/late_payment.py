@@ -18,7 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -195,7 +195,8 @@ def _issue(invoice: Document, today: datetime.date, by: User | None) -> tuple[La
 
 
 def create_late_payment_statements(today: datetime.date | None = None) -> int:
-    """JOBS-7: a statement for every overdue invoice that has none; returns how many were issued.
+    """JOBS-7: a statement for every overdue invoice in deferred payment (a payment term: due after
+    its issue day) that has none; returns how many were issued.
 
     Across every account: the caller runs it under scopes_disabled(). One invoice never gets two
     statements (checked under the invoice's lock, and a unique key), so a second run issues none.
@@ -206,6 +207,9 @@ def create_late_payment_statements(today: datetime.date | None = None) -> int:
             kind=DocumentKind.INVOICE,
             status=DocumentStatus.ISSUED,
             due_date__lt=today,
+            # Deferred payment only (guide 10.5): an invoice due on its issue day is a cash
+            # payment at order time (card, cheque, transfer); its order waits for the money.
+            due_date__gt=F("issue_date"),
             late_payment_statement__isnull=True,
         )
         .order_by("due_date", "id")

@@ -31,7 +31,7 @@ from accounts.models import Account, User
 from catalog.models import Product
 from outbox.queue import enqueue
 
-from ..ca import get_connector
+from ..ca import UpstreamError, get_connector, revoking_connector
 from ..ca.profiles import needs_organisation
 from ..csr import CsrInfo
 from ..models import DELIVERED, Certificate, Order, OrderOrigin, RevocationReason
@@ -219,7 +219,7 @@ def _revoke(
     now: datetime,
     scheduled: bool = False,
 ) -> None:
-    get_connector(order.product.brand).revoke(certificate, reason, when=now)
+    revoking_connector(certificate, order.product.brand).revoke(certificate, reason, when=now)
     log_action(
         "certificate.revoked",
         obj=order,
@@ -289,16 +289,23 @@ def reissue(
                     % {"domains": ", ".join(missing)}
                 )
         product = locked.product
-        issued = get_connector(product.brand).issue(
-            product=product,
-            csr_pem=data.csr.pem,
-            common_name=locked.common_name,
-            names=[locked.common_name, *data.sans],
-            organisation=_organisation_for(locked),
-            not_after=subscription_end_of(locked),
-            now=now,
-            options=locked.options,
-        )
+        try:
+            # A brand's outside ACME CA (AUTO-4 [beyond]) answers here, in the request.
+            issued = get_connector(product.brand).issue(
+                product=product,
+                csr_pem=data.csr.pem,
+                common_name=locked.common_name,
+                names=[locked.common_name, *data.sans],
+                organisation=_organisation_for(locked),
+                not_after=subscription_end_of(locked),
+                now=now,
+                options=locked.options,
+            )
+        except UpstreamError as exc:
+            raise ReissueRefused(
+                _("The certificate authority did not issue the new certificate: %(reason)s")
+                % {"reason": exc.message}
+            ) from exc
         if data.chain:
             locked.options = {**locked.options, "chain": data.chain}
         certificate = Certificate.objects.create(

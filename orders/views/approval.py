@@ -20,6 +20,7 @@ from accounts.typing import AuthenticatedRequest
 from ..action_forms import CancelForm
 from ..models import Order, OrderStatus
 from ..services.actions import cancel_order
+from ..services.amounts import order_amounts
 from ..services.approval import approve_order, orderer_name, pending_orders, status_after_approval
 from ..services.lifecycle import IllegalTransition
 from .status import load_order
@@ -76,6 +77,7 @@ def approve(request: AuthenticatedRequest, reference: str) -> HttpResponseBase:
         {
             "order": order,
             "ordered_by": orderer_name(order),
+            "amounts": order_amounts(order),  # tokens for a token payment, as the status page says
             "next_status": OrderStatus(status_after_approval(order)).label,
         },
     )

@@ -141,7 +141,8 @@ def _money_steps(demo: DemoAccount, staff: User, now: datetime, first_month: int
     # A top-up every other month, paid by transfer a week later; the last one awaits its payment.
     for months_ago in range(first_month, 0, -2):
         key = f"topup-{months_ago}"
-        days_ago = months_ago * 30.4 + 3
+        # The last one, ten days ago, is within its 30-day payment term (not yet late).
+        days_ago = months_ago * 30.4 + 3 if months_ago > 1 else 10
         at(days_ago, partial(_topup, demo, key))
         if months_ago > 1:
             at(days_ago - 7, partial(_pay, demo, staff, key))

@@ -190,6 +190,17 @@ def test_the_job_issues_each_statement_once(account, other_account):
     assert LatePaymentStatement.objects.get(invoice=late).display_number == number(2)
 
 
+def test_the_job_leaves_cash_invoices_due_on_their_issue_day(account):
+    """Guide 10.5: a statement is for an invoice in deferred payment; an invoice due at once (paid
+    by card, cheque or transfer at order time) is not late payment: its order waits for it."""
+    with on(timezone.localdate() - datetime.timedelta(days=40)):
+        cash = issue_invoice(account, LINES, due_days=0, reference="CP0009")
+    deferred = overdue_invoice(account)
+    assert create_late_payment_statements() == 1
+    assert LatePaymentStatement.objects.get().invoice == deferred
+    assert not LatePaymentStatement.objects.filter(invoice=cash).exists()
+
+
 def test_the_job_on_a_given_day(account):
     invoice = overdue_invoice(account, days_late=0)  # due today
     assert late_payment_statements.delay(timezone.localdate().isoformat()).get() == 0

@@ -246,6 +246,16 @@ class DemoTests(TestCase):
             assert invoice.status == DocumentStatus.PAID
             assert invoice.issue_date == timezone.localdate(order.paid_at)
 
+    def test_the_next_nights_jobs_leave_every_demo_account_its_payment_methods(self):
+        """Day two of the demo: the late-payment job finds nothing overdue in deferred payment, so no
+        demo account is restricted to card and transfer (tokens, balance stay usable)."""
+        from billing.services.late_payment import cash_only, create_late_payment_statements
+
+        with scopes_disabled():
+            assert create_late_payment_statements(timezone.localdate() + timedelta(days=1)) == 0
+            for account in Account.objects.filter(name__in=DOMAINS):
+                assert not cash_only(account), account
+
     def test_enterprise_contract_and_partner_consent_gate_ordering(self):
         """Issue 12 "Done when": a contract limiting the enterprise to two products, enforced; the
         partner accepted every brand's terms but ChamberSign's, whose products say why."""
