@@ -400,6 +400,7 @@ def export_only(user_pk: int) -> None:
     tracemalloc.start()
     start = time.perf_counter()
     response = client.get("/orders/export.xlsx")
+    assert isinstance(response, StreamingHttpResponse), response.status_code
     size = sum(len(part) for part in response.streaming_content)
     total = time.perf_counter() - start
     _current, traced = tracemalloc.get_traced_memory()
