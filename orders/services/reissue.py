@@ -34,7 +34,7 @@ from outbox.queue import enqueue
 from ..ca import UpstreamError, get_connector, revoking_connector
 from ..ca.profiles import needs_organisation
 from ..csr import CsrInfo
-from ..models import DELIVERED, Certificate, Order, OrderOrigin, RevocationReason
+from ..models import DELIVERED, ISSUED_HERE, Certificate, Order, OrderOrigin, RevocationReason
 from ..sharedprimes import remember_certificate_pem
 from .actions import send_revocation_email
 from .bulk import serialise
@@ -418,11 +418,15 @@ def revoke_scheduled(now: datetime | None = None) -> int:
     with scopes_disabled(), transaction.atomic():
         serialise("orders.revoke_scheduled")
         due = Certificate.objects.filter(
-            state=Certificate.State.VALID, revoke_scheduled_at__lte=now, issuer__isnull=False
+            ISSUED_HERE, state=Certificate.State.VALID, revoke_scheduled_at__lte=now
         )
         ids = sorted(due.order_by().select_for_update().values_list("pk", flat=True))
         if not ids:
             return 0
+        # AUTO-4 [beyond]: an outside CA's certificates are revoked there too, by a task per run.
+        outside = list(
+            Certificate.objects.filter(pk__in=ids, issuer__isnull=True).values_list("pk", flat=True)
+        )
         due = Certificate.objects.filter(pk__in=ids)
         log_actions_for(
             due,
@@ -441,6 +445,8 @@ def revoke_scheduled(now: datetime | None = None) -> int:
         )
         # By name: the task module imports this one (orders.tasks_reissue).
         enqueue("orders.tasks_reissue.send_scheduled_revocation_emails", ids)
+        if outside:
+            enqueue("orders.tasks.revoke_at_upstream_ca", outside, str(RevocationReason.SUPERSEDED))
     forget_all_counts()
     return done
 

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from datetime import timedelta
 
 import pytest
 from cryptography import x509
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import AuditEvent
 from orders.ca import AcmeClientCA, EmbeddedCA, get_connector, secrets
@@ -22,7 +24,7 @@ from orders.models import Certificate, Order, OrderStatus, UpstreamAcmeAccount, 
 from orders.services import IllegalTransition
 from orders.services.actions import revoke_certificate
 from orders.services.downloads import certificate_file
-from orders.services.reissue import ReissueRequest, reissue
+from orders.services.reissue import ReissueRequest, reissue, revoke_scheduled
 from orders.services.upstream import run_issuance
 from outbox.models import OutboxMessage
 from tests.factories import make_csr, make_key
@@ -172,6 +174,23 @@ def test_reissue_and_revocation_go_to_pebble(
     first.refresh_from_db()
     assert first.state == Certificate.State.REVOKED
     assert pebble.certificate_status(second.serial) == "Valid"
+
+
+def test_a_scheduled_revocation_reaches_pebble(
+    client, staff, paid_order, upstream, pebble, django_capture_on_commit_callbacks
+):
+    issue_from_admin(client, staff, paid_order, django_capture_on_commit_callbacks)
+    certificate = Certificate.objects.get(order=paid_order)
+    Certificate.objects.filter(pk=certificate.pk).update(
+        revoke_scheduled_at=timezone.now() - timedelta(minutes=1)
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert revoke_scheduled() == 1
+
+    certificate.refresh_from_db()
+    assert certificate.state == Certificate.State.REVOKED
+    assert pebble.certificate_status(certificate.serial) == "Revoked"
 
 
 def test_the_ca_down_refuses_a_revocation_and_changes_nothing(
