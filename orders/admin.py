@@ -131,7 +131,13 @@ class OrderAdmin(admin.ModelAdmin):
         "paid_at",
         "delivered_at",
     )
-    list_filter = ("status", "product__brand", "product__product_type", "created_at")
+    list_filter = (
+        "status",
+        "product__brand",
+        "product__product_type",
+        "upstream_issuance__state",  # AUTO-4 [beyond]: find the failed issuances at an outside CA
+        "created_at",
+    )
     list_select_related = ("account", "product__brand")
     search_fields = ("reference", "customer_reference", "ca_reference", "common_name", "account__name")
     date_hierarchy = "created_at"

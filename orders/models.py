@@ -369,6 +369,11 @@ class RevocationReason(models.TextChoices):
     CESSATION_OF_OPERATION = "cessation_of_operation", _("Cessation of operation")
 
 
+# Certificates the portal issued, by the embedded CA (an issuer of ours) or by a brand's outside
+# ACME CA (AUTO-4 [beyond]: no issuer of ours, the CA's chain kept); not the imported ones (ORD-15).
+ISSUED_HERE = models.Q(issuer__isnull=False) | ~models.Q(chain_pem="")
+
+
 class Certificate(models.Model):
     """One certificate of an order (LIFE-7): an order holds its reissues too."""
 

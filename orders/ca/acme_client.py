@@ -248,15 +248,19 @@ class AcmeClientCA:
         """LIFE-5 at the outside CA (RFC 8555 7.6, signed by the account that ordered it), then
         marked revoked here; idempotent. Raises UpstreamError when the CA cannot be reached."""
         if certificate.state != Certificate.State.REVOKED:
-            leaf = x509.load_pem_x509_certificate(certificate.pem.encode())
-            try:
-                self.client().revoke(leaf, REASON_CODES.get(RevocationReason(reason), 0))
-            except messages.Error as exc:
-                if exc.code != "alreadyRevoked":
-                    raise UpstreamError(_problem(exc)) from exc
-            except (errors.Error, requests.exceptions.RequestException, jose.Error) as exc:
-                raise UpstreamError(_problem(exc)) from exc
+            self.revoke_at_ca(certificate, reason)
         return EmbeddedCA().revoke(certificate, reason, when)
+
+    def revoke_at_ca(self, certificate: Certificate, reason: str) -> None:
+        """RFC 8555 7.6 revokeCert at the outside CA only; a certificate it already revoked is fine."""
+        leaf = x509.load_pem_x509_certificate(certificate.pem.encode())
+        try:
+            self.client().revoke(leaf, REASON_CODES.get(RevocationReason(reason), 0))
+        except messages.Error as exc:
+            if exc.code != "alreadyRevoked":
+                raise UpstreamError(_problem(exc)) from exc
+        except (errors.Error, requests.exceptions.RequestException, jose.Error) as exc:
+            raise UpstreamError(_problem(exc)) from exc
 
     def chain(
         self,

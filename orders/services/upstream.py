@@ -28,7 +28,7 @@ from accounts.audit import log_action
 from accounts.models import User
 from outbox.queue import enqueue
 
-from ..ca import UpstreamError, get_connector
+from ..ca import AcmeClientCA, UpstreamError, get_connector
 from ..csr import CsrError
 from ..models import ISSUABLE, Certificate, Order, UpstreamIssuance
 from .dcv import prepare_issuance
@@ -145,3 +145,25 @@ def _fail(issuance: UpstreamIssuance, order: Order, reason: str, *, order_url: s
         fields["acme_order_url"] = order_url[:500]
     UpstreamIssuance.objects.filter(pk=issuance.pk).update(**fields)
     log_action("order.upstream_failed", obj=order, actor_name="system", reason=reason[:500])
+
+
+def revoke_at_ca(certificate_ids: list[int], reason: str) -> int:
+    """ORD-11 scheduled revocations (already marked revoked here, set-based) told to the outside CA
+    that issued them. Raises UpstreamError while the CA cannot be reached, so the outbox retries the
+    task later; certificates the CA already revoked pass. Returns how many were sent."""
+    sent = 0
+    with scopes_disabled():  # a task runs for any account
+        certificates = Certificate.objects.filter(pk__in=certificate_ids, issuer__isnull=True).select_related(
+            "order__product__brand"
+        )
+        for certificate in certificates.order_by("pk"):
+            connector = get_connector(certificate.order.product.brand)
+            if not isinstance(connector, AcmeClientCA):
+                logger.warning(
+                    "Certificate %s: its brand has no outside CA any more; not revoked there.",
+                    certificate.serial,
+                )
+                continue
+            connector.revoke_at_ca(certificate, reason)
+            sent += 1
+    return sent

@@ -10,17 +10,24 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from datetime import timedelta
 
 import pytest
 from cryptography import x509
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import AuditEvent
 from orders.ca import AcmeClientCA, EmbeddedCA, get_connector, secrets
+from orders.csr import parse_csr
 from orders.models import Certificate, Order, OrderStatus, UpstreamAcmeAccount, UpstreamIssuance
+from orders.services import IllegalTransition
+from orders.services.actions import revoke_certificate
 from orders.services.downloads import certificate_file
+from orders.services.reissue import ReissueRequest, reissue, revoke_scheduled
 from orders.services.upstream import run_issuance
 from outbox.models import OutboxMessage
+from tests.factories import make_csr, make_key
 from tests.support.dcv import DnsServer
 from tests.support.orders import make_order, pass_dcv
 from tests.support.pebble import Pebble, PortalHttp, pebble_binary
@@ -146,6 +153,56 @@ def test_an_order_of_an_upstream_brand_is_issued_by_pebble(
     fullchain = certificate_file(paid_order, certificate, "fullchain").body
     assert isinstance(fullchain, str) and fullchain.count("BEGIN CERTIFICATE") >= 2
     assert "Done" in page.content.decode()
+
+
+def test_reissue_and_revocation_go_to_pebble(
+    client, staff, tech, paid_order, upstream, pebble, django_capture_on_commit_callbacks
+):
+    issue_from_admin(client, staff, paid_order, django_capture_on_commit_callbacks)
+    first = Certificate.objects.get(order=paid_order)
+    paid_order.refresh_from_db()
+    csr = parse_csr(make_csr(NAMES[0], [NAMES[1]], key=make_key("p256")))
+    request = ReissueRequest(reason="lost", csr=csr, sans=[NAMES[1]], replaced=first)
+
+    second = reissue(paid_order, request, user=tech)
+
+    assert second.issuer_id is None and second.chain_pem and second.serial != first.serial
+    assert second.public_key_sha256 == csr.public_key_sha256
+    assert pebble.certificate_status(first.serial) == "Valid"
+    revoke_certificate(first, "superseded", user=tech)
+    assert pebble.certificate_status(first.serial) == "Revoked"
+    first.refresh_from_db()
+    assert first.state == Certificate.State.REVOKED
+    assert pebble.certificate_status(second.serial) == "Valid"
+
+
+def test_a_scheduled_revocation_reaches_pebble(
+    client, staff, paid_order, upstream, pebble, django_capture_on_commit_callbacks
+):
+    issue_from_admin(client, staff, paid_order, django_capture_on_commit_callbacks)
+    certificate = Certificate.objects.get(order=paid_order)
+    Certificate.objects.filter(pk=certificate.pk).update(
+        revoke_scheduled_at=timezone.now() - timedelta(minutes=1)
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert revoke_scheduled() == 1
+
+    certificate.refresh_from_db()
+    assert certificate.state == Certificate.State.REVOKED
+    assert pebble.certificate_status(certificate.serial) == "Revoked"
+
+
+def test_the_ca_down_refuses_a_revocation_and_changes_nothing(
+    client, staff, tech, paid_order, upstream, pebble, django_capture_on_commit_callbacks
+):
+    issue_from_admin(client, staff, paid_order, django_capture_on_commit_callbacks)
+    certificate = Certificate.objects.get(order=paid_order)
+    pebble.stop()
+    with pytest.raises(IllegalTransition, match="did not revoke"):
+        revoke_certificate(certificate, "superseded", user=tech)
+    certificate.refresh_from_db()
+    assert certificate.state == Certificate.State.VALID
 
 
 def test_the_task_run_twice_issues_once(paid_order, upstream, staff, django_capture_on_commit_callbacks):

@@ -100,6 +100,16 @@ class Pebble:
         response.raise_for_status()
         return response.content
 
+    def certificate_status(self, serial_hex: str) -> str:
+        """ "Valid" or "Revoked": what pebble says of one of its certificates."""
+        response = requests.get(
+            f"https://localhost:{self.management_port}/cert-status-by-serial/{serial_hex}",
+            verify=str(self.tls_cert),
+            timeout=10,
+        )
+        response.raise_for_status()
+        return response.json()["Status"]
+
 
 class _QuietHandler(WSGIRequestHandler):
     def log_message(self, *args):
