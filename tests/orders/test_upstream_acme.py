@@ -121,6 +121,7 @@ def openssl_verify(certificate: Certificate, root_pem: bytes, tmp_path) -> None:
 def test_an_order_of_an_upstream_brand_is_issued_by_pebble(
     client,
     staff,
+    owner,
     paid_order,
     upstream,
     pebble,
@@ -153,6 +154,16 @@ def test_an_order_of_an_upstream_brand_is_issued_by_pebble(
     fullchain = certificate_file(paid_order, certificate, "fullchain").body
     assert isinstance(fullchain, str) and fullchain.count("BEGIN CERTIFICATE") >= 2
     assert "Done" in page.content.decode()
+    # The customer's order page names the outside issuer and offers every format, with its chain.
+    client.force_login(owner)
+    detail = client.get(reverse("orders:detail", args=[paid_order.reference])).content.decode()
+    assert "Pebble Intermediate" in detail
+    for fmt in ("fullchain", "p7b", "zip"):
+        assert reverse("orders:download", args=[paid_order.reference, certificate.serial, fmt]) in detail
+    download = client.get(
+        reverse("orders:download", args=[paid_order.reference, certificate.serial, "fullchain"])
+    )
+    assert download.status_code == 200 and b"".join(download).count(b"BEGIN CERTIFICATE") >= 2
 
 
 def test_reissue_and_revocation_go_to_pebble(
