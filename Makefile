@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 UV := .tools/bin/uv
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEMO_SYSTEM_PACKAGES := python3-venv gettext libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
-TEST_SYSTEM_PACKAGES := $(DEMO_SYSTEM_PACKAGES) chromium poppler-utils nginx lego certbot
+TEST_SYSTEM_PACKAGES := $(DEMO_SYSTEM_PACKAGES) chromium poppler-utils nginx lego certbot pebble
 TEST_DB ?= portal
 
 export UV_PYTHON_DOWNLOADS := never

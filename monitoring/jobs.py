@@ -21,7 +21,7 @@ from accounts.audit import log_action
 from accounts.mail import send_mail_on_commit
 from catalog.models import SERVER_TYPES
 from jobs.recorder import Outcome
-from orders.models import Certificate, CertificateNotice
+from orders.models import ISSUED_HERE, Certificate, CertificateNotice
 from orders.services.ordering import status_url
 
 from . import installation
@@ -37,9 +37,9 @@ KIND = CertificateNotice.Kind.INSTALLATION_CHECK
 def to_check(now: datetime) -> QuerySet[Certificate]:
     done = CertificateNotice.objects.filter(certificate=OuterRef("pk"), kind=KIND)
     return Certificate.objects.filter(
+        ISSUED_HERE,
         state=Certificate.State.VALID,
         imported=False,
-        issuer__isnull=False,
         created_at__lte=now - AFTER,
         created_at__gt=now - UNTIL,
         order__product__product_type__in=SERVER_TYPES,

@@ -34,6 +34,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from accounts.audit import log_action
+from accounts.formatting import date_text
 from accounts.typing import signed_in_user
 from billing.admin_receipts import ReceiptPage, receipt_view
 from billing.services.receipts import amount_due
@@ -41,14 +42,24 @@ from billing.services.receipts import amount_due
 from . import dcv_admin  # noqa: F401  (registers DcvCheck)
 from .action_forms import CancelForm, CommentForm, DocumentRequestForm, StaffNoteForm
 from .csr import CsrError
-from .models import AuditDocument, Certificate, CertificateAuthority, DocumentRequest, Order, OrderComment
-from .services import IllegalTransition, issue_certificate
+from .models import (
+    AuditDocument,
+    Certificate,
+    CertificateAuthority,
+    DocumentRequest,
+    Order,
+    OrderComment,
+    UpstreamIssuance,
+)
+from .services import IllegalTransition
 from .services.actions import add_comment, cancel_order, cancel_target
 from .services.documents import can_send_documents, content_type_of, request_documents
 from .services.issuing import deliver_without_certificate
 from .services.lifecycle import PAYMENT_MOVES
 from .services.payment import chosen_receipt_method, ensure_invoice, open_invoice, payable_by_receipt
 from .services.processing import STAFF_MOVES, staff_move, staff_moves_for
+from .services.upstream import issue_or_queue
+from .upstream_admin import UpstreamAcmeAccountAdmin  # noqa: F401  (registers UpstreamAcmeAccount)
 
 EDITABLE = ("handler_name", "ca_reference", "customer_comment")
 
@@ -89,6 +100,15 @@ class DocumentRequestInline(_ReadOnlyInline):
     fields = readonly_fields = ("kind", "note", "requested_at", "fulfilled_at")
 
 
+class UpstreamIssuanceInline(_ReadOnlyInline):
+    """AUTO-4 [beyond]: the issuance at the brand's outside CA, its state and the reason of a
+    failure; "Issue the certificate" retries a failed one."""
+
+    model = UpstreamIssuance
+    verbose_name_plural = _("issuance at the outside CA")
+    fields = readonly_fields = ("state", "error", "attempts", "requested_at", "finished_at", "acme_order_url")
+
+
 class AuditDocumentInline(_ReadOnlyInline):
     model = AuditDocument
     fields = readonly_fields = ("kind", "download", "comment", "uploaded_by", "created_at", "request")
@@ -111,11 +131,23 @@ class OrderAdmin(admin.ModelAdmin):
         "paid_at",
         "delivered_at",
     )
-    list_filter = ("status", "product__brand", "product__product_type", "created_at")
+    list_filter = (
+        "status",
+        "product__brand",
+        "product__product_type",
+        "upstream_issuance__state",  # AUTO-4 [beyond]: find the failed issuances at an outside CA
+        "created_at",
+    )
     list_select_related = ("account", "product__brand")
     search_fields = ("reference", "customer_reference", "ca_reference", "common_name", "account__name")
     date_hierarchy = "created_at"
-    inlines = (CertificateInline, OrderCommentInline, DocumentRequestInline, AuditDocumentInline)
+    inlines = (
+        CertificateInline,
+        UpstreamIssuanceInline,
+        OrderCommentInline,
+        DocumentRequestInline,
+        AuditDocumentInline,
+    )
     actions = ("issue_selected", "deliver_selected")
     fieldsets = (
         (
@@ -250,7 +282,7 @@ class OrderAdmin(admin.ModelAdmin):
 
     def _issue(self, request: HttpRequest, order: Order) -> bool:
         try:
-            certificate = issue_certificate(order, user=signed_in_user(request), request=request)
+            certificate = issue_or_queue(order, user=signed_in_user(request), request=request)
         except IllegalTransition as exc:
             self.message_user(request, exc.message, messages.ERROR)
             return False
@@ -262,13 +294,23 @@ class OrderAdmin(admin.ModelAdmin):
                 messages.ERROR,
             )
             return False
+        if isinstance(certificate, UpstreamIssuance):
+            self.message_user(
+                request,
+                _(
+                    "%(ref)s: the certificate is being ordered from the brand's outside CA; this page shows the outcome."
+                )
+                % {"ref": order.reference},
+                messages.INFO,
+            )
+            return True
         self.message_user(
             request,
             _("Certificate %(serial)s issued for %(ref)s, valid until %(end)s.")
             % {
                 "serial": certificate.serial,
                 "ref": order.reference,
-                "end": certificate.not_after.date().isoformat(),
+                "end": date_text(certificate.not_after),
             },
             messages.SUCCESS,
         )

@@ -20,7 +20,7 @@ from catalog.models import Product
 from .csr import CsrError, CsrField, CsrInfo, parse_csr
 from .models import Certificate, Order, ServerSoftware
 from .services.imports import MAX_FILES
-from .services.kinds import profile_for
+from .services.kinds import OrderKind, profile_for
 from .services.names import dns_name_error, normalise_name
 from .services.pricing import paying_sans
 from .services.reissue import GRACE_DAYS, OldCertificate, ReissueReason, may_change_names
@@ -130,6 +130,32 @@ class ReissueForm(_Form):
         except CsrError as exc:
             raise forms.ValidationError(exc.message, code=exc.code) from None
         return self.csr_info.pem
+
+    def keybot_context(self) -> dict[str, Any]:
+        """KeyBot (ORD-7) as on the order form, for static/js/keybot.src.js: the subject comes from
+        the order (common name, holder organisation, holder's email, held in the hidden inputs of
+        templates/orders/reissue/form.html) and the DNS names from the form's additional names."""
+        order = self.order
+        kind = profile_for(order.product).kind
+        mode = {OrderKind.SERVER: "server", OrderKind.CLIENT: "client"}.get(kind, "organisation")
+        organisation, holder = order.organisation, order.admin_contact
+        return {
+            "mode": mode,
+            "fields": {
+                "organisation": "#kb-reissue-organisation",
+                "admin_contact": "#kb-reissue-holder",
+                "common_name": "#kb-reissue-cn",
+                "sans": f"#{self['sans'].id_for_label}",
+            },
+            "organisations": {
+                organisation.public_id: {
+                    "name": organisation.name,
+                    "city": organisation.city,
+                    "country": organisation.country,
+                }
+            },
+            "contacts": {holder.public_id: {"email": holder.email}} if mode == "client" else {},
+        }
 
     def clean_sans(self) -> list[str]:
         product = self.order.product

@@ -369,6 +369,11 @@ class RevocationReason(models.TextChoices):
     CESSATION_OF_OPERATION = "cessation_of_operation", _("Cessation of operation")
 
 
+# Certificates the portal issued, by the embedded CA (an issuer of ours) or by a brand's outside
+# ACME CA (AUTO-4 [beyond]: no issuer of ours, the CA's chain kept); not the imported ones (ORD-15).
+ISSUED_HERE = models.Q(issuer__isnull=False) | ~models.Q(chain_pem="")
+
+
 class Certificate(models.Model):
     """One certificate of an order (LIFE-7): an order holds its reissues too."""
 
@@ -409,6 +414,9 @@ class Certificate(models.Model):
     reissue_reason = models.CharField(_("reissue reason"), max_length=40, blank=True)
     # ORD-2: the code of the brand's catalog.Chain the downloads present (empty: the brand's root).
     chain = models.CharField(_("certification chain"), max_length=60, blank=True)
+    # AUTO-4 [beyond]: a certificate of an outside ACME CA has no issuer of ours; it keeps the CA
+    # certificates the CA sent with it (PEM, issuing CA first), which its downloads present.
+    chain_pem = models.TextField(blank=True)
     # ORD-11: the replaced certificate may be revoked after a grace delay the user picks.
     revoke_scheduled_at = models.DateTimeField(_("revocation scheduled"), null=True, blank=True)
     accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
@@ -700,3 +708,6 @@ from .robot_models import (  # noqa: E402, F401
     ReissueRecommendation,
     RenewalSettings,
 )
+
+# AUTO-4 [beyond]: the outside ACME CA of a brand and an order's issuance there.
+from .upstream_models import UpstreamAcmeAccount, UpstreamIssuance  # noqa: E402, F401

@@ -10,6 +10,9 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.http import require_safe
 
+from accounts.access import public_view
+
+from .ca import http01
 from .ca.embedded import EmbeddedCA, ca_certificate
 from .models import CertificateAuthority
 
@@ -48,3 +51,15 @@ def pem(request: HttpRequest, slug: str) -> HttpResponse:
     response = HttpResponse(ca.certificate_pem, content_type="application/x-pem-file")
     response["Content-Disposition"] = f'attachment; filename="{ca.slug}.pem"'
     return response
+
+
+@public_view
+@require_safe
+def acme_challenge(request: HttpRequest, token: str) -> HttpResponse:
+    """RFC 8555 8.3: the key authorization of an http-01 challenge the upstream ACME connector is
+    answering (AUTO-4 [beyond], orders.ca.http01), as plain text; 404 for any other token. Open to
+    anyone: the outside CA fetches it, directly or through the customer's redirect."""
+    answer = http01.key_authorization(token)
+    if answer is None:
+        raise Http404
+    return HttpResponse(answer, content_type="application/octet-stream")

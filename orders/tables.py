@@ -8,13 +8,11 @@ the account's custom fields (ADM-7) labelled as the account named them. Every co
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import django_tables2 as tables
 from django.db.models import QuerySet
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
@@ -26,9 +24,6 @@ from accounts.typing import AccountUser
 
 from .models import Certificate, Order
 from .services.listing import blocking_point
-
-if TYPE_CHECKING:
-    from .services.listing import ListedOrder
 
 LIST_NAME = "orders"
 CUSTOM_COLUMNS = ("custom_1", "custom_2", "custom_3", "custom_4")
@@ -217,34 +212,3 @@ def order_table(
     table = OrderTable(data, extra_columns=custom, exclude=hidden)
     table.sequence = [*shown, "..."]
     return table
-
-
-# Plain values for the exports (LIST-1 CSV/XLSX): the same columns as on screen, no HTML.
-def _date(value: Any) -> str:
-    return date_format(timezone.localtime(value), "Y-m-d") if value else ""
-
-
-EXPORT_VALUES: dict[str, Callable[[ListedOrder], Any]] = {
-    "reference": lambda o: o.reference,
-    "customer_reference": lambda o: o.customer_reference,
-    "ca_reference": lambda o: o.ca_reference,
-    "common_name": lambda o: o.common_name,
-    "sans": lambda o: " ".join(o.sans or []),
-    "organisation": lambda o: o.organisation.name,
-    "product": lambda o: o.product.name,
-    "brand": lambda o: o.product.brand.name,
-    "server_software": lambda o: o.get_server_software_display(),
-    "ordered_by": lambda o: o.created_by.username if o.created_by else "",
-    "created_at": lambda o: _date(o.created_at),
-    "delivered_at": lambda o: _date(o.delivered_at),
-    "valid_until": lambda o: _date(o.valid_until),
-    "certificate_state": lambda o: (
-        str(Certificate.State(o.certificate_state).label) if o.certificate_state else ""
-    ),
-    "status": lambda o: o.get_status_display(),
-    "blocking": lambda o: blocking_point(o.status),
-    "custom_1": lambda o: o.custom_1,
-    "custom_2": lambda o: o.custom_2,
-    "custom_3": lambda o: o.custom_3,
-    "custom_4": lambda o: o.custom_4,
-}

@@ -45,3 +45,21 @@ def mark_expired_certificates() -> int:
         changed = due.update(state=Certificate.State.EXPIRED)
     forget_all_counts()
     return changed
+
+
+@shared_task(name="orders.tasks.issue_upstream")
+def issue_upstream(order_id: int) -> str:
+    """AUTO-4 [beyond]: issue an order at its brand's outside ACME CA (queued through the outbox by
+    orders.services.upstream.request_issuance; a no-op unless that issuance is still queued)."""
+    from .services.upstream import run_issuance
+
+    return run_issuance(order_id)
+
+
+@shared_task(name="orders.tasks.revoke_at_upstream_ca")
+def revoke_at_upstream_ca(certificate_ids: list[int], reason: str) -> int:
+    """AUTO-4 [beyond], ORD-11: scheduled revocations of an outside CA's certificates, told to that CA
+    (queued by orders.services.reissue.revoke_scheduled; retried by the outbox while the CA is down)."""
+    from .services.upstream import revoke_at_ca
+
+    return revoke_at_ca(certificate_ids, reason)

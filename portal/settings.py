@@ -349,7 +349,8 @@ SECURE = SITE_URL.startswith("https")
 SESSION_COOKIE_SECURE = SECURE
 CSRF_COOKIE_SECURE = SECURE
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=SECURE)
-SECURE_REDIRECT_EXEMPT = [r"^health/"]  # load balancers probe over plain HTTP (issue 18)
+SECURE_REDIRECT_EXEMPT = [r"^health/", r"^\.well-known/acme-challenge/"]  # plain HTTP: load balancers
+# (issue 18), outside ACME CAs validating http-01 (AUTO-4 [beyond], RFC 8555 8.3)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if SECURE else None
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if SECURE else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE
@@ -408,6 +409,10 @@ DCV_CAA_PRECHECK = env.bool("DCV_CAA_PRECHECK", default=True)
 DCV_ALLOW_PRIVATE_ADDRESSES = env.bool("DCV_ALLOW_PRIVATE_ADDRESSES", default=False)  # tests on loopback only
 DCV_CNAME_ZONE = env.str("DCV_CNAME_ZONE", default="dcv." + (urlsplit(SITE_URL).hostname or "localhost"))
 CLIENT_CERT_ENROLMENT_DAYS = env.int("CLIENT_CERT_ENROLMENT_DAYS", default=7)
+# AUTO-4 [beyond]: the upstream ACME connector (orders/ca/acme_client.py). The bundle is a PEM file
+# of roots trusted for the outside CA's HTTPS (a private CA); empty = the system's roots.
+UPSTREAM_ACME_CA_BUNDLE = env.str("UPSTREAM_ACME_CA_BUNDLE", default="")
+UPSTREAM_ACME_TIMEOUT = env.int("UPSTREAM_ACME_TIMEOUT", default=120)  # seconds for validation + finalize
 
 # LIFE-4: the installation test may not reach private networks unless allowed (tests, laptop demo).
 INSTALLATION_TEST_ALLOW_PRIVATE = env.bool("INSTALLATION_TEST_ALLOW_PRIVATE", default=False)

@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from orders import pki_views
+
 from . import health, preferences, views
 
 admin.site.site_header = "Certificate portal – back office"
@@ -32,6 +34,8 @@ urlpatterns = [
     path("documentation/", include("portal.documentation_urls")),  # AUTO-5
     path("order-link/", include("orders.link_urls")),
     path("pki/", include("orders.pki_urls")),
+    # AUTO-4 [beyond]: http-01 answers of the upstream ACME connector (RFC 8555 8.3).
+    path(".well-known/acme-challenge/<str:token>", pki_views.acme_challenge, name="acme_challenge"),
     path("dcv/", include("orders.dcv_urls")),
     path("acme/", include("acmeserver.urls")),  # AUTO-2, RFC 8555
     path("i18n/", include("django.conf.urls.i18n")),

@@ -22,11 +22,16 @@ class IssuedCertificate:
     serial_hex: str
     not_before: datetime
     not_after: datetime
-    issuer: CertificateAuthority
+    issuer: CertificateAuthority | None  # None: an outside CA's (AUTO-4 [beyond])
     fingerprint_sha256: str
     public_key_sha256: str
     hash_algorithm: str
     common_name: str
+    chain_pem: str = ""  # an outside CA's certificates above the leaf, issuing CA first
+    issuer_name: str = ""  # RFC 4514 name of an outside issuer
+
+    def chain_certificates(self) -> list[x509.Certificate]:
+        return x509.load_pem_x509_certificates(self.chain_pem.encode()) if self.chain_pem else []
 
     def certificate_fields(self) -> dict[str, Any]:
         """Keyword arguments for `Certificate(account=..., order=..., **fields)`."""
@@ -40,11 +45,19 @@ class IssuedCertificate:
             "hash_algorithm": self.hash_algorithm,
             "fingerprint_sha256": self.fingerprint_sha256,
             "public_key_sha256": self.public_key_sha256,
+            "chain_pem": self.chain_pem,
+            "issuer_name": self.issuer_name,
         }
 
 
 class CAConnector(Protocol):
-    """What the order workflow asks of a CA, whether embedded or reached over ACME."""
+    """What the order workflow asks of a CA, whether embedded or reached over ACME.
+
+    `remote` says the CA is reached over the network (slow, may be down): the order workflow then
+    issues in a task, outside any row lock (orders.services.upstream), not in the request.
+    """
+
+    remote: bool
 
     def issue(
         self,

@@ -64,6 +64,8 @@ def serial_hex(serial: int) -> str:
 class EmbeddedCA:
     """CAConnector of the embedded CA; stateless, every brand has its own pair of authorities."""
 
+    remote = False
+
     def authorities(self, brand: Brand) -> tuple[CertificateAuthority, CertificateAuthority]:
         """The brand's (root, issuing CA), created on first use.
 

@@ -22,7 +22,7 @@ from accounts.audit import log_action
 from accounts.mail import send_mail_on_commit
 from accounts.models import Account, User
 
-from ..ca import get_connector
+from ..ca import UpstreamError, revoking_connector
 from ..models import (
     CLOSED,
     IN_PROGRESS,
@@ -61,13 +61,13 @@ def is_revocable(certificate: Certificate, now: datetime | None = None) -> bool:
     return (
         certificate.state == Certificate.State.VALID
         and not certificate.imported
-        and certificate.issuer_id is not None
+        and (certificate.issuer_id is not None or bool(certificate.chain_pem))
         and certificate.not_after > now
     )
 
 
 def _refuse_revocation(certificate: Certificate, order: Order) -> IllegalTransition:
-    if certificate.imported or certificate.issuer_id is None:
+    if certificate.imported or (certificate.issuer_id is None and not certificate.chain_pem):
         message = _("Certificate %(serial)s was imported: only the authority that issued it can revoke it.")
     elif certificate.state == Certificate.State.REVOKED:
         message = _("Certificate %(serial)s is already revoked.")
@@ -84,7 +84,14 @@ def _revoke_locked(
     user: User | None,
     request: HttpRequest | None = None,
 ) -> Certificate:
-    revoked = get_connector(order.product.brand).revoke(certificate, reason)
+    try:
+        revoked = revoking_connector(certificate, order.product.brand).revoke(certificate, reason)
+    except UpstreamError as exc:  # AUTO-4 [beyond]: the outside CA did not revoke; nothing changed here
+        raise IllegalTransition(
+            order,
+            message=_("The certificate authority did not revoke certificate %(serial)s: %(reason)s")
+            % {"serial": certificate.serial, "reason": exc.message},
+        ) from exc
     log_action(
         "certificate.revoked",
         obj=order,

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from cryptography import x509
 
-from ..ca import bundles, get_connector
+from ..ca import bundles, certificate_chain
 from ..models import Certificate, Order
 from .issuing import DOWNLOAD_FORMATS
 
@@ -27,8 +27,11 @@ class DownloadFile:
 
 
 def offered_formats(certificate: Certificate) -> list[str]:
-    """ORD-15: an imported certificate comes without the chain of its foreign CA: PEM only."""
-    return ["cer"] if certificate.issuer_id is None else list(DOWNLOAD_FORMATS)
+    """ORD-15: an imported certificate comes without the chain of its foreign CA: PEM only. One of
+    an outside ACME CA (AUTO-4 [beyond]) came with its chain: every format."""
+    if certificate.issuer_id is None and not certificate.chain_pem:
+        return ["cer"]
+    return list(DOWNLOAD_FORMATS)
 
 
 def certificate_file(order: Order, certificate: Certificate, fmt: str) -> DownloadFile:
@@ -36,7 +39,7 @@ def certificate_file(order: Order, certificate: Certificate, fmt: str) -> Downlo
     if fmt not in offered_formats(certificate):
         raise FormatNotOffered(fmt)
     leaf = x509.load_pem_x509_certificate(certificate.pem.encode())
-    chain = [] if certificate.issuer_id is None else get_connector(order.product.brand).chain(certificate)
+    chain = certificate_chain(certificate)
     base = bundles.safe_filename(certificate.common_name)
     body: bytes | str
     match fmt:

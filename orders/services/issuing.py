@@ -17,12 +17,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.audit import log_action
-from accounts.formatting import date_text
 from accounts.mail import send_mail_on_commit
 from accounts.models import User
 from accounts.services import registration_prefill_url
 
-from ..ca import get_connector
+from ..ca import IssuedCertificate, get_connector
 from ..ca.profiles import needs_organisation
 from ..models import ISSUABLE, TRANSITIONS, Certificate, Order, OrderStatus, ServerSoftware
 from ..sharedprimes import remember_certificate_pem
@@ -131,65 +130,90 @@ def issue_certificate(
     "delivered, not paid". The certificate ends with the subscription (LIFE-9: the connector caps
     it by the CA/B Forum schedule). `user` None is the portal itself (an ACME order, AUTO-2). Audited as "certificate.issued"; the technical contact gets
     the delivery email saying which download suits their server software (LIFE-3).
+    This signs in the caller's transaction: for a brand served by an outside CA, the back office
+    and the ACME server go through `orders.services.upstream.issue_or_queue` (a task).
     """
     now = now or timezone.now()
     prepare_issuance(order, user=user, request=request, now=now)  # own transactions: checks made stay made
     with transaction.atomic():
         locked = lock_order(order)
-        if locked.status not in ISSUABLE:
-            raise IllegalTransition(
-                locked,
-                message=_("Order %(reference)s cannot be issued while it is “%(status)s”.")
-                % {"reference": locked.reference, "status": S(locked.status).label},
-            )
-        if not locked.csr:
-            raise IllegalTransition(
-                locked,
-                message=_(
-                    "Order %(reference)s has no certificate signing request yet: nothing can be issued."
-                )
-                % {"reference": locked.reference},
-            )
-        assert_dcv_complete(locked, now)
-        target = delivered_status(locked)
-        if target not in TRANSITIONS[locked.status]:
-            raise IllegalTransition(locked, target)
-        product = locked.product
-        issued = get_connector(product.brand).issue(
-            product=product,
-            csr_pem=locked.csr,
-            common_name=locked.common_name,
-            names=locked.all_names,
-            organisation=_organisation_for(locked),
-            not_after=subscription_end(locked),
-            now=now,
-            options=locked.options,
+        assert_issuable(locked, now)
+        issued = get_connector(locked.product.brand).issue(**connector_arguments(locked, now))
+        return store_issued(locked, issued, user=user, request=request, now=now)
+
+
+def assert_issuable(locked: Order, now: datetime) -> None:
+    """The order (locked) may be issued now: an ISSUABLE status, a CSR, DCV complete (ORD-8) and a
+    delivered status to move to; raises IllegalTransition (DcvPending, CaaRefused) otherwise."""
+    if locked.status not in ISSUABLE:
+        raise IllegalTransition(
+            locked,
+            message=_("Order %(reference)s cannot be issued while it is “%(status)s”.")
+            % {"reference": locked.reference, "status": S(locked.status).label},
         )
-        certificate = Certificate.objects.create(
-            account_id=locked.account_id,
-            order=locked,
-            created_at=now,
-            chain=locked.options.get("chain", ""),
-            **issued.certificate_fields(),
+    if not locked.csr:
+        raise IllegalTransition(
+            locked,
+            message=_("Order %(reference)s has no certificate signing request yet: nothing can be issued.")
+            % {"reference": locked.reference},
         )
-        remember_certificate_pem(certificate.pem)  # ORD-6 shared primes (idempotent)
-        locked.delivered_at = now
-        if not locked.ca_reference:
-            locked.ca_reference = issued.serial_hex[:60]
-        if not locked.handler_name and user is not None and user.is_staff:
-            locked.handler_name = user.get_full_name() or user.username
-        locked.save(update_fields=["delivered_at", "ca_reference", "handler_name"])
-        move(locked, target, user=user, request=request, note=_("Certificate issued"))
-        log_action(
-            "certificate.issued",
-            obj=locked,
-            user=user,
-            request=request,
-            serial=certificate.serial,
-            not_after=certificate.not_after.isoformat(),
-            issuer=str(certificate.issuer),
-        )
-        send_delivery_email(locked, certificate)
+    assert_dcv_complete(locked, now)
+    target = delivered_status(locked)
+    if target not in TRANSITIONS[locked.status]:
+        raise IllegalTransition(locked, target)
+
+
+def connector_arguments(order: Order, now: datetime) -> dict[str, Any]:
+    """What the brand's connector is asked to sign for `order` (CAConnector.issue)."""
+    return {
+        "product": order.product,
+        "csr_pem": order.csr,
+        "common_name": order.common_name,
+        "names": order.all_names,
+        "organisation": _organisation_for(order),
+        "not_after": subscription_end(order),
+        "now": now,
+        "options": order.options,
+    }
+
+
+def store_issued(
+    locked: Order,
+    issued: IssuedCertificate,
+    *,
+    user: User | None,
+    request: HttpRequest | None = None,
+    now: datetime,
+) -> Certificate:
+    """Store what the connector issued for the order (locked, checked by `assert_issuable`) and
+    deliver it: the Certificate row, the delivered status, the audit event, the delivery email.
+    The same for the embedded CA and an outside one (orders.services.upstream)."""
+    target = delivered_status(locked)
+    certificate = Certificate.objects.create(
+        account_id=locked.account_id,
+        order=locked,
+        created_at=now,
+        chain=locked.options.get("chain", ""),
+        **issued.certificate_fields(),
+    )
+    remember_certificate_pem(certificate.pem)  # ORD-6 shared primes (idempotent)
+    locked.delivered_at = now
+    if not locked.ca_reference:
+        locked.ca_reference = issued.serial_hex[:60]
+    if not locked.handler_name and user is not None and user.is_staff:
+        locked.handler_name = user.get_full_name() or user.username
+    locked.save(update_fields=["delivered_at", "ca_reference", "handler_name"])
+    move(locked, target, user=user, request=request, note=_("Certificate issued"))
+    log_action(
+        "certificate.issued",
+        obj=locked,
+        user=user,
+        request=request,
+        serial=certificate.serial,
+        not_after=certificate.not_after.isoformat(),
+        issuer=str(certificate.issuer) if certificate.issuer_id else certificate.issuer_name,
+    )
+    send_delivery_email(locked, certificate)
     return certificate
 
 
@@ -250,8 +274,9 @@ def send_delivery_email(order: Order, certificate: Certificate) -> None:
             "names": order.all_names,
             "product": str(order.product),
             "serial": certificate.serial,
-            "not_before": date_text(certificate.not_before),
-            "not_after": date_text(certificate.not_after),
+            # ISO moments: the template writes the day in each reader's language (`day_text`).
+            "not_before": certificate.not_before.isoformat(),
+            "not_after": certificate.not_after.isoformat(),
             "server_software": software,
             "format_label": str(DOWNLOAD_FORMATS[fmt]["label"]),
             "format_advice": str(_ADVICE[fmt]),

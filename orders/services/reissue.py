@@ -31,10 +31,10 @@ from accounts.models import Account, User
 from catalog.models import Product
 from outbox.queue import enqueue
 
-from ..ca import get_connector
+from ..ca import UpstreamError, get_connector, revoking_connector
 from ..ca.profiles import needs_organisation
 from ..csr import CsrInfo
-from ..models import DELIVERED, Certificate, Order, OrderOrigin, RevocationReason
+from ..models import DELIVERED, ISSUED_HERE, Certificate, Order, OrderOrigin, RevocationReason
 from ..sharedprimes import remember_certificate_pem
 from .actions import send_revocation_email
 from .bulk import serialise
@@ -219,7 +219,7 @@ def _revoke(
     now: datetime,
     scheduled: bool = False,
 ) -> None:
-    get_connector(order.product.brand).revoke(certificate, reason, when=now)
+    revoking_connector(certificate, order.product.brand).revoke(certificate, reason, when=now)
     log_action(
         "certificate.revoked",
         obj=order,
@@ -289,16 +289,23 @@ def reissue(
                     % {"domains": ", ".join(missing)}
                 )
         product = locked.product
-        issued = get_connector(product.brand).issue(
-            product=product,
-            csr_pem=data.csr.pem,
-            common_name=locked.common_name,
-            names=[locked.common_name, *data.sans],
-            organisation=_organisation_for(locked),
-            not_after=subscription_end_of(locked),
-            now=now,
-            options=locked.options,
-        )
+        try:
+            # A brand's outside ACME CA (AUTO-4 [beyond]) answers here, in the request.
+            issued = get_connector(product.brand).issue(
+                product=product,
+                csr_pem=data.csr.pem,
+                common_name=locked.common_name,
+                names=[locked.common_name, *data.sans],
+                organisation=_organisation_for(locked),
+                not_after=subscription_end_of(locked),
+                now=now,
+                options=locked.options,
+            )
+        except UpstreamError as exc:
+            raise ReissueRefused(
+                _("The certificate authority did not issue the new certificate: %(reason)s")
+                % {"reason": exc.message}
+            ) from exc
         if data.chain:
             locked.options = {**locked.options, "chain": data.chain}
         certificate = Certificate.objects.create(
@@ -386,8 +393,9 @@ def send_reissue_email(order: Order, certificate: Certificate, replaced: Certifi
             "product": str(order.product),
             "reason": str(ReissueReason(certificate.reissue_reason).label),
             "serial": certificate.serial,
-            "not_before": date_text(certificate.not_before),
-            "not_after": date_text(certificate.not_after),
+            # ISO moments: the template writes the day in each reader's language (`day_text`).
+            "not_before": certificate.not_before.isoformat(),
+            "not_after": certificate.not_after.isoformat(),
             "previous": fate_label(fate, replaced),
             "contact_name": order.technical_contact.full_name,
             "status_url": status_url(order),
@@ -411,11 +419,15 @@ def revoke_scheduled(now: datetime | None = None) -> int:
     with scopes_disabled(), transaction.atomic():
         serialise("orders.revoke_scheduled")
         due = Certificate.objects.filter(
-            state=Certificate.State.VALID, revoke_scheduled_at__lte=now, issuer__isnull=False
+            ISSUED_HERE, state=Certificate.State.VALID, revoke_scheduled_at__lte=now
         )
         ids = sorted(due.order_by().select_for_update().values_list("pk", flat=True))
         if not ids:
             return 0
+        # AUTO-4 [beyond]: an outside CA's certificates are revoked there too, by a task per run.
+        outside = list(
+            Certificate.objects.filter(pk__in=ids, issuer__isnull=True).values_list("pk", flat=True)
+        )
         due = Certificate.objects.filter(pk__in=ids)
         log_actions_for(
             due,
@@ -434,6 +446,8 @@ def revoke_scheduled(now: datetime | None = None) -> int:
         )
         # By name: the task module imports this one (orders.tasks_reissue).
         enqueue("orders.tasks_reissue.send_scheduled_revocation_emails", ids)
+        if outside:
+            enqueue("orders.tasks.revoke_at_upstream_ca", outside, str(RevocationReason.SUPERSEDED))
     forget_all_counts()
     return done
 

@@ -44,7 +44,7 @@ from accounts.mail import send_mail_on_commit
 from accounts.models import Account
 from jobs.recorder import Outcome, exclusive
 
-from ..models import DELIVERED, Certificate, OrderOrigin, ReissueRecommendation, RenewalSettings
+from ..models import DELIVERED, ISSUED_HERE, Certificate, OrderOrigin, ReissueRecommendation, RenewalSettings
 from .ordering import status_url
 from .reissue import subscription_end_sql
 from .renewal_window import ThirdLeft, needs_replacing, renewal_window, with_renewal_window
@@ -66,8 +66,8 @@ def _candidates() -> QuerySet[Certificate]:
     )
     return (
         Certificate.objects.filter(
+            ISSUED_HERE,
             state=Certificate.State.VALID,
-            issuer__isnull=False,
             imported=False,
             order__status__in=DELIVERED,
             order__product__reissuable=True,

@@ -20,6 +20,7 @@ from accounts.typing import AuthenticatedRequest
 from ..action_forms import CancelForm
 from ..models import Order, OrderStatus
 from ..services.actions import cancel_order
+from ..services.amounts import order_amounts
 from ..services.approval import approve_order, orderer_name, pending_orders, status_after_approval
 from ..services.lifecycle import IllegalTransition
 from .status import load_order
@@ -32,9 +33,9 @@ APPROVAL = Right.APPROVAL
 def approval_list(request: AuthenticatedRequest) -> HttpResponseBase:
     """LIST-3: the orders awaiting approval, oldest first."""
     orders = list(pending_orders(request.user.account))
-    return render(
-        request, "orders/approval/list.html", {"rows": [(order, orderer_name(order)) for order in orders]}
-    )
+    # A token payment shows its tokens, not euros (issue 8 point 7), as the status page does.
+    rows = [(order, orderer_name(order), order_amounts(order)) for order in orders]
+    return render(request, "orders/approval/list.html", {"rows": rows})
 
 
 def _awaiting(request: AuthenticatedRequest, reference: str) -> tuple[Order, HttpResponseRedirect | None]:
@@ -76,6 +77,7 @@ def approve(request: AuthenticatedRequest, reference: str) -> HttpResponseBase:
         {
             "order": order,
             "ordered_by": orderer_name(order),
+            "amounts": order_amounts(order),  # tokens for a token payment, as the status page says
             "next_status": OrderStatus(status_after_approval(order)).label,
         },
     )

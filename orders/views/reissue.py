@@ -17,6 +17,7 @@ from accounts.typing import AuthenticatedRequest
 from ..csr import CsrError
 from ..lifecycle_forms import ReissueForm
 from ..models import Order
+from ..services.kinds import profile_for
 from ..services.reissue import (
     OldCertificate,
     ReissueReason,
@@ -100,4 +101,14 @@ def reissue_order(request: AuthenticatedRequest, reference: str) -> HttpResponse
                 ),
             )
             return redirect("orders:detail", order.reference)
-    return render(request, "orders/reissue/form.html", {"order": order, "form": form, "valid": valid})
+    return render(
+        request,
+        "orders/reissue/form.html",
+        {
+            "order": order,
+            "form": form,
+            "valid": valid,
+            "profile": profile_for(order.product),
+            "keybot_context": form.keybot_context(),
+        },
+    )

@@ -93,7 +93,9 @@ def _actions(user: User, order: Order, rows: list[Any]) -> dict[str, bool | str]
     }
 
 
-@right_required(Right.TECHNICAL, Right.COMMERCIAL)
+# Approvers too (ORD-5): they approve or cancel from the status page, the approval list and its
+# emails lead there, and an approver holding no other right must not meet a 403 after approving.
+@right_required(Right.TECHNICAL, Right.COMMERCIAL, Right.APPROVAL)
 def detail(request: AuthenticatedRequest, reference: str) -> HttpResponseBase:
     order = load_order(request, reference, for_status_page=True)
     order.account = request.user.account  # the account it was looked up in: no second query

@@ -224,3 +224,26 @@ def test_approval_end_to_end_then_payment(approval_account, approver, tech, staf
         dcv_method="dns",
     )
     assert own.status == S.AWAITING_PAYMENT
+
+
+@pytest.mark.django_db
+def test_an_approver_with_no_other_right_reaches_the_status_page_and_approves_there(
+    client, approval_account, tech, product, other_account
+):
+    """ORD-5: approvers approve from the status page; the list and the approval email lead there,
+    and the approval ends there. An approver holding the Approval right alone met a 403 at both."""
+    only_approver = make_user(approval_account, "only-approver", rights=[Right.APPROVAL])
+    order = awaiting(approval_account, product, created_by=tech, options={"payment": {"method": "tokens"}})
+    client.force_login(only_approver)
+    listing = client.get(reverse("orders:approval")).content.decode()
+    assert detail(order) in listing
+    assert "1 token" in listing and "120.00 €" not in listing  # paid with a token: no euros shown
+    page = client.get(detail(order))
+    assert page.status_code == 200
+    assert reverse("orders:approve", args=[order.reference]) in page.content.decode()
+    response = client.post(reverse("orders:approve", args=[order.reference]), follow=True)
+    assert response.redirect_chain[-1][0] == detail(order) and response.status_code == 200
+    assert "is approved" in response.content.decode()
+    # Another account's approver: no hint the order exists.
+    client.force_login(make_user(other_account, "their-approver", rights=[Right.APPROVAL]))
+    assert client.get(detail(order)).status_code == 404

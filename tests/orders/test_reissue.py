@@ -121,6 +121,32 @@ def test_the_form_offers_the_reasons_and_delays(client, tech, account, product):
 
 
 @pytest.mark.django_db
+def test_the_form_offers_keybot_with_the_orders_subject(client, tech, account, product):
+    """ORD-11 with ORD-7 (issue 8 point 5): KeyBot makes the new key and CSR in the browser, as on
+    the order form; its subject is the order's common name and holder organisation, its DNS names
+    the form's additional names."""
+    order = delivered_order(account, product)
+    client.force_login(tech)
+    response = client.get(url(order))
+    page = response.content.decode()
+    assert 'id="keybot-panel"' in page and 'data-target="#id_csr"' in page
+    assert "js/keybot.bundle." in page
+    assert f'id="kb-reissue-cn" value="{order.common_name}"' in page
+    assert f'id="kb-reissue-organisation" value="{order.organisation.public_id}"' in page
+    context = response.context["keybot_context"]
+    assert context["mode"] == "server"
+    assert context["fields"]["sans"] == "#id_sans" and context["fields"]["common_name"] == "#kb-reissue-cn"
+    assert context["organisations"] == {
+        order.organisation.public_id: {
+            "name": order.organisation.name,
+            "city": order.organisation.city,
+            "country": order.organisation.country,
+        }
+    }
+    assert context["contacts"] == {}  # a server certificate: no holder email in the subject
+
+
+@pytest.mark.django_db
 def test_reissue_revoking_the_old_certificate_now(client, tech, account, product):
     order = delivered_order(account, product)
     old = order.certificates.get()

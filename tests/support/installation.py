@@ -45,6 +45,7 @@ class Issued:
             **issue_kwargs,
         )
         self.leaf = x509.load_pem_x509_certificate(self.issued.pem.encode())
+        assert self.issued.issuer is not None  # the embedded CA's
         self.intermediate = ca_certificate(self.issued.issuer)
 
     def key_pem(self) -> str:

@@ -68,6 +68,7 @@ def issue(
         now=not_before,
         not_after=not_after,
     )
+    assert issued.issuer is not None  # the embedded CA's
     return Leaf(issued.pem, key, _pem(ca_certificate(issued.issuer)).decode(), issued)
 
 

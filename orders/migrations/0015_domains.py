@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0010_contact_points'),
-        ('orders', '0013_renewal_window_indexes'),
+        ('orders', '0014_upstream_acme'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
