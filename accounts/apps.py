@@ -22,3 +22,7 @@ class AccountsConfig(AppConfig):
         user_logged_in.connect(record_login, dispatch_uid="accounts_record_login")
         # ACC-9: idle and absolute session limits count from the login.
         user_logged_in.connect(stamp_login, dispatch_uid="accounts_stamp_login")
+        from .audit_text import _register_own
+
+        # ADM-9: the audit log shows rights and formulas by their names, not their codes.
+        _register_own()

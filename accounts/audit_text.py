@@ -7,11 +7,18 @@ as extra columns. An action without a sentence here (a new one) reads "<who>: <a
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
+from django.db.models import Choices
 from django.utils.functional import Promise
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
+
+from accounts.formatting import amount_text, date_text, datetime_text
 
 # What an event's object is called in a sentence ("order CPMQK3R5B8").
 OBJECTS: dict[str, Promise] = {
@@ -31,6 +38,7 @@ OBJECTS: dict[str, Promise] = {
     "clientcertificate": _("client certificate %(id)s"),
     "webauthncredential": _("passkey %(id)s"),
     "certificateauthority": _("certification authority %(id)s"),
+    "upstreamacmeaccount": _("outside ACME certification authority %(id)s"),
     "billingprofile": _("billing profile %(id)s"),
     "rebate": _("rebate %(id)s"),
     "discountgrid": _("discount grid %(id)s"),
@@ -128,6 +136,14 @@ SENTENCES: dict[str, Promise] = {
     "order.payment_recorded": _("%(who)s recorded the payment of %(object)s"),
     "order.status_changed": _("%(object)s changed status"),
     "order.submitted": _("%(who)s placed %(object)s"),
+    # AUTO-4 [beyond]: a brand served by an outside ACME CA.
+    "order.upstream_failed": _(
+        "The outside certification authority did not issue the certificate of %(object)s"
+    ),
+    "order.upstream_issued": _("The outside certification authority issued the certificate of %(object)s"),
+    "order.upstream_requested": _(
+        "%(who)s ordered the certificate of %(object)s from the outside certification authority"
+    ),
     "order_link.created": _("%(who)s created %(object)s"),
     "order_link.enabled": _("%(who)s switched %(object)s on or off"),
     "order_link.used": _("%(object)s was used to place an order"),
@@ -143,6 +159,8 @@ SENTENCES: dict[str, Promise] = {
     "rebate.computed": _("%(who)s computed %(object)s"),
     "rebate.lapsed": _("%(object)s lapsed"),
     "rebate.recovered": _("%(who)s recovered %(object)s"),
+    "upstream.created": _("%(who)s set up %(object)s"),
+    "upstream.saved": _("%(who)s changed %(object)s"),
     "user.created": _("%(who)s created %(object)s"),
     "user.deleted": _("%(who)s removed %(object)s"),
     "user.email_changed": _("%(who)s changed the email address of %(object)s"),
@@ -187,7 +205,65 @@ DETAIL_LABELS: dict[str, Promise] = {
     "validated_at": _("Validated"),
     "quantity": _("Quantity"),
     "tokens": _("Tokens"),
+    # AUTO-4 [beyond]: the issuance at a brand's outside ACME CA and its settings.
+    "attempt": _("Attempt"),
+    "previous_error": _("Previous failure"),
+    "directory_url": _("ACME directory URL"),
+    "eab_key_id": _("EAB key identifier"),
+    "eab_hmac": _("EAB HMAC key"),
 }
+
+
+# Details that are sums of money when they are written with cents ("40.00"); a count of tokens under
+# the same key ("threshold": "2") stays a number.
+AMOUNT_KEYS = frozenset(
+    {
+        "amount",
+        "amount_due",
+        "amount_excl_vat",
+        "available",
+        "balance",
+        "coupon_amount",
+        "discount",
+        "indemnity",
+        "penalties",
+        "price",
+        "price_excl_vat",
+        "remainder_amount",
+        "remaining",
+        "requested",
+        "threshold",
+        "total",
+        "total_excl_vat",
+        "total_incl_vat",
+    }
+)
+_CENTS = re.compile(r"^-?\d+\.\d{2}$")
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ISO_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+
+# Codes of the details as people read them: (action, key) → {code: label}. The ground floor knows
+# its own (rights, formulas); the apps above register theirs when they start (their AppConfig.ready:
+# order statuses, payment methods, DCV methods, reasons...), since accounts imports no app.
+_VALUE_LABELS: dict[tuple[str, str], dict[str, Any]] = {}
+
+
+def register_detail_values(
+    key: str, labels: type[Choices] | Mapping[str, Any], *, actions: Iterable[str] = ("*",)
+) -> None:
+    """Show the codes of detail `key` as `labels` (a TextChoices class or {code: label}), for the
+    given action codes ("*": any action without its own labels for that key)."""
+    mapping = dict(labels.choices) if isinstance(labels, type) else dict(labels)
+    for action in actions:
+        _VALUE_LABELS[(action, key)] = mapping
+
+
+def _labels_for(action: str, key: str) -> dict[str, Any] | None:
+    return (
+        _VALUE_LABELS.get((action, key))
+        or _VALUE_LABELS.get((action.split(".")[0] + ".*", key))
+        or (_VALUE_LABELS.get(("*", key)))
+    )
 
 
 def object_text(object_type: str, object_id: str) -> str:
@@ -215,22 +291,58 @@ def detail_label(key: str) -> str:
     return str(label) if label is not None else key.replace("_", " ").capitalize()
 
 
-def detail_value(value: Any) -> str:
-    """A detail as text: lists joined, yes/no for booleans, nested fields as "label: value"."""
+def detail_value(value: Any, *, key: str = "", action: str = "") -> str:
+    """A detail as text in the active language: a code as its label (status, payment method,
+    right...), an amount with its currency ("1 234,50 €"), an ISO date as the language writes it,
+    lists joined, yes/no for booleans, nested fields as "label: value"."""
     if isinstance(value, bool):
         return gettext("yes") if value else gettext("no")
     if isinstance(value, list | tuple):
-        return ", ".join(detail_value(item) for item in value) or "—"
+        return ", ".join(detail_value(item, key=key, action=action) for item in value) or "—"
     if isinstance(value, dict):
         return "; ".join(
-            gettext("%(label)s: %(value)s") % {"label": detail_label(k), "value": detail_value(v)}
+            gettext("%(label)s: %(value)s")
+            % {"label": detail_label(k), "value": detail_value(v, key=k, action=action)}
             for k, v in value.items()
         )
     if value is None or value == "":
         return "—"
+    if isinstance(value, str):
+        labels = _labels_for(action, key) if key else None
+        if labels is not None and value in labels:
+            return str(labels[value])
+        if key in AMOUNT_KEYS and _CENTS.match(value):
+            return f"{amount_text(Decimal(value))}\u00a0€"  # as billing's `money` filter writes it
+        if _ISO_DAY.match(value):
+            try:
+                return date_text(date.fromisoformat(value))
+            except ValueError:
+                return value
+        if _ISO_MOMENT.match(value):
+            try:
+                return datetime_text(datetime.fromisoformat(value.replace(" UTC", "+00:00")))
+            except ValueError:
+                return value
     return str(value)
 
 
-def detail_fields(details: dict | None) -> list[tuple[str, str]]:
-    """The details as (label, value) pairs, in a stable order."""
-    return [(detail_label(key), detail_value(value)) for key, value in sorted((details or {}).items())]
+def detail_fields(details: dict | None, action: str = "") -> list[tuple[str, str]]:
+    """The details as (label, value) pairs in the active language, in a stable order; `action`
+    picks the labels of its codes (the "from" of a status change is a status)."""
+    return [
+        (detail_label(key), detail_value(value, key=key, action=action))
+        for key, value in sorted((details or {}).items())
+    ]
+
+
+def _register_own() -> None:  # called by AccountsConfig.ready
+    """The codes the ground floor itself writes into details."""
+    from accounts.models import Account, Right
+
+    rights = {**dict(Right.choices), **{f"right_{code}": label for code, label in Right.choices}}
+    for action in ("user.rights_changed", "user.created", "api_user.created"):
+        for key in ("rights", "before", "after"):
+            register_detail_values(key, rights, actions=[action])
+    register_detail_values("formula", Account.Formula)
+    register_detail_values("kind", Account.Kind, actions=["account.registered"])
+    register_detail_values("auth_type", Account.AuthType, actions=["account.registered"])

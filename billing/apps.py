@@ -9,3 +9,7 @@ class BillingConfig(AppConfig):
 
     def ready(self) -> None:
         from . import signals  # noqa: F401  (connects the receivers)
+        from .audit_labels import register_audit_labels
+
+        # ADM-9: the audit log shows payment methods and kinds by their names.
+        register_audit_labels()

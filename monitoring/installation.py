@@ -101,7 +101,7 @@ def _cn(name: x509.Name) -> str:
 
 
 def _when(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
+    return moment.strftime(reasons.STORED_MOMENT)
 
 
 def certificate_names(cert: x509.Certificate) -> list[str]:

@@ -8,9 +8,14 @@ it red, a warning orange, and only passed checks green.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
+
+from accounts.formatting import date_text
+
+STORED_MOMENT = "%Y-%m-%d %H:%M UTC"  # how a date parameter is stored (installation._when)
 
 OK, WARNING, ERROR = "ok", "warning", "error"
 _RANK = {ERROR: 0, WARNING: 1, OK: 2}
@@ -92,8 +97,12 @@ class Reason:
 
     @property
     def message(self) -> str:
-        """The sentence in the active language."""
-        return str(MESSAGES[self.code]) % self.params
+        """The sentence in the active language, its date in that language's format (issue 8
+        point 13: "4 Dec 2026" / "04/12/2026", as pages and emails print a day)."""
+        params = self.params
+        if "date" in params:
+            params = {**params, "date": _readable_day(params["date"])}
+        return str(MESSAGES[self.code]) % params
 
     def as_json(self) -> dict[str, Any]:
         return {"code": self.code, "level": self.level, "params": self.params}
@@ -111,6 +120,15 @@ class Reason:
 
 def sort_reasons(reasons: list[Reason]) -> list[Reason]:
     return sorted(reasons, key=lambda reason: _RANK[reason.level])
+
+
+def _readable_day(value: Any) -> Any:
+    """A stored moment ("2026-12-04 10:00 UTC") as the active language writes the day."""
+    try:
+        moment = datetime.strptime(str(value), STORED_MOMENT).replace(tzinfo=UTC)
+    except ValueError:
+        return value
+    return date_text(moment)
 
 
 def error(code: str, **params: Any) -> Reason:

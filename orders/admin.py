@@ -34,6 +34,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from accounts.audit import log_action
+from accounts.formatting import date_text
 from accounts.typing import signed_in_user
 from billing.admin_receipts import ReceiptPage, receipt_view
 from billing.services.receipts import amount_due
@@ -309,7 +310,7 @@ class OrderAdmin(admin.ModelAdmin):
             % {
                 "serial": certificate.serial,
                 "ref": order.reference,
-                "end": certificate.not_after.date().isoformat(),
+                "end": date_text(certificate.not_after),
             },
             messages.SUCCESS,
         )

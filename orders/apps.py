@@ -23,3 +23,7 @@ class OrdersConfig(AppConfig):
         # The order before its invoice, on every path (billing.services.receipts, "Lock order").
         register_lock_hook(lock_invoiced_order)
         from . import signals  # noqa: F401  (connects the receivers)
+        from .audit_labels import register_audit_labels
+
+        # ADM-9: the audit log shows statuses, payment methods and reasons by their names.
+        register_audit_labels()

@@ -99,7 +99,7 @@ def csv_lines(events: QuerySet[AuditEvent], language: str | None = None) -> Iter
             event = sentence(action, who, object_type, object_id)
             details_text = "; ".join(
                 gettext("%(label)s: %(value)s") % {"label": label, "value": value}
-                for label, value in detail_fields(details)
+                for label, value in detail_fields(details, action)
             )
         yield writer.writerow(
             [

@@ -141,9 +141,9 @@ class ApiUserTable(tables.Table):
         )
 
 
-def render_details(details: dict | None) -> str:
-    """ADM-9: the details as labelled fields (never a dictionary's code)."""
-    fields = detail_fields(details)
+def render_details(details: dict | None, action: str = "") -> str:
+    """ADM-9: the details as labelled fields, their codes as labels (never a dictionary's code)."""
+    fields = detail_fields(details, action)
     if not fields:
         return "—"
     return format_html(
@@ -177,7 +177,7 @@ class AuditEventTable(tables.Table):
         return text
 
     def render_details(self, record: AuditEvent) -> str:
-        return render_details(record.details)
+        return render_details(record.details, record.action)
 
 
 # ADM-3: certificate-login accounts ------------------------------------------------------------

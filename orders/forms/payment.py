@@ -13,6 +13,7 @@ from django import forms
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from accounts.formatting import amount_text, date_text
 from accounts.models import Account
 from billing.models import Coupon
 from billing.services.coupons import usable_coupons
@@ -35,10 +36,10 @@ class CouponChoice(forms.ModelChoiceField):
         if obj.expires_on:
             return _("%(number)s – %(amount)s € (until %(date)s)") % {
                 "number": obj.number,
-                "amount": obj.amount,
-                "date": obj.expires_on.isoformat(),
+                "amount": amount_text(obj.amount),
+                "date": date_text(obj.expires_on),
             }
-        return _("%(number)s – %(amount)s €") % {"number": obj.number, "amount": obj.amount}
+        return _("%(number)s – %(amount)s €") % {"number": obj.number, "amount": amount_text(obj.amount)}
 
 
 class PaymentForm(forms.Form):

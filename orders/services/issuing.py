@@ -17,7 +17,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.audit import log_action
-from accounts.formatting import date_text
 from accounts.mail import send_mail_on_commit
 from accounts.models import User
 from accounts.services import registration_prefill_url
@@ -275,8 +274,9 @@ def send_delivery_email(order: Order, certificate: Certificate) -> None:
             "names": order.all_names,
             "product": str(order.product),
             "serial": certificate.serial,
-            "not_before": date_text(certificate.not_before),
-            "not_after": date_text(certificate.not_after),
+            # ISO moments: the template writes the day in each reader's language (`day_text`).
+            "not_before": certificate.not_before.isoformat(),
+            "not_after": certificate.not_after.isoformat(),
             "server_software": software,
             "format_label": str(DOWNLOAD_FORMATS[fmt]["label"]),
             "format_advice": str(_ADVICE[fmt]),

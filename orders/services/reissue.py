@@ -393,8 +393,9 @@ def send_reissue_email(order: Order, certificate: Certificate, replaced: Certifi
             "product": str(order.product),
             "reason": str(ReissueReason(certificate.reissue_reason).label),
             "serial": certificate.serial,
-            "not_before": date_text(certificate.not_before),
-            "not_after": date_text(certificate.not_after),
+            # ISO moments: the template writes the day in each reader's language (`day_text`).
+            "not_before": certificate.not_before.isoformat(),
+            "not_after": certificate.not_after.isoformat(),
             "previous": fate_label(fate, replaced),
             "contact_name": order.technical_contact.full_name,
             "status_url": status_url(order),

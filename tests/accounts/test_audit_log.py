@@ -150,7 +150,7 @@ def test_csv_export_streams_the_filtered_rows(client, owner, trail):
     assert [r[5] for r in rows[1:]] == ["user.suspended", "user.created"]  # newest first
     created = rows[2]
     assert created[0] == "2026-03-01T12:00:00+01:00"
-    assert created[1:3] == ["Alice Admin created user u1", "Rights: technical; Username: nina"]
+    assert created[1:3] == ["Alice Admin created user u1", "Rights: Technical; Username: nina"]
     assert created[3:9] == ["Alice Admin", "no", "user.created", "user", "u1", "192.0.2.10"]
     assert created[9] == '{"rights": ["technical"], "username": "nina"}'
 
@@ -213,3 +213,113 @@ def test_events_read_as_sentences_with_labelled_details_in_the_users_language(cl
     client.cookies["django_language"] = "fr"
     page = client.get(LOGS).content.decode()
     assert "Claire Moreau a approuvé la commande CPMQK3R5B8" in page and "<dt>Domaines</dt>" in page
+
+
+def audit_table(page: str) -> str:
+    return page.split('<table class="table audit"')[1].split("</table>")[0]
+
+
+@pytest.fixture
+def coded_trail(account):
+    """Events whose details hold codes: statuses, a payment method, rights, amounts, ISO dates."""
+    return [
+        event(
+            account,
+            "order.status_changed",
+            at(3),
+            object_type="order",
+            object_id="CP0001",
+            details={"from": "awaiting_payment", "to": "under_verification", "note": ""},
+        ),
+        event(
+            account,
+            "order.payment_chosen",
+            at(4),
+            object_type="order",
+            object_id="CP0001",
+            details={"method": "transfer", "total_excl_vat": "1234.50", "quote": False},
+        ),
+        event(
+            account,
+            "user.rights_changed",
+            at(5),
+            object_type="user",
+            object_id="u1",
+            details={"before": ["technical"], "after": ["billing", "technical"]},
+        ),
+        event(
+            account,
+            "billing.receipt_recorded",
+            at(6),
+            object_type="document",
+            object_id="FA2026-000001",
+            details={"method": "cheque", "amount": "180.00", "received_on": "2026-03-06"},
+        ),
+        event(
+            account,
+            "dcv.method_changed",
+            at(7),
+            object_type="order",
+            object_id="CP0001",
+            details={"domain": "acme.test", "from": "dns", "to": "http"},
+        ),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("language", "shown"),
+    [
+        (
+            "en",
+            [
+                "<dt>From</dt><dd>Awaiting payment</dd>",
+                "<dt>To</dt><dd>Under verification</dd>",
+                "<dd>Bank transfer</dd>",
+                "<dd>1,234.50\u00a0€</dd>",
+                "<dd>Technical</dd>",
+                "<dd>Billing, Technical</dd>",
+                "<dd>Cheque</dd>",
+                "<dd>180.00\u00a0€</dd>",
+                "<dd>6 Mar 2026</dd>",
+            ],
+        ),
+        (
+            "fr",
+            [
+                "<dd>En attente de paiement</dd>",
+                "<dd>En cours de vérification</dd>",
+                "<dd>Virement bancaire</dd>",
+                "<dd>1\u202f234,50\u00a0€</dd>",
+                "<dd>Technique</dd>",
+                "<dd>Facturation, Technique</dd>",
+                "<dd>Chèque</dd>",
+                "<dd>180,00\u00a0€</dd>",
+                "<dd>06/03/2026</dd>",
+            ],
+        ),
+    ],
+)
+def test_details_show_labels_amounts_and_dates_not_codes(client, owner, coded_trail, language, shown):
+    """ADM-9, issue 8 point 14: statuses, payment methods, rights, DCV methods by their names in the
+    reader's language, amounts in euros as the language writes them, ISO dates as days."""
+    log_in(client, owner)
+    client.cookies["django_language"] = language
+    table = audit_table(client.get(LOGS).content.decode())
+    for text in shown:
+        assert text in table, (text, table[:4000])
+    for code in ("awaiting_payment", "under_verification", ">transfer<", ">cheque<", "1234.50", "2026-03-06"):
+        assert code not in table, code
+    assert ">technical<" not in table and ">dns<" not in table and ">http<" not in table
+
+
+def test_the_csv_keeps_the_codes_beside_the_labels(client, owner, coded_trail):
+    log_in(client, owner)
+    client.cookies["django_language"] = "en"
+    rows = export_rows(client.get(EXPORT))
+    header, body = rows[0], rows[1:]
+    change = next(row for row in body if row[header.index("action")] == "order.status_changed")
+    assert "From: Awaiting payment" in change[header.index("details_text")]
+    assert '"from": "awaiting_payment"' in change[header.index("details")]
+    payment = next(row for row in body if row[header.index("action")] == "order.payment_chosen")
+    assert "Bank transfer" in payment[header.index("details_text")]
+    assert '"method": "transfer"' in payment[header.index("details")]

@@ -121,6 +121,7 @@ def openssl_verify(certificate: Certificate, root_pem: bytes, tmp_path) -> None:
 def test_an_order_of_an_upstream_brand_is_issued_by_pebble(
     client,
     staff,
+    owner,
     paid_order,
     upstream,
     pebble,
@@ -153,6 +154,16 @@ def test_an_order_of_an_upstream_brand_is_issued_by_pebble(
     fullchain = certificate_file(paid_order, certificate, "fullchain").body
     assert isinstance(fullchain, str) and fullchain.count("BEGIN CERTIFICATE") >= 2
     assert "Done" in page.content.decode()
+    # The customer's order page names the outside issuer and offers every format, with its chain.
+    client.force_login(owner)
+    detail = client.get(reverse("orders:detail", args=[paid_order.reference])).content.decode()
+    assert "Pebble Intermediate" in detail
+    for fmt in ("fullchain", "p7b", "zip"):
+        assert reverse("orders:download", args=[paid_order.reference, certificate.serial, fmt]) in detail
+    download = client.get(
+        reverse("orders:download", args=[paid_order.reference, certificate.serial, "fullchain"])
+    )
+    assert download.status_code == 200 and b"".join(download).count(b"BEGIN CERTIFICATE") >= 2
 
 
 def test_reissue_and_revocation_go_to_pebble(
@@ -164,8 +175,10 @@ def test_reissue_and_revocation_go_to_pebble(
     csr = parse_csr(make_csr(NAMES[0], [NAMES[1]], key=make_key("p256")))
     request = ReissueRequest(reason="lost", csr=csr, sans=[NAMES[1]], replaced=first)
 
+    registered = UpstreamAcmeAccount.objects.get(pk=upstream.pk).account_url
     second = reissue(paid_order, request, user=tech)
 
+    assert UpstreamAcmeAccount.objects.get(pk=upstream.pk).account_url == registered  # one account
     assert second.issuer_id is None and second.chain_pem and second.serial != first.serial
     assert second.public_key_sha256 == csr.public_key_sha256
     assert pebble.certificate_status(first.serial) == "Valid"
@@ -274,3 +287,39 @@ def test_queued_twice_enqueues_once(paid_order, upstream, staff):
     request_issuance(paid_order, user=staff)
     assert OutboxMessage.objects.filter(task="orders.tasks.issue_upstream").count() == 1
     assert UpstreamIssuance.objects.get(order=paid_order).state == State.QUEUED
+
+
+def test_an_acme_order_of_the_portal_is_issued_by_the_brands_outside_ca(
+    client, upstream, pebble, dns_server, settings, django_capture_on_commit_callbacks
+):
+    """AUTO-2 + AUTO-4: a partner's ACME client orders from the portal, the portal checks the names
+    (its own DCV, the client's web server) and then orders them from pebble (pebble checks them
+    again, through the portal's responder); the client downloads pebble's certificate."""
+    from accounts.models import Account
+    from tests import factories
+    from tests.acme.test_protocol import der_csr, order_names, solve_http
+    from tests.support.acme import AcmeClient, dv_product, make_endpoint
+    from tests.support.dcv import HttpServer, use_peers
+
+    account = factories.make_account("Initech", domain="initech.test", formula=Account.Formula.MONTHLY)
+    boss = factories.make_user(account, "boss", superuser=True)
+    endpoint, key = make_endpoint(account, boss, dv_product())
+    acme = AcmeClient(client, endpoint)
+    assert acme.register(key).status_code == 201
+    with HttpServer() as web:
+        use_peers(settings, dns_server, web)
+        created = order_names(acme, list(NAMES))
+        solve_http(acme, created.json(), (dns_server, web))
+    ready = acme.post(created["Location"]).json()
+    assert ready["status"] == "ready"
+    leaf_key = make_key("p256")
+    with django_capture_on_commit_callbacks(execute=True):
+        finalized = acme.post(ready["finalize"], {"csr": der_csr(list(NAMES), leaf_key)})
+    assert finalized.status_code == 200, finalized.content
+    order = acme.post(created["Location"]).json()  # the next poll finds the certificate
+    assert order["status"] == "valid", order
+    chain = x509.load_pem_x509_certificates(acme.post(order["certificate"]).content)
+    assert chain[0].public_key().public_numbers() == leaf_key.public_key().public_numbers()
+    assert "Pebble" in chain[0].issuer.rfc4514_string() and len(chain) >= 2
+    portal_order = Order.objects.get(account=account)
+    assert UpstreamIssuance.objects.get(order=portal_order).state == State.DONE
