@@ -38,6 +38,7 @@ OBJECTS: dict[str, Promise] = {
     "clientcertificate": _("client certificate %(id)s"),
     "webauthncredential": _("passkey %(id)s"),
     "certificateauthority": _("certification authority %(id)s"),
+    "upstreamacmeaccount": _("outside ACME certification authority %(id)s"),
     "billingprofile": _("billing profile %(id)s"),
     "rebate": _("rebate %(id)s"),
     "discountgrid": _("discount grid %(id)s"),
@@ -139,6 +140,14 @@ SENTENCES: dict[str, Promise] = {
     "order.payment_recorded": _("%(who)s recorded the payment of %(object)s"),
     "order.status_changed": _("%(object)s changed status"),
     "order.submitted": _("%(who)s placed %(object)s"),
+    # AUTO-4 [beyond]: a brand served by an outside ACME CA.
+    "order.upstream_failed": _(
+        "The outside certification authority did not issue the certificate of %(object)s"
+    ),
+    "order.upstream_issued": _("The outside certification authority issued the certificate of %(object)s"),
+    "order.upstream_requested": _(
+        "%(who)s ordered the certificate of %(object)s from the outside certification authority"
+    ),
     "order_link.created": _("%(who)s created %(object)s"),
     "order_link.enabled": _("%(who)s switched %(object)s on or off"),
     "order_link.used": _("%(object)s was used to place an order"),
@@ -154,6 +163,8 @@ SENTENCES: dict[str, Promise] = {
     "rebate.computed": _("%(who)s computed %(object)s"),
     "rebate.lapsed": _("%(object)s lapsed"),
     "rebate.recovered": _("%(who)s recovered %(object)s"),
+    "upstream.created": _("%(who)s set up %(object)s"),
+    "upstream.saved": _("%(who)s changed %(object)s"),
     "user.created": _("%(who)s created %(object)s"),
     "user.deleted": _("%(who)s removed %(object)s"),
     "user.email_changed": _("%(who)s changed the email address of %(object)s"),
@@ -198,6 +209,12 @@ DETAIL_LABELS: dict[str, Promise] = {
     "validated_at": _("Validated"),
     "quantity": _("Quantity"),
     "tokens": _("Tokens"),
+    # AUTO-4 [beyond]: the issuance at a brand's outside ACME CA and its settings.
+    "attempt": _("Attempt"),
+    "previous_error": _("Previous failure"),
+    "directory_url": _("ACME directory URL"),
+    "eab_key_id": _("EAB key identifier"),
+    "eab_hmac": _("EAB HMAC key"),
 }
 
 

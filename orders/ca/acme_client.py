@@ -22,6 +22,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.conf import settings
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from orders.csr import parse_csr, public_key_sha256
@@ -123,9 +124,7 @@ class AcmeClientCA:
         )
         return jose.JWKEC(key=private)
 
-    def client(self) -> client.ClientV2:
-        """A client logged in to the CA: the account is registered (with EAB) on first use."""
-        key = self._key()
+    def _connect(self, key: jose.JWKEC) -> client.ClientV2:
         net = client.ClientNetwork(
             key, alg=jose.ES256, verify_ssl=cast(bool, self._verify()), user_agent=USER_AGENT, timeout=30
         )
@@ -135,26 +134,42 @@ class AcmeClientCA:
             net.account = messages.RegistrationResource(
                 body=messages.Registration(), uri=self.account.account_url
             )
-            return acme
-        eab: dict[str, Any] | None = None
-        if self.account.eab_key_id:
-            hmac = secrets.decrypt(self.account.eab_hmac_encrypted)
-            if hmac is None:
-                raise UpstreamError(_("the EAB HMAC key cannot be read: enter it again"))
-            eab = messages.ExternalAccountBinding.from_data(
-                account_public_key=key.public_key(),
-                kid=self.account.eab_key_id,
-                hmac_key=hmac,
-                directory=directory,
+        return acme
+
+    def client(self) -> client.ClientV2:
+        """A client logged in to the CA: the account is registered (with EAB) on first use."""
+        if self.account.account_key_encrypted and self.account.account_url:
+            return self._connect(self._key())
+        # First use: one registration at a time. The row stays locked until the caller's
+        # transaction ends, so a concurrent first use waits, then finds the account registered
+        # (never two keys, nor an account URL of another key).
+        with transaction.atomic():
+            self.account = UpstreamAcmeAccount.objects.select_for_update().get(pk=self.account.pk)
+            key = self._key()
+            acme = self._connect(key)
+            if self.account.account_url:
+                return acme
+            eab: dict[str, Any] | None = None
+            if self.account.eab_key_id:
+                hmac = secrets.decrypt(self.account.eab_hmac_encrypted)
+                if hmac is None:
+                    raise UpstreamError(_("the EAB HMAC key cannot be read: enter it again"))
+                eab = messages.ExternalAccountBinding.from_data(
+                    account_public_key=key.public_key(),
+                    kid=self.account.eab_key_id,
+                    hmac_key=hmac,
+                    directory=acme.directory,
+                )
+            registration = messages.NewRegistration.from_data(
+                email=self.account.contact_email or None,
+                terms_of_service_agreed=True,
+                external_account_binding=eab,
             )
-        registration = messages.NewRegistration.from_data(
-            email=self.account.contact_email or None,
-            terms_of_service_agreed=True,
-            external_account_binding=eab,
-        )
-        regr = acme.new_account(registration)
-        self.account.account_url = regr.uri or ""
-        UpstreamAcmeAccount.objects.filter(pk=self.account.pk).update(account_url=self.account.account_url)
+            regr = acme.new_account(registration)
+            self.account.account_url = regr.uri or ""
+            UpstreamAcmeAccount.objects.filter(pk=self.account.pk).update(
+                account_url=self.account.account_url
+            )
         return acme
 
     # Issuance --------------------------------------------------------------------------------

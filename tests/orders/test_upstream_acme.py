@@ -175,8 +175,10 @@ def test_reissue_and_revocation_go_to_pebble(
     csr = parse_csr(make_csr(NAMES[0], [NAMES[1]], key=make_key("p256")))
     request = ReissueRequest(reason="lost", csr=csr, sans=[NAMES[1]], replaced=first)
 
+    registered = UpstreamAcmeAccount.objects.get(pk=upstream.pk).account_url
     second = reissue(paid_order, request, user=tech)
 
+    assert UpstreamAcmeAccount.objects.get(pk=upstream.pk).account_url == registered  # one account
     assert second.issuer_id is None and second.chain_pem and second.serial != first.serial
     assert second.public_key_sha256 == csr.public_key_sha256
     assert pebble.certificate_status(first.serial) == "Valid"

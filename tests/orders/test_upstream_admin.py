@@ -132,3 +132,16 @@ def test_an_order_cancelled_after_queueing_is_not_issued(account, product, staff
     type(order).objects.filter(pk=order.pk).update(status=S.CANCELLED)
     assert run_issuance(order.pk) == "failed"
     assert "no longer" in UpstreamIssuance.objects.get(order=order).error
+
+
+@pytest.mark.parametrize(
+    "action", ["order.upstream_requested", "order.upstream_failed", "order.upstream_issued"]
+)
+def test_the_audit_log_reads_the_upstream_events_in_french(action):
+    from django.utils import translation
+
+    from accounts.audit_text import sentence
+
+    with translation.override("fr"):
+        text = sentence(action, "Alice", "order", "CP12345")
+    assert "autorité de certification externe" in text and "CP12345" in text
