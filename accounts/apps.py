@@ -10,8 +10,12 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
 
+        from . import table_rendering
         from .session_security import stamp_login
         from .signals import record_login
+
+        # Issue 17: django-tables2's per-cell template compilation and signature inspection, once.
+        table_rendering.install()
 
         # Our receiver sets previous_login and last_login together (see record_login).
         user_logged_in.disconnect(dispatch_uid="update_last_login")

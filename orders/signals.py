@@ -15,7 +15,7 @@ from django.dispatch import receiver
 
 from accounts import account_cache
 
-from .models import Certificate, Order, refresh_certificate_ends
+from .models import Certificate, DcvCheck, Domain, Order, refresh_certificate_ends
 
 
 @receiver(post_save, sender=Certificate, dispatch_uid="orders.certificate_counts_saved")
@@ -31,3 +31,13 @@ def account_row_changed(sender: type[models.Model], instance: Any, **kwargs: Any
 def certificate_changed(sender: type[models.Model], instance: Certificate, **kwargs: Any) -> None:
     """Issue 17: the order's stored certificate ends follow its certificates (one UPDATE)."""
     refresh_certificate_ends([instance.order_id])
+
+
+@receiver(post_save, sender=DcvCheck, dispatch_uid="orders.dcv_check_domain")
+def dcv_check_saved(sender: type[models.Model], instance: DcvCheck, created: bool, **kwargs: Any) -> None:
+    """AUTO-3: the first validation of a name makes it one of the account's domains (one query,
+    nothing done when the row exists)."""
+    if created:
+        Domain.objects.bulk_create(
+            [Domain(account_id=instance.account_id, name=instance.domain)], ignore_conflicts=True
+        )

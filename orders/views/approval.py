@@ -33,9 +33,9 @@ APPROVAL = Right.APPROVAL
 def approval_list(request: AuthenticatedRequest) -> HttpResponseBase:
     """LIST-3: the orders awaiting approval, oldest first."""
     orders = list(pending_orders(request.user.account))
-    return render(
-        request, "orders/approval/list.html", {"rows": [(order, orderer_name(order)) for order in orders]}
-    )
+    # A token payment shows its tokens, not euros (issue 8 point 7), as the status page does.
+    rows = [(order, orderer_name(order), order_amounts(order)) for order in orders]
+    return render(request, "orders/approval/list.html", {"rows": rows})
 
 
 def _awaiting(request: AuthenticatedRequest, reference: str) -> tuple[Order, HttpResponseRedirect | None]:

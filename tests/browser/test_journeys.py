@@ -55,22 +55,32 @@ def journey_settings(settings, live_server, keybot_bundle):  # noqa: F811 (the i
     return settings
 
 
-def open_as(browser, live_server, user, viewport: dict[str, int]) -> Page:
-    """A tab signed in as `user` (the session of a real login), in English."""
-    client = Client()
-    client.force_login(user)
-    context = browser.new_context(viewport=viewport, locale="en-GB")
-    context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-            },
-            {"name": settings.LANGUAGE_COOKIE_NAME, "value": "en", "url": live_server.url},
-        ]
-    )
-    return context.new_page()
+@pytest.fixture
+def open_as(browser, live_server):
+    """Opens a tab signed in as a user (the session of a real login), in English, at a width; the
+    tabs are closed after the test."""
+    contexts = []
+
+    def open_tab(user, viewport: dict[str, int]) -> Page:
+        client = Client()
+        client.force_login(user)
+        context = browser.new_context(viewport=viewport, locale="en-GB")
+        context.add_cookies(
+            [
+                {
+                    "name": settings.SESSION_COOKIE_NAME,
+                    "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                    "url": live_server.url,
+                },
+                {"name": settings.LANGUAGE_COOKIE_NAME, "value": "en", "url": live_server.url},
+            ]
+        )
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_tab
+    for context in contexts:
+        context.close()
 
 
 def fits(page: Page) -> None:
@@ -141,7 +151,7 @@ def to_status_page(page: Page, base: str, reference: str) -> None:
 # a. Approval with tokens ---------------------------------------------------------------------------
 
 
-def test_approval_with_tokens(browser, live_server, account, owner, product, viewport, journey_settings):
+def test_approval_with_tokens(open_as, live_server, account, owner, product, viewport, journey_settings):
     account.approval_mode = True
     account.formula = Account.Formula.BULK
     account.save(update_fields=["approval_mode", "formula"])
@@ -151,7 +161,7 @@ def test_approval_with_tokens(browser, live_server, account, owner, product, vie
     base = live_server.url
 
     # The technician orders and pays with a token: the review page shows the holdings and the cost.
-    page = open_as(browser, live_server, tech, viewport)
+    page = open_as(tech, viewport)
     order_form(page, base, account, product, "www.acme.test")
     expect(page.locator(".token-balance")).to_have_text("2")
     page.check("input[name=method][value=tokens]")
@@ -164,9 +174,10 @@ def test_approval_with_tokens(browser, live_server, account, owner, product, vie
     assert token_balance(account, product) == 2  # nothing taken before the approval
 
     # The approver finds it in Approval, sees its cost in tokens, approves from the portal.
-    approval = open_as(browser, live_server, approver, viewport)
+    approval = open_as(approver, viewport)
     approval.goto(f"{base}/orders/approval/")
     fits(approval)
+    expect(approval.locator("tr", has_text=reference)).to_contain_text("1 token")
     approval.get_by_role("link", name=reference).first.click()
     approval.wait_for_url(f"**/orders/{reference}/**")
     fits(approval)
@@ -194,7 +205,7 @@ def test_approval_with_tokens(browser, live_server, account, owner, product, vie
     assert paid != "—"
 
     # The owner's token statement: one token taken for this order, one left.
-    books = open_as(browser, live_server, owner, viewport)
+    books = open_as(owner, viewport)
     books.goto(f"{base}/account/statements/tokens/{product.code}/")
     fits(books)
     row = books.locator("tr", has_text=reference)
@@ -209,10 +220,10 @@ def test_approval_with_tokens(browser, live_server, account, owner, product, vie
 # b. A promo code bringing the total to 0 € ----------------------------------------------------------
 
 
-def test_promo_code_to_zero(browser, live_server, account, owner, product, viewport, journey_settings):
+def test_promo_code_to_zero(open_as, live_server, account, owner, product, viewport, journey_settings):
     promo = issue_promo_code(account, PRICE, origin="gesture")
     base = live_server.url
-    page = open_as(browser, live_server, owner, viewport)
+    page = open_as(owner, viewport)
     order_form(page, base, account, product, "www.acme.test")
     expect(page.locator(".plan-total-incl")).to_contain_text("144.00 €")
     page.check("input[name=method][value=transfer]")
@@ -244,11 +255,11 @@ def test_promo_code_to_zero(browser, live_server, account, owner, product, viewp
 
 
 def test_transfer_recorded_by_staff(
-    browser, live_server, account, owner, product, viewport, journey_settings
+    open_as, live_server, account, owner, product, viewport, journey_settings
 ):
     base = live_server.url
     bank = seller()
-    page = open_as(browser, live_server, owner, viewport)
+    page = open_as(owner, viewport)
     order_form(page, base, account, product, "www.acme.test")
     page.check("input[name=method][value=transfer]")
     reference = confirm(page)
@@ -266,7 +277,7 @@ def test_transfer_recorded_by_staff(
     expect(main_menu(page).get_by_role("link", name=re.compile("Unpaid")).locator(".badge")).to_have_text("1")
 
     # Staff record the transfer in the back office: amount, date, reference, then confirm.
-    staff = open_as(browser, live_server, make_staff("accountant"), DESKTOP)
+    staff = open_as(make_staff("accountant"), DESKTOP)
     staff.goto(f"{base}/staff/orders/order/?q={reference}")
     staff.get_by_role("link", name=reference).click()
     staff.get_by_role("link", name="Record a payment").click()
@@ -296,10 +307,10 @@ def test_transfer_recorded_by_staff(
 
 
 def test_card_payment_through_the_test_provider(
-    browser, live_server, account, owner, product, viewport, journey_settings
+    open_as, live_server, account, owner, product, viewport, journey_settings
 ):
     base = live_server.url
-    page = open_as(browser, live_server, owner, viewport)
+    page = open_as(owner, viewport)
     order_form(page, base, account, product, "www.acme.test")
     page.check("input[name=method][value=card]")
     reference = confirm(page)
@@ -336,13 +347,13 @@ def test_card_payment_through_the_test_provider(
 
 
 def test_reissue_from_the_status_page_with_keybot(
-    browser, live_server, account, product, viewport, journey_settings
+    open_as, live_server, account, product, viewport, journey_settings
 ):
     base = live_server.url
     tech = make_user(account, "tech", rights=[Right.TECHNICAL])
     order = make_order(account, product, common_name="www.acme.test", sans=["acme.test"], paid=True)
     first = deliver(order)
-    page = open_as(browser, live_server, tech, viewport)
+    page = open_as(tech, viewport)
     to_status_page(page, base, order.reference)
     expect(page.locator(".certificates .certificate")).to_have_count(1)
 

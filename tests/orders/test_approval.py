@@ -233,9 +233,11 @@ def test_an_approver_with_no_other_right_reaches_the_status_page_and_approves_th
     """ORD-5: approvers approve from the status page; the list and the approval email lead there,
     and the approval ends there. An approver holding the Approval right alone met a 403 at both."""
     only_approver = make_user(approval_account, "only-approver", rights=[Right.APPROVAL])
-    order = awaiting(approval_account, product, created_by=tech)
+    order = awaiting(approval_account, product, created_by=tech, options={"payment": {"method": "tokens"}})
     client.force_login(only_approver)
-    assert detail(order) in client.get(reverse("orders:approval")).content.decode()
+    listing = client.get(reverse("orders:approval")).content.decode()
+    assert detail(order) in listing
+    assert "1 token" in listing and "120.00 €" not in listing  # paid with a token: no euros shown
     page = client.get(detail(order))
     assert page.status_code == 200
     assert reverse("orders:approve", args=[order.reference]) in page.content.decode()

@@ -28,7 +28,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('accounts', '0010_contact_points'),
         ('catalog', '0005_product_delivery_time'),
-        ('orders', '0014_upstream_acme'),
+        ('orders', '0016_prevalidation'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,0 +1,79 @@
+"""Issue 17: django-tables2's per-cell template compilation and signature inspection are done once
+per process (`accounts.table_rendering`); the cells render exactly as before."""
+
+from __future__ import annotations
+
+import functools
+from datetime import UTC, date, datetime
+from typing import Any
+
+import django_tables2 as tables
+from django.template import Template
+from django.utils.html import format_html
+from django_tables2 import utils
+from django_tables2.columns import templatecolumn
+
+from accounts import table_rendering
+
+
+class Sample(tables.Table):
+    name = tables.Column()
+    when = tables.DateColumn(format="SHORT_DATE_FORMAT", default="—")
+    day = tables.DateColumn(short=False)
+    note = tables.TemplateColumn("{{ record.name|upper }}-{{ value }}")
+    badge = tables.Column(accessor="name")
+    extra = tables.Column(accessor="name")
+
+    def render_badge(self, value: str, record: dict) -> str:
+        return format_html("<b>{}</b>", value)
+
+    def render_extra(self, **kwargs: Any) -> str:
+        return f"{kwargs['value']}/{kwargs['bound_column'].name}"
+
+
+ROWS = [
+    {"name": "a<b", "when": datetime(2026, 1, 31, 23, 30, tzinfo=UTC), "day": date(2026, 2, 1), "note": 1},
+    {"name": "z", "when": None, "day": date(2025, 12, 1), "note": None},
+]
+
+
+def cells() -> list[list[str]]:
+    table = Sample(ROWS)
+    return [[str(row.get_cell(column.name)) for column in table.columns] for row in table.rows]
+
+
+def test_installed_at_start_up():
+    assert utils.signature is table_rendering.cached_signature
+    assert templatecolumn.Template is table_rendering.compiled_template
+
+
+def test_cells_render_as_with_django_tables2_alone(monkeypatch):
+    patched = cells()
+    monkeypatch.setattr(utils, "signature", table_rendering._original_signature)
+    monkeypatch.setattr(templatecolumn, "Template", Template)
+    assert cells() == patched
+    assert patched[0][1] != "—" and patched[1][1] == "—" and patched[0][3] == "A&lt;B-1"
+    assert patched[0][4] == "<b>a&lt;b</b>" and patched[0][5] == "a<b/extra"
+
+
+def test_signature_is_kept_per_function_bound_or_not():
+    table = Sample(ROWS)
+    other = Sample(ROWS)
+    original = table_rendering._original_signature
+    for fn in (table.render_badge, other.render_badge, table.render_extra, Sample.render_badge, len):
+        assert table_rendering.cached_signature(fn) == original(fn)
+    partial = functools.partial(Sample.render_badge, table)
+    assert table_rendering.cached_signature(partial) == original(partial) == (("value", "record"), None)
+    assert table_rendering.cached_signature(table.render_extra) == ((), "kwargs")
+
+
+def test_signature_cache_stays_bounded(monkeypatch):
+    monkeypatch.setattr(table_rendering, "_MAX_SIGNATURES", 10)
+    for n in range(25):
+        table_rendering.cached_signature(eval(f"lambda value{n}: value{n}"))  # noqa: S307 (a new function each time)
+    assert len(table_rendering._signatures) <= 10
+
+
+def test_one_compiled_template_per_code():
+    code = "{{ value|date:'Y' }}"
+    assert table_rendering.compiled_template(code) is table_rendering.compiled_template(code)
