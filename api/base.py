@@ -18,6 +18,7 @@ from accounts.models import Account, Right, User
 from orders.models import Certificate, Order
 
 TECHNICAL = Right.TECHNICAL
+APPROVAL = Right.APPROVAL
 LIST_RIGHTS = (Right.TECHNICAL, Right.COMMERCIAL)  # as the order lists and status pages
 
 

@@ -11,6 +11,7 @@ from billing.models import DocumentKind, DocumentStatus
 from catalog.models import ProductType
 from orders.models import Certificate, DcvMethod, OrderOrigin, OrderStatus, RevocationReason, ServerSoftware
 from orders.services import DOWNLOAD_FORMATS
+from orders.services.actions import MAX_COMMENT_LENGTH
 from orders.services.payment import Method
 from orders.services.reissue import GRACE_DAYS, OldCertificate, ReissueReason
 
@@ -212,6 +213,44 @@ class CancelInputSerializer(serializers.Serializer):
 
 class RevokeInputSerializer(serializers.Serializer):
     reason = serializers.ChoiceField(choices=RevocationReason.choices)
+
+
+class CommentSerializer(serializers.Serializer):
+    author = serializers.CharField()
+    from_staff = serializers.BooleanField(help_text=_("Written by our team."))
+    text = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class CommentInputSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=MAX_COMMENT_LENGTH)
+
+
+class PaymentInstructionsSerializer(serializers.Serializer):
+    amount_due = serializers.DecimalField(max_digits=12, decimal_places=2, coerce_to_string=True)
+    received = serializers.DecimalField(max_digits=12, decimal_places=2, coerce_to_string=True)
+    invoice = serializers.CharField()
+    reference = serializers.CharField(help_text=_("The reference to quote with the payment."))
+    payee = serializers.CharField()
+    iban = serializers.CharField(allow_blank=True)
+    bic = serializers.CharField(allow_blank=True)
+    address_lines = serializers.ListField(child=serializers.CharField())
+    card_payment_page = serializers.CharField(
+        allow_blank=True, help_text=_("The status page where a signed-in user pays by card.")
+    )
+
+
+class PaymentStateSerializer(serializers.Serializer):
+    method = serializers.CharField(allow_blank=True)
+    method_label = serializers.CharField(allow_blank=True)
+    paid = serializers.BooleanField()
+    paid_at = serializers.DateTimeField(allow_null=True)
+    invoice = serializers.CharField(allow_null=True)
+    pay_with_holdings = serializers.BooleanField(
+        help_text=_("Tokens or balance fell short after approval: POST …/pay once topped up.")
+    )
+    shortfall = serializers.CharField(allow_blank=True)
+    instructions = PaymentInstructionsSerializer(allow_null=True)
 
 
 # Invoices ----------------------------------------------------------------------------------------

@@ -10,7 +10,16 @@ from drf_spectacular.views import SpectacularAPIView
 from accounts.api.views import MeView
 from orders.services import DOWNLOAD_FORMATS
 
-from . import action_views, catalog_views, docs, domain_views, invoice_views, order_views
+from . import (
+    action_views,
+    catalog_views,
+    comment_views,
+    docs,
+    domain_views,
+    invoice_views,
+    order_views,
+    payment_views,
+)
 from .problems import not_found
 
 ORDER = r"^orders/(?P<reference>[A-Za-z0-9_-]{1,40})"
@@ -28,7 +37,13 @@ urlpatterns = [
     re_path(ORDER + "/reissue$", action_views.OrderReissue.as_view(), name="reissue"),
     re_path(ORDER + "/cancel$", action_views.OrderCancel.as_view(), name="cancel"),
     re_path(ORDER + "/revoke$", action_views.OrderRevokeAll.as_view(), name="revoke_all"),
+    re_path(ORDER + "/approve$", action_views.OrderApprove.as_view(), name="approve"),
+    re_path(ORDER + "/reject$", action_views.OrderReject.as_view(), name="reject"),
+    re_path(ORDER + "/pay$", action_views.OrderPay.as_view(), name="pay"),
+    re_path(ORDER + "/payment$", payment_views.OrderPayment.as_view(), name="payment"),
+    re_path(ORDER + "/comments$", comment_views.OrderComments.as_view(), name="comments"),
     re_path(CERTIFICATE + "/revoke$", action_views.CertificateRevoke.as_view(), name="revoke"),
+    re_path(CERTIFICATE + "/accept$", action_views.CertificateAccept.as_view(), name="accept"),
     re_path(
         CERTIFICATE + rf"/(?P<fmt>{FORMATS})$", action_views.CertificateDownload.as_view(), name="download"
     ),

@@ -31,13 +31,16 @@ from .auth import ApiTokenAuthentication
 
 
 class HasRequiredRights(permissions.BasePermission):
-    """ADM-2 on the API: one of the view's `required_rights`, held by an API user."""
+    """ADM-2 on the API: one of the view's `required_rights`, held by an API user; a view whose
+    methods need different rights (read a list, add to it) names them in `rights_by_method`."""
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         user = request.user
         if not (user and user.is_authenticated and user.is_api_user):
             return False
-        needed = getattr(view, "required_rights", ())
+        needed = getattr(view, "rights_by_method", {}).get(request.method) or getattr(
+            view, "required_rights", ()
+        )
         return not needed or any(user.has_right(right) for right in needed)
 
 
@@ -48,6 +51,7 @@ class AccountAPIView(APIView):
     # Explicit, so decorators that read the schema class at import time see drf-spectacular's.
     schema = AutoSchema()
     required_rights: tuple[Right, ...] = ()
+    rights_by_method: dict[str, tuple[Right, ...]] = {}  # noqa: RUF012 (read only)
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         with ExitStack() as self._scope_stack:

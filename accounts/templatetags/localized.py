@@ -22,12 +22,15 @@ register = template.Library()
 
 @register.filter
 def day_text(value: Any) -> Any:
-    """A day (a date, a datetime, or either as ISO text) in the active language's DATE_FORMAT;
-    anything else is returned as it is."""
+    """A day (a date, a datetime, or either as ISO text, "2026-12-04 10:00 UTC" too) in the active
+    language's DATE_FORMAT; anything else is returned as it is."""
     if isinstance(value, str):
+        text = value.strip()
         try:
             value = (
-                datetime.datetime.fromisoformat(value) if "T" in value else datetime.date.fromisoformat(value)
+                datetime.date.fromisoformat(text)
+                if len(text) == 10
+                else datetime.datetime.fromisoformat(text.replace(" UTC", "+00:00"))
             )
         except ValueError:
             return value

@@ -263,6 +263,14 @@ def coded_trail(account):
             object_id="CP0001",
             details={"domain": "acme.test", "from": "dns", "to": "http"},
         ),
+        event(
+            account,
+            "certificate.installation_tested",
+            at(8),
+            object_type="order",
+            object_id="CP0001",
+            details={"host": "www.acme.test", "port": 443, "result": "orange"},
+        ),
     ]
 
 
@@ -281,6 +289,7 @@ def coded_trail(account):
                 "<dd>Cheque</dd>",
                 "<dd>180.00\u00a0€</dd>",
                 "<dd>6 Mar 2026</dd>",
+                "<dd>Valid with warnings</dd>",
             ],
         ),
         (
@@ -295,6 +304,7 @@ def coded_trail(account):
                 "<dd>Chèque</dd>",
                 "<dd>180,00\u00a0€</dd>",
                 "<dd>06/03/2026</dd>",
+                "<dd>Valide avec avertissements</dd>",
             ],
         ),
     ],
@@ -310,6 +320,7 @@ def test_details_show_labels_amounts_and_dates_not_codes(client, owner, coded_tr
     for code in ("awaiting_payment", "under_verification", ">transfer<", ">cheque<", "1234.50", "2026-03-06"):
         assert code not in table, code
     assert ">technical<" not in table and ">dns<" not in table and ">http<" not in table
+    assert ">orange<" not in table
 
 
 def test_the_csv_keeps_the_codes_beside_the_labels(client, owner, coded_trail):

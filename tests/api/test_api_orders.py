@@ -429,10 +429,43 @@ def routes(order: Order, certificate: Certificate, invoice) -> list[tuple[str, s
         ("post", f"{API}/orders/{o}/cancel", (Right.TECHNICAL,)),
         ("post", f"{API}/orders/{o}/revoke", (Right.TECHNICAL,)),
         ("post", f"{API}/orders/{o}/certificates/{s}/revoke", (Right.TECHNICAL,)),
+        ("post", f"{API}/orders/{o}/certificates/{s}/accept", (Right.TECHNICAL,)),
+        ("post", f"{API}/orders/{o}/approve", (Right.APPROVAL,)),
+        ("post", f"{API}/orders/{o}/reject", (Right.APPROVAL,)),
+        ("post", f"{API}/orders/{o}/pay", (Right.TECHNICAL, Right.BILLING)),
+        ("get", f"{API}/orders/{o}/payment", (Right.TECHNICAL, Right.BILLING)),
+        ("get", f"{API}/orders/{o}/comments", read),
+        ("post", f"{API}/orders/{o}/comments", (Right.TECHNICAL,)),
         ("get", f"{API}/invoices/{invoice.public_id}/pdf", (Right.BILLING,)),
     ]
     found += [("get", f"{API}/orders/{o}/certificates/{s}/{fmt}", read) for fmt in DOWNLOAD_FORMATS]
     return found
+
+
+# The routes without an object, with the rights that open them.
+LIST_ROUTES = [
+    ("get", f"{API}/orders", (Right.TECHNICAL, Right.COMMERCIAL)),
+    ("post", f"{API}/orders", (Right.TECHNICAL,)),
+    ("get", f"{API}/organisations", (Right.TECHNICAL, Right.ADMINISTRATIVE)),
+    ("get", f"{API}/invoices", (Right.BILLING,)),
+    ("get", f"{API}/domains", (Right.TECHNICAL, Right.COMMERCIAL)),
+]
+# Open to every API user of the account: who am I, the catalogue, the schema and its page.
+OPEN_ROUTES = {"me", "products", "schema", "docs"}
+
+
+@pytest.mark.django_db
+def test_the_refusal_tests_cover_every_route_of_the_api(account, owner, delivered):
+    """A new route must join `routes` or LIST_ROUTES: the 404 and right tests then cover it."""
+    from django.urls import URLPattern, resolve
+
+    from api.urls import urlpatterns
+
+    order, certificate = delivered
+    invoice = issue_invoice(account, [LineInput("SSL", Decimal("1"), Decimal("100.00"))], by=owner)
+    named = {p.name for p in urlpatterns if isinstance(p, URLPattern) and p.name}
+    covered = {resolve(url).url_name for _m, url, _r in routes(order, certificate, invoice) + LIST_ROUTES}
+    assert named - OPEN_ROUTES == covered
 
 
 def call(client, method, url):
@@ -457,14 +490,7 @@ def test_each_route_refuses_an_api_user_without_its_right(account, owner, delive
     invoice = issue_invoice(account, [LineInput("SSL", Decimal("1"), Decimal("100.00"))], by=owner)
     tokens = {right: api_token(account, owner, right, name=f"only {right}") for right in Right}
     object_routes = routes(order, certificate, invoice)
-    list_routes = [
-        ("get", f"{API}/orders", (Right.TECHNICAL, Right.COMMERCIAL)),
-        ("post", f"{API}/orders", (Right.TECHNICAL,)),
-        ("get", f"{API}/organisations", (Right.TECHNICAL, Right.ADMINISTRATIVE)),
-        ("get", f"{API}/invoices", (Right.BILLING,)),
-        ("get", f"{API}/domains", (Right.TECHNICAL, Right.COMMERCIAL)),
-    ]
-    for method, url, rights in object_routes + list_routes:
+    for method, url, rights in object_routes + LIST_ROUTES:
         for right in set(Right) - set(rights):
             assert_problem(call(api_client(tokens[right]), method, url), 403)
     certificate.refresh_from_db()

@@ -3,11 +3,14 @@ rate limit. The servers are real TLS servers on loopback (tests/support/installa
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import URLResolver, include, path, reverse
 
+from accounts.formatting import date_text
 from accounts.models import AuditEvent, Right
 from catalog.models import ProductType
 from monitoring import network
@@ -102,6 +105,10 @@ class TestPage:
         assert "The chain is complete and trusted (root: TBS-X509 Demo Root CA)." in page
         assert "The server sends this certificate." in page
         assert "TLSv1" in page  # protocol among the details
+        # Dates as the reader's language writes a day (issue 8 point 13), not "2026-12-04 10:00 UTC".
+        validity = page.split("installation-details")[1].split("</dl>")[0]
+        assert not re.search(r"\d{4}-\d{2}-\d{2}", validity)
+        assert date_text(certificate.not_after) in validity
 
     def test_missing_intermediate_is_orange(self, client, tech, certificate, issued, tmp_path):
         client.force_login(tech)

@@ -208,6 +208,7 @@ def test_the_filters_leave_other_values_alone():
         assert day_text("2026-12-04") == "04/12/2026"
         assert day_text("2026-12-04T23:30:00+00:00") == "05/12/2026"  # a moment: the portal's day
         assert day_text(DAY) == "04/12/2026"
+        assert day_text("2026-12-04 10:00 UTC") == "04/12/2026"  # installation tests store this form
         assert day_text("not a date") == "not a date" and day_text(None) is None
         assert amount_text("1234.5") == "1\u202f234,50" and amount_text(Decimal("18.43")) == "18,43"
         assert amount_text("") == "" and amount_text("n/a") == "n/a"
