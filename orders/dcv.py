@@ -392,19 +392,28 @@ def _issuer(value: str) -> str:
     return value.split(";", 1)[0].strip().lower()
 
 
-def caa_allows(
-    name: str, issuer_domains: Iterable[str], *, resolver: dns.resolver.Resolver
-) -> tuple[bool, str]:
-    """RFC 8659 (BR 3.2.2.8): may a CA known by `issuer_domains` issue for `name`?
+@dataclass(frozen=True)
+class CaaRRset:
+    """RFC 8659 3: the relevant CAA RRset of a name, the first non-empty one climbing from the name
+    towards the root (excluding the root): `owner` holds it (None: no CAA anywhere), `records` are
+    its (flags, tag, value); `error` says why the climb could not finish (a failed lookup)."""
 
-    Climbs from the name (without the "*." of a wildcard) towards the root, excluding the root,
-    and decides on the first non-empty CAA RRset: no RRset → allowed; an RRset with no "issue"
-    (or, for a wildcard name, "issuewild" when present) property → allowed; otherwise allowed only
-    if one names our CA. An unknown property flagged critical forbids. A failed lookup forbids:
-    the answer is (False, why) and the caller may try again.
-    """
-    ours = {d.lower() for d in issuer_domains}
-    wildcard = name.startswith("*.")
+    name: str
+    owner: str | None = None
+    records: tuple[tuple[int, str, str], ...] = ()
+    error: str = ""
+
+    def values(self, tag: str) -> list[str]:
+        return [value for _flags, record_tag, value in self.records if record_tag == tag]
+
+    @property
+    def text(self) -> str:
+        return "; ".join(f'{flags} {tag} "{value}"' for flags, tag, value in self.records)
+
+
+def relevant_caa(name: str, *, resolver: dns.resolver.Resolver) -> CaaRRset:
+    """RFC 8659 3 tree climbing from `name` (without the "*." of a wildcard): one lookup per label
+    until a non-empty CAA RRset answers."""
     labels = validation_domain(name).split(".")
     for index in range(len(labels)):
         candidate = ".".join(labels[index:])
@@ -413,40 +422,64 @@ def caa_allows(
         except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
             continue
         except dns.exception.DNSException as exc:
-            return False, _("The CAA record of %(domain)s could not be read: %(error)s. Try again later.") % {
-                "domain": candidate,
-                "error": _dns_error(exc),
-            }
-        records = [_caa_fields(r) for r in answer]
-        seen = "; ".join(f'{flags} {tag} "{value}"' for flags, tag, value in records)
-        for flags, tag, _value in records:
-            if flags & 128 and tag not in _KNOWN_CAA_TAGS:
-                return False, _(
-                    "The CAA record of %(domain)s has a critical property “%(tag)s” we do not "
-                    "know, so no certificate may be issued (RFC 8659 section 4.1): %(seen)s"
-                ) % {"domain": candidate, "tag": tag, "seen": seen}
-        issue = [_issuer(v) for _f, tag, v in records if tag == "issue"]
-        issuewild = [_issuer(v) for _f, tag, v in records if tag == "issuewild"]
-        relevant = issuewild if wildcard and issuewild else issue
-        if not relevant:
-            return True, _("The CAA record of %(domain)s does not restrict issuance: %(seen)s") % {
-                "domain": candidate,
-                "seen": seen,
-            }
-        if ours & set(relevant):
-            return True, _("The CAA record of %(domain)s authorises our certificate authority: %(seen)s") % {
-                "domain": candidate,
-                "seen": seen,
-            }
-        wanted = next(iter(sorted(ours)), "")
-        return False, _(
-            "The CAA record of %(domain)s does not authorise our certificate authority: %(seen)s. "
-            "Add a record such as %(record)s or remove the restriction."
-        ) % {
+            return CaaRRset(
+                name,
+                candidate,
+                error=_("The CAA record of %(domain)s could not be read: %(error)s. Try again later.")
+                % {"domain": candidate, "error": _dns_error(exc)},
+            )
+        return CaaRRset(name, candidate, tuple(_caa_fields(r) for r in answer))
+    return CaaRRset(name)
+
+
+def caa_decision(rrset: CaaRRset, name: str, issuer_domains: Iterable[str]) -> tuple[bool, str]:
+    """RFC 8659 4 (BR 3.2.2.8): may a CA known by `issuer_domains` issue for `name`, given its
+    relevant RRset? No RRset → allowed; an RRset with no "issue" (or, for a wildcard name,
+    "issuewild" when present) property → allowed; otherwise allowed only if one names our CA. An
+    unknown property flagged critical forbids. A failed lookup forbids: the caller may try again.
+    """
+    if rrset.error:
+        return False, rrset.error
+    if rrset.owner is None:
+        return True, _(
+            "No CAA record for %(name)s or its parent domains: any certificate authority may issue."
+        ) % {"name": name}
+    ours = {d.lower() for d in issuer_domains}
+    wildcard = name.startswith("*.")
+    candidate, seen = rrset.owner, rrset.text
+    for flags, tag, _value in rrset.records:
+        if flags & 128 and tag not in _KNOWN_CAA_TAGS:
+            return False, _(
+                "The CAA record of %(domain)s has a critical property “%(tag)s” we do not "
+                "know, so no certificate may be issued (RFC 8659 section 4.1): %(seen)s"
+            ) % {"domain": candidate, "tag": tag, "seen": seen}
+    issue = [_issuer(v) for v in rrset.values("issue")]
+    issuewild = [_issuer(v) for v in rrset.values("issuewild")]
+    relevant = issuewild if wildcard and issuewild else issue
+    if not relevant:
+        return True, _("The CAA record of %(domain)s does not restrict issuance: %(seen)s") % {
             "domain": candidate,
             "seen": seen,
-            "record": f'{candidate}. CAA 0 {"issuewild" if wildcard and issuewild else "issue"} "{wanted}"',
         }
-    return True, _(
-        "No CAA record for %(name)s or its parent domains: any certificate authority may issue."
-    ) % {"name": name}
+    if ours & set(relevant):
+        return True, _("The CAA record of %(domain)s authorises our certificate authority: %(seen)s") % {
+            "domain": candidate,
+            "seen": seen,
+        }
+    wanted = next(iter(sorted(ours)), "")
+    return False, _(
+        "The CAA record of %(domain)s does not authorise our certificate authority: %(seen)s. "
+        "Add a record such as %(record)s or remove the restriction."
+    ) % {
+        "domain": candidate,
+        "seen": seen,
+        "record": f'{candidate}. CAA 0 {"issuewild" if wildcard and issuewild else "issue"} "{wanted}"',
+    }
+
+
+def caa_allows(
+    name: str, issuer_domains: Iterable[str], *, resolver: dns.resolver.Resolver
+) -> tuple[bool, str]:
+    """RFC 8659 (BR 3.2.2.8): may a CA known by `issuer_domains` issue for `name`? The relevant
+    RRset (`relevant_caa`) decides (`caa_decision`)."""
+    return caa_decision(relevant_caa(name, resolver=resolver), name, issuer_domains)

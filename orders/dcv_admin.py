@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.typing import signed_in_user
 
 from .models import DcvCheck
-from .services.dcv import DcvError, validate_dcv_manually
+from .services.dcv import DcvError, source_label, validate_dcv_manually
 
 
 class ManualValidationForm(forms.Form):
@@ -73,7 +73,7 @@ class DcvCheckAdmin(admin.ModelAdmin):
                     self.message_user(
                         request,
                         _("%(domain)s (order %(ref)s) marked as validated.")
-                        % {"domain": check.domain, "ref": check.order.reference},
+                        % {"domain": check.domain, "ref": source_label(check)},
                         messages.SUCCESS,
                     )
             return None

@@ -504,10 +504,14 @@ class KnownModulus(models.Model):
 
 
 class DcvCheck(models.Model):
-    """ORD-8: one domain control validation of one name of an order (CA/B BR 3.2.2.4)."""
+    """ORD-8: one domain control validation of one name of an order (CA/B BR 3.2.2.4), or, without
+    an order, one started from the domain's page ahead of any order (AUTO-3), which later orders
+    and ACME reuse within the BR 4.2.1 period like any other."""
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="dcv_checks")
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="dcv_checks", null=True, blank=True
+    )
     domain = models.CharField(_("domain"), max_length=253)
     method = models.CharField(_("method"), max_length=10, choices=DcvMethod.choices)
     token = models.CharField(max_length=64, editable=False)  # random, >= 112 bits (BR 1.6.1 Random Value)
@@ -527,6 +531,50 @@ class DcvCheck(models.Model):
 
     def __str__(self) -> str:
         return f"{self.domain} ({self.method})"
+
+
+class Domain(models.Model):
+    """AUTO-3: a domain of the account: every domain its orders validated (a row is made with the
+    first DCV check of the name, `orders.signals`) and those registered ahead of any order.
+
+    A locked domain refuses every new order and ACME order for itself and the names under it
+    (`orders.services.domain_registry.locked_refusal`); only the Administrative right locks or
+    unlocks it."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(_("domain"), max_length=253)
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("organisation"),
+    )
+    created_at = models.DateTimeField(_("added"), default=timezone.now)
+    registered_by = models.ForeignKey(  # None: the domain came from an order's validation
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    registered_at = models.DateTimeField(_("registered"), null=True, blank=True)
+    locked_at = models.DateTimeField(_("locked"), null=True, blank=True)
+    locked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = ScopedManager(account="account")
+
+    class Meta:
+        verbose_name = _("domain")
+        verbose_name_plural = _("domains")
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["account", "name"], name="domain_unique_per_account")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def locked(self) -> bool:
+        return self.locked_at is not None
 
 
 class OrderComment(models.Model):

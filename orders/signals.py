@@ -13,7 +13,7 @@ from django.dispatch import receiver
 
 from accounts import account_cache
 
-from .models import Certificate, Order
+from .models import Certificate, DcvCheck, Domain, Order
 
 
 @receiver(post_save, sender=Certificate, dispatch_uid="orders.certificate_counts_saved")
@@ -22,3 +22,13 @@ from .models import Certificate, Order
 @receiver(post_delete, sender=Order, dispatch_uid="orders.order_figures_deleted")
 def account_row_changed(sender: type[models.Model], instance: Any, **kwargs: Any) -> None:
     account_cache.forget(instance.account_id)
+
+
+@receiver(post_save, sender=DcvCheck, dispatch_uid="orders.dcv_check_domain")
+def dcv_check_saved(sender: type[models.Model], instance: DcvCheck, created: bool, **kwargs: Any) -> None:
+    """AUTO-3: the first validation of a name makes it one of the account's domains (one query,
+    nothing done when the row exists)."""
+    if created:
+        Domain.objects.bulk_create(
+            [Domain(account_id=instance.account_id, name=instance.domain)], ignore_conflicts=True
+        )

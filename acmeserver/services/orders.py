@@ -45,6 +45,7 @@ from orders.models import (
     new_reference,
 )
 from orders.services.dcv import check_acme_challenge, record_acme_validations
+from orders.services.domain_registry import locked_refusal
 from orders.services.lifecycle import IllegalTransition
 from orders.services.ordering import OrderError, submit_order
 from orders.services.payment import PaymentError, plan_payment
@@ -138,6 +139,9 @@ def new_order(
     refused = ordering_refusal(endpoint.account, endpoint.product, endpoint.period_months)
     if refused:
         raise AcmeProblem("unauthorized", refused, 403)
+    locked = locked_refusal(endpoint.account_id, names)
+    if locked:  # AUTO-3: RFC 8555 7.4, an identifier the server will not issue for
+        raise AcmeProblem("rejectedIdentifier", locked)
     replaces = payload.get("replaces") or ""
     if replaces and (not isinstance(replaces, str) or certificate_for(endpoint, replaces) is None):
         raise AcmeProblem("malformed", _("“replaces” does not name a certificate of this account."))

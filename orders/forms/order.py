@@ -29,6 +29,7 @@ from ..csr import CsrError, CsrField, CsrInfo, parse_csr
 from ..dcv import offered_methods
 from ..models import DcvMethod, Order, OrderOrigin, ServerSoftware
 from ..services.dcv_config import caa_problems
+from ..services.domain_registry import locked_refusal
 from ..services.kinds import CsrMode, Psd2Role, SignatureUserType, profile_for
 from ..services.pricing import (
     ASSISTANCE_PRICE,
@@ -451,6 +452,11 @@ class OrderForm(Form):
         error = names_error(self.product, common_name, sans, may_change_product=True)
         if error:
             self.add_error("sans", error)
+        if self.product.is_server:  # AUTO-3: a locked domain refuses new orders
+            for field, names in (("common_name", [common_name]), ("sans", sans)):
+                locked = locked_refusal(self.account.pk, names)
+                if locked:
+                    self.add_error(field, locked)
 
     def options(self) -> dict:
         """ORD-2 / ORD-4: the type-specific choices of a valid form, as stored in Order.options."""

@@ -20,7 +20,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import models, transaction
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -35,7 +35,7 @@ from catalog.models import Product
 
 from .. import dcv as checks
 from ..ca.policy import dcv_reuse_days
-from ..models import IN_PROGRESS, ISSUABLE, DcvCheck, DcvMethod, Order, OrderStatus
+from ..models import IN_PROGRESS, ISSUABLE, DcvCheck, DcvMethod, Domain, Order, OrderStatus
 from .dcv_config import dcv_config, resolver
 from .names import registered_domain
 from .transitions import IllegalTransition, lock_order, move
@@ -75,6 +75,21 @@ def is_passed(check: DcvCheck, at: datetime) -> bool:
     return check.validated_at is not None and check.validated_at >= at - timedelta(days=dcv_reuse_days(at))
 
 
+def order_of(check: DcvCheck) -> Order:
+    """The order of an order's check; a check started from the domain page (AUTO-3) has none and
+    cannot take the order's actions (email confirmation, staff attestation)."""
+    if check.order is None:
+        raise DcvError(_("This validation was started from the domain page, not for an order."))
+    return check.order
+
+
+def _audited(check: DcvCheck) -> models.Model:
+    """What a check's audit events are about: its order, or the domain's row (AUTO-3)."""
+    if check.order is not None:
+        return check.order
+    return Domain.objects.get(account_id=check.account_id, name=check.domain)
+
+
 def _changeable(order: Order) -> None:
     """ORD-8: the method may change until the certificate is issued."""
     if order.status not in IN_PROGRESS:
@@ -91,11 +106,15 @@ def email_addresses(domain: str) -> list[str]:
     return checks.approved_addresses(registered_domain(domain))
 
 
-def _new_check(order: Order, domain: str, method: str, now: datetime, email_address: str = "") -> DcvCheck:
+def new_check(
+    account_id: int, order: Order | None, domain: str, method: str, now: datetime, email_address: str = ""
+) -> DcvCheck:
+    """A check with a fresh random value (BR 1.6.1), for an order or, without one, for the domain
+    page (AUTO-3)."""
     if method == M.EMAIL and not email_address:
         email_address = email_addresses(domain)[0]
     return DcvCheck.objects.create(
-        account_id=order.account_id,
+        account_id=account_id,
         order=order,
         domain=domain,
         method=method,
@@ -122,20 +141,34 @@ def _reusable(order: Order, domains: list[str], now: datetime) -> dict[str, DcvC
     return found
 
 
+def source_label(source: DcvCheck) -> str:
+    """Where a reused validation was made: its order's reference, or the domain page (AUTO-3)."""
+    return source.order.reference if source.order is not None else _("domain page")
+
+
 def _adopt(check: DcvCheck, source: DcvCheck, now: datetime) -> datetime:
-    """Copy `source`'s passed validation onto `check`; returns the date of that validation."""
+    """Copy `source`'s passed validation onto `check`; returns the date of that validation.
+
+    A validation made on the domain page read no brand's CAA: the adopted check keeps no
+    "last checked" date, so `prepare_issuance` reads CAA for the order's brand (BR 3.2.2.8)."""
     validated_at = source.validated_at
     assert validated_at is not None  # reusable checks are validated ones
     until = validated_at + timedelta(days=dcv_reuse_days(now))
     check.method, check.email_address = source.method, source.email_address
-    check.validated_at, check.last_checked_at = source.validated_at, source.last_checked_at
-    check.last_result = _(
-        "Validation of %(date)s reused from order %(reference)s (usable until %(until)s, CA/B BR 4.2.1)."
-    ) % {
-        "date": date_text(validated_at),
-        "reference": source.order.reference,
-        "until": date_text(until),
-    }
+    check.validated_at = source.validated_at
+    check.last_checked_at = source.last_checked_at if source.order is not None else None
+    if source.order is not None:
+        check.last_result = _(
+            "Validation of %(date)s reused from order %(reference)s (usable until %(until)s, CA/B BR 4.2.1)."
+        ) % {
+            "date": date_text(validated_at),
+            "reference": source.order.reference,
+            "until": date_text(until),
+        }
+    else:
+        check.last_result = _(
+            "Validation of %(date)s made on the domain page reused (usable until %(until)s, CA/B BR 4.2.1)."
+        ) % {"date": date_text(validated_at), "until": date_text(until)}
     check.save(update_fields=["method", "email_address", "validated_at", "last_checked_at", "last_result"])
     return validated_at
 
@@ -186,7 +219,7 @@ def _ensure_checks(
             if check is None or check.validated_at is None:
                 source = reusable.get(domain)
                 if source is not None:
-                    check = check or _new_check(locked, domain, source.method, now)
+                    check = check or new_check(locked.account_id, locked, domain, source.method, now)
                     validated_at = _adopt(check, source, now)
                     log_action(
                         "dcv.reused",
@@ -194,11 +227,11 @@ def _ensure_checks(
                         user=user,
                         request=request,
                         domain=domain,
-                        source=source.order.reference,
+                        source=source_label(source),
                         validated_at=validated_at.isoformat(),
                     )
             if check is None:
-                check = _new_check(locked, domain, method, now)
+                check = new_check(locked.account_id, locked, domain, method, now)
                 if renewed:
                     check.last_result = _(
                         "The previous validation is older than the %(days)s days allowed at "
@@ -252,7 +285,7 @@ def _record(
 ) -> DcvCheck | None:
     """Save what a check saw, under the check's row lock; None if the check changed meanwhile."""
     with transaction.atomic():
-        locked = DcvCheck.objects.select_for_update().filter(pk=check.pk, token=token).first()
+        locked = DcvCheck.objects.select_for_update(of=("self",)).filter(pk=check.pk, token=token).first()
         if locked is None:
             return None  # the method changed while we looked: this answer is for a dropped value
         locked.last_checked_at, locked.last_result = now, seen
@@ -262,7 +295,7 @@ def _record(
             fields.append("validated_at")
             log_action(
                 "dcv.validated",
-                obj=locked.order,
+                obj=_audited(locked),
                 user=user,
                 request=request,
                 actor_name=actor_name,
@@ -271,7 +304,7 @@ def _record(
                 email_address=locked.email_address,
             )
         locked.save(update_fields=fields)
-    if passed:
+    if passed and locked.order is not None:
         refresh_order_dcv_state(locked.order, user=user, request=request, now=now)
     return locked
 
@@ -286,7 +319,8 @@ def run_check(
     """
     now = now or timezone.now()
     order = check.order
-    _changeable(order)
+    if order is not None:  # a domain page's check (AUTO-3) belongs to no order
+        _changeable(order)
     if is_passed(check, now):
         raise DcvError(_("%(domain)s is already validated.") % {"domain": check.domain})
     if check.method == M.EMAIL:
@@ -318,9 +352,13 @@ def run_check(
             allow_private=config.allow_private,
         )
     passed, seen = outcome.passed, outcome.seen
-    if passed:
+    if passed and order is not None:
         passed, details = _caa(order, check.domain)
         seen = "\n".join([seen, *details])
+    elif passed:
+        seen = "\n".join(
+            [seen, _("CAA is read for the brand of each certificate ordered with this validation.")]
+        )
     return _record(check, check.token, passed, seen, now, user=user, request=request) or check
 
 
@@ -361,7 +399,9 @@ def record_acme_validations(
     follows (`refresh_order_dcv_state`)."""
     now = now or timezone.now()
     with transaction.atomic():
-        for check in DcvCheck.objects.select_for_update().filter(order=order, domain__in=list(validations)):
+        for check in DcvCheck.objects.select_for_update(of=("self",)).filter(
+            order=order, domain__in=list(validations)
+        ):
             if is_passed(check, now):
                 continue
             method, validated_at, seen = validations[check.domain]
@@ -403,7 +443,7 @@ def confirm_email(
     address as the actor (the reader is not a portal user).
     """
     now = now or timezone.now()
-    order = check.order
+    order = order_of(check)
     _changeable(order)
     if check.validated_at is not None:
         return check
@@ -458,15 +498,16 @@ def resend_email(
 ) -> None:
     """ORD-8: send the DCV email again to the chosen approved address (same random value)."""
     now = now or timezone.now()
-    _changeable(check.order)
+    order = order_of(check)
+    _changeable(order)
     if check.method != M.EMAIL or check.validated_at is not None:
         raise DcvError(_("There is no email to send for %(domain)s.") % {"domain": check.domain})
     if check.expires_at <= now:
         raise DcvError(_("The random value expired: ask for a new one."))
-    send_dcv_email(check, check.order)
+    send_dcv_email(check, order)
     log_action(
         "dcv.email_sent",
-        obj=check.order,
+        obj=order,
         user=user,
         request=request,
         domain=check.domain,
@@ -490,9 +531,9 @@ def change_method(
     """
     now = now or timezone.now()
     with transaction.atomic():
-        order = lock_order(check.order)
+        order = lock_order(order_of(check))
         _changeable(order)
-        current = DcvCheck.objects.select_for_update().filter(pk=check.pk, order=order).first()
+        current = DcvCheck.objects.select_for_update(of=("self",)).filter(pk=check.pk, order=order).first()
         if current is None:
             raise DcvError(_("This validation was replaced meanwhile: reload the page."))
         if is_passed(current, now):
@@ -505,7 +546,7 @@ def change_method(
             )
         previous = current.method
         current.delete()
-        new = _new_check(order, current.domain, method, now, email_address)
+        new = new_check(order.account_id, order, current.domain, method, now, email_address)
         order.dcv_method = method
         order.save(update_fields=["dcv_method"])
         # "from" is a keyword: the details go in as a dict (log_action takes any details).
@@ -524,7 +565,7 @@ def change_method(
 
 def _attest(check: DcvCheck, by: User, note: str, request: HttpRequest | None, now: datetime) -> DcvCheck:
     with transaction.atomic():
-        locked = DcvCheck.objects.select_for_update().select_related("order").get(pk=check.pk)
+        locked = DcvCheck.objects.select_for_update(of=("self",)).select_related("order").get(pk=check.pk)
         if is_passed(locked, now):
             return locked
         locked.validated_at = locked.last_checked_at = now
@@ -535,7 +576,7 @@ def _attest(check: DcvCheck, by: User, note: str, request: HttpRequest | None, n
         locked.save(update_fields=["validated_at", "last_checked_at", "last_result"])
         log_action(
             "dcv.validated_manually",
-            obj=locked.order,
+            obj=_audited(locked),
             user=by,
             request=request,
             domain=locked.domain,
@@ -565,7 +606,8 @@ def validate_dcv_manually(
     note = _attester(by, note)
     now = now or timezone.now()
     locked = _attest(check, by, note, request, now)
-    refresh_order_dcv_state(locked.order, user=by, request=request, now=now)
+    if locked.order is not None:
+        refresh_order_dcv_state(locked.order, user=by, request=request, now=now)
     return locked
 
 
@@ -682,6 +724,8 @@ def send_dcv_emails(email_checks: list[DcvCheck], order: Order) -> None:
 
 def _siblings(check: DcvCheck) -> list[DcvCheck]:
     """The order's pending email checks sent to the same address (names under one base domain)."""
+    if check.order_id is None:
+        return []
     return list(
         DcvCheck.objects.filter(
             order_id=check.order_id, method=M.EMAIL, email_address=check.email_address, validated_at=None

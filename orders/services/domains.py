@@ -46,6 +46,6 @@ def account_domains(account: Account, *, search: str = "", now: datetime | None 
             validated_at=check.validated_at,
             reusable_until=check.validated_at + window if check.validated_at else None,
             method=check.method,
-            order_reference=check.order.reference,
+            order_reference=check.order.reference if check.order is not None else "",
         )
     return list(found.values())

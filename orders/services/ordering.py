@@ -33,6 +33,7 @@ from ..models import ExternalOrderLink, Order, OrderOrigin, OrderStatus
 from .amounts import buyer_vat, order_amounts
 from .approval import notify_approvers
 from .dcv import start_dcv
+from .domain_registry import locked_refusal
 from .invitation import start_invitation
 from .kinds import CsrMode, profile_for
 from .payment import PaymentPlan, settle
@@ -102,6 +103,9 @@ def _check(
         raise OrderError(_("The legal representative must belong to the holder organisation."))
     if not profile.names and sans:
         raise OrderError(_("This product secures no domain names."))
+    locked = locked_refusal(account.pk, [common_name, *sans]) if product.is_server else None
+    if locked:  # AUTO-3: the order form, the API and ACME all come through here
+        raise OrderError(locked)
     info = None
     if csr and not profile.csr:
         raise OrderError(_("This product takes no CSR."))

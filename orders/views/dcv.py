@@ -168,6 +168,8 @@ def confirm(request: HttpRequest, token: str) -> HttpResponseBase:
                 check = confirm_email(check, request=request)
             except DcvError as exc:
                 error = exc.message
+        if check.order is None:
+            raise Http404  # the domain page offers no email method (AUTO-3)
         names = [n for n in check.order.all_names if validation_domain(n) == check.domain]
         return render(
             request,
