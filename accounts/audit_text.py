@@ -44,6 +44,7 @@ OBJECTS: dict[str, Promise] = {
     "discountgrid": _("discount grid %(id)s"),
     "latepaymentstatement": _("late-payment statement %(id)s"),
     "acmeendpoint": _("ACME endpoint %(id)s"),
+    "prevalidation": _("pre-validation %(id)s"),
 }
 
 # One sentence per action: %(who)s is the person (or "system"), %(object)s the object's name.
@@ -58,6 +59,9 @@ SENTENCES: dict[str, Promise] = {
     "acme.challenge_failed": _("An ACME challenge failed on %(object)s"),
     "acme.challenge_validated": _("%(who)s validated a domain by an ACME challenge on %(object)s"),
     "acme.endpoint_created": _("%(who)s created %(object)s"),
+    "prevalidation.requested": _("%(who)s asked for %(object)s"),
+    "prevalidation.validated": _("%(who)s validated %(object)s"),
+    "prevalidation.rejected": _("%(who)s rejected %(object)s"),
     "acme.endpoint_disabled": _("%(who)s disabled %(object)s"),
     "acme.endpoint_enabled": _("%(who)s enabled %(object)s again"),
     "acme.endpoint_revoked": _("%(who)s revoked %(object)s"),

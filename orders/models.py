@@ -702,6 +702,7 @@ class ExternalOrderLink(models.Model):
 
 
 # Robots' records (JOBS-1, JOBS-2, JOBS-5, JOBS-6): at the end, as they refer to the models above.
+from .prevalidation_models import PreValidation  # noqa: E402, F401
 from .robot_models import (  # noqa: E402, F401
     AutoRenewalFiling,
     CertificateNotice,
