@@ -447,6 +447,9 @@ LIST_ROUTES = [
     ("get", f"{API}/orders", (Right.TECHNICAL, Right.COMMERCIAL)),
     ("post", f"{API}/orders", (Right.TECHNICAL,)),
     ("get", f"{API}/organisations", (Right.TECHNICAL, Right.ADMINISTRATIVE)),
+    ("post", f"{API}/organisations", (Right.TECHNICAL, Right.ADMINISTRATIVE)),
+    ("get", f"{API}/contacts", (Right.TECHNICAL, Right.ADMINISTRATIVE)),
+    ("post", f"{API}/contacts", (Right.TECHNICAL, Right.ADMINISTRATIVE)),
     ("get", f"{API}/invoices", (Right.BILLING,)),
     ("get", f"{API}/domains", (Right.TECHNICAL, Right.COMMERCIAL)),
 ]
