@@ -348,5 +348,24 @@ def _register_own() -> None:  # called by AccountsConfig.ready
         for key in ("rights", "before", "after"):
             register_detail_values(key, rights, actions=[action])
     register_detail_values("formula", Account.Formula)
+    from accounts.me.services import PROCESSING_PURPOSES
+
+    for key in ("before", "after"):
+        register_detail_values(key, PROCESSING_PURPOSES, actions=["user.purposes_changed"])
+    # How a person proved who they are (allauth's methods, the second factors, ACC-7's certificate).
+    ways = {
+        "password": _("password"),
+        "mfa": _("second factor"),
+        "second_factor": _("second factor"),
+        "totp": _("authenticator app"),
+        "backup": _("backup code"),
+        "webauthn": _("security key"),
+        "passkey": _("passkey"),
+        "passkey_locked": _("passkey (locked)"),
+        "certificate": _("client certificate"),
+        "locked": _("locked name"),
+    }
+    for key in ("methods", "method", "step", "type"):
+        register_detail_values(key, ways, actions=["login.*", "2fa.*"])
     register_detail_values("kind", Account.Kind, actions=["account.registered"])
     register_detail_values("auth_type", Account.AuthType, actions=["account.registered"])

@@ -84,6 +84,37 @@ class OrganisationSerializer(serializers.Serializer):
     contacts = ContactSerializer(many=True)
 
 
+class OrganisationInputSerializer(serializers.Serializer):
+    registration_number = serializers.CharField(
+        max_length=40, help_text=_("SIREN or SIRET for a French organisation.")
+    )
+    name = serializers.CharField(max_length=200)
+    country = serializers.CharField(max_length=2, help_text=_("ISO 3166 code, e.g. FR."))
+    vat_number = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    naf_code = serializers.CharField(max_length=8, required=False, allow_blank=True)
+    address = serializers.CharField(max_length=250)
+    postal_code = serializers.CharField(max_length=20)
+    city = serializers.CharField(max_length=100)
+    phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
+
+
+class ContactDetailSerializer(ContactSerializer):
+    phone = serializers.CharField(allow_blank=True)
+    organisation = serializers.CharField(source="organisation.public_id")
+    organisation_name = serializers.CharField(source="organisation.name")
+
+
+class ContactInputSerializer(serializers.Serializer):
+    organisation = serializers.CharField(
+        max_length=40, help_text=_("An organisation id from /organisations.")
+    )
+    first_name = serializers.CharField(max_length=100)
+    last_name = serializers.CharField(max_length=100)
+    email = serializers.EmailField()
+    phone = serializers.CharField(max_length=40)
+    job_title = serializers.CharField(max_length=100, required=False, allow_blank=True)
+
+
 # Orders ------------------------------------------------------------------------------------------
 
 

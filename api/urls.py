@@ -32,6 +32,7 @@ urlpatterns = [
     path("me", MeView.as_view(), name="me"),
     path("products", catalog_views.ProductList.as_view(), name="products"),
     path("organisations", catalog_views.OrganisationList.as_view(), name="organisations"),
+    path("contacts", catalog_views.ContactList.as_view(), name="contacts"),
     path("orders", order_views.OrderList.as_view(), name="orders"),
     re_path(ORDER + "$", order_views.OrderDetail.as_view(), name="order"),
     re_path(ORDER + "/renew$", order_views.OrderRenew.as_view(), name="renew"),

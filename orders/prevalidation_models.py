@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_scopes import ScopedManager
 
 from accounts.models import Account, Contact, Organisation
@@ -36,10 +37,11 @@ class PreValidation(models.Model):
         CODE_SIGNING = "code_signing", _("Code signing")
 
     class State(models.TextChoices):
-        REQUESTED = "requested", _("Requested")
-        VALIDATED = "validated", _("Validated")
-        REJECTED = "rejected", _("Rejected")
-        EXPIRED = "expired", _("Expired")
+        # Their own context: in French a pre-validation is feminine ("validée").
+        REQUESTED = "requested", pgettext_lazy("pre-validation", "Requested")
+        VALIDATED = "validated", pgettext_lazy("pre-validation", "Validated")
+        REJECTED = "rejected", pgettext_lazy("pre-validation", "Rejected")
+        EXPIRED = "expired", pgettext_lazy("pre-validation", "Expired")
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
     public_id = models.CharField(max_length=16, unique=True, editable=False)

@@ -290,3 +290,20 @@ def test_the_back_office_order_page_names_the_covering_pre_validation(client, ac
     assert "Covered by the OV pre-validation" not in client.get(url).content.decode()
     validate_prevalidation(requested(account, tech, ov), by=staff)
     assert "Covered by the OV pre-validation" in client.get(url).content.decode()
+
+
+def test_pages_and_email_read_french(
+    client, account, tech, staff, ov, mailoutbox, django_capture_on_commit_callbacks
+):
+    type(account).objects.filter(pk=account.pk).update(language="fr")
+    prevalidation = requested(account, tech, ov)
+    with django_capture_on_commit_callbacks(execute=True):
+        validate_prevalidation(prevalidation, by=staff)
+    assert any("validée" in m.subject and "Pré-validation" in m.subject for m in mailoutbox)
+    client.force_login(tech)
+    client.post("/i18n/setlang/", {"language": "fr", "next": "/"})
+    listing = client.get(LIST).content.decode()
+    assert "Pré-validation" in listing and "Validée" in listing
+    order = make_order(account, ov, status=OrderStatus.UNDER_VERIFICATION)
+    page = client.get(reverse("orders:detail", args=[order.reference])).content.decode()
+    assert "Couvert par la pré-validation OV" in page
