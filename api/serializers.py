@@ -131,6 +131,14 @@ class CertificateSerializer(serializers.Serializer):
     not_after = serializers.DateTimeField()
     revoked_at = serializers.DateTimeField(allow_null=True)
     revocable = serializers.BooleanField()
+    accepted_at = serializers.DateTimeField(allow_null=True)
+    acceptable = serializers.BooleanField(
+        help_text=_("The API user may accept it now (POST …/accept), as on the status page.")
+    )
+    acceptance_deadline = serializers.DateTimeField(
+        allow_null=True,
+        help_text=_("For a brand that requires acceptance: accept it by then, or the authority revokes it."),
+    )
     downloads = DownloadLinkSerializer(many=True)
 
 
@@ -156,6 +164,11 @@ class ActionsSerializer(serializers.Serializer):
     reissue = serializers.BooleanField()
     reissue_refusal = serializers.CharField(allow_blank=True)
     revoke = serializers.BooleanField()
+    approve = serializers.BooleanField(help_text=_("Approve or reject it (an approver, in approval mode)."))
+    pay = serializers.BooleanField(
+        help_text=_("Pay it with the tokens or balance now topped up (POST …/pay).")
+    )
+    comment = serializers.BooleanField()
 
 
 class OrderDetailSerializer(OrderSummarySerializer):
@@ -316,3 +329,18 @@ class DomainSerializer(serializers.Serializer):
     reusable = serializers.BooleanField()
     method = serializers.CharField()
     order = serializers.CharField(help_text=_("Reference of the order whose check this is."))
+
+
+# Work lists (LIST-3) -----------------------------------------------------------------------------
+
+
+class CertificateToAcceptSerializer(serializers.Serializer):
+    order = serializers.CharField()
+    serial = serializers.CharField()
+    common_name = serializers.CharField()
+    brand = serializers.CharField()
+    delivered_at = serializers.DateTimeField()
+    deadline = serializers.DateTimeField(
+        allow_null=True, help_text=_("Accept it by then, or the authority revokes it.")
+    )
+    accept_url = serializers.CharField()

@@ -19,6 +19,7 @@ from . import (
     invoice_views,
     order_views,
     payment_views,
+    worklist_views,
 )
 from .problems import not_found
 
@@ -48,6 +49,8 @@ urlpatterns = [
     re_path(
         CERTIFICATE + rf"/(?P<fmt>{FORMATS})$", action_views.CertificateDownload.as_view(), name="download"
     ),
+    path("approvals", worklist_views.ApprovalList.as_view(), name="approvals"),
+    path("certificates/to-accept", worklist_views.CertificatesToAccept.as_view(), name="to_accept"),
     path("domains", domain_views.DomainList.as_view(), name="domains"),
     path("invoices", invoice_views.InvoiceList.as_view(), name="invoices"),
     re_path(
