@@ -449,6 +449,7 @@ LIST_ROUTES = [
     ("get", f"{API}/organisations", (Right.TECHNICAL, Right.ADMINISTRATIVE)),
     ("get", f"{API}/invoices", (Right.BILLING,)),
     ("get", f"{API}/domains", (Right.TECHNICAL, Right.COMMERCIAL)),
+    ("post", f"{API}/domains", (Right.TECHNICAL,)),
 ]
 # Open to every API user of the account: who am I, the catalogue, the schema and its page.
 OPEN_ROUTES = {"me", "products", "schema", "docs"}
