@@ -44,6 +44,7 @@ OBJECTS: dict[str, Promise] = {
     "discountgrid": _("discount grid %(id)s"),
     "latepaymentstatement": _("late-payment statement %(id)s"),
     "acmeendpoint": _("ACME endpoint %(id)s"),
+    "prevalidation": _("pre-validation %(id)s"),
 }
 
 # One sentence per action: %(who)s is the person (or "system"), %(object)s the object's name.
@@ -58,6 +59,9 @@ SENTENCES: dict[str, Promise] = {
     "acme.challenge_failed": _("An ACME challenge failed on %(object)s"),
     "acme.challenge_validated": _("%(who)s validated a domain by an ACME challenge on %(object)s"),
     "acme.endpoint_created": _("%(who)s created %(object)s"),
+    "prevalidation.requested": _("%(who)s asked for %(object)s"),
+    "prevalidation.validated": _("%(who)s validated %(object)s"),
+    "prevalidation.rejected": _("%(who)s rejected %(object)s"),
     "acme.endpoint_disabled": _("%(who)s disabled %(object)s"),
     "acme.endpoint_enabled": _("%(who)s enabled %(object)s again"),
     "acme.endpoint_revoked": _("%(who)s revoked %(object)s"),
@@ -344,5 +348,24 @@ def _register_own() -> None:  # called by AccountsConfig.ready
         for key in ("rights", "before", "after"):
             register_detail_values(key, rights, actions=[action])
     register_detail_values("formula", Account.Formula)
+    from accounts.me.services import PROCESSING_PURPOSES
+
+    for key in ("before", "after"):
+        register_detail_values(key, PROCESSING_PURPOSES, actions=["user.purposes_changed"])
+    # How a person proved who they are (allauth's methods, the second factors, ACC-7's certificate).
+    ways = {
+        "password": _("password"),
+        "mfa": _("second factor"),
+        "second_factor": _("second factor"),
+        "totp": _("authenticator app"),
+        "backup": _("backup code"),
+        "webauthn": _("security key"),
+        "passkey": _("passkey"),
+        "passkey_locked": _("passkey (locked)"),
+        "certificate": _("client certificate"),
+        "locked": _("locked name"),
+    }
+    for key in ("methods", "method", "step", "type"):
+        register_detail_values(key, ways, actions=["login.*", "2fa.*"])
     register_detail_values("kind", Account.Kind, actions=["account.registered"])
     register_detail_values("auth_type", Account.AuthType, actions=["account.registered"])

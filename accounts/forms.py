@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 from stdnum.eu import vat
+from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.fr import siren, siret
 
 from .countries import COUNTRIES
@@ -38,6 +39,48 @@ def siren_of(number: str) -> str | None:
     if len(number) == 14 and siret.is_valid(number):
         return number[:9]
     return None
+
+
+def clean_naf_code(raw: str) -> str:
+    """A NAF code as 4 digits and a letter ("62.01z" -> "6201Z"), or "" when none is given."""
+    value = re.sub(r"\s+", "", raw).upper()
+    if not value:
+        return ""
+    match = _NAF.match(value)
+    if not match:
+        raise forms.ValidationError(
+            _("A NAF code has four digits and a letter, for example 6201Z."), code="naf"
+        )
+    return match.group(1) + match.group(2)
+
+
+def clean_vat_number(raw: str) -> str:
+    """An intra-EU VAT number, compacted and checked (country prefix and check digits), or ""."""
+    raw = raw.strip()
+    if not raw:
+        return ""
+    try:
+        number = vat.compact(raw)  # raises on an unknown country prefix ("ZZ…")
+    except StdnumError:
+        number = ""
+    if not number or not vat.is_valid(number):
+        raise forms.ValidationError(
+            _("This is not a valid intra-EU VAT number (country prefix then the national number)."),
+            code="vat",
+        )
+    return number
+
+
+def check_naf_and_vat(form: forms.BaseForm, data: dict[str, Any]) -> None:
+    """What an organisation's NAF code and VAT number must agree with (registration, new holder
+    organisation): a NAF code only for a French company; a French VAT number holds its SIREN."""
+    country = data.get("country")
+    if data.get("naf_code") and country and country != "FR":
+        form.add_error("naf_code", _("A NAF code only exists for a French company."))
+    number, vat_number = data.get("registration_number"), data.get("vat_number") or ""
+    # A French VAT number is "FR", a two-character key, then the SIREN (number is None if invalid).
+    if country == "FR" and number and vat_number.startswith("FR") and vat_number[4:] != siren_of(number):
+        form.add_error("vat_number", _("This VAT number does not belong to this SIREN."))
 
 
 def _phone_field(label: Any, required: bool = True) -> forms.CharField:
@@ -147,39 +190,17 @@ class RegistrationForm(forms.Form):
         return username
 
     def clean_naf_code(self) -> str:
-        value = re.sub(r"\s+", "", self.cleaned_data["naf_code"]).upper()
-        if not value:
-            return ""
-        match = _NAF.match(value)
-        if not match:
-            raise forms.ValidationError(
-                _("A NAF code has four digits and a letter, for example 6201Z."), code="naf"
-            )
-        return match.group(1) + match.group(2)
+        return clean_naf_code(self.cleaned_data["naf_code"])
 
     def clean_vat_number(self) -> str:
-        raw = self.cleaned_data["vat_number"].strip()
-        if not raw:
-            return ""
-        number = vat.compact(raw)
-        if not vat.is_valid(number):
-            raise forms.ValidationError(
-                _("This is not a valid intra-EU VAT number (country prefix then the national number)."),
-                code="vat",
-            )
-        return number
+        return clean_vat_number(self.cleaned_data["vat_number"])
 
     def clean(self) -> dict[str, Any]:
         super().clean()
         data = self.cleaned_data
         country = data.get("country")
         self._clean_registration_number(data, country)
-        if data.get("naf_code") and country and country != "FR":
-            self.add_error("naf_code", _("A NAF code only exists for a French company."))
-        number, vat_number = data.get("registration_number"), data.get("vat_number") or ""
-        # A French VAT number is "FR", a two-character key, then the SIREN (number is None if invalid).
-        if country == "FR" and number and vat_number.startswith("FR") and vat_number[4:] != siren_of(number):
-            self.add_error("vat_number", _("This VAT number does not belong to this SIREN."))
+        check_naf_and_vat(self, data)
         if not data.get("tech_same_as_admin"):
             for name in self.TECH_REQUIRED:
                 if not data.get(name) and name not in self.errors:

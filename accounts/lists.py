@@ -13,7 +13,7 @@ Views call `configure_table(request, table)` instead of django-tables2's `Reques
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.core.paginator import Page, Paginator
@@ -47,6 +47,23 @@ def clamp_page(paginator: Paginator, value: Any) -> Page:
     if number < 1:
         return paginator.page(1)
     return paginator.page(min(number, paginator.num_pages))
+
+
+class CountedRows:
+    """Rows whose number is answered by `count` (a cached count, issue 17) instead of a COUNT over
+    the whole list on every request; slicing reads only the page from the queryset."""
+
+    def __init__(self, rows: Any, count: Callable[[], int]) -> None:
+        self.rows, self._count = rows, count
+
+    def count(self) -> int:
+        return self._count()
+
+    def __len__(self) -> int:
+        return self._count()
+
+    def __getitem__(self, key: Any) -> Any:
+        return self.rows[key]
 
 
 def paginate(

@@ -75,7 +75,7 @@ class EndpointForm(forms.Form):
         if chosen is not None:
             product, months = chosen
             data["product"], data["period_months"] = product, months
-            refused = ordering_refusal(self.account, product, months)
+            refused = ordering_refusal(self.account, product, months, data.get("organisation"))
             if refused:
                 self.add_error("offer", refused)
         organisation, admin = data.get("organisation"), data.get("admin_contact")

@@ -21,7 +21,7 @@ from accounts.models import Right, User
 from orders.action_forms import CancelForm
 from orders.csr import CsrError
 from orders.lifecycle_forms import ReissueForm
-from orders.models import Certificate, Order, OrderStatus
+from orders.models import Certificate, Order
 from orders.services import DOWNLOAD_FORMATS
 from orders.services.actions import (
     accept_certificate,
@@ -32,7 +32,7 @@ from orders.services.actions import (
     revoke_all,
     revoke_certificate,
 )
-from orders.services.approval import approve_order
+from orders.services.approval import approval_refusal, approve_order
 from orders.services.downloads import FormatNotOffered, certificate_file
 from orders.services.lifecycle import IllegalTransition
 from orders.services.payment import PaymentError, awaits_holdings, pay_with_holdings
@@ -211,7 +211,9 @@ class OrderApprove(OrderAction):
     conflict_code = "not-awaiting-approval"
 
     def refusal(self, order: Order, target: Any) -> str:
-        return _awaiting_approval_refusal(order, allow_approved=True)
+        if order.approved_at is not None:
+            return ""  # approved already: answered unchanged, as `approve_order` returns it
+        return approval_refusal(order) or ""
 
     def act(self, order: Order, target: Any, data: dict[str, Any], user: User, request: HttpRequest) -> None:
         approve_order(order, user=user, request=request)
@@ -234,22 +236,13 @@ class OrderReject(OrderAction):
     conflict_code = "not-awaiting-approval"
 
     def refusal(self, order: Order, target: Any) -> str:
-        return _awaiting_approval_refusal(order, allow_approved=False)
+        return approval_refusal(order) or ""  # the approval pages' message
 
     def act(self, order: Order, target: Any, data: dict[str, Any], user: User, request: HttpRequest) -> None:
         form = CancelForm(data)
         if not form.is_valid():
             raise invalid_form(form)
         cancel_order(order, form.cleaned_data["reason"], user=user, request=request)
-
-
-def _awaiting_approval_refusal(order: Order, *, allow_approved: bool) -> str:
-    if order.status == OrderStatus.AWAITING_APPROVAL or (allow_approved and order.approved_at is not None):
-        return ""
-    return _("Order %(reference)s no longer awaits approval: it is “%(status)s”.") % {
-        "reference": order.reference,
-        "status": order.get_status_display(),
-    }
 
 
 @extend_schema(
@@ -318,22 +311,20 @@ class OrderPay(OrderAction):
         "A new certificate on the same order for a new CSR; the replaced one kept, revoked now or after a grace delay, as on the reissue page."
     ),
 )
-class OrderReissue(ApiView):
+class OrderReissue(OrderAction):
     """ORD-11: a new certificate on the same order for a new CSR; the replaced one kept, revoked now
     or after a grace delay, as on the reissue page."""
 
-    required_rights = (TECHNICAL,)
+    input_serializer = ReissueInputSerializer
+    conflict_code = "not-reissuable"
+    status_code = 201
 
-    def post(self, request: Request, reference: str) -> Response:
-        order = load_order(request, reference)
-        payload = ReissueInputSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
+    def refusal(self, order: Order, target: Any) -> str:
+        return reissue_refusal(order, timezone.now()) or ""
+
+    def act(self, order: Order, target: Any, data: dict[str, Any], user: User, request: HttpRequest) -> None:
         now = timezone.now()
-        refusal = reissue_refusal(order, now)
-        if refusal:
-            raise _conflict("not-reissuable", refusal)
         valid = valid_certificates(order, now)
-        data = dict(payload.validated_data)
         form_input = {key: str(value) for key, value in data.items() if key != "sans" and value is not None}
         form_input.setdefault("replaced", valid[0].serial if valid else "")
         form_input.setdefault("old_certificate", "keep")
@@ -343,7 +334,6 @@ class OrderReissue(ApiView):
             raise invalid_form(form)
         cleaned = form.cleaned_data
         assert form.csr_info is not None
-        user = api_user(request)
         try:
             reissue(
                 order,
@@ -359,11 +349,11 @@ class OrderReissue(ApiView):
                     chain=cleaned.get("chain", ""),
                 ),
                 user=user,
-                request=request._request,
+                request=request,
                 now=now,
             )
         except ReissueRefused as exc:
-            raise _conflict("not-reissuable", exc.message) from None
+            raise _conflict(self.conflict_code, exc.message) from None
         except CsrError as exc:
             raise Problem(
                 400,
@@ -371,7 +361,6 @@ class OrderReissue(ApiView):
                 _("The request has invalid fields: see errors."),
                 errors=[{"detail": exc.message, "pointer": "#/csr"}],
             ) from None
-        return detail_response(order, user, status=201)
 
 
 _FILE_RESPONSES = {

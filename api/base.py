@@ -19,7 +19,10 @@ from orders.models import Certificate, Order
 
 TECHNICAL = Right.TECHNICAL
 APPROVAL = Right.APPROVAL
-LIST_RIGHTS = (Right.TECHNICAL, Right.COMMERCIAL)  # as the order lists and status pages
+LIST_RIGHTS = (Right.TECHNICAL, Right.COMMERCIAL)  # as the order lists
+# The status page (orders.views.status.detail): approvers too (ORD-5), who approve from it and
+# must read what they approve.
+STATUS_PAGE_RIGHTS = (Right.TECHNICAL, Right.COMMERCIAL, Right.APPROVAL)
 
 
 class ApiView(AccountAPIView):

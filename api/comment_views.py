@@ -16,7 +16,7 @@ from orders.models import OrderComment
 from orders.services.actions import add_comment, can_comment
 from orders.services.lifecycle import IllegalTransition
 
-from .base import LIST_RIGHTS, TECHNICAL, ApiView, api_user, load_order
+from .base import STATUS_PAGE_RIGHTS, TECHNICAL, ApiView, api_user, load_order
 from .problems import Problem, invalid_form
 from .serializers import CommentInputSerializer, CommentSerializer
 
@@ -33,7 +33,7 @@ def _comment(comment: OrderComment) -> dict[str, Any]:
 class OrderComments(ApiView):
     """LIFE-2: the order's comments, oldest first; add one while the order is open."""
 
-    required_rights = LIST_RIGHTS
+    required_rights = STATUS_PAGE_RIGHTS  # the status page shows them
     rights_by_method = {"POST": (TECHNICAL,)}  # noqa: RUF012 (read only)
 
     @extend_schema(

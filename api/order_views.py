@@ -19,13 +19,24 @@ from rest_framework.response import Response
 from accounts.models import Right, User
 from orders.filters import OrderFilter
 from orders.models import Certificate, Order, OrderStatus
-from orders.services.actions import cancel_target, is_revocable
+from orders.services.actions import acceptance_deadline, can_accept, can_comment, cancel_target, is_revocable
+from orders.services.approval import approval_refusal
 from orders.services.downloads import offered_formats
 from orders.services.listing import DATE_FIELDS, DEFAULT_GROUP, GROUPS, SEARCH_FIELDS, orders_for
+from orders.services.payment import awaits_holdings
 from orders.services.reissue import reissue_refusal
 from orders.services.renewal import renewable
 
-from .base import LIST_RIGHTS, TECHNICAL, ApiView, Pages, api_account, api_user, load_order
+from .base import (
+    LIST_RIGHTS,
+    STATUS_PAGE_RIGHTS,
+    TECHNICAL,
+    ApiView,
+    Pages,
+    api_account,
+    api_user,
+    load_order,
+)
 from .idempotency import HEADER, idempotent
 from .ordering import form_data, orderable_product, place, renewal_data, renewal_product
 from .problems import Problem, invalid_form
@@ -68,6 +79,8 @@ def detail(order: Order, user: User) -> dict[str, Any]:
     now = timezone.now()
     certificates = list(order.certificates.select_related("issuer").order_by("-created_at", "-id"))
     technical = user.has_right(Right.TECHNICAL)
+    payer = technical or user.has_right(Right.BILLING)
+    brand = order.product.brand.code
     verdict = renewable(order, now)
     refusal = reissue_refusal(order, now)
     revocable = {c.pk for c in certificates if is_revocable(c, now)}
@@ -91,6 +104,9 @@ def detail(order: Order, user: User) -> dict[str, Any]:
                 "not_after": c.not_after,
                 "revoked_at": c.revoked_at,
                 "revocable": technical and c.pk in revocable,
+                "accepted_at": c.accepted_at,
+                "acceptable": technical and can_accept(c),
+                "acceptance_deadline": acceptance_deadline(c, brand) if can_accept(c) else None,
                 "downloads": [
                     {"format": fmt, "url": _download_url(order, c, fmt)} for fmt in offered_formats(c)
                 ],
@@ -104,6 +120,10 @@ def detail(order: Order, user: User) -> dict[str, Any]:
             "reissue": technical and refusal is None,
             "reissue_refusal": refusal or "",
             "revoke": technical and bool(revocable),
+            # As the status page's buttons (orders.views.status._actions).
+            "approve": user.has_right(Right.APPROVAL) and approval_refusal(order) is None,
+            "pay": payer and awaits_holdings(order),
+            "comment": technical and can_comment(order),
         },
     }
 
@@ -242,7 +262,7 @@ class OrderList(ApiView, generics.GenericAPIView):
     tags=["orders"],
 )
 class OrderDetail(ApiView):
-    required_rights = LIST_RIGHTS
+    required_rights = STATUS_PAGE_RIGHTS
 
     def get(self, request: Request, reference: str) -> Response:
         return detail_response(load_order(request, reference), api_user(request))

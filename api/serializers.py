@@ -84,6 +84,37 @@ class OrganisationSerializer(serializers.Serializer):
     contacts = ContactSerializer(many=True)
 
 
+class OrganisationInputSerializer(serializers.Serializer):
+    registration_number = serializers.CharField(
+        max_length=40, help_text=_("SIREN or SIRET for a French organisation.")
+    )
+    name = serializers.CharField(max_length=200)
+    country = serializers.CharField(max_length=2, help_text=_("ISO 3166 code, e.g. FR."))
+    vat_number = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    naf_code = serializers.CharField(max_length=8, required=False, allow_blank=True)
+    address = serializers.CharField(max_length=250)
+    postal_code = serializers.CharField(max_length=20)
+    city = serializers.CharField(max_length=100)
+    phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
+
+
+class ContactDetailSerializer(ContactSerializer):
+    phone = serializers.CharField(allow_blank=True)
+    organisation = serializers.CharField(source="organisation.public_id")
+    organisation_name = serializers.CharField(source="organisation.name")
+
+
+class ContactInputSerializer(serializers.Serializer):
+    organisation = serializers.CharField(
+        max_length=40, help_text=_("An organisation id from /organisations.")
+    )
+    first_name = serializers.CharField(max_length=100)
+    last_name = serializers.CharField(max_length=100)
+    email = serializers.EmailField()
+    phone = serializers.CharField(max_length=40)
+    job_title = serializers.CharField(max_length=100, required=False, allow_blank=True)
+
+
 # Orders ------------------------------------------------------------------------------------------
 
 
@@ -100,6 +131,14 @@ class CertificateSerializer(serializers.Serializer):
     not_after = serializers.DateTimeField()
     revoked_at = serializers.DateTimeField(allow_null=True)
     revocable = serializers.BooleanField()
+    accepted_at = serializers.DateTimeField(allow_null=True)
+    acceptable = serializers.BooleanField(
+        help_text=_("The API user may accept it now (POST …/accept), as on the status page.")
+    )
+    acceptance_deadline = serializers.DateTimeField(
+        allow_null=True,
+        help_text=_("For a brand that requires acceptance: accept it by then, or the authority revokes it."),
+    )
     downloads = DownloadLinkSerializer(many=True)
 
 
@@ -125,6 +164,11 @@ class ActionsSerializer(serializers.Serializer):
     reissue = serializers.BooleanField()
     reissue_refusal = serializers.CharField(allow_blank=True)
     revoke = serializers.BooleanField()
+    approve = serializers.BooleanField(help_text=_("Approve or reject it (an approver, in approval mode)."))
+    pay = serializers.BooleanField(
+        help_text=_("Pay it with the tokens or balance now topped up (POST …/pay).")
+    )
+    comment = serializers.BooleanField()
 
 
 class OrderDetailSerializer(OrderSummarySerializer):
@@ -285,3 +329,18 @@ class DomainSerializer(serializers.Serializer):
     reusable = serializers.BooleanField()
     method = serializers.CharField()
     order = serializers.CharField(help_text=_("Reference of the order whose check this is."))
+
+
+# Work lists (LIST-3) -----------------------------------------------------------------------------
+
+
+class CertificateToAcceptSerializer(serializers.Serializer):
+    order = serializers.CharField()
+    serial = serializers.CharField()
+    common_name = serializers.CharField()
+    brand = serializers.CharField()
+    delivered_at = serializers.DateTimeField()
+    deadline = serializers.DateTimeField(
+        allow_null=True, help_text=_("Accept it by then, or the authority revokes it.")
+    )
+    accept_url = serializers.CharField()

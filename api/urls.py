@@ -19,6 +19,7 @@ from . import (
     invoice_views,
     order_views,
     payment_views,
+    worklist_views,
 )
 from .problems import not_found
 
@@ -31,6 +32,7 @@ urlpatterns = [
     path("me", MeView.as_view(), name="me"),
     path("products", catalog_views.ProductList.as_view(), name="products"),
     path("organisations", catalog_views.OrganisationList.as_view(), name="organisations"),
+    path("contacts", catalog_views.ContactList.as_view(), name="contacts"),
     path("orders", order_views.OrderList.as_view(), name="orders"),
     re_path(ORDER + "$", order_views.OrderDetail.as_view(), name="order"),
     re_path(ORDER + "/renew$", order_views.OrderRenew.as_view(), name="renew"),
@@ -47,6 +49,8 @@ urlpatterns = [
     re_path(
         CERTIFICATE + rf"/(?P<fmt>{FORMATS})$", action_views.CertificateDownload.as_view(), name="download"
     ),
+    path("approvals", worklist_views.ApprovalList.as_view(), name="approvals"),
+    path("certificates/to-accept", worklist_views.CertificatesToAccept.as_view(), name="to_accept"),
     path("domains", domain_views.DomainList.as_view(), name="domains"),
     path("invoices", invoice_views.InvoiceList.as_view(), name="invoices"),
     re_path(

@@ -51,12 +51,14 @@ from .models import (
     OrderComment,
     UpstreamIssuance,
 )
+from .prevalidation_admin import PreValidationAdmin  # noqa: F401  (registers PreValidation, AUTO-1)
 from .services import IllegalTransition
 from .services.actions import add_comment, cancel_order, cancel_target
 from .services.documents import can_send_documents, content_type_of, request_documents
 from .services.issuing import deliver_without_certificate
 from .services.lifecycle import PAYMENT_MOVES
 from .services.payment import chosen_receipt_method, ensure_invoice, open_invoice, payable_by_receipt
+from .services.prevalidation import covered_note, covering_order
 from .services.processing import STAFF_MOVES, staff_move, staff_moves_for
 from .services.upstream import issue_or_queue
 from .upstream_admin import UpstreamAcmeAccountAdmin  # noqa: F401  (registers UpstreamAcmeAccount)
@@ -178,7 +180,10 @@ class OrderAdmin(admin.ModelAdmin):
                 )
             },
         ),
-        (_("Holder and contacts"), {"fields": ("organisation", "admin_contact", "technical_contact")}),
+        (
+            _("Holder and contacts"),
+            {"fields": ("organisation", "organisation_prevalidation", "admin_contact", "technical_contact")},
+        ),
         (
             _("Technical"),
             {
@@ -205,7 +210,23 @@ class OrderAdmin(admin.ModelAdmin):
         return inlines
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return [*(f.name for f in Order._meta.fields if f.name not in EDITABLE), "additional_names"]
+        return [
+            *(f.name for f in Order._meta.fields if f.name not in EDITABLE),
+            "additional_names",
+            "organisation_prevalidation",
+        ]
+
+    @admin.display(description=_("Pre-validation"))
+    def organisation_prevalidation(self, obj: Order) -> str:
+        """AUTO-1: the valid pre-validation that covers the organisation check of this order."""
+        prevalidation = covering_order(obj) if obj.pk else None
+        if prevalidation is None:
+            return "—"
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:orders_prevalidation_change", args=[prevalidation.pk]),
+            covered_note(prevalidation),
+        )
 
     @admin.display(description=_("Additional names"))
     def additional_names(self, obj: Order) -> str:

@@ -6,7 +6,14 @@ from __future__ import annotations
 from accounts.audit_text import register_detail_values
 from catalog.models import DcvMethod
 
-from .models import AuditDocumentKind, OrderOrigin, OrderStatus, RevocationReason, ServerSoftware
+from .models import (
+    AuditDocumentKind,
+    OrderOrigin,
+    OrderStatus,
+    PreValidation,
+    RevocationReason,
+    ServerSoftware,
+)
 from .services.payment import Method
 from .services.reissue import OldCertificate, ReissueReason
 
@@ -24,3 +31,4 @@ def register_audit_labels() -> None:
     register_detail_values("reason", RevocationReason, actions=["certificate.revoked"])
     register_detail_values("reason", ReissueReason, actions=["certificate.reissued"])
     register_detail_values("old_certificate", OldCertificate, actions=["certificate.reissued"])
+    register_detail_values("type", PreValidation.Type, actions=["prevalidation.*"])  # AUTO-1

@@ -15,6 +15,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account, User
+from accounts.widgets import FastSelect
 from catalog.models import Product
 
 from .models import Order, OrderStatus
@@ -28,11 +29,19 @@ def _unchanged(queryset: QuerySet[Order], name: str, value: Any) -> QuerySet[Ord
 
 class OrderFilter(django_filters.FilterSet):
     field = django_filters.ChoiceFilter(
-        label=_("Search in"), choices=list(listing.SEARCH_FIELDS.items()), method=_unchanged, empty_label=None
+        label=_("Search in"),
+        choices=list(listing.SEARCH_FIELDS.items()),
+        method=_unchanged,
+        empty_label=None,
+        widget=FastSelect,
     )
     q = django_filters.CharFilter(label=_("Keyword"), method=_unchanged)
     dates = django_filters.ChoiceFilter(
-        label=_("Date"), choices=list(listing.DATE_FIELDS.items()), method=_unchanged, empty_label=None
+        label=_("Date"),
+        choices=list(listing.DATE_FIELDS.items()),
+        method=_unchanged,
+        empty_label=None,
+        widget=FastSelect,
     )
     date_from = django_filters.DateFilter(
         label=_("From"), method=_unchanged, widget=forms.DateInput(attrs={"type": "date"})
@@ -41,13 +50,22 @@ class OrderFilter(django_filters.FilterSet):
         label=_("To"), method=_unchanged, widget=forms.DateInput(attrs={"type": "date"})
     )
     # Plain choices built from one query of the catalogue (products with their brands).
-    product = django_filters.TypedChoiceFilter(label=_("Product"), field_name="product_id", coerce=int)
-    brand = django_filters.TypedChoiceFilter(label=_("Brand"), field_name="product__brand_id", coerce=int)
+    # FastSelect: the same HTML as Django's Select, without a template per option (issue 17).
+    product = django_filters.TypedChoiceFilter(
+        label=_("Product"), field_name="product_id", coerce=int, widget=FastSelect
+    )
+    brand = django_filters.TypedChoiceFilter(
+        label=_("Brand"), field_name="product__brand_id", coerce=int, widget=FastSelect
+    )
     status = django_filters.ChoiceFilter(
-        label=_("Status"), choices=OrderStatus.choices, empty_label=_("Any status")
+        label=_("Status"), choices=OrderStatus.choices, empty_label=_("Any status"), widget=FastSelect
     )
     ordered_by = django_filters.ModelChoiceFilter(
-        label=_("Ordered by"), field_name="created_by", queryset=User.objects.none(), empty_label=_("Anyone")
+        label=_("Ordered by"),
+        field_name="created_by",
+        queryset=User.objects.none(),
+        empty_label=_("Anyone"),
+        widget=FastSelect,
     )
 
     class Meta:

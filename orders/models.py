@@ -8,9 +8,11 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_scopes import ScopedManager
+from django_scopes import ScopedManager, scopes_disabled
 
 from accounts.models import Account, Contact, Organisation
 from catalog.models import Brand, DcvMethod, Product
@@ -158,6 +160,14 @@ class OrderOrigin(models.TextChoices):
     EXTERNAL_LINK = "external_link", _("External order link")
 
 
+# Issue 17: the fields of Order that summarise its certificates (see Order and refresh_certificate_ends).
+SUMMARY_FIELDS = frozenset(
+    {"latest_certificate_end", "latest_certificate_state", "certificates_end", "valid_certificates_end"}
+)
+# The certificate fields those summaries read: an UPDATE of one of them refreshes the orders.
+SUMMARISED_CERTIFICATE_FIELDS = frozenset({"order", "order_id", "not_after", "state", "created_at"})
+
+
 class Order(models.Model):
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="orders")
     reference = models.CharField(
@@ -261,6 +271,16 @@ class Order(models.Model):
     custom_2 = models.CharField(_("custom field 2"), max_length=200, blank=True)
     custom_3 = models.CharField(_("custom field 3"), max_length=200, blank=True)
     custom_4 = models.CharField(_("custom field 4"), max_length=200, blank=True)
+    # Issue 17: what the lists sort and filter on, stored so that a page reads its rows from an index
+    # instead of a subquery per order of the account. Kept current by `refresh_certificate_ends`
+    # (every save or delete of a certificate, and `Certificate.objects…update()`), never by `save()`
+    # (see `SUMMARY_FIELDS`): the latest certificate's end and state (the order list's "valid until"
+    # and "certificate"), the last end of any certificate (the renewal window, ORD-10) and the last
+    # end of a valid certificate (the reissue list, ORD-11).
+    latest_certificate_end = models.DateTimeField(null=True, blank=True, editable=False)
+    latest_certificate_state = models.CharField(max_length=10, null=True, blank=True, editable=False)
+    certificates_end = models.DateTimeField(null=True, blank=True, editable=False)
+    valid_certificates_end = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = ScopedManager(account="account")
 
@@ -291,7 +311,17 @@ class Order(models.Model):
                     ("custom_2", "custom2"),
                     ("custom_3", "custom3"),
                     ("custom_4", "custom4"),
+                    ("latest_certificate_end", "latest_end"),
+                    ("valid_certificates_end", "valid_end"),
                 )
+            ),
+            # ORD-10: the renewal list reads its window in end order (subscription end, else the
+            # last certificate end: `orders.services.renewal.with_renewal_data`).
+            models.Index(
+                models.F("account"),
+                Coalesce(models.F("subscription_ends_at"), models.F("certificates_end")),
+                models.F("id"),
+                name="order_renewal_end",
             ),
         ]
         constraints = [
@@ -304,6 +334,22 @@ class Order(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reference} {self.common_name}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # The stored certificate ends are written by `refresh_certificate_ends` only: an order loaded
+        # before its certificate changed must not write its stale copy back.
+        if (
+            not self._state.adding
+            and not args
+            and kwargs.get("update_fields") is None
+            and not kwargs.get("force_insert")
+        ):
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name not in SUMMARY_FIELDS
+            ]
+        super().save(*args, **kwargs)
 
     @property
     def status_help(self) -> str:
@@ -374,6 +420,42 @@ class RevocationReason(models.TextChoices):
 ISSUED_HERE = models.Q(issuer__isnull=False) | ~models.Q(chain_pem="")
 
 
+class CertificateQuerySet(QuerySet["Certificate"]):
+    def update(self, **kwargs: Any) -> int:
+        """A set-based UPDATE (the beat jobs, revocations) refreshes the orders it touches: one
+        SELECT of their ids before, one UPDATE of the orders after, whatever the number of rows."""
+        if not SUMMARISED_CERTIFICATE_FIELDS & kwargs.keys():
+            return super().update(**kwargs)
+        with scopes_disabled():
+            order_ids = set(self.values_list("order_id", flat=True))
+            changed = super().update(**kwargs)
+            if "order" in kwargs or "order_id" in kwargs:
+                order_ids |= set(self.values_list("order_id", flat=True))
+            if order_ids:
+                refresh_certificate_ends(order_ids)
+        return changed
+
+
+def refresh_certificate_ends(order_ids: set[int] | list[int] | QuerySet[Any]) -> int:
+    """Issue 17: write the certificate summaries of these orders (`SUMMARY_FIELDS`) in one UPDATE."""
+    with scopes_disabled():
+        certificates = Certificate.objects.filter(order=OuterRef("pk"))
+        latest = certificates.order_by("-created_at", "-id")
+        return Order.objects.filter(pk__in=order_ids).update(
+            latest_certificate_end=Subquery(latest.values("not_after")[:1]),
+            latest_certificate_state=Subquery(latest.values("state")[:1]),
+            certificates_end=Subquery(certificates.order_by("-not_after", "-id").values("not_after")[:1]),
+            valid_certificates_end=Subquery(
+                certificates.filter(state=Certificate.State.VALID)
+                .order_by("-not_after", "-id")
+                .values("not_after")[:1]
+            ),
+        )
+
+
+CertificateManager = models.Manager.from_queryset(CertificateQuerySet)
+
+
 class Certificate(models.Model):
     """One certificate of an order (LIFE-7): an order holds its reissues too."""
 
@@ -421,7 +503,7 @@ class Certificate(models.Model):
     revoke_scheduled_at = models.DateTimeField(_("revocation scheduled"), null=True, blank=True)
     accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
 
-    objects = ScopedManager(account="account")
+    objects = ScopedManager(_manager_class=CertificateManager, account="account")
 
     class Meta:
         verbose_name = _("certificate")
@@ -702,6 +784,7 @@ class ExternalOrderLink(models.Model):
 
 
 # Robots' records (JOBS-1, JOBS-2, JOBS-5, JOBS-6): at the end, as they refer to the models above.
+from .prevalidation_models import PreValidation  # noqa: E402, F401
 from .robot_models import (  # noqa: E402, F401
     AutoRenewalFiling,
     CertificateNotice,

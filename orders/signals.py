@@ -1,7 +1,9 @@
 """Keep the account's cached figures current (issue 17: list counts LIST-1, menu badges NAV-2,
 home blocks NAV-3): any saved or deleted order or certificate drops its account's figures
 (`accounts.account_cache`). Set-based updates (the beat jobs, the reissue list's rebuild and flags)
-call `account_cache.forget` or `forget_all` themselves."""
+call `account_cache.forget` or `forget_all` themselves. The order's stored certificate ends
+(`Order.latest_certificate_end`…) follow every saved or deleted certificate the same way
+(`Certificate.objects…update()` refreshes them itself)."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from django.dispatch import receiver
 
 from accounts import account_cache
 
-from .models import Certificate, DcvCheck, Domain, Order
+from .models import Certificate, DcvCheck, Domain, Order, refresh_certificate_ends
 
 
 @receiver(post_save, sender=Certificate, dispatch_uid="orders.certificate_counts_saved")
@@ -22,6 +24,13 @@ from .models import Certificate, DcvCheck, Domain, Order
 @receiver(post_delete, sender=Order, dispatch_uid="orders.order_figures_deleted")
 def account_row_changed(sender: type[models.Model], instance: Any, **kwargs: Any) -> None:
     account_cache.forget(instance.account_id)
+
+
+@receiver(post_save, sender=Certificate, dispatch_uid="orders.certificate_ends_saved")
+@receiver(post_delete, sender=Certificate, dispatch_uid="orders.certificate_ends_deleted")
+def certificate_changed(sender: type[models.Model], instance: Certificate, **kwargs: Any) -> None:
+    """Issue 17: the order's stored certificate ends follow its certificates (one UPDATE)."""
+    refresh_certificate_ends([instance.order_id])
 
 
 @receiver(post_save, sender=DcvCheck, dispatch_uid="orders.dcv_check_domain")

@@ -117,6 +117,7 @@ SECTIONS = [
             Entry(_("Awaiting approval"), "orders:approval", (Right.APPROVAL,)),
             Entry(_("Certificates to accept"), "orders:to_accept", (Right.TECHNICAL, Right.COMMERCIAL)),
             Entry(_("External order links"), "orders:links", (Right.TECHNICAL,)),
+            Entry(_("Pre-validation"), "prevalidation:list", (Right.TECHNICAL, Right.COMMERCIAL)),  # AUTO-1
             Entry(_("Domains"), "orders:domains", (Right.TECHNICAL, Right.COMMERCIAL)),  # AUTO-3
         ],
     ),

@@ -19,6 +19,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("operations/", include("orders.operations_urls")),
     path("operations/", include("orders.renewal_urls")),
+    path("orders/prevalidation/", include("orders.prevalidation_urls")),  # AUTO-1
     path("orders/", include("orders.urls")),
     path("administration/preferences/", preferences.preferences, name="administration_preferences"),
     path("administration/acme/", include("acmeserver.admin_urls")),  # AUTO-2

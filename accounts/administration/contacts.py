@@ -26,6 +26,7 @@ from accounts.access import get_for_account, right_required
 from accounts.audit import log_action
 from accounts.lists import configure_table
 from accounts.models import Account, Contact, Organisation, Right
+from accounts.organisations import create_contact
 from accounts.typing import AuthenticatedRequest
 
 ADMINISTRATIVE = Right.ADMINISTRATIVE
@@ -89,11 +90,10 @@ def contact_add(request: AuthenticatedRequest) -> HttpResponse:
     account = request.user.account
     form = ContactForm(request.POST if request.method == "POST" else None, account=account)
     if form.is_valid():
-        with transaction.atomic():
-            contact = form.save(commit=False)
-            contact.account = account
-            contact.save()
-            log_action("contact.created", obj=contact, request=request, name=contact.full_name)
+        fields = {name: value for name, value in form.cleaned_data.items() if name != "organisation"}
+        contact = create_contact(
+            form.cleaned_data["organisation"], user=request.user, request=request, **fields
+        )
         messages.success(request, _("%(name)s is added to your contacts.") % {"name": contact.full_name})
         return redirect("administration:contacts")
     return render(request, "administration/contact_form.html", {"form": form, "contact": None})

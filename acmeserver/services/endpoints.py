@@ -5,8 +5,9 @@ contacts) and one validity period; ACME clients bind to it with its EAB key id a
 once at creation. Who: the super user or a user with the Technical right (ADM-2: the right to
 order; every certificate an endpoint issues is an order of the account).
 
-Refused at creation (and again at each ACME order): a product that is not a DV server certificate
-(OV/EV need a pre-validation, AUTO-1, which does not exist yet), a product the account may not
+Refused at creation (and again at each ACME order): a product that is not a server certificate, an
+OV/EV product without a valid pre-validation of the holder organisation of that type by the
+product's brand (AUTO-1, `orders.services.prevalidation`), a product the account may not
 order (CON-1 contract, CON-2 consent), a period not sold, and an account that cannot pay an order
 without a person: tokens of the product, enough euro balance, or the monthly formula (ORD-9's
 `offer`, the same rules as the review page).
@@ -26,6 +27,7 @@ from accounts.models import Account, Contact, Organisation, Right, User
 from catalog.models import Product
 from contracts.services.rules import refusal
 from orders.services.payment import FORMULA_METHODS, offer
+from orders.services.prevalidation import covering_product
 from orders.services.pricing import PricingError, period_price
 
 from ..models import AcmeEndpoint
@@ -50,12 +52,21 @@ def product_refusal(product: Product) -> str | None:
     """Why this product cannot be served by ACME, or None."""
     if not product.active or not product.brand.active or not product.is_server or not product.requires_csr:
         return _("ACME issues server certificates only: choose a server certificate product.")
-    if product.validation in (Product.Validation.OV, Product.Validation.EV):
-        return _(
-            "%(validation)s certificates need a valid pre-validation of the organisation (AUTO-1) before "
-            "ACME can issue them, and pre-validation is not available yet: choose a DV product."
-        ) % {"validation": product.validation}
     return None
+
+
+def prevalidation_refusal(organisation: Organisation, product: Product) -> str | None:
+    """AUTO-1: an OV/EV product needs a valid pre-validation of the holder organisation, of the
+    product's type, by the product's brand: nobody checks the organisation of an ACME order."""
+    if product.validation not in (Product.Validation.OV, Product.Validation.EV):
+        return None
+    if covering_product(organisation, product) is not None:
+        return None
+    return _(
+        "%(validation)s certificates are issued by ACME only for an organisation with a valid "
+        "%(validation)s pre-validation by %(brand)s, and %(organisation)s has none: ask for one in "
+        "Your orders › Pre-validation, or choose a DV product."
+    ) % {"validation": product.validation, "brand": product.brand.name, "organisation": organisation.name}
 
 
 def payment_method(account: Account, product: Product, months: int) -> str | None:
@@ -78,11 +89,19 @@ def payment_refusal(account: Account, product: Product, months: int) -> str | No
     return None
 
 
-def ordering_refusal(account: Account, product: Product, months: int) -> str | None:
-    """Every reason an endpoint of `product` may not order now (creation, then each ACME order)."""
+def ordering_refusal(
+    account: Account, product: Product, months: int, organisation: Organisation | None
+) -> str | None:
+    """Every reason an endpoint of `product` for `organisation` may not order now (creation, then
+    each ACME order). `organisation` None skips the pre-validation check: only the endpoint form
+    does so, while no organisation is chosen (the form then refuses anyway)."""
     refused = product_refusal(product)
     if refused:
         return refused
+    if organisation is not None:
+        refused = prevalidation_refusal(organisation, product)
+        if refused:
+            return refused
     contract = refusal(account, product)
     if contract is not None:
         return str(contract.message)
@@ -113,7 +132,7 @@ def create_endpoint(
         raise EndpointError(_("The organisation and contacts must belong to your account."))
     if admin_contact.organisation_id != organisation.pk:
         raise EndpointError(_("The administrative contact must belong to the holder organisation."))
-    refused = ordering_refusal(account, product, period_months)
+    refused = ordering_refusal(account, product, period_months, organisation)
     if refused:
         raise EndpointError(refused)
     key = eab.new_hmac_key()

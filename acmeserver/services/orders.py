@@ -136,7 +136,9 @@ def new_order(
     endpoint = acme_account.endpoint
     names = _names(payload)
     common, sans = _checked_names(acme_account, names)
-    refused = ordering_refusal(endpoint.account, endpoint.product, endpoint.period_months)
+    refused = ordering_refusal(
+        endpoint.account, endpoint.product, endpoint.period_months, endpoint.organisation
+    )
     if refused:
         raise AcmeProblem("unauthorized", refused, 403)
     locked = locked_refusal(endpoint.account_id, names)
@@ -291,7 +293,7 @@ def finalize(order: AcmeOrder, payload: dict[str, Any]) -> AcmeOrder:
         )
     endpoint = order.acme_account.endpoint
     account = endpoint.account
-    refused = ordering_refusal(account, endpoint.product, endpoint.period_months)
+    refused = ordering_refusal(account, endpoint.product, endpoint.period_months, endpoint.organisation)
     method = payment_method(account, endpoint.product, endpoint.period_months)
     if refused or method is None:
         raise AcmeProblem("unauthorized", refused or _("The account cannot pay this order now."), 403)

@@ -11,7 +11,14 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.countries import COUNTRIES
-from accounts.forms import compact_registration_number, siren_of, validate_phone
+from accounts.forms import (
+    check_naf_and_vat,
+    clean_naf_code,
+    clean_vat_number,
+    compact_registration_number,
+    siren_of,
+    validate_phone,
+)
 from accounts.models import Account, Contact, Organisation
 
 
@@ -48,6 +55,12 @@ class NewOrganisationForm(forms.ModelForm):
     def clean_registration_number(self) -> str:
         return compact_registration_number(self.cleaned_data["registration_number"])
 
+    def clean_naf_code(self) -> str:
+        return clean_naf_code(self.cleaned_data["naf_code"])
+
+    def clean_vat_number(self) -> str:
+        return clean_vat_number(self.cleaned_data["vat_number"])
+
     def clean(self) -> dict[str, Any]:
         super().clean()
         data = self.cleaned_data
@@ -64,6 +77,8 @@ class NewOrganisationForm(forms.ModelForm):
                 "registration_number",
                 _("An organisation with this number is already in your account: pick it in the list above."),
             )
+        if "registration_number" not in self.errors:
+            check_naf_and_vat(self, data)  # the registration form's checks (ACC-1)
         return data
 
     def validate_unique(self) -> None:

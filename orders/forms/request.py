@@ -21,12 +21,13 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.countries import COUNTRY_NAMES
 from accounts.models import Account, Contact, Organisation, User
+from accounts.organisations import create_contact, create_organisation
 from catalog.models import Product
 
 from ..ca.profiles import needs_organisation
 from ..models import DcvMethod, Order, OrderOrigin, ServerSoftware
 from ..services.kinds import Chain, CsrMode, OrderKind, Psd2Role, SignatureUserType
-from ..services.ordering import create_contact, create_organisation, csr_warnings, submit_order
+from ..services.ordering import csr_warnings, submit_order
 from ..services.pricing import name_lines, option_lines, vat_amount
 from .order import OrderForm
 from .parts import NewContactForm, NewOrganisationForm

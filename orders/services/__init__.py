@@ -8,8 +8,6 @@ from .issuing import DOWNLOAD_FORMATS, issue_certificate, recommended_format
 from .lifecycle import IllegalTransition, record_payment, subscription_end, transition
 from .ordering import (
     OrderError,
-    create_contact,
-    create_organisation,
     csr_warnings,
     find_submitted,
     initial_status,
@@ -27,8 +25,6 @@ __all__ = [
     "Step",
     "StepState",
     "classify_names",
-    "create_contact",
-    "create_organisation",
     "csr_warnings",
     "find_submitted",
     "initial_status",

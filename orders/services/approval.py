@@ -123,6 +123,20 @@ def status_after_approval(order: Order) -> str:
     return S.AWAITING_PAYMENT
 
 
+def approval_refusal(order: Order) -> str | None:
+    """ORD-5: why an approver can no longer approve or refuse the order (None while it awaits
+    approval): already approved, or gone on otherwise (cancelled meanwhile). The approval pages and
+    the API say the same."""
+    if order.status == S.AWAITING_APPROVAL:
+        return None
+    if order.approved_at is not None:
+        return _("Order %(reference)s is already approved.") % {"reference": order.reference}
+    return _("Order %(reference)s no longer awaits approval: it is “%(status)s”.") % {
+        "reference": order.reference,
+        "status": S(order.status).label,
+    }
+
+
 def approve_order(order: Order, *, user: User, request: HttpRequest | None = None) -> Order:
     """ORD-5: an approver lets the order go on; audited as "order.approved"; the orderer is emailed.
 

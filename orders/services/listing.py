@@ -1,8 +1,9 @@
 """LIST-1..4: what the order lists read: tabs, the latest certificate of each order, the blocking
 point of a request in progress, the certificate counts and the search and period filters.
 
-Every list is one queryset: the latest certificate's end and state come as subqueries over the
-`certificate_order_latest` index, so a page costs the same number of queries whatever its size.
+Every list is one queryset: the latest certificate's end and state are stored on the order
+(`Order.latest_certificate_end`, `latest_certificate_state`), so a page costs the same number of
+queries whatever its size, and a sort on them reads an index.
 The search is a fragment match (`icontains`): PostgreSQL serves it from trigram indexes (migration
 orders 0005), SQLite scans.
 """
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, TypedDict
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, TextField
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, TextField
 from django.db.models.functions import Cast
 from django.http import QueryDict
 from django.utils import timezone
@@ -89,13 +90,14 @@ class ListedData(TypedDict):
 def orders_for(account: Account, group: str = DEFAULT_GROUP) -> QuerySet[ListedOrder]:
     """The account's orders of a tab, with the latest certificate's end and state, in one query."""
     of_order = Certificate.objects.filter(order=OuterRef("pk"))
-    latest = of_order.order_by("-created_at", "-id")
     orders = (
         Order.objects.filter(account=account)
         .select_related("product__brand", "organisation", "created_by")
         .annotate(
-            valid_until=Subquery(latest.values("not_after")[:1]),
-            certificate_state=Subquery(latest.values("state")[:1]),
+            # Issue 17: stored on the order (kept current by its certificates' writes), so a list
+            # sorted by the end reads its page from the `order_sort_latest_end` index.
+            valid_until=F("latest_certificate_end"),
+            certificate_state=F("latest_certificate_state"),
             # Every certificate of the order revoked: the list says so, whatever the status says.
             all_revoked=Exists(of_order) & ~Exists(of_order.exclude(state=Certificate.State.REVOKED)),
         )

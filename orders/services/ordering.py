@@ -1,7 +1,7 @@
 """Placing an order of any product type (ORD-2, ORD-3, ORD-4, ORD-6).
 
 `submit_order` is what the review page's "Confirm the order" calls; the holder organisation and
-contacts it receives are created beforehand, in the same transaction, by `create_organisation`
+contacts it receives are created beforehand, in the same transaction, by `accounts.organisations.create_organisation`
 and `create_contact`. What each product type needs is its profile (orders.services.kinds); its
 type-specific choices travel in `options` (stored in Order.options, priced by
 orders.services.pricing). `csr_warnings` gives the non-blocking hints of ORD-6 shown on the review.
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -60,39 +59,6 @@ def find_submitted(account: Account, token: str) -> Order | None:
     if not token:
         return None
     return Order.objects.filter(account=account, submission_token=token).first()
-
-
-def create_organisation(
-    account: Account, *, user: User | None, request: HttpRequest | None = None, **fields: Any
-) -> Organisation:
-    """A new holder organisation of `account` (ORD-2), keyed by its number without spaces."""
-    fields["registration_number"] = "".join(fields["registration_number"].split()).upper()
-    organisation = Organisation.objects.create(account=account, **fields)
-    log_action(
-        "organisation.created",
-        obj=organisation,
-        user=user,
-        request=request,
-        name=organisation.name,
-        registration_number=organisation.registration_number,
-    )
-    return organisation
-
-
-def create_contact(
-    organisation: Organisation, *, user: User | None, request: HttpRequest | None = None, **fields: Any
-) -> Contact:
-    """A new contact of `organisation` (ORD-2, ADM-10), in the organisation's account."""
-    contact = Contact.objects.create(account_id=organisation.account_id, organisation=organisation, **fields)
-    log_action(
-        "contact.created",
-        obj=contact,
-        user=user,
-        request=request,
-        name=contact.full_name,
-        organisation=organisation.public_id,
-    )
-    return contact
 
 
 @dataclass(frozen=True)

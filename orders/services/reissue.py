@@ -11,12 +11,13 @@ is always revoked now, with the reason keyCompromise (RFC 5280 5.3.1, CA/B BR 4.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.db import models, transaction
-from django.db.models import DateTimeField, Exists, F, Func, OuterRef, QuerySet, Subquery, Value
+from django.db.models import DateTimeField, F, Func, QuerySet, Value
 from django.db.models.functions import Coalesce, JSONObject
 from django.http import HttpRequest
 from django.utils import timezone, translation
@@ -24,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_scopes import scopes_disabled
 
+from accounts import account_cache
 from accounts.audit import log_action, log_actions_for
 from accounts.formatting import date_text
 from accounts.mail import send_mail_on_commit
@@ -40,7 +42,7 @@ from .actions import send_revocation_email
 from .bulk import serialise
 from .dcv import requires_dcv, unvalidated_domains
 from .lifecycle import lock_order, subscription_end
-from .listing import forget_all_counts
+from .listing import COUNTS_TTL, forget_all_counts
 from .ordering import status_url
 from .pricing import sells_extra_names
 
@@ -189,17 +191,34 @@ def reissuable_orders(account: Account, now: datetime | None = None) -> QuerySet
     """ORD-11: the account's delivered orders of a reissuable product, issued by us, whose
     subscription runs on and which hold a valid certificate. One query whatever the length."""
     now = now or timezone.now()
-    valid = Certificate.objects.filter(order=OuterRef("pk"), state=Certificate.State.VALID, not_after__gt=now)
-    latest_end = Subquery(valid.order_by("-not_after", "-id").values("not_after")[:1])
+    # Issue 17: the last end of the order's valid certificates is stored on the order
+    # (`valid_certificates_end`, indexed with the account), so the list is read in end order from
+    # the index; "holds a valid certificate now" is that end being after now.
     return (
         with_subscription_end(
-            Order.objects.filter(account=account, status__in=DELIVERED, product__reissuable=True)
+            Order.objects.filter(
+                account=account,
+                status__in=DELIVERED,
+                product__reissuable=True,
+                valid_certificates_end__gt=now,
+            )
         )
         .exclude(origin=OrderOrigin.IMPORT)
-        .filter(Exists(valid), subscription_end__gt=now)
-        .annotate(valid_until=latest_end)
+        .filter(subscription_end__gt=now)
+        .annotate(valid_until=F("valid_certificates_end"))
         .select_related("product__brand")
         .order_by("valid_until", "id")
+    )
+
+
+def reissuable_count(account: Account, now: datetime | None = None) -> Callable[[], int]:
+    """The length of the reissue list, from the account's cache (dropped by any write of an order
+    or a certificate of the account, recounted at most every 5 minutes: ends move with time)."""
+    return lambda: account_cache.cached(
+        account.pk,
+        "reissuable-count",
+        lambda: reissuable_orders(account, now).order_by().count(),
+        COUNTS_TTL,
     )
 
 

@@ -13,6 +13,7 @@ the user is sent to clone the order instead (guide 5.2).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, TypedDict
@@ -24,11 +25,13 @@ from django.db.models.functions import Coalesce
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
+from accounts import account_cache
 from accounts.models import Account
 from catalog.models import Product
 
 from ..models import CLOSED, DELIVERED, Certificate, Order, OrderOrigin
 from .lifecycle import add_months
+from .listing import COUNTS_TTL
 from .migration import clone_url, migration_target, prefill_url
 
 if TYPE_CHECKING:
@@ -60,10 +63,9 @@ class RenewalVerdict:
     renewal_url: str = ""
 
 
-def _latest_end() -> Subquery:
-    return Subquery(
-        Certificate.objects.filter(order=OuterRef("pk")).order_by("-not_after", "-id").values("not_after")[:1]
-    )
+# The subscription end, else the last end of the order's certificates (stored on the order, issue 17);
+# the same expression as the `order_renewal_end` index, so the window is read from it in end order.
+RENEWAL_END = Coalesce(F("subscription_ends_at"), F("certificates_end"))
 
 
 def _open_renewal() -> Subquery:
@@ -78,9 +80,7 @@ def _open_renewal() -> Subquery:
 def with_renewal_data(orders: QuerySet[Order]) -> QuerySet[RenewalOrder]:
     """Annotate `renewal_end` (subscription end, else latest certificate end) and `renewed_by`
     (the reference of an open renewal of the order), so lists need no query per row."""
-    return orders.annotate(
-        renewal_end=Coalesce(F("subscription_ends_at"), _latest_end()), renewed_by=_open_renewal()
-    )
+    return orders.annotate(renewal_end=RENEWAL_END, renewed_by=_open_renewal())
 
 
 def renewal_end(order: Order) -> datetime | None:
@@ -246,21 +246,27 @@ def renewal_candidates(account: Account, now: datetime | None = None) -> QuerySe
     """
     today = timezone.localdate(now or timezone.now())
     first, after = _day_start(today - CLOSES_AFTER), _day_start(today + OPENS_BEFORE + timedelta(days=1))
-    # Issue 17: the end is computed per order (subscription end, else its latest certificate's end);
-    # the orders whose end can fall in the window are found first from two indexes (subscription
-    # ends, certificate ends, account first), so the computation runs on those few, not on every
-    # delivered order of the account.
-    ending = Certificate.objects.filter(account=account, not_after__gte=first, not_after__lt=after)
-    candidates = Order.objects.filter(account=account, status__in=DELIVERED).filter(
-        Q(subscription_ends_at__gte=first, subscription_ends_at__lt=after)
-        | Q(subscription_ends_at__isnull=True, pk__in=ending.values("order_id"))
-    )
+    # Issue 17: the end is stored (subscription end, else `Order.certificates_end`) and indexed
+    # with the account (`order_renewal_end`), so a page of the window is read in end order from the
+    # index; the list's length is cached (`renewal_count`).
     return (
-        with_renewal_data(candidates)
+        with_renewal_data(Order.objects.filter(account=account, status__in=DELIVERED))
         .filter(renewal_end__gte=first, renewal_end__lt=after)
         .select_related("product__brand", "organisation")
         .prefetch_related("certificates")
         .order_by("renewal_end", "id")
+    )
+
+
+def renewal_count(account: Account, now: datetime | None = None) -> Callable[[], int]:
+    """The number of orders in their renewal window today, from the account's cache (dropped by
+    any write of an order or a certificate of the account, recounted at most every 5 minutes)."""
+    today = timezone.localdate(now or timezone.now())
+    return lambda: account_cache.cached(
+        account.pk,
+        f"renewal-count:{today.isoformat()}",
+        lambda: renewal_candidates(account, now).order_by().count(),
+        COUNTS_TTL,
     )
 
 

@@ -20,6 +20,7 @@ class StepState(models.TextChoices):
 class Step:
     label: str
     state: StepState
+    note: str = ""  # e.g. AUTO-1: "covered by the OV pre-validation … until DATE"
 
     @property
     def state_label(self) -> str:

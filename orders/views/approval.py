@@ -21,7 +21,13 @@ from ..action_forms import CancelForm
 from ..models import Order, OrderStatus
 from ..services.actions import cancel_order
 from ..services.amounts import order_amounts
-from ..services.approval import approve_order, orderer_name, pending_orders, status_after_approval
+from ..services.approval import (
+    approval_refusal,
+    approve_order,
+    orderer_name,
+    pending_orders,
+    status_after_approval,
+)
 from ..services.lifecycle import IllegalTransition
 from .status import load_order
 
@@ -40,17 +46,12 @@ def approval_list(request: AuthenticatedRequest) -> HttpResponseBase:
 
 def _awaiting(request: AuthenticatedRequest, reference: str) -> tuple[Order, HttpResponseRedirect | None]:
     order = load_order(request, reference)
-    if order.status != OrderStatus.AWAITING_APPROVAL and order.approved_at is not None:
-        messages.info(request, _("Order %(reference)s is already approved.") % {"reference": order.reference})
-        return order, redirect("orders:detail", reference=order.reference)
-    if order.status != OrderStatus.AWAITING_APPROVAL:
-        messages.error(
-            request,
-            _("Order %(reference)s no longer awaits approval: it is “%(status)s”.")
-            % {"reference": order.reference, "status": order.get_status_display()},
-        )
-        return order, redirect("orders:detail", reference=order.reference)
-    return order, None
+    refusal = approval_refusal(order)
+    if refusal is None:
+        return order, None
+    # Already approved is news, not an error; gone on otherwise (cancelled meanwhile) is one.
+    (messages.info if order.approved_at is not None else messages.error)(request, refusal)
+    return order, redirect("orders:detail", reference=order.reference)
 
 
 @right_required(APPROVAL)

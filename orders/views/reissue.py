@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.access import get_for_account, right_required
-from accounts.lists import paginate
+from accounts.lists import CountedRows, paginate
 from accounts.models import Right
 from accounts.typing import AuthenticatedRequest
 
@@ -24,6 +24,7 @@ from ..services.reissue import (
     ReissueRefused,
     ReissueRequest,
     fate_label,
+    reissuable_count,
     reissuable_orders,
     reissue,
     reissue_refusal,
@@ -44,7 +45,9 @@ def _revokes(request: AuthenticatedRequest) -> bool:
 
 @right_required(Right.TECHNICAL)
 def reissue_list(request: AuthenticatedRequest) -> HttpResponseBase:
-    page = paginate(request, reissuable_orders(request.user.account, timezone.now()), PER_PAGE)
+    account, now = request.user.account, timezone.now()
+    rows = CountedRows(reissuable_orders(account, now), reissuable_count(account, now))
+    page = paginate(request, rows, PER_PAGE)
     return render(request, "orders/reissue/list.html", {"page": page})
 
 

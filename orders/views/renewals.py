@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from accounts.access import right_required
-from accounts.lists import paginate
+from accounts.lists import CountedRows, paginate
 from accounts.models import Right
 from accounts.typing import AuthenticatedRequest
 from catalog.models import Product
@@ -23,6 +23,7 @@ from ..services.renewal import (
     find_order_to_renew,
     renewable,
     renewal_candidates,
+    renewal_count,
     renewal_end,
     renewal_window,
 )
@@ -44,7 +45,9 @@ def _row(order: Order, now: datetime, catalogue: list[Product] | None = None) ->
 def renewal_list(request: AuthenticatedRequest) -> HttpResponseBase:
     now = timezone.now()
     catalogue = our_products()
-    page = paginate(request, renewal_candidates(request.user.account, now), PER_PAGE)
+    account = request.user.account
+    rows = CountedRows(renewal_candidates(account, now), renewal_count(account, now))
+    page = paginate(request, rows, PER_PAGE)
     return render(
         request,
         "orders/renewal/list.html",

@@ -19,7 +19,7 @@ from django.utils import timezone
 from catalog.models import Product, ProductPeriod, ProductType
 from orders.ca import get_connector
 from orders.csr import public_key_sha256
-from orders.models import Certificate, Order, OrderStatus, ServerSoftware
+from orders.models import Certificate, Order, OrderStatus, ServerSoftware, refresh_certificate_ends
 
 from .demo_accounts import DemoAccount
 from .demo_orders import make_csr
@@ -154,3 +154,4 @@ def _deliver(orders: list[Order]) -> None:
         order.ca_reference = issued.serial_hex[:60]
     Certificate.objects.bulk_create(certificates)
     Order.objects.bulk_update(orders, ["delivered_at", "ca_reference"])
+    refresh_certificate_ends([order.pk for order in orders])  # bulk_create sends no signal

@@ -271,6 +271,22 @@ def coded_trail(account):
             object_id="CP0001",
             details={"host": "www.acme.test", "port": 443, "result": "orange"},
         ),
+        event(
+            account,
+            "login.succeeded",
+            at(9),
+            object_type="user",
+            object_id="1",
+            details={"methods": ["mfa", "password"]},
+        ),
+        event(
+            account,
+            "user.purposes_changed",
+            at(10),
+            object_type="user",
+            object_id="1",
+            details={"before": ["newsletters"], "after": ["product_news"]},
+        ),
     ]
 
 
@@ -290,6 +306,9 @@ def coded_trail(account):
                 "<dd>180.00\u00a0€</dd>",
                 "<dd>6 Mar 2026</dd>",
                 "<dd>Valid with warnings</dd>",
+                "<dd>second factor, password</dd>",
+                "<dd>Newsletters</dd>",
+                "<dd>Product news</dd>",
             ],
         ),
         (
@@ -305,6 +324,9 @@ def coded_trail(account):
                 "<dd>180,00\u00a0€</dd>",
                 "<dd>06/03/2026</dd>",
                 "<dd>Valide avec avertissements</dd>",
+                "<dd>second facteur, mot de passe</dd>",
+                "<dd>Lettres d&#x27;information</dd>",
+                "<dd>Actualités produits</dd>",
             ],
         ),
     ],
@@ -321,6 +343,7 @@ def test_details_show_labels_amounts_and_dates_not_codes(client, owner, coded_tr
         assert code not in table, code
     assert ">technical<" not in table and ">dns<" not in table and ">http<" not in table
     assert ">orange<" not in table
+    assert "mfa" not in table and "product_news" not in table
 
 
 def test_the_csv_keeps_the_codes_beside_the_labels(client, owner, coded_trail):

@@ -171,6 +171,7 @@ def errors_of(response) -> dict:
             "French company",
         ),
         ({"vat_number": "FR12345"}, "vat_number", "not a valid"),
+        ({"vat_number": "ZZ12345"}, "vat_number", "not a valid"),  # unknown prefix: was a 500
         ({"vat_number": "FR44732829320"}, "vat_number", "does not belong"),
         ({"naf_code": "62A"}, "naf_code", "four digits"),
         ({"admin_email": "not-an-email"}, "admin_email", "valid email"),

@@ -216,3 +216,80 @@ def test_an_approver_of_another_account_finds_nothing(
     assert_problem(theirs.get(f"{API}/orders/{order.reference}/payment"), 404)
     order.refresh_from_db()
     assert order.status == S.AWAITING_APPROVAL
+
+
+# Organisations and contacts (ORD-2, ADM-10) --------------------------------------------------------
+
+
+ORGANISATION = {
+    "registration_number": "732 829 320",
+    "name": "Initech SAS",
+    "country": "FR",
+    "address": "1 rue de la Paix",
+    "postal_code": "75002",
+    "city": "Paris",
+}
+
+
+def test_add_an_organisation_checked_as_on_the_order_form(account, owner, other_account, outsider):
+    robot = api_client(api_token(account, owner, Right.TECHNICAL))
+    response = post(robot, f"{API}/organisations", ORGANISATION)
+    assert response.status_code == 201, response.content
+    created = response.json()
+    assert (created["name"], created["registration_number"], created["contacts"]) == (
+        "Initech SAS",
+        "732829320",
+        [],
+    )
+    assert created["id"] in [o["id"] for o in robot.get(f"{API}/organisations").json()]
+    assert AuditEvent.objects.filter(action="organisation.created").count() == 1
+    # The same number again, a bad SIREN, a missing name: refused at their fields.
+    problem = assert_problem(post(robot, f"{API}/organisations", ORGANISATION), 400)
+    assert [e["pointer"] for e in problem["errors"]] == ["#/registration_number"]
+    assert "already in your account" in problem["errors"][0]["detail"]
+    bad = {**ORGANISATION, "registration_number": "123456789"}
+    problem = assert_problem(post(robot, f"{API}/organisations", bad), 400)
+    assert "SIREN" in problem["errors"][0]["detail"]
+    problem = assert_problem(post(robot, f"{API}/organisations", {**ORGANISATION, "name": ""}), 400)
+    assert [e["pointer"] for e in problem["errors"]] == ["#/name"]
+    # Another account may hold the same organisation: theirs is theirs.
+    assert (
+        post(api_client(api_token(other_account, outsider)), f"{API}/organisations", ORGANISATION).status_code
+        == 201
+    )
+    billing = api_client(api_token(account, owner, Right.BILLING, name="billing"))
+    assert_problem(
+        post(billing, f"{API}/organisations", {**ORGANISATION, "registration_number": "552100554"}), 403
+    )
+
+
+def test_add_a_contact_to_one_of_the_accounts_organisations(account, owner, other_account, outsider):
+    robot = api_client(api_token(account, owner, Right.ADMINISTRATIVE))
+    organisation = post(robot, f"{API}/organisations", ORGANISATION).json()["id"]
+    body = {
+        "organisation": organisation,
+        "first_name": "Peter",
+        "last_name": "Gibbons",
+        "email": "peter@initech.test",
+        "phone": "+33 1 23 45 67 89",
+    }
+    response = post(robot, f"{API}/contacts", body)
+    assert response.status_code == 201, response.content
+    assert response.json()["organisation_name"] == "Initech SAS"
+    assert "peter@initech.test" in [c["email"] for c in robot.get(f"{API}/contacts").json()]
+    assert AuditEvent.objects.filter(action="contact.created").count() == 1
+    # Another account's organisation is not a choice; a bad email is refused at its field.
+    theirs = post(
+        api_client(api_token(other_account, outsider)), f"{API}/organisations", ORGANISATION
+    ).json()["id"]
+    problem = assert_problem(post(robot, f"{API}/contacts", {**body, "organisation": theirs}), 400)
+    assert [e["pointer"] for e in problem["errors"]] == ["#/organisation"]
+    problem = assert_problem(post(robot, f"{API}/contacts", {**body, "email": "not-an-address"}), 400)
+    assert [e["pointer"] for e in problem["errors"]] == ["#/email"]
+    assert "peter@initech.test" not in [
+        c["email"]
+        for c in api_client(api_token(other_account, outsider, name="r2")).get(f"{API}/contacts").json()
+    ]
+    assert_problem(
+        api_client(api_token(account, owner, Right.COMMERCIAL, name="sales")).get(f"{API}/contacts"), 403
+    )

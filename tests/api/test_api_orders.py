@@ -422,8 +422,9 @@ def routes(order: Order, certificate: Certificate, invoice) -> list[tuple[str, s
     """Every route with an object: method, URL, the rights that open it."""
     o, s = order.reference, certificate.serial
     read = (Right.TECHNICAL, Right.COMMERCIAL)
+    status_page = (*read, Right.APPROVAL)  # approvers read what they approve
     found = [
-        ("get", f"{API}/orders/{o}", read),
+        ("get", f"{API}/orders/{o}", status_page),
         ("post", f"{API}/orders/{o}/renew", (Right.TECHNICAL,)),
         ("post", f"{API}/orders/{o}/reissue", (Right.TECHNICAL,)),
         ("post", f"{API}/orders/{o}/cancel", (Right.TECHNICAL,)),
@@ -434,7 +435,7 @@ def routes(order: Order, certificate: Certificate, invoice) -> list[tuple[str, s
         ("post", f"{API}/orders/{o}/reject", (Right.APPROVAL,)),
         ("post", f"{API}/orders/{o}/pay", (Right.TECHNICAL, Right.BILLING)),
         ("get", f"{API}/orders/{o}/payment", (Right.TECHNICAL, Right.BILLING)),
-        ("get", f"{API}/orders/{o}/comments", read),
+        ("get", f"{API}/orders/{o}/comments", status_page),
         ("post", f"{API}/orders/{o}/comments", (Right.TECHNICAL,)),
         ("get", f"{API}/invoices/{invoice.public_id}/pdf", (Right.BILLING,)),
     ]
@@ -447,9 +448,14 @@ LIST_ROUTES = [
     ("get", f"{API}/orders", (Right.TECHNICAL, Right.COMMERCIAL)),
     ("post", f"{API}/orders", (Right.TECHNICAL,)),
     ("get", f"{API}/organisations", (Right.TECHNICAL, Right.ADMINISTRATIVE)),
+    ("post", f"{API}/organisations", (Right.TECHNICAL, Right.ADMINISTRATIVE)),
+    ("get", f"{API}/contacts", (Right.TECHNICAL, Right.ADMINISTRATIVE)),
+    ("post", f"{API}/contacts", (Right.TECHNICAL, Right.ADMINISTRATIVE)),
     ("get", f"{API}/invoices", (Right.BILLING,)),
     ("get", f"{API}/domains", (Right.TECHNICAL, Right.COMMERCIAL)),
     ("post", f"{API}/domains", (Right.TECHNICAL,)),
+    ("get", f"{API}/approvals", (Right.APPROVAL,)),
+    ("get", f"{API}/certificates/to-accept", (Right.TECHNICAL, Right.COMMERCIAL)),
 ]
 # Open to every API user of the account: who am I, the catalogue, the schema and its page.
 OPEN_ROUTES = {"me", "products", "schema", "docs"}

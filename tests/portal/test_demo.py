@@ -16,7 +16,7 @@ from accounts.models import Account, AuditEvent, Contact, Organisation, Right, U
 from billing.models import Document, DocumentKind, DocumentStatus
 from billing.services.quotes import open_quotes
 from catalog.models import Product
-from orders.models import Certificate, Order, OrderStatus
+from orders.models import Certificate, Order, OrderStatus, PreValidation
 from orders.services.payment import order_documents
 from portal.management.demo_accounts import DEMO_PASSWORD
 from portal.management.demo_lists import TOKEN_PREFIX as LIST_TOKEN_PREFIX
@@ -38,7 +38,17 @@ def _counts() -> dict[str, int]:
     with scopes_disabled():
         return {
             model.__name__: model.objects.count()
-            for model in (Account, User, Organisation, Contact, Order, Certificate, AuditEvent, Product)
+            for model in (
+                Account,
+                User,
+                Organisation,
+                Contact,
+                Order,
+                Certificate,
+                AuditEvent,
+                Product,
+                PreValidation,
+            )
         }
 
 
@@ -292,6 +302,15 @@ class DemoListsTests(TestCase):
     @classmethod
     def setUpTestData(cls):
         call_command("load_demo", stdout=StringIO())
+
+    def test_each_demo_account_has_a_validated_and_a_pending_pre_validation(self):
+        with scopes_disabled():
+            for account in Account.objects.filter(name__in=["Partner Demo Hosting"]):
+                states = sorted(
+                    PreValidation.objects.filter(account=account).values_list("validation_type", "state")
+                )
+                assert states == [("EV", "requested"), ("OV", "validated")]
+            assert PreValidation.objects.filter(state="validated", expires_at__isnull=False).exists()
 
     def test_partner_has_hundreds_of_orders_with_real_certificates(self):
         partner = Account.objects.get(name="Partner Demo Hosting")

@@ -22,7 +22,7 @@ from django.utils import timezone
 from accounts.models import Account, Right
 from billing.services import documents as document_services
 from billing.services.documents import LineInput, issue_invoice
-from orders.models import Certificate, Order, OrderStatus
+from orders.models import Certificate, Order, OrderStatus, refresh_certificate_ends
 from orders.tables import OrderTable
 from tests.factories import make_account, make_product, make_user
 from tests.support.delivered import deliver
@@ -84,6 +84,7 @@ def build(name: str, size: int) -> tuple[Account, str]:
         for order in orders
         if order.status == S.DELIVERED_PAID
     )
+    refresh_certificate_ends([order.pk for order in orders])  # bulk_create sends no signal
     lines = [LineInput("SSL DV – 1 year", 1, Decimal("100.00"))]
     for i in range(size):
         issue_invoice(account, lines, due_days=30, paid=i % 2 == 0)
@@ -164,6 +165,26 @@ def test_accounting_pages(client, accounts):
         "/account/consumption/",
     ]
     assert compare(client, accounts, lambda reference: urls) == []
+
+
+def test_renewal_and_reissue_lists(client, accounts):
+    """ORD-10, ORD-11: the renewal list (every certificate ending within the window) and the
+    reissue list, first and last page, in as many queries at both sizes; the rows are there."""
+    soon = timezone.now() + timedelta(days=40)
+    for account, _reference in accounts.values():
+        Certificate.objects.filter(account=account).update(not_after=soon)
+    urls = [
+        "/operations/renewals/",
+        "/operations/renewals/?per_page=25&page=999",
+        "/operations/reissue/",
+        "/operations/reissue/?per_page=25&page=999",
+    ]
+    assert compare(client, accounts, lambda reference: urls) == []
+    account, _reference = accounts[LARGE]
+    client.force_login(user_of(account))
+    delivered = Order.objects.filter(account=account, status=S.DELIVERED_PAID).count()
+    assert client.get("/operations/renewals/").context["page"].paginator.count == delivered
+    assert client.get("/operations/reissue/").context["page"].paginator.count == delivered
 
 
 def test_the_first_request_after_a_change_costs_the_same_at_both_sizes(client, accounts):

@@ -27,6 +27,7 @@ from portal.management.demo_contracts import ensure_contracts
 from portal.management.demo_domains import ensure_domains
 from portal.management.demo_history import ensure_history
 from portal.management.demo_lists import ensure_list_orders
+from portal.management.demo_prevalidation import ensure_prevalidations
 from portal.management.demo_robots import ensure_robots
 
 
@@ -66,6 +67,8 @@ class Command(BaseCommand):
                 ensure_domains(demos, staff)
                 # CON-1, CON-2: last, after every demo order (the history predates the contract).
                 ensure_contracts(demos)
+                # AUTO-1: after the consent decisions it needs.
+                ensure_prevalidations(demos, staff)
                 self._summary(staff, demos, created, expired)
                 if skipped:
                     self.stdout.write(
