@@ -80,6 +80,23 @@ class CountedTableData(TableQuerysetData):
             self._length = self._count()
         return int(self._length)
 
+    def __getitem__(self, key: Any) -> Any:
+        """A page in the second half is read from the end in the reversed order (the last page
+        costs the first page's query, not an OFFSET over the whole list); the id breaks ties, so
+        the reversed order is the exact mirror."""
+        ordering = list(self.data.query.order_by) or list(self.data.model._meta.ordering)
+        if not isinstance(key, slice) or key.stop is None or not all(isinstance(f, str) for f in ordering):
+            return super().__getitem__(key)
+        if not any(str(field).lstrip("-") in ("pk", "id") for field in ordering):
+            ordering.append("-pk" if ordering and str(ordering[0]).startswith("-") else "pk")
+        ordered = self.data.order_by(*ordering)
+        total, start = len(self), key.start or 0
+        if total and start > total // 2:
+            rows = list(ordered.reverse()[max(total - key.stop, 0) : total - start])
+            rows.reverse()
+            return rows
+        return ordered[key]
+
 
 def paginate(
     request: HttpRequest,

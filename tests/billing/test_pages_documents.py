@@ -330,3 +330,24 @@ def test_the_cached_number_of_rows_follows_a_new_invoice(client, billing, accoun
         issue_invoice(account, LINES)
     assert client.get(URL).context["table"].paginator.count == 2
     assert client.get(URL, {"kind": "credit_note"}).context["table"].paginator.count == 0
+
+
+def test_the_last_page_is_the_end_of_the_list(client, billing, account):
+    """Issue 17: a page in the second half is read in the reversed order: the same rows as the
+    list's own order gives, oldest last."""
+    numbers = []
+    for month in range(1, 7):
+        with on(this_year(month)):
+            numbers += [issue_invoice(account, LINES).display_number for _ in range(6)]
+    client.force_login(billing)
+    newest_first = list(reversed(numbers))  # same day: the later id first
+    pages = [
+        [
+            row.record.display_number
+            for row in client.get(URL, {"page": page}).context["table"].page.object_list
+        ]
+        for page in (1, 2)
+    ]
+    assert pages[0] == newest_first[:25] and pages[1] == newest_first[25:]
+    by_number = client.get(URL, {"sort": "display_number", "page": 2}).context["table"].page.object_list
+    assert [row.record.display_number for row in by_number] == sorted(numbers)[25:]
