@@ -19,6 +19,7 @@ from typing import Any
 from django.core.paginator import Page, Paginator
 from django.http import HttpRequest
 from django_tables2 import RequestConfig, Table
+from django_tables2.data import TableQuerysetData
 
 PER_PAGE_CHOICES: tuple[int, ...] = (25, 50, 100, 250)
 DEFAULT_PER_PAGE = 25
@@ -64,6 +65,20 @@ class CountedRows:
 
     def __getitem__(self, key: Any) -> Any:
         return self.rows[key]
+
+
+class CountedTableData(TableQuerysetData):
+    """A table's queryset whose number of rows is answered by `count` (a cached count, issue 17)
+    instead of a COUNT over the whole list on every request."""
+
+    def __init__(self, data: Any, count: Callable[[], int]) -> None:
+        super().__init__(data)
+        self._count = count
+
+    def __len__(self) -> int:
+        if getattr(self, "_length", None) is None:
+            self._length = self._count()
+        return int(self._length)
 
 
 def paginate(

@@ -315,3 +315,18 @@ class TestCsv:
         client.force_login(billing)
         response = client.get(URL, {"kind": "invoice", "page": "1"})
         assert response.context["export_url"] == "/accounting/csv/?kind=invoice"
+
+
+def test_the_cached_number_of_rows_follows_a_new_invoice(client, billing, account, other_account):
+    """Issue 17: the list's length comes from the account cache; issuing an invoice drops it, so
+    the next page counts the new one; another account's invoices never count."""
+    with on(this_year(3)):
+        issue_invoice(account, LINES)
+        issue_invoice(other_account, LINES)
+    client.force_login(billing)
+    assert client.get(URL).context["table"].paginator.count == 1
+    assert client.get(URL).context["table"].paginator.count == 1  # from the cache
+    with on(this_year(4)):
+        issue_invoice(account, LINES)
+    assert client.get(URL).context["table"].paginator.count == 2
+    assert client.get(URL, {"kind": "credit_note"}).context["table"].paginator.count == 0
