@@ -10,12 +10,16 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from orders.csr import parse_csr
 from orders.models import Certificate, Order, OrderStatus
-from orders.services.reissue import reissuable_orders
+from orders.services.actions import revoke_certificate
+from orders.services.reissue import ReissueRequest, reissuable_orders, reissue
 from orders.services.renewal import renewal_candidates
 from orders.tasks import mark_expired_certificates
 from tests.conftest import login
+from tests.factories import make_csr, make_key
 from tests.orders.test_order_lists_search import add_certificate, quick_order
+from tests.support.lifecycle import delivered_order
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]  # PostgreSQL and SQLite (the demo)
 S = OrderStatus
@@ -111,3 +115,23 @@ def test_renewal_and_reissue_lists_read_the_stored_ends(account, other_account, 
     # The reissue list: orders holding a valid certificate, soonest end first.
     assert [o.common_name for o in reissuable_orders(account, now)] == ["soon.acme.test", "later.acme.test"]
     assert [o.common_name for o in reissuable_orders(other_account, now)] == ["soon.globex.test"]
+
+
+def test_the_real_reissue_and_revocation_services_update_the_order(account, product, tech):
+    """The stored ends through the services themselves (ORD-11 reissue, LIFE-5 revocation), not
+    only through a certificate saved by hand."""
+    order = delivered_order(account, product, common_name="real.acme.test")
+    first = order.certificates.get()
+    assert ends(order) == (first.not_after, "valid", first.not_after, first.not_after)
+    order.subscription_ends_at = first.not_after - timedelta(days=30)
+    order.save()
+    info = parse_csr(make_csr(order.common_name, order.sans, key=make_key("p256")))
+    second = reissue(
+        order, ReissueRequest(reason="lost", csr=info, sans=order.sans, replaced=first), user=tech
+    )
+    assert second.not_after < first.not_after  # capped by the subscription's end
+    assert ends(order) == (second.not_after, "valid", first.not_after, first.not_after)
+    revoke_certificate(first, "superseded", user=tech)
+    assert ends(order) == (second.not_after, "valid", first.not_after, second.not_after)
+    revoke_certificate(second, "superseded", user=tech)
+    assert ends(order) == (second.not_after, "revoked", first.not_after, None)
