@@ -348,7 +348,7 @@ def _register_own() -> None:  # called by AccountsConfig.ready
         for key in ("rights", "before", "after"):
             register_detail_values(key, rights, actions=[action])
     register_detail_values("formula", Account.Formula)
-    from accounts.me.services import PROCESSING_PURPOSES
+    from accounts.models import PROCESSING_PURPOSES
 
     for key in ("before", "after"):
         register_detail_values(key, PROCESSING_PURPOSES, actions=["user.purposes_changed"])

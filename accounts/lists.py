@@ -19,6 +19,7 @@ from typing import Any
 from django.core.paginator import Page, Paginator
 from django.http import HttpRequest
 from django_tables2 import RequestConfig, Table
+from django_tables2.data import TableQuerysetData
 
 PER_PAGE_CHOICES: tuple[int, ...] = (25, 50, 100, 250)
 DEFAULT_PER_PAGE = 25
@@ -64,6 +65,37 @@ class CountedRows:
 
     def __getitem__(self, key: Any) -> Any:
         return self.rows[key]
+
+
+class CountedTableData(TableQuerysetData):
+    """A table's queryset whose number of rows is answered by `count` (a cached count, issue 17)
+    instead of a COUNT over the whole list on every request."""
+
+    def __init__(self, data: Any, count: Callable[[], int]) -> None:
+        super().__init__(data)
+        self._count = count
+
+    def __len__(self) -> int:
+        if getattr(self, "_length", None) is None:
+            self._length = self._count()
+        return int(self._length)
+
+    def __getitem__(self, key: Any) -> Any:
+        """A page in the second half is read from the end in the reversed order (the last page
+        costs the first page's query, not an OFFSET over the whole list); the id breaks ties, so
+        the reversed order is the exact mirror."""
+        ordering = list(self.data.query.order_by) or list(self.data.model._meta.ordering)
+        if not isinstance(key, slice) or key.stop is None or not all(isinstance(f, str) for f in ordering):
+            return super().__getitem__(key)
+        if not any(str(field).lstrip("-") in ("pk", "id") for field in ordering):
+            ordering.append("-pk" if ordering and str(ordering[0]).startswith("-") else "pk")
+        ordered = self.data.order_by(*ordering)
+        total, start = len(self), key.start or 0
+        if total and start > total // 2:
+            rows = list(ordered.reverse()[max(total - key.stop, 0) : total - start])
+            rows.reverse()
+            return rows
+        return ordered[key]
 
 
 def paginate(

@@ -165,6 +165,14 @@ class Account(models.Model):
         return self.organisations.filter(is_account_holder=True).first()
 
 
+# ACC-8: what a person may be emailed for beyond the service itself (User.processing_purposes).
+PROCESSING_PURPOSES = {
+    "newsletters": _("Newsletters"),
+    "product_news": _("Product news"),
+    "satisfaction_surveys": _("Satisfaction surveys"),
+}
+
+
 class User(AbstractUser):
     """A person who logs in. Staff users have no account; every other user belongs to exactly one."""
 

@@ -17,14 +17,9 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.audit import log_action
 from accounts.mail import send_mail_on_commit
-from accounts.models import AuditEvent, User
+from accounts.models import PROCESSING_PURPOSES, AuditEvent, User
 
 # ACC-8: what a user may accept their data to be used for; stored in User.processing_purposes.
-PROCESSING_PURPOSES = {
-    "newsletters": _("Newsletters"),
-    "product_news": _("Product news"),
-    "satisfaction_surveys": _("Satisfaction surveys"),
-}
 
 PROFILE_FIELDS = ("first_name", "last_name", "phone", "language")
 

@@ -13,8 +13,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts import account_cache
 from accounts.access import get_for_account, right_required
-from accounts.lists import configure_table
+from accounts.lists import CountedTableData, configure_table
 from accounts.models import Right
 from accounts.typing import AuthenticatedRequest
 
@@ -56,7 +57,18 @@ def filtered_documents(
 def documents(request: AuthenticatedRequest) -> HttpResponseBase:
     """ACCT-1: invoices and credit notes of a period (the current year by default)."""
     form, rows = filtered_documents(request)
-    table = DocumentTable(rows)
+    if form.is_valid():
+        # Issue 17: the number of rows from the account's cache (any saved or deleted document of
+        # the account drops it: billing.signals), not a COUNT over the period on every page.
+        period = "documents-count:" + ":".join(
+            str(form.cleaned_data[k]) for k in ("date_from", "date_to", "kind")
+        )
+        account = request.user.account
+        table = DocumentTable(
+            CountedTableData(rows, lambda: account_cache.cached(account.pk, period, rows.order_by().count))
+        )
+    else:
+        table = DocumentTable(rows)
     configure_table(request, table, PER_PAGE)
     return render(
         request,

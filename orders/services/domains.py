@@ -14,7 +14,7 @@ from django.utils import timezone
 from accounts.models import Account
 
 from ..ca.policy import dcv_reuse_days
-from ..models import DcvCheck
+from ..models import DcvCheck, Domain
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,8 @@ class DomainState:
 
 def account_domains(account: Account, *, search: str = "", now: datetime | None = None) -> list[DomainState]:
     """Every domain an order of `account` had to validate, alphabetically, with its latest passed
-    validation (or, never validated, its latest check); `search` keeps the domains containing it."""
+    validation (or, never validated, its latest check), and the domains registered ahead of any
+    order without a check yet (AUTO-3); `search` keeps the domains containing it."""
     now = now or timezone.now()
     window = timedelta(days=dcv_reuse_days(now))
     checks = DcvCheck.objects.filter(account=account).select_related("order")
@@ -48,4 +49,9 @@ def account_domains(account: Account, *, search: str = "", now: datetime | None 
             method=check.method,
             order_reference=check.order.reference if check.order is not None else "",
         )
-    return list(found.values())
+    registered = Domain.objects.filter(account=account).exclude(name__in=list(found))
+    if search.strip():
+        registered = registered.filter(name__icontains=search.strip())
+    for name in registered.values_list("name", flat=True):
+        found[name] = DomainState(name, None, None, "", "")
+    return sorted(found.values(), key=lambda state: state.domain)

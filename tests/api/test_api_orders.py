@@ -453,6 +453,7 @@ LIST_ROUTES = [
     ("post", f"{API}/contacts", (Right.TECHNICAL, Right.ADMINISTRATIVE)),
     ("get", f"{API}/invoices", (Right.BILLING,)),
     ("get", f"{API}/domains", (Right.TECHNICAL, Right.COMMERCIAL)),
+    ("post", f"{API}/domains", (Right.TECHNICAL,)),
     ("get", f"{API}/approvals", (Right.APPROVAL,)),
     ("get", f"{API}/certificates/to-accept", (Right.TECHNICAL, Right.COMMERCIAL)),
 ]

@@ -330,3 +330,37 @@ class DemoListsTests(TestCase):
         assert not Order.objects.filter(
             account__name="Enterprise Demo SA", submission_token__startswith=LIST_TOKEN_PREFIX
         ).exists()
+
+
+class DemoDomainsTests(TestCase):
+    """AUTO-3: each demo account has registered domains, one validated from its page, one locked."""
+
+    @classmethod
+    def setUpTestData(cls):
+        call_command("load_demo", stdout=StringIO())
+
+    def test_each_account_has_registered_validated_and_locked_domains(self):
+        from orders.models import DcvCheck, Domain
+
+        with scopes_disabled():
+            for account in Account.objects.filter(name__in=DOMAINS):
+                base = DOMAINS[account.name]
+                registered = Domain.objects.filter(account=account, registered_at__isnull=False)
+                assert {d.name for d in registered} == {
+                    f"nouveau-site.{base}",
+                    f"preprod.{base}",
+                    f"archives.{base}",
+                }
+                assert [d.name for d in registered if d.locked] == [f"archives.{base}"]
+                assert DcvCheck.objects.filter(
+                    account=account, order=None, domain=f"nouveau-site.{base}", validated_at__isnull=False
+                ).exists()
+                # every domain an order validated is listed too
+                ordered = set(
+                    DcvCheck.objects.filter(account=account, order__isnull=False).values_list(
+                        "domain", flat=True
+                    )
+                )
+                assert ordered and ordered <= set(
+                    Domain.objects.filter(account=account).values_list("name", flat=True)
+                )

@@ -24,6 +24,7 @@ from portal.management.demo_accounts import (
 )
 from portal.management.demo_billing import ensure_money, ensure_news
 from portal.management.demo_contracts import ensure_contracts
+from portal.management.demo_domains import ensure_domains
 from portal.management.demo_history import ensure_history
 from portal.management.demo_lists import ensure_list_orders
 from portal.management.demo_prevalidation import ensure_prevalidations
@@ -62,6 +63,8 @@ class Command(BaseCommand):
                 expired = mark_expired_certificates()
                 # JOBS-1, ORD-14, MON: reissue list, automatic renewal, monitoring (places orders too).
                 ensure_robots(demos, staff)
+                # AUTO-3: registered, validated and locked domains, after every demo order.
+                ensure_domains(demos, staff)
                 # CON-1, CON-2: last, after every demo order (the history predates the contract).
                 ensure_contracts(demos)
                 # AUTO-1: after the consent decisions it needs.
