@@ -75,7 +75,7 @@ class OrderAction(ApiView):
     `input_serializer`, `refusal()` answers 409 before anything is done when the order's state
     does not allow the action (the status page's buttons follow the same rules), `act()` calls the
     service, whose IllegalTransition (state changed meanwhile, under its lock) is a 409 too. The
-    answer is the order as GET /orders/{reference} shows it.
+    answer is the order as GET /orders/{reference} shows it (`answer()`).
     """
 
     required_rights: tuple[Right, ...] = (TECHNICAL,)
@@ -96,9 +96,14 @@ class OrderAction(ApiView):
         if refusal:
             raise _conflict(self.conflict_code, refusal)
         try:
-            self.act(order, target, data, user, request._request)
+            result = self.act(order, target, data, user, request._request)
         except IllegalTransition as exc:
             raise _conflict(self.conflict_code, exc.message) from None
+        return self.answer(order, result, user)
+
+    def answer(self, order: Order, result: Any, user: User) -> Response:
+        """The order as GET /orders/{reference} shows it; an action answering what it made (a
+        comment) says so here."""
         return detail_response(order, user, status=self.status_code)
 
     def target(self, order: Order, **kwargs: str) -> Any:
@@ -109,7 +114,7 @@ class OrderAction(ApiView):
         """Why the order's state refuses the action now ("" when it allows it)."""
         return ""
 
-    def act(self, order: Order, target: Any, data: dict[str, Any], user: User, request: HttpRequest) -> None:
+    def act(self, order: Order, target: Any, data: dict[str, Any], user: User, request: HttpRequest) -> Any:
         raise NotImplementedError
 
 

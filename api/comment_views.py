@@ -5,18 +5,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.models import User
 from orders.action_forms import CommentForm
-from orders.models import OrderComment
+from orders.models import Order, OrderComment
 from orders.services.actions import add_comment, can_comment
-from orders.services.lifecycle import IllegalTransition
 
-from .base import STATUS_PAGE_RIGHTS, TECHNICAL, ApiView, api_user, load_order
+from .action_views import OrderAction
+from .base import STATUS_PAGE_RIGHTS, TECHNICAL, load_order
 from .problems import Problem, invalid_form
 from .serializers import CommentInputSerializer, CommentSerializer
 
@@ -30,11 +32,24 @@ def _comment(comment: OrderComment) -> dict[str, Any]:
     }
 
 
-class OrderComments(ApiView):
-    """LIFE-2: the order's comments, oldest first; add one while the order is open."""
+@extend_schema_view(
+    post=extend_schema(
+        request=CommentInputSerializer,
+        responses={201: CommentSerializer},
+        summary=gettext_lazy("Comment an order"),
+        tags=["orders"],
+        description=gettext_lazy("Add a comment for our team to an order that is not closed."),
+    )
+)
+class OrderComments(OrderAction):
+    """LIFE-2: the order's comments, oldest first; add one while the order is open (an OrderAction
+    answering the comment it added)."""
 
     required_rights = STATUS_PAGE_RIGHTS  # the status page shows them
     rights_by_method = {"POST": (TECHNICAL,)}  # noqa: RUF012 (read only)
+    input_serializer = CommentInputSerializer
+    conflict_code = "closed"
+    status_code = 201
 
     @extend_schema(
         responses=CommentSerializer(many=True),
@@ -47,31 +62,21 @@ class OrderComments(ApiView):
         comments = OrderComment.objects.filter(order=order).order_by("created_at", "pk")
         return Response(CommentSerializer([_comment(c) for c in comments], many=True).data)
 
-    @extend_schema(
-        request=CommentInputSerializer,
-        responses={201: CommentSerializer},
-        summary=gettext_lazy("Comment an order"),
-        tags=["orders"],
-        description=gettext_lazy("Add a comment for our team to an order that is not closed."),
-    )
-    def post(self, request: Request, reference: str) -> Response:
-        order = load_order(request, reference)
-        payload = CommentInputSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        closed = _("Order %(reference)s is closed: it takes no more comments.") % {
-            "reference": order.reference
-        }
+    def refusal(self, order: Order, target: Any) -> str:
         if not can_comment(order):
-            raise Problem(409, "closed", closed)
-        form = CommentForm(payload.validated_data)
+            return _("Order %(reference)s is closed: it takes no more comments.") % {
+                "reference": order.reference
+            }
+        return ""
+
+    def act(
+        self, order: Order, target: Any, data: dict[str, Any], user: User, request: HttpRequest
+    ) -> OrderComment:
+        form = CommentForm(data)
         if not form.is_valid():
             raise invalid_form(form)
         try:
-            comment = add_comment(
-                order, form.cleaned_data["text"], user=api_user(request), request=request._request
-            )
-        except IllegalTransition as exc:
-            raise Problem(409, "closed", exc.message) from None
+            return add_comment(order, form.cleaned_data["text"], user=user, request=request)
         except ValueError:  # blank once stripped
             raise Problem(
                 400,
@@ -79,4 +84,6 @@ class OrderComments(ApiView):
                 _("The request has invalid fields: see errors."),
                 errors=[{"detail": _("Write a comment."), "pointer": "#/text"}],
             ) from None
-        return Response(CommentSerializer(_comment(comment)).data, status=201)
+
+    def answer(self, order: Order, result: OrderComment, user: User) -> Response:
+        return Response(CommentSerializer(_comment(result)).data, status=self.status_code)
