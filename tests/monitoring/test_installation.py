@@ -186,7 +186,9 @@ class TestStartTls:
             tmp_path, issued.chain_pem(), issued.key_pem(), preamble=support.RESPONDERS[protocol]
         ) as server:
             report = run(server.port, starttls=protocol)
-            assert server.errors == [] and server.handshakes == 1
+        # After the server's thread is joined: the client may finish its handshake before the
+        # server's side of it returns and is counted.
+        assert server.errors == [] and server.handshakes == 1
         assert report.result == "green", [r.message for r in report.reasons]
         assert report.starttls == protocol
 
