@@ -93,6 +93,13 @@ def check_now(request: AuthenticatedRequest, reference: str, pk: int) -> HttpRes
     except DcvError as exc:
         messages.error(request, exc.message)
         return redirect("dcv:order", order.reference)
+    report_check(request, check)
+    return redirect("dcv:order", order.reference)
+
+
+def report_check(request: AuthenticatedRequest, check: DcvCheck) -> None:
+    """The message after "check now" (an order's DCV page, a domain's page): validated, expired,
+    or not yet."""
     state = check_state(check, check.last_checked_at or check.created_at)
     if state == CheckState.PASSED:
         messages.success(request, _("%(domain)s is validated.") % {"domain": check.domain})
@@ -106,7 +113,6 @@ def check_now(request: AuthenticatedRequest, reference: str, pk: int) -> HttpRes
             request,
             _("%(domain)s is not validated yet: see below what the portal saw.") % {"domain": check.domain},
         )
-    return redirect("dcv:order", order.reference)
 
 
 @right_required(Right.TECHNICAL)

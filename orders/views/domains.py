@@ -28,7 +28,7 @@ from ..domain_tables import DomainTable
 from ..models import DcvCheck, Domain
 from ..services.dcv import DcvError, run_check, source_label
 from ..services.dcv_config import dcv_config
-from ..services.dcv_display import CheckState, check_state
+from ..services.dcv_display import check_state
 from ..services.domain_registry import (
     DomainError,
     caa_report,
@@ -42,6 +42,7 @@ from ..services.domain_registry import (
     set_lock,
     start_domain_dcv,
 )
+from .dcv import report_check
 
 LIST_RIGHTS = (Right.TECHNICAL, Right.COMMERCIAL)
 PER_PAGE = 25
@@ -181,19 +182,7 @@ def domain_dcv_check(request: AuthenticatedRequest, name: str, pk: int) -> HttpR
     except DcvError as exc:
         messages.error(request, exc.message)
         return redirect("orders:domain", domain.name)
-    state = check_state(check, check.last_checked_at or check.created_at)
-    if state == CheckState.PASSED:
-        messages.success(request, _("%(domain)s is validated.") % {"domain": check.domain})
-    elif state == CheckState.EXPIRED:
-        messages.error(
-            request,
-            _("The random value of %(domain)s expired: ask for a new one below.") % {"domain": check.domain},
-        )
-    else:
-        messages.warning(
-            request,
-            _("%(domain)s is not validated yet: see below what the portal saw.") % {"domain": check.domain},
-        )
+    report_check(request, check)
     return redirect("orders:domain", domain.name)
 
 
