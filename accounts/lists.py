@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django_tables2 import RequestConfig, Table
 from django_tables2.data import TableQuerysetData
@@ -67,35 +68,81 @@ class CountedRows:
         return self.rows[key]
 
 
-class CountedTableData(TableQuerysetData):
-    """A table's queryset whose number of rows is answered by `count` (a cached count, issue 17)
-    instead of a COUNT over the whole list on every request."""
+def total_order(queryset: QuerySet[Any]) -> QuerySet[Any]:
+    """The queryset's sort (its model's default when it has none) with the primary key last, in the
+    first key's direction: rows that tie on the sorted columns keep one order across pages, and the
+    reversed order is its exact mirror."""
+    ordering = [str(field) for field in queryset.query.order_by] or [
+        str(field) for field in queryset.model._meta.ordering
+    ]
+    if not any(field.lstrip("-") in ("pk", "id") for field in ordering):
+        ordering.append("-pk" if ordering and ordering[0].startswith("-") else "pk")
+    return queryset.order_by(*ordering)
 
-    def __init__(self, data: Any, count: Callable[[], int]) -> None:
+
+class DeferredJoinData(TableQuerysetData):
+    """A table's queryset read a page at a time in two steps (issue 17, deep pages):
+
+    - the page's ids first, sorted and offset over the filtered and sorted columns alone (an index
+      that has them, account first, makes this an index-only scan), with none of the per-row
+      annotations (subqueries, joins) the rows carry: PostgreSQL would otherwise compute them for
+      every row an OFFSET skips;
+    - then those rows, with their annotations, by id.
+
+    A page in the second half is read from the end in the reversed order (the last page costs what
+    the first does). `count`, when given, answers the number of rows (a cached count, kept by the
+    services, `accounts.account_cache`) instead of a COUNT over the whole list on every request.
+    Sorting by an annotation still works: the ids' query then computes it for the whole list."""
+
+    def __init__(self, data: QuerySet[Any], count: Callable[[], int] | None = None) -> None:
         super().__init__(data)
         self._count = count
 
     def __len__(self) -> int:
-        if getattr(self, "_length", None) is None:
+        if self._count is not None and getattr(self, "_length", None) is None:
             self._length = self._count()
-        return int(self._length)
+        return super().__len__()
 
     def __getitem__(self, key: Any) -> Any:
-        """A page in the second half is read from the end in the reversed order (the last page
-        costs the first page's query, not an OFFSET over the whole list); the id breaks ties, so
-        the reversed order is the exact mirror."""
-        ordering = list(self.data.query.order_by) or list(self.data.model._meta.ordering)
-        if not isinstance(key, slice) or key.stop is None or not all(isinstance(f, str) for f in ordering):
+        if not isinstance(key, slice):
             return super().__getitem__(key)
-        if not any(str(field).lstrip("-") in ("pk", "id") for field in ordering):
-            ordering.append("-pk" if ordering and str(ordering[0]).startswith("-") else "pk")
-        ordered = self.data.order_by(*ordering)
-        total, start = len(self), key.start or 0
-        if total and start > total // 2:
-            rows = list(ordered.reverse()[max(total - key.stop, 0) : total - start])
-            rows.reverse()
-            return rows
-        return ordered[key]
+        return DeferredPage(self.data, key, len(self))
+
+
+class DeferredPage:
+    """The rows of one slice, read on first use (pagination may slice a page it does not show)."""
+
+    def __init__(self, queryset: QuerySet[Any], key: slice, total: int) -> None:
+        self.queryset, self.key, self.total = queryset, key, total
+        self._rows: list[Any] | None = None
+
+    def _page_ids(self) -> list[Any]:
+        ordered = total_order(self.queryset)
+        start, stop = self.key.start or 0, self.key.stop
+        if stop is not None and self.total and start > self.total // 2:
+            # Second half: the same rows counted from the end of the reversed order.
+            ids = list(
+                ordered.reverse().values_list("pk", flat=True)[max(self.total - stop, 0) : self.total - start]
+            )
+            ids.reverse()
+            return ids
+        return list(ordered.values_list("pk", flat=True)[self.key])
+
+    def _load(self) -> list[Any]:
+        if self._rows is None:
+            ids = self._page_ids()
+            rows = {row.pk: row for row in self.queryset.filter(pk__in=ids).order_by()} if ids else {}
+            self._rows = [rows[pk] for pk in ids if pk in rows]
+        return self._rows
+
+    def __iter__(self) -> Any:
+        return iter(self._load())
+
+    def __len__(self) -> int:
+        return len(self._load())
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._load()[index]
 
 
 def paginate(

@@ -47,6 +47,7 @@ from django.utils import timezone  # noqa: E402
 from django_scopes import scopes_disabled  # noqa: E402
 
 from accounts.models import Account, User  # noqa: E402
+from billing.models import Document, DocumentKind, DocumentStatus  # noqa: E402
 from catalog.models import Product  # noqa: E402
 from orders.models import Certificate, Order, OrderStatus, refresh_certificate_ends  # noqa: E402
 from orders.tables import OrderTable  # noqa: E402
@@ -251,7 +252,17 @@ def pages(size: int, account: Account) -> dict[str, str]:
     last = (size + 24) // 25
     with scopes_disabled():
         order = Order.objects.filter(account=account).order_by("created_at").first()
+        today = timezone.localdate()
+        documents = Document.objects.filter(
+            account=account,
+            kind__in=(DocumentKind.INVOICE, DocumentKind.CREDIT_NOTE),
+            issue_date__year=today.year,
+        ).count()
+        unpaid = Document.objects.filter(
+            account=account, kind=DocumentKind.INVOICE, status=DocumentStatus.ISSUED
+        ).count()
     assert order is not None, "the benchmark account has orders"
+    middle_documents, middle_unpaid = max((documents + 24) // 25 // 2, 1), max((unpaid + 24) // 25 // 2, 1)
     urls = {
         "home": "/home/",
         "orders first page": "/orders/",
@@ -269,10 +280,14 @@ def pages(size: int, account: Account) -> dict[str, str]:
         "renewals": "/operations/renewals/",
         "reissue list": "/operations/reissue/",
         "accounting invoices": "/accounting/",
+        "accounting invoices, middle page": f"/accounting/?page={middle_documents}",
         "accounting invoices, last page": "/accounting/?page=999999",
         "accounting unpaid": "/accounting/unpaid/",
+        "accounting unpaid, middle page": f"/accounting/unpaid/?page={middle_unpaid}",
+        "accounting unpaid, last page": "/accounting/unpaid/?page=999999",
         "accounting quotes": "/accounting/quotes/",
         "account statements": "/account/statements/",
+        "account statements, middle page": f"/account/statements/?page={middle_documents}",
         "account consumption": "/account/consumption/",
     }
     for column in OrderTable.base_columns:

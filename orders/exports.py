@@ -24,9 +24,10 @@ from django.db import connection, models
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from accounts.lists import total_order
+
 from .models import Certificate, Order
 from .services.listing import blocking_point
-from .tables import total_order
 
 if TYPE_CHECKING:
     from .services.listing import ListedOrder

@@ -17,8 +17,8 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext
-from django_tables2.data import TableQuerysetData
 
+from accounts.lists import DeferredJoinData
 from accounts.models import Account
 from accounts.typing import AccountUser
 
@@ -105,75 +105,6 @@ class OrderTable(tables.Table):
 
     def render_blocking(self, value: str, record: Order) -> str:
         return blocking_point(record.status) or "—"
-
-
-class DeferredJoinData(TableQuerysetData):
-    """A page read in two steps (issue 17, deep pages): the page's ids first, sorted and offset
-    over the indexed columns alone (`order_account_<column>` indexes, account first), then those
-    rows with their per-row subqueries (latest certificate, revocation). PostgreSQL would otherwise
-    evaluate the subqueries of every row an OFFSET skips, so a last page would cost the whole
-    account. A page in the second half of the list is read from the end in the reversed order, so
-    the last page costs what the first does. `count`, when given, answers the number of rows
-    (a cached count, see `orders.services.listing.list_count`) instead of a COUNT over the account."""
-
-    def __init__(self, data: QuerySet[Order], count: Callable[[], int] | None = None) -> None:
-        super().__init__(data)
-        self._count = count
-
-    def __len__(self) -> int:
-        if self._count is not None and getattr(self, "_length", None) is None:
-            self._length = self._count()
-        return super().__len__()
-
-    def __getitem__(self, key: Any) -> Any:
-        if not isinstance(key, slice):
-            return super().__getitem__(key)
-        return _DeferredPage(self.data, key, len(self))
-
-
-def total_order(queryset: QuerySet[Order]) -> QuerySet[Order]:
-    """The queryset's sort with the primary key last, in the first key's direction: rows that tie
-    on the sorted column keep one order across pages, and the reversed order is its exact mirror."""
-    ordering = [str(field) for field in queryset.query.order_by] or ["-created_at", "-id"]
-    if not any(field.lstrip("-") in ("pk", "id") for field in ordering):
-        ordering.append("-pk" if ordering[0].startswith("-") else "pk")
-    return queryset.order_by(*ordering)
-
-
-class _DeferredPage:
-    """The rows of one slice, read on first use (pagination may slice a page it does not show)."""
-
-    def __init__(self, queryset: QuerySet[Order], key: slice, total: int) -> None:
-        self.queryset, self.key, self.total = queryset, key, total
-        self._rows: list[Order] | None = None
-
-    def _page_ids(self) -> list[int]:
-        ordered = total_order(self.queryset)
-        start, stop = self.key.start or 0, self.key.stop
-        if stop is not None and self.total and start > self.total // 2:
-            # Second half: the same rows counted from the end of the reversed order.
-            ids = list(
-                ordered.reverse().values_list("pk", flat=True)[max(self.total - stop, 0) : self.total - start]
-            )
-            ids.reverse()
-            return ids
-        return list(ordered.values_list("pk", flat=True)[self.key])
-
-    def _load(self) -> list[Order]:
-        if self._rows is None:
-            ids = self._page_ids()
-            rows = {row.pk: row for row in self.queryset.filter(pk__in=ids).order_by()} if ids else {}
-            self._rows = [rows[pk] for pk in ids if pk in rows]
-        return self._rows
-
-    def __iter__(self) -> Any:
-        return iter(self._load())
-
-    def __len__(self) -> int:
-        return len(self._load())
-
-    def __getitem__(self, index: Any) -> Any:
-        return self._load()[index]
 
 
 def available_columns(account: Account) -> list[tuple[str, str]]:

@@ -146,8 +146,18 @@ class Document(models.Model):
         ordering = ["-issue_date", "-id"]
         indexes = [
             models.Index(fields=["account", "kind", "status"]),
-            # ACCT-1, issue 17: a page of the account's documents in date order reads only its rows.
-            models.Index(fields=["account", "issue_date", "display_number"], name="document_account_issued"),
+            # ACCT-1, issue 17: a page of the account's documents in date order reads only its rows;
+            # the ids of a middle page are read from this index alone (id and kind in it).
+            models.Index(
+                fields=["account", "issue_date", "display_number", "id", "kind"],
+                name="document_account_listed",
+            ),
+            # ACCT-3, issue 17: the unpaid invoices in due-date order, a page's ids from the index alone.
+            models.Index(
+                fields=["account", "due_date", "id"],
+                condition=models.Q(kind="invoice", status="issued"),
+                name="document_unpaid_due",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(fields=["series", "year", "number"], name="document_number_unique"),

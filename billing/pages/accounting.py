@@ -4,6 +4,8 @@ and a CSV; quotes in progress and their acceptance; unpaid invoices with the ove
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404
@@ -15,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import account_cache
 from accounts.access import get_for_account, right_required
-from accounts.lists import CountedTableData, configure_table
+from accounts.lists import DeferredJoinData, configure_table
 from accounts.models import Right
 from accounts.typing import AuthenticatedRequest
 
@@ -24,8 +26,8 @@ from ..models import Document, DocumentKind, DocumentStatus
 from ..services.accounting import (
     MAX_ARCHIVE_DOCUMENTS,
     accounting_documents,
-    due_totals,
     selected_documents,
+    unpaid_figures,
     unpaid_invoices,
     write_archive,
 )
@@ -53,29 +55,39 @@ def filtered_documents(
     return form, documents
 
 
-@right_required(Right.BILLING)
-def documents(request: AuthenticatedRequest) -> HttpResponseBase:
-    """ACCT-1: invoices and credit notes of a period (the current year by default)."""
-    form, rows = filtered_documents(request)
+def document_table(
+    request: AuthenticatedRequest, form: DocumentFilterForm, rows: QuerySet[Document], **kwargs: Any
+) -> DocumentTable:
+    """ACCT-1 (and the invoice statement, LEDG-2): the paginated table of the filtered documents.
+
+    Issue 17: the number of rows comes from the account's cache (any saved or deleted document of
+    the account drops it: billing.signals), not a COUNT over the period on every page; a page reads
+    its ids first over the `document_account_listed` index, then its rows (accounts.lists)."""
     if form.is_valid():
-        # Issue 17: the number of rows from the account's cache (any saved or deleted document of
-        # the account drops it: billing.signals), not a COUNT over the period on every page.
         period = "documents-count:" + ":".join(
             str(form.cleaned_data[k]) for k in ("date_from", "date_to", "kind")
         )
         account = request.user.account
         table = DocumentTable(
-            CountedTableData(rows, lambda: account_cache.cached(account.pk, period, rows.order_by().count))
+            DeferredJoinData(rows, lambda: account_cache.cached(account.pk, period, rows.order_by().count)),
+            **kwargs,
         )
     else:
-        table = DocumentTable(rows)
+        table = DocumentTable(rows, **kwargs)
     configure_table(request, table, PER_PAGE)
+    return table
+
+
+@right_required(Right.BILLING)
+def documents(request: AuthenticatedRequest) -> HttpResponseBase:
+    """ACCT-1: invoices and credit notes of a period (the current year by default)."""
+    form, rows = filtered_documents(request)
     return render(
         request,
         "billing/documents.html",
         {
             "form": form,
-            "table": table,
+            "table": document_table(request, form, rows),
             "export_url": export_url("billing:documents_csv", request),
         },
     )
@@ -179,16 +191,20 @@ def quote_accept(request: AuthenticatedRequest, public_id: str) -> HttpResponseB
 
 @right_required(Right.BILLING)
 def unpaid(request: AuthenticatedRequest) -> HttpResponseBase:
-    """ACCT-3: unpaid invoices with the total due; overdue ones in red."""
-    invoices = unpaid_invoices(request.user.account)
-    table = UnpaidTable(invoices)
+    """ACCT-3: unpaid invoices with the total due; overdue ones in red.
+
+    Issue 17: the page's ids are read over the `document_unpaid_due` index, `amount_due` computed for
+    those rows only; the count and the totals come from the account's cache (`unpaid_figures`)."""
+    account = request.user.account
+    figures = unpaid_figures(account, timezone.localdate())
+    table = UnpaidTable(DeferredJoinData(unpaid_invoices(account), lambda: int(figures["count"])))
     configure_table(request, table, PER_PAGE)
     return render(
         request,
         "billing/unpaid.html",
         {
             "table": table,
-            "totals": due_totals(invoices, timezone.localdate()),
+            "totals": {"total": figures["total"], "overdue": figures["overdue"]},
             "export_url": export_url("billing:unpaid_csv", request),
             "seller": seller_details(),
         },

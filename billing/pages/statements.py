@@ -20,8 +20,8 @@ from catalog.models import Product
 from ..formulas import EURO_FORMULAS, TOKEN_FORMULAS, explanation
 from ..services.ledger import euro_balance
 from ..services.statements import euro_movements, token_movements, token_summary
-from ..tables import DocumentTable, EuroStatementTable, TokenBalanceTable, TokenStatementTable
-from .accounting import PER_PAGE, filtered_documents
+from ..tables import EuroStatementTable, TokenBalanceTable, TokenStatementTable
+from .accounting import PER_PAGE, document_table, filtered_documents
 from .common import export_url, formula_required, table_csv_response
 
 INVOICE_FORMULAS = (Account.Formula.REBATE, Account.Formula.MONTHLY)
@@ -52,8 +52,7 @@ def statements(request: AuthenticatedRequest) -> HttpResponseBase:
         )
     if account.formula in INVOICE_FORMULAS:
         form, documents = filtered_documents(request)
-        table = DocumentTable(documents, exclude=("select",))
-        configure_table(request, table, PER_PAGE)
+        table = document_table(request, form, documents, exclude=("select",))
         context.update(
             form=form, document_table=table, documents_csv_url=export_url("billing:documents_csv", request)
         )

@@ -311,6 +311,7 @@ def test_the_number_of_queries_does_not_grow_with_the_list(client, billing, acco
         apply_coupon(
             issue_coupon(account, D("50.00"), origin_reference=f"C{i}"), D("10.00"), reference=f"D{i}"
         )
+    client.get(URL)  # the coupons' writes dropped the account's cached figures: counted again once
     with CaptureQueriesContext(connection) as large:
         client.get(URL)
     assert len(large.captured_queries) == len(small.captured_queries)
