@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from django.contrib import messages
 from django.db.models import QuerySet
-from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,7 +19,7 @@ from accounts.lists import configure_table, configure_unpaginated
 from accounts.models import Right
 from accounts.typing import AuthenticatedRequest
 
-from ..exports import csv_lines, export_columns, xlsx_file
+from ..exports import csv_lines, export_columns, xlsx
 from ..filters import OrderFilter
 from ..forms.columns import ColumnsForm
 from ..services import listing
@@ -105,15 +105,10 @@ def order_export_csv(request: AuthenticatedRequest) -> StreamingHttpResponse:
 
 @right_required(*LIST_RIGHTS)
 @require_safe
-def order_export_xlsx(request: AuthenticatedRequest) -> FileResponse:
-    """The same list as an XLSX workbook (write-only openpyxl to a temporary file, then streamed)."""
+def order_export_xlsx(request: AuthenticatedRequest) -> StreamingHttpResponse:
+    """The same list as an XLSX workbook, streamed as it is written (`accounts.xlsx`)."""
     orders, columns, header = _export(request)
-    return FileResponse(
-        xlsx_file(orders, columns, header),
-        as_attachment=True,
-        filename=_filename("xlsx"),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
+    return xlsx(orders, columns, header, _filename("xlsx"))
 
 
 @right_required(*LIST_RIGHTS)
