@@ -78,8 +78,8 @@ def _getters() -> dict[str, tuple[tuple[str, ...], Callable[[Row], Any]]]:
         "common_name": plain("common_name"),
         "sans": (("sans",), lambda row: " ".join(row["sans"] or [])),
         "organisation": plain("organisation__name"),
-        "product": plain("product__name"),
-        "brand": plain("product__brand__name"),
+        "product": plain("product_name"),
+        "brand": plain("brand_name"),
         "server_software": (
             ("server_software",),
             lambda row: software.get(row["server_software"], row["server_software"]),

@@ -166,6 +166,38 @@ SUMMARY_FIELDS = frozenset(
 )
 # The certificate fields those summaries read: an UPDATE of one of them refreshes the orders.
 SUMMARISED_CERTIFICATE_FIELDS = frozenset({"order", "order_id", "not_after", "state", "created_at"})
+# Issue 17: the catalogue's names stored on Order (see Order.product_name and fill_catalog_names).
+CATALOG_NAME_FIELDS = frozenset({"product_name", "brand_name"})
+
+
+def fill_catalog_names(orders: list[Order]) -> None:
+    """Issue 17: set each order's `product_name` and `brand_name` from its product, in at most one
+    query (none when every order's product is loaded with its brand)."""
+    names: dict[int, tuple[str, str]] = {}
+    missing: set[int] = set()
+    for order in orders:
+        if Order.product.is_cached(order) and Product.brand.is_cached(order.product):
+            names[order.product_id] = (order.product.name, order.product.brand.name)
+        elif order.product_id is not None:
+            missing.add(order.product_id)
+    missing -= names.keys()
+    if missing:
+        for pk, name, brand in Product.objects.filter(pk__in=missing).values_list(
+            "pk", "name", "brand__name"
+        ):
+            names[pk] = (name, brand)
+    for order in orders:
+        if order.product_id in names:
+            order.product_name, order.brand_name = names[order.product_id]
+            order._names_of = order.product_id
+
+
+class OrderManager(models.Manager["Order"]):
+    def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list[Order]:
+        """`bulk_create` calls no `save()`: the orders' product and brand names are filled here."""
+        orders = list(objs)
+        fill_catalog_names(orders)
+        return super().bulk_create(orders, *args, **kwargs)
 
 
 class Order(models.Model):
@@ -281,8 +313,18 @@ class Order(models.Model):
     latest_certificate_state = models.CharField(max_length=10, null=True, blank=True, editable=False)
     certificates_end = models.DateTimeField(null=True, blank=True, editable=False)
     valid_certificates_end = models.DateTimeField(null=True, blank=True, editable=False)
+    # Issue 17: the product's name and its brand's, as the order list shows and sorts them, stored so
+    # that a list sorted by product or brand reads its page from the `order_sort_product` and
+    # `order_sort_brand` indexes instead of sorting the account's orders through the catalogue join.
+    # Filled whenever the order's product is set (`save()`, `Order.objects.bulk_create`: see
+    # `fill_catalog_names`) and kept current by a rename of the product or brand (one UPDATE,
+    # `orders.signals`).
+    product_name = models.CharField(_("product"), max_length=150, blank=True, default="", editable=False)
+    brand_name = models.CharField(_("brand"), max_length=100, blank=True, default="", editable=False)
 
-    objects = ScopedManager(account="account")
+    objects = ScopedManager(_manager_class=OrderManager, account="account")
+    # The product whose names `product_name` and `brand_name` hold (None: not filled in this instance).
+    _names_of: int | None = None
 
     class Meta:
         verbose_name = _("order")
@@ -313,6 +355,8 @@ class Order(models.Model):
                     ("custom_4", "custom4"),
                     ("latest_certificate_end", "latest_end"),
                     ("valid_certificates_end", "valid_end"),
+                    ("product_name", "product"),
+                    ("brand_name", "brand"),
                 )
             ),
             # ORD-10: the renewal list reads its window in end order (subscription end, else the
@@ -335,21 +379,44 @@ class Order(models.Model):
     def __str__(self) -> str:
         return f"{self.reference} {self.common_name}"
 
+    @classmethod
+    def from_db(cls, db: str | None, field_names: Any, values: Any, **kwargs: Any) -> Order:
+        order = super().from_db(db, field_names, values, **kwargs)
+        # The product whose names the row holds: `save()` fills them again only for another product.
+        order._names_of = order.__dict__.get("product_id")
+        return order
+
     def save(self, *args: Any, **kwargs: Any) -> None:
-        # The stored certificate ends are written by `refresh_certificate_ends` only: an order loaded
-        # before its certificate changed must not write its stale copy back.
+        update_fields = kwargs.get("update_fields")
+        product_id = self.__dict__.get("product_id")  # None when deferred: not saved then
+        # The product's and brand's names are filled when the order gets a product (a new order, or
+        # another product), in at most one query.
+        refill = (
+            product_id is not None
+            and product_id != self._names_of
+            and (update_fields is None or bool({"product", "product_id"} & set(update_fields)))
+        )
+        if refill:
+            fill_catalog_names([self])
+            if update_fields is not None:
+                kwargs["update_fields"] = [*update_fields, "product_name", "brand_name"]
+        # The stored certificate ends are written by `refresh_certificate_ends` only, the names by a
+        # new product or a rename (`orders.signals`) only: an order loaded before its certificate
+        # changed or its product was renamed must not write its stale copy back.
         if (
             not self._state.adding
             and not args
             and kwargs.get("update_fields") is None
             and not kwargs.get("force_insert")
         ):
+            skipped = SUMMARY_FIELDS if refill else SUMMARY_FIELDS | CATALOG_NAME_FIELDS
             kwargs["update_fields"] = [
                 field.name
                 for field in self._meta.concrete_fields
-                if not field.primary_key and field.name not in SUMMARY_FIELDS
+                if not field.primary_key and field.name not in skipped
             ]
         super().save(*args, **kwargs)
+        self._names_of = product_id
 
     @property
     def status_help(self) -> str:

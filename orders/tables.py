@@ -49,10 +49,9 @@ class OrderTable(tables.Table):
     organisation = tables.Column(
         verbose_name=_("Organisation"), accessor="organisation__name", order_by=("organisation__name",)
     )
-    product = tables.Column(verbose_name=_("Product"), accessor="product__name", order_by=("product__name",))
-    brand = tables.Column(
-        verbose_name=_("Brand"), accessor="product__brand__name", order_by=("product__brand__name",)
-    )
+    # Issue 17: the names stored on the order (kept current by renames), sorted over their indexes.
+    product = tables.Column(verbose_name=_("Product"), accessor="product_name", order_by=("product_name",))
+    brand = tables.Column(verbose_name=_("Brand"), accessor="brand_name", order_by=("brand_name",))
     server_software = tables.Column(verbose_name=_("Software"))
     ordered_by = tables.Column(
         verbose_name=_("Ordered by"), accessor="created_by__username", order_by=("created_by__username",)

@@ -7,13 +7,14 @@ entries (billing.menu); this module only assembles them in the NAV-1 order.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, cast
 
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -198,6 +199,17 @@ def badge_counts(user: User) -> dict[str, int]:
     return counts
 
 
+@functools.lru_cache(maxsize=256)
+def _entry_url(url_name: str, script_prefix: str, urlconf: str | None) -> str:
+    return reverse(url_name, urlconf=urlconf)
+
+
+def entry_url(url_name: str) -> str:
+    """An entry's URL, reversed once per process (and script prefix): the menu of every page has
+    30-40 entries (issue 17, load)."""
+    return _entry_url(url_name, get_script_prefix(), get_urlconf())
+
+
 def sections_for(user: User | AnonymousUser) -> list[ShownSection]:
     if not user.is_authenticated or user.account is None or user.account.status != Account.Status.ACTIVE:
         return []
@@ -205,7 +217,9 @@ def sections_for(user: User | AnonymousUser) -> list[ShownSection]:
     visible = []
     for section in SECTIONS:
         entries = [
-            ShownEntry(e.label, e.url, badges.get(e.url_name, 0)) for e in section.entries if e.allows(user)
+            ShownEntry(e.label, entry_url(e.url_name), badges.get(e.url_name, 0))
+            for e in section.entries
+            if e.allows(user)
         ]
         if entries:
             visible.append(ShownSection(section.label, section.prefix, entries))

@@ -448,7 +448,8 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
-DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5.html"
+# django-tables2's bootstrap5 template with its body written in Python (accounts/templatetags/portal_tables.py).
+DJANGO_TABLES2_TEMPLATE = "django_tables2/portal.html"
 DJANGO_TABLES2_TABLE_ATTRS = {"class": "table"}
 
 LOGGING = {

@@ -77,3 +77,56 @@ def test_signature_cache_stays_bounded(monkeypatch):
 def test_one_compiled_template_per_code():
     code = "{{ value|date:'Y' }}"
     assert table_rendering.compiled_template(code) is table_rendering.compiled_template(code)
+
+
+class Styled(tables.Table):
+    """Every kind of cell the portal's body tag must write as django-tables2's template does."""
+
+    name = tables.Column(attrs={"td": {"class": "name", "data-x": "1"}})
+    flagged = tables.Column(accessor="name", attrs={"td": {"data-len": lambda record: len(record["name"])}})
+    amount = tables.Column(localize=True)
+    raw = tables.Column(accessor="amount", localize=False)
+    when = tables.DateColumn(format="SHORT_DATE_FORMAT", default="—")
+
+    class Meta:
+        row_attrs = {"data-id": lambda record: record["name"]}
+        attrs = {"class": "table sample"}
+        order_by = ("name",)
+
+
+STYLED_ROWS = [
+    {"name": 'a<b & "c"', "amount": 1234.5, "when": datetime(2026, 1, 31, 23, 30, tzinfo=UTC)},
+    {"name": "é", "amount": 7, "when": None},
+]
+
+
+def _rendered(table: tables.Table, template_name: str, rf: Any) -> str:
+    from django.template import Context
+
+    table.template_name = template_name
+    page = Template("{% load django_tables2 %}{% render_table table %}")
+    html = page.render(Context({"request": rf.get("/?sort=name"), "table": table}))
+    return " ".join(html.split()).replace("> <", "><")
+
+
+def test_portal_table_template_writes_the_html_of_django_tables2s_template(rf, settings):
+    """`templates/django_tables2/portal.html` (body by `{% table_rows %}`) against django-tables2's
+    bootstrap5 template: the same HTML but for whitespace, in both languages, rows and empty table."""
+    from django.utils import translation
+
+    assert settings.DJANGO_TABLES2_TEMPLATE == "django_tables2/portal.html"
+    for language in ("en", "fr"):
+        with translation.override(language):
+            for rows in (STYLED_ROWS, []):
+                ours = _rendered(Styled(rows, empty_text="Nothing <here>"), "django_tables2/portal.html", rf)
+                theirs = _rendered(
+                    Styled(rows, empty_text="Nothing <here>"), "django_tables2/bootstrap5.html", rf
+                )
+                assert ours == theirs
+    html = _rendered(Styled(STYLED_ROWS), "django_tables2/portal.html", rf)
+    assert 'data-len="9"' in html and 'data-len="1"' in html  # callable attrs see each record
+    assert "a&lt;b &amp; &quot;c&quot;" in html and 'data-id="é"' in html
+    with translation.override("fr"):
+        french = _rendered(Styled(STYLED_ROWS), "django_tables2/portal.html", rf)
+    assert "<td >1234,5</td><td >1234.5</td><td >01/02/2026</td>" in french  # localize / unlocalize
+    assert "<td >7</td><td >7</td><td >—</td>" in french  # the column's default
