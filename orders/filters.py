@@ -94,6 +94,16 @@ class OrderFilter(django_filters.FilterSet):
         )
 
     @property
+    def date_sort(self) -> str | None:
+        """The sort that follows the date filter (`listing.date_sort`), None without one."""
+        if not (self.is_bound and self.form.is_valid()):
+            return None
+        data = self.form.cleaned_data
+        return listing.date_sort(
+            data.get("dates") or "created_at", data.get("date_from"), data.get("date_to")
+        )
+
+    @property
     def searching(self) -> bool:
         return (
             self.is_bound and self.form.is_valid() and bool((self.form.cleaned_data.get("q") or "").strip())

@@ -160,13 +160,30 @@ def in_period(
     if not bounds:
         return orders
     if field == "expires":
-        ending = Certificate.objects.filter(
-            order=OuterRef("pk"), **{f"not_after__{op}": value for op, value in bounds.items()}
-        )
-        return orders.filter(Exists(ending))
+        # The end the list shows ("Valid until": the latest certificate's, stored on the order and
+        # indexed with the account, issue 17), not any older certificate's.
+        return orders.filter(**{f"latest_certificate_end__{op}": value for op, value in bounds.items()})
     if field in {"created_at", "delivered_at"}:
         return orders.filter(**{f"{field}__{op}": value for op, value in bounds.items()})
     return orders
+
+
+# LIST-4: a list filtered on a date range is shown in that date's order unless the user chose a
+# sort (soonest end first, latest order or delivery first), so its first page is read from the
+# date's index instead of sorting every order of the range (issue 17).
+DATE_SORTS = {"created_at": "-created_at", "delivered_at": "-delivered_at", "expires": "valid_until"}
+DATE_SORT_FIELDS = {
+    "-created_at": "-created_at",
+    "-delivered_at": "-delivered_at",
+    "valid_until": "latest_certificate_end",
+}
+
+
+def date_sort(field: str, date_from: date | None, date_to: date | None) -> str | None:
+    """The table sort that follows a date filter, None when no date bound is given."""
+    if not (date_from or date_to):
+        return None
+    return DATE_SORTS.get(field)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from django.contrib import messages
 from django.db.models import QuerySet
-from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,11 +19,11 @@ from accounts.lists import configure_table, configure_unpaginated
 from accounts.models import Right
 from accounts.typing import AuthenticatedRequest
 
-from ..exports import csv_lines, export_columns, xlsx_file
+from ..exports import csv_lines, export_columns, xlsx
 from ..filters import OrderFilter
 from ..forms.columns import ColumnsForm
 from ..services import listing
-from ..tables import LIST_NAME, REQUIRED_COLUMNS, available_columns, columns_for, order_table
+from ..tables import LIST_NAME, REQUIRED_COLUMNS, OrderTable, available_columns, columns_for, order_table
 
 if TYPE_CHECKING:
     from ..services.listing import ListedOrder
@@ -51,6 +51,7 @@ def order_list(request: AuthenticatedRequest) -> HttpResponse:
     orders = filterset.qs
     count = listing.list_count(request.user.account, request.GET, orders)
     table = order_table(request.user, orders, extra=extra, count=count)
+    _date_sort(request, filterset, table)
     configure_table(request, table, PER_PAGE)
     # LIST-4: a search with one result opens that order's status page.
     if filterset.searching and table.paginator.count == 1:
@@ -70,6 +71,16 @@ def order_list(request: AuthenticatedRequest) -> HttpResponse:
     )
 
 
+def _date_sort(request: HttpRequest, filterset: OrderFilter, table: OrderTable) -> None:
+    """LIST-4: a date filter without a chosen sort shows the list in that date's order."""
+    sort = filterset.date_sort
+    if not sort or request.GET.get(table.prefixed_order_by_field):
+        return
+    table.order_by = sort  # shown on the column's header
+    if not table.order_by:  # the user hides that column: the rows are sorted all the same
+        table.data.data = table.data.data.order_by(listing.DATE_SORT_FIELDS[sort])
+
+
 def _without(request: HttpRequest, *keys: str) -> str:
     query = request.GET.copy()
     for key in keys:
@@ -81,6 +92,7 @@ def _export(request: AuthenticatedRequest) -> tuple[QuerySet[ListedOrder], list[
     group, filterset = _filtered(request)
     extra = ("blocking",) if group == "in_progress" else ()
     table = order_table(request.user, filterset.qs, extra=extra)
+    _date_sort(request, filterset, table)
     configure_unpaginated(request, table)  # the same sort as on screen
     columns = export_columns([column.name for column in table.columns])
     labels = dict(available_columns(request.user.account))
@@ -105,15 +117,10 @@ def order_export_csv(request: AuthenticatedRequest) -> StreamingHttpResponse:
 
 @right_required(*LIST_RIGHTS)
 @require_safe
-def order_export_xlsx(request: AuthenticatedRequest) -> FileResponse:
-    """The same list as an XLSX workbook (write-only openpyxl to a temporary file, then streamed)."""
+def order_export_xlsx(request: AuthenticatedRequest) -> StreamingHttpResponse:
+    """The same list as an XLSX workbook, streamed as it is written (`accounts.xlsx`)."""
     orders, columns, header = _export(request)
-    return FileResponse(
-        xlsx_file(orders, columns, header),
-        as_attachment=True,
-        filename=_filename("xlsx"),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
+    return xlsx(orders, columns, header, _filename("xlsx"))
 
 
 @right_required(*LIST_RIGHTS)

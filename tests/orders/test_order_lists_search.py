@@ -151,6 +151,44 @@ def test_date_filters_on_ordered_and_expiry(client, tech, orders):
 
 
 @pytest.mark.django_db
+def test_a_date_filter_shows_the_list_in_that_dates_order_unless_a_sort_is_chosen(
+    client, tech, orders, account, product
+):
+    """LIST-4, issue 17: expiry filter → soonest end first (read from the end's index), also when
+    the user hides the "Valid until" column; the export follows; a chosen sort wins; the filter
+    reads the end the list shows (the latest certificate's), not a replaced certificate's."""
+    soon = quick_order(account, product, "soon.acme.test", status=S.DELIVERED_PAID)
+    replaced = quick_order(account, product, "replaced.acme.test", status=S.DELIVERED_PAID)
+    add_certificate(soon, days_left=3)
+    Order.objects.filter(pk=soon.pk).update(created_at=timezone.now() - timedelta(days=100))
+    add_certificate(replaced, days_left=5)  # the first certificate, then reissued for a year:
+    add_certificate(replaced, days_left=360)
+    client.force_login(tech)
+    today = timezone.localdate()
+    window = {
+        "dates": "expires",
+        "date_from": today.isoformat(),
+        "date_to": (today + timedelta(days=30)).isoformat(),
+    }
+    body = page(client, **window)
+    assert body.index(soon.reference) < body.index(orders["mail"].reference)  # 3 days, then 20
+    assert replaced.reference not in body and orders["shop"].reference not in body
+    assert client.get(URL, window).context["table"].order_by == ("valid_until",)
+    export = b"".join(client.get(CSV, window).streaming_content).decode()
+    assert export.index(soon.reference) < export.index(orders["mail"].reference)
+    chosen = page(client, **window, sort="-valid_until")
+    assert chosen.index(orders["mail"].reference) < chosen.index(soon.reference)
+    tech.list_columns = {"orders": ["reference", "common_name"]}
+    tech.save()
+    hidden = page(client, **window)
+    assert hidden.index(soon.reference) < hidden.index(orders["mail"].reference)
+    tech.list_columns = {}
+    tech.save()
+    # No date bound: the usual newest first.
+    assert client.get(URL, {"dates": "expires"}).context["table"].order_by == ("-created_at",)
+
+
+@pytest.mark.django_db
 def test_filters_by_product_brand_status_and_orderer(client, owner, tech, orders, account, product):
     other = make_product("dv-basic")
     mine = quick_order(account, other, "dv.acme.test", created_by=tech)
