@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from accounts.access import get_for_account, right_required
+from accounts.lists import paginate
 from accounts.models import Right
 from accounts.typing import AuthenticatedRequest
 
@@ -42,6 +43,7 @@ from ..services.lifecycle import IllegalTransition
 from .status import load_order
 
 TECHNICAL = Right.TECHNICAL
+TO_ACCEPT_PER_PAGE = 50
 
 
 def _certificate(order: Order, serial: str) -> Certificate:
@@ -244,9 +246,9 @@ def accept(request: AuthenticatedRequest, reference: str, serial: str) -> HttpRe
 @require_safe
 def to_accept(request: AuthenticatedRequest) -> HttpResponseBase:
     """LIST-3: the certificates to accept (Certigna: within 30 days of delivery)."""
-    certificates = list(certificates_to_accept(request.user.account))
-    rows = [(c, acceptance_deadline(c, c.order.product.brand.code)) for c in certificates]
-    return render(request, "orders/actions/to_accept.html", {"rows": rows})
+    page = paginate(request, certificates_to_accept(request.user.account), TO_ACCEPT_PER_PAGE)
+    rows = [(c, acceptance_deadline(c, c.order.product.brand.code)) for c in page]
+    return render(request, "orders/actions/to_accept.html", {"rows": rows, "page": page})
 
 
 # Documents for the audit (LIFE-8).

@@ -421,6 +421,33 @@ def test_only_the_accounts_own_documents_download(client, sales, outsider, accou
 
 
 @pytest.mark.django_db
+def test_certificates_to_accept_pages_keep_to_the_brand_and_follow_a_rename(
+    client, tech, account, product, monkeypatch
+):
+    """LIST-3, issue 17: the list is paged (read over the order's stored brand name), shows only
+    the acceptance brands' certificates, and still finds them after the brand is renamed."""
+    from orders.views import actions as action_views
+
+    monkeypatch.setattr(action_views, "TO_ACCEPT_PER_PAGE", 2)
+    certigna = make_product("certigna-ssl", brand_code="certigna")
+    mine = [make_order(account, certigna, status=S.UNDER_VERIFICATION, paid=True) for _ in range(3)]
+    for order in mine:
+        deliver(order)
+    other = make_order(account, product, status=S.UNDER_VERIFICATION, paid=True)
+    deliver(other)
+    log_in(client, tech)
+    url = reverse("orders:to_accept")
+    first, second = client.get(url).content.decode(), client.get(url, {"page": 2}).content.decode()
+    assert sum(order.reference in first for order in mine) == 2
+    assert sum(order.reference in second for order in mine) == 1 and "?page=1" in second
+    assert other.reference not in first + second
+    certigna.brand.name = "Certigna (Dhimyotis)"
+    certigna.brand.save()
+    both = client.get(url, {"per_page": 50}).content.decode() + client.get(url, {"page": 2}).content.decode()
+    assert all(order.reference in both for order in mine)
+
+
+@pytest.mark.django_db
 def test_accept_a_certigna_certificate_within_30_days(client, tech, account):
     certigna = make_product("certigna-ssl", brand_code="certigna")
     order = make_order(account, certigna, status=S.UNDER_VERIFICATION, paid=True)
