@@ -122,14 +122,6 @@ def with_amount_due(documents: QuerySet[Document]) -> QuerySet[Document]:
     )
 
 
-def due_totals(invoices: QuerySet[Document], today: datetime.date) -> dict[str, Decimal]:
-    """ACCT-3: `total` due and the `overdue` part of it over `unpaid_invoices()` (one query)."""
-    return invoices.order_by().aggregate(
-        total=Coalesce(Sum("amount_due"), Value(ZERO)),
-        overdue=Coalesce(Sum("amount_due", filter=Q(due_date__lt=today)), Value(ZERO)),
-    )
-
-
 @contextmanager
 def without_jit() -> Iterator[None]:
     """Run the enclosed queries with PostgreSQL's JIT compilation off (in a transaction of their own).
@@ -154,7 +146,7 @@ def unpaid_figures(account: Account, today: datetime.date) -> dict[str, Any]:
     note or a used deposit coupon shows the new ones at once."""
 
     def compute() -> dict[str, Any]:
-        with without_jit():
+        with without_jit():  # one query
             return (
                 unpaid_invoices(account)
                 .order_by()
