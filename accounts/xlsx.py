@@ -33,6 +33,8 @@ from django.http import StreamingHttpResponse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 
+from .cells import FORMULA_START, unformula
+
 logger = logging.getLogger(__name__)
 
 CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -44,7 +46,6 @@ BATCH = 500  # rows per write into the compressor
 COMPRESSION = 1
 SHEET_LIMIT = zipfile.ZIP64_LIMIT - 2**20  # uncompressed bytes of the sheet, its closing tags included
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _EPOCH = datetime(1899, 12, 30)  # Excel's day 0 (1900 date system, past its 1900-02-29)
 _FIRST_DAY = date(1900, 3, 1)  # earlier dates are written as text
@@ -106,10 +107,7 @@ _SPECIAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f&<>\ud800-\udfff\ufffe\uffff]"
 
 def _text(value: str) -> str:
     """Cell text as XML content: legal characters only, Excel's length, never a formula."""
-    text = _ILLEGAL.sub("", value)[:MAX_TEXT]
-    if text.startswith(FORMULA_START):
-        text = "'" + text[: MAX_TEXT - 1]
-    return _escape(text)
+    return _escape(unformula(_ILLEGAL.sub("", value))[:MAX_TEXT])
 
 
 def _inline(ref: str, text: str, style: str = "") -> str:

@@ -25,6 +25,7 @@ from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
+from accounts.cells import unformula
 from accounts.lists import total_order
 from accounts.xlsx import xlsx_response
 
@@ -35,7 +36,6 @@ if TYPE_CHECKING:
     from .services.listing import ListedOrder
 
 CHUNK = 2000
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 Row = dict[str, Any]
 
@@ -111,8 +111,7 @@ def _cell(value: Any) -> str | date:
     Dates stay dates."""
     if isinstance(value, date):
         return value
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    return unformula("" if value is None else str(value))
 
 
 def chunk_size() -> int:

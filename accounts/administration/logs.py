@@ -16,6 +16,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from accounts.audit_text import detail_fields, sentence
+from accounts.cells import unformula
 from accounts.models import Account, AuditEvent
 
 # The event as a person reads it first, then the machine-readable codes as extra columns.
@@ -31,7 +32,6 @@ CSV_HEADER = [
     "address",
     "details",
 ]
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def action_codes(account: Account) -> list[str]:
@@ -61,8 +61,7 @@ def audit_events(
 
 def _cell(value: object) -> str:
     """A spreadsheet must not run a cell as a formula (CSV injection): such text gets a leading quote."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    return unformula("" if value is None else str(value))
 
 
 class _Echo:

@@ -16,11 +16,11 @@ from django.utils import translation
 from django_scopes import scope
 from django_tables2 import Table
 
+from accounts.cells import unformula
 from accounts.lists import configure_unpaginated
 from accounts.typing import AuthenticatedRequest
 
 P = ParamSpec("P")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 class FormulaView(Protocol):
@@ -56,8 +56,8 @@ def formula_required(
 def _cell(value: object) -> object:
     """Text that a spreadsheet would run as a formula gets a leading quote (CSV injection);
     numbers and dates are written as they are."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
+    if isinstance(value, str):
+        return unformula(value)
     return "" if value is None else value
 
 
