@@ -74,6 +74,31 @@ def menu_html(sections: list[ShownSection], current_path: str) -> SafeString:
     return mark_safe("".join(parts))  # noqa: S308 (every part built by format_html)
 
 
+_cards: dict[tuple[object, ...], SafeString] = {}
+
+
+def section_cards_html(sections: list[ShownSection]) -> SafeString:
+    """NAV-3: the home page's cards, one per menu section with its entries (no badges), kept per
+    process by language and the entries shown."""
+    key = (get_language(), *((s.prefix, *(e.url for e in s.entries)) for s in sections))
+    html = _cards.get(key)
+    if html is None:
+        if len(_cards) > _MAX:
+            _cards.clear()
+        parts: list[str] = []
+        for section in sections:
+            parts.append(format_html('<div class="card"><h2>{}</h2><ul>', section.label))
+            parts.extend(format_html('<li><a href="{}">{}</a></li>', e.url, e.label) for e in section.entries)
+            parts.append("</ul></div>")
+        html = _cards[key] = mark_safe("".join(parts))  # noqa: S308 (every part built by format_html)
+    return html
+
+
+@register.simple_tag(takes_context=True)
+def section_cards(context: template.Context) -> SafeString:
+    return section_cards_html(context.get("menu_sections") or [])
+
+
 @register.simple_tag(takes_context=True)
 def main_menu(context: template.Context) -> SafeString:
     return menu_html(context.get("menu_sections") or [], str(context.get("current_path", "")))
