@@ -16,9 +16,9 @@ computed once, kept per account under one cache entry, and dropped:
 The cache is the portal's Redis cache, which fails open (portal/cache.py): with Redis down every
 request computes its figures again, as it did before this cache existed.
 
-Within one request (`RequestMemoMiddleware`), the generation and each account's figures are read
-from Redis once and then kept in memory: a page asks for 5 to 10 figures (menu badges, home
-blocks, counts), which were 2 Redis round trips each (issue 17, load). A `forget` in the request
+Within one request (`RequestMemoMiddleware`), each account's figures are read from Redis once,
+with the generation in the same round trip, and then kept in memory: a page asks for 5 to 10
+figures (menu badges, home blocks, counts), which were 2 Redis round trips each (issue 17, load). A `forget` in the request
 empties this memory too. Outside a request (tasks, jobs, shell) every call reads Redis.
 """
 
@@ -65,43 +65,49 @@ def _forget_memo() -> None:
 
 
 def _key(account_id: int) -> str:
-    memo = _memo.get()
-    if memo is not None and _GENERATION_KEY in memo:
-        generation = memo[_GENERATION_KEY]
-    else:
-        generation = cache.get_or_set(_GENERATION_KEY, 0, None)
-        if memo is not None:
-            memo[_GENERATION_KEY] = generation
-    return f"account-cache:{generation}:{account_id}"
+    return f"account-cache:{account_id}"
 
 
-def _figures(key: str) -> dict[str, tuple[float, Any]]:
+def _read(key: str) -> tuple[int, dict[str, tuple[float, Any]]]:
+    """(generation, figures) of one account's entry: the generation and the entry in one round
+    trip (issue 17, load). Figures kept under an older generation count as none. A generation
+    missing from the cache (never set, evicted, Redis emptied) is started afresh from the clock,
+    so that no entry written before can match it."""
     memo = _memo.get()
     if memo is not None and key in memo:
-        kept: dict[str, tuple[float, Any]] = memo[key]
+        kept: tuple[int, dict[str, tuple[float, Any]]] = memo[key]
         return kept
-    figures: dict[str, tuple[float, Any]] = cache.get(key) or {}
-    if memo is not None:
-        memo[key] = figures
-    return figures
+    found = cache.get_many([_GENERATION_KEY, key])
+    generation = found.get(_GENERATION_KEY)
+    if generation is None:
+        cache.add(_GENERATION_KEY, time.time_ns(), None)
+        generation = cache.get(_GENERATION_KEY)
+    stored = found.get(key)
+    figures = stored[1] if generation is not None and stored and stored[0] == generation else {}
+    read = (generation, figures)
+    if memo is not None and generation is not None:
+        memo[key] = read
+    return read
 
 
 def cached(account_id: int, name: str, compute: Callable[[], T], ttl: int = TTL) -> T:
     """The account's figure `name`: from the cache when kept and younger than `ttl`, else computed
     by `compute()` and kept."""
     key = _key(account_id)
-    figures = _figures(key)
+    generation, figures = _read(key)
     now = time.time()
     kept = figures.get(name)
     if kept is not None and kept[0] > now:
         return kept[1]
     value = compute()
+    if generation is None:  # the cache is not answering: nothing to keep
+        return value
     figures = {n: v for n, v in figures.items() if v[0] > now}
     figures[name] = (now + ttl, value)
-    cache.set(key, figures, max(ttl, TTL))
+    cache.set(key, (generation, figures), max(ttl, TTL))
     memo = _memo.get()
     if memo is not None:
-        memo[key] = figures
+        memo[key] = (generation, figures)
     return value
 
 
@@ -125,5 +131,5 @@ def forget_all() -> None:
     _forget_memo()
     try:
         cache.incr(_GENERATION_KEY)
-    except ValueError:
-        cache.set(_GENERATION_KEY, 1, None)
+    except ValueError:  # no generation yet: a fresh one matches no entry written before
+        cache.set(_GENERATION_KEY, time.time_ns(), None)

@@ -13,11 +13,27 @@ from django.contrib.auth.models import AnonymousUser
 from .models import User
 
 
+def _user_with_account(backend: ModelBackend, user_id: int | str) -> User | None:
+    """The session's user with their account in the same query: every page reads the account
+    (scope, menu, rights), which cost a second query per request (issue 17, load)."""
+    try:
+        user = User._default_manager.select_related("account").get(pk=user_id)
+    except User.DoesNotExist:
+        return None
+    return user if backend.user_can_authenticate(user) else None
+
+
 class LockAwareModelBackend(ModelBackend):
+    def get_user(self, user_id: int | str) -> User | None:
+        return _user_with_account(self, user_id)
+
     def user_can_authenticate(self, user: User | AnonymousUser | None) -> bool:
         return super().user_can_authenticate(user) and getattr(user, "locked_at", None) is None
 
 
 class LockAwareAllauthBackend(AuthenticationBackend):
+    def get_user(self, user_id: int | str) -> User | None:
+        return _user_with_account(self, user_id)
+
     def user_can_authenticate(self, user: User | AnonymousUser | None) -> bool:
         return super().user_can_authenticate(user) and getattr(user, "locked_at", None) is None

@@ -87,7 +87,7 @@ class PasswordAgeMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         user = request.user
-        if user.is_authenticated and not _exempt(request.path) and password_expired(user):
+        if user.is_authenticated and password_expired(user) and not _exempt(request.path):
             messages.warning(request, _("Your password is more than 12 months old: please choose a new one."))
             return redirect(
                 f"{reverse('account_change_password')}?{urlencode({'next': request.get_full_path()})}"

@@ -1,5 +1,5 @@
 """Keep the account's cached figures current (issue 17: the menu's quote and unpaid-invoice badges
-NAV-2, the home page's global top-up NAV-3, the lists' counts and the unpaid totals ACCT-3): any
+NAV-2, the home page's global top-up, promo codes, coupons and mandate NAV-3, the lists' counts and the unpaid totals ACCT-3): any
 saved or deleted document, token movement, receipt or coupon drops its account's figures
 (`accounts.account_cache`)."""
 
@@ -13,7 +13,7 @@ from django.dispatch import receiver
 
 from accounts import account_cache
 
-from .models import Coupon, Document, Receipt, TokenMovement
+from .models import Coupon, Document, PromoCode, Receipt, SepaMandate, TokenMovement
 
 
 @receiver(post_save, sender=Document, dispatch_uid="billing.document_figures_saved")
@@ -25,5 +25,10 @@ from .models import Coupon, Document, Receipt, TokenMovement
 @receiver(post_delete, sender=Receipt, dispatch_uid="billing.receipt_figures_deleted")
 @receiver(post_save, sender=Coupon, dispatch_uid="billing.coupon_figures_saved")
 @receiver(post_delete, sender=Coupon, dispatch_uid="billing.coupon_figures_deleted")
+# NAV-3: the home page's promo codes and SEPA mandate (coupons above).
+@receiver(post_save, sender=PromoCode, dispatch_uid="billing.promo_figures_saved")
+@receiver(post_delete, sender=PromoCode, dispatch_uid="billing.promo_figures_deleted")
+@receiver(post_save, sender=SepaMandate, dispatch_uid="billing.mandate_figures_saved")
+@receiver(post_delete, sender=SepaMandate, dispatch_uid="billing.mandate_figures_deleted")
 def account_row_changed(sender: type[models.Model], instance: Any, **kwargs: Any) -> None:
     account_cache.forget(instance.account_id)

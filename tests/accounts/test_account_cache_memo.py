@@ -29,6 +29,10 @@ class CountingCache:
         self.reads += 1
         return cache.get_or_set(*args, **kwargs)
 
+    def get_many(self, *args: Any, **kwargs: Any) -> Any:
+        self.reads += 1
+        return cache.get_many(*args, **kwargs)
+
     def __getattr__(self, name: str) -> Any:
         return getattr(cache, name)
 
@@ -63,12 +67,12 @@ def test_a_request_reads_the_cache_once_per_account(counting):
     counting.reads = 0
     in_request(view)
     assert computed == ["a", "b", "c"]  # the next request finds them in the cache
-    assert counting.reads == 2  # the generation and the account's figures, once each
+    assert counting.reads == 1  # the generation and the account's figures, in one round trip
     # Outside a request, every call reads the cache again.
     counting.reads = 0
     for name in ("a", "b", "c"):
         account_cache.cached(41, name, lambda: "x")
-    assert counting.reads == 6
+    assert counting.reads == 3
 
 
 @pytest.mark.django_db
@@ -99,3 +103,19 @@ def test_another_process_change_is_seen_by_the_next_request(counting):
     account_cache.cached(43, "n", lambda: "second")
     assert in_request(view).content == b"second"
     assert account_cache._memo.get() is None  # nothing kept after the request
+
+
+def test_a_set_based_job_drops_every_account_figures(counting):
+    account_cache.cached(44, "n", lambda: "before")
+    account_cache.cached(45, "n", lambda: "before")
+    account_cache.forget_all()
+    assert account_cache.cached(44, "n", lambda: "after") == "after"
+    assert account_cache.cached(45, "n", lambda: "after") == "after"
+
+
+def test_a_lost_generation_matches_no_entry_written_before(counting):
+    """Redis emptied or the generation evicted: entries kept under any earlier generation count as none."""
+    account_cache.cached(46, "n", lambda: "before")
+    cache.delete(account_cache._GENERATION_KEY)
+    assert account_cache.cached(46, "n", lambda: "after") == "after"
+    assert account_cache.cached(46, "n", lambda: "again") == "after"  # kept under the new generation

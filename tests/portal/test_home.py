@@ -81,3 +81,36 @@ def test_the_newest_product_sheets_and_the_guide_are_on_the_home_page(client, te
     assert "Sheet 0" in block and "Sheet 1" in block and "Sheet 2" in block
     assert "Sheet 3" not in block and "Draft sheet" not in block and "Fiche en français" not in block
     assert reverse("documentation:guide_current") in block and reverse("documentation:newsletters") in block
+
+
+def test_what_staff_change_in_the_catalogue_shows_on_the_next_home_page(client, owner, news):
+    """Issue 17: the catalogue blocks are kept between requests and dropped when staff change them."""
+    client.force_login(owner)
+    assert "Brand new item" not in client.get(reverse("home")).content.decode()
+    News.objects.create(title="Brand new item", body="Just published.")
+    brand = Brand.objects.get(code="fast-ca")
+    brand.delivery_time = "DV: seconds"
+    brand.save()
+    page = client.get(reverse("home")).content.decode()
+    assert "Brand new item" in page and "DV: seconds" in page
+    News.objects.filter(title="Brand new item").get().delete()
+    assert "Brand new item" not in client.get(reverse("home")).content.decode()
+
+
+def test_a_new_promo_code_shows_on_the_next_home_page(client, account, billing):
+    """Issue 17: the billing blocks are kept in the account's figures and dropped when a promo code changes."""
+    client.force_login(billing)
+    first = issue_promo_code(account, Decimal("25.00"), origin="gesture")
+    assert first.code in client.get(reverse("home")).content.decode()
+    second = issue_promo_code(account, Decimal("10.00"), origin="gesture")
+    assert second.code in client.get(reverse("home")).content.decode()
+
+
+def test_home_asks_the_database_for_the_session_and_the_user_only_once_its_blocks_are_kept(
+    client, owner, news, django_assert_num_queries
+):
+    client.force_login(owner)
+    client.get(reverse("home"))
+    with django_assert_num_queries(2):  # the session, the user with their account
+        page = client.get(reverse("home")).content.decode()
+    assert "New EV prices" in page and "DV: minutes, OV: 2 days" in page
