@@ -11,7 +11,8 @@ from typing import Any
 
 import django_filters
 from django import forms
-from django.db.models import QuerySet
+from django.core.cache import cache
+from django.db.models import Model, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account, User
@@ -20,6 +21,27 @@ from catalog.models import Product
 
 from .models import Order, OrderStatus
 from .services import listing
+
+# Issue 17 (load): the catalogue's choices are kept in the cache, dropped when a product or a brand
+# is saved or deleted (orders.signals), 5 minutes at most otherwise; reading 226 products with
+# their brands cost every list request a tenth of its CPU.
+CATALOGUE_CHOICES_KEY = "orders:filter-catalogue"
+CATALOGUE_CHOICES_TTL = 300
+
+
+def catalogue_choices() -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+    """(products, brands) as (id, name) pairs: products by brand and name, brands by name."""
+    kept = cache.get(CATALOGUE_CHOICES_KEY)
+    if kept is None:
+        products = list(Product.objects.select_related("brand").order_by("brand__name", "name"))
+        brands = sorted({(p.brand_id, p.brand.name) for p in products}, key=lambda b: b[1])
+        kept = ([(p.pk, str(p)) for p in products], brands)
+        cache.set(CATALOGUE_CHOICES_KEY, kept, CATALOGUE_CHOICES_TTL)
+    return kept
+
+
+def forget_catalogue_choices(sender: type[Model], **kwargs: Any) -> None:
+    cache.delete(CATALOGUE_CHOICES_KEY)
 
 
 def _unchanged(queryset: QuerySet[Order], name: str, value: Any) -> QuerySet[Order]:
@@ -60,12 +82,10 @@ class OrderFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(
         label=_("Status"), choices=OrderStatus.choices, empty_label=_("Any status"), widget=FastSelect
     )
-    ordered_by = django_filters.ModelChoiceFilter(
-        label=_("Ordered by"),
-        field_name="created_by",
-        queryset=User.objects.none(),
-        empty_label=_("Anyone"),
-        widget=FastSelect,
+    # The account's users as plain choices (one values query): a model choice field read them
+    # through a server-side cursor on every request (issue 17).
+    ordered_by = django_filters.TypedChoiceFilter(
+        label=_("Ordered by"), field_name="created_by_id", coerce=int, widget=FastSelect
     )
 
     class Meta:
@@ -79,11 +99,22 @@ class OrderFilter(django_filters.FilterSet):
         self.account = account
         form_fields = self.form.fields
         form_fields["field"].choices = listing.search_fields(account)
-        products = list(Product.objects.select_related("brand").order_by("brand__name", "name"))
-        form_fields["product"].choices = [("", _("Any product"))] + [(p.pk, str(p)) for p in products]
-        brands = sorted({(p.brand_id, p.brand.name) for p in products}, key=lambda b: b[1])
+        products, brands = catalogue_choices()
+        form_fields["product"].choices = [("", _("Any product")), *products]
         form_fields["brand"].choices = [("", _("Any brand")), *brands]
-        form_fields["ordered_by"].queryset = User.objects.filter(account=account).order_by("username")
+        users = User.objects.filter(account=account).order_by("username").values_list("pk", "username")
+        form_fields["ordered_by"].choices = [("", _("Anyone")), *users]
+
+    def get_form_class(self) -> type[forms.Form]:
+        """The form class, built once per process (issue 17): django-filter builds a class, and a
+        form field per filter, on every request. The fields it holds are the declared ones; each
+        form copies them (Django's `base_fields`), and `__init__` sets the account's choices on
+        that copy only."""
+        form_class: type[forms.Form] | None = type(self).__dict__.get("_form_class")
+        if form_class is None:
+            form_class = super().get_form_class()
+            type(self)._form_class = form_class
+        return form_class
 
     def filter_queryset(self, queryset: QuerySet[Order]) -> QuerySet[Order]:
         queryset = super().filter_queryset(queryset)

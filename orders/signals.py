@@ -18,7 +18,17 @@ from django_scopes import scopes_disabled
 from accounts import account_cache
 from catalog.models import Brand, Product
 
+from .filters import forget_catalogue_choices
 from .models import Certificate, DcvCheck, Domain, Order, refresh_certificate_ends
+
+# The order list's product and brand filters (orders.filters, issue 17).
+for _model in (Product, Brand):
+    post_save.connect(
+        forget_catalogue_choices, sender=_model, dispatch_uid=f"orders.filter_{_model.__name__}_saved"
+    )
+    post_delete.connect(
+        forget_catalogue_choices, sender=_model, dispatch_uid=f"orders.filter_{_model.__name__}_deleted"
+    )
 
 
 @receiver(post_save, sender=Certificate, dispatch_uid="orders.certificate_counts_saved")

@@ -46,3 +46,31 @@ def test_the_order_lists_filter_form_uses_it(db):
     form = OrderFilter(None, account=make_account("Widgets", domain="widgets.test")).form
     for name in ("field", "dates", "product", "brand", "status", "ordered_by"):
         assert isinstance(form.fields[name].widget, FastSelect), name
+
+
+@pytest.mark.parametrize("value", [None, [], ["1", "4"], [2]])
+def test_same_html_as_djangos_multiple_select(value):
+    class Multiple(FastSelect):
+        allow_multiple_selected = True
+
+    django_html = forms.SelectMultiple(choices=CHOICES).render("products", value)
+    fast_html = Multiple(choices=CHOICES).render("products", value)
+    assert squeeze(fast_html) == squeeze(django_html)
+
+
+def test_model_choices_are_the_same_html_as_djangos(db):
+    """The users of the order list's "Ordered by" filter: model choices with their iterator values."""
+    from accounts.models import User
+    from tests.factories import make_account, make_user
+
+    account = make_account("Widgets", domain="widgets.test")
+    chosen = make_user(account, "b<o>b")
+    make_user(account, "alice")
+    field = forms.ModelChoiceField(queryset=User.objects.filter(account=account), empty_label="Anyone")
+    field.widget = FastSelect()
+    field.widget.choices = field.choices
+    fast_html = field.widget.render("ordered_by", chosen.pk)
+    field.widget = forms.Select()
+    field.widget.choices = field.choices
+    assert squeeze(fast_html) == squeeze(field.widget.render("ordered_by", chosen.pk))
+    assert f'<option value="{chosen.pk}" selected>b&lt;o&gt;b' in fast_html
