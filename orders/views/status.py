@@ -39,12 +39,13 @@ def load_order(request: AuthenticatedRequest, reference: str, *, for_status_page
     """The account's order with what its status page shows, or 404. For the status page itself the
     open renewal and the renewal end (ORD-10) come with it, in the same query."""
     orders = with_renewal_data(Order.objects.all()) if for_status_page else Order.objects.all()
+    # Not the contacts' organisations: nothing shows or reads them (2 joins fewer, issue 17, load).
     return get_for_account(
         orders.select_related(
             "product__brand",
             "organisation",
-            "admin_contact__organisation",
-            "technical_contact__organisation",
+            "admin_contact",
+            "technical_contact",
             "created_by",
             "approved_by",
             "external_link",
