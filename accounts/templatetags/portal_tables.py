@@ -26,7 +26,7 @@ from django.utils.encoding import force_str
 from django.utils.hashable import make_hashable
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.timezone import template_localtime
+from django.utils.timezone import template_localtime  # type: ignore[attr-defined]
 from django_tables2.columns.linkcolumn import BaseLinkColumn
 from django_tables2.columns.templatecolumn import TemplateColumn
 from django_tables2.utils import call_with_appropriate
