@@ -71,7 +71,9 @@ def rows(order: Order, checks_: list[DcvCheck] | None = None, now: datetime | No
     now = now or timezone.now()
     config = dcv_config()
     if checks_ is None:
-        checks_ = list(DcvCheck.objects.filter(order=order))
+        # By domain: the model's ordering ("order", "domain") is the same within one order but joins
+        # the orders table for its own ordering (issue 17, load).
+        checks_ = list(DcvCheck.objects.filter(order=order).order_by("domain"))
     position = {domain: index for index, domain in enumerate(checks.dcv_domains(order.all_names))}
     result = []
     for check in sorted(checks_, key=lambda c: position.get(c.domain, len(position))):

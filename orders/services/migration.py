@@ -59,6 +59,12 @@ def clonable_orders(account: Account) -> QuerySet[Order]:
     return _with_valid_until(orders).order_by("-created_at", "-id")
 
 
+def is_clonable(order: Order) -> bool:
+    """`order` is among `clonable_orders(order.account)`, told from its loaded product and brand
+    (the status page: no query, issue 17, load). Keep both rules in step."""
+    return order.product.active and order.product.brand.active and order.origin != OrderOrigin.IMPORT
+
+
 # A migration replaces a certificate the customer holds and paid for: never a cancelled, unpaid or
 # undelivered order.
 MIGRABLE_STATUSES = (OrderStatus.DELIVERED_PAID, OrderStatus.DELIVERED_NOT_INVOICED)
@@ -73,6 +79,14 @@ def migrable_orders(account: Account) -> QuerySet[Order]:
         .select_related("product__brand")
     )
     return _with_valid_until(orders).order_by("-created_at", "-id")
+
+
+def is_migrable(order: Order) -> bool:
+    """`order` is among `migrable_orders(order.account)`, told from its loaded product's brand
+    (the status page: no query, issue 17, load). Keep both rules in step."""
+    return order.status in MIGRABLE_STATUSES and (
+        order.product.brand.code != OUR_BRAND_CODE or order.origin == OrderOrigin.IMPORT
+    )
 
 
 def our_products() -> list[Product]:

@@ -28,7 +28,7 @@ from ..services.dcv_display import panel_context
 from ..services.documents import can_send_documents, open_requests
 from ..services.invitation import awaits_invitation
 from ..services.issuing import holder_registration_url
-from ..services.migration import clonable_orders, clone_url, migrable_orders
+from ..services.migration import clone_url, is_clonable, is_migrable
 from ..services.payment import awaits_holdings, how_to_pay, payment_summary, topup_url_name
 from ..services.reissue import reissue_refusal
 from ..services.renewal import renewable, with_renewal_data
@@ -60,13 +60,13 @@ def _lifecycle_actions(user: User, order: Order) -> dict[str, bool | str]:
     and the user holds the Technical right those views require. URLs are empty when not offered."""
     if not user.has_right(Right.TECHNICAL):
         return {"renew_url": "", "reissue": False, "clone_url": "", "migrate": False}
-    account = order.account
     verdict = renewable(order)
     return {
         "renew_url": verdict.renewal_url if verdict.ok else "",
         "reissue": reissue_refusal(order) is None,
-        "clone_url": clone_url(order) if clonable_orders(account).filter(pk=order.pk).exists() else "",
-        "migrate": migrable_orders(account).filter(pk=order.pk).exists(),
+        # From the loaded order, not two queries (issue 17, load): the same rules as the lists.
+        "clone_url": clone_url(order) if is_clonable(order) else "",
+        "migrate": is_migrable(order),
     }
 
 

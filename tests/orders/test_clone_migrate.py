@@ -11,9 +11,11 @@ from django.urls import reverse
 
 from accounts.models import Right
 from catalog.models import Product
-from orders.models import OrderOrigin, OrderStatus
+from orders.models import Order, OrderOrigin, OrderStatus
 from orders.services.migration import (
     clonable_orders,
+    is_clonable,
+    is_migrable,
     migrable_orders,
     migration_choices,
     migration_target,
@@ -253,3 +255,30 @@ def test_commercial_only_user_cannot_choose_a_migration(client, account, ours):
     order = make_order(account, theirs("sectigo-ov", "server_ov", "OV"))
     client.force_login(make_user(account, "sales", rights=[Right.COMMERCIAL]))
     assert client.get(reverse("lifecycle:migrate_order", args=[order.reference])).status_code == 403
+
+
+@pytest.mark.django_db
+def test_status_page_predicates_agree_with_the_lists(account, ours):
+    """The status page tells clone and migrate from the loaded order (issue 17, load): the same
+    verdict as the lists' queries, for every status, origin, brand and retired product or brand."""
+    sectigo = theirs("sectigo-ov", "server_ov", "OV")
+    retired = theirs("retired-ov", "server_ov", "OV")
+    retired.active = False
+    retired.save()
+    closed_brand = theirs("gs-dv", "server_dv", "DV", brand="globalsign")
+    closed_brand.brand.active = False
+    closed_brand.brand.save()
+    combinations = [
+        (product, status, origin)
+        for product in (ours["ov"], sectigo, retired, closed_brand)
+        for status in S.values
+        for origin in (OrderOrigin.ORDERED, OrderOrigin.IMPORT, OrderOrigin.RENEWAL)
+    ]
+    for i, (product, status, origin) in enumerate(combinations):
+        make_order(account, product, status=status, origin=origin, common_name=f"o{i}.acme.test")
+    orders = list(Order.objects.filter(account=account).select_related("product__brand"))
+    clonable, migrable = set(clonable_orders(account)), set(migrable_orders(account))
+    assert clonable and migrable
+    for order in orders:
+        assert is_clonable(order) == (order in clonable), order
+        assert is_migrable(order) == (order in migrable), order
