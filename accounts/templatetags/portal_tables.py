@@ -11,15 +11,145 @@ do; `tests/accounts/test_table_rendering.py` compares the HTML with django-table
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from typing import Any
 
+import django_tables2 as tables
 from django import template
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
 from django.template.base import render_value_in_context
+from django.template.defaultfilters import date as date_filter
 from django.templatetags.l10n import localize, unlocalize
-from django.utils.html import format_html
+from django.utils.encoding import force_str
+from django.utils.hashable import make_hashable
+from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.timezone import template_localtime  # type: ignore[attr-defined]
+from django_tables2.columns.linkcolumn import BaseLinkColumn
+from django_tables2.columns.templatecolumn import TemplateColumn
+from django_tables2.utils import call_with_appropriate
 
 register = template.Library()
+
+_DATE_CODE = re.compile(r'^\{\{ value\|date:"([^"]*)"\|default:default \}\}$')
+_MISSING = object()
+
+
+class _Slow(Exception):
+    """This cell needs django-tables2's own path (`BoundRow.get_cell`)."""
+
+
+class _FastCell:
+    """One column's cells computed as `BoundRow._get_and_render_with` and `_call_render` do, for
+    the column kinds the portal's tables use (issue 17, load): django-tables2 resolved the accessor
+    through exceptions (a dict lookup first, on a model), rebuilt the choices' dict of a field
+    with choices on every cell (`get_FOO_display`, hashing every lazy label) and rendered each
+    date through a template. Anything else (links, callables, other template columns, a failed
+    lookup) raises `_Slow` and the cell takes django-tables2's path, so the HTML never differs
+    (`tests/accounts/test_table_rendering.py`)."""
+
+    def __init__(self, bound_column: Any) -> None:
+        column = bound_column.column
+        self.bound_column = bound_column
+        self.accessor = str(bound_column.accessor)
+        self.bits = tuple(self.accessor.split("__")) if self.accessor else ()
+        self.empty_values = column.empty_values
+        self.render: Callable[[Any, Any, Any], Any] | None
+        self.labels: dict[Any, Any] | None | object = (
+            _MISSING  # the field's choices, known at the first model record
+        )
+        self.date_format: str | None = None
+        render = bound_column.render
+        function = getattr(render, "__func__", None)
+        if bound_column.link or not isinstance(column, tables.Column):
+            raise _Slow
+        if isinstance(column, (tables.ManyToManyColumn, BaseLinkColumn)):
+            raise _Slow  # their own empty test and link text
+        if function is tables.Column.render:
+            self.render = None  # the value itself
+        elif function is TemplateColumn.render:
+            found = _DATE_CODE.match(getattr(column, "template_code", None) or "")
+            if not isinstance(column, tables.DateColumn) or found is None:
+                raise _Slow
+            self.render, self.date_format = self._date, found.group(1)
+        else:
+            self.render = self._call
+
+    def _date(self, value: Any, record: Any, row: Any) -> SafeString:
+        # `{{ value|date:"…"|default:default }}` of DateColumn's template, as its template writes it.
+        shown = date_filter(template_localtime(value), self.date_format) or self.bound_column.default
+        return mark_safe(conditional_escape(shown))  # noqa: S308 (escaped on this line)
+
+    def _call(self, value: Any, record: Any, row: Any) -> Any:
+        return call_with_appropriate(
+            self.bound_column.render,
+            {
+                "value": value,
+                "record": record,
+                "column": self.bound_column.column,
+                "bound_column": self.bound_column,
+                "bound_row": row,
+                "table": row._table,
+            },
+        )
+
+    def _choice_labels(self, record: Any, penultimate: Any) -> dict[Any, Any] | None:
+        """The field's choices as shown (`get_FOO_display`), when the accessor ends on one."""
+        remainder = self.bits[-1] if self.bits else ""
+        try:
+            field = tables.A(self.accessor).get_field(record)
+        except FieldDoesNotExist:
+            return None
+        if not getattr(field, "choices", ()) or not hasattr(penultimate, f"get_{remainder}_display"):
+            return None
+        return {key: force_str(label, strings_only=True) for key, label in make_hashable(field.flatchoices)}
+
+    def value(self, record: Any) -> Any:
+        penultimate = None  # what the last bit is read on, when the lookup gets that far
+        if isinstance(record, dict) and self.accessor in record:
+            current = record[self.accessor]
+        else:
+            current = record
+            for index, bit in enumerate(self.bits):
+                if index == len(self.bits) - 1:
+                    penultimate = current
+                try:
+                    current = current[bit] if isinstance(current, dict) else getattr(current, bit)
+                except (KeyError, AttributeError, TypeError) as exc:
+                    raise _Slow from exc
+                if callable(current):
+                    raise _Slow
+                if current is None:
+                    break
+        if isinstance(penultimate, models.Model):
+            if self.labels is _MISSING:
+                self.labels = self._choice_labels(record, penultimate)
+            labels = self.labels
+            if isinstance(labels, dict):
+                try:
+                    shown = labels.get(current, _MISSING)
+                except TypeError:  # an unhashable value
+                    shown = labels.get(make_hashable(current), _MISSING)
+                current = force_str(current, strings_only=True) if shown is _MISSING else shown
+        return current
+
+    def cell(self, row: Any) -> Any:
+        record = row.record
+        value = self.value(record)
+        if value in self.empty_values:
+            return self.bound_column.default
+        if self.render is None:
+            return value
+        return self.render(value, record, row)
+
+
+def _fast_cell(bound_column: Any) -> _FastCell | None:
+    try:
+        return _FastCell(bound_column)
+    except _Slow:
+        return None
 
 
 def _has_callable(attrs: Any) -> bool:
@@ -44,9 +174,22 @@ def table_rows(context: template.Context, table: Any) -> SafeString:
     """The `<tr>` rows of the table's current page, or its empty text: the `<tbody>`'s content."""
     parts: list[str] = []
     static: dict[str, str | None] = {}
+    columns = list(table.columns)
+    fast = [_fast_cell(column) for column in columns]
     for row in table.paginated_rows:
         parts.append(f"<tr {row.attrs.as_html()}>")
-        for column, cell in row.items():
+        for column, quick in zip(columns, fast, strict=True):
+            cell: Any = _MISSING
+            if quick is not None:
+                try:
+                    cell = quick.cell(row)
+                except _Slow:
+                    cell = _MISSING
+            if cell is _MISSING:
+                cell = row.get_cell(column.name)
+            # As BoundRow.items: a callable attribute of the column sees this cell's record and value.
+            column.current_value = cell
+            column.current_record = row.record
             if column.name not in static:
                 static[column.name] = _static_td(column)
             td = static[column.name]
