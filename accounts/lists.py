@@ -94,9 +94,15 @@ class DeferredJoinData(TableQuerysetData):
     services, `accounts.account_cache`) instead of a COUNT over the whole list on every request.
     Sorting by an annotation still works: the ids' query then computes it for the whole list."""
 
-    def __init__(self, data: QuerySet[Any], count: Callable[[], int] | None = None) -> None:
+    def __init__(
+        self,
+        data: QuerySet[Any],
+        count: Callable[[], int] | None = None,
+        rows: Callable[[QuerySet[Any]], QuerySet[Any]] | None = None,
+    ) -> None:
         super().__init__(data)
         self._count = count
+        self._rows = rows  # what the page's rows read beyond the ids (e.g. fewer joins), if given
 
     def __len__(self) -> int:
         if self._count is not None and getattr(self, "_length", None) is None:
@@ -106,14 +112,21 @@ class DeferredJoinData(TableQuerysetData):
     def __getitem__(self, key: Any) -> Any:
         if not isinstance(key, slice):
             return super().__getitem__(key)
-        return DeferredPage(self.data, key, len(self))
+        return DeferredPage(self.data, key, len(self), self._rows)
 
 
 class DeferredPage:
     """The rows of one slice, read on first use (pagination may slice a page it does not show)."""
 
-    def __init__(self, queryset: QuerySet[Any], key: slice, total: int) -> None:
+    def __init__(
+        self,
+        queryset: QuerySet[Any],
+        key: slice,
+        total: int,
+        rows: Callable[[QuerySet[Any]], QuerySet[Any]] | None = None,
+    ) -> None:
         self.queryset, self.key, self.total = queryset, key, total
+        self._shape = rows
         self._rows: list[Any] | None = None
 
     def _page_ids(self) -> list[Any]:
@@ -131,7 +144,8 @@ class DeferredPage:
     def _load(self) -> list[Any]:
         if self._rows is None:
             ids = self._page_ids()
-            rows = {row.pk: row for row in self.queryset.filter(pk__in=ids).order_by()} if ids else {}
+            queryset = self._shape(self.queryset) if self._shape else self.queryset
+            rows = {row.pk: row for row in queryset.filter(pk__in=ids).order_by()} if ids else {}
             self._rows = [rows[pk] for pk in ids if pk in rows]
         return self._rows
 

@@ -7,6 +7,7 @@ the account's custom fields (ADM-7) labelled as the account named them. Every co
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -37,7 +38,11 @@ DEFAULT_COLUMNS = [
     "created_at",
     "valid_until",
 ]
-REQUIRED_COLUMNS = ("reference",)  # the link to the status page is always there
+REQUIRED_COLUMNS = ("reference",)
+RELATED_COLUMNS = {
+    "organisation": "organisation",
+    "ordered_by": "created_by",
+}  # column: relation it reads  # the link to the status page is always there
 
 
 class OrderTable(tables.Table):
@@ -106,6 +111,25 @@ class OrderTable(tables.Table):
         return blocking_point(record.status) or "—"
 
 
+def _loaded_fields(shown: list[str]) -> list[str]:
+    """The order's fields the shown columns read (a relation's key for a related column), with
+    the reference and the status that the row's link and badge need."""
+    concrete = {field.name for field in Order._meta.concrete_fields}
+    fields = {"reference", "status"}
+    for name in shown:
+        column = OrderTable.base_columns.get(name)
+        accessor = str(column.accessor) if column is not None and column.accessor else name
+        first = accessor.split("__")[0]
+        if first in concrete:
+            fields.add(first)
+    return sorted(fields)
+
+
+def _joined(rows: QuerySet[Order], related: list[str], fields: list[str]) -> QuerySet[Order]:
+    rows = rows.select_related(None).only(*fields)
+    return rows.select_related(*related) if related else rows  # (no argument would join them all)
+
+
 def available_columns(account: Account) -> list[tuple[str, str]]:
     """(name, label) of every column a user of this account may choose, custom fields included."""
     base = [(name, str(column.verbose_name)) for name, column in OrderTable.base_columns.items()]
@@ -138,7 +162,12 @@ def order_table(
     hidden = [name for name in OrderTable.base_columns if name not in shown]
     hidden += [name for name, _column in custom if name not in shown]
     if isinstance(data, QuerySet):
-        data = DeferredJoinData(data, count)
+        # The page's rows join only the relations a shown column reads (issue 17, load): the
+        # product's and brand's names are stored on the order.
+        related = [RELATED_COLUMNS[name] for name in shown if name in RELATED_COLUMNS]
+        data = DeferredJoinData(
+            data, count, rows=functools.partial(_joined, related=related, fields=_loaded_fields(shown))
+        )
     table = OrderTable(data, extra_columns=custom, exclude=hidden)
     table.sequence = [*shown, "..."]
     return table

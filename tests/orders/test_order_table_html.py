@@ -56,3 +56,32 @@ def test_every_column_writes_django_tables2s_html(rf, owner, account, product):
                 assert ours.count("<tr ") == 3  # three orders
     assert "PO&lt;77&gt;" in ours and "cdn.acme.test, &lt;x&gt;" in ours and "CC &amp; 1" in ours
     assert "status-revoked" in ours and "nginx" in ours
+
+
+def test_every_column_shown_reads_no_query_per_row(client, owner, account, product):
+    """The page's rows load only the fields and joins the shown columns read: none is read later."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    account.custom_label_2 = "Project"
+    account.save()
+    owner.list_columns = {LIST_NAME: [name for name, _label in available_columns(account)]}
+    owner.save()
+    client.force_login(owner)
+
+    def queries() -> int:
+        client.get(reverse("orders:list"))  # the account's figures are kept after the first
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(reverse("orders:list"))
+        assert response.status_code == 200
+        return len(captured)
+
+    for n in range(2):
+        add_certificate(quick_order(account, product, f"a{n}.acme.test", custom_2="P1"))
+    few = queries()
+    for n in range(6):
+        quick_order(
+            account, product, f"b{n}.acme.test", server_software="nginx", status=OrderStatus.DELIVERED_PAID
+        )
+    assert queries() == few
