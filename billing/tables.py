@@ -6,13 +6,16 @@ amounts as numbers with a dot), so the export has exactly the columns shown, in 
 
 from __future__ import annotations
 
+import functools
 from typing import Any
+from urllib.parse import quote
 
 import django_tables2 as tables
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .models import Document, EuroMovement, TokenMovement
@@ -63,11 +66,25 @@ class SignedColumn(tables.Column):
         return value
 
 
+@functools.lru_cache(maxsize=64)
+def _pdf_url_around(script_prefix: str, urlconf: str | None) -> tuple[str, str]:
+    head, _marker, tail = reverse("billing:document_pdf", args=["PUBLICID"], urlconf=urlconf).partition(
+        "PUBLICID"
+    )
+    return head, tail
+
+
+def pdf_url(document_public_id: str) -> str:
+    """The document's PDF URL, reversed once per process (issue 17, load: a list has a link per row)."""
+    head, tail = _pdf_url_around(get_script_prefix(), get_urlconf())
+    return f"{head}{quote(str(document_public_id), safe='')}{tail}"
+
+
 def pdf_link(document_public_id: str, number: str) -> SafeString:
     return format_html(
         '<a href="{}" aria-label="{}">{}</a>',
-        reverse("billing:document_pdf", args=[document_public_id]),
-        _("Download the PDF of %(number)s") % {"number": number},
+        pdf_url(document_public_id),
+        gettext("Download the PDF of %(number)s") % {"number": number},
         number,
     )
 
@@ -88,7 +105,7 @@ class SelectColumn(tables.Column):
         return format_html(
             '<input type="checkbox" name="documents" value="{}" aria-label="{}">',
             value,
-            _("Select %(number)s") % {"number": record.display_number},
+            gettext("Select %(number)s") % {"number": record.display_number},
         )
 
 

@@ -41,3 +41,13 @@ def test_the_documents_table_writes_django_tables2s_html(rf, account):
                 assert ours == theirs
                 assert ours.count("<tr ") == 3
     assert "CP&lt;1&gt;" in ours
+
+
+def test_the_pdf_link_is_the_reversed_url(account):
+    from django.urls import reverse
+
+    from billing.tables import pdf_link, pdf_url
+
+    assert pdf_url("AbC-12_z") == reverse("billing:document_pdf", args=["AbC-12_z"])
+    assert f'href="{reverse("billing:document_pdf", args=["x1"])}"' in pdf_link("x1", "F<1>")
+    assert "F&lt;1&gt;" in pdf_link("x1", "F<1>")
