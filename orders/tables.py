@@ -10,10 +10,11 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 import django_tables2 as tables
 from django.db.models import QuerySet
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
@@ -93,7 +94,7 @@ class OrderTable(tables.Table):
         attrs = {"class": "table orders"}
 
     def render_reference(self, value: str, record: Order) -> SafeString:
-        return format_html('<a href="{}">{}</a>', reverse("orders:detail", args=[value]), value)
+        return format_html('<a href="{}">{}</a>', detail_url(value), value)
 
     def render_status(self, value: str, record: Order) -> SafeString:
         if getattr(record, "all_revoked", False):
@@ -109,6 +110,18 @@ class OrderTable(tables.Table):
 
     def render_blocking(self, value: str, record: Order) -> str:
         return blocking_point(record.status) or "—"
+
+
+@functools.lru_cache(maxsize=64)
+def _detail_url_around(script_prefix: str, urlconf: str | None) -> tuple[str, str]:
+    head, _marker, tail = reverse("orders:detail", args=["REFERENCE"], urlconf=urlconf).partition("REFERENCE")
+    return head, tail
+
+
+def detail_url(reference: str) -> str:
+    """An order's status page, the URL reversed once per process (issue 17: a link per row)."""
+    head, tail = _detail_url_around(get_script_prefix(), get_urlconf())
+    return f"{head}{quote(str(reference), safe='')}{tail}"
 
 
 def _loaded_fields(shown: list[str]) -> list[str]:

@@ -11,6 +11,7 @@ do; `tests/accounts/test_table_rendering.py` compares the HTML with django-table
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Callable
 from typing import Any
@@ -23,10 +24,12 @@ from django.template.base import render_value_in_context
 from django.template.defaultfilters import date as date_filter
 from django.templatetags.l10n import localize, unlocalize
 from django.utils.encoding import force_str
+from django.utils.formats import get_format
 from django.utils.hashable import make_hashable
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import template_localtime  # type: ignore[attr-defined]
+from django.utils.translation import get_language
 from django_tables2.columns.linkcolumn import BaseLinkColumn
 from django_tables2.columns.templatecolumn import TemplateColumn
 from django_tables2.utils import call_with_appropriate
@@ -79,7 +82,7 @@ class _FastCell:
 
     def _date(self, value: Any, record: Any, row: Any) -> SafeString:
         # `{{ value|date:"…"|default:default }}` of DateColumn's template, as its template writes it.
-        shown = date_filter(template_localtime(value), self.date_format) or self.bound_column.default
+        shown = _date_text(template_localtime(value), self.date_format or "") or self.bound_column.default
         return mark_safe(conditional_escape(shown))  # noqa: S308 (escaped on this line)
 
     def _call(self, value: Any, record: Any, row: Any) -> Any:
@@ -143,6 +146,32 @@ class _FastCell:
         if self.render is None:
             return value
         return self.render(value, record, row)
+
+
+# Format characters of Django's date filter that read the date alone (not the time or zone).
+_DATE_ONLY = frozenset("dDjlNSwzWFmMnytLoYyEb")
+_dates: dict[tuple[Any, str, str | None], str] = {}
+_MAX_DATES = 8192
+
+
+def _date_text(value: Any, format_name: str) -> str:
+    """The date filter's text for `value` (already in local time): for a format of the date alone,
+    kept per process by day, format and language (a list shows the same days again and again)."""
+    resolved = str(get_format(format_name))
+    if (
+        not isinstance(value, datetime.date)
+        or "\\" in resolved
+        or not _DATE_ONLY.issuperset(char for char in resolved if char.isalpha())
+    ):
+        return str(date_filter(value, format_name))
+    day = value.date() if isinstance(value, datetime.datetime) else value
+    key = (day, resolved, get_language())
+    text = _dates.get(key)
+    if text is None:
+        if len(_dates) >= _MAX_DATES:
+            _dates.clear()
+        text = _dates[key] = str(date_filter(value, format_name))
+    return text
 
 
 def _fast_cell(bound_column: Any) -> _FastCell | None:

@@ -130,3 +130,27 @@ def test_portal_table_template_writes_the_html_of_django_tables2s_template(rf, s
         french = _rendered(Styled(STYLED_ROWS), "django_tables2/portal.html", rf)
     assert "<td >1234,5</td><td >1234.5</td><td >01/02/2026</td>" in french  # localize / unlocalize
     assert "<td >7</td><td >7</td><td >—</td>" in french  # the column's default
+
+
+def test_dates_are_kept_per_day_format_and_language():
+    """Issue 17: the date text is the date filter's, kept per day, format and language; a format
+    with the time is computed each time."""
+    from django.template.defaultfilters import date as date_filter
+    from django.utils import translation
+
+    from accounts.templatetags import portal_tables
+
+    when = datetime(2026, 1, 31, 23, 30, tzinfo=UTC)
+    texts = {}
+    for language in ("en", "fr"):
+        with translation.override(language):
+            for value in (when, when.replace(hour=8), date(2026, 1, 31), date(2025, 12, 1)):
+                names = ["SHORT_DATE_FORMAT", "DATE_FORMAT"]
+                if isinstance(value, datetime):
+                    names.append("SHORT_DATETIME_FORMAT")  # (the filter refuses a time format for a date)
+                for name in names:
+                    assert portal_tables._date_text(value, name) == date_filter(value, name)
+                    assert portal_tables._date_text(value, name) == date_filter(value, name)  # kept
+            texts[language] = portal_tables._date_text(when, "DATE_FORMAT")
+    assert texts["en"] != texts["fr"]
+    assert not any("23" in key[1] or ":" in key[1] for key in portal_tables._dates)  # no time format kept

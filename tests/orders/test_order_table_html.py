@@ -85,3 +85,11 @@ def test_every_column_shown_reads_no_query_per_row(client, owner, account, produ
             account, product, f"b{n}.acme.test", server_software="nginx", status=OrderStatus.DELIVERED_PAID
         )
     assert queries() == few
+
+
+def test_the_status_page_link_is_the_reversed_url():
+    from django.urls import reverse
+
+    from orders.tables import detail_url
+
+    assert detail_url("CPX12AB") == reverse("orders:detail", args=["CPX12AB"])
