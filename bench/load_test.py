@@ -31,6 +31,10 @@ DATABASE_URL = os.environ.get(
     "BENCH_DATABASE_URL", os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/portal_bench")
 )
 SECONDS = float(os.environ.get("BENCH_LOAD_SECONDS", "60"))
+# Unmeasured load before each phase: every worker has imported, compiled and cached what the
+# phase's pages need (one request per path warmed one worker only, so the first phase measured
+# the others' start-up).
+WARMUP = float(os.environ.get("BENCH_LOAD_WARMUP", "5"))
 CLIENTS = int(os.environ.get("BENCH_LOAD_CLIENTS", "50"))
 SIZES = tuple(int(n) for n in os.environ.get("BENCH_SIZES", "1000,100000").split(","))
 TIMEOUT = 30.0  # seconds per request: a request slower than this counts as an error
@@ -113,11 +117,13 @@ async def one_request(port: int, path: str, cookie: str) -> int:
         writer.close()
 
 
-async def phase(port: int, paths: list[str], cookie: str) -> tuple[int, list[float], int, float]:
-    """CLIENTS loops without pause for SECONDS: (answered 200, latencies, errors, elapsed)."""
+async def phase(
+    port: int, paths: list[str], cookie: str, seconds: float = SECONDS
+) -> tuple[int, list[float], int, float]:
+    """CLIENTS loops without pause for `seconds`: (answered 200, latencies, errors, elapsed)."""
     latencies: list[float] = []
     errors = 0
-    end = time.perf_counter() + SECONDS
+    end = time.perf_counter() + seconds
 
     async def client(offset: int) -> None:
         nonlocal errors
@@ -185,9 +191,8 @@ def main() -> None:
             phases.append((f"page mix, {size} orders", paths, cookie))
         results = {}
         for label, paths, cookie in phases:
-            # Warm each path once (imports, caches), outside the measure.
-            for path in paths:
-                asyncio.run(one_request(port, path, cookie))
+            # Warm every worker on these paths (imports, templates, caches), outside the measure.
+            asyncio.run(phase(port, paths, cookie, WARMUP))
             done, latencies, errors, elapsed = asyncio.run(phase(port, paths, cookie))
             rate = done / elapsed
             results[label] = rate

@@ -6,14 +6,29 @@ from decimal import Decimal
 
 from django import template
 from django.template.defaultfilters import floatformat
+from django.utils.translation import get_language
 
 register = template.Library()
+
+
+# Amounts repeat (a product's price, its VAT): each text is kept per process by amount and
+# language (issue 17, load: three amounts per row of every accounting list).
+_money: dict[tuple[Decimal, str | None], str] = {}
+_MAX_MONEY = 8192
 
 
 @register.filter
 def money(value: Decimal) -> str:
     """1234.5 → "1,234.50 €" in English, "1 234,50 €" in French."""
-    return f"{floatformat(value, '2g')}\u00a0€"
+    if not isinstance(value, Decimal) or not value.is_finite():
+        return f"{floatformat(value, '2g')}\u00a0€"
+    key = (value, get_language())
+    text = _money.get(key)
+    if text is None:
+        if len(_money) >= _MAX_MONEY:
+            _money.clear()
+        text = _money[key] = f"{floatformat(value, '2g')}\u00a0€"
+    return text
 
 
 @register.filter

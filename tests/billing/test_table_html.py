@@ -51,3 +51,27 @@ def test_the_pdf_link_is_the_reversed_url(account):
     assert pdf_url("AbC-12_z") == reverse("billing:document_pdf", args=["AbC-12_z"])
     assert f'href="{reverse("billing:document_pdf", args=["x1"])}"' in pdf_link("x1", "F<1>")
     assert "F&lt;1&gt;" in pdf_link("x1", "F<1>")
+
+
+def test_money_text_is_kept_per_amount_and_language():
+    from django.template.defaultfilters import floatformat
+
+    from billing.templatetags.billing_format import money
+
+    for language in ("en", "fr"):
+        with translation.override(language):
+            for value in (
+                Decimal("1234.5"),
+                Decimal("1234.50"),
+                Decimal("-0.005"),
+                Decimal("1.005"),
+                Decimal("0"),
+            ):
+                expected = f"{floatformat(value, '2g')}\u00a0€"
+                assert money(value) == expected
+                assert money(value) == expected  # kept
+            assert money(12.5) == f"{floatformat(12.5, '2g')}\u00a0€"
+    with translation.override("fr"):
+        french = money(Decimal("1234.5"))
+    with translation.override("en"):
+        assert money(Decimal("1234.5")) != french

@@ -81,3 +81,28 @@ def test_a_label_is_escaped_and_each_language_keeps_its_own_words(owner):
 )
 def test_the_header_links_are_the_reversed_urls(url_name):
     assert fixed_url(url_name) == reverse(url_name)
+
+
+@pytest.mark.django_db
+def test_the_entries_follow_each_users_rights_and_formula(owner, tech, billing, account):
+    """Issue 17: the allowed entries are kept per formula, super user flag and rights; each user
+    still gets the entries of their own rights."""
+    from accounts.models import Account
+
+    def urls(user) -> set[str]:
+        return {entry.url for section in sections_for(user) for entry in section.entries}
+
+    for _ in range(2):  # the second time from the process's memory
+        assert reverse("operations:new") in urls(tech) and reverse("operations:new") not in urls(billing)
+        assert reverse("billing:documents") in urls(billing) and reverse("billing:documents") not in urls(
+            tech
+        )
+        assert urls(tech) | urls(billing) <= urls(owner)
+    account.formula = Account.Formula.CURRENT
+    account.save()
+    billing.refresh_from_db()
+    assert reverse("account_info:topup_euros") in urls(billing)
+    account.formula = Account.Formula.REBATE
+    account.save()
+    billing.refresh_from_db()
+    assert reverse("account_info:topup_euros") not in urls(billing)
