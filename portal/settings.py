@@ -342,6 +342,8 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # Sessions and cookies (ACC-9): absolute limit from login, idle limit between two requests.
+# Django's database sessions, read in one plain statement per request (accounts/sessions.py).
+SESSION_ENGINE = "accounts.sessions"
 SESSION_COOKIE_AGE = env.int("SESSION_ABSOLUTE_SECONDS", default=12 * 3600)
 SESSION_IDLE_SECONDS = env.int("SESSION_IDLE_SECONDS", default=1800)
 SESSION_COOKIE_HTTPONLY = True
