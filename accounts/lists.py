@@ -9,15 +9,27 @@ One mechanism for every list of the portal (django-tables2 tables and plain pagi
 
 Views call `configure_table(request, table)` instead of django-tables2's `RequestConfig`, and
 `paginate(request, rows)` instead of `Paginator(...).get_page(...)`.
+
+A table read through `DeferredJoinData` pages by keyset from its links (issue 17, deep pages): each
+page link carries a `cursor` naming the page it was written on (its place in the list and the sort
+keys of its first and last rows), so the next, previous or a nearby page is read from that row on
+instead of skipping every row before it. A page asked for by number alone (a typed or old URL) is
+counted from the nearer end of the list.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.paginator import Page, Paginator
-from django.db.models import QuerySet
+from django.db.models import F, Field, Model, QuerySet
+from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 from django.http import HttpRequest
 from django_tables2 import RequestConfig, Table
 from django_tables2.data import TableQuerysetData
@@ -80,6 +92,71 @@ def total_order(queryset: QuerySet[Any]) -> QuerySet[Any]:
     return queryset.order_by(*ordering)
 
 
+CURSOR_FIELD = "cursor"
+
+
+def keyset_fields(model: type[Model], ordering: Sequence[str]) -> list[Field[Any, Any]] | None:
+    """The model's fields of a sort that a keyset can follow, or None: every key a column of the
+    model itself (no join, no annotation, no relation sorted by its model's own ordering), never
+    NULL (PostgreSQL and SQLite put NULLs at opposite ends), all in one direction."""
+    if not ordering or len({key.startswith("-") for key in ordering}) != 1:
+        return None
+    fields: list[Field[Any, Any]] = []
+    for key in ordering:
+        name = key.lstrip("-")
+        try:
+            field = model._meta.pk if name == "pk" else model._meta.get_field(name)
+        except FieldDoesNotExist:
+            return None
+        if not isinstance(field, Field) or not field.concrete or field.is_relation or field.null:
+            return None
+        fields.append(field)
+    return fields
+
+
+def _json_value(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+@dataclass(frozen=True)
+class PageCursor:
+    """The page a link was written on: rows [start, stop) of the list sorted by `ordering`, and the
+    sort keys of its first and last rows."""
+
+    ordering: tuple[str, ...]
+    start: int
+    stop: int
+    first: tuple[Any, ...]
+    last: tuple[Any, ...]
+
+    def token(self) -> str:
+        data = [list(self.ordering), self.start, self.stop, list(self.first), list(self.last)]
+        text = json.dumps(data, default=_json_value, separators=(",", ":"))
+        return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+    @classmethod
+    def parse(
+        cls, token: str, fields: Sequence[Field[Any, Any]], ordering: tuple[str, ...]
+    ) -> PageCursor | None:
+        """The cursor of `token` for a list sorted by `ordering`, or None (garbage, another sort)."""
+        try:
+            text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+            sort, start, stop, first, last = json.loads(text)
+            if tuple(sort) != ordering or not (isinstance(start, int) and isinstance(stop, int)):
+                return None
+            if not 0 <= start < stop or len(first) != len(fields) or len(last) != len(fields):
+                return None
+            keys = [
+                tuple(field.to_python(value) for field, value in zip(fields, row, strict=True))
+                for row in (first, last)
+            ]
+        except (ValueError, TypeError, ValidationError, binascii.Error, UnicodeDecodeError):
+            return None
+        if any(value is None for row in keys for value in row):
+            return None
+        return cls(ordering, start, stop, keys[0], keys[1])
+
+
 class DeferredJoinData(TableQuerysetData):
     """A table's queryset read a page at a time in two steps (issue 17, deep pages):
 
@@ -89,8 +166,9 @@ class DeferredJoinData(TableQuerysetData):
       every row an OFFSET skips;
     - then those rows, with their annotations, by id.
 
-    A page in the second half is read from the end in the reversed order (the last page costs what
-    the first does). `count`, when given, answers the number of rows (a cached count, kept by the
+    A page is read from the nearest known row: the start of the list, its end (in the reversed
+    order: the last page costs what the first does), or the first or last row of the page whose
+    link was followed (`cursor`, when the sort is a keyset: `keyset_fields`). `count`, when given, answers the number of rows (a cached count, kept by the
     services, `accounts.account_cache`) instead of a COUNT over the whole list on every request.
     Sorting by an annotation still works: the ids' query then computes it for the whole list."""
 
@@ -103,6 +181,7 @@ class DeferredJoinData(TableQuerysetData):
         super().__init__(data)
         self._count = count
         self._rows = rows  # what the page's rows read beyond the ids (e.g. fewer joins), if given
+        self.cursor = ""  # the `cursor` of the followed link (configure_table)
 
     def __len__(self) -> int:
         if self._count is not None and getattr(self, "_length", None) is None:
@@ -112,7 +191,7 @@ class DeferredJoinData(TableQuerysetData):
     def __getitem__(self, key: Any) -> Any:
         if not isinstance(key, slice):
             return super().__getitem__(key)
-        return DeferredPage(self.data, key, len(self), self._rows)
+        return DeferredPage(self.data, key, len(self), self._rows, self.cursor)
 
 
 class DeferredPage:
@@ -124,22 +203,83 @@ class DeferredPage:
         key: slice,
         total: int,
         rows: Callable[[QuerySet[Any]], QuerySet[Any]] | None = None,
+        cursor: str = "",
     ) -> None:
         self.queryset, self.key, self.total = queryset, key, total
         self._shape = rows
+        self._cursor = cursor
         self._rows: list[Any] | None = None
+        self._keys: list[tuple[Any, ...]] = []
+        self._ordering: tuple[str, ...] = ()
 
     def _page_ids(self) -> list[Any]:
         ordered = total_order(self.queryset)
+        self._ordering = ordering = tuple(str(key) for key in ordered.query.order_by)
+        fields = keyset_fields(self.queryset.model, ordering)
+        if fields is None:
+            return [key[0] for key in self._page_keys(ordered, ("pk",), None)]
+        names = tuple(key.lstrip("-") for key in ordering)
+        cursor = PageCursor.parse(self._cursor, fields, ordering) if self._cursor else None
+        self._keys = self._page_keys(ordered, names, cursor)
+        position = next(
+            i for i, name in enumerate(names) if name in ("pk", self.queryset.model._meta.pk.name)
+        )
+        return [key[position] for key in self._keys]
+
+    def _page_keys(
+        self, ordered: QuerySet[Any], names: tuple[str, ...], cursor: PageCursor | None
+    ) -> list[Any]:
+        """The sort keys of the page's rows, read from the nearest known row."""
         start, stop = self.key.start or 0, self.key.stop
-        if stop is not None and self.total and start > self.total // 2:
-            # Second half: the same rows counted from the end of the reversed order.
-            ids = list(
-                ordered.reverse().values_list("pk", flat=True)[max(self.total - stop, 0) : self.total - start]
+        if stop is None:
+            return list(ordered.values_list(*names)[start:])
+        size = stop - start
+        # (rows skipped, how): from the start, from the end, after or before the followed page.
+        ways: list[tuple[int, str]] = [(start, "start")]
+        if self.total:
+            ways.append((max(self.total - stop, 0), "end"))
+        if cursor is not None and start >= cursor.stop:
+            ways.append((start - cursor.stop, "after"))
+        if cursor is not None and stop <= cursor.start:
+            ways.append((cursor.start - stop, "before"))
+        skip, how = min(ways)
+        if how == "start":
+            return list(ordered.values_list(*names)[start:stop])
+        backwards = ordered.reverse()
+        if how == "end":
+            keys = list(backwards.values_list(*names)[skip : self.total - start])
+        elif how == "after":
+            assert cursor is not None
+            return list(
+                ordered.filter(self._beyond(names, cursor.last, forward=True)).values_list(*names)[
+                    skip : skip + size
+                ]
             )
-            ids.reverse()
-            return ids
-        return list(ordered.values_list("pk", flat=True)[self.key])
+        else:
+            assert cursor is not None
+            keys = list(
+                backwards.filter(self._beyond(names, cursor.first, forward=False)).values_list(*names)[
+                    skip : skip + size
+                ]
+            )
+        keys.reverse()
+        return keys
+
+    def _beyond(self, names: tuple[str, ...], key: tuple[Any, ...], *, forward: bool) -> Any:
+        """The rows after `key` in the list's order (forward), or before it."""
+        ascending = not self._ordering[0].startswith("-")
+        lookup = TupleGreaterThan if ascending == forward else TupleLessThan
+        return lookup(Tuple(*(F(name) for name in names)), key)
+
+    def link_cursor(self) -> str:
+        """The `cursor` the page's links carry (empty when its sort is not a keyset)."""
+        rows = self._load()
+        if not self._keys or not rows:
+            return ""
+        start = self.key.start or 0
+        return PageCursor(
+            self._ordering, start, start + len(self._keys), self._keys[0], self._keys[-1]
+        ).token()
 
     def _load(self) -> list[Any]:
         if self._rows is None:
@@ -175,6 +315,8 @@ def configure_table(request: HttpRequest, table: Table, per_page: int = DEFAULT_
     """Sort and paginate a django-tables2 table from the request (the only entry point for tables)."""
     RequestConfig(request, paginate=False).configure(table)
     size = clamp_per_page(request.GET.get(table.prefixed_per_page_field), per_page)
+    if isinstance(table.data, DeferredJoinData):
+        table.data.cursor = request.GET.get(f"{table.prefix}{CURSOR_FIELD}", "")
     table.paginate(per_page=size, page=1)
     table.page = clamp_page(table.paginator, request.GET.get(table.prefixed_page_field))
     return table

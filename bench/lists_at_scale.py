@@ -17,7 +17,9 @@ once in its own database and kept for the next run (`--rebuild` makes it again).
 
 from __future__ import annotations
 
+import html
 import os
+import re
 import resource
 import statistics
 import subprocess
@@ -294,6 +296,7 @@ def pages(size: int, account: Account) -> dict[str, str]:
         "home": "/home/",
         "orders first page": "/orders/",
         "orders middle page": f"/orders/?page={last // 2}",
+        "orders middle page by link": f"link:/orders/?page={last // 2}",
         "orders last page": f"/orders/?page={last}",
         "orders valid tab": "/orders/?group=valid",
         "orders in progress": "/orders/?group=in_progress",
@@ -308,19 +311,37 @@ def pages(size: int, account: Account) -> dict[str, str]:
         "reissue list": "/operations/reissue/",
         "accounting invoices": "/accounting/",
         "accounting invoices, middle page": f"/accounting/?page={middle_documents}",
+        "accounting invoices, middle by link": f"link:/accounting/?page={middle_documents}",
         "accounting invoices, last page": "/accounting/?page=999999",
         "accounting unpaid": "/accounting/unpaid/",
         "accounting unpaid, middle page": f"/accounting/unpaid/?page={middle_unpaid}",
+        "accounting unpaid, middle by link": f"link:/accounting/unpaid/?page={middle_unpaid}",
         "accounting unpaid, last page": "/accounting/unpaid/?page=999999",
         "accounting quotes": "/accounting/quotes/",
         "account statements": "/account/statements/",
         "account statements, middle page": f"/account/statements/?page={middle_documents}",
+        "account statements, middle by link": f"link:/account/statements/?page={middle_documents}",
         "account consumption": "/account/consumption/",
     }
     for column in OrderTable.base_columns:
         urls[f"sorted by {column}"] = f"/orders/?sort={column}"
         urls[f"sorted by -{column}, last page"] = f"/orders/?sort=-{column}&page=999999"
     return urls
+
+
+NEXT_LINK = re.compile(r'<li class="next page-item">\s*<a href="([^"]*)"')
+
+
+def resolve(client: Client, url: str) -> str:
+    """The URL to measure: `link:/list/?page=N` is page N as a user reaches it, by the "Next" link
+    of page N - 1 (which carries that page's cursor: keyset pagination, accounts.lists)."""
+    if not url.startswith("link:"):
+        return url
+    path, _, query = url.removeprefix("link:").partition("?page=")
+    response = client.get(f"{path}?page={int(query) - 1}")
+    found = NEXT_LINK.search(response.content.decode())
+    assert found, f"{path} page {int(query) - 1} has a next link"
+    return path + html.unescape(found.group(1))
 
 
 def export_figures(client: Client) -> tuple[float, float, float]:
@@ -412,8 +433,8 @@ def main() -> None:
     if ONLY:  # BENCH_PAGES=renewals,reissue,valid_until: a trial run of some pages
         names = {name: url for name, url in names.items() if any(part in name for part in ONLY)}
     for name in names:
-        t_small, q_small = measure(clients[small], names[name])
-        t_large, q_large = measure(clients[large], names_large[name])
+        t_small, q_small = measure(clients[small], resolve(clients[small], names[name]))
+        t_large, q_large = measure(clients[large], resolve(clients[large], names_large[name]))
         print(
             f"{name:<28} {t_small:>9.1f} {t_large:>10.1f} {t_large / t_small:>6.2f} {q_small:>8} {q_large:>8}"
             f" {t_small / base[small]:>9.0f} {t_large / base[large]:>9.0f}",

@@ -15,6 +15,7 @@ import datetime
 import re
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 import django_tables2 as tables
 from django import template
@@ -33,6 +34,8 @@ from django.utils.translation import get_language
 from django_tables2.columns.linkcolumn import BaseLinkColumn
 from django_tables2.columns.templatecolumn import TemplateColumn
 from django_tables2.utils import call_with_appropriate
+
+from accounts.lists import CURSOR_FIELD, DeferredPage
 
 register = template.Library()
 
@@ -235,3 +238,20 @@ def table_rows(context: template.Context, table: Any) -> SafeString:
     if not parts and table.empty_text:
         parts.append(format_html('<tr><td colspan="{}">{}</td></tr>', len(table.columns), table.empty_text))
     return mark_safe("".join(parts))  # noqa: S308 (every part escaped above or by the columns)
+
+
+@register.simple_tag(takes_context=True)
+def page_query(context: template.Context, table: Any, number: Any) -> str:
+    """The query string of the link to page `number` of `table`: the current query with that page
+    and, when the table pages by keyset (`accounts.lists.DeferredPage`), the `cursor` of the page
+    shown, so the linked page is read from its rows on instead of by skipping every row before it."""
+    params = dict(context["request"].GET.lists())
+    params[table.prefixed_page_field] = [str(number)]
+    cursor_field = f"{table.prefix}{CURSOR_FIELD}"
+    rows = getattr(getattr(table.page, "object_list", None), "data", None)  # BoundRows over the page
+    cursor = rows.link_cursor() if isinstance(rows, DeferredPage) else ""
+    if cursor:
+        params[cursor_field] = [cursor]
+    else:
+        params.pop(cursor_field, None)
+    return "?" + urlencode(params, doseq=True)

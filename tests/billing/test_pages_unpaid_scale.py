@@ -20,6 +20,7 @@ from billing.services.documents import LineInput, issue_credit_note, issue_invoi
 from billing.services.receipts import record_receipt
 from tests.billing.test_pages_documents import on
 from tests.billing.test_pages_unpaid import row_class
+from tests.support.paging import next_link, previous_link
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.billing.test_pages_documents")]
 
@@ -254,3 +255,31 @@ def test_statements_and_documents_pages_have_constant_queries(client, billing, a
     assert counts["large", "/accounting/?page=2"] == counts["large", "/accounting/"]
     assert counts["large", f"{URL}?page=2"] == counts["large", URL]
     assert DocumentStatus.ISSUED  # the invoices stay unpaid
+
+
+@pytest.mark.parametrize("url", ["/accounting/", "/account/statements/"])
+@pytest.mark.parametrize("sort", ["", "display_number"])
+def test_the_next_and_previous_links_give_every_document_once(
+    client, billing, account, sixty_documents, url, sort
+):
+    """Issue 17, keyset links: the documents' pages reached by their links (which carry a cursor)
+    are the pages by number, in both directions."""
+    if url.startswith("/account/"):
+        account.formula = account.Formula.MONTHLY
+        account.save(update_fields=["formula"])
+    client.force_login(billing)
+    table = "table" if url == "/accounting/" else "document_table"
+    response = page(client, f"{url}?sort={sort}")
+    shown = [row.record.display_number for row in response.context[table].page]
+    while response.context[table].page.has_next():
+        link = next_link(response)
+        assert "cursor=" in link
+        response = page(client, url + link)
+        shown += [row.record.display_number for row in response.context[table].page]
+    ordering = ("display_number", "id") if sort else ("-issue_date", "-display_number", "-id")
+    assert shown == expected_documents(account, ordering)
+    backwards: list[str] = []
+    while response.context[table].page.has_previous():
+        response = page(client, url + previous_link(response))
+        backwards = [row.record.display_number for row in response.context[table].page] + backwards
+    assert backwards == shown[:50]
