@@ -231,8 +231,12 @@ def sections_for(user: User | AnonymousUser) -> list[ShownSection]:
         return []
     badges = badge_counts(user)
     visible = []
+    prefix, urlconf = get_script_prefix(), get_urlconf()  # read once, not per entry (issue 17, load)
     for section, allowed in _allowed_entries(user):
-        entries = [ShownEntry(e.label, entry_url(e.url_name), badges.get(e.url_name, 0)) for e in allowed]
+        entries = [
+            ShownEntry(e.label, _entry_url(e.url_name, prefix, urlconf), badges.get(e.url_name, 0))
+            for e in allowed
+        ]
         if entries:
             visible.append(ShownSection(section.label, section.prefix, entries))
     return visible

@@ -12,6 +12,7 @@ do; `tests/accounts/test_table_rendering.py` compares the HTML with django-table
 from __future__ import annotations
 
 import datetime
+import html
 import re
 from collections.abc import Callable
 from typing import Any
@@ -227,7 +228,12 @@ def table_rows(context: template.Context, table: Any) -> SafeString:
             td = static[column.name]
             if td is None:
                 td = column.attrs["td"].as_html()
-            if column.localize is None:
+            kind = type(cell)
+            if column.localize is None and kind is str and context.autoescape:
+                shown = html.escape(cell)  # what conditional_escape writes, without its lazy checks
+            elif column.localize is None and kind is SafeString:
+                shown = cell
+            elif column.localize is None:
                 shown = render_value_in_context(cell, context)
             elif column.localize:
                 shown = render_value_in_context(localize(cell), context)
