@@ -234,15 +234,16 @@ class DeferredPage:
         if stop is None:
             return list(ordered.values_list(*names)[start:])
         size = stop - start
-        # (rows skipped, how): from the start, from the end, after or before the followed page.
-        ways: list[tuple[int, str]] = [(start, "start")]
-        if self.total:
-            ways.append((max(self.total - stop, 0), "end"))
+        # (rows skipped, preference, how): from the start, after or before the followed page, or
+        # from the end; on a tie, the start.
+        ways: list[tuple[int, int, str]] = [(start, 0, "start")]
         if cursor is not None and start >= cursor.stop:
-            ways.append((start - cursor.stop, "after"))
+            ways.append((start - cursor.stop, 1, "after"))
         if cursor is not None and stop <= cursor.start:
-            ways.append((cursor.start - stop, "before"))
-        skip, how = min(ways)
+            ways.append((cursor.start - stop, 2, "before"))
+        if self.total:
+            ways.append((max(self.total - stop, 0), 3, "end"))
+        skip, _preference, how = min(ways)
         if how == "start":
             return list(ordered.values_list(*names)[start:stop])
         backwards = ordered.reverse()
