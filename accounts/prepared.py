@@ -3,9 +3,10 @@
 Django compiles a queryset to SQL on every evaluation. For the few queries every request runs (the
 session's user with its account) or that are large (an order's status page: one query over eight
 tables), compiling cost more CPU than running them: 0.5 ms for the user, 2 ms for the order, each
-time. `prepared_get` compiles the query of a key once per process and database connection, then
-runs that SQL with the call's values and builds the objects as `QuerySet.get()` does
-(`ModelIterable`: the model, its `select_related` objects, its annotations).
+time. `prepared_get` and `prepared_list` compile the query of a key once per process and database
+connection, then run that SQL with the call's values and build the objects as a queryset does
+(`ModelIterable`: the model, its `select_related` objects, its annotations); `prefetched` keeps a
+list as a relation's prefetched rows, as `prefetch_related` does.
 
 The query must have one shape for every call: `build(**values)` may use the values only as
 parameters compared as they are (`pk=`, `account_id=`, `reference=`), never in the query's shape
@@ -67,11 +68,13 @@ def _samples(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def _compile(
-    key: str, using: str, build: Callable[..., models.QuerySet[M]], values: dict[str, Any]
+    key: str, using: str, build: Callable[..., models.QuerySet[M]], values: dict[str, Any], limit: int | None
 ) -> _Compiled:
     samples = _samples(values)
     with scopes_disabled():
-        queryset = build(**samples)[:2]  # as get(): one row, and a second one tells a duplicate
+        queryset = build(**samples)
+        if limit is not None:
+            queryset = queryset[:limit]
         compiler = queryset.query.get_compiler(using=using)
         sql, params = compiler.as_sql()
     by_sample = {(type(sample), sample): name for name, sample in samples.items()}
@@ -101,32 +104,65 @@ def _compile(
     )
 
 
-def prepared_get(
-    key: str, model: type[M], build: Callable[..., models.QuerySet[M]], **values: Any
-) -> M | None:
-    """The one object of `build(**values)`, or None when there is none (`key` names the query's
-    shape; `model` is the class it returns). More than one is an error, as for `get()`."""
+def _run(
+    key: str,
+    model: type[M],
+    build: Callable[..., models.QuerySet[M]],
+    values: dict[str, Any],
+    limit: int | None,
+) -> list[M]:
     using = model._default_manager.db
     compiled = _compiled.get((key, using))
     if compiled is None or compiled.connection is not connections[using]:
-        compiled = _compiled[(key, using)] = _compile(key, using, build, values)
+        compiled = _compiled[(key, using)] = _compile(key, using, build, values, limit)
     params = list(compiled.params)
     for position, name in compiled.slots:
         params[position] = values[name]
     with compiled.connection.cursor() as cursor:
         cursor.execute(compiled.sql, params)
-        rows = cursor.fetchall()
-    if not rows:
-        return None
-    if len(rows) > 1:
-        raise MultipleObjectsReturned(f"{key}: more than one {model.__name__}")
+        rows: Any = cursor.fetchall()
     if compiled.converters:
-        rows = list(compiled.compiler.apply_converters(rows, compiled.converters))
-    row = rows[0]
+        rows = compiled.compiler.apply_converters(rows, compiled.converters)
     start, end = compiled.model_range
-    obj = compiled.model.from_db(using, compiled.init_list, row[start:end])
-    for populator in compiled.related_populators:
-        populator.populate(row, obj)
-    for name, position in (compiled.compiler.annotation_col_map or {}).items():
-        setattr(obj, name, row[position])
-    return obj  # type: ignore[return-value]  # klass_info's model is `model`
+    annotations = (compiled.compiler.annotation_col_map or {}).items()
+    objects: list[Any] = []
+    for row in rows:
+        obj = compiled.model.from_db(using, compiled.init_list, row[start:end])
+        for populator in compiled.related_populators:
+            populator.populate(row, obj)
+        for name, position in annotations:
+            setattr(obj, name, row[position])
+        objects.append(obj)
+    return objects  # klass_info's model is `model`
+
+
+def prepared_get(
+    key: str, model: type[M], build: Callable[..., models.QuerySet[M]], **values: Any
+) -> M | None:
+    """The one object of `build(**values)`, or None when there is none (`key` names the query's
+    shape; `model` is the class it returns). More than one is an error, as for `get()`."""
+    found = _run(key, model, build, values, limit=2)  # a second row tells a duplicate
+    if len(found) > 1:
+        raise MultipleObjectsReturned(f"{key}: more than one {model.__name__}")
+    return found[0] if found else None
+
+
+def prepared_list(
+    key: str, model: type[M], build: Callable[..., models.QuerySet[M]], **values: Any
+) -> list[M]:
+    """The objects of `build(**values)`, in its order (`key` names the query's shape)."""
+    return _run(key, model, build, values, limit=None)
+
+
+def prefetched(instance: models.Model, name: str, rows: list[Any]) -> None:
+    """Keep `rows` as `instance.<name>.all()` (a reverse foreign key), as `prefetch_related` does:
+    later reads of the relation use them, a filter on it still queries; each row's own foreign key
+    points back at `instance`."""
+    manager = getattr(instance, name)
+    queryset = manager.get_queryset()
+    queryset._result_cache = rows
+    queryset._prefetch_done = True
+    cache = instance.__dict__.setdefault("_prefetched_objects_cache", {})
+    cache[manager.field.remote_field.cache_name] = queryset
+    for row in rows:
+        manager.field.set_cached_value(row, instance)

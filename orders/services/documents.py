@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from accounts.audit import log_action
 from accounts.mail import send_mail_on_commit
 from accounts.models import User
+from accounts.prepared import prepared_list
 
 from ..models import IN_PROGRESS, AuditDocument, AuditDocumentKind, DocumentRequest, Order
 from .lifecycle import IllegalTransition, lock_order
@@ -87,8 +88,20 @@ def can_send_documents(order: Order) -> bool:
     return order.status in IN_PROGRESS
 
 
-def open_requests(order: Order) -> QuerySet[DocumentRequest]:
-    return order.document_requests.filter(fulfilled_at__isnull=True)
+def _open_requests(account_id: int, order_id: int) -> QuerySet[DocumentRequest]:
+    return DocumentRequest.objects.filter(account_id=account_id, order_id=order_id, fulfilled_at__isnull=True)
+
+
+def open_requests(order: Order) -> list[DocumentRequest]:
+    """The order's document requests not fulfilled yet, oldest first (compiled once per process:
+    the status page reads them, issue 17, load)."""
+    return prepared_list(
+        "order-open-document-requests",
+        DocumentRequest,
+        _open_requests,
+        account_id=order.account_id,
+        order_id=order.pk,
+    )
 
 
 def _clean_name(name: str) -> str:
@@ -175,7 +188,7 @@ def notify_auditors(order: Order, document: AuditDocument) -> None:
                 "kind": str(AuditDocumentKind(document.kind).label),
                 "file_name": document.original_name,
                 "comment": document.comment,
-                "open_requests": open_requests(order).count(),
+                "open_requests": len(open_requests(order)),
                 "admin_url": admin_url,
             }
         for email in emails:
@@ -203,7 +216,7 @@ def request_documents(
                 )
                 % {"reference": locked.reference},
             )
-        already = set(open_requests(locked).values_list("kind", flat=True))
+        already = {request.kind for request in open_requests(locked)}
         created = [
             DocumentRequest.objects.create(
                 account_id=locked.account_id, order=locked, kind=kind, note=note.strip(), requested_by=user

@@ -9,19 +9,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet, prefetch_related_objects
+from django.db.models import Model, OuterRef, QuerySet, Subquery
 from django.http import Http404
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
 
 from accounts.access import get_for_account, right_required
 from accounts.models import Right, User
-from accounts.prepared import prepared_get
+from accounts.prepared import prefetched, prepared_get, prepared_list
 from accounts.typing import AuthenticatedRequest
 
 from ..action_forms import CommentForm
 from ..csr import CsrError, describe_csr
-from ..models import Certificate, Order, OrderStatus
+from ..models import AuditDocument, Certificate, Order, OrderComment, OrderStatus
 from ..services import DOWNLOAD_FORMATS, classify_names, recommended_format, verification_steps
 from ..services.actions import can_comment, cancel_target, certificate_rows
 from ..services.amounts import order_amounts
@@ -62,6 +62,43 @@ _SHOWN_RELATIONS = (
 def _status_page_order(account_id: int, reference: str) -> QuerySet[Order]:
     orders = with_renewal_data(Order.objects.defer(*_PEOPLE_UNREAD)).select_related(*_SHOWN_RELATIONS)
     return orders.filter(account_id=account_id, reference=reference)
+
+
+# The status page's other queries, each compiled once per process (`accounts.prepared`, issue 17,
+# load); each filters on the account itself.
+def _certificates(account_id: int, order_id: int) -> QuerySet[Certificate]:
+    return (
+        Certificate.objects.select_related("issuer")
+        .filter(account_id=account_id, order_id=order_id)
+        .order_by("-created_at", "-id")
+    )
+
+
+# monitoring's InstallationCheck, reached through its relation: monitoring is a floor above orders.
+_INSTALLATION_CHECK: type[Model] = Certificate.installation_checks.rel.related_model
+
+
+def _latest_installation_checks(account_id: int, order_id: int) -> QuerySet[Model]:
+    """The latest installation test of each of the order's certificates (not every test: they
+    accumulate with monitoring)."""
+    checks = _INSTALLATION_CHECK._default_manager
+    latest = checks.filter(certificate_id=OuterRef("pk")).order_by("-checked_at", "-id").values("pk")[:1]
+    of_order = Certificate.objects.filter(account_id=account_id, order_id=order_id)
+    return checks.filter(
+        account_id=account_id, pk__in=of_order.annotate(latest=Subquery(latest)).values("latest")
+    )
+
+
+def _comments(account_id: int, order_id: int) -> QuerySet[OrderComment]:
+    return OrderComment.objects.filter(account_id=account_id, order_id=order_id)
+
+
+def _documents(account_id: int, order_id: int) -> QuerySet[AuditDocument]:
+    return (
+        AuditDocument.objects.select_related("uploaded_by")
+        .filter(account_id=account_id, order_id=order_id)
+        .order_by("created_at", "pk")
+    )
 
 
 def load_order(request: AuthenticatedRequest, reference: str, *, for_status_page: bool = False) -> Order:
@@ -129,18 +166,28 @@ def detail(request: AuthenticatedRequest, reference: str) -> HttpResponseBase:
         csr = describe_csr(order.csr) if order.csr else None
     except CsrError:
         csr = None  # stored CSRs were checked at order time; a later, stricter rule must not break the page
-    # The latest installation test of each certificate (LIFE-4, JOBS-3) shows under it.
     # Read once, and the services asking `order.certificates.all()` (renewal, reissue) read them too.
-    prefetch_related_objects(
-        [order],
-        Prefetch(
-            "certificates",
-            queryset=Certificate.objects.select_related("issuer")
-            .prefetch_related("installation_checks")
-            .order_by("-created_at", "-id"),
-        ),
+    certificates = prepared_list(
+        "status-page-certificates", Certificate, _certificates, account_id=order.account_id, order_id=order.pk
     )
-    certificates = list(order.certificates.all())
+    prefetched(order, "certificates", certificates)
+    # The latest installation test of each certificate (LIFE-4, JOBS-3) shows under it: that one only.
+    latest = {
+        check.certificate_id: check  # type: ignore[attr-defined]
+        for check in (
+            prepared_list(
+                "status-page-installation-checks",
+                _INSTALLATION_CHECK,
+                _latest_installation_checks,
+                account_id=order.account_id,
+                order_id=order.pk,
+            )
+            if certificates
+            else []
+        )
+    }
+    for certificate in certificates:
+        certificate.last_installation_check = latest.get(certificate.pk)  # type: ignore[attr-defined]
     rows = certificate_rows(order, certificates)
     return render(
         request,
@@ -153,11 +200,21 @@ def detail(request: AuthenticatedRequest, reference: str) -> HttpResponseBase:
             "certificates": rows,
             "formats": DOWNLOAD_FORMATS,
             "recommended": recommended_format(order.server_software),
-            "comments": list(order.comments.all()),
-            "documents": list(
-                order.audit_documents.select_related("uploaded_by").order_by("created_at", "pk")
+            "comments": prepared_list(
+                "status-page-comments",
+                OrderComment,
+                _comments,
+                account_id=order.account_id,
+                order_id=order.pk,
             ),
-            "open_requests": list(open_requests(order)),
+            "documents": prepared_list(
+                "status-page-documents",
+                AuditDocument,
+                _documents,
+                account_id=order.account_id,
+                order_id=order.pk,
+            ),
+            "open_requests": open_requests(order),
             "actions": _actions(request.user, order, rows),
             "comment_form": CommentForm(),
             "custom_fields": [

@@ -5,14 +5,18 @@ value other than as a plain parameter is refused."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from django_scopes import scope
 
 from accounts.models import User
-from accounts.prepared import NotPreparable, _compiled, prepared_get
-from orders.models import Order
+from accounts.prepared import NotPreparable, _compiled, prefetched, prepared_get
+from monitoring.models import InstallationCheck
+from orders.models import Certificate, Order
 from orders.services.renewal import with_renewal_data
 from orders.views.status import _status_page_order
 from tests.factories import make_user
@@ -112,3 +116,41 @@ def test_the_status_page_answers_404_for_another_accounts_order(
     assert client.get(f"/orders/{mine.reference}/").status_code == 200
     assert client.get(f"/orders/{theirs.reference}/").status_code == 404
     assert client.get("/orders/NOSUCHREF/").status_code == 404
+
+
+def test_prefetched_rows_answer_the_relation(account, product):
+    order = delivered_order(account, product)
+    with scope(account=account):
+        certificates = list(Certificate.objects.filter(order=order))
+        prefetched(order, "certificates", certificates)
+        with CaptureQueriesContext(connection) as queries:
+            assert list(order.certificates.all()) == certificates
+            assert all(certificate.order is order for certificate in certificates)
+        assert queries.captured_queries == []
+        assert list(order.certificates.filter(pk=-1)) == []  # a filter still asks the database
+
+
+def test_the_status_page_shows_each_certificates_latest_installation_test(client, account, product, tech):
+    order = delivered_order(account, product)
+    other = delivered_order(account, product)
+    certificate, elsewhere = order.certificates.get(), other.certificates.get()
+    now = timezone.now()
+    for target, port, minutes in ((certificate, 8443, 60), (certificate, 9443, 5), (elsewhere, 7443, 1)):
+        InstallationCheck.objects.create(
+            account=account,
+            certificate=target,
+            host="www.acme.test",
+            port=port,
+            result="green",
+            reasons=[],
+            by=tech,
+            checked_at=now - timedelta(minutes=minutes),
+        )
+    client.force_login(tech)
+    page = client.get(f"/orders/{order.reference}/").content.decode()
+    assert "www.acme.test:9443" in page  # the latest of this certificate's tests
+    assert "8443" not in page and "7443" not in page
+    assert (
+        "Last installation test"
+        not in client.get(f"/orders/{make_order(account, product).reference}/").content.decode()
+    )
