@@ -164,7 +164,9 @@ class DeferredJoinData(TableQuerysetData):
       that has them, account first, makes this an index-only scan), with none of the per-row
       annotations (subqueries, joins) the rows carry: PostgreSQL would otherwise compute them for
       every row an OFFSET skips;
-    - then those rows, with their annotations, by id.
+    - then those rows, with their annotations, by id: from the queryset (`rows` may change what
+      they read, e.g. fewer joins), or by `page_rows`, the list's own query of rows by id (a
+      query compiled once per process: `accounts.prepared`).
 
     A page is read from the nearest known row: the start of the list, its end (in the reversed
     order: the last page costs what the first does), or the first or last row of the page whose
@@ -177,10 +179,12 @@ class DeferredJoinData(TableQuerysetData):
         data: QuerySet[Any],
         count: Callable[[], int] | None = None,
         rows: Callable[[QuerySet[Any]], QuerySet[Any]] | None = None,
+        page_rows: Callable[[list[Any]], list[Any]] | None = None,
     ) -> None:
         super().__init__(data)
         self._count = count
         self._rows = rows  # what the page's rows read beyond the ids (e.g. fewer joins), if given
+        self._page_rows = page_rows  # or: the page's rows read by the list itself from their ids
         self.cursor = ""  # the `cursor` of the followed link (configure_table)
 
     def __len__(self) -> int:
@@ -191,7 +195,7 @@ class DeferredJoinData(TableQuerysetData):
     def __getitem__(self, key: Any) -> Any:
         if not isinstance(key, slice):
             return super().__getitem__(key)
-        return DeferredPage(self.data, key, len(self), self._rows, self.cursor)
+        return DeferredPage(self.data, key, len(self), self._rows, self.cursor, self._page_rows)
 
 
 class DeferredPage:
@@ -204,9 +208,11 @@ class DeferredPage:
         total: int,
         rows: Callable[[QuerySet[Any]], QuerySet[Any]] | None = None,
         cursor: str = "",
+        page_rows: Callable[[list[Any]], list[Any]] | None = None,
     ) -> None:
         self.queryset, self.key, self.total = queryset, key, total
         self._shape = rows
+        self._page_rows = page_rows
         self._cursor = cursor
         self._rows: list[Any] | None = None
         self._keys: list[tuple[Any, ...]] = []
@@ -285,8 +291,13 @@ class DeferredPage:
     def _load(self) -> list[Any]:
         if self._rows is None:
             ids = self._page_ids()
-            queryset = self._shape(self.queryset) if self._shape else self.queryset
-            rows = {row.pk: row for row in queryset.filter(pk__in=ids).order_by()} if ids else {}
+            if not ids:
+                rows = {}
+            elif self._page_rows is not None:
+                rows = {row.pk: row for row in self._page_rows(ids)}
+            else:
+                queryset = self._shape(self.queryset) if self._shape else self.queryset
+                rows = {row.pk: row for row in queryset.filter(pk__in=ids).order_by()}
             self._rows = [rows[pk] for pk in ids if pk in rows]
         return self._rows
 

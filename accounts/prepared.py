@@ -12,7 +12,8 @@ The query must have one shape for every call: `build(**values)` may use the valu
 parameters compared as they are (`pk=`, `account_id=`, `reference=`), never in the query's shape
 (a branch on a value, a lookup that rewrites it such as `icontains`). Each value is found among the
 compiled parameters by a sample of its type that nothing else uses; a value that cannot be found
-there is refused when the query is compiled. The query is compiled without a tenant scope
+there is refused when the query is compiled. A tuple of ids (`pk__in=ids`) is compiled once per
+length. The query is compiled without a tenant scope
 (`django_scopes`: a scoped manager would add the first caller's account as a parameter), so a query
 of account data must filter on the account itself, as `accounts.access.get_for_account` does.
 """
@@ -31,10 +32,15 @@ from django_scopes import scopes_disabled
 
 M = TypeVar("M", bound=models.Model)
 
+
 # Samples of each type a value may have: values no caller passes (ids are positive, references
-# have no NUL). Each value of a call gets its own.
-_INT_SAMPLES = tuple(-1_000_000_007 - index for index in range(8))
-_STR_SAMPLES = tuple(f"\x00prepared-{index}\x00" for index in range(8))
+# have no NUL). Each value of a call gets its own; a tuple of ids (`pk__in=`) one per id.
+def _int_sample(index: int, position: int = 0) -> int:
+    return -1_000_000_007 - 10_000 * index - position
+
+
+def _str_sample(index: int) -> str:
+    return f"\x00prepared-{index}\x00"
 
 
 class NotPreparable(ValueError):
@@ -46,7 +52,8 @@ class _Compiled:
     connection: Any  # the DatabaseWrapper it was compiled for (converters are bound to it)
     sql: str
     params: tuple[Any, ...]
-    slots: tuple[tuple[int, str], ...]  # (position among the parameters, name of the value)
+    # (position among the parameters, name of the value, index in it when it is a tuple)
+    slots: tuple[tuple[int, str, int | None], ...]
     compiler: SQLCompiler
     converters: dict[int, Any]
     model: type[models.Model]
@@ -55,36 +62,42 @@ class _Compiled:
     related_populators: list[Any]
 
 
-_compiled: dict[tuple[str, str], _Compiled] = {}
+_compiled: dict[tuple[str, str, tuple[int, ...]], _Compiled] = {}
 
 
-def _samples(values: dict[str, Any]) -> dict[str, Any]:
+def _samples(values: dict[str, Any]) -> tuple[dict[str, Any], dict[tuple[type, Any], tuple[str, int | None]]]:
+    """A sample per value (a tuple of samples for a tuple of ints), and what each sample stands for."""
     samples: dict[str, Any] = {}
+    meaning: dict[tuple[type, Any], tuple[str, int | None]] = {}
     for index, (name, value) in enumerate(sorted(values.items())):
-        if isinstance(value, bool) or not isinstance(value, (int, str)):
-            raise NotPreparable(f"{name}: only int and str values are parameters here")
-        samples[name] = (_INT_SAMPLES if isinstance(value, int) else _STR_SAMPLES)[index]
-    return samples
+        if isinstance(value, tuple) and value and all(type(item) is int for item in value):
+            samples[name] = tuple(_int_sample(index, position) for position in range(len(value)))
+            meaning.update({(int, sample): (name, position) for position, sample in enumerate(samples[name])})
+        elif type(value) is int or type(value) is str:
+            samples[name] = _int_sample(index) if type(value) is int else _str_sample(index)
+            meaning[(type(value), samples[name])] = (name, None)
+        else:
+            raise NotPreparable(f"{name}: only int and str values, or a tuple of ints, are parameters here")
+    return samples, meaning
 
 
 def _compile(
     key: str, using: str, build: Callable[..., models.QuerySet[M]], values: dict[str, Any], limit: int | None
 ) -> _Compiled:
-    samples = _samples(values)
+    samples, meaning = _samples(values)
     with scopes_disabled():
         queryset = build(**samples)
         if limit is not None:
             queryset = queryset[:limit]
         compiler = queryset.query.get_compiler(using=using)
         sql, params = compiler.as_sql()
-    by_sample = {(type(sample), sample): name for name, sample in samples.items()}
     slots = tuple(
-        (position, by_sample[(type(param), param)])
+        (position, *meaning[(type(param), param)])
         for position, param in enumerate(params)
-        if (type(param), param) in by_sample
+        if (type(param), param) in meaning
     )
-    missing = set(samples) - {name for _position, name in slots}
-    if missing or any(sample in sql for sample in _STR_SAMPLES):
+    missing = set(meaning.values()) - {(name, index) for _position, name, index in slots}
+    if missing or any(_str_sample(index) in sql for index in range(len(values))):
         raise NotPreparable(f"{key}: {sorted(missing) or 'a value'} is not a plain parameter of the query")
     select, klass_info = compiler.select, compiler.klass_info
     assert klass_info is not None
@@ -112,12 +125,17 @@ def _run(
     limit: int | None,
 ) -> list[M]:
     using = model._default_manager.db
-    compiled = _compiled.get((key, using))
+    shape = (
+        key,
+        using,
+        tuple(len(value) for _name, value in sorted(values.items()) if isinstance(value, tuple)),
+    )
+    compiled = _compiled.get(shape)
     if compiled is None or compiled.connection is not connections[using]:
-        compiled = _compiled[(key, using)] = _compile(key, using, build, values, limit)
+        compiled = _compiled[shape] = _compile(key, using, build, values, limit)
     params = list(compiled.params)
-    for position, name in compiled.slots:
-        params[position] = values[name]
+    for position, name, index in compiled.slots:
+        params[position] = values[name] if index is None else values[name][index]
     with compiled.connection.cursor() as cursor:
         cursor.execute(compiled.sql, params)
         rows: Any = cursor.fetchall()

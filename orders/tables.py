@@ -22,10 +22,11 @@ from django.utils.translation import pgettext
 
 from accounts.lists import DeferredJoinData
 from accounts.models import Account
+from accounts.prepared import prepared_list
 from accounts.typing import AccountUser
 
 from .models import Certificate, Order
-from .services.listing import blocking_point
+from .services.listing import blocking_point, with_list_figures
 
 LIST_NAME = "orders"
 CUSTOM_COLUMNS = ("custom_1", "custom_2", "custom_3", "custom_4")
@@ -143,6 +144,18 @@ def _joined(rows: QuerySet[Order], related: list[str], fields: list[str]) -> Que
     return rows.select_related(*related) if related else rows  # (no argument would join them all)
 
 
+def _page_rows(account_id: int, related: list[str], fields: list[str], ids: list[int]) -> list[Order]:
+    """A page's orders by id with the list's figures and the shown columns' fields and joins, by
+    SQL compiled once per process for each set of columns (issue 17, load)."""
+
+    def rows(account_id: int, ids: tuple[int, ...]) -> QuerySet[Order]:
+        orders = with_list_figures(Order.objects.filter(account_id=account_id, pk__in=ids))
+        return _joined(orders, related, fields)
+
+    key = f"order-list-page:{','.join(related)}:{','.join(fields)}"
+    return prepared_list(key, Order, rows, account_id=account_id, ids=tuple(ids))
+
+
 def available_columns(account: Account) -> list[tuple[str, str]]:
     """(name, label) of every column a user of this account may choose, custom fields included."""
     base = [(name, str(column.verbose_name)) for name, column in OrderTable.base_columns.items()]
@@ -179,7 +192,7 @@ def order_table(
         # product's and brand's names are stored on the order.
         related = [RELATED_COLUMNS[name] for name in shown if name in RELATED_COLUMNS]
         data = DeferredJoinData(
-            data, count, rows=functools.partial(_joined, related=related, fields=_loaded_fields(shown))
+            data, count, page_rows=functools.partial(_page_rows, account.pk, related, _loaded_fields(shown))
         )
     table = OrderTable(data, extra_columns=custom, exclude=hidden)
     table.sequence = [*shown, "..."]

@@ -26,6 +26,7 @@ from ..models import Document, DocumentKind, DocumentStatus
 from ..services.accounting import (
     MAX_ARCHIVE_DOCUMENTS,
     accounting_documents,
+    listed_documents,
     selected_documents,
     unpaid_figures,
     unpaid_invoices,
@@ -87,7 +88,7 @@ def document_table(
             DeferredJoinData(
                 rows,
                 lambda: account_cache.cached(account.pk, period, rows.order_by().count),
-                rows=lambda page: page.only(*SHOWN_FIELDS),
+                page_rows=lambda ids: listed_documents(account.pk, ids, SHOWN_FIELDS),
             ),
             **kwargs,
         )

@@ -87,20 +87,24 @@ class ListedData(TypedDict):
     all_revoked: bool
 
 
+def with_list_figures(orders: QuerySet[Order]) -> QuerySet[ListedOrder]:
+    """The figures a list shows of each order: the latest certificate's end and state, and
+    whether every certificate of the order is revoked."""
+    of_order = Certificate.objects.filter(order=OuterRef("pk"))
+    return orders.annotate(
+        # Issue 17: stored on the order (kept current by its certificates' writes), so a list
+        # sorted by the end reads its page from the `order_sort_latest_end` index.
+        valid_until=F("latest_certificate_end"),
+        certificate_state=F("latest_certificate_state"),
+        # Every certificate of the order revoked: the list says so, whatever the status says.
+        all_revoked=Exists(of_order) & ~Exists(of_order.exclude(state=Certificate.State.REVOKED)),
+    )
+
+
 def orders_for(account: Account, group: str = DEFAULT_GROUP) -> QuerySet[ListedOrder]:
     """The account's orders of a tab, with the latest certificate's end and state, in one query."""
-    of_order = Certificate.objects.filter(order=OuterRef("pk"))
-    orders = (
-        Order.objects.filter(account=account)
-        .select_related("product__brand", "organisation", "created_by")
-        .annotate(
-            # Issue 17: stored on the order (kept current by its certificates' writes), so a list
-            # sorted by the end reads its page from the `order_sort_latest_end` index.
-            valid_until=F("latest_certificate_end"),
-            certificate_state=F("latest_certificate_state"),
-            # Every certificate of the order revoked: the list says so, whatever the status says.
-            all_revoked=Exists(of_order) & ~Exists(of_order.exclude(state=Certificate.State.REVOKED)),
-        )
+    orders = with_list_figures(
+        Order.objects.filter(account=account).select_related("product__brand", "organisation", "created_by")
     )
     statuses = GROUPS.get(group, GROUPS[DEFAULT_GROUP])[1]
     if statuses is not None:

@@ -15,9 +15,11 @@ from django_scopes import scope
 
 from accounts.models import User
 from accounts.prepared import NotPreparable, _compiled, prefetched, prepared_get
+from billing.services.accounting import listed_documents
 from monitoring.models import InstallationCheck
 from orders.models import Certificate, Order
 from orders.services.renewal import with_renewal_data
+from orders.tables import _page_rows as order_page_rows
 from orders.views.status import _status_page_order
 from tests.factories import make_user
 from tests.support.lifecycle import delivered_order
@@ -135,12 +137,12 @@ def test_the_status_page_shows_each_certificates_latest_installation_test(client
     other = delivered_order(account, product)
     certificate, elsewhere = order.certificates.get(), other.certificates.get()
     now = timezone.now()
-    for target, port, minutes in ((certificate, 8443, 60), (certificate, 9443, 5), (elsewhere, 7443, 1)):
+    for target, host, minutes in ((certificate, "old", 60), (certificate, "new", 5), (elsewhere, "other", 1)):
         InstallationCheck.objects.create(
             account=account,
             certificate=target,
-            host="www.acme.test",
-            port=port,
+            host=f"{host}.acme.test",
+            port=9443,
             result="green",
             reasons=[],
             by=tech,
@@ -148,9 +150,25 @@ def test_the_status_page_shows_each_certificates_latest_installation_test(client
         )
     client.force_login(tech)
     page = client.get(f"/orders/{order.reference}/").content.decode()
-    assert "www.acme.test:9443" in page  # the latest of this certificate's tests
-    assert "8443" not in page and "7443" not in page
+    assert "new.acme.test:9443" in page  # the latest of this certificate's tests
+    assert "old.acme.test" not in page and "other.acme.test" not in page
     assert (
         "Last installation test"
         not in client.get(f"/orders/{make_order(account, product).reference}/").content.decode()
     )
+
+
+def test_a_pages_rows_by_id_are_the_accounts_own(account, other_account, product):
+    """The lists' rows read by id (orders, accounting documents) filter on the account as well:
+    ids of another account's rows give nothing."""
+    mine = [make_order(account, product) for _ in range(3)]
+    theirs = [make_order(other_account, product) for _ in range(2)]
+    fields = ["reference", "status"]
+    assert {o.pk for o in order_page_rows(account.pk, [], fields, [o.pk for o in mine + theirs])} == {
+        o.pk for o in mine
+    }
+    assert order_page_rows(account.pk, ["organisation"], [*fields, "organisation"], [theirs[0].pk]) == []
+    rows = order_page_rows(account.pk, ["organisation"], [*fields, "organisation"], [mine[0].pk])
+    assert rows[0].organisation.name == mine[0].organisation.name
+    assert hasattr(rows[0], "all_revoked") and rows[0].valid_until is None
+    assert listed_documents(other_account.pk, [1, 2, 3], ("display_number",)) == []
