@@ -10,7 +10,9 @@ list as a relation's prefetched rows, as `prefetch_related` does.
 
 The query must have one shape for every call: `build(**values)` may use the values only as
 parameters compared as they are (`pk=`, `account_id=`, `reference=`), never in the query's shape
-(a branch on a value, a lookup that rewrites it such as `icontains`). Each value is found among the
+(a branch on a value, a lookup that rewrites it such as `icontains`), and must not read anything
+else that changes between calls (the clock, the language, a setting): the first call's SQL serves
+every later one. Each value is found among the
 compiled parameters by a sample of its type that nothing else uses; a value that cannot be found
 there is refused when the query is compiled. A tuple of ids (`pk__in=ids`) is compiled once per
 length. The query is compiled without a tenant scope
