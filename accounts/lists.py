@@ -28,7 +28,7 @@ from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.paginator import Page, Paginator
-from django.db.models import F, Field, Model, QuerySet
+from django.db.models import F, Field, JSONField, Model, QuerySet
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 from django.http import HttpRequest
 from django_tables2 import RequestConfig, Table
@@ -97,8 +97,8 @@ CURSOR_FIELD = "cursor"
 
 def keyset_fields(model: type[Model], ordering: Sequence[str]) -> list[Field[Any, Any]] | None:
     """The model's fields of a sort that a keyset can follow, or None: every key a column of the
-    model itself (no join, no annotation, no relation sorted by its model's own ordering), never
-    NULL (PostgreSQL and SQLite put NULLs at opposite ends), all in one direction."""
+    model itself (no join, no annotation, no relation sorted by its model's own ordering, no JSON),
+    never NULL (PostgreSQL and SQLite put NULLs at opposite ends), all in one direction."""
     if not ordering or len({key.startswith("-") for key in ordering}) != 1:
         return None
     fields: list[Field[Any, Any]] = []
@@ -109,6 +109,8 @@ def keyset_fields(model: type[Model], ordering: Sequence[str]) -> list[Field[Any
         except FieldDoesNotExist:
             return None
         if not isinstance(field, Field) or not field.concrete or field.is_relation or field.null:
+            return None
+        if isinstance(field, JSONField):  # compared as JSON on one database, as text on the other
             return None
         fields.append(field)
     return fields

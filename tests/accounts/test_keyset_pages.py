@@ -31,6 +31,7 @@ def test_the_sorts_a_keyset_follows():
     assert keyset_fields(Order, ("organisation", "pk")) is None  # a relation: its model's ordering
     assert keyset_fields(Document, ("due_date", "pk")) is None  # NULLs sort apart on each database
     assert keyset_fields(Order, ("sorted_annotation", "pk")) is None  # not a column
+    assert keyset_fields(Order, ("sans", "pk")) is None  # JSON
     assert keyset_fields(Order, ()) is None
 
 
