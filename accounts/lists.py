@@ -172,9 +172,10 @@ class DeferredJoinData(TableQuerysetData):
 
     A page is read from the nearest known row: the start of the list, its end (in the reversed
     order: the last page costs what the first does), or the first or last row of the page whose
-    link was followed (`cursor`, when the sort is a keyset: `keyset_fields`). `count`, when given, answers the number of rows (a cached count, kept by the
-    services, `accounts.account_cache`) instead of a COUNT over the whole list on every request.
-    Sorting by an annotation still works: the ids' query then computes it for the whole list."""
+    link was followed (`cursor`, when the sort is a keyset: `keyset_fields`). `count`, when given,
+    answers the number of rows (a cached count, kept by the services, `accounts.account_cache`)
+    instead of a COUNT over the whole list on every request. Sorting by an annotation still works:
+    the ids' query then computes it for the whole list."""
 
     def __init__(
         self,
