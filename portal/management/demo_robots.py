@@ -16,9 +16,9 @@ from django.utils import timezone
 
 from accounts.models import User
 from catalog.models import Product
-from monitoring.models import MonitoredEndpoint, MonitoringSettings, ScanResult
+from monitoring.models import InstallationCheck, MonitoredEndpoint, MonitoringSettings, Result, ScanResult
 from monitoring.scanning import enrol, next_scan
-from orders.models import Order, OrderStatus, RenewalSettings
+from orders.models import Certificate, Order, OrderStatus, RenewalSettings
 from orders.services import reissue_list
 from orders.services.ordering import find_submitted
 
@@ -105,6 +105,8 @@ def ensure_robots(demos: list[DemoAccount], staff: User, now: datetime | None = 
     reissue_list.rebuild(now)
     enrol(now)
     _record_results(now)
+    for demo in demos:
+        _record_installation_tests(demo, now)
 
 
 def _orders(demo: DemoAccount, staff: User, now: datetime) -> None:
@@ -118,6 +120,30 @@ def _orders(demo: DemoAccount, staff: User, now: datetime) -> None:
             continue
         with transaction.atomic():
             _place(ctx, spec, 200 + index)
+
+
+def _record_installation_tests(demo: DemoAccount, now: datetime) -> None:
+    """LIFE-4: a passed installation test of the account's first valid certificates, so their
+    status pages show one (the test itself connects to the server: the demo's do not exist)."""
+    owner = next(u for u in demo.users.values() if u.is_account_superuser)
+    certificates = (
+        Certificate.objects.filter(account=demo.account, state=Certificate.State.VALID, not_after__gt=now)
+        .select_related("order")
+        .order_by("order__created_at", "pk")[:3]
+    )
+    for index, certificate in enumerate(certificates):
+        if InstallationCheck.objects.filter(certificate=certificate).exists():
+            continue
+        name = certificate.order.common_name
+        InstallationCheck.objects.create(
+            account=demo.account,
+            certificate=certificate,
+            host=f"www.{name[2:]}" if name.startswith("*.") else name,
+            port=443,
+            result=Result.GREEN,
+            checked_at=now - timedelta(days=2 + index),
+            by=owner,
+        )
 
 
 def _record_results(now: datetime) -> None:
