@@ -21,16 +21,19 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import F, Field, JSONField, Model, QuerySet
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 from django.http import HttpRequest
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django_tables2 import RequestConfig, Table
 from django_tables2.data import TableQuerysetData
 
@@ -90,6 +93,19 @@ def total_order(queryset: QuerySet[Any]) -> QuerySet[Any]:
     if not any(field.lstrip("-") in ("pk", "id") for field in ordering):
         ordering.append("-pk" if ordering and ordering[0].startswith("-") else "pk")
     return queryset.order_by(*ordering)
+
+
+@functools.lru_cache(maxsize=128)
+def _url_around(url_name: str, script_prefix: str, urlconf: str | None) -> tuple[str, str]:
+    head, _marker, tail = reverse(url_name, args=["ARGUMENT"], urlconf=urlconf).partition("ARGUMENT")
+    return head, tail
+
+
+def row_url(url_name: str, argument: str) -> str:
+    """`reverse(url_name, args=[argument])` for a URL of one string argument, the pattern reversed
+    once per process (issue 17, load: a list has a link per row)."""
+    head, tail = _url_around(url_name, get_script_prefix(), get_urlconf())
+    return f"{head}{quote(str(argument), safe='')}{tail}"
 
 
 CURSOR_FIELD = "cursor"
@@ -166,9 +182,9 @@ class DeferredJoinData(TableQuerysetData):
       that has them, account first, makes this an index-only scan), with none of the per-row
       annotations (subqueries, joins) the rows carry: PostgreSQL would otherwise compute them for
       every row an OFFSET skips;
-    - then those rows, with their annotations, by id: from the queryset (`rows` may change what
-      they read, e.g. fewer joins), or by `page_rows`, the list's own query of rows by id (a
-      query compiled once per process: `accounts.prepared`).
+    - then those rows, with their annotations, by id: from the queryset, or by `page_rows`, the
+      list's own query of rows by id (only the shown columns' fields and joins, compiled once per
+      process: `accounts.prepared`).
 
     A page is read from the nearest known row: the start of the list, its end (in the reversed
     order: the last page costs what the first does), or the first or last row of the page whose
@@ -181,13 +197,11 @@ class DeferredJoinData(TableQuerysetData):
         self,
         data: QuerySet[Any],
         count: Callable[[], int] | None = None,
-        rows: Callable[[QuerySet[Any]], QuerySet[Any]] | None = None,
         page_rows: Callable[[list[Any]], list[Any]] | None = None,
     ) -> None:
         super().__init__(data)
         self._count = count
-        self._rows = rows  # what the page's rows read beyond the ids (e.g. fewer joins), if given
-        self._page_rows = page_rows  # or: the page's rows read by the list itself from their ids
+        self._page_rows = page_rows  # the page's rows read by the list itself from their ids, if given
         self.cursor = ""  # the `cursor` of the followed link (configure_table)
 
     def __len__(self) -> int:
@@ -198,7 +212,7 @@ class DeferredJoinData(TableQuerysetData):
     def __getitem__(self, key: Any) -> Any:
         if not isinstance(key, slice):
             return super().__getitem__(key)
-        return DeferredPage(self.data, key, len(self), self._rows, self.cursor, self._page_rows)
+        return DeferredPage(self.data, key, len(self), self.cursor, self._page_rows)
 
 
 class DeferredPage:
@@ -209,12 +223,10 @@ class DeferredPage:
         queryset: QuerySet[Any],
         key: slice,
         total: int,
-        rows: Callable[[QuerySet[Any]], QuerySet[Any]] | None = None,
         cursor: str = "",
         page_rows: Callable[[list[Any]], list[Any]] | None = None,
     ) -> None:
         self.queryset, self.key, self.total = queryset, key, total
-        self._shape = rows
         self._page_rows = page_rows
         self._cursor = cursor
         self._rows: list[Any] | None = None
@@ -299,8 +311,7 @@ class DeferredPage:
             elif self._page_rows is not None:
                 rows = {row.pk: row for row in self._page_rows(ids)}
             else:
-                queryset = self._shape(self.queryset) if self._shape else self.queryset
-                rows = {row.pk: row for row in queryset.filter(pk__in=ids).order_by()}
+                rows = {row.pk: row for row in self.queryset.filter(pk__in=ids).order_by()}
             self._rows = [rows[pk] for pk in ids if pk in rows]
         return self._rows
 

@@ -6,17 +6,17 @@ amounts as numbers with a dot), so the export has exactly the columns shown, in 
 
 from __future__ import annotations
 
-import functools
 from typing import Any
-from urllib.parse import quote
 
 import django_tables2 as tables
-from django.urls import get_script_prefix, get_urlconf, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+from accounts.lists import row_url
 
 from .models import Document, EuroMovement, TokenMovement
 from .templatetags.billing_format import money
@@ -66,18 +66,9 @@ class SignedColumn(tables.Column):
         return value
 
 
-@functools.lru_cache(maxsize=64)
-def _pdf_url_around(script_prefix: str, urlconf: str | None) -> tuple[str, str]:
-    head, _marker, tail = reverse("billing:document_pdf", args=["PUBLICID"], urlconf=urlconf).partition(
-        "PUBLICID"
-    )
-    return head, tail
-
-
 def pdf_url(document_public_id: str) -> str:
-    """The document's PDF URL, reversed once per process (issue 17, load: a list has a link per row)."""
-    head, tail = _pdf_url_around(get_script_prefix(), get_urlconf())
-    return f"{head}{quote(str(document_public_id), safe='')}{tail}"
+    """The document's PDF (issue 17: a link per row)."""
+    return row_url("billing:document_pdf", document_public_id)
 
 
 def pdf_link(document_public_id: str, number: str) -> SafeString:

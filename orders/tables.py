@@ -10,17 +10,15 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import quote
 
 import django_tables2 as tables
 from django.db.models import QuerySet
-from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext
 
-from accounts.lists import DeferredJoinData
+from accounts.lists import DeferredJoinData, row_url
 from accounts.models import Account
 from accounts.prepared import prepared_list
 from accounts.typing import AccountUser
@@ -40,11 +38,8 @@ DEFAULT_COLUMNS = [
     "created_at",
     "valid_until",
 ]
-REQUIRED_COLUMNS = ("reference",)
-RELATED_COLUMNS = {
-    "organisation": "organisation",
-    "ordered_by": "created_by",
-}  # column: relation it reads  # the link to the status page is always there
+REQUIRED_COLUMNS = ("reference",)  # the link to the status page is always there
+RELATED_COLUMNS = {"organisation": "organisation", "ordered_by": "created_by"}  # column: relation it reads
 
 
 class OrderTable(tables.Table):
@@ -113,16 +108,9 @@ class OrderTable(tables.Table):
         return blocking_point(record.status) or "—"
 
 
-@functools.lru_cache(maxsize=64)
-def _detail_url_around(script_prefix: str, urlconf: str | None) -> tuple[str, str]:
-    head, _marker, tail = reverse("orders:detail", args=["REFERENCE"], urlconf=urlconf).partition("REFERENCE")
-    return head, tail
-
-
 def detail_url(reference: str) -> str:
-    """An order's status page, the URL reversed once per process (issue 17: a link per row)."""
-    head, tail = _detail_url_around(get_script_prefix(), get_urlconf())
-    return f"{head}{quote(str(reference), safe='')}{tail}"
+    """An order's status page (issue 17: a link per row)."""
+    return row_url("orders:detail", reference)
 
 
 def _loaded_fields(shown: list[str]) -> list[str]:
@@ -139,18 +127,13 @@ def _loaded_fields(shown: list[str]) -> list[str]:
     return sorted(fields)
 
 
-def _joined(rows: QuerySet[Order], related: list[str], fields: list[str]) -> QuerySet[Order]:
-    rows = rows.select_related(None).only(*fields)
-    return rows.select_related(*related) if related else rows  # (no argument would join them all)
-
-
 def _page_rows(account_id: int, related: list[str], fields: list[str], ids: list[int]) -> list[Order]:
     """A page's orders by id with the list's figures and the shown columns' fields and joins, by
     SQL compiled once per process for each set of columns (issue 17, load)."""
 
     def rows(account_id: int, ids: tuple[int, ...]) -> QuerySet[Order]:
-        orders = with_list_figures(Order.objects.filter(account_id=account_id, pk__in=ids))
-        return _joined(orders, related, fields)
+        orders = with_list_figures(Order.objects.filter(account_id=account_id, pk__in=ids)).only(*fields)
+        return orders.select_related(*related) if related else orders  # (no argument would join them all)
 
     key = f"order-list-page:{','.join(related)}:{','.join(fields)}"
     return prepared_list(key, Order, rows, account_id=account_id, ids=tuple(ids))
